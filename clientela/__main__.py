@@ -1,0 +1,5 @@
+"""Allow `python -m clientela ...`."""
+
+from clientela.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""Reads about users and the one place where record visibility is decided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from clientela.accounts.choices import Visibility
+from clientela.accounts.models import ApiToken, Department, Role, User
+
+CAPABILITIES = ("write", "delete", "import", "export", "merge", "manage_users")
+
+
+def role_of(user: Any) -> Role | None:
+    """The user's role, cached on the instance for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    cached = getattr(user, "_clientela_role", False)
+    if cached is False:
+        cached = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
+        user._clientela_role = cached
+    return cached
+
+
+def visibility_of(user: Any) -> str | None:
+    """The user's record scope (own / department / all), or None when the user sees nothing."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Visibility.ALL
+    role = role_of(user)
+    return role.visibility if role else Visibility.OWN
+
+
+def has_capability(user: Any, capability: str) -> bool:
+    """Whether the user's role grants one of CAPABILITIES."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    role = role_of(user)
+    return bool(role and getattr(role, f"can_{capability}"))
+
+
+def department_colleague_ids(user: Any) -> list[int]:
+    """Ids of the users sharing at least one department with `user` (including the user)."""
+    cached = getattr(user, "_clientela_colleagues", None)
+    if cached is None:
+        cached = sorted(
+            set(
+                User.objects.filter(departments__in=user.departments.all()).values_list("id", flat=True)
+            )
+            | {user.id}
+        )
+        user._clientela_colleagues = cached
+    return cached
+
+
+def owner_scope(user: Any, owner_field: str = "owner") -> Q | None:
+    """A filter selecting the records `user` may see by their owner; None means all records."""
+    scope = visibility_of(user)
+    if scope == Visibility.ALL:
+        return None
+    if scope is None:
+        return Q(pk__in=[])
+    if scope == Visibility.DEPARTMENT:
+        return Q(**{f"{owner_field}_id__in": department_colleague_ids(user)})
+    return Q(**{f"{owner_field}_id": user.id})
+
+
+def users_visible_to(user: Any) -> QuerySet[User]:
+    """Users the given user may see (everyone active in the company: names appear on records)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return User.objects.none()
+    return User.objects.all()
+
+
+def assignable_owners(user: Any) -> QuerySet[User]:
+    """Users that `user` may assign records to."""
+    scope = visibility_of(user)
+    qs = User.objects.filter(is_active=True)
+    if scope == Visibility.ALL:
+        return qs
+    if scope == Visibility.DEPARTMENT:
+        return qs.filter(id__in=department_colleague_ids(user))
+    return qs.filter(id=user.id) if scope else qs.none()
+
+
+def departments_list() -> QuerySet[Department]:
+    """All departments with their member counts."""
+    from django.db.models import Count
+
+    return Department.objects.annotate(member_count=Count("members")).order_by("name")
+
+
+def active_token(raw: str) -> ApiToken | None:
+    """The active token matching a raw bearer string, with its user."""
+    from clientela.accounts.models import hash_token
+
+    return (
+        ApiToken.objects.select_related("user", "user__role")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )

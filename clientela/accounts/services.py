@@ -1,0 +1,248 @@
+"""Writes for users, departments, roles and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.choices import DEFAULT_ROLES, RoleCode
+from clientela.accounts.models import ApiToken, Department, Role, User, hash_token
+from clientela.accounts.queries import has_capability
+from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
+from clientela.timeline.choices import Verb, Via
+from clientela.timeline.services import diff_fields, record_event
+
+TOKEN_PREFIX = "clt_"
+
+
+def ensure_default_roles() -> None:
+    """Create the built-in roles if missing (idempotent)."""
+    for code, (visibility, write, delete, imp, exp, merge, manage) in DEFAULT_ROLES.items():
+        Role.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": str(RoleCode(code).label),
+                "visibility": visibility,
+                "can_write": write,
+                "can_delete": delete,
+                "can_import": imp,
+                "can_export": exp,
+                "can_merge": merge,
+                "can_manage_users": manage,
+            },
+        )
+
+
+def _require_admin(actor: Any) -> None:
+    if not has_capability(actor, "manage_users"):
+        raise Forbidden(_("Only administrators can manage users and departments."))
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": user.role.code if user.role else None,
+        "language": user.language,
+        "is_active": user.is_active,
+        "departments": sorted(d.name for d in user.departments.all()) if user.pk else [],
+    }
+
+
+USER_FIELDS = ("username", "first_name", "last_name", "email", "language", "phone")
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: Any,
+    username: str,
+    password: str | None,
+    role: Role | None,
+    departments: Iterable[Department] = (),
+    via: str = Via.UI,
+    **fields: Any,
+) -> User:
+    """Create a user with a role and departments; the password is validated."""
+    _require_admin(actor)
+    username = username.strip()
+    if not username:
+        raise ValidationFailed({"username": _("This field is required.")})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed({"username": _("A user with that username already exists.")})
+    user = User(username=username, role=role, **{k: v for k, v in fields.items() if k in USER_FIELDS})
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationFailed({"password": exc.messages}) from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.departments.set(list(departments))
+    record_event(Verb.CREATED, actor=actor, target=user, via=via, data=_user_snapshot(user))
+    return user
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    actor: Any,
+    role: Role | None = None,
+    departments: Iterable[Department] | None = None,
+    is_active: bool | None = None,
+    via: str = Via.UI,
+    **fields: Any,
+) -> User:
+    """Change a user's profile, role, departments or active flag; deactivation revokes tokens."""
+    _require_admin(actor)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = _user_snapshot(user)
+    for key, value in fields.items():
+        if key in USER_FIELDS and value is not None:
+            setattr(user, key, value)
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        if not is_active and user.pk == getattr(actor, "pk", None):
+            raise ValidationFailed({"is_active": _("You cannot deactivate your own account.")})
+        user.is_active = is_active
+    user.save()
+    if departments is not None:
+        user.departments.set(list(departments))
+    if is_active is False:
+        # A deactivated user's sessions stop at the next request (ModelBackend refuses
+        # inactive users); their API tokens are revoked here so nothing keeps acting for them.
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    changes = diff_fields(before, _user_snapshot(user))
+    if changes:
+        record_event(Verb.UPDATED, actor=actor, target=user, via=via, data={"changes": changes})
+    return user
+
+
+@transaction.atomic
+def change_password(user: User, *, actor: Any, new_password: str, via: str = Via.UI) -> User:
+    """Set a new password; every other session of the user ends (session hash changes)."""
+    if actor.pk != user.pk:
+        _require_admin(actor)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationFailed({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record_event(Verb.PASSWORD, actor=actor, target=user, via=via)
+    return user
+
+
+@transaction.atomic
+def set_language(user: User, *, language: str) -> User:
+    """Store the user's interface language."""
+    if language not in {"es", "en"}:
+        raise ValidationFailed({"language": _("Choose Spanish or English.")})
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user
+
+
+@transaction.atomic
+def create_department(
+    *, actor: Any, name: str, parent: Department | None = None, via: str = Via.UI
+) -> Department:
+    """Create a department with a unique name."""
+    _require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": _("This field is required.")})
+    if Department.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed({"name": _("A department with this name already exists.")})
+    department = Department.objects.create(name=name, parent=parent)
+    record_event(Verb.CREATED, actor=actor, target=department, via=via, data={"name": name})
+    return department
+
+
+@transaction.atomic
+def update_department(department: Department, *, actor: Any, name: str, via: str = Via.UI) -> Department:
+    """Rename a department."""
+    _require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": _("This field is required.")})
+    if Department.objects.filter(name__iexact=name).exclude(pk=department.pk).exists():
+        raise ValidationFailed({"name": _("A department with this name already exists.")})
+    old = department.name
+    department.name = name
+    department.save(update_fields=["name"])
+    record_event(Verb.UPDATED, actor=actor, target=department, via=via, data={"changes": {"name": [old, name]}})
+    return department
+
+
+@transaction.atomic
+def delete_department(department: Department, *, actor: Any, via: str = Via.UI) -> None:
+    """Delete an empty department."""
+    _require_admin(actor)
+    if department.members.exists():
+        raise ValidationFailed({"name": _("Move the department's members elsewhere before deleting it.")})
+    record_event(Verb.DELETED, actor=actor, target=department, via=via, data={"name": department.name})
+    department.delete()
+
+
+@transaction.atomic
+def update_role(role: Role, *, actor: Any, via: str = Via.UI, **flags: Any) -> Role:
+    """Change a role's visibility scope and capabilities."""
+    _require_admin(actor)
+    allowed = {"name", "visibility", "can_write", "can_delete", "can_import", "can_export", "can_merge", "can_manage_users"}
+    before = {k: getattr(role, k) for k in allowed}
+    for key, value in flags.items():
+        if key in allowed and value is not None:
+            setattr(role, key, value)
+    if role.code == RoleCode.ADMIN and not role.can_manage_users:
+        raise ValidationFailed({"can_manage_users": _("The administrator role must keep user management.")})
+    role.save()
+    changes = diff_fields(before, {k: getattr(role, k) for k in allowed})
+    if changes:
+        record_event(Verb.UPDATED, actor=actor, target=role, via=via, data={"changes": changes})
+    return role
+
+
+def create_token(user: User, *, actor: Any, name: str = "", via: str = Via.UI) -> tuple[ApiToken, str]:
+    """Issue a new API token for `user`; the raw value is returned once and never stored."""
+    if actor.pk != user.pk:
+        _require_admin(actor)
+    if not user.is_active:
+        raise ValidationFailed({"user": _("This user is not active.")})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw))
+    record_event(Verb.TOKEN_CREATED, actor=actor, target=user, via=via, data={"token": token.prefix, "name": name})
+    return token, raw
+
+
+def revoke_token(token: ApiToken, *, actor: Any, via: str = Via.UI) -> ApiToken:
+    """Revoke a token: it stops authenticating immediately."""
+    if actor.pk != token.user_id:
+        _require_admin(actor)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(Verb.TOKEN_REVOKED, actor=actor, target=token.user, via=via, data={"token": token.prefix})
+    return token
+
+
+def get_user_for_admin(actor: Any, user_id: int) -> User:
+    """A user record for the admin screens and API."""
+    _require_admin(actor)
+    try:
+        return User.objects.select_related("role").prefetch_related("departments").get(pk=user_id)
+    except User.DoesNotExist as exc:
+        raise NotFound(_("User not found.")) from exc

@@ -1,0 +1,235 @@
+"""Contacts, companies, tags, custom fields, consent and merges."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clientela.contacts.choices import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentStatus,
+    CustomFieldType,
+    Entity,
+    LeadStatus,
+    LifecycleStage,
+    Source,
+)
+
+
+class Tag(models.Model):
+    """A free label put on contacts and companies."""
+
+    name = models.CharField(_("name"), max_length=60)
+    color = models.CharField(_("colour"), max_length=7, default="#64748b")
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(models.Model):
+    """An admin-defined field on contacts or companies; values live in the record's `custom` JSON."""
+
+    entity = models.CharField(_("record type"), max_length=10, choices=Entity.choices, default=Entity.CONTACT)
+    key = models.SlugField(_("key"), max_length=50)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "key"], name="customfield_entity_key_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RecordBase(models.Model):
+    """Fields shared by contacts and companies: owner, tags, custom values, soft delete, version."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # covered by the (owner, ...) composite indexes of each model
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, default="CO")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    search_text = models.TextField(editable=False, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_via = models.CharField(max_length=16, default="ui")
+    import_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+
+class Company(RecordBase):
+    """An organisation the business sells to."""
+
+    name = models.CharField(_("name"), max_length=200)
+    tax_id = models.CharField(_("tax id (NIT)"), max_length=40, blank=True)
+    domain = models.CharField(_("web domain"), max_length=200, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name"], name="company_name_idx"),
+            models.Index(fields=["owner", "name"], name="company_owner_name_idx"),
+            models.Index(fields=["domain"], name="company_domain_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(RecordBase):
+    """A person: lead, customer or anyone in between."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    language = models.CharField(_("preferred language"), max_length=5, default="es")
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    lead_status = models.CharField(_("lead status"), max_length=16, choices=LeadStatus.choices, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    first_utm_source = models.CharField(_("first touch: UTM source"), max_length=100, blank=True)
+    first_utm_medium = models.CharField(_("first touch: UTM medium"), max_length=100, blank=True)
+    first_utm_campaign = models.CharField(_("first touch: UTM campaign"), max_length=150, blank=True)
+    first_utm_term = models.CharField(_("first touch: UTM term"), max_length=100, blank=True)
+    first_utm_content = models.CharField(_("first touch: UTM content"), max_length=100, blank=True)
+    first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
+    last_utm_source = models.CharField(_("last touch: UTM source"), max_length=100, blank=True)
+    last_utm_medium = models.CharField(_("last touch: UTM medium"), max_length=100, blank=True)
+    last_utm_campaign = models.CharField(_("last touch: UTM campaign"), max_length=150, blank=True)
+    last_utm_term = models.CharField(_("last touch: UTM term"), max_length=100, blank=True)
+    last_utm_content = models.CharField(_("last touch: UTM content"), max_length=100, blank=True)
+    last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["-created_at", "-id"], name="contact_created_idx"),
+            models.Index(fields=["owner", "-created_at"], name="contact_owner_created_idx"),
+            models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
+            models.Index(fields=["lifecycle_stage"], name="contact_lifecycle_idx"),
+            models.Index(fields=["source"], name="contact_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        """First and last name joined."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Consent(models.Model):
+    """One recorded consent decision for a channel and purpose, with its proof (append-only)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=12, choices=ConsentPurpose.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ConsentStatus.choices)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    proof = models.TextField(_("proof"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["contact", "channel", "purpose", "-recorded_at"], name="consent_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose}: {self.status}"
+
+
+class Note(models.Model):
+    """A free-text note on a contact or company."""
+
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Merge(models.Model):
+    """A merge of one record into another, with what is needed to undo it."""
+
+    entity = models.CharField(max_length=10, choices=Entity.choices, default=Entity.CONTACT)
+    survivor_id = models.BigIntegerField()
+    merged_id = models.BigIntegerField()
+    survivor_before = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["entity", "survivor_id"], name="merge_survivor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.merged_id} → {self.survivor_id}"

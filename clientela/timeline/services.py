@@ -1,0 +1,81 @@
+"""Writing timeline and audit events (the only code that creates Event rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+from clientela.timeline.choices import Via
+from clientela.timeline.models import Event
+
+
+def _jsonable(value: Any) -> Any:
+    """Make a field value safe to keep in a JSON column."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, models.Model):
+        return str(value)
+    return str(value)
+
+
+def build_event(
+    verb: str,
+    *,
+    actor: Any,
+    target: models.Model,
+    via: str = Via.UI,
+    data: Mapping[str, Any] | None = None,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+) -> Event:
+    """Build (without saving) an event about `target`; used for bulk writes."""
+    meta = target._meta
+    return Event(
+        verb=verb,
+        via=via,
+        actor=actor if getattr(actor, "pk", None) else None,
+        target_type=f"{meta.app_label}.{meta.model_name}",
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        data=_jsonable(dict(data or {})),
+        contact_id=contact_id,
+        company_id=company_id,
+    )
+
+
+def record_event(
+    verb: str,
+    *,
+    actor: Any,
+    target: models.Model,
+    via: str = Via.UI,
+    data: Mapping[str, Any] | None = None,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+) -> Event:
+    """Append one event to the timeline / audit log."""
+    event = build_event(
+        verb, actor=actor, target=target, via=via, data=data, contact_id=contact_id, company_id=company_id
+    )
+    event.save()
+    return event
+
+
+def record_events(events: Iterable[Event]) -> None:
+    """Append many prepared events in one statement."""
+    Event.objects.bulk_create(list(events), batch_size=1000)
+
+
+def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Return {field: [old, new]} for the fields whose value changed."""
+    return {
+        key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
+        for key in after
+        if _jsonable(before.get(key)) != _jsonable(after.get(key))
+    }

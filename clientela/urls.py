@@ -1,0 +1,12 @@
+"""Root URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("clientela.core.urls")),
+    path("accounts/", include("clientela.accounts.urls")),
+    path("contacts/", include("clientela.contacts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]
