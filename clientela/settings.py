@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -51,7 +52,8 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("CLIENTELA_DEBUG")
 ALLOWED_HOSTS = env_list("CLIENTELA_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CLIENTELA_CSRF_TRUSTED_ORIGINS")
-TESTING = env_bool("CLIENTELA_TESTING")
+# The test runner sets this; pytest being loaded is the fallback for IDE runs.
+TESTING = env_bool("CLIENTELA_TESTING", default="pytest" in sys.modules)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,6 +136,10 @@ _test_url = os.environ.get("CLIENTELA_TEST_DATABASE_URL")
 if _test_url and TESTING:
     DATABASES["default"] = dj_database_url.parse(_test_url)
 
+if TESTING:
+    # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2/Argon2.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -170,7 +176,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CLIENTELA_CACHE_URL"]}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CLIENTELA_CACHE_URL"],
+        }
         if os.environ.get("CLIENTELA_CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -188,7 +197,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -213,13 +225,17 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("CLIENTELA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "CLIENTELA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
 EMAIL_HOST = os.environ.get("CLIENTELA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("CLIENTELA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("CLIENTELA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CLIENTELA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CLIENTELA_EMAIL_USE_TLS")
-DEFAULT_FROM_EMAIL = os.environ.get("CLIENTELA_DEFAULT_FROM_EMAIL", "Clientela <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "CLIENTELA_DEFAULT_FROM_EMAIL", "Clientela <no-reply@localhost>"
+)
 
 LOGGING = {
     "version": 1,

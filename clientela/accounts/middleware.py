@@ -28,7 +28,7 @@ class UserLanguageMiddleware:
         if language not in {code for code, _ in settings.LANGUAGES}:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

@@ -43,7 +43,12 @@ class Department(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -59,11 +64,15 @@ class Department(models.Model):
 class User(AbstractUser):
     """A person who signs in to Clientela."""
 
-    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True)
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True
+    )
     departments = models.ManyToManyField(
         Department, verbose_name=_("departments"), blank=True, related_name="members"
     )
-    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.ES)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.ES
+    )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
     class Meta:
@@ -83,7 +92,9 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A revocable bearer token acting with its user's permissions; only its hash is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)

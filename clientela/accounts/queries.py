@@ -16,11 +16,10 @@ def role_of(user: Any) -> Role | None:
     """The user's role, cached on the instance for the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    cached = getattr(user, "_clientela_role", False)
-    if cached is False:
-        cached = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
-        user._clientela_role = cached
-    return cached
+    if not hasattr(user, "_clientela_role"):
+        user._clientela_role = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
+    role: Role | None = user._clientela_role
+    return role
 
 
 def visibility_of(user: Any) -> str | None:
@@ -51,7 +50,9 @@ def department_colleague_ids(user: Any) -> list[int]:
     if cached is None:
         cached = sorted(
             set(
-                User.objects.filter(departments__in=user.departments.all()).values_list("id", flat=True)
+                User.objects.filter(departments__in=user.departments.all()).values_list(
+                    "id", flat=True
+                )
             )
             | {user.id}
         )

@@ -79,7 +79,9 @@ def create_user(
         raise ValidationFailed({"username": _("This field is required.")})
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed({"username": _("A user with that username already exists.")})
-    user = User(username=username, role=role, **{k: v for k, v in fields.items() if k in USER_FIELDS})
+    user = User(
+        username=username, role=role, **{k: v for k, v in fields.items() if k in USER_FIELDS}
+    )
     if password:
         try:
             validate_password(password, user)
@@ -124,7 +126,9 @@ def update_user(
     if is_active is False:
         # A deactivated user's sessions stop at the next request (ModelBackend refuses
         # inactive users); their API tokens are revoked here so nothing keeps acting for them.
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     changes = diff_fields(before, _user_snapshot(user))
     if changes:
         record_event(Verb.UPDATED, actor=actor, target=user, via=via, data={"changes": changes})
@@ -173,7 +177,9 @@ def create_department(
 
 
 @transaction.atomic
-def update_department(department: Department, *, actor: Any, name: str, via: str = Via.UI) -> Department:
+def update_department(
+    department: Department, *, actor: Any, name: str, via: str = Via.UI
+) -> Department:
     """Rename a department."""
     _require_admin(actor)
     name = name.strip()
@@ -184,7 +190,13 @@ def update_department(department: Department, *, actor: Any, name: str, via: str
     old = department.name
     department.name = name
     department.save(update_fields=["name"])
-    record_event(Verb.UPDATED, actor=actor, target=department, via=via, data={"changes": {"name": [old, name]}})
+    record_event(
+        Verb.UPDATED,
+        actor=actor,
+        target=department,
+        via=via,
+        data={"changes": {"name": [old, name]}},
+    )
     return department
 
 
@@ -193,8 +205,12 @@ def delete_department(department: Department, *, actor: Any, via: str = Via.UI) 
     """Delete an empty department."""
     _require_admin(actor)
     if department.members.exists():
-        raise ValidationFailed({"name": _("Move the department's members elsewhere before deleting it.")})
-    record_event(Verb.DELETED, actor=actor, target=department, via=via, data={"name": department.name})
+        raise ValidationFailed(
+            {"name": _("Move the department's members elsewhere before deleting it.")}
+        )
+    record_event(
+        Verb.DELETED, actor=actor, target=department, via=via, data={"name": department.name}
+    )
     department.delete()
 
 
@@ -202,13 +218,24 @@ def delete_department(department: Department, *, actor: Any, via: str = Via.UI) 
 def update_role(role: Role, *, actor: Any, via: str = Via.UI, **flags: Any) -> Role:
     """Change a role's visibility scope and capabilities."""
     _require_admin(actor)
-    allowed = {"name", "visibility", "can_write", "can_delete", "can_import", "can_export", "can_merge", "can_manage_users"}
+    allowed = {
+        "name",
+        "visibility",
+        "can_write",
+        "can_delete",
+        "can_import",
+        "can_export",
+        "can_merge",
+        "can_manage_users",
+    }
     before = {k: getattr(role, k) for k in allowed}
     for key, value in flags.items():
         if key in allowed and value is not None:
             setattr(role, key, value)
     if role.code == RoleCode.ADMIN and not role.can_manage_users:
-        raise ValidationFailed({"can_manage_users": _("The administrator role must keep user management.")})
+        raise ValidationFailed(
+            {"can_manage_users": _("The administrator role must keep user management.")}
+        )
     role.save()
     changes = diff_fields(before, {k: getattr(role, k) for k in allowed})
     if changes:
@@ -216,15 +243,25 @@ def update_role(role: Role, *, actor: Any, via: str = Via.UI, **flags: Any) -> R
     return role
 
 
-def create_token(user: User, *, actor: Any, name: str = "", via: str = Via.UI) -> tuple[ApiToken, str]:
+def create_token(
+    user: User, *, actor: Any, name: str = "", via: str = Via.UI
+) -> tuple[ApiToken, str]:
     """Issue a new API token for `user`; the raw value is returned once and never stored."""
     if actor.pk != user.pk:
         _require_admin(actor)
     if not user.is_active:
         raise ValidationFailed({"user": _("This user is not active.")})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw))
-    record_event(Verb.TOKEN_CREATED, actor=actor, target=user, via=via, data={"token": token.prefix, "name": name})
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
+    )
+    record_event(
+        Verb.TOKEN_CREATED,
+        actor=actor,
+        target=user,
+        via=via,
+        data={"token": token.prefix, "name": name},
+    )
     return token, raw
 
 
@@ -235,7 +272,13 @@ def revoke_token(token: ApiToken, *, actor: Any, via: str = Via.UI) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record_event(Verb.TOKEN_REVOKED, actor=actor, target=token.user, via=via, data={"token": token.prefix})
+        record_event(
+            Verb.TOKEN_REVOKED,
+            actor=actor,
+            target=token.user,
+            via=via,
+            data={"token": token.prefix},
+        )
     return token
 
 

@@ -39,7 +39,9 @@ class Tag(models.Model):
 class CustomField(models.Model):
     """An admin-defined field on contacts or companies; values live in the record's `custom` JSON."""
 
-    entity = models.CharField(_("record type"), max_length=10, choices=Entity.choices, default=Entity.CONTACT)
+    entity = models.CharField(
+        _("record type"), max_length=10, choices=Entity.choices, default=Entity.CONTACT
+    )
     key = models.SlugField(_("key"), max_length=50)
     label = models.CharField(_("label"), max_length=100)
     field_type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
@@ -51,7 +53,9 @@ class CustomField(models.Model):
         verbose_name = _("custom field")
         verbose_name_plural = _("custom fields")
         ordering = ["entity", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["entity", "key"], name="customfield_entity_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="customfield_entity_key_unique")
+        ]
 
     def __str__(self) -> str:
         return self.label
@@ -79,7 +83,9 @@ class RecordBase(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_via = models.CharField(max_length=16, default="ui")
-    import_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    import_job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -122,18 +128,30 @@ class Contact(RecordBase):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     company = models.ForeignKey(
-        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     language = models.CharField(_("preferred language"), max_length=5, default="es")
     lifecycle_stage = models.CharField(
-        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+        _("lifecycle stage"),
+        max_length=16,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.LEAD,
     )
-    lead_status = models.CharField(_("lead status"), max_length=16, choices=LeadStatus.choices, blank=True)
+    lead_status = models.CharField(
+        _("lead status"), max_length=16, choices=LeadStatus.choices, blank=True
+    )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     first_utm_source = models.CharField(_("first touch: UTM source"), max_length=100, blank=True)
     first_utm_medium = models.CharField(_("first touch: UTM medium"), max_length=100, blank=True)
-    first_utm_campaign = models.CharField(_("first touch: UTM campaign"), max_length=150, blank=True)
+    first_utm_campaign = models.CharField(
+        _("first touch: UTM campaign"), max_length=150, blank=True
+    )
     first_utm_term = models.CharField(_("first touch: UTM term"), max_length=100, blank=True)
     first_utm_content = models.CharField(_("first touch: UTM content"), max_length=100, blank=True)
     first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
@@ -189,7 +207,11 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ["-recorded_at", "-id"]
-        indexes = [models.Index(fields=["contact", "channel", "purpose", "-recorded_at"], name="consent_lookup_idx")]
+        indexes = [
+            models.Index(
+                fields=["contact", "channel", "purpose", "-recorded_at"], name="consent_lookup_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.purpose}: {self.status}"
@@ -198,9 +220,15 @@ class Consent(models.Model):
 class Note(models.Model):
     """A free-text note on a contact or company."""
 
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -221,7 +249,9 @@ class Merge(models.Model):
     merged_id = models.BigIntegerField()
     survivor_before = models.JSONField(default=dict)
     moved = models.JSONField(default=dict)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     undone_at = models.DateTimeField(null=True, blank=True)
 

@@ -22,9 +22,15 @@ class Job(models.Model):
     """A long piece of work (import, export, recompute) run by the worker in resumable steps."""
 
     kind = models.CharField(_("kind"), max_length=40)
-    state = models.CharField(_("state"), max_length=16, choices=JobState.choices, default=JobState.PENDING)
+    state = models.CharField(
+        _("state"), max_length=16, choices=JobState.choices, default=JobState.PENDING
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -36,7 +42,9 @@ class Job(models.Model):
     total = models.PositiveIntegerField(_("total"), default=0)
     processed = models.PositiveIntegerField(_("processed"), default=0)
     counts = models.JSONField(default=dict, blank=True)
-    checkpoint = models.PositiveIntegerField(default=0, help_text="last spreadsheet line fully processed")
+    checkpoint = models.PositiveIntegerField(
+        default=0, help_text="last spreadsheet line fully processed"
+    )
     message = models.TextField(_("message"), blank=True)
 
     class Meta:

@@ -61,7 +61,13 @@ def record_event(
 ) -> Event:
     """Append one event to the timeline / audit log."""
     event = build_event(
-        verb, actor=actor, target=target, via=via, data=data, contact_id=contact_id, company_id=company_id
+        verb,
+        actor=actor,
+        target=target,
+        via=via,
+        data=data,
+        contact_id=contact_id,
+        company_id=company_id,
     )
     event.save()
     return event

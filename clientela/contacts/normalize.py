@@ -1,0 +1,87 @@
+"""Pure normalisation of contact data: e-mail, phone (E.164), names and search keys."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from django.utils.translation import gettext as _
+from email_validator import EmailNotValidError, validate_email
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be normalised; the message is shown to the user."""
+
+
+@lru_cache(maxsize=65536)
+def normalize_email(value: str) -> str:
+    """Validate an e-mail address (syntax only, no DNS) and return its normalised form."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(
+            _("“%(value)s” is not a valid e-mail address.") % {"value": value}
+        ) from exc
+    # Domains are case-insensitive; local parts technically are not, but every mailbox
+    # provider our users meet treats them so, and dedupe needs one spelling.
+    return result.normalized.lower()
+
+
+@lru_cache(maxsize=65536)
+def normalize_phone(value: str, region: str = "CO") -> str:
+    """Parse a phone number written any usual way and return it in E.164 (+573001234567)."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidValue(_("“%(value)s” is not a phone number.") % {"value": value}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidValue(
+            _("“%(value)s” is not a valid phone number for %(region)s.")
+            % {"value": value, "region": phonenumbers.region_code_for_number(number) or region}
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """Show an E.164 number in international format for people (+57 300 1234567)."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def clean_name(value: str) -> str:
+    """Trim and collapse inner whitespace of a name as typed."""
+    return " ".join(value.split())
+
+
+def fold(value: str) -> str:
+    """Lower-case without accents, for search and similarity (José → jose)."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def search_key(*parts: str) -> str:
+    """The text kept in `search_text`: folded names, e-mail and phone digits."""
+    out = []
+    for part in parts:
+        if part:
+            out.append(fold(part))
+            if part.startswith("+"):
+                out.append(part[1:])
+    return " ".join(out)
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """A comparison key for duplicate detection: folded name tokens in sorted order."""
+    return " ".join(sorted(fold(f"{first_name} {last_name}").split()))

@@ -1,0 +1,265 @@
+"""Reads for contacts and companies; every list, count, search, export and API uses these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from clientela.accounts.queries import has_capability, owner_scope
+from clientela.contacts.choices import CustomFieldType, Entity
+from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
+from clientela.contacts.normalize import fold, name_key
+from clientela.core.exceptions import Forbidden, NotFound
+
+
+def contacts_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Contact]:
+    """Contacts the user may see (in the trash when `deleted`)."""
+    qs = Contact.objects.filter(deleted_at__isnull=not deleted)
+    scope = owner_scope(user)
+    return qs if scope is None else qs.filter(scope)
+
+
+def companies_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Company]:
+    """Companies the user may see (in the trash when `deleted`)."""
+    qs = Company.objects.filter(deleted_at__isnull=not deleted)
+    scope = owner_scope(user)
+    return qs if scope is None else qs.filter(scope)
+
+
+def _check_write(user: Any) -> None:
+    if not has_capability(user, "write"):
+        raise Forbidden(_("Your role can only read records."))
+
+
+def get_contact_for_user(
+    user: Any, contact_id: Any, *, write: bool = False, deleted: bool = False
+) -> Contact:
+    """One contact the user may see (or write); NotFound when it is not theirs to see."""
+    try:
+        contact = (
+            contacts_visible_to(user, deleted=deleted)
+            .select_related("owner", "company", "created_by")
+            .get(pk=int(contact_id))
+        )
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Contact not found.")) from exc
+    if write:
+        _check_write(user)
+    return contact
+
+
+def get_company_for_user(
+    user: Any, company_id: Any, *, write: bool = False, deleted: bool = False
+) -> Company:
+    """One company the user may see (or write); NotFound when it is not theirs to see."""
+    try:
+        company = (
+            companies_visible_to(user, deleted=deleted)
+            .select_related("owner")
+            .get(pk=int(company_id))
+        )
+    except (Company.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Company not found.")) from exc
+    if write:
+        _check_write(user)
+    return company
+
+
+CONTACT_ORDERINGS = {
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+COMPANY_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+@dataclass
+class ContactFilters:
+    """What a contacts list is narrowed by; built from query strings by the UI and the API."""
+
+    q: str = ""
+    owner: int | None = None
+    lifecycle_stage: str = ""
+    lead_status: str = ""
+    source: str = ""
+    tag: int | None = None
+    company: int | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    ordering: str = "-created"
+
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return bool(
+            self.q
+            or self.owner
+            or self.lifecycle_stage
+            or self.lead_status
+            or self.source
+            or self.tag
+            or self.company
+            or self.custom
+        )
+
+
+def search_q(text: str) -> Q:
+    """Substring search over the folded name/e-mail/phone key (trigram-indexed on PostgreSQL)."""
+    q = Q()
+    for token in fold(text).split()[:6]:
+        q &= Q(search_text__contains=token.lstrip("+"))
+    return q
+
+
+def custom_field_q(definitions: dict[str, CustomField], key: str, value: str) -> Q | None:
+    """A filter on one custom field value; unknown keys are ignored (allow-list)."""
+    definition = definitions.get(key)
+    if definition is None or value == "":
+        return None
+    lookup = f"custom__{key}"
+    if definition.field_type == CustomFieldType.BOOLEAN:
+        return Q(**{lookup: value.lower() in {"1", "true", "si", "sí", "yes"}})
+    if definition.field_type == CustomFieldType.NUMBER:
+        try:
+            return Q(**{lookup: float(value.replace(",", "."))})
+        except ValueError:
+            return Q(pk__in=[])
+    if definition.field_type == CustomFieldType.DATE:
+        try:
+            return Q(**{lookup: date.fromisoformat(value).isoformat()})
+        except ValueError:
+            return Q(pk__in=[])
+    if definition.field_type == CustomFieldType.CHOICE:
+        return Q(**{lookup: value})
+    return Q(**{f"{lookup}__icontains": value})
+
+
+def custom_fields_for(entity: str = Entity.CONTACT) -> dict[str, CustomField]:
+    """Active custom field definitions by key."""
+    return {f.key: f for f in CustomField.objects.filter(entity=entity, is_active=True)}
+
+
+def filter_contacts(
+    user: Any, filters: ContactFilters, *, deleted: bool = False
+) -> QuerySet[Contact]:
+    """The visible contacts narrowed and ordered by `filters`."""
+    qs = contacts_visible_to(user, deleted=deleted)
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.lifecycle_stage:
+        qs = qs.filter(lifecycle_stage=filters.lifecycle_stage)
+    if filters.lead_status:
+        qs = qs.filter(lead_status=filters.lead_status)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.tag:
+        qs = qs.filter(tags__id=filters.tag)
+    if filters.company:
+        qs = qs.filter(company_id=filters.company)
+    if filters.custom:
+        definitions = custom_fields_for(Entity.CONTACT)
+        for key, value in filters.custom.items():
+            condition = custom_field_q(definitions, key, value)
+            if condition is not None:
+                qs = qs.filter(condition)
+    return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
+
+
+def filter_companies(
+    user: Any,
+    *,
+    q: str = "",
+    owner: int | None = None,
+    tag: int | None = None,
+    ordering: str = "name",
+    deleted: bool = False,
+) -> QuerySet[Company]:
+    """The visible companies narrowed and ordered."""
+    qs = companies_visible_to(user, deleted=deleted)
+    if q:
+        qs = qs.filter(search_q(q))
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    if tag:
+        qs = qs.filter(tags__id=tag)
+    return qs.order_by(*COMPANY_ORDERINGS.get(ordering, COMPANY_ORDERINGS["name"]))
+
+
+def current_consents(contact: Contact) -> dict[tuple[str, str], Consent]:
+    """The latest decision per (channel, purpose)."""
+    latest: dict[tuple[str, str], Consent] = {}
+    for consent in contact.consents.order_by("-recorded_at", "-id"):
+        latest.setdefault((consent.channel, consent.purpose), consent)
+    return latest
+
+
+def duplicates_of(user: Any, contact: Contact) -> list[tuple[Contact, str]]:
+    """Visible contacts that look like the same person, with the reason for each."""
+    candidates: dict[int, tuple[Contact, str]] = {}
+    base = contacts_visible_to(user).exclude(pk=contact.pk).select_related("company", "owner")
+    if contact.email:
+        for other in base.filter(email=contact.email)[:20]:
+            candidates.setdefault(other.pk, (other, _("same e-mail")))
+    if contact.phone:
+        for other in base.filter(phone=contact.phone)[:20]:
+            candidates.setdefault(other.pk, (other, _("same phone")))
+    if contact.company_id and (contact.first_name or contact.last_name):
+        key = name_key(contact.first_name, contact.last_name)
+        for other in base.filter(company_id=contact.company_id)[:500]:
+            if other.pk not in candidates and _similar(
+                key, name_key(other.first_name, other.last_name)
+            ):
+                candidates[other.pk] = (other, _("similar name at the same company"))
+    return list(candidates.values())
+
+
+def _similar(a: str, b: str) -> bool:
+    """Names whose folded tokens match closely (handles accents, order and small typos)."""
+    from difflib import SequenceMatcher
+
+    return bool(a and b) and (a == b or SequenceMatcher(None, a, b).ratio() >= 0.85)
+
+
+def duplicate_groups(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Groups of visible contacts sharing an e-mail or phone, largest first."""
+    from django.db.models import Count
+
+    groups: list[dict[str, Any]] = []
+    visible = contacts_visible_to(user)
+    for field_name, reason in (("email", _("same e-mail")), ("phone", _("same phone"))):
+        rows = (
+            visible.exclude(**{field_name: ""})
+            .values(field_name)
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .order_by("-n", field_name)[:limit]
+        )
+        for row in rows:
+            groups.append(
+                {"field": field_name, "value": row[field_name], "count": row["n"], "reason": reason}
+            )
+    return groups[:limit]
+
+
+def merges_for(contact: Contact) -> QuerySet[Merge]:
+    """Merges into this contact that can still be undone."""
+    return Merge.objects.filter(
+        entity=Entity.CONTACT, survivor_id=contact.pk, undone_at__isnull=True
+    )
+
+
+def tags_list() -> QuerySet[Tag]:
+    """All tags by name."""
+    return Tag.objects.order_by("name")

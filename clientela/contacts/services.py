@@ -1,0 +1,549 @@
+"""Writes for contacts and companies: the only code that creates, changes, merges or deletes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.queries import assignable_owners, has_capability
+from clientela.contacts.choices import Entity
+from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Note, Tag
+from clientela.contacts.normalize import search_key
+from clientela.contacts.queries import companies_visible_to, custom_fields_for, get_company_for_user
+from clientela.contacts.validation import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
+    Errors,
+    clean_common,
+    clean_custom,
+    require_identity,
+)
+from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.timeline.choices import Verb, Via
+from clientela.timeline.services import diff_fields, record_event
+
+MERGEABLE_FIELDS = (
+    "first_name", "last_name", "email", "phone", "job_title", "company_id", "city", "country",
+    "birthday", "language", "lifecycle_stage", "lead_status", "source", "owner_id",
+    *(f"{t}_utm_{p}" for t in ("first", "last") for p in ("source", "medium", "campaign", "term", "content")),
+    "first_touch_at", "last_touch_at", "external_id",
+)  # fmt: skip
+
+
+def region() -> str:
+    """The default phone region of the installation (CO unless configured)."""
+    return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
+
+
+def _require(actor: Any, capability: str, message: str) -> None:
+    if not has_capability(actor, capability):
+        raise Forbidden(message)
+
+
+def contact_search_text(contact: Contact) -> str:
+    """Folded text used by list search."""
+    return search_key(contact.first_name, contact.last_name, contact.email, contact.phone)
+
+
+def _resolve_relations(data: Mapping[str, Any], actor: Any, errors: Errors) -> dict[str, Any]:
+    """Check owner and company references against what the actor may use."""
+    out: dict[str, Any] = {}
+    if "owner" in data:
+        owner = data["owner"]
+        owner_id = getattr(owner, "pk", owner)
+        if owner_id in (None, ""):
+            out["owner_id"] = None
+        else:
+            try:
+                out["owner_id"] = (
+                    assignable_owners(actor).values_list("id", flat=True).get(pk=int(owner_id))
+                )
+            except (ValueError, TypeError, Exception):
+                errors.setdefault("owner", []).append(_("You cannot assign records to this user."))
+    if "company" in data:
+        company = data["company"]
+        company_id = getattr(company, "pk", company)
+        if company_id in (None, ""):
+            out["company_id"] = None
+        else:
+            try:
+                out["company_id"] = (
+                    companies_visible_to(actor).values_list("id", flat=True).get(pk=int(company_id))
+                )
+            except (ValueError, TypeError, Exception):
+                errors.setdefault("company", []).append(_("Company not found."))
+    return out
+
+
+def _snapshot(contact: Contact) -> dict[str, Any]:
+    data = {name: getattr(contact, name) for name in MERGEABLE_FIELDS}
+    data["custom"] = dict(contact.custom)
+    return data
+
+
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    """Existing or new tags for the given names (case-insensitive)."""
+    tags: list[Tag] = []
+    for raw in names:
+        name = " ".join(str(raw).split())[:60]
+        if not name:
+            continue
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+@transaction.atomic
+def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
+    """Validate and create a contact owned by the actor unless another owner is given."""
+    _require(actor, "write", _("Your role can only read records."))
+    errors: Errors = {}
+    values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
+    values.update(_resolve_relations({"owner": actor.pk, **data}, actor, errors))
+    custom = clean_custom(data.get("custom") or {}, custom_fields_for(Entity.CONTACT), errors)
+    require_identity(values, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    contact = Contact(**values, custom={k: v for k, v in custom.items() if v is not None})
+    contact.created_by = actor if getattr(actor, "pk", None) else None
+    contact.created_via = via
+    contact.search_text = contact_search_text(contact)
+    contact.save()
+    if data.get("tags"):
+        contact.tags.set(tags_from_names(data["tags"]))
+    record_event(Verb.CREATED, actor=actor, target=contact, via=via, contact_id=contact.pk)
+    return contact
+
+
+@transaction.atomic
+def update_contact(
+    contact: Contact,
+    *,
+    actor: Any,
+    data: Mapping[str, Any],
+    via: str = Via.UI,
+    expected_version: int | None = None,
+) -> Contact:
+    """Change the given fields of a visible contact; stale versions are refused."""
+    _require(actor, "write", _("Your role can only read records."))
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(_("Someone else changed this contact meanwhile. Reload it and try again."))
+    errors: Errors = {}
+    values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
+    values.update(_resolve_relations(data, actor, errors))
+    custom_in = data.get("custom")
+    custom = clean_custom(custom_in, custom_fields_for(Entity.CONTACT), errors) if custom_in else {}
+    merged = {**_snapshot(locked), **values}
+    require_identity(merged, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    before = _snapshot(locked)
+    for key, value in values.items():
+        setattr(locked, key, value)
+    if custom:
+        locked.custom = {k: v for k, v in {**locked.custom, **custom}.items() if v is not None}
+    tag_change: dict[str, Any] = {}
+    if "tags" in data:
+        old_tags = sorted(locked.tags.values_list("name", flat=True))
+        new_tags = tags_from_names(data["tags"] or [])
+        locked.tags.set(new_tags)
+        if sorted(t.name for t in new_tags) != old_tags:
+            tag_change = {"tags": [old_tags, sorted(t.name for t in new_tags)]}
+    changes = {**diff_fields(before, _snapshot(locked)), **tag_change}
+    if changes:
+        locked.search_text = contact_search_text(locked)
+        locked.updated_at = timezone.now()
+        locked.version = F("version") + 1
+        locked.save()
+        locked.refresh_from_db()
+        record_event(
+            Verb.UPDATED,
+            actor=actor,
+            target=locked,
+            via=via,
+            contact_id=locked.pk,
+            data={"changes": changes},
+        )
+    return locked
+
+
+@transaction.atomic
+def delete_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+    """Move a contact to the trash (restorable)."""
+    _require(actor, "delete", _("Your role cannot delete records."))
+    Contact.objects.filter(pk=contact.pk).update(
+        deleted_at=timezone.now(), version=F("version") + 1
+    )
+    contact.refresh_from_db()
+    record_event(Verb.DELETED, actor=actor, target=contact, via=via, contact_id=contact.pk)
+    return contact
+
+
+@transaction.atomic
+def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+    """Bring a contact back from the trash."""
+    _require(actor, "delete", _("Your role cannot restore records."))
+    if contact.merged_into_id:
+        raise Conflict(_("This contact was merged into another one: undo the merge instead."))
+    Contact.objects.filter(pk=contact.pk).update(deleted_at=None, version=F("version") + 1)
+    contact.refresh_from_db()
+    record_event(Verb.RESTORED, actor=actor, target=contact, via=via, contact_id=contact.pk)
+    return contact
+
+
+@transaction.atomic
+def add_note(
+    *,
+    actor: Any,
+    body: str,
+    contact: Contact | None = None,
+    company: Company | None = None,
+    via: str = Via.UI,
+) -> Note:
+    """Attach a note to a contact or a company."""
+    _require(actor, "write", _("Your role can only read records."))
+    body = body.strip()
+    if not body:
+        raise ValidationFailed({"body": _("Write something first.")})
+    if len(body) > 10000:
+        raise ValidationFailed({"body": _("Use at most 10,000 characters.")})
+    note = Note.objects.create(contact=contact, company=company, author=actor, body=body)
+    target: Contact | Company = contact or company  # type: ignore[assignment]
+    record_event(
+        Verb.NOTE, actor=actor, target=target, via=via, data={"body": body[:2000], "note_id": note.pk},
+        contact_id=contact.pk if contact else None, company_id=company.pk if company else None,
+    )  # fmt: skip
+    return note
+
+
+@transaction.atomic
+def record_consent(
+    contact: Contact,
+    *,
+    actor: Any,
+    channel: str,
+    purpose: str,
+    status: str,
+    source: str = "",
+    proof: str = "",
+    via: str = Via.UI,
+) -> Consent:
+    """Append a consent decision with its source and proof (Habeas Data / GDPR)."""
+    from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus
+
+    _require(actor, "write", _("Your role can only read records."))
+    errors: Errors = {}
+    if channel not in ConsentChannel.values:
+        errors["channel"] = [_("Choose a channel.")]
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = [_("Choose a purpose.")]
+    if status not in ConsentStatus.values:
+        errors["status"] = [_("Choose granted, denied or withdrawn.")]
+    if status == ConsentStatus.GRANTED and not (source.strip() or proof.strip()):
+        errors["source"] = [_("Say where the consent was given (form, call, signed document…).")]
+    if errors:
+        raise ValidationFailed(errors)
+    consent = Consent.objects.create(
+        contact=contact, channel=channel, purpose=purpose, status=status,
+        source=source.strip()[:200], proof=proof.strip(), recorded_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    record_event(
+        Verb.CONSENT, actor=actor, target=contact, via=via, contact_id=contact.pk,
+        data={"channel": channel, "purpose": purpose, "status": status, "source": consent.source},
+    )  # fmt: skip
+    return consent
+
+
+@transaction.atomic
+def merge_contacts(
+    survivor: Contact,
+    other: Contact,
+    *,
+    actor: Any,
+    take_from_other: Iterable[str] = (),
+    via: str = Via.UI,
+) -> Merge:
+    """Merge `other` into `survivor`; fields listed in `take_from_other` (or empty on the survivor)
+    come from `other`. Tags, notes, consents and events move; `other` goes to the trash."""
+    _require(actor, "merge", _("Your role cannot merge records."))
+    if survivor.pk == other.pk:
+        raise ValidationFailed({"other": _("Choose two different contacts.")})
+    pair = {
+        c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])
+    }
+    survivor, other = pair[survivor.pk], pair[other.pk]
+    if survivor.deleted_at or other.deleted_at:
+        raise Conflict(_("One of these contacts is in the trash."))
+    chosen = set(take_from_other)
+    unknown = chosen - set(MERGEABLE_FIELDS) - {"custom"}
+    if unknown:
+        raise ValidationFailed(
+            {"fields": [_("Unknown field: %(name)s") % {"name": n} for n in sorted(unknown)]}
+        )
+    before = _snapshot(survivor)
+    for name in MERGEABLE_FIELDS:
+        mine, theirs = getattr(survivor, name), getattr(other, name)
+        if name in chosen or (mine in (None, "") and theirs not in (None, "")):
+            setattr(survivor, name, theirs)
+    survivor.custom = (
+        {**other.custom, **survivor.custom}
+        if "custom" not in chosen
+        else {**survivor.custom, **other.custom}
+    )
+    moved = {
+        "tags": sorted(
+            set(other.tags.values_list("id", flat=True))
+            - set(survivor.tags.values_list("id", flat=True))
+        ),
+        "notes": list(other.notes.values_list("id", flat=True)),
+        "consents": list(other.consents.values_list("id", flat=True)),
+        "events": list(other.events.values_list("id", flat=True)),
+        "survivor_tags": sorted(survivor.tags.values_list("id", flat=True)),
+    }
+    survivor.tags.add(*moved["tags"])
+    Note.objects.filter(id__in=moved["notes"]).update(contact=survivor)
+    Consent.objects.filter(id__in=moved["consents"]).update(contact=survivor)
+    from clientela.timeline.models import Event
+
+    Event.objects.filter(id__in=moved["events"]).update(contact=survivor)
+    survivor.search_text = contact_search_text(survivor)
+    survivor.updated_at = timezone.now()
+    survivor.version += 1
+    survivor.save()
+    other.deleted_at = timezone.now()
+    other.merged_into = survivor
+    other.version += 1
+    other.save(update_fields=["deleted_at", "merged_into", "version"])
+    merge = Merge.objects.create(
+        entity=Entity.CONTACT, survivor_id=survivor.pk, merged_id=other.pk,
+        survivor_before={k: _jsonish(v) for k, v in before.items()}, moved=moved, actor=actor,
+    )  # fmt: skip
+    record_event(
+        Verb.MERGED, actor=actor, target=survivor, via=via, contact_id=survivor.pk,
+        data={"merged_id": other.pk, "merged": str(other), "merge_id": merge.pk,
+              "changes": diff_fields(before, _snapshot(survivor))},
+    )  # fmt: skip
+    return merge
+
+
+def _jsonish(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
+    """Reverse a merge: the survivor gets its old values back and the merged contact returns."""
+    from datetime import date, datetime
+
+    from clientela.timeline.models import Event
+
+    _require(actor, "merge", _("Your role cannot merge records."))
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at:
+        raise Conflict(_("This merge was already undone."))
+    try:
+        survivor = Contact.objects.select_for_update().get(pk=merge.survivor_id)
+        other = Contact.objects.select_for_update().get(pk=merge.merged_id)
+    except Contact.DoesNotExist as exc:
+        raise NotFound(_("Contact not found.")) from exc
+    for name, value in merge.survivor_before.items():
+        if name == "custom":
+            survivor.custom = value
+        elif name == "birthday" and value:
+            survivor.birthday = date.fromisoformat(value)
+        elif name.endswith("_touch_at") and value:
+            setattr(survivor, name, datetime.fromisoformat(value))
+        else:
+            setattr(survivor, name, value)
+    moved = merge.moved
+    survivor.tags.set(moved.get("survivor_tags", []))
+    Note.objects.filter(id__in=moved.get("notes", [])).update(contact=other)
+    Consent.objects.filter(id__in=moved.get("consents", [])).update(contact=other)
+    Event.objects.filter(id__in=moved.get("events", [])).update(contact=other)
+    survivor.search_text = contact_search_text(survivor)
+    survivor.updated_at = timezone.now()
+    survivor.version += 1
+    survivor.save()
+    other.deleted_at = None
+    other.merged_into = None
+    other.version += 1
+    other.save(update_fields=["deleted_at", "merged_into", "version"])
+    merge.undone_at = timezone.now()
+    merge.save(update_fields=["undone_at"])
+    for contact in (survivor, other):
+        record_event(
+            Verb.MERGE_UNDONE, actor=actor, target=contact, via=via, contact_id=contact.pk,
+            data={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": other.pk},
+        )  # fmt: skip
+    return other
+
+
+def company_search_text(company: Company) -> str:
+    """Folded text used by company search."""
+    return search_key(company.name, company.domain, company.email, company.phone, company.tax_id)
+
+
+@transaction.atomic
+def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Company:
+    """Validate and create a company."""
+    _require(actor, "write", _("Your role can only read records."))
+    errors: Errors = {}
+    values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
+    values.update(
+        _resolve_relations(
+            {"owner": actor.pk, **{k: v for k, v in data.items() if k == "owner"}}, actor, errors
+        )
+    )
+    custom = clean_custom(data.get("custom") or {}, custom_fields_for(Entity.COMPANY), errors)
+    if not values.get("name"):
+        errors.setdefault("name", []).append(_("This field is required."))
+    if errors:
+        raise ValidationFailed(errors)
+    company = Company(**values, custom={k: v for k, v in custom.items() if v is not None})
+    company.created_by = actor if getattr(actor, "pk", None) else None
+    company.created_via = via
+    company.search_text = company_search_text(company)
+    company.save()
+    if data.get("tags"):
+        company.tags.set(tags_from_names(data["tags"]))
+    record_event(Verb.CREATED, actor=actor, target=company, via=via, company_id=company.pk)
+    return company
+
+
+def _company_snapshot(company: Company) -> dict[str, Any]:
+    data = {name: getattr(company, name) for name in (*COMPANY_FIELDS, "owner_id")}
+    data["custom"] = dict(company.custom)
+    return data
+
+
+@transaction.atomic
+def update_company(
+    company: Company,
+    *,
+    actor: Any,
+    data: Mapping[str, Any],
+    via: str = Via.UI,
+    expected_version: int | None = None,
+) -> Company:
+    """Change the given fields of a visible company."""
+    _require(actor, "write", _("Your role can only read records."))
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(_("Someone else changed this company meanwhile. Reload it and try again."))
+    errors: Errors = {}
+    values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
+    values.update(
+        _resolve_relations({k: v for k, v in data.items() if k == "owner"}, actor, errors)
+    )
+    custom_in = data.get("custom")
+    custom = clean_custom(custom_in, custom_fields_for(Entity.COMPANY), errors) if custom_in else {}
+    if "name" in values and not values["name"]:
+        errors.setdefault("name", []).append(_("This field is required."))
+    if errors:
+        raise ValidationFailed(errors)
+    before = _company_snapshot(locked)
+    for key, value in values.items():
+        setattr(locked, key, value)
+    if custom:
+        locked.custom = {k: v for k, v in {**locked.custom, **custom}.items() if v is not None}
+    if "tags" in data:
+        locked.tags.set(tags_from_names(data["tags"] or []))
+    changes = diff_fields(before, _company_snapshot(locked))
+    if changes:
+        locked.search_text = company_search_text(locked)
+        locked.updated_at = timezone.now()
+        locked.version = F("version") + 1
+        locked.save()
+        locked.refresh_from_db()
+        record_event(
+            Verb.UPDATED,
+            actor=actor,
+            target=locked,
+            via=via,
+            company_id=locked.pk,
+            data={"changes": changes},
+        )
+    return locked
+
+
+@transaction.atomic
+def delete_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+    """Move a company to the trash; its contacts keep existing."""
+    _require(actor, "delete", _("Your role cannot delete records."))
+    Company.objects.filter(pk=company.pk).update(
+        deleted_at=timezone.now(), version=F("version") + 1
+    )
+    company.refresh_from_db()
+    record_event(Verb.DELETED, actor=actor, target=company, via=via, company_id=company.pk)
+    return company
+
+
+@transaction.atomic
+def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+    """Bring a company back from the trash."""
+    _require(actor, "delete", _("Your role cannot restore records."))
+    Company.objects.filter(pk=company.pk).update(deleted_at=None, version=F("version") + 1)
+    company.refresh_from_db()
+    record_event(Verb.RESTORED, actor=actor, target=company, via=via, company_id=company.pk)
+    return company
+
+
+@transaction.atomic
+def save_custom_field(
+    *,
+    actor: Any,
+    entity: str,
+    key: str,
+    label: str,
+    field_type: str,
+    choices: Iterable[str] = (),
+    field: CustomField | None = None,
+) -> CustomField:
+    """Create or change a custom field definition (administrators only)."""
+    from django.utils.text import slugify
+
+    from clientela.contacts.choices import CustomFieldType
+
+    _require(actor, "manage_users", _("Only administrators can define custom fields."))
+    errors: Errors = {}
+    key = slugify(key or label).replace("-", "_")[:50]
+    if not label.strip():
+        errors["label"] = [_("This field is required.")]
+    if entity not in Entity.values:
+        errors["entity"] = [_("Choose contacts or companies.")]
+    if field_type not in CustomFieldType.values:
+        errors["field_type"] = [_("Choose a type.")]
+    options = [c.strip() for c in choices if c.strip()]
+    if field_type == CustomFieldType.CHOICE and not options:
+        errors["choices"] = [_("List at least one choice.")]
+    clash = CustomField.objects.filter(entity=entity, key=key)
+    if field is not None:
+        clash = clash.exclude(pk=field.pk)
+    if key and clash.exists():
+        errors["key"] = [_("Another field already uses this key.")]
+    if errors:
+        raise ValidationFailed(errors)
+    field = field or CustomField(entity=entity, key=key)
+    field.label = label.strip()
+    field.field_type = field_type
+    field.choices = options
+    field.save()
+    record_event(
+        Verb.UPDATED, actor=actor, target=field, data={"label": field.label, "type": field_type}
+    )
+    return field
+
+
+def get_company_or_404(actor: Any, company_id: Any) -> Company:
+    """Re-export for adapters that only import services."""
+    return get_company_for_user(actor, company_id)

@@ -1,0 +1,72 @@
+"""Shared test set-up: isolated data directory, personas, browser and server helpers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("CLIENTELA_TESTING", "1")
+os.environ.setdefault("CLIENTELA_DATA_DIR", tempfile.mkdtemp(prefix="clientela-test-"))
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    """Every test writes uploads into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _reset_throttles() -> None:
+    """Rate-limit counters live in the cache: start every test with an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def personas(db: Any) -> SimpleNamespace:
+    """An admin, a manager, two reps in different departments, a marketer, a read-only user
+    and an outsider (service agent in another department)."""
+    from clientela.accounts.models import Department, Role, User
+
+    roles = {role.code: role for role in Role.objects.all()}
+    depts = {
+        name: Department.objects.get_or_create(name=name)[0]
+        for name in ("Gerencia", "Comercial Bogotá", "Comercial Medellín", "Mercadeo", "Servicio")
+    }
+
+    def make(username: str, role: str, *departments: str, **extra: Any) -> User:
+        user = User.objects.create_user(
+            username=username,
+            password="Clave-segura-2026",
+            first_name=username.capitalize(),
+            email=f"{username}@example.co",
+            role=roles[role],
+            **extra,
+        )
+        user.departments.set([depts[d] for d in departments])
+        return user
+
+    return SimpleNamespace(
+        admin=make("admin", "administrador", "Gerencia"),
+        manager=make("gerente", "gerente", "Gerencia"),
+        rep=make("rep", "comercial", "Comercial Bogotá"),
+        rep2=make("rep2", "comercial", "Comercial Medellín"),
+        colleague=make("colega", "solo_lectura", "Comercial Bogotá"),
+        marketer=make("mercadeo", "mercadeo", "Mercadeo"),
+        outsider=make("outsider", "servicio", "Servicio"),
+        departments=depts,
+        roles=roles,
+        password="Clave-segura-2026",
+    )
