@@ -1,0 +1,103 @@
+"""Holdout validation of a fitted BG/NBD model, as plain data ready for tables and charts.
+
+Two views from Fader, Hardie & Lee (2005): (1) mean purchases in the holdout period,
+actual vs predicted, grouped by the number of repeat purchases in the calibration period
+(bins 0..6 and 7+); (2) cumulative repeat purchases of the whole cohort per period,
+actual vs what the model predicts for customers that start buying on their first day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from .bgnbd import BgNbdParams, conditional_expected_purchases, expected_purchases
+from .summary import _epoch_day, daily_transactions, unit_days
+
+
+def holdout_by_frequency(
+    params: BgNbdParams,
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,
+    frequency_holdout: npt.ArrayLike,
+    duration_holdout: npt.ArrayLike,
+    *,
+    top_bin: int = 7,
+) -> list[dict[str, object]]:
+    """Return, per calibration-frequency bin, customers and mean actual/predicted holdout purchases."""
+    x = np.asarray(frequency, dtype=np.float64)
+    actual = np.asarray(frequency_holdout, dtype=np.float64)
+    duration = np.broadcast_to(np.asarray(duration_holdout, dtype=np.float64), x.shape)
+    predicted = conditional_expected_purchases(params, duration, x, recency, T)
+    bins = np.minimum(x, top_bin).astype(np.intp)
+    counts = np.bincount(bins, minlength=top_bin + 1)
+    sum_actual = np.bincount(bins, weights=actual, minlength=top_bin + 1)
+    sum_predicted = np.bincount(bins, weights=predicted, minlength=top_bin + 1)
+    rows: list[dict[str, object]] = []
+    for k in range(top_bin + 1):  # at most eight bins, not a loop over customers
+        n = int(counts[k])
+        rows.append(
+            {
+                "bin": f"{k}+" if k == top_bin else str(k),
+                "customers": n,
+                "actual": float(sum_actual[k] / n) if n else 0.0,
+                "predicted": float(sum_predicted[k] / n) if n else 0.0,
+            }
+        )
+    return rows
+
+
+def cumulative_repeat_curve(
+    params: BgNbdParams,
+    transactions: pl.DataFrame | pl.LazyFrame,
+    *,
+    customer_col: str = "customer",
+    date_col: str = "date",
+    time_unit: str = "weeks",
+    calibration_end: dt.date | None = None,
+    observation_end: dt.date | None = None,
+) -> dict[str, object]:
+    """Return cumulative repeat purchases per period (actual vs predicted) for the fitted cohort."""
+    unit = unit_days(time_unit)
+    daily = daily_transactions(
+        transactions, customer_col=customer_col, date_col=date_col, amount_col=None
+    ).collect()
+    if daily.height == 0:
+        return {"calibration_end_period": 0.0, "periods": []}
+    obs_day = (
+        int(daily["day"].max())  # type: ignore[arg-type]
+        if observation_end is None
+        else _epoch_day(observation_end)
+    )
+    cal_day = obs_day if calibration_end is None else _epoch_day(calibration_end)
+    daily = daily.filter(pl.col("day") <= obs_day)
+    first = (
+        daily.group_by("customer").agg(first=pl.col("day").min()).filter(pl.col("first") <= cal_day)
+    )
+    origin = int(first["first"].min())  # type: ignore[arg-type]
+    repeat_days = (
+        daily.join(first, on="customer", how="inner")
+        .filter(pl.col("day") > pl.col("first"))["day"]
+        .to_numpy()
+    )
+    periods = max(int(np.ceil((obs_day - origin) / unit)), 1)
+    ends = np.arange(1, periods + 1, dtype=np.float64)
+    # Period k covers (k-1, k] time units after the cohort's first purchase day.
+    period_index = np.ceil((repeat_days - origin) / unit).astype(np.intp)
+    actual = np.cumsum(np.bincount(period_index, minlength=periods + 1)[1 : periods + 1])
+
+    starts, counts = np.unique(first["first"].to_numpy(), return_counts=True)
+    offsets = (starts - origin) / unit
+    elapsed = np.maximum(ends[None, :] - offsets[:, None], 0.0)
+    predicted = counts @ expected_purchases(params, elapsed.ravel()).reshape(elapsed.shape)
+    return {
+        "calibration_end_period": (cal_day - origin) / unit,
+        "periods": [
+            {"period": int(k), "actual": int(a), "predicted": float(p)}
+            for k, a, p in zip(ends, actual, predicted, strict=True)
+        ],
+    }
