@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clientela.timeline",
     "clientela.contacts",
     "clientela.analytics",
+    "clientela.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,39 @@
+"""`clientela serve`: production server (gunicorn) plus the background worker."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from clientela.demo.processes import server_command, supervise, worker_command
+
+
+class Command(BaseCommand):
+    help = "Serve Clientela with the production server and run the background worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("CLIENTELA_WEB_WORKERS", "0")) or None,
+                            help="web worker processes (default: 2 x CPU cores)")  # fmt: skip
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("CLIENTELA_WEB_THREADS", "1"))
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="serve only; run `clientela worker` elsewhere"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        workers = options["workers"] or 2 * (os.cpu_count() or 1)
+        commands = [server_command(options["host"], options["port"], workers, options["threads"])]
+        if not options["no_worker"]:
+            commands.append(worker_command())
+        self.stdout.write(
+            f"Clientela: http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
+        )
+        self.stdout.flush()
+        raise SystemExit(supervise(commands))

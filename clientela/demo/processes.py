@@ -1,0 +1,61 @@
+"""Starting and supervising the production server and the background worker together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+
+def server_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """The gunicorn command line serving Clientela's WSGI application."""
+    return [
+        sys.executable, "-m", "gunicorn", "clientela.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", "gthread" if threads > 1 else "sync",
+        "--access-logfile", "-", "--graceful-timeout", "20", "--timeout", "120",
+    ]  # fmt: skip
+
+
+def worker_command() -> list[str]:
+    """The background worker command line (django-tasks database worker)."""
+    return [sys.executable, "-m", "clientela", "worker"]
+
+
+def supervise(commands: Sequence[Sequence[str]], *, env: dict[str, str] | None = None) -> int:
+    """Run the commands as children; stop all of them when one exits or on SIGINT/SIGTERM."""
+    children = [subprocess.Popen(list(cmd), env={**os.environ, **(env or {})}) for cmd in commands]  # noqa: S603 - our own argv
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 0
+    try:
+        while not stopping:
+            for child in children:
+                result = child.poll()
+                if result is not None:
+                    code = result
+                    stopping = True
+            # Polling keeps this portable and simple; children do the real work.
+            time.sleep(0.3)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 25
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
