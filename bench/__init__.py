@@ -1,0 +1,8 @@
+"""Benchmark scenarios: `python -m bench NAME [--size N]` or `clientela bench NAME`."""
+
+SCENARIOS = {
+    "import-1m": "bench.import_1m",
+    "api-read": "bench.api_read",
+    "clv-1m": "bench.clv_1m",
+    "tabular-read": "bench.tabular_read",
+}

@@ -1,0 +1,127 @@
+"""Start Clientela as a real production process (gunicorn + worker) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    """A server process started for a test."""
+
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a `clientela` command against the same database."""
+        return subprocess.run(
+            [sys.executable, "-m", "clientela", *args], env=self.env, capture_output=True, text=True,
+            check=check, timeout=600,
+        )  # fmt: skip
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a child process: its own data dir and database, never the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
+    env.update({"CLIENTELA_DATA_DIR": str(data_dir), "CLIENTELA_SECRET_KEY": uuid.uuid4().hex * 2})
+    pg_url = os.environ.get("CLIENTELA_TEST_DATABASE_URL")
+    if pg_url and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A fresh database beside the test one, so the process sees committed data only.
+        import psycopg
+
+        name = f"clientela_e2e_{uuid.uuid4().hex[:10]}"
+        admin = settings.DATABASES["default"]
+        with psycopg.connect(
+            host=admin["HOST"] or "127.0.0.1", port=admin["PORT"] or 5432, user=admin["USER"],
+            dbname="postgres", autocommit=True,
+        ) as conn:  # fmt: skip
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["CLIENTELA_DATABASE_URL"] = f"postgres://{admin['USER']}@{admin['HOST'] or '127.0.0.1'}:{admin['PORT'] or 5432}/{name}"
+    return env
+
+
+def drop_database(env: dict[str, str]) -> None:
+    """Drop the PostgreSQL database made by `server_env`, if any."""
+    url = env.get("CLIENTELA_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=admin["HOST"] or "127.0.0.1", port=admin["PORT"] or 5432, user=admin["USER"],
+        dbname="postgres", autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """Poll `url` until it answers 200, failing early if the process died."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL we built
+                if response.status == 200:
+                    return
+        except OSError as exc:
+            last_error = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer: {last_error}")
+
+
+@contextmanager
+def running_server(data_dir: Path, *, demo_contacts: int = 0, serve_args: tuple[str, ...] = ()) -> Iterator[RunningServer]:
+    """Migrate a fresh database, optionally load the demo, then run `clientela serve` until the block ends."""
+    env = server_env(data_dir)
+    port = free_port()
+    log = data_dir / "server.log"
+    try:
+        prepare = ["demo", "--no-serve", "--contacts", str(demo_contacts)] if demo_contacts else ["migrate", "-v0"]
+        done = subprocess.run(
+            [sys.executable, "-m", "clientela", *prepare], env=env, capture_output=True, text=True, timeout=600
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"clientela {' '.join(prepare)} failed:\n{done.stdout}\n{done.stderr}")
+        with log.open("wb") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "clientela", "serve", "--port", str(port), "--workers", "2", *serve_args],
+                env=env, stdout=handle, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz", process)
+            yield RunningServer(url=f"http://127.0.0.1:{port}", env=env, process=process, log=log)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    finally:
+        drop_database(env)
