@@ -58,7 +58,9 @@ def server_env(data_dir: Path) -> dict[str, str]:
             dbname="postgres", autocommit=True,
         ) as conn:  # fmt: skip
             conn.execute(f'CREATE DATABASE "{name}"')
-        env["CLIENTELA_DATABASE_URL"] = f"postgres://{admin['USER']}@{admin['HOST'] or '127.0.0.1'}:{admin['PORT'] or 5432}/{name}"
+        env["CLIENTELA_DATABASE_URL"] = (
+            f"postgres://{admin['USER']}@{admin['HOST'] or '127.0.0.1'}:{admin['PORT'] or 5432}/{name}"
+        )
     return env
 
 
@@ -86,7 +88,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) ->
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL we built
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError as exc:
@@ -96,18 +98,30 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) ->
 
 
 @contextmanager
-def running_server(data_dir: Path, *, demo_contacts: int = 0, serve_args: tuple[str, ...] = ()) -> Iterator[RunningServer]:
+def running_server(
+    data_dir: Path, *, demo_contacts: int = 0, serve_args: tuple[str, ...] = ()
+) -> Iterator[RunningServer]:
     """Migrate a fresh database, optionally load the demo, then run `clientela serve` until the block ends."""
     env = server_env(data_dir)
     port = free_port()
     log = data_dir / "server.log"
     try:
-        prepare = ["demo", "--no-serve", "--contacts", str(demo_contacts)] if demo_contacts else ["migrate", "-v0"]
+        prepare = (
+            ["demo", "--no-serve", "--contacts", str(demo_contacts)]
+            if demo_contacts
+            else ["migrate", "-v0"]
+        )
         done = subprocess.run(
-            [sys.executable, "-m", "clientela", *prepare], env=env, capture_output=True, text=True, timeout=600
+            [sys.executable, "-m", "clientela", *prepare],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"clientela {' '.join(prepare)} failed:\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"clientela {' '.join(prepare)} failed:\n{done.stdout}\n{done.stderr}"
+            )
         with log.open("wb") as handle:
             process = subprocess.Popen(
                 [sys.executable, "-m", "clientela", "serve", "--port", str(port), "--workers", "2", *serve_args],
