@@ -163,12 +163,8 @@ def rfm_table(
         .collect()
     )
     reference = as_of or per_customer["last_purchase"].max()
-    recency_days = (
-        (pl.lit(reference, dtype=pl.Date) - per_customer["last_purchase"]).dt.total_days()
-        if per_customer.height
-        else pl.Series([], dtype=pl.Int64)
-    )
-    days = np.asarray(recency_days.to_numpy(), dtype=np.float64)
+    last = per_customer["last_purchase"].to_numpy().astype("datetime64[D]")
+    days = (np.datetime64(reference, "D") - last).astype(np.int64).astype(np.float64)
     r, f, m = rfm_scores(days, per_customer["frequency"], per_customer["monetary"])
     return per_customer.with_columns(
         recency_days=pl.Series(days.astype(np.int64)),
