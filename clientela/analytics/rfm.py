@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -162,7 +163,7 @@ def rfm_table(
         .sort("customer")
         .collect()
     )
-    reference = as_of or per_customer["last_purchase"].max()
+    reference = as_of or cast(dt.date, per_customer["last_purchase"].max())
     last = per_customer["last_purchase"].to_numpy().astype("datetime64[D]")
     days = (np.datetime64(reference, "D") - last).astype(np.int64).astype(np.float64)
     r, f, m = rfm_scores(days, per_customer["frequency"], per_customer["monetary"])

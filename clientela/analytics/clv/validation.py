@@ -9,6 +9,7 @@ actual vs what the model predicts for customers that start buying on their first
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,30 @@ import polars as pl
 
 from .bgnbd import BgNbdParams, conditional_expected_purchases, expected_purchases
 from .summary import _epoch_day, daily_transactions, unit_days
+
+
+class HoldoutBin(TypedDict):
+    """Mean holdout purchases of the customers in one calibration-frequency bin."""
+
+    bin: str
+    customers: int
+    actual: float
+    predicted: float
+
+
+class CurvePoint(TypedDict):
+    """Cumulative repeat purchases of the cohort at the end of one period."""
+
+    period: int
+    actual: int
+    predicted: float
+
+
+class RepeatCurve(TypedDict):
+    """The cumulative repeat-purchase curve and where the calibration period ends."""
+
+    calibration_end_period: float
+    periods: list[CurvePoint]
 
 
 def holdout_by_frequency(
@@ -27,7 +52,7 @@ def holdout_by_frequency(
     duration_holdout: npt.ArrayLike,
     *,
     top_bin: int = 7,
-) -> list[dict[str, object]]:
+) -> list[HoldoutBin]:
     """Return, per calibration-frequency bin, customers and mean actual/predicted holdout purchases."""
     x = np.asarray(frequency, dtype=np.float64)
     actual = np.asarray(frequency_holdout, dtype=np.float64)
@@ -37,7 +62,7 @@ def holdout_by_frequency(
     counts = np.bincount(bins, minlength=top_bin + 1)
     sum_actual = np.bincount(bins, weights=actual, minlength=top_bin + 1)
     sum_predicted = np.bincount(bins, weights=predicted, minlength=top_bin + 1)
-    rows: list[dict[str, object]] = []
+    rows: list[HoldoutBin] = []
     for k in range(top_bin + 1):  # at most eight bins, not a loop over customers
         n = int(counts[k])
         rows.append(
@@ -60,7 +85,7 @@ def cumulative_repeat_curve(
     time_unit: str = "weeks",
     calibration_end: dt.date | None = None,
     observation_end: dt.date | None = None,
-) -> dict[str, object]:
+) -> RepeatCurve:
     """Return cumulative repeat purchases per period (actual vs predicted) for the fitted cohort."""
     unit = unit_days(time_unit)
     daily = daily_transactions(

@@ -1,0 +1,132 @@
+"""BG/NBD: published CDNOW estimates, predictions and numerical stability at the extremes."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.integrate import quad
+from scipy.special import betaln
+
+from clientela.analytics.clv.bgnbd import (
+    BgNbdParams,
+    conditional_expected_purchases,
+    expected_purchases,
+    expected_purchases_if_alive,
+    fit_bgnbd,
+    probability_alive,
+)
+from clientela.analytics.clv.fitting import FitError
+
+CDNOW = BgNbdParams(r=0.242593, alpha=4.413532, a=0.792886, b=2.425752, log_likelihood=0.0)
+
+
+def _columns(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return frame["frequency"].to_numpy(), frame["recency"].to_numpy(), frame["T"].to_numpy()
+
+
+def test_it_reproduces_the_published_cdnow_estimates(cdnow_summary: pl.DataFrame) -> None:
+    params = fit_bgnbd(*_columns(cdnow_summary))
+    # Fader, Hardie & Lee (2005): r=0.243, alpha=4.414, a=0.793, b=2.426, LL=-9582.4
+    assert round(params.r, 3) == 0.243
+    assert round(params.alpha, 3) == 4.414
+    assert round(params.a, 3) == 0.793
+    assert round(params.b, 3) == 2.426
+    assert round(params.log_likelihood, 1) == -9582.4
+
+
+def test_it_gives_the_same_fit_with_weights_as_with_repeated_rows(
+    cdnow_summary: pl.DataFrame,
+) -> None:
+    x, t_x, T = _columns(cdnow_summary)
+    doubled = fit_bgnbd(np.tile(x, 2), np.tile(t_x, 2), np.tile(T, 2))
+    weighted = fit_bgnbd(x, t_x, T, weights=np.full(len(x), 2.0))
+    assert weighted.r == pytest.approx(doubled.r, rel=1e-7)
+    assert weighted.b == pytest.approx(doubled.b, rel=1e-7)
+    assert weighted.log_likelihood == pytest.approx(doubled.log_likelihood, rel=1e-9)
+
+
+def test_it_does_not_depend_on_the_time_unit(cdnow_summary: pl.DataFrame) -> None:
+    x, t_x, T = _columns(cdnow_summary)
+    weeks = fit_bgnbd(x, t_x, T)
+    days = fit_bgnbd(x, t_x * 7, T * 7)
+    assert days.alpha == pytest.approx(weeks.alpha * 7, rel=1e-6)
+    assert days.r == pytest.approx(weeks.r, rel=1e-6)
+    assert days.a == pytest.approx(weeks.a, rel=1e-6)
+
+
+def test_it_predicts_the_published_expectation_for_a_cdnow_customer() -> None:
+    # Fader, Hardie & Lee (2005): x=2, t_x=30.43, T=38.86 expects 1.226 purchases in 39 weeks.
+    value = conditional_expected_purchases(CDNOW, 39, [2], [30.43], [38.86])
+    assert value[0] == pytest.approx(1.226, abs=5e-4)
+
+
+def test_it_gives_p_alive_one_without_repeat_purchases_and_less_after_a_long_silence() -> None:
+    alive = probability_alive(CDNOW, [0, 5, 5], [0, 38, 2], [39, 39, 39])
+    assert alive[0] == 1.0
+    assert alive[1] == pytest.approx(0.8776, abs=1e-4)  # lifetimes gives the same
+    assert alive[2] < 0.01
+
+
+def _reference_if_alive(params: BgNbdParams, t: float, x: float, T: float) -> float:
+    """Integrate E[(1 - exp(-lambda p t)) / p] over the posterior Beta of p (lambda done)."""
+    r, alpha, a, b = params.r + x, params.alpha + T, params.a, params.b + x
+
+    def integrand(p: float) -> float:
+        growth = -np.expm1(-r * np.log1p(p * t / alpha)) / p
+        return growth * np.exp((a - 1) * np.log(p) + (b - 1) * np.log1p(-p) - betaln(a, b))
+
+    return quad(integrand, 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0]
+
+
+@pytest.mark.parametrize(
+    ("t", "x", "T"),
+    [(39, 0, 38.86), (39, 2, 38.86), (1, 50, 80), (500, 3, 2), (52, 400, 104)],
+)
+def test_it_matches_direct_integration_of_the_expectation(t: float, x: float, T: float) -> None:
+    value = expected_purchases_if_alive(CDNOW, t, x, T)[0]
+    assert value == pytest.approx(_reference_if_alive(CDNOW, t, x, T), rel=1e-6)
+
+
+def test_it_matches_the_unconditional_expectation_at_zero_history() -> None:
+    assert expected_purchases(CDNOW, [39])[0] == pytest.approx(
+        _reference_if_alive(CDNOW, 39, 0, 0), rel=1e-6
+    )
+
+
+def test_it_handles_a_equal_to_one_by_continuity() -> None:
+    near = [BgNbdParams(0.5, 5.0, a, 2.0, 0.0) for a in (1.0 - 1e-4, 1.0, 1.0 + 1e-4)]
+    values = [expected_purchases_if_alive(p, 10, 3, 20)[0] for p in near]
+    assert values[1] == pytest.approx(values[0], rel=1e-3)
+    assert values[1] == pytest.approx(values[2], rel=1e-3)
+
+
+def test_it_stays_finite_for_extreme_customers() -> None:
+    x = np.array([0, 0, 1, 1e6, 1e6, 3, 5000])
+    t_x = np.array([0, 0, 1e-9, 1e5, 1.0, 1e7, 99])
+    T = np.array([0, 1e7, 1e-9, 1e5, 1e5, 1e7, 100])
+    alive = probability_alive(CDNOW, x, t_x, T)
+    expected = conditional_expected_purchases(CDNOW, 1e4, x, t_x, T)
+    assert np.all(np.isfinite(alive))
+    assert np.all((alive >= 0) & (alive <= 1))
+    assert np.all(np.isfinite(expected))
+    assert np.all(expected >= 0)
+    # A customer who bought a million times and just now keeps buying at about x / T.
+    assert expected[3] == pytest.approx(1e6 / 1e5 * 1e4, rel=0.05)
+
+
+def test_it_fits_extreme_data_without_nan() -> None:
+    rng = np.random.default_rng(7)
+    x = np.concatenate([np.zeros(500), rng.integers(1, 5, 300), [1e5, 2e5]])
+    T = np.full(len(x), 1000.0)
+    t_x = np.where(x > 0, rng.uniform(1, 1000, len(x)), 0.0)
+    params = fit_bgnbd(x, t_x, T)
+    values = np.array([params.r, params.alpha, params.a, params.b, params.log_likelihood])
+    assert np.all(np.isfinite(values))
+
+
+def test_it_refuses_inconsistent_summaries() -> None:
+    with pytest.raises(FitError, match="recency"):
+        fit_bgnbd([1, 2], [5, 1], [4, 3])
+    with pytest.raises(FitError, match="at least two"):
+        fit_bgnbd([1], [1], [2])

@@ -1,0 +1,138 @@
+"""Customer summary conventions, calibration/holdout split, holdout validation report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from clientela.analytics.clv.bgnbd import fit_bgnbd
+from clientela.analytics.clv.summary import (
+    SummaryInputError,
+    summarize_arrays,
+    summarize_transactions,
+)
+from clientela.analytics.clv.validation import cumulative_repeat_curve, holdout_by_frequency
+
+D = dt.date
+
+
+def _frame(customers: list[object]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer": customers,
+            "date": [D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 15), D(2024, 2, 12), D(2024, 1, 8)],
+            "amount": [10.0, 5.0, 30.0, 50.0, 7.0],
+        }
+    )
+
+
+@pytest.mark.parametrize("ids", [["a", "a", "a", "a", "b"], [7, 7, 7, 7, 10**15]])
+def test_it_summarises_with_same_day_merging_and_repeat_mean(ids: list[object]) -> None:
+    summary = summarize_transactions(_frame(ids), time_unit="days", observation_end=D(2024, 3, 1))
+    first = summary.row(0, named=True)
+    assert first["customer"] == ids[0]
+    assert first["frequency"] == 2
+    assert first["recency"] == 42
+    assert first["T"] == 60
+    assert first["monetary_value"] == 40.0  # (30 + 50) / 2, the first day's 15 excluded
+    second = summary.row(1, named=True)
+    assert (second["frequency"], second["recency"], second["monetary_value"]) == (0, 0.0, 0.0)
+
+
+def test_it_scales_recency_and_T_by_the_time_unit() -> None:
+    frame = _frame(["a", "a", "a", "a", "b"])
+    weeks = summarize_transactions(frame, time_unit="weeks", observation_end=D(2024, 3, 1))
+    months = summarize_transactions(frame, time_unit="months", observation_end=D(2024, 3, 1))
+    assert weeks["recency"][0] == pytest.approx(6.0)
+    assert months["T"][0] == pytest.approx(60 / 30.4375)
+
+
+def test_it_splits_calibration_and_holdout() -> None:
+    frame = _frame(["a", "a", "a", "a", "b"])
+    summary = summarize_transactions(
+        frame, time_unit="days", calibration_end=D(2024, 1, 31), observation_end=D(2024, 3, 1)
+    )
+    a = summary.row(0, named=True)
+    assert (a["frequency"], a["recency"], a["T"]) == (1, 14.0, 30.0)
+    assert a["frequency_holdout"] == 1
+    assert a["duration_holdout"] == 30.0
+
+
+def test_it_reproduces_the_published_cdnow_summary(
+    cdnow_transactions: pl.DataFrame, cdnow_spend: pl.DataFrame
+) -> None:
+    summary = summarize_transactions(
+        cdnow_transactions,
+        customer_col="customer_id",
+        time_unit="weeks",
+        calibration_end=D(1997, 9, 30),
+        observation_end=D(1998, 6, 30),
+    )
+    joined = summary.join(cdnow_spend, left_on="customer", right_on="ID")
+    assert joined.height == 2357
+    assert (joined["frequency"] == joined["x"]).all()
+    assert np.abs((joined["recency"] - joined["t_x"]).to_numpy()).max() < 0.005
+    assert np.abs((joined["T"] - joined["T_right"]).to_numpy()).max() < 0.005
+    assert np.abs((joined["monetary_value"] - joined["zbar"]).to_numpy()).max() <= 0.005 + 1e-9
+
+
+def test_it_summarises_plain_arrays() -> None:
+    summary = summarize_arrays(
+        [1, 1, 2],
+        np.array(["2024-01-01", "2024-01-08", "2024-01-03"], dtype="datetime64[D]"),
+        [1.0, 2.0, 3.0],
+        time_unit="weeks",
+    )
+    assert summary["frequency"].to_list() == [1, 0]
+    assert summary["T"].to_list() == pytest.approx([1.0, 5 / 7])
+
+
+def test_it_refuses_a_calibration_end_after_the_observation_end() -> None:
+    with pytest.raises(SummaryInputError, match="calibration"):
+        summarize_transactions(
+            _frame(["a"] * 5), calibration_end=D(2024, 5, 1), observation_end=D(2024, 3, 1)
+        )
+    with pytest.raises(SummaryInputError, match="not found"):
+        summarize_transactions(_frame(["a"] * 5), customer_col="client")
+
+
+def test_it_reports_holdout_purchases_by_frequency_bin(cdnow_transactions: pl.DataFrame) -> None:
+    summary = summarize_transactions(
+        cdnow_transactions,
+        customer_col="customer_id",
+        calibration_end=D(1997, 9, 30),
+        observation_end=D(1998, 6, 30),
+    )
+    x, t_x, T = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    params = fit_bgnbd(x, t_x, T)
+    rows = holdout_by_frequency(
+        params, x, t_x, T, summary["frequency_holdout"], summary["duration_holdout"]
+    )
+    assert [r["bin"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert sum(r["customers"] for r in rows) == 2357
+    assert rows[0]["customers"] == 1411
+    assert rows[0]["actual"] == pytest.approx(0.2367, abs=1e-4)
+    # Predictions rise with calibration frequency, as the actuals do.
+    predicted = [r["predicted"] for r in rows]
+    assert predicted == sorted(predicted)
+    assert abs(rows[0]["predicted"] - rows[0]["actual"]) < 0.05
+
+    curve = cumulative_repeat_curve(
+        params,
+        cdnow_transactions,
+        customer_col="customer_id",
+        calibration_end=D(1997, 9, 30),
+        observation_end=D(1998, 6, 30),
+    )
+    periods = curve["periods"]
+    assert isinstance(periods, list)
+    assert len(periods) == 78
+    assert curve["calibration_end_period"] == pytest.approx(38.857, abs=1e-3)
+    at_calibration_end = periods[38]
+    # Week 39 ends one day after the calibration end (day 272 of the cohort).
+    assert periods[37]["actual"] <= x.sum() <= at_calibration_end["actual"]
+    assert abs(at_calibration_end["predicted"] / at_calibration_end["actual"] - 1) < 0.05
+    assert abs(periods[-1]["predicted"] / periods[-1]["actual"] - 1) < 0.10
