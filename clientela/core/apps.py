@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,21 @@ class CoreConfig(AppConfig):
     name = "clientela.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from clientela.core.scheduling import Schedule, register
+
+        register(
+            Schedule(
+                "core.clear_sessions",
+                "clientela.core.housekeeping.clear_expired_sessions",
+                daily_at=time(3, 0),
+            )
+        )
+        register(
+            Schedule(
+                "core.prune_tasks",
+                "clientela.core.housekeeping.prune_finished_tasks",
+                daily_at=time(3, 30),
+            )
+        )

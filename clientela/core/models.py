@@ -86,3 +86,19 @@ class JobRowError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.column} {self.reason}"
+
+
+class ScheduleState(models.Model):
+    """When a registered schedule runs next; claimed atomically by the scheduler loop."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.next_run_at:%Y-%m-%d %H:%M}"

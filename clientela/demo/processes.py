@@ -26,6 +26,11 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "clientela", "worker"]
 
 
+def scheduler_command() -> list[str]:
+    """The periodic-work loop command line."""
+    return [sys.executable, "-m", "clientela", "scheduler"]
+
+
 def supervise(commands: Sequence[Sequence[str]], *, env: dict[str, str] | None = None) -> int:
     """Run the commands as children; stop all of them when one exits or on SIGINT/SIGTERM."""
     children = [subprocess.Popen(list(cmd), env={**os.environ, **(env or {})}) for cmd in commands]  # noqa: S603 - our own argv

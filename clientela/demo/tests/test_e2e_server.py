@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _opener() -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    return urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
 
 
 def _login(opener: urllib.request.OpenerDirector, base: str, username: str, password: str) -> str:
@@ -24,16 +26,25 @@ def _login(opener: urllib.request.OpenerDirector, base: str, username: str, pass
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert token, "login form has a CSRF token"
     body = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1), "next": "/"}
+        {
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": token.group(1),
+            "next": "/",
+        }
     ).encode()
-    request = urllib.request.Request(f"{base}/accounts/login/", data=body, headers={"Referer": f"{base}/accounts/login/"})
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=body, headers={"Referer": f"{base}/accounts/login/"}
+    )
     with opener.open(request) as response:
         return response.geturl()
 
 
 def test_it_serves_the_demo_with_the_production_server(tmp_path):
     with running_server(tmp_path, demo_contacts=60) as server:
-        assert json.loads(urllib.request.urlopen(f"{server.url}/healthz").read()) == {"status": "ok"}
+        assert json.loads(urllib.request.urlopen(f"{server.url}/healthz").read()) == {
+            "status": "ok"
+        }
         opener = _opener()
         # Anonymous visitors are sent to the login page, in Spanish by default.
         login_page = opener.open(f"{server.url}/contacts/").read().decode()
@@ -47,7 +58,9 @@ def test_it_serves_the_demo_with_the_production_server(tmp_path):
         assert urllib.request.urlopen(f"{server.url}/static/clientela/app.css").status == 200
         # A token made on the command line works against the running server's API.
         raw = server.manage("token", "create", "ana").stdout.strip()
-        request = urllib.request.Request(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {raw}"}
+        )
         with urllib.request.urlopen(request) as response:
             assert json.loads(response.read())["username"] == "ana"
     assert server.process.returncode is not None

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import translation
 
-from clientela.demo.processes import server_command, supervise, worker_command
+from clientela.demo.processes import scheduler_command, server_command, supervise, worker_command
 from clientela.demo.seeding import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
@@ -45,5 +45,11 @@ class Command(BaseCommand):
             return
         call_command("collectstatic", interactive=False, verbosity=0)
         raise SystemExit(
-            supervise([server_command(options["host"], options["port"], 3, 1), worker_command()])
+            supervise(
+                [
+                    server_command(options["host"], options["port"], 3, 1),
+                    worker_command(),
+                    scheduler_command(),
+                ]
+            )
         )

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from clientela.demo.processes import server_command, supervise, worker_command
+from clientela.demo.processes import scheduler_command, server_command, supervise, worker_command
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         workers = options["workers"] or 2 * (os.cpu_count() or 1)
         commands = [server_command(options["host"], options["port"], workers, options["threads"])]
         if not options["no_worker"]:
-            commands.append(worker_command())
+            commands += [worker_command(), scheduler_command()]
         self.stdout.write(
             f"Clientela: http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
         )
