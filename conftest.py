@@ -70,3 +70,31 @@ def personas(db: Any) -> SimpleNamespace:
         roles=roles,
         password="Clave-segura-2026",
     )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """A headless Chromium; skipped without one unless CLIENTELA_REQUIRE_BROWSER=1 (CI)."""
+    from clientela.testing.browser import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CLIENTELA_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (CLIENTELA_REQUIRE_BROWSER=1) but was not found")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Any:
+    """A fresh browser context and page per test (own cookies), Spanish by default."""
+    context = chromium.new_context(locale="es-CO", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
