@@ -3,10 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from clientela.api import api
+
 urlpatterns = [
     path("", include("clientela.core.urls")),
     path("accounts/", include("clientela.accounts.urls")),
     path("contacts/", include("clientela.contacts.urls")),
+    path("api/", api.urls),
+    path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

@@ -263,3 +263,40 @@ def merges_for(contact: Contact) -> QuerySet[Merge]:
 def tags_list() -> QuerySet[Tag]:
     """All tags by name."""
     return Tag.objects.order_by("name")
+
+
+def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
+    """The planner's row estimate of a table on PostgreSQL (no scan); None elsewhere or unknown."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    # -1 means the table was never analysed: no estimate to show.
+    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> QuerySet[Company]:
+    """Annotate `contact_count` with the company's contacts the user may see.
+
+    A correlated subquery rather than a JOIN + GROUP BY, so only the rows of the page are counted.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    counts = (
+        contacts_visible_to(user)
+        .filter(company=OuterRef("pk"))
+        .order_by()
+        .values("company")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return companies.annotate(
+        contact_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+    )

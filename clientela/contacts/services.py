@@ -547,3 +547,28 @@ def save_custom_field(
 def get_company_or_404(actor: Any, company_id: Any) -> Company:
     """Re-export for adapters that only import services."""
     return get_company_for_user(actor, company_id)
+
+
+@transaction.atomic
+def create_contact_at_company(
+    *, actor: Any, data: Mapping[str, Any], company_name: str, via: str = Via.UI
+) -> Contact:
+    """Create a contact at the visible company with this name, creating the company if none.
+
+    One transaction: when the contact is invalid, no company is left behind.
+    """
+    name = " ".join(company_name.split())
+    company: Company | None = None
+    if name:
+        visible = companies_visible_to(actor).order_by("id")
+        company = visible.filter(name=name).first() or visible.filter(name__iexact=name).first()
+        if company is None:
+            try:
+                company = create_company(actor=actor, data={"name": name}, via=via)
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    {("company" if k == "name" else k): v for k, v in exc.errors.items()}
+                ) from exc
+    return create_contact(
+        actor=actor, data={**data, "company": company.pk if company else None}, via=via
+    )

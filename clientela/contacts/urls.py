@@ -1,3 +1,5 @@
+"""Contact and company screens. Every route is listed in tests/test_access_matrix.py."""
+
 from django.urls import path
 
 from clientela.contacts import views
@@ -5,6 +7,25 @@ from clientela.contacts import views
 app_name = "contacts"
 urlpatterns = [
     path("", views.contact_list, name="contact_list"),
+    path("new/", views.contact_create, name="contact_create"),
+    path("search/", views.search, name="search"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("trash/", views.trash, name="trash"),
+    path("merge/", views.merge, name="merge"),
+    path("<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<int:pk>/delete/", views.contact_delete, name="contact_delete"),
+    path("<int:pk>/restore/", views.contact_restore, name="contact_restore"),
+    path("<int:pk>/tags/", views.contact_tags, name="contact_tags"),
+    path("<int:pk>/consent/", views.contact_consent, name="contact_consent"),
+    path("<int:pk>/notes/", views.contact_note, name="contact_note"),
+    path("<int:pk>/merges/<int:merge_id>/undo/", views.merge_undo, name="merge_undo"),
     path("companies/", views.company_list, name="company_list"),
-    path("search/", views.contact_list, name="search"),
+    path("companies/new/", views.company_create, name="company_create"),
+    path("companies/options/", views.company_options, name="company_options"),
+    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
+    path("companies/<int:pk>/delete/", views.company_delete, name="company_delete"),
+    path("companies/<int:pk>/restore/", views.company_restore, name="company_restore"),
+    path("companies/<int:pk>/notes/", views.company_note, name="company_note"),
 ]
