@@ -1,0 +1,43 @@
+"""Access helpers shared by the account views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from clientela.accounts.models import User
+from clientela.accounts.queries import has_capability
+
+
+def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer 404 to anyone who may not manage users: admin URLs stay undiscoverable."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not has_capability(request.user, "manage_users"):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` parameter when it points inside this site, else `fallback`."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user; LoginRequiredMiddleware guarantees one on non-public pages."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise Http404
+    return user

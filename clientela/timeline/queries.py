@@ -1,0 +1,234 @@
+"""Reads over events: the audit log (filtered, keyset-paginated) and the start page summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.choices import RoleCode, Visibility
+from clientela.accounts.queries import has_capability, role_of, visibility_of
+from clientela.contacts.choices import LifecycleStage
+from clientela.contacts.models import Contact
+from clientela.contacts.queries import companies_visible_to, contacts_visible_to
+from clientela.timeline.choices import Verb
+from clientela.timeline.models import Event
+
+AUDIT_PAGE_SIZE = 50
+
+# Record types offered in the audit log filter (any other stored type still filters by URL).
+RECORD_TYPES = (
+    "contacts.contact",
+    "contacts.company",
+    "contacts.customfield",
+    "contacts.tag",
+    "accounts.user",
+    "accounts.department",
+    "accounts.role",
+    "core.job",
+)
+
+
+def record_type_choices() -> list[tuple[str, str]]:
+    """(target_type, label) pairs for the audit log's record-type filter."""
+    labels = []
+    for label in RECORD_TYPES:
+        app_label, model_name = label.split(".")
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue
+        labels.append((label, str(model._meta.verbose_name).capitalize()))
+    return labels
+
+
+def can_read_audit_log(user: Any) -> bool:
+    """Administrators (manage_users) and the Manager role (gerente) read the audit log."""
+    if has_capability(user, "manage_users"):
+        return True
+    role = role_of(user)
+    return bool(role and role.code == RoleCode.MANAGER)
+
+
+@dataclass
+class AuditFilters:
+    """What the audit log is narrowed by."""
+
+    actor: int | None = None
+    verb: str = ""
+    record_type: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as query-string parameters (for links and the CSV export)."""
+        pairs = {
+            "actor": str(self.actor or ""),
+            "verb": self.verb,
+            "record_type": self.record_type,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {k: v for k, v in pairs.items() if v}
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def audit_events(user: Any, filters: AuditFilters) -> QuerySet[Event]:
+    """Events the user may read in the audit log, newest first, narrowed by `filters`.
+
+    Readers with "all records" visibility see every event; a reader with a narrower scope
+    (a Manager role an administrator restricted) does not see events of contacts and
+    companies outside that scope.
+    """
+    if not can_read_audit_log(user):
+        return Event.objects.none()
+    qs = Event.objects.select_related("actor").order_by("-created_at", "-id")
+    if visibility_of(user) != Visibility.ALL:
+        qs = qs.filter(
+            (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk")))
+            & (Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk")))
+        )
+    if filters.actor:
+        qs = qs.filter(actor_id=filters.actor)
+    if filters.verb:
+        qs = qs.filter(verb=filters.verb)
+    if filters.record_type:
+        qs = qs.filter(target_type=filters.record_type)
+    if filters.date_from:
+        qs = qs.filter(created_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(created_at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
+    return qs
+
+
+def encode_cursor(event: Event) -> str:
+    """A keyset position after `event` (its timestamp and id)."""
+    return f"{event.created_at.isoformat()}_{event.pk}"
+
+
+def decode_cursor(raw: str) -> tuple[dt.datetime, int] | None:
+    """Parse a cursor; None when it is missing or malformed."""
+    try:
+        stamp, pk = raw.rsplit("_", 1)
+        when = dt.datetime.fromisoformat(stamp.replace(" ", "+"))
+        return (when if timezone.is_aware(when) else timezone.make_aware(when)), int(pk)
+    except (ValueError, AttributeError):
+        return None
+
+
+@dataclass
+class AuditPage:
+    """One page of the audit log and the cursor of the next one."""
+
+    events: list[Event]
+    next_cursor: str | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def audit_page(
+    user: Any, filters: AuditFilters, cursor: str = "", size: int = AUDIT_PAGE_SIZE
+) -> AuditPage:
+    """A page of events after `cursor` (keyset: stays fast however large the table grows)."""
+    qs = audit_events(user, filters)
+    position = decode_cursor(cursor) if cursor else None
+    if position:
+        when, pk = position
+        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
+    events = list(qs[: size + 1])
+    more = len(events) > size
+    events = events[:size]
+    return AuditPage(
+        events=events,
+        next_cursor=encode_cursor(events[-1]) if more and events else None,
+        rows=[describe_event(e) for e in events],
+    )
+
+
+def iter_audit_events(user: Any, filters: AuditFilters) -> Iterator[Event]:
+    """Every matching event, streamed in chunks (for the CSV export)."""
+    return audit_events(user, filters).iterator(chunk_size=2000)
+
+
+@lru_cache(maxsize=256)
+def _field_label(target_type: str, name: str) -> str:
+    try:
+        model = apps.get_model(target_type)
+        return str(model._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name.replace("_", " ")
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def describe_event(event: Event) -> dict[str, Any]:
+    """Readable pieces of an event: its verb, record type and changed fields."""
+    data = event.data if isinstance(event.data, dict) else {}
+    changes = data.get("changes") if isinstance(data.get("changes"), dict) else None
+    details: list[tuple[str, str, str | None]] = []
+    if changes:
+        for name, pair in changes.items():
+            old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            details.append((_field_label(event.target_type, name), _text(old), _text(new)))
+    else:
+        for name, value in data.items():
+            details.append((_field_label(event.target_type, name), _text(value), None))
+    try:
+        type_label = str(apps.get_model(event.target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        type_label = event.target_type
+    return {
+        "event": event,
+        "verb": event.get_verb_display(),
+        "via": event.get_via_display(),
+        "type_label": type_label,
+        "details": details,
+    }
+
+
+def verb_choices() -> list[tuple[str, str]]:
+    """(value, label) pairs of every verb."""
+    return [(value, str(label)) for value, label in Verb.choices]
+
+
+@dataclass
+class StartPage:
+    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
+
+    stages: list[tuple[str, str, int]]
+    total: int
+    latest: list[Contact]
+
+
+def start_page_summary(user: Any, latest: int = 8) -> StartPage:
+    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
+    mine = contacts_visible_to(user).filter(owner_id=user.pk)
+    counts = {
+        row["lifecycle_stage"]: row["n"]
+        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
+    }
+    stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
+    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
+    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
