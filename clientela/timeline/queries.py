@@ -12,6 +12,8 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode, Visibility
@@ -160,13 +162,18 @@ def iter_audit_events(user: Any, filters: AuditFilters) -> Iterator[Event]:
     return audit_events(user, filters).iterator(chunk_size=2000)
 
 
-@lru_cache(maxsize=256)
 def _field_label(target_type: str, name: str) -> str:
+    return _cached_field_label(target_type, name, get_language())
+
+
+@lru_cache(maxsize=512)
+def _cached_field_label(target_type: str, name: str, language: str | None) -> str:
+    # `language` is part of the cache key only: labels are translated when first read.
     try:
         model = apps.get_model(target_type)
-        return str(model._meta.get_field(name).verbose_name)
+        return str(capfirst(model._meta.get_field(name).verbose_name))
     except (LookupError, ValueError, FieldDoesNotExist):
-        return name.replace("_", " ")
+        return str(capfirst(name.replace("_", " ")))
 
 
 def _text(value: Any) -> str:
