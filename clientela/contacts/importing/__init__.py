@@ -1,0 +1,1 @@
+"""Contact import: column presets, row cleaning and the resumable batch runner."""

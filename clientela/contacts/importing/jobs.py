@@ -1,0 +1,358 @@
+"""Import jobs as the screens and the CLI see them: upload, mapping, preview, run, rejects.
+
+These are the services the import adapters call; the heavy lifting is in runner.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from clientela.accounts.queries import has_capability
+from clientela.contacts.choices import CustomFieldType, Entity
+from clientela.contacts.importing.presets import (
+    CUSTOM_PREFIX,
+    PRESETS_ORDER,
+    detect_preset,
+    suggest_mapping,
+    valid_targets,
+)
+from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, clean_row
+from clientela.contacts.importing.runner import KIND, STALE_AFTER
+from clientela.contacts.queries import custom_fields_for
+from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.models import Job, JobRowError, JobState
+from clientela.core.tabular import Table, TableError, guess_decimal_comma, open_table
+from clientela.timeline.choices import Via
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+SAMPLE_ROWS = 1000
+PREVIEW_ROWS = 20
+IDENTITY_TARGETS = {"first_name", "last_name", "full_name", "email", "phone"}
+
+
+def max_upload_bytes() -> int:
+    """The largest file the import accepts (CLIENTELA["IMPORT_MAX_BYTES"], default 200 MB)."""
+    return int(str(settings.CLIENTELA.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)))
+
+
+def _require_import(actor: Any) -> None:
+    if not (has_capability(actor, "import") and has_capability(actor, "write")):
+        raise Forbidden(_("Your role cannot import records."))
+
+
+def _custom_specs() -> dict[str, CustomSpec]:
+    return {
+        key: CustomSpec(key, d.label, d.field_type, tuple(str(c) for c in d.choices))
+        for key, d in custom_fields_for(Entity.CONTACT).items()
+    }
+
+
+def _open(job: Job) -> Table:
+    try:
+        return open_table(default_storage.path(job.file), filename=job.options.get("filename"))
+    except FileNotFoundError as exc:
+        raise NotFound(_("The uploaded file is gone; upload it again.")) from exc
+
+
+def _decimal_hints(table: Table, mapping: Mapping[str, str]) -> dict[str, bool | None]:
+    """Guess the decimal separator of each column mapped to a number custom field."""
+    specs = _custom_specs()
+    columns = [
+        column
+        for column, target in mapping.items()
+        if target.startswith(CUSTOM_PREFIX)
+        and (spec := specs.get(target[len(CUSTOM_PREFIX) :])) is not None
+        and spec.field_type == CustomFieldType.NUMBER
+    ]
+    if not columns:
+        return {}
+    sample = table.preview(SAMPLE_ROWS)
+    return {c: guess_decimal_comma(r.values.get(c) for r in sample) for c in columns}
+
+
+def _check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    allowed = valid_targets(_custom_specs())
+    clean = {h: str(mapping.get(h, "") or "") for h in headers}
+    unknown = sorted({t for t in clean.values() if t not in allowed})
+    if unknown:
+        raise ValidationFailed(
+            {"mapping": [_("Unknown field: %(name)s") % {"name": name} for name in unknown]}
+        )
+    if not IDENTITY_TARGETS & set(clean.values()):
+        raise ValidationFailed(
+            {"mapping": _("Map at least one column to a name, an e-mail or a phone.")}
+        )
+    return clean
+
+
+def start_import(
+    *,
+    actor: Any,
+    upload: IO[bytes] | Path,
+    filename: str,
+    preset: str = "auto",
+    mapping: Mapping[str, str] | None = None,
+    update_existing: bool = False,
+    dry_run: bool = False,
+    via: str = Via.UI,
+    language: str | None = None,
+) -> Job:
+    """Keep an uploaded file under MEDIA_ROOT/imports/<uuid>/ and create its (draft) import job."""
+    _require_import(actor)
+    if preset != "auto" and preset not in PRESETS_ORDER:
+        raise ValidationFailed({"preset": _("Unknown preset “%(name)s”.") % {"name": preset}})
+    safe = get_valid_filename(Path(filename).name) or "import.csv"
+    name = f"imports/{uuid.uuid4().hex}/{safe}"
+    if isinstance(upload, Path):
+        with upload.open("rb") as handle:
+            stored = default_storage.save(name, File(handle))
+    else:
+        stored = default_storage.save(name, File(upload))
+    try:
+        if default_storage.size(stored) > max_upload_bytes():
+            raise ValidationFailed(
+                {
+                    "file": _("The file is larger than %(size)d MB; split it and import the parts.")
+                    % {"size": max_upload_bytes() // (1024 * 1024)}
+                }
+            )
+        table = open_table(default_storage.path(stored), filename=filename)
+    except TableError as exc:
+        default_storage.delete(stored)
+        raise ValidationFailed({"file": exc.message}) from exc
+    except ValidationFailed:
+        default_storage.delete(stored)
+        raise
+    with table:
+        detected = detect_preset(table.headers)
+        chosen = detected.preset if preset == "auto" else preset
+        suggested = suggest_mapping(table.headers, chosen, _custom_specs())
+        final = {**suggested, **(mapping or {})} if mapping else suggested
+        options = {
+            "filename": filename,
+            "headers": table.headers,
+            "preset": chosen,
+            "detected_preset": detected.preset,
+            "mapping": final,
+            "update_existing": bool(update_existing),
+            "dry_run": bool(dry_run),
+            "via": via,
+            "language": language or settings.LANGUAGE_CODE,
+            "stage": "draft",
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "format": table.format,
+            "file_warnings": table.warnings,
+            "decimal_comma": _decimal_hints(table, final),
+        }
+        return Job.objects.create(
+            kind=KIND,
+            created_by=actor,
+            title=_("Contacts import: %(name)s") % {"name": filename[:150]},
+            file=stored,
+            options=options,
+        )
+
+
+def get_import_job_for_user(user: Any, job_id: Any) -> Job:
+    """An import job the user started (administrators see all); NotFound otherwise."""
+    try:
+        job = Job.objects.select_related("created_by").get(pk=int(job_id), kind=KIND)
+    except (Job.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Import not found.")) from exc
+    if job.created_by_id != getattr(user, "pk", None) and not has_capability(user, "manage_users"):
+        raise NotFound(_("Import not found."))
+    return job
+
+
+def update_mapping(
+    job: Job,
+    *,
+    actor: Any,
+    mapping: Mapping[str, str],
+    update_existing: bool,
+    preset: str | None = None,
+) -> Job:
+    """Change a draft import's column mapping and options."""
+    _require_import(actor)
+    if job.options.get("stage") != "draft":
+        raise Conflict(_("This import already started; its mapping cannot change."))
+    headers = list(job.options.get("headers") or [])
+    clean = _check_mapping(headers, mapping)
+    with _open(job) as table:
+        hints = _decimal_hints(table, clean)
+    job.options = {
+        **job.options,
+        "mapping": clean,
+        "update_existing": bool(update_existing),
+        "preset": preset if preset in PRESETS_ORDER else job.options.get("preset"),
+        "decimal_comma": hints,
+    }
+    job.save(update_fields=["options"])
+    return job
+
+
+def remap_preset(job: Job, *, actor: Any, preset: str) -> Job:
+    """Replace a draft's mapping with what a preset suggests for its headers."""
+    _require_import(actor)
+    if preset not in PRESETS_ORDER:
+        raise ValidationFailed({"preset": _("Unknown preset “%(name)s”.") % {"name": preset}})
+    mapping = suggest_mapping(list(job.options.get("headers") or []), preset, _custom_specs())
+    job.options = {**job.options, "preset": preset, "mapping": mapping}
+    job.save(update_fields=["options"])
+    return job
+
+
+def _enqueue(job: Job) -> None:
+    from clientela.contacts.tasks import import_contacts
+
+    transaction.on_commit(lambda: import_contacts.enqueue(job.pk))
+
+
+@transaction.atomic
+def start_preview(job: Job, *, actor: Any) -> Job:
+    """Start a dry run of a draft import over the whole file (its errors feed the preview)."""
+    _require_import(actor)
+    headers = list(job.options.get("headers") or [])
+    _check_mapping(headers, job.options.get("mapping") or {})
+    preview = Job.objects.create(
+        kind=KIND,
+        created_by=actor,
+        title=_("Dry run: %(title)s") % {"title": job.title[:180]},
+        file=job.file,
+        options={**job.options, "dry_run": True, "stage": "queued", "parent": job.pk},
+    )
+    job.options = {**job.options, "preview_job": preview.pk}
+    job.save(update_fields=["options"])
+    _enqueue(preview)
+    return preview
+
+
+@transaction.atomic
+def confirm_import(job: Job, *, actor: Any) -> Job:
+    """Queue a draft import to run in the background."""
+    _require_import(actor)
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if locked.options.get("stage") != "draft":
+        raise Conflict(_("This import already started."))
+    _check_mapping(list(locked.options.get("headers") or []), locked.options.get("mapping") or {})
+    locked.options = {**locked.options, "stage": "queued"}
+    locked.state = JobState.PENDING
+    locked.save(update_fields=["options", "state"])
+    _enqueue(locked)
+    return locked
+
+
+@transaction.atomic
+def resume_import(job: Job, *, actor: Any) -> Job:
+    """Queue a failed or abandoned import again; it continues after its checkpoint."""
+    _require_import(actor)
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    stale = locked.heartbeat_at is None or locked.heartbeat_at < timezone.now() - STALE_AFTER
+    if not (locked.state == JobState.FAILED or (locked.state == JobState.RUNNING and stale)):
+        raise Conflict(_("Only a failed or stalled import can be resumed."))
+    locked.state = JobState.PENDING
+    locked.save(update_fields=["state"])
+    _enqueue(locked)
+    return locked
+
+
+@dataclass
+class PreviewRow:
+    """One row as it will be imported: its line, clean values by target, and its errors."""
+
+    line: int
+    values: dict[str, Any]
+    errors: list[tuple[str, str]]
+
+
+def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
+    """The first `n` rows of a draft cleaned with its mapping (no database writes)."""
+    from clientela.contacts.importing.rows import display_values
+
+    plan = RowPlan.build(
+        dict(job.options.get("mapping") or {}),
+        _custom_specs(),
+        region=str(settings.CLIENTELA["DEFAULT_PHONE_REGION"]),
+        decimal_comma=job.options.get("decimal_comma") or {},
+    )
+    out: list[PreviewRow] = []
+    with _open(job) as table:
+        for record in table.preview(n):
+            row: CleanRow
+            if record.problems:
+                row = CleanRow(line=record.line)
+                row.errors.extend(("", p) for p in record.problems)
+            else:
+                row = clean_row(plan, record.line, record.values)
+            out.append(PreviewRow(record.line, display_values(row), list(row.errors)))
+    return out
+
+
+def sample_values(job: Job, n: int = 3) -> dict[str, list[str]]:
+    """A few non-empty example values per column for the mapping screen."""
+    samples: dict[str, list[str]] = {h: [] for h in job.options.get("headers") or []}
+    with _open(job) as table:
+        for record in table.preview(50):
+            for header, value in record.values.items():
+                bucket = samples.setdefault(header, [])
+                if value.strip() and len(bucket) < n and value not in bucket:
+                    bucket.append(value[:80])
+    return samples
+
+
+def rejected_rows(job: Job) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headers and rows of the rejects file: original columns, then line, column and reason."""
+    headers = list(job.options.get("headers") or [])
+    out_headers = [*headers, _("Line"), _("Column"), _("Reason")]
+
+    def rows() -> Iterator[list[Any]]:
+        current: int | None = None
+        raw: dict[str, Any] = {}
+        columns: list[str] = []
+        reasons: list[str] = []
+        errors = job.row_errors.order_by("line", "id").values_list(
+            "line", "column", "reason", "raw"
+        )
+        for line, column, reason, values in errors.iterator(chunk_size=2000):
+            if line != current:
+                if current is not None:
+                    yield [
+                        *(raw.get(h, "") for h in headers),
+                        current,
+                        " | ".join(columns),
+                        " | ".join(reasons),
+                    ]
+                current, raw, columns, reasons = line, values or {}, [], []
+            columns.append(column)
+            reasons.append(reason)
+        if current is not None:
+            yield [
+                *(raw.get(h, "") for h in headers),
+                current,
+                " | ".join(columns),
+                " | ".join(reasons),
+            ]
+
+    return out_headers, rows()
+
+
+def row_errors_page(job: Job, page: int, per_page: int = 100) -> tuple[list[JobRowError], int]:
+    """One page of a job's row errors and the number of pages."""
+    total = job.row_errors.count()
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return list(job.row_errors.order_by("line", "id")[start : start + per_page]), pages
