@@ -42,7 +42,7 @@ from clientela.core.tabular.detection import (
     unsupported,
 )
 
-__all__ = ["Record", "Source", "Table", "TableError", "open_table"]
+__all__ = ["Record", "Row", "Source", "Table", "TableError", "open_table"]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 # Lines are handed to csv.reader in batches; the last few are kept to re-read a broken record.
@@ -53,6 +53,9 @@ MAX_NOTED_LINES = 10
 _SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$')
 _DATA_LIKE = re.compile(r"^[\d\s.,:/+()$-]+$|@")
 _ERRORS = "clientela.tabular.replace"
+
+
+Row = tuple[int, list[str], tuple[str, ...]]
 
 
 @dataclass(slots=True)
@@ -120,6 +123,9 @@ class _Lines:
 
     def get(self, first: int, last: int) -> list[str]:
         """Return the physical lines first..last (1-based, inclusive) still kept."""
+        start, batch = self._kept[-1]
+        if first >= start:  # the usual case: the record lies in the newest batch
+            return batch[first - start : last - start + 1]
         out: list[str] = []
         for start, batch in self._kept:
             lo, hi = max(first, start), min(last, start + len(batch) - 1)
@@ -200,9 +206,19 @@ class Table:
 
     def records(self, start_line: int = 0) -> Generator[Record, None, None]:
         """Yield data records from the top, or only those from ``start_line`` on (to resume)."""
+        return cast(Generator[Record, None, None], self._read(start_line, lists=False))
+
+    def rows(self, start_line: int = 0) -> Generator[Row, None, None]:
+        """Like ``records`` but as (line, values in header order, problems): about twice as fast.
+
+        Every values list has exactly ``len(headers)`` items (short rows are padded).
+        """
+        return cast(Generator[Row, None, None], self._read(start_line, lists=True))
+
+    def _read(self, start_line: int, lists: bool) -> Generator[Record | Row, None, None]:
         if self.format == "xlsx":
-            return self._xlsx_records(start_line)
-        return self._csv_records(start_line)
+            return self._xlsx_records(start_line, lists)
+        return self._csv_records(start_line, lists)
 
     def preview(self, n: int = 20) -> list[Record]:
         """Return the first ``n`` records without disturbing later full reads."""
@@ -367,9 +383,9 @@ class Table:
                 ) from exc
         raise empty_file()
 
-    def _csv_records(self, start_line: int) -> Generator[Record, None, None]:
+    def _csv_records(self, start_line: int, lists: bool) -> Generator[Record | Row, None, None]:
         headers, width = self.headers, len(self.headers)
-        make = self._record
+        make, well_quoted = self._record, self._well_quoted
         stats = self._stats
         with self._csv_reader() as (reader, lines):
             for _skipped in range(self._records_before_data):
@@ -381,18 +397,25 @@ class Table:
                         line += 1
                         physical = reader.line_num
                         single = physical == last_physical + 1
-                        if len(row) == width and single and not stats.bad_bytes and row[0].strip():
-                            # Fast path: a well-formed one-line row; no per-value work but the dict.
+                        if (
+                            len(row) == width
+                            and not stats.bad_bytes
+                            and row[0].strip()
+                            and (single or well_quoted(lines.get(last_physical + 1, physical)))
+                        ):
+                            # Fast path: a well-formed row; no per-value work but the dict.
                             if line >= start_line:
-                                yield Record(line, dict(zip(headers, row, strict=False)))
+                                yield (
+                                    (line, row, ())
+                                    if lists
+                                    else Record(line, dict(zip(headers, row, strict=False)))
+                                )
                         elif not row or (
                             len(row) == width
-                            and (
-                                single or self._well_quoted(lines.get(last_physical + 1, physical))
-                            )
+                            and (single or well_quoted(lines.get(last_physical + 1, physical)))
                         ):
                             if line >= start_line and (record := make(line, row)):
-                                yield record
+                                yield _as_row(record) if lists else record
                         else:
                             raw = lines.get(last_physical + 1, physical)
                             line -= 1
@@ -401,7 +424,7 @@ class Table:
                                 if repaired:
                                     self._note_repaired(line)
                                 if line >= start_line and (record := make(line, fields)):
-                                    yield record
+                                    yield _as_row(record) if lists else record
                         last_physical = physical
                     break
                 except csv.Error:
@@ -414,7 +437,7 @@ class Table:
                         if repaired:
                             self._note_repaired(line)
                         if line >= start_line and (record := make(line, fields)):
-                            yield record
+                            yield _as_row(record) if lists else record
 
     def _reparse(self, raw: list[str], row: list[str] | None) -> Iterator[tuple[list[str], bool]]:
         """Re-read the physical lines of a malformed record; yields (fields, repaired)."""
@@ -452,7 +475,7 @@ class Table:
 
     def _well_quoted(self, lines: list[str]) -> bool:
         """Whether the lines parse as exactly one record with every quote properly closed."""
-        reader = csv.reader(lines, **{**self._csv_params, "strict": True})
+        reader = csv.reader(lines, **self._csv_params, strict=True)
         try:
             next(reader)
         except (csv.Error, StopIteration):
@@ -499,7 +522,7 @@ class Table:
                 return
         raise empty_file()
 
-    def _xlsx_records(self, start_line: int) -> Generator[Record, None, None]:
+    def _xlsx_records(self, start_line: int, lists: bool) -> Generator[Record | Row, None, None]:
         rows = self._load_sheet().iter_rows()
         first = max(start_line - 1, self.header_line)
         make = self._record
@@ -507,7 +530,11 @@ class Table:
         for line, cells in enumerate(itertools.islice(rows, first, None), start=first + 1):
             row = [c if type(c) is str else _cell_text(c) for c in cells]
             if record := make(line, row):
-                yield record
+                yield _as_row(record) if lists else record
+
+
+def _as_row(record: Record) -> Row:
+    return record.line, list(record.values.values()), record.problems
 
 
 def _cell_text(value: object) -> str:
@@ -554,7 +581,7 @@ def _prepare_csv(table: Table, head: bytes, size: int) -> None:
         table.delimiter = sep.group(1)
     else:
         table.delimiter = detect_delimiter(sample)
-    table._csv_params = {"delimiter": table.delimiter, "quotechar": '"', "strict": False}
+    table._csv_params = {"delimiter": table.delimiter, "quotechar": '"'}
     table._read_csv_header()
 
 

@@ -254,3 +254,15 @@ def test_it_streams_a_large_file_instead_of_loading_it():
     assert count == 100_000
     assert read_at_first < len(data) // 20  # the first row came before most bytes were read
     assert peak < len(data) // 5  # memory stayed far below the file's size
+
+
+def test_it_offers_plain_rows_that_match_the_records():
+    data = 'a;b;c\n1;2;3\n4;5\n\n6;"x\ny";7\n8;"9;10\n11;12;13\n'
+    table = open_table(data.encode())
+
+    rows = list(table.rows())
+    records = list(table)
+
+    assert rows == [(r.line, list(r.values.values()), r.problems) for r in records]
+    assert [len(values) for _line, values, _problems in rows] == [3] * len(rows)
+    assert list(table.rows(start_line=5)) == [row for row in rows if row[0] >= 5]
