@@ -1,0 +1,217 @@
+"""The REST API root: /api/v1/…, OpenAPI at /api/openapi.json, docs at /api/docs.
+
+Domain exceptions and request validation errors become JSON in the caller's language:
+400 {"detail": "...", "errors": {"field": ["message", ...]}}, 401, 403, 404, 409 and 429.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from clientela.accounts.api import accounts_router
+from clientela.accounts.api_auth import (
+    InvalidToken,
+    SessionAuth,
+    TokenAuth,
+    TokenRateThrottle,
+    activate_api_language,
+)
+from clientela.contacts.api import companies_router, contacts_router
+from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class ClientelaAPI(NinjaAPI):
+    """NinjaAPI whose request-validation errors carry translated, field-level messages."""
+
+    def validation_error_from_error_contexts(self, error_contexts: list[Any]) -> ValidationError:
+        """Translate each pydantic error while its input and context are still at hand."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        originals = [
+            item
+            for context in error_contexts
+            for item in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for item, original in zip(error.errors, originals, strict=True):
+            item["msg"] = pydantic_message(original)
+        return error
+
+
+def pydantic_message(error: Mapping[str, Any]) -> str:
+    """A user-facing message for one pydantic error, reusing Django's translated wording."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return _("This field is required.")
+    if kind.startswith("int_"):
+        return _("Enter a whole number.")
+    if kind.startswith(("float_", "decimal_")):
+        return _("Enter a number.")
+    if kind.startswith("bool_"):
+        return _("“%(value)s” value must be either True or False.") % {"value": value}
+    if kind.startswith("datetime_"):
+        return _("Enter a valid date/time.")
+    if kind.startswith("date_"):
+        return _("Enter a valid date.")
+    if kind in {"literal_error", "enum"}:
+        return _("Select a valid choice. %(value)s is not one of the available choices.") % {
+            "value": value
+        }
+    if kind == "string_too_long":
+        limit = int(ctx.get("max_length", 0))
+        return ngettext(
+            "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+            "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+            limit,
+        ) % {"limit_value": limit, "show_value": len(str(value))}
+    if kind == "string_too_short":
+        limit = int(ctx.get("min_length", 0))
+        return ngettext(
+            "Ensure this value has at least %(limit_value)d character (it has %(show_value)d).",
+            "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
+            limit,
+        ) % {"limit_value": limit, "show_value": len(str(value))}
+    if kind in {"less_than_equal", "less_than"}:
+        return _("Ensure this value is less than or equal to %(limit_value)s.") % {
+            "limit_value": ctx.get("le", ctx.get("lt"))
+        }
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("Ensure this value is greater than or equal to %(limit_value)s.") % {
+            "limit_value": ctx.get("ge", ctx.get("gt"))
+        }
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return _("Enter a list of values.")
+    if kind in {"dict_type", "model_type", "model_attributes_type", "json_invalid", "json_type"}:
+        return _("Enter a valid JSON.")
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    return _("Enter a valid value.")
+
+
+def field_name(loc: Any) -> str:
+    """Turn ninja's error location ("body", "payload", "custom", "x") into "custom.x"."""
+    parts = [str(part) for part in loc]
+    source, rest = (parts[0], parts[1:]) if parts else ("", [])
+    if source == "body" and rest and rest[0] == "payload":
+        rest = rest[1:]  # every body parameter is called `payload`
+    return ".".join(rest) or "__all__"
+
+
+def _keep_language(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Restore the thread's language after an operation and label the response's language."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override(translation.get_language()):
+            response = run(request, *args, **kwargs)
+            response["Content-Language"] = translation.get_language()
+            return response
+
+    return wrapper
+
+
+api = ClientelaAPI(
+    title="Clientela API",
+    version="1",
+    description=(
+        "Contacts, companies, users and departments of a Clientela installation. "
+        "Send `Authorization: Bearer <token>` (create tokens in your profile, with "
+        "`clientela token create USERNAME`, or with POST /api/v1/tokens). "
+        "Every call acts with the token user's permissions."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=[TokenAuth(), SessionAuth()],
+    throttle=[TokenRateThrottle()],
+)
+api.add_decorator(_keep_language, mode="view")
+
+
+def _json(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(ValidationFailed)
+def _validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+    return _json(request, 400, _("Some fields are not valid."), errors=exc.errors)
+
+
+@api.exception_handler(ValidationError)
+def _request_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for item in exc.errors:
+        errors.setdefault(field_name(item.get("loc", ())), []).append(str(item.get("msg", "")))
+    return _json(request, 400, _("Some fields are not valid."), errors=errors)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return _json(request, 404, str(exc) or _("Not found."))
+
+
+@api.exception_handler(Http404)
+def _http_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _json(request, 404, _("Not found."))
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+    return _json(request, 403, str(exc) or _("You are not allowed to do this."))
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return _json(request, 409, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if isinstance(exc, InvalidToken):
+        detail = exc.message
+    else:
+        activate_api_language(request)
+        detail = _("Authentication required: send the header “Authorization: Bearer <token>”.")
+    response = _json(request, 401, detail)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    seconds = max(1, math.ceil(exc.wait or 1))
+    return _json(
+        request,
+        429,
+        ngettext(
+            "Too many requests. Try again in %(seconds)d second.",
+            "Too many requests. Try again in %(seconds)d seconds.",
+            seconds,
+        )
+        % {"seconds": seconds},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        message = _("Send a valid JSON body.")
+        return _json(request, 400, message, errors={"__all__": [message]})
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return _json(request, 403, _("The CSRF check failed. Reload the page and try again."))
+    return _json(request, exc.status_code, str(exc))
+
+
+api.add_router("/v1/", accounts_router)
+api.add_router("/v1/contacts", contacts_router)
+api.add_router("/v1/companies", companies_router)

@@ -1,0 +1,234 @@
+"""Contact endpoints: thin adapters over contacts.queries and contacts.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from clientela.contacts import services
+from clientela.contacts.api.output import (
+    actor,
+    contact_out,
+    custom_filters,
+    latest_consents,
+    no_results,
+    page_of,
+    ref,
+    reload_contact,
+    tag_id,
+)
+from clientela.contacts.api.schemas import (
+    ConsentIn,
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    ContactQuery,
+    DuplicateOut,
+    EventPage,
+    MergeIn,
+    MergeOut,
+    TimelineQuery,
+    UndoOut,
+)
+from clientela.contacts.choices import Entity
+from clientela.contacts.models import Consent, Merge
+from clientela.contacts.queries import (
+    CONTACT_ORDERINGS,
+    ContactFilters,
+    duplicates_of,
+    filter_contacts,
+    get_contact_for_user,
+)
+from clientela.core.exceptions import NotFound
+from clientela.timeline.choices import Verb, Via
+from clientela.timeline.models import Event
+
+contacts_router = Router(tags=["contacts"])
+
+
+@contacts_router.get("", response=ContactPage, summary="List contacts")
+def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str, Any]:
+    """Contacts you may see, filtered and ordered. Filter custom fields with
+    `custom.<key>=value` (e.g. `?custom.budget=300000000`)."""
+    user = actor(request)
+    tag = tag_id(query.tag)
+    filters = ContactFilters(
+        q=query.q,
+        owner=query.owner,
+        lifecycle_stage=query.lifecycle_stage.value if query.lifecycle_stage else "",
+        lead_status=query.lead_status.value if query.lead_status else "",
+        source=query.source.value if query.source else "",
+        tag=tag or None,
+        company=query.company,
+        custom=custom_filters(request),
+        ordering=query.ordering,
+    )
+    qs = filter_contacts(user, filters, deleted=query.deleted)
+    if tag == 0:
+        qs = qs.filter(no_results())
+    qs = qs.select_related("owner", "company").prefetch_related(
+        "tags", Prefetch("consents", queryset=Consent.objects.order_by("-recorded_at", "-id"))
+    )
+    rows, count, next_url = page_of(
+        request,
+        qs,
+        fields=CONTACT_ORDERINGS[query.ordering],
+        ordering=query.ordering,
+        limit=query.limit,
+        offset=query.offset,
+        cursor=query.cursor,
+    )
+    items = [
+        contact_out(c, [t.name for t in c.tags.all()], latest_consents(c.consents.all()))
+        for c in rows
+    ]
+    return {"items": items, "count": count, "next": next_url}
+
+
+@contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
+    """Create a contact; e-mail and phone are validated and normalised."""
+    user = actor(request)
+    contact = services.create_contact(
+        actor=user, data=payload.dict(exclude_unset=True), via=Via.API
+    )
+    return Status(201, reload_contact(user, contact.pk))
+
+
+@contacts_router.post("merge", response=MergeOut, summary="Merge two contacts")
+def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    """Merge `other` into `survivor`; `other` goes to the trash and the merge can be undone."""
+    user = actor(request)
+    survivor = get_contact_for_user(user, payload.survivor)
+    other = get_contact_for_user(user, payload.other)
+    merge = services.merge_contacts(
+        survivor, other, actor=user, take_from_other=payload.take_from_other, via=Via.API
+    )
+    return {"merge_id": merge.pk, "survivor": reload_contact(user, survivor.pk)}
+
+
+@contacts_router.post("merges/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
+def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
+    """Give the survivor its previous values back and restore the merged contact."""
+    user = actor(request)
+    merge = Merge.objects.filter(pk=merge_id, entity=Entity.CONTACT).first()
+    if merge is None:
+        raise NotFound(_("Merge not found."))
+    try:
+        # Visibility is decided by the one helper: a merge is yours if its survivor is.
+        get_contact_for_user(user, merge.survivor_id)
+    except NotFound as exc:
+        raise NotFound(_("Merge not found.")) from exc
+    restored = services.undo_merge(merge, actor=user, via=Via.API)
+    try:
+        restored_out: dict[str, Any] | None = reload_contact(user, restored.pk)
+    except NotFound:
+        restored_out = None  # it came back, but it belongs to someone you may not see
+    return {"survivor": reload_contact(user, merge.survivor_id), "restored": restored_out}
+
+
+@contacts_router.get("{contact_id}", response=ContactOut, summary="Get a contact")
+def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    """One contact with its tags and current consents."""
+    return reload_contact(actor(request), contact_id)
+
+
+@contacts_router.patch("{contact_id}", response=ContactOut, summary="Change a contact")
+def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
+    """Change only the fields sent. Send `version` to refuse the change (409) if someone else
+    changed the contact since you read it."""
+    user = actor(request)
+    contact = get_contact_for_user(user, contact_id, write=True)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    services.update_contact(contact, actor=user, data=data, via=Via.API, expected_version=version)
+    return reload_contact(user, contact_id)
+
+
+@contacts_router.delete("{contact_id}", response={204: None}, summary="Delete a contact")
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+    """Move a contact to the trash (restorable)."""
+    user = actor(request)
+    services.delete_contact(get_contact_for_user(user, contact_id), actor=user, via=Via.API)
+    return Status(204, None)
+
+
+@contacts_router.post("{contact_id}/restore", response=ContactOut, summary="Restore a contact")
+def restore_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    """Bring a contact back from the trash."""
+    user = actor(request)
+    contact = get_contact_for_user(user, contact_id, deleted=True)
+    services.restore_contact(contact, actor=user, via=Via.API)
+    return reload_contact(user, contact_id)
+
+
+@contacts_router.get(
+    "{contact_id}/duplicates", response=list[DuplicateOut], summary="Possible duplicates"
+)
+def contact_duplicates(request: HttpRequest, contact_id: int) -> list[dict[str, Any]]:
+    """Contacts you may see with the same e-mail or phone, or a similar name at the same company."""
+    user = actor(request)
+    contact = get_contact_for_user(user, contact_id)
+    return [
+        {
+            "id": other.pk,
+            "full_name": other.full_name,
+            "email": other.email,
+            "phone": other.phone,
+            "company": ref(other.company),
+            "owner": ref(other.owner),
+            "reason": str(reason),
+        }
+        for other, reason in duplicates_of(user, contact)
+    ]
+
+
+@contacts_router.get("{contact_id}/timeline", response=EventPage, summary="Contact timeline")
+def contact_timeline(
+    request: HttpRequest, contact_id: int, page: Query[TimelineQuery]
+) -> dict[str, Any]:
+    """Everything that happened to the contact, newest first."""
+    contact = get_contact_for_user(actor(request), contact_id)
+    events = Event.objects.filter(contact=contact).select_related("actor")
+    count = events.count()
+    rows = list(events[page.offset : page.offset + page.limit])
+    labels = dict(Verb.choices)
+    next_url = None
+    if page.offset + page.limit < count:
+        params = request.GET.copy()
+        params["offset"] = str(page.offset + page.limit)
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    items = [
+        {
+            "id": e.pk,
+            "created_at": e.created_at,
+            "verb": e.verb,
+            "verb_label": str(labels.get(e.verb, e.verb)),
+            "via": e.via,
+            "actor": ref(e.actor),
+            "target_type": e.target_type,
+            "target_id": e.target_id,
+            "target_repr": e.target_repr,
+            "data": e.data,
+        }
+        for e in rows
+    ]
+    return {"items": items, "count": count, "next": next_url}
+
+
+@contacts_router.post(
+    "{contact_id}/consents", response={201: ContactOut}, summary="Record a consent decision"
+)
+def record_consent(
+    request: HttpRequest, contact_id: int, payload: ConsentIn
+) -> Status[dict[str, Any]]:
+    """Append a consent decision (Habeas Data / GDPR) and return the contact's current consents."""
+    user = actor(request)
+    contact = get_contact_for_user(user, contact_id, write=True)
+    services.record_consent(contact, actor=user, via=Via.API, **payload.dict())
+    return Status(201, reload_contact(user, contact_id))
