@@ -14,7 +14,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from .fitting import FitError, FloatArray, compress_rows, minimize_log_params, unique_rows
+from .fitting import (
+    FitError,
+    FloatArray,
+    compress_rows,
+    minimize_log_params,
+    subsample,
+    unique_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -61,16 +68,27 @@ def validate_summary(frequency: FloatArray, recency: FloatArray, T: FloatArray) 
 
 
 class _Likelihood:
-    """Mean negative log-likelihood of compressed BG/NBD data and its analytic gradient."""
+    """Mean negative log-likelihood of BG/NBD data and its analytic gradient.
+
+    Per customer, ln L = f(x) + l3 + softplus(d) where f depends on x only,
+    l3 = -(r + x) ln(alpha + T) and d = ln a - ln(b + x - 1) + (r + x) ln((alpha + T) /
+    (alpha + t_x)) for repeat customers (d = -inf otherwise). f and l3 are summed over
+    distinct x and T values; only softplus(d) and its derivative touch every row, and
+    every logarithm inside d is looked up from the distinct values of x, t_x and T.
+    """
 
     def __init__(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> None:
-        self.xs, inverse = np.unique(x, return_inverse=True)
-        self.wx = np.bincount(inverse, weights=w)
-        self.inverse = inverse
-        self.x, self.t_x, self.T, self.w = x, t_x, T, w
         self.total = float(w.sum())
-        self.repeat = x > 0
+        self.xs, ix = np.unique(x, return_inverse=True)
+        self.Ts, iT = np.unique(T, return_inverse=True)
+        self.wx = np.bincount(ix, weights=w, minlength=len(self.xs))
+        self.w_T = np.bincount(iT, weights=w, minlength=len(self.Ts))
+        self.wx_T = np.bincount(iT, weights=w * x, minlength=len(self.Ts))
         self.x_floor = np.maximum(self.xs, 1.0) - 1.0
+        repeat = x > 0
+        self.tx_s, itx = np.unique(t_x[repeat], return_inverse=True)
+        self.ix, self.iT, self.itx = ix[repeat], iT[repeat], itx
+        self.x_rep, self.w_rep = x[repeat], w[repeat]
 
     def log_likelihood(self, r: float, alpha: float, a: float, b: float) -> float:
         """Return the summed log-likelihood at natural parameters."""
@@ -88,34 +106,43 @@ class _Likelihood:
             - gammaln(b)
             - gammaln(a + b + xs)
         )
-        log_b_x = np.log(b + self.x_floor)
-        rx = r + self.x
-        log_alpha_T = np.log(alpha + self.T)
-        log_alpha_tx = np.log(alpha + self.t_x)
-        l3 = -rx * log_alpha_T
-        # The "died after the last purchase" branch exists only for repeat customers.
-        l4 = np.where(self.repeat, np.log(a) - log_b_x[self.inverse] - rx * log_alpha_tx, -np.inf)
-        top = np.maximum(l3, l4)
-        e3 = np.exp(l3 - top)
-        e4 = np.exp(l4 - top)
-        total = e3 + e4
-        w3 = self.w * e3 / total
-        w4 = self.w * e4 / total
-        ll = wx @ per_x + self.total * r * np.log(alpha) + self.w @ (top + np.log(total))
+        log_T = np.log(alpha + self.Ts)
+        ll = wx @ per_x + self.total * r * np.log(alpha) - (r * self.w_T + self.wx_T) @ log_T
+
+        log_tx = np.log(alpha + self.tx_s)
+        c_x = np.log(a) - np.log(b + self.x_floor)
+        rx = r + self.x_rep
+        d = c_x[self.ix] + rx * (log_T[self.iT] - log_tx[self.itx])
+        # softplus(d) = max(d, 0) + log1p(e) and sigmoid(d) share e = exp(-|d|): one exp.
+        e = np.exp(-np.abs(d))
+        ll += self.w_rep @ (np.maximum(d, 0.0) + np.log1p(e))
+        ws = self.w_rep * np.where(d >= 0, 1.0, e) / (1.0 + e)
+        ws_rx = ws * rx
+        n_T, n_tx = len(self.Ts), len(self.tx_s)
+        ws_T = np.bincount(self.iT, weights=ws, minlength=n_T)
+        ws_tx = np.bincount(self.itx, weights=ws, minlength=n_tx)
+        wsrx_T = np.bincount(self.iT, weights=ws_rx, minlength=n_T)
+        wsrx_tx = np.bincount(self.itx, weights=ws_rx, minlength=n_tx)
+        ws_x = np.bincount(self.ix, weights=ws, minlength=len(xs))
 
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + xs)
         d_r = (
             wx @ (digamma(r + xs) - digamma(r))
             + self.total * np.log(alpha)
-            - w3 @ log_alpha_T
-            - w4 @ log_alpha_tx
+            - self.w_T @ log_T
+            + ws_T @ log_T
+            - ws_tx @ log_tx
         )
-        d_alpha = self.total * r / alpha - (w3 * rx) @ (1.0 / (alpha + self.T))
-        d_alpha -= (w4 * rx) @ (1.0 / (alpha + self.t_x))
-        d_a = wx @ (psi_ab - psi_abx) + w4.sum() / a
+        d_alpha = (
+            self.total * r / alpha
+            - (r * self.w_T + self.wx_T) @ (1.0 / (alpha + self.Ts))
+            + wsrx_T @ (1.0 / (alpha + self.Ts))
+            - wsrx_tx @ (1.0 / (alpha + self.tx_s))
+        )
+        d_a = wx @ (psi_ab - psi_abx) + ws.sum() / a
         d_b = wx @ (psi_ab + digamma(b + xs) - digamma(b) - psi_abx)
-        d_b -= w4 @ (1.0 / (b + self.x_floor))[self.inverse]
+        d_b -= ws_x @ (1.0 / (b + self.x_floor))
         grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return -ll / self.total, -grad / self.total
 
@@ -136,9 +163,14 @@ def fit_bgnbd(
     # the unit; alpha is scaled back afterwards (the other parameters are unit-free).
     scale = float(age.max()) or 1.0
     likelihood = _Likelihood(x, t_x / scale, age / scale, w)
-    theta = minimize_log_params(likelihood, np.zeros(4))
+    rows = subsample(len(x))
+    warm = None
+    if rows is not None:
+        warm = _Likelihood(x[rows], t_x[rows] / scale, age[rows] / scale, w[rows])
+    theta = minimize_log_params(likelihood, np.zeros(4), warm)
     r, alpha, a, b = np.exp(theta)
-    ll = _Likelihood(x, t_x, age, w).log_likelihood(r, alpha * scale, a, b)
+    # Rescaling time multiplies each customer's likelihood by scale^-x (a Jacobian).
+    ll = likelihood.log_likelihood(r, alpha, a, b) - np.log(scale) * float(w @ x)
     if not np.isfinite(ll):
         raise FitError("The BG/NBD likelihood is not finite at the optimum")
     return BgNbdParams(float(r), float(alpha * scale), float(a), float(b), float(ll))

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, gammaln
 
-from .fitting import FitError, FloatArray, compress_rows, minimize_log_params
+from .fitting import FitError, FloatArray, compress_rows, minimize_log_params, subsample
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,9 @@ def fit_gamma_gamma(
     # Money is rescaled to a mean of 1 so that gamma starts near its optimum whatever the
     # currency; gamma is scaled back afterwards (p and q are unit-free).
     scale = float(np.average(m, weights=w))
-    theta = minimize_log_params(_Likelihood(x, m / scale, w), np.zeros(3))
+    rows = subsample(len(x))
+    warm = None if rows is None else _Likelihood(x[rows], m[rows] / scale, w[rows])
+    theta = minimize_log_params(_Likelihood(x, m / scale, w), np.zeros(3), warm)
     p, q, gamma = np.exp(theta)
     ll = _Likelihood(x, m, w).log_likelihood(p, q, gamma * scale)
     if not np.isfinite(ll):
