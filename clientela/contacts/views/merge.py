@@ -1,0 +1,261 @@
+"""Duplicates, the merge screen and its undo, the trash, and the global (Ctrl-K) search."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clientela.accounts.queries import has_capability
+from clientela.contacts import services
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import (
+    ContactFilters,
+    companies_visible_to,
+    contacts_visible_to,
+    custom_fields_for,
+    duplicate_groups,
+    filter_companies,
+    filter_contacts,
+    get_contact_for_user,
+    merges_for,
+)
+from clientela.contacts.views.common import (
+    domain_errors,
+    page_number,
+    paginate,
+    querystring,
+    require_capability,
+)
+from clientela.contacts.views.timeline import field_label, plain_value
+from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
+
+SEARCH_CONTACTS = 8
+SEARCH_COMPANIES = 5
+GROUP_MEMBERS = 10
+
+
+def _label(name: str) -> str:
+    return field_label(Contact, name)
+
+
+def _value(contact: Contact, name: str) -> Any:
+    """A comparable value of one mergeable field."""
+    if name == "custom":
+        return dict(contact.custom)
+    return getattr(contact, name)
+
+
+def _shown(contact: Contact, name: str) -> str:
+    """A mergeable field as people read it."""
+    if name == "company_id":
+        return contact.company.name if contact.company else "—"
+    if name == "owner_id":
+        return str(contact.owner) if contact.owner else "—"
+    if name == "custom":
+        definitions = custom_fields_for()
+        parts = [
+            f"{definitions[k].label if k in definitions else k}: {plain_value(k, v)}"
+            for k, v in sorted(contact.custom.items())
+        ]
+        return "; ".join(parts) or "—"
+    return plain_value(name, getattr(contact, name))
+
+
+def _comparison(a: Contact, b: Contact) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(differing rows, identical rows) for the side-by-side comparison."""
+    differing, same = [], []
+    for name in (*services.MERGEABLE_FIELDS, "custom"):
+        row = {
+            "name": name,
+            "label": _("Custom fields") if name == "custom" else _label(name),
+            "a": _shown(a, name),
+            "b": _shown(b, name),
+        }
+        va, vb = _value(a, name), _value(b, name)
+        if va == vb:
+            if va not in (None, "", {}):
+                same.append(row)
+            continue
+        # Prefer the value that exists; when both do, the record's own value (a) by default.
+        row["default"] = "b" if va in (None, "", {}) else "a"
+        differing.append(row)
+    return differing, same
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def merge(request: HttpRequest) -> HttpResponse:
+    """Compare two contacts side by side, choose the surviving values, merge."""
+    user = request.user
+    params = request.POST if request.method == "POST" else request.GET
+    a = get_contact_for_user(user, params.get("a"))
+    b = get_contact_for_user(user, params["b"]) if params.get("b") else None
+    require_capability(user, "merge")
+    if b is None or b.pk == a.pk:
+        query = request.GET.get("q", "").strip()
+        candidates = (
+            list(
+                filter_contacts(user, ContactFilters(q=query))
+                .exclude(pk=a.pk)
+                .select_related("company")[:20]
+            )
+            if query
+            else []
+        )
+        return render(
+            request,
+            "contacts/merge_pick.html",
+            {"a": a, "q": query, "candidates": candidates, "same": b is not None},
+        )
+    differing, same = _comparison(a, b)
+    if request.method == "POST":
+        survivor_side = "b" if request.POST.get("survivor") == "b" else "a"
+        survivor, other = (a, b) if survivor_side == "a" else (b, a)
+        take = [
+            row["name"]
+            for row in differing
+            if request.POST.get(f"keep_{row['name']}", row["default"]) != survivor_side
+        ]
+        try:
+            done = services.merge_contacts(survivor, other, actor=user, take_from_other=take)
+        except (ValidationFailed, Conflict) as exc:
+            text = (
+                " ".join(m for ms in exc.errors.values() for m in ms)
+                if isinstance(exc, ValidationFailed)
+                else str(exc)
+            )
+            messages.error(request, text)
+        else:
+            messages.success(
+                request,
+                _("“%(other)s” was merged into “%(survivor)s”.")
+                % {"other": other, "survivor": survivor},
+            )
+            url = reverse("contacts:contact_detail", args=[survivor.pk])
+            return redirect(f"{url}?merged={done.pk}")
+    for row in differing:
+        row["choice"] = request.POST.get(f"keep_{row['name']}", row["default"])
+    return render(
+        request,
+        "contacts/merge.html",
+        {
+            "a": a,
+            "b": b,
+            "differing": differing,
+            "same": same,
+            "survivor": request.POST.get("survivor", "a"),
+            "tag_names": {
+                side: ", ".join(t.name for t in rec.tags.all())
+                for side, rec in (("a", a), ("b", b))
+            },
+        },
+    )
+
+
+@domain_errors
+@require_POST
+def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
+    """Undo a merge into this contact: both records are separate again."""
+    contact = get_contact_for_user(request.user, pk)
+    require_capability(request.user, "merge")
+    found = merges_for(contact).filter(pk=merge_id).first()
+    if found is None:
+        raise NotFound(_("This merge cannot be undone any more."))
+    try:
+        other = services.undo_merge(found, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Merge undone: “%(name)s” is a separate contact again.") % {"name": other},
+        )
+    return redirect("contacts:contact_detail", pk=contact.pk)
+
+
+@domain_errors
+@require_GET
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Groups of contacts sharing an e-mail or a phone, each with links to compare and merge."""
+    user = request.user
+    groups = duplicate_groups(user)
+    emails = [g["value"] for g in groups if g["field"] == "email"]
+    phones = [g["value"] for g in groups if g["field"] == "phone"]
+    members: dict[tuple[str, str], list[Contact]] = defaultdict(list)
+    if groups:
+        rows = (
+            contacts_visible_to(user)
+            .filter(Q(email__in=emails) | Q(phone__in=phones))
+            .select_related("company", "owner")
+            .order_by("created_at", "id")
+        )
+        for contact in rows:
+            for field_name, values in (("email", emails), ("phone", phones)):
+                value = getattr(contact, field_name)
+                if value in values:
+                    members[(field_name, value)].append(contact)
+    for group in groups:
+        group["members"] = members[(group["field"], group["value"])][:GROUP_MEMBERS]
+        group["shown"] = (
+            plain_value("phone", group["value"]) if group["field"] == "phone" else group["value"]
+        )
+    return render(
+        request,
+        "contacts/duplicates.html",
+        {"groups": groups, "can_merge": has_capability(user, "merge")},
+    )
+
+
+@domain_errors
+@require_GET
+def trash(request: HttpRequest) -> HttpResponse:
+    """Deleted contacts or companies, newest first, with Restore."""
+    user = request.user
+    kind = "companies" if request.GET.get("kind") == "companies" else "contacts"
+    qs: Any
+    if kind == "companies":
+        qs = companies_visible_to(user, deleted=True).select_related("owner")
+        model: type[Contact] | type[Company] = Company
+    else:
+        qs = contacts_visible_to(user, deleted=True).select_related("owner", "merged_into")
+        model = Contact
+    qs = qs.order_by("-deleted_at", "-id")
+    page = paginate(qs, page_number(request.GET), user=user, filtered=True, model=model)
+    return render(
+        request,
+        "contacts/trash.html",
+        {
+            "kind": kind,
+            "page": page,
+            "can_restore": has_capability(user, "delete"),
+            "prev_url": querystring(request.GET, page=page.number - 1 if page.number > 2 else None),
+            "next_url": querystring(request.GET, page=page.number + 1),
+        },
+    )
+
+
+@domain_errors
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The Ctrl-K search: a fragment with the best few visible contacts and companies."""
+    query = request.GET.get("q", "").strip()[:200]
+    if not query:
+        return render(request, "contacts/search_results.html", {"q": ""})
+    user = request.user
+    contacts = list(
+        filter_contacts(user, ContactFilters(q=query)).select_related("company")[:SEARCH_CONTACTS]
+    )
+    companies = list(filter_companies(user, q=query)[:SEARCH_COMPANIES])
+    return render(
+        request,
+        "contacts/search_results.html",
+        {"q": query, "contacts": contacts, "companies": companies},
+    )

@@ -1,0 +1,345 @@
+"""Turning timeline Event rows into sentences a sales rep reads at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from clientela.accounts.queries import users_visible_to
+from clientela.contacts.choices import LeadStatus, LifecycleStage, Source
+from clientela.contacts.models import Company, Contact, CustomField
+from clientela.contacts.normalize import format_phone
+from clientela.contacts.queries import companies_visible_to
+from clientela.timeline.choices import Verb, Via
+from clientela.timeline.models import Event
+
+EVENT_LIMIT = 100
+CHOICE_LABELS: dict[str, dict[str, Any]] = {
+    "lifecycle_stage": dict(LifecycleStage.choices),
+    "lead_status": dict(LeadStatus.choices),
+    "source": dict(Source.choices),
+    "language": {"es": gettext_lazy("Spanish"), "en": gettext_lazy("English")},
+}
+
+
+def html(message: str, **values: Any) -> SafeString:
+    """Fill a translated message with escaped values."""
+    escaped = {
+        k: v if isinstance(v, int | float) else conditional_escape(v) for k, v in values.items()
+    }
+    return mark_safe(message % escaped)  # noqa: S308 - every value is escaped
+
+
+@dataclass
+class Change:
+    """One field's old and new value, ready to show."""
+
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    """One line of a record's timeline."""
+
+    when: datetime
+    kind: str
+    sentence: SafeString
+    via: str = ""
+    changes: list[Change] = field(default_factory=list)
+    body: str = ""
+    merge_id: int | None = None
+    link: str = ""
+    note: str = ""
+
+
+def plain_value(name: str, raw: Any) -> str:
+    """A field value (Python or as stored in event JSON) as people read it."""
+    if raw is None or raw == "" or raw == []:
+        return "—"
+    if isinstance(raw, list):
+        return ", ".join(str(item) for item in raw)
+    if isinstance(raw, bool):
+        return str(_("Yes") if raw else _("No"))
+    if name in CHOICE_LABELS:
+        return str(CHOICE_LABELS[name].get(raw, raw))
+    if name == "phone":
+        return format_phone(str(raw))
+    if isinstance(raw, datetime):
+        return formats.date_format(timezone.localtime(raw), "SHORT_DATETIME_FORMAT")
+    if isinstance(raw, date):
+        return formats.date_format(raw, "SHORT_DATE_FORMAT")
+    if name == "birthday":
+        try:
+            return formats.date_format(date.fromisoformat(str(raw)), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return str(raw)
+    if name.endswith("_at"):
+        try:
+            moment = timezone.localtime(datetime.fromisoformat(str(raw)))
+            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+        except ValueError:
+            return str(raw)
+    return str(raw)
+
+
+def field_label(model: type[Model], name: str) -> str:
+    """A model field's verbose name, capitalised (owner_id → Owner)."""
+    found = model._meta.get_field(name.removesuffix("_id"))
+    return str(capfirst(getattr(found, "verbose_name", name)))
+
+
+def who(actor: Any) -> str:
+    """How a person is named in a sentence."""
+    if actor is None:
+        return _("The system")
+    return actor.get_full_name() or actor.username
+
+
+class Renderer:
+    """Renders the events of one contact or company, looking up referenced names in bulk."""
+
+    def __init__(
+        self,
+        user: Any,
+        record: Contact | Company,
+        events: list[Event],
+        custom_fields: Mapping[str, CustomField],
+        undoable_merges: Iterable[int] = (),
+    ) -> None:
+        self.user = user
+        self.record = record
+        self.is_contact = isinstance(record, Contact)
+        self.model: type[Model] = Contact if self.is_contact else Company
+        self.custom_fields = custom_fields
+        self.undoable = set(undoable_merges)
+        self.events = events
+        owner_ids: set[int] = set()
+        company_ids: set[int] = set()
+        for event in events:
+            for name, pair in (event.data.get("changes") or {}).items():
+                bucket = (
+                    owner_ids
+                    if name == "owner_id"
+                    else company_ids
+                    if name == "company_id"
+                    else None
+                )
+                if bucket is not None:
+                    bucket.update(v for v in pair if isinstance(v, int))
+        self.users = (
+            {u.pk: who(u) for u in users_visible_to(user).filter(pk__in=owner_ids)}
+            if owner_ids
+            else {}
+        )
+        self.companies = (
+            dict(companies_visible_to(user).filter(pk__in=company_ids).values_list("pk", "name"))
+            if company_ids
+            else {}
+        )
+
+    # Values -----------------------------------------------------------------------------------
+    def label(self, name: str) -> str:
+        """The human name of a changed field."""
+        if name == "tags":
+            return _("Tags")
+        try:
+            return field_label(self.model, name)
+        except FieldDoesNotExist:
+            return name
+
+    def value(self, name: str, raw: Any) -> str:
+        """A stored value as people read it, related records by name."""
+        if name == "owner_id" and isinstance(raw, int):
+            return self.users.get(raw, f"#{raw}")
+        if name == "company_id" and isinstance(raw, int):
+            return self.companies.get(raw, f"#{raw}")
+        return plain_value(name, raw)
+
+    def changes(self, data: Mapping[str, Any]) -> list[Change]:
+        """The field changes an event carries, custom fields expanded one by one."""
+        out: list[Change] = []
+        for name, pair in (data.get("changes") or {}).items():
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                continue
+            old, new = pair
+            if name == "custom":
+                old, new = old or {}, new or {}
+                for key in sorted(set(old) | set(new)):
+                    if old.get(key) != new.get(key):
+                        definition = self.custom_fields.get(key)
+                        label = definition.label if definition else key
+                        out.append(
+                            Change(
+                                label, self.value(key, old.get(key)), self.value(key, new.get(key))
+                            )
+                        )
+                continue
+            out.append(Change(self.label(name), self.value(name, old), self.value(name, new)))
+        return out
+
+    # Sentences --------------------------------------------------------------------------------
+    def created_entry(self) -> Entry:
+        """The record's creation, told from the record itself (imports write no event per row)."""
+        record = self.record
+        via = record.created_via
+        if via == Via.IMPORT:
+            if record.import_job_id:
+                sentence = html(_("Created by import #%(job)s"), job=record.import_job_id)
+            else:
+                sentence = html(_("Created by an import"))
+        elif self.is_contact:
+            sentence = html(_("%(who)s created this contact"), who=who(record.created_by))
+        else:
+            sentence = html(_("%(who)s created this company"), who=who(record.created_by))
+        entry = Entry(record.created_at, "created", sentence, via=self.via_label(via))
+        if via == Via.IMPORT and record.created_by_id:
+            entry.note = _("Import started by %(who)s") % {"who": who(record.created_by)}
+        return entry
+
+    @staticmethod
+    def via_label(via: str) -> str:
+        """Where a change came from, as a short label."""
+        return str(dict(Via.choices).get(via, via))
+
+    def entry(self, event: Event) -> Entry | None:
+        """One event as a timeline line; None for events shown elsewhere."""
+        data = event.data or {}
+        actor = who(event.actor)
+        own = event.target_id == str(self.record.pk) and event.target_type == (
+            f"{self.model._meta.app_label}.{self.model._meta.model_name}"
+        )
+        this = _("this contact") if self.is_contact else _("this company")
+        entry = Entry(event.created_at, event.verb, mark_safe(""), via=self.via_label(event.via))
+        if not own:
+            entry.note = _("On “%(name)s”, later merged into this contact.") % {
+                "name": event.target_repr
+            }
+        verb = event.verb
+        if verb == Verb.CREATED:
+            if own:
+                return None  # the synthesized entry tells it, imports included
+            entry.sentence = html(
+                _("%(who)s created “%(name)s”"), who=actor, name=event.target_repr
+            )
+            entry.note = _("That contact was later merged into this one.")
+        elif verb in (Verb.UPDATED, Verb.TAGGED, Verb.IMPORTED):
+            entry.changes = self.changes(data)
+            if verb == Verb.IMPORTED:
+                job = data.get("job_id") or data.get("import_job") or data.get("job")
+                entry.sentence = (
+                    html(_("Import #%(job)s updated %(this)s"), job=job, this=this)
+                    if job
+                    else html(_("An import updated %(this)s"), this=this)
+                )
+            elif len(entry.changes) == 1:
+                change = entry.changes[0]
+                entry.sentence = html(
+                    _("%(who)s changed %(field)s: %(old)s → %(new)s"),
+                    who=actor,
+                    field=change.label,
+                    old=change.old,
+                    new=change.new,
+                )
+                entry.changes = []
+            else:
+                count = len(entry.changes)
+                entry.sentence = html(
+                    ngettext(
+                        "%(who)s changed %(count)d field",
+                        "%(who)s changed %(count)d fields",
+                        count,
+                    ),
+                    who=actor,
+                    count=count,
+                )
+        elif verb == Verb.DELETED:
+            entry.sentence = html(_("%(who)s moved %(this)s to the trash"), who=actor, this=this)
+        elif verb == Verb.RESTORED:
+            entry.sentence = html(
+                _("%(who)s restored %(this)s from the trash"), who=actor, this=this
+            )
+        elif verb == Verb.NOTE:
+            entry.sentence = html(_("%(who)s added a note"), who=actor)
+            entry.body = str(data.get("body", ""))
+        elif verb == Verb.CONSENT:
+            from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus
+
+            channel, purpose, status = (
+                str(data.get("channel", "")),
+                str(data.get("purpose", "")),
+                str(data.get("status", "")),
+            )
+            entry.sentence = html(
+                _("%(who)s recorded consent for %(channel)s · %(purpose)s: %(status)s"),
+                who=actor,
+                channel=dict(ConsentChannel.choices).get(channel, channel),
+                purpose=dict(ConsentPurpose.choices).get(purpose, purpose),
+                status=dict(ConsentStatus.choices).get(status, status),
+            )
+            if data.get("source"):
+                entry.note = _("Source: %(source)s") % {"source": data["source"]}
+        elif verb == Verb.MERGED:
+            entry.sentence = html(
+                _("%(who)s merged “%(name)s” into %(this)s"),
+                who=actor,
+                name=data.get("merged", ""),
+                this=this,
+            )
+            entry.changes = self.changes(data)
+            merge_id = data.get("merge_id")
+            if isinstance(merge_id, int) and merge_id in self.undoable:
+                entry.merge_id = merge_id
+        elif verb == Verb.MERGE_UNDONE:
+            survivor, merged = data.get("survivor_id"), data.get("merged_id")
+            other = merged if survivor == self.record.pk else survivor
+            entry.sentence = html(
+                _("%(who)s undid a merge: contact #%(other)s is separate again"),
+                who=actor,
+                other=other,
+            )
+            if other:
+                from django.urls import reverse
+
+                entry.link = reverse("contacts:contact_detail", args=[other])
+        else:
+            entry.sentence = html(
+                _("%(who)s: %(what)s"), who=actor, what=dict(Verb.choices).get(verb, verb)
+            )
+        return entry
+
+    def entries(self, *, include_created: bool = True) -> list[Entry]:
+        """Every line, newest first, the creation last."""
+        lines = [e for e in (self.entry(event) for event in self.events) if e is not None]
+        if include_created:
+            lines.append(self.created_entry())
+        lines.sort(key=lambda e: e.when, reverse=True)
+        return lines
+
+
+def timeline_for(
+    user: Any,
+    record: Contact | Company,
+    custom_fields: Mapping[str, CustomField],
+    *,
+    undoable_merges: Iterable[int] = (),
+    limit: int = EVENT_LIMIT,
+) -> tuple[list[Entry], bool]:
+    """The record's timeline and whether older events were left out."""
+    events = list(record.events.select_related("actor").order_by("-created_at", "-id")[: limit + 1])
+    truncated = len(events) > limit
+    renderer = Renderer(user, record, events[:limit], custom_fields, undoable_merges)
+    # When older events are left out, the creation belongs to the part not shown.
+    return renderer.entries(include_created=not truncated), truncated
