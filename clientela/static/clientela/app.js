@@ -21,3 +21,33 @@
     if (dialog && event.target === dialog) dialog.close();
   });
 })();
+// Dialogs: [data-open-dialog=id] opens <dialog id>, [data-close-dialog] closes its dialog;
+// the link's href stays as the no-JavaScript fallback. Enter in the search box opens the first hit.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dialog && dialog.showModal) {
+        event.preventDefault();
+        dialog.showModal();
+        var first = dialog.querySelector("input:not([type=hidden]), select, textarea, button");
+        if (first) first.focus();
+      }
+      return;
+    }
+    var closer = event.target.closest && event.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) {
+      event.preventDefault();
+      closer.closest("dialog").close();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.closest) return;
+    var dialog = event.target.closest("#search-dialog");
+    if (!dialog) return;
+    var hit = dialog.querySelector("a.search-hit");
+    if (hit) { event.preventDefault(); window.location.href = hit.href; }
+  });
+})();
