@@ -130,6 +130,7 @@ class _Batch:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     new_companies: dict[str, int] = field(default_factory=dict)
     new_tags: dict[str, int] = field(default_factory=dict)
+    new_tag_names: dict[int, str] = field(default_factory=dict)
 
 
 class _DryRun(Exception):
@@ -170,9 +171,8 @@ class ImportRun:
             .order_by("-id")
             .values_list("id", "name")
         }
-        self.tags: dict[str, int] = {
-            name.lower(): pk for pk, name in Tag.objects.values_list("id", "name")
-        }
+        self.tag_names: dict[int, str] = dict(Tag.objects.values_list("id", "name"))
+        self.tags: dict[str, int] = {name.lower(): pk for pk, name in self.tag_names.items()}
         self.seen: dict[tuple[str, str, str], int] = {}
         self.contact_table = BulkTable(Contact)
         self.tag_links = BulkTable(Contact.tags.through, with_pk=False)
@@ -282,6 +282,7 @@ class ImportRun:
             except _DryRun:
                 out.new_companies.clear()
                 out.new_tags.clear()
+                out.new_tag_names.clear()
             for row in cleaned:
                 if row.errors:
                     out.rejected_lines.add(row.line)
@@ -307,6 +308,7 @@ class ImportRun:
         job.counts = counts
         self.companies.update(out.new_companies)
         self.tags.update(out.new_tags)
+        self.tag_names.update(out.new_tag_names)
 
     @staticmethod
     def _merge_counts(counts: dict[str, Any], out: _Batch) -> dict[str, Any]:
@@ -418,6 +420,7 @@ class ImportRun:
                 Q.create([("name__iexact", n) for n in missing], connector=Q.OR)
             ).values_list("id", "name"):
                 out.new_tags[name.lower()] = pk
+                out.new_tag_names[pk] = name
         return {key: out.new_tags.get(key) or self.tags[key] for key in names}
 
     def _match(self, rows: list[CleanRow], company_ids: dict[str, int]) -> dict[int, Contact]:
@@ -539,7 +542,7 @@ class ImportRun:
             "contact_id", "tag_id"
         ):
             current_tags.setdefault(contact_id, set()).add(tag_id)
-        tag_names = {pk: name for name, pk in {**self.tags, **out.new_tags}.items()}
+        tag_names = {**self.tag_names, **out.new_tag_names}
         existing_notes = set(
             Note.objects.filter(
                 contact_id__in=[c.pk for r, c in pairs if r.note],
