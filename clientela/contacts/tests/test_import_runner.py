@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -11,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from clientela.contacts.choices import CustomFieldType
-from clientela.contacts.importing.runner import run_import
+from clientela.contacts.importing.runner import ImportResult, run_import
 from clientela.contacts.models import Company, Contact, CustomField, Note, Tag
 from clientela.contacts.tests.factories import ContactFactory
 from clientela.contacts.tests.import_helpers import csv_bytes, fixture_bytes, run, start
@@ -21,6 +22,16 @@ from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
 BOGOTA = ZoneInfo("America/Bogota")
+
+
+def finish(job_id: int, **options: Any) -> ImportResult:
+    result = run_import(job_id, **options)
+    assert result is not None
+    return result
+
+
+def make_contact(**values: Any) -> Contact:
+    return cast(Contact, make_contact(**values))
 
 
 @pytest.fixture
@@ -37,7 +48,7 @@ def test_it_imports_a_bitrix24_spanish_csv_saved_by_excel(personas, budget):
     assert job.options["encoding"] == "cp1252"
     assert job.options["delimiter"] == ";"
     assert job.options["mapping"]["Presupuesto"] == "custom.presupuesto"
-    result = run_import(job.pk)
+    result = finish(job.pk)
 
     assert (result.rows, result.created, result.updated, result.unchanged) == (6, 3, 0, 0)
     assert [(e["line"], e["column"]) for e in result.errors] == [
@@ -52,7 +63,7 @@ def test_it_imports_a_bitrix24_spanish_csv_saved_by_excel(personas, budget):
     assert (maria.first_name, maria.last_name) == ("María José", "Gómez Restrepo")
     assert maria.birthday == date(1985, 3, 15)
     assert maria.phone == "+573001234567"
-    assert maria.company.name == "Inmobiliaria Andina S.A.S."
+    assert maria.company is not None and maria.company.name == "Inmobiliaria Andina S.A.S."
     assert maria.source == "phone"
     assert maria.owner == personas.manager
     assert (maria.city, maria.country, maria.external_id) == ("Medellín", "CO", "101")
@@ -84,7 +95,7 @@ def test_it_imports_a_bitrix24_spanish_csv_saved_by_excel(personas, budget):
 def test_it_imports_a_hubspot_export(personas):
     job = start(personas.admin, fixture_bytes("hubspot_contacts.csv"), "hubspot.csv")
     assert job.options["preset"] == "hubspot"
-    result = run_import(job.pk)
+    result = finish(job.pk)
     assert (result.created, len(result.errors)) == (3, 1)
     assert result.errors[0]["line"] == 4
     assert result.errors[0]["column"] == "Lifecycle Stage"
@@ -223,9 +234,9 @@ def test_it_reports_repeated_rows_within_the_file_across_batches(personas):
 
 def test_it_matches_existing_contacts_by_email_then_phone_then_name_and_company(personas):
     acme = Company.objects.create(name="Acme S.A.S.")
-    ContactFactory(email="ana@example.co", phone="", owner=personas.admin)
-    ContactFactory(email="", phone="+573001234567", owner=personas.admin)
-    ContactFactory(
+    make_contact(email="ana@example.co", phone="", owner=personas.admin)
+    make_contact(email="", phone="+573001234567", owner=personas.admin)
+    make_contact(
         first_name="Caro", last_name="Díaz", email="", phone="", company=acme, owner=personas.admin
     )
     content = csv_bytes(
@@ -241,7 +252,7 @@ def test_it_matches_existing_contacts_by_email_then_phone_then_name_and_company(
 
 
 def test_it_updates_existing_contacts_only_when_asked_with_one_event_each(personas):
-    existing = ContactFactory(
+    existing = make_contact(
         email="ana@example.co", city="Cali", job_title="Analista", owner=personas.admin
     )
     Tag.objects.create(name="VIP")
@@ -286,7 +297,7 @@ def test_it_never_modifies_contacts_outside_the_actors_scope(personas):
     personas.roles["servicio"].can_import = True
     personas.roles["servicio"].save()
     outsider = type(personas.outsider).objects.get(pk=personas.outsider.pk)
-    theirs = ContactFactory(email="ana@example.co", city="Cali", owner=personas.rep)
+    theirs = make_contact(email="ana@example.co", city="Cali", owner=personas.rep)
     content = csv_bytes("correo;ciudad", "ana@example.co;Medellín", "nuevo@example.co;Pasto")
     result = run(outsider, content, update_existing=True)
     assert (result.created, result.updated) == (1, 0)
@@ -357,7 +368,7 @@ def test_it_splits_tags_on_commas_and_semicolons_and_reuses_companies(personas):
     run(personas.admin, content)
     ana = Contact.objects.get(email="ana@example.co")
     assert sorted(ana.tags.values_list("name", flat=True)) == ["Feria", "VIP"]
-    assert ana.company.name == "Constructora Ñandú"
+    assert ana.company is not None and ana.company.name == "Constructora Ñandú"
     assert Company.objects.count() == 2
     assert Tag.objects.count() == 3
 
