@@ -12,6 +12,8 @@ the ``decimal_comma`` hint decides them, and without a hint the es-CO convention
 ``guess_decimal_comma`` infers the hint from a column's unambiguous values.
 
 Two-digit years follow Excel and Windows: 00-29 are 2000-2029, 30-99 are 1930-1999.
+Plain numbers 1-80000 are Excel serial dates (1900 system, with its fictitious 29/02/1900),
+except 1900-2100, which are rejected as a year typed alone.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 61 = 1900-03-01, after Excel's fictitious 29/02/1900
 MAX_EXCEL_SERIAL = 80000  # 2119-01-10; larger plain numbers are not dates
+YEAR_ALONE = (1900, 2100)
 TWO_DIGIT_YEAR_CUTOFF = 30
 MAX_ECHO = 60
 
@@ -207,6 +210,14 @@ def _parse(text: str, day_first: bool) -> tuple[date, time | None, tzinfo | None
             None,
         )
     if match := _SERIAL.fullmatch(folded):
+        if YEAR_ALONE[0] <= int(match["days"]) <= YEAR_ALONE[1] and not match["fraction"]:
+            # Serials 1900-2100 are days in 1905; far likelier someone typed only a year.
+            raise ValueError(
+                _(
+                    "“%(value)s” looks like a year alone; write the whole date, for example 31/12/%(value)s."
+                )
+                % {"value": match["days"]}
+            )
         day, clock = _from_serial(text, match)
         return day, (clock if match["fraction"] else None), None
     if match := _ISO.fullmatch(folded):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from clientela.core.tabular import (
@@ -64,7 +64,15 @@ def test_it_round_trips_two_digit_years_in_the_excel_window(d):
 
 @given(st.dates(min_value=date(1900, 3, 1), max_value=EXCEL_EPOCH + timedelta(days=80000)))
 def test_it_round_trips_excel_serial_numbers(d):
-    assert parse_date(str((d - EXCEL_EPOCH).days)) == d
+    serial = (d - EXCEL_EPOCH).days
+    assume(not 1900 <= serial <= 2100)  # read as a year typed alone; see the next test
+    assert parse_date(str(serial)) == d
+
+
+def test_it_rejects_a_year_typed_alone_instead_of_reading_a_serial():
+    with pytest.raises(ValueError, match=r"^“1985” looks like a year alone; write the whole date"):
+        parse_date("1985")
+    assert parse_date("1985.5") is not None  # a fraction means a real serial
 
 
 def test_it_reads_early_excel_serials_before_the_1900_leap_bug():
@@ -141,6 +149,7 @@ def test_it_returns_none_for_blank_cells():
         ("60", "“60” is not a valid date: month 2 of 1900 has 28 days."),
         ("mañana", "“mañana” is not a date; write it as dd/mm/yyyy, for example 31/12/2024."),
         ("123456", "“123456” is not a date; write it as dd/mm/yyyy, for example 31/12/2024."),
+        ("2024", "“2024” looks like a year alone; write the whole date, for example 31/12/2024."),
         (
             "3 de marzo",
             "“3 de marzo” is not a date; write it as dd/mm/yyyy, for example 31/12/2024.",
