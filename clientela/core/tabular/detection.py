@@ -103,7 +103,7 @@ def unsupported(kind: str | None) -> TableError:
     return TableError(f"{message} {supported}", code="unsupported_format")
 
 
-def _zip_kind(raw: IO[bytes]) -> str | None:
+def _zip_kind(raw: IO[bytes], filename: str | None) -> str | None:
     """Return None for an XLSX workbook, else a name for what the zip holds."""
     try:
         with zipfile.ZipFile(raw) as archive:
@@ -117,18 +117,21 @@ def _zip_kind(raw: IO[bytes]) -> str | None:
                 return "OpenDocument (.ods)" if "spreadsheet" in kind else "OpenDocument"
             if any(n.startswith("word/") for n in names):
                 return "Word (.docx)"
-            return "ZIP"
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except Exception as exc:
+        # zipfile raises several types on damaged archives; all mean the same to the user.
         raise corrupt_xlsx() from exc
+    if (filename or "").lower().endswith((".xlsx", ".xlsm")):
+        raise corrupt_xlsx()  # a workbook whose parts went missing
+    return "ZIP"
 
 
-def sniff_format(head: bytes, reopen: Reopen) -> Format:
+def sniff_format(head: bytes, reopen: Reopen, filename: str | None = None) -> Format:
     """Tell XLSX from text by content (zip magic), rejecting other known formats by name."""
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise empty_file()
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         with reopen() as raw:
-            kind = _zip_kind(raw)
+            kind = _zip_kind(raw, filename)
         if kind is not None:
             raise unsupported(kind)
         return "xlsx"

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import IO, Any, cast
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
@@ -49,6 +50,16 @@ Source = str | os.PathLike[str] | bytes | IO[bytes]
 BATCH_CHARS = 64 * 1024
 KEPT_BATCHES = 8
 MAX_NOTED_LINES = 10
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-32": "UTF-32",
+    "cp1252": "Windows-1252",
+    "mac_roman": "Mac Roman",
+}
 
 _SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$')
 _DATA_LIKE = re.compile(r"^[\d\s.,:/+()$-]+$|@")
@@ -176,17 +187,18 @@ class Table:
         out = list(self._static_warnings)
         notes = self._notes
         if notes.replaced_rows:
+            message = ngettext(
+                "%(rows)d row has characters that are not valid %(encoding)s; they were replaced "
+                "by “\ufffd” (line %(line)d). Save the file as “CSV UTF-8” and import it again.",
+                "%(rows)d rows have characters that are not valid %(encoding)s; they were replaced "
+                "by “\ufffd” (the first on line %(line)d). Save the file as “CSV UTF-8” and "
+                "import it again.",
+                notes.replaced_rows,
+            )
+            encoding = ENCODING_NAMES.get(self.encoding or "", self.encoding)
             out.append(
-                _(
-                    "%(rows)d rows contain characters that are not valid %(encoding)s and were "
-                    "replaced by “\ufffd” (the first one is on line %(line)d). Save the file as "
-                    "“CSV UTF-8” and import it again."
-                )
-                % {
-                    "rows": notes.replaced_rows,
-                    "encoding": self.encoding,
-                    "line": notes.first_replaced,
-                }
+                message
+                % {"rows": notes.replaced_rows, "encoding": encoding, "line": notes.first_replaced}
             )
         if notes.repaired_count:
             lines = ", ".join(str(n) for n in notes.repaired)
@@ -621,7 +633,7 @@ def open_table(source: Source, *, filename: str | None = None, sheet: str | None
         with table._binary() as raw:
             head = raw.read(SAMPLE_BYTES)
             size = raw.seek(0, io.SEEK_END)
-        if sniff_format(head, table._binary) == "xlsx":
+        if sniff_format(head, table._binary, filename) == "xlsx":
             table.format = "xlsx"
             table.sheet = sheet
             table._read_xlsx_header()

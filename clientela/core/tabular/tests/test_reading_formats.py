@@ -199,3 +199,16 @@ def test_it_reads_an_xlsx_named_csv():
     table = open_table(workbook_bytes(contacts_sheet), filename="contactos.csv")
 
     assert table.format == "xlsx"
+
+
+def test_it_calls_a_zip_without_a_workbook_corrupt_only_when_named_xlsx():
+    archive = zipped({"notas.txt": b"hola"})
+
+    with pytest.raises(TableError) as as_zip:
+        open_table(archive, filename="fotos.zip")
+    with pytest.raises(TableError) as as_xlsx:
+        open_table(archive, filename="contactos.xlsx")
+
+    assert as_zip.value.code == "unsupported_format"
+    assert "ZIP" in as_zip.value.message
+    assert as_xlsx.value.code == "corrupt"
