@@ -97,7 +97,10 @@ def plain_value(name: str, raw: Any) -> str:
 
 def field_label(model: type[Model], name: str) -> str:
     """A model field's verbose name, capitalised (owner_id → Owner)."""
-    found = model._meta.get_field(name.removesuffix("_id"))
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        found = model._meta.get_field(name.removesuffix("_id"))
     return str(capfirst(getattr(found, "verbose_name", name)))
 
 
