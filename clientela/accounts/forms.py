@@ -194,6 +194,13 @@ class _UserFieldsMixin(forms.Form):
 class UserCreateForm(_UserFieldsMixin):
     """A new user with an initial password the person changes later."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No preselected role: defaulting to the first one (Administrator) would be unsafe.
+        role = self.fields["role"]
+        assert isinstance(role, forms.ModelChoiceField)
+        role.empty_label = _("Choose a role…")
+
     username = forms.CharField(
         label=_("Username"),
         max_length=150,

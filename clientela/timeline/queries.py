@@ -13,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode, Visibility
@@ -67,6 +67,7 @@ class AuditFilters:
     actor: int | None = None
     verb: str = ""
     record_type: str = ""
+    record_id: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
@@ -76,6 +77,7 @@ class AuditFilters:
             "actor": str(self.actor or ""),
             "verb": self.verb,
             "record_type": self.record_type,
+            "record_id": self.record_id,
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
         }
@@ -107,6 +109,8 @@ def audit_events(user: Any, filters: AuditFilters) -> QuerySet[Event]:
         qs = qs.filter(verb=filters.verb)
     if filters.record_type:
         qs = qs.filter(target_type=filters.record_type)
+        if filters.record_id:
+            qs = qs.filter(target_id=filters.record_id)
     if filters.date_from:
         qs = qs.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
@@ -162,21 +166,27 @@ def iter_audit_events(user: Any, filters: AuditFilters) -> Iterator[Event]:
     return audit_events(user, filters).iterator(chunk_size=2000)
 
 
-def _field_label(target_type: str, name: str) -> str:
-    return _cached_field_label(target_type, name, get_language())
+# Labels of keys that events store but that are not model fields.
+EXTRA_LABELS = {
+    "two_factor": gettext_lazy("Two-factor sign-in"),
+    "step": gettext_lazy("Step"),
+    "token": gettext_lazy("API token"),
+    "changes": gettext_lazy("Changes"),
+}
 
 
 @lru_cache(maxsize=512)
-def _cached_field_label(target_type: str, name: str, language: str | None) -> str:
-    # `language` is part of the cache key only: labels are translated when first read.
+def _field_info(target_type: str, name: str, language: str | None) -> tuple[str, dict[Any, str]]:
+    """A field's label and its choice labels; `language` only keys the cache."""
     try:
-        model = apps.get_model(target_type)
-        return str(capfirst(model._meta.get_field(name).verbose_name))
+        model_field = apps.get_model(target_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return str(capfirst(name.replace("_", " ")))
+        return str(capfirst(EXTRA_LABELS.get(name, name.replace("_", " ")))), {}
+    choices = {value: str(label) for value, label in (getattr(model_field, "choices", None) or [])}
+    return str(capfirst(getattr(model_field, "verbose_name", name))), choices
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, choices: dict[Any, str] | None = None) -> str:
     if value is None or value == "":
         return "—"
     if value is True:
@@ -184,9 +194,11 @@ def _text(value: Any) -> str:
     if value is False:
         return _("no")
     if isinstance(value, list):
-        return ", ".join(_text(v) for v in value) or "—"
+        return ", ".join(_text(v, choices) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if choices and isinstance(value, str | int) and value in choices:
+        return choices[value]
     return str(value)
 
 
@@ -195,13 +207,16 @@ def describe_event(event: Event) -> dict[str, Any]:
     data = event.data if isinstance(event.data, dict) else {}
     changes = data.get("changes") if isinstance(data.get("changes"), dict) else None
     details: list[tuple[str, str, str | None]] = []
+    language = get_language()
     if changes:
         for name, pair in changes.items():
+            label, choices = _field_info(event.target_type, name, language)
             old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-            details.append((_field_label(event.target_type, name), _text(old), _text(new)))
+            details.append((label, _text(old, choices), _text(new, choices)))
     else:
         for name, value in data.items():
-            details.append((_field_label(event.target_type, name), _text(value), None))
+            label, choices = _field_info(event.target_type, name, language)
+            details.append((label, _text(value, choices), None))
     try:
         type_label = str(apps.get_model(event.target_type)._meta.verbose_name)
     except (LookupError, ValueError):
@@ -217,7 +232,7 @@ def describe_event(event: Event) -> dict[str, Any]:
 
 def verb_choices() -> list[tuple[str, str]]:
     """(value, label) pairs of every verb."""
-    return [(value, str(label)) for value, label in Verb.choices]
+    return [(value, str(capfirst(label))) for value, label in Verb.choices]
 
 
 @dataclass

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from clientela.accounts.queries import users_visible_to
+from clientela.core.tabular.writing import iter_csv
 from clientela.timeline.queries import (
     AuditFilters,
     audit_page,
@@ -36,6 +37,7 @@ class AuditFilterForm(forms.Form):
     )
     verb = forms.ChoiceField(label=gettext_lazy("What"), required=False)
     record_type = forms.ChoiceField(label=gettext_lazy("Record type"), required=False)
+    record_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     date_from = forms.DateField(
         label=gettext_lazy("From"),
         required=False,
@@ -76,6 +78,7 @@ class AuditFilterForm(forms.Form):
             actor=data.get("actor"),
             verb=data.get("verb") or "",
             record_type=data.get("record_type") or "",
+            record_id=data.get("record_id") or "",
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
@@ -156,9 +159,6 @@ def _csv_rows(user: Any, filters: AuditFilters) -> Iterator[list[Any]]:
 @require_GET
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered audit log as a CSV file (formula injection neutralised)."""
-    # Imported here while clientela.core.tabular lands in parallel; move up afterwards.
-    from clientela.core.tabular.writing import iter_csv
-
     _form, filters = _filters(request)
     headers = [
         _("When"),

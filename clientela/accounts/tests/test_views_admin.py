@@ -92,6 +92,12 @@ def test_it_hides_the_admin_screens_from_other_roles(
     assert not User.objects.filter(username="intruso").exists()
 
 
+def test_it_does_not_preselect_a_role_for_a_new_user(admin_client: Client, db: Any) -> None:
+    form = admin_client.get(reverse("accounts:user_create")).context["form"]
+    assert form["role"].value() is None
+    assert "Choose a role…" in str(form["role"])
+
+
 def test_it_creates_a_user(admin_client: Client, personas: Any) -> None:
     response = admin_client.post(
         reverse("accounts:user_create"),

@@ -275,7 +275,11 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
 def custom_field_list(request: HttpRequest) -> HttpResponse:
     """Custom field definitions of contacts and companies."""
     fields = list(CustomField.objects.order_by("entity", "position", "id"))
-    groups = [(label, [f for f in fields if f.entity == value]) for value, label in Entity.choices]
+    headings: dict[str, str] = {Entity.CONTACT: _("Contacts"), Entity.COMPANY: _("Companies")}
+    groups = [
+        (headings.get(value, str(label)), [f for f in fields if f.entity == value])
+        for value, label in Entity.choices
+    ]
     return render(request, "accounts/custom_field_list.html", {"groups": groups})
 
 

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -164,6 +165,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:profile")
 
 
+@never_cache
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Create a personal API token and show its value this one time (it is never stored)."""

@@ -97,6 +97,8 @@ def test_it_filters_by_actor_verb_record_type_and_dates(client: Client, personas
     assert shown(verb="updated") == 2
     assert shown(record_type="contacts.contact") == 2
     assert shown(record_type="accounts.user", verb="updated") == 1
+    assert shown(record_type="accounts.user", record_id=personas.rep.pk) == 1
+    assert shown(record_type="accounts.user", record_id=personas.rep2.pk) == 0
     assert shown(date_from="2026-02-01") == 2
     assert shown(date_from="2026-02-01", date_to="2026-02-10") == 1
     assert shown(date_to="2026-01-31") == 1
