@@ -202,6 +202,7 @@ def test_it_summarises_my_contacts_on_the_start_page(
     assert "4 contacts in total." in text
     assert "Cliente" in text
     assert "Ajeno" not in text  # another rep's contact never shows
+    assert f"?owner={personas.rep.pk}&amp;stage=customer" in text  # drill into the list
     assert "<html" not in text  # a fragment
 
 

@@ -49,6 +49,13 @@ def test_it_shows_the_audit_log_to_admins_and_managers(
     assert "Postventa" in text
 
 
+def test_it_links_managers_to_the_audit_log(client: Client, personas: Any) -> None:
+    page = signed_in(client, personas.manager).get("/accounts/profile/").content.decode()
+    assert f'href="{AUDIT}"' in page
+    page = signed_in(Client(), personas.rep).get("/accounts/profile/").content.decode()
+    assert f'href="{AUDIT}"' not in page
+
+
 @pytest.mark.parametrize("persona", ["rep", "rep2", "colleague", "marketer", "outsider"])
 def test_it_hides_the_audit_log_from_other_roles(
     client: Client, personas: Any, persona: str
