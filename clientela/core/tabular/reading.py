@@ -5,6 +5,9 @@ record the next one; a record whose quoted value spans several physical lines is
 row, and fully empty rows are skipped but keep their number. Reading never fails on a bad
 row: malformed rows come back with ``problems``; only an unreadable file raises
 ``TableError``.
+
+CSV streams with flat memory (a decoding pass per read, lines in batches). XLSX goes through
+python-calamine, which is fast but holds the chosen sheet in memory while the Table is open.
 """
 
 from __future__ import annotations
