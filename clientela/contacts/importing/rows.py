@@ -25,6 +25,7 @@ from clientela.contacts.normalize import (
     fold,
     normalize_email,
     normalize_phone,
+    search_key,
 )
 from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
 from clientela.core.tabular import parse_bool, parse_date, parse_datetime, parse_decimal
@@ -206,6 +207,7 @@ class CleanRow:
     created_at: datetime | None = None
     key: tuple[str, str, str] | None = None
     key_column: str = ""
+    search_text: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
@@ -376,19 +378,23 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
             row.sources[target] = column
     region = data.get("country") or plan.region
 
+    # Normalised here with the same functions clean_common uses (so kept out of it: feeding
+    # it the normalised text would validate every address and number a second time).
+    normalized: dict[str, str] = {}
     if "email" in found:
         email = _pick(found["email"], normalize_email, row, "email")
         if email:
-            data["email"] = email
+            normalized["email"] = email
     if "phone" in found:
         phone = _pick(found["phone"], lambda raw: normalize_phone(raw, region), row, "phone")
         if phone:
-            data["phone"] = phone
+            normalized["phone"] = phone
 
+    # Codes come from our own label tables, so they skip clean_common's check of them.
     for target in ("lifecycle_stage", "lead_status", "source"):
         column, raw = _first(found, target)
         if raw:
-            _choice(row, target, column, raw, data)
+            _choice(row, target, column, raw, normalized)
 
     column, raw = _first(found, "birthday")
     if raw:
@@ -455,6 +461,7 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
 
     errors: dict[str, list[str]] = {}
     clean = clean_common(data, CONTACT_FIELDS, region=region, errors=errors)
+    clean.update(normalized)
     if custom_raw:
         row.custom = {
             k: v
@@ -469,6 +476,11 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
     identified = any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone"))
     if not identified and not row.errors:
         row.errors.append(("", _("Enter at least a name, an e-mail or a phone.")))
+    values = row.values
+    row.search_text = search_key(
+        values.get("first_name", ""), values.get("last_name", ""),
+        values.get("email", ""), values.get("phone", ""),
+    )  # fmt: skip
     row.key = dedupe_key(row.values, row.company)
     if row.key:
         kind = row.key[0]

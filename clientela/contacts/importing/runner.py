@@ -34,7 +34,8 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, has_capability, visibility_of
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.bulk import BulkTable, allocate_ids
-from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, clean_row
+from clientela.contacts.importing.parallel import clean_batches, clean_record, worker_count
+from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
 from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to, custom_fields_for
@@ -199,8 +200,17 @@ class ImportRun:
             if job.checkpoint:
                 self._remember(table.records(), until=job.checkpoint)
             records = table.records(start_line=job.checkpoint + 1)
-            for done, batch in enumerate(_chunks(records, self.batch_size), start=1):
-                self._process(batch)
+            workers = worker_count(max(job.total - job.processed, 0))
+            if max_batches is not None:
+                workers = 0  # a partial run (tests, kill simulations) needs no pool
+            batches = clean_batches(
+                self.plan,
+                _chunks(records, self.batch_size),
+                workers=workers,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+            for done, (batch, cleaned) in enumerate(batches, start=1):
+                self._process(batch, cleaned)
                 if max_batches is not None and done >= max_batches:
                     return self.result(finished=False)
         self._finish()
@@ -230,9 +240,7 @@ class ImportRun:
         for record in records:
             if record.line > until:
                 break
-            if record.problems:
-                continue
-            row = clean_row(self.plan, record.line, record.values)
+            row = clean_record(self.plan, record)
             if row.ok and row.key is not None:
                 self.seen.setdefault(row.key, row.line)
 
@@ -254,17 +262,9 @@ class ImportRun:
 
     # -- one batch ------------------------------------------------------------------------
 
-    def _process(self, records: list[Record]) -> None:
-        cleaned: list[CleanRow] = []
+    def _process(self, records: list[Record], cleaned: list[CleanRow]) -> None:
         out = _Batch(rows=len(records))
         raw_by_line = {r.line: r.values for r in records}
-        for record in records:
-            if record.problems:
-                row = CleanRow(line=record.line)
-                row.errors.extend(("", problem) for problem in record.problems)
-            else:
-                row = clean_row(self.plan, record.line, record.values)
-            cleaned.append(row)
         last_line = records[-1].line
         job = self.job
         with transaction.atomic():
@@ -510,10 +510,7 @@ class ImportRun:
                 else None,
                 "custom": row.custom,
                 "created_at": row.created_at or now,
-                "search_text": search_key(
-                    values.get("first_name", ""), values.get("last_name", ""),
-                    values.get("email", ""), values.get("phone", ""),
-                ),
+                "search_text": row.search_text,
             }  # fmt: skip
             contact_rows.append(table.row(data))
             links.extend((pk, tag_ids[t.lower()]) for t in row.tags)

@@ -31,7 +31,7 @@ def finish(job_id: int, **options: Any) -> ImportResult:
 
 
 def make_contact(**values: Any) -> Contact:
-    return cast(Contact, make_contact(**values))
+    return cast(Contact, ContactFactory(**values))
 
 
 @pytest.fixture
@@ -378,3 +378,19 @@ def test_it_rejects_rows_with_the_wrong_number_of_values(personas):
     result = run(personas.admin, content)
     assert result.created == 1
     assert [(e["line"], e["column"]) for e in result.errors] == [(2, "")]
+
+
+def test_it_cleans_big_files_in_worker_processes_with_the_same_result(
+    personas, settings, monkeypatch
+):
+    from clientela.contacts.importing import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ROWS_FOR_WORKERS", 0)
+    settings.CLIENTELA = {**settings.CLIENTELA, "IMPORT_WORKERS": 2}
+    lines = ["nombre;correo;celular"]
+    lines += [f"Persona {i};p{i}@example.co;300 555 {i:04d}" for i in range(30)]
+    lines += ["Mala;mala@;", "Persona 0;p0@example.co;"]
+    result = run(personas.admin, csv_bytes(*lines), batch_size=4)
+    assert result.created == 30
+    assert [(e["line"], e["column"]) for e in result.errors] == [(32, "correo"), (33, "correo")]
+    assert Contact.objects.get(email="p7@example.co").phone == "+573005550007"
