@@ -182,7 +182,9 @@ def test_it_describes_the_signed_in_user(personas, client):
     ]
 
 
-def test_it_creates_a_token_whose_secret_is_shown_once(personas, client):
+def test_it_creates_a_token_whose_secret_is_shown_once(
+    personas, client, django_assert_max_num_queries
+):
     headers = bearer(personas.rep)
     response = call(client, "POST", "/api/v1/tokens", headers, {"name": "Zapier"})
     assert response.status_code == 201
@@ -191,7 +193,8 @@ def test_it_creates_a_token_whose_secret_is_shown_once(personas, client):
     assert created["name"] == "Zapier"
     new_headers = {"HTTP_AUTHORIZATION": f"Bearer {created['token']}"}
     assert call(client, "GET", "/api/v1/me", new_headers).status_code == 200
-    listed = call(client, "GET", "/api/v1/tokens", headers).json()
+    with django_assert_max_num_queries(2):  # token, the user's tokens
+        listed = call(client, "GET", "/api/v1/tokens", headers).json()
     assert {t["name"] for t in listed} == {"", "Zapier"}
     assert all("token" not in t for t in listed)
 
@@ -394,9 +397,11 @@ def test_it_keeps_departments_with_members(personas, client):
     }
 
 
-def test_it_changes_a_role(personas, client):
+def test_it_changes_a_role(personas, client, django_assert_max_num_queries):
     headers = bearer(personas.admin)
-    roles = call(client, "GET", "/api/v1/roles", headers).json()
+    call(client, "GET", "/api/v1/me", headers)
+    with django_assert_max_num_queries(2):  # token, roles
+        roles = call(client, "GET", "/api/v1/roles", headers).json()
     assert [r["code"] for r in roles][:2] == ["administrador", "gerente"]
     response = call(
         client, "PATCH", "/api/v1/roles/comercial", headers,
