@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "clientela.accounts",
     "clientela.timeline",
     "clientela.contacts",
+    "clientela.orders",
     "clientela.analytics",
     "clientela.demo",
 ]

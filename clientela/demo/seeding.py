@@ -286,4 +286,8 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     """Load the demo real-estate company once."""
     if demo_loaded():
         return 0
-    return seed_contacts(contacts, seed=seed, with_duplicates=12)
+    created = seed_contacts(contacts, seed=seed, with_duplicates=12)
+    from clientela.orders.demo import seed_orders
+
+    seed_orders(seed=seed)
+    return created

@@ -1,0 +1,170 @@
+"""Customer-value snapshots (RFM, inactivity, probabilistic CLV per customer) and their settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clientela.analytics.ltv import INDUSTRY_BENCHMARKS
+
+
+class AnalyticsSettings(models.Model):
+    """The installation's analytics settings (one row, pk=1): inactivity thresholds, CLV, LTV."""
+
+    inactive_9m = models.PositiveSmallIntegerField(_("first reactivation step (months)"), default=9)
+    inactive_12m = models.PositiveSmallIntegerField(
+        _("second reactivation step (months)"), default=12
+    )
+    inactive_15m = models.PositiveSmallIntegerField(
+        _("third reactivation step (months)"), default=15
+    )
+    churned = models.PositiveSmallIntegerField(_("churned after (months)"), default=36)
+    clv_horizon_months = models.PositiveSmallIntegerField(_("CLV horizon (months)"), default=12)
+    monthly_discount_rate = models.DecimalField(
+        _("monthly discount rate"), max_digits=6, decimal_places=4, default=0.01
+    )
+    default_gross_margin = models.DecimalField(
+        _("gross margin when orders have no cost"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+    )
+    retention_cost_per_customer = models.DecimalField(
+        _("yearly retention cost per customer"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Discounts, loyalty programme and service per customer and year."),
+    )
+    industry = models.CharField(
+        _("industry"),
+        max_length=40,
+        blank=True,
+        choices=[(b.code, b.label) for b in INDUSTRY_BENCHMARKS],
+    )
+    snapshots_kept = models.PositiveSmallIntegerField(
+        _("snapshots kept customer by customer"), default=14
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("analytics settings")
+        verbose_name_plural = _("analytics settings")
+
+    def __str__(self) -> str:
+        return str(_("Analytics settings"))
+
+
+class SnapshotState(models.TextChoices):
+    """Where a snapshot computation is."""
+
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class ValueSnapshot(models.Model):
+    """One computation of every customer's RFM scores, segment, inactivity and CLV."""
+
+    created_at = models.DateTimeField(_("computed at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=SnapshotState.choices, default=SnapshotState.RUNNING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=20, decimal_places=2, default=0)
+    customer_equity = models.FloatField(_("customer equity"), null=True, blank=True)
+    segment_counts = models.JSONField(default=dict, blank=True)
+    inactivity_counts = models.JSONField(default=dict, blank=True)
+    # {"from_segment": {"to_segment": n}}; "" as the source means "not a customer before".
+    movement = models.JSONField(default=dict, blank=True)
+    model = models.JSONField(_("fitted models"), default=dict, blank=True)
+    clv_message = models.TextField(_("CLV note"), blank=True)
+    # Per-customer rows of old snapshots are pruned; the summary figures above stay.
+    has_rows = models.BooleanField(default=True)
+    timings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer-value snapshot")
+        verbose_name_plural = _("customer-value snapshots")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} ({self.customers})"
+
+
+class CustomerValue(models.Model):
+    """One customer in one snapshot: purchases, RFM cell and segment, inactivity, CLV."""
+
+    snapshot = models.ForeignKey(
+        ValueSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    # contact_id, or minus the company id for a company that buys without a contact.
+    customer_key = models.BigIntegerField()
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    first_purchase = models.DateField(_("first purchase"))
+    last_purchase = models.DateField(_("last purchase"))
+    purchase_days = models.PositiveIntegerField(_("purchases"))
+    orders = models.PositiveIntegerField(_("orders"))
+    monetary = models.DecimalField(_("total spent"), max_digits=20, decimal_places=2)
+    recency_days = models.PositiveIntegerField(_("days since last purchase"))
+    r = models.PositiveSmallIntegerField("R")
+    f = models.PositiveSmallIntegerField("F")
+    m = models.PositiveSmallIntegerField("M")
+    segment = models.CharField(_("segment"), max_length=24)
+    previous_segment = models.CharField(_("previous segment"), max_length=24, blank=True)
+    inactivity = models.CharField(_("inactivity"), max_length=16)
+    channel = models.CharField(_("acquisition channel"), max_length=20, blank=True)
+    expected_purchases = models.FloatField(_("expected purchases"), null=True, blank=True)
+    p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
+    expected_average_value = models.FloatField(
+        _("expected average order value"), null=True, blank=True
+    )
+    clv = models.FloatField("CLV", null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        ordering = ["snapshot", "-clv"]
+        indexes = [
+            models.Index(fields=["snapshot", "segment"], name="cv_snapshot_segment_idx"),
+            models.Index(fields=["snapshot", "customer_key"], name="cv_snapshot_customer_idx"),
+            models.Index(fields=["contact", "snapshot"], name="cv_contact_idx"),
+            models.Index(fields=["company", "snapshot"], name="cv_company_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_key}: {self.segment}"

@@ -1,0 +1,569 @@
+"""Reads for customer value: who sees it, snapshots, dashboard figures, drill-downs, the card.
+
+Every figure is computed over the customers the user may see (``customer_visibility_q``), so a
+sales rep's dashboard adds up their own customers only, and every drill-down list is a
+visible-customers queryset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from clientela.accounts.choices import RoleCode, Visibility
+from clientela.accounts.queries import role_of, visibility_of
+from clientela.analytics import frames
+from clientela.analytics.cohorts import cohort_matrix, cohort_tables
+from clientela.analytics.models import (
+    AnalyticsSettings,
+    CustomerValue,
+    SnapshotState,
+    ValueSnapshot,
+)
+from clientela.analytics.rfm import (
+    INACTIVITY_STATES,
+    SEGMENT_CODES,
+    SEGMENT_LABELS,
+    InactivityThresholds,
+)
+from clientela.contacts.queries import companies_visible_to, contacts_visible_to, search_q
+from clientela.core.models import Job, JobState
+from clientela.orders.queries import add_months, can_manage_spend, customer_visibility_q
+
+VALUE_ROLES = frozenset(
+    {RoleCode.ADMIN, RoleCode.MANAGER, RoleCode.MARKETING, RoleCode.SALES, RoleCode.READ_ONLY}
+)
+RECOMPUTE_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER})
+PERIODS = (3, 6, 12, 24)
+NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
+
+
+def _role_in(user: Any, codes: frozenset[str]) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    role = role_of(user)
+    return bool(role and role.code in codes)
+
+
+def can_view_value(user: Any) -> bool:
+    """Roles with customer-value screens: admin, manager, marketing, sales, read-only.
+
+    What each sees is still limited to the customers their visibility allows.
+    """
+    return _role_in(user, VALUE_ROLES)
+
+
+def can_recompute(user: Any) -> bool:
+    """Administrators and managers recompute snapshots and change analytics settings."""
+    return _role_in(user, RECOMPUTE_ROLES)
+
+
+def sees_everything(user: Any) -> bool:
+    """Whether the user's visibility covers every customer."""
+    return visibility_of(user) == Visibility.ALL
+
+
+def sees_acquisition_costs(user: Any) -> bool:
+    """CAC and LTV:CAC divide company-wide spend: only who keeps the spend, seeing everyone."""
+    return can_manage_spend(user) and sees_everything(user)
+
+
+def get_analytics_settings() -> AnalyticsSettings:
+    """The settings row, or unsaved defaults before anyone changed them."""
+    return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+
+
+def thresholds_of(settings: AnalyticsSettings) -> InactivityThresholds:
+    """The inactivity cascade thresholds of the settings."""
+    return InactivityThresholds(
+        inactive_9m=settings.inactive_9m,
+        inactive_12m=settings.inactive_12m,
+        inactive_15m=settings.inactive_15m,
+        churned=settings.churned,
+    )
+
+
+def latest_snapshot() -> ValueSnapshot | None:
+    """The newest finished snapshot that still has its per-customer rows."""
+    return (
+        ValueSnapshot.objects.filter(state=SnapshotState.DONE, has_rows=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def snapshot_job() -> Job | None:
+    """The latest recompute job (to show its progress)."""
+    return Job.objects.filter(kind="customer_value").order_by("-created_at", "-id").first()
+
+
+def get_job(job_id: Any) -> Job | None:
+    """A recompute job by id (None when it is not one)."""
+    try:
+        return Job.objects.filter(kind="customer_value", pk=int(job_id)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def job_is_active(job: Job | None) -> bool:
+    """Whether a job is still queued or running."""
+    return bool(job and job.state in (JobState.PENDING, JobState.RUNNING))
+
+
+@dataclass
+class ValueFilters:
+    """What the dashboard is narrowed by: period in months (None = all), channel, segment."""
+
+    months: int | None = 12
+    channel: str = ""
+    segment: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as query-string parameters for links."""
+        pairs = {
+            "months": str(self.months) if self.months else "all",
+            "channel": self.channel,
+            "segment": self.segment,
+        }
+        return {k: v for k, v in pairs.items() if v}
+
+
+def customer_values_visible_to(
+    user: Any, snapshot: ValueSnapshot | None
+) -> QuerySet[CustomerValue]:
+    """A snapshot's customer rows whose customer the user may see."""
+    if snapshot is None:
+        return CustomerValue.objects.none()
+    return CustomerValue.objects.filter(snapshot=snapshot).filter(customer_visibility_q(user))
+
+
+def filtered_values(
+    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+) -> QuerySet[CustomerValue]:
+    """Visible rows narrowed by channel and segment."""
+    qs = customer_values_visible_to(user, snapshot)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    return qs
+
+
+def value_overview(
+    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+) -> dict[str, Any]:
+    """Customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
+    row = (
+        filtered_values(user, snapshot, filters)
+        .order_by()
+        .aggregate(
+            customers=Count("id"),
+            equity=Sum("clv"),
+            mean_clv=Avg("clv"),
+            mean_alive=Avg("p_alive"),
+            spent=Sum("monetary"),
+            orders=Sum("orders"),
+            repeat=Count("id", filter=Q(purchase_days__gt=1)),
+        )
+    )
+    customers = row["customers"] or 0
+    row["repeat_rate"] = (row["repeat"] / customers) if customers else None
+    return row
+
+
+def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
+    """Customer equity per finished snapshot, oldest first (the user's customers only)."""
+    snapshots = list(
+        ValueSnapshot.objects.filter(state=SnapshotState.DONE).order_by("-created_at", "-id")[
+            :limit
+        ]
+    )[::-1]
+    if sees_everything(user) and not (filters.channel or filters.segment):
+        return [
+            {"as_of": s.as_of, "equity": s.customer_equity, "customers": s.customers}
+            for s in snapshots
+        ]
+    with_rows = [s for s in snapshots if s.has_rows]
+    qs = CustomerValue.objects.filter(snapshot__in=with_rows).filter(customer_visibility_q(user))
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    sums = {
+        r["snapshot_id"]: r
+        for r in qs.order_by()
+        .values("snapshot_id")
+        .annotate(equity=Sum("clv"), customers=Count("id"))
+    }
+    return [
+        {
+            "as_of": s.as_of,
+            "equity": sums.get(s.pk, {}).get("equity"),
+            "customers": sums.get(s.pk, {}).get("customers", 0),
+        }
+        for s in with_rows
+    ]
+
+
+def clv_histogram(
+    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
+) -> list[dict[str, Any]]:
+    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above."""
+    qs = filtered_values(user, snapshot, filters).filter(clv__isnull=False).values_list("clv")
+    sql, params = qs.query.sql_with_params()
+    values = frames.sql_frame(sql, params, {"clv": pl.Float64})["clv"].to_numpy()
+    if values.size == 0:
+        return []
+    top = float(np.quantile(values, 0.99))
+    if top <= 0:
+        return [{"low": 0.0, "high": None, "count": int(values.size)}]
+    step = _nice_step(top / bins)
+    edges = np.arange(0, step * bins + step / 2, step)
+    counts, _edges = np.histogram(np.clip(values, 0, None), bins=np.append(edges, np.inf))
+    out = [
+        {
+            "low": float(edges[i]),
+            "high": float(edges[i + 1]) if i + 1 < len(edges) else None,
+            "count": int(c),
+        }
+        for i, c in enumerate(counts)
+    ]
+    while out and out[-1]["count"] == 0:
+        out.pop()
+    return out
+
+
+def _nice_step(raw: float) -> float:
+    """Round a bin width up to 1, 2 or 5 times a power of ten (readable bin edges)."""
+    magnitude = 10 ** np.floor(np.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return float(factor * magnitude)
+    return float(10 * magnitude)
+
+
+def top_customers(
+    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, limit: int = 10
+) -> list[CustomerValue]:
+    """The customers with the highest CLV, with their contact/company and owner."""
+    return list(
+        filtered_values(user, snapshot, filters)
+        .filter(clv__isnull=False)
+        .select_related("contact", "company", "contact__owner", "company__owner")
+        .order_by("-clv", "customer_key")[:limit]
+    )
+
+
+@dataclass
+class SegmentCell:
+    """One RFM segment with its customers now, before, and how many came in and left."""
+
+    code: str
+    label: str
+    count: int = 0
+    previous: int = 0
+    came_in: int = 0
+    left: int = 0
+    new: int = 0
+    share: float = 0.0
+
+    @property
+    def change(self) -> int:
+        """Customers gained (positive) or lost (negative) since the previous snapshot."""
+        return self.count - self.previous
+
+
+@dataclass
+class SegmentGrid:
+    """The 11 segments and the from→to movement matrix since the previous snapshot."""
+
+    cells: list[SegmentCell]
+    matrix: list[dict[str, Any]]
+    moved: int
+    has_previous: bool
+    total: int
+    columns: list[tuple[str, str]] = field(default_factory=list)
+
+
+def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
+    """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
+    qs = filtered_values(user, snapshot, ValueFilters(channel=filters.channel))
+    pairs = list(
+        qs.order_by().values("previous_segment", "segment").annotate(n=Count("id")).order_by()
+    )
+    cells = {code: SegmentCell(code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES}
+    flows: dict[tuple[str, str], int] = {}
+    for row in pairs:
+        before, after, n = row["previous_segment"], row["segment"], row["n"]
+        flows[(before, after)] = n
+        if after in cells:
+            cells[after].count += n
+            if not before:
+                cells[after].new += n
+            elif before != after:
+                cells[after].came_in += n
+        if before in cells:
+            cells[before].previous += n
+            if before != after:
+                cells[before].left += n
+    total = sum(c.count for c in cells.values())
+    for cell in cells.values():
+        cell.share = cell.count / total if total else 0.0
+    sources = [(NEW_CUSTOMER, _("New customers since"))] + [
+        (code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES
+    ]
+    matrix = []
+    for source, label in sources:
+        key = "" if source == NEW_CUSTOMER else source
+        counts = [flows.get((key, target), 0) for target in SEGMENT_CODES]
+        if any(counts):
+            matrix.append({"code": source, "label": label, "counts": counts, "total": sum(counts)})
+    moved = sum(n for (before, after), n in flows.items() if before and before != after)
+    has_previous = bool(snapshot and snapshot.previous_id)
+    return SegmentGrid(
+        cells=[cells[code] for code in SEGMENT_CODES],
+        matrix=matrix,
+        moved=moved,
+        has_previous=has_previous,
+        total=total,
+        columns=[(code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES],
+    )
+
+
+def inactivity_counts(
+    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+) -> list[dict[str, Any]]:
+    """Customers per inactivity state (active, 9/12/15 months, churned)."""
+    counted = {
+        r["inactivity"]: r["n"]
+        for r in filtered_values(user, snapshot, filters)
+        .order_by()
+        .values("inactivity")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return [
+        {"code": code, "label": str(label), "count": counted.get(code, 0)}
+        for code, label in INACTIVITY_STATES
+    ]
+
+
+def visible_orders_sql(user: Any) -> tuple[str, list[Any]]:
+    """A WHERE fragment (orders alias `o`) keeping the orders of customers the user may see."""
+    if sees_everything(user):
+        return "", []  # the live-customer condition of every orders query is then enough
+    contacts_sql, contact_params = contacts_visible_to(user).values("pk").query.sql_with_params()
+    companies_sql, company_params = companies_visible_to(user).values("pk").query.sql_with_params()
+    fragment = (
+        f"(o.contact_id IN ({contacts_sql}) OR "
+        f"(o.contact_id IS NULL AND o.company_id IN ({companies_sql})))"
+    )
+    return fragment, [*contact_params, *company_params]
+
+
+@dataclass
+class CohortView:
+    """Monthly acquisition cohorts ready for the heatmap."""
+
+    cohorts: list[dt.date]
+    periods: list[int]
+    retention: list[list[float | None]]
+    revenue: list[list[float | None]]
+    sizes: list[int]
+    repurchase: list[float | None]
+    churn_by_period: list[float | None]
+    tables: Any = None
+
+
+def cohort_view(
+    user: Any,
+    *,
+    as_of: dt.date,
+    months: int | None,
+    snapshot: ValueSnapshot | None = None,
+    filters: ValueFilters | None = None,
+) -> CohortView:
+    """Retention and revenue per acquisition month × months since, from one orders query."""
+    visible, params = visible_orders_sql(user)
+    conditions = [visible] if visible else []
+    if snapshot is not None and filters is not None and (filters.channel or filters.segment):
+        sub = ["cv.snapshot_id = %s"]
+        params = [*params, snapshot.pk]
+        if filters.channel:
+            sub.append("cv.channel = %s")
+            params.append(filters.channel)
+        if filters.segment:
+            sub.append("cv.segment = %s")
+            params.append(filters.segment)
+        in_snapshot = " AND ".join(sub)
+        subquery = f"SELECT cv.customer_key FROM analytics_customervalue cv WHERE {in_snapshot}"  # noqa: S608
+        conditions.append(f"COALESCE(o.contact_id, -o.company_id) IN ({subquery})")
+    orders = frames.order_days(
+        start=None, end=as_of, visible_sql=" AND ".join(conditions), visible_params=params
+    )
+    tables = cohort_tables(
+        orders, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
+    )
+    cells = tables.cells
+    cohort_rows = tables.cohorts
+    if months:
+        first = add_months(as_of.replace(day=1), -(months - 1))
+        cells = cells.filter(pl.col("cohort") >= first)
+        cohort_rows = cohort_rows.filter(pl.col("cohort") >= first)
+    if cells.height == 0:
+        return CohortView([], [], [], [], [], [], [])
+    cohorts, periods, retention = cohort_matrix(cells, "retention")
+    _c, _p, revenue = cohort_matrix(cells, "revenue")
+    churn = (
+        cells.filter(pl.col("churn_rate").is_not_null())
+        .group_by("period")
+        .agg(
+            churned=(pl.col("churn_rate") * pl.col("customers")).sum(),
+            weight=pl.col("customers").sum(),
+        )
+        .sort("period")
+    )
+    churn_map = {int(p): (c / w if w else None) for p, c, w in churn.iter_rows()}
+
+    def listify(matrix: np.ndarray) -> list[list[float | None]]:
+        return [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
+
+    return CohortView(
+        cohorts=cohorts,
+        periods=periods,
+        retention=listify(retention),
+        revenue=listify(revenue),
+        sizes=[int(n) for n in cohort_rows["customers"].to_list()],
+        repurchase=[float(v) for v in cohort_rows["repurchase_rate"].to_list()],
+        churn_by_period=[churn_map.get(p) for p in periods],
+        tables=tables,
+    )
+
+
+# --- Drill-down: the customers behind a number ---------------------------------------------
+
+DRILL_ORDERINGS = {
+    "clv": ("clv", "customer_key"),
+    "-clv": ("-clv", "customer_key"),
+    "last": ("last_purchase", "customer_key"),
+    "-last": ("-last_purchase", "customer_key"),
+    "alive": ("p_alive", "customer_key"),
+    "-alive": ("-p_alive", "customer_key"),
+    "spent": ("monetary", "customer_key"),
+    "-spent": ("-monetary", "customer_key"),
+}
+
+
+@dataclass
+class DrillFilters:
+    """Which customers a dashboard number stands for."""
+
+    segment: str = ""
+    previous_segment: str = ""
+    inactivity: str = ""
+    channel: str = ""
+    cohort: dt.date | None = None
+    clv_min: float | None = None
+    clv_max: float | None = None
+    q: str = ""
+    ordering: str = "-clv"
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as query-string parameters (links and exports)."""
+        pairs = {
+            "segment": self.segment,
+            "previous_segment": self.previous_segment,
+            "inactivity": self.inactivity,
+            "channel": self.channel,
+            "cohort": self.cohort.strftime("%Y-%m") if self.cohort else "",
+            "clv_min": "" if self.clv_min is None else f"{self.clv_min:g}",
+            "clv_max": "" if self.clv_max is None else f"{self.clv_max:g}",
+            "q": self.q,
+            "sort": self.ordering if self.ordering != "-clv" else "",
+        }
+        return {k: v for k, v in pairs.items() if v}
+
+
+def drilldown(
+    user: Any, snapshot: ValueSnapshot | None, filters: DrillFilters
+) -> QuerySet[CustomerValue]:
+    """The visible customers of a snapshot matching the drill-down filters."""
+    qs = customer_values_visible_to(user, snapshot).select_related(
+        "contact", "company", "contact__owner", "company__owner"
+    )
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    if filters.previous_segment:
+        previous = "" if filters.previous_segment == NEW_CUSTOMER else filters.previous_segment
+        qs = qs.filter(previous_segment=previous)
+    if filters.inactivity:
+        qs = qs.filter(inactivity=filters.inactivity)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.cohort:
+        qs = qs.filter(
+            first_purchase__gte=filters.cohort, first_purchase__lt=add_months(filters.cohort, 1)
+        )
+    if filters.clv_min is not None:
+        qs = qs.filter(clv__gte=filters.clv_min)
+    if filters.clv_max is not None:
+        qs = qs.filter(clv__lt=filters.clv_max)
+    if filters.q:
+        qs = qs.filter(contact__in=contacts_visible_to(user).filter(search_q(filters.q)))
+    ordering = DRILL_ORDERINGS.get(filters.ordering, DRILL_ORDERINGS["-clv"])
+    if ordering[0].lstrip("-") in {"clv", "p_alive"}:
+        from django.db.models import F
+
+        name = ordering[0].lstrip("-")
+        expression = (
+            F(name).desc(nulls_last=True)
+            if ordering[0].startswith("-")
+            else F(name).asc(nulls_last=True)
+        )
+        return qs.order_by(expression, ordering[1])
+    return qs.order_by(*ordering)
+
+
+# --- The customer card -------------------------------------------------------------------------
+
+
+def customer_value_for(user: Any, contact: Any) -> dict[str, Any] | None:
+    """That contact's value in the latest snapshot, if the user may see it and it is there."""
+    if contact is None or not can_view_value(user):
+        return None
+    if not contacts_visible_to(user).filter(pk=contact.pk).exists():
+        return None
+    snapshot = latest_snapshot()
+    if snapshot is None:
+        return None
+    row = CustomerValue.objects.filter(snapshot=snapshot, contact_id=contact.pk).first()
+    if row is None:
+        return None
+    return {
+        "segment": row.segment,
+        "segment_label": str(SEGMENT_LABELS.get(row.segment, row.segment)),
+        "r": row.r,
+        "f": row.f,
+        "m": row.m,
+        "clv": row.clv,
+        "p_alive": row.p_alive,
+        "expected_purchases": row.expected_purchases,
+        "expected_average_value": row.expected_average_value,
+        "last_purchase": row.last_purchase,
+        "first_purchase": row.first_purchase,
+        "orders": row.orders,
+        "purchase_days": row.purchase_days,
+        "total": row.monetary,
+        "inactivity": row.inactivity,
+        "inactivity_label": str(dict(INACTIVITY_STATES).get(row.inactivity, row.inactivity)),
+        "as_of": snapshot.as_of,
+        "horizon_months": get_analytics_settings().clv_horizon_months,
+    }
