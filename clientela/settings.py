@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "clientela.core",
     "clientela.accounts",
     "clientela.timeline",
