@@ -118,7 +118,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = audit_page(request.user, filters, request.GET.get("after", ""))
     for row in page.rows:
         event = row["event"]
-        row["url"] = record_url(event.target_type, event.target_id)
+        # Notes, consents and merges belong to a contact or company: link to its card.
+        if event.contact_id:
+            row["url"] = record_url("contacts.contact", str(event.contact_id))
+        elif event.company_id:
+            row["url"] = record_url("contacts.company", str(event.company_id))
+        else:
+            row["url"] = record_url(event.target_type, event.target_id)
     query = filters.as_query()
     context: dict[str, Any] = {
         "form": form,

@@ -75,6 +75,13 @@ def test_it_shows_who_changed_which_fields(client: Client, personas: Any) -> Non
     assert reverse("accounts:user_edit", args=[personas.rep.pk]) in text  # record link
 
 
+def test_it_links_a_contacts_note_to_the_contact_card(client: Client, personas: Any) -> None:
+    contact = make_contact(owner=personas.rep)
+    record_event(Verb.NOTE, actor=personas.rep, target=personas.rep, contact_id=contact.pk)
+    text = signed_in(client, personas.admin).get(AUDIT, {"verb": "note"}).content.decode()
+    assert reverse("contacts:contact_detail", args=[contact.pk]) in text
+
+
 def test_it_escapes_record_names(client: Client, personas: Any) -> None:
     contact = make_contact(first_name="<script>alert(1)</script>", owner=personas.rep)
     record_event(Verb.CREATED, actor=personas.rep, target=contact, contact_id=contact.pk)
@@ -212,4 +219,5 @@ def test_it_links_contact_events_to_the_card_when_it_exists(personas: Any) -> No
         "accounts:user_edit", args=[personas.rep.pk]
     )
     assert record_url("accounts.department", "1") is None
+    assert record_url("contacts.contact", "7") == reverse("contacts:contact_detail", args=[7])
     assert record_url("contacts.contact", "not-a-number") is None
