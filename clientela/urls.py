@@ -1,6 +1,5 @@
 """Root URL configuration."""
 
-from django.contrib import admin
 from django.urls import include, path
 
 from clientela.api import api
@@ -12,5 +11,4 @@ urlpatterns = [
     path("api/", api.urls),
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
 ]
