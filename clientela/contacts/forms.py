@@ -21,6 +21,7 @@ from clientela.contacts.choices import (
     Source,
 )
 from clientela.contacts.models import Company, Contact, CustomField
+from clientela.contacts.normalize import format_phone
 from clientela.contacts.queries import ContactFilters
 
 UTM_PARTS = ("source", "medium", "campaign", "term", "content")
@@ -157,12 +158,13 @@ class QuickContactForm(RecordForm):
     lifecycle_stage = forms.ChoiceField(
         label=_("Lifecycle stage"), choices=LifecycleStage.choices, initial=LifecycleStage.LEAD
     )
+    # The new company name the user already confirmed once (see views.contacts.contact_create).
+    confirmed_company = forms.CharField(required=False, widget=forms.HiddenInput())
 
     def service_data(self) -> dict[str, Any]:
         """Values for services.create_contact_at_company."""
-        data = {k: v for k, v in self.cleaned_data.items() if k != "company_name"}
-        data.pop("tags", None)
-        return data
+        skip = {"company_name", "confirmed_company"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
 
 class ContactForm(RecordForm):
@@ -224,6 +226,7 @@ class ContactForm(RecordForm):
                 *UTM_FIELDS,
             )
         }  # fmt: skip
+        initial["phone"] = format_phone(contact.phone)
         initial["owner"] = contact.owner_id
         initial["company_name"] = contact.company.name if contact.company else ""
         initial["tags"] = ", ".join(t.name for t in contact.tags.all())
@@ -284,6 +287,7 @@ class CompanyForm(RecordForm):
                 "version",
             )
         }  # fmt: skip
+        initial["phone"] = format_phone(company.phone)
         initial["owner"] = company.owner_id
         initial["tags"] = ", ".join(t.name for t in company.tags.all())
         for key, definition in custom_fields.items():

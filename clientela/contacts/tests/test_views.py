@@ -262,6 +262,21 @@ def test_it_quick_creates_at_an_existing_company_through_htmx(client, personas):
     assert contact.company == company
 
 
+def test_it_asks_once_before_creating_a_company_similar_to_an_existing_one(client, personas):
+    services.create_company(actor=personas.rep, data={"name": "Inmobiliaria Andina"})
+    c = client_for(client, personas.rep)
+    data = {"first_name": "Marta", "company_name": "Inmo", "lifecycle_stage": "lead"}
+    first = c.post(reverse("contacts:contact_create"), data, HTTP_HX_REQUEST="true")
+    body = first.content.decode()
+    assert "No company is called “Inmo” yet. Did you mean “Inmobiliaria Andina”?" in body
+    assert 'name="confirmed_company" value="Inmo"' in body
+    assert not Contact.objects.exists()
+    again = c.post(reverse("contacts:contact_create"), {**data, "confirmed_company": "Inmo"})
+    assert again.status_code == 302
+    contact = Contact.objects.get()
+    assert contact.company is not None and contact.company.name == "Inmo"
+
+
 def test_it_shows_quick_create_errors_inline_and_keeps_the_input(client, personas):
     response = client_for(client, personas.rep).post(
         reverse("contacts:contact_create"),

@@ -47,6 +47,7 @@ from clientela.contacts.queries import (
     current_consents,
     custom_fields_for,
     duplicates_of,
+    filter_companies,
     filter_contacts,
     get_contact_for_user,
     merges_for,
@@ -65,11 +66,15 @@ from clientela.contacts.views.common import (
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, ValidationFailed
 
-SORT_COLUMNS = {
-    "name": gettext_lazy("Name"),
-    "created": gettext_lazy("Created"),
-    "updated": gettext_lazy("Updated"),
-}
+SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
+SORT_OPTIONS = [
+    ("-created", gettext_lazy("Newest first")),
+    ("created", gettext_lazy("Oldest first")),
+    ("name", gettext_lazy("Last name A–Z")),
+    ("-name", gettext_lazy("Last name Z–A")),
+    ("-updated", gettext_lazy("Recently updated")),
+    ("updated", gettext_lazy("Least recently updated")),
+]
 
 
 def custom_display(definition: CustomField, value: Any) -> str:
@@ -146,7 +151,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "filtered": filters.active(),
         "company_name": company_name,
-        "sort": sort_links(params, filters.ordering, SORT_COLUMNS, {"created", "updated"}),
+        "sort": sort_links(params, filters.ordering, SORT_COLUMNS, {"created"}),
+        "sort_options": SORT_OPTIONS,
+        # Users who only see their own records would read their own name on every row.
+        "show_owner": visibility_of(user) != Visibility.OWN,
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
@@ -179,8 +187,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_create(request: HttpRequest) -> HttpResponse:
     """Quick create: a few fields, errors shown inline without losing what was typed."""
     require_capability(request.user, "write")
-    form = QuickContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = QuickContactForm(request.POST.copy() if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and _company_is_settled(request, form):
         try:
             contact = services.create_contact_at_company(
                 actor=request.user,
@@ -196,6 +204,33 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     if is_htmx(request):
         return render(request, "contacts/includes/quick_form.html", {"quick_form": form})
     return render(request, "contacts/contact_create.html", {"quick_form": form})
+
+
+def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
+    """Whether the typed company is an existing one, or a new one the user meant to create.
+
+    Typing "Inmo" and pressing Enter before picking "Inmobiliaria Andina" would otherwise
+    create a stray company: when similar companies exist, ask once before creating it.
+    """
+    name = " ".join(form.cleaned_data["company_name"].split())
+    if not name or name == form.cleaned_data["confirmed_company"]:
+        return True
+    visible = companies_visible_to(request.user)
+    if visible.filter(name__iexact=name).exists():
+        return True
+    similar = list(filter_companies(request.user, q=name).values_list("name", flat=True)[:3])
+    if not similar:
+        return True
+    form.data["confirmed_company"] = name  # type: ignore[index]
+    form.add_error(
+        "company_name",
+        _(
+            "No company is called “%(name)s” yet. Did you mean %(similar)s? Pick it from the "
+            "suggestions, or press “Create contact” again to add “%(name)s” as a new company."
+        )
+        % {"name": name, "similar": ", ".join(f"“{s}”" for s in similar)},
+    )
+    return False
 
 
 def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[str, Any]:

@@ -214,8 +214,8 @@ class Renderer:
 
     @staticmethod
     def via_label(via: str) -> str:
-        """Where a change came from, as a short label."""
-        return str(dict(Via.choices).get(via, via))
+        """Where a change came from, as a short label; none for the web UI (the usual case)."""
+        return "" if via == Via.UI else str(dict(Via.choices).get(via, via))
 
     def entry(self, event: Event) -> Entry | None:
         """One event as a timeline line; None for events shown elsewhere."""
