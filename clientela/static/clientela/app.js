@@ -51,3 +51,10 @@
     if (hit) { event.preventDefault(); window.location.href = hit.href; }
   });
 })();
+// Filters inside [data-drop-empty] leave empty fields out of the URL (?q=ana, not ?q=ana&tag=&…).
+document.addEventListener("htmx:configRequest", function (event) {
+  var elt = event.detail.elt;
+  if (event.detail.verb !== "get" || !elt.closest || !elt.closest("[data-drop-empty]")) return;
+  var params = event.detail.parameters;
+  Object.keys(params).forEach(function (key) { if (params[key] === "") delete params[key]; });
+});
