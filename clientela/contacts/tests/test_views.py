@@ -175,6 +175,40 @@ def test_it_caps_the_count_of_huge_filtered_lists(client, personas, monkeypatch)
     assert "More than 60" in response.content.decode()
 
 
+def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
+    client, personas, ana, monkeypatch
+):
+    from clientela.contacts.views import common
+
+    monkeypatch.setattr(common, "approximate_row_count", lambda model: 1_234_567)
+    c = client_for(client, personas.manager, language="es")
+    body = c.get(reverse("contacts:contact_list")).content.decode()
+    assert "1.234.567" in body  # dot thousands separator, es-CO
+    # Filtered lists and users who see only their own records get a real count instead.
+    assert "1.234.567" not in c.get(reverse("contacts:contact_list"), {"q": "ana"}).content.decode()
+    rep_body = client_for(client, personas.rep, language="es").get(reverse("contacts:contact_list"))
+    assert "1.234.567" not in rep_body.content.decode()
+
+
+def test_it_reads_the_planner_estimate_on_postgresql(client, personas, monkeypatch):
+    from django.db import connection
+
+    from clientela.contacts.views import common
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_class.reltuples exists only on PostgreSQL")
+    monkeypatch.setattr(common, "COUNT_CAP", 60)
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(80)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    body = (
+        client_for(client, personas.manager).get(reverse("contacts:contact_list")).content.decode()
+    )
+    assert "About 80" in body
+
+
 def test_it_pins_the_list_query_count(client, personas, django_assert_max_num_queries):
     tags = services.tags_from_names(["VIP", "Feria"])
     company = services.create_company(actor=personas.rep, data={"name": "Andina"})
@@ -621,3 +655,33 @@ def test_it_limits_search_to_eight_contacts(client, personas):
         .content.decode()
     )
     assert body.count('class="search-hit"') == 8
+
+
+def test_it_pins_query_counts_of_trash_search_and_card(
+    client, personas, ana, django_assert_max_num_queries
+):
+    company = services.create_company(actor=personas.rep, data={"name": "Andina"})
+    for i in range(20):
+        contact = services.create_contact(
+            actor=personas.rep,
+            data={"first_name": f"Ana{i}", "company": company.pk, "tags": ["VIP"]},
+        )
+        services.delete_contact(contact, actor=personas.manager)
+    for i in range(15):
+        services.update_contact(
+            ana, actor=personas.rep, data={"city": f"Ciudad {i}", "owner": personas.rep.pk}
+        )
+        services.add_note(actor=personas.manager, body=f"Nota {i}", contact=ana)
+        services.record_consent(
+            ana, actor=personas.rep, channel="sms", purpose="service", status="denied"
+        )
+    services.update_contact(ana, actor=personas.rep, data={"company": company.pk})
+    c = client_for(client, personas.manager)
+    with django_assert_max_num_queries(9):
+        trash = c.get(reverse("contacts:trash"))
+    assert trash.content.decode().count("Ana1") >= 10
+    with django_assert_max_num_queries(8):
+        c.get(reverse("contacts:search"), {"q": "ana"})
+    with django_assert_max_num_queries(22):
+        card = c.get(reverse("contacts:contact_detail", args=[ana.pk]))
+    assert "Andina" in card.content.decode()
