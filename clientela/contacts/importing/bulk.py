@@ -18,6 +18,8 @@ from django.db import connection, models
 
 
 def _json(value: Any) -> str:
+    if value == {}:
+        return "{}"
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
@@ -46,12 +48,15 @@ class BulkTable:
             callable_default = f.has_default() and callable(f.default)
             self.defaults.append(None if f.primary_key or callable_default else f.get_default())
 
+        self.index = {name: i for i, name in enumerate(self.attnames)}
+
     def row(self, values: dict[str, Any]) -> list[Any]:
         """A full row in column order; missing values take the field's default."""
-        return [
-            values.get(name, default)
-            for name, default in zip(self.attnames, self.defaults, strict=True)
-        ]
+        out = self.defaults.copy()
+        index = self.index
+        for name, value in values.items():
+            out[index[name]] = value
+        return out
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert full rows (column order) with the fastest path the database has."""
@@ -109,9 +114,17 @@ def _convert(row: Sequence[Any], converters: list[tuple[int, Any]]) -> list[Any]
     out = list(row)
     for i, convert in converters:
         value = out[i]
+        # Strings were adapted by the caller already (one timestamp shared by a batch).
         if value is not None and (convert is _json or isinstance(value, date | datetime)):
             out[i] = convert(value)
     return out
+
+
+def adapt_now(moment: datetime) -> Any:
+    """A timestamp in the form the fast insert sends it (adapted once for a whole batch)."""
+    if connection.vendor == "sqlite":
+        return connection.ops.adapt_datetimefield_value(moment)
+    return moment
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
