@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1, polygamma
 
 from .fitting import (
+    Coded,
     FitError,
     FloatArray,
-    compress_rows,
+    compress_coded,
+    dot,
     minimize_log_params,
     subsample,
+    to_log_hessian,
     unique_rows,
 )
 
@@ -68,36 +71,44 @@ def validate_summary(frequency: FloatArray, recency: FloatArray, T: FloatArray) 
 
 
 class _Likelihood:
-    """Mean negative log-likelihood of BG/NBD data and its analytic gradient.
+    """Mean negative log-likelihood of BG/NBD data with its analytic gradient and Hessian.
 
     Per customer, ln L = f(x) + l3 + softplus(d) where f depends on x only,
     l3 = -(r + x) ln(alpha + T) and d = ln a - ln(b + x - 1) + (r + x) ln((alpha + T) /
     (alpha + t_x)) for repeat customers (d = -inf otherwise). f and l3 are summed over
-    distinct x and T values; only softplus(d) and its derivative touch every row, and
+    distinct x and T values; only softplus(d) and its derivatives touch every row, and
     every logarithm inside d is looked up from the distinct values of x, t_x and T.
     """
 
-    def __init__(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> None:
+    def __init__(self, x: Coded, t_x: Coded, T: Coded, w: FloatArray) -> None:
         self.total = float(w.sum())
-        self.xs, ix = np.unique(x, return_inverse=True)
-        self.Ts, iT = np.unique(T, return_inverse=True)
-        self.wx = np.bincount(ix, weights=w, minlength=len(self.xs))
-        self.w_T = np.bincount(iT, weights=w, minlength=len(self.Ts))
-        self.wx_T = np.bincount(iT, weights=w * x, minlength=len(self.Ts))
+        self.xs, self.Ts, self.tx_s = x.values, T.values, t_x.values
+        x_rows = x.rows
+        self.wx = np.bincount(x.codes, weights=w, minlength=len(self.xs))
+        self.w_T = np.bincount(T.codes, weights=w, minlength=len(self.Ts))
+        self.wx_T = np.bincount(T.codes, weights=w * x_rows, minlength=len(self.Ts))
         self.x_floor = np.maximum(self.xs, 1.0) - 1.0
-        repeat = x > 0
-        self.tx_s, itx = np.unique(t_x[repeat], return_inverse=True)
-        self.ix, self.iT, self.itx = ix[repeat], iT[repeat], itx
-        self.x_rep, self.w_rep = x[repeat], w[repeat]
-
-    def log_likelihood(self, r: float, alpha: float, a: float, b: float) -> float:
-        """Return the summed log-likelihood at natural parameters."""
-        return -self(np.log([r, alpha, a, b]))[0] * self.total
+        # Customers without repeat purchases only enter through the per-x and per-T sums.
+        repeat = x_rows > 0
+        self.ix, self.iT, self.itx = x.codes[repeat], T.codes[repeat], t_x.codes[repeat]
+        self.x_rep, self.w_rep = x_rows[repeat], w[repeat]
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return the mean negative log-likelihood and its gradient in log-parameters."""
+        f, grad, _ = self._evaluate(theta, hessian=False)
+        return f, grad
+
+    def with_hessian(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """Return the mean negative log-likelihood, its gradient and Hessian (log-parameters)."""
+        f, grad, hess = self._evaluate(theta, hessian=True)
+        assert hess is not None
+        return f, grad, hess
+
+    def _evaluate(
+        self, theta: FloatArray, *, hessian: bool
+    ) -> tuple[float, FloatArray, FloatArray | None]:
         r, alpha, a, b = np.exp(theta)
-        xs, wx = self.xs, self.wx
+        xs, wx, total = self.xs, self.wx, self.total
         per_x = (
             gammaln(r + xs)
             - gammaln(r)
@@ -107,16 +118,20 @@ class _Likelihood:
             - gammaln(a + b + xs)
         )
         log_T = np.log(alpha + self.Ts)
-        ll = wx @ per_x + self.total * r * np.log(alpha) - (r * self.w_T + self.wx_T) @ log_T
+        ll = dot(wx, per_x) + total * r * np.log(alpha) - dot(r * self.w_T + self.wx_T, log_T)
 
         log_tx = np.log(alpha + self.tx_s)
-        c_x = np.log(a) - np.log(b + self.x_floor)
+        inv_bx = 1.0 / (b + self.x_floor)
         rx = r + self.x_rep
-        d = c_x[self.ix] + rx * (log_T[self.iT] - log_tx[self.itx])
-        # softplus(d) = max(d, 0) + log1p(e) and sigmoid(d) share e = exp(-|d|): one exp.
+        # D = d(d)/dr; looked up per row from the per-distinct-value logarithms.
+        D = log_T[self.iT] - log_tx[self.itx]
+        d = np.log(a * inv_bx)[self.ix] + rx * D
+        # softplus(d) = max(d, 0) + log1p(e), sigmoid(d) and sigmoid'(d) = e / (1 + e)^2
+        # all come from e = exp(-|d|), which never overflows.
         e = np.exp(-np.abs(d))
-        ll += self.w_rep @ (np.maximum(d, 0.0) + np.log1p(e))
-        ws = self.w_rep * np.where(d >= 0, 1.0, e) / (1.0 + e)
+        one_e = 1.0 + e
+        ll += dot(self.w_rep, np.maximum(d, 0.0) + np.log1p(e))
+        ws = self.w_rep * np.where(d >= 0, 1.0, e) / one_e
         ws_rx = ws * rx
         n_T, n_tx = len(self.Ts), len(self.tx_s)
         ws_T = np.bincount(self.iT, weights=ws, minlength=n_T)
@@ -124,27 +139,66 @@ class _Likelihood:
         wsrx_T = np.bincount(self.iT, weights=ws_rx, minlength=n_T)
         wsrx_tx = np.bincount(self.itx, weights=ws_rx, minlength=n_tx)
         ws_x = np.bincount(self.ix, weights=ws, minlength=len(xs))
+        ws_sum = float(ws_x.sum())
 
+        inv_T = 1.0 / (alpha + self.Ts)
+        inv_tx = 1.0 / (alpha + self.tx_s)
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + xs)
         d_r = (
-            wx @ (digamma(r + xs) - digamma(r))
-            + self.total * np.log(alpha)
-            - self.w_T @ log_T
-            + ws_T @ log_T
-            - ws_tx @ log_tx
+            dot(wx, digamma(r + xs) - digamma(r))
+            + total * np.log(alpha)
+            - dot(self.w_T, log_T)
+            + dot(ws_T, log_T)
+            - dot(ws_tx, log_tx)
         )
         d_alpha = (
-            self.total * r / alpha
-            - (r * self.w_T + self.wx_T) @ (1.0 / (alpha + self.Ts))
-            + wsrx_T @ (1.0 / (alpha + self.Ts))
-            - wsrx_tx @ (1.0 / (alpha + self.tx_s))
+            total * r / alpha
+            - dot(r * self.w_T + self.wx_T, inv_T)
+            + dot(wsrx_T, inv_T)
+            - dot(wsrx_tx, inv_tx)
         )
-        d_a = wx @ (psi_ab - psi_abx) + ws.sum() / a
-        d_b = wx @ (psi_ab + digamma(b + xs) - digamma(b) - psi_abx)
-        d_b -= ws_x @ (1.0 / (b + self.x_floor))
-        grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-        return -ll / self.total, -grad / self.total
+        d_a = dot(wx, psi_ab - psi_abx) + ws_sum / a
+        d_b = dot(wx, psi_ab + digamma(b + xs) - digamma(b) - psi_abx) - dot(ws_x, inv_bx)
+        natural = np.array([r, alpha, a, b])
+        grad_natural = np.array([d_r, d_alpha, d_a, d_b])
+        f, grad = -ll / total, -grad_natural * natural / total
+        if not hessian:
+            return f, grad, None
+
+        # Second derivatives of softplus(d): sum of w [sigmoid'(d) grad(d) grad(d)^T
+        # + sigmoid(d) hess(d)], with grad(d) = (D, rx E, 1/a, -1/(b+x-1)),
+        # E = 1/(alpha+T) - 1/(alpha+t_x). The x-only factors are summed per distinct x.
+        u = self.w_rep * e / (one_e * one_e)
+        rxE = rx * (inv_T[self.iT] - inv_tx[self.itx])
+        uD, urxE = u * D, u * rxE
+        n_x = len(xs)
+        u_x = np.bincount(self.ix, weights=u, minlength=n_x)
+        uD_x = np.bincount(self.ix, weights=uD, minlength=n_x)
+        urxE_x = np.bincount(self.ix, weights=urxE, minlength=n_x)
+        ws_E = dot(ws_T, inv_T) - dot(ws_tx, inv_tx)
+        wsrx_E2 = dot(wsrx_T, inv_T * inv_T) - dot(wsrx_tx, inv_tx * inv_tx)
+        tri_ab = polygamma(1, a + b) - polygamma(1, a + b + xs)
+        h = np.empty((4, 4))
+        h[0, 0] = dot(wx, polygamma(1, r + xs) - polygamma(1, r)) + dot(uD, D)
+        h[0, 1] = total / alpha - dot(self.w_T, inv_T) + dot(uD, rxE) + ws_E
+        h[0, 2] = uD_x.sum() / a
+        h[0, 3] = -dot(uD_x, inv_bx)
+        h[1, 1] = (
+            -total * r / alpha**2
+            + dot(r * self.w_T + self.wx_T, inv_T * inv_T)
+            + dot(urxE, rxE)
+            - wsrx_E2
+        )
+        h[1, 2] = urxE_x.sum() / a
+        h[1, 3] = -dot(urxE_x, inv_bx)
+        h[2, 2] = dot(wx, tri_ab) + (u_x.sum() - ws_sum) / a**2
+        h[2, 3] = dot(wx, tri_ab) - dot(u_x, inv_bx) / a
+        h[3, 3] = dot(wx, tri_ab + polygamma(1, b + xs) - polygamma(1, b)) + dot(
+            u_x + ws_x, inv_bx * inv_bx
+        )
+        h = np.triu(h) + np.triu(h, 1).T
+        return f, grad, -to_log_hessian(natural, grad_natural, h) / total
 
 
 def fit_bgnbd(
@@ -158,19 +212,24 @@ def fit_bgnbd(
     validate_summary(x, t_x, age)
     if len(x) < 2 and weights is None:
         raise FitError("Fitting needs at least two customers")
-    (x, t_x, age), w = compress_rows(x, t_x, age, weights=weights)
+    # Coding each column once serves both the row compression and the likelihood's
+    # per-distinct-value tables; the subsample below reuses the same tables.
+    (x_c, t_x_c, age_c), w = compress_coded(
+        [Coded.of(x), Coded.of(t_x), Coded.of(age)], weights=weights
+    )
     # Rescaling time so that the oldest customer has T = 1 keeps alpha near 1 whatever
     # the unit; alpha is scaled back afterwards (the other parameters are unit-free).
-    scale = float(age.max()) or 1.0
-    likelihood = _Likelihood(x, t_x / scale, age / scale, w)
-    rows = subsample(len(x))
+    scale = float(age_c.values[-1]) or 1.0
+    t_x_c, age_c = t_x_c.scaled(1.0 / scale), age_c.scaled(1.0 / scale)
+    likelihood = _Likelihood(x_c, t_x_c, age_c, w)
+    rows = subsample(len(w))
     warm = None
     if rows is not None:
-        warm = _Likelihood(x[rows], t_x[rows] / scale, age[rows] / scale, w[rows])
-    theta = minimize_log_params(likelihood, np.zeros(4), warm)
+        warm = _Likelihood(x_c.take(rows), t_x_c.take(rows), age_c.take(rows), w[rows])
+    theta, mean_nll = minimize_log_params(likelihood, np.zeros(4), warm)
     r, alpha, a, b = np.exp(theta)
     # Rescaling time multiplies each customer's likelihood by scale^-x (a Jacobian).
-    ll = likelihood.log_likelihood(r, alpha, a, b) - np.log(scale) * float(w @ x)
+    ll = -mean_nll * likelihood.total - np.log(scale) * dot(w, x_c.rows)
     if not np.isfinite(ll):
         raise FitError("The BG/NBD likelihood is not finite at the optimum")
     return BgNbdParams(float(r), float(alpha * scale), float(a), float(b), float(ll))

@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, gammaln
+from scipy.special import digamma, gammaln, polygamma
 
-from .fitting import FitError, FloatArray, compress_rows, minimize_log_params, subsample
+from .fitting import (
+    FitError,
+    FloatArray,
+    dot,
+    minimize_log_params,
+    subsample,
+    to_log_hessian,
+)
 
 
 @dataclass(frozen=True)
@@ -46,46 +53,82 @@ class GammaGammaParams:
 
 
 class _Likelihood:
-    """Mean negative log-likelihood of the Gamma-Gamma model with its analytic gradient."""
+    """Mean negative log-likelihood of the Gamma-Gamma model with its gradient and Hessian.
+
+    Per customer, ln L = ln G(px+q) - ln G(px) - ln G(q) + q ln gamma + px ln(mx) - ln m
+    - (px+q) ln(gamma + mx). The gamma-function terms are evaluated once per distinct x
+    and the terms linear in p are summed once; only ln(gamma + mx) and its powers of
+    1/(gamma + mx) touch every customer. Rows are not compressed: the mean spend m is
+    continuous, so identical (x, m) rows are rare and finding them costs more than it saves.
+    """
 
     def __init__(self, x: FloatArray, m: FloatArray, w: FloatArray) -> None:
-        self.xs, inverse = np.unique(x, return_inverse=True)
-        self.wx = np.bincount(inverse, weights=w)
-        self.x, self.m, self.w = x, m, w
+        self.xs, self.wx = _group_by_value(x, w)
         self.mx = m * x
+        self.w = w
+        self.wx_row = w * x
         self.total = float(w.sum())
-        log_m, log_x = np.log(m), np.log(x)
-        # Terms linear in p and constant terms are summed once, not per iteration.
-        self.sum_x_log_mx = float(w @ (x * (log_m + log_x)))
-        self.sum_log_m = float(w @ log_m)
-        self.sum_wx = float(w @ x)
-
-    def log_likelihood(self, p: float, q: float, gamma: float) -> float:
-        """Return the summed log-likelihood at natural parameters."""
-        return -self(np.log([p, q, gamma]))[0] * self.total
+        log_m = np.log(m)
+        self.sum_x_log_mx = dot(self.wx_row, log_m + np.log(x))
+        self.sum_log_m = dot(w, log_m)
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return the mean negative log-likelihood and its gradient in log-parameters."""
+        f, grad, _ = self._evaluate(theta, hessian=False)
+        return f, grad
+
+    def with_hessian(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """Return the mean negative log-likelihood, its gradient and Hessian (log-parameters)."""
+        f, grad, hess = self._evaluate(theta, hessian=True)
+        assert hess is not None
+        return f, grad, hess
+
+    def _evaluate(
+        self, theta: FloatArray, *, hessian: bool
+    ) -> tuple[float, FloatArray, FloatArray | None]:
         p, q, gamma = np.exp(theta)
-        xs, wx = self.xs, self.wx
-        pxq = p * xs + q
-        log_gmx = np.log(gamma + self.mx)
+        xs, wx, total = self.xs, self.wx, self.total
+        pxq, px = p * xs + q, p * xs
+        y = gamma + self.mx
+        log_y = np.log(y)
+        inv_y = 1.0 / y
+        # Row sums shared by the value, gradient and Hessian: sum w x^k / y^j and logs.
+        wx_log, w_log = dot(self.wx_row, log_y), dot(self.w, log_y)
+        wx_inv, w_inv = dot(self.wx_row, inv_y), dot(self.w, inv_y)
         ll = (
-            wx @ (gammaln(pxq) - gammaln(p * xs))
-            - self.total * (gammaln(q) - q * np.log(gamma))
+            dot(wx, gammaln(pxq) - gammaln(px))
+            - total * (gammaln(q) - q * np.log(gamma))
             + p * self.sum_x_log_mx
             - self.sum_log_m
-            - p * ((self.w * self.x) @ log_gmx)
-            - q * (self.w @ log_gmx)
+            - p * wx_log
+            - q * w_log
         )
         psi_pxq = digamma(pxq)
-        d_p = wx @ (xs * (psi_pxq - digamma(p * xs))) + self.sum_x_log_mx
-        d_p -= (self.w * self.x) @ log_gmx
-        d_q = wx @ psi_pxq - self.total * digamma(q) + self.total * np.log(gamma)
-        d_q -= self.w @ log_gmx
-        d_gamma = self.total * q / gamma - (self.w * (p * self.x + q)) @ (1.0 / (gamma + self.mx))
-        grad = np.array([d_p * p, d_q * q, d_gamma * gamma])
-        return -ll / self.total, -grad / self.total
+        d_p = dot(wx, xs * (psi_pxq - digamma(px))) + self.sum_x_log_mx - wx_log
+        d_q = dot(wx, psi_pxq) - total * digamma(q) + total * np.log(gamma) - w_log
+        d_gamma = total * q / gamma - p * wx_inv - q * w_inv
+        natural = np.array([p, q, gamma])
+        grad_natural = np.array([d_p, d_q, d_gamma])
+        f, grad = -ll / total, -grad_natural * natural / total
+        if not hessian:
+            return f, grad, None
+        inv_y2 = inv_y * inv_y
+        wx_inv2, w_inv2 = dot(self.wx_row, inv_y2), dot(self.w, inv_y2)
+        tri_pxq = polygamma(1, pxq)
+        h = np.empty((3, 3))
+        h[0, 0] = dot(wx, xs * xs * (tri_pxq - polygamma(1, px)))
+        h[0, 1] = h[1, 0] = dot(wx, xs * tri_pxq)
+        h[0, 2] = h[2, 0] = -wx_inv
+        h[1, 1] = dot(wx, tri_pxq) - total * polygamma(1, q)
+        h[1, 2] = h[2, 1] = total / gamma - w_inv
+        h[2, 2] = -total * q / gamma**2 + p * wx_inv2 + q * w_inv2
+        return f, grad, -to_log_hessian(natural, grad_natural, h) / total
+
+
+def _group_by_value(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return the distinct values of x and their summed weights."""
+    distinct, inverse = np.unique(x, return_inverse=True)
+    return distinct, np.bincount(inverse, weights=w, minlength=len(distinct)).astype(np.float64)
 
 
 def fit_gamma_gamma(
@@ -104,15 +147,17 @@ def fit_gamma_gamma(
         raise FitError(
             "The spend model needs at least two customers with repeat purchases of positive value"
         )
-    (x, m), w = compress_rows(x[usable], m[usable], weights=w[usable])
+    x, m, w = x[usable], m[usable], w[usable]
     # Money is rescaled to a mean of 1 so that gamma starts near its optimum whatever the
     # currency; gamma is scaled back afterwards (p and q are unit-free).
     scale = float(np.average(m, weights=w))
+    likelihood = _Likelihood(x, m / scale, w)
     rows = subsample(len(x))
     warm = None if rows is None else _Likelihood(x[rows], m[rows] / scale, w[rows])
-    theta = minimize_log_params(_Likelihood(x, m / scale, w), np.zeros(3), warm)
+    theta, mean_nll = minimize_log_params(likelihood, np.zeros(3), warm)
     p, q, gamma = np.exp(theta)
-    ll = _Likelihood(x, m, w).log_likelihood(p, q, gamma * scale)
+    # m is a density variable: rescaling it by 1/scale adds ln(scale) per customer.
+    ll = -mean_nll * likelihood.total - likelihood.total * np.log(scale)
     if not np.isfinite(ll):
         raise FitError("The Gamma-Gamma likelihood is not finite at the optimum")
     return GammaGammaParams(float(p), float(q), float(gamma * scale), float(ll), scale)

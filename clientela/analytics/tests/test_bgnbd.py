@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,13 +12,14 @@ from scipy.special import betaln
 
 from clientela.analytics.clv.bgnbd import (
     BgNbdParams,
+    _Likelihood,
     conditional_expected_purchases,
     expected_purchases,
     expected_purchases_if_alive,
     fit_bgnbd,
     probability_alive,
 )
-from clientela.analytics.clv.fitting import FitError
+from clientela.analytics.clv.fitting import Coded, FitError, compress_coded
 
 CDNOW = BgNbdParams(r=0.242593, alpha=4.413532, a=0.792886, b=2.425752, log_likelihood=0.0)
 
@@ -130,3 +133,63 @@ def test_it_refuses_inconsistent_summaries() -> None:
         fit_bgnbd([1, 2], [5, 1], [4, 3])
     with pytest.raises(FitError, match="at least two"):
         fit_bgnbd([1], [1], [2])
+
+
+def _numeric_derivatives(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences of the objective (gradient) and of its gradient (Hessian)."""
+    k, eps = len(theta), 1e-6
+    grad, hess = np.empty(k), np.empty((k, k))
+    for i in range(k):
+        step = np.zeros(k)
+        step[i] = eps
+        up, down = objective(theta + step), objective(theta - step)
+        grad[i] = (up[0] - down[0]) / (2 * eps)
+        hess[:, i] = (up[1] - down[1]) / (2 * eps)
+    return grad, hess
+
+
+@pytest.mark.parametrize("params", [(0.3, 0.1, 0.7, 2.5), (2.0, 3.0, 40.0, 0.5)])
+def test_it_has_an_exact_gradient_and_hessian(
+    cdnow_summary: pl.DataFrame, params: tuple[float, float, float, float]
+) -> None:
+    x, t_x, T = _columns(cdnow_summary)
+    columns = [Coded.of(x), Coded.of(t_x / T.max()), Coded.of(T / T.max())]
+    (cx, ctx, cT), w = compress_coded(columns)
+    likelihood = _Likelihood(cx, ctx, cT, w)
+    theta = np.log(params)
+    value, grad, hess = likelihood.with_hessian(theta)
+    assert likelihood(theta)[0] == value
+    numeric_grad, numeric_hess = _numeric_derivatives(likelihood, theta)
+    np.testing.assert_allclose(grad, numeric_grad, atol=1e-8)
+    np.testing.assert_allclose(hess, numeric_hess, atol=1e-7 * np.abs(hess).max())
+
+
+def _simulate_bgnbd(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw (x, t_x, T) for n customers from BG/NBD(r=0.8, alpha=6, a=0.9, b=3) in weeks."""
+    rng = np.random.default_rng(seed)
+    T = rng.integers(20, 80, n).astype(float)
+    rates = rng.gamma(0.8, 1 / 6.0, n)
+    dropouts = rng.beta(0.9, 3.0, n)
+    x, t_x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        now = rng.exponential(1 / rates[i])
+        while now < T[i]:
+            x[i], t_x[i] = x[i] + 1, now
+            if rng.random() < dropouts[i]:
+                break
+            now += rng.exponential(1 / rates[i])
+    return x, t_x, T
+
+
+def test_it_fits_a_large_sample_through_the_subsample_and_newton_like_without() -> None:
+    # 250,000 distinct rows take the warm-start path (subsample, then Newton on all rows);
+    # 2,500 rows weighted 100 each take the full L-BFGS-B path to the same optimum.
+    x, t_x, T = _simulate_bgnbd(2_500, seed=11)
+    small = fit_bgnbd(x, t_x, T, weights=np.full(len(x), 100.0))
+    # Jitter of 1e-6 weeks makes every copy distinct, so nothing is compressed away.
+    jitter = np.random.default_rng(3).uniform(0, 1e-6, (100, len(x)))
+    big = fit_bgnbd(np.tile(x, 100), (t_x * (1 - jitter)).ravel(), (T + jitter).ravel())
+    for name in ("r", "alpha", "a", "b", "log_likelihood"):
+        assert getattr(big, name) == pytest.approx(getattr(small, name), rel=1e-4)

@@ -12,6 +12,7 @@ from clientela.analytics.clv.bgnbd import BgNbdParams, conditional_expected_purc
 from clientela.analytics.clv.fitting import FitError
 from clientela.analytics.clv.gamma_gamma import (
     GammaGammaParams,
+    _Likelihood,
     conditional_expected_average_value,
     fit_gamma_gamma,
 )
@@ -106,3 +107,32 @@ def test_it_scores_cdnow_and_sums_clv_into_customer_equity(
     predicted = float(customers["expected_purchases"].to_numpy().sum())
     actual = float(customers["frequency_holdout"].to_numpy().sum())
     assert abs(predicted - actual) / actual < 0.15
+
+
+def test_it_has_an_exact_spend_gradient_and_hessian(cdnow_spend: pl.DataFrame) -> None:
+    x, m = cdnow_spend["x"].to_numpy().astype(float), cdnow_spend["zbar"].to_numpy()
+    usable = (x > 0) & (m > 0)
+    likelihood = _Likelihood(x[usable], m[usable] / 35.0, np.ones(int(usable.sum())))
+    theta, eps = np.log([3.0, 2.0, 0.5]), 1e-6
+    value, grad, hess = likelihood.with_hessian(theta)
+    assert likelihood(theta)[0] == value
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = eps
+        up, down = likelihood(theta + step), likelihood(theta - step)
+        assert grad[i] == pytest.approx((up[0] - down[0]) / (2 * eps), abs=1e-8)
+        np.testing.assert_allclose(hess[:, i], (up[1] - down[1]) / (2 * eps), atol=1e-7)
+
+
+def test_it_fits_spend_through_the_subsample_like_on_weighted_rows(
+    cdnow_spend: pl.DataFrame,
+) -> None:
+    # 300,000 distinct rows take the warm-start path (subsample, then Newton on all rows).
+    x, m = cdnow_spend["x"].to_numpy().astype(float), cdnow_spend["zbar"].to_numpy()
+    x, m = x[(x > 0) & (m > 0)], m[(x > 0) & (m > 0)]
+    copies = -(-300_000 // len(x))
+    jitter = np.random.default_rng(5).uniform(0, 1e-7, (copies, len(x)))
+    big = fit_gamma_gamma(np.tile(x, copies), (m * (1 + jitter)).ravel())
+    small = fit_gamma_gamma(x, m, weights=np.full(len(x), float(copies)))
+    for name in ("p", "q", "gamma", "log_likelihood"):
+        assert getattr(big, name) == pytest.approx(getattr(small, name), rel=1e-5)
