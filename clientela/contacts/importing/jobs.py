@@ -29,7 +29,7 @@ from clientela.contacts.importing.presets import (
     valid_targets,
 )
 from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, clean_row
-from clientela.contacts.importing.runner import KIND, STALE_AFTER
+from clientela.contacts.importing.runner import KIND, STALE_AFTER, ImportResult, run_import
 from clientela.contacts.queries import custom_fields_for
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.models import Job, JobRowError, JobState
@@ -267,6 +267,36 @@ def resume_import(job: Job, *, actor: Any) -> Job:
     locked.save(update_fields=["state"])
     _enqueue(locked)
     return locked
+
+
+def run_now(job: Job, *, actor: Any) -> ImportResult:
+    """Run a draft import in this process (the CLI); the job keeps its record for the audit log."""
+    _require_import(actor)
+    job.options = {**job.options, "stage": "queued"}
+    job.save(update_fields=["options"])
+    result = run_import(job.pk)
+    if result is None:
+        raise Conflict(_("Another worker is already running this import."))
+    return result
+
+
+def warning_messages(job: Job) -> list[str]:
+    """The job's warnings as sentences (values that were imported with a fallback)."""
+    texts = {
+        "unknown_owner": _(
+            "Owner “%(value)s” is not a user you can assign records to; %(count)d rows were "
+            "assigned to the importing user."
+        ),
+        "unknown_source": _("Source “%(value)s” is not one we know; %(count)d rows got “Other”."),
+    }
+    out: list[str] = []
+    for kind, values in (job.counts.get("warnings") or {}).items():
+        template = texts.get(kind)
+        if template is None:
+            continue
+        for value, count in values.items():
+            out.append(template % {"value": value, "count": count})
+    return out
 
 
 @dataclass
