@@ -1,4 +1,4 @@
-"""Work out what an upload is: spreadsheet format, text encoding and CSV delimiter.
+"""Work out what an upload is (format, text encoding, CSV delimiter) and decode it in batches.
 
 Encoding strategy: a byte order mark names its codec; otherwise strict UTF-8 (a plain ASCII
 sample sends us looking for the first accented byte further down); otherwise
@@ -14,8 +14,10 @@ import csv
 import io
 import itertools
 import re
+import threading
 import zipfile
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import IO, Literal
 
 from charset_normalizer import from_bytes
@@ -23,7 +25,11 @@ from django.utils.translation import gettext as _
 
 __all__ = [
     "DELIMITERS",
+    "ENCODING_NAMES",
+    "REPLACE_AND_COUNT",
     "SAMPLE_BYTES",
+    "DecodeStats",
+    "LineBatches",
     "TableError",
     "corrupt_xlsx",
     "detect_delimiter",
@@ -43,6 +49,20 @@ CONSISTENCY_ROWS = 50
 # With few non-ASCII bytes statistical detection is a coin toss; Excel's cp1252 is the better bet.
 MIN_BYTES_TO_GUESS = 16
 LEGACY_CODECS = ["cp1252", "mac_roman"]
+# Lines are handed to csv.reader in batches; the last few are kept to re-read a broken record.
+BATCH_CHARS = 64 * 1024
+KEPT_BATCHES = 8
+REPLACE_AND_COUNT = "clientela.tabular.replace"
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-32": "UTF-32",
+    "cp1252": "Windows-1252",
+    "mac_roman": "Mac Roman",
+}
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -224,3 +244,70 @@ def _score(sample: str, delimiter: str) -> tuple[bool, int, float]:
     body = nonempty[1 : CONSISTENCY_ROWS + 1]
     share = sum(len(r) == width for r in body) / len(body) if body else 1.0
     return width > 1 and share >= 0.8, width if width > 1 else 0, share
+
+
+class DecodeStats:
+    """Counts bytes replaced while decoding one table, whichever pass decoded them."""
+
+    __slots__ = ("bad_bytes",)
+
+    def __init__(self) -> None:
+        self.bad_bytes = 0
+
+
+_decoding = threading.local()
+
+
+def _replace_and_count(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: replace like errors='replace' and count for the table's warning."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    stats = getattr(_decoding, "stats", None)
+    if stats is not None:
+        stats.bad_bytes += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error(REPLACE_AND_COUNT, _replace_and_count)
+
+
+class LineBatches:
+    """Feeds decoded lines to csv.reader in batches and keeps recent ones to re-read bad records."""
+
+    __slots__ = ("_kept", "_next", "_stats", "_text")
+
+    def __init__(self, text: io.TextIOWrapper, stats: DecodeStats) -> None:
+        self._text = text
+        self._stats = stats
+        self._kept: deque[tuple[int, list[str]]] = deque(maxlen=KEPT_BATCHES)
+        self._next = 1
+
+    def __iter__(self) -> Iterator[str]:
+        # chain keeps the per-line cost in C; Python runs once per batch.
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[str]]:
+        while True:
+            previous = getattr(_decoding, "stats", None)
+            _decoding.stats = self._stats
+            try:
+                batch = self._text.readlines(BATCH_CHARS)
+            finally:
+                _decoding.stats = previous
+            if not batch:
+                return
+            self._kept.append((self._next, batch))
+            self._next += len(batch)
+            yield batch
+
+    def get(self, first: int, last: int) -> list[str]:
+        """Return the physical lines first..last (1-based, inclusive) still kept."""
+        start, batch = self._kept[-1]
+        if first >= start:  # the usual case: the record lies in the newest batch
+            return batch[first - start : last - start + 1]
+        out: list[str] = []
+        for start, batch in self._kept:
+            lo, hi = max(first, start), min(last, start + len(batch) - 1)
+            if lo <= hi:
+                out.extend(batch[lo - start : hi - start + 1])
+        return out

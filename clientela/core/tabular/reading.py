@@ -12,7 +12,6 @@ python-calamine, which is fast but holds the chosen sheet in memory while the Ta
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import io
@@ -20,8 +19,6 @@ import itertools
 import os
 import re
 import tempfile
-import threading
-from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -34,8 +31,12 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from clientela.core.tabular.detection import (
+    ENCODING_NAMES,
+    REPLACE_AND_COUNT,
     SAMPLE_BYTES,
+    DecodeStats,
     Format,
+    LineBatches,
     TableError,
     corrupt_xlsx,
     detect_delimiter,
@@ -49,24 +50,9 @@ from clientela.core.tabular.detection import (
 __all__ = ["Record", "Row", "Source", "Table", "TableError", "open_table"]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
-# Lines are handed to csv.reader in batches; the last few are kept to re-read a broken record.
-BATCH_CHARS = 64 * 1024
-KEPT_BATCHES = 8
 MAX_NOTED_LINES = 10
-ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8",
-    "utf-16": "UTF-16",
-    "utf-16-le": "UTF-16",
-    "utf-16-be": "UTF-16",
-    "utf-32": "UTF-32",
-    "cp1252": "Windows-1252",
-    "mac_roman": "Mac Roman",
-}
-
 _SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$')
 _DATA_LIKE = re.compile(r"^[\d\s.,:/+()$-]+$|@")
-_ERRORS = "clientela.tabular.replace"
 
 
 Row = tuple[int, list[str], tuple[str, ...]]
@@ -79,73 +65,6 @@ class Record:
     line: int
     values: dict[str, str]
     problems: tuple[str, ...] = ()
-
-
-class _Stats:
-    """Counts bytes replaced while decoding one table, whichever pass decoded them."""
-
-    __slots__ = ("bad_bytes",)
-
-    def __init__(self) -> None:
-        self.bad_bytes = 0
-
-
-_decoding = threading.local()
-
-
-def _replace_and_count(exc: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: replace like errors='replace' and count for the table's warning."""
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    stats = getattr(_decoding, "stats", None)
-    if stats is not None:
-        stats.bad_bytes += exc.end - exc.start
-    return "\ufffd", exc.end
-
-
-codecs.register_error(_ERRORS, _replace_and_count)
-
-
-class _Lines:
-    """Feeds decoded lines to csv.reader in batches and keeps recent ones to re-read bad records."""
-
-    __slots__ = ("_kept", "_next", "_stats", "_text")
-
-    def __init__(self, text: io.TextIOWrapper, stats: _Stats) -> None:
-        self._text = text
-        self._stats = stats
-        self._kept: deque[tuple[int, list[str]]] = deque(maxlen=KEPT_BATCHES)
-        self._next = 1
-
-    def __iter__(self) -> Iterator[str]:
-        # chain keeps the per-line cost in C; Python runs once per batch.
-        return itertools.chain.from_iterable(self._batches())
-
-    def _batches(self) -> Iterator[list[str]]:
-        while True:
-            previous = getattr(_decoding, "stats", None)
-            _decoding.stats = self._stats
-            try:
-                batch = self._text.readlines(BATCH_CHARS)
-            finally:
-                _decoding.stats = previous
-            if not batch:
-                return
-            self._kept.append((self._next, batch))
-            self._next += len(batch)
-            yield batch
-
-    def get(self, first: int, last: int) -> list[str]:
-        """Return the physical lines first..last (1-based, inclusive) still kept."""
-        start, batch = self._kept[-1]
-        if first >= start:  # the usual case: the record lies in the newest batch
-            return batch[first - start : last - start + 1]
-        out: list[str] = []
-        for start, batch in self._kept:
-            lo, hi = max(first, start), min(last, start + len(batch) - 1)
-            if lo <= hi:
-                out.extend(batch[lo - start : hi - start + 1])
-        return out
 
 
 class _Notes:
@@ -174,7 +93,7 @@ class Table:
         self._source = source
         self._owned: IO[bytes] | None = None
         self._static_warnings: list[str] = []
-        self._stats = _Stats()
+        self._stats = DecodeStats()
         self._notes = _Notes()
         self._csv_params: dict[str, Any] = {}
         self._skip_sep_line = False
@@ -367,16 +286,16 @@ class Table:
     # -- CSV --------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _csv_reader(self) -> Iterator[tuple[Any, _Lines]]:
+    def _csv_reader(self) -> Iterator[tuple[Any, LineBatches]]:
         """Open a decoding pass positioned at the first record (before the header)."""
         with self._binary() as raw:
             text = io.TextIOWrapper(
-                cast(Any, raw), encoding=self.encoding, errors=_ERRORS, newline=""
+                cast(Any, raw), encoding=self.encoding, errors=REPLACE_AND_COUNT, newline=""
             )
             try:
                 if self._skip_sep_line:
                     text.readline()
-                lines = _Lines(text, self._stats)
+                lines = LineBatches(text, self._stats)
                 yield csv.reader(lines, **self._csv_params), lines
             finally:
                 # Detach so closing the wrapper never closes the caller's file object.
