@@ -255,13 +255,26 @@ def confirm_import(job: Job, *, actor: Any) -> Job:
     return locked
 
 
+def can_resume(job: Job) -> bool:
+    """Whether a job stopped (failed, or its worker vanished) and can continue."""
+    if job.state == JobState.FAILED:
+        return job.options.get("stage") != "draft"
+    stale = job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
+    return job.state == JobState.RUNNING and stale
+
+
+def recent_imports(user: Any, n: int = 10) -> list[Job]:
+    """The user's latest imports (not the dry runs behind previews)."""
+    latest = Job.objects.filter(kind=KIND, created_by=user).order_by("-created_at", "-id")
+    return [job for job in latest[: n * 3] if not job.options.get("dry_run")][:n]
+
+
 @transaction.atomic
 def resume_import(job: Job, *, actor: Any) -> Job:
     """Queue a failed or abandoned import again; it continues after its checkpoint."""
     _require_import(actor)
     locked = Job.objects.select_for_update().get(pk=job.pk)
-    stale = locked.heartbeat_at is None or locked.heartbeat_at < timezone.now() - STALE_AFTER
-    if not (locked.state == JobState.FAILED or (locked.state == JobState.RUNNING and stale)):
+    if not can_resume(locked):
         raise Conflict(_("Only a failed or stalled import can be resumed."))
     locked.state = JobState.PENDING
     locked.save(update_fields=["state"])

@@ -1,0 +1,363 @@
+"""Import and export screens: upload → mapping → dry-run preview → background job; list export.
+
+Adapters only: every rule lives in contacts.importing.jobs (import) and contacts.exporting.
+Users without the import (export) capability get the 403 page; another user's import is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clientela.contacts.choices import Entity
+from clientela.contacts.exporting import export_contacts
+from clientela.contacts.importing import jobs
+from clientela.contacts.importing.presets import (
+    CUSTOM_PREFIX,
+    IGNORE,
+    PRESET_LABELS,
+    PRESETS_ORDER,
+    TARGETS,
+)
+from clientela.contacts.queries import custom_fields_for
+from clientela.contacts.views.common import domain_errors, page_number, require_capability
+from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.models import Job
+from clientela.core.tabular import iter_csv
+
+ERRORS_PER_PAGE = 100
+
+
+class UploadForm(forms.Form):
+    """The file to import."""
+
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("CSV (separated by ; , or tab) or Excel workbook (.xlsx)."),
+    )
+
+
+def _messages(exc: ValidationFailed) -> list[str]:
+    return [message for values in exc.errors.values() for message in values]
+
+
+def _require_import(user: Any) -> None:
+    require_capability(user, "write")
+    require_capability(user, "import")
+
+
+Download = TypeVar("Download", bound=Callable[..., HttpResponseBase])
+
+
+def _download_errors(view: Download) -> Download:
+    """domain_errors for views that stream: NotFound → 404, Forbidden → the 403 page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        except Forbidden as exc:
+            return render(request, "contacts/forbidden.html", {"message": str(exc)}, status=403)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    standard = [(key, str(label)) for key, label in TARGETS.items()]
+    custom = [
+        (CUSTOM_PREFIX + key, definition.label)
+        for key, definition in custom_fields_for(Entity.CONTACT).items()
+    ]
+    groups = [(_("Contact fields"), standard)]
+    if custom:
+        groups.append((_("Custom fields"), custom))
+    return groups
+
+
+def _target_labels() -> dict[str, str]:
+    labels = {key: str(label) for key, label in TARGETS.items()}
+    labels.update(
+        {
+            CUSTOM_PREFIX + key: definition.label
+            for key, definition in custom_fields_for(Entity.CONTACT).items()
+        }
+    )
+    return labels
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a CSV or XLSX file."""
+    _require_import(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > jobs.max_upload_bytes():
+            form.add_error(
+                "file",
+                _("The file is larger than %(size)d MB; split it and import the parts.")
+                % {"size": jobs.max_upload_bytes() // (1024 * 1024)},
+            )
+        else:
+            try:
+                job = jobs.start_import(
+                    actor=request.user,
+                    upload=upload,
+                    filename=upload.name or "import.csv",
+                    language=getattr(request, "LANGUAGE_CODE", None),
+                )
+            except ValidationFailed as exc:
+                for message in exc.errors.get("file") or _messages(exc):
+                    form.add_error("file", message)
+            else:
+                return redirect("contacts:import_mapping", job_id=job.pk)
+    context = {
+        "form": form,
+        "max_mb": jobs.max_upload_bytes() // (1024 * 1024),
+        "presets": [PRESET_LABELS[p] for p in PRESETS_ORDER],
+        "recent": jobs.recent_imports(request.user),
+    }
+    return render(
+        request, "contacts/import/start.html", context, status=400 if form.errors else 200
+    )
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Step 2: map each column to a contact field (a preset fills it in)."""
+    _require_import(request.user)
+    job = jobs.get_import_job_for_user(request.user, job_id)
+    if job.options.get("stage") != "draft" or job.options.get("dry_run"):
+        return redirect("contacts:import_job", job_id=job.pk)
+    headers: list[str] = list(job.options.get("headers") or [])
+    errors: list[str] = []
+    if request.method == "POST":
+        if request.POST.get("action") == "preset":
+            jobs.remap_preset(job, actor=request.user, preset=request.POST.get("preset", ""))
+            return redirect("contacts:import_mapping", job_id=job.pk)
+        mapping = {h: request.POST.get(f"col_{i}", IGNORE) for i, h in enumerate(headers)}
+        try:
+            jobs.update_mapping(
+                job,
+                actor=request.user,
+                mapping=mapping,
+                update_existing=request.POST.get("update_existing") == "on",
+            )
+            jobs.start_preview(job, actor=request.user)
+        except ValidationFailed as exc:
+            errors = _messages(exc)
+            job.options = {**job.options, "mapping": mapping}
+        else:
+            return redirect("contacts:import_preview", job_id=job.pk)
+    samples = jobs.sample_values(job)
+    mapping = job.options.get("mapping") or {}
+    columns = [
+        {
+            "index": i,
+            "header": header,
+            "target": mapping.get(header, IGNORE),
+            "samples": samples.get(header, []),
+        }
+        for i, header in enumerate(headers)
+    ]
+    context = {
+        "job": job,
+        "columns": columns,
+        "groups": _target_choices(),
+        "presets": [(p, PRESET_LABELS[p]) for p in PRESETS_ORDER],
+        "preset": job.options.get("preset"),
+        "detected": PRESET_LABELS.get(job.options.get("detected_preset", ""), ""),
+        "update_existing": job.options.get("update_existing"),
+        "file_warnings": job.options.get("file_warnings") or [],
+        "errors": errors,
+    }
+    return render(request, "contacts/import/mapping.html", context, status=400 if errors else 200)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def import_preview(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Step 3: the first rows as they will be imported and every error of the whole file."""
+    _require_import(request.user)
+    job = jobs.get_import_job_for_user(request.user, job_id)
+    if request.method == "POST":
+        try:
+            jobs.confirm_import(job, actor=request.user)
+        except Conflict as exc:
+            messages.warning(request, str(exc))
+        return redirect("contacts:import_job", job_id=job.pk)
+    if job.options.get("stage") != "draft":
+        return redirect("contacts:import_job", job_id=job.pk)
+    check: Job | None = None
+    if job.options.get("preview_job"):
+        check = Job.objects.filter(pk=job.options["preview_job"]).first()
+    labels = _target_labels()
+    rows = jobs.preview_rows(job)
+    used = [t for t in dict.fromkeys((job.options.get("mapping") or {}).values()) if t]
+    shown = [t for t in used if any(t in r.values for r in rows)] or used
+    context: dict[str, Any] = {
+        "job": job,
+        "check": check,
+        "check_counts": _progress_context(check)["counts"] if check else {},
+        "rows": [
+            {"line": r.line, "cells": [r.values.get(t, "") for t in shown], "errors": r.errors}
+            for r in rows
+        ],
+        "targets": [(t, labels.get(t, t)) for t in shown],
+        "file_warnings": job.options.get("file_warnings") or [],
+    }
+    if check is not None and check.is_finished:
+        page = page_number(request.GET)
+        errors, pages = jobs.row_errors_page(check, page, ERRORS_PER_PAGE)
+        context.update(
+            {
+                "errors": errors,
+                "page": min(page, pages),
+                "pages": pages,
+                "warnings": jobs.warning_messages(check),
+            }
+        )
+    return render(request, "contacts/import/preview.html", context)
+
+
+def _progress_context(job: Job) -> dict[str, Any]:
+    counts = job.counts or {}
+    return {
+        "job": job,
+        "counts": {
+            "created": counts.get("created", 0),
+            "updated": counts.get("updated", 0),
+            "unchanged": counts.get("unchanged", 0),
+            "errors": counts.get("errors", 0),
+        },
+        "dry_run": bool(job.options.get("dry_run")),
+    }
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Step 4: the import running in the background, its counts and its rejected rows."""
+    _require_import(request.user)
+    job = jobs.get_import_job_for_user(request.user, job_id)
+    if request.method == "POST" and request.POST.get("action") == "resume":
+        try:
+            jobs.resume_import(job, actor=request.user)
+            messages.success(request, _("The import continues where it stopped."))
+        except Conflict as exc:
+            messages.warning(request, str(exc))
+        return redirect("contacts:import_job", job_id=job.pk)
+    if job.options.get("stage") == "draft" and not job.options.get("dry_run"):
+        return redirect("contacts:import_mapping", job_id=job.pk)
+    context = {
+        **_progress_context(job),
+        "warnings": jobs.warning_messages(job),
+        "can_resume": jobs.can_resume(job),
+    }
+    return render(request, "contacts/import/job.html", context)
+
+
+@domain_errors
+@require_GET
+def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
+    _require_import(request.user)
+    job = jobs.get_import_job_for_user(request.user, job_id)
+    context = _progress_context(job)
+    wants_json = request.GET.get("format") == "json" or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+    if wants_json:
+        return JsonResponse(
+            {
+                "id": job.pk,
+                "state": job.state,
+                "finished": job.is_finished,
+                "percent": job.percent,
+                "processed": job.processed,
+                "total": job.total,
+                "counts": context["counts"],
+                "message": job.message,
+            }
+        )
+    then = request.GET.get("then", "")
+    context["then"] = then if then == "reload" else ""
+    response = render(request, "contacts/import/progress.html", context)
+    if job.is_finished and request.GET.get("then") == "reload":
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@_download_errors
+@require_GET
+def import_rejects(request: HttpRequest, job_id: int) -> HttpResponseBase:
+    """The rejected rows as CSV: their original columns, then line, column and reason."""
+    _require_import(request.user)
+    job = jobs.get_import_job_for_user(request.user, job_id)
+    headers, rows = jobs.rejected_rows(job)
+    response = StreamingHttpResponse(
+        iter_csv(rows, headers), content_type="text/csv; charset=utf-8"
+    )
+    name = _("rejected-rows")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{job.pk}.csv"'
+    return response
+
+
+def _list_params(request: HttpRequest) -> QueryDict:
+    """The list's query string, also accepting the long names (lifecycle_stage, ordering, custom.)."""
+    params = request.GET.copy()
+    aliases = {"lifecycle_stage": "stage", "ordering": "sort"}
+    for long, short in aliases.items():
+        if long in params and short not in params:
+            params[short] = request.GET.get(long, "")
+    for key in list(params):
+        if key.startswith("custom."):
+            params.setdefault(f"cf_{key[len('custom.') :]}", request.GET.get(key, ""))
+    return params
+
+
+@_download_errors
+@require_GET
+def export(request: HttpRequest) -> HttpResponseBase:
+    """Download the contacts list as it is filtered on screen, as CSV or XLSX."""
+    from clientela.contacts.forms import contact_filters_from
+
+    require_capability(request.user, "export")
+    fmt = request.GET.get("format", "csv")
+    filters = contact_filters_from(_list_params(request), custom_fields_for(Entity.CONTACT))
+    try:
+        prepared = export_contacts(actor=request.user, filters=filters, fmt=fmt)
+    except ValidationFailed as exc:
+        return HttpResponse(" ".join(_messages(exc)), status=400)
+    if fmt == "xlsx":
+        return FileResponse(
+            prepared.xlsx_file(),
+            as_attachment=True,
+            filename=prepared.filename,
+            content_type=prepared.content_type,
+        )
+    response = StreamingHttpResponse(prepared.stream_csv(), content_type=prepared.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
+    return response
