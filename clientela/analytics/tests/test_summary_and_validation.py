@@ -136,3 +136,44 @@ def test_it_reports_holdout_purchases_by_frequency_bin(cdnow_transactions: pl.Da
     assert periods[37]["actual"] <= x.sum() <= at_calibration_end["actual"]
     assert abs(at_calibration_end["predicted"] / at_calibration_end["actual"] - 1) < 0.05
     assert abs(periods[-1]["predicted"] / periods[-1]["actual"] - 1) < 0.10
+
+
+@pytest.mark.parametrize("ids", [[0, 2**20 - 1], [-(10**12), 10**12], ["x", "y"]])
+def test_it_summarises_wide_ids_over_a_long_history(ids: list[object]) -> None:
+    # 2^20 codes x 40 years of days need a 64-bit key; ids 2 x 10^12 apart are hashed.
+    frame = pl.DataFrame(
+        {
+            "customer": [ids[0], ids[1], ids[0], ids[0], ids[1]],
+            "date": [D(1990, 1, 1), D(2000, 1, 1), D(2029, 12, 31), D(2029, 12, 31), D(2001, 1, 1)],
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    summary = summarize_transactions(frame, time_unit="days", observation_end=D(2030, 1, 1))
+    assert summary["customer"].to_list() == ids
+    assert summary["frequency"].to_list() == [1, 1]
+    assert summary["recency"].to_list() == [14609.0, 366.0]
+    assert summary["T"].to_list() == [14610.0, 10958.0]
+    assert summary["monetary_value"].to_list() == [7.0, 5.0]
+
+
+def test_it_counts_only_calibration_spend_and_leaves_out_later_customers() -> None:
+    frame = pl.DataFrame(
+        {
+            "customer": ["a", "a", "a", "b", "c", "c"],
+            "date": [
+                D(2024, 1, 1),
+                D(2024, 1, 5),
+                D(2024, 2, 5),
+                D(2024, 2, 2),
+                D(2024, 1, 3),
+                D(2024, 1, 3),
+            ],
+            "amount": [10.0, 20.0, 400.0, 8.0, 1.0, 2.0],
+        }
+    )
+    summary = summarize_transactions(
+        frame, time_unit="days", calibration_end=D(2024, 1, 31), observation_end=D(2024, 3, 1)
+    )
+    assert summary["customer"].to_list() == ["a", "c"]  # b bought first after the end
+    assert summary["monetary_value"].to_list() == [20.0, 0.0]  # c's one day counts once
+    assert summary["frequency_holdout"].to_list() == [1, 0]
