@@ -8,7 +8,7 @@ chunks, so memory stays flat whatever the list's size.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
@@ -20,12 +20,7 @@ from django.utils.translation import gettext_lazy
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.models import Contact
-from clientela.contacts.queries import (
-    CONTACT_ORDERINGS,
-    ContactFilters,
-    custom_fields_for,
-    filter_contacts,
-)
+from clientela.contacts.queries import ContactFilters, custom_fields_for, filter_contacts
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.core.models import Job, JobState
 from clientela.core.tabular import iter_csv, write_xlsx
@@ -77,33 +72,6 @@ _CHOICE_LABELS = {
     "lead_status": LeadStatus,
     "source": Source,
 }
-
-
-def filters_from_params(params: Mapping[str, Any]) -> ContactFilters:
-    """Build list filters from query parameters named as on the contacts list page."""
-
-    def number(name: str) -> int | None:
-        try:
-            return int(str(params.get(name) or "").strip()) or None
-        except ValueError:
-            return None
-
-    ordering = str(params.get("ordering") or "-created")
-    return ContactFilters(
-        q=str(params.get("q") or "").strip()[:200],
-        owner=number("owner"),
-        lifecycle_stage=str(params.get("lifecycle_stage") or ""),
-        lead_status=str(params.get("lead_status") or ""),
-        source=str(params.get("source") or ""),
-        tag=number("tag"),
-        company=number("company"),
-        custom={
-            key[len("custom.") :]: str(value)
-            for key, value in params.items()
-            if key.startswith("custom.") and str(value) != ""
-        },
-        ordering=ordering if ordering in CONTACT_ORDERINGS else "-created",
-    )
 
 
 @dataclass
@@ -162,7 +130,9 @@ def _rows(contacts: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
         yield row
 
 
-def export_contacts(*, actor: Any, filters: ContactFilters, fmt: str) -> ExportFile:
+def export_contacts(
+    *, actor: Any, filters: ContactFilters, fmt: str, via: str = Via.UI
+) -> ExportFile:
     """Prepare the export of the actor's filtered contacts list and record it in the audit log."""
     if not has_capability(actor, "export"):
         raise Forbidden(_("Your role cannot export records."))
@@ -192,7 +162,7 @@ def export_contacts(*, actor: Any, filters: ContactFilters, fmt: str) -> ExportF
             Verb.EXPORTED,
             actor=actor,
             target=job,
-            via=Via.UI,
+            via=via,
             data={"entity": "contacts", "format": fmt, "rows": count, "filters": asdict(filters)},
         )
     headers = [str(label) for _key, label, _target in EXPORT_COLUMNS]

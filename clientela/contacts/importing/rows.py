@@ -38,6 +38,7 @@ SPECIAL_TARGETS = frozenset(
      "tags", "note", *DATETIME_TARGETS}
 )  # fmt: skip
 TAG_SPLIT = re.compile(r"[,;]")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 MAX_TAG_LENGTH = 60
 MAX_NOTE_LENGTH = 10000
 
@@ -340,6 +341,10 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
         if raw is None:
             continue
         raw = raw.strip()
+        if raw[:1] == "'" and raw[1:2] in FORMULA_STARTS:
+            # Exports (ours, HubSpot's) prefix formula-like text with an apostrophe so that
+            # spreadsheets show it instead of running it; the value itself has none.
+            raw = raw[1:]
         if raw:
             found.setdefault(target, []).append((column, raw))
     data: dict[str, Any] = {}
