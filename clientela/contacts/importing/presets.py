@@ -71,7 +71,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 def header_key(header: str) -> str:
     """Fold a header for comparison: "E-mail de Trabajo" and "email de trabajo" are equal."""
-    return _NON_ALNUM.sub(" ", fold(header)).strip()
+    return _NON_ALNUM.sub(" ", fold(header).replace("-", "")).strip()
 
 
 def _aliases(table: Mapping[str, Iterable[str]]) -> dict[str, str]:
