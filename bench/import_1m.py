@@ -196,10 +196,10 @@ def _child(size: int, seed: int, database: str) -> list[dict[str, Any]]:
         {
             "scenario": SCENARIO,
             "figure": "import_seconds",
-            "value": round(import_seconds, 3),
+            "value": round(import_seconds, 6),
             "unit": "s",
             "baseline": baseline,
-            "baseline_value": round(baseline_seconds, 3),
+            "baseline_value": round(baseline_seconds, 6),
             "ratio": round(import_seconds / baseline_seconds, 3),
             "size": size,
             "database": database,
