@@ -10,6 +10,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import betaln
 
+from clientela.analytics.clv import bgnbd
 from clientela.analytics.clv.bgnbd import (
     BgNbdParams,
     _Likelihood,
@@ -150,10 +151,16 @@ def _numeric_derivatives(
     return grad, hess
 
 
+@pytest.mark.parametrize("chunk_rows", [1 << 16, 97])
 @pytest.mark.parametrize("params", [(0.3, 0.1, 0.7, 2.5), (2.0, 3.0, 40.0, 0.5)])
 def test_it_has_an_exact_gradient_and_hessian(
-    cdnow_summary: pl.DataFrame, params: tuple[float, float, float, float]
+    cdnow_summary: pl.DataFrame,
+    params: tuple[float, float, float, float],
+    chunk_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # 97-row blocks check that the block-by-block sums add up like a single pass.
+    monkeypatch.setattr(bgnbd, "CHUNK_ROWS", chunk_rows)
     x, t_x, T = _columns(cdnow_summary)
     columns = [Coded.of(x), Coded.of(t_x / T.max()), Coded.of(T / T.max())]
     (cx, ctx, cT), w = compress_coded(columns)
