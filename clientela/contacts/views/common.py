@@ -19,8 +19,10 @@ from clientela.contacts.queries import approximate_row_count
 from clientela.core.exceptions import Forbidden, NotFound
 
 PAGE_SIZE = 50
-# Exact counts above this are not worth a scan per page view: "more than 10,000" is as useful.
-COUNT_CAP = 10_000
+# Exact counts above this are not worth the scan on every page view: "more than 1,000" tells a
+# person as much, and on PostgreSQL with 1M contacts LIMIT 1001 counts in ~10-75 ms where
+# LIMIT 10001 took 130-270 ms.
+COUNT_CAP = 1_000
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -113,7 +115,7 @@ def paginate(
     * The total: when nothing narrows the list and the user sees every record, PostgreSQL's
       planner estimate (pg_class.reltuples) is shown as "about N" — no scan at all. Otherwise
       (filters, or a user who sees only some records) an exact count capped at COUNT_CAP rows,
-      shown as "more than 10,000" beyond it, so a broad filter never scans the whole table.
+      shown as "more than 1,000" beyond it, so a broad filter never scans the whole table.
     """
     offset = (number - 1) * PAGE_SIZE
     rows = list(qs[offset : offset + PAGE_SIZE + 1])
