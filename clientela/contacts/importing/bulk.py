@@ -58,23 +58,38 @@ class BulkTable:
             out[index[name]] = value
         return out
 
-    def insert(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert full rows (column order) with the fastest path the database has."""
+    def insert(self, rows: Sequence[Sequence[Any]], *, adapted: bool = False) -> None:
+        """Insert full rows (column order) with the fastest path the database has.
+
+        `adapted` rows already hold what the database takes (see `adapter`): JSON as text
+        and, on SQLite, dates and timestamps as text.
+        """
         if not rows:
             return
         vendor = connection.vendor
         if vendor == "postgresql":
-            self._copy(rows)
+            self._copy(rows, adapted)
         elif vendor == "sqlite":
-            self._executemany(rows)
+            self._executemany(rows, adapted)
         else:
             self.model._default_manager.bulk_create(
                 [self.model(**dict(zip(self.attnames, r, strict=True))) for r in rows],
                 batch_size=1000,
             )
 
-    def _copy(self, rows: Sequence[Sequence[Any]]) -> None:
-        json_at = [i for i, k in enumerate(self.kinds) if k == "json"]
+    def adapter(self, attname: str) -> Any:
+        """The function that turns a Python value of this column into what `insert` sends."""
+        kind = self.kinds[self.index[attname]]
+        if kind == "json":
+            return _json
+        if connection.vendor == "sqlite" and kind == "datetime":
+            return connection.ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite" and kind == "date":
+            return connection.ops.adapt_datefield_value
+        return None
+
+    def _copy(self, rows: Sequence[Sequence[Any]], adapted: bool) -> None:
+        json_at = [] if adapted else [i for i, k in enumerate(self.kinds) if k == "json"]
         cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
         sql = f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN"
         with connection.cursor() as cursor:
@@ -92,10 +107,10 @@ class BulkTable:
                     for r in rows:
                         write(r)
 
-    def _executemany(self, rows: Sequence[Sequence[Any]]) -> None:
+    def _executemany(self, rows: Sequence[Sequence[Any]], adapted: bool) -> None:
         ops = connection.ops
         converters: list[tuple[int, Any]] = []
-        for i, kind in enumerate(self.kinds):
+        for i, kind in enumerate([] if adapted else self.kinds):
             if kind == "json":
                 converters.append((i, _json))
             elif kind == "datetime":

@@ -1,4 +1,4 @@
-"""Clean batches of records in worker processes while the runner writes earlier batches.
+"""Clean batches of rows in worker processes while the runner writes earlier batches.
 
 Validating an e-mail (email-validator) and a phone (phonenumbers) costs tens of
 microseconds each, several times what the database needs to store the row; on a machine
@@ -17,26 +17,29 @@ from multiprocessing import get_all_start_methods, get_context
 
 from django.conf import settings
 
-from clientela.contacts.importing.rows import CleanRow, RowPlan, clean_row
-from clientela.core.tabular import Record
+from clientela.contacts.importing.rows import CleanRow, RowPlan, clean_list
+
+# (line, values in header order, problems) as Table.rows() yields them.
+Row = tuple[int, list[str], tuple[str, ...]]
 
 # Below this many rows a pool's start-up costs more than it saves.
 MIN_ROWS_FOR_WORKERS = 20000
 
-Batch = list[Record]
+Batch = list[Row]
 
 
-def clean_record(plan: RowPlan, record: Record) -> CleanRow:
-    """Clean one record; a record the reader found malformed is rejected as it is."""
-    if record.problems:
-        row = CleanRow(line=record.line)
-        row.errors.extend(("", problem) for problem in record.problems)
+def clean_read_row(plan: RowPlan, read: Row) -> CleanRow:
+    """Clean one row; a row the reader found malformed is rejected as it is."""
+    line, values, problems = read
+    if problems:
+        row = CleanRow(line=line)
+        row.errors.extend(("", problem) for problem in problems)
         return row
-    return clean_row(plan, record.line, record.values)
+    return clean_list(plan, line, values)
 
 
-def _clean_many(plan: RowPlan, records: list[Record]) -> list[CleanRow]:
-    return [clean_record(plan, r) for r in records]
+def _clean_many(plan: RowPlan, rows: list[Row]) -> list[CleanRow]:
+    return [clean_read_row(plan, r) for r in rows]
 
 
 def _start_worker(language: str) -> None:

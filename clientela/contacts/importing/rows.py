@@ -167,6 +167,8 @@ class RowPlan:
     region: str
     decimal_comma: dict[str, bool | None] = field(default_factory=dict)
     time_zone: str = "UTC"
+    # Where each mapped column sits in a row read as a list (Table.rows), when known.
+    positions: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def build(
@@ -177,6 +179,7 @@ class RowPlan:
         region: str,
         decimal_comma: dict[str, bool | None] | None = None,
         time_zone: str | None = None,
+        headers: list[str] | None = None,
     ) -> RowPlan:
         """A plan from a {column: target} mapping; ignored and unknown targets are dropped."""
         columns = tuple(
@@ -185,12 +188,15 @@ class RowPlan:
             if target != IGNORE
             and (not target.startswith(CUSTOM_PREFIX) or target[len(CUSTOM_PREFIX) :] in custom)
         )
+        index = {h: i for i, h in enumerate(headers or [])}
+        wanted = dict.fromkeys(column for column, _target in columns)
         return cls(
             columns=columns,
             custom=custom,
             region=region,
             decimal_comma=dict(decimal_comma or {}),
             time_zone=time_zone or timezone.get_current_timezone_name(),
+            positions=tuple((c, index[c]) for c in wanted if c in index),
         )
 
 
@@ -493,6 +499,11 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
             "email" if kind == "e" else "phone" if kind == "p" else "first_name", ""
         )
     return row
+
+
+def clean_list(plan: RowPlan, line: int, values: list[str]) -> CleanRow:
+    """Clean a row read as a list in header order (the plan must know the headers)."""
+    return clean_row(plan, line, {column: values[i] for column, i in plan.positions})
 
 
 def display_values(row: CleanRow) -> dict[str, Any]:

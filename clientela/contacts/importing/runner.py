@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -35,14 +35,14 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, has_capability, visibility_of
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.bulk import BulkTable, adapt_now, allocate_ids
-from clientela.contacts.importing.parallel import clean_batches, clean_record, worker_count
+from clientela.contacts.importing.parallel import Row, clean_batches, clean_read_row, worker_count
 from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
 from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to, custom_fields_for
 from clientela.core.exceptions import Conflict, Forbidden
 from clientela.core.models import Job, JobRowError, JobState
-from clientela.core.tabular import Record, TableError, open_table
+from clientela.core.tabular import TableError, open_table
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import build_event, record_event, record_events
 
@@ -177,6 +177,7 @@ class ImportRun:
         self.tag_names: dict[int, str] = dict(Tag.objects.values_list("id", "name"))
         self.tags: dict[str, int] = {name.lower(): pk for pk, name in self.tag_names.items()}
         self.seen: dict[tuple[str, str, str], int] = {}
+        self.headers: list[str] = []
         self.contact_table = BulkTable(Contact)
         self.tag_links = BulkTable(Contact.tags.through, with_pk=False)
 
@@ -199,9 +200,15 @@ class ImportRun:
             if not job.total:
                 job.total = table.estimated_rows()
                 Job.objects.filter(pk=job.pk).update(total=job.total)
+            self.headers = table.headers
+            index = {h: i for i, h in enumerate(table.headers)}
+            mapped = dict.fromkeys(column for column, _target in self.plan.columns)
+            self.plan = replace(
+                self.plan, positions=tuple((c, index[c]) for c in mapped if c in index)
+            )
             if job.checkpoint:
-                self._remember(table.records(), until=job.checkpoint)
-            records = table.records(start_line=job.checkpoint + 1)
+                self._remember(table.rows(), until=job.checkpoint)
+            records = table.rows(start_line=job.checkpoint + 1)
             workers = worker_count(max(job.total - job.processed, 0))
             if max_batches is not None:
                 workers = 0  # a partial run (tests, kill simulations) needs no pool
@@ -237,12 +244,12 @@ class ImportRun:
             finished=finished,
         )
 
-    def _remember(self, records: Iterator[Record], *, until: int) -> None:
+    def _remember(self, records: Iterator[Row], *, until: int) -> None:
         """Rebuild the keys seen before the checkpoint (a resumed run must still skip repeats)."""
         for record in records:
-            if record.line > until:
+            if record[0] > until:
                 break
-            row = clean_record(self.plan, record)
+            row = clean_read_row(self.plan, record)
             if row.ok and row.key is not None:
                 self.seen.setdefault(row.key, row.line)
 
@@ -264,10 +271,10 @@ class ImportRun:
 
     # -- one batch ------------------------------------------------------------------------
 
-    def _process(self, records: list[Record], cleaned: list[CleanRow]) -> None:
+    def _process(self, records: list[Row], cleaned: list[CleanRow]) -> None:
         out = _Batch(rows=len(records))
-        raw_by_line = {r.line: r.values for r in records}
-        last_line = records[-1].line
+        last_line = records[-1][0]
+        by_line: dict[int, Row] = {}
         job = self.job
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -294,7 +301,7 @@ class ImportRun:
             for row in cleaned:
                 if row.errors:
                     out.rejected_lines.add(row.line)
-                    raw = raw_by_line.get(row.line, {})
+                    raw = self._raw(records, row.line, by_line)
                     for index, (column, reason) in enumerate(row.errors):
                         out.errors.append(
                             JobRowError(
@@ -317,6 +324,13 @@ class ImportRun:
         self.companies.update(out.new_companies)
         self.tags.update(out.new_tags)
         self.tag_names.update(out.new_tag_names)
+
+    def _raw(self, records: list[Row], line: int, by_line: dict[int, Row]) -> dict[str, str]:
+        """A rejected row's original cells by header (kept for the rejects file)."""
+        if not by_line:
+            by_line.update((r[0], r) for r in records)
+        found = by_line.get(line)
+        return dict(zip(self.headers, found[1], strict=False)) if found else {}
 
     @staticmethod
     def _merge_counts(counts: dict[str, Any], out: _Batch) -> dict[str, Any]:
@@ -448,13 +462,15 @@ class ImportRun:
         for kind, column in (("e", "email"), ("p", "phone")):
             if not by_kind[kind]:
                 continue
-            values = {row.key[1] for row in by_kind[kind] if row.key}
-            index: dict[str, Contact] = {}
-            for contact in base.filter(**{f"{column}__in": values}):
-                index[getattr(contact, column)] = contact  # descending ids: lowest wins
+            # Most rows of a big import are new: find the few matches by index first, then
+            # load (and lock) only those contacts.
+            ids = _live_ids_by(column, {row.key[1] for row in by_kind[kind] if row.key})
+            if not ids:
+                continue
+            loaded = base.in_bulk(set(ids.values()))
             for row in by_kind[kind]:
-                if row.key and row.key[1] in index:
-                    found[row.line] = index[row.key[1]]
+                if row.key and row.key[1] in ids and ids[row.key[1]] in loaded:
+                    found[row.line] = loaded[ids[row.key[1]]]
         if by_kind["n"]:
             firsts: set[str] = set()
             lasts: set[str] = set()
@@ -505,9 +521,17 @@ class ImportRun:
             {
                 "created_by_id": self.actor.pk, "created_via": "import",
                 "import_job_id": self.job.pk, "updated_at": stamp, "created_at": stamp,
-                "version": 1, "owner_id": self.actor.pk,
+                "version": 1, "owner_id": self.actor.pk, "custom": "{}",
             }
         )  # fmt: skip
+        # Values the database takes as they are, except these few (dates, JSON).
+        adapters = {
+            name: adapter
+            for name in ("birthday", "first_touch_at", "last_touch_at", "created_at", "custom")
+            if (adapter := table.adapter(name)) is not None
+        }
+        to_json = adapters["custom"]
+        to_moment = adapters.get("created_at")
         at_id, at_owner, at_company = index["id"], index["owner_id"], index["company_id"]
         at_custom, at_created, at_search = (
             index["custom"],
@@ -520,22 +544,25 @@ class ImportRun:
         for pk, row in zip(ids, rows, strict=True):
             out_row = base.copy()
             for name, value in row.values.items():
-                out_row[index[name]] = value
+                adapt = adapters.get(name)
+                out_row[index[name]] = value if adapt is None else adapt(value)
             out_row[at_id] = pk
-            out_row[at_custom] = row.custom
             out_row[at_search] = row.search_text
+            if row.custom:
+                out_row[at_custom] = to_json(row.custom)
             if row.owner:
                 out_row[at_owner] = self._owner_for(row) or self.actor.pk
             if row.company:
                 out_row[at_company] = company_ids[_folded(row.company)]
             if row.created_at is not None:
-                out_row[at_created] = row.created_at
+                created = row.created_at
+                out_row[at_created] = created if to_moment is None else to_moment(created)
             contact_rows.append(out_row)
             for tag in row.tags:
                 links.append((pk, tag_ids[tag.lower()]))
             if row.note:
                 notes.append(Note(contact_id=pk, author=self.actor, body=row.note, created_at=now))
-        table.insert(contact_rows)
+        table.insert(contact_rows, adapted=True)
         if links:
             links_table = self.tag_links
             if links_table.attnames == ["contact_id", "tag_id"]:
@@ -643,6 +670,30 @@ class ImportRun:
         out.updated += len(changed)
 
 
+def _live_ids_by(column: str, values: set[str]) -> dict[str, int]:
+    """Value → lowest id of a contact outside the trash with that value in `column`."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    quoted = connection.ops.quote_name(column)
+    best: dict[str, int] = {}
+    items = sorted(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 5000):
+            chunk = items[start : start + 5000]
+            params: list[Any]
+            if connection.vendor == "postgresql":
+                where, params = f"{quoted} = ANY(%s)", [chunk]
+            else:
+                where, params = f"{quoted} IN ({', '.join(['%s'] * len(chunk))})", [*chunk]
+            cursor.execute(
+                f"SELECT {quoted}, id FROM {table} WHERE {where} AND deleted_at IS NULL",  # noqa: S608
+                params,
+            )
+            for value, pk in cursor.fetchall():
+                if value not in best or pk < best[value]:
+                    best[value] = pk
+    return best
+
+
 def _key_name(row: CleanRow) -> str:
     kind = row.key[0] if row.key else "n"
     return {"e": _("e-mail"), "p": _("phone"), "n": _("name and company")}[kind]
@@ -652,7 +703,7 @@ def _case_variants(text: str) -> set[str]:
     return {text, text.lower(), text.upper(), text.title(), text.capitalize()}
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+def _chunks(records: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(records)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
