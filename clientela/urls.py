@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("clientela.core.urls")),
     path("accounts/", include("clientela.accounts.urls")),
     path("contacts/", include("clientela.contacts.urls")),
+    path("orders/", include("clientela.orders.urls")),
+    path("value/", include("clientela.analytics.urls")),
     path("api/", api.urls),
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

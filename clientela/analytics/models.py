@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -168,3 +170,23 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_key}: {self.segment}"
+
+    @property
+    def customer(self) -> Any:
+        """The contact, or the company for a company that buys without a contact."""
+        return self.contact or self.company
+
+    @property
+    def phone(self) -> str:
+        """The customer's phone (E.164)."""
+        return getattr(self.customer, "phone", "") or ""
+
+    @property
+    def email(self) -> str:
+        """The customer's e-mail."""
+        return getattr(self.customer, "email", "") or ""
+
+    @property
+    def owner(self) -> Any:
+        """Who owns the customer's record."""
+        return getattr(self.customer, "owner", None)

@@ -15,7 +15,7 @@ MODULES: list[tuple[str | None, Any, str]] = [
     (None, _("Deals"), "kanban"),
     (None, _("Activities"), "calendar"),
     (None, _("Marketing"), "megaphone"),
-    (None, _("Customer value"), "chart"),
+    ("analytics:dashboard", _("Customer value"), "chart"),
     (None, _("Service"), "lifebuoy"),
 ]
 

@@ -1,0 +1,160 @@
+"""Forms of the order screens: they parse text; the services validate and explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clientela.orders.choices import COMMON_CURRENCIES, Channel
+from clientela.orders.queries import ORDER_ORDERINGS, OrderFilters, company_currency
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    """Give a choice field of a form its choices (built per request: they are translated)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def channel_choices(blank: Any) -> list[tuple[str, Any]]:
+    """The channels, with a first blank option labelled `blank`."""
+    return [("", blank), *Channel.choices]
+
+
+class OrderForm(forms.Form):
+    """An order entered by hand (amounts accept 125.000,50 or 125000.50)."""
+
+    contact = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    company = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    ordered_at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    amount = forms.CharField(
+        label=_("Amount"),
+        required=False,
+        help_text=_("Leave it empty to add up the lines."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "currency-options", "autocomplete": "off"}),
+    )
+    cost = forms.CharField(
+        label=_("Cost"),
+        required=False,
+        help_text=_("What the goods cost you, for the margin. Optional."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    source_system = forms.CharField(label=_("Source system"), max_length=40, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "channel", channel_choices(_("Not known")))
+        self.fields["currency"].initial = company_currency()
+
+    def to_data(self) -> dict[str, Any]:
+        """The cleaned values as service input (empty amount and cost left out when empty)."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        if not data.get("contact"):
+            data.pop("contact", None)
+        if not data.get("company"):
+            data.pop("company", None)
+        return data
+
+
+class OrderLineForm(forms.Form):
+    """One product line."""
+
+    product_name = forms.CharField(label=_("Product"), max_length=200, required=False)
+    sku = forms.CharField(label=_("SKU"), max_length=60, required=False)
+    quantity = forms.CharField(
+        label=_("Quantity"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    unit_price = forms.CharField(
+        label=_("Unit price"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=3, max_num=50)
+
+
+class OrderFilterForm(forms.Form):
+    """Filters of the orders list (from the query string)."""
+
+    q = forms.CharField(required=False)
+    channel = forms.ChoiceField(required=False)
+    currency = forms.CharField(required=False, max_length=3)
+    contact = forms.IntegerField(required=False)
+    company = forms.IntegerField(required=False)
+    date_from = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
+    date_to = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in ORDER_ORDERINGS])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "channel", channel_choices(_("Any")))
+
+    def clean(self) -> dict[str, Any]:
+        """The range must not end before it starts."""
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def to_filters(self) -> OrderFilters:
+        """The valid filters (invalid ones are ignored)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return OrderFilters(
+            q=(data.get("q") or "").strip(),
+            channel=data.get("channel") or "",
+            currency=(data.get("currency") or "").strip().upper(),
+            contact=data.get("contact"),
+            company=data.get("company"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            ordering=data.get("sort") or "-date",
+        )
+
+
+class RateForm(forms.Form):
+    """An exchange rate: 1 unit of the currency in company currency from a date on."""
+
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "currency-options", "autocomplete": "off"}),
+    )
+    date = forms.DateField(
+        label=_("From"), required=False, input_formats=["%Y-%m-%d"], widget=DATE_INPUT
+    )
+    rate = forms.CharField(
+        label=_("Rate"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = dt.date.today()
+
+
+def currency_options() -> list[str]:
+    """Currencies suggested by the currency inputs."""
+    return list(COMMON_CURRENCIES)

@@ -1,0 +1,445 @@
+"""Order screens: list with filters and exports, entry by hand, spend per channel, exchange rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clientela.accounts.queries import has_capability
+from clientela.contacts.choices import Source
+from clientela.contacts.queries import (
+    contacts_visible_to,
+    get_company_for_user,
+    get_contact_for_user,
+    search_q,
+)
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.orders import services
+from clientela.orders.choices import PAID_CHANNELS, Channel
+from clientela.orders.forms import (
+    OrderFilterForm,
+    OrderForm,
+    OrderLineFormSet,
+    RateForm,
+    currency_options,
+)
+from clientela.orders.http import (
+    domain_errors,
+    page_number,
+    paginate,
+    querystring,
+    require,
+    require_export,
+    table_response,
+)
+from clientela.orders.models import ExchangeRate
+from clientela.orders.queries import (
+    ORDER_ORDERINGS,
+    cac_by_channel,
+    can_manage_rates,
+    can_manage_spend,
+    company_currency,
+    filter_orders,
+    get_order_for_user,
+    order_totals,
+    rate_currencies,
+    rates_list,
+    spend_grid,
+)
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "-date": _("Newest first"),
+        "date": _("Oldest first"),
+        "-amount": _("Largest amount"),
+        "amount": _("Smallest amount"),
+    }
+
+
+@require_GET
+@domain_errors
+def order_list(request: HttpRequest) -> HttpResponse:
+    """Orders of the customers the user sees, filtered, newest first, 50 a page."""
+    form = OrderFilterForm(request.GET or None)
+    filters = form.to_filters()
+    qs = filter_orders(request.user, filters)
+    page = paginate(qs, page_number(request.GET))
+    query = request.GET.copy()
+    context: dict[str, Any] = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "totals": order_totals(qs) if filters.active() else None,
+        "sort_options": [(key, _labels()[key]) for key in ORDER_ORDERINGS],
+        "channels": Channel.choices,
+        "currency": company_currency(),
+        "can_write": has_capability(request.user, "write"),
+        "can_export": has_capability(request.user, "export"),
+        "can_spend": can_manage_spend(request.user),
+        "can_rates": can_manage_rates(request.user),
+        "prev_url": querystring(query, page=page.number - 1),
+        "next_url": querystring(query, page=page.number + 1),
+        "export_query": querystring(query, page=None),
+        "filtered": filters.active(),
+    }
+    template = "orders/order_list.html"
+    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(request, template, context)
+
+
+def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
+    for order in qs.iterator(chunk_size=2000):
+        contact = order.contact
+        yield [
+            order.ordered_at,
+            str(contact) if contact else "",
+            contact.email if contact else "",
+            str(order.company) if order.company else "",
+            order.amount,
+            order.currency,
+            order.exchange_rate,
+            order.amount_company_currency,
+            order.cost,
+            order.margin,
+            order.get_channel_display() if order.channel else "",
+            order.source_system,
+            order.external_id,
+            order.get_created_via_display(),
+        ]
+
+
+@require_GET
+@domain_errors
+def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The filtered orders as CSV or XLSX."""
+    require_export(request.user)
+    filters = OrderFilterForm(request.GET or None).to_filters()
+    qs = filter_orders(request.user, filters)
+    headers = [
+        _("Date"), _("Contact"), _("E-mail"), _("Company"), _("Amount"), _("Currency"),
+        _("Exchange rate"), _("Amount in %(currency)s") % {"currency": company_currency()},
+        _("Cost"), _("Margin"), _("Channel"), _("Source system"), _("External id"),
+        _("Created via"),
+    ]  # fmt: skip
+    return table_response(
+        fmt, "orders", headers, _order_rows(request.user, qs), sheet_title=_("Orders")
+    )
+
+
+def _apply_errors(form: Any, lines: Any, error: ValidationFailed) -> None:
+    """Put service errors on the form fields they belong to."""
+    for field, messages_ in error.errors.items():
+        if field.startswith("lines."):
+            _prefix, number, name = field.split(".", 2)
+            index = int(number) - 1
+            if 0 <= index < len(lines.forms) and name in lines.forms[index].fields:
+                for message in messages_:
+                    lines.forms[index].add_error(name, message)
+                continue
+        target = field if field in form.fields and field not in ("contact", "company") else None
+        for message in messages_:
+            form.add_error(target, message)
+
+
+def _lines_data(lines: Any) -> list[dict[str, Any]]:
+    return [line.cleaned_data for line in lines.forms if line.is_valid() and line.cleaned_data]
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def order_create(request: HttpRequest) -> HttpResponse:
+    """Enter an order by hand for a contact (picked by search) or a company."""
+    require_write(request.user)
+    contact = company = None
+    source = request.POST if request.method == "POST" else request.GET
+    if source.get("contact"):
+        contact = get_contact_for_user(request.user, source.get("contact"))
+    elif source.get("company"):
+        company = get_company_for_user(request.user, source.get("company"))
+    initial = {
+        "contact": contact.pk if contact else None,
+        "company": company.pk if company else None,
+        "ordered_at": timezone.localtime().replace(second=0, microsecond=0),
+        "currency": company_currency(),
+        "channel": contact.source if contact and contact.source in Channel.values else "",
+    }
+    form = OrderForm(request.POST or None, initial=initial)
+    lines = OrderLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        data = {**form.to_data(), "lines": _lines_data(lines)}
+        try:
+            order = services.create_order(actor=request.user, data=data)
+        except ValidationFailed as exc:
+            _apply_errors(form, lines, exc)
+        else:
+            messages.success(request, _("Order saved."))
+            return redirect("orders:order_detail", pk=order.pk)
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "form": form,
+            "lines": lines,
+            "contact": contact,
+            "company": company,
+            "creating": True,
+            "currencies": currency_options(),
+        },
+    )
+
+
+def require_write(user: Any) -> None:
+    """Entering orders needs a role that writes."""
+    if not has_capability(user, "write"):
+        raise Forbidden(_("Your role can only read records."))
+
+
+@require_GET
+@domain_errors
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One order with its lines and conversion."""
+    order = get_order_for_user(request.user, pk)
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "currency": company_currency(),
+            "can_write": has_capability(request.user, "write"),
+            "can_delete": has_capability(request.user, "delete"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct an order (amount, currency, date, channel, lines)."""
+    order = get_order_for_user(request.user, pk)
+    require_write(request.user)
+    existing = [
+        {
+            "product_name": line.product_name,
+            "sku": line.sku,
+            "quantity": f"{line.quantity.normalize():f}",
+            "unit_price": f"{line.unit_price:f}",
+        }
+        for line in order.lines.all()
+    ]
+    initial = {
+        "contact": order.contact_id,
+        "company": order.company_id,
+        "ordered_at": timezone.localtime(order.ordered_at),
+        "amount": f"{order.amount:f}",
+        "currency": order.currency,
+        "cost": "" if order.cost is None else f"{order.cost:f}",
+        "channel": order.channel,
+        "source_system": order.source_system,
+        "external_id": order.external_id,
+        "note": order.note,
+        "version": order.version,
+    }
+    form = OrderForm(request.POST or None, initial=initial)
+    lines = OrderLineFormSet(request.POST or None, prefix="lines", initial=existing)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        data = form.to_data()
+        data.pop("contact", None)
+        data.pop("company", None)
+        data["lines"] = _lines_data(lines)
+        try:
+            services.update_order(
+                order,
+                actor=request.user,
+                data=data,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, lines, exc)
+        except Conflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Order saved."))
+            return redirect("orders:order_detail", pk=order.pk)
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "form": form,
+            "lines": lines,
+            "order": order,
+            "contact": order.contact,
+            "company": order.company,
+            "creating": False,
+            "currencies": currency_options(),
+        },
+    )
+
+
+@require_POST
+@domain_errors
+def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete an order entered by mistake."""
+    order = get_order_for_user(request.user, pk)
+    contact_id = order.contact_id
+    services.delete_order(order, actor=request.user)
+    messages.success(request, _("Order deleted."))
+    if contact_id:
+        return redirect(reverse("orders:order_list") + f"?contact={contact_id}")
+    return redirect("orders:order_list")
+
+
+@require_GET
+@domain_errors
+def customer_options(request: HttpRequest) -> HttpResponse:
+    """Contacts matching a search, to pick who bought (HTMX fragment)."""
+    q = (request.GET.get("q") or "").strip()
+    found = (
+        list(contacts_visible_to(request.user).filter(search_q(q)).order_by("last_name")[:15])
+        if len(q) >= 2
+        else []
+    )
+    return render(request, "orders/includes/customer_options.html", {"found": found, "q": q})
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or 0)
+    except ValueError:
+        year = 0
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def spend(request: HttpRequest) -> HttpResponse:
+    """Marketing spend per channel and month of a year, and the CAC it gives per channel."""
+    require(can_manage_spend(request.user))
+    year = _year(request)
+    grid = spend_grid(year)
+    every = [c for c in Channel.values if c != Source.IMPORT]
+    channels = sorted(every, key=lambda c: (c not in PAID_CHANNELS, every.index(c)))
+    errors: dict[str, list[str]] = {}
+    posted: dict[tuple[str, int], str] = {}
+    currency = company_currency()
+    if request.method == "POST":
+        currency = (request.POST.get("currency") or company_currency()).strip().upper()
+        for channel in channels:
+            for month in range(1, 13):
+                key = f"spend-{channel}-{month}"
+                if key in request.POST:
+                    posted[(channel, month)] = request.POST[key]
+        try:
+            changed = services.record_spend_grid(
+                actor=request.user, year=year, currency=currency, values=posted
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+            messages.error(request, _("Some amounts need a correction; nothing was saved."))
+        else:
+            messages.success(
+                request, _("Marketing spend saved (%(n)d cells changed).") % {"n": changed}
+            )
+            return redirect(reverse("orders:spend") + f"?year={year}")
+    rows = []
+    for channel in channels:
+        cells = []
+        for month in range(1, 13):
+            saved = grid.get((channel, month))
+            cell_key = (channel, month)
+            value = (
+                posted.get(cell_key, "")
+                if cell_key in posted
+                else ("" if saved is None else f"{saved.amount.normalize():f}")
+            )
+            cells.append(
+                {
+                    "name": f"spend-{channel}-{month}",
+                    "value": value,
+                    "errors": errors.get(f"{channel}-{month}", []),
+                    "currency": saved.currency if saved else "",
+                }
+            )
+        rows.append({"channel": channel, "label": Channel(channel).label, "cells": cells})
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    cac = cac_by_channel(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return render(
+        request,
+        "orders/spend.html",
+        {
+            "year": year,
+            "years": list(range(timezone.localdate().year - 3, timezone.localdate().year + 2)),
+            "rows": rows,
+            "months": months,
+            "currency": currency,
+            "company_currency": company_currency(),
+            "currencies": currency_options(),
+            "cac": cac,
+            "labels": dict(Channel.choices),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def rate_list(request: HttpRequest) -> HttpResponse:
+    """Exchange rates (newest first) and a form to add or correct one."""
+    require(can_manage_rates(request.user))
+    form = RateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_rate(
+                actor=request.user, currency=data["currency"], day=data["date"], rate=data["rate"]
+            )
+        except ValidationFailed as exc:
+            for field, messages_ in exc.errors.items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Exchange rate saved; orders on those dates converted."))
+            return redirect("orders:rate_list")
+    currency = (request.GET.get("currency") or "").upper()[:3]
+    page = paginate(rates_list(currency), page_number(request.GET))
+    return render(
+        request,
+        "orders/rate_list.html",
+        {
+            "form": form,
+            "page": page,
+            "currency": currency,
+            "company_currency": company_currency(),
+            "currencies_with_rates": rate_currencies(),
+            "currencies": currency_options(),
+            "prev_url": querystring(request.GET, page=page.number - 1),
+            "next_url": querystring(request.GET, page=page.number + 1),
+        },
+    )
+
+
+@require_POST
+@domain_errors
+def rate_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a rate (orders fall back to the previous one)."""
+    require(can_manage_rates(request.user))
+    rate = ExchangeRate.objects.filter(pk=pk).first()
+    require(rate is not None)
+    assert rate is not None
+    try:
+        services.delete_rate(rate, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Exchange rate deleted."))
+    return redirect("orders:rate_list")
