@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, expit, gammaln, hyp2f1, polygamma
+from scipy.special import digamma, expit, gammaln, hyp2f1, log_expit, polygamma
 
 from .fitting import (
     Coded,
@@ -328,22 +328,88 @@ def expected_purchases_if_alive(
     params: BgNbdParams, t: npt.ArrayLike, frequency: npt.ArrayLike, T: npt.ArrayLike
 ) -> FloatArray:
     """Return E[purchases in (T, T+t] | alive at T, x, T]: a new customer with posterior parameters."""
-    x, age, horizon = _as_float(frequency), _as_float(T), _as_float(t)
+    x, age, horizon = np.broadcast_arrays(_as_float(frequency), _as_float(T), _as_float(t))
     r, alpha, b = params.r, params.alpha, params.b
     a = _near_one(params.a)
     z = horizon / (alpha + age + horizon)
     # Euler's transformation turns 2F1(r+x, b+x; a+b+x-1; z), which explodes for large x,
     # into (1-z)^(a-1-r-x) 2F1(a+b-1-r, a-1; a+b+x-1; z) whose series tends to 1.
-    hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
     log_rest = (a - 1.0) * np.log1p(-z)
-    safe = hyp > 0
-    bracket = np.where(
-        safe,
-        -np.expm1(log_rest + np.log(np.where(safe, hyp, 1.0))),
-        1.0 - np.exp(log_rest) * hyp,
-    )
-    value = (a + b + x - 1.0) / (a - 1.0) * bracket
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Where the factors over- or underflow (large a and z) the result is replaced below.
+        hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+        safe = hyp > 0
+        bracket = np.where(
+            safe,
+            -np.expm1(log_rest + np.log(np.where(safe, hyp, 1.0))),
+            1.0 - np.exp(log_rest) * hyp,
+        )
+        value = (a + b + x - 1.0) / (a - 1.0) * bracket
+    hard = (horizon > 0) & ((log_rest < LOG_REST_LIMIT) | ~np.isfinite(value))
+    if a > 1.0 and hard.any():
+        xh = x[hard]
+        value[hard] = (
+            (a + b + xh - 1.0)
+            / (a - 1.0)
+            * _beta_mean_growth(a - 1.0, b + xh, r + xh, horizon[hard] / (alpha + age[hard]))
+        )
     return np.where(horizon > 0, np.maximum(value, 0.0), 0.0)
+
+
+# Below this, (1 - z)^(a - 1) underflows while 2F1 overflows: a large a (a fit on few or
+# very regular customers) with a long horizon. The quadrature below takes over there.
+LOG_REST_LIMIT = -500.0
+QUADRATURE_BLOCK = 512
+QUADRATURE_MAX_NODES = 4097
+# expit(40) rounds to 1: beyond it the logit-space Beta density is exp(-k2 y) exactly.
+QUADRATURE_TAIL = 40.0
+
+
+def _beta_mean_growth(
+    k1: npt.ArrayLike, k2: npt.ArrayLike, rx: npt.ArrayLike, tau: FloatArray
+) -> FloatArray:
+    """Return E[1 - (1 + s tau)^-rx] for s ~ Beta(k1, k2), elementwise, by quadrature.
+
+    E[purchases | alive] = (a+b+x-1)/(a-1) times this with k1 = a-1, k2 = b+x,
+    rx = r+x, tau = t/(alpha+T) (Euler's integral of the Pfaff-transformed 2F1). In
+    y = logit(s) the Beta density is smooth, unimodal and decays exponentially on both
+    sides, so the trapezoid rule converges geometrically; it agrees with the closed form
+    to 1e-9 wherever both can be evaluated.
+    """
+    k1, k2, rx, tau = (
+        np.broadcast_to(v, np.shape(tau)).astype(np.float64) for v in (k1, k2, rx, tau)
+    )
+    out = np.empty(len(tau))
+    for lo in range(0, len(tau), QUADRATURE_BLOCK):
+        block = slice(lo, lo + QUADRATURE_BLOCK)
+        out[block] = _beta_mean_growth_block(k1[block], k2[block], rx[block], tau[block])
+    return out
+
+
+def _beta_mean_growth_block(
+    k1: FloatArray, k2: FloatArray, rx: FloatArray, tau: FloatArray
+) -> FloatArray:
+    """Evaluate one block of ``_beta_mean_growth`` on a shared number of nodes."""
+    sigma = np.sqrt(1.0 / k1 + 1.0 / k2)  # the density's width at its mode
+    mode = np.log(k1) - np.log(k2)
+    start = np.maximum(mode - 12.0 * sigma - 60.0 / k1, -740.0)
+    stop = np.minimum(mode + 12.0 * sigma + 60.0 / k2, QUADRATURE_TAIL)
+    start = np.minimum(start, stop - 1.0)
+    # Nodes closer than the density's width and than the scale on which s varies.
+    spacing = np.minimum(sigma / 3.0, 0.35)
+    nodes = int(min(np.max(np.ceil((stop - start) / spacing)), QUADRATURE_MAX_NODES - 1)) + 1
+    y = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, nodes)
+    # Log-density relative to the mode, so that neither sum overflows.
+    at_mode = k1 * log_expit(mode) + k2 * log_expit(-mode)
+    density = np.exp(k1[:, None] * log_expit(y) + k2[:, None] * log_expit(-y) - at_mode[:, None])
+    density[:, [0, -1]] *= 0.5
+    growth = -np.expm1(-rx[:, None] * np.log1p(np.exp(log_expit(y)) * tau[:, None]))
+    step = (stop - start) / (nodes - 1)
+    mass = density.sum(axis=1) * step
+    total = np.einsum("ij,ij->i", density, growth) * step
+    tail = np.where(stop >= QUADRATURE_TAIL, np.exp(-k2 * QUADRATURE_TAIL - at_mode) / k2, 0.0)
+    tail_growth = -np.expm1(-rx * np.log1p(tau))
+    return np.asarray((total + tail * tail_growth) / (mass + tail), dtype=np.float64)
 
 
 def conditional_expected_purchases(

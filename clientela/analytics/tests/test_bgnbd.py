@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -90,6 +91,30 @@ def _reference_if_alive(params: BgNbdParams, t: float, x: float, T: float) -> fl
 def test_it_matches_direct_integration_of_the_expectation(t: float, x: float, T: float) -> None:
     value = expected_purchases_if_alive(CDNOW, t, x, T)[0]
     assert value == pytest.approx(_reference_if_alive(CDNOW, t, x, T), rel=1e-6)
+
+
+LARGE_A = BgNbdParams(r=0.5, alpha=5.0, a=400.0, b=30.0, log_likelihood=0.0)
+
+
+@pytest.mark.parametrize(("t", "x", "T"), [(2, 3, 20), (500, 3, 20), (5000, 0, 1), (80, 60, 100)])
+def test_it_matches_direct_integration_when_a_is_large(t: float, x: float, T: float) -> None:
+    # (1 - z)^(a - 1) underflows and 2F1 overflows here: the quadrature takes over.
+    value = expected_purchases_if_alive(LARGE_A, t, x, T)[0]
+    assert value == pytest.approx(_reference_if_alive(LARGE_A, t, x, T), rel=1e-7)
+
+
+def test_it_predicts_purchases_after_a_degenerate_fit_without_warnings() -> None:
+    # A fit on ten customers once gave a and b in the millions; every customer then got
+    # zero expected purchases. With p ~ Beta(a, b + x) this concentrated, the expectation
+    # is (1 - (1 + p t / (alpha + T))^-(r + x)) / p at p = a / (a + b + x).
+    params = BgNbdParams(r=0.805, alpha=9.92, a=5.65e6, b=1.55e7, log_likelihood=0.0)
+    x, T = np.array([0.0, 3.0, 3.0, 40.0]), np.array([24.7, 24.7, 1e4, 60.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = expected_purchases_if_alive(params, 52.0, x, T)
+    p = params.a / (params.a + params.b + x)
+    limit = -np.expm1(-(params.r + x) * np.log1p(p * 52.0 / (params.alpha + T))) / p
+    np.testing.assert_allclose(value, limit, rtol=1e-5)
 
 
 def test_it_matches_the_unconditional_expectation_at_zero_history() -> None:
