@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clientela.contacts.choices import Entity
+from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.exporting import export_contacts
 from clientela.contacts.importing import jobs
 from clientela.contacts.importing.presets import (
@@ -42,6 +42,7 @@ from clientela.contacts.views.common import domain_errors, page_number, require_
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.models import Job
 from clientela.core.tabular import iter_csv
+from clientela.core.tabular.detection import ENCODING_NAMES
 
 ERRORS_PER_PAGE = 100
 
@@ -191,6 +192,9 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
         "detected": PRESET_LABELS.get(job.options.get("detected_preset", ""), ""),
         "update_existing": job.options.get("update_existing"),
         "file_warnings": job.options.get("file_warnings") or [],
+        "encoding": ENCODING_NAMES.get(
+            job.options.get("encoding") or "", job.options.get("encoding")
+        ),
         "errors": errors,
     }
     return render(request, "contacts/import/mapping.html", context, status=400 if errors else 200)
@@ -222,7 +226,11 @@ def import_preview(request: HttpRequest, job_id: int) -> HttpResponse:
         "check": check,
         "check_counts": _progress_context(check)["counts"] if check else {},
         "rows": [
-            {"line": r.line, "cells": [r.values.get(t, "") for t in shown], "errors": r.errors}
+            {
+                "line": r.line,
+                "cells": [_shown(t, r.values.get(t, "")) for t in shown],
+                "errors": r.errors,
+            }
             for r in rows
         ],
         "targets": [(t, labels.get(t, t)) for t in shown],
@@ -240,6 +248,17 @@ def import_preview(request: HttpRequest, job_id: int) -> HttpResponse:
             }
         )
     return render(request, "contacts/import/preview.html", context)
+
+
+_CHOICE_LABELS = {"lifecycle_stage": LifecycleStage, "lead_status": LeadStatus, "source": Source}
+
+
+def _shown(target: str, value: Any) -> Any:
+    """A preview cell as people read it: choice labels instead of codes."""
+    choices = _CHOICE_LABELS.get(target)
+    if choices is not None and value:
+        return dict(choices.choices).get(value, value)
+    return value
 
 
 def _progress_context(job: Job) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import CustomFieldType, Entity
@@ -295,19 +296,25 @@ def run_now(job: Job, *, actor: Any) -> ImportResult:
 
 def warning_messages(job: Job) -> list[str]:
     """The job's warnings as sentences (values that were imported with a fallback)."""
-    texts = {
-        "unknown_owner": _(
-            "Owner “%(value)s” is not a user you can assign records to; %(count)d rows were "
-            "assigned to the importing user."
-        ),
-        "unknown_source": _("Source “%(value)s” is not one we know; %(count)d rows got “Other”."),
-    }
     out: list[str] = []
     for kind, values in (job.counts.get("warnings") or {}).items():
-        template = texts.get(kind)
-        if template is None:
-            continue
         for value, count in values.items():
+            if kind == "unknown_owner":
+                template = ngettext(
+                    "Owner “%(value)s” is not a user you can assign records to; %(count)d row "
+                    "was assigned to the importing user.",
+                    "Owner “%(value)s” is not a user you can assign records to; %(count)d rows "
+                    "were assigned to the importing user.",
+                    count,
+                )
+            elif kind == "unknown_source":
+                template = ngettext(
+                    "Source “%(value)s” is not one we know; %(count)d row got “Other”.",
+                    "Source “%(value)s” is not one we know; %(count)d rows got “Other”.",
+                    count,
+                )
+            else:
+                continue
             out.append(template % {"value": value, "count": count})
     return out
 
