@@ -11,6 +11,7 @@ summary and in the same run, with lifetimes' ``BetaGeoFitter`` (the peer tool).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any, Final
 
@@ -120,6 +121,10 @@ def run(
     orders = generate_orders(size, seed)
     observation_end = START + dt.timedelta(days=WINDOW_DAYS - 1)
 
+    # The machine is shared: the load average and the CPU time of this process (all its
+    # threads) say how much of the wall time was spent waiting for a core.
+    load = os.getloadavg()[0]
+    cpu_started = time.process_time()
     started = time.perf_counter()
     summary = summarize_transactions(orders, time_unit=TIME_UNIT, observation_end=observation_end)
     after_summary = time.perf_counter()
@@ -135,6 +140,7 @@ def run(
     )
     equity = float(clv.sum())
     finished = time.perf_counter()
+    cpu_seconds = time.process_time() - cpu_started
 
     counts = {"orders": orders.height, "customers": summary.height}
     figures = [
@@ -144,7 +150,12 @@ def run(
             size,
             baseline="issue 3 target at 1M customers",
             baseline_value=10.0,
-            extra={"customer_equity": equity, **counts},
+            extra={
+                "customer_equity": equity,
+                "cpu_seconds": cpu_seconds,
+                "load_average_1m": load,
+                **counts,
+            },
         ),
         _figure("summary", after_summary - started, size, extra=counts),
         _figure("gamma_gamma_fit", after_spend - after_bgnbd, size, extra=spend.as_dict()),

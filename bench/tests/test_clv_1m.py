@@ -23,6 +23,8 @@ def test_it_reports_every_figure_with_finite_parameters() -> None:
         assert figure["size"] == 2_000
         assert math.isfinite(figure["value"])
         assert set(figure) >= {"unit", "baseline", "baseline_value", "ratio"}
+    assert figures[0]["cpu_seconds"] >= 0
+    assert math.isfinite(figures[0]["load_average_1m"])
     fit = figures[4]
     for name in ("r", "alpha", "a", "b", "log_likelihood"):
         assert math.isfinite(fit[name])
