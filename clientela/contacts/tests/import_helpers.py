@@ -19,7 +19,8 @@ def fixture_bytes(name: str) -> bytes:
 
 
 def start(actor: Any, content: bytes, filename: str = "contactos.csv", **options: Any) -> Job:
-    """Upload `content` as an import job (draft) for `actor`."""
+    """Upload `content` as an import job (draft) for `actor`; messages in English by default."""
+    options.setdefault("language", "en")
     return start_import(actor=actor, upload=io.BytesIO(content), filename=filename, **options)
 
 

@@ -170,7 +170,7 @@ def test_it_requires_a_column_that_identifies_the_contact(client, personas):
         {"col_0": "", "col_1": "", "col_2": "", "col_3": "", "col_4": "tags"},
     )
     assert response.status_code == 400
-    assert "name, an e-mail or a phone" in response.content.decode()
+    assert 'class="msg msg-error" role="alert"' in response.content.decode()
     assert "preview_job" not in Job.objects.get(pk=job.pk).options
 
 
