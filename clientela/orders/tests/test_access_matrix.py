@@ -118,7 +118,7 @@ def test_it_lists_every_orders_and_value_route_in_the_matrix():
 @pytest.fixture
 def world(personas) -> ValueWorld:
     """Rep's and rep2's customers with orders, spend, rates and two snapshots."""
-    return build_world(personas)
+    return build_world(personas, with_clv=False)
 
 
 @pytest.mark.django_db

@@ -31,8 +31,11 @@ class ValueWorld:
     today: dt.date
 
 
-def build_world(personas: Any) -> ValueWorld:
-    """Orders over the last months for three customers, two snapshots, spend and USD rates."""
+def build_world(personas: Any, *, with_clv: bool = True) -> ValueWorld:
+    """Orders over the last months for three customers, two snapshots, spend and USD rates.
+
+    Without CLV the snapshots skip the model fits (access tests need rows, not predictions).
+    """
     today = timezone.localdate()
     rep, rep2 = personas.rep, personas.rep2
     first_rate = ExchangeRate.objects.create(
@@ -62,8 +65,8 @@ def build_world(personas: Any) -> ValueWorld:
         amount_company_currency=Decimal("500000"),
     )
     _filler_customers(personas.admin, today)
-    compute_customer_value_snapshot(as_of=today - dt.timedelta(days=60))
-    snapshot = compute_customer_value_snapshot(as_of=today)
+    compute_customer_value_snapshot(as_of=today - dt.timedelta(days=60), with_clv=with_clv)
+    snapshot = compute_customer_value_snapshot(as_of=today, with_clv=with_clv)
     return ValueWorld(personas, ana, bea, carla, order, theirs, rate, snapshot, today)
 
 
