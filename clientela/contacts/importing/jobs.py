@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import CustomFieldType, Entity
+from clientela.contacts.importing.background import import_contacts
 from clientela.contacts.importing.presets import (
     CUSTOM_PREFIX,
     PRESETS_ORDER,
@@ -217,8 +218,6 @@ def remap_preset(job: Job, *, actor: Any, preset: str) -> Job:
 
 
 def _enqueue(job: Job) -> None:
-    from clientela.contacts.tasks import import_contacts
-
     transaction.on_commit(lambda: import_contacts.enqueue(job.pk))
 
 
