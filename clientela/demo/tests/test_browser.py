@@ -7,17 +7,22 @@ Screenshots of the key steps go to $CLIENTELA_SCREENSHOTS (or a temporary folder
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, translation
 from django.utils.translation import gettext
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from clientela.contacts.normalize import fold
 from clientela.demo.seeding import DEMO_PASSWORD
 from clientela.testing.processes import RunningServer, running_server
 
@@ -26,6 +31,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("bro
 # Enough contacts for the demo's 12 duplicate pairs and a few screens of list.
 DEMO_CONTACTS = 120
 CARD_URL = re.compile(r"/contacts/(\d+)/(\?.*)?$")
+JOB_URL = re.compile(r"/contacts/import/(\d+)/$")
+MAPPING_URL = re.compile(r"/contacts/import/(\d+)/mapping/$")
+# The column captions of a contacts export from a Bitrix24 portal in Spanish.
+BITRIX24_HEADERS = (
+    "Nombre", "Apellido", "E-mail de trabajo", "Teléfono móvil", "Compañía", "Ciudad",
+    "Fecha de nacimiento", "Fuente",
+)  # fmt: skip
 
 
 def tr(msgid: str, language: str = "es", **values: Any) -> str:
@@ -351,3 +363,241 @@ def test_it_hides_another_reps_contacts_from_a_rep(
     # Her own card opens.
     response = page.goto(f"{server.url}{mine[0]['href']}")
     assert response is not None and response.status == 200
+
+
+# 3 and 5. Import -------------------------------------------------------------------------------
+@pytest.fixture
+def import_screens() -> None:
+    """Skip while the import screens are not in the project's URLs."""
+    try:
+        reverse("contacts:import_start")
+    except NoReverseMatch:
+        pytest.skip("the import routes (contacts/urls_import.py) are not in the contacts URLconf")
+
+
+def excel_csv(rows: list[tuple[str, ...]]) -> bytes:
+    """A CSV as Excel in Spanish saves it: Windows-1252, `;` between cells, CRLF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(BITRIX24_HEADERS)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("cp1252")
+
+
+def upload_and_check(page: Page, server: RunningServer, name: str, content: bytes) -> int:
+    """Upload a file from the contacts list, keep the detected mapping, wait for the dry run.
+
+    Returns the import job's id; the page is left on the finished preview.
+    """
+    page.goto(f"{server.url}/contacts/")
+    page.locator(".page-actions a[href$='/contacts/import/']").click()
+    page.wait_for_url(re.compile(r"/contacts/import/$"))
+    upload = page.locator("form[enctype='multipart/form-data']")
+    upload.locator("input[type=file]").set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": content}
+    )
+    upload.locator("button[type=submit]").click()
+    page.wait_for_url(MAPPING_URL)
+    found = MAPPING_URL.search(page.url)
+    assert found
+    return int(found.group(1))
+
+
+def check_whole_file(page: Page) -> None:
+    """Press "Check the whole file" on the mapping screen and wait for the finished dry run."""
+    page.locator("form:has(select[name=col_0]) button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/contacts/import/\d+/preview/$"))
+    # The page polls the dry run and reloads itself when it is done.
+    expect(page.get_by_role("button", name=tr("Import now"))).to_be_visible(timeout=60_000)
+
+
+def run_import(page: Page) -> dict[str, str]:
+    """Press "Import now", follow the progress bar to 100 % and return the counts shown."""
+    page.get_by_role("button", name=tr("Import now")).click()
+    page.wait_for_url(JOB_URL)
+    bar = page.locator("[role=progressbar]")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
+    expect(page.locator(".job-progress strong")).to_have_text(tr("Import finished"))
+    expect(bar.locator("span")).to_have_attribute("style", re.compile(r"width: 100%"))
+    return {
+        key: text(page.locator(f".job-progress dd[data-count={key}]"))
+        for key in ("created", "updated", "unchanged", "errors")
+    }
+
+
+def test_it_imports_a_bitrix24_csv_saved_by_excel(
+    page: Page, server: RunningServer, shot: Any, import_screens: None
+) -> None:
+    content = excel_csv(
+        [
+            ("José Ángel", "Peñaloza Ibáñez", "jose.penaloza@ejemplo.com.co", "310 555 0101",
+             "Constructora Añil S.A.S.", "Medellín", "07/03/1985", "Feria"),
+            ("María José", "Cañón Suárez", "maria.canon@ejemplo.com.co", "(311) 555-0102",
+             "Constructora Añil S.A.S.", "Bogotá", "25/12/1990", "Referido"),
+            ("Íñigo", "Muñoz Ávila", "inigo.munoz(at)ejemplo", "312 555 0103", "", "Cali",
+             "01/01/1980", "Llamada"),
+            ("Sofía", "Arango Úsuga", "sofia.arango@ejemplo.com.co", "+57 313 555 0104", "",
+             "Cartagena", "31/01/1978", "Sitio web"),
+        ]
+    )  # fmt: skip
+    assert "Teléfono móvil".encode("cp1252") in content  # really not UTF-8
+    sign_in(page, server, "gerente")
+    job_id = upload_and_check(page, server, "contactos_bitrix24.csv", content)
+
+    # Mapping: the Bitrix24 preset is recognised and fills in every column.
+    expect(page.locator("main")).to_contain_text(
+        tr("looks like: %(detected)s", detected=tr("Bitrix24 contacts export"))
+    )
+    expect(page.locator("select[name=preset]")).to_have_value("bitrix24")
+    expected = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "city",
+        "birthday",
+        "source",
+    )
+    for index, (header, target) in enumerate(zip(BITRIX24_HEADERS, expected, strict=True)):
+        expect(page.locator(f"label[for=col_{index}]")).to_have_text(header)
+        expect(page.locator(f"select[name=col_{index}]")).to_have_value(target)
+    expect(page.locator("table.mapping")).to_contain_text("José Ángel")
+    expect(page.locator("input[name=update_existing]")).not_to_be_checked()
+    shot(page, "mapping")
+
+    # Dry run: the bad row is shown with its line as a spreadsheet numbers it (header = 1).
+    check_whole_file(page)
+    bad = page.locator("tr.row-error")
+    expect(bad).to_have_count(1)
+    expect(bad.locator("td").first).to_have_text("4")
+    rejected = page.locator("table.list").last.locator("tbody tr")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator("td").nth(0)).to_have_text("4")
+    expect(rejected.locator("td").nth(1)).to_have_text("E-mail de trabajo")
+    expect(rejected.locator("td").nth(2)).to_have_text(
+        tr("“%(value)s” is not a valid e-mail address.", value="inigo.munoz(at)ejemplo")
+    )
+    shot(page, "preview")
+
+    counts = run_import(page)
+    assert counts == {"created": "3", "updated": "0", "unchanged": "0", "errors": "1"}
+    assert page.url.endswith(f"/contacts/import/{job_id}/")
+    shot(page, "finished")
+
+    # The rejected rows download as a CSV with the original cells, the line and the reason.
+    with page.expect_download() as downloading:
+        page.locator(f"a[href$='/contacts/import/{job_id}/rejects.csv']").click()
+    body = Path(downloading.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert rows[0] == [*BITRIX24_HEADERS, tr("Line"), tr("Column"), tr("Reason")]
+    assert len(rows) == 2
+    assert rows[1][:3] == ["Íñigo", "Muñoz Ávila", "inigo.munoz(at)ejemplo"]
+    assert rows[1][-3:] == [
+        "4",
+        "E-mail de trabajo",
+        tr("“%(value)s” is not a valid e-mail address.", value="inigo.munoz(at)ejemplo"),
+    ]
+
+    # The imported contact is found by the list's search, accents and all.
+    page.goto(f"{server.url}/contacts/")
+    page.locator("#contact-filters input[name=q]").fill("penaloza")
+    found = page.locator("#results table.list tbody tr")
+    expect(found).to_have_count(1)
+    expect(found.first).to_contain_text("José Ángel Peñaloza Ibáñez")
+    expect(found.first).to_contain_text("+57 310 5550101")
+    expect(found.first).to_contain_text("Constructora Añil S.A.S.")
+    shot(page, "found")
+    found.first.locator("td a").first.click()
+    page.wait_for_url(CARD_URL)
+    with translation.override("es"):
+        birthday = formats.date_format(date(1985, 3, 7), "DATE_FORMAT")
+    details = page.locator("dl.details").first
+    expect(details).to_contain_text(birthday)
+    expect(details).to_contain_text("Medellín")
+    expect(details).to_contain_text(tr("Event or fair"))
+    expect(page.locator("#timeline li.tl-created .tl-sentence")).to_have_text(
+        tr("Created by import #%(job)s", job=job_id)
+    )
+    shot(page, "card")
+
+
+def test_it_tells_the_done_when_story_import_find_and_merge_a_duplicate(
+    page: Page, server: RunningServer, shot: Any, import_screens: None
+) -> None:
+    sign_in(page, server, "gerente")
+    # Two demo people with an e-mail of their own (not one of the demo's duplicate pairs).
+    page.goto(f"{server.url}/contacts/duplicates/")
+    paired = {text(cell) for cell in page.locator("section.dup-group tbody td:nth-child(2)").all()}
+    page.goto(f"{server.url}/contacts/?sort=created")
+    people = [
+        row
+        for row in list_rows(page)
+        if row["email"]
+        and row["phone"]
+        and row["email"] not in paired
+        and len(row["name"].split()) == 3
+    ]
+    existing, other = people[0], people[1]
+    first, surname = other["name"].split()[0], other["name"].split()[1]
+    national_phone = other["phone"].removeprefix("+57 ")  # "+57 304 0000001" → "304 0000001"
+    newcomer_email = f"{fold(first)}.nuevo@correo.example.co"
+    content = excel_csv(
+        [
+            # The same person with her e-mail in capitals and her name without accents.
+            (existing["name"].split()[0].upper(), " ".join(existing["name"].split()[1:]),
+             existing["email"].upper(), "", "", "", "", "Feria"),
+            # Someone new whose phone is another demo contact's, written the local way.
+            (first, surname, newcomer_email, national_phone, "", "Pereira", "", "Referido"),
+        ]
+    )  # fmt: skip
+    job_id = upload_and_check(page, server, "feria_noviembre.csv", content)
+    expect(page.locator("input[name=update_existing]")).not_to_be_checked()
+    check_whole_file(page)
+    expect(page.locator("tr.row-error")).to_have_count(0)
+    counts = run_import(page)
+    assert counts == {"created": "1", "updated": "0", "unchanged": "1", "errors": "0"}
+    shot(page, "imported")
+
+    # The existing person was left alone: one contact, her own spelling.
+    page.goto(f"{server.url}/contacts/?q={existing['email']}")
+    rows = list_rows(page)
+    assert [(r["name"], r["href"]) for r in rows] == [(existing["name"], existing["href"])]
+
+    # The newcomer shows up on the duplicates screen next to the demo contact with her phone.
+    page.goto(f"{server.url}/contacts/duplicates/")
+    group = page.locator("section.dup-group").filter(has_text=other["phone"])
+    expect(group.locator("h2")).to_contain_text(tr("same phone"))
+    expect(group.locator("tbody tr")).to_have_count(2)
+    expect(group.locator("tbody tr").nth(0)).to_contain_text(other["name"])
+    expect(group.locator("tbody tr").nth(1)).to_contain_text(newcomer_email)
+    shot(page, "duplicates")
+    group.locator("a[href*='/contacts/merge/']").click()
+    page.wait_for_url(re.compile(r"/contacts/merge/\?a=\d+&b=\d+"))
+
+    # Keep the imported record (b) with its own values, and the demo contact's full last name.
+    form = page.locator("form.merge-form")
+    form.locator("input[name=survivor][value=b]").check()
+    for choice in form.locator("input[name^=keep_][value=b]").all():
+        choice.check()
+    form.locator("input[name=keep_last_name][value=a]").check()
+    last_name = " ".join(other["name"].split()[1:])
+    shot(page, "compare")
+    form.locator(".form-actions button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/contacts/\d+/\?merged=\d+$"))
+
+    expect(page.locator("main h1")).to_have_text(f"{first} {last_name}")
+    details = page.locator("dl.details").first
+    expect(details.locator("a[href^='mailto:']")).to_have_text(newcomer_email)
+    expect(details.locator("a[href^='tel:']")).to_have_text(other["phone"])
+    timeline = page.locator("#timeline")
+    expect(timeline.locator("li.tl-created .tl-sentence")).to_have_text(
+        tr("Created by import #%(job)s", job=job_id)
+    )
+    merged = timeline.locator("li.tl-merged .tl-sentence")
+    expect(merged).to_have_count(1)
+    expect(merged).to_contain_text(other["name"])
+    shot(page, "card")
+    page.goto(f"{server.url}/contacts/duplicates/")
+    expect(page.locator("section.dup-group").filter(has_text=other["phone"])).to_have_count(0)
