@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone, translation
@@ -488,10 +489,11 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
     if not identified and not row.errors:
         row.errors.append(("", _("Enter at least a name, an e-mail or a phone.")))
     values = row.values
-    row.search_text = search_key(
-        values.get("first_name", ""), values.get("last_name", ""),
-        values.get("email", ""), values.get("phone", ""),
+    parts = (
+        _search_part(values.get("first_name", "")), _search_part(values.get("last_name", "")),
+        _search_part(values.get("email", "")), _search_part(values.get("phone", "")),
     )  # fmt: skip
+    row.search_text = " ".join(p for p in parts if p)
     row.key = dedupe_key(row.values, row.company)
     if row.key:
         kind = row.key[0]
@@ -499,6 +501,21 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
             "email" if kind == "e" else "phone" if kind == "p" else "first_name", ""
         )
     return row
+
+
+@lru_cache(maxsize=65536)
+def _cached_search_key(part: str) -> str:
+    return search_key(part)
+
+
+def _search_part(part: str) -> str:
+    """normalize.search_key of one part, cheaper: names repeat, and ASCII folds to lower()."""
+    if not part:
+        return ""
+    if part.isascii():
+        # NFKD leaves ASCII alone, so fold() is lower(); the "+" rule is search_key's.
+        return f"{part.lower()} {part[1:]}" if part.startswith("+") else part.lower()
+    return _cached_search_key(part)
 
 
 def clean_list(plan: RowPlan, line: int, values: list[str]) -> CleanRow:

@@ -173,3 +173,20 @@ def test_it_rejects_text_longer_than_the_field():
     p = plan({"n": "first_name", "j": "job_title"})
     row = clean_row(p, 2, {"n": "Ana", "j": "x" * 121})
     assert [column for column, _reason in row.errors] == ["j"]
+
+
+def test_it_builds_the_same_search_text_as_the_services():
+    from clientela.contacts.normalize import search_key
+
+    p = plan({"n": "first_name", "l": "last_name", "e": "email", "t": "phone"})
+    for first, last, email in [
+        ("José", "Pérez", "Jose@X.co"),
+        ("ANA", "", ""),
+        ("", "Ñandú", "b@c.co"),
+    ]:
+        row = clean_row(p, 2, {"n": first, "l": last, "e": email, "t": "300 123 4567"})
+        v = row.values
+        expected = search_key(
+            v.get("first_name", ""), v.get("last_name", ""), v.get("email", ""), v.get("phone", "")
+        )
+        assert row.search_text == expected
