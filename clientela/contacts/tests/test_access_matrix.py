@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from clientela.contacts import services
 from clientela.contacts.models import Company, Contact, Merge
@@ -116,20 +116,28 @@ ROUTE_REQUESTS: dict[str, Request] = {
 def default_kwargs(url_name: str, pattern: URLPattern, world: World) -> dict[str, Any]:
     """`pk` of rep's company for company routes, else of rep's contact."""
     if "pk" not in pattern.pattern.converters:
-        return {}
+        return {}  # routes under an include() needing kwargs describe them in ROUTE_REQUESTS
     record = world.company if url_name.startswith("company_") else world.contact
     return {"pk": record.pk}
 
 
 def contact_patterns() -> dict[str, URLPattern]:
-    """Every named route of the contacts URL configuration."""
+    """Every named route of the contacts URL configuration, included URLconfs flattened."""
     from clientela.contacts import urls
 
     patterns: dict[str, URLPattern] = {}
-    for entry in urls.urlpatterns:
-        assert isinstance(entry, URLPattern), f"nested includes are not covered: {entry}"
-        assert entry.name, f"every contacts route needs a name: {entry.pattern}"
-        patterns[entry.name] = entry
+
+    def collect(entries: list[Any]) -> None:
+        for entry in entries:
+            if isinstance(entry, URLResolver):
+                # Routes included without a namespace of their own are contacts:* routes too.
+                assert not entry.namespace, f"nested namespaces are not covered: {entry}"
+                collect(entry.url_patterns)
+                continue
+            assert entry.name, f"every contacts route needs a name: {entry.pattern}"
+            patterns[entry.name] = entry
+
+    collect(list(urls.urlpatterns))
     return patterns
 
 
