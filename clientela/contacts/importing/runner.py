@@ -176,7 +176,9 @@ class ImportRun:
         }
         self.tag_names: dict[int, str] = dict(Tag.objects.values_list("id", "name"))
         self.tags: dict[str, int] = {name.lower(): pk for pk, name in self.tag_names.items()}
-        self.seen: dict[tuple[str, str, str], int] = {}
+        # Every key of the file so far → its first line; one string per key keeps a million
+        # rows in ~150 MB.
+        self.seen: dict[str, int] = {}
         self.headers: list[str] = []
         self.contact_table = BulkTable(Contact)
         self.tag_links = BulkTable(Contact.tags.through, with_pk=False)
@@ -251,7 +253,7 @@ class ImportRun:
                 break
             row = clean_read_row(self.plan, record)
             if row.ok and row.key is not None:
-                self.seen.setdefault(row.key, row.line)
+                self.seen.setdefault("\x1f".join(row.key), row.line)
 
     def _finish(self) -> None:
         job = self.job
@@ -391,7 +393,8 @@ class ImportRun:
             if not row.ok:
                 continue
             if row.key is not None:
-                first = self.seen.get(row.key)
+                seen_key = "\x1f".join(row.key)
+                first = self.seen.get(seen_key)
                 if first is not None:
                     row.errors.append(
                         (
@@ -404,7 +407,7 @@ class ImportRun:
                         )
                     )
                     continue
-                self.seen[row.key] = row.line
+                self.seen[seen_key] = row.line
             accepted.append(row)
         return accepted
 
