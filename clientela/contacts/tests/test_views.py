@@ -264,6 +264,24 @@ def test_it_links_import_and_export_only_when_they_exist_and_are_allowed(client,
     assert reverse("contacts:duplicates") in rep_body
 
 
+def test_it_carries_the_filters_into_the_export_links(client, personas, ana, monkeypatch):
+    from clientela.contacts.views import contacts as contact_views
+
+    links = {"contacts:export": "/contacts/export/", "contacts:import_start": "/contacts/import/"}
+    monkeypatch.setattr(contact_views, "optional_url", links.get)
+    body = (
+        client_for(client, personas.manager)
+        .get(reverse("contacts:contact_list"), {"q": "ana", "stage": "lead"})
+        .content.decode()
+    )
+    assert 'href="/contacts/export/?q=ana&amp;stage=lead&amp;format=xlsx"' in body
+    assert 'href="/contacts/import/"' in body
+    rep_body = (
+        client_for(client, personas.rep).get(reverse("contacts:contact_list")).content.decode()
+    )
+    assert "/contacts/export/" not in rep_body and "/contacts/import/" not in rep_body  # no right
+
+
 # Quick create ---------------------------------------------------------------------------------
 
 
