@@ -10,6 +10,8 @@ only need Django's settings and translations. Small files are cleaned in-process
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,6 +48,17 @@ def _start_worker(language: str) -> None:
     from django.utils import translation
 
     translation.activate(language)
+    # A runner killed with SIGKILL cannot stop its pool, and forked workers would wait for
+    # work forever: each worker leaves as soon as its parent is gone.
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
 
 
 def worker_count(estimated_rows: int) -> int:
