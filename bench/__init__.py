@@ -4,5 +4,6 @@ SCENARIOS = {
     "import-1m": "bench.import_1m",
     "api-read": "bench.api_read",
     "clv-1m": "bench.clv_1m",
+    "rfm-1m": "bench.rfm_1m",
     "tabular-read": "bench.tabular_read",
 }

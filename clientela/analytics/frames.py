@@ -15,7 +15,13 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
-from clientela.orders.queries import CUSTOMER_KEY_SQL, LIVE_CUSTOMER_SQL, first_day_sql
+from clientela.orders.queries import (
+    CUSTOMER_KEY_SQL,
+    LIVE_COMPANY_SQL,
+    LIVE_CONTACT_SQL,
+    LIVE_CUSTOMER_SQL,
+    first_day_sql,
+)
 
 
 def sql_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
@@ -76,15 +82,27 @@ AGGREGATE_SCHEMA: dict[str, Any] = {
 
 def customer_aggregates(as_of: dt.date) -> pl.DataFrame:
     """Per customer (contact, or company without contact): first and last purchase day,
-    distinct purchase days, orders and total spent in the company currency, up to `as_of`."""
+    distinct purchase days, orders and total spent in the company currency, up to `as_of`.
+
+    Contacts and company-only customers are grouped apart, each by its own column, so the
+    contacts' GROUP BY can walk the (contact, day) index in order instead of sorting.
+    """
+    aggregates = (
+        "MIN(o.ordered_on), MAX(o.ordered_on), COUNT(DISTINCT o.ordered_on), COUNT(*), "
+        "SUM(o.amount_company_currency)"
+    )
     sql = f"""
-        SELECT {CUSTOMER_KEY_SQL} AS customer_key, MIN(o.ordered_on), MAX(o.ordered_on),
-               COUNT(DISTINCT o.ordered_on), COUNT(*), SUM(o.amount_company_currency)
+        SELECT o.contact_id, {aggregates}
         FROM orders_order o
-        WHERE o.ordered_on <= %s AND {LIVE_CUSTOMER_SQL}
-        GROUP BY {CUSTOMER_KEY_SQL}
+        WHERE o.contact_id IS NOT NULL AND o.ordered_on <= %s AND {LIVE_CONTACT_SQL}
+        GROUP BY o.contact_id
+        UNION ALL
+        SELECT -o.company_id, {aggregates}
+        FROM orders_order o
+        WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
+        GROUP BY o.company_id
     """  # noqa: S608 - fixed SQL, values are parameters
-    return sql_frame(sql, [as_of], AGGREGATE_SCHEMA)
+    return sql_frame(sql, [as_of, as_of], AGGREGATE_SCHEMA)
 
 
 FIRST_DAY_SCHEMA: dict[str, Any] = {

@@ -116,8 +116,14 @@ class ValueSnapshot(models.Model):
 class CustomerValue(models.Model):
     """One customer in one snapshot: purchases, RFM cell and segment, inactivity, CLV."""
 
+    # Derived rows written a million at a time: no database-level foreign keys (deferred FK
+    # checks would cost more than the whole RFM computation); Django still cascades deletes.
     snapshot = models.ForeignKey(
-        ValueSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False
+        ValueSnapshot,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        db_constraint=False,
     )
     # contact_id, or minus the company id for a company that buys without a contact.
     customer_key = models.BigIntegerField()
@@ -128,6 +134,7 @@ class CustomerValue(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     company = models.ForeignKey(
         "contacts.Company",
@@ -136,6 +143,7 @@ class CustomerValue(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     first_purchase = models.DateField(_("first purchase"))
     last_purchase = models.DateField(_("last purchase"))
@@ -165,7 +173,8 @@ class CustomerValue(models.Model):
             models.Index(fields=["snapshot", "segment"], name="cv_snapshot_segment_idx"),
             models.Index(fields=["snapshot", "customer_key"], name="cv_snapshot_customer_idx"),
             models.Index(fields=["contact", "snapshot"], name="cv_contact_idx"),
-            models.Index(fields=["company", "snapshot"], name="cv_company_idx"),
+            # No (company, snapshot) index: company-only customers are few, and every index
+            # costs the nightly bulk write of a million rows.
         ]
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="orders",
+        db_index=False,  # (contact, ordered_on) below serves lookups and cascades
     )
     company = models.ForeignKey(
         "contacts.Company",
@@ -52,6 +53,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="orders",
+        db_index=False,  # (company, ordered_on) below serves lookups and cascades
     )
     ordered_at = models.DateTimeField(_("ordered at"))
     # The calendar day in the installation's time zone: analytics group by it, and two orders

@@ -231,13 +231,14 @@ def spend_by_channel(start: dt.date, end: dt.date) -> dict[str, Decimal]:
     return {row["channel"]: row["total"] or Decimal(0) for row in rows}
 
 
-# Orders of customers that are not in the trash; `o` is the orders table.
-LIVE_CUSTOMER_SQL = """
-    (o.contact_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM contacts_contact dc WHERE dc.id = o.contact_id AND dc.deleted_at IS NOT NULL))
-    AND (o.contact_id IS NOT NULL OR NOT EXISTS (
-        SELECT 1 FROM contacts_company dco WHERE dco.id = o.company_id AND dco.deleted_at IS NOT NULL))
-"""
+# Orders of customers that are not in the trash; `o` is the orders table. Written as NOT EXISTS
+# without OR so PostgreSQL plans anti-joins against the (few) trashed records.
+LIVE_CONTACT_SQL = """NOT EXISTS (
+        SELECT 1 FROM contacts_contact dc WHERE dc.id = o.contact_id AND dc.deleted_at IS NOT NULL)"""
+LIVE_COMPANY_SQL = """NOT EXISTS (
+        SELECT 1 FROM contacts_company dco
+        WHERE dco.id = o.company_id AND dco.deleted_at IS NOT NULL AND o.contact_id IS NULL)"""
+LIVE_CUSTOMER_SQL = f"{LIVE_CONTACT_SQL} AND {LIVE_COMPANY_SQL}"
 # One integer per customer: the contact id, or minus the company id for company-only orders.
 CUSTOMER_KEY_SQL = "COALESCE(o.contact_id, -o.company_id)"
 

@@ -1,0 +1,500 @@
+"""Order import from CSV/XLSX: the same JSON summary as the contacts import.
+
+One row is one order. Columns are recognised by name in Spanish or English (see COLUMNS).
+Each row's customer is found among the contacts the importing user may see — by the
+contact's external id, then e-mail, then phone — or, with ``create_missing``, created from the
+row's name, e-mail and phone. The file is read in batches, each saved in one transaction with
+the job's checkpoint, so a killed import resumes after its last committed batch. Running the
+same file twice changes nothing: an order is found again by its external id (per source
+system) or, without one, by its customer, date, amount and currency.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.queries import has_capability
+from clientela.contacts import services as contact_services
+from clientela.contacts.models import Contact
+from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
+from clientela.contacts.queries import contacts_visible_to
+from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.core.models import Job, JobRowError, JobState
+from clientela.core.tabular import Record, open_table, parse_datetime, parse_decimal
+from clientela.orders.choices import PURCHASE_VERB, Channel, OrderVia
+from clientela.orders.models import ExchangeRate, Order
+from clientela.orders.queries import CENT, company_currency
+from clientela.timeline.choices import Via
+from clientela.timeline.services import build_event, record_events
+
+KIND = "import_orders"
+# target -> header names it is recognised by (compared folded: no accents, lower case).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "external_id": ("external id", "external_id", "order id", "order", "id pedido", "pedido",
+                    "numero de pedido", "factura", "invoice", "numero", "no pedido"),
+    "ordered_at": ("date", "ordered at", "ordered_at", "order date", "fecha", "fecha pedido",
+                   "fecha de compra", "fecha compra"),
+    "amount": ("amount", "total", "monto", "valor", "importe", "valor total", "total pedido"),
+    "currency": ("currency", "moneda", "divisa"),
+    "cost": ("cost", "costo", "coste", "costo total"),
+    "margin": ("margin", "margen", "utilidad"),
+    "channel": ("channel", "canal", "canal de venta", "origen"),
+    "customer_id": ("customer id", "customer_id", "id cliente", "codigo cliente", "cliente id"),
+    "email": ("email", "e-mail", "correo", "correo electronico", "mail"),
+    "phone": ("phone", "telefono", "celular", "movil", "whatsapp"),
+    "name": ("name", "customer", "nombre", "cliente", "nombre cliente", "customer name"),
+    "note": ("note", "nota", "notes", "notas", "observaciones"),
+}  # fmt: skip
+IDENTITY = ("customer_id", "email", "phone")
+
+
+@dataclass
+class OrderImportResult:
+    """What an order import did; `errors` lists every rejected row's line, column and reason."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    job_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI's JSON object (the same keys as the contacts import)."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+        }
+
+
+def detect_mapping(headers: Iterable[str]) -> dict[str, str]:
+    """{target: header} for the headers recognised; the first header wins a target."""
+    mapping: dict[str, str] = {}
+    for header in headers:
+        key = " ".join(fold(header).replace("_", " ").split())
+        for target, names in COLUMNS.items():
+            if target not in mapping and (key in names or key.replace(" ", "_") in names):
+                mapping[target] = header
+                break
+    return mapping
+
+
+CHANNEL_NAMES: dict[str, str] = {}
+# Words shops use for their sales channels, beyond the channels' own names.
+CHANNEL_SYNONYMS = {
+    "walk_in": ("tienda", "tienda fisica", "punto de venta", "pos", "store", "shop", "local"),
+    "website": ("web", "sitio web", "pagina web", "tienda online", "tienda en linea", "online",
+                "ecommerce", "e-commerce"),
+    "google_ads": ("google", "adwords"),
+    "facebook": ("fb", "meta"),
+    "instagram": ("ig",),
+    "referral": ("referido", "recomendacion", "referidos"),
+    "event": ("evento", "feria"),
+    "phone": ("telefono", "llamada"),
+    "email": ("correo", "mail", "e-mail"),
+    "form": ("formulario", "landing"),
+}  # fmt: skip
+
+
+def channel_code(text: str) -> str | None:
+    """A channel code from its code or its Spanish or English name; None when unknown."""
+    if not CHANNEL_NAMES:
+        from django.utils import translation
+
+        for code, words in CHANNEL_SYNONYMS.items():
+            for word in words:
+                CHANNEL_NAMES[fold(word)] = code
+        for code, label in Channel.choices:
+            CHANNEL_NAMES[fold(code)] = code
+            for language in ("es", "en"):
+                with translation.override(language):
+                    CHANNEL_NAMES[fold(str(label))] = code
+    return CHANNEL_NAMES.get(fold(text).replace("-", " ").strip()) or CHANNEL_NAMES.get(
+        fold(text).strip()
+    )
+
+
+class RateBook:
+    """Every exchange rate in memory, to convert a batch without a query per row."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, list[dt.date]] = {}
+        self.rates: dict[str, list[Decimal]] = {}
+        for currency, day, rate in ExchangeRate.objects.order_by("currency", "date").values_list(
+            "currency", "date", "rate"
+        ):
+            self.days.setdefault(currency, []).append(day)
+            self.rates.setdefault(currency, []).append(rate)
+
+    def rate(self, currency: str, day: dt.date) -> Decimal | None:
+        """The rate in force on `day`, or None."""
+        if currency == company_currency():
+            return Decimal(1)
+        days = self.days.get(currency, [])
+        index = bisect.bisect_right(days, day) - 1
+        return self.rates[currency][index] if index >= 0 else None
+
+
+class RowError(Exception):
+    """A row that cannot be imported: its column and reason."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+class OrderImport:
+    """One run over a file: parse, match customers, save new orders in batches."""
+
+    def __init__(
+        self,
+        *,
+        actor: Any,
+        job: Job,
+        headers: list[str],
+        mapping: Mapping[str, str],
+        options: Mapping[str, Any],
+    ) -> None:
+        self.actor = actor
+        self.job = job
+        self.mapping = dict(mapping)
+        self.headers = headers
+        self.dry_run = bool(options.get("dry_run"))
+        self.update_existing = bool(options.get("update_existing"))
+        self.create_missing = bool(options.get("create_missing"))
+        self.source_system = str(options.get("source_system") or "")[:40]
+        self.via = options.get("via") or Via.IMPORT
+        self.region = str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
+        self.tz = timezone.get_current_timezone()
+        self.rates = RateBook()
+        self.visible = contacts_visible_to(actor)
+        self.result = OrderImportResult(job_id=job.pk)
+        # Keys of the orders this run already saved or found: a repeated row is unchanged.
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def value(self, record: Record, target: str) -> str:
+        """The row's text for a target column ("" when the column is not in the file)."""
+        header = self.mapping.get(target)
+        return (record.values.get(header) or "").strip() if header else ""
+
+    def column(self, target: str) -> str:
+        """The header name shown in errors."""
+        return self.mapping.get(target, target)
+
+    # -- parsing one row -------------------------------------------------------------------
+
+    def parse(self, record: Record) -> dict[str, Any]:
+        """Order values of a row (without its customer); RowError when a value is wrong."""
+        raw_date = self.value(record, "ordered_at")
+        if not raw_date:
+            raise RowError(self.column("ordered_at"), _("The date is missing."))
+        try:
+            moment = parse_datetime(raw_date, tz=self.tz)
+        except ValueError as exc:
+            raise RowError(self.column("ordered_at"), str(exc)) from exc
+        assert moment is not None
+        if moment.hour == 0 and moment.minute == 0 and len(raw_date) <= 10:
+            moment = moment.replace(hour=12)  # a date alone: midday keeps it on that day
+        if moment > timezone.now() + dt.timedelta(days=1):
+            raise RowError(self.column("ordered_at"), _("An order cannot be dated in the future."))
+        amount = self.money(record, "amount", required=True)
+        assert amount is not None
+        currency = (self.value(record, "currency") or company_currency()).upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise RowError(
+                self.column("currency"), _("Use a three-letter currency code such as COP or USD.")
+            )
+        day = timezone.localtime(moment, self.tz).date()
+        rate = self.rates.rate(currency, day)
+        if rate is None:
+            raise RowError(
+                self.column("currency"),
+                _("There is no exchange rate for %(currency)s on or before %(date)s.")
+                % {"currency": currency, "date": day.isoformat()},
+            )
+        cost = self.money(record, "cost", required=False)
+        margin = self.money(record, "margin", required=False)
+        if cost is None and margin is not None:
+            cost = amount - margin
+        channel = ""
+        if self.value(record, "channel"):
+            found = channel_code(self.value(record, "channel"))
+            if found is None:
+                raise RowError(self.column("channel"), _("Unknown channel."))
+            channel = found
+        return {
+            "ordered_at": moment,
+            "ordered_on": day,
+            "amount": amount,
+            "currency": currency,
+            "exchange_rate": rate,
+            "amount_company_currency": (amount * rate).quantize(CENT, ROUND_HALF_UP),
+            "cost": cost,
+            "cost_company_currency": None
+            if cost is None
+            else (cost * rate).quantize(CENT, ROUND_HALF_UP),
+            "channel": channel,
+            "external_id": self.value(record, "external_id")[:100],
+            "note": self.value(record, "note")[:300],
+        }
+
+    def money(self, record: Record, target: str, *, required: bool) -> Decimal | None:
+        """A non-negative amount of a row."""
+        text = self.value(record, target)
+        if not text:
+            if required:
+                raise RowError(self.column(target), _("The amount is missing."))
+            return None
+        try:
+            number = parse_decimal(text)
+        except ValueError as exc:
+            raise RowError(self.column(target), str(exc)) from exc
+        if number is None or number < 0:
+            raise RowError(self.column(target), _("Enter an amount of zero or more."))
+        return number.quantize(CENT, ROUND_HALF_UP)
+
+    # -- customers ---------------------------------------------------------------------------
+
+    def customer(self, record: Record) -> int:
+        """The contact id of a row's customer (found, or created when allowed)."""
+        external = self.value(record, "customer_id")
+        email = self.value(record, "email")
+        phone = self.value(record, "phone")
+        try:
+            email = normalize_email(email) if email else ""
+        except InvalidValue as exc:
+            raise RowError(self.column("email"), str(exc)) from exc
+        try:
+            phone = normalize_phone(phone, self.region) if phone else ""
+        except InvalidValue as exc:
+            raise RowError(self.column("phone"), str(exc)) from exc
+        for lookup, value in (("external_id", external), ("email", email), ("phone", phone)):
+            if not value:
+                continue
+            found = (
+                self.visible.filter(**{lookup: value}).order_by("id").values_list("id", flat=True)
+            )
+            first = found.first()
+            if first is not None:
+                return first
+            if Contact.objects.filter(deleted_at__isnull=True, **{lookup: value}).exists():
+                raise RowError(
+                    self.column(lookup if lookup != "external_id" else "customer_id"),
+                    _("This customer exists but is owned by someone outside your scope."),
+                )
+        if not (external or email or phone):
+            raise RowError(_("customer"), _("Give the customer's e-mail, phone or customer id."))
+        if not self.create_missing:
+            raise RowError(
+                self.column("email" if email else "phone" if phone else "customer_id"),
+                _("No contact matches this customer; import them first or allow creating them."),
+            )
+        return self.create_contact(record, email, phone, external)
+
+    def create_contact(self, record: Record, email: str, phone: str, external: str) -> int:
+        """A new contact for an unknown customer (owned by the importing user)."""
+        name = self.value(record, "name").split()
+        data = {
+            "first_name": " ".join(name[:1]),
+            "last_name": " ".join(name[1:]),
+            "email": email,
+            "phone": phone,
+            "external_id": external,
+        }
+        try:
+            contact = contact_services.create_contact(actor=self.actor, data=data, via=Via.IMPORT)
+        except ValidationFailed as exc:
+            column, messages = next(iter(exc.errors.items()))
+            raise RowError(self.column(column), " ".join(messages)) from exc
+        self.visible = contacts_visible_to(self.actor)
+        return contact.pk
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def existing(self, values: dict[str, Any], contact_id: int) -> Order | None:
+        """The order this row already is, by external id, else by customer/date/amount."""
+        if values["external_id"]:
+            return Order.objects.filter(
+                source_system=self.source_system, external_id=values["external_id"]
+            ).first()
+        return Order.objects.filter(
+            contact_id=contact_id,
+            ordered_at=values["ordered_at"],
+            amount=values["amount"],
+            currency=values["currency"],
+        ).first()
+
+    def run_batch(self, records: list[Record]) -> None:
+        """Save one batch (its new orders, updates and rejected rows) with the checkpoint."""
+        new: list[Order] = []
+        for record in records:
+            self.result.rows += 1
+            try:
+                values = self.parse(record)
+                contact_id = self.customer(record)
+            except RowError as exc:
+                self.reject(record.line, exc.column, exc.reason)
+                continue
+            key: tuple[Any, ...] = (
+                ("x", values["external_id"])
+                if values["external_id"]
+                else (contact_id, values["ordered_at"], values["amount"], values["currency"])
+            )
+            if key in self.seen:
+                self.result.unchanged += 1
+                continue
+            self.seen.add(key)
+            current = self.existing(values, contact_id)
+            if current is None:
+                new.append(
+                    Order(
+                        contact_id=contact_id,
+                        source_system=self.source_system,
+                        created_via=OrderVia.IMPORT,
+                        created_by=self.actor,
+                        import_job=self.job,
+                        **values,
+                    )
+                )
+                continue
+            changed = {k: v for k, v in values.items() if getattr(current, k) != v}
+            if current.contact_id != contact_id:
+                changed["contact_id"] = contact_id
+            if not changed or not self.update_existing:
+                self.result.unchanged += 1
+                continue
+            Order.objects.filter(pk=current.pk).update(
+                **changed, updated_at=timezone.now(), version=current.version + 1
+            )
+            self.result.updated += 1
+        saved = Order.objects.bulk_create(new, batch_size=1000)
+        self.result.created += len(saved)
+        if saved and saved[0].pk is not None:
+            record_events(
+                build_event(
+                    PURCHASE_VERB,
+                    actor=self.actor,
+                    target=order,
+                    via=Via.IMPORT,
+                    contact_id=order.contact_id,
+                    data={
+                        "amount": str(order.amount),
+                        "currency": order.currency,
+                        "ordered_on": order.ordered_on.isoformat(),
+                        "import_job": self.job.pk,
+                    },
+                )
+                for order in saved
+            )
+
+    def reject(self, line: int, column: str, reason: str) -> None:
+        """Keep a rejected row's line, column and reason."""
+        self.result.errors.append({"line": line, "column": column, "reason": reason})
+        JobRowError.objects.create(job=self.job, line=line, column=column[:200], reason=reason)
+
+
+class _DryRun(Exception):
+    """Undoes a dry run's batch."""
+
+
+def import_orders(
+    *,
+    actor: Any,
+    path: Path,
+    filename: str | None = None,
+    dry_run: bool = False,
+    update_existing: bool = False,
+    create_missing: bool = False,
+    source_system: str = "",
+    via: str = Via.IMPORT,
+    batch_size: int = 1000,
+    job: Job | None = None,
+) -> OrderImportResult:
+    """Import a file of orders; resumes `job` after its checkpoint when one is given."""
+    if not (has_capability(actor, "import") and has_capability(actor, "write")):
+        raise Forbidden(_("Your role cannot import records."))
+    table = open_table(path, filename=filename or path.name)
+    mapping = detect_mapping(table.headers)
+    missing = [t for t in ("ordered_at", "amount") if t not in mapping]
+    if missing or not set(IDENTITY) & set(mapping):
+        wanted = [_("a date"), _("an amount"), _("the customer's e-mail, phone or id")]
+        raise ValidationFailed(
+            {"file": [_("The file needs columns for %(what)s.") % {"what": ", ".join(wanted)}]}
+        )
+    options = {
+        "dry_run": dry_run,
+        "update_existing": update_existing,
+        "create_missing": create_missing,
+        "source_system": source_system,
+        "via": via,
+        "filename": filename or path.name,
+        "mapping": mapping,
+    }
+    if job is None:
+        job = Job.objects.create(
+            kind=KIND,
+            created_by=actor,
+            title=_("Orders from %(name)s") % {"name": options["filename"]},
+            file=str(path),
+            options=options,
+            total=table.estimated_rows(),
+        )
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=timezone.now())
+    run = OrderImport(actor=actor, job=job, headers=table.headers, mapping=mapping, options=options)
+    batch: list[Record] = []
+    start = job.checkpoint
+    with table:
+        for record in table.records(start_line=start):
+            if record.line <= start:
+                continue
+            batch.append(record)
+            if len(batch) >= batch_size:
+                _commit(run, batch, job)
+                batch = []
+        if batch:
+            _commit(run, batch, job)
+    counts = run.result.as_dict() | {"errors": len(run.result.errors)}
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.DONE, finished_at=timezone.now(), counts=counts
+    )
+    return run.result
+
+
+def _commit(run: OrderImport, batch: list[Record], job: Job) -> None:
+    """One batch and the checkpoint in one transaction (rolled back in a dry run)."""
+    try:
+        with transaction.atomic():
+            run.run_batch(batch)
+            if run.dry_run:
+                raise _DryRun
+            Job.objects.filter(pk=job.pk).update(
+                checkpoint=batch[-1].line,
+                processed=run.result.rows,
+                heartbeat_at=timezone.now(),
+            )
+    except _DryRun:
+        # Rejected rows are reported, new orders counted; nothing stays in the database.
+        for error in run.result.errors:
+            if error["line"] >= batch[0].line:
+                JobRowError.objects.create(
+                    job=job,
+                    line=error["line"],
+                    column=error["column"][:200],
+                    reason=error["reason"],
+                )
+        Job.objects.filter(pk=job.pk).update(processed=run.result.rows)
