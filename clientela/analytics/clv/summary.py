@@ -87,14 +87,16 @@ def _customer_codes(customer: pl.Series) -> tuple[npt.NDArray[np.int32], pl.Seri
         if isinstance(lo, int) and isinstance(hi, int) and hi - lo < span:
             # Integer ids spanning a range not much wider than the data are their own
             # codes: nothing to hash or sort, and arrays indexed by code stay small.
-            return (customer - lo).cast(pl.Int32).to_numpy(), None, lo
+            codes = np.empty(len(customer), dtype=np.int32)
+            np.subtract(customer.to_numpy(), lo, out=codes, casting="unsafe")
+            return codes, None, lo
     # Other ids get dense codes in sorted id order from one hash lookup per row, several
     # times faster than sorting the ids themselves.
     labels = customer.unique().sort()
-    codes = customer.replace_strict(
+    dense = customer.replace_strict(
         labels, pl.int_range(len(labels), dtype=pl.Int32, eager=True), return_dtype=pl.Int32
     )
-    return codes.to_numpy(), labels, 0
+    return dense.to_numpy(), labels, 0
 
 
 def _run_flags(values: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.bool_]:
@@ -151,20 +153,19 @@ def summarize_transactions(
     customer_dtype = frame["customer"].dtype
     codes, labels, offset = _customer_codes(frame["customer"])
     n_codes = int(codes.max()) + 1
-    rel = day - np.int32(day_min)
     # One integer key (customer code, day), sorted by value alone: NumPy's vectorised
     # sort of plain integers is several times faster than any sort that carries the
     # amounts along. Each customer's purchase days come out in order, as runs. The key
-    # is int32 whenever it fits: fresh memory is expensive here (page faults cost more
-    # than the arithmetic), so every per-order array is kept as narrow as possible.
+    # is int32 whenever it fits, and buffers are reused: fresh memory is expensive here
+    # (first-touch page faults cost more than the arithmetic on it).
     day_bits = max(int(obs_day - day_min).bit_length(), 1)
     narrow = (n_codes - 1) < 2 ** (31 - day_bits)
+    rel = day - np.int32(day_min)
     key: npt.NDArray[np.signedinteger[Any]] = codes.astype(np.int32 if narrow else np.int64)
     key <<= day_bits
     key |= rel
     key.sort()
     day_key = key[_run_flags(key)]  # distinct (customer, day) pairs, in key order
-    del key
     day_code = day_key >> day_bits
     day_rel = day_key
     day_rel &= (1 << day_bits) - 1
@@ -187,11 +188,14 @@ def summarize_transactions(
     amounts = frame["amount"].to_numpy()
     first_by_code = np.full(n_codes, -1, dtype=np.int32)
     first_by_code[customer_codes] = first
-    on_first_day = rel == first_by_code[codes]
-    in_period = rel <= cal_rel
-    if in_period.all():
+    # The sorted key is no longer needed: its buffer takes each order's first day.
+    # (mode="clip" writes straight into it; codes are valid indices, so nothing is clipped).
+    scratch = key.view(np.int32)[: len(codes)]
+    on_first_day = rel == np.take(first_by_code, codes, out=scratch, mode="clip")
+    if cal_day == obs_day:  # every order is in the calibration period
         total = np.bincount(codes, weights=amounts, minlength=n_codes)
     else:
+        in_period = rel <= cal_rel
         total = np.bincount(codes[in_period], weights=amounts[in_period], minlength=n_codes)
     first_total = np.bincount(codes[on_first_day], weights=amounts[on_first_day], minlength=n_codes)
     repeat_total = (total - first_total)[customer_codes]
