@@ -2,8 +2,10 @@
 
 Inputs per customer are the lifetimes-style summary: ``x`` repeat transactions, recency
 ``t_x`` and age ``T`` in any fixed time unit (``alpha`` is expressed in that unit).
-Everything is computed in log space; terms that depend only on ``x`` are evaluated once
-per distinct ``x``, and identical (x, t_x, T) rows are compressed into weights.
+Everything is computed in log space; terms that depend only on ``x``, ``t_x`` or ``T``
+are evaluated once per distinct value, identical (x, t_x, T) rows are compressed into
+weights where a counting pass finds them, and the fit is Newton's method on the exact
+Hessian (see ``fitting.minimize_log_params``).
 """
 
 from __future__ import annotations
