@@ -339,6 +339,25 @@ def dedupe_key(values: dict[str, Any], company: str) -> tuple[str, str, str] | N
     return None
 
 
+def seen_keys(row: CleanRow) -> list[str]:
+    """Every identifier of a row as the runner remembers it: e-mail, phone, name + company.
+
+    A later row whose own key (its first identifier) is one of these is the same person, as
+    the database match would find it: remembering all of them keeps that decision the same
+    whether both rows fall in one batch or in two.
+    """
+    values = row.values
+    keys: list[str] = []
+    if values.get("email"):
+        keys.append(f"e\x1f{values['email']}")
+    if values.get("phone"):
+        keys.append(f"p\x1f{values['phone']}")
+    name = " ".join(fold(f"{values.get('first_name', '')} {values.get('last_name', '')}").split())
+    if name:
+        keys.append(f"n\x1f{name}\x1f{' '.join(fold(row.company).split())}")
+    return keys
+
+
 def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
     """Clean one record's cells according to the plan."""
     row = CleanRow(line=line)

@@ -33,7 +33,7 @@ from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.bulk import BulkTable
 from clientela.contacts.importing.parallel import Row, clean_batches, clean_read_row, worker_count
-from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
+from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, seen_keys
 from clientela.contacts.importing.writes import BatchOutcome, BatchWriter, OwnerDirectory, folded
 from clientela.contacts.models import Company, Contact, Tag
 from clientela.contacts.queries import custom_fields_for
@@ -115,6 +115,8 @@ class ImportRun(BatchWriter):
         # rows in ~150 MB.
         self.seen: dict[str, int] = {}
         self.headers: list[str] = []
+        # Existing contacts a row of this pass already matched → that row's line.
+        self.matched: dict[int, int] = {}
         self.contact_table = BulkTable(Contact)
         self.tag_links = BulkTable(Contact.tags.through, with_pk=False)
 
@@ -187,8 +189,10 @@ class ImportRun(BatchWriter):
             if record[0] > until:
                 break
             row = clean_read_row(self.plan, record)
-            if row.ok and row.key is not None:
-                self.seen.setdefault("\x1f".join(row.key), row.line)
+            keys = seen_keys(row) if row.ok else []
+            if keys and keys[0] not in self.seen:
+                for key in keys:
+                    self.seen.setdefault(key, row.line)
 
     def _finish(self) -> None:
         job = self.job

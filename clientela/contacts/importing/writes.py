@@ -21,7 +21,7 @@ from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, visibility_of
 from clientela.contacts.importing.bulk import BulkTable, adapt_now, allocate_ids
-from clientela.contacts.importing.rows import CleanRow
+from clientela.contacts.importing.rows import CleanRow, seen_keys
 from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to
@@ -107,6 +107,7 @@ class BatchWriter:
     tags: dict[str, int]
     tag_names: dict[int, str]
     seen: dict[str, int]
+    matched: dict[int, int]
     contact_table: BulkTable
     tag_links: BulkTable
 
@@ -123,6 +124,18 @@ class BatchWriter:
             match = matches.get(row.line)
             if match is None:
                 new_rows.append(row)
+            elif match.pk in self.matched:
+                # Two different identifiers of the file lead to one contact: only the first
+                # row may change it, or a second run would flip it back and forth.
+                row.errors.append(
+                    (
+                        row.key_column,
+                        _(
+                            "This row is the same contact as line %(line)d; only that one is imported."
+                        )
+                        % {"line": self.matched[match.pk]},
+                    )
+                )
             elif match.pk not in visible:
                 row.errors.append(
                     (
@@ -135,8 +148,10 @@ class BatchWriter:
                     )
                 )
             elif self.update_existing:
+                self.matched[match.pk] = row.line
                 updates.append((row, match))
             else:
+                self.matched[match.pk] = row.line
                 out.unchanged += 1
         tag_ids = self._tags_for([*new_rows, *(r for r, _c in updates)], out)
         self._create(new_rows, company_ids, tag_ids, out)
@@ -148,9 +163,9 @@ class BatchWriter:
         for row in cleaned:
             if not row.ok:
                 continue
-            if row.key is not None:
-                seen_key = "\x1f".join(row.key)
-                first = self.seen.get(seen_key)
+            keys = seen_keys(row)
+            if keys:
+                first = self.seen.get(keys[0])
                 if first is not None:
                     row.errors.append(
                         (
@@ -163,7 +178,8 @@ class BatchWriter:
                         )
                     )
                     continue
-                self.seen[seen_key] = row.line
+                for key in keys:
+                    self.seen.setdefault(key, row.line)
             accepted.append(row)
         return accepted
 

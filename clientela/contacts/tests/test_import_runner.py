@@ -394,3 +394,34 @@ def test_it_cleans_big_files_in_worker_processes_with_the_same_result(
     assert result.created == 30
     assert [(e["line"], e["column"]) for e in result.errors] == [(32, "correo"), (33, "correo")]
     assert Contact.objects.get(email="p7@example.co").phone == "+573005550007"
+
+
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_it_treats_a_later_row_with_an_earlier_rows_phone_or_name_as_the_same_person(
+    personas, batch_size
+):
+    content = csv_bytes(
+        "nombre;apellidos;correo;celular;empresa",
+        "Ana;Gómez;ana@example.co;300 123 4567;Acme",
+        "Ana G;;;300 123 4567;",
+        "ana;GÓMEZ;;;ACME",
+        "Otra;Persona;otra@example.co;300 123 4567;",
+    )
+    result = run(personas.admin, content, batch_size=batch_size)
+    # Same decisions whether or not the rows share a batch; a different e-mail is another person.
+    assert result.created == 2
+    assert [(e["line"], e["column"]) for e in result.errors] == [(3, "celular"), (4, "nombre")]
+
+
+def test_it_changes_an_existing_contact_only_once_per_file(personas):
+    existing = make_contact(email="ana@example.co", phone="+573001234567", owner=personas.admin)
+    content = csv_bytes(
+        "correo;celular;ciudad",
+        "ana@example.co;;Cali",
+        ";300 123 4567;Pasto",
+    )
+    result = run(personas.admin, content, update_existing=True)
+    assert (result.updated, len(result.errors)) == (1, 1)
+    assert result.errors[0]["line"] == 3 and "line 2" in result.errors[0]["reason"]
+    existing.refresh_from_db()
+    assert existing.city == "Cali"
