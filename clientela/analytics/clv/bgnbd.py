@@ -454,4 +454,5 @@ def discounted_purchases_if_alive(
     ).reshape(len(ux), steps)
     increments = np.maximum(np.diff(cumulative, axis=1, prepend=0.0), 0.0)
     discount = (1.0 + discount_rate) ** (-ends / period)
-    return (increments @ discount)[inverse]
+    # einsum, not a BLAS matrix-vector product: OpenBLAS would thread it (see fitting.dot).
+    return np.einsum("ij,j->i", increments, discount)[inverse]
