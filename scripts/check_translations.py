@@ -29,7 +29,11 @@ def entries(po_path: Path) -> dict[tuple[str, str | None], object]:
     """Parse a .po file into {(msgid, context): message}."""
     with po_path.open("rb") as handle:
         catalog = read_po(handle)
-    return {(str(m.id[0] if isinstance(m.id, tuple | list) else m.id), m.context): m for m in catalog if m.id}
+    return {
+        (str(m.id[0] if isinstance(m.id, tuple | list) else m.id), m.context): m
+        for m in catalog
+        if m.id
+    }
 
 
 def problems_in(lang: str) -> list[str]:

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.e2e]
     shutil.which("wrk") is None and not os.environ.get("CLIENTELA_REQUIRE_BENCH"),
     reason="wrk (Debian package) is not installed",
 )
-@pytest.mark.skipif(not os.environ.get("CLIENTELA_TEST_DATABASE_URL"), reason="api-read needs PostgreSQL")
+@pytest.mark.skipif(
+    not os.environ.get("CLIENTELA_TEST_DATABASE_URL"), reason="api-read needs PostgreSQL"
+)
 def test_it_reports_every_figure_at_a_tiny_size():
     from bench.api_read import run
 

@@ -7,8 +7,8 @@ UPDATE, so several scheduler processes never enqueue the same run twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings

@@ -30,4 +30,6 @@ class ContactFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"maria{n}@example.co")
     phone = factory.Sequence(lambda n: f"+57300{n:07d}")
     city = "Medellín"
-    search_text = factory.LazyAttribute(lambda o: search_key(o.first_name, o.last_name, o.email, o.phone))
+    search_text = factory.LazyAttribute(
+        lambda o: search_key(o.first_name, o.last_name, o.email, o.phone)
+    )

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 def test_it_normalises_email_and_phone_on_create(personas):
     contact = services.create_contact(
         actor=personas.rep,
-        data={"first_name": " Ana  María ", "email": "Ana.Gomez@Example.CO", "phone": "300 123 4567"},
+        data={
+            "first_name": " Ana  María ",
+            "email": "Ana.Gomez@Example.CO",
+            "phone": "300 123 4567",
+        },
     )
     assert contact.first_name == "Ana María"
     assert contact.email == "ana.gomez@example.co"
@@ -54,12 +58,16 @@ def test_it_hides_other_reps_contacts(personas):
 
 def test_it_refuses_assigning_to_a_user_outside_the_reps_scope(personas):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_contact(actor=personas.rep, data={"first_name": "X", "owner": personas.rep2.pk})
+        services.create_contact(
+            actor=personas.rep, data={"first_name": "X", "owner": personas.rep2.pk}
+        )
     assert "owner" in caught.value.errors
 
 
 def test_it_records_changed_fields_on_the_timeline(personas):
-    contact = services.create_contact(actor=personas.rep, data={"first_name": "Luis", "city": "Cali"})
+    contact = services.create_contact(
+        actor=personas.rep, data={"first_name": "Luis", "city": "Cali"}
+    )
     services.update_contact(contact, actor=personas.rep, data={"city": "Pereira", "tags": ["VIP"]})
     event = Event.objects.get(contact=contact, verb="updated")
     assert event.data["changes"]["city"] == ["Cali", "Pereira"]
@@ -70,14 +78,23 @@ def test_it_refuses_a_stale_version(personas):
     contact = services.create_contact(actor=personas.rep, data={"first_name": "Luis"})
     services.update_contact(contact, actor=personas.rep, data={"city": "Cali"}, expected_version=1)
     with pytest.raises(Conflict):
-        services.update_contact(contact, actor=personas.rep, data={"city": "Neiva"}, expected_version=1)
+        services.update_contact(
+            contact, actor=personas.rep, data={"city": "Neiva"}, expected_version=1
+        )
 
 
 def test_it_merges_and_undoes_a_merge(personas):
-    a = services.create_contact(actor=personas.manager, data={"first_name": "Carlos", "email": "c@example.co"})
+    a = services.create_contact(
+        actor=personas.manager, data={"first_name": "Carlos", "email": "c@example.co"}
+    )
     b = services.create_contact(
         actor=personas.manager,
-        data={"first_name": "Carlos", "last_name": "Pérez", "email": "c@example.co", "tags": ["Feria"]},
+        data={
+            "first_name": "Carlos",
+            "last_name": "Pérez",
+            "email": "c@example.co",
+            "tags": ["Feria"],
+        },
     )
     services.add_note(actor=personas.manager, contact=b, body="Llamar el lunes")
     merge = services.merge_contacts(a, b, actor=personas.manager)

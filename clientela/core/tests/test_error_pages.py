@@ -15,4 +15,3 @@ def test_it_renders_a_branded_404_inside_the_layout(client, personas):
     assert "Clientela" in body
     assert 'class="panel error-page"' in body
     assert 'href="/"' in body  # a way back to the start page
-
