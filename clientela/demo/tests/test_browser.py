@@ -56,6 +56,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _patient_expect() -> Iterator[None]:
+    """Wait as long for an assertion as for an action: CI runs two suites beside Chromium."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=None)
+
+
 @pytest.fixture(scope="module")
 def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where screenshots go: $CLIENTELA_SCREENSHOTS when set, else a temporary folder."""
@@ -359,6 +367,8 @@ def test_it_hides_another_reps_contacts_from_a_rep(
     shot(page, "not-in-list")
     response = page.goto(f"{server.url}{his['href']}")
     assert response is not None and response.status == 404
+    expect(page.locator("main h1")).to_have_text(tr("We could not find that page"))
+    expect(page.locator("main")).not_to_contain_text(his["name"])
     shot(page, "card-404")
     # Her own card opens.
     response = page.goto(f"{server.url}{mine[0]['href']}")
