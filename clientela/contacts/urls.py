@@ -1,6 +1,6 @@
 """Contact and company screens. Every route is listed in tests/test_access_matrix.py."""
 
-from django.urls import path
+from django.urls import include, path
 
 from clientela.contacts import views
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("companies/<int:pk>/delete/", views.company_delete, name="company_delete"),
     path("companies/<int:pk>/restore/", views.company_restore, name="company_restore"),
     path("companies/<int:pk>/notes/", views.company_note, name="company_note"),
+    path("", include("clientela.contacts.urls_import")),
 ]

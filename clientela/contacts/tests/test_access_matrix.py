@@ -12,6 +12,7 @@ function of the `World` built below (add what your route needs to `World`).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
 from clientela.contacts import services
+from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.models import Company, Contact, Merge
 from clientela.contacts.tests.test_views import client_for
+from clientela.core.models import Job
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 
@@ -63,6 +66,15 @@ CONTACTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "company_delete":    row(200,  200,    403, 404, 403,      403,     404),
     "company_restore":   row(302,  302,    403, 404, 403,      403,     404),
     "company_note":      row(302,  302,    302, 404, 403,      302,     404),
+    # Imports need the import capability (403 otherwise) and belong to whoever started them:
+    # the job below is the marketer's, so the manager gets 404 and administrators see all.
+    "import_start":        row(200, 200,  403, 403, 403,      200,     403),
+    "import_job":          row(302, 404,  403, 403, 403,      302,     403),
+    "import_mapping":      row(200, 404,  403, 403, 403,      200,     403),
+    "import_preview":      row(200, 404,  403, 403, 403,      200,     403),
+    "import_job_progress": row(200, 404,  403, 403, 403,      200,     403),
+    "import_rejects":      row(200, 404,  403, 403, 403,      200,     403),
+    "export":              row(200, 200,  403, 403, 403,      200,     403),
 }  # fmt: skip
 
 
@@ -77,6 +89,7 @@ class World:
     trashed_contact: Contact
     trashed_company: Company
     merge: Merge
+    import_job: Job
 
 
 @dataclass
@@ -110,6 +123,16 @@ ROUTE_REQUESTS: dict[str, Request] = {
     "merge_undo": Request(
         "POST", kwargs=lambda w: {"pk": w.merge.survivor_id, "merge_id": w.merge.pk}
     ),
+    **{
+        name: Request(kwargs=lambda w: {"job_id": w.import_job.pk})
+        for name in (
+            "import_job",
+            "import_mapping",
+            "import_preview",
+            "import_job_progress",
+            "import_rejects",
+        )
+    },
 }
 
 
@@ -169,7 +192,14 @@ def world(personas) -> World:
         services.create_company(actor=rep, data={"name": "Cerrada Ltda"}), actor=personas.manager
     )
     contact.refresh_from_db()
-    return World(personas, contact, other, company, trashed_contact, trashed_company, merge)
+    import_job = start_import(
+        actor=personas.marketer,
+        upload=io.BytesIO(b"nombre;correo\nAna;ana.import@example.co\n"),
+        filename="contactos.csv",
+    )
+    return World(
+        personas, contact, other, company, trashed_contact, trashed_company, merge, import_job
+    )
 
 
 @pytest.mark.django_db
