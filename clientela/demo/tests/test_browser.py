@@ -2,7 +2,8 @@
 
 One server per module keeps the suite fast; every test signs in in its own browser context and
 works on records no other test touches, so the tests run in any order and any subset.
-Screenshots of the key steps go to $CLIENTELA_SCREENSHOTS (or a temporary folder).
+Screenshots of the key steps go to $CLIENTELA_SCREENSHOTS (or pytest's temporary folder); a
+failing test also leaves `<test>--FAILED.png` and the end of the server's log there.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _evidence_on_failure(
+    page: Page, server: RunningServer, shots_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """When a test fails, keep what the browser showed and the end of the server's log."""
+    failed_before = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed_before:
+        stem = shots_dir / f"{request.node.name[:60]}--FAILED"
+        page.screenshot(path=f"{stem}.png", full_page=True)
+        log = server.log.read_text(errors="replace").splitlines()[-60:]
+        Path(f"{stem}.log").write_text(f"{page.url}\n" + "\n".join(log))
 
 
 @pytest.fixture
