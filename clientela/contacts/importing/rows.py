@@ -216,6 +216,8 @@ class CleanRow:
     key: tuple[str, str, str] | None = None
     key_column: str = ""
     search_text: str = ""
+    # Every identifier as the runner remembers it (see seen_keys); computed with the row.
+    identifiers: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
@@ -352,10 +354,19 @@ def seen_keys(row: CleanRow) -> list[str]:
         keys.append(f"e\x1f{values['email']}")
     if values.get("phone"):
         keys.append(f"p\x1f{values['phone']}")
-    name = " ".join(fold(f"{values.get('first_name', '')} {values.get('last_name', '')}").split())
+    name = _folded_name(values.get("first_name", ""), values.get("last_name", ""))
     if name:
-        keys.append(f"n\x1f{name}\x1f{' '.join(fold(row.company).split())}")
+        keys.append(f"n\x1f{name}\x1f{_folded_text(row.company)}")
     return keys
+
+
+@lru_cache(maxsize=65536)
+def _folded_text(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _folded_name(first: str, last: str) -> str:
+    return " ".join(f"{_folded_text(first)} {_folded_text(last)}".split())
 
 
 def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
@@ -514,6 +525,7 @@ def clean_row(plan: RowPlan, line: int, cells: dict[str, str]) -> CleanRow:
     )  # fmt: skip
     row.search_text = " ".join(p for p in parts if p)
     row.key = dedupe_key(row.values, row.company)
+    row.identifiers = seen_keys(row) if not row.errors else []
     if row.key:
         kind = row.key[0]
         row.key_column = row.sources.get(

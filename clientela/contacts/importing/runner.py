@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.choices import Entity
-from clientela.contacts.importing.bulk import BulkTable
+from clientela.contacts.importing.bulk import BulkTable, bulk_session
 from clientela.contacts.importing.parallel import Row, clean_batches, clean_read_row, worker_count
-from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, seen_keys
+from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
 from clientela.contacts.importing.writes import BatchOutcome, BatchWriter, OwnerDirectory, folded
 from clientela.contacts.models import Company, Contact, Tag
 from clientela.contacts.queries import custom_fields_for
@@ -157,10 +157,11 @@ class ImportRun(BatchWriter):
                 workers=workers,
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-            for done, (batch, cleaned) in enumerate(batches, start=1):
-                self._process(batch, cleaned)
-                if max_batches is not None and done >= max_batches:
-                    return self.result(finished=False)
+            with bulk_session():
+                for done, (batch, cleaned) in enumerate(batches, start=1):
+                    self._process(batch, cleaned)
+                    if max_batches is not None and done >= max_batches:
+                        return self.result(finished=False)
         self._finish()
         return self.result(finished=True)
 
@@ -189,7 +190,7 @@ class ImportRun(BatchWriter):
             if record[0] > until:
                 break
             row = clean_read_row(self.plan, record)
-            keys = seen_keys(row) if row.ok else []
+            keys = row.identifiers if row.ok else []
             if keys and keys[0] not in self.seen:
                 for key in keys:
                     self.seen.setdefault(key, row.line)

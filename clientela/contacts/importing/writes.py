@@ -21,7 +21,7 @@ from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, visibility_of
 from clientela.contacts.importing.bulk import BulkTable, adapt_now, allocate_ids
-from clientela.contacts.importing.rows import CleanRow, seen_keys
+from clientela.contacts.importing.rows import CleanRow
 from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to
@@ -163,7 +163,7 @@ class BatchWriter:
         for row in cleaned:
             if not row.ok:
                 continue
-            keys = seen_keys(row)
+            keys = row.identifiers
             if keys:
                 first = self.seen.get(keys[0])
                 if first is not None:
