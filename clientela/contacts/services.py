@@ -329,7 +329,11 @@ def merge_contacts(
     record_event(
         Verb.MERGED, actor=actor, target=survivor, via=via, contact_id=survivor.pk,
         data={"merged_id": other.pk, "merged": str(other), "merge_id": merge.pk,
-              "changes": diff_fields(before, _snapshot(survivor))},
+              "changes": diff_fields(before, _snapshot(survivor)),
+              # The merged record's own "created" entry is derived from its row, which
+              # leaves the card: keep where it came from so the timeline can still say it.
+              "merged_created_at": other.created_at.isoformat(),
+              "merged_created_via": other.created_via, "merged_import_job": other.import_job_id},
     )  # fmt: skip
     return merge
 

@@ -104,7 +104,10 @@ def test_it_merges_and_undoes_a_merge(personas):
     assert b.deleted_at is not None and b.merged_into_id == a.pk
     assert list(a.tags.values_list("name", flat=True)) == ["Feria"]
     assert a.notes.count() == 1
-    assert Event.objects.filter(contact=a, verb="merged").exists()
+    merged_event = Event.objects.get(contact=a, verb="merged")
+    assert merged_event.data["merged_id"] == b.pk
+    assert merged_event.data["merged_created_via"] == "ui"
+    assert merged_event.data["merged_import_job"] is None
 
     services.undo_merge(merge, actor=personas.manager)
     a.refresh_from_db()
