@@ -13,9 +13,15 @@ pytestmark = [pytest.mark.e2e]
     not os.environ.get("CLIENTELA_TEST_DATABASE_URL"), reason="rfm-1m needs PostgreSQL"
 )
 def test_it_reports_the_rfm_figure_and_its_baseline_at_a_tiny_size():
-    from bench.rfm_1m import run
+    import psycopg
 
-    figures = run(size=300, seed=1)
+    from bench.rfm_1m import PG, run
+
+    try:
+        figures = run(size=300, seed=1)
+    finally:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "clientela_bench_rfm_300" WITH (FORCE)')
     assert [f["figure"] for f in figures] == ["rfm_seconds", "snapshot_with_clv_seconds"]
     rfm = figures[0]
     assert rfm["scenario"] == "rfm-1m" and rfm["unit"] == "s" and rfm["size"] == 300

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
 import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
@@ -133,7 +134,14 @@ def score_frame(
                 horizon=horizon,
                 discount_rate=float(settings.monthly_discount_rate),
             )
-        except (FitError, SummaryInputError, ValueError, FloatingPointError) as exc:
+        # Degenerate data (too few or identical customers) must cost CLV, never the snapshot.
+        except (
+            FitError,
+            SummaryInputError,
+            ValueError,
+            ArithmeticError,
+            np.linalg.LinAlgError,
+        ) as exc:
             note = _("CLV could not be estimated from these orders: %(reason)s") % {
                 "reason": str(exc)
             }

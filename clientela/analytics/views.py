@@ -14,7 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clientela.accounts.queries import has_capability
+from clientela.accounts.choices import Visibility
+from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import services
 from clientela.analytics.forms import DrillForm, LtvInputsForm, SettingsForm, ValueFilterForm
 from clientela.analytics.ltv import INDUSTRY_BY_CODE
@@ -75,6 +76,8 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
         if horizon_weeks
         else get_analytics_settings().clv_horizon_months,
         "segment_labels": SEGMENT_LABELS,
+        # A rep who sees only their own customers does not need an owner column.
+        "show_owner": visibility_of(request.user) != Visibility.OWN,
         "job": job if job_is_active(job) else None,
         "can_recompute": can_recompute(request.user),
         "can_export": has_capability(request.user, "export"),
