@@ -201,7 +201,8 @@ def seed_orders(*, seed: int = 2026, end: dt.date | None = None, snapshots: int 
             for order in saved
         )
         spend_rows = _seed_spend(rng, contacts, first, start, end, currency)
-    made = _seed_snapshots(end, snapshots)
+    # A tiny demo (tests, trials) gets the two snapshots movements need, not a whole history.
+    made = _seed_snapshots(end, snapshots if n >= 500 else min(snapshots, 2))
     return DemoHistory(n, order_count, spend_rows, len(rates), made)
 
 
