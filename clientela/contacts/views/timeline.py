@@ -16,11 +16,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from clientela.accounts.queries import users_visible_to
-from clientela.contacts.choices import LeadStatus, LifecycleStage, Source
-from clientela.contacts.models import Company, Contact, CustomField
+from clientela.accounts.queries import has_capability, users_visible_to
+from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
+from clientela.contacts.models import Company, Contact, CustomField, Merge
 from clientela.contacts.normalize import format_phone
-from clientela.contacts.queries import companies_visible_to
+from clientela.contacts.queries import companies_visible_to, contacts_visible_to
+from clientela.contacts.views.common import optional_url
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.models import Event
 
@@ -62,6 +63,7 @@ class Entry:
     body: str = ""
     merge_id: int | None = None
     link: str = ""
+    link_text: str = ""
     note: str = ""
 
 
@@ -111,6 +113,23 @@ def who(actor: Any) -> str:
     return actor.get_full_name() or actor.username
 
 
+CONTACT_TYPE = "contacts.contact"
+LABEL_KEYS = ("label", "verb_label", "title", "summary")
+
+
+def verb_label(verb: str, data: Mapping[str, Any]) -> str:
+    """A readable name for any verb, including ones other apps record (e.g. "purchase")."""
+    try:
+        return str(Verb(verb).label)
+    except ValueError:
+        pass
+    for key in LABEL_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return _("activity")
+
+
 class Renderer:
     """Renders the events of one contact or company, looking up referenced names in bulk."""
 
@@ -152,6 +171,52 @@ class Renderer:
             if company_ids
             else {}
         )
+        self.can_import = has_capability(user, "import")
+        # Events that came over with a merge keep their old target; only those are "from a
+        # merged contact" (a purchase's target is an order, and is this contact's own).
+        self.merged_ids: set[str] = set()
+        if self.is_contact and any(self.foreign_contact(e) for e in events):
+            self.merged_ids = {
+                str(pk)
+                for pk in Merge.objects.filter(
+                    entity=Entity.CONTACT, survivor_id=record.pk
+                ).values_list("merged_id", flat=True)
+            } | {
+                str(pk)
+                for pk in Contact.objects.filter(merged_into_id=record.pk).values_list(
+                    "pk", flat=True
+                )
+            }
+        other_ids = {
+            other
+            for e in events
+            if e.verb == Verb.MERGE_UNDONE
+            and isinstance(other := self.undo_other(e.data or {}), int)
+        }
+        self.contact_names: dict[int, str] = (
+            {c.pk: str(c) for c in contacts_visible_to(user).filter(pk__in=other_ids)}
+            if other_ids
+            else {}
+        )
+
+    def foreign_contact(self, event: Event) -> bool:
+        """Whether the event is about another contact (and so could come from a merge)."""
+        return event.target_type == CONTACT_TYPE and event.target_id != str(self.record.pk)
+
+    def from_merged(self, event: Event) -> bool:
+        """Whether the event was recorded on a contact later merged into this one."""
+        return self.foreign_contact(event) and event.target_id in self.merged_ids
+
+    def undo_other(self, data: Mapping[str, Any]) -> Any:
+        """The contact a merge undo separated from this one."""
+        survivor, merged = data.get("survivor_id"), data.get("merged_id")
+        return merged if survivor == self.record.pk else survivor
+
+    def import_job_link(self, job: Any) -> str:
+        """The import job's page, for users allowed to open it."""
+        if not self.can_import or not isinstance(job, int):
+            return ""
+        return optional_url("contacts:import_job", job) or ""
 
     # Values -----------------------------------------------------------------------------------
     def label(self, name: str) -> str:
@@ -208,6 +273,9 @@ class Renderer:
         else:
             sentence = html(_("%(who)s created this company"), who=who(record.created_by))
         entry = Entry(record.created_at, "created", sentence, via=self.via_label(via))
+        if via == Via.IMPORT:
+            entry.link = self.import_job_link(record.import_job_id)
+            entry.link_text = _("Open the import")
         if via == Via.IMPORT and record.created_by_id:
             entry.note = _("Import started by %(who)s") % {"who": who(record.created_by)}
         return entry
@@ -221,18 +289,16 @@ class Renderer:
         """One event as a timeline line; None for events shown elsewhere."""
         data = event.data or {}
         actor = who(event.actor)
-        own = event.target_id == str(self.record.pk) and event.target_type == (
-            f"{self.model._meta.app_label}.{self.model._meta.model_name}"
-        )
+        merged_from = self.from_merged(event)
         this = _("this contact") if self.is_contact else _("this company")
         entry = Entry(event.created_at, event.verb, mark_safe(""), via=self.via_label(event.via))
-        if not own:
+        if merged_from:
             entry.note = _("On “%(name)s”, later merged into this contact.") % {
                 "name": event.target_repr
             }
         verb = event.verb
         if verb == Verb.CREATED:
-            if own:
+            if not merged_from:
                 return None  # the synthesized entry tells it, imports included
             entry.sentence = html(
                 _("%(who)s created “%(name)s”"), who=actor, name=event.target_repr
@@ -295,32 +361,47 @@ class Renderer:
             if data.get("source"):
                 entry.note = _("Source: %(source)s") % {"source": data["source"]}
         elif verb == Verb.MERGED:
-            entry.sentence = html(
-                _("%(who)s merged “%(name)s” into %(this)s"),
-                who=actor,
-                name=data.get("merged", ""),
-                this=this,
+            name = data.get("merged") or (
+                f"#{data['merged_id']}" if data.get("merged_id") else _("another contact")
             )
+            job = data.get("merged_import_job")
+            if data.get("merged_created_via") == Via.IMPORT and isinstance(job, int):
+                entry.sentence = html(
+                    _("%(who)s merged “%(name)s” into %(this)s (created by import #%(job)s)"),
+                    who=actor,
+                    name=name,
+                    this=this,
+                    job=job,
+                )
+                entry.link = self.import_job_link(job)
+                entry.link_text = _("Open the import")
+            else:
+                entry.sentence = html(
+                    _("%(who)s merged “%(name)s” into %(this)s"), who=actor, name=name, this=this
+                )
             entry.changes = self.changes(data)
             merge_id = data.get("merge_id")
             if isinstance(merge_id, int) and merge_id in self.undoable:
                 entry.merge_id = merge_id
         elif verb == Verb.MERGE_UNDONE:
-            survivor, merged = data.get("survivor_id"), data.get("merged_id")
-            other = merged if survivor == self.record.pk else survivor
-            entry.sentence = html(
-                _("%(who)s undid a merge: contact #%(other)s is separate again"),
-                who=actor,
-                other=other,
-            )
-            if other:
-                from django.urls import reverse
-
-                entry.link = reverse("contacts:contact_detail", args=[other])
+            other = self.undo_other(data)
+            name = self.contact_names.get(other) if isinstance(other, int) else None
+            if name:
+                entry.sentence = html(
+                    _("%(who)s undid a merge: “%(name)s” is a separate contact again"),
+                    who=actor,
+                    name=name,
+                )
+                entry.link = optional_url("contacts:contact_detail", other) or ""
+                entry.link_text = _("Open that contact")
+            else:
+                entry.sentence = html(
+                    _("%(who)s undid a merge: contact #%(other)s is separate again"),
+                    who=actor,
+                    other=other or "?",
+                )
         else:
-            entry.sentence = html(
-                _("%(who)s: %(what)s"), who=actor, what=dict(Verb.choices).get(verb, verb)
-            )
+            entry.sentence = html(_("%(who)s: %(what)s"), who=actor, what=verb_label(verb, data))
         return entry
 
     def entries(self, *, include_created: bool = True) -> list[Entry]:
