@@ -199,3 +199,28 @@ def test_it_restores_from_trash_only_unmerged_contacts(client, personas, pair):
     response = c.post(reverse("contacts:contact_restore", args=[b.pk]), follow=True)
     assert "undo the merge instead" in response.content.decode()
     assert Contact.objects.get(pk=b.pk).deleted_at is not None
+
+
+def test_it_defaults_every_choice_to_the_surviving_record(client, personas, pair):
+    a, b = pair
+    body = client_for(client, personas.rep).get(merge_url(a, b) + "&survivor=b").content.decode()
+    assert 'name="keep_city" value="b" checked' in body
+    assert 'name="keep_last_name" value="b" checked' in body
+    assert 'data-empty-a="1"' in body  # a has no last name: the script keeps b's
+
+
+def test_it_empties_a_field_when_the_other_empty_value_is_chosen(client, personas, pair):
+    a, b = pair
+    client_for(client, personas.rep).post(
+        reverse("contacts:merge"),
+        {"a": a.pk, "b": b.pk, "survivor": "b", "keep_last_name": "a", "keep_phone": "a"},
+    )
+    b.refresh_from_db()
+    assert b.last_name == ""
+    assert b.phone == ""
+
+
+def test_it_hides_the_merge_choices_from_others(client, personas, pair):
+    a, b = pair
+    response = client_for(client, personas.rep2).get(merge_url(a, b) + "&survivor=b")
+    assert response.status_code == 404

@@ -69,11 +69,14 @@ def _shown(contact: Contact, name: str) -> str:
     return plain_value(name, getattr(contact, name))
 
 
-def _comparison(a: Contact, b: Contact) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _comparison(
+    a: Contact, b: Contact, survivor_side: str = "a"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(differing rows, identical rows) for the side-by-side comparison."""
-    differing, same = [], []
+    differing: list[dict[str, Any]] = []
+    same: list[dict[str, Any]] = []
     for name in (*services.MERGEABLE_FIELDS, "custom"):
-        row = {
+        row: dict[str, Any] = {
             "name": name,
             "label": _("Custom fields") if name == "custom" else _label(name),
             "a": _shown(a, name),
@@ -84,8 +87,10 @@ def _comparison(a: Contact, b: Contact) -> tuple[list[dict[str, Any]], list[dict
             if va not in (None, "", {}):
                 same.append(row)
             continue
-        # Prefer the value that exists; when both do, the record's own value (a) by default.
-        row["default"] = "b" if va in (None, "", {}) else "a"
+        # The surviving record's value by default, unless it is empty and the other's is not.
+        row["empty_a"], row["empty_b"] = va in (None, "", {}), vb in (None, "", {})
+        other_side = "b" if survivor_side == "a" else "a"
+        row["default"] = other_side if row[f"empty_{survivor_side}"] else survivor_side
         differing.append(row)
     return differing, same
 
@@ -115,10 +120,12 @@ def merge(request: HttpRequest) -> HttpResponse:
             "contacts/merge_pick.html",
             {"a": a, "q": query, "candidates": candidates, "same": b is not None},
         )
-    differing, same = _comparison(a, b)
+    survivor_side = "b" if params.get("survivor") == "b" else "a"
+    differing, same = _comparison(a, b, survivor_side)
     if request.method == "POST":
-        survivor_side = "b" if request.POST.get("survivor") == "b" else "a"
         survivor, other = (a, b) if survivor_side == "a" else (b, a)
+        # Every field whose chosen value is the other record's, empty or not: the service then
+        # copies it over, so choosing the other side's "—" really empties the field.
         take = [
             row["name"]
             for row in differing
@@ -134,6 +141,8 @@ def merge(request: HttpRequest) -> HttpResponse:
             )
             messages.error(request, text)
         else:
+            # Named after the merge: the survivor may have taken the other's name.
+            survivor.refresh_from_db()
             messages.success(
                 request,
                 _("“%(other)s” was merged into “%(survivor)s”.")
@@ -151,7 +160,7 @@ def merge(request: HttpRequest) -> HttpResponse:
             "b": b,
             "differing": differing,
             "same": same,
-            "survivor": request.POST.get("survivor", "a"),
+            "survivor": survivor_side,
             "tag_names": {
                 side: ", ".join(t.name for t in rec.tags.all())
                 for side, rec in (("a", a), ("b", b))

@@ -58,3 +58,17 @@ document.addEventListener("htmx:configRequest", function (event) {
   var params = event.detail.parameters;
   Object.keys(params).forEach(function (key) { if (params[key] === "") delete params[key]; });
 });
+// Merge screen: choosing which record stays picks that record's value in every row that differs
+// (the other's when it has none); each row can still be changed by hand afterwards.
+document.addEventListener("change", function (event) {
+  var radio = event.target;
+  if (radio.name !== "survivor" || !radio.closest || !radio.closest(".merge-form")) return;
+  var side = radio.value === "b" ? "b" : "a";
+  var other = side === "a" ? "b" : "a";
+  radio.closest(".merge-form").querySelectorAll("tr[data-merge-field]").forEach(function (row) {
+    var pick = row.getAttribute("data-empty-" + side) === "1" &&
+      row.getAttribute("data-empty-" + other) !== "1" ? other : side;
+    var input = row.querySelector("input[type=radio][value=" + pick + "]");
+    if (input) input.checked = true;
+  });
+});
