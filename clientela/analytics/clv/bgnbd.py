@@ -78,6 +78,47 @@ def validate_summary(frequency: FloatArray, recency: FloatArray, T: FloatArray) 
 CHUNK_ROWS = 1 << 16
 
 
+# Above this many repeat purchases (27 years of daily ones), the sums over k < x would
+# cost more than the gamma functions they replace.
+RISING_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class _XTerms:
+    """Per distinct x: ln G(r+x)/G(r), ln B(a, b+x)/B(a, b) and their derivatives.
+
+    ``psi_*`` are first derivatives in r, a and b; ``tri_r`` and ``tri_a`` the second
+    derivatives in r and in a (equal to the one in a and b), ``tri_b`` the one in b.
+    """
+
+    log_r: FloatArray
+    log_beta: FloatArray
+    psi_r: FloatArray
+    psi_a: FloatArray
+    psi_b: FloatArray
+    tri_r: FloatArray
+    tri_a: FloatArray
+    tri_b: FloatArray
+
+    @classmethod
+    def from_gamma_functions(
+        cls, r: float, a: float, b: float, xs: FloatArray, *, hessian: bool
+    ) -> _XTerms:
+        """Compute the terms with the gamma function and its derivatives (any x)."""
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xs)
+        tri_ab = polygamma(1, a + b) - polygamma(1, a + b + xs) if hessian else 0.0 * xs
+        return cls(
+            log_r=gammaln(r + xs) - gammaln(r),
+            log_beta=gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs),
+            psi_r=digamma(r + xs) - digamma(r),
+            psi_a=psi_ab - psi_abx,
+            psi_b=psi_ab + digamma(b + xs) - digamma(b) - psi_abx,
+            tri_r=polygamma(1, r + xs) - polygamma(1, r) if hessian else 0.0 * xs,
+            tri_a=tri_ab,
+            tri_b=tri_ab + polygamma(1, b + xs) - polygamma(1, b) if hessian else 0.0 * xs,
+        )
+
+
 @dataclass
 class _RowSums:
     """Sums over repeat customers of softplus(d) and of its derivative terms.
@@ -134,6 +175,9 @@ class _Likelihood:
         self.w_T = np.bincount(T.codes, weights=w, minlength=len(self.Ts))
         self.wx_T = np.bincount(T.codes, weights=w * x_rows, minlength=len(self.Ts))
         self.x_floor = np.maximum(self.xs, 1.0) - 1.0
+        # Terms in x alone are sums over k < x (x is a whole number of purchases).
+        self.x_index = self.xs.astype(np.intp)
+        self.ks = np.arange(float(self.x_index[-1])) if self.xs[-1] <= RISING_MAX else None
         # Customers without repeat purchases only enter through the per-x and per-T sums.
         repeat = x_rows > 0
         self.ix, self.iT, self.itx = x.codes[repeat], T.codes[repeat], t_x.codes[repeat]
@@ -149,6 +193,32 @@ class _Likelihood:
         f, grad, hess = self._evaluate(theta, hessian=True)
         assert hess is not None
         return f, grad, hess
+
+    def _x_terms(self, r: float, a: float, b: float, *, hessian: bool) -> _XTerms:
+        """Return the terms of each distinct x and their derivatives in r, a and b."""
+        if self.ks is None:
+            return _XTerms.from_gamma_functions(r, a, b, self.xs, hessian=hessian)
+        # ln G(r+x) - ln G(r) = sum over k < x of ln(r+k), and so on: sums of positive
+        # terms, exact where differences of ln G lose every digit (a and b in the
+        # millions, as when a fit drifts towards a degenerate Beta).
+        k = self.ks
+        inv_r, inv_b, inv_ab = 1.0 / (r + k), 1.0 / (b + k), 1.0 / (a + b + k)
+
+        def upto_x(values: FloatArray) -> FloatArray:
+            return np.concatenate(([0.0], np.cumsum(values)))[self.x_index]
+
+        zeros = np.zeros(len(self.xs))
+        a_inv_b_ab = a * inv_b * inv_ab  # 1/(b+k) - 1/(a+b+k), without cancellation
+        return _XTerms(
+            log_r=upto_x(np.log(r + k)),
+            log_beta=upto_x(np.log1p(-a * inv_ab)),
+            psi_r=upto_x(inv_r),
+            psi_a=-upto_x(inv_ab),
+            psi_b=upto_x(a_inv_b_ab),
+            tri_r=-upto_x(inv_r * inv_r) if hessian else zeros,
+            tri_a=upto_x(inv_ab * inv_ab) if hessian else zeros,
+            tri_b=-upto_x(a_inv_b_ab * (inv_b + inv_ab)) if hessian else zeros,
+        )
 
     def _row_sums(
         self,
@@ -199,15 +269,9 @@ class _Likelihood:
         self, theta: FloatArray, *, hessian: bool
     ) -> tuple[float, FloatArray, FloatArray | None]:
         r, alpha, a, b = np.exp(theta)
-        xs, wx, total = self.xs, self.wx, self.total
-        per_x = (
-            gammaln(r + xs)
-            - gammaln(r)
-            + gammaln(a + b)
-            + gammaln(b + xs)
-            - gammaln(b)
-            - gammaln(a + b + xs)
-        )
+        wx, total = self.wx, self.total
+        terms = self._x_terms(r, a, b, hessian=hessian)
+        per_x = terms.log_r + terms.log_beta
         log_T, log_tx = np.log(alpha + self.Ts), np.log(alpha + self.tx_s)
         inv_T, inv_tx = 1.0 / (alpha + self.Ts), 1.0 / (alpha + self.tx_s)
         inv_bx = 1.0 / (b + self.x_floor)
@@ -219,10 +283,8 @@ class _Likelihood:
             + sums.softplus
         )
         ws_sum = float(sums.ws_x.sum())
-        psi_ab = digamma(a + b)
-        psi_abx = digamma(a + b + xs)
         d_r = (
-            dot(wx, digamma(r + xs) - digamma(r))
+            dot(wx, terms.psi_r)
             + total * np.log(alpha)
             - dot(self.w_T, log_T)
             + dot(sums.ws_T, log_T)
@@ -234,8 +296,8 @@ class _Likelihood:
             + dot(sums.wsrx_T, inv_T)
             - dot(sums.wsrx_tx, inv_tx)
         )
-        d_a = dot(wx, psi_ab - psi_abx) + ws_sum / a
-        d_b = dot(wx, psi_ab + digamma(b + xs) - digamma(b) - psi_abx) - dot(sums.ws_x, inv_bx)
+        d_a = dot(wx, terms.psi_a) + ws_sum / a
+        d_b = dot(wx, terms.psi_b) - dot(sums.ws_x, inv_bx)
         natural = np.array([r, alpha, a, b])
         grad_natural = np.array([d_r, d_alpha, d_a, d_b])
         f, grad = -ll / total, -grad_natural * natural / total
@@ -247,9 +309,8 @@ class _Likelihood:
         # E = 1/(alpha+T) - 1/(alpha+t_x). The x-only factors are summed per distinct x.
         ws_E = dot(sums.ws_T, inv_T) - dot(sums.ws_tx, inv_tx)
         wsrx_E2 = dot(sums.wsrx_T, inv_T * inv_T) - dot(sums.wsrx_tx, inv_tx * inv_tx)
-        tri_ab = polygamma(1, a + b) - polygamma(1, a + b + xs)
         h = np.empty((4, 4))
-        h[0, 0] = dot(wx, polygamma(1, r + xs) - polygamma(1, r)) + sums.uDD
+        h[0, 0] = dot(wx, terms.tri_r) + sums.uDD
         h[0, 1] = total / alpha - dot(self.w_T, inv_T) + sums.uDrxE + ws_E
         h[0, 2] = sums.uD_x.sum() / a
         h[0, 3] = -dot(sums.uD_x, inv_bx)
@@ -261,11 +322,9 @@ class _Likelihood:
         )
         h[1, 2] = sums.urxE_x.sum() / a
         h[1, 3] = -dot(sums.urxE_x, inv_bx)
-        h[2, 2] = dot(wx, tri_ab) + (sums.u_x.sum() - ws_sum) / a**2
-        h[2, 3] = dot(wx, tri_ab) - dot(sums.u_x, inv_bx) / a
-        h[3, 3] = dot(wx, tri_ab + polygamma(1, b + xs) - polygamma(1, b)) + dot(
-            sums.u_x + sums.ws_x, inv_bx * inv_bx
-        )
+        h[2, 2] = dot(wx, terms.tri_a) + (sums.u_x.sum() - ws_sum) / a**2
+        h[2, 3] = dot(wx, terms.tri_a) - dot(sums.u_x, inv_bx) / a
+        h[3, 3] = dot(wx, terms.tri_b) + dot(sums.u_x + sums.ws_x, inv_bx * inv_bx)
         h = np.triu(h) + np.triu(h, 1).T
         return f, grad, -to_log_hessian(natural, grad_natural, h) / total
 

@@ -196,32 +196,48 @@ def minimize_log_params(
 ) -> tuple[FloatArray, float]:
     """Minimise a smooth objective over log-parameters; return the optimum and its value.
 
-    Damped Newton with the exact Hessian runs from the start on the warm objective (the
-    same model on a subsample) when there is one, then finishes on all the data in two or
-    three steps; without one it runs on all the data. When Newton cannot reach an
-    interior optimum (one on a bound, say), bounded L-BFGS-B takes over and Newton
-    polishes what it finds.
+    Trust-region Newton with the exact Hessian runs from the start on the warm objective
+    (the same model on a subsample) when there is one, then finishes on all the data in
+    two or three steps; without one it runs on all the data. When Newton reaches no
+    optimum or one with a parameter beyond e^+-10, bounded L-BFGS-B runs as well, Newton
+    polishes what it finds, and the better of the two is returned.
     """
     # Each full-data evaluation is a pass over every customer: L-BFGS-B needs ~50 of
     # them, Newton from the subsample optimum 3 or 4. Newton also avoids SciPy's
     # L-BFGS-B, whose small BLAS calls wake OpenBLAS threads that then spin on the
     # second core (~0.1 s of CPU per fit on this machine).
-    guess = _newton(warm_objective or objective, start)
-    if guess is not None:
-        if warm_objective is None:
-            return guess
-        finished = _newton(objective, guess[0])
-        if finished is not None:
-            return finished
+    newton = _newton_fit(objective, start, warm_objective)
+    if newton is not None and np.max(np.abs(newton[0])) <= INTERIOR_LOG:
+        return newton
+    # No optimum, or one far out: the likelihood may keep rising towards infinity (a
+    # Gamma or Beta collapsing to a point), along a ridge so flat that rounding makes
+    # false minima for Newton. Bounded L-BFGS-B walks to the bound; the better is kept.
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     theta = start
     if warm_objective is not None:
         theta = _lbfgsb(warm_objective, theta, bounds, ftol=1e-10, gtol=1e-6)
     theta = _lbfgsb(objective, theta, bounds, ftol=1e-13, gtol=1e-8)
-    polished = _newton(objective, theta)
-    if polished is not None:
-        return polished
-    return theta, objective(theta)[0]
+    polished = _newton(objective, theta, max_steps=NEWTON_POLISH_STEPS)
+    found = polished if polished is not None else (theta, objective(theta)[0])
+    if newton is not None and newton[1] < found[1]:
+        return newton
+    return found
+
+
+# Optima with every parameter within e^+-10 are interior ones that Newton finds alone.
+INTERIOR_LOG = 10.0
+
+
+def _newton_fit(
+    objective: SecondOrderObjective,
+    start: FloatArray,
+    warm_objective: SecondOrderObjective | None,
+) -> tuple[FloatArray, float] | None:
+    """Run Newton from the start (on the subsample first if any); None if it fails."""
+    guess = _newton(warm_objective or objective, start, max_steps=NEWTON_MAX_STEPS)
+    if guess is None or warm_objective is None:
+        return guess
+    return _newton(objective, guess[0], max_steps=NEWTON_POLISH_STEPS)
 
 
 def _lbfgsb(
@@ -253,56 +269,88 @@ def _lbfgsb(
 # A Newton step this small leaves an error of the order of its square (quadratic
 # convergence), far below any printed digit, so it is taken without another evaluation.
 NEWTON_STEP_TOL = 1e-6
-NEWTON_MAX_STEPS = 60
-# No step multiplies a parameter by more than e^2: a trust region for far starts.
-NEWTON_MAX_LOG_STEP = 2.0
+# From an arbitrary start (on a subsample or small data, where steps are cheap) and from
+# a point already next to the optimum (on all the data, where each step is a full pass).
+NEWTON_MAX_STEPS = 200
+NEWTON_POLISH_STEPS = 12
+TRUST_RADIUS = 1.0
+TRUST_RADIUS_MAX = 4.0
+# Steps shorter than this are judged by the value alone: their predicted decrease is
+# at the rounding level of a sum over a million customers.
+SMALL_STEP = 1e-4
 
 
-def _newton(objective: SecondOrderObjective, theta: FloatArray) -> tuple[FloatArray, float] | None:
-    """Run Levenberg-damped Newton with the exact Hessian; None without an interior optimum."""
+def _newton(
+    objective: SecondOrderObjective, theta: FloatArray, *, max_steps: int
+) -> tuple[FloatArray, float] | None:
+    """Run trust-region Newton with the exact Hessian; None without an interior optimum."""
     f, grad, hessian = objective.with_hessian(theta)
-    damping = 0.0
-    for _ in range(NEWTON_MAX_STEPS):
-        if not (np.isfinite(f) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hessian))):
+    radius = TRUST_RADIUS
+    for _ in range(max_steps):
+        finite = np.isfinite(f) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hessian))
+        if not finite or radius < 1e-12:  # a collapsed region means no progress is possible
             return None
-        delta, damping = _damped_step(hessian, grad, damping)
-        if damping == 0.0 and np.max(np.abs(delta)) < NEWTON_STEP_TOL:
-            final = theta - delta
+        step, is_newton = _trust_region_step(hessian, grad, radius)
+        length = float(np.max(np.abs(step)))
+        if is_newton and length < NEWTON_STEP_TOL:
+            final = theta + step
             if np.any(np.abs(final) > LOG_BOUND):
                 return None
-            # The quadratic model is exact to O(|delta|^3) here.
-            return final, f - float(grad @ delta) / 2
-        candidate = theta - delta
+            # The quadratic model is exact to O(|step|^3) here.
+            return final, f + float(grad @ step) / 2
+        candidate = theta + step
         if np.any(np.abs(candidate) > LOG_BOUND):
             return None
         f_new, g_new, h_new = objective.with_hessian(candidate)
-        # Slack for the rounding of a sum over a million customers.
-        if np.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
-            theta, f, grad, hessian = candidate, f_new, g_new, h_new
-            damping = damping / 10 if damping > 1e-9 else 0.0
+        predicted = -float(grad @ step + step @ hessian @ step / 2)
+        if not np.isfinite(f_new):
+            accept = False
+            radius = float(np.linalg.norm(step)) / 4
+        elif is_newton and length < SMALL_STEP:
+            accept = f_new <= f + 1e-13 * abs(f)
+            if not accept:
+                radius = float(np.linalg.norm(step)) / 4
         else:
-            damping = max(10 * damping, 1e-3)
+            # How well the quadratic model predicted the decrease sets the next radius.
+            ratio = (f - f_new) / predicted if predicted > 0 else -1.0
+            accept = ratio > 0.1
+            if ratio < 0.25:
+                radius = float(np.linalg.norm(step)) / 4
+            elif ratio > 0.75 and np.linalg.norm(step) > 0.99 * radius:
+                radius = min(2 * radius, TRUST_RADIUS_MAX)
+        if accept:
+            theta, f, grad, hessian = candidate, f_new, g_new, h_new
     return None
 
 
-def _damped_step(hessian: FloatArray, grad: FloatArray, damping: float) -> tuple[FloatArray, float]:
-    """Solve (H + damping * scale * I) step = grad, raising the damping until H is made
-    positive definite; return the step (at most NEWTON_MAX_LOG_STEP long) and the damping."""
-    scale = max(float(np.max(np.abs(np.diag(hessian)))), 1e-12)
-    identity = np.eye(len(grad))
-    while True:
-        try:
-            factor = np.linalg.cholesky(hessian + damping * scale * identity)
+def _trust_region_step(
+    hessian: FloatArray, grad: FloatArray, radius: float
+) -> tuple[FloatArray, bool]:
+    """Return the step minimising the quadratic model within the radius, and whether it is
+    the plain Newton step (positive definite Hessian, step inside the region)."""
+    # Four parameters: an eigendecomposition is cheaper than any iterative solver and
+    # gives every shifted solve (H + mu I)^-1 g at once.
+    eigenvalues, vectors = np.linalg.eigh(hessian)
+    g_rot = vectors.T @ grad
+    if eigenvalues[0] > 0:
+        step = -(vectors @ (g_rot / eigenvalues))
+        if np.linalg.norm(step) <= radius:
+            return step, True
+    # Otherwise the step has length radius: find the shift mu > -min(eigenvalue) with
+    # |(H + mu I)^-1 g| = radius by bisection (the length falls as mu grows).
+    low = max(0.0, -float(eigenvalues[0]))
+    high = low + float(np.linalg.norm(grad)) / radius + 1e-12
+    for _ in range(100):
+        mu = (low + high) / 2
+        length = float(np.linalg.norm(g_rot / (eigenvalues + mu)))
+        if length > radius:
+            low = mu
+        else:
+            high = mu
+        if high - low <= 1e-12 * high:
             break
-        except np.linalg.LinAlgError:
-            # Away from the optimum the Hessian may be indefinite: damping turns the
-            # step towards steepest descent until the system is positive definite.
-            damping = max(10 * damping, 1e-6)
-    delta = np.linalg.solve(factor.T, np.linalg.solve(factor, grad))
-    longest = float(np.max(np.abs(delta)))
-    if longest > NEWTON_MAX_LOG_STEP:
-        delta *= NEWTON_MAX_LOG_STEP / longest
-    return delta, damping
+    step = -(vectors @ (g_rot / (eigenvalues + high)))
+    return step, False
 
 
 def to_log_hessian(

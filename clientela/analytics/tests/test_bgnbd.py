@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import polars as pl
@@ -196,6 +198,32 @@ def test_it_has_an_exact_gradient_and_hessian(
     numeric_grad, numeric_hess = _numeric_derivatives(likelihood, theta)
     np.testing.assert_allclose(grad, numeric_grad, atol=1e-8)
     np.testing.assert_allclose(hess, numeric_hess, atol=1e-7 * np.abs(hess).max())
+
+
+def test_it_sums_the_x_terms_like_the_gamma_functions(
+    cdnow_summary: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, t_x, T = _columns(cdnow_summary)
+    cx, ctx, cT = Coded.of(x), Coded.of(t_x / T.max()), Coded.of(T / T.max())
+    theta = np.log([0.3, 0.1, 0.7, 2.5])
+    summed = _Likelihood(cx, ctx, cT, np.ones(len(x))).with_hessian(theta)
+    monkeypatch.setattr(bgnbd, "RISING_MAX", 0)  # every x "too large": gamma functions
+    gamma = _Likelihood(cx, ctx, cT, np.ones(len(x))).with_hessian(theta)
+    assert summed[0] == pytest.approx(gamma[0], rel=1e-12)
+    np.testing.assert_allclose(summed[1], gamma[1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(summed[2], gamma[2], rtol=1e-10, atol=1e-12)
+
+
+def test_it_keeps_the_beta_terms_exact_when_a_and_b_are_huge() -> None:
+    # ln B(a, b+x) / B(a, b) from differences of ln G loses every digit here.
+    a, b, xs = 3e9, 7e12, [0.0, 1.0, 4.0]
+    likelihood = _Likelihood(
+        Coded.of(xs), Coded.of([0.0, 1.0, 2.0]), Coded.of([3.0] * 3), np.ones(3)
+    )
+    terms = likelihood._x_terms(0.5, a, b, hessian=False)
+    for x, value in zip(xs, terms.log_beta, strict=True):
+        ratio = math.prod(Fraction(b + k) / Fraction(a + b + k) for k in range(int(x)))
+        assert value == pytest.approx(math.log(ratio), rel=1e-12, abs=1e-15)
 
 
 def _simulate_bgnbd(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
