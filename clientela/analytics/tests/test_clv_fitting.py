@@ -93,7 +93,7 @@ class _Bowl:
         return float(r @ r), 2 * r * u, np.diag(2 * u * u + 2 * r * u)
 
 
-def test_it_reaches_an_interior_optimum_from_far_away_by_damped_newton() -> None:
+def test_it_reaches_an_interior_optimum_from_far_away() -> None:
     target = np.array([1e-3, 5.0, 2e4])
     theta, value = minimize_log_params(_Bowl(target), np.zeros(3))
     np.testing.assert_allclose(np.exp(theta), target, rtol=1e-9)
