@@ -9,13 +9,16 @@ only need Django's settings and translations. Small files are cleaned in-process
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import get_all_start_methods, get_context
+from typing import Any
 
 from django.conf import settings
 
@@ -40,14 +43,35 @@ def clean_read_row(plan: RowPlan, read: Row) -> CleanRow:
     return clean_list(plan, line, values)
 
 
-def _clean_many(plan: RowPlan, rows: list[Row]) -> list[CleanRow]:
-    return [clean_read_row(plan, r) for r in rows]
+def _clean_many(plan: RowPlan, rows: list[Row]) -> list[tuple[Any, ...]]:
+    return [clean_read_row(plan, r).to_wire() for r in rows]
+
+
+# Cleaning and unpickling a batch allocate thousands of small dicts and lists; with the
+# default threshold (700) the cycle collector runs every few rows and walks Django's whole
+# object graph each time, which costs more than the cleaning itself.
+GC_THRESHOLD = (50_000, 50, 100)
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Collect cycles rarely and skip the objects that existed before (restored afterwards)."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def _start_worker(language: str) -> None:
     from django.utils import translation
 
     translation.activate(language)
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
     # A runner killed with SIGKILL cannot stop its pool, and forked workers would wait for
     # work forever: each worker leaves as soon as its parent is gone.
     parent = os.getppid()
@@ -76,8 +100,9 @@ def clean_batches(
     """Yield each batch with its cleaned rows, in order; `workers` = 0 cleans in-process."""
     if workers <= 0:
         for batch in batches:
-            yield batch, _clean_many(plan, batch)
+            yield batch, [clean_read_row(plan, r) for r in batch]
         return
+    rebuild = CleanRow.from_wire
     # fork: the workers start with Django ready and never re-run the program's __main__
     # (spawn would re-execute `python -m clientela …`). They inherit the runner's database
     # connections but never touch them, and leave through os._exit, which closes nothing.
@@ -87,13 +112,13 @@ def clean_batches(
         initializer=_start_worker,
         initargs=(language,),
     ) as pool:
-        pending: deque[tuple[Batch, Future[list[CleanRow]]]] = deque()
+        pending: deque[tuple[Batch, Future[list[tuple[Any, ...]]]]] = deque()
         ahead = workers * 2
         for batch in batches:
             pending.append((batch, pool.submit(_clean_many, plan, batch)))
             if len(pending) > ahead:
                 done, future = pending.popleft()
-                yield done, future.result()
+                yield done, [rebuild(w) for w in future.result()]
         while pending:
             done, future = pending.popleft()
-            yield done, future.result()
+            yield done, [rebuild(w) for w in future.result()]

@@ -32,7 +32,13 @@ from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.bulk import BulkTable, bulk_session
-from clientela.contacts.importing.parallel import Row, clean_batches, clean_read_row, worker_count
+from clientela.contacts.importing.parallel import (
+    Row,
+    clean_batches,
+    clean_read_row,
+    relaxed_gc,
+    worker_count,
+)
 from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
 from clientela.contacts.importing.writes import BatchOutcome, BatchWriter, OwnerDirectory, folded
 from clientela.contacts.models import Company, Contact, Tag
@@ -157,7 +163,7 @@ class ImportRun(BatchWriter):
                 workers=workers,
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-            with bulk_session():
+            with bulk_session(), relaxed_gc():
                 for done, (batch, cleaned) in enumerate(batches, start=1):
                     self._process(batch, cleaned)
                     if max_batches is not None and done >= max_batches:
