@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from typing import Any
 
 from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy
 
 from clientela.contacts.normalize import format_phone
 
 register = template.Library()
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @register.filter
@@ -36,3 +41,45 @@ def stage_short(contact: object) -> str:
         return SHORT_STAGES[code]
     display = getattr(contact, "get_lifecycle_stage_display", None)
     return str(display()) if callable(display) else str(code)
+
+
+@register.filter
+def preview_cells(cells: list[Any], targets: list[tuple[str, str]]) -> list[str]:
+    """An import preview row's values as people read them (phones spaced, dates localised)."""
+    shown: list[str] = []
+    for value, (key, _label) in zip(cells, targets, strict=False):
+        shown.append(_preview_value(key, value))
+    return shown
+
+
+def _preview_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if key == "phone" or key.endswith("_phone") or key == "mobile":
+        return format_phone(str(value))
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+COUNTRY_NAMES = {
+    "CO": gettext_lazy("Colombia"), "MX": gettext_lazy("Mexico"), "VE": gettext_lazy("Venezuela"),
+    "EC": gettext_lazy("Ecuador"), "PE": gettext_lazy("Peru"), "CL": gettext_lazy("Chile"),
+    "AR": gettext_lazy("Argentina"), "PA": gettext_lazy("Panama"),
+    "US": gettext_lazy("United States"), "ES": gettext_lazy("Spain"),
+}  # fmt: skip
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """A country's name for the common ones, else its ISO code."""
+    return str(COUNTRY_NAMES.get((code or "").upper(), code or ""))

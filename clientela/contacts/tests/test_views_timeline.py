@@ -116,3 +116,36 @@ def test_it_hides_the_card_of_others(client, personas):
     ana = make(personas.rep, first_name="Ana")
     purchase(ana)
     assert card(client, personas.rep2, ana).status_code == 404
+
+
+def test_it_formats_import_preview_values_for_people():
+    from datetime import date
+
+    from django.utils import translation
+
+    from clientela.contacts.templatetags.contacts_ui import preview_cells
+
+    translation.activate("es")
+    targets = [("phone", "Phone"), ("birthday", "Birthday"), ("first_name", "Name")]
+    shown = preview_cells(["+573001112233", date(1990, 5, 17), "Ana"], targets)
+    assert shown[0] == "+57 300 1112233"
+    assert shown[1] != "1990-05-17" and "1990" in shown[1]
+    assert shown[2] == "Ana"
+    assert preview_cells(["", "1990-05-17", None], targets)[1] == shown[1]
+    translation.deactivate()
+
+
+def test_it_shows_the_country_without_a_dash_when_the_city_is_empty(client, personas):
+    ana = make(personas.rep, first_name="Ana", country="CO")
+    body = card(client, personas.rep, ana).content.decode()
+    assert "— (CO)" not in body
+    assert "Colombia" in body
+
+
+def test_it_groups_the_thousands_of_number_custom_fields(client, personas):
+    from clientela.contacts.models import CustomField
+
+    CustomField.objects.create(key="budget", label="Presupuesto", field_type="number")
+    ana = make(personas.rep, first_name="Ana", custom={"budget": 1234567})
+    body = card(client, personas.rep, ana).content.decode()
+    assert "1,234,567" in body

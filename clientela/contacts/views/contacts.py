@@ -93,7 +93,14 @@ def custom_display(definition: CustomField, value: Any) -> str:
         except ValueError:
             return str(value)
     if definition.field_type == CustomFieldType.NUMBER:
-        return str(formats.localize(value, use_l10n=True))
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            number = value if isinstance(value, int | float | Decimal) else Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        # Grouped the local way (es-CO: 1.234.567,5) even though the setting is off site-wide.
+        return formats.number_format(number, use_l10n=True, force_grouping=True)
     return str(value)
 
 
