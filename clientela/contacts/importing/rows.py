@@ -119,6 +119,7 @@ LANGUAGES = {
 _KEY_PUNCT = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=4096)
 def label_key(text: str) -> str:
     """Fold a cell label for lookup ("Líder de Opinión" → "lider de opinion")."""
     return _KEY_PUNCT.sub(" ", fold(text)).strip()
