@@ -41,7 +41,7 @@ def test_it_names_verbs_of_other_apps_and_does_not_call_them_merged(client, pers
     purchase(ana)
     purchase(ana, label="Compra en tienda")
     body = card(client, personas.rep, ana).content.decode()
-    assert "activity" in body
+    assert "activity (Pedido 77)" in body
     assert "Compra en tienda" in body
     assert ": purchase<" not in body
     assert "later merged" not in body

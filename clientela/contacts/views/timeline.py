@@ -400,6 +400,14 @@ class Renderer:
                     who=actor,
                     other=other or "?",
                 )
+        elif event.target_repr and not event.target_type.startswith("contacts."):
+            # Other apps' events (a purchase on an order): name the record they are about.
+            entry.sentence = html(
+                _("%(who)s: %(what)s (%(record)s)"),
+                who=actor,
+                what=verb_label(verb, data),
+                record=event.target_repr,
+            )
         else:
             entry.sentence = html(_("%(who)s: %(what)s"), who=actor, what=verb_label(verb, data))
         return entry
