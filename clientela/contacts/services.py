@@ -36,6 +36,38 @@ MERGEABLE_FIELDS = (
 )  # fmt: skip
 
 
+# Rows of other apps that follow a contact through a merge: (app_label.Model, FK field name).
+# Apps register theirs in AppConfig.ready(), so contacts never imports them.
+MERGE_RELATIONS: list[tuple[str, str]] = []
+
+
+def register_merge_relation(model_label: str, field_name: str) -> None:
+    """Make merges move rows of `model_label` whose `field_name` points at the merged contact."""
+    if (model_label, field_name) not in MERGE_RELATIONS:
+        MERGE_RELATIONS.append((model_label, field_name))
+
+
+def _move_related(
+    relations: dict[str, list[int]] | None, source: Contact, target: Contact
+) -> dict[str, list[int]]:
+    """Re-point registered related rows from `source` to `target`; return the moved ids by model."""
+    from django.apps import apps
+
+    moved: dict[str, list[int]] = {}
+    for label, field_name in MERGE_RELATIONS:
+        model = apps.get_model(label)
+        key = f"{label}.{field_name}"
+        if relations is None:
+            ids = list(
+                model._default_manager.filter(**{field_name: source}).values_list("pk", flat=True)
+            )
+        else:
+            ids = relations.get(key, [])
+        model._default_manager.filter(pk__in=ids).update(**{field_name: target})
+        moved[key] = ids
+    return moved
+
+
 def region() -> str:
     """The default phone region of the installation (CO unless configured)."""
     return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
@@ -269,10 +301,12 @@ def merge_contacts(
     *,
     actor: Any,
     take_from_other: Iterable[str] = (),
+    fill_empty: bool = True,
     via: str = Via.UI,
 ) -> Merge:
-    """Merge `other` into `survivor`; fields listed in `take_from_other` (or empty on the survivor)
-    come from `other`. Tags, notes, consents and events move; `other` goes to the trash."""
+    """Merge `other` into `survivor`; fields listed in `take_from_other` (and, with `fill_empty`,
+    those empty on the survivor) come from `other`. Tags, notes, consents, events and registered
+    related rows (e.g. orders) move; `other` goes to the trash."""
     _require(actor, "merge", _("Your role cannot merge records."))
     if survivor.pk == other.pk:
         raise ValidationFailed({"other": _("Choose two different contacts.")})
@@ -291,7 +325,7 @@ def merge_contacts(
     before = _snapshot(survivor)
     for name in MERGEABLE_FIELDS:
         mine, theirs = getattr(survivor, name), getattr(other, name)
-        if name in chosen or (mine in (None, "") and theirs not in (None, "")):
+        if name in chosen or (fill_empty and mine in (None, "") and theirs not in (None, "")):
             setattr(survivor, name, theirs)
     survivor.custom = (
         {**other.custom, **survivor.custom}
@@ -314,6 +348,7 @@ def merge_contacts(
     from clientela.timeline.models import Event
 
     Event.objects.filter(id__in=moved["events"]).update(contact=survivor)
+    moved["related"] = _move_related(None, other, survivor)
     survivor.search_text = contact_search_text(survivor)
     survivor.updated_at = timezone.now()
     survivor.version += 1
@@ -374,6 +409,7 @@ def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
     Note.objects.filter(id__in=moved.get("notes", [])).update(contact=other)
     Consent.objects.filter(id__in=moved.get("consents", [])).update(contact=other)
     Event.objects.filter(id__in=moved.get("events", [])).update(contact=other)
+    _move_related(moved.get("related", {}), survivor, other)
     survivor.search_text = contact_search_text(survivor)
     survivor.updated_at = timezone.now()
     survivor.version += 1

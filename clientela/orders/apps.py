@@ -10,7 +10,11 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
+        from clientela.contacts.services import register_merge_relation
         from clientela.core.scheduling import Schedule, register
+
+        # A merged contact's purchases belong to the surviving contact (and go back on undo).
+        register_merge_relation("orders.Order", "contact")
 
         # The nightly customer-value snapshot (RFM, CLV, inactivity) reads orders, so it is
         # registered by the app that owns them.
