@@ -332,7 +332,7 @@ def merge_contacts(
         if "custom" not in chosen
         else {**survivor.custom, **other.custom}
     )
-    moved = {
+    moved: dict[str, Any] = {
         "tags": sorted(
             set(other.tags.values_list("id", flat=True))
             - set(survivor.tags.values_list("id", flat=True))
