@@ -113,6 +113,12 @@ class Company(RecordBase):
             models.Index(fields=["name"], name="company_name_idx"),
             models.Index(fields=["owner", "name"], name="company_owner_name_idx"),
             models.Index(fields=["domain"], name="company_domain_idx"),
+            # The trash: only deleted rows, newest first (tiny next to the live table).
+            models.Index(
+                fields=["-deleted_at", "-id"],
+                name="company_trash_idx",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,6 +184,13 @@ class Contact(RecordBase):
             models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
             models.Index(fields=["lifecycle_stage"], name="contact_lifecycle_idx"),
             models.Index(fields=["source"], name="contact_source_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="contact_updated_idx"),
+            # The trash: only deleted rows, newest first (tiny next to the live table).
+            models.Index(
+                fields=["-deleted_at", "-id"],
+                name="contact_trash_idx",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -263,3 +276,4 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.merged_id} → {self.survivor_id}"
+
