@@ -197,6 +197,7 @@ def seed_orders(*, seed: int = 2026, end: dt.date | None = None, snapshots: int 
                     "ordered_on": order.ordered_on.isoformat(),
                     "channel": order.channel,
                 },
+                at=order.ordered_at,
             )
             for order in saved
         )

@@ -398,6 +398,7 @@ class OrderImport:
                         "ordered_on": order.ordered_on.isoformat(),
                         "import_job": self.job.pk,
                     },
+                    at=order.ordered_at,
                 )
                 for order in saved
             )

@@ -274,6 +274,7 @@ def create_order(
         contact_id=order.contact_id,
         company_id=order.company_id,
         data=_event_data(order),
+        at=order.ordered_at,
     )
     return order
 

@@ -23,6 +23,7 @@ class Verb(models.TextChoices):
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     EXPORTED = "exported", _("exported")
+    PURCHASE = "purchase", _("purchase")
 
 
 class Via(models.TextChoices):

@@ -36,6 +36,7 @@ RECORD_TYPES = (
     "accounts.department",
     "accounts.role",
     "core.job",
+    "orders.order",
 )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
@@ -33,10 +35,13 @@ def build_event(
     data: Mapping[str, Any] | None = None,
     contact_id: int | None = None,
     company_id: int | None = None,
+    at: datetime | None = None,
 ) -> Event:
-    """Build (without saving) an event about `target`; used for bulk writes."""
+    """Build (without saving) an event about `target`; `at` dates events that happened before
+    they were recorded (a purchase entered later). Used for bulk writes."""
     meta = target._meta
     return Event(
+        created_at=at or timezone.now(),
         verb=verb,
         via=via,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -58,6 +63,7 @@ def record_event(
     data: Mapping[str, Any] | None = None,
     contact_id: int | None = None,
     company_id: int | None = None,
+    at: datetime | None = None,
 ) -> Event:
     """Append one event to the timeline / audit log."""
     event = build_event(
@@ -68,6 +74,7 @@ def record_event(
         data=data,
         contact_id=contact_id,
         company_id=company_id,
+        at=at,
     )
     event.save()
     return event

@@ -89,6 +89,7 @@ RECORD_URLS = {
     "contacts.contact": "contacts:contact_detail",
     "contacts.company": "contacts:company_detail",
     "accounts.user": "accounts:user_edit",
+    "orders.order": "orders:order_detail",
 }
 
 
