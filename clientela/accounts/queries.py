@@ -17,7 +17,9 @@ def role_of(user: Any) -> Role | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if not hasattr(user, "_clientela_role"):
-        user._clientela_role = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
+        user._clientela_role = (
+            Role.objects.filter(pk=user.role_id).first() if user.role_id else None
+        )
     role: Role | None = user._clientela_role
     return role
 
