@@ -277,3 +277,85 @@ class Merge(models.Model):
     def __str__(self) -> str:
         return f"{self.entity} {self.merged_id} → {self.survivor_id}"
 
+
+class DuplicateKind(models.TextChoices):
+    """Why contacts look like the same person."""
+
+    EMAIL = "email", _("same e-mail")
+    PHONE = "phone", _("same phone")
+    NAME = "name", _("similar name at the same company")
+
+
+class DuplicateGroup(models.Model):
+    """Contacts that look like the same person (precomputed; see clientela.contacts.duplicates).
+
+    Kept by a full rebuild on a schedule plus a catch-up for the contacts changed since, so the
+    duplicates page never groups a million contacts per request.
+    """
+
+    kind = models.CharField(max_length=5, choices=DuplicateKind.choices)
+    # The shared e-mail or E.164 phone; for names "<company id>:<folded name of the group>".
+    key = models.CharField(max_length=300)
+    # Live contacts in the group, whoever owns them (orders the page of users who see all).
+    size = models.PositiveIntegerField()
+    # Name groups are rebuilt per company when one of its contacts changes.
+    company_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate group")
+        verbose_name_plural = _("duplicate groups")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="duplicategroup_key_unique")
+        ]
+        indexes = [
+            models.Index(fields=["-size", "kind", "key"], name="duplicategroup_size_idx"),
+            models.Index(
+                fields=["company_id"],
+                name="duplicategroup_company_idx",
+                condition=models.Q(company_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.size})"
+
+
+class DuplicateMember(models.Model):
+    """One live contact of a DuplicateGroup."""
+
+    # Members are always deleted before their group, in the same transaction.
+    group = models.ForeignKey(DuplicateGroup, on_delete=models.DO_NOTHING, related_name="members")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    # The contact's owner when the group was built: picks the groups to show a user who sees
+    # only some owners; what is shown is always re-checked against the contact itself.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "contact"], name="duplicatemember_unique")
+        ]
+        indexes = [models.Index(fields=["owner_id", "group"], name="duplicatemember_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.contact_id}"
+
+
+class DuplicateScan(models.Model):
+    """The one row telling up to when DuplicateMember reflects the contacts."""
+
+    # Contacts changed before this moment (less a safety lag) are reflected.
+    synced_through = models.DateTimeField(null=True, blank=True)
+    # Contacts changed just before synced_through that the last catch-up already handled.
+    recent_ids = models.JSONField(default=list, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # A background catch-up was asked for and has not run yet.
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+
+    def __str__(self) -> str:
+        return f"duplicates synced through {self.synced_through}"

@@ -232,25 +232,93 @@ def _similar(a: str, b: str) -> bool:
     return bool(a and b) and (a == b or SequenceMatcher(None, a, b).ratio() >= 0.85)
 
 
-def duplicate_groups(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Groups of visible contacts sharing an e-mail or phone, largest first."""
-    from django.db.models import Count
+# What the duplicates page shows of each contact.
+DUPLICATE_MEMBER_FIELDS = (
+    "first_name", "last_name", "email", "phone", "created_at", "company__name",
+    "owner__first_name", "owner__last_name", "owner__username",
+)  # fmt: skip
 
-    groups: list[dict[str, Any]] = []
-    visible = contacts_visible_to(user)
-    for field_name, reason in (("email", _("same e-mail")), ("phone", _("same phone"))):
-        rows = (
-            visible.exclude(**{field_name: ""})
-            .values(field_name)
+
+def duplicate_groups(
+    user: Any, *, live: bool = False, limit: int = 50, members: int = 10
+) -> list[dict[str, Any]]:
+    """Groups of at least two visible contacts that look like the same person, largest first.
+
+    Each group: field (email / phone / name), value (its key), count of visible contacts, reason,
+    and its first `members` contacts by creation. Reads the precomputed groups (kept current by
+    clientela.contacts.duplicates.prepare_duplicates) in two queries whatever the table size, or
+    groups the contacts on the spot when `live` (small tables). Either way only contacts the user
+    may see are counted and listed. Contacts carry only DUPLICATE_MEMBER_FIELDS.
+    """
+    if live:
+        return live_duplicate_groups(user, limit=limit, members=members)
+    from django.db.models import Count, F, Window
+    from django.db.models.functions import RowNumber
+
+    from clientela.accounts.queries import owner_scope
+    from clientela.contacts.models import DuplicateGroup, DuplicateKind, DuplicateMember
+
+    # 1. Candidates: the largest groups, or those with most members owned by users this user
+    # sees (the member's owner is a copy, so step 2 checks every contact again).
+    scope = owner_scope(user)
+    candidates: QuerySet[Any]
+    if scope is None:
+        candidates = DuplicateGroup.objects.order_by("-size", "kind", "key").values("id")
+    else:
+        candidates = (
+            DuplicateMember.objects.filter(scope)
+            .values("group_id")
             .annotate(n=Count("id"))
             .filter(n__gt=1)
-            .order_by("-n", field_name)[:limit]
+            .order_by("-n", "group_id")
+            .values("group_id")
         )
-        for row in rows:
-            groups.append(
-                {"field": field_name, "value": row[field_name], "count": row["n"], "reason": reason}
-            )
-    return groups[:limit]
+    # 2. Their members the user may see, still live and still holding the shared value, with
+    # the exact count per group and the first few by creation (plain values: no model per row).
+    rows = list(
+        DuplicateMember.objects.filter(group_id__in=candidates[: 2 * limit])
+        .filter(contact__in=contacts_visible_to(user))
+        .filter(
+            Q(group__kind=DuplicateKind.NAME)
+            | Q(group__kind=DuplicateKind.EMAIL, contact__email=F("group__key"))
+            | Q(group__kind=DuplicateKind.PHONE, contact__phone=F("group__key"))
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("group_id")],
+                order_by=[F("contact__created_at").asc(), F("contact_id").asc()],
+            ),
+            total=Window(Count("id"), partition_by=[F("group_id")]),
+        )
+        .filter(rank__lte=members, total__gt=1)
+        .order_by("group_id", "rank")
+        .values_list("group_id", "group__kind", "group__key", "total", "contact_id")
+    )
+    if not rows:
+        return []
+    # 3. Those contacts, with only what the page shows.
+    shown = {
+        contact.pk: contact
+        for contact in Contact.objects.filter(pk__in=[row[4] for row in rows])
+        .select_related("company", "owner")
+        .only(*DUPLICATE_MEMBER_FIELDS)
+    }
+    groups: dict[int, dict[str, Any]] = {}
+    for group_id, kind, key, total, contact_id in rows:
+        group = groups.setdefault(
+            group_id,
+            {
+                "field": kind,
+                "value": key,
+                "count": total,
+                "reason": DuplicateKind(kind).label,
+                "members": [],
+            },
+        )
+        group["members"].append(shown[contact_id])
+    ordered = sorted(groups.values(), key=lambda g: (-g["count"], g["field"], g["value"]))
+    return ordered[:limit]
 
 
 def merges_for(contact: Contact) -> QuerySet[Merge]:
@@ -300,3 +368,75 @@ def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> Quer
     return companies.annotate(
         contact_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
     )
+
+
+def live_duplicate_groups(user: Any, *, limit: int = 50, members: int = 10) -> list[dict[str, Any]]:
+    """duplicate_groups computed from the visible contacts on the spot (small tables only)."""
+    from collections import defaultdict
+    from itertools import groupby
+    from operator import itemgetter
+
+    from django.db.models import Count
+
+    from clientela.contacts.duplicates import name_groups
+    from clientela.contacts.models import DuplicateKind
+
+    visible = contacts_visible_to(user).order_by()
+    found: list[tuple[int, str, str]] = []
+    for kind in (DuplicateKind.EMAIL, DuplicateKind.PHONE):
+        shared = (
+            visible.exclude(**{str(kind): ""}).values(kind).annotate(n=Count("id")).filter(n__gt=1)
+        )
+        found.extend((row["n"], str(kind), row[kind]) for row in shared)
+    companies = (
+        visible.filter(company__isnull=False)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("company_id")
+    )
+    people = (
+        visible.filter(company_id__in=companies)
+        .order_by("company_id")
+        .values_list("company_id", "id", "first_name", "last_name")
+    )
+    by_name: dict[str, list[int]] = {}
+    for company_id, rows in groupby(people, key=itemgetter(0)):
+        for key, ids in name_groups(company_id, [(pk, name_key(f, la)) for _c, pk, f, la in rows]):
+            by_name[key] = ids
+            found.append((len(ids), str(DuplicateKind.NAME), key))
+    found.sort(key=lambda row: (-row[0], row[1], row[2]))
+    found = found[:limit]
+    if not found:
+        return []
+    keys: dict[str, set[str]] = defaultdict(set)
+    for _n, found_kind, key in found:
+        keys[found_kind].add(key)
+    name_of = {pk: key for key in keys[DuplicateKind.NAME] for pk in by_name[key]}
+    grouped: dict[tuple[str, str], list[Contact]] = defaultdict(list)
+    for contact in (
+        visible.filter(
+            Q(email__in=keys[DuplicateKind.EMAIL])
+            | Q(phone__in=keys[DuplicateKind.PHONE])
+            | Q(pk__in=list(name_of))
+        )
+        .select_related("company", "owner")
+        .order_by("created_at", "id")
+    ):
+        for kind_of, key in (
+            (str(DuplicateKind.EMAIL), contact.email),
+            (str(DuplicateKind.PHONE), contact.phone),
+            (str(DuplicateKind.NAME), name_of.get(contact.pk, "")),
+        ):
+            if key in keys[kind_of]:
+                grouped[(kind_of, key)].append(contact)
+    return [
+        {
+            "field": kind,
+            "value": key,
+            "count": n,
+            "reason": DuplicateKind(kind).label,
+            "members": grouped[(kind, key)][:members],
+        }
+        for n, kind, key in found
+    ]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clientela.accounts.queries import has_capability
 from clientela.contacts import services
+from clientela.contacts.duplicates import prepare_duplicates
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import (
     ContactFilters,
@@ -193,33 +192,23 @@ def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
 @domain_errors
 @require_GET
 def duplicates(request: HttpRequest) -> HttpResponse:
-    """Groups of contacts sharing an e-mail or a phone, each with links to compare and merge."""
+    """Groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
     user = request.user
-    groups = duplicate_groups(user)
-    emails = [g["value"] for g in groups if g["field"] == "email"]
-    phones = [g["value"] for g in groups if g["field"] == "phone"]
-    members: dict[tuple[str, str], list[Contact]] = defaultdict(list)
-    if groups:
-        rows = (
-            contacts_visible_to(user)
-            .filter(Q(email__in=emails) | Q(phone__in=phones))
-            .select_related("company", "owner")
-            .order_by("created_at", "id")
-        )
-        for contact in rows:
-            for field_name, values in (("email", emails), ("phone", phones)):
-                value = getattr(contact, field_name)
-                if value in values:
-                    members[(field_name, value)].append(contact)
+    ready = prepare_duplicates()
+    groups = duplicate_groups(user, live=ready.live, members=GROUP_MEMBERS)
     for group in groups:
-        group["members"] = members[(group["field"], group["value"])][:GROUP_MEMBERS]
-        group["shown"] = (
-            plain_value("phone", group["value"]) if group["field"] == "phone" else group["value"]
-        )
+        if group["field"] == "phone":
+            group["shown"] = plain_value("phone", group["value"])
+        elif group["field"] == "name":
+            first = group["members"][0] if group["members"] else None
+            group["shown"] = first.full_name if first else ""
+            group["company"] = first.company if first else None
+        else:
+            group["shown"] = group["value"]
     return render(
         request,
         "contacts/duplicates.html",
-        {"groups": groups, "can_merge": has_capability(user, "merge")},
+        {"groups": groups, "can_merge": has_capability(user, "merge"), "waiting": ready.waiting},
     )
 
 
