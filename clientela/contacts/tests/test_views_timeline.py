@@ -24,11 +24,11 @@ def make(actor, **data):
     return services.create_contact(actor=actor, data=data)
 
 
-def purchase(contact, label=None):
+def purchase(contact, label=None, verb="purchase"):
     """An event another app (orders) records on the contact."""
     return Event.objects.create(
         contact=contact,
-        verb="purchase",
+        verb=verb,
         target_type="orders.order",
         target_id="77",
         target_repr="Pedido 77",
@@ -38,12 +38,14 @@ def purchase(contact, label=None):
 
 def test_it_names_verbs_of_other_apps_and_does_not_call_them_merged(client, personas):
     ana = make(personas.rep, first_name="Ana")
-    purchase(ana)
-    purchase(ana, label="Compra en tienda")
+    purchase(ana)  # a verb the timeline knows
+    purchase(ana, verb="ticket_opened")  # a verb of an app the timeline does not know yet
+    purchase(ana, label="Compra en tienda", verb="ticket_opened")
     body = card(client, personas.rep, ana).content.decode()
+    assert "purchase (Pedido 77)" in body
     assert "activity (Pedido 77)" in body
     assert "Compra en tienda" in body
-    assert ": purchase<" not in body
+    assert ": ticket_opened" not in body
     assert "later merged" not in body
 
 
