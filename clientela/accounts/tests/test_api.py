@@ -118,6 +118,7 @@ def test_it_accepts_the_browser_session_for_reads(personas, client):
 
 
 def test_it_requires_csrf_for_session_writes(personas):
+    # A signed-in browser speaks the session's language (Spanish by default), not the header's.
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(personas.rep)
     response = browser.post(
@@ -125,7 +126,10 @@ def test_it_requires_csrf_for_session_writes(personas):
         HTTP_ACCEPT_LANGUAGE="en",
     )  # fmt: skip
     assert response.status_code == 403
-    assert response.json()["detail"] == "The CSRF check failed. Reload the page and try again."
+    assert (
+        response.json()["detail"]
+        == "Falló la verificación CSRF. Recargue la página e intente de nuevo."
+    )
 
 
 def test_it_answers_401_not_csrf_to_a_bad_token_on_a_write(personas):

@@ -194,7 +194,7 @@ def test_it_validates_pagination_in_spanish(personas, client):
     response = call(client, "GET", "/api/v1/contacts?limit=500&offset=-1", headers, lang="es")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Some fields are not valid.",  # the lead's catalogue translates our own text
+        "detail": "Algunos campos no son válidos.",
         "errors": {
             "limit": ["Asegúrese de que este valor es menor o igual a 200."],
             "offset": ["Asegúrese de que este valor es mayor o igual a 0."],
@@ -309,7 +309,7 @@ def test_it_reports_type_errors_with_the_same_shape(personas, client):
         "birthday": ["Introduzca una fecha válida."],
         "tags": ["Introduzca una lista de valores."],
         "owner": ["Introduzca un número entero."],
-        "nickname": ["Unknown field."],  # our own text: the lead's catalogue translates it
+        "nickname": ["Campo desconocido."],
     }
 
 
