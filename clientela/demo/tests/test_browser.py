@@ -510,9 +510,11 @@ def test_it_imports_a_bitrix24_csv_saved_by_excel(
 
     # Dry run: the bad row is shown with its line as a spreadsheet numbers it (header = 1).
     check_whole_file(page)
-    bad = page.locator("tr.row-error")
+    # The bad row's values, then its problems on a row of their own underneath.
+    bad = page.locator("tr.row-error:not(.row-problems)")
     expect(bad).to_have_count(1)
     expect(bad.locator("td").first).to_have_text("4")
+    expect(page.locator("tr.row-problems")).to_have_count(1)
     rejected = page.locator("table.list").last.locator("tbody tr")
     expect(rejected).to_have_count(1)
     expect(rejected.locator("td").nth(0)).to_have_text("4")
