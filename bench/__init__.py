@@ -5,5 +5,6 @@ SCENARIOS = {
     "api-read": "bench.api_read",
     "clv-1m": "bench.clv_1m",
     "rfm-1m": "bench.rfm_1m",
+    "duplicates-1m": "bench.duplicates_1m",
     "tabular-read": "bench.tabular_read",
 }

@@ -136,14 +136,17 @@ def run(size: int = 1_000_000, seed: int = 42) -> Iterator[dict[str, Any]]:
         env = _env(name, data_dir)
         started = time.monotonic()
         _ensure_database(name, size, seed, env)
-        yield {"figure": "prepare_s", "value": round(time.monotonic() - started, 1)}
+        yield {
+            "scenario": "duplicates-1m", "figure": "prepare_s",
+            "value": round(time.monotonic() - started, 1), "unit": "s", "size": size,
+        }  # fmt: skip
         child = subprocess.run(
             [sys.executable, "-m", "bench.duplicates_1m", "--child", str(size)],
             env=env, check=True, capture_output=True, text=True, timeout=7200,
         )  # fmt: skip
         for line in child.stdout.splitlines():
             if line.startswith("{"):
-                yield json.loads(line)
+                yield {"scenario": "duplicates-1m", **json.loads(line)}
 
 
 # -- the child: in-process timings -------------------------------------------------------------
