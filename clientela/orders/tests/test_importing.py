@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,3 +170,23 @@ def test_it_needs_the_import_right_and_the_key_columns(tmp_path, personas, custo
         import_orders(actor=personas.colleague, path=write(tmp_path, SPANISH))
     with pytest.raises(ValidationFailed):
         import_orders(actor=personas.manager, path=write(tmp_path, "Nombre;Total\r\nAna;1\r\n"))
+
+
+def test_it_imports_orders_from_the_command_line(tmp_path, personas, customers, capsys):
+    from django.core.management import call_command
+
+    path = write(tmp_path, SPANISH)
+    call_command(
+        "import", "orders", str(path), "--as", personas.manager.username, "--source-system", "pos"
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["rows"] == 6
+    assert printed["created"] == 2
+    assert [error["line"] for error in printed["errors"]] == [4, 5, 6, 7]
+    # The same file again changes nothing.
+    call_command(
+        "import", "orders", str(path), "--as", personas.manager.username, "--source-system", "pos"
+    )
+    again = json.loads(capsys.readouterr().out)
+    assert again["created"] == 0
+    assert again["unchanged"] == 2

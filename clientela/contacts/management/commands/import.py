@@ -1,4 +1,4 @@
-"""`clientela import contacts FILE`: import a CSV/XLSX file and print the result as one JSON object."""
+"""`clientela import contacts|orders FILE`: import a CSV/XLSX file and print the result as JSON."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("entity", choices=["contacts"], help="What to import.")
+        parser.add_argument("entity", choices=["contacts", "orders"], help="What to import.")
         parser.add_argument("file", help="Path of the CSV or XLSX file.")
         parser.add_argument(
             "--preset",
@@ -55,6 +55,16 @@ class Command(BaseCommand):
             help="Update contacts that already exist (same e-mail, phone or name + company).",
         )
         parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="Orders: create a contact for a customer not found by id, e-mail or phone.",
+        )
+        parser.add_argument(
+            "--source-system",
+            default="",
+            help="Orders: the system the external ids come from (re-imports stay idempotent).",
+        )
+        parser.add_argument(
             "--as",
             dest="username",
             help="Import as this user (default: the first active administrator).",
@@ -66,6 +76,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("Cannot read %(path)s: no such file.") % {"path": path})
         actor = self._actor(options.get("username"))
+        if options["entity"] == "orders":
+            self._import_orders(path, actor, options)
+            return
         try:
             job = start_import(
                 actor=actor,
@@ -88,6 +101,29 @@ class Command(BaseCommand):
         job.refresh_from_db()
         for message in warning_messages(job):
             self.stderr.write(message)
+        self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+
+    def _import_orders(self, path: Path, actor: User, options: dict[str, Any]) -> None:
+        """Orders go through the orders app's importer (same summary, same errors)."""
+        from clientela.orders.importing import import_orders
+
+        try:
+            result = import_orders(
+                actor=actor,
+                path=path,
+                dry_run=options["dry_run"],
+                update_existing=options["update_existing"],
+                create_missing=options["create_missing"],
+                source_system=options["source_system"],
+                via=Via.CLI,
+            )
+        except ValidationFailed as exc:
+            messages = [m for values in exc.errors.values() for m in values]
+            raise CommandError(" ".join(messages)) from exc
+        except TableError as exc:
+            raise CommandError(exc.message) from exc
+        except (DomainError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
 
     def _actor(self, username: str | None) -> User:
