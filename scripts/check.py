@@ -52,15 +52,9 @@ def main() -> None:
         run("translations", [py, "scripts/check_translations.py", "--extract"], test_env)
     else:
         run("translations", [py, "scripts/check_translations.py"], test_env)
-    pytest = [
-        py,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        os.environ.get("CLIENTELA_TEST_WORKERS", "2"),
-    ]
+    # loadgroup keeps tests marked xdist_group (the browser module's one server) on one worker.
+    workers = os.environ.get("CLIENTELA_TEST_WORKERS", "2")
+    pytest = [py, "-m", "pytest", "-p", "no:cacheprovider", "--dist", "loadgroup", "-n", workers]
     run("tests on SQLite", [*pytest, *extra], test_env)
     pg_url = os.environ.get("CLIENTELA_TEST_DATABASE_URL")
     if pg_url:
