@@ -23,6 +23,15 @@ from clientela.analytics.ltv import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _english_labels():
+    """Labels are asserted in English; the project's default language is Spanish."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def test_it_computes_subscription_ltv() -> None:
     assert ltv_subscription(30, 24) == 720
 

@@ -68,6 +68,15 @@ EXPECTED_CELLS = """
 """
 
 
+@pytest.fixture(autouse=True)
+def _english_labels():
+    """Labels are asserted in English; the project's default language is Spanish."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _expected_table() -> dict[tuple[int, int, int], str]:
     table = {}
     for line in EXPECTED_CELLS.strip().splitlines():

@@ -11,6 +11,16 @@ if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
     # Lets `pytest -p no:django clientela/core/tabular` run these pure tests without a project.
     settings.configure(USE_I18N=True, LANGUAGE_CODE="en")
 
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests assert the English msgids; the project's default language is Spanish."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 HEADER = ["Nombre", "Apellido", "Ciudad", "Correo"]
 ROWS = [
     ["José", "Núñez", "Bogotá", "jose@example.com"],
