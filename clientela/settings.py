@@ -253,5 +253,5 @@ CLIENTELA = {
     "DEFAULT_PHONE_REGION": os.environ.get("CLIENTELA_PHONE_REGION", "CO"),
     "COMPANY_CURRENCY": os.environ.get("CLIENTELA_CURRENCY", "COP"),
     "API_RATE": os.environ.get("CLIENTELA_API_RATE", "6000/m"),
-    "IMPORT_BATCH_SIZE": int(os.environ.get("CLIENTELA_IMPORT_BATCH_SIZE", "2000")),
+    "IMPORT_BATCH_SIZE": int(os.environ.get("CLIENTELA_IMPORT_BATCH_SIZE", "10000")),
 }
