@@ -197,7 +197,8 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
             seq = cursor.fetchone()
             start = max(top, seq[0] if seq else 0) + 1
             return list(range(start, start + count))
-    raise NotImplementedError  # other databases use bulk_create and read the ids back
+    # Clientela supports SQLite and PostgreSQL only (settings and docs say so).
+    raise RuntimeError(f"cannot reserve ids on a {connection.vendor} database")
 
 
 def supports_fast_insert() -> bool:
