@@ -10,14 +10,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django import forms
 from django.contrib import messages
 from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    JsonResponse,
     QueryDict,
     StreamingHttpResponse,
 )
@@ -40,20 +38,25 @@ from clientela.contacts.importing.presets import (
 from clientela.contacts.queries import custom_fields_for
 from clientela.contacts.views.common import domain_errors, page_number, require_capability
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.import_screens import (
+    ImportScreens,
+    UploadForm,
+    job_page,
+    progress_response,
+    rejects_response,
+)
+from clientela.core.imports import job_counts, max_upload_mb
 from clientela.core.models import Job
-from clientela.core.tabular import iter_csv
 from clientela.core.tabular.detection import ENCODING_NAMES
 
 ERRORS_PER_PAGE = 100
 
 
-class UploadForm(forms.Form):
-    """The file to import."""
-
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy("CSV (separated by ; , or tab) or Excel workbook (.xlsx)."),
-    )
+SCREENS = ImportScreens(
+    namespace="contacts",
+    list_url="contacts:contact_list",
+    list_label=gettext_lazy("See the contacts"),
+)
 
 
 def _messages(exc: ValidationFailed) -> list[str]:
@@ -114,28 +117,22 @@ def import_start(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > jobs.max_upload_bytes():
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)d MB; split it and import the parts.")
-                % {"size": jobs.max_upload_bytes() // (1024 * 1024)},
+        try:
+            job = jobs.start_import(
+                actor=request.user,
+                upload=upload,
+                filename=upload.name or "import.csv",
+                language=getattr(request, "LANGUAGE_CODE", None),
             )
+        except ValidationFailed as exc:
+            for message in exc.errors.get("file") or _messages(exc):
+                form.add_error("file", message)
         else:
-            try:
-                job = jobs.start_import(
-                    actor=request.user,
-                    upload=upload,
-                    filename=upload.name or "import.csv",
-                    language=getattr(request, "LANGUAGE_CODE", None),
-                )
-            except ValidationFailed as exc:
-                for message in exc.errors.get("file") or _messages(exc):
-                    form.add_error("file", message)
-            else:
-                return redirect("contacts:import_mapping", job_id=job.pk)
+            return redirect("contacts:import_mapping", job_id=job.pk)
     context = {
         "form": form,
-        "max_mb": jobs.max_upload_bytes() // (1024 * 1024),
+        "screens": SCREENS,
+        "max_mb": max_upload_mb(),
         "presets": [PRESET_LABELS[p] for p in PRESETS_ORDER],
         "recent": jobs.recent_imports(request.user),
     }
@@ -185,6 +182,7 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     ]
     context = {
         "job": job,
+        "screens": SCREENS,
         "columns": columns,
         "groups": _target_choices(),
         "presets": [(p, PRESET_LABELS[p]) for p in PRESETS_ORDER],
@@ -223,8 +221,9 @@ def import_preview(request: HttpRequest, job_id: int) -> HttpResponse:
     shown = [t for t in used if any(t in r.values for r in rows)] or used
     context: dict[str, Any] = {
         "job": job,
+        "screens": SCREENS,
         "check": check,
-        "check_counts": _progress_context(check)["counts"] if check else {},
+        "check_counts": job_counts(check) if check else {},
         "rows": [
             {
                 "line": r.line,
@@ -261,41 +260,20 @@ def _shown(target: str, value: Any) -> Any:
     return value
 
 
-def _progress_context(job: Job) -> dict[str, Any]:
-    counts = job.counts or {}
-    return {
-        "job": job,
-        "counts": {
-            "created": counts.get("created", 0),
-            "updated": counts.get("updated", 0),
-            "unchanged": counts.get("unchanged", 0),
-            "errors": counts.get("errors", 0),
-        },
-        "dry_run": bool(job.options.get("dry_run")),
-    }
-
-
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """Step 4: the import running in the background, its counts and its rejected rows."""
     _require_import(request.user)
     job = jobs.get_import_job_for_user(request.user, job_id)
-    if request.method == "POST" and request.POST.get("action") == "resume":
-        try:
-            jobs.resume_import(job, actor=request.user)
-            messages.success(request, _("The import continues where it stopped."))
-        except Conflict as exc:
-            messages.warning(request, str(exc))
-        return redirect("contacts:import_job", job_id=job.pk)
-    if job.options.get("stage") == "draft" and not job.options.get("dry_run"):
-        return redirect("contacts:import_mapping", job_id=job.pk)
-    context = {
-        **_progress_context(job),
-        "warnings": jobs.warning_messages(job),
-        "can_resume": jobs.can_resume(job),
-    }
-    return render(request, "contacts/import/job.html", context)
+    return job_page(
+        request,
+        job,
+        SCREENS,
+        resume=lambda stopped: jobs.resume_import(stopped, actor=request.user),
+        can_resume=jobs.can_resume(job),
+        warnings=jobs.warning_messages(job),
+    )
 
 
 @domain_errors
@@ -303,30 +281,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
     _require_import(request.user)
-    job = jobs.get_import_job_for_user(request.user, job_id)
-    context = _progress_context(job)
-    wants_json = request.GET.get("format") == "json" or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-    if wants_json:
-        return JsonResponse(
-            {
-                "id": job.pk,
-                "state": job.state,
-                "finished": job.is_finished,
-                "percent": job.percent,
-                "processed": job.processed,
-                "total": job.total,
-                "counts": context["counts"],
-                "message": job.message,
-            }
-        )
-    then = request.GET.get("then", "")
-    context["then"] = then if then == "reload" else ""
-    response = render(request, "contacts/import/progress.html", context)
-    if job.is_finished and request.GET.get("then") == "reload":
-        response["HX-Refresh"] = "true"
-    return response
+    return progress_response(request, jobs.get_import_job_for_user(request.user, job_id), SCREENS)
 
 
 @_download_errors
@@ -334,14 +289,7 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_rejects(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The rejected rows as CSV: their original columns, then line, column and reason."""
     _require_import(request.user)
-    job = jobs.get_import_job_for_user(request.user, job_id)
-    headers, rows = jobs.rejected_rows(job)
-    response = StreamingHttpResponse(
-        iter_csv(rows, headers), content_type="text/csv; charset=utf-8"
-    )
-    name = _("rejected-rows")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{job.pk}.csv"'
-    return response
+    return rejects_response(jobs.get_import_job_for_user(request.user, job_id))
 
 
 def _list_params(request: HttpRequest) -> QueryDict:

@@ -5,18 +5,13 @@ These are the services the import adapters call; the heavy lifting is in runner.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,22 +26,20 @@ from clientela.contacts.importing.presets import (
     valid_targets,
 )
 from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, clean_row
-from clientela.contacts.importing.runner import KIND, STALE_AFTER, ImportResult, run_import
+from clientela.contacts.importing.runner import KIND, ImportResult, run_import
 from clientela.contacts.queries import custom_fields_for
-from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
-from clientela.core.models import Job, JobRowError, JobState
-from clientela.core.tabular import Table, TableError, guess_decimal_comma, open_table
+from clientela.core import imports
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.imports import can_resume, max_upload_bytes, rejected_rows, row_errors_page
+from clientela.core.models import Job, JobState
+from clientela.core.tabular import Table, guess_decimal_comma
 from clientela.timeline.choices import Via
 
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+__all__ = ["can_resume", "max_upload_bytes", "rejected_rows", "row_errors_page"]
+
 SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
 IDENTITY_TARGETS = {"first_name", "last_name", "full_name", "email", "phone"}
-
-
-def max_upload_bytes() -> int:
-    """The largest file the import accepts (CLIENTELA["IMPORT_MAX_BYTES"], default 200 MB)."""
-    return int(str(settings.CLIENTELA.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)))
 
 
 def _require_import(actor: Any) -> None:
@@ -62,10 +55,7 @@ def _custom_specs() -> dict[str, CustomSpec]:
 
 
 def _open(job: Job) -> Table:
-    try:
-        return open_table(default_storage.path(job.file), filename=job.options.get("filename"))
-    except FileNotFoundError as exc:
-        raise NotFound(_("The uploaded file is gone; upload it again.")) from exc
+    return imports.open_job_file(job)
 
 
 def _decimal_hints(table: Table, mapping: Mapping[str, str]) -> dict[str, bool | None]:
@@ -115,28 +105,7 @@ def start_import(
     _require_import(actor)
     if preset != "auto" and preset not in PRESETS_ORDER:
         raise ValidationFailed({"preset": _("Unknown preset “%(name)s”.") % {"name": preset}})
-    safe = get_valid_filename(Path(filename).name) or "import.csv"
-    name = f"imports/{uuid.uuid4().hex}/{safe}"
-    if isinstance(upload, Path):
-        with upload.open("rb") as handle:
-            stored = default_storage.save(name, File(handle))
-    else:
-        stored = default_storage.save(name, File(upload))
-    try:
-        if default_storage.size(stored) > max_upload_bytes():
-            raise ValidationFailed(
-                {
-                    "file": _("The file is larger than %(size)d MB; split it and import the parts.")
-                    % {"size": max_upload_bytes() // (1024 * 1024)}
-                }
-            )
-        table = open_table(default_storage.path(stored), filename=filename)
-    except TableError as exc:
-        default_storage.delete(stored)
-        raise ValidationFailed({"file": exc.message}) from exc
-    except ValidationFailed:
-        default_storage.delete(stored)
-        raise
+    stored, table = imports.store_upload(upload, filename)
     with table:
         detected = detect_preset(table.headers)
         chosen = detected.preset if preset == "auto" else preset
@@ -170,13 +139,9 @@ def start_import(
 
 def get_import_job_for_user(user: Any, job_id: Any) -> Job:
     """An import job the user started (administrators see all); NotFound otherwise."""
-    try:
-        job = Job.objects.select_related("created_by").get(pk=int(job_id), kind=KIND)
-    except (Job.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(_("Import not found.")) from exc
-    if job.created_by_id != getattr(user, "pk", None) and not has_capability(user, "manage_users"):
-        raise NotFound(_("Import not found."))
-    return job
+    return imports.import_job_for(
+        user, job_id, kind=KIND, sees_all=has_capability(user, "manage_users")
+    )
 
 
 def update_mapping(
@@ -255,18 +220,9 @@ def confirm_import(job: Job, *, actor: Any) -> Job:
     return locked
 
 
-def can_resume(job: Job) -> bool:
-    """Whether a job stopped (failed, or its worker vanished) and can continue."""
-    if job.state == JobState.FAILED:
-        return job.options.get("stage") != "draft"
-    stale = job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
-    return job.state == JobState.RUNNING and stale
-
-
 def recent_imports(user: Any, n: int = 10) -> list[Job]:
     """The user's latest imports (not the dry runs behind previews)."""
-    latest = Job.objects.filter(kind=KIND, created_by=user).order_by("-created_at", "-id")
-    return [job for job in latest[: n * 3] if not job.options.get("dry_run")][:n]
+    return imports.recent_imports(user, kind=KIND, n=n)
 
 
 @transaction.atomic
@@ -352,56 +308,5 @@ def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
 
 def sample_values(job: Job, n: int = 3) -> dict[str, list[str]]:
     """A few non-empty example values per column for the mapping screen."""
-    samples: dict[str, list[str]] = {h: [] for h in job.options.get("headers") or []}
     with _open(job) as table:
-        for record in table.preview(50):
-            for header, value in record.values.items():
-                bucket = samples.setdefault(header, [])
-                if value.strip() and len(bucket) < n and value not in bucket:
-                    bucket.append(value[:80])
-    return samples
-
-
-def rejected_rows(job: Job) -> tuple[list[str], Iterator[list[Any]]]:
-    """Headers and rows of the rejects file: original columns, then line, column and reason."""
-    headers = list(job.options.get("headers") or [])
-    out_headers = [*headers, _("Line"), _("Column"), _("Reason")]
-
-    def rows() -> Iterator[list[Any]]:
-        current: int | None = None
-        raw: dict[str, Any] = {}
-        columns: list[str] = []
-        reasons: list[str] = []
-        errors = job.row_errors.order_by("line", "id").values_list(
-            "line", "column", "reason", "raw"
-        )
-        for line, column, reason, values in errors.iterator(chunk_size=2000):
-            if line != current:
-                if current is not None:
-                    yield [
-                        *(raw.get(h, "") for h in headers),
-                        current,
-                        " | ".join(columns),
-                        " | ".join(reasons),
-                    ]
-                current, raw, columns, reasons = line, values or {}, [], []
-            columns.append(column)
-            reasons.append(reason)
-        if current is not None:
-            yield [
-                *(raw.get(h, "") for h in headers),
-                current,
-                " | ".join(columns),
-                " | ".join(reasons),
-            ]
-
-    return out_headers, rows()
-
-
-def row_errors_page(job: Job, page: int, per_page: int = 100) -> tuple[list[JobRowError], int]:
-    """One page of a job's row errors and the number of pages."""
-    total = job.row_errors.count()
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
-    start = (page - 1) * per_page
-    return list(job.row_errors.order_by("line", "id")[start : start + per_page]), pages
+        return imports.sample_values(table, n)

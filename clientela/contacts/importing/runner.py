@@ -18,13 +18,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -43,6 +41,7 @@ from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan
 from clientela.contacts.importing.writes import BatchOutcome, BatchWriter, OwnerDirectory, folded
 from clientela.contacts.models import Company, Contact, Tag
 from clientela.contacts.queries import custom_fields_for
+from clientela.core import imports
 from clientela.core.exceptions import Conflict, Forbidden
 from clientela.core.models import Job, JobRowError, JobState
 from clientela.core.tabular import TableError, open_table
@@ -50,7 +49,6 @@ from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import record_event
 
 KIND = "import_contacts"
-STALE_AFTER = timedelta(minutes=2)
 MAX_WARNING_VALUES = 50
 
 
@@ -309,24 +307,7 @@ def _chunks(records: Iterable[Row], size: int) -> Iterator[list[Row]]:
 
 def claim_job(job_id: int, *, force: bool = False) -> Job | None:
     """Mark a pending (or abandoned running) import as running by this worker; None if taken."""
-    now = timezone.now()
-    claimable = (
-        Q(state=JobState.PENDING)
-        | Q(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        | Q(state=JobState.RUNNING, heartbeat_at__isnull=True)
-    )
-    if force:
-        claimable |= Q(state__in=[JobState.RUNNING, JobState.FAILED])
-    updated = Job.objects.filter(claimable, pk=job_id, kind=KIND).update(
-        state=JobState.RUNNING, heartbeat_at=now, message=""
-    )
-    if not updated:
-        return None
-    job = Job.objects.select_related("created_by").get(pk=job_id)
-    if job.started_at is None:
-        job.started_at = now
-        job.save(update_fields=["started_at"])
-    return job
+    return imports.claim_job(job_id, kind=KIND, force=force)
 
 
 def run_import(

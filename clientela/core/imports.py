@@ -1,0 +1,191 @@
+"""What every file import shares, whatever it imports: the stored upload, its job, its errors.
+
+An import is a Job of its own kind: the uploaded file under MEDIA_ROOT/imports/<uuid>/, the
+options in `job.options`, the counts in `job.counts` and every rejected row as a JobRowError
+(line, column, reason and the row's original cells). The contacts and the orders imports
+both build on these helpers; their screens share core.import_screens.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from clientela.core.exceptions import NotFound, ValidationFailed
+from clientela.core.models import Job, JobRowError, JobState
+from clientela.core.tabular import Table, TableError, open_table
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+# A running job whose worker has not written for this long is taken to have died.
+STALE_AFTER = timedelta(minutes=2)
+COUNT_KEYS = ("created", "updated", "unchanged", "errors")
+
+
+def max_upload_bytes() -> int:
+    """The largest file an import accepts (CLIENTELA["IMPORT_MAX_BYTES"], default 200 MB)."""
+    return int(str(settings.CLIENTELA.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)))
+
+
+def max_upload_mb() -> int:
+    """The upload limit in whole megabytes, as the screens state it."""
+    return max_upload_bytes() // (1024 * 1024)
+
+
+def too_large_message() -> str:
+    """What a user reads when the file is over the limit."""
+    return _("The file is larger than %(size)d MB; split it and import the parts.") % {
+        "size": max_upload_mb()
+    }
+
+
+def store_upload(upload: IO[bytes] | Path, filename: str) -> tuple[str, Table]:
+    """Keep an uploaded file under imports/<uuid>/ and open it; ValidationFailed on "file".
+
+    The caller closes the table. A file that is too large or unreadable is not kept.
+    """
+    safe = get_valid_filename(Path(filename).name) or "import.csv"
+    name = f"imports/{uuid.uuid4().hex}/{safe}"
+    if isinstance(upload, Path):
+        with upload.open("rb") as handle:
+            stored = default_storage.save(name, File(handle))
+    else:
+        stored = default_storage.save(name, File(upload))
+    try:
+        if default_storage.size(stored) > max_upload_bytes():
+            raise ValidationFailed({"file": too_large_message()})
+        return stored, open_table(default_storage.path(stored), filename=filename)
+    except TableError as exc:
+        default_storage.delete(stored)
+        raise ValidationFailed({"file": exc.message}) from exc
+    except ValidationFailed:
+        default_storage.delete(stored)
+        raise
+
+
+def stored_path(job: Job) -> Path:
+    """Where a job's file is: an absolute path (the CLI's own file) or one under MEDIA_ROOT."""
+    path = Path(job.file)
+    return path if path.is_absolute() else Path(default_storage.path(job.file))
+
+
+def open_job_file(job: Job) -> Table:
+    """The job's file opened for reading; NotFound when it was removed."""
+    try:
+        return open_table(stored_path(job), filename=job.options.get("filename"))
+    except FileNotFoundError as exc:
+        raise NotFound(_("The uploaded file is gone; upload it again.")) from exc
+
+
+def sample_values(table: Table, n: int = 3, rows: int = 50) -> dict[str, list[str]]:
+    """A few distinct non-empty example values per column for a mapping screen."""
+    samples: dict[str, list[str]] = {h: [] for h in table.headers}
+    for record in table.preview(rows):
+        for header, value in record.values.items():
+            bucket = samples.setdefault(header, [])
+            if value.strip() and len(bucket) < n and value not in bucket:
+                bucket.append(value[:80])
+    return samples
+
+
+def import_job_for(user: Any, job_id: Any, *, kind: str, sees_all: bool) -> Job:
+    """An import job of `kind` the user started (or any, when `sees_all`); NotFound otherwise."""
+    try:
+        job = Job.objects.select_related("created_by").get(pk=int(job_id), kind=kind)
+    except (Job.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Import not found.")) from exc
+    if job.created_by_id != getattr(user, "pk", None) and not sees_all:
+        raise NotFound(_("Import not found."))
+    return job
+
+
+def recent_imports(user: Any, *, kind: str, n: int = 10) -> list[Job]:
+    """The user's latest imports of `kind` (not the dry runs behind previews)."""
+    latest = Job.objects.filter(kind=kind, created_by=user).order_by("-created_at", "-id")
+    return [job for job in latest[: n * 3] if not job.options.get("dry_run")][:n]
+
+
+def can_resume(job: Job) -> bool:
+    """Whether a job stopped (failed, or its worker vanished) and can continue."""
+    if job.state == JobState.FAILED:
+        return job.options.get("stage") != "draft"
+    stale = job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
+    return job.state == JobState.RUNNING and stale
+
+
+def claim_job(job_id: int, *, kind: str, force: bool = False) -> Job | None:
+    """Mark a pending (or abandoned running) job as running by this worker; None if taken."""
+    now = timezone.now()
+    claimable = (
+        Q(state=JobState.PENDING)
+        | Q(state=JobState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(state=JobState.RUNNING, heartbeat_at__isnull=True)
+    )
+    if force:
+        claimable |= Q(state__in=[JobState.RUNNING, JobState.FAILED])
+    updated = Job.objects.filter(claimable, pk=job_id, kind=kind).update(
+        state=JobState.RUNNING, heartbeat_at=now, message=""
+    )
+    if not updated:
+        return None
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    if job.started_at is None:
+        job.started_at = now
+        job.save(update_fields=["started_at"])
+    return job
+
+
+def job_counts(job: Job) -> dict[str, int]:
+    """Created, updated, unchanged and rejected rows so far (0 for what did not happen yet)."""
+    counts = job.counts or {}
+    return {key: int(counts.get(key, 0) or 0) for key in COUNT_KEYS}
+
+
+def rejected_rows(job: Job) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headers and rows of the rejects file: original columns, then line, column and reason."""
+    headers = list(job.options.get("headers") or [])
+    out_headers = [*headers, _("Line"), _("Column"), _("Reason")]
+
+    def rows() -> Iterator[list[Any]]:
+        current: int | None = None
+        raw: dict[str, Any] = {}
+        columns: list[str] = []
+        reasons: list[str] = []
+
+        def joined() -> list[Any]:
+            cells = [raw.get(h, "") for h in headers]
+            return [*cells, current, " | ".join(columns), " | ".join(reasons)]
+
+        errors = job.row_errors.order_by("line", "id").values_list(
+            "line", "column", "reason", "raw"
+        )
+        for line, column, reason, values in errors.iterator(chunk_size=2000):
+            if line != current:
+                if current is not None:
+                    yield joined()
+                current, raw, columns, reasons = line, values or {}, [], []
+            columns.append(column)
+            reasons.append(reason)
+        if current is not None:
+            yield joined()
+
+    return out_headers, rows()
+
+
+def row_errors_page(job: Job, page: int, per_page: int = 100) -> tuple[list[JobRowError], int]:
+    """One page of a job's row errors and the number of pages."""
+    total = job.row_errors.count()
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return list(job.row_errors.order_by("line", "id")[start : start + per_page]), pages
