@@ -9,20 +9,21 @@ both build on these helpers; their screens share core.import_screens.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from clientela.core.exceptions import NotFound, ValidationFailed
+from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.models import Job, JobRowError, JobState
 from clientela.core.tabular import Table, TableError, open_table
 
@@ -189,3 +190,80 @@ def row_errors_page(job: Job, page: int, per_page: int = 100) -> tuple[list[JobR
     page = min(max(page, 1), pages)
     start = (page - 1) * per_page
     return list(job.row_errors.order_by("line", "id")[start : start + per_page]), pages
+
+
+Enqueue = Callable[[Job], None]
+
+
+@transaction.atomic
+def start_dry_run(job: Job, *, actor: Any, enqueue: Enqueue) -> Job:
+    """Queue a dry run of a draft over its whole file; the draft remembers it for its preview."""
+    preview = Job.objects.create(
+        kind=job.kind,
+        created_by=actor,
+        title=_("Dry run: %(title)s") % {"title": job.title[:180]},
+        file=job.file,
+        options={**job.options, "dry_run": True, "stage": "queued", "parent": job.pk},
+    )
+    job.options = {**job.options, "preview_job": preview.pk}
+    job.save(update_fields=["options"])
+    transaction.on_commit(lambda: enqueue(preview))
+    return preview
+
+
+@transaction.atomic
+def confirm_draft(job: Job, *, check: Callable[[Job], None], enqueue: Enqueue) -> Job:
+    """Queue a draft import to run in the background (`check` vets its mapping first)."""
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if locked.options.get("stage") != "draft":
+        raise Conflict(_("This import already started."))
+    check(locked)
+    locked.options = {**locked.options, "stage": "queued"}
+    locked.state = JobState.PENDING
+    locked.save(update_fields=["options", "state"])
+    transaction.on_commit(lambda: enqueue(locked))
+    return locked
+
+
+@transaction.atomic
+def resume_job(job: Job, *, enqueue: Enqueue) -> Job:
+    """Queue a failed or abandoned import again; it continues after its checkpoint."""
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if not can_resume(locked):
+        raise Conflict(_("Only a failed or stalled import can be resumed."))
+    locked.state = JobState.PENDING
+    locked.save(update_fields=["state"])
+    transaction.on_commit(lambda: enqueue(locked))
+    return locked
+
+
+Result = TypeVar("Result")
+
+
+def run_claimed(
+    job_id: int, *, kind: str, work: Callable[[Job], Result], force: bool = False
+) -> Result | None:
+    """Claim a job and run `work` on it in the job's language; None if another worker has it.
+
+    A refusal (Forbidden, NotFound) fails the job with its reason; any other error fails it
+    as resumable (the failed batch rolled back, the checkpoint marks the last good one).
+    """
+    job = claim_job(job_id, kind=kind, force=force)
+    if job is None:
+        return None
+    with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
+        try:
+            return work(job)
+        except TableError:
+            raise
+        except (Forbidden, NotFound) as exc:
+            Job.objects.filter(pk=job.pk).update(
+                state=JobState.FAILED, message=str(exc), finished_at=timezone.now()
+            )
+            raise
+        except Exception as exc:
+            Job.objects.filter(pk=job.pk).update(
+                state=JobState.FAILED,
+                message=_("The import stopped: %(error)s. It can be resumed.") % {"error": exc},
+            )
+            raise

@@ -24,17 +24,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientela.accounts.queries import has_capability
 from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
 from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
 from clientela.contacts.queries import contacts_visible_to
-from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.imports import COUNT_KEYS, open_job_file, run_claimed
 from clientela.core.models import Job, JobRowError, JobState
 from clientela.core.tabular import Record, open_table, parse_datetime, parse_decimal
 from clientela.orders.choices import PURCHASE_VERB, Channel, OrderVia
 from clientela.orders.models import ExchangeRate, Order
-from clientela.orders.queries import CENT, company_currency
+from clientela.orders.queries import CENT, can_import, company_currency
 from clientela.timeline.choices import Via
 from clientela.timeline.services import build_event, record_events
 
@@ -81,16 +81,23 @@ class OrderImportResult:
         }
 
 
-def detect_mapping(headers: Iterable[str]) -> dict[str, str]:
-    """{target: header} for the headers recognised; the first header wins a target."""
+def detect_columns(
+    headers: Iterable[str], columns: Mapping[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """{target: header} for the headers named as `columns` says; the first header wins."""
     mapping: dict[str, str] = {}
     for header in headers:
         key = " ".join(fold(header).replace("_", " ").split())
-        for target, names in COLUMNS.items():
+        for target, names in columns.items():
             if target not in mapping and (key in names or key.replace(" ", "_") in names):
                 mapping[target] = header
                 break
     return mapping
+
+
+def detect_mapping(headers: Iterable[str]) -> dict[str, str]:
+    """{target: header} for the order columns recognised; the first header wins a target."""
+    return detect_columns(headers, COLUMNS)
 
 
 CHANNEL_NAMES: dict[str, str] = {}
@@ -186,6 +193,8 @@ class OrderImport:
         self.result = OrderImportResult(job_id=job.pk)
         # Keys of the orders this run already saved or found: a repeated row is unchanged.
         self.seen: set[tuple[Any, ...]] = set()
+        # Rejected rows of the batch being processed, saved with its checkpoint.
+        self.rejected: list[JobRowError] = []
 
     def value(self, record: Record, target: str) -> str:
         """The row's text for a target column ("" when the column is not in the file)."""
@@ -270,8 +279,8 @@ class OrderImport:
 
     # -- customers ---------------------------------------------------------------------------
 
-    def customer(self, record: Record) -> int:
-        """The contact id of a row's customer (found, or created when allowed)."""
+    def find_customer(self, record: Record) -> tuple[int | None, str, str, str]:
+        """A row's visible contact id (None when unknown), with its clean e-mail and phone."""
         external = self.value(record, "customer_id")
         email = self.value(record, "email")
         phone = self.value(record, "phone")
@@ -291,7 +300,7 @@ class OrderImport:
             )
             first = found.first()
             if first is not None:
-                return first
+                return first, email, phone, external
             if Contact.objects.filter(deleted_at__isnull=True, **{lookup: value}).exists():
                 raise RowError(
                     self.column(lookup if lookup != "external_id" else "customer_id"),
@@ -304,6 +313,13 @@ class OrderImport:
                 self.column("email" if email else "phone" if phone else "customer_id"),
                 _("No contact matches this customer; import them first or allow creating them."),
             )
+        return None, email, phone, external
+
+    def customer(self, record: Record) -> int:
+        """The contact id of a row's customer (found, or created when allowed)."""
+        found, email, phone, external = self.find_customer(record)
+        if found is not None:
+            return found
         return self.create_contact(record, email, phone, external)
 
     def create_contact(self, record: Record, email: str, phone: str, external: str) -> int:
@@ -344,11 +360,14 @@ class OrderImport:
         new: list[Order] = []
         for record in records:
             self.result.rows += 1
+            if record.problems:
+                self.reject(record, "", " ".join(record.problems))
+                continue
             try:
                 values = self.parse(record)
                 contact_id = self.customer(record)
             except RowError as exc:
-                self.reject(record.line, exc.column, exc.reason)
+                self.reject(record, exc.column, exc.reason)
                 continue
             key: tuple[Any, ...] = (
                 ("x", values["external_id"])
@@ -403,14 +422,42 @@ class OrderImport:
                 for order in saved
             )
 
-    def reject(self, line: int, column: str, reason: str) -> None:
-        """Keep a rejected row's line, column and reason."""
-        self.result.errors.append({"line": line, "column": column, "reason": reason})
-        JobRowError.objects.create(job=self.job, line=line, column=column[:200], reason=reason)
+    def reject(self, record: Record, column: str, reason: str) -> None:
+        """Keep a rejected row's line, column, reason and original cells (saved with the batch)."""
+        self.result.errors.append({"line": record.line, "column": column, "reason": reason})
+        self.rejected.append(
+            JobRowError(
+                job=self.job, line=record.line, column=column[:200], reason=reason,
+                raw=dict(record.values),
+            )
+        )  # fmt: skip
+
+    def counts(self, before: Mapping[str, Any]) -> dict[str, int]:
+        """The job's counts: those of earlier passes (a resumed job) plus this pass's."""
+        mine = self.result.as_dict() | {"errors": len(self.result.errors)}
+        return {key: int(before.get(key, 0) or 0) + mine[key] for key in COUNT_KEYS}
 
 
 class _DryRun(Exception):
     """Undoes a dry run's batch."""
+
+
+def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
+    """What a mapping ({target: header}) lacks, as field-level messages (empty when complete)."""
+    errors: dict[str, list[str]] = {}
+    if not mapping.get("ordered_at"):
+        errors["ordered_at"] = [_("Choose the column that holds the order date.")]
+    if not mapping.get("amount"):
+        errors["amount"] = [_("Choose the column that holds the amount.")]
+    if not any(mapping.get(target) for target in IDENTITY):
+        errors["customer"] = [_("Choose a column with the customer's e-mail, phone or id.")]
+    return errors
+
+
+def require_import(actor: Any) -> None:
+    """Forbidden unless the actor may import (the import and write capabilities)."""
+    if not can_import(actor):
+        raise Forbidden(_("Your role cannot import records."))
 
 
 def import_orders(
@@ -426,13 +473,16 @@ def import_orders(
     batch_size: int = 1000,
     job: Job | None = None,
 ) -> OrderImportResult:
-    """Import a file of orders; resumes `job` after its checkpoint when one is given."""
-    if not (has_capability(actor, "import") and has_capability(actor, "write")):
-        raise Forbidden(_("Your role cannot import records."))
-    table = open_table(path, filename=filename or path.name)
-    mapping = detect_mapping(table.headers)
-    missing = [t for t in ("ordered_at", "amount") if t not in mapping]
-    if missing or not set(IDENTITY) & set(mapping):
+    """Import a file of orders now; resumes `job` after its checkpoint when one is given.
+
+    The columns are recognised by name (detect_mapping). The file stays where it is; the job
+    records it and its options, and runs through the same path as an import from the screens.
+    """
+    require_import(actor)
+    with open_table(path, filename=filename or path.name) as table:
+        headers, total = table.headers, table.estimated_rows()
+    mapping = detect_mapping(headers)
+    if required_columns(mapping):
         wanted = [_("a date"), _("an amount"), _("the customer's e-mail, phone or id")]
         raise ValidationFailed(
             {"file": [_("The file needs columns for %(what)s.") % {"what": ", ".join(wanted)}]}
@@ -444,58 +494,103 @@ def import_orders(
         "source_system": source_system,
         "via": via,
         "filename": filename or path.name,
+        "headers": headers,
         "mapping": mapping,
+        "stage": "queued",
     }
     if job is None:
         job = Job.objects.create(
             kind=KIND,
             created_by=actor,
             title=_("Orders from %(name)s") % {"name": options["filename"]},
-            file=str(path),
+            file=str(path.resolve()),
             options=options,
-            total=table.estimated_rows(),
+            total=total,
         )
-    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=timezone.now())
-    run = OrderImport(actor=actor, job=job, headers=table.headers, mapping=mapping, options=options)
-    batch: list[Record] = []
-    start = job.checkpoint
-    with table:
+    else:
+        job.file = job.file or str(path.resolve())
+        job.options = {**options, **job.options}
+        job.save(update_fields=["file", "options"])
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, started_at=job.started_at or timezone.now()
+    )
+    return run_job(job, actor=actor, batch_size=batch_size)
+
+
+def run_job(job: Job, *, actor: Any, batch_size: int | None = None) -> OrderImportResult:
+    """Process an order import job from its checkpoint to the end with its stored options."""
+    require_import(actor)
+    options = job.options
+    size = batch_size or int(str(settings.CLIENTELA.get("ORDER_IMPORT_BATCH_SIZE", 1000)))
+    with open_job_file(job) as table:
+        if not job.total:
+            job.total = table.estimated_rows()
+            Job.objects.filter(pk=job.pk).update(total=job.total)
+        run = OrderImport(
+            actor=actor,
+            job=job,
+            headers=table.headers,
+            mapping=options.get("mapping") or {},
+            options=options,
+        )
+        before = dict(job.counts or {})
+        batch: list[Record] = []
+        start = job.checkpoint
         for record in table.records(start_line=start):
             if record.line <= start:
                 continue
             batch.append(record)
-            if len(batch) >= batch_size:
-                _commit(run, batch, job)
+            if len(batch) >= size:
+                _commit(run, batch, job, before)
                 batch = []
         if batch:
-            _commit(run, batch, job)
-    counts = run.result.as_dict() | {"errors": len(run.result.errors)}
+            _commit(run, batch, job, before)
     Job.objects.filter(pk=job.pk).update(
-        state=JobState.DONE, finished_at=timezone.now(), counts=counts
+        state=JobState.DONE,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        counts=run.counts(before),
     )
     return run.result
 
 
-def _commit(run: OrderImport, batch: list[Record], job: Job) -> None:
-    """One batch and the checkpoint in one transaction (rolled back in a dry run)."""
-    try:
-        with transaction.atomic():
-            run.run_batch(batch)
-            if run.dry_run:
-                raise _DryRun
-            Job.objects.filter(pk=job.pk).update(
-                checkpoint=batch[-1].line,
-                processed=run.result.rows,
-                heartbeat_at=timezone.now(),
-            )
-    except _DryRun:
-        # Rejected rows are reported, new orders counted; nothing stays in the database.
-        for error in run.result.errors:
-            if error["line"] >= batch[0].line:
-                JobRowError.objects.create(
-                    job=job,
-                    line=error["line"],
-                    column=error["column"][:200],
-                    reason=error["reason"],
-                )
-        Job.objects.filter(pk=job.pk).update(processed=run.result.rows)
+def run_order_import(job_id: int, *, force: bool = False) -> OrderImportResult | None:
+    """Claim an order import job and run it (the worker's task); None if another worker has it."""
+
+    def work(job: Job) -> OrderImportResult:
+        if job.created_by is None:
+            raise Forbidden(_("Your role cannot import records."))
+        return run_job(job, actor=job.created_by)
+
+    return run_claimed(job_id, kind=KIND, work=work, force=force)
+
+
+def _commit(run: OrderImport, batch: list[Record], job: Job, before: Mapping[str, Any]) -> None:
+    """One batch, its rejected rows and the checkpoint in one transaction.
+
+    A dry run's batch is rolled back (new orders are counted, nothing stays) but its rejected
+    rows are kept for the preview.
+    """
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job.pk, checkpoint=job.checkpoint).update(
+            heartbeat_at=timezone.now()
+        )
+        if not moved:
+            raise Conflict(_("Another worker is already running this import."))
+        try:
+            with transaction.atomic():
+                run.run_batch(batch)
+                if run.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        JobRowError.objects.bulk_create(run.rejected, batch_size=1000)
+        run.rejected = []
+        checkpoint = job.checkpoint if run.dry_run else batch[-1].line
+        Job.objects.filter(pk=job.pk).update(
+            checkpoint=checkpoint,
+            processed=int(before.get("rows", 0) or 0) + run.result.rows,
+            counts=run.counts(before),
+            heartbeat_at=timezone.now(),
+        )
+    job.checkpoint = checkpoint

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode
-from clientela.accounts.queries import role_of
+from clientela.accounts.queries import has_capability, role_of
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.core.exceptions import NotFound, ValidationFailed
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order
@@ -41,6 +41,11 @@ def _has_role(user: Any, codes: frozenset[str]) -> bool:
 def can_manage_spend(user: Any) -> bool:
     """Administrators, managers and marketing read and enter marketing spend."""
     return _has_role(user, SPEND_ROLES)
+
+
+def can_import(user: Any) -> bool:
+    """Importing orders (or spend) needs both the import and the write capabilities."""
+    return has_capability(user, "import") and has_capability(user, "write")
 
 
 def can_manage_rates(user: Any) -> bool:

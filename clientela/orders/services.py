@@ -470,7 +470,8 @@ def _reconvert(currency: str, day: dt.date) -> None:
 # --- Marketing spend -------------------------------------------------------------------------
 
 
-def _require_spend(actor: Any) -> None:
+def require_spend(actor: Any) -> None:
+    """Forbidden unless the actor enters marketing spend."""
     if not can_manage_spend(actor):
         raise Forbidden(_("Only administrators, managers and marketing enter marketing spend."))
 
@@ -480,7 +481,7 @@ def record_spend(
     *, actor: Any, channel: str, month: dt.date, amount: Any, currency: Any = None
 ) -> MarketingSpend | None:
     """Set the spend of a channel in a month (an empty amount removes it)."""
-    _require_spend(actor)
+    require_spend(actor)
     errors: Errors = {}
     if channel not in Channel.values:
         _add(errors, "channel", _("Choose one of the channels offered."))
@@ -521,7 +522,7 @@ def record_spend_grid(
     Every cell is validated first; nothing is saved when one is wrong (errors are keyed
     "<channel>-<month>").
     """
-    _require_spend(actor)
+    require_spend(actor)
     errors: Errors = {}
     code = parse_currency(currency, errors)
     parsed: dict[tuple[str, int], Decimal | None] = {}

@@ -23,6 +23,7 @@ from clientela.contacts.queries import (
     search_q,
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.imports import max_upload_mb
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
 from clientela.orders.forms import (
@@ -45,6 +46,7 @@ from clientela.orders.models import ExchangeRate
 from clientela.orders.queries import (
     ORDER_ORDERINGS,
     cac_by_channel,
+    can_import,
     can_manage_rates,
     can_manage_spend,
     company_currency,
@@ -84,6 +86,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "channels": Channel.choices,
         "currency": company_currency(),
         "can_write": has_capability(request.user, "write"),
+        "can_import": can_import(request.user),
         "can_export": has_capability(request.user, "export"),
         "can_spend": can_manage_spend(request.user),
         "can_rates": can_manage_rates(request.user),
@@ -387,6 +390,8 @@ def spend(request: HttpRequest) -> HttpResponse:
             "currencies": currency_options(),
             "cac": cac,
             "labels": dict(Channel.choices),
+            "can_import": can_import(request.user),
+            "max_mb": max_upload_mb(),
         },
     )
 

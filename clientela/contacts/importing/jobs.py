@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,7 +30,7 @@ from clientela.contacts.queries import custom_fields_for
 from clientela.core import imports
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.imports import can_resume, max_upload_bytes, rejected_rows, row_errors_page
-from clientela.core.models import Job, JobState
+from clientela.core.models import Job
 from clientela.core.tabular import Table, guess_decimal_comma
 from clientela.timeline.choices import Via
 
@@ -183,41 +182,26 @@ def remap_preset(job: Job, *, actor: Any, preset: str) -> Job:
 
 
 def _enqueue(job: Job) -> None:
-    transaction.on_commit(lambda: import_contacts.enqueue(job.pk))
+    import_contacts.enqueue(job.pk)
 
 
-@transaction.atomic
 def start_preview(job: Job, *, actor: Any) -> Job:
     """Start a dry run of a draft import over the whole file (its errors feed the preview)."""
     _require_import(actor)
-    headers = list(job.options.get("headers") or [])
-    _check_mapping(headers, job.options.get("mapping") or {})
-    preview = Job.objects.create(
-        kind=KIND,
-        created_by=actor,
-        title=_("Dry run: %(title)s") % {"title": job.title[:180]},
-        file=job.file,
-        options={**job.options, "dry_run": True, "stage": "queued", "parent": job.pk},
-    )
-    job.options = {**job.options, "preview_job": preview.pk}
-    job.save(update_fields=["options"])
-    _enqueue(preview)
-    return preview
+    _check_mapping(list(job.options.get("headers") or []), job.options.get("mapping") or {})
+    return imports.start_dry_run(job, actor=actor, enqueue=_enqueue)
 
 
-@transaction.atomic
 def confirm_import(job: Job, *, actor: Any) -> Job:
     """Queue a draft import to run in the background."""
     _require_import(actor)
-    locked = Job.objects.select_for_update().get(pk=job.pk)
-    if locked.options.get("stage") != "draft":
-        raise Conflict(_("This import already started."))
-    _check_mapping(list(locked.options.get("headers") or []), locked.options.get("mapping") or {})
-    locked.options = {**locked.options, "stage": "queued"}
-    locked.state = JobState.PENDING
-    locked.save(update_fields=["options", "state"])
-    _enqueue(locked)
-    return locked
+
+    def check(locked: Job) -> None:
+        _check_mapping(
+            list(locked.options.get("headers") or []), locked.options.get("mapping") or {}
+        )
+
+    return imports.confirm_draft(job, check=check, enqueue=_enqueue)
 
 
 def recent_imports(user: Any, n: int = 10) -> list[Job]:
@@ -225,17 +209,10 @@ def recent_imports(user: Any, n: int = 10) -> list[Job]:
     return imports.recent_imports(user, kind=KIND, n=n)
 
 
-@transaction.atomic
 def resume_import(job: Job, *, actor: Any) -> Job:
     """Queue a failed or abandoned import again; it continues after its checkpoint."""
     _require_import(actor)
-    locked = Job.objects.select_for_update().get(pk=job.pk)
-    if not can_resume(locked):
-        raise Conflict(_("Only a failed or stalled import can be resumed."))
-    locked.state = JobState.PENDING
-    locked.save(update_fields=["state"])
-    _enqueue(locked)
-    return locked
+    return imports.resume_job(job, enqueue=_enqueue)
 
 
 def run_now(job: Job, *, actor: Any) -> ImportResult:

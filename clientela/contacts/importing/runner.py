@@ -318,24 +318,9 @@ def run_import(
     batch_size: int | None = None,
 ) -> ImportResult | None:
     """Claim the job and process it to the end (or `max_batches`); None if another runs it."""
-    job = claim_job(job_id, force=force)
-    if job is None:
-        return None
-    language = job.options.get("language") or settings.LANGUAGE_CODE
-    with translation.override(language):
-        try:
-            return ImportRun(job, batch_size=batch_size).run(max_batches=max_batches)
-        except TableError:
-            raise
-        except Forbidden as exc:
-            Job.objects.filter(pk=job.pk).update(
-                state=JobState.FAILED, message=str(exc), finished_at=timezone.now()
-            )
-            raise
-        except Exception as exc:
-            # The failed batch rolled back; the checkpoint still marks the last good one.
-            Job.objects.filter(pk=job.pk).update(
-                state=JobState.FAILED,
-                message=_("The import stopped: %(error)s. It can be resumed.") % {"error": exc},
-            )
-            raise
+    return imports.run_claimed(
+        job_id,
+        kind=KIND,
+        force=force,
+        work=lambda job: ImportRun(job, batch_size=batch_size).run(max_batches=max_batches),
+    )

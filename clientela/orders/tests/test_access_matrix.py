@@ -13,11 +13,13 @@ service (outsider), each seeing only its own customers' numbers.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
 from clientela.orders.tests.test_views import client_for
@@ -45,6 +47,15 @@ ORDERS_AND_VALUE_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "orders:order_edit":           row(200,  200,    200, 404, 403,      200,     404),
     "orders:order_delete":         row(302,  302,    403, 404, 403,      403,     404),
     "orders:spend":                row(200,  200,    404, 404, 404,      200,     404),
+    "orders:spend_import":         row(302,  302,    404, 404, 404,      302,     404),
+    # Order imports need the import capability (403 otherwise) and belong to whoever started
+    # them: the job below is the marketer's, so the manager gets 404 and administrators see all.
+    "orders:import_start":         row(200,  200,    403, 403, 403,      200,     403),
+    "orders:import_job":           row(302,  404,    403, 403, 403,      302,     403),
+    "orders:import_mapping":       row(200,  404,    403, 403, 403,      200,     403),
+    "orders:import_preview":       row(200,  404,    403, 403, 403,      200,     403),
+    "orders:import_job_progress":  row(200,  404,    403, 403, 403,      200,     403),
+    "orders:import_rejects":       row(200,  404,    403, 403, 403,      200,     403),
     "orders:rate_list":            row(200,  200,    404, 404, 404,      404,     404),
     "orders:rate_delete":          row(302,  302,    404, 404, 404,      404,     404),
     "analytics:dashboard":         row(200,  200,    200, 200, 200,      200,     404),
@@ -76,7 +87,37 @@ def _job(world: ValueWorld) -> dict[str, Any]:
     return {"pk": Job.objects.create(kind="customer_value", total=5).pk}
 
 
+def _order_import(world: ValueWorld) -> dict[str, Any]:
+    """A draft order import started by the marketer."""
+    from clientela.orders.import_jobs import start_order_import
+
+    job = start_order_import(
+        actor=world.personas.marketer,
+        upload=io.BytesIO(b"Fecha;Correo;Total\r\n15/03/2026;ana@example.co;100\r\n"),
+        filename="pedidos.csv",
+    )
+    return {"job_id": job.pk}
+
+
+def _spend_file(world: ValueWorld) -> dict[str, Any]:
+    return {
+        "year": "2026",
+        "file": SimpleUploadedFile("gastos.csv", b"Canal;Mes;Monto\r\nFacebook;2026-01;1000\r\n"),
+    }
+
+
 ROUTE_REQUESTS: dict[str, Request] = {
+    "orders:spend_import": Request("POST", data=_spend_file),
+    **{
+        name: Request(kwargs=_order_import)
+        for name in (
+            "orders:import_job",
+            "orders:import_mapping",
+            "orders:import_preview",
+            "orders:import_job_progress",
+            "orders:import_rejects",
+        )
+    },
     "orders:order_export": Request(kwargs=lambda w: {"fmt": "csv"}),
     "orders:order_create": Request(query=lambda w: f"?contact={w.ana.pk}"),
     "orders:customer_options": Request(query=lambda w: "?q=Ana"),
