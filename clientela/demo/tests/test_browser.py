@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("bro
 # Enough contacts for the demo's 12 duplicate pairs and a few screens of list.
 DEMO_CONTACTS = 120
 CARD_URL = re.compile(r"/contacts/(\d+)/(\?.*)?$")
-JOB_URL = re.compile(r"/contacts/import/(\d+)/$")
+JOB_URL = re.compile(r"/(?:contacts|orders)/import/(\d+)/$")
 MAPPING_URL = re.compile(r"/contacts/import/(\d+)/mapping/$")
 # The column captions of a contacts export from a Bitrix24 portal in Spanish.
 BITRIX24_HEADERS = (
@@ -644,3 +644,58 @@ def test_it_tells_the_done_when_story_import_find_and_merge_a_duplicate(
     shot(page, "card")
     page.goto(f"{server.url}/contacts/duplicates/")
     expect(page.locator("section.dup-group").filter(has_text=other["phone"])).to_have_count(0)
+
+
+# 6. Order import -------------------------------------------------------------------------------
+ORDERS_MAPPING_URL = re.compile(r"/orders/import/(\d+)/mapping/$")
+
+
+def test_it_imports_an_orders_file_up_to_the_finished_progress_bar(
+    page: Page, server: RunningServer, shot: Any
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Pedido", "Fecha", "Correo", "Nombre", "Total", "Canal"])
+    writer.writerows(
+        [
+            ("NAV-1", "03/02/2026", "rocio.nav@ejemplo.com.co", "Rocío Núñez", "150.000,50",
+             "Tienda física"),
+            ("NAV-2", "04/02/2026", "rocio.nav@ejemplo.com.co", "Rocío Núñez", "89.900", "Web"),
+            ("NAV-3", "31/02/2026", "rocio.nav@ejemplo.com.co", "Rocío Núñez", "1.000", ""),
+        ]
+    )  # fmt: skip
+    content = buffer.getvalue().encode("cp1252")
+    sign_in(page, server, "gerente")
+    page.goto(f"{server.url}/orders/")
+    page.locator(".page-actions a[href$='/orders/import/']").click()
+    page.wait_for_url(re.compile(r"/orders/import/$"))
+    upload = page.locator("form[enctype='multipart/form-data']")
+    upload.locator("input[type=file]").set_input_files(
+        {"name": "pedidos_tienda.csv", "mimeType": "text/csv", "buffer": content}
+    )
+    upload.locator("button[type=submit]").click()
+    page.wait_for_url(ORDERS_MAPPING_URL)
+    found = ORDERS_MAPPING_URL.search(page.url)
+    assert found
+    job_id = int(found.group(1))
+
+    # The Spanish headers are recognised; the customers are new, so create them.
+    for index, target in enumerate(("external_id", "ordered_at", "email", "name", "amount")):
+        expect(page.locator(f"select[name=col_{index}]")).to_have_value(target)
+    expect(page.locator("table.mapping")).to_contain_text("150.000,50")
+    page.locator("input[name=create_missing]").check()
+    shot(page, "mapping")
+    page.locator("form:has(select[name=col_0]) button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/orders/import/\d+/preview/$"))
+    expect(page.get_by_role("button", name=tr("Import now"))).to_be_visible(timeout=60_000)
+    rejected = page.locator("table.list").last.locator("tbody tr")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator("td").nth(0)).to_have_text("4")
+    expect(rejected.locator("td").nth(1)).to_have_text("Fecha")
+    shot(page, "preview")
+
+    counts = run_import(page)
+    assert counts == {"created": "2", "updated": "0", "unchanged": "0", "errors": "1"}
+    assert page.url.endswith(f"/orders/import/{job_id}/")
+    expect(page.locator(f"a[href$='/orders/import/{job_id}/rejects.csv']")).to_be_visible()
+    shot(page, "finished")
