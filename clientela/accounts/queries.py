@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import ApiToken, Department, Role, User
+from clientela.core.compiled import CompiledQuery
 
 CAPABILITIES = ("write", "delete", "import", "export", "merge", "manage_users")
 
@@ -74,6 +75,22 @@ def owner_scope(user: Any, owner_field: str = "owner") -> Q | None:
     return Q(**{f"{owner_field}_id": user.id})
 
 
+def may_see_owner(user: Any, owner_id: int | None) -> bool:
+    """Whether `user` may see a record owned by `owner_id`: owner_scope's rule, for one row.
+
+    For reads that fetch a single row by its key and check it afterwards (the API's hot
+    detail query); tests hold it equal to owner_scope for every role.
+    """
+    scope = visibility_of(user)
+    if scope == Visibility.ALL:
+        return True
+    if scope is None or owner_id is None:
+        return False
+    if scope == Visibility.DEPARTMENT:
+        return owner_id in department_colleague_ids(user)
+    return bool(owner_id == user.id)
+
+
 def users_visible_to(user: Any) -> QuerySet[User]:
     """Users the given user may see (everyone active in the company: names appear on records)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -99,12 +116,47 @@ def departments_list() -> QuerySet[Department]:
     return Department.objects.annotate(member_count=Count("members")).order_by("name")
 
 
+def _concrete(model: Any) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+_TOKEN_FIELDS = _concrete(ApiToken)
+_USER_FIELDS = _concrete(User)
+_ROLE_FIELDS = _concrete(Role)
+# Every API request authenticates: the token, its user and the user's role in one query
+# compiled once per process (see core.compiled), instead of an ORM compilation per request.
+_ACTIVE_TOKEN = CompiledQuery(
+    lambda token_hash: (
+        ApiToken.objects.filter(
+            token_hash=token_hash, revoked_at__isnull=True, user__is_active=True
+        )
+        .order_by()
+        .values_list(
+            *_TOKEN_FIELDS,
+            *(f"user__{name}" for name in _USER_FIELDS),
+            *(f"user__role__{name}" for name in _ROLE_FIELDS),
+        )[:1]
+    ),
+    [str],
+)
+
+
 def active_token(raw: str) -> ApiToken | None:
-    """The active token matching a raw bearer string, with its user."""
+    """The active token matching a raw bearer string, with its user and the user's role."""
     from clientela.accounts.models import hash_token
 
-    return (
-        ApiToken.objects.select_related("user", "user__role")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    row = _ACTIVE_TOKEN.first(hash_token(raw))
+    if row is None:
+        return None
+    ends = (len(_TOKEN_FIELDS), len(_TOKEN_FIELDS) + len(_USER_FIELDS))
+    token = ApiToken.from_db("default", _TOKEN_FIELDS, row[: ends[0]])
+    user = User.from_db("default", _USER_FIELDS, row[ends[0] : ends[1]])
+    role_values = row[ends[1] :]
+    role = (
+        Role.from_db("default", _ROLE_FIELDS, role_values) if role_values[0] is not None else None
     )
+    if role is not None:
+        user.role = role
+    user._clientela_role = role  # type: ignore[attr-defined]
+    token.user = user
+    return token

@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
+from clientela.accounts.queries import may_see_owner
 from clientela.contacts.models import Company, Consent, Contact, Tag
-from clientela.contacts.queries import contacts_visible_to, current_consents
+from clientela.core.compiled import CompiledQuery
 from clientela.core.exceptions import NotFound, ValidationFailed
+from clientela.core.expressions import JSONArrayAgg
 
 UTM_FIELDS = tuple(
     f"{touch}_utm_{part}"
@@ -32,6 +36,12 @@ def actor(request: HttpRequest) -> User:
 
 
 # --- representation --------------------------------------------------------------------------
+
+
+def alphabetical(text: str) -> str:
+    """Sort key putting "Álamos" beside "alamos" before "VIP", as a Spanish reader expects."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def ref(obj: Any) -> dict[str, Any] | None:
@@ -84,7 +94,7 @@ def contact_out(
         **{name: getattr(contact, name) for name in UTM_FIELDS},
         "first_touch_at": contact.first_touch_at,
         "last_touch_at": contact.last_touch_at,
-        "tags": sorted(tags, key=str.casefold),
+        "tags": sorted(tags, key=alphabetical),
         "custom": contact.custom,
         "consents": _consents_out(consents),
         "created_at": contact.created_at,
@@ -93,39 +103,115 @@ def contact_out(
     }
 
 
-def contact_detail(contact: Contact) -> dict[str, Any]:
-    """A single contact: one query for its tags, one for its consents."""
-    tags = list(contact.tags.values_list("name", flat=True))
-    return contact_out(contact, tags, current_consents(contact).values())
-
-
-# What the API shows of a contact: loading only these (and the owner's and company's names)
-# keeps the hot GET /contacts/{id} query narrow.
-CONTACT_COLUMNS = (
-    *(
-        f.name
-        for f in Contact._meta.concrete_fields
-        if f.name not in {"search_text", "created_by", "created_via", "import_job", "merged_into"}
-    ),
+# What GET /contacts/{id} reads: the contact's own columns the API shows, its owner's and
+# company's names, and its tags and consents aggregated as JSON (see _detail_query).
+_OWN_COLUMNS = tuple(
+    f.attname
+    for f in Contact._meta.concrete_fields
+    if f.name not in {"search_text", "created_by", "created_via", "import_job", "merged_into"}
+)
+_DETAIL_COLUMNS = (
+    *_OWN_COLUMNS,
     "owner__username",
     "owner__first_name",
     "owner__last_name",
     "company__name",
+    "tag_names",
+    "consent_rows",
 )
 
 
-def reload_contact(user: User, contact_id: int, *, deleted: bool = False) -> dict[str, Any]:
-    """The contact as the user sees it now (three queries: contact, tags, consents)."""
-    try:
-        contact = (
-            contacts_visible_to(user, deleted=deleted)
-            .select_related("owner", "company")
-            .only(*CONTACT_COLUMNS)
-            .get(pk=contact_id)
+# Keys of contact_out() that are the contact's own columns, unchanged.
+_PLAIN_OUT = (
+    "id", "first_name", "last_name", "email", "phone", "job_title", "city", "country",
+    "birthday", "language", "lifecycle_stage", "lead_status", "source", *UTM_FIELDS,
+    "first_touch_at", "last_touch_at", "custom", "created_at", "updated_at", "version",
+)  # fmt: skip
+
+
+def _detail_query(deleted: bool) -> CompiledQuery:
+    """GET /contacts/{id} in one query: the contact, its owner's and company's names, its tags
+    and its consents (aggregated as JSON), compiled once per process."""
+
+    def build(contact_id: int) -> QuerySet[Contact]:
+        tags = (
+            Tag.objects.filter(contacts=OuterRef("pk"))
+            .order_by()
+            .values("contacts")
+            .annotate(names=JSONArrayAgg("name"))
+            .values("names")
         )
-    except Contact.DoesNotExist as exc:
-        raise NotFound(_("Contact not found.")) from exc
-    return contact_detail(contact)
+        consent = JSONObject(
+            id="id", channel="channel", purpose="purpose", status="status",
+            recorded_at="recorded_at", source="source",
+        )  # fmt: skip
+        consents = (
+            Consent.objects.filter(contact=OuterRef("pk"))
+            .order_by()
+            .values("contact")
+            .annotate(rows=JSONArrayAgg(consent))
+            .values("rows")
+        )
+        return (
+            Contact.objects.filter(pk=contact_id, deleted_at__isnull=not deleted)
+            .annotate(
+                tag_names=Subquery(tags, output_field=JSONField()),
+                consent_rows=Subquery(consents, output_field=JSONField()),
+            )
+            .values_list(*_DETAIL_COLUMNS)
+        )
+
+    return CompiledQuery(build, [int])
+
+
+_DETAIL = {False: _detail_query(False), True: _detail_query(True)}
+
+
+def _moment(value: Any) -> datetime:
+    """A timestamp out of JSON: ISO text from PostgreSQL, naive UTC text from SQLite."""
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def reload_contact(user: User, contact_id: int, *, deleted: bool = False) -> dict[str, Any]:
+    """The contact as the user sees it now (one query), NotFound when it is not theirs."""
+    row = _DETAIL[deleted].first(contact_id)
+    if row is None:
+        raise NotFound(_("Contact not found."))
+    values = dict(zip(_DETAIL_COLUMNS, row, strict=True))
+    if not may_see_owner(user, values["owner_id"]):
+        raise NotFound(_("Contact not found."))
+    owner = None
+    if values["owner_id"] is not None:
+        full = f"{values['owner__first_name']} {values['owner__last_name']}".strip()
+        owner = {"id": values["owner_id"], "name": full or values["owner__username"]}
+    consents = sorted(
+        values["consent_rows"] or [],
+        key=lambda c: (_moment(c["recorded_at"]), c["id"]),
+        reverse=True,
+    )
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for consent in consents:
+        latest.setdefault((consent["channel"], consent["purpose"]), consent)
+    return {
+        **{name: values[name] for name in _PLAIN_OUT},
+        "full_name": f"{values['first_name']} {values['last_name']}".strip(),
+        "company": None
+        if values["company_id"] is None
+        else {"id": values["company_id"], "name": values["company__name"]},
+        "owner": owner,
+        "tags": sorted(values["tag_names"] or [], key=alphabetical),
+        "consents": [
+            {
+                "channel": c["channel"],
+                "purpose": c["purpose"],
+                "status": c["status"],
+                "recorded_at": _moment(c["recorded_at"]),
+                "source": c["source"],
+            }
+            for c in sorted(latest.values(), key=lambda c: (c["channel"], c["purpose"]))
+        ],
+    }
 
 
 def company_out(company: Company, tags: Sequence[str]) -> dict[str, Any]:
@@ -141,7 +227,7 @@ def company_out(company: Company, tags: Sequence[str]) -> dict[str, Any]:
         "city": company.city,
         "country": company.country,
         "owner": ref(company.owner),
-        "tags": sorted(tags, key=str.casefold),
+        "tags": sorted(tags, key=alphabetical),
         "custom": company.custom,
         "created_at": company.created_at,
         "updated_at": company.updated_at,
