@@ -44,7 +44,7 @@ def list_companies(request: HttpRequest, query: Query[CompanyQuery]) -> dict[str
     if tag == 0:
         qs = qs.filter(no_results())
     qs = qs.select_related("owner").prefetch_related("tags")
-    rows, count, next_url = page_of(
+    page = page_of(
         request,
         qs,
         fields=COMPANY_ORDERINGS[query.ordering],
@@ -53,8 +53,7 @@ def list_companies(request: HttpRequest, query: Query[CompanyQuery]) -> dict[str
         offset=query.offset,
         cursor=query.cursor,
     )
-    items = [company_out(c, [t.name for t in c.tags.all()]) for c in rows]
-    return {"items": items, "count": count, "next": next_url}
+    return page.body([company_out(c, [t.name for t in c.tags.all()]) for c in page.rows])
 
 
 @companies_router.post("", response={201: CompanyOut}, summary="Create a company")

@@ -74,7 +74,7 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     qs = qs.select_related("owner", "company").prefetch_related(
         "tags", Prefetch("consents", queryset=Consent.objects.order_by("-recorded_at", "-id"))
     )
-    rows, count, next_url = page_of(
+    page = page_of(
         request,
         qs,
         fields=CONTACT_ORDERINGS[query.ordering],
@@ -83,11 +83,12 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
         offset=query.offset,
         cursor=query.cursor,
     )
-    items = [
-        contact_out(c, [t.name for t in c.tags.all()], latest_consents(c.consents.all()))
-        for c in rows
-    ]
-    return {"items": items, "count": count, "next": next_url}
+    return page.body(
+        [
+            contact_out(c, [t.name for t in c.tags.all()], latest_consents(c.consents.all()))
+            for c in page.rows
+        ]
+    )
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")

@@ -7,6 +7,7 @@ import binascii
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -288,6 +289,30 @@ def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:
     )
 
 
+# Counting every match of a broad filter at 1M contacts costs a scan per request; past this
+# many, `count` stops and `count_capped` says so (HubSpot's search API caps its total the same).
+API_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class PageOut:
+    """One page of rows, the (capped) count of all matches, and the next page's URL."""
+
+    rows: list[Any]
+    count: int
+    count_capped: bool
+    next: str | None
+
+    def body(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """The JSON body of the page with these serialised items."""
+        return {
+            "items": items,
+            "count": self.count,
+            "count_capped": self.count_capped,
+            "next": self.next,
+        }
+
+
 def page_of(
     request: HttpRequest,
     qs: QuerySet[Any],
@@ -297,15 +322,17 @@ def page_of(
     limit: int,
     offset: int,
     cursor: str,
-) -> tuple[list[Any], int, str | None]:
-    """One page of an ordered queryset, the total count, and the URL of the next page.
+) -> PageOut:
+    """One page of an ordered queryset, the count of all matches up to API_COUNT_CAP, and the
+    URL of the next page.
 
     The first page may use `offset`; `next` always carries a cursor so deep pages stay on the
     index instead of skipping rows.
     """
     if cursor and offset:
         raise ValidationFailed({"offset": _("Use either offset or cursor, not both.")})
-    count = qs.count()
+    count = qs.order_by()[: API_COUNT_CAP + 1].count()
+    capped = count > API_COUNT_CAP
     if cursor:
         qs = qs.filter(_after(fields, _cursor_decode(cursor, ordering, fields)))
     rows = list(qs[offset : offset + limit + 1])
@@ -317,7 +344,7 @@ def page_of(
         params.pop("offset", None)
         params["cursor"] = _cursor_encode(ordering, [getattr(last, f.lstrip("-")) for f in fields])
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return rows, count, next_url
+    return PageOut(rows, min(count, API_COUNT_CAP), capped, next_url)
 
 
 def tag_id(name: str) -> int | None:

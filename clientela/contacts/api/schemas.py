@@ -128,7 +128,8 @@ class ContactPage(Schema):
     """A page of contacts: `next` is the URL of the following page, or null."""
 
     items: list[ContactOut]
-    count: int
+    count: int = Field(description="Matching records, counted exactly up to 10,000")
+    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
     next: str | None
 
 
@@ -279,7 +280,8 @@ class CompanyPage(Schema):
     """A page of companies."""
 
     items: list[CompanyOut]
-    count: int
+    count: int = Field(description="Matching records, counted exactly up to 10,000")
+    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
     next: str | None
 
 

@@ -222,6 +222,30 @@ def test_it_pages_with_a_cursor_without_gaps_or_repeats(personas, client):
     assert seen == expected
 
 
+def test_it_stops_counting_at_the_cap_and_says_so(personas, client, monkeypatch):
+    from clientela.contacts.api import output
+
+    monkeypatch.setattr(output, "API_COUNT_CAP", 4)
+    ContactFactory.create_batch(4, owner=personas.rep)
+    CompanyFactory.create_batch(5, owner=personas.rep)
+    headers = bearer(personas.rep)
+    exact = call(client, "GET", "/api/v1/contacts?limit=2", headers).json()
+    assert (exact["count"], exact["count_capped"]) == (4, False)
+    ContactFactory(owner=personas.rep)
+    ContactFactory(owner=personas.rep2)  # not the rep's: never counted for them
+    capped = call(client, "GET", "/api/v1/contacts?limit=2", headers).json()
+    assert (capped["count"], capped["count_capped"]) == (4, True)
+    seen = [c["id"] for c in capped["items"]]
+    url = capped["next"]
+    while url:
+        body = call(client, "GET", url, headers).json()
+        seen += [c["id"] for c in body["items"]]
+        url = body["next"]
+    assert len(seen) == 5  # the pages still reach every match
+    companies = call(client, "GET", "/api/v1/companies", headers).json()
+    assert (companies["count"], companies["count_capped"]) == (4, True)
+
+
 @pytest.mark.parametrize(
     "ordering", ["created", "-created", "name", "-name", "updated", "-updated"]
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import pytest
 from django.db.models import Q
@@ -27,9 +28,12 @@ def by_email_and_id() -> CompiledQuery:
 
 
 def test_it_returns_what_the_orm_returns_for_each_new_value():
-    first = ContactFactory(email="ana@example.co", birthday=dt.date(1990, 5, 17), custom={"a": 1})
+    first = cast(
+        Contact,
+        ContactFactory(email="ana@example.co", birthday=dt.date(1990, 5, 17), custom={"a": 1}),
+    )
     ContactFactory(email="ana@example.co", birthday=None)
-    other = ContactFactory(email="luis@example.co")
+    other = cast(Contact, ContactFactory(email="luis@example.co"))
     query = by_email_and_id()
     for email, pk in (
         ("ana@example.co", 0),
@@ -42,7 +46,8 @@ def test_it_returns_what_the_orm_returns_for_each_new_value():
             .values_list("pk", "first_name", "birthday", "custom", "created_at")
         )
         assert query.rows(email, pk) == [tuple(row) for row in expected]
-    assert query.first("luis@example.co", 0)[0] == other.pk
+    assert query.first("luis@example.co", 0) == query.rows("luis@example.co", 0)[0]
+    assert query.rows("luis@example.co", 0)[0][0] == other.pk
     assert query.first("nadie@example.co", 0) is None
 
 
@@ -74,7 +79,9 @@ def test_it_aggregates_json_arrays_on_every_backend():
         ),
         [int],
     )
-    (names,) = query.first(0)
+    row = query.first(0)
+    assert row is not None
+    (names,) = row
     assert sorted(names) == ["Ana", "Bea"]
 
 
