@@ -137,6 +137,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 _test_url = os.environ.get("CLIENTELA_TEST_DATABASE_URL")
 if _test_url and TESTING:
     DATABASES["default"] = dj_database_url.parse(_test_url)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "CLIENTELA_DB_PREPARED_STATEMENTS", default=True
+):
+    # The hottest queries (clientela.core.compiled) ask to run as prepared statements; psycopg
+    # prepares nothing unless a threshold is set, and this one is never reached by the rest.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2/Argon2.

@@ -14,6 +14,7 @@ JSON, decimals).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,42 @@ class Placeholder:
         if self.kind is int:
             return self.INT_BASE - self.index
         return f"\x00compiled-placeholder-{self.index}\x00"
+
+
+def _cursor(connection: Any) -> Any:
+    """A cursor running prepared statements on PostgreSQL, else the usual one.
+
+    Django's PostgreSQL cursors bind parameters in the client and prepare nothing (the ORM's
+    SQL is not always preparable, Django ticket #20516; poolers in transaction mode lose
+    prepared statements), so the server parses and plans every query again. A compiled
+    query's SQL never changes and binds every value, so it can be prepared once per
+    connection and only executed afterwards. The cursor is wrapped exactly as
+    connection.cursor() wraps its own (query logging, error mapping).
+    """
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        # Logged queries (DEBUG, tests counting queries) go through Django's own cursor, so
+        # the log shows each statement with its values.
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
+        ServerBindingCursor,  # defined when psycopg 3 is installed, as it is here
+    )
+
+    class PreparingCursor(ServerBindingCursor):
+        """Server-side binding, and every statement prepared (psycopg caches them)."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)
+
+    return PreparingCursor
 
 
 @dataclass(frozen=True)
@@ -90,7 +127,7 @@ class CompiledQuery:
         for position, index in plan.slots:
             params[position] = values[index]
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(plan.sql, params)
             fetched = cursor.fetchall()
         if not plan.converters:

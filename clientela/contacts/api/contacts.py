@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -12,9 +11,9 @@ from ninja import Query, Router, Status
 from clientela.contacts import services
 from clientela.contacts.api.output import (
     actor,
-    contact_out,
+    contact_row_out,
+    contact_rows,
     custom_filters,
-    latest_consents,
     no_results,
     page_of,
     ref,
@@ -36,7 +35,7 @@ from clientela.contacts.api.schemas import (
     UndoOut,
 )
 from clientela.contacts.choices import Entity
-from clientela.contacts.models import Consent, Merge
+from clientela.contacts.models import Merge
 from clientela.contacts.queries import (
     CONTACT_ORDERINGS,
     ContactFilters,
@@ -71,9 +70,6 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     qs = filter_contacts(user, filters, deleted=query.deleted)
     if tag == 0:
         qs = qs.filter(no_results())
-    qs = qs.select_related("owner", "company").prefetch_related(
-        "tags", Prefetch("consents", queryset=Consent.objects.order_by("-recorded_at", "-id"))
-    )
     page = page_of(
         request,
         qs,
@@ -82,13 +78,9 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
         limit=query.limit,
         offset=query.offset,
         cursor=query.cursor,
+        shape=contact_rows,
     )
-    return page.body(
-        [
-            contact_out(c, [t.name for t in c.tags.all()], latest_consents(c.consents.all()))
-            for c in page.rows
-        ]
-    )
+    return page.body([contact_row_out(row._asdict()) for row in page.rows])
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")

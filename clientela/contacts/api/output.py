@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -50,60 +50,6 @@ def ref(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
 
-def _consents_out(latest: Iterable[Consent]) -> list[dict[str, Any]]:
-    return [
-        {
-            "channel": c.channel,
-            "purpose": c.purpose,
-            "status": c.status,
-            "recorded_at": c.recorded_at,
-            "source": c.source,
-        }
-        for c in sorted(latest, key=lambda c: (c.channel, c.purpose))
-    ]
-
-
-def latest_consents(consents: Iterable[Consent]) -> list[Consent]:
-    """The newest decision per (channel, purpose) from consents ordered newest first."""
-    latest: dict[tuple[str, str], Consent] = {}
-    for consent in consents:
-        latest.setdefault((consent.channel, consent.purpose), consent)
-    return list(latest.values())
-
-
-def contact_out(
-    contact: Contact, tags: Sequence[str], consents: Iterable[Consent]
-) -> dict[str, Any]:
-    """The API representation of a contact (owner and company already loaded)."""
-    return {
-        "id": contact.pk,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "full_name": contact.full_name,
-        "email": contact.email,
-        "phone": contact.phone,
-        "job_title": contact.job_title,
-        "company": ref(contact.company),
-        "city": contact.city,
-        "country": contact.country,
-        "birthday": contact.birthday,
-        "language": contact.language,
-        "owner": ref(contact.owner),
-        "lifecycle_stage": contact.lifecycle_stage,
-        "lead_status": contact.lead_status,
-        "source": contact.source,
-        **{name: getattr(contact, name) for name in UTM_FIELDS},
-        "first_touch_at": contact.first_touch_at,
-        "last_touch_at": contact.last_touch_at,
-        "tags": sorted(tags, key=alphabetical),
-        "custom": contact.custom,
-        "consents": _consents_out(consents),
-        "created_at": contact.created_at,
-        "updated_at": contact.updated_at,
-        "version": contact.version,
-    }
-
-
 # What GET /contacts/{id} reads: the contact's own columns the API shows, its owner's and
 # company's names, and its tags and consents aggregated as JSON (see _detail_query).
 _OWN_COLUMNS = tuple(
@@ -111,7 +57,7 @@ _OWN_COLUMNS = tuple(
     for f in Contact._meta.concrete_fields
     if f.name not in {"search_text", "created_by", "created_via", "import_job", "merged_into"}
 )
-_DETAIL_COLUMNS = (
+DETAIL_COLUMNS = (
     *_OWN_COLUMNS,
     "owner__username",
     "owner__first_name",
@@ -122,7 +68,7 @@ _DETAIL_COLUMNS = (
 )
 
 
-# Keys of contact_out() that are the contact's own columns, unchanged.
+# Keys of the API representation that are the contact's own columns, unchanged.
 _PLAIN_OUT = (
     "id", "first_name", "last_name", "email", "phone", "job_title", "city", "country",
     "birthday", "language", "lifecycle_stage", "lead_status", "source", *UTM_FIELDS,
@@ -130,39 +76,46 @@ _PLAIN_OUT = (
 )  # fmt: skip
 
 
+def with_tags_and_consents(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts with `tag_names` and `consent_rows` annotated (JSON arrays, or NULL), so
+    a page or a single contact reads in one query with no model instances to build."""
+    tags = (
+        Tag.objects.filter(contacts=OuterRef("pk"))
+        .order_by()
+        .values("contacts")
+        .annotate(names=JSONArrayAgg("name"))
+        .values("names")
+    )
+    consent = JSONObject(
+        id="id", channel="channel", purpose="purpose", status="status",
+        recorded_at="recorded_at", source="source",
+    )  # fmt: skip
+    consents = (
+        Consent.objects.filter(contact=OuterRef("pk"))
+        .order_by()
+        .values("contact")
+        .annotate(rows=JSONArrayAgg(consent))
+        .values("rows")
+    )
+    return contacts.annotate(
+        tag_names=Subquery(tags, output_field=JSONField()),
+        consent_rows=Subquery(consents, output_field=JSONField()),
+    )
+
+
+def contact_rows(contacts: QuerySet[Contact]) -> QuerySet[Any]:
+    """The contacts as named rows of everything contact_row_out() needs."""
+    return with_tags_and_consents(contacts).values_list(*DETAIL_COLUMNS, named=True)
+
+
 def _detail_query(deleted: bool) -> CompiledQuery:
-    """GET /contacts/{id} in one query: the contact, its owner's and company's names, its tags
-    and its consents (aggregated as JSON), compiled once per process."""
-
-    def build(contact_id: int) -> QuerySet[Contact]:
-        tags = (
-            Tag.objects.filter(contacts=OuterRef("pk"))
-            .order_by()
-            .values("contacts")
-            .annotate(names=JSONArrayAgg("name"))
-            .values("names")
-        )
-        consent = JSONObject(
-            id="id", channel="channel", purpose="purpose", status="status",
-            recorded_at="recorded_at", source="source",
-        )  # fmt: skip
-        consents = (
-            Consent.objects.filter(contact=OuterRef("pk"))
-            .order_by()
-            .values("contact")
-            .annotate(rows=JSONArrayAgg(consent))
-            .values("rows")
-        )
-        return (
-            Contact.objects.filter(pk=contact_id, deleted_at__isnull=not deleted)
-            .annotate(
-                tag_names=Subquery(tags, output_field=JSONField()),
-                consent_rows=Subquery(consents, output_field=JSONField()),
-            )
-            .values_list(*_DETAIL_COLUMNS)
-        )
-
-    return CompiledQuery(build, [int])
+    """GET /contacts/{id} in one query, compiled once per process."""
+    return CompiledQuery(
+        lambda contact_id: with_tags_and_consents(
+            Contact.objects.filter(pk=contact_id, deleted_at__isnull=not deleted).order_by()
+        ).values_list(*DETAIL_COLUMNS),
+        [int],
+    )
 
 
 _DETAIL = {False: _detail_query(False), True: _detail_query(True)}
@@ -179,9 +132,14 @@ def reload_contact(user: User, contact_id: int, *, deleted: bool = False) -> dic
     row = _DETAIL[deleted].first(contact_id)
     if row is None:
         raise NotFound(_("Contact not found."))
-    values = dict(zip(_DETAIL_COLUMNS, row, strict=True))
+    values = dict(zip(DETAIL_COLUMNS, row, strict=True))
     if not may_see_owner(user, values["owner_id"]):
         raise NotFound(_("Contact not found."))
+    return contact_row_out(values)
+
+
+def contact_row_out(values: dict[str, Any]) -> dict[str, Any]:
+    """The API representation of a contact from its DETAIL_COLUMNS values."""
     owner = None
     if values["owner_id"] is not None:
         full = f"{values['owner__first_name']} {values['owner__last_name']}".strip()
@@ -322,12 +280,14 @@ def page_of(
     limit: int,
     offset: int,
     cursor: str,
+    shape: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
 ) -> PageOut:
     """One page of an ordered queryset, the count of all matches up to API_COUNT_CAP, and the
     URL of the next page.
 
     The first page may use `offset`; `next` always carries a cursor so deep pages stay on the
-    index instead of skipping rows.
+    index instead of skipping rows. `shape` turns the counted queryset into the one whose rows
+    are returned (annotations the count need not compute).
     """
     if cursor and offset:
         raise ValidationFailed({"offset": _("Use either offset or cursor, not both.")})
@@ -335,7 +295,7 @@ def page_of(
     capped = count > API_COUNT_CAP
     if cursor:
         qs = qs.filter(_after(fields, _cursor_decode(cursor, ordering, fields)))
-    rows = list(qs[offset : offset + limit + 1])
+    rows = list((shape(qs) if shape else qs)[offset : offset + limit + 1])
     next_url = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -16,7 +16,7 @@ from clientela.accounts.models import Department, User
 from clientela.accounts.services import create_token
 from clientela.api import api
 from clientela.contacts import services
-from clientela.contacts.api.output import contact_out, latest_consents, reload_contact
+from clientela.contacts.api.output import alphabetical, reload_contact
 from clientela.contacts.api.schemas import ContactOut
 from clientela.contacts.models import Company, Contact, Merge
 from clientela.contacts.queries import contacts_visible_to
@@ -96,13 +96,27 @@ def test_it_reads_a_contact_in_two_queries(personas, client, django_assert_num_q
 
 
 def orm_detail(contact_id: int, *, deleted: bool = False) -> dict[str, Any]:
-    """The contact's API representation built the plain ORM way (the reference)."""
+    """The contact's API representation built the plain ORM way, as the reference."""
     contact = Contact.objects.select_related("owner", "company").get(pk=contact_id)
     assert (contact.deleted_at is not None) is deleted
-    tags = list(contact.tags.values_list("name", flat=True))
-    return contact_out(
-        contact, tags, latest_consents(contact.consents.order_by("-recorded_at", "-id"))
-    )
+    latest: dict[tuple[str, str], Any] = {}
+    for consent in contact.consents.order_by("-recorded_at", "-id"):
+        latest.setdefault((consent.channel, consent.purpose), consent)
+    plain = [
+        f.attname for f in Contact._meta.concrete_fields if f.attname in ContactOut.model_fields
+    ]
+    return {
+        **{name: getattr(contact, name) for name in plain},
+        "full_name": contact.full_name,
+        "company": contact.company and {"id": contact.company.pk, "name": contact.company.name},
+        "owner": contact.owner and {"id": contact.owner.pk, "name": str(contact.owner)},
+        "tags": sorted(contact.tags.values_list("name", flat=True), key=alphabetical),
+        "consents": [
+            {"channel": c.channel, "purpose": c.purpose, "status": c.status,
+             "recorded_at": c.recorded_at, "source": c.source}
+            for _key, c in sorted(latest.items())
+        ],
+    }  # fmt: skip
 
 
 def test_it_reads_every_kind_of_contact_as_the_orm_does(personas):
@@ -180,8 +194,8 @@ def test_it_lists_only_visible_contacts(personas, client):
 
 @pytest.mark.parametrize(
     ("persona", "max_queries"),
-    # token, [department colleagues], count, page, tags, consents
-    [("admin", 5), ("rep", 5), ("colleague", 6)],
+    # token, [department colleagues], count, page with its tags and consents
+    [("admin", 3), ("rep", 3), ("colleague", 4)],
 )
 def test_it_lists_contacts_with_a_fixed_number_of_queries(
     personas, client, django_assert_max_num_queries, persona, max_queries
