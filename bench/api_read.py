@@ -125,9 +125,12 @@ def run(
     prepare_s = time.monotonic() - started
     token = _manage(env, "token", "create", "gerente").strip()
     port = free_port()
-    workers = str(2 * (os.cpu_count() or 1))
+    # The server's own defaults unless the run asks for others (to compare configurations).
+    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(2 * (os.cpu_count() or 1))
+    threads = os.environ.get("CLIENTELA_WEB_THREADS") or "1"
     server = subprocess.Popen(
-        [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port), "--workers", workers],
+        [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port), "--workers", workers,
+         "--threads", threads],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -170,7 +173,7 @@ def run(
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
-    common = {"scenario": "api-read", "size": size, "database": "postgresql", "server_workers": int(workers),
+    common = {"scenario": "api-read", "size": size, "database": "postgresql", "server_workers": int(workers), "server_threads": int(threads),
               "prepare_seconds": round(prepare_s, 1)}  # fmt: skip
     figures = []
     for figure, result, value_key, unit in (
