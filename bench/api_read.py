@@ -1,7 +1,7 @@
 """api-read: the API and the contacts list under load from a second process (wrk) on loopback.
 
 Builds (once, then reuses) a PostgreSQL database with `size` deterministic contacts, starts the
-real production server (`clientela serve`, gunicorn), and drives it with wrk:
+real production server (`clientela serve`, granian), and drives it with wrk:
 - GET /api/v1/contacts/{id} over random ids: requests/s and p99 latency (target ≥ 1,000 req/s, p99 ≤ 50 ms);
 - GET /api/v1/contacts?<filters>&limit=50: p95 (target ≤ 150 ms);
 - GET /contacts/ (the HTML list page, signed in): p95 (target ≤ 150 ms).
@@ -112,6 +112,7 @@ def run(
     size: int = 1_000_000, seed: int = 42, seconds: int = 15, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Seed (or reuse) the database, serve it, load it with wrk and report the figures."""
+    from clientela.demo.processes import default_web_workers
     from clientela.testing.processes import free_port, wait_for
 
     if shutil.which("wrk") is None:
@@ -126,7 +127,7 @@ def run(
     token = _manage(env, "token", "create", "gerente").strip()
     port = free_port()
     # The server's own defaults unless the run asks for others (to compare configurations).
-    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(2 * (os.cpu_count() or 1))
+    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
     threads = os.environ.get("CLIENTELA_WEB_THREADS") or "1"
     server = subprocess.Popen(
         [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port), "--workers", workers,
@@ -173,7 +174,7 @@ def run(
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
-    common = {"scenario": "api-read", "size": size, "database": "postgresql", "server_workers": int(workers), "server_threads": int(threads),
+    common = {"scenario": "api-read", "size": size, "database": "postgresql", "server": "granian", "server_workers": int(workers), "server_threads": int(threads),
               "prepare_seconds": round(prepare_s, 1)}  # fmt: skip
     figures = []
     for figure, result, value_key, unit in (

@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers (gunicorn)."""
+"""WSGI entry point for production servers (granian)."""
 
 import os
 

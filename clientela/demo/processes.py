@@ -11,13 +11,22 @@ from collections.abc import Sequence
 from types import FrameType
 
 
+def default_web_workers() -> int:
+    """Web worker processes when none are asked for: one per CPU core (see docs/decisions.md)."""
+    return os.cpu_count() or 1
+
+
 def server_command(host: str, port: int, workers: int, threads: int) -> list[str]:
-    """The gunicorn command line serving Clientela's WSGI application."""
+    """The granian command line serving Clientela's WSGI application.
+
+    Each worker is a process with its own HTTP runtime (in Rust) and `threads` Python threads
+    running Django; on a sync WSGI app one thread per worker measured best (docs/benchmarks.md).
+    """
     return [
-        sys.executable, "-m", "gunicorn", "clientela.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", "gthread" if threads > 1 else "sync",
-        "--access-logfile", "-", "--graceful-timeout", "20", "--timeout", "120",
+        sys.executable, "-m", "granian", "--interface", "wsgi", "clientela.wsgi:application",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--blocking-threads", str(threads), "--runtime-threads", "1", "--no-ws",
+        "--access-log", "--respawn-failed-workers", "--workers-kill-timeout", "20",
     ]  # fmt: skip
 
 

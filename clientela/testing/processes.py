@@ -1,4 +1,4 @@
-"""Start Clientela as a real production process (gunicorn + worker) for end-to-end tests."""
+"""Start Clientela as a real production process (granian + worker) for end-to-end tests."""
 
 from __future__ import annotations
 

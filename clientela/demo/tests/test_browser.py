@@ -1,4 +1,4 @@
-"""Real Chromium against the real production server (gunicorn + worker) with the demo company.
+"""Real Chromium against the real production server (granian + worker) with the demo company.
 
 One server per module keeps the suite fast; every test signs in in its own browser context and
 works on records no other test touches, so the tests run in any order and any subset.

@@ -9,7 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import translation
 
-from clientela.demo.processes import scheduler_command, server_command, supervise, worker_command
+from clientela.demo.processes import (
+    default_web_workers,
+    scheduler_command,
+    server_command,
+    supervise,
+    worker_command,
+)
 from clientela.demo.seeding import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
@@ -47,7 +53,7 @@ class Command(BaseCommand):
         raise SystemExit(
             supervise(
                 [
-                    server_command(options["host"], options["port"], 3, 1),
+                    server_command(options["host"], options["port"], default_web_workers(), 1),
                     worker_command(),
                     scheduler_command(),
                 ]

@@ -1,4 +1,4 @@
-"""`clientela serve`: production server (gunicorn) plus the background worker."""
+"""`clientela serve`: production server (granian) plus the background worker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from clientela.demo.processes import scheduler_command, server_command, supervise, worker_command
+from clientela.demo.processes import (
+    default_web_workers,
+    scheduler_command,
+    server_command,
+    supervise,
+    worker_command,
+)
 
 
 class Command(BaseCommand):
@@ -18,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CLIENTELA_WEB_WORKERS", "0")) or None,
-                            help="web worker processes (default: 2 x CPU cores)")  # fmt: skip
+                            help="web worker processes (default: one per CPU core)")  # fmt: skip
         parser.add_argument(
             "--threads", type=int, default=int(os.environ.get("CLIENTELA_WEB_THREADS", "1"))
         )
@@ -28,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
-        workers = options["workers"] or 2 * (os.cpu_count() or 1)
+        workers = options["workers"] or default_web_workers()
         commands = [server_command(options["host"], options["port"], workers, options["threads"])]
         if not options["no_worker"]:
             commands += [worker_command(), scheduler_command()]
