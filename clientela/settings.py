@@ -260,4 +260,8 @@ CLIENTELA = {
     "COMPANY_CURRENCY": os.environ.get("CLIENTELA_CURRENCY", "COP"),
     "API_RATE": os.environ.get("CLIENTELA_API_RATE", "6000/m"),
     "IMPORT_BATCH_SIZE": int(os.environ.get("CLIENTELA_IMPORT_BATCH_SIZE", "10000")),
+    # Processes cleaning import rows beside the writer (unset: one per CPU core; 0 or 1: none).
+    "IMPORT_WORKERS": int(os.environ["CLIENTELA_IMPORT_WORKERS"])
+    if os.environ.get("CLIENTELA_IMPORT_WORKERS")
+    else None,
 }
