@@ -8,18 +8,35 @@ from functools import lru_cache
 import phonenumbers
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import DOT_ATOM_TEXT
 
 
 class InvalidValue(ValueError):
     """A value that cannot be normalised; the message is shown to the user."""
 
 
+# The longest address RFC 5321 lets through (what email-validator enforces).
+MAX_EMAIL_LENGTH = 254
+
+
 @lru_cache(maxsize=65536)
 def normalize_email(value: str) -> str:
-    """Validate an e-mail address (syntax only, no DNS) and return its normalised form."""
+    """Validate an e-mail address (syntax only, no DNS) and return its normalised form.
+
+    Most addresses are plain ASCII `local@domain` whose local part is an RFC 5322 dot-atom
+    (email-validator's own pattern): for those the library's verdict depends only on the
+    domain, so the domain is validated once (cached) and the address is put together here.
+    Every other address — quoted, internationalised, with a display name, IDNA, too long —
+    goes through the full `validate_email`.
+    """
     value = value.strip()
     if not value:
         return ""
+    local, at, domain = value.rpartition("@")
+    if at and len(value) <= MAX_EMAIL_LENGTH and value.isascii() and DOT_ATOM_TEXT.match(local):
+        normalized_domain = _email_domain(domain)
+        if normalized_domain is not None and normalized_domain == domain.lower():
+            return f"{local}@{normalized_domain}".lower()
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -29,6 +46,15 @@ def normalize_email(value: str) -> str:
     # Domains are case-insensitive; local parts technically are not, but every mailbox
     # provider our users meet treats them so, and dedupe needs one spelling.
     return result.normalized.lower()
+
+
+@lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str | None:
+    """email-validator's normalised form of an address's domain, or None if it rejects it."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 @lru_cache(maxsize=65536)
