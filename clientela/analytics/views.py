@@ -43,15 +43,8 @@ from clientela.analytics.queries import (
 )
 from clientela.analytics.rfm import SEGMENT_LABELS
 from clientela.core.exceptions import Conflict, ValidationFailed
-from clientela.orders.http import (
-    domain_errors,
-    page_number,
-    paginate,
-    querystring,
-    require,
-    require_export,
-    table_response,
-)
+from clientela.core.http import domain_errors, page_number, querystring
+from clientela.orders.http import paginate, require, require_export, table_response
 from clientela.orders.queries import company_currency
 
 

@@ -6,14 +6,11 @@ Users without the import (export) capability get the 403 page; another user's im
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     QueryDict,
@@ -36,8 +33,9 @@ from clientela.contacts.importing.presets import (
     TARGETS,
 )
 from clientela.contacts.queries import custom_fields_for
-from clientela.contacts.views.common import domain_errors, page_number, require_capability
-from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.contacts.views.common import require_capability
+from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.http import domain_errors, page_number
 from clientela.core.import_screens import (
     ImportScreens,
     UploadForm,
@@ -66,24 +64,6 @@ def _messages(exc: ValidationFailed) -> list[str]:
 def _require_import(user: Any) -> None:
     require_capability(user, "write")
     require_capability(user, "import")
-
-
-Download = TypeVar("Download", bound=Callable[..., HttpResponseBase])
-
-
-def _download_errors(view: Download) -> Download:
-    """domain_errors for views that stream: NotFound → 404, Forbidden → the 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-        except Forbidden as exc:
-            return render(request, "contacts/forbidden.html", {"message": str(exc)}, status=403)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -284,7 +264,7 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     return progress_response(request, jobs.get_import_job_for_user(request.user, job_id), SCREENS)
 
 
-@_download_errors
+@domain_errors
 @require_GET
 def import_rejects(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The rejected rows as CSV: their original columns, then line, column and reason."""
@@ -305,7 +285,7 @@ def _list_params(request: HttpRequest) -> QueryDict:
     return params
 
 
-@_download_errors
+@domain_errors
 @require_GET
 def export(request: HttpRequest) -> HttpResponseBase:
     """Download the contacts list as it is filtered on screen, as CSV or XLSX."""

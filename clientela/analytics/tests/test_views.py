@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from clientela.analytics.models import AnalyticsSettings, CustomerValue, ValueSnapshot
 from clientela.analytics.queries import customer_value_for
 from clientela.core.models import Job
-from clientela.orders.tests.test_views import client_for
+from clientela.core.testing import client_for
 from clientela.orders.tests.value_world import FILLER, build_world
 
 pytestmark = pytest.mark.django_db

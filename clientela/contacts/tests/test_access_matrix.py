@@ -23,8 +23,8 @@ from django.urls import URLPattern, URLResolver, reverse
 from clientela.contacts import services
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.models import Company, Contact, Merge
-from clientela.contacts.tests.test_views import client_for
 from clientela.core.models import Job
+from clientela.core.testing import client_for
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 

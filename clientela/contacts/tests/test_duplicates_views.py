@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from clientela.contacts import duplicates, services
-from clientela.contacts.tests.test_views import client_for
+from clientela.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,21 +9,10 @@ from django.urls import reverse
 
 from clientela.contacts import services
 from clientela.contacts.models import Contact, CustomField
+from clientela.core.testing import client_for
 from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(client, user, language="en"):
-    """The test client signed in as `user`, in English unless told (messages are asserted)."""
-    from django.conf import settings
-
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    session = client.session
-    session["clientela_language"] = language
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clientela.contacts import services
 from clientela.contacts.models import Company, CustomField
-from clientela.contacts.tests.test_views import client_for
+from clientela.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 

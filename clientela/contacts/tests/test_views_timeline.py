@@ -8,7 +8,7 @@ from django.urls import reverse
 from clientela.contacts import services
 from clientela.contacts.models import Contact, Merge
 from clientela.contacts.tests.import_helpers import csv_bytes, start
-from clientela.contacts.tests.test_views import client_for
+from clientela.core.testing import client_for
 from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db

@@ -33,17 +33,15 @@ from clientela.contacts.queries import (
     with_visible_contact_counts,
 )
 from clientela.contacts.views.common import (
-    domain_errors,
     is_htmx,
-    page_number,
     paginate,
-    querystring,
     require_capability,
     sort_links,
 )
 from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.http import domain_errors, page_number, querystring
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 CARD_CONTACTS = 50

@@ -54,17 +54,15 @@ from clientela.contacts.queries import (
     tags_list,
 )
 from clientela.contacts.views.common import (
-    domain_errors,
     is_htmx,
     optional_url,
-    page_number,
     paginate,
-    querystring,
     require_capability,
     sort_links,
 )
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.http import domain_errors, page_number, querystring
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 SORT_OPTIONS = [

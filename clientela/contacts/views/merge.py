@@ -26,15 +26,10 @@ from clientela.contacts.queries import (
     get_contact_for_user,
     merges_for,
 )
-from clientela.contacts.views.common import (
-    domain_errors,
-    page_number,
-    paginate,
-    querystring,
-    require_capability,
-)
+from clientela.contacts.views.common import paginate, require_capability
 from clientela.contacts.views.timeline import field_label, plain_value
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
+from clientela.core.http import domain_errors, page_number, querystring
 
 SEARCH_CONTACTS = 8
 SEARCH_COMPANIES = 5

@@ -22,7 +22,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
-from clientela.orders.tests.test_views import client_for
+from clientela.core.testing import client_for
 from clientela.orders.tests.value_world import ValueWorld, build_world
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")

@@ -13,10 +13,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from clientela.core.models import Job, JobState
+from clientela.core.testing import client_for
 from clientela.orders.importing import run_order_import
 from clientela.orders.models import Order
 from clientela.orders.tests.helpers import contact_of, rate
-from clientela.orders.tests.test_views import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from clientela.core.testing import client_for
 from clientela.orders.models import MarketingSpend
 from clientela.orders.spend_import import parse_month
 from clientela.orders.tests.helpers import rate
-from clientela.orders.tests.test_views import client_for
 
 pytestmark = pytest.mark.django_db
 

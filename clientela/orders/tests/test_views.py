@@ -10,23 +10,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from clientela.core.testing import client_for
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order
 from clientela.orders.tests.helpers import contact_of, order_for
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 10)
-
-
-def client_for(client, user, language="en"):
-    """The test client signed in as `user`, in English unless told (messages are asserted)."""
-    from django.conf import settings
-
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    session = client.session
-    session["clientela_language"] = language
-    session.save()
-    return client
 
 
 @pytest.fixture

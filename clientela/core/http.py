@@ -1,0 +1,123 @@
+"""HTTP helpers every screen shares: domain errors → responses, paging, query strings.
+
+Capability apps wrap these with their own defaults (how far a list is counted, whether a
+planner estimate may stand in for the total); the mechanics live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.http import Http404, HttpRequest, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+
+from clientela.core.exceptions import Forbidden, NotFound
+
+PAGE_SIZE = 50
+FORBIDDEN_TEMPLATE = "core/forbidden.html"
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def domain_errors(view: View) -> View:
+    """NotFound becomes a 404; Forbidden a 403 page that tells the user why.
+
+    Works for plain and streaming views alike: the domain raises, the adapter answers.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        except Forbidden as exc:
+            return render(request, FORBIDDEN_TEMPLATE, {"message": str(exc)}, status=403)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def page_number(params: QueryDict) -> int:
+    """The 1-based page requested, clamped to a sane range."""
+    try:
+        return min(max(int(params.get("page", "1")), 1), 100_000)
+    except ValueError:
+        return 1
+
+
+@dataclass
+class Page:
+    """One page of a list, without counting the whole list on every request."""
+
+    rows: list[Any]
+    number: int
+    has_next: bool
+    total: int
+    total_is_capped: bool = False
+    total_is_estimate: bool = False
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether a page comes before this one."""
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        """1-based position of the first row shown."""
+        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        """1-based position of the last row shown."""
+        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+
+
+def paginate(
+    qs: Any, number: int, *, cap: int, estimate: Callable[[], int | None] | None = None
+) -> Page:
+    """Fetch one page and a total that stays cheap however long the list is.
+
+    * The page itself: PAGE_SIZE + 1 rows; the extra row only tells whether a next page exists,
+      so paging never needs COUNT(*).
+    * The total: when ``estimate`` is given and returns more than ``cap`` (a planner estimate
+      for an unfiltered list), it is shown as "about N" with no scan at all. Otherwise an exact
+      count of at most ``cap + 1`` rows, shown as "more than N" beyond ``cap``, so a broad
+      filter never scans the whole table; a list that fits on its first page is not counted.
+    """
+    offset = (number - 1) * PAGE_SIZE
+    rows = list(qs[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if estimate is not None:
+        approx = estimate()
+        if approx is not None and approx > cap:
+            return Page(rows, number, has_next, approx, total_is_estimate=True)
+    if number == 1 and not has_next:
+        return Page(rows, number, False, len(rows))
+    total = qs.order_by()[: cap + 1].count()
+    return Page(rows, number, has_next, min(total, cap), total_is_capped=total > cap)
+
+
+def querystring(params: QueryDict | Mapping[str, str], **changes: Any) -> str:
+    """The query string with some keys replaced (None removes a key); empty values dropped."""
+    updated = QueryDict(mutable=True)
+    if isinstance(params, QueryDict):
+        for key, values in params.lists():
+            updated.setlist(key, values)
+    else:
+        for key, value in params.items():
+            updated[key] = value
+    for key, value in changes.items():
+        if value is None:
+            updated.pop(key, None)
+        else:
+            updated[key] = str(value)
+    # Empty filters only clutter the address bar.
+    for key in [k for k, v in updated.lists() if not any(v)]:
+        updated.pop(key)
+    encoded = updated.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,76 @@
+"""The shared HTTP helpers: capped paging, query strings, and the 403 page every module uses."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+
+from clientela.core.http import PAGE_SIZE, page_number, paginate, querystring
+from clientela.core.models import Job
+from clientela.core.testing import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs():
+    Job.objects.bulk_create([Job(kind="test", title=f"P{i:03}") for i in range(PAGE_SIZE * 2 + 5)])
+    return Job.objects.order_by("title")
+
+
+def test_a_short_list_is_not_counted(django_assert_num_queries):
+    Job.objects.bulk_create([Job(kind="test", title=f"P{i}") for i in range(3)])
+    with django_assert_num_queries(1):
+        page = paginate(Job.objects.order_by("pk"), 1, cap=100)
+    assert (page.total, page.has_next, page.total_is_capped) == (3, False, False)
+    assert (page.start_index, page.end_index) == (1, 3)
+
+
+def test_pages_know_their_neighbours_and_an_exact_total(jobs):
+    middle = paginate(jobs, 2, cap=1_000)
+    assert [j.title for j in middle.rows[:2]] == ["P050", "P051"]
+    assert (middle.has_previous, middle.has_next, middle.total) == (True, True, 105)
+    assert (middle.start_index, middle.end_index) == (51, 100)
+    last = paginate(jobs, 3, cap=1_000)
+    assert (len(last.rows), last.has_next, last.total) == (5, False, 105)
+
+
+def test_the_total_is_capped_and_an_estimate_stands_in_only_above_the_cap(jobs):
+    capped = paginate(jobs, 1, cap=60)
+    assert (capped.total, capped.total_is_capped, capped.total_is_estimate) == (60, True, False)
+    estimated = paginate(jobs, 1, cap=60, estimate=lambda: 1_000_000)
+    assert (estimated.total, estimated.total_is_estimate) == (1_000_000, True)
+    # An estimate below the cap (stale statistics) is not trusted: the rows are counted.
+    small = paginate(jobs, 1, cap=1_000, estimate=lambda: 7)
+    assert (small.total, small.total_is_estimate) == (105, False)
+    unknown = paginate(jobs, 1, cap=1_000, estimate=lambda: None)
+    assert unknown.total == 105
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("", 1), ("3", 3), ("0", 1), ("-4", 1), ("x", 1), ("10000000", 100_000)]
+)
+def test_page_numbers_are_clamped(raw, expected):
+    assert page_number(QueryDict(f"page={raw}")) == expected
+
+
+def test_query_strings_keep_repeated_keys_and_drop_empty_ones():
+    params = QueryDict("tag=vip&tag=b2b&q=&page=2&owner=5")
+    assert querystring(params, page=None) == "?tag=vip&tag=b2b&owner=5"
+    assert querystring(params, page=3, owner=None) == "?tag=vip&tag=b2b&page=3"
+    assert querystring({"month": "2026-05", "channel": ""}, page=2) == "?month=2026-05&page=2"
+    assert querystring(QueryDict(""), page=None) == "?"
+    assert querystring({"q": "a&b=c"}) == "?q=a%26b%3Dc"
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_forbidden_action_shows_the_reason_in_the_users_language(client, personas, language):
+    response = client_for(client, personas.colleague, language).get(
+        reverse("contacts:import_start")
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    title = {"es": "No puede hacer esto", "en": "You cannot do this"}[language]
+    assert title in body
+    assert 'href="/"' in body
