@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def test_it_gives_every_contact_two_years_of_purchases_and_the_spend_behind_them
     assert Order.objects.values("channel").distinct().count() >= 5
     usd = Order.objects.filter(currency="USD").first()
     assert usd is not None and usd.amount_company_currency == pytest.approx(
-        usd.amount * usd.exchange_rate, abs=0.01
+        usd.amount * usd.exchange_rate, abs=Decimal("0.01")
     )
     assert MarketingSpend.objects.filter(currency="USD", channel="google_ads").exists()
     assert ValueSnapshot.objects.filter(state="done").count() == made.snapshots == 2
