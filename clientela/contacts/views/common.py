@@ -32,6 +32,8 @@ def require_capability(user: Any, capability: str) -> None:
         "write": _("Your role can only read records."),
         "delete": _("Your role cannot delete or restore records."),
         "merge": _("Your role cannot merge records."),
+        "import": _("Your role cannot import records."),
+        "export": _("Your role cannot export data."),
     }
     raise Forbidden(messages.get(capability, _("Your role does not allow this action.")))
 
