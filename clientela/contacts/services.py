@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -113,9 +113,11 @@ def _resolve_relations(data: Mapping[str, Any], actor: Any, errors: Errors) -> d
     return out
 
 
-def _snapshot(contact: Contact) -> dict[str, Any]:
-    data = {name: getattr(contact, name) for name in MERGEABLE_FIELDS}
-    data["custom"] = dict(contact.custom)
+def _snapshot(record: Contact | Company) -> dict[str, Any]:
+    """The fields an edit can change, to diff before against after."""
+    names = MERGEABLE_FIELDS if isinstance(record, Contact) else (*COMPANY_FIELDS, "owner_id")
+    data = {name: getattr(record, name) for name in names}
+    data["custom"] = dict(record.custom)
     return data
 
 
@@ -130,6 +132,88 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+R = TypeVar("R", Contact, Company)
+NO_TAGS = object()  # "tags" absent from an update: leave them as they are
+
+
+def _record_on_timeline(
+    verb: str, record: Contact | Company, *, actor: Any, via: str, data: Any = None
+) -> None:
+    """An event about this record, on the contact's or the company's own timeline."""
+    is_contact = isinstance(record, Contact)
+    record_event(
+        verb,
+        actor=actor,
+        target=record,
+        via=via,
+        data=data,
+        contact_id=record.pk if is_contact else None,
+        company_id=None if is_contact else record.pk,
+    )
+
+
+def _lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
+    """The record locked for update; refused when someone changed it since it was read."""
+    locked = model.objects.select_for_update().get(pk=pk)
+    if expected_version is not None and locked.version != expected_version:
+        if model is Contact:
+            message = _("Someone else changed this contact meanwhile. Reload it and try again.")
+        else:
+            message = _("Someone else changed this company meanwhile. Reload it and try again.")
+        raise Conflict(message)
+    return locked
+
+
+def _apply_changes(
+    locked: Contact | Company,
+    *,
+    actor: Any,
+    via: str,
+    values: Mapping[str, Any],
+    custom: Mapping[str, Any],
+    tags: Any,
+) -> None:
+    """Set validated values, custom fields and tags; save and record only what changed.
+
+    The timeline event lists every changed field as [before, after], tags included; an edit
+    that changes nothing writes nothing and bumps no version.
+    """
+    before = _snapshot(locked)
+    for key, value in values.items():
+        setattr(locked, key, value)
+    if custom:
+        locked.custom = {k: v for k, v in {**locked.custom, **custom}.items() if v is not None}
+    changes = diff_fields(before, _snapshot(locked))
+    if tags is not NO_TAGS:
+        old_tags = sorted(locked.tags.values_list("name", flat=True))
+        new_tags = tags_from_names(tags or [])
+        locked.tags.set(new_tags)
+        if sorted(t.name for t in new_tags) != old_tags:
+            changes["tags"] = [old_tags, sorted(t.name for t in new_tags)]
+    if not changes:
+        return
+    if isinstance(locked, Contact):
+        locked.search_text = contact_search_text(locked)
+    else:
+        locked.search_text = company_search_text(locked)
+    locked.updated_at = timezone.now()
+    locked.version = F("version") + 1
+    locked.save()
+    locked.refresh_from_db()
+    _record_on_timeline(Verb.UPDATED, locked, actor=actor, via=via, data={"changes": changes})
+
+
+def _set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
+    """Move a record to the trash (a time) or back out of it (None), on its timeline."""
+    type(record).objects.filter(pk=record.pk).update(
+        deleted_at=deleted_at, version=F("version") + 1
+    )
+    record.refresh_from_db()
+    verb = Verb.RESTORED if deleted_at is None else Verb.DELETED
+    _record_on_timeline(verb, record, actor=actor, via=via)
+    return record
 
 
 @transaction.atomic
@@ -165,9 +249,7 @@ def update_contact(
 ) -> Contact:
     """Change the given fields of a visible contact; stale versions are refused."""
     _require(actor, "write", _("Your role can only read records."))
-    locked = Contact.objects.select_for_update().get(pk=contact.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(_("Someone else changed this contact meanwhile. Reload it and try again."))
+    locked = _lock_current(Contact, contact.pk, expected_version)
     errors: Errors = {}
     values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
     values.update(_resolve_relations(data, actor, errors))
@@ -177,33 +259,9 @@ def update_contact(
     require_identity(merged, errors)
     if errors:
         raise ValidationFailed(errors)
-    before = _snapshot(locked)
-    for key, value in values.items():
-        setattr(locked, key, value)
-    if custom:
-        locked.custom = {k: v for k, v in {**locked.custom, **custom}.items() if v is not None}
-    tag_change: dict[str, Any] = {}
-    if "tags" in data:
-        old_tags = sorted(locked.tags.values_list("name", flat=True))
-        new_tags = tags_from_names(data["tags"] or [])
-        locked.tags.set(new_tags)
-        if sorted(t.name for t in new_tags) != old_tags:
-            tag_change = {"tags": [old_tags, sorted(t.name for t in new_tags)]}
-    changes = {**diff_fields(before, _snapshot(locked)), **tag_change}
-    if changes:
-        locked.search_text = contact_search_text(locked)
-        locked.updated_at = timezone.now()
-        locked.version = F("version") + 1
-        locked.save()
-        locked.refresh_from_db()
-        record_event(
-            Verb.UPDATED,
-            actor=actor,
-            target=locked,
-            via=via,
-            contact_id=locked.pk,
-            data={"changes": changes},
-        )
+    _apply_changes(
+        locked, actor=actor, via=via, values=values, custom=custom, tags=data.get("tags", NO_TAGS)
+    )
     return locked
 
 
@@ -211,12 +269,7 @@ def update_contact(
 def delete_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
     """Move a contact to the trash (restorable)."""
     _require(actor, "delete", _("Your role cannot delete records."))
-    Contact.objects.filter(pk=contact.pk).update(
-        deleted_at=timezone.now(), version=F("version") + 1
-    )
-    contact.refresh_from_db()
-    record_event(Verb.DELETED, actor=actor, target=contact, via=via, contact_id=contact.pk)
-    return contact
+    return _set_deleted(contact, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
@@ -225,10 +278,7 @@ def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Conta
     _require(actor, "delete", _("Your role cannot restore records."))
     if contact.merged_into_id:
         raise Conflict(_("This contact was merged into another one: undo the merge instead."))
-    Contact.objects.filter(pk=contact.pk).update(deleted_at=None, version=F("version") + 1)
-    contact.refresh_from_db()
-    record_event(Verb.RESTORED, actor=actor, target=contact, via=via, contact_id=contact.pk)
-    return contact
+    return _set_deleted(contact, None, actor=actor, via=via)
 
 
 @transaction.atomic
@@ -460,12 +510,6 @@ def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
     return company
 
 
-def _company_snapshot(company: Company) -> dict[str, Any]:
-    data = {name: getattr(company, name) for name in (*COMPANY_FIELDS, "owner_id")}
-    data["custom"] = dict(company.custom)
-    return data
-
-
 @transaction.atomic
 def update_company(
     company: Company,
@@ -477,9 +521,7 @@ def update_company(
 ) -> Company:
     """Change the given fields of a visible company."""
     _require(actor, "write", _("Your role can only read records."))
-    locked = Company.objects.select_for_update().get(pk=company.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(_("Someone else changed this company meanwhile. Reload it and try again."))
+    locked = _lock_current(Company, company.pk, expected_version)
     errors: Errors = {}
     values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
     values.update(
@@ -491,28 +533,9 @@ def update_company(
         errors.setdefault("name", []).append(_("This field is required."))
     if errors:
         raise ValidationFailed(errors)
-    before = _company_snapshot(locked)
-    for key, value in values.items():
-        setattr(locked, key, value)
-    if custom:
-        locked.custom = {k: v for k, v in {**locked.custom, **custom}.items() if v is not None}
-    if "tags" in data:
-        locked.tags.set(tags_from_names(data["tags"] or []))
-    changes = diff_fields(before, _company_snapshot(locked))
-    if changes:
-        locked.search_text = company_search_text(locked)
-        locked.updated_at = timezone.now()
-        locked.version = F("version") + 1
-        locked.save()
-        locked.refresh_from_db()
-        record_event(
-            Verb.UPDATED,
-            actor=actor,
-            target=locked,
-            via=via,
-            company_id=locked.pk,
-            data={"changes": changes},
-        )
+    _apply_changes(
+        locked, actor=actor, via=via, values=values, custom=custom, tags=data.get("tags", NO_TAGS)
+    )
     return locked
 
 
@@ -520,22 +543,14 @@ def update_company(
 def delete_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
     """Move a company to the trash; its contacts keep existing."""
     _require(actor, "delete", _("Your role cannot delete records."))
-    Company.objects.filter(pk=company.pk).update(
-        deleted_at=timezone.now(), version=F("version") + 1
-    )
-    company.refresh_from_db()
-    record_event(Verb.DELETED, actor=actor, target=company, via=via, company_id=company.pk)
-    return company
+    return _set_deleted(company, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
 def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
     """Bring a company back from the trash."""
     _require(actor, "delete", _("Your role cannot restore records."))
-    Company.objects.filter(pk=company.pk).update(deleted_at=None, version=F("version") + 1)
-    company.refresh_from_db()
-    record_event(Verb.RESTORED, actor=actor, target=company, via=via, company_id=company.pk)
-    return company
+    return _set_deleted(company, None, actor=actor, via=via)
 
 
 @transaction.atomic

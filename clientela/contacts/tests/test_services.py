@@ -74,6 +74,40 @@ def test_it_records_changed_fields_on_the_timeline(personas):
     assert event.data["changes"]["tags"] == [[], ["VIP"]]
 
 
+def test_it_records_company_changes_tags_included_and_ignores_edits_that_change_nothing(personas):
+    company = services.create_company(
+        actor=personas.rep, data={"name": "Andina", "city": "Cali", "tags": ["Aliado"]}
+    )
+    services.update_company(company, actor=personas.rep, data={"tags": ["Aliado", "VIP"]})
+    company.refresh_from_db()
+    event = Event.objects.get(company=company, verb="updated")
+    assert event.data["changes"] == {"tags": [["Aliado"], ["Aliado", "VIP"]]}
+    assert company.version == 2
+    services.update_company(
+        company, actor=personas.rep, data={"city": "Cali", "tags": ["VIP", "Aliado"]}
+    )
+    company.refresh_from_db()
+    assert company.version == 2  # nothing changed: no save, no event
+    assert Event.objects.filter(company=company, verb="updated").count() == 1
+    with pytest.raises(Conflict, match="esta empresa"):
+        services.update_company(
+            company, actor=personas.rep, data={"city": "Neiva"}, expected_version=1
+        )
+
+
+def test_it_trashes_and_restores_a_company_on_its_timeline(personas):
+    company = services.create_company(actor=personas.manager, data={"name": "Temporal S.A.S."})
+    services.delete_company(company, actor=personas.manager)
+    assert company.deleted_at is not None and company.version == 2
+    services.restore_company(company, actor=personas.manager)
+    assert company.deleted_at is None and company.version == 3
+    verbs = list(
+        Event.objects.filter(company=company).order_by("pk").values_list("verb", flat=True)
+    )
+    assert verbs == ["created", "deleted", "restored"]
+    assert not Event.objects.filter(company=company, contact__isnull=False).exists()
+
+
 def test_it_refuses_a_stale_version(personas):
     contact = services.create_contact(actor=personas.rep, data={"first_name": "Luis"})
     services.update_contact(contact, actor=personas.rep, data={"city": "Cali"}, expected_version=1)

@@ -219,3 +219,11 @@ def test_it_suggests_only_visible_company_names(client, personas, andina):
     )
     assert '<option value="Inmobiliaria Andina">' in body
     assert "Secreta" not in body
+
+
+def test_the_company_card_tells_a_change_of_tags(client, personas, andina):
+    services.update_company(andina, actor=personas.rep, data={"tags": ["Aliado", "Constructora"]})
+    c = client_for(client, personas.rep)
+    body = c.get(reverse("contacts:company_detail", args=[andina.pk])).content.decode()
+    timeline = body[body.index('id="timeline"') :]
+    assert "Tags" in timeline and "Constructora" in timeline

@@ -66,9 +66,7 @@ def test_query_strings_keep_repeated_keys_and_drop_empty_ones():
 
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_a_forbidden_action_shows_the_reason_in_the_users_language(client, personas, language):
-    response = client_for(client, personas.outsider, language).get(
-        reverse("contacts:import_start")
-    )
+    response = client_for(client, personas.outsider, language).get(reverse("contacts:import_start"))
     assert response.status_code == 403
     body = response.content.decode()
     title = {"es": "No puede hacer esto", "en": "You cannot do this"}[language]
