@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import NoReverseMatch, reverse
@@ -14,7 +16,7 @@ from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import approximate_row_count
-from clientela.core.exceptions import Forbidden
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.http import Page, querystring
 from clientela.core.http import paginate as core_paginate
 
@@ -92,3 +94,36 @@ def sort_links(
             "state": state,
         }
     return links
+
+
+def save_edit(
+    request: HttpRequest,
+    form: Any,
+    post: QueryDict,
+    save: Callable[[], Any],
+    current_version: Callable[[], int],
+) -> bool:
+    """Run an edit form's save; True when it saved, else the form explains why not.
+
+    A concurrent change (stale version) keeps the user's input in the form, says so, and arms
+    the form with the current version: saving again knowingly overwrites the other change.
+    Field errors from the service land on their fields.
+    """
+    try:
+        save()
+    except Conflict as exc:
+        form.add_error(
+            None,
+            _(
+                "%(reason)s Your changes are still in the form: compare them with the "
+                "current card and save again to keep them."
+            )
+            % {"reason": exc},
+        )
+        post["version"] = str(current_version())
+        return False
+    except ValidationFailed as exc:
+        form.apply_service_errors(exc.errors)
+        return False
+    messages.success(request, _("Changes saved."))
+    return True

@@ -36,11 +36,12 @@ from clientela.contacts.views.common import (
     is_htmx,
     paginate,
     require_capability,
+    save_edit,
     sort_links,
 )
 from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
-from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
@@ -159,29 +160,19 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "contacts/company_form.html", {"form": form, "company": company})
     post = request.POST.copy()
     form = CompanyForm(post, **kwargs)
-    if form.is_valid():
-        try:
-            services.update_company(
-                company,
-                actor=user,
-                data=_service_data(form, company),
-                expected_version=form.cleaned_data["version"],
-            )
-        except Conflict as exc:
-            form.add_error(
-                None,
-                _(
-                    "%(reason)s Your changes are still in the form: compare them with the "
-                    "current card and save again to keep them."
-                )
-                % {"reason": exc},
-            )
-            post["version"] = str(get_company_for_user(user, pk).version)
-        except ValidationFailed as exc:
-            form.apply_service_errors(exc.errors)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("contacts:company_detail", pk=company.pk)
+    if form.is_valid() and save_edit(
+        request,
+        form,
+        post,
+        lambda: services.update_company(
+            company,
+            actor=user,
+            data=_service_data(form, company),
+            expected_version=form.cleaned_data["version"],
+        ),
+        lambda: get_company_for_user(user, pk).version,
+    ):
+        return redirect("contacts:company_detail", pk=company.pk)
     return render(request, "contacts/company_form.html", {"form": form, "company": company})
 
 

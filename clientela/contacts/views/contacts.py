@@ -58,6 +58,7 @@ from clientela.contacts.views.common import (
     optional_url,
     paginate,
     require_capability,
+    save_edit,
     sort_links,
 )
 from clientela.contacts.views.timeline import timeline_for
@@ -354,25 +355,15 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if company_id != contact.company_id:
                 data["company"] = company_id
-            try:
-                services.update_contact(
+            if save_edit(
+                request,
+                form,
+                post,
+                lambda: services.update_contact(
                     contact, actor=user, data=data, expected_version=cleaned["version"]
-                )
-            except Conflict as exc:
-                form.add_error(
-                    None,
-                    _(
-                        "%(reason)s Your changes are still in the form: compare them with the "
-                        "current card and save again to keep them."
-                    )
-                    % {"reason": exc},
-                )
-                # Saving again now knowingly overwrites the other person's change.
-                post["version"] = str(get_contact_for_user(user, pk).version)
-            except ValidationFailed as exc:
-                form.apply_service_errors(exc.errors)
-            else:
-                messages.success(request, _("Changes saved."))
+                ),
+                lambda: get_contact_for_user(user, pk).version,
+            ):
                 return redirect("contacts:contact_detail", pk=contact.pk)
     return render(request, "contacts/contact_form.html", {"form": form, "contact": contact})
 
