@@ -6,3 +6,9 @@ class AnalyticsConfig(AppConfig):
     name = "clientela.analytics"
     label = "analytics"
     verbose_name = _("Customer value")
+
+    def ready(self) -> None:
+        from clientela.analytics.queries import can_view_value
+        from clientela.core.context_processors import guard_module
+
+        guard_module("analytics:dashboard", can_view_value)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -218,7 +219,10 @@ def clv_histogram(
 ) -> list[dict[str, Any]]:
     """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above."""
     qs = filtered_values(user, snapshot, filters).filter(clv__isnull=False).values_list("clv")
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # no snapshot yet (a new installation): nothing to draw
+        return []
     values = frames.sql_frame(sql, params, {"clv": pl.Float64})["clv"].to_numpy()
     if values.size == 0:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -19,13 +20,28 @@ MODULES: list[tuple[str | None, Any, str]] = [
     (None, _("Service"), "lifebuoy"),
 ]
 
+# Who may open a module, registered by the module's app (core imports no capability app).
+# A module without a guard is open to every signed-in user.
+_GUARDS: dict[str, Callable[[Any], bool]] = {}
+
+
+def guard_module(url_name: str, allowed: Callable[[Any], bool]) -> None:
+    """Show the module in the navigation only to users for whom ``allowed(user)`` is true."""
+    _GUARDS[url_name] = allowed
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Expose the module list and whether the user administers the installation."""
+    """The modules this user may open (and those still to come), and whether they administer."""
     from clientela.accounts.queries import has_capability
 
     user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
+    modules = [
+        (url_name, label, icon)
+        for url_name, label, icon in MODULES
+        if url_name is None or url_name not in _GUARDS or (signed_in and _GUARDS[url_name](user))
+    ]
     return {
-        "nav_modules": MODULES,
-        "is_admin": bool(user and has_capability(user, "manage_users")),
+        "nav_modules": modules,
+        "is_admin": bool(signed_in and has_capability(user, "manage_users")),
     }

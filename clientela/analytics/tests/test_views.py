@@ -220,3 +220,38 @@ def test_it_gives_the_customer_card_its_value_panel(rf: RequestFactory, world):
         Context({"request": request, "contact": world.ana})
     )
     assert hidden.strip() == ""
+
+
+def test_the_navigation_offers_customer_value_only_to_roles_that_can_open_it(client, personas):
+    dashboard = reverse("analytics:dashboard")
+    for user, offered in [
+        (personas.manager, True),
+        (personas.rep, True),
+        (personas.outsider, False),
+    ]:
+        c = client_for(client, user)
+        body = c.get(reverse("contacts:contact_list")).content.decode()
+        assert (f'href="{dashboard}"' in body) is offered, user.username
+        assert c.get(dashboard).status_code == (200 if offered else 404), user.username
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("analytics:dashboard"),
+        reverse("analytics:customers"),
+        reverse("analytics:customers_export", args=["csv"]),
+        reverse("analytics:ltv"),
+        reverse("analytics:cohorts"),
+        reverse("analytics:table_export", args=["segments", "csv"]),
+        reverse("analytics:settings"),
+        reverse("orders:order_list"),
+        reverse("orders:spend"),
+        reverse("orders:rate_list"),
+    ],
+)
+def test_every_screen_of_a_new_installation_opens_before_any_order_or_snapshot(
+    client, personas, url
+):
+    response = client_for(client, personas.admin).get(url)
+    assert response.status_code == 200, url
