@@ -44,6 +44,18 @@ def stage_short(contact: object) -> str:
 
 
 @register.filter
+def person_short(user: Any) -> str:
+    """A user as a narrow list column shows them: first name and last initial ("Ana M.")."""
+    if not user:
+        return ""
+    first = (getattr(user, "first_name", "") or "").strip()
+    last = (getattr(user, "last_name", "") or "").strip()
+    if first and last:
+        return f"{first} {last[0]}."
+    return first or last or str(getattr(user, "username", user))
+
+
+@register.filter
 def preview_cells(cells: list[Any], targets: list[tuple[str, str]]) -> list[str]:
     """An import preview row's values as people read them (phones spaced, dates localised)."""
     shown: list[str] = []

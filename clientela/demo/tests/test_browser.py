@@ -699,3 +699,22 @@ def test_it_imports_an_orders_file_up_to_the_finished_progress_bar(
     assert page.url.endswith(f"/orders/import/{job_id}/")
     expect(page.locator(f"a[href$='/orders/import/{job_id}/rejects.csv']")).to_be_visible()
     shot(page, "finished")
+
+
+# 10. Lists fit a laptop screen -----------------------------------------------------------------
+def test_the_lists_fit_a_1280_pixel_screen_with_every_column(
+    page: Page, server: RunningServer, shot: Any
+) -> None:
+    """A manager sees the most columns (owner included); none may hide behind a side scroll."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, server, "gerente")
+    for path, columns in (("/contacts/", 8), ("/contacts/companies/", 8)):
+        page.goto(f"{server.url}{path}")
+        table = page.locator(".table-wrap table.list")
+        expect(table.locator("thead th")).to_have_count(columns)
+        overflow = page.evaluate(
+            "() => { const w = document.querySelector('.table-wrap');"
+            " return w.scrollWidth - w.clientWidth; }"
+        )
+        assert overflow <= 0, f"{path}: the table is {overflow}px wider than its frame"
+        shot(page, path.strip("/").replace("/", "-"))
