@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -83,7 +84,7 @@ def plain_value(name: str, raw: Any) -> str:
         return formats.date_format(timezone.localtime(raw), "SHORT_DATETIME_FORMAT")
     if isinstance(raw, date):
         return formats.date_format(raw, "SHORT_DATE_FORMAT")
-    if name == "birthday":
+    if name == "birthday" or name.endswith("_on"):  # dates stored as ISO text
         try:
             return formats.date_format(date.fromisoformat(str(raw)), "SHORT_DATE_FORMAT")
         except ValueError:
@@ -95,6 +96,20 @@ def plain_value(name: str, raw: Any) -> str:
         except ValueError:
             return str(raw)
     return str(raw)
+
+
+def money_text(data: Mapping[str, Any]) -> str:
+    """An amount recorded in an event ("234900.00", "COP") as people read it: 234.900 COP."""
+    try:
+        amount = Decimal(str(data["amount"]))
+        currency = str(data["currency"])
+    except (KeyError, ArithmeticError, ValueError):
+        return ""
+    if not amount.is_finite():
+        return ""
+    places = 0 if amount == amount.to_integral_value() else 2
+    number = formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return f"{number} {currency}"
 
 
 def field_label(model: type[Model], name: str) -> str:
@@ -400,6 +415,13 @@ class Renderer:
                     who=actor,
                     other=other or "?",
                 )
+        elif verb == Verb.PURCHASE and (amount := money_text(data)):
+            entry.sentence = html(
+                _("%(who)s: purchase of %(amount)s on %(date)s"),
+                who=actor,
+                amount=amount,
+                date=plain_value("ordered_on", data.get("ordered_on")),
+            )
         elif event.target_repr and not event.target_type.startswith("contacts."):
             # Other apps' events (a purchase on an order): name the record they are about.
             entry.sentence = html(

@@ -200,3 +200,21 @@ def test_it_adds_a_rate_and_explains_a_wrong_one(client, personas):
         == 302
     )
     assert ExchangeRate.objects.get().rate == Decimal("4150.25")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("es", "Rep: compra de 125.000,50 COP el 10/03/2026"),
+        ("en", "Rep: purchase of 125,000.50 COP on 2026-03-10"),
+    ],
+)
+def test_a_purchase_reads_on_the_customer_card_in_the_readers_formats(
+    client, personas, language, sentence
+):
+    ana = contact_of(personas.rep)
+    order_for(personas.rep, ana, dt.date(2026, 3, 10), "125.000,50")
+    card = client_for(client, personas.rep, language).get(
+        reverse("contacts:contact_detail", args=[ana.pk])
+    )
+    assert sentence in " ".join(card.content.decode().split())
