@@ -729,3 +729,35 @@ def test_the_main_screens_fit_a_1280_pixel_screen_with_every_column(
         box = header.bounding_box()
         assert box is not None and box["height"] < 40, text(header)
     shot(page, "duplicates")
+
+
+def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
+    page: Page, server: RunningServer, shot: Any
+) -> None:
+    """390 px wide: the module menu is a row at the top, filters fold, nothing overflows."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, server, "ana")
+    menu = page.locator("nav.sidebar")
+    expect(menu.get_by_role("link", name=tr("Contacts"))).to_be_visible()
+    expect(menu.locator("li.soon")).to_have_count(4)
+    expect(menu.locator("li.soon").first).to_be_hidden()  # modules to come take no room
+
+    menu.get_by_role("link", name=tr("Contacts")).click()
+    page.wait_for_url(f"{server.url}/contacts/")
+    stage = page.locator("#contact-filters select[name=stage]")
+    expect(stage).to_be_hidden()
+    toggle = page.locator("#contact-filters [data-toggle-filters]")
+    toggle.click()
+    expect(stage).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    stage.select_option("customer")
+    expect(page.locator("#results tbody tr").first).to_be_visible()
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    shot(page, "list")
+
+    page.reload()  # a filter in use keeps the filters open
+    expect(page.locator("#contact-filters select[name=stage]")).to_be_visible()
+    page.locator("#results tbody tr td a").first.click()
+    page.wait_for_url(CARD_URL)
+    assert page.evaluate(PAGE_OVERFLOW) <= 0, "the card is wider than the phone"
+    shot(page, "card")

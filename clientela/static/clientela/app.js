@@ -72,3 +72,25 @@ document.addEventListener("change", function (event) {
     if (input) input.checked = true;
   });
 });
+
+// Phones: list filters other than the search box fold behind a "More filters" button
+// (open from the start when one of them is in use).
+(function () {
+  function setOpen(button, open) {
+    button.closest("form").classList.toggle("filters-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-toggle-filters]");
+    if (button) setOpen(button, !button.closest("form").classList.contains("filters-open"));
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-toggle-filters]").forEach(function (button) {
+      var fields = button.closest("form").querySelectorAll(
+        ".filter:not(.filter-search) select, .filter:not(.filter-search) input"
+      );
+      var used = Array.prototype.some.call(fields, function (field) { return field.value; });
+      if (used) setOpen(button, true);
+    });
+  });
+})();
