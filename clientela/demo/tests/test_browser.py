@@ -761,3 +761,28 @@ def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
     page.wait_for_url(CARD_URL)
     assert page.evaluate(PAGE_OVERFLOW) <= 0, "the card is wider than the phone"
     shot(page, "card")
+
+
+PHONE_SCREENS = (
+    "/", "/contacts/", "/contacts/companies/", "/contacts/duplicates/", "/contacts/trash/",
+    "/contacts/import/", "/contacts/new/", "/value/", "/value/customers/", "/value/ltv/",
+    "/value/cohorts/", "/value/settings/", "/orders/", "/orders/new/", "/orders/spend/",
+    "/orders/rates/", "/orders/import/", "/accounts/profile/", "/accounts/users/", "/audit/",
+)  # fmt: skip
+
+
+def test_no_screen_is_wider_than_a_phone(page: Page, server: RunningServer) -> None:
+    """The administrator sees every screen; at 390 px none may scroll the page sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, server, "admin")
+    wide = {}
+    for path in PHONE_SCREENS:
+        response = page.goto(f"{server.url}{path}")
+        assert response is not None and response.status == 200, path
+        overflow = page.evaluate(PAGE_OVERFLOW)
+        if overflow > 0:
+            wide[path] = overflow
+    assert wide == {}, f"wider than the phone (px): {wide}"
+    # A filter form without the fold keeps its fields in view.
+    page.goto(f"{server.url}/orders/")
+    expect(page.locator("#order-filters select").first).to_be_visible()
