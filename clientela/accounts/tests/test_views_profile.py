@@ -193,14 +193,17 @@ def test_it_summarises_my_contacts_on_the_start_page(
     ContactFactory.create_batch(3, owner=personas.rep, lifecycle_stage="lead")
     ContactFactory(owner=personas.rep, lifecycle_stage="customer", first_name="Cliente")
     ContactFactory(owner=personas.rep2, lifecycle_stage="customer", first_name="Ajeno")
+    ContactFactory(owner=personas.rep, lifecycle_stage="mql", first_name="Calificada")
     home = rep_client.get("/")
     assert home.status_code == 200
     assert reverse("accounts:home_panel") in home.content.decode()
     with django_assert_max_num_queries(8):
         panel = rep_client.get(reverse("accounts:home_panel"), HTTP_HX_REQUEST="true")
     text = panel.content.decode()
-    assert "4 contacts in total." in text
+    assert "5 contacts in total." in text
     assert "Cliente" in text
+    # Long stage names are abbreviated as in the lists, the full name on hover.
+    assert 'title="Marketing qualified lead">MQL</span>' in text
     assert "Ajeno" not in text  # another rep's contact never shows
     assert f"?owner={personas.rep.pk}&amp;stage=customer" in text  # drill into the list
     assert "<html" not in text  # a fragment
