@@ -37,7 +37,12 @@ class CurvePoint(TypedDict):
 
 
 class RepeatCurve(TypedDict):
-    """The cumulative repeat-purchase curve and where the calibration period ends."""
+    """The cumulative repeat-purchase curve and where the calibration period ends.
+
+    ``calibration_end_period`` is the time, in units since the start of the cohort's first
+    purchase day, at which the calibration end's day ends: the calibration period's last
+    purchases are in period ``ceil(calibration_end_period)``.
+    """
 
     calibration_end_period: float
     periods: list[CurvePoint]
@@ -109,10 +114,15 @@ def cumulative_repeat_curve(
         .filter(pl.col("day") > pl.col("first"))["day"]
         .to_numpy()
     )
-    periods = max(int(np.ceil((obs_day - origin) / unit)), 1)
+    # A day d is the interval [d, d + 1): period k covers the days whose offset from the
+    # cohort's first day lies in [(k - 1) unit, k unit), so a purchase on offset day o is
+    # in period floor(o / unit) + 1 (the BTYD and lifetimes convention). The period that
+    # holds the calibration end then counts calibration purchases only, and period k is
+    # compared with E[X] at k units after the origin, the end of its last day.
+    # Only whole periods: the last one ends with the observation end's day or before it.
+    periods = max(int(np.floor((obs_day + 1 - origin) / unit)), 1)
     ends = np.arange(1, periods + 1, dtype=np.float64)
-    # Period k covers (k-1, k] time units after the cohort's first purchase day.
-    period_index = np.ceil((repeat_days - origin) / unit).astype(np.intp)
+    period_index = (np.floor((repeat_days - origin) / unit) + 1).astype(np.intp)
     actual = np.cumsum(np.bincount(period_index, minlength=periods + 1)[1 : periods + 1])
 
     starts, counts = np.unique(first["first"].to_numpy(), return_counts=True)
@@ -120,7 +130,8 @@ def cumulative_repeat_curve(
     elapsed = np.maximum(ends[None, :] - offsets[:, None], 0.0)
     predicted = counts @ expected_purchases(params, elapsed.ravel()).reshape(elapsed.shape)
     return {
-        "calibration_end_period": (cal_day - origin) / unit,
+        # The calibration end's day ends (cal_day + 1 - origin) / unit after the origin.
+        "calibration_end_period": (cal_day + 1 - origin) / unit,
         "periods": [
             {"period": int(k), "actual": int(a), "predicted": float(p)}
             for k, a, p in zip(ends, actual, predicted, strict=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import itertools
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -15,6 +18,8 @@ from clientela.analytics.clv.summary import (
     summarize_transactions,
 )
 from clientela.analytics.clv.validation import cumulative_repeat_curve, holdout_by_frequency
+
+from .conftest import CDNOW_TRANSACTIONS
 
 D = dt.date
 
@@ -130,10 +135,12 @@ def test_it_reports_holdout_purchases_by_frequency_bin(cdnow_transactions: pl.Da
     periods = curve["periods"]
     assert isinstance(periods, list)
     assert len(periods) == 78
-    assert curve["calibration_end_period"] == pytest.approx(38.857, abs=1e-3)
+    # 1997-09-30 is day 272 of the cohort: its day ends 273 days = 39 weeks after 1997-01-01.
+    assert curve["calibration_end_period"] == 39.0
     at_calibration_end = periods[38]
-    # Week 39 ends one day after the calibration end (day 272 of the cohort).
-    assert periods[37]["actual"] <= x.sum() <= at_calibration_end["actual"]
+    # Week 39 (days 266-272) holds the calibration end and no holdout day.
+    assert at_calibration_end["actual"] == x.sum() == 2457
+    assert periods[-1]["actual"] == 2457 + summary["frequency_holdout"].sum() == 4339
     assert abs(at_calibration_end["predicted"] / at_calibration_end["actual"] - 1) < 0.05
     assert abs(periods[-1]["predicted"] / periods[-1]["actual"] - 1) < 0.10
 
@@ -177,3 +184,44 @@ def test_it_counts_only_calibration_spend_and_leaves_out_later_customers() -> No
     assert summary["customer"].to_list() == ["a", "c"]  # b bought first after the end
     assert summary["monetary_value"].to_list() == [20.0, 0.0]  # c's one day counts once
     assert summary["frequency_holdout"].to_list() == [1, 0]
+
+
+def _recount_weekly_repeats(path: Path, last_day: dt.date) -> list[int]:
+    """Cumulative repeat purchase days per week of the cohort, counted without polars or NumPy."""
+    days: dict[str, set[dt.date]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            day = dt.datetime.strptime(row["date"], "%Y%m%d").date()
+            if day <= last_day:
+                days.setdefault(row["customer_id"], set()).add(day)
+    origin = min(min(d) for d in days.values())
+    weeks = ((last_day - origin).days + 1) // 7
+    per_week = [0] * (weeks + 1)
+    for customer_days in days.values():
+        first = min(customer_days)
+        for day in customer_days - {first}:
+            week = (day - origin).days // 7 + 1  # offsets 0-6 are week 1
+            if week <= weeks:
+                per_week[week] += 1
+    return list(itertools.accumulate(per_week[1:]))
+
+
+def test_the_cumulative_repeat_curve_buckets_days_like_btyd(
+    cdnow_transactions: pl.DataFrame, cdnow_summary: pl.DataFrame
+) -> None:
+    params = fit_bgnbd(cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"])
+    curve = cumulative_repeat_curve(
+        params,
+        cdnow_transactions,
+        customer_col="customer_id",
+        calibration_end=D(1997, 9, 30),
+        observation_end=D(1998, 6, 30),
+    )
+    actual = [p["actual"] for p in curve["periods"]]
+    assert actual == _recount_weekly_repeats(CDNOW_TRANSACTIONS, D(1998, 6, 30))
+    # Weeks 1-3, 10, 38-40 and 78 of the CDNOW sample (a purchase on 1997-01-08, day 7,
+    # is in week 2; the old ceil(days / 7) put it in week 1 and day 273 in week 39).
+    assert [actual[k - 1] for k in (1, 2, 3, 10, 38, 39, 40, 78)] == [
+        0, 19, 42, 504, 2395, 2457, 2507, 4339,
+    ]  # fmt: skip
+    assert actual[38] == int(cdnow_summary["frequency"].sum())
