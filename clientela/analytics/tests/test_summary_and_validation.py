@@ -14,6 +14,7 @@ import pytest
 from clientela.analytics.clv.bgnbd import fit_bgnbd
 from clientela.analytics.clv.summary import (
     SummaryInputError,
+    refund_report,
     summarize_arrays,
     summarize_transactions,
 )
@@ -225,3 +226,68 @@ def test_the_cumulative_repeat_curve_buckets_days_like_btyd(
         0, 19, 42, 504, 2395, 2457, 2507, 4339,
     ]  # fmt: skip
     assert actual[38] == int(cdnow_summary["frequency"].sum())
+
+
+def _refunds() -> pl.DataFrame:
+    rows = [
+        ("a", D(2024, 1, 1), 100.0),
+        ("a", D(2024, 1, 10), 50.0),
+        ("a", D(2024, 1, 10), -20.0),  # same day: a purchase of 30
+        ("a", D(2024, 1, 20), -10.0),  # later: 10 off the repeat spend, not a purchase
+        ("a", D(2024, 2, 20), -5.0),  # holdout refund: neither a purchase nor spend
+        ("b", D(2024, 1, 1), 80.0),
+        ("b", D(2024, 1, 5), -80.0),  # b's only "repeat" is a refund
+        ("c", D(2024, 1, 1), 10.0),
+        ("c", D(2024, 1, 3), 40.0),
+        ("c", D(2024, 1, 8), -45.0),  # more than c's repeat spend: floored at 0
+        ("d", D(2024, 1, 4), -5.0),  # a refund of something bought before the data
+        ("e", D(2024, 1, 2), 50.05),
+        ("e", D(2024, 1, 2), 50.05),
+        ("e", D(2024, 1, 6), 20.0),
+        ("e", D(2024, 1, 9), 30.0),
+        ("e", D(2024, 1, 9), -10.0),  # same day: a purchase of 20
+        ("e", D(2024, 1, 12), 30.3),
+        ("e", D(2024, 1, 12), -10.1),
+        ("e", D(2024, 1, 12), -20.2),  # nets to 3.6e-15, not a purchase of that value
+    ]
+    return pl.DataFrame(rows, schema=["customer", "date", "amount"], orient="row")
+
+
+def test_it_nets_refunds_against_their_day_and_the_repeat_spend() -> None:
+    summary = summarize_transactions(
+        _refunds(), time_unit="days", calibration_end=D(2024, 1, 31), observation_end=D(2024, 3, 1)
+    )
+    rows = {row["customer"]: row for row in summary.iter_rows(named=True)}
+    assert set(rows) == {"a", "b", "c", "e"}  # d never bought
+    a, b, c, e = rows["a"], rows["b"], rows["c"], rows["e"]
+    assert (a["frequency"], a["recency"], a["monetary_value"]) == (1, 9.0, 20.0)
+    assert a["frequency_holdout"] == 0
+    assert (b["frequency"], b["recency"], b["monetary_value"]) == (0, 0.0, 0.0)
+    assert (c["frequency"], c["recency"], c["monetary_value"]) == (1, 2.0, 0.0)
+    # e: day 6 (20) and day 9 (30 - 10) are purchases, day 12 (30.3 - 10.1 - 20.2) is not.
+    assert (e["frequency"], e["recency"]) == (2, 7.0)
+    assert e["monetary_value"] == pytest.approx(20.0)
+
+
+def test_it_reports_how_refund_rows_were_netted() -> None:
+    report = refund_report(_refunds())
+    assert report.rows == 9
+    assert report.netted_same_day == 2  # a's day 10 and e's day 9 stay purchases
+    assert (report.on_refund_days, report.refund_days) == (7, 6)
+    assert report.amount == pytest.approx(-20 - 10 - 5 - 80 - 45 - 5 - 10 - 30.3)
+    assert refund_report(_refunds(), last_day=D(2024, 1, 31)).rows == 8
+    assert refund_report(_frame(["a"] * 5)).as_dict() == {
+        "rows": 0, "netted_same_day": 0, "on_refund_days": 0, "refund_days": 0, "amount": 0.0,
+    }  # fmt: skip
+
+
+def test_the_repeat_curve_does_not_count_refund_days(cdnow_summary: pl.DataFrame) -> None:
+    params = fit_bgnbd(cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"])
+    frame = _refunds()
+    with_refunds = cumulative_repeat_curve(params, frame, observation_end=D(2024, 3, 1))
+    netted = cumulative_repeat_curve(
+        params, frame, observation_end=D(2024, 3, 1), amount_col="amount"
+    )
+    # Purchase days after each first day: a 1 (day 10), c 1, e 2 (days 6 and 9).
+    assert netted["periods"][-1]["actual"] == 4
+    assert with_refunds["periods"][-1]["actual"] == 9
