@@ -273,3 +273,15 @@ def test_clv_works_with_every_purchase_model(
     )
     month = conditional_expected_purchases(params, 30.4375 / 7, x, t_x, T)
     np.testing.assert_allclose(one, month * conditional_expected_average_value(spend, x, m))
+
+
+def test_pareto_nbd_warm_start_on_a_subsample_reaches_the_same_optimum(
+    cdnow_summary: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, t_x, T = _columns(cdnow_summary)
+    direct = fit_paretonbd(x, t_x, T)
+    # Large data start from the optimum on a subsample; every third row stands in here.
+    monkeypatch.setattr(paretonbd, "subsample", lambda size: np.arange(0, size, 3))
+    warm = fit_paretonbd(x, t_x, T)
+    assert warm.log_likelihood == pytest.approx(direct.log_likelihood, abs=1e-6)
+    assert warm.s == pytest.approx(direct.s, rel=1e-4)
