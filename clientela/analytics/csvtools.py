@@ -25,8 +25,15 @@ from typing import Any
 import polars as pl
 
 from .clv.fitting import FitError
-from .clv.summary import TIME_UNITS, SummaryInputError, summarize_transactions
-from .clv.validation import holdout_by_frequency
+from .clv.models import DEFAULT_MODEL, MODEL_CODES
+from .clv.summary import (
+    DAYS_PER_MONTH,
+    TIME_UNITS,
+    SummaryInputError,
+    refund_report,
+    summarize_transactions,
+)
+from .clv.validation import best_models, compare_models, holdout_by_frequency
 from .clv.value import DEFAULT_DISCOUNT_RATE, score_customers
 from .rfm import rfm_table, segment_counts
 
@@ -202,6 +209,15 @@ def _json_float(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _json_value(value: object) -> object:
+    """Return a value fit for JSON: floats (also inside dictionaries) without NaN or infinity."""
+    if isinstance(value, float):
+        return _json_float(value)
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
 def run_clv(
     path: str | Path,
     *,
@@ -213,11 +229,21 @@ def run_clv(
     observation_end: str | None = None,
     horizon: float | None = None,
     discount_rate: float = DEFAULT_DISCOUNT_RATE,
+    days_per_month: float = DAYS_PER_MONTH,
+    model: str = DEFAULT_MODEL,
     output: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Fit BG/NBD and Gamma-Gamma on a CSV, write per-customer CLV, return the JSON summary."""
+    """Fit a purchase model and Gamma-Gamma on a CSV, write per-customer CLV, return the JSON.
+
+    With a calibration end the report adds the holdout bins of the chosen model and a
+    comparison of every model (log-likelihood, AIC, BIC, holdout errors).
+    """
     if time_unit not in TIME_UNITS:
         raise AnalyticsInputError(f"--time-unit must be one of {', '.join(TIME_UNITS)}")
+    if model not in MODEL_CODES:
+        raise AnalyticsInputError(f"--model must be one of {', '.join(MODEL_CODES)}")
+    if not (math.isfinite(days_per_month) and days_per_month > 0):
+        raise AnalyticsInputError("--days-per-month must be a positive number")
     if horizon is not None and not (math.isfinite(horizon) and horizon > 0):
         raise AnalyticsInputError("--horizon must be a positive number")
     if not (math.isfinite(discount_rate) and discount_rate > -1):
@@ -240,30 +266,40 @@ def run_clv(
                 "Only one customer bought before the calibration end; the models need several"
             )
         result = score_customers(
-            summary, time_unit=time_unit, horizon=horizon, discount_rate=discount_rate
+            summary,
+            time_unit=time_unit,
+            horizon=horizon,
+            discount_rate=discount_rate,
+            days_per_month=days_per_month,
+            model=model,
         )
     except (SummaryInputError, FitError) as exc:
         raise AnalyticsInputError(str(exc)) from None
     report: dict[str, Any] = {
         "customers": summary.height,
+        "model": model,
         "time_unit": time_unit,
         "horizon": result.horizon,
         "discount_rate": discount_rate,
+        "days_per_month": days_per_month,
         "calibration_end": cal_end.isoformat() if cal_end else None,
         "observation_end": obs_end.isoformat() if obs_end else None,
-        "bgnbd": {k: _json_float(v) for k, v in result.bgnbd.as_dict().items()},
+        "refunds": refund_report(frame, last_day=obs_end).as_dict(),
+        model: {k: _json_float(v) for k, v in result.transactions.as_dict().items()},
         "gamma_gamma": {k: _json_float(v) for k, v in result.gamma_gamma.as_dict().items()},
         "customer_equity": _json_float(result.customer_equity),
     }
     if cal_end is not None:
-        report["holdout"] = holdout_by_frequency(
-            result.bgnbd,
-            summary["frequency"].to_numpy(),
-            summary["recency"].to_numpy(),
-            summary["T"].to_numpy(),
-            summary["frequency_holdout"].to_numpy(),
-            summary["duration_holdout"].to_numpy(),
-        )
+        columns = [
+            summary[name].to_numpy()
+            for name in ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
+        ]
+        report["holdout"] = holdout_by_frequency(result.transactions, *columns)
+        comparison = compare_models(*columns, fitted={model: result.transactions})
+        report["model_comparison"] = [
+            {k: _json_value(v) for k, v in row.items()} for row in comparison
+        ]
+        report["best_model"] = best_models(comparison)
     if output is not None:
         _write_csv(result.customers, output)
         report["output"] = str(output)
@@ -291,6 +327,7 @@ def run_rfm(
         "customers": table.height,
         "as_of": (reference or table["last_purchase"].max()).isoformat(),  # type: ignore[union-attr]
         "segments": segment_counts(table["segment"].to_numpy()),
+        "refunds": refund_report(frame, last_day=reference).as_dict(),
     }
     if output is not None:
         _write_csv(table, output)

@@ -24,6 +24,8 @@ import polars as pl
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .clv.summary import split_refund_days, transaction_rows
+
 IntArray = npt.NDArray[np.int64]
 
 
@@ -145,24 +147,40 @@ def rfm_table(
 
     Frequency counts distinct purchase days (same-day orders are one purchase, as in the
     CLV summary) and monetary is the total spent; ``as_of`` defaults to the last date seen.
+    Refunds (negative amounts) are netted as in the CLV summary: a day with a refund and a
+    net of zero or less is no purchase (neither frequency nor the last purchase), and
+    every refund reduces the monetary total, which stays at zero or more. Customers whose
+    days are all refund days have no purchase and are left out.
     """
-    lf = transactions.lazy().select(
-        customer=pl.col(customer_col),
-        day=pl.col(date_col).cast(pl.Date),
-        amount=pl.col(amount_col).cast(pl.Float64),
+    rows = transaction_rows(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        last_day=as_of,
     )
-    if as_of is not None:
-        lf = lf.filter(pl.col("day") <= as_of)
+    purchases, refund_days = split_refund_days(rows.collect())
+    spend = pl.concat([purchases, refund_days]).group_by("customer").agg(pl.col("amount").sum())
     per_customer = (
-        lf.group_by("customer")
-        .agg(
-            last_purchase=pl.col("day").max(),
-            frequency=pl.col("day").n_unique(),
-            monetary=pl.col("amount").sum(),
+        purchases.group_by("customer")
+        .agg(last_purchase=pl.col("day").max(), frequency=pl.len())
+        .join(spend, on="customer", how="left")
+        .select(
+            "customer",
+            "last_purchase",
+            pl.col("frequency").cast(pl.UInt32),
+            monetary=pl.col("amount").clip(lower_bound=0.0),
         )
         .sort("customer")
-        .collect()
     )
+    if per_customer.height == 0:
+        return per_customer.with_columns(
+            recency_days=pl.lit(0, dtype=pl.Int64),
+            r=pl.lit(0, dtype=pl.Int64),
+            f=pl.lit(0, dtype=pl.Int64),
+            m=pl.lit(0, dtype=pl.Int64),
+            segment=pl.lit("", dtype=pl.String),
+        )
     reference = as_of or cast(dt.date, per_customer["last_purchase"].max())
     last = per_customer["last_purchase"].to_numpy().astype("datetime64[D]")
     days = (np.datetime64(reference, "D") - last).astype(np.int64).astype(np.float64)

@@ -25,13 +25,12 @@ from .fitting import (
     minimize_log_params,
     subsample,
     to_log_hessian,
-    unique_rows,
 )
 
 
 @dataclass(frozen=True)
-class BgNbdParams:
-    """Fitted BG/NBD parameters and the maximised log-likelihood (summed over customers)."""
+class BetaGeometricParams:
+    """r, alpha, a, b and the maximised log-likelihood (summed over customers)."""
 
     r: float
     alpha: float
@@ -48,6 +47,11 @@ class BgNbdParams:
             "b": self.b,
             "log_likelihood": self.log_likelihood,
         }
+
+
+@dataclass(frozen=True)
+class BgNbdParams(BetaGeometricParams):
+    """Fitted BG/NBD parameters and the maximised log-likelihood (summed over customers)."""
 
 
 def _as_float(values: npt.ArrayLike) -> FloatArray:
@@ -102,20 +106,24 @@ class _XTerms:
 
     @classmethod
     def from_gamma_functions(
-        cls, r: float, a: float, b: float, xs: FloatArray, *, hessian: bool
+        cls, r: float, a: float, b: float, xs: FloatArray, shift: int, *, hessian: bool
     ) -> _XTerms:
-        """Compute the terms with the gamma function and its derivatives (any x)."""
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xs)
-        tri_ab = polygamma(1, a + b) - polygamma(1, a + b + xs) if hessian else 0.0 * xs
+        """Compute the terms with the gamma function and its derivatives (any x).
+
+        The Beta terms are taken at x + shift (MBG/NBD's B(a, b + x + 1) has shift 1).
+        """
+        xb = xs + shift
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xb)
+        tri_ab = polygamma(1, a + b) - polygamma(1, a + b + xb) if hessian else 0.0 * xs
         return cls(
             log_r=gammaln(r + xs) - gammaln(r),
-            log_beta=gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs),
+            log_beta=gammaln(a + b) + gammaln(b + xb) - gammaln(b) - gammaln(a + b + xb),
             psi_r=digamma(r + xs) - digamma(r),
             psi_a=psi_ab - psi_abx,
-            psi_b=psi_ab + digamma(b + xs) - digamma(b) - psi_abx,
+            psi_b=psi_ab + digamma(b + xb) - digamma(b) - psi_abx,
             tri_r=polygamma(1, r + xs) - polygamma(1, r) if hessian else 0.0 * xs,
             tri_a=tri_ab,
-            tri_b=tri_ab + polygamma(1, b + xs) - polygamma(1, b) if hessian else 0.0 * xs,
+            tri_b=tri_ab + polygamma(1, b + xb) - polygamma(1, b) if hessian else 0.0 * xs,
         )
 
 
@@ -165,21 +173,30 @@ class _Likelihood:
     (alpha + t_x)) for repeat customers (d = -inf otherwise). f and l3 are summed over
     distinct x and T values; only softplus(d) and its derivatives touch every row, and
     every logarithm inside d is looked up from the distinct values of x, t_x and T.
+
+    With ``shift=1`` it is the MBG/NBD likelihood (Batislam et al. 2007), where a customer
+    may also drop out right after the first purchase: the Beta term is B(a, b + x + 1) and
+    d = ln a - ln(b + x) + (r + x) ln((alpha + T) / (alpha + t_x)) on every row, x = 0
+    included. Same derivatives, with x shifted by one where b meets it.
     """
 
-    def __init__(self, x: Coded, t_x: Coded, T: Coded, w: FloatArray) -> None:
+    def __init__(self, x: Coded, t_x: Coded, T: Coded, w: FloatArray, shift: int = 0) -> None:
+        self.shift = shift
         self.total = float(w.sum())
         self.xs, self.Ts, self.tx_s = x.values, T.values, t_x.values
         x_rows = x.rows
         self.wx = np.bincount(x.codes, weights=w, minlength=len(self.xs))
         self.w_T = np.bincount(T.codes, weights=w, minlength=len(self.Ts))
         self.wx_T = np.bincount(T.codes, weights=w * x_rows, minlength=len(self.Ts))
-        self.x_floor = np.maximum(self.xs, 1.0) - 1.0
+        # b + x - 1 for BG/NBD's repeat customers, b + x for every MBG/NBD customer.
+        self.x_floor = np.maximum(self.xs + shift, 1.0) - 1.0
         # Terms in x alone are sums over k < x (x is a whole number of purchases).
         self.x_index = self.xs.astype(np.intp)
-        self.ks = np.arange(float(self.x_index[-1])) if self.xs[-1] <= RISING_MAX else None
-        # Customers without repeat purchases only enter through the per-x and per-T sums.
-        repeat = x_rows > 0
+        top = float(self.x_index[-1] + shift)
+        self.ks = np.arange(top) if self.xs[-1] <= RISING_MAX else None
+        # BG/NBD customers without repeat purchases only enter through the per-x and per-T
+        # sums; under MBG/NBD everyone may have dropped out after the last purchase.
+        repeat = x_rows > 0 if shift == 0 else np.ones(len(x_rows), dtype=bool)
         self.ix, self.iT, self.itx = x.codes[repeat], T.codes[repeat], t_x.codes[repeat]
         self.x_rep, self.w_rep = x_rows[repeat], w[repeat]
 
@@ -197,7 +214,7 @@ class _Likelihood:
     def _x_terms(self, r: float, a: float, b: float, *, hessian: bool) -> _XTerms:
         """Return the terms of each distinct x and their derivatives in r, a and b."""
         if self.ks is None:
-            return _XTerms.from_gamma_functions(r, a, b, self.xs, hessian=hessian)
+            return _XTerms.from_gamma_functions(r, a, b, self.xs, self.shift, hessian=hessian)
         # ln G(r+x) - ln G(r) = sum over k < x of ln(r+k), and so on: sums of positive
         # terms, exact where differences of ln G lose every digit (a and b in the
         # millions, as when a fit drifts towards a degenerate Beta).
@@ -207,17 +224,20 @@ class _Likelihood:
         def upto_x(values: FloatArray) -> FloatArray:
             return np.concatenate(([0.0], np.cumsum(values)))[self.x_index]
 
+        def upto_xb(values: FloatArray) -> FloatArray:  # the Beta terms' sums up to x + shift
+            return np.concatenate(([0.0], np.cumsum(values)))[self.x_index + self.shift]
+
         zeros = np.zeros(len(self.xs))
         a_inv_b_ab = a * inv_b * inv_ab  # 1/(b+k) - 1/(a+b+k), without cancellation
         return _XTerms(
             log_r=upto_x(np.log(r + k)),
-            log_beta=upto_x(np.log1p(-a * inv_ab)),
+            log_beta=upto_xb(np.log1p(-a * inv_ab)),
             psi_r=upto_x(inv_r),
-            psi_a=-upto_x(inv_ab),
-            psi_b=upto_x(a_inv_b_ab),
+            psi_a=-upto_xb(inv_ab),
+            psi_b=upto_xb(a_inv_b_ab),
             tri_r=-upto_x(inv_r * inv_r) if hessian else zeros,
-            tri_a=upto_x(inv_ab * inv_ab) if hessian else zeros,
-            tri_b=-upto_x(a_inv_b_ab * (inv_b + inv_ab)) if hessian else zeros,
+            tri_a=upto_xb(inv_ab * inv_ab) if hessian else zeros,
+            tri_b=-upto_xb(a_inv_b_ab * (inv_b + inv_ab)) if hessian else zeros,
         )
 
     def _row_sums(
@@ -336,6 +356,20 @@ def fit_bgnbd(
     weights: npt.ArrayLike | None = None,
 ) -> BgNbdParams:
     """Fit the BG/NBD model by maximum likelihood and return its parameters."""
+    r, alpha, a, b, ll = fit_beta_geometric(frequency, recency, T, weights, shift=0)
+    return BgNbdParams(r, alpha, a, b, ll)
+
+
+def fit_beta_geometric(
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,
+    weights: npt.ArrayLike | None,
+    *,
+    shift: int,
+) -> tuple[float, float, float, float, float]:
+    """Fit BG/NBD (shift 0) or MBG/NBD (shift 1); return r, alpha, a, b and the log-likelihood."""
+    name = "BG/NBD" if shift == 0 else "MBG/NBD"
     x, t_x, age = _as_float(frequency), _as_float(recency), _as_float(T)
     validate_summary(x, t_x, age)
     if len(x) < 2 and weights is None:
@@ -349,18 +383,18 @@ def fit_bgnbd(
     # the unit; alpha is scaled back afterwards (the other parameters are unit-free).
     scale = float(age_c.values[-1]) or 1.0
     t_x_c, age_c = t_x_c.scaled(1.0 / scale), age_c.scaled(1.0 / scale)
-    likelihood = _Likelihood(x_c, t_x_c, age_c, w)
+    likelihood = _Likelihood(x_c, t_x_c, age_c, w, shift)
     rows = subsample(len(w))
     warm = None
     if rows is not None:
-        warm = _Likelihood(x_c.take(rows), t_x_c.take(rows), age_c.take(rows), w[rows])
+        warm = _Likelihood(x_c.take(rows), t_x_c.take(rows), age_c.take(rows), w[rows], shift)
     theta, mean_nll = minimize_log_params(likelihood, np.zeros(4), warm)
     r, alpha, a, b = np.exp(theta)
     # Rescaling time multiplies each customer's likelihood by scale^-x (a Jacobian).
     ll = -mean_nll * likelihood.total - np.log(scale) * dot(w, x_c.rows)
     if not np.isfinite(ll):
-        raise FitError("The BG/NBD likelihood is not finite at the optimum")
-    return BgNbdParams(float(r), float(alpha * scale), float(a), float(b), float(ll))
+        raise FitError(f"The {name} likelihood is not finite at the optimum")
+    return float(r), float(alpha * scale), float(a), float(b), float(ll)
 
 
 def probability_alive(
@@ -489,29 +523,3 @@ def expected_purchases(params: BgNbdParams, t: npt.ArrayLike) -> FloatArray:
     """Return E[X(t)], repeat purchases by a new customer within t of the first purchase."""
     horizon = _as_float(t)
     return expected_purchases_if_alive(params, horizon, np.zeros_like(horizon), 0.0)
-
-
-def discounted_purchases_if_alive(
-    params: BgNbdParams,
-    frequency: npt.ArrayLike,
-    T: npt.ArrayLike,
-    *,
-    horizon: float,
-    period: float,
-    discount_rate: float,
-) -> FloatArray:
-    """Return the discounted sum over periods of expected purchases per period, if alive."""
-    x, age = _as_float(frequency), _as_float(T)
-    if horizon <= 0:
-        return np.zeros(len(x))
-    (ux, uT), inverse = unique_rows(x, age)
-    # Only (x, T) matter, and there are far fewer distinct pairs than customers.
-    steps = int(np.ceil(horizon / period - 1e-9))
-    ends = np.minimum(np.arange(1, steps + 1) * period, horizon)
-    cumulative = expected_purchases_if_alive(
-        params, np.tile(ends, len(ux)), np.repeat(ux, steps), np.repeat(uT, steps)
-    ).reshape(len(ux), steps)
-    increments = np.maximum(np.diff(cumulative, axis=1, prepend=0.0), 0.0)
-    discount = (1.0 + discount_rate) ** (-ends / period)
-    # einsum, not a BLAS matrix-vector product: OpenBLAS would thread it (see fitting.dot).
-    return np.einsum("ij,j->i", increments, discount)[inverse]

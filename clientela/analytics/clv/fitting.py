@@ -215,8 +215,8 @@ def minimize_log_params(
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     theta = start
     if warm_objective is not None:
-        theta = _lbfgsb(warm_objective, theta, bounds, ftol=1e-10, gtol=1e-6)
-    theta = _lbfgsb(objective, theta, bounds, ftol=1e-13, gtol=1e-8)
+        theta = lbfgsb(warm_objective, theta, bounds, ftol=1e-10, gtol=1e-6)
+    theta = lbfgsb(objective, theta, bounds, ftol=1e-13, gtol=1e-8)
     polished = _newton(objective, theta, max_steps=NEWTON_POLISH_STEPS)
     found = polished if polished is not None else (theta, objective(theta)[0])
     if newton is not None and newton[1] < found[1]:
@@ -240,7 +240,7 @@ def _newton_fit(
     return _newton(objective, guess[0], max_steps=NEWTON_POLISH_STEPS)
 
 
-def _lbfgsb(
+def lbfgsb(
     objective: Objective,
     start: FloatArray,
     bounds: list[tuple[float, float]],

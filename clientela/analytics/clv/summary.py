@@ -12,11 +12,26 @@ results can be reproduced:
   excluded, 0 when there is none);
 * time is expressed in days, weeks (7 days) or months of 30.4375 days (365.25 / 12), so
   that every unit is a fixed length and recency/T stay proportional to elapsed days.
+
+Refunds (rows with a negative amount) are netted, never counted as purchases:
+
+* against their day: a customer's rows of one day are summed, and a day that has a refund
+  and a net of zero or less is a *refund day*, not a purchase occasion (it adds to neither
+  frequency, recency nor the holdout count). A day whose net stays positive is one
+  purchase worth the net amount;
+* a refund day's net (negative) in the calibration period, after the customer's first
+  purchase day, is subtracted from the customer's repeat spend, not from the number of
+  repeat purchases: it returns goods of some earlier purchase, whose occasion stays a
+  purchase. ``monetary_value`` is then max(repeat spend net of refunds, 0) / frequency.
+  Refund days on or before the first purchase day (the first day's own refunds are netted
+  the same day; earlier ones refund purchases outside the data) and in the holdout
+  period are dropped: the models use neither the first purchase's value nor holdout spend.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -50,6 +65,119 @@ def _epoch_day(value: dt.date | dt.datetime) -> int:
     return (value - dt.date(1970, 1, 1)).days
 
 
+@dataclass(frozen=True)
+class RefundReport:
+    """How many refund rows (negative amounts) were netted, and how."""
+
+    rows: int  # rows with a negative amount
+    netted_same_day: int  # of which on a day whose net stays positive: a purchase worth less
+    on_refund_days: int  # of which on days whose net is <= 0: not purchase occasions
+    refund_days: int  # customer-days with a refund and a net <= 0
+    amount: float  # the sum of the negative amounts
+
+    def as_dict(self) -> dict[str, int | float]:
+        """Return the report as a plain dictionary."""
+        return {
+            "rows": self.rows,
+            "netted_same_day": self.netted_same_day,
+            "on_refund_days": self.on_refund_days,
+            "refund_days": self.refund_days,
+            "amount": self.amount,
+        }
+
+
+# A day's net counts as zero when it is within this fraction of its gross amount: 30.3 -
+# 10.1 - 20.2 is 3.6e-15 in binary floating point, not a purchase of that value.
+NET_ZERO_RELATIVE = 1e-9
+
+
+def _by_day(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return (customer, day, amount, refund_rows, refund_day) per customer and day.
+
+    ``refund_day`` marks days with a refund whose net amount is zero or less.
+    """
+    return (
+        frame.group_by("customer", "day")
+        .agg(
+            amount=pl.col("amount").sum(),
+            gross=pl.col("amount").abs().sum(),
+            refund_rows=(pl.col("amount") < 0).sum(),
+        )
+        .with_columns(
+            refund_day=(pl.col("refund_rows") > 0)
+            & (pl.col("amount") <= NET_ZERO_RELATIVE * pl.col("gross"))
+        )
+        .drop("gross")
+    )
+
+
+def split_refund_days(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split (customer, day, amount) rows into purchase days and refund days, netted per day.
+
+    Both frames have one row per customer and day with its net amount; see the module
+    docstring for the rule.
+    """
+    days = _by_day(frame.lazy()).collect()
+    keep = ["customer", "day", "amount"]
+    return (
+        days.filter(~pl.col("refund_day")).select(keep),
+        days.filter(pl.col("refund_day")).select(keep),
+    )
+
+
+def transaction_rows(
+    transactions: pl.DataFrame | pl.LazyFrame,
+    *,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    last_day: dt.date | None = None,
+) -> pl.LazyFrame:
+    """Return (customer, day: Date, amount: Float64) rows, up to ``last_day`` when given."""
+    lf = transactions.lazy().select(
+        customer=pl.col(customer_col),
+        day=pl.col(date_col).cast(pl.Date),
+        amount=pl.col(amount_col).cast(pl.Float64),
+    )
+    return lf if last_day is None else lf.filter(pl.col("day") <= last_day)
+
+
+def refund_report(
+    transactions: pl.DataFrame | pl.LazyFrame,
+    *,
+    customer_col: str = "customer",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    last_day: dt.date | None = None,
+) -> RefundReport:
+    """Count the refund rows (negative amounts) up to ``last_day`` and how they are netted."""
+    lf = transaction_rows(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        last_day=last_day,
+    )
+    refunds = lf.filter(pl.col("amount") < 0)
+    totals = refunds.select(rows=pl.len(), amount=pl.col("amount").sum()).collect().row(0)
+    if not totals[0]:
+        return RefundReport(0, 0, 0, 0, 0.0)
+    days = _by_day(lf.join(refunds.select("customer", "day").unique(), on=["customer", "day"]))
+    on_refund_days, refund_days = (
+        days.filter(pl.col("refund_day"))
+        .select(rows=pl.col("refund_rows").sum(), days=pl.len())
+        .collect()
+        .row(0)
+    )
+    return RefundReport(
+        rows=int(totals[0]),
+        netted_same_day=int(totals[0]) - int(on_refund_days or 0),
+        on_refund_days=int(on_refund_days or 0),
+        refund_days=int(refund_days),
+        amount=float(totals[1]),
+    )
+
+
 def daily_transactions(
     transactions: pl.DataFrame | pl.LazyFrame,
     *,
@@ -57,7 +185,10 @@ def daily_transactions(
     date_col: str = "date",
     amount_col: str | None = "amount",
 ) -> pl.LazyFrame:
-    """Return a lazy frame (customer, day, amount) with one row per customer and purchase day."""
+    """Return a lazy frame (customer, day, amount) with one row per customer and purchase day.
+
+    With an amount column, refund days (a refund and a net of zero or less) are left out.
+    """
     lf = transactions.lazy()
     names = lf.collect_schema().names()
     for col in (customer_col, date_col, amount_col):
@@ -67,15 +198,14 @@ def daily_transactions(
             )
     amount = pl.col(amount_col).cast(pl.Float64) if amount_col else pl.lit(0.0)
     # Int32 epoch days make every later difference an integer subtraction.
-    return (
-        lf.select(
-            customer=pl.col(customer_col),
-            day=pl.col(date_col).cast(pl.Date).cast(pl.Int32),
-            amount=amount,
-        )
-        .group_by("customer", "day")
-        .agg(pl.col("amount").sum())
+    rows = lf.select(
+        customer=pl.col(customer_col),
+        day=pl.col(date_col).cast(pl.Date).cast(pl.Int32),
+        amount=amount,
     )
+    if amount_col is None:
+        return rows.group_by("customer", "day").agg(pl.col("amount").sum())
+    return _by_day(rows).filter(~pl.col("refund_day")).select("customer", "day", "amount")
 
 
 def _customer_codes(customer: pl.Series) -> tuple[npt.NDArray[np.int32], pl.Series | None, int]:
@@ -142,9 +272,17 @@ def summarize_transactions(
             frame = frame.filter(pl.Series(kept))
     if frame.height == 0:
         raise SummaryInputError("There are no transactions to summarise")
+    # The data run to their last row, a refund's included.
+    last_row_day = int(frame["day"].max())  # type: ignore[arg-type]
+    refund_days: pl.DataFrame | None = None
+    if amount_col is not None and bool((frame["amount"] < 0).any()):
+        # Rare: only data with refunds pays for netting them per day.
+        frame, refund_days = split_refund_days(frame)
+        if frame.height == 0:
+            raise SummaryInputError("There are only refunds, no purchases, to summarise")
     day = frame["day"].to_numpy()
     day_min = int(day.min())
-    obs_day = int(day.max()) if observation_end is None else _epoch_day(observation_end)
+    obs_day = last_row_day if observation_end is None else _epoch_day(observation_end)
     cal_day = obs_day if calibration_end is None else _epoch_day(calibration_end)
     if cal_day > obs_day:
         raise SummaryInputError("The calibration end must not be after the observation end")
@@ -199,11 +337,16 @@ def summarize_transactions(
         total = np.bincount(codes[in_period], weights=amounts[in_period], minlength=n_codes)
     first_total = np.bincount(codes[on_first_day], weights=amounts[on_first_day], minlength=n_codes)
     repeat_total = (total - first_total)[customer_codes]
-    monetary = np.divide(repeat_total, repeats, out=np.zeros(len(repeats)), where=repeats > 0)
     if labels is None:
         customers = pl.Series("customer", customer_codes + offset).cast(customer_dtype)
     else:
         customers = labels.gather(customer_codes).alias("customer")
+    if refund_days is not None and refund_days.height:
+        repeat_total = repeat_total + _later_refunds(
+            customers, first + day_min, refund_days, cal_day
+        )
+        repeat_total = np.maximum(repeat_total, 0.0)
+    monetary = np.divide(repeat_total, repeats, out=np.zeros(len(repeats)), where=repeats > 0)
     columns: dict[str, object] = {
         "customer": customers,
         "frequency": repeats.astype(np.int64),
@@ -216,6 +359,26 @@ def summarize_transactions(
         columns["frequency_holdout"] = holdout[customer_codes].astype(np.int64)
         columns["duration_holdout"] = np.full(len(starts), (obs_day - cal_day) * scale)
     return pl.DataFrame(columns)
+
+
+def _later_refunds(
+    customers: pl.Series,
+    first_day: npt.NDArray[np.integer[Any]],
+    refund_days: pl.DataFrame,
+    cal_day: int,
+) -> npt.NDArray[np.float64]:
+    """Return, per summary row, the net of its refund days after its first day up to cal_day."""
+    rows = pl.DataFrame({"customer": customers, "first": first_day.astype(np.int64)})
+    rows = rows.with_row_index("row")
+    matched = (
+        refund_days.join(rows, on="customer", how="inner")
+        .filter((pl.col("day") > pl.col("first")) & (pl.col("day") <= cal_day))
+        .group_by("row")
+        .agg(pl.col("amount").sum())
+    )
+    out = np.zeros(len(customers))
+    out[matched["row"].to_numpy()] = matched["amount"].to_numpy()
+    return out
 
 
 def summarize_arrays(

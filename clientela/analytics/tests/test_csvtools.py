@@ -166,3 +166,71 @@ def test_it_neutralises_formulas_in_written_ids(tmp_path: Path) -> None:
     output = tmp_path / "out.csv"
     run_rfm(path, output=output, **COLUMNS)
     assert "'=HYPERLINK(1)" in output.read_text(encoding="utf-8")
+
+
+def test_it_says_how_many_refund_rows_were_netted(tmp_path: Path) -> None:
+    rows = [
+        "c,d,a",
+        "1,2024-01-01,100",
+        "1,2024-01-10,50",
+        "1,2024-01-10,-20",  # same day: a purchase of 30
+        "1,2024-01-20,-10",  # a refund day
+        "2,2024-01-02,80",
+        "2,2024-01-05,-80",  # a refund day: 2 has no repeat purchase
+        "3,2024-01-03,30",
+        "3,2024-01-09,40",
+        "4,2024-01-04,10",
+        "4,2024-01-15,25",
+    ]
+    path = _write(tmp_path, "\n".join(rows) + "\n")
+    out = StringIO()
+    call_command("rfm", str(path), "--customer-col=c", "--date-col=d", "--amount-col=a", stdout=out)
+    rfm = json.loads(out.getvalue())
+    expected = {"rows": 3, "netted_same_day": 1, "on_refund_days": 2, "refund_days": 2}
+    assert {k: rfm["refunds"][k] for k in expected} == expected
+    assert rfm["refunds"]["amount"] == -110.0
+    output = tmp_path / "clv.csv"
+    report = run_clv(path, output=output, time_unit="days", **COLUMNS)
+    assert report["refunds"] == rfm["refunds"]
+    table = pl.read_csv(output, schema_overrides={"customer": pl.String}).sort("customer")
+    assert table["frequency"].to_list() == [1, 0, 1, 1]
+    assert table["monetary_value"].to_list() == [20.0, 0.0, 40.0, 25.0]
+
+
+def test_it_fits_the_chosen_model_and_compares_all_on_the_holdout(tmp_path: Path) -> None:
+    out = StringIO()
+    call_command(
+        "clv",
+        str(CDNOW_TRANSACTIONS),
+        "--customer-col=customer_id",
+        "--date-col=date",
+        "--amount-col=amount",
+        "--calibration-end=1997-09-30",
+        "--observation-end=1998-06-30",
+        "--model=paretonbd",
+        "--days-per-month=30",
+        stdout=out,
+    )
+    report = json.loads(out.getvalue())
+    assert report["model"] == "paretonbd"
+    assert "bgnbd" not in report
+    pnbd = report["paretonbd"]
+    assert (round(pnbd["r"], 3), round(pnbd["s"], 3)) == (0.553, 0.606)
+    assert report["days_per_month"] == 30
+    assert report["horizon"] == pytest.approx(360 / 7)
+    assert len(report["holdout"]) == 8
+    comparison = {row["model"]: row for row in report["model_comparison"]}
+    assert set(comparison) == {"bgnbd", "mbgnbd", "paretonbd"}
+    assert comparison["paretonbd"]["log_likelihood"] == pnbd["log_likelihood"]
+    for row in comparison.values():
+        assert row["actual_total"] == 1882
+        assert {"aic", "bic", "mae", "rmse", "total_error", "parameters"} <= set(row)
+    assert set(report["best_model"]) == {"aic", "bic", "mae", "rmse", "total_error"}
+
+
+def test_it_refuses_an_unknown_model_or_month_length(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c,d,a\n1,2024-01-01,3\n2,2024-01-02,4\n")
+    with pytest.raises(AnalyticsInputError, match="--model"):
+        run_clv(path, model="pareto", **COLUMNS)
+    with pytest.raises(AnalyticsInputError, match="--days-per-month"):
+        run_clv(path, days_per_month=0.0, **COLUMNS)

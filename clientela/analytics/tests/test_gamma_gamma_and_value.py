@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from clientela.analytics.clv.bgnbd import BgNbdParams, conditional_expected_purchases
+from clientela.analytics.clv.bgnbd import BgNbdParams, conditional_expected_purchases, fit_bgnbd
 from clientela.analytics.clv.fitting import FitError
 from clientela.analytics.clv.gamma_gamma import (
     GammaGammaParams,
@@ -17,7 +17,11 @@ from clientela.analytics.clv.gamma_gamma import (
     fit_gamma_gamma,
 )
 from clientela.analytics.clv.summary import summarize_transactions
-from clientela.analytics.clv.value import customer_lifetime_value, score_customers
+from clientela.analytics.clv.value import (
+    customer_lifetime_value,
+    default_horizon,
+    score_customers,
+)
 
 BG = BgNbdParams(r=0.242593, alpha=4.413532, a=0.792886, b=2.425752, log_likelihood=0.0)
 GG = GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0)
@@ -136,3 +140,46 @@ def test_it_fits_spend_through_the_subsample_like_on_weighted_rows(
     small = fit_gamma_gamma(x, m, weights=np.full(len(x), float(copies)))
     for name in ("p", "q", "gamma", "log_likelihood"):
         assert getattr(big, name) == pytest.approx(getattr(small, name), rel=1e-5)
+
+
+def test_gamma_gamma_on_the_cdnow_transactions_gives_15_4435(
+    cdnow_transactions: pl.DataFrame, cdnow_spend: pl.DataFrame
+) -> None:
+    summary = summarize_transactions(
+        cdnow_transactions,
+        customer_col="customer_id",
+        calibration_end=dt.date(1997, 9, 30),
+        observation_end=dt.date(1998, 6, 30),
+    )
+    exact = fit_gamma_gamma(summary["frequency"].to_numpy(), summary["monetary_value"].to_numpy())
+    assert round(exact.gamma, 4) == 15.4435
+    # The summary CSV rounds zbar to cents, which moves gamma to lifetimes' 15.4477.
+    rounded = fit_gamma_gamma(cdnow_spend["x"].to_numpy(), cdnow_spend["zbar"].to_numpy())
+    assert round(rounded.gamma, 4) == 15.4477
+
+
+def test_thirty_day_months_reproduce_the_lifetimes_readme(cdnow_spend: pl.DataFrame) -> None:
+    # lifetimes' README: BG/NBD and Gamma-Gamma on the CDNOW summary, then
+    # customer_lifetime_value(time=12, discount_rate=0.01), which steps 30 time units of
+    # the summary per month. With the summary's unit read as days, days_per_month=30 and a
+    # 360-day horizon are that computation.
+    x, t_x, T, m = (cdnow_spend[c].to_numpy().astype(float) for c in ("x", "t_x", "T", "zbar"))
+    bg, gg = fit_bgnbd(x, t_x, T), fit_gamma_gamma(x, m)
+    clv = customer_lifetime_value(
+        bg, gg, x, t_x, T, m, horizon=360, time_unit="days", days_per_month=30
+    )
+    readme = [140.096211, 18.943467, 38.180574, 38.180574, 38.180574,
+              1003.868107, 28.109683, 38.180574, 167.418216, 38.180574]  # fmt: skip
+    np.testing.assert_allclose(clv[:10], readme, rtol=2e-6)
+    calendar = customer_lifetime_value(bg, gg, x, t_x, T, m, horizon=360, time_unit="days")
+    assert calendar[0] != pytest.approx(clv[0], rel=1e-4)  # 30.4375-day months differ
+
+
+def test_the_month_length_sets_the_default_horizon_and_is_checked() -> None:
+    assert default_horizon("days") == 365.25
+    assert default_horizon("days", days_per_month=30) == 360
+    assert default_horizon("weeks", days_per_month=30) == pytest.approx(360 / 7)
+    with pytest.raises(ValueError, match="days per month"):
+        customer_lifetime_value(
+            BG, GG, [1.0], [1.0], [2.0], [10.0], horizon=4, time_unit="weeks", days_per_month=0
+        )

@@ -207,3 +207,23 @@ def test_it_takes_configurable_inactivity_thresholds() -> None:
     ]
     with pytest.raises(ValueError, match="increasing"):
         InactivityThresholds(inactive_9m=12, inactive_12m=9)
+
+
+def test_it_nets_refunds_in_the_rfm_table() -> None:
+    d = dt.date
+    frame = pl.DataFrame(
+        {
+            "customer": ["a", "a", "a", "a", "b", "b", "c", "c"],
+            "date": [d(2024, 1, 1), d(2024, 2, 1), d(2024, 2, 1), d(2024, 3, 1),
+                     d(2024, 1, 1), d(2024, 1, 9), d(2024, 1, 5), d(2024, 3, 30)],
+            "amount": [100.0, 40.0, -10.0, -30.0, 20.0, -50.0, -5.0, -1.0],
+        }
+    )  # fmt: skip
+    table = rfm_table(frame, as_of=dt.date(2024, 3, 31))
+    assert table["customer"].to_list() == ["a", "b"]  # c only ever refunded
+    a, b = table.row(0, named=True), table.row(1, named=True)
+    # a: 1 Jan and 1 Feb (40 - 10) are purchases; the 1 Mar refund is not the last purchase.
+    assert (a["frequency"], a["last_purchase"], a["monetary"]) == (2, dt.date(2024, 2, 1), 100.0)
+    assert a["recency_days"] == 59
+    # b refunded more than it bought: no negative money.
+    assert (b["frequency"], b["monetary"]) == (1, 0.0)

@@ -1,4 +1,4 @@
-"""``clientela clv FILE``: fit BG/NBD + Gamma-Gamma on a transactions CSV and print JSON."""
+"""``clientela clv FILE``: fit a purchase model + Gamma-Gamma on a transactions CSV, print JSON."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clientela.analytics.clv.summary import TIME_UNITS
+from clientela.analytics.clv.models import DEFAULT_MODEL, MODEL_CODES
+from clientela.analytics.clv.summary import DAYS_PER_MONTH, TIME_UNITS
 from clientela.analytics.csvtools import AnalyticsInputError, run_clv
 
 
 class Command(BaseCommand):
     """Adapter: parse options, call csvtools.run_clv, print one JSON object."""
 
-    help = "Probabilistic CLV (BG/NBD + Gamma-Gamma) from a transactions CSV; no database needed."
+    help = (
+        "Probabilistic CLV (BG/NBD, MBG/NBD or Pareto/NBD + Gamma-Gamma) from a transactions "
+        "CSV; no database needed."
+    )
     requires_system_checks: list[str] = []  # works on a plain CSV, even without a database
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,6 +36,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--discount-rate", type=float, default=0.01, help="monthly discount rate"
         )
+        parser.add_argument(
+            "--days-per-month",
+            type=float,
+            default=DAYS_PER_MONTH,
+            help="length of a CLV month in days (default 30.4375; lifetimes uses 30)",
+        )
+        parser.add_argument(
+            "--model",
+            choices=MODEL_CODES,
+            default=DEFAULT_MODEL,
+            help="purchase model (with --calibration-end every model is compared)",
+        )
         parser.add_argument("--output", help="per-customer results CSV")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +63,8 @@ class Command(BaseCommand):
                 observation_end=options["observation_end"],
                 horizon=options["horizon"],
                 discount_rate=options["discount_rate"],
+                days_per_month=options["days_per_month"],
+                model=options["model"],
                 output=options["output"],
             )
         except AnalyticsInputError as exc:
