@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import frames
 from clientela.analytics.cohorts import cohort_matrix, cohort_tables
@@ -41,7 +43,7 @@ PERIODS = (3, 6, 12, 24)
 NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
 
 
-def can_view_value(user: Any) -> bool:
+def can_view_value(user: User | AnonymousUser) -> bool:
     """Whether the role has the customer-value screens (capability analytics.view).
 
     What each sees is still limited to the customers their visibility allows.
@@ -49,12 +51,12 @@ def can_view_value(user: Any) -> bool:
     return has_capability(user, "analytics.view")
 
 
-def can_recompute(user: Any) -> bool:
+def can_recompute(user: User | AnonymousUser) -> bool:
     """Whether the role starts a snapshot recompute (capability analytics.recompute)."""
     return has_capability(user, "analytics.recompute")
 
 
-def can_manage_settings(user: Any) -> bool:
+def can_manage_settings(user: User | AnonymousUser) -> bool:
     """Whether the role changes analytics settings (capability analytics.manage_settings)."""
     return has_capability(user, "analytics.manage_settings")
 

@@ -8,10 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.core.exceptions import NotFound, ValidationFailed
@@ -25,22 +27,22 @@ def company_currency() -> str:
     return str(settings.CLIENTELA.get("COMPANY_CURRENCY", "COP")).upper()
 
 
-def can_view_orders(user: Any) -> bool:
+def can_view_orders(user: User | AnonymousUser) -> bool:
     """Whether the role opens the order screens (capability orders.view)."""
     return has_capability(user, "orders.view")
 
 
-def can_manage_spend(user: Any) -> bool:
+def can_manage_spend(user: User | AnonymousUser) -> bool:
     """Whether the role reads and enters marketing spend (capability orders.manage_spend)."""
     return has_capability(user, "orders.manage_spend")
 
 
-def can_import(user: Any) -> bool:
+def can_import(user: User | AnonymousUser) -> bool:
     """Whether the role imports orders and spend (capability orders.import)."""
     return has_capability(user, "orders.import")
 
 
-def can_manage_rates(user: Any) -> bool:
+def can_manage_rates(user: User | AnonymousUser) -> bool:
     """Whether the role reads and enters exchange rates (capability orders.manage_rates)."""
     return has_capability(user, "orders.manage_rates")
 
