@@ -242,3 +242,12 @@ def test_the_migration_turns_each_roles_flags_into_codes() -> None:
     assert roles["administrador"].name == ""
     assert roles["servicio"].name == "Soporte"
     assert roles["auditor"].name == "Auditor"
+
+
+def test_a_role_change_reaches_the_audit_log(personas: Any, client: Client) -> None:
+    role = personas.roles["comercial"]
+    update_role(role, actor=personas.admin, capabilities=["contacts.write", "orders.view"])
+    client.force_login(personas.admin)
+    response = client.get(reverse("timeline:audit_log"), {"record_type": "accounts.role"})
+    assert response.status_code == 200
+    assert "contacts.merge" in response.content.decode()  # the capability taken away
