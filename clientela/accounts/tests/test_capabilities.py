@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,6 +76,23 @@ def test_it_grants_each_built_in_role_what_it_had(personas: Any, code: str) -> N
     }
     for role, user in users.items():
         assert has_capability(user, code) is expected(code, role), (code, role)
+
+
+ROLE_CODE_USE = re.compile(r"RoleCode|role\.code|role__code|\brole_of\(")
+
+
+def test_no_app_decides_by_role_code() -> None:
+    # Rights come from capabilities; only accounts (and demo data, tests, migrations) name roles.
+    root = Path(__file__).resolve().parents[2]
+    skipped = ("accounts", "demo", "tests", "migrations", "locale", "static")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*"))
+        if path.suffix in {".py", ".html"} and not set(skipped) & set(path.relative_to(root).parts)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ROLE_CODE_USE.search(line)
+    ]
+    assert offenders == []
 
 
 def test_it_refuses_an_unknown_code(personas: Any) -> None:
