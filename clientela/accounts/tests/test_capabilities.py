@@ -270,3 +270,15 @@ def test_a_role_change_reaches_the_audit_log(personas: Any, client: Client) -> N
     response = client.get(reverse("timeline:audit_log"), {"record_type": "accounts.role"})
     assert response.status_code == 200
     assert "contacts.merge" in response.content.decode()  # the capability taken away
+
+
+def test_the_roles_screens_pin_their_queries(
+    personas: Any, client: Client, django_assert_num_queries: Any
+) -> None:
+    # Session, user, the admin's role (every capability check after it is cached), the roles.
+    client.force_login(personas.admin)
+    with django_assert_num_queries(4):
+        assert client.get(reverse("accounts:role_list")).status_code == 200
+    role = personas.roles["comercial"]
+    with django_assert_num_queries(4):
+        assert client.get(reverse("accounts:role_edit", args=[role.pk])).status_code == 200
