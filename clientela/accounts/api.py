@@ -13,10 +13,11 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from clientela.accounts import services
+from clientela.accounts.capabilities import all_capabilities
 from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import ApiToken, Department, Role, User
 from clientela.accounts.queries import (
-    CAPABILITIES,
+    capabilities_of,
     departments_list,
     has_capability,
     role_of,
@@ -35,7 +36,7 @@ def actor(request: HttpRequest) -> User:
 
 def require_admin(user: User) -> None:
     """Refuse anyone whose role does not manage users."""
-    if not has_capability(user, "manage_users"):
+    if not has_capability(user, "accounts.manage_users"):
         raise Forbidden(_("Only administrators can manage users and departments."))
 
 
@@ -142,12 +143,7 @@ class RoleOut(Schema):
     code: str
     name: str
     visibility: str
-    can_write: bool
-    can_delete: bool
-    can_import: bool
-    can_export: bool
-    can_merge: bool
-    can_manage_users: bool
+    capabilities: list[str] = Field(..., description="Codes of the capabilities it grants")
 
 
 class RolePatch(Schema):
@@ -157,12 +153,18 @@ class RolePatch(Schema):
 
     name: str | None = Field(None, max_length=80)
     visibility: Visibility | None = None
-    can_write: bool | None = None
-    can_delete: bool | None = None
-    can_import: bool | None = None
-    can_export: bool | None = None
-    can_merge: bool | None = None
-    can_manage_users: bool | None = None
+    capabilities: list[str] | None = Field(
+        None, description="Capability codes (replaces the set); see GET /capabilities"
+    )
+
+
+class CapabilityOut(Schema):
+    """A registered capability that roles may grant."""
+
+    code: str = Field(..., description="<app>.<verb>, e.g. orders.manage_rates")
+    label: str
+    group: str
+    description: str
 
 
 class TokenOut(Schema):
@@ -266,7 +268,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     return {
         **user_out(user),
         "visibility": visibility_of(user),
-        "capabilities": [c for c in CAPABILITIES if has_capability(user, c)],
+        "capabilities": capabilities_of(user),
     }
 
 
@@ -431,8 +433,28 @@ def _role_out(role: Role) -> dict[str, Any]:
         "code": role.code,
         "name": str(role),
         "visibility": role.visibility,
-        **{f"can_{c}": getattr(role, f"can_{c}") for c in CAPABILITIES},
+        "capabilities": list(role.capabilities),
     }
+
+
+@accounts_router.get(
+    "capabilities",
+    response=list[CapabilityOut],
+    tags=["roles"],
+    summary="List capabilities",
+)
+def list_capabilities(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every capability a role may grant, labelled in the request's language (administrators)."""
+    require_admin(actor(request))
+    return [
+        {
+            "code": c.code,
+            "label": str(c.label),
+            "group": str(c.group),
+            "description": str(c.description),
+        }
+        for c in all_capabilities()
+    ]
 
 
 @accounts_router.get("roles", response=list[RoleOut], tags=["roles"], summary="List roles")

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from clientela.accounts.capabilities import Audience
+
 
 class Visibility(models.TextChoices):
     """How far a role sees records: its own, its departments', or everything."""
@@ -30,12 +32,12 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
-# code -> (visibility, can_write, can_delete, can_import, can_export, can_merge, manage_users)
-DEFAULT_ROLES: dict[str, tuple[str, bool, bool, bool, bool, bool, bool]] = {
-    RoleCode.ADMIN: (Visibility.ALL, True, True, True, True, True, True),
-    RoleCode.MANAGER: (Visibility.ALL, True, True, True, True, True, False),
-    RoleCode.SALES: (Visibility.OWN, True, False, False, False, True, False),
-    RoleCode.MARKETING: (Visibility.ALL, True, False, True, True, False, False),
-    RoleCode.SERVICE: (Visibility.DEPARTMENT, True, False, False, False, False, False),
-    RoleCode.READ_ONLY: (Visibility.DEPARTMENT, False, False, False, False, False, False),
+# code -> (record visibility, the audience whose capabilities the role gets by default)
+DEFAULT_ROLES: dict[str, tuple[str, Audience]] = {
+    RoleCode.ADMIN: (Visibility.ALL, Audience.ADMINS),
+    RoleCode.MANAGER: (Visibility.ALL, Audience.MANAGERS),
+    RoleCode.SALES: (Visibility.OWN, Audience.SALES),
+    RoleCode.MARKETING: (Visibility.ALL, Audience.MARKETING),
+    RoleCode.SERVICE: (Visibility.DEPARTMENT, Audience.SERVICE),
+    RoleCode.READ_ONLY: (Visibility.DEPARTMENT, Audience.VIEWERS),
 }

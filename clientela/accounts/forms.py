@@ -14,19 +14,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from clientela.accounts.capabilities import Capability, all_capabilities, capability_groups
 from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import Department, Role
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.core.exceptions import ValidationFailed
-
-CAPABILITY_FIELDS = (
-    "can_write",
-    "can_delete",
-    "can_import",
-    "can_export",
-    "can_merge",
-    "can_manage_users",
-)
 
 
 def add_service_errors(
@@ -263,7 +255,7 @@ class DepartmentForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    """A role's name, record visibility and capabilities."""
+    """A role's name, record visibility and the registered capabilities it grants."""
 
     name = forms.CharField(label=_("Name"), max_length=80)
     visibility = forms.ChoiceField(
@@ -271,14 +263,26 @@ class RoleForm(forms.Form):
         choices=Visibility.choices,
         widget=forms.RadioSelect,
     )
-    can_write = forms.BooleanField(label=_("Create and edit records"), required=False)
-    can_delete = forms.BooleanField(label=_("Delete records"), required=False)
-    can_import = forms.BooleanField(label=_("Import"), required=False)
-    can_export = forms.BooleanField(label=_("Export"), required=False)
-    can_merge = forms.BooleanField(label=_("Merge duplicates"), required=False)
-    can_manage_users = forms.BooleanField(
-        label=_("Manage users, roles and settings"), required=False
+    capabilities = forms.MultipleChoiceField(
+        label=_("Users with this role may"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["capabilities"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(c.code, c.label) for c in all_capabilities()]
+
+    def capability_groups(self) -> list[tuple[Any, list[tuple[Capability, bool]]]]:
+        """The registered capabilities by app, each with whether the form has it ticked."""
+        value = self["capabilities"].value() or []
+        ticked = set(value if isinstance(value, list | tuple) else [value])
+        return [
+            (label, [(capability, capability.code in ticked) for capability in members])
+            for label, members in capability_groups()
+        ]
 
 
 class CustomFieldForm(forms.Form):

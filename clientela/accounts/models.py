@@ -14,19 +14,17 @@ from clientela.accounts.choices import Language, RoleCode, Visibility
 
 
 class Role(models.Model):
-    """A named set of permissions with a record-visibility scope."""
+    """A named set of capabilities with a record-visibility scope."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80)
+    # Empty for a built-in role that keeps its built-in name, shown in the reader's language.
+    name = models.CharField(_("name"), max_length=80, blank=True)
     visibility = models.CharField(
         _("record visibility"), max_length=20, choices=Visibility.choices, default=Visibility.OWN
     )
-    can_write = models.BooleanField(_("can create and edit records"), default=True)
-    can_delete = models.BooleanField(_("can delete records"), default=False)
-    can_import = models.BooleanField(_("can import"), default=False)
-    can_export = models.BooleanField(_("can export"), default=False)
-    can_merge = models.BooleanField(_("can merge duplicates"), default=False)
-    can_manage_users = models.BooleanField(_("can manage users and settings"), default=False)
+    # Codes of the registered capabilities the role grants (accounts.capabilities). A list
+    # column, so the API's one-query token lookup loads it with the role.
+    capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("role")
@@ -34,8 +32,33 @@ class Role(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
+        if self.name:
+            return self.name
         label = dict(RoleCode.choices).get(self.code)
-        return str(label) if label else self.name
+        return str(label) if label else self.code
+
+    @property
+    def is_built_in(self) -> bool:
+        """Whether the role is one every installation starts with."""
+        return self.code in RoleCode.values
+
+
+class CapabilityDefault(models.Model):
+    """A capability already granted to the built-in roles by its default audience.
+
+    Defaults are applied once per installation: an administrator who later takes the
+    capability away from a role is never overruled by the next upgrade.
+    """
+
+    code = models.CharField(_("code"), max_length=100, unique=True)
+    applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("applied capability default")
+        verbose_name_plural = _("applied capability defaults")
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class Department(models.Model):

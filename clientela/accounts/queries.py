@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
+from clientela.accounts.capabilities import all_capabilities, get_capability
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import ApiToken, Department, Role, User
 from clientela.core.compiled import CompiledQuery
 
-CAPABILITIES = ("write", "delete", "import", "export", "merge", "manage_users")
 
-
-def role_of(user: Any) -> Role | None:
+def role_of(user: User | AnonymousUser | None) -> Role | None:
     """The user's role, cached on the instance for the request."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, "_clientela_role"):
-        user._clientela_role = (
+        user._clientela_role = (  # type: ignore[attr-defined]
             Role.objects.filter(pk=user.role_id).first() if user.role_id else None
         )
-    role: Role | None = user._clientela_role
+    role: Role | None = user._clientela_role  # type: ignore[attr-defined]
     return role
 
 
-def visibility_of(user: Any) -> str | None:
+def visibility_of(user: User | AnonymousUser | None) -> str | None:
     """The user's record scope (own / department / all), or None when the user sees nothing."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
         return Visibility.ALL
@@ -35,16 +35,32 @@ def visibility_of(user: Any) -> str | None:
     return role.visibility if role else Visibility.OWN
 
 
-def has_capability(user: Any, capability: str) -> bool:
-    """Whether the user's role grants one of CAPABILITIES."""
-    if capability not in CAPABILITIES:
-        raise ValueError(f"unknown capability {capability!r}")
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+def has_capability(user: User | AnonymousUser | None, code: str) -> bool:
+    """Whether the user may do what the registered capability `code` names.
+
+    The one permission check for actions. An unregistered code raises UnknownCapability, so a
+    typo fails in the tests instead of silently refusing. Superusers have every capability;
+    inactive and anonymous users none.
+    """
+    get_capability(code)
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
     role = role_of(user)
-    return bool(role and getattr(role, f"can_{capability}"))
+    return bool(role and code in role.capabilities)
+
+
+def capabilities_of(user: User | AnonymousUser | None) -> list[str]:
+    """The registered capability codes the user has, in registration order."""
+    return [c.code for c in all_capabilities() if has_capability(user, c.code)]
+
+
+def users_with_capability(code: str) -> QuerySet[User]:
+    """Active users who have the capability (superusers, or through their role)."""
+    get_capability(code)
+    role_ids = [role.pk for role in Role.objects.all() if code in role.capabilities]
+    return User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(role__in=role_ids))
 
 
 def department_colleague_ids(user: Any) -> list[int]:

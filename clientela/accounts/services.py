@@ -6,14 +6,29 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from clientela.accounts.choices import DEFAULT_ROLES, RoleCode
-from clientela.accounts.models import ApiToken, Department, Role, User, hash_token
+from clientela.accounts.capabilities import (
+    Audience,
+    UnknownCapability,
+    all_capabilities,
+    get_capability,
+)
+from clientela.accounts.choices import DEFAULT_ROLES, RoleCode, Visibility
+from clientela.accounts.models import (
+    ApiToken,
+    CapabilityDefault,
+    Department,
+    Role,
+    User,
+    hash_token,
+)
 from clientela.accounts.queries import has_capability
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
 from clientela.timeline.choices import Verb, Via
@@ -22,26 +37,46 @@ from clientela.timeline.services import diff_fields, record_event
 TOKEN_PREFIX = "clt_"
 
 
+def default_capabilities(audience: Audience) -> list[str]:
+    """Codes of the registered capabilities whose default audience includes `audience`."""
+    return [c.code for c in all_capabilities() if c.default & audience]
+
+
 def ensure_default_roles() -> None:
-    """Create the built-in roles if missing (idempotent)."""
-    for code, (visibility, write, delete, imp, exp, merge, manage) in DEFAULT_ROLES.items():
+    """Create the built-in roles if missing (idempotent), with their default capabilities."""
+    for code, (visibility, audience) in DEFAULT_ROLES.items():
         Role.objects.get_or_create(
             code=code,
-            defaults={
-                "name": str(RoleCode(code).label),
-                "visibility": visibility,
-                "can_write": write,
-                "can_delete": delete,
-                "can_import": imp,
-                "can_export": exp,
-                "can_merge": merge,
-                "can_manage_users": manage,
-            },
+            defaults={"visibility": visibility, "capabilities": default_capabilities(audience)},
         )
 
 
-def _require_admin(actor: Any) -> None:
-    if not has_capability(actor, "manage_users"):
+@transaction.atomic
+def apply_capability_defaults(using: str = "default") -> list[str]:
+    """Grant newly registered capabilities to the built-in roles of their default audience.
+
+    Each code is applied once per installation (CapabilityDefault remembers it), so an
+    administrator's later revocation survives every upgrade; custom roles get nothing.
+    Returns the codes applied now. Runs after every `migrate` (AccountsConfig).
+    """
+    done = set(CapabilityDefault.objects.using(using).values_list("code", flat=True))
+    new = [c for c in all_capabilities() if c.code not in done]
+    if not new:
+        return []
+    for role in Role.objects.using(using).select_for_update().filter(code__in=DEFAULT_ROLES):
+        audience = DEFAULT_ROLES[role.code][1]
+        granted = [c.code for c in new if c.default & audience and c.code not in role.capabilities]
+        if granted:
+            role.capabilities = [*role.capabilities, *granted]
+            role.save(using=using, update_fields=["capabilities"])
+    CapabilityDefault.objects.using(using).bulk_create(
+        [CapabilityDefault(code=c.code) for c in new], ignore_conflicts=True
+    )
+    return [c.code for c in new]
+
+
+def _require_admin(actor: User | AnonymousUser) -> None:
+    if not has_capability(actor, "accounts.manage_users"):
         raise Forbidden(_("Only administrators can manage users and departments."))
 
 
@@ -64,7 +99,7 @@ USER_FIELDS = ("username", "first_name", "last_name", "email", "language", "phon
 @transaction.atomic
 def create_user(
     *,
-    actor: Any,
+    actor: User | AnonymousUser,
     username: str,
     password: str | None,
     role: Role | None,
@@ -100,7 +135,7 @@ def create_user(
 def update_user(
     user: User,
     *,
-    actor: Any,
+    actor: User | AnonymousUser,
     role: Role | None = None,
     departments: Iterable[Department] | None = None,
     is_active: bool | None = None,
@@ -136,7 +171,9 @@ def update_user(
 
 
 @transaction.atomic
-def change_password(user: User, *, actor: Any, new_password: str, via: str = Via.UI) -> User:
+def change_password(
+    user: User, *, actor: User | AnonymousUser, new_password: str, via: str = Via.UI
+) -> User:
     """Set a new password; every other session of the user ends (session hash changes)."""
     if actor.pk != user.pk:
         _require_admin(actor)
@@ -162,7 +199,7 @@ def set_language(user: User, *, language: str) -> User:
 
 @transaction.atomic
 def create_department(
-    *, actor: Any, name: str, parent: Department | None = None, via: str = Via.UI
+    *, actor: User | AnonymousUser, name: str, parent: Department | None = None, via: str = Via.UI
 ) -> Department:
     """Create a department with a unique name."""
     _require_admin(actor)
@@ -178,7 +215,7 @@ def create_department(
 
 @transaction.atomic
 def update_department(
-    department: Department, *, actor: Any, name: str, via: str = Via.UI
+    department: Department, *, actor: User | AnonymousUser, name: str, via: str = Via.UI
 ) -> Department:
     """Rename a department."""
     _require_admin(actor)
@@ -201,7 +238,9 @@ def update_department(
 
 
 @transaction.atomic
-def delete_department(department: Department, *, actor: Any, via: str = Via.UI) -> None:
+def delete_department(
+    department: Department, *, actor: User | AnonymousUser, via: str = Via.UI
+) -> None:
     """Delete an empty department."""
     _require_admin(actor)
     if department.members.exists():
@@ -214,37 +253,80 @@ def delete_department(department: Department, *, actor: Any, via: str = Via.UI) 
     department.delete()
 
 
-@transaction.atomic
-def update_role(role: Role, *, actor: Any, via: str = Via.UI, **flags: Any) -> Role:
-    """Change a role's visibility scope and capabilities."""
-    _require_admin(actor)
-    allowed = {
-        "name",
-        "visibility",
-        "can_write",
-        "can_delete",
-        "can_import",
-        "can_export",
-        "can_merge",
-        "can_manage_users",
+def _role_snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "visibility": role.visibility,
+        "capabilities": sorted(role.capabilities),
     }
-    before = {k: getattr(role, k) for k in allowed}
-    for key, value in flags.items():
-        if key in allowed and value is not None:
-            setattr(role, key, value)
-    if role.code == RoleCode.ADMIN and not role.can_manage_users:
-        raise ValidationFailed(
-            {"can_manage_users": _("The administrator role must keep user management.")}
-        )
+
+
+@transaction.atomic
+def update_role(
+    role: Role,
+    *,
+    actor: User | AnonymousUser,
+    name: str | None = None,
+    visibility: str | None = None,
+    capabilities: Iterable[str] | None = None,
+    via: str = Via.UI,
+) -> Role:
+    """Change a role's name, visibility scope and granted capabilities (the full set)."""
+    _require_admin(actor)
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    before = _role_snapshot(role)
+    if name is not None:
+        name = name.strip()
+        # A built-in role given back its built-in name (in any language) follows the reader's.
+        role.name = "" if role.is_built_in and name in _built_in_names(role.code) else name
+        if not role.name and not role.is_built_in:
+            raise ValidationFailed({"name": _("This field is required.")})
+    if visibility is not None:
+        if visibility not in Visibility.values:
+            raise ValidationFailed({"visibility": _("Choose a valid record visibility.")})
+        role.visibility = visibility
+    if capabilities is not None:
+        codes = list(dict.fromkeys(capabilities))
+        unknown = [code for code in codes if not _is_registered(code)]
+        if unknown:
+            raise ValidationFailed(
+                {
+                    "capabilities": _("Unknown capability: %(codes)s.")
+                    % {"codes": ", ".join(unknown)}
+                }
+            )
+        if role.code == RoleCode.ADMIN and "accounts.manage_users" not in codes:
+            raise ValidationFailed(
+                {"capabilities": _("The administrator role must keep user management.")}
+            )
+        order = {c.code: i for i, c in enumerate(all_capabilities())}
+        role.capabilities = sorted(codes, key=order.__getitem__)
     role.save()
-    changes = diff_fields(before, {k: getattr(role, k) for k in allowed})
+    changes = diff_fields(before, _role_snapshot(role))
     if changes:
         record_event(Verb.UPDATED, actor=actor, target=role, via=via, data={"changes": changes})
     return role
 
 
+def _is_registered(code: str) -> bool:
+    try:
+        get_capability(code)
+    except UnknownCapability:
+        return False
+    return True
+
+
+def _built_in_names(code: str) -> set[str]:
+    label = RoleCode(code).label
+    names = set()
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            names.add(str(label))
+    return names
+
+
 def create_token(
-    user: User, *, actor: Any, name: str = "", via: str = Via.UI
+    user: User, *, actor: User | AnonymousUser, name: str = "", via: str = Via.UI
 ) -> tuple[ApiToken, str]:
     """Issue a new API token for `user`; the raw value is returned once and never stored."""
     if actor.pk != user.pk:
@@ -265,7 +347,7 @@ def create_token(
     return token, raw
 
 
-def revoke_token(token: ApiToken, *, actor: Any, via: str = Via.UI) -> ApiToken:
+def revoke_token(token: ApiToken, *, actor: User | AnonymousUser, via: str = Via.UI) -> ApiToken:
     """Revoke a token: it stops authenticating immediately."""
     if actor.pk != token.user_id:
         _require_admin(actor)
@@ -282,7 +364,7 @@ def revoke_token(token: ApiToken, *, actor: Any, via: str = Via.UI) -> ApiToken:
     return token
 
 
-def get_user_for_admin(actor: Any, user_id: int) -> User:
+def get_user_for_admin(actor: User | AnonymousUser, user_id: int) -> User:
     """A user record for the admin screens and API."""
     _require_admin(actor)
     try:

@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from clientela.accounts.choices import RoleCode, Visibility
-from clientela.accounts.queries import role_of, visibility_of
+from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
+from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import frames
 from clientela.analytics.cohorts import cohort_matrix, cohort_tables
 from clientela.analytics.models import (
@@ -37,34 +39,26 @@ from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.core.models import Job, JobState
 from clientela.orders.queries import add_months, can_manage_spend, customer_visibility_q
 
-VALUE_ROLES = frozenset(
-    {RoleCode.ADMIN, RoleCode.MANAGER, RoleCode.MARKETING, RoleCode.SALES, RoleCode.READ_ONLY}
-)
-RECOMPUTE_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER})
 PERIODS = (3, 6, 12, 24)
 NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
 
 
-def _role_in(user: Any, codes: frozenset[str]) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    role = role_of(user)
-    return bool(role and role.code in codes)
-
-
-def can_view_value(user: Any) -> bool:
-    """Roles with customer-value screens: admin, manager, marketing, sales, read-only.
+def can_view_value(user: User | AnonymousUser) -> bool:
+    """Whether the role has the customer-value screens (capability analytics.view).
 
     What each sees is still limited to the customers their visibility allows.
     """
-    return _role_in(user, VALUE_ROLES)
+    return has_capability(user, "analytics.view")
 
 
-def can_recompute(user: Any) -> bool:
-    """Administrators and managers recompute snapshots and change analytics settings."""
-    return _role_in(user, RECOMPUTE_ROLES)
+def can_recompute(user: User | AnonymousUser) -> bool:
+    """Whether the role starts a snapshot recompute (capability analytics.recompute)."""
+    return has_capability(user, "analytics.recompute")
+
+
+def can_manage_settings(user: User | AnonymousUser) -> bool:
+    """Whether the role changes analytics settings (capability analytics.manage_settings)."""
+    return has_capability(user, "analytics.manage_settings")
 
 
 def sees_everything(user: Any) -> bool:

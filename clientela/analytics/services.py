@@ -29,6 +29,7 @@ from clientela.analytics.models import (
     ValueSnapshot,
 )
 from clientela.analytics.queries import (
+    can_manage_settings,
     can_recompute,
     get_analytics_settings,
     latest_snapshot,
@@ -399,7 +400,7 @@ SETTINGS_FIELDS = (
 @transaction.atomic
 def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> AnalyticsSettings:
     """Change the analytics settings; the inactivity steps must grow month after month."""
-    if not can_recompute(actor):
+    if not can_manage_settings(actor):
         raise Forbidden(_("Only administrators and managers change analytics settings."))
     current = get_analytics_settings()
     values = {name: data.get(name, getattr(current, name)) for name in SETTINGS_FIELDS}

@@ -24,6 +24,7 @@ from clientela.analytics.ltv_report import build_report, with_overrides
 from clientela.analytics.queries import (
     NEW_CUSTOMER,
     ValueFilters,
+    can_manage_settings,
     can_recompute,
     can_view_value,
     clv_histogram,
@@ -73,7 +74,7 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
         "show_owner": visibility_of(request.user) != Visibility.OWN,
         "job": job if job_is_active(job) else None,
         "can_recompute": can_recompute(request.user),
-        "can_export": has_capability(request.user, "export"),
+        "can_export": has_capability(request.user, "analytics.export"),
         "currency": company_currency(),
         "sees_costs": sees_acquisition_costs(request.user),
     }
@@ -236,7 +237,7 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
-    require_export(request.user)
+    require_export(request.user, "analytics.export")
     filters = DrillForm(request.GET or None).to_filters()
     qs = drilldown(request.user, latest_snapshot(), filters)
     return table_response(
@@ -299,7 +300,7 @@ def ltv(request: HttpRequest) -> HttpResponse:
             "by_segment": by_segment,
             "industry": INDUSTRY_BY_CODE.get(industry),
             "industry_code": industry,
-            "can_save": can_recompute(request.user),
+            "can_save": can_manage_settings(request.user),
         }
     )
     return render(request, "analytics/ltv.html", context)
@@ -396,7 +397,7 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors
 def settings_view(request: HttpRequest) -> HttpResponse:
     """Inactivity thresholds, CLV horizon and discount, default margin, industry."""
-    require(can_recompute(request.user))
+    require(can_manage_settings(request.user))
     current = get_analytics_settings()
     initial = {name: getattr(current, name) for name in services.SETTINGS_FIELDS}
     form = SettingsForm(request.POST or None, initial=initial)
@@ -545,6 +546,6 @@ def table_export(
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))
-    require_export(request.user)
+    require_export(request.user, "analytics.export")
     title, headers, rows = _rows_for(table, request)
     return table_response(fmt, table.replace("_", "-"), headers, rows, sheet_title=title)

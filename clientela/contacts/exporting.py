@@ -134,7 +134,7 @@ def export_contacts(
     *, actor: Any, filters: ContactFilters, fmt: str, via: str = Via.UI
 ) -> ExportFile:
     """Prepare the export of the actor's filtered contacts list and record it in the audit log."""
-    if not has_capability(actor, "export"):
+    if not has_capability(actor, "contacts.export"):
         raise Forbidden(_("Your role cannot export records."))
     if fmt not in FORMATS:
         raise ValidationFailed({"format": _("Choose CSV or XLSX.")})

@@ -31,7 +31,7 @@ def companies_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Compan
 
 
 def _check_write(user: Any) -> None:
-    if not has_capability(user, "write"):
+    if not has_capability(user, "contacts.write"):
         raise Forbidden(_("Your role can only read records."))
 
 

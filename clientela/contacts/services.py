@@ -219,7 +219,7 @@ def _set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
 @transaction.atomic
 def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
     """Validate and create a contact owned by the actor unless another owner is given."""
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
     values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
     values.update(_resolve_relations({"owner": actor.pk, **data}, actor, errors))
@@ -248,7 +248,7 @@ def update_contact(
     expected_version: int | None = None,
 ) -> Contact:
     """Change the given fields of a visible contact; stale versions are refused."""
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     locked = _lock_current(Contact, contact.pk, expected_version)
     errors: Errors = {}
     values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
@@ -268,14 +268,14 @@ def update_contact(
 @transaction.atomic
 def delete_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
     """Move a contact to the trash (restorable)."""
-    _require(actor, "delete", _("Your role cannot delete records."))
+    _require(actor, "contacts.delete", _("Your role cannot delete records."))
     return _set_deleted(contact, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
 def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
     """Bring a contact back from the trash."""
-    _require(actor, "delete", _("Your role cannot restore records."))
+    _require(actor, "contacts.delete", _("Your role cannot restore records."))
     if contact.merged_into_id:
         raise Conflict(_("This contact was merged into another one: undo the merge instead."))
     return _set_deleted(contact, None, actor=actor, via=via)
@@ -291,7 +291,7 @@ def add_note(
     via: str = Via.UI,
 ) -> Note:
     """Attach a note to a contact or a company."""
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     body = body.strip()
     if not body:
         raise ValidationFailed({"body": _("Write something first.")})
@@ -321,7 +321,7 @@ def record_consent(
     """Append a consent decision with its source and proof (Habeas Data / GDPR)."""
     from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus
 
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
     if channel not in ConsentChannel.values:
         errors["channel"] = [_("Choose a channel.")]
@@ -357,7 +357,7 @@ def merge_contacts(
     """Merge `other` into `survivor`; fields listed in `take_from_other` (and, with `fill_empty`,
     those empty on the survivor) come from `other`. Tags, notes, consents, events and registered
     related rows (e.g. orders) move; `other` goes to the trash."""
-    _require(actor, "merge", _("Your role cannot merge records."))
+    _require(actor, "contacts.merge", _("Your role cannot merge records."))
     if survivor.pk == other.pk:
         raise ValidationFailed({"other": _("Choose two different contacts.")})
     pair = {
@@ -436,7 +436,7 @@ def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
 
     from clientela.timeline.models import Event
 
-    _require(actor, "merge", _("Your role cannot merge records."))
+    _require(actor, "contacts.merge", _("Your role cannot merge records."))
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at:
         raise Conflict(_("This merge was already undone."))
@@ -486,7 +486,7 @@ def company_search_text(company: Company) -> str:
 @transaction.atomic
 def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Company:
     """Validate and create a company."""
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
     values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
     values.update(
@@ -520,7 +520,7 @@ def update_company(
     expected_version: int | None = None,
 ) -> Company:
     """Change the given fields of a visible company."""
-    _require(actor, "write", _("Your role can only read records."))
+    _require(actor, "contacts.write", _("Your role can only read records."))
     locked = _lock_current(Company, company.pk, expected_version)
     errors: Errors = {}
     values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
@@ -542,14 +542,14 @@ def update_company(
 @transaction.atomic
 def delete_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
     """Move a company to the trash; its contacts keep existing."""
-    _require(actor, "delete", _("Your role cannot delete records."))
+    _require(actor, "contacts.delete", _("Your role cannot delete records."))
     return _set_deleted(company, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
 def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
     """Bring a company back from the trash."""
-    _require(actor, "delete", _("Your role cannot restore records."))
+    _require(actor, "contacts.delete", _("Your role cannot restore records."))
     return _set_deleted(company, None, actor=actor, via=via)
 
 
@@ -569,7 +569,7 @@ def save_custom_field(
 
     from clientela.contacts.choices import CustomFieldType
 
-    _require(actor, "manage_users", _("Only administrators can define custom fields."))
+    _require(actor, "accounts.manage_users", _("Only administrators can define custom fields."))
     errors: Errors = {}
     key = slugify(key or label).replace("-", "_")[:50]
     if not label.strip():

@@ -62,8 +62,7 @@ def _messages(exc: ValidationFailed) -> list[str]:
 
 
 def _require_import(user: Any) -> None:
-    require_capability(user, "write")
-    require_capability(user, "import")
+    require_capability(user, "contacts.import")
 
 
 def _target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -291,7 +290,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
     """Download the contacts list as it is filtered on screen, as CSV or XLSX."""
     from clientela.contacts.forms import contact_filters_from
 
-    require_capability(request.user, "export")
+    require_capability(request.user, "contacts.export")
     fmt = request.GET.get("format", "csv")
     filters = contact_filters_from(_list_params(request), custom_fields_for(Entity.CONTACT))
     try:

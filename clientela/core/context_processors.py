@@ -26,7 +26,7 @@ _GUARDS: dict[str, Callable[[Any], bool]] = {}
 
 
 def guard_module(url_name: str, allowed: Callable[[Any], bool]) -> None:
-    """Show the module in the navigation only to users for whom ``allowed(user)`` is true."""
+    """Show the module (or navigation link) only to users for whom ``allowed(user)`` is true."""
     _GUARDS[url_name] = allowed
 
 
@@ -36,12 +36,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
+    # Guarded links outside MODULES (the audit log) are offered by name in nav_allowed.
+    allowed = {name for name, guard in _GUARDS.items() if signed_in and guard(user)}
     modules = [
         (url_name, label, icon)
         for url_name, label, icon in MODULES
-        if url_name is None or url_name not in _GUARDS or (signed_in and _GUARDS[url_name](user))
+        if url_name is None or url_name not in _GUARDS or url_name in allowed
     ]
     return {
         "nav_modules": modules,
-        "is_admin": bool(signed_in and has_capability(user, "manage_users")),
+        "nav_allowed": allowed,
+        "is_admin": bool(signed_in and has_capability(user, "accounts.manage_users")),
     }

@@ -10,7 +10,47 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
+        from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.services import register_merge_relation
+
+        group = _("Orders and acquisition costs")
+        editors = Audience.EVERYONE & ~Audience.VIEWERS
+        books = Audience.ADMINS | Audience.MANAGERS | Audience.MARKETING
+        for code, label, description, default in (
+            (
+                "orders.view",
+                _("See orders"),
+                _("Open the order list and the orders of the customers the role sees."),
+                Audience.EVERYONE,
+            ),
+            (
+                "orders.write",
+                _("Record and edit orders"),
+                _("Record purchases and change them."),
+                editors,
+            ),
+            ("orders.delete", _("Delete orders"), "", Audience.ADMINS | Audience.MANAGERS),
+            (
+                "orders.import",
+                _("Import orders"),
+                _("Import orders and marketing spend from CSV or Excel files."),
+                books,
+            ),
+            ("orders.export", _("Export orders"), "", books),
+            (
+                "orders.manage_spend",
+                _("Manage marketing spend"),
+                _("Read and enter marketing spend per channel and month (the cost in CAC)."),
+                books,
+            ),
+            (
+                "orders.manage_rates",
+                _("Manage exchange rates"),
+                _("Enter and delete the rates foreign-currency amounts are converted with."),
+                Audience.ADMINS | Audience.MANAGERS,
+            ),
+        ):
+            register_capability(code, label, group=group, description=description, default=default)
         from clientela.core.scheduling import Schedule, register
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).

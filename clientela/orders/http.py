@@ -26,9 +26,9 @@ def require(allowed: bool, message: str | None = None) -> None:
         raise NotFound(message or _("Page not found."))
 
 
-def require_export(user: Any) -> None:
-    """Exports need the export capability."""
-    if not has_capability(user, "export"):
+def require_export(user: Any, capability: str) -> None:
+    """Exports need the screen's export capability (orders.export, analytics.export)."""
+    if not has_capability(user, capability):
         raise Forbidden(_("Your role cannot export data."))
 
 

@@ -92,7 +92,7 @@ def start_order_import(
 def get_order_import_for_user(user: Any, job_id: Any) -> Job:
     """An order import the user started (administrators see all); NotFound otherwise."""
     return imports.import_job_for(
-        user, job_id, kind=KIND, sees_all=has_capability(user, "manage_users")
+        user, job_id, kind=KIND, sees_all=has_capability(user, "accounts.manage_users")
     )
 
 

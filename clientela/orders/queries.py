@@ -8,20 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from clientela.accounts.choices import RoleCode
-from clientela.accounts.queries import has_capability, role_of
+from clientela.accounts.models import User
+from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.core.exceptions import NotFound, ValidationFailed
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order
 
 CENT = Decimal("0.01")
-# Roles that keep the books of acquisition: marketing spend, and (finance) exchange rates.
-SPEND_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER, RoleCode.MARKETING})
-RATE_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER})
 
 
 def company_currency() -> str:
@@ -29,28 +27,24 @@ def company_currency() -> str:
     return str(settings.CLIENTELA.get("COMPANY_CURRENCY", "COP")).upper()
 
 
-def _has_role(user: Any, codes: frozenset[str]) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    role = role_of(user)
-    return bool(role and role.code in codes)
+def can_view_orders(user: User | AnonymousUser) -> bool:
+    """Whether the role opens the order screens (capability orders.view)."""
+    return has_capability(user, "orders.view")
 
 
-def can_manage_spend(user: Any) -> bool:
-    """Administrators, managers and marketing read and enter marketing spend."""
-    return _has_role(user, SPEND_ROLES)
+def can_manage_spend(user: User | AnonymousUser) -> bool:
+    """Whether the role reads and enters marketing spend (capability orders.manage_spend)."""
+    return has_capability(user, "orders.manage_spend")
 
 
-def can_import(user: Any) -> bool:
-    """Importing orders (or spend) needs both the import and the write capabilities."""
-    return has_capability(user, "import") and has_capability(user, "write")
+def can_import(user: User | AnonymousUser) -> bool:
+    """Whether the role imports orders and spend (capability orders.import)."""
+    return has_capability(user, "orders.import")
 
 
-def can_manage_rates(user: Any) -> bool:
-    """Administrators and managers read and enter exchange rates."""
-    return _has_role(user, RATE_ROLES)
+def can_manage_rates(user: User | AnonymousUser) -> bool:
+    """Whether the role reads and enters exchange rates (capability orders.manage_rates)."""
+    return has_capability(user, "orders.manage_rates")
 
 
 def customer_visibility_q(user: Any, prefix: str = "") -> Q:

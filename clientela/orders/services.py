@@ -234,7 +234,7 @@ def _event_data(order: Order) -> dict[str, Any]:
 
 
 def _require_write(actor: Any) -> None:
-    if not has_capability(actor, "write"):
+    if not has_capability(actor, "orders.write"):
         raise Forbidden(_("Your role can only read records."))
 
 
@@ -346,7 +346,7 @@ def update_order(
 @transaction.atomic
 def delete_order(order: Order, *, actor: Any, via: str = OrderVia.UI) -> None:
     """Delete an order for good (it was entered by mistake); the timeline keeps the event."""
-    if not has_capability(actor, "delete"):
+    if not has_capability(actor, "orders.delete"):
         raise Forbidden(_("Your role cannot delete records."))
     record_event(
         Verb.DELETED,

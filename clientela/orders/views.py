@@ -42,6 +42,7 @@ from clientela.orders.queries import (
     can_import,
     can_manage_rates,
     can_manage_spend,
+    can_view_orders,
     company_currency,
     filter_orders,
     get_order_for_user,
@@ -65,6 +66,7 @@ def _labels() -> dict[str, str]:
 @domain_errors
 def order_list(request: HttpRequest) -> HttpResponse:
     """Orders of the customers the user sees, filtered, newest first, 50 a page."""
+    require(can_view_orders(request.user))
     form = OrderFilterForm(request.GET or None)
     filters = form.to_filters()
     qs = filter_orders(request.user, filters)
@@ -78,9 +80,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "sort_options": [(key, _labels()[key]) for key in ORDER_ORDERINGS],
         "channels": Channel.choices,
         "currency": company_currency(),
-        "can_write": has_capability(request.user, "write"),
+        "can_write": has_capability(request.user, "orders.write"),
         "can_import": can_import(request.user),
-        "can_export": has_capability(request.user, "export"),
+        "can_export": has_capability(request.user, "orders.export"),
         "can_spend": can_manage_spend(request.user),
         "can_rates": can_manage_rates(request.user),
         "prev_url": querystring(query, page=page.number - 1),
@@ -119,7 +121,8 @@ def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
 @domain_errors
 def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The filtered orders as CSV or XLSX."""
-    require_export(request.user)
+    require(can_view_orders(request.user))
+    require_export(request.user, "orders.export")
     filters = OrderFilterForm(request.GET or None).to_filters()
     qs = filter_orders(request.user, filters)
     headers = [
@@ -197,7 +200,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 def require_write(user: Any) -> None:
     """Entering orders needs a role that writes."""
-    if not has_capability(user, "write"):
+    if not has_capability(user, "orders.write"):
         raise Forbidden(_("Your role can only read records."))
 
 
@@ -205,6 +208,7 @@ def require_write(user: Any) -> None:
 @domain_errors
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One order with its lines and conversion."""
+    require(can_view_orders(request.user))
     order = get_order_for_user(request.user, pk)
     return render(
         request,
@@ -213,8 +217,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "lines": list(order.lines.all()),
             "currency": company_currency(),
-            "can_write": has_capability(request.user, "write"),
-            "can_delete": has_capability(request.user, "delete"),
+            "can_write": has_capability(request.user, "orders.write"),
+            "can_delete": has_capability(request.user, "orders.delete"),
         },
     )
 

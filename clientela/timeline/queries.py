@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -16,8 +17,9 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from clientela.accounts.choices import RoleCode, Visibility
-from clientela.accounts.queries import has_capability, role_of, visibility_of
+from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
+from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.choices import LifecycleStage
 from clientela.contacts.models import Contact
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
@@ -53,12 +55,9 @@ def record_type_choices() -> list[tuple[str, str]]:
     return labels
 
 
-def can_read_audit_log(user: Any) -> bool:
-    """Administrators (manage_users) and the Manager role (gerente) read the audit log."""
-    if has_capability(user, "manage_users"):
-        return True
-    role = role_of(user)
-    return bool(role and role.code == RoleCode.MANAGER)
+def can_read_audit_log(user: User | AnonymousUser) -> bool:
+    """Whether the role reads the audit log (capability timeline.view_audit_log)."""
+    return has_capability(user, "timeline.view_audit_log")
 
 
 @dataclass

@@ -1,15 +1,25 @@
 from django.db import migrations
 
-from clientela.accounts.choices import DEFAULT_ROLES, RoleCode
+# The built-in roles as this migration created them (frozen here: the application's own
+# defaults have since become capability codes, see 0003).
+# code -> (name, visibility, can_write, can_delete, can_import, can_export, can_merge, manage)
+ROLES = {
+    "administrador": ("Administrator", "all", True, True, True, True, True, True),
+    "gerente": ("Manager", "all", True, True, True, True, True, False),
+    "comercial": ("Sales rep", "own", True, False, False, False, True, False),
+    "mercadeo": ("Marketing", "all", True, False, True, True, False, False),
+    "servicio": ("Service", "department", True, False, False, False, False, False),
+    "solo_lectura": ("Read only", "department", False, False, False, False, False, False),
+}
 
 
 def create_roles(apps, schema_editor):
     Role = apps.get_model("accounts", "Role")
-    for code, (visibility, write, delete, imp, exp, merge, manage) in DEFAULT_ROLES.items():
+    for code, (name, visibility, write, delete, imp, exp, merge, manage) in ROLES.items():
         Role.objects.get_or_create(
             code=code,
             defaults={
-                "name": str(RoleCode(code).label),
+                "name": name,
                 "visibility": visibility,
                 "can_write": write,
                 "can_delete": delete,

@@ -180,7 +180,13 @@ def test_it_describes_the_signed_in_user(personas, client):
     assert body["username"] == "rep"
     assert body["role"] == "comercial"
     assert body["visibility"] == "own"
-    assert body["capabilities"] == ["write", "merge"]
+    assert body["capabilities"] == [
+        "contacts.write",
+        "contacts.merge",
+        "orders.view",
+        "orders.write",
+        "analytics.view",
+    ]
     assert body["departments"] == [
         {"id": personas.departments["Comercial Bogotá"].pk, "name": "Comercial Bogotá"}
     ]
@@ -254,14 +260,15 @@ def test_it_refuses_user_management_to_non_admins(personas, client, persona):
         ("GET", "/api/v1/departments", None),
         ("POST", "/api/v1/departments", {"name": "Nuevo"}),
         ("GET", "/api/v1/roles", None),
-        ("PATCH", "/api/v1/roles/comercial", {"can_delete": True}),
+        ("PATCH", "/api/v1/roles/comercial", {"capabilities": ["contacts.delete"]}),
+        ("GET", "/api/v1/capabilities", None),
     ]:
         response = call(client, method, url, headers, body)
         assert response.status_code == 403, (method, url)
         assert response.json()["detail"] == "Only administrators can manage users and departments."
     personas.rep.refresh_from_db()
     assert personas.rep.first_name == "Rep"
-    assert not Role.objects.get(code="comercial").can_delete
+    assert "contacts.delete" not in Role.objects.get(code="comercial").capabilities
 
 
 def test_it_creates_a_user_with_role_and_departments(personas, client):
@@ -409,12 +416,29 @@ def test_it_changes_a_role(personas, client, django_assert_max_num_queries):
     assert [r["code"] for r in roles][:2] == ["administrador", "gerente"]
     response = call(
         client, "PATCH", "/api/v1/roles/comercial", headers,
-        {"visibility": "department", "can_export": True},
+        {"visibility": "department", "capabilities": ["contacts.export", "contacts.write"]},
     )  # fmt: skip
     assert response.status_code == 200
-    assert (response.json()["visibility"], response.json()["can_export"]) == ("department", True)
+    assert response.json()["visibility"] == "department"
+    # Stored and shown in registration order, whatever order they were sent in.
+    assert response.json()["capabilities"] == ["contacts.write", "contacts.export"]
     role = Role.objects.get(code="comercial")
-    assert (role.visibility, role.can_export, role.can_delete) == ("department", True, False)
+    assert (role.visibility, role.capabilities) == (
+        "department",
+        ["contacts.write", "contacts.export"],
+    )
+    assert call(client, "PATCH", "/api/v1/roles/comercial", headers, {"name": "Ventas"}).json()[
+        "capabilities"
+    ] == ["contacts.write", "contacts.export"]
+
+
+def test_it_lists_the_capabilities_in_the_request_language(personas, client):
+    body = call(client, "GET", "/api/v1/capabilities", bearer(personas.admin), lang="es").json()
+    by_code = {c["code"]: c for c in body}
+    assert by_code["orders.manage_rates"]["label"] == "Gestionar tasas de cambio"
+    assert by_code["orders.manage_rates"]["group"] == "Pedidos y costos de adquisición"
+    assert next(iter(by_code)) == "accounts.manage_users"
+    assert {"contacts.import", "analytics.view", "timeline.view_audit_log"} <= set(by_code)
 
 
 def test_it_validates_role_changes(personas, client):
@@ -426,10 +450,20 @@ def test_it_validates_role_changes(personas, client):
         "visibility": ["Escoja una opción válida. everyone no es una de las opciones disponibles."]
     }
     response = call(
-        client, "PATCH", "/api/v1/roles/administrador", headers, {"can_manage_users": False}
+        client,
+        "PATCH",
+        "/api/v1/roles/administrador",
+        headers,
+        {"capabilities": ["contacts.write"]},
     )
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "can_manage_users": ["The administrator role must keep user management."]
+        "capabilities": ["The administrator role must keep user management."]
     }
+    response = call(
+        client, "PATCH", "/api/v1/roles/comercial", headers, {"capabilities": ["contacts.wirte"]}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"capabilities": ["Unknown capability: contacts.wirte."]}
+    assert "accounts.manage_users" in Role.objects.get(code="administrador").capabilities
     assert call(client, "PATCH", "/api/v1/roles/jefe", headers, {}).status_code == 404

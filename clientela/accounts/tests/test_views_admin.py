@@ -272,13 +272,16 @@ def test_it_edits_a_roles_visibility_and_capabilities(admin_client: Client, pers
     role = personas.roles["comercial"]
     response = admin_client.post(
         reverse("accounts:role_edit", args=[role.pk]),
-        {"name": "Comercial", "visibility": "department", "can_write": "on", "can_export": "on"},
+        {
+            "name": "Comercial",
+            "visibility": "department",
+            "capabilities": ["contacts.write", "contacts.export", "analytics.recompute"],
+        },
     )
     assert response.status_code == 302
     role.refresh_from_db()
     assert role.visibility == "department"
-    assert role.can_export
-    assert not role.can_merge
+    assert role.capabilities == ["contacts.write", "contacts.export", "analytics.recompute"]
 
 
 def test_it_keeps_user_management_on_the_administrator_role(
@@ -287,11 +290,11 @@ def test_it_keeps_user_management_on_the_administrator_role(
     role = personas.roles["administrador"]
     response = admin_client.post(
         reverse("accounts:role_edit", args=[role.pk]),
-        {"name": "Administrador", "visibility": "all", "can_write": "on"},
+        {"name": "Administrador", "visibility": "all", "capabilities": ["contacts.write"]},
     )
     assert response.status_code == 200
     assert "The administrator role must keep user management." in response.content.decode()
-    assert Role.objects.get(pk=role.pk).can_manage_users
+    assert "accounts.manage_users" in Role.objects.get(pk=role.pk).capabilities
 
 
 def test_it_refuses_an_unknown_visibility(admin_client: Client, personas: Any) -> None:

@@ -18,7 +18,7 @@ def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_capability(request.user, "manage_users"):
+        if not has_capability(request.user, "accounts.manage_users"):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -19,8 +19,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from clientela.accounts import services
+from clientela.accounts.capabilities import capability_groups
 from clientela.accounts.forms import (
-    CAPABILITY_FIELDS,
     CustomFieldForm,
     DepartmentForm,
     PasswordResetForm,
@@ -245,19 +245,20 @@ def department_delete(request: HttpRequest, department_id: int) -> HttpResponse:
 
 @admin_only
 def role_list(request: HttpRequest) -> HttpResponse:
-    """Roles with their visibility and capabilities."""
-    roles = Role.objects.order_by("id")
-    return render(
-        request, "accounts/role_list.html", {"roles": roles, "capabilities": CAPABILITY_FIELDS}
-    )
+    """What each role sees and may do: registered capabilities by app, one column per role."""
+    roles = list(Role.objects.order_by("id"))
+    rows = [
+        (label, [(c, [c.code in role.capabilities for role in roles]) for c in members])
+        for label, members in capability_groups()
+    ]
+    return render(request, "accounts/role_list.html", {"roles": roles, "groups": rows})
 
 
 @admin_only
 def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
     """Change a role's name, visibility and capabilities."""
     role = get_object_or_404(Role, pk=role_id)
-    initial = {"name": role.name, "visibility": role.visibility}
-    initial.update({name: getattr(role, name) for name in CAPABILITY_FIELDS})
+    initial = {"name": str(role), "visibility": role.visibility, "capabilities": role.capabilities}
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

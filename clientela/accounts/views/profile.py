@@ -190,7 +190,8 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one's own token (administrators may revoke anyone's)."""
     token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
     if token is None or (
-        token.user_id != request.user.pk and not has_capability(request.user, "manage_users")
+        token.user_id != request.user.pk
+        and not has_capability(request.user, "accounts.manage_users")
     ):
         raise Http404
     services.revoke_token(token, actor=request.user)

@@ -73,7 +73,7 @@ def get(mapping: Any, key: Any) -> Any:
 @register.inclusion_tag("analytics/includes/tabs.html", takes_context=True)
 def value_tabs(context: Any, active: str) -> dict[str, Any]:
     """The tabs of the customer-value section that this user may open."""
-    from clientela.analytics.queries import can_recompute, can_view_value
+    from clientela.analytics.queries import can_manage_settings, can_view_value
     from clientela.orders.queries import can_manage_rates, can_manage_spend
 
     user = context["request"].user
@@ -82,7 +82,7 @@ def value_tabs(context: Any, active: str) -> dict[str, Any]:
         "value": can_view_value(user),
         "spend": can_manage_spend(user),
         "rates": can_manage_rates(user),
-        "settings": can_recompute(user),
+        "settings": can_manage_settings(user),
     }
 
 
@@ -108,7 +108,7 @@ def customer_value_card(context: Any, contact: Any) -> dict[str, Any]:
         "value": customer_value_for(user, contact),
         "contact": contact,
         "currency": company_currency(),
-        "can_add_order": has_capability(user, "write"),
+        "can_add_order": has_capability(user, "orders.write"),
     }
 
 

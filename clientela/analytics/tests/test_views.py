@@ -103,7 +103,9 @@ def test_it_exports_the_drill_down_and_every_dashboard_table(client, world):
 def test_it_exports_only_the_reps_customers_to_someone_who_exports(client, world):
     from clientela.accounts.models import Role
 
-    Role.objects.filter(code="comercial").update(can_export=True)
+    role = Role.objects.get(code="comercial")
+    role.capabilities = [*role.capabilities, "analytics.export"]
+    role.save()
     c = client_for(client, world.personas.rep)
     csv = c.get(reverse("analytics:customers_export", args=["csv"]))
     text = b"".join(csv.streaming_content).decode("utf-8-sig")

@@ -42,7 +42,7 @@ IDENTITY_TARGETS = {"first_name", "last_name", "full_name", "email", "phone"}
 
 
 def _require_import(actor: Any) -> None:
-    if not (has_capability(actor, "import") and has_capability(actor, "write")):
+    if not has_capability(actor, "contacts.import"):
         raise Forbidden(_("Your role cannot import records."))
 
 
@@ -139,7 +139,7 @@ def start_import(
 def get_import_job_for_user(user: Any, job_id: Any) -> Job:
     """An import job the user started (administrators see all); NotFound otherwise."""
     return imports.import_job_for(
-        user, job_id, kind=KIND, sees_all=has_capability(user, "manage_users")
+        user, job_id, kind=KIND, sees_all=has_capability(user, "accounts.manage_users")
     )
 
 

@@ -86,9 +86,7 @@ class ImportRun(BatchWriter):
         self.job = job
         self.options = job.options
         actor = job.created_by
-        if actor is None or not (
-            has_capability(actor, "import") and has_capability(actor, "write")
-        ):
+        if actor is None or not has_capability(actor, "contacts.import"):
             raise Forbidden(_("Your role cannot import records."))
         self.actor = actor
         self.dry_run = bool(self.options.get("dry_run"))

@@ -709,6 +709,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("PATCH", "/api/v1/departments/{department_id}"): ADMIN_ONLY,
     ("DELETE", "/api/v1/departments/{department_id}"): expect(204, (ADM,)),
     ("GET", "/api/v1/roles"): ADMIN_ONLY,
+    ("GET", "/api/v1/capabilities"): ADMIN_ONLY,
     ("PATCH", "/api/v1/roles/{code}"): ADMIN_ONLY,
     ("GET", "/api/v1/tokens"): ALL_OK,
     ("POST", "/api/v1/tokens"): dict.fromkeys(PERSONAS, 201),

@@ -112,7 +112,7 @@ def test_it_exports_xlsx_with_formulas_neutralised(client, personas, book):
 
 def test_it_only_exports_what_the_user_may_see(client, personas, book):
     role = personas.roles["servicio"]
-    role.can_export = True
+    role.capabilities.append("contacts.export")
     role.save()
     make(first_name="Propio", email="propio@example.co", owner=personas.outsider)
     client.force_login(personas.outsider)

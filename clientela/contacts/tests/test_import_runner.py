@@ -294,7 +294,7 @@ def test_it_refuses_an_actor_without_the_import_capability(personas):
 
 def test_it_never_modifies_contacts_outside_the_actors_scope(personas):
     # The marketer sees everything; a department-scoped importer does not.
-    personas.roles["servicio"].can_import = True
+    personas.roles["servicio"].capabilities.append("contacts.import")
     personas.roles["servicio"].save()
     outsider = type(personas.outsider).objects.get(pk=personas.outsider.pk)
     theirs = make_contact(email="ana@example.co", city="Cali", owner=personas.rep)
@@ -309,7 +309,7 @@ def test_it_never_modifies_contacts_outside_the_actors_scope(personas):
 
 
 def test_it_gives_owners_only_to_assignable_users(personas):
-    personas.roles["servicio"].can_import = True
+    personas.roles["servicio"].capabilities.append("contacts.import")
     personas.roles["servicio"].save()
     content = csv_bytes("correo;responsable", "a@example.co;rep", "b@example.co;OUTSIDER")
     run(personas.outsider, content)

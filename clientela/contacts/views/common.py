@@ -31,11 +31,11 @@ def require_capability(user: Any, capability: str) -> None:
     if has_capability(user, capability):
         return
     messages = {
-        "write": _("Your role can only read records."),
-        "delete": _("Your role cannot delete or restore records."),
-        "merge": _("Your role cannot merge records."),
-        "import": _("Your role cannot import records."),
-        "export": _("Your role cannot export data."),
+        "contacts.write": _("Your role can only read records."),
+        "contacts.delete": _("Your role cannot delete or restore records."),
+        "contacts.merge": _("Your role cannot merge records."),
+        "contacts.import": _("Your role cannot import records."),
+        "contacts.export": _("Your role cannot export data."),
     }
     raise Forbidden(messages.get(capability, _("Your role does not allow this action.")))
 

@@ -81,7 +81,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:company_list"),
-        "can_write": has_capability(user, "write"),
+        "can_write": has_capability(user, "contacts.write"),
     }
     if is_htmx(request, "results"):
         return render(request, "contacts/company_list.html#results", context)
@@ -129,7 +129,7 @@ def _service_data(form: CompanyForm, company: Company | None) -> dict[str, Any]:
 def company_create(request: HttpRequest) -> HttpResponse:
     """A new company."""
     user = request.user
-    require_capability(user, "write")
+    require_capability(user, "contacts.write")
     custom_fields = custom_fields_for(Entity.COMPANY)
     kwargs = {"custom_fields": custom_fields, **_owner_kwargs(user)}
     if request.method != "POST":
@@ -198,8 +198,8 @@ def _card_context(request: HttpRequest, company: Company, **forms: Any) -> dict[
         "contacts_url": f"{reverse('contacts:contact_list')}?company={company.pk}",
         "timeline": timeline,
         "timeline_truncated": truncated,
-        "can_write": has_capability(user, "write"),
-        "can_delete": has_capability(user, "delete"),
+        "can_write": has_capability(user, "contacts.write"),
+        "can_delete": has_capability(user, "contacts.delete"),
         "note_form": forms.get("note_form") or NoteForm(),
     }
 
@@ -217,7 +217,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask, then move the company to the trash (its contacts stay)."""
     company = get_company_for_user(request.user, pk)
-    require_capability(request.user, "delete")
+    require_capability(request.user, "contacts.delete")
     if request.method == "POST":
         services.delete_company(company, actor=request.user)
         messages.success(
@@ -243,7 +243,7 @@ def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def company_restore(request: HttpRequest, pk: int) -> HttpResponse:
     """Bring a company back from the trash."""
     company = get_company_for_user(request.user, pk, deleted=True)
-    require_capability(request.user, "delete")
+    require_capability(request.user, "contacts.delete")
     services.restore_company(company, actor=request.user)
     messages.success(request, _("“%(name)s” is back.") % {"name": company})
     return redirect("contacts:company_detail", pk=company.pk)

@@ -151,7 +151,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             .first()
         )
     params = request.GET
-    export_url = optional_url("contacts:export") if has_capability(user, "export") else None
+    export_url = (
+        optional_url("contacts:export") if has_capability(user, "contacts.export") else None
+    )
     context = {
         "page": page,
         "filters": filters,
@@ -164,9 +166,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
-        "can_write": has_capability(user, "write"),
+        "can_write": has_capability(user, "contacts.write"),
         "import_url": optional_url("contacts:import_start")
-        if has_capability(user, "import")
+        if has_capability(user, "contacts.import")
         else None,
         "export_url": f"{export_url}{querystring(params, page=None)}" if export_url else None,
     }
@@ -192,7 +194,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest) -> HttpResponse:
     """Quick create: a few fields, errors shown inline without losing what was typed."""
-    require_capability(request.user, "write")
+    require_capability(request.user, "contacts.write")
     form = QuickContactForm(request.POST.copy() if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and _company_is_settled(request, form):
         try:
@@ -243,7 +245,7 @@ def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[
     """Everything the customer card shows."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
-    can_merge = has_capability(user, "merge")
+    can_merge = has_capability(user, "contacts.merge")
     undoable = set(merges_for(contact).values_list("pk", flat=True)) if can_merge else set()
     timeline, truncated = timeline_for(user, contact, custom_fields, undoable_merges=undoable)
     consents = current_consents(contact)
@@ -277,8 +279,8 @@ def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[
         "timeline": timeline,
         "timeline_truncated": truncated,
         "merged_banner": merged_banner,
-        "can_write": has_capability(user, "write"),
-        "can_delete": has_capability(user, "delete"),
+        "can_write": has_capability(user, "contacts.write"),
+        "can_delete": has_capability(user, "contacts.delete"),
         "can_merge": can_merge,
         "note_form": forms.get("note_form") or NoteForm(),
         "consent_form": forms.get("consent_form") or ConsentForm(),
@@ -373,7 +375,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask, then move the contact to the trash."""
     contact = get_contact_for_user(request.user, pk)
-    require_capability(request.user, "delete")
+    require_capability(request.user, "contacts.delete")
     if request.method == "POST":
         services.delete_contact(contact, actor=request.user)
         messages.success(
@@ -398,7 +400,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
     """Bring a contact back from the trash."""
     contact = get_contact_for_user(request.user, pk, deleted=True)
-    require_capability(request.user, "delete")
+    require_capability(request.user, "contacts.delete")
     try:
         services.restore_contact(contact, actor=request.user)
     except Conflict as exc:

@@ -97,7 +97,7 @@ def merge(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     a = get_contact_for_user(user, params.get("a"))
     b = get_contact_for_user(user, params["b"]) if params.get("b") else None
-    require_capability(user, "merge")
+    require_capability(user, "contacts.merge")
     if b is None or b.pk == a.pk:
         query = request.GET.get("q", "").strip()
         candidates = (
@@ -168,7 +168,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
     """Undo a merge into this contact: both records are separate again."""
     contact = get_contact_for_user(request.user, pk)
-    require_capability(request.user, "merge")
+    require_capability(request.user, "contacts.merge")
     found = merges_for(contact).filter(pk=merge_id).first()
     if found is None:
         raise NotFound(_("This merge cannot be undone any more."))
@@ -203,7 +203,11 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contacts/duplicates.html",
-        {"groups": groups, "can_merge": has_capability(user, "merge"), "waiting": ready.waiting},
+        {
+            "groups": groups,
+            "can_merge": has_capability(user, "contacts.merge"),
+            "waiting": ready.waiting,
+        },
     )
 
 
@@ -228,7 +232,7 @@ def trash(request: HttpRequest) -> HttpResponse:
         {
             "kind": kind,
             "page": page,
-            "can_restore": has_capability(user, "delete"),
+            "can_restore": has_capability(user, "contacts.delete"),
             "prev_url": querystring(request.GET, page=page.number - 1 if page.number > 2 else None),
             "next_url": querystring(request.GET, page=page.number + 1),
         },

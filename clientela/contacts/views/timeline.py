@@ -186,7 +186,7 @@ class Renderer:
             if company_ids
             else {}
         )
-        self.can_import = has_capability(user, "import")
+        self.can_import = has_capability(user, "contacts.import")
         # Events that came over with a merge keep their old target; only those are "from a
         # merged contact" (a purchase's target is an order, and is this contact's own).
         self.merged_ids: set[str] = set()

@@ -40,7 +40,9 @@ def _reps_import(personas):
     """In these tests sales reps may import (their role's option), to test their scope."""
     from clientela.accounts.models import Role
 
-    Role.objects.filter(code="comercial").update(can_import=True)
+    role = Role.objects.get(code="comercial")
+    role.capabilities = [*role.capabilities, "orders.import"]
+    role.save()
     for user in (personas.rep, personas.rep2):
         user.__dict__.pop("_clientela_role", None)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
+from clientela.accounts.queries import users_with_capability
 from clientela.contacts.importing.jobs import run_now, start_import, warning_messages
 from clientela.contacts.importing.presets import PRESETS_ORDER
 from clientela.core.exceptions import DomainError, ValidationFailed
@@ -20,13 +20,8 @@ from clientela.timeline.choices import Via
 
 
 def default_actor() -> User | None:
-    """The first active administrator (superuser or administrator role)."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(role__code="administrador"))
-        .order_by("id")
-        .first()
-    )
+    """The first active administrator (superuser, or a role that manages users)."""
+    return users_with_capability("accounts.manage_users").order_by("id").first()
 
 
 class Command(BaseCommand):
