@@ -52,6 +52,7 @@ API_MATRIX: dict[str, dict[str, int]] = {
     "PATCH /api/v1/departments/{department_id}":   admins(200),
     "DELETE /api/v1/departments/{department_id}":  admins(204),
     "GET /api/v1/roles":                           admins(200),
+    "GET /api/v1/capabilities":                    admins(200),
     "PATCH /api/v1/roles/{code}":                  admins(200),
     "GET /api/v1/tokens":                          api_row(200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/tokens":                         api_row(201, 201, 201, 201, 201, 201, 201),
