@@ -6,3 +6,49 @@ class AccountsConfig(AppConfig):
     name = "clientela.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        """Register the administration screens and the start page's profile link."""
+        from clientela.accounts.queries import has_capability
+        from clientela.core.registries import (
+            ADMINISTRATION,
+            NavItem,
+            QuickLink,
+            register_nav_item,
+            register_quick_link,
+        )
+
+        def manages_users(user: object) -> bool:
+            return has_capability(user, "manage_users")
+
+        for item in (
+            NavItem(
+                "accounts:user_list",
+                _("Users"),
+                "users",
+                order=10,
+                section=ADMINISTRATION,
+                allowed=manages_users,
+                active_on=("accounts:user_create", "accounts:user_edit"),
+            ),
+            NavItem(
+                "accounts:department_list",
+                _("Departments"),
+                "departments",
+                order=20,
+                section=ADMINISTRATION,
+                allowed=manages_users,
+                active_on=("accounts:department_edit",),
+            ),
+            NavItem(
+                "accounts:role_list",
+                _("Roles"),
+                "roles",
+                order=30,
+                section=ADMINISTRATION,
+                allowed=manages_users,
+                active_on=("accounts:role_edit",),
+            ),
+        ):
+            register_nav_item(item)
+        register_quick_link(QuickLink("accounts:profile", _("My profile"), order=90))

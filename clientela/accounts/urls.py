@@ -15,7 +15,6 @@ urlpatterns = [
     path("profile/two-factor/disable/", profile.totp_disable, name="totp_disable"),
     path("profile/tokens/", profile.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke/", profile.token_revoke, name="token_revoke"),
-    path("start/", profile.home_panel, name="home_panel"),
     # Administration (404 for anyone who may not manage users).
     path("users/", administration.user_list, name="user_list"),
     path("users/new/", administration.user_create, name="user_create"),

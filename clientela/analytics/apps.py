@@ -8,7 +8,16 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
+        """Show the Customer value module to those who may read it."""
         from clientela.analytics.queries import can_view_value
-        from clientela.core.context_processors import guard_module
+        from clientela.core.registries import NavItem, register_nav_item
 
-        guard_module("analytics:dashboard", can_view_value)
+        register_nav_item(
+            NavItem(
+                "analytics:dashboard",
+                _("Customer value"),
+                "chart",
+                order=70,
+                allowed=can_view_value,
+            )
+        )

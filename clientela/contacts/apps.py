@@ -10,7 +10,10 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
+        """Register schedules, navigation, the start page's card and quick links."""
         from clientela.core.scheduling import Schedule, register
+
+        self._register_screens()
 
         # Duplicate groups: catch up with recent changes often, rebuild from scratch nightly
         # (covers anything written around the services, e.g. raw SQL in a migration).
@@ -28,3 +31,34 @@ class ContactsConfig(AppConfig):
                 daily_at=time(4, 0),
             )
         )
+
+    @staticmethod
+    def _register_screens() -> None:
+        from clientela.contacts.queries import may_import
+        from clientela.contacts.views.start import start_panel_context
+        from clientela.core.registries import (
+            NavItem,
+            QuickLink,
+            StartPanel,
+            register_nav_item,
+            register_quick_link,
+            register_start_panel,
+        )
+
+        register_nav_item(NavItem("contacts:contact_list", _("Contacts"), "users", order=10))
+        register_nav_item(NavItem("contacts:company_list", _("Companies"), "building", order=20))
+        register_start_panel(
+            StartPanel(
+                "contacts.mine",
+                order=10,
+                template="contacts/start_panel.html",
+                context=start_panel_context,
+            )
+        )
+        for link in (
+            QuickLink("contacts:contact_create", _("New contact"), order=10),
+            QuickLink("contacts:contact_list", _("All my contacts"), order=20),
+            QuickLink("contacts:company_list", _("Companies"), order=30),
+            QuickLink("contacts:import_start", _("Import contacts"), order=40, allowed=may_import),
+        ):
+            register_quick_link(link)

@@ -1,4 +1,4 @@
-"""Reads over events: the audit log (filtered, keyset-paginated) and the start page summary."""
+"""Reads over events: the audit log (filtered, keyset-paginated)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode, Visibility
 from clientela.accounts.queries import has_capability, role_of, visibility_of
-from clientela.contacts.choices import LifecycleStage
-from clientela.contacts.models import Contact
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.timeline.choices import Verb
 from clientela.timeline.models import Event
@@ -234,24 +232,3 @@ def describe_event(event: Event) -> dict[str, Any]:
 def verb_choices() -> list[tuple[str, str]]:
     """(value, label) pairs of every verb."""
     return [(value, str(capfirst(label))) for value, label in Verb.choices]
-
-
-@dataclass
-class StartPage:
-    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
-
-    stages: list[tuple[str, str, int]]
-    total: int
-    latest: list[Contact]
-
-
-def start_page_summary(user: Any, latest: int = 8) -> StartPage:
-    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
-    mine = contacts_visible_to(user).filter(owner_id=user.pk)
-    counts = {
-        row["lifecycle_stage"]: row["n"]
-        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
-    }
-    stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
-    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
-    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
