@@ -8,15 +8,18 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        """Register the administration screens and the start page's profile link."""
-        from clientela.accounts.queries import has_capability
+        """Register administration screens, the profile quick link and the commands' actor."""
+        from clientela.accounts.queries import default_command_actor, has_capability
         from clientela.core.registries import (
             ADMINISTRATION,
             NavItem,
             QuickLink,
+            register_default_command_actor,
             register_nav_item,
             register_quick_link,
         )
+
+        register_default_command_actor(default_command_actor)
 
         def manages_users(user: object) -> bool:
             return has_capability(user, "manage_users")

@@ -160,3 +160,13 @@ def active_token(raw: str) -> ApiToken | None:
     user._clientela_role = role  # type: ignore[attr-defined]
     token.user = user
     return token
+
+
+def default_command_actor() -> User | None:
+    """The user a command acts as without `--as`: the first active administrator."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(role__code="administrador"))
+        .order_by("id")
+        .first()
+    )

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 # Who may see something: a predicate over the signed-in user.
@@ -119,23 +118,29 @@ def quick_links(user: Any) -> list[QuickLink]:
 class Importer:
     """A kind of record `clientela import <kind> FILE` can read.
 
-    `run(path, actor=..., options=...)` imports the file and returns something with
-    `as_dict()` (the JSON summary the command prints) and, optionally, `warnings` (lines the
-    command writes to stderr). `arguments` are the command-line options this kind reads.
+    `run(path, actor=..., options=...)` imports the file synchronously and returns the JSON
+    summary the command prints and the warnings it writes to stderr; it raises the domain's
+    exceptions (ValidationFailed, DomainError, TableError) for the command to report.
+    `presets` are the column-mapping presets `--preset` accepts for this kind.
     """
 
     kind: str
-    help: Any
-    run: Callable[..., Any]
-    arguments: tuple[str, ...] = field(default=())
+    run: Callable[..., tuple[Mapping[str, Any], list[str]]]
+    presets: tuple[str, ...] = field(default=())
 
 
 IMPORTERS: dict[str, Importer] = {}
 
+# Who runs a command-line import when `--as` is not given (registered by the accounts app).
+COMMAND_ACTORS: list[Callable[[], Any]] = []
+
 
 def register_importer(importer: Importer) -> Importer:
     """Make a kind importable from the command line (call from an AppConfig.ready)."""
-    if importer.kind in IMPORTERS and IMPORTERS[importer.kind] != importer:
-        raise ImproperlyConfigured(f"two importers registered for {importer.kind!r}")
     IMPORTERS[importer.kind] = importer
     return importer
+
+
+def register_default_command_actor(find: Callable[[], Any]) -> None:
+    """Set how commands find the user they act as by default (call from an AppConfig.ready)."""
+    COMMAND_ACTORS[:] = [find]

@@ -10,8 +10,13 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
+        """Register merge relations, the command-line importer and the nightly snapshot."""
         from clientela.contacts.services import register_merge_relation
+        from clientela.core.registries import Importer, register_importer
         from clientela.core.scheduling import Schedule, register
+        from clientela.orders.import_command import import_orders_file
+
+        register_importer(Importer("orders", import_orders_file))
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).
         register_merge_relation("orders.Order", "contact")

@@ -1,4 +1,7 @@
-"""`clientela import contacts|orders FILE`: import a CSV/XLSX file and print the result as JSON."""
+"""`clientela import <kind> FILE`: import a CSV/XLSX file and print the result as JSON.
+
+The kinds are whatever apps registered with `core.registries.register_importer`.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +9,31 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from clientela.accounts.models import User
-from clientela.contacts.importing.jobs import run_now, start_import, warning_messages
-from clientela.contacts.importing.presets import PRESETS_ORDER
 from clientela.core.exceptions import DomainError, ValidationFailed
+from clientela.core.registries import COMMAND_ACTORS, IMPORTERS
 from clientela.core.tabular import TableError
-from clientela.timeline.choices import Via
-
-
-def default_actor() -> User | None:
-    """The first active administrator (superuser or administrator role)."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(role__code="administrador"))
-        .order_by("id")
-        .first()
-    )
 
 
 class Command(BaseCommand):
-    """Import contacts synchronously through the same runner the web import uses."""
+    """Import a file synchronously through the same runner the web import uses."""
 
     help = (
-        "Import contacts from a CSV or XLSX file. Prints {rows, created, updated, unchanged, "
+        "Import records from a CSV or XLSX file. Prints {rows, created, updated, unchanged, "
         "errors: [{line, column, reason}]} and exits 0 when the import ran, even with row errors."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("entity", choices=["contacts", "orders"], help="What to import.")
+        """The kind, the file and the options the registered importers read."""
+        presets = sorted({preset for imp in IMPORTERS.values() for preset in imp.presets})
+        parser.add_argument("entity", choices=sorted(IMPORTERS), help="What to import.")
         parser.add_argument("file", help="Path of the CSV or XLSX file.")
         parser.add_argument(
             "--preset",
-            choices=["auto", *PRESETS_ORDER],
+            choices=["auto", *presets],
             default="auto",
             help="Column mapping preset (default: detected from the header row).",
         )
@@ -71,26 +62,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Parse, run the import, print the JSON result."""
+        """Parse, run the kind's importer, print the JSON result."""
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("Cannot read %(path)s: no such file.") % {"path": path})
         actor = self._actor(options.get("username"))
-        if options["entity"] == "orders":
-            self._import_orders(path, actor, options)
-            return
+        importer = IMPORTERS[options["entity"]]
         try:
-            job = start_import(
-                actor=actor,
-                upload=path,
-                filename=path.name,
-                preset=options["preset"],
-                update_existing=options["update_existing"],
-                dry_run=options["dry_run"],
-                via=Via.CLI,
-                language=settings.LANGUAGE_CODE,
-            )
-            result = run_now(job, actor=actor)
+            summary, warnings = importer.run(path, actor=actor, options=options)
         except ValidationFailed as exc:
             messages = [m for values in exc.errors.values() for m in values]
             raise CommandError(" ".join(messages)) from exc
@@ -98,41 +77,17 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         except (DomainError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        job.refresh_from_db()
-        for message in warning_messages(job):
+        for message in warnings:
             self.stderr.write(message)
-        self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        self.stdout.write(json.dumps(dict(summary), ensure_ascii=False))
 
-    def _import_orders(self, path: Path, actor: User, options: dict[str, Any]) -> None:
-        """Orders go through the orders app's importer (same summary, same errors)."""
-        from clientela.orders.importing import import_orders
-
-        try:
-            result = import_orders(
-                actor=actor,
-                path=path,
-                dry_run=options["dry_run"],
-                update_existing=options["update_existing"],
-                create_missing=options["create_missing"],
-                source_system=options["source_system"],
-                via=Via.CLI,
-            )
-        except ValidationFailed as exc:
-            messages = [m for values in exc.errors.values() for m in values]
-            raise CommandError(" ".join(messages)) from exc
-        except TableError as exc:
-            raise CommandError(exc.message) from exc
-        except (DomainError, OSError) as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
-
-    def _actor(self, username: str | None) -> User:
+    def _actor(self, username: str | None) -> Any:
         if username:
-            user = User.objects.filter(username=username, is_active=True).first()
+            user = get_user_model().objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise CommandError(_("No active user named “%(name)s”.") % {"name": username})
             return user
-        user = default_actor()
+        user = COMMAND_ACTORS[0]() if COMMAND_ACTORS else None
         if user is None:
             raise CommandError(_("There is no active administrator; pass --as USERNAME."))
         return user
