@@ -280,7 +280,7 @@ def custom_field_list(request: HttpRequest) -> HttpResponse:
         (headings.get(value, str(label)), [f for f in fields if f.entity == value])
         for value, label in Entity.choices
     ]
-    return render(request, "accounts/custom_field_list.html", {"groups": groups})
+    return render(request, "contacts/custom_field_list.html", {"groups": groups})
 
 
 def _save_custom_field(
@@ -312,7 +312,7 @@ def custom_field_create(request: HttpRequest) -> HttpResponse:
         if field is not None:
             messages.success(request, _("Field %(label)s was created.") % {"label": field.label})
             return redirect("accounts:custom_field_list")
-    return render(request, "accounts/custom_field_form.html", {"form": form, "field": None})
+    return render(request, "contacts/custom_field_form.html", {"form": form, "field": None})
 
 
 @admin_only
@@ -334,4 +334,4 @@ def custom_field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
     ):
         messages.success(request, _("The field was saved."))
         return redirect("accounts:custom_field_list")
-    return render(request, "accounts/custom_field_form.html", {"form": form, "field": field})
+    return render(request, "contacts/custom_field_form.html", {"form": form, "field": field})
