@@ -33,11 +33,20 @@ urlpatterns = [
     ),
     path("roles/", administration.role_list, name="role_list"),
     path("roles/<int:role_id>/", administration.role_edit, name="role_edit"),
-    path("custom-fields/", administration.custom_field_list, name="custom_field_list"),
-    path("custom-fields/new/", administration.custom_field_create, name="custom_field_create"),
+    # Custom fields moved to the contacts app; old addresses redirect (still admin-only).
+    path(
+        "custom-fields/",
+        administration.moved_to("contacts:custom_field_list"),
+        name="custom_field_list",
+    ),
+    path(
+        "custom-fields/new/",
+        administration.moved_to("contacts:custom_field_create"),
+        name="custom_field_create",
+    ),
     path(
         "custom-fields/<int:field_id>/",
-        administration.custom_field_edit,
+        administration.moved_to("contacts:custom_field_edit"),
         name="custom_field_edit",
     ),
 ]

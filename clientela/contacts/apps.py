@@ -37,8 +37,10 @@ class ContactsConfig(AppConfig):
         from clientela.contacts.importing.command import import_contacts_file
         from clientela.contacts.importing.presets import PRESETS_ORDER
         from clientela.contacts.queries import may_import
+        from clientela.contacts.views.custom_fields import may_define_fields
         from clientela.contacts.views.start import start_panel_context
         from clientela.core.registries import (
+            ADMINISTRATION,
             Importer,
             NavItem,
             QuickLink,
@@ -52,6 +54,17 @@ class ContactsConfig(AppConfig):
         register_importer(Importer("contacts", import_contacts_file, presets=tuple(PRESETS_ORDER)))
         register_nav_item(NavItem("contacts:contact_list", _("Contacts"), "users", order=10))
         register_nav_item(NavItem("contacts:company_list", _("Companies"), "building", order=20))
+        register_nav_item(
+            NavItem(
+                "contacts:custom_field_list",
+                _("Custom fields"),
+                "fields",
+                order=40,
+                section=ADMINISTRATION,
+                allowed=may_define_fields,
+                active_on=("contacts:custom_field_create", "contacts:custom_field_edit"),
+            )
+        )
         register_start_panel(
             StartPanel(
                 "contacts.mine",

@@ -63,9 +63,10 @@ ACCOUNTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "accounts:department_delete": admins_only(405),
     "accounts:role_list": admins_only(),
     "accounts:role_edit": admins_only(),
-    "accounts:custom_field_list": admins_only(),
-    "accounts:custom_field_create": admins_only(),
-    "accounts:custom_field_edit": admins_only(),
+    # Moved to contacts: administrators are redirected there, everyone else still gets 404.
+    "accounts:custom_field_list": admins_only(301),
+    "accounts:custom_field_create": admins_only(301),
+    "accounts:custom_field_edit": admins_only(301),
     "timeline:audit_log": audit_readers(),
     "timeline:audit_export": audit_readers(),
     "core:home": everyone(200),
