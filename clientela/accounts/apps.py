@@ -8,8 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        """Register administration screens, the profile quick link and the commands' actor."""
+        """Register verbs, administration screens, the profile link and the commands' actor."""
+        from clientela.accounts.choices import AccountVerb
         from clientela.accounts.queries import default_command_actor, has_capability
+        from clientela.core.events import register_verbs
         from clientela.core.registries import (
             ADMINISTRATION,
             NavItem,
@@ -19,6 +21,7 @@ class AccountsConfig(AppConfig):
             register_quick_link,
         )
 
+        register_verbs(AccountVerb)  # read in the audit log; never on a customer's timeline
         register_default_command_actor(default_command_actor)
 
         def manages_users(user: object) -> bool:

@@ -39,3 +39,13 @@ DEFAULT_ROLES: dict[str, tuple[str, bool, bool, bool, bool, bool, bool]] = {
     RoleCode.SERVICE: (Visibility.DEPARTMENT, True, False, False, False, False, False),
     RoleCode.READ_ONLY: (Visibility.DEPARTMENT, False, False, False, False, False, False),
 }
+
+
+class AccountVerb(models.TextChoices):
+    """Timeline verbs of accounts (registered in AccountsConfig.ready)."""
+
+    LOGIN = "login", _("signed in")
+    LOGIN_FAILED = "login_failed", _("failed sign-in")
+    PASSWORD = "password", _("password changed")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")

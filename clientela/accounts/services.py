@@ -12,12 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientela.accounts.choices import DEFAULT_ROLES, RoleCode
+from clientela.accounts.choices import DEFAULT_ROLES, AccountVerb, RoleCode
 from clientela.accounts.models import ApiToken, Department, Role, User, hash_token
 from clientela.accounts.queries import has_capability
+from clientela.core.events import Verb, Via, diff_fields, record_event
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import diff_fields, record_event
 
 TOKEN_PREFIX = "clt_"
 
@@ -146,7 +145,7 @@ def change_password(user: User, *, actor: Any, new_password: str, via: str = Via
         raise ValidationFailed({"new_password": exc.messages}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    record_event(Verb.PASSWORD, actor=actor, target=user, via=via)
+    record_event(AccountVerb.PASSWORD, actor=actor, target=user, via=via)
     return user
 
 
@@ -256,7 +255,7 @@ def create_token(
         user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
     )
     record_event(
-        Verb.TOKEN_CREATED,
+        AccountVerb.TOKEN_CREATED,
         actor=actor,
         target=user,
         via=via,
@@ -273,7 +272,7 @@ def revoke_token(token: ApiToken, *, actor: Any, via: str = Via.UI) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record_event(
-            Verb.TOKEN_REVOKED,
+            AccountVerb.TOKEN_REVOKED,
             actor=actor,
             target=token.user,
             via=via,

@@ -11,8 +11,10 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         """Register schedules, navigation, the start page's card and quick links."""
+        from clientela.contacts.views.timeline import register_contact_verbs
         from clientela.core.scheduling import Schedule, register
 
+        register_contact_verbs()
         self._register_screens()
 
         # Duplicate groups: catch up with recent changes often, rebuild from scratch nightly

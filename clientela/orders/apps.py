@@ -10,11 +10,14 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
-        """Register merge relations, the command-line importer and the nightly snapshot."""
+        """Register the purchase verb, merge relations, the importer and the nightly snapshot."""
         from clientela.contacts.services import register_merge_relation
         from clientela.core.registries import Importer, register_importer
         from clientela.core.scheduling import Schedule, register
         from clientela.orders.import_command import import_orders_file
+        from clientela.orders.verbs import register_order_verbs
+
+        register_order_verbs()
 
         register_importer(Importer("orders", import_orders_file))
 

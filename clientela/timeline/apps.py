@@ -8,9 +8,15 @@ class TimelineConfig(AppConfig):
     verbose_name = _("Timeline and audit log")
 
     def ready(self) -> None:
-        """Offer the audit log in the administration menu to those who may read it."""
+        """Store the events apps record, register the lifecycle verbs, offer the audit log."""
+        from clientela.core.events import set_event_recorder
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.timeline.queries import can_read_audit_log
+        from clientela.timeline.rendering import register_lifecycle_verbs
+        from clientela.timeline.services import record_event
+
+        set_event_recorder(record_event)
+        register_lifecycle_verbs()
 
         register_nav_item(
             NavItem(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from clientela.accounts.choices import RoleCode, Visibility
 from clientela.accounts.queries import has_capability, role_of, visibility_of
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
-from clientela.timeline.choices import Verb
+from clientela.core.events import verb_label
 from clientela.timeline.models import Event
 
 AUDIT_PAGE_SIZE = 50
@@ -222,13 +222,8 @@ def describe_event(event: Event) -> dict[str, Any]:
         type_label = event.target_type
     return {
         "event": event,
-        "verb": event.get_verb_display(),
+        "verb": verb_label(event.verb),
         "via": event.get_via_display(),
         "type_label": type_label,
         "details": details,
     }
-
-
-def verb_choices() -> list[tuple[str, str]]:
-    """(value, label) pairs of every verb."""
-    return [(value, str(capfirst(label))) for value, label in Verb.choices]

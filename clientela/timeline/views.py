@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from clientela.accounts.queries import users_visible_to
+from clientela.core.events import verb_choices
 from clientela.core.tabular.writing import iter_csv
 from clientela.timeline.queries import (
     AuditFilters,
@@ -25,7 +26,6 @@ from clientela.timeline.queries import (
     describe_event,
     iter_audit_events,
     record_type_choices,
-    verb_choices,
 )
 
 

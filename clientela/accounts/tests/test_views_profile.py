@@ -12,9 +12,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clientela.accounts import services
+from clientela.accounts.choices import AccountVerb
 from clientela.accounts.models import ApiToken
 from clientela.accounts.queries import active_token
-from clientela.timeline.choices import Verb
 from clientela.timeline.models import Event
 
 PROFILE = "/accounts/profile/"
@@ -99,7 +99,7 @@ def test_it_changes_the_password_and_records_it(rep_client: Client, personas: An
     assert "Your password was changed." in response.content.decode()
     personas.rep.refresh_from_db()
     assert personas.rep.check_password("Otra-clave-muy-larga-2026")
-    assert Event.objects.filter(verb=Verb.PASSWORD, target_id=str(personas.rep.pk)).exists()
+    assert Event.objects.filter(verb=AccountVerb.PASSWORD, target_id=str(personas.rep.pk)).exists()
 
 
 def _secret_from(page: str) -> str:

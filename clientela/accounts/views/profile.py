@@ -34,9 +34,8 @@ from clientela.accounts.models import ApiToken
 from clientela.accounts.queries import has_capability
 from clientela.accounts.views.access import safe_next, signed_in_user
 from clientela.accounts.views.auth import confirmed_totp
+from clientela.core.events import Verb, Via, record_event
 from clientela.core.exceptions import ValidationFailed
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import record_event
 
 
 def _render_profile(request: HttpRequest, **forms: Any) -> HttpResponse:
