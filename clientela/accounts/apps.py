@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         """Register verbs, administration screens, the profile link and the commands' actor."""
         from clientela.accounts.choices import AccountVerb
         from clientela.accounts.queries import default_command_actor, has_capability
-        from clientela.core.events import register_verbs
+        from clientela.core.events import register_record_type, register_verbs
         from clientela.core.registries import (
             ADMINISTRATION,
             NavItem,
@@ -22,6 +22,9 @@ class AccountsConfig(AppConfig):
         )
 
         register_verbs(AccountVerb)  # read in the audit log; never on a customer's timeline
+        register_record_type("accounts.user", "accounts:user_edit")
+        register_record_type("accounts.department")
+        register_record_type("accounts.role")
         register_default_command_actor(default_command_actor)
 
         def manages_users(user: object) -> bool:

@@ -10,11 +10,19 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
-        """Register schedules, navigation, the start page's card and quick links."""
+        """Register verbs, record types, the audit scope, schedules, screens and importer."""
+        from clientela.contacts.queries import events_in_scope
         from clientela.contacts.views.timeline import register_contact_verbs
+        from clientela.core.events import register_record_type
         from clientela.core.scheduling import Schedule, register
+        from clientela.timeline.queries import register_audit_scope
 
         register_contact_verbs()
+        register_record_type("contacts.contact", "contacts:contact_detail")
+        register_record_type("contacts.company", "contacts:company_detail")
+        register_record_type("contacts.customfield")
+        register_record_type("contacts.tag")
+        register_audit_scope(events_in_scope)
         self._register_screens()
 
         # Duplicate groups: catch up with recent changes often, rebuild from scratch nightly

@@ -466,3 +466,11 @@ def start_page_summary(user: Any, latest: int = 8) -> StartPage:
 def may_import(user: Any) -> bool:
     """Whether the user may import records (the import screens refuse anyone else)."""
     return has_capability(user, "import") and has_capability(user, "write")
+
+
+def events_in_scope(user: Any) -> Q:
+    """Timeline events a reader with a narrower scope may see: none about contacts or
+    companies outside it (registered as the audit log's scope)."""
+    return (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk"))) & (
+        Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk"))
+    )

@@ -6,6 +6,8 @@
   code stored in Event.verb, its label (es/en through gettext_lazy, the audit log's "What"),
   and optionally how a timeline entry reads. A verb nobody registered still shows, with a
   generic sentence.
+* Record types: the kinds of record events are about, and the screen that shows each one,
+  registered by the app that owns them (the audit log's filter and links).
 * The port: the timeline app (above accounts in the stack) stores events; accounts, which
   may not import it, records its sign-ins, users and tokens through `record_event` here, and
   the timeline app plugs its writer in with `set_event_recorder`.
@@ -116,6 +118,25 @@ def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str
         for key in after
         if jsonable(before.get(key)) != jsonable(after.get(key))
     }
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A kind of record events are about ("app_label.model"), and the screen that shows one
+    (a URL name taking the record's id), when there is such a screen."""
+
+    target_type: str
+    url_name: str | None = None
+
+
+RECORD_TYPES: dict[str, RecordType] = {}
+
+
+def register_record_type(target_type: str, url_name: str | None = None) -> RecordType:
+    """Offer a record type in the audit log's filter, linked to its screen (from ready())."""
+    record_type = RecordType(target_type, url_name)
+    RECORD_TYPES[target_type] = record_type
+    return record_type
 
 
 _RECORDERS: list[Callable[..., Any]] = []

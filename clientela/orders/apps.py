@@ -12,12 +12,14 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         """Register the purchase verb, merge relations, the importer and the nightly snapshot."""
         from clientela.contacts.services import register_merge_relation
+        from clientela.core.events import register_record_type
         from clientela.core.registries import Importer, register_importer
         from clientela.core.scheduling import Schedule, register
         from clientela.orders.import_command import import_orders_file
         from clientela.orders.verbs import register_order_verbs
 
         register_order_verbs()
+        register_record_type("orders.order", "orders:order_detail")
 
         register_importer(Importer("orders", import_orders_file))
 
