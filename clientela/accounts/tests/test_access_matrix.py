@@ -1,8 +1,9 @@
 """Access-control matrix of the account, audit and core screens.
 
 Every URL pattern of the `accounts` and `timeline` namespaces (plus `core:home`,
-`core:home_panel` and `core:healthz`) must appear in ACCOUNTS_ROUTE_MATRIX with the status each persona gets for a
-GET; a new route missing from the table fails `test_it_covers_every_route`.
+`core:home_panel` and `core:healthz`) must appear in ACCOUNTS_ROUTE_MATRIX with the status
+each persona gets for a GET; a new route missing from the table fails
+`test_it_covers_every_route`.
 
 Anonymous visitors are sent to the login page (302). Administration screens answer 404 to
 every role without the manage_users capability, so their addresses stay undiscoverable.
