@@ -52,7 +52,7 @@ def plain_value(name: str, raw: Any) -> str:
     """A field value (Python or as stored in event JSON) as people read it."""
     if raw is None or raw == "" or raw == []:
         return "—"
-    if isinstance(raw, str | int) and not isinstance(raw, bool) and name in CHOICE_LABELS:
+    if isinstance(raw, str) and name in CHOICE_LABELS:
         return str(CHOICE_LABELS[name].get(raw, raw))
     if name == "phone" and not isinstance(raw, list | bool):
         return format_phone(str(raw))
