@@ -1,5 +1,3 @@
-from datetime import time
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,11 +8,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
-        """Register the purchase verb, merge relations, the importer and the nightly snapshot."""
+        """Register the purchase verb, its record type, the importer and the merge relation."""
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type
         from clientela.core.registries import Importer, register_importer
-        from clientela.core.scheduling import Schedule, register
         from clientela.orders.import_command import import_orders_file
         from clientela.orders.verbs import register_order_verbs
 
@@ -25,13 +22,3 @@ class OrdersConfig(AppConfig):
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).
         register_merge_relation("orders.Order", "contact")
-
-        # The nightly customer-value snapshot (RFM, CLV, inactivity) reads orders, so it is
-        # registered by the app that owns them.
-        register(
-            Schedule(
-                "analytics.customer_value_snapshot",
-                "clientela.analytics.tasks.nightly_customer_value_snapshot",
-                daily_at=time(2, 30),
-            )
-        )
