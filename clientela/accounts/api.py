@@ -23,8 +23,8 @@ from clientela.accounts.queries import (
     role_of,
     visibility_of,
 )
+from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
-from clientela.timeline.choices import Via
 
 accounts_router = Router()
 

@@ -41,3 +41,13 @@ DEFAULT_ROLES: dict[str, tuple[str, Audience]] = {
     RoleCode.SERVICE: (Visibility.DEPARTMENT, Audience.SERVICE),
     RoleCode.READ_ONLY: (Visibility.DEPARTMENT, Audience.VIEWERS),
 }
+
+
+class AccountVerb(models.TextChoices):
+    """Timeline verbs of accounts (registered in AccountsConfig.ready)."""
+
+    LOGIN = "login", _("signed in")
+    LOGIN_FAILED = "login_failed", _("failed sign-in")
+    PASSWORD = "password", _("password changed")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from clientela.accounts.capabilities import Capability, all_capabilities, capability_groups
 from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import Department, Role
-from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.core.exceptions import ValidationFailed
 
 
@@ -283,42 +282,3 @@ class RoleForm(forms.Form):
             (label, [(capability, capability.code in ticked) for capability in members])
             for label, members in capability_groups()
         ]
-
-
-class CustomFieldForm(forms.Form):
-    """Definition of an admin-defined field on contacts or companies."""
-
-    entity = forms.ChoiceField(label=_("Record type"), choices=Entity.choices)
-    label = forms.CharField(
-        label=_("Label"),
-        max_length=100,
-        error_messages={"required": _("Enter the label people will see.")},
-    )
-    key = forms.CharField(
-        label=_("Key"),
-        max_length=50,
-        required=False,
-        help_text=_(
-            "Used in imports, exports and the API. Left empty, it is made from the label. "
-            "It cannot change later."
-        ),
-    )
-    field_type = forms.ChoiceField(label=_("Type"), choices=CustomFieldType.choices)
-    choices = forms.CharField(
-        label=_("Choices"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("For the Choice type: one option per line."),
-    )
-
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            # The key and record type identify stored values; they are fixed once created.
-            for name in ("entity", "key"):
-                self.fields[name].disabled = True
-                self.fields[name].required = False
-
-    def choice_lines(self) -> list[str]:
-        """The choices, one per non-empty line."""
-        return [line.strip() for line in self.cleaned_data.get("choices", "").splitlines() if line]

@@ -176,3 +176,9 @@ def active_token(raw: str) -> ApiToken | None:
     user._clientela_role = role  # type: ignore[attr-defined]
     token.user = user
     return token
+
+
+def default_command_actor() -> User | None:
+    """The user a command acts as without `--as`: the first active administrator (superuser,
+    or a role that manages users)."""
+    return users_with_capability("accounts.manage_users").order_by("id").first()

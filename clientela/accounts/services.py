@@ -20,7 +20,7 @@ from clientela.accounts.capabilities import (
     all_capabilities,
     get_capability,
 )
-from clientela.accounts.choices import DEFAULT_ROLES, RoleCode, Visibility
+from clientela.accounts.choices import DEFAULT_ROLES, AccountVerb, RoleCode, Visibility
 from clientela.accounts.models import (
     ApiToken,
     CapabilityDefault,
@@ -30,9 +30,8 @@ from clientela.accounts.models import (
     hash_token,
 )
 from clientela.accounts.queries import has_capability
+from clientela.core.events import Verb, Via, diff_fields, record_event
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import diff_fields, record_event
 
 TOKEN_PREFIX = "clt_"
 
@@ -183,7 +182,7 @@ def change_password(
         raise ValidationFailed({"new_password": exc.messages}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    record_event(Verb.PASSWORD, actor=actor, target=user, via=via)
+    record_event(AccountVerb.PASSWORD, actor=actor, target=user, via=via)
     return user
 
 
@@ -338,7 +337,7 @@ def create_token(
         user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
     )
     record_event(
-        Verb.TOKEN_CREATED,
+        AccountVerb.TOKEN_CREATED,
         actor=actor,
         target=user,
         via=via,
@@ -355,7 +354,7 @@ def revoke_token(token: ApiToken, *, actor: User | AnonymousUser, via: str = Via
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record_event(
-            Verb.TOKEN_REVOKED,
+            AccountVerb.TOKEN_REVOKED,
             actor=actor,
             target=token.user,
             via=via,

@@ -15,7 +15,6 @@ urlpatterns = [
     path("profile/two-factor/disable/", profile.totp_disable, name="totp_disable"),
     path("profile/tokens/", profile.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke/", profile.token_revoke, name="token_revoke"),
-    path("start/", profile.home_panel, name="home_panel"),
     # Administration (404 for anyone who may not manage users).
     path("users/", administration.user_list, name="user_list"),
     path("users/new/", administration.user_create, name="user_create"),
@@ -34,11 +33,20 @@ urlpatterns = [
     ),
     path("roles/", administration.role_list, name="role_list"),
     path("roles/<int:role_id>/", administration.role_edit, name="role_edit"),
-    path("custom-fields/", administration.custom_field_list, name="custom_field_list"),
-    path("custom-fields/new/", administration.custom_field_create, name="custom_field_create"),
+    # Custom fields moved to the contacts app; old addresses redirect (still admin-only).
+    path(
+        "custom-fields/",
+        administration.moved_to("contacts:custom_field_list"),
+        name="custom_field_list",
+    ),
+    path(
+        "custom-fields/new/",
+        administration.moved_to("contacts:custom_field_create"),
+        name="custom_field_create",
+    ),
     path(
         "custom-fields/<int:field_id>/",
-        administration.custom_field_edit,
+        administration.moved_to("contacts:custom_field_edit"),
         name="custom_field_edit",
     ),
 ]

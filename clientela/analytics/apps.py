@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,8 +10,12 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
+        """Register capabilities, show the Customer value module to those who may read it,
+        schedule the snapshot."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.analytics.queries import can_view_value
+        from clientela.core.registries import NavItem, register_nav_item
+        from clientela.core.scheduling import Schedule, register
 
         group = _("Customer value")
         leads = Audience.ADMINS | Audience.MANAGERS
@@ -45,6 +51,23 @@ class AnalyticsConfig(AppConfig):
             ),
         ):
             register_capability(code, label, group=group, description=description, default=default)
-        from clientela.core.context_processors import guard_module
 
-        guard_module("analytics:dashboard", can_view_value)
+        # The nightly customer-value snapshot (RFM, CLV, inactivity) is analytics' own work;
+        # it reads orders, which sit below analytics in the app stack.
+        register(
+            Schedule(
+                "analytics.customer_value_snapshot",
+                "clientela.analytics.tasks.nightly_customer_value_snapshot",
+                daily_at=time(2, 30),
+            )
+        )
+
+        register_nav_item(
+            NavItem(
+                "analytics:dashboard",
+                _("Customer value"),
+                "chart",
+                order=70,
+                allowed=can_view_value,
+            )
+        )

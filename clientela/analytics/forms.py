@@ -16,8 +16,8 @@ from clientela.analytics.queries import (
     ValueFilters,
 )
 from clientela.analytics.rfm import INACTIVITY_STATES, SEGMENTS
+from clientela.core.http import parse_month
 from clientela.orders.choices import Channel
-from clientela.orders.http import parse_month
 
 
 def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:

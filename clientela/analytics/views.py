@@ -44,9 +44,19 @@ from clientela.analytics.queries import (
 )
 from clientela.analytics.rfm import SEGMENT_LABELS
 from clientela.core.exceptions import Conflict, ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
-from clientela.orders.http import paginate, require, require_export, table_response
+from clientela.core.http import (
+    domain_errors,
+    forbid_unless,
+    page_number,
+    paginate,
+    querystring,
+    require,
+    table_response,
+)
 from clientela.orders.queries import company_currency
+
+# Lists count exactly up to here and say "more than" beyond (see core.http.paginate).
+COUNT_CAP = 10_000
 
 
 def _filters(request: HttpRequest) -> tuple[ValueFilterForm, ValueFilters]:
@@ -188,7 +198,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     filters = form.to_filters()
     context = _base_context(request)
     qs = drilldown(request.user, context["snapshot"], filters)
-    page = paginate(qs, page_number(request.GET))
+    page = paginate(qs, page_number(request.GET), cap=COUNT_CAP)
     context.update(
         {
             "form": form,
@@ -237,7 +247,9 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
-    require_export(request.user, "analytics.export")
+    forbid_unless(
+        has_capability(request.user, "analytics.export"), _("Your role cannot export data.")
+    )
     filters = DrillForm(request.GET or None).to_filters()
     qs = drilldown(request.user, latest_snapshot(), filters)
     return table_response(
@@ -546,6 +558,8 @@ def table_export(
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))
-    require_export(request.user, "analytics.export")
+    forbid_unless(
+        has_capability(request.user, "analytics.export"), _("Your role cannot export data.")
+    )
     title, headers, rows = _rows_for(table, request)
     return table_response(fmt, table.replace("_", "-"), headers, rows, sheet_title=title)

@@ -10,8 +10,22 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
+        """Register capabilities, verbs, record types, the audit scope, schedules, screens and
+        the importer."""
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.contacts.queries import events_in_scope
+        from clientela.contacts.views.timeline import register_contact_verbs
+        from clientela.core.events import register_record_type
         from clientela.core.scheduling import Schedule, register
+        from clientela.timeline.queries import register_audit_scope
+
+        register_contact_verbs()
+        register_record_type("contacts.contact", "contacts:contact_detail")
+        register_record_type("contacts.company", "contacts:company_detail")
+        register_record_type("contacts.customfield")
+        register_record_type("contacts.tag")
+        register_audit_scope(events_in_scope)
+        self._register_screens()
 
         group = _("Contacts and companies")
         editors = Audience.EVERYONE & ~Audience.VIEWERS
@@ -65,3 +79,52 @@ class ContactsConfig(AppConfig):
                 daily_at=time(4, 0),
             )
         )
+
+    @staticmethod
+    def _register_screens() -> None:
+        from clientela.contacts.importing.command import import_contacts_file
+        from clientela.contacts.importing.presets import PRESETS_ORDER
+        from clientela.contacts.queries import may_import
+        from clientela.contacts.views.custom_fields import may_define_fields
+        from clientela.contacts.views.start import start_panel_context
+        from clientela.core.registries import (
+            ADMINISTRATION,
+            Importer,
+            NavItem,
+            QuickLink,
+            StartPanel,
+            register_importer,
+            register_nav_item,
+            register_quick_link,
+            register_start_panel,
+        )
+
+        register_importer(Importer("contacts", import_contacts_file, presets=tuple(PRESETS_ORDER)))
+        register_nav_item(NavItem("contacts:contact_list", _("Contacts"), "users", order=10))
+        register_nav_item(NavItem("contacts:company_list", _("Companies"), "building", order=20))
+        register_nav_item(
+            NavItem(
+                "contacts:custom_field_list",
+                _("Custom fields"),
+                "fields",
+                order=40,
+                section=ADMINISTRATION,
+                allowed=may_define_fields,
+                active_on=("contacts:custom_field_create", "contacts:custom_field_edit"),
+            )
+        )
+        register_start_panel(
+            StartPanel(
+                "contacts.mine",
+                order=10,
+                template="contacts/start_panel.html",
+                context=start_panel_context,
+            )
+        )
+        for link in (
+            QuickLink("contacts:contact_create", _("New contact"), order=10),
+            QuickLink("contacts:contact_list", _("All my contacts"), order=20),
+            QuickLink("contacts:company_list", _("Companies"), order=30),
+            QuickLink("contacts:import_start", _("Import contacts"), order=40, allowed=may_import),
+        ):
+            register_quick_link(link)

@@ -84,3 +84,13 @@ class Entity(models.TextChoices):
 
     CONTACT = "contact", _("Contact")
     COMPANY = "company", _("Company")
+
+
+class ContactVerb(models.TextChoices):
+    """Timeline verbs of contacts and companies (registered in ContactsConfig.ready)."""
+
+    NOTE = "note", _("note added")
+    MERGED = "merged", _("merged")
+    MERGE_UNDONE = "merge_undone", _("merge undone")
+    CONSENT = "consent", _("consent changed")
+    TAGGED = "tagged", _("tags changed")

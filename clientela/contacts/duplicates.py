@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from clientela.contacts.choices import ContactVerb
 from clientela.contacts.models import (
     Contact,
     DuplicateGroup,
@@ -69,7 +70,7 @@ NEIGHBOURS = 8
 KEY_LENGTH = 300
 CATCH_UP_SCHEDULE = "contacts.duplicates_catch_up"
 # Changes to a contact that do not move its updated_at but can add it to a group.
-EVENT_VERBS = (Verb.DELETED, Verb.RESTORED, Verb.MERGE_UNDONE)
+EVENT_VERBS = (Verb.DELETED, Verb.RESTORED, ContactVerb.MERGE_UNDONE)
 
 
 # -- pure -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from clientela.contacts.choices import (
     ConsentPurpose,
     ConsentStatus,
     CustomFieldType,
+    Entity,
     LeadStatus,
     LifecycleStage,
     Source,
@@ -368,3 +369,48 @@ def contact_filters_from(
 
 
 FILTERABLE_CUSTOM_TYPES = (CustomFieldType.CHOICE, CustomFieldType.BOOLEAN, CustomFieldType.TEXT)
+
+
+class CustomFieldForm(forms.Form):
+    """Definition of an admin-defined field on contacts or companies."""
+
+    entity = forms.ChoiceField(label=_("Record type"), choices=Entity.choices)
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        error_messages={"required": _("Enter the label people will see.")},
+    )
+    key = forms.CharField(
+        label=_("Key"),
+        max_length=50,
+        required=False,
+        help_text=_(
+            "Used in imports, exports and the API. Left empty, it is made from the label. "
+            "It cannot change later."
+        ),
+    )
+    field_type = forms.ChoiceField(label=_("Type"), choices=CustomFieldType.choices)
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("For the Choice type: one option per line."),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            # The key and record type identify stored values; they are fixed once created.
+            for name in ("entity", "key"):
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+
+    def choice_lines(self) -> list[str]:
+        """The choices, one per non-empty line."""
+        return [line.strip() for line in self.cleaned_data.get("choices", "").splitlines() if line]
+
+    def apply_service_errors(self, errors: Mapping[str, Iterable[str]]) -> None:
+        """Show a service's ValidationFailed errors on the matching fields (else on top)."""
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)

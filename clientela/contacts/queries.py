@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clientela.accounts.queries import has_capability, owner_scope
-from clientela.contacts.choices import CustomFieldType, Entity
+from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
 from clientela.core.exceptions import Forbidden, NotFound
@@ -440,3 +440,37 @@ def live_duplicate_groups(user: Any, *, limit: int = 50, members: int = 10) -> l
         }
         for n, kind, key in found
     ]
+
+
+@dataclass
+class StartPage:
+    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
+
+    stages: list[tuple[str, str, int]]
+    total: int
+    latest: list[Contact]
+
+
+def start_page_summary(user: Any, latest: int = 8) -> StartPage:
+    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
+    mine = contacts_visible_to(user).filter(owner_id=user.pk)
+    counts = {
+        row["lifecycle_stage"]: row["n"]
+        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
+    }
+    stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
+    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
+    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
+
+
+def may_import(user: Any) -> bool:
+    """Whether the user may import records (the import screens refuse anyone else)."""
+    return has_capability(user, "contacts.import")
+
+
+def events_in_scope(user: Any) -> Q:
+    """Timeline events a reader with a narrower scope may see: none about contacts or
+    companies outside it (registered as the audit log's scope)."""
+    return (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk"))) & (
+        Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk"))
+    )

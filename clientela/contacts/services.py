@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.accounts.queries import assignable_owners, has_capability
-from clientela.contacts.choices import Entity
+from clientela.contacts.choices import ContactVerb, Entity
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Note, Tag
 from clientela.contacts.normalize import search_key
 from clientela.contacts.queries import companies_visible_to, custom_fields_for, get_company_for_user
@@ -300,7 +300,7 @@ def add_note(
     note = Note.objects.create(contact=contact, company=company, author=actor, body=body)
     target: Contact | Company = contact or company  # type: ignore[assignment]
     record_event(
-        Verb.NOTE, actor=actor, target=target, via=via, data={"body": body[:2000], "note_id": note.pk},
+        ContactVerb.NOTE, actor=actor, target=target, via=via, data={"body": body[:2000], "note_id": note.pk},
         contact_id=contact.pk if contact else None, company_id=company.pk if company else None,
     )  # fmt: skip
     return note
@@ -338,7 +338,7 @@ def record_consent(
         source=source.strip()[:200], proof=proof.strip(), recorded_by=actor if getattr(actor, "pk", None) else None,
     )  # fmt: skip
     record_event(
-        Verb.CONSENT, actor=actor, target=contact, via=via, contact_id=contact.pk,
+        ContactVerb.CONSENT, actor=actor, target=contact, via=via, contact_id=contact.pk,
         data={"channel": channel, "purpose": purpose, "status": status, "source": consent.source},
     )  # fmt: skip
     return consent
@@ -412,7 +412,7 @@ def merge_contacts(
         survivor_before={k: _jsonish(v) for k, v in before.items()}, moved=moved, actor=actor,
     )  # fmt: skip
     record_event(
-        Verb.MERGED, actor=actor, target=survivor, via=via, contact_id=survivor.pk,
+        ContactVerb.MERGED, actor=actor, target=survivor, via=via, contact_id=survivor.pk,
         data={"merged_id": other.pk, "merged": str(other), "merge_id": merge.pk,
               "changes": diff_fields(before, _snapshot(survivor)),
               # The merged record's own "created" entry is derived from its row, which
@@ -472,7 +472,7 @@ def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
     merge.save(update_fields=["undone_at"])
     for contact in (survivor, other):
         record_event(
-            Verb.MERGE_UNDONE, actor=actor, target=contact, via=via, contact_id=contact.pk,
+            ContactVerb.MERGE_UNDONE, actor=actor, target=contact, via=via, contact_id=contact.pk,
             data={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": other.pk},
         )  # fmt: skip
     return other

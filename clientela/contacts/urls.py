@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from clientela.contacts import views
+from clientela.contacts.views import custom_fields
 
 app_name = "contacts"
 urlpatterns = [
@@ -28,5 +29,12 @@ urlpatterns = [
     path("companies/<int:pk>/delete/", views.company_delete, name="company_delete"),
     path("companies/<int:pk>/restore/", views.company_restore, name="company_restore"),
     path("companies/<int:pk>/notes/", views.company_note, name="company_note"),
+    path("custom-fields/", custom_fields.custom_field_list, name="custom_field_list"),
+    path("custom-fields/new/", custom_fields.custom_field_create, name="custom_field_create"),
+    path(
+        "custom-fields/<int:field_id>/",
+        custom_fields.custom_field_edit,
+        name="custom_field_edit",
+    ),
     path("", include("clientela.contacts.urls_import")),
 ]

@@ -10,7 +10,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        """Register core's record type and its housekeeping schedules."""
+        from clientela.core.events import register_record_type
         from clientela.core.scheduling import Schedule, register
+
+        register_record_type("core.job")
 
         register(
             Schedule(

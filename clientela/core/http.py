@@ -1,4 +1,4 @@
-"""HTTP helpers every screen shares: domain errors → responses, paging, query strings.
+"""HTTP helpers every screen shares: domain errors → responses, paging, query strings, downloads.
 
 Capability apps wrap these with their own defaults (how far a list is counted, whether a
 planner estimate may stand in for the total); the mechanics live here once.
@@ -6,16 +6,21 @@ planner estimate may stand in for the total); the mechanics live here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.http import Http404, HttpRequest, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.tabular.writing import iter_csv, write_xlsx
 
 PAGE_SIZE = 50
 FORBIDDEN_TEMPLATE = "core/forbidden.html"
@@ -121,3 +126,53 @@ def querystring(params: QueryDict | Mapping[str, str], **changes: Any) -> str:
         updated.pop(key)
     encoded = updated.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise NotFound (the screen does not exist for this user) unless allowed."""
+    if not allowed:
+        raise NotFound(message or _("Page not found."))
+
+
+def forbid_unless(allowed: bool, message: str) -> None:
+    """Raise Forbidden (a 403 page that says `message`) unless allowed."""
+    if not allowed:
+        raise Forbidden(message)
+
+
+def table_response(
+    fmt: str,
+    name: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    sheet_title: str = "Datos",
+) -> HttpResponse | StreamingHttpResponse:
+    """A CSV (streamed) or XLSX download of a table; formula injection is neutralised."""
+    stamp = timezone.localdate().isoformat()
+    tz = timezone.get_current_timezone()
+    if fmt == "csv":
+        stream = StreamingHttpResponse(
+            iter_csv(rows, headers, tz=tz), content_type="text/csv; charset=utf-8"
+        )
+        stream["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+        return stream
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(rows, headers, buffer, sheet_title=sheet_title, tz=tz)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
+        return response
+    raise Http404
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    """A "YYYY-MM" month as its first day; None when missing or malformed."""
+    try:
+        year, month = (int(part) for part in (text or "").split("-", 1))
+        return dt.date(year, month, 1)
+    except ValueError:
+        return None

@@ -287,7 +287,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     if demo_loaded():
         return 0
     created = seed_contacts(contacts, seed=seed, with_duplicates=12)
-    from clientela.orders.demo import seed_orders
+    from clientela.demo.orders import seed_orders
 
     seed_orders(seed=seed)
     return created

@@ -1,5 +1,3 @@
-from datetime import time
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +8,14 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
+        """Register capabilities, the purchase verb, its record type, the importer and the
+        merge relation."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.services import register_merge_relation
+        from clientela.core.events import register_record_type
+        from clientela.core.registries import Importer, register_importer
+        from clientela.orders.import_command import import_orders_file
+        from clientela.orders.verbs import register_order_verbs
 
         group = _("Orders and acquisition costs")
         editors = Audience.EVERYONE & ~Audience.VIEWERS
@@ -51,17 +55,11 @@ class OrdersConfig(AppConfig):
             ),
         ):
             register_capability(code, label, group=group, description=description, default=default)
-        from clientela.core.scheduling import Schedule, register
+
+        register_order_verbs()
+        register_record_type("orders.order", "orders:order_detail")
+
+        register_importer(Importer("orders", import_orders_file))
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).
         register_merge_relation("orders.Order", "contact")
-
-        # The nightly customer-value snapshot (RFM, CLV, inactivity) reads orders, so it is
-        # registered by the app that owns them.
-        register(
-            Schedule(
-                "analytics.customer_value_snapshot",
-                "clientela.analytics.tasks.nightly_customer_value_snapshot",
-                daily_at=time(2, 30),
-            )
-        )

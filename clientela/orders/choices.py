@@ -21,9 +21,9 @@ PAID_CHANNELS = (
     Source.EMAIL,
 )
 
-# The timeline verb of an order change. The timeline's Verb choices do not list it yet, so the
-# value is a plain constant (the lead adds `PURCHASE = "purchase", _("purchase")` there).
+# The timeline verb of a purchase (registered with its sentence in OrdersConfig.ready).
 PURCHASE_VERB = "purchase"
+PURCHASE_LABEL = _("purchase")
 
 
 class OrderVia(models.TextChoices):

@@ -23,7 +23,7 @@ from clientela.contacts.queries import (
     search_q,
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import domain_errors, page_number, querystring, require, table_response
 from clientela.core.imports import max_upload_mb
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
@@ -34,7 +34,7 @@ from clientela.orders.forms import (
     RateForm,
     currency_options,
 )
-from clientela.orders.http import paginate, require, require_export, table_response
+from clientela.orders.http import paginate, require_export
 from clientela.orders.models import ExchangeRate
 from clientela.orders.queries import (
     ORDER_ORDERINGS,

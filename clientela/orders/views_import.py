@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.core.exceptions import Conflict, ValidationFailed
-from clientela.core.http import domain_errors, page_number
+from clientela.core.http import domain_errors, page_number, require
 from clientela.core.import_screens import (
     ImportScreens,
     UploadForm,
@@ -28,7 +28,6 @@ from clientela.core.imports import job_counts, max_upload_mb, row_errors_page
 from clientela.core.models import Job
 from clientela.core.tabular.detection import ENCODING_NAMES
 from clientela.orders import import_jobs
-from clientela.orders.http import require
 from clientela.orders.importing import require_import
 from clientela.orders.queries import can_manage_spend
 from clientela.orders.spend_import import import_spend

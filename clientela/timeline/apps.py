@@ -8,9 +8,9 @@ class TimelineConfig(AppConfig):
     verbose_name = _("Timeline and audit log")
 
     def ready(self) -> None:
+        """Register the audit-log capability, store the events apps record, register the
+        lifecycle verbs, offer the audit log."""
         from clientela.accounts.capabilities import Audience, register_capability
-        from clientela.core.context_processors import guard_module
-        from clientela.timeline.queries import can_read_audit_log
 
         register_capability(
             "timeline.view_audit_log",
@@ -19,4 +19,22 @@ class TimelineConfig(AppConfig):
             description=_("See who changed what, for every record the role sees, and export it."),
             default=Audience.ADMINS | Audience.MANAGERS,
         )
-        guard_module("timeline:audit_log", can_read_audit_log)
+        from clientela.core.events import set_event_recorder
+        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.timeline.queries import can_read_audit_log
+        from clientela.timeline.rendering import register_lifecycle_verbs
+        from clientela.timeline.services import record_event
+
+        set_event_recorder(record_event)
+        register_lifecycle_verbs()
+
+        register_nav_item(
+            NavItem(
+                "timeline:audit_log",
+                _("Audit log"),
+                "audit",
+                order=90,
+                section=ADMINISTRATION,
+                allowed=can_read_audit_log,
+            )
+        )

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clientela.timeline.choices import Verb, Via
+from clientela.core.events import Via
 
 
 class Event(models.Model):
@@ -22,7 +22,8 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    verb = models.CharField(_("what"), max_length=32, choices=Verb.choices)
+    # The code of a verb some app registered (clientela.core.events.register_verb).
+    verb = models.CharField(_("what"), max_length=32)
     via = models.CharField(_("via"), max_length=16, choices=Via.choices, default=Via.UI)
     contact = models.ForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="events"

@@ -1,9 +1,9 @@
-"""Reads over events: the audit log (filtered, keyset-paginated) and the start page summary."""
+"""Reads over events: the audit log (filtered, keyset-paginated)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
@@ -20,39 +20,34 @@ from django.utils.translation import gettext as _
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
-from clientela.contacts.choices import LifecycleStage
-from clientela.contacts.models import Contact
-from clientela.contacts.queries import companies_visible_to, contacts_visible_to
-from clientela.timeline.choices import Verb
+from clientela.core.events import RECORD_TYPES, verb_label
 from clientela.timeline.models import Event
 
 AUDIT_PAGE_SIZE = 50
 
-# Record types offered in the audit log filter (any other stored type still filters by URL).
-RECORD_TYPES = (
-    "contacts.contact",
-    "contacts.company",
-    "contacts.customfield",
-    "contacts.tag",
-    "accounts.user",
-    "accounts.department",
-    "accounts.role",
-    "core.job",
-    "orders.order",
-)
-
 
 def record_type_choices() -> list[tuple[str, str]]:
-    """(target_type, label) pairs for the audit log's record-type filter."""
+    """(target_type, label) of the registered record types, for the audit log's filter."""
     labels = []
-    for label in RECORD_TYPES:
-        app_label, model_name = label.split(".")
+    for target_type in RECORD_TYPES:
         try:
-            model = apps.get_model(app_label, model_name)
-        except LookupError:
+            model = apps.get_model(target_type)
+        except (LookupError, ValueError):
             continue
-        labels.append((label, str(model._meta.verbose_name).capitalize()))
-    return labels
+        labels.append((target_type, str(model._meta.verbose_name).capitalize()))
+    return sorted(labels, key=lambda pair: pair[1])
+
+
+# How far a reader with a narrower scope than "all records" sees events: each app whose
+# records events point at registers a filter (contacts: events of contacts and companies
+# outside the reader's scope are left out).
+AUDIT_SCOPES: list[Callable[[Any], Q]] = []
+
+
+def register_audit_scope(scope: Callable[[Any], Q]) -> None:
+    """Narrow the audit log for readers who do not see every record (from ready())."""
+    if scope not in AUDIT_SCOPES:
+        AUDIT_SCOPES.append(scope)
 
 
 def can_read_audit_log(user: User | AnonymousUser) -> bool:
@@ -99,10 +94,8 @@ def audit_events(user: Any, filters: AuditFilters) -> QuerySet[Event]:
         return Event.objects.none()
     qs = Event.objects.select_related("actor").order_by("-created_at", "-id")
     if visibility_of(user) != Visibility.ALL:
-        qs = qs.filter(
-            (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk")))
-            & (Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk")))
-        )
+        for scope in AUDIT_SCOPES:
+            qs = qs.filter(scope(user))
     if filters.actor:
         qs = qs.filter(actor_id=filters.actor)
     if filters.verb:
@@ -223,34 +216,8 @@ def describe_event(event: Event) -> dict[str, Any]:
         type_label = event.target_type
     return {
         "event": event,
-        "verb": event.get_verb_display(),
+        "verb": verb_label(event.verb),
         "via": event.get_via_display(),
         "type_label": type_label,
         "details": details,
     }
-
-
-def verb_choices() -> list[tuple[str, str]]:
-    """(value, label) pairs of every verb."""
-    return [(value, str(capfirst(label))) for value, label in Verb.choices]
-
-
-@dataclass
-class StartPage:
-    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
-
-    stages: list[tuple[str, str, int]]
-    total: int
-    latest: list[Contact]
-
-
-def start_page_summary(user: Any, latest: int = 8) -> StartPage:
-    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
-    mine = contacts_visible_to(user).filter(owner_id=user.pk)
-    counts = {
-        row["lifecycle_stage"]: row["n"]
-        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
-    }
-    stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
-    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
-    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)

@@ -1,4 +1,8 @@
-"""Writing timeline and audit events (the only code that creates Event rows)."""
+"""Writing timeline and audit events (the only code that creates Event rows).
+
+Apps below the timeline in the stack (accounts) write through clientela.core.events.record_event,
+which this app plugs `record_event` into.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from clientela.timeline.choices import Via
+from clientela.core.events import Via, diff_fields, jsonable
 from clientela.timeline.models import Event
-
-
-def _jsonable(value: Any) -> Any:
-    """Make a field value safe to keep in a JSON column."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, models.Model):
-        return str(value)
-    return str(value)
 
 
 def build_event(
@@ -48,7 +39,7 @@ def build_event(
         target_type=f"{meta.app_label}.{meta.model_name}",
         target_id=str(target.pk),
         target_repr=str(target)[:200],
-        data=_jsonable(dict(data or {})),
+        data=jsonable(dict(data or {})),
         contact_id=contact_id,
         company_id=company_id,
     )
@@ -85,10 +76,4 @@ def record_events(events: Iterable[Event]) -> None:
     Event.objects.bulk_create(list(events), batch_size=1000)
 
 
-def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Return {field: [old, new]} for the fields whose value changed."""
-    return {
-        key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
-        for key in after
-        if _jsonable(before.get(key)) != _jsonable(after.get(key))
-    }
+__all__ = ["build_event", "diff_fields", "record_event", "record_events"]

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from clientela.accounts.queries import users_visible_to
+from clientela.core.events import RECORD_TYPES, verb_choices
 from clientela.core.tabular.writing import iter_csv
 from clientela.timeline.queries import (
     AuditFilters,
@@ -25,7 +26,6 @@ from clientela.timeline.queries import (
     describe_event,
     iter_audit_events,
     record_type_choices,
-    verb_choices,
 )
 
 
@@ -84,24 +84,13 @@ class AuditFilterForm(forms.Form):
         )
 
 
-# Cards that exist for a record type: (url name, keyword argument).
-RECORD_URLS = {
-    "contacts.contact": "contacts:contact_detail",
-    "contacts.company": "contacts:company_detail",
-    "accounts.user": "accounts:user_edit",
-    "orders.order": "orders:order_detail",
-}
-
-
 def record_url(target_type: str, target_id: str) -> str | None:
     """Link to the record's card, when that screen exists."""
-    name = RECORD_URLS.get(target_type)
+    record_type = RECORD_TYPES.get(target_type)
+    name = record_type.url_name if record_type else None
     if not name or not target_id.isdigit():
         return None
-    try:
-        return reverse(name, args=[int(target_id)])
-    except NoReverseMatch:
-        return None
+    return reverse(name, args=[int(target_id)])
 
 
 def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters]:

@@ -1,8 +1,9 @@
 """Access-control matrix of the account, audit and core screens.
 
-Every URL pattern of the `accounts` and `timeline` namespaces (plus `core:home` and
-`core:healthz`) must appear in ACCOUNTS_ROUTE_MATRIX with the status each persona gets for a
-GET; a new route missing from the table fails `test_it_covers_every_route`.
+Every URL pattern of the `accounts` and `timeline` namespaces (plus `core:home`,
+`core:home_panel` and `core:healthz`) must appear in ACCOUNTS_ROUTE_MATRIX with the status
+each persona gets for a GET; a new route missing from the table fails
+`test_it_covers_every_route`.
 
 Anonymous visitors are sent to the login page (302). Administration screens answer 404 to
 every role without the manage_users capability, so their addresses stay undiscoverable.
@@ -53,7 +54,7 @@ ACCOUNTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "accounts:totp_disable": everyone(405),
     "accounts:token_create": everyone(405),
     "accounts:token_revoke": everyone(405),
-    "accounts:home_panel": everyone(200),
+    "core:home_panel": everyone(200),
     "accounts:user_list": admins_only(),
     "accounts:user_create": admins_only(),
     "accounts:user_edit": admins_only(),
@@ -63,9 +64,10 @@ ACCOUNTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "accounts:department_delete": admins_only(405),
     "accounts:role_list": admins_only(),
     "accounts:role_edit": admins_only(),
-    "accounts:custom_field_list": admins_only(),
-    "accounts:custom_field_create": admins_only(),
-    "accounts:custom_field_edit": admins_only(),
+    # Moved to contacts: administrators are redirected there, everyone else still gets 404.
+    "accounts:custom_field_list": admins_only(301),
+    "accounts:custom_field_create": admins_only(301),
+    "accounts:custom_field_edit": admins_only(301),
     "timeline:audit_log": audit_readers(),
     "timeline:audit_export": audit_readers(),
     "core:home": everyone(200),
@@ -73,7 +75,7 @@ ACCOUNTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
 }
 
 COVERED_NAMESPACES = ("accounts", "timeline")
-EXTRA_ROUTES = ("core:home", "core:healthz")
+EXTRA_ROUTES = ("core:home", "core:home_panel", "core:healthz")
 
 
 def _walk(patterns: list[Any], namespace: str = "") -> dict[str, URLPattern]:

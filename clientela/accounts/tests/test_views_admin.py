@@ -1,4 +1,4 @@
-"""Administration screens: users, departments, roles and custom fields."""
+"""Administration screens: users, departments and roles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 
 from clientela.accounts.models import Department, Role, User
-from clientela.contacts.models import CustomField
 
 NOT_ADMINS = ["manager", "rep", "rep2", "colleague", "marketer", "outsider"]
 
@@ -81,7 +80,6 @@ def test_it_hides_the_admin_screens_from_other_roles(
         reverse("accounts:department_list"),
         reverse("accounts:role_list"),
         reverse("accounts:role_edit", args=[personas.roles["comercial"].pk]),
-        reverse("accounts:custom_field_list"),
     ):
         assert client.get(url).status_code == 404, url
     response = client.post(
@@ -305,72 +303,16 @@ def test_it_refuses_an_unknown_visibility(admin_client: Client, personas: Any) -
     assert "Select a valid choice." in response.content.decode()
 
 
-# --- custom fields ---------------------------------------------------------------------------
-
-
-def test_it_creates_and_lists_custom_fields(admin_client: Client, personas: Any) -> None:
-    response = admin_client.post(
-        reverse("accounts:custom_field_create"),
-        {
-            "entity": "contact",
-            "label": "Presupuesto",
-            "key": "",
-            "field_type": "choice",
-            "choices": "Menos de 50 mil\n\n50 a 100 mil\nMás de 100 mil\n",
-        },
-    )
-    assert response.status_code == 302
-    field = CustomField.objects.get(entity="contact")
-    assert field.key == "presupuesto"
-    assert field.choices == ["Menos de 50 mil", "50 a 100 mil", "Más de 100 mil"]
-    text = admin_client.get(reverse("accounts:custom_field_list")).content.decode()
-    assert "Presupuesto" in text
-    assert "50 a 100 mil" in text
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"label": ""}, "Enter the label people will see."),
-        ({"field_type": "choice", "choices": ""}, "List at least one choice."),
-        ({"field_type": "color"}, "Select a valid choice."),
-        ({"key": "budget"}, "Another field already uses this key."),
-    ],
-)
-def test_it_explains_invalid_custom_fields(
-    admin_client: Client, personas: Any, data: dict[str, str], message: str
-) -> None:
-    CustomField.objects.create(entity="contact", key="budget", label="Budget", field_type="text")
-    form = {"entity": "contact", "label": "Otro", "key": "otro", "field_type": "text", **data}
-    response = admin_client.post(reverse("accounts:custom_field_create"), form)
-    assert response.status_code == 200
-    assert message in response.content.decode()
-
-
-def test_it_edits_a_custom_field_but_not_its_key(admin_client: Client, personas: Any) -> None:
-    field = CustomField.objects.create(
-        entity="company", key="sector", label="Sector", field_type="text"
-    )
-    url = reverse("accounts:custom_field_edit", args=[field.pk])
-    assert admin_client.get(url).status_code == 200
-    response = admin_client.post(
-        url,
-        {
-            "entity": "contact",
-            "key": "otra",
-            "label": "Sector económico",
-            "field_type": "choice",
-            "choices": "Agro\nIndustria",
-        },
-    )
-    assert response.status_code == 302
-    field.refresh_from_db()
-    assert (field.entity, field.key, field.label) == ("company", "sector", "Sector económico")
-    assert field.choices == ["Agro", "Industria"]
-
-
 def test_it_shows_the_admin_navigation_only_to_admins(client: Client, personas: Any) -> None:
     signed_in(client, personas.admin)
     assert reverse("accounts:role_list") in client.get("/accounts/profile/").content.decode()
     signed_in(client, personas.rep)
     assert reverse("accounts:role_list") not in client.get("/accounts/profile/").content.decode()
+
+
+def test_it_redirects_the_old_custom_field_addresses(admin_client: Client) -> None:
+    response = admin_client.get("/accounts/custom-fields/?entity=company")
+    assert response.status_code == 301
+    assert response["Location"] == reverse("contacts:custom_field_list") + "?entity=company"
+    response = admin_client.get("/accounts/custom-fields/7/")
+    assert response["Location"] == reverse("contacts:custom_field_edit", args=[7])

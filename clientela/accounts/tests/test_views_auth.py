@@ -12,8 +12,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clientela.accounts import services
+from clientela.accounts.choices import AccountVerb
 from clientela.accounts.models import ApiToken
-from clientela.timeline.choices import Verb
 from clientela.timeline.models import Event
 
 LOGIN = "/accounts/login/"
@@ -53,7 +53,7 @@ def test_it_signs_in_and_records_a_login_event(client: Client, personas: Any) ->
     assert response.status_code == 302
     assert response["Location"] == "/accounts/profile/"
     assert client.session["_auth_user_id"] == str(personas.rep.pk)
-    event = Event.objects.get(verb=Verb.LOGIN)
+    event = Event.objects.get(verb=AccountVerb.LOGIN)
     assert event.actor == personas.rep
     assert event.target_id == str(personas.rep.pk)
 
@@ -68,7 +68,9 @@ def test_it_refuses_a_wrong_password_with_a_clear_message(client: Client, person
     assert response.status_code == 200
     assert "Wrong username or password. Both are case-sensitive." in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert Event.objects.filter(verb=Verb.LOGIN_FAILED, target_id=str(personas.rep.pk)).exists()
+    assert Event.objects.filter(
+        verb=AccountVerb.LOGIN_FAILED, target_id=str(personas.rep.pk)
+    ).exists()
 
 
 def test_it_refuses_an_inactive_account(client: Client, personas: Any) -> None:
@@ -139,7 +141,7 @@ def test_it_asks_for_a_code_before_signing_in_a_two_factor_user(
     # Not signed in yet: protected pages still send the visitor to the login page.
     assert "_auth_user_id" not in client.session
     assert client.get("/accounts/profile/").status_code == 302
-    assert not Event.objects.filter(verb=Verb.LOGIN).exists()
+    assert not Event.objects.filter(verb=AccountVerb.LOGIN).exists()
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert "Enter your code" in page.content.decode()
@@ -156,7 +158,7 @@ def test_it_signs_in_with_the_right_code(
     assert client.session["_auth_user_id"] == str(personas.rep.pk)
     assert client.session["otp_device_id"] == device.persistent_id
     assert client.get("/accounts/profile/").status_code == 200
-    assert Event.objects.get(verb=Verb.LOGIN).data == {"two_factor": True}
+    assert Event.objects.get(verb=AccountVerb.LOGIN).data == {"two_factor": True}
 
 
 def test_it_accepts_a_code_typed_with_a_space(
@@ -180,7 +182,7 @@ def test_it_refuses_a_wrong_code(client: Client, personas: Any, two_factor_user:
     assert response.status_code == 200
     assert "That code is not valid." in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert Event.objects.filter(verb=Verb.LOGIN_FAILED, data__step="two_factor").exists()
+    assert Event.objects.filter(verb=AccountVerb.LOGIN_FAILED, data__step="two_factor").exists()
 
 
 @pytest.mark.parametrize("typed", ["", "12345", "abcdef", "1234567"])

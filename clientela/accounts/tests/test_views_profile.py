@@ -1,4 +1,4 @@
-"""The profile page: language, password, two-factor set-up and API tokens; the start page."""
+"""The profile page: language, password, two-factor set-up and API tokens."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clientela.accounts import services
+from clientela.accounts.choices import AccountVerb
 from clientela.accounts.models import ApiToken
 from clientela.accounts.queries import active_token
-from clientela.contacts.tests.factories import ContactFactory
-from clientela.timeline.choices import Verb
 from clientela.timeline.models import Event
 
 PROFILE = "/accounts/profile/"
@@ -100,7 +99,7 @@ def test_it_changes_the_password_and_records_it(rep_client: Client, personas: An
     assert "Your password was changed." in response.content.decode()
     personas.rep.refresh_from_db()
     assert personas.rep.check_password("Otra-clave-muy-larga-2026")
-    assert Event.objects.filter(verb=Verb.PASSWORD, target_id=str(personas.rep.pk)).exists()
+    assert Event.objects.filter(verb=AccountVerb.PASSWORD, target_id=str(personas.rep.pk)).exists()
 
 
 def _secret_from(page: str) -> str:
@@ -185,32 +184,3 @@ def test_it_lets_an_admin_revoke_anyones_token(client: Client, personas: Any) ->
     response = client.post(reverse("accounts:token_revoke", args=[token.pk]), {"next": next_url})
     assert response["Location"] == next_url
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
-
-
-def test_it_summarises_my_contacts_on_the_start_page(
-    rep_client: Client, personas: Any, django_assert_max_num_queries: Any
-) -> None:
-    ContactFactory.create_batch(3, owner=personas.rep, lifecycle_stage="lead")
-    ContactFactory(owner=personas.rep, lifecycle_stage="customer", first_name="Cliente")
-    ContactFactory(owner=personas.rep2, lifecycle_stage="customer", first_name="Ajeno")
-    ContactFactory(owner=personas.rep, lifecycle_stage="mql", first_name="Calificada")
-    home = rep_client.get("/")
-    assert home.status_code == 200
-    assert reverse("accounts:home_panel") in home.content.decode()
-    with django_assert_max_num_queries(8):
-        panel = rep_client.get(reverse("accounts:home_panel"), HTTP_HX_REQUEST="true")
-    text = panel.content.decode()
-    assert "5 contacts in total." in text
-    assert "Cliente" in text
-    # Long stage names are abbreviated as in the lists, the full name on hover.
-    assert 'title="Marketing qualified lead">MQL</span>' in text
-    assert "Ajeno" not in text  # another rep's contact never shows
-    assert f"?owner={personas.rep.pk}&amp;stage=customer" in text  # drill into the list
-    assert "<html" not in text  # a fragment
-
-
-def test_it_shows_an_empty_start_page_to_a_new_user(client: Client, personas: Any) -> None:
-    client.force_login(personas.outsider)
-    client.cookies["django_language"] = "en"
-    text = client.get(reverse("accounts:home_panel")).content.decode()
-    assert "You do not own any contacts yet." in text

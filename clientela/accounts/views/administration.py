@@ -1,4 +1,4 @@
-"""Administration screens: users, departments, roles and custom field definitions.
+"""Administration screens: users, departments and roles.
 
 Only users whose role may manage users reach these views; everyone else gets a 404 so the
 addresses stay undiscoverable (see `admin_only`).
@@ -6,14 +6,16 @@ addresses stay undiscoverable (see `admin_only`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -21,7 +23,6 @@ from django.views.decorators.http import require_POST
 from clientela.accounts import services
 from clientela.accounts.capabilities import capability_groups
 from clientela.accounts.forms import (
-    CustomFieldForm,
     DepartmentForm,
     PasswordResetForm,
     RoleForm,
@@ -33,9 +34,6 @@ from clientela.accounts.forms import (
 from clientela.accounts.models import ApiToken, Department, Role, User
 from clientela.accounts.queries import departments_list
 from clientela.accounts.views.access import admin_only
-from clientela.contacts import services as contact_services
-from clientela.contacts.choices import Entity
-from clientela.contacts.models import CustomField
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
 
 USERS_PER_PAGE = 50
@@ -272,67 +270,13 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
     return render(request, "accounts/role_form.html", {"role": role, "form": form})
 
 
-@admin_only
-def custom_field_list(request: HttpRequest) -> HttpResponse:
-    """Custom field definitions of contacts and companies."""
-    fields = list(CustomField.objects.order_by("entity", "position", "id"))
-    headings: dict[str, str] = {Entity.CONTACT: _("Contacts"), Entity.COMPANY: _("Companies")}
-    groups = [
-        (headings.get(value, str(label)), [f for f in fields if f.entity == value])
-        for value, label in Entity.choices
-    ]
-    return render(request, "accounts/custom_field_list.html", {"groups": groups})
+def moved_to(url_name: str) -> Callable[..., HttpResponse]:
+    """An administration screen that moved: a permanent redirect, kept admin-only."""
 
+    @admin_only
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        target = reverse(url_name, kwargs=kwargs) + (f"?{query}" if query else "")
+        return HttpResponsePermanentRedirect(target)
 
-def _save_custom_field(
-    request: HttpRequest, form: CustomFieldForm, field: CustomField | None
-) -> CustomField | None:
-    data = form.cleaned_data
-    try:
-        return contact_services.save_custom_field(
-            actor=request.user,
-            entity=field.entity if field else data["entity"],
-            key=field.key if field else data["key"],
-            label=data["label"],
-            field_type=data["field_type"],
-            choices=form.choice_lines(),
-            field=field,
-        )
-    except ValidationFailed as exc:
-        add_service_errors(form, exc)
-        return None
-
-
-@admin_only
-def custom_field_create(request: HttpRequest) -> HttpResponse:
-    """Define a new custom field."""
-    initial = {"entity": request.GET.get("entity", Entity.CONTACT), "field_type": "text"}
-    form = CustomFieldForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        field = _save_custom_field(request, form, None)
-        if field is not None:
-            messages.success(request, _("Field %(label)s was created.") % {"label": field.label})
-            return redirect("accounts:custom_field_list")
-    return render(request, "accounts/custom_field_form.html", {"form": form, "field": None})
-
-
-@admin_only
-def custom_field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
-    """Change a custom field's label, type or choices (its key and record type stay)."""
-    field = get_object_or_404(CustomField, pk=field_id)
-    initial = {
-        "entity": field.entity,
-        "key": field.key,
-        "label": field.label,
-        "field_type": field.field_type,
-        "choices": "\n".join(str(c) for c in field.choices or []),
-    }
-    form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _save_custom_field(request, form, field) is not None
-    ):
-        messages.success(request, _("The field was saved."))
-        return redirect("accounts:custom_field_list")
-    return render(request, "accounts/custom_field_form.html", {"form": form, "field": field})
+    return view

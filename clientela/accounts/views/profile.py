@@ -13,10 +13,9 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -35,10 +34,8 @@ from clientela.accounts.models import ApiToken
 from clientela.accounts.queries import has_capability
 from clientela.accounts.views.access import safe_next, signed_in_user
 from clientela.accounts.views.auth import confirmed_totp
+from clientela.core.events import Verb, Via, record_event
 from clientela.core.exceptions import ValidationFailed
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.queries import start_page_summary
-from clientela.timeline.services import record_event
 
 
 def _render_profile(request: HttpRequest, **forms: Any) -> HttpResponse:
@@ -197,32 +194,3 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     services.revoke_token(token, actor=request.user)
     messages.success(request, _("The token was revoked. It no longer works."))
     return redirect(safe_next(request, reverse("accounts:profile")))
-
-
-def _url(name: str, *args: Any) -> str | None:
-    """Reverse a URL of a screen that may not exist yet in this installation."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-# (url name, label) of the start page's quick links; missing screens are left out.
-QUICK_LINKS = (
-    ("contacts:contact_create", gettext_lazy("New contact")),
-    ("contacts:contact_list", gettext_lazy("All my contacts")),
-    ("contacts:company_list", gettext_lazy("Companies")),
-    ("contacts:import_upload", gettext_lazy("Import contacts")),
-    ("accounts:profile", gettext_lazy("My profile")),
-)
-
-
-@require_GET
-def home_panel(request: HttpRequest) -> HttpResponse:
-    """The start page's panel (loaded by htmx): my contacts by stage, latest ones, links."""
-    summary = start_page_summary(signed_in_user(request))
-    for contact in summary.latest:
-        contact.card_url = _url("contacts:contact_detail", contact.pk)  # type: ignore[attr-defined]
-    links = [(url, label) for name, label in QUICK_LINKS if (url := _url(name))]
-    context = {"summary": summary, "links": links, "contacts_url": _url("contacts:contact_list")}
-    return render(request, "core/home.html#panel", context)

@@ -43,8 +43,9 @@ from clientela.contacts.queries import (
     filter_contacts,
     get_contact_for_user,
 )
+from clientela.core.events import verb_label
 from clientela.core.exceptions import NotFound
-from clientela.timeline.choices import Verb, Via
+from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
 
 contacts_router = Router(tags=["contacts"])
@@ -190,7 +191,6 @@ def contact_timeline(
     events = Event.objects.filter(contact=contact).select_related("actor")
     count = events.count()
     rows = list(events[page.offset : page.offset + page.limit])
-    labels = dict(Verb.choices)
     next_url = None
     if page.offset + page.limit < count:
         params = request.GET.copy()
@@ -201,7 +201,7 @@ def contact_timeline(
             "id": e.pk,
             "created_at": e.created_at,
             "verb": e.verb,
-            "verb_label": str(labels.get(e.verb, e.verb)),
+            "verb_label": verb_label(e.verb),
             "via": e.via,
             "actor": ref(e.actor),
             "target_type": e.target_type,

@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from clientela.contacts import services
 from clientela.contacts.importing.jobs import start_import
-from clientela.contacts.models import Company, Contact, Merge
+from clientela.contacts.models import Company, Contact, CustomField, Merge
 from clientela.core.models import Job
 from clientela.core.testing import client_for
 
@@ -75,6 +75,10 @@ CONTACTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "import_job_progress": row(200, 404,  403, 403, 403,      200,     403),
     "import_rejects":      row(200, 404,  403, 403, 403,      200,     403),
     "export":              row(200, 200,  403, 403, 403,      200,     403),
+    # Custom field definitions are an administration screen: 404 for everyone else.
+    "custom_field_list":   row(200, 404,  404, 404, 404,      404,     404),
+    "custom_field_create": row(200, 404,  404, 404, 404,      404,     404),
+    "custom_field_edit":   row(200, 404,  404, 404, 404,      404,     404),
 }  # fmt: skip
 
 
@@ -122,6 +126,13 @@ ROUTE_REQUESTS: dict[str, Request] = {
     ),
     "merge_undo": Request(
         "POST", kwargs=lambda w: {"pk": w.merge.survivor_id, "merge_id": w.merge.pk}
+    ),
+    "custom_field_edit": Request(
+        kwargs=lambda w: {
+            "field_id": CustomField.objects.get_or_create(
+                entity="contact", key="presupuesto", defaults={"label": "Presupuesto"}
+            )[0].pk
+        }
     ),
     **{
         name: Request(kwargs=lambda w: {"job_id": w.import_job.pk})

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
@@ -46,14 +45,6 @@ def is_htmx(request: HttpRequest, target: str | None = None) -> bool:
     if not htmx:
         return False
     return target is None or htmx.target == target
-
-
-def optional_url(name: str, *args: Any) -> str | None:
-    """A URL that may not exist yet (screens built by another module); None when missing."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def paginate(

@@ -55,7 +55,6 @@ from clientela.contacts.queries import (
 )
 from clientela.contacts.views.common import (
     is_htmx,
-    optional_url,
     paginate,
     require_capability,
     save_edit,
@@ -151,9 +150,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             .first()
         )
     params = request.GET
-    export_url = (
-        optional_url("contacts:export") if has_capability(user, "contacts.export") else None
-    )
+    export_url = reverse("contacts:export") if has_capability(user, "contacts.export") else None
     context = {
         "page": page,
         "filters": filters,
@@ -167,7 +164,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
         "can_write": has_capability(user, "contacts.write"),
-        "import_url": optional_url("contacts:import_start")
+        "import_url": reverse("contacts:import_start")
         if has_capability(user, "contacts.import")
         else None,
         "export_url": f"{export_url}{querystring(params, page=None)}" if export_url else None,

@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
-from django.utils import formats, timezone
-from django.utils.html import conditional_escape
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from clientela.accounts.queries import has_capability, users_visible_to
-from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
+from clientela.contacts.choices import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentStatus,
+    ContactVerb,
+    Entity,
+    LeadStatus,
+    LifecycleStage,
+    Source,
+)
 from clientela.contacts.models import Company, Contact, CustomField, Merge
 from clientela.contacts.normalize import format_phone
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
-from clientela.contacts.views.common import optional_url
-from clientela.timeline.choices import Verb, Via
+from clientela.core.events import register_verbs, verb_spec
+from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
+from clientela.timeline.rendering import (
+    Change,
+    Entry,
+    changes_entry,
+    html,
+    stored_value,
+    who,
+)
 
 EVENT_LIMIT = 100
 CHOICE_LABELS: dict[str, dict[str, Any]] = {
@@ -35,81 +48,15 @@ CHOICE_LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-def html(message: str, **values: Any) -> SafeString:
-    """Fill a translated message with escaped values."""
-    escaped = {
-        k: v if isinstance(v, int | float) else conditional_escape(v) for k, v in values.items()
-    }
-    return mark_safe(message % escaped)  # noqa: S308 - every value is escaped
-
-
-@dataclass
-class Change:
-    """One field's old and new value, ready to show."""
-
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class Entry:
-    """One line of a record's timeline."""
-
-    when: datetime
-    kind: str
-    sentence: SafeString
-    via: str = ""
-    changes: list[Change] = field(default_factory=list)
-    body: str = ""
-    merge_id: int | None = None
-    link: str = ""
-    link_text: str = ""
-    note: str = ""
-
-
 def plain_value(name: str, raw: Any) -> str:
     """A field value (Python or as stored in event JSON) as people read it."""
     if raw is None or raw == "" or raw == []:
         return "—"
-    if isinstance(raw, list):
-        return ", ".join(str(item) for item in raw)
-    if isinstance(raw, bool):
-        return str(_("Yes") if raw else _("No"))
-    if name in CHOICE_LABELS:
+    if isinstance(raw, str) and name in CHOICE_LABELS:
         return str(CHOICE_LABELS[name].get(raw, raw))
-    if name == "phone":
+    if name == "phone" and not isinstance(raw, list | bool):
         return format_phone(str(raw))
-    if isinstance(raw, datetime):
-        return formats.date_format(timezone.localtime(raw), "SHORT_DATETIME_FORMAT")
-    if isinstance(raw, date):
-        return formats.date_format(raw, "SHORT_DATE_FORMAT")
-    if name == "birthday" or name.endswith("_on"):  # dates stored as ISO text
-        try:
-            return formats.date_format(date.fromisoformat(str(raw)), "SHORT_DATE_FORMAT")
-        except ValueError:
-            return str(raw)
-    if name.endswith("_at"):
-        try:
-            moment = timezone.localtime(datetime.fromisoformat(str(raw)))
-            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
-        except ValueError:
-            return str(raw)
-    return str(raw)
-
-
-def money_text(data: Mapping[str, Any]) -> str:
-    """An amount recorded in an event ("234900.00", "COP") as people read it: 234.900 COP."""
-    try:
-        amount = Decimal(str(data["amount"]))
-        currency = str(data["currency"])
-    except (KeyError, ArithmeticError, ValueError):
-        return ""
-    if not amount.is_finite():
-        return ""
-    places = 0 if amount == amount.to_integral_value() else 2
-    number = formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
-    return f"{number} {currency}"
+    return stored_value(name, raw)
 
 
 def field_label(model: type[Model], name: str) -> str:
@@ -121,23 +68,15 @@ def field_label(model: type[Model], name: str) -> str:
     return str(capfirst(getattr(found, "verbose_name", name)))
 
 
-def who(actor: Any) -> str:
-    """How a person is named in a sentence."""
-    if actor is None:
-        return _("The system")
-    return actor.get_full_name() or actor.username
-
-
 CONTACT_TYPE = "contacts.contact"
 LABEL_KEYS = ("label", "verb_label", "title", "summary")
 
 
 def verb_label(verb: str, data: Mapping[str, Any]) -> str:
-    """A readable name for any verb, including ones other apps record (e.g. "purchase")."""
-    try:
-        return str(Verb(verb).label)
-    except ValueError:
-        pass
+    """A readable name for any verb: its registered label, else a label the event carries."""
+    spec = verb_spec(verb)
+    if spec is not None:
+        return str(spec.label)
     for key in LABEL_KEYS:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
@@ -205,7 +144,7 @@ class Renderer:
         other_ids = {
             other
             for e in events
-            if e.verb == Verb.MERGE_UNDONE
+            if e.verb == ContactVerb.MERGE_UNDONE
             and isinstance(other := self.undo_other(e.data or {}), int)
         }
         self.contact_names: dict[int, str] = (
@@ -231,7 +170,7 @@ class Renderer:
         """The import job's page, for users allowed to open it."""
         if not self.can_import or not isinstance(job, int):
             return ""
-        return optional_url("contacts:import_job", job) or ""
+        return reverse("contacts:import_job", args=[job])
 
     # Values -----------------------------------------------------------------------------------
     def label(self, name: str) -> str:
@@ -300,139 +239,39 @@ class Renderer:
         """Where a change came from, as a short label; none for the web UI (the usual case)."""
         return "" if via == Via.UI else str(dict(Via.choices).get(via, via))
 
+    @property
+    def this(self) -> str:
+        """How the record is named in a sentence."""
+        return _("this contact") if self.is_contact else _("this company")
+
     def entry(self, event: Event) -> Entry | None:
-        """One event as a timeline line; None for events shown elsewhere."""
-        data = event.data or {}
-        actor = who(event.actor)
-        merged_from = self.from_merged(event)
-        this = _("this contact") if self.is_contact else _("this company")
+        """One event as a timeline line, as its verb's registered sentence reads; None for
+        events shown elsewhere. A verb no app registered gets the generic sentence."""
         entry = Entry(event.created_at, event.verb, mark_safe(""), via=self.via_label(event.via))
-        if merged_from:
+        if self.from_merged(event):
             entry.note = _("On “%(name)s”, later merged into this contact.") % {
                 "name": event.target_repr
             }
-        verb = event.verb
-        if verb == Verb.CREATED:
-            if not merged_from:
-                return None  # the synthesized entry tells it, imports included
-            entry.sentence = html(
-                _("%(who)s created “%(name)s”"), who=actor, name=event.target_repr
-            )
-            entry.note = _("That contact was later merged into this one.")
-        elif verb in (Verb.UPDATED, Verb.TAGGED, Verb.IMPORTED):
-            entry.changes = self.changes(data)
-            if verb == Verb.IMPORTED:
-                job = data.get("job_id") or data.get("import_job") or data.get("job")
-                entry.sentence = (
-                    html(_("Import #%(job)s updated %(this)s"), job=job, this=this)
-                    if job
-                    else html(_("An import updated %(this)s"), this=this)
-                )
-            elif len(entry.changes) == 1:
-                change = entry.changes[0]
-                entry.sentence = html(
-                    _("%(who)s changed %(field)s: %(old)s → %(new)s"),
-                    who=actor,
-                    field=change.label,
-                    old=change.old,
-                    new=change.new,
-                )
-                entry.changes = []
-            else:
-                count = len(entry.changes)
-                entry.sentence = html(
-                    ngettext(
-                        "%(who)s changed %(count)d field",
-                        "%(who)s changed %(count)d fields",
-                        count,
-                    ),
-                    who=actor,
-                    count=count,
-                )
-        elif verb == Verb.DELETED:
-            entry.sentence = html(_("%(who)s moved %(this)s to the trash"), who=actor, this=this)
-        elif verb == Verb.RESTORED:
-            entry.sentence = html(
-                _("%(who)s restored %(this)s from the trash"), who=actor, this=this
-            )
-        elif verb == Verb.NOTE:
-            entry.sentence = html(_("%(who)s added a note"), who=actor)
-            entry.body = str(data.get("body", ""))
-        elif verb == Verb.CONSENT:
-            from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus
+        spec = verb_spec(event.verb)
+        sentence = spec.timeline if spec is not None else None
+        if sentence is not None and sentence(self, event, entry) is None:
+            return None
+        if not entry.sentence:
+            entry.sentence = self.generic_sentence(event)
+        return entry
 
-            channel, purpose, status = (
-                str(data.get("channel", "")),
-                str(data.get("purpose", "")),
-                str(data.get("status", "")),
-            )
-            entry.sentence = html(
-                _("%(who)s recorded consent for %(channel)s · %(purpose)s: %(status)s"),
-                who=actor,
-                channel=dict(ConsentChannel.choices).get(channel, channel),
-                purpose=dict(ConsentPurpose.choices).get(purpose, purpose),
-                status=dict(ConsentStatus.choices).get(status, status),
-            )
-            if data.get("source"):
-                entry.note = _("Source: %(source)s") % {"source": data["source"]}
-        elif verb == Verb.MERGED:
-            name = data.get("merged") or (
-                f"#{data['merged_id']}" if data.get("merged_id") else _("another contact")
-            )
-            job = data.get("merged_import_job")
-            if data.get("merged_created_via") == Via.IMPORT and isinstance(job, int):
-                entry.sentence = html(
-                    _("%(who)s merged “%(name)s” into %(this)s (created by import #%(job)s)"),
-                    who=actor,
-                    name=name,
-                    this=this,
-                    job=job,
-                )
-                entry.link = self.import_job_link(job)
-                entry.link_text = _("Open the import")
-            else:
-                entry.sentence = html(
-                    _("%(who)s merged “%(name)s” into %(this)s"), who=actor, name=name, this=this
-                )
-            entry.changes = self.changes(data)
-            merge_id = data.get("merge_id")
-            if isinstance(merge_id, int) and merge_id in self.undoable:
-                entry.merge_id = merge_id
-        elif verb == Verb.MERGE_UNDONE:
-            other = self.undo_other(data)
-            name = self.contact_names.get(other) if isinstance(other, int) else None
-            if name:
-                entry.sentence = html(
-                    _("%(who)s undid a merge: “%(name)s” is a separate contact again"),
-                    who=actor,
-                    name=name,
-                )
-                entry.link = optional_url("contacts:contact_detail", other) or ""
-                entry.link_text = _("Open that contact")
-            else:
-                entry.sentence = html(
-                    _("%(who)s undid a merge: contact #%(other)s is separate again"),
-                    who=actor,
-                    other=other or "?",
-                )
-        elif verb == Verb.PURCHASE and (amount := money_text(data)):
-            entry.sentence = html(
-                _("%(who)s: purchase of %(amount)s on %(date)s"),
-                who=actor,
-                amount=amount,
-                date=plain_value("ordered_on", data.get("ordered_on")),
-            )
-        elif event.target_repr and not event.target_type.startswith("contacts."):
-            # Other apps' events (a purchase on an order): name the record they are about.
-            entry.sentence = html(
+    @staticmethod
+    def generic_sentence(event: Event) -> SafeString:
+        """Who did what; other apps' events (a purchase on an order) name their record."""
+        what = verb_label(event.verb, event.data or {})
+        if event.target_repr and not event.target_type.startswith("contacts."):
+            return html(
                 _("%(who)s: %(what)s (%(record)s)"),
-                who=actor,
-                what=verb_label(verb, data),
+                who=who(event.actor),
+                what=what,
                 record=event.target_repr,
             )
-        else:
-            entry.sentence = html(_("%(who)s: %(what)s"), who=actor, what=verb_label(verb, data))
-        return entry
+        return html(_("%(who)s: %(what)s"), who=who(event.actor), what=what)
 
     def entries(self, *, include_created: bool = True) -> list[Entry]:
         """Every line, newest first, the creation last."""
@@ -457,3 +296,99 @@ def timeline_for(
     renderer = Renderer(user, record, events[:limit], custom_fields, undoable_merges)
     # When older events are left out, the creation belongs to the part not shown.
     return renderer.entries(include_created=not truncated), truncated
+
+
+# Sentences of contacts' own verbs (registered in ContactsConfig.ready) -------------------------
+def note_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
+    """A note, its text under the sentence."""
+    entry.sentence = html(_("%(who)s added a note"), who=who(event.actor))
+    entry.body = str((event.data or {}).get("body", ""))
+    return entry
+
+
+def consent_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
+    """A consent recorded for a channel and purpose."""
+    data = event.data or {}
+    channel, purpose, status = (
+        str(data.get("channel", "")),
+        str(data.get("purpose", "")),
+        str(data.get("status", "")),
+    )
+    entry.sentence = html(
+        _("%(who)s recorded consent for %(channel)s · %(purpose)s: %(status)s"),
+        who=who(event.actor),
+        channel=dict(ConsentChannel.choices).get(channel, channel),
+        purpose=dict(ConsentPurpose.choices).get(purpose, purpose),
+        status=dict(ConsentStatus.choices).get(status, status),
+    )
+    if data.get("source"):
+        entry.note = _("Source: %(source)s") % {"source": data["source"]}
+    return entry
+
+
+def merged_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
+    """Another record merged into this one (undoable while the merge stands)."""
+    data = event.data or {}
+    actor = who(event.actor)
+    name = data.get("merged") or (
+        f"#{data['merged_id']}" if data.get("merged_id") else _("another contact")
+    )
+    job = data.get("merged_import_job")
+    if data.get("merged_created_via") == Via.IMPORT and isinstance(job, int):
+        entry.sentence = html(
+            _("%(who)s merged “%(name)s” into %(this)s (created by import #%(job)s)"),
+            who=actor,
+            name=name,
+            this=timeline.this,
+            job=job,
+        )
+        entry.link = timeline.import_job_link(job)
+        entry.link_text = _("Open the import")
+    else:
+        entry.sentence = html(
+            _("%(who)s merged “%(name)s” into %(this)s"),
+            who=actor,
+            name=name,
+            this=timeline.this,
+        )
+    entry.changes = timeline.changes(data)
+    merge_id = data.get("merge_id")
+    if isinstance(merge_id, int) and merge_id in timeline.undoable:
+        entry.merge_id = merge_id
+    return entry
+
+
+def merge_undone_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
+    """A merge undone: the other contact, linked when the reader may see it."""
+    actor = who(event.actor)
+    other = timeline.undo_other(event.data or {})
+    name = timeline.contact_names.get(other) if isinstance(other, int) else None
+    if name:
+        entry.sentence = html(
+            _("%(who)s undid a merge: “%(name)s” is a separate contact again"),
+            who=actor,
+            name=name,
+        )
+        entry.link = reverse("contacts:contact_detail", args=[other])
+        entry.link_text = _("Open that contact")
+    else:
+        entry.sentence = html(
+            _("%(who)s undid a merge: contact #%(other)s is separate again"),
+            who=actor,
+            other=other or "?",
+        )
+    return entry
+
+
+def register_contact_verbs() -> None:
+    """Register contacts' verbs and how they read (from ContactsConfig.ready)."""
+    register_verbs(
+        ContactVerb,
+        timeline={
+            ContactVerb.NOTE: note_entry,
+            ContactVerb.CONSENT: consent_entry,
+            ContactVerb.MERGED: merged_entry,
+            ContactVerb.MERGE_UNDONE: merge_undone_entry,
+            ContactVerb.TAGGED: changes_entry,
+        },
+    )

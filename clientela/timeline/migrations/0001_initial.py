@@ -7,35 +7,117 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contacts', '0001_initial'),
+        ("contacts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('verb', models.CharField(choices=[('created', 'created'), ('updated', 'updated'), ('deleted', 'moved to trash'), ('restored', 'restored from trash'), ('note', 'note added'), ('merged', 'merged'), ('merge_undone', 'merge undone'), ('imported', 'updated by import'), ('consent', 'consent changed'), ('tagged', 'tags changed'), ('login', 'signed in'), ('login_failed', 'failed sign-in'), ('password', 'password changed'), ('token_created', 'API token created'), ('token_revoked', 'API token revoked'), ('exported', 'exported')], max_length=32, verbose_name='what')),
-                ('via', models.CharField(choices=[('ui', 'web'), ('api', 'API'), ('cli', 'command line'), ('import', 'import'), ('system', 'system')], default='ui', max_length=16, verbose_name='via')),
-                ('target_type', models.CharField(max_length=60, verbose_name='record type')),
-                ('target_id', models.CharField(max_length=64, verbose_name='record id')),
-                ('target_repr', models.CharField(blank=True, max_length=200, verbose_name='record')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='contacts.company')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="when"
+                    ),
+                ),
+                (
+                    "verb",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("updated", "updated"),
+                            ("deleted", "moved to trash"),
+                            ("restored", "restored from trash"),
+                            ("note", "note added"),
+                            ("merged", "merged"),
+                            ("merge_undone", "merge undone"),
+                            ("imported", "updated by import"),
+                            ("consent", "consent changed"),
+                            ("tagged", "tags changed"),
+                            ("login", "signed in"),
+                            ("login_failed", "failed sign-in"),
+                            ("password", "password changed"),
+                            ("token_created", "API token created"),
+                            ("token_revoked", "API token revoked"),
+                            ("exported", "exported"),
+                        ],
+                        max_length=32,
+                        verbose_name="what",
+                    ),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("ui", "web"),
+                            ("api", "API"),
+                            ("cli", "command line"),
+                            ("import", "import"),
+                            ("system", "system"),
+                        ],
+                        default="ui",
+                        max_length=16,
+                        verbose_name="via",
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=60, verbose_name="record type")),
+                ("target_id", models.CharField(max_length=64, verbose_name="record id")),
+                (
+                    "target_repr",
+                    models.CharField(blank=True, max_length=200, verbose_name="record"),
+                ),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="contacts.company",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['contact', '-created_at'], name='event_contact_idx'), models.Index(fields=['company', '-created_at'], name='event_company_idx'), models.Index(fields=['target_type', 'target_id'], name='event_target_idx')],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["contact", "-created_at"], name="event_contact_idx"),
+                    models.Index(fields=["company", "-created_at"], name="event_company_idx"),
+                    models.Index(fields=["target_type", "target_id"], name="event_target_idx"),
+                ],
             },
         ),
     ]

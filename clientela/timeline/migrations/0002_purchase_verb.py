@@ -4,15 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('timeline', '0001_initial'),
+        ("timeline", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='verb',
-            field=models.CharField(choices=[('created', 'created'), ('updated', 'updated'), ('deleted', 'moved to trash'), ('restored', 'restored from trash'), ('note', 'note added'), ('merged', 'merged'), ('merge_undone', 'merge undone'), ('imported', 'updated by import'), ('consent', 'consent changed'), ('tagged', 'tags changed'), ('login', 'signed in'), ('login_failed', 'failed sign-in'), ('password', 'password changed'), ('token_created', 'API token created'), ('token_revoked', 'API token revoked'), ('exported', 'exported'), ('purchase', 'purchase')], max_length=32, verbose_name='what'),
+            model_name="event",
+            name="verb",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("updated", "updated"),
+                    ("deleted", "moved to trash"),
+                    ("restored", "restored from trash"),
+                    ("note", "note added"),
+                    ("merged", "merged"),
+                    ("merge_undone", "merge undone"),
+                    ("imported", "updated by import"),
+                    ("consent", "consent changed"),
+                    ("tagged", "tags changed"),
+                    ("login", "signed in"),
+                    ("login_failed", "failed sign-in"),
+                    ("password", "password changed"),
+                    ("token_created", "API token created"),
+                    ("token_revoked", "API token revoked"),
+                    ("exported", "exported"),
+                    ("purchase", "purchase"),
+                ],
+                max_length=32,
+                verbose_name="what",
+            ),
         ),
     ]

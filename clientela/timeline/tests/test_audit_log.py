@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clientela.accounts import services as account_services
+from clientela.contacts.choices import ContactVerb
 from clientela.contacts.models import Contact
 from clientela.contacts.tests.factories import ContactFactory
 from clientela.timeline.choices import Verb, Via
@@ -77,7 +78,7 @@ def test_it_shows_who_changed_which_fields(client: Client, personas: Any) -> Non
 
 def test_it_links_a_contacts_note_to_the_contact_card(client: Client, personas: Any) -> None:
     contact = make_contact(owner=personas.rep)
-    record_event(Verb.NOTE, actor=personas.rep, target=personas.rep, contact_id=contact.pk)
+    record_event(ContactVerb.NOTE, actor=personas.rep, target=personas.rep, contact_id=contact.pk)
     text = signed_in(client, personas.admin).get(AUDIT, {"verb": "note"}).content.decode()
     assert reverse("contacts:contact_detail", args=[contact.pk]) in text
 
@@ -141,7 +142,7 @@ def test_it_pages_through_a_large_log_with_a_cursor(
     now = timezone.now()
     events = [
         Event(
-            verb=Verb.NOTE,
+            verb=ContactVerb.NOTE,
             actor=personas.rep,
             target_type="accounts.user",
             target_id=str(personas.rep.pk),

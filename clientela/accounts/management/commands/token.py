@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clientela.accounts.models import User
 from clientela.accounts.services import create_token
-from clientela.timeline.choices import Via
+from clientela.core.events import Via
 
 
 class Command(BaseCommand):

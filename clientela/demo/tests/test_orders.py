@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from clientela.analytics.models import ValueSnapshot
+from clientela.demo.orders import seed_orders
 from clientela.demo.seeding import seed_contacts
-from clientela.orders.demo import seed_orders
 from clientela.orders.models import MarketingSpend, Order
 
 pytestmark = pytest.mark.django_db

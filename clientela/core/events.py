@@ -1,0 +1,173 @@
+"""The event vocabulary every app shares, and the port through which events are recorded.
+
+* Channels (`Via`) and the record-lifecycle verbs every app writes (`Verb`: created, updated,
+  moved to trash, ...).
+* The verb registry: each app registers the verbs it writes in its AppConfig.ready() — the
+  code stored in Event.verb, its label (es/en through gettext_lazy, the audit log's "What"),
+  and optionally how a timeline entry reads. A verb nobody registered still shows, with a
+  generic sentence.
+* Record types: the kinds of record events are about, and the screen that shows each one,
+  registered by the app that owns them (the audit log's filter and links).
+* The port: the timeline app (above accounts in the stack) stores events; accounts, which
+  may not import it, records its sign-ins, users and tokens through `record_event` here, and
+  the timeline app plugs its writer in with `set_event_recorder`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+
+class Via(models.TextChoices):
+    """Which adapter made the change."""
+
+    UI = "ui", _("web")
+    API = "api", _("API")
+    CLI = "cli", _("command line")
+    IMPORT = "import", _("import")
+    SYSTEM = "system", _("system")
+
+
+class Verb(models.TextChoices):
+    """What happened to a record, whatever app owns it (registered by the timeline app)."""
+
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    DELETED = "deleted", _("moved to trash")
+    RESTORED = "restored", _("restored from trash")
+    IMPORTED = "imported", _("updated by import")
+    EXPORTED = "exported", _("exported")
+
+
+# How an event reads on a record's timeline: (renderer, event, entry) -> the entry filled in,
+# or None to leave the event off the timeline. An entry left without a sentence gets the
+# generic one. See clientela.timeline.rendering.
+TimelineSentence = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class VerbSpec:
+    """A registered verb: its stored code, its label and how its timeline entry reads."""
+
+    code: str
+    label: Any
+    timeline: TimelineSentence | None = None
+
+
+VERBS: dict[str, VerbSpec] = {}
+
+
+def register_verb(code: str, label: Any, *, timeline: TimelineSentence | None = None) -> VerbSpec:
+    """Register a verb (call from an AppConfig.ready); a code belongs to one app."""
+    spec = VerbSpec(str(code), label, timeline)
+    known = VERBS.get(spec.code)
+    if known is not None and known != spec:
+        raise ImproperlyConfigured(f"verb {spec.code!r} is registered twice")
+    VERBS[spec.code] = spec
+    return spec
+
+
+def register_verbs(
+    choices: type[models.TextChoices], timeline: Mapping[str, TimelineSentence] | None = None
+) -> None:
+    """Register every member of a TextChoices of verbs, with their timeline sentences."""
+    sentences = timeline or {}
+    for code, label in choices.choices:
+        register_verb(code, label, timeline=sentences.get(code))
+
+
+def verb_spec(code: str) -> VerbSpec | None:
+    """The registered verb, or None for a code no app registered."""
+    return VERBS.get(code)
+
+
+def verb_label(code: str) -> str:
+    """A verb's label in the current language; the stored code when nobody registered it."""
+    spec = VERBS.get(code)
+    return str(spec.label) if spec else code
+
+
+def verb_choices() -> list[tuple[str, str]]:
+    """(code, label) of every registered verb, for filters."""
+    return [(spec.code, str(capfirst(spec.label))) for spec in VERBS.values()]
+
+
+def jsonable(value: Any) -> Any:
+    """Make a field value safe to keep in a JSON column."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Return {field: [old, new]} for the fields whose value changed."""
+    return {
+        key: [jsonable(before.get(key)), jsonable(after.get(key))]
+        for key in after
+        if jsonable(before.get(key)) != jsonable(after.get(key))
+    }
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A kind of record events are about ("app_label.model"), and the screen that shows one
+    (a URL name taking the record's id), when there is such a screen."""
+
+    target_type: str
+    url_name: str | None = None
+
+
+RECORD_TYPES: dict[str, RecordType] = {}
+
+
+def register_record_type(target_type: str, url_name: str | None = None) -> RecordType:
+    """Offer a record type in the audit log's filter, linked to its screen (from ready())."""
+    record_type = RecordType(target_type, url_name)
+    RECORD_TYPES[target_type] = record_type
+    return record_type
+
+
+_RECORDERS: list[Callable[..., Any]] = []
+
+
+def set_event_recorder(recorder: Callable[..., Any]) -> None:
+    """Plug in the function that stores events (the timeline app's, from its ready())."""
+    _RECORDERS[:] = [recorder]
+
+
+def record_event(
+    verb: str,
+    *,
+    actor: Any,
+    target: models.Model,
+    via: str = Via.UI,
+    data: Mapping[str, Any] | None = None,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    at: datetime | None = None,
+) -> Any:
+    """Append one event to the timeline / audit log through the installed recorder."""
+    if not _RECORDERS:
+        raise ImproperlyConfigured("no event recorder: is clientela.timeline installed?")
+    return _RECORDERS[0](
+        verb,
+        actor=actor,
+        target=target,
+        via=via,
+        data=data,
+        contact_id=contact_id,
+        company_id=company_id,
+        at=at,
+    )

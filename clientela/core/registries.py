@@ -1,0 +1,146 @@
+"""What apps contribute to shared screens and commands, registered in their AppConfig.ready().
+
+Core sits at the bottom of the app stack and imports no other app, so the navigation, the
+start page and `clientela import <kind>` learn about the apps above it through these
+registries instead of a central list naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+# Who may see something: a predicate over the signed-in user.
+Allowed = Callable[[Any], bool]
+
+MODULES = "modules"
+ADMINISTRATION = "administration"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link of the sidebar: a module, or an administration screen.
+
+    `url_name` None marks a module still to come (shown greyed out). `allowed` None means every
+    signed-in user; `active_on` lists other view names that highlight this link.
+    """
+
+    url_name: str | None
+    label: Any
+    icon: str
+    order: int
+    section: str = MODULES
+    allowed: Allowed | None = None
+    active_on: tuple[str, ...] = ()
+
+    def visible_to(self, user: Any) -> bool:
+        """Whether the link shows for `user` (modules to come show for everyone)."""
+        if self.url_name is None or self.allowed is None:
+            return True
+        return bool(getattr(user, "is_authenticated", False) and self.allowed(user))
+
+    def is_active(self, view_name: str | None) -> bool:
+        """Whether the current page belongs to this link."""
+        return view_name is not None and (view_name == self.url_name or view_name in self.active_on)
+
+
+NAVIGATION: dict[str, NavItem] = {}
+
+
+def register_nav_item(item: NavItem) -> NavItem:
+    """Add a link to the sidebar (call from an AppConfig.ready); the key is its url name."""
+    key = item.url_name or f"soon:{item.label}"
+    NAVIGATION[key] = item
+    return item
+
+
+def nav_items(section: str, user: Any) -> list[NavItem]:
+    """The links of one sidebar section `user` may see, in their registered order."""
+    items = [item for item in NAVIGATION.values() if item.section == section]
+    return sorted((item for item in items if item.visible_to(user)), key=lambda item: item.order)
+
+
+@dataclass(frozen=True)
+class StartPanel:
+    """A card of the start page: a template partial and the function that fills it.
+
+    `context(request)` returns the partial's context, or None when the card is not for this
+    user; the partial is rendered with it.
+    """
+
+    name: str
+    order: int
+    template: str
+    context: Callable[[HttpRequest], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class QuickLink:
+    """A link of the start page's quick links, for the users `allowed` accepts."""
+
+    url_name: str
+    label: Any
+    order: int
+    allowed: Allowed | None = None
+
+
+START_PANELS: dict[str, StartPanel] = {}
+QUICK_LINKS: dict[str, QuickLink] = {}
+
+
+def register_start_panel(panel: StartPanel) -> StartPanel:
+    """Add a card to the start page (call from an AppConfig.ready)."""
+    START_PANELS[panel.name] = panel
+    return panel
+
+
+def register_quick_link(link: QuickLink) -> QuickLink:
+    """Add a quick link to the start page (call from an AppConfig.ready)."""
+    QUICK_LINKS[link.url_name] = link
+    return link
+
+
+def start_panels() -> list[StartPanel]:
+    """Every start-page card, in order."""
+    return sorted(START_PANELS.values(), key=lambda panel: panel.order)
+
+
+def quick_links(user: Any) -> list[QuickLink]:
+    """The quick links `user` may follow, in order."""
+    links = sorted(QUICK_LINKS.values(), key=lambda link: link.order)
+    return [link for link in links if link.allowed is None or link.allowed(user)]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """A kind of record `clientela import <kind> FILE` can read.
+
+    `run(path, actor=..., options=...)` imports the file synchronously and returns the JSON
+    summary the command prints and the warnings it writes to stderr; it raises the domain's
+    exceptions (ValidationFailed, DomainError, TableError) for the command to report.
+    `presets` are the column-mapping presets `--preset` accepts for this kind.
+    """
+
+    kind: str
+    run: Callable[..., tuple[Mapping[str, Any], list[str]]]
+    presets: tuple[str, ...] = field(default=())
+
+
+IMPORTERS: dict[str, Importer] = {}
+
+# Who runs a command-line import when `--as` is not given (registered by the accounts app).
+COMMAND_ACTORS: list[Callable[[], Any]] = []
+
+
+def register_importer(importer: Importer) -> Importer:
+    """Make a kind importable from the command line (call from an AppConfig.ready)."""
+    IMPORTERS[importer.kind] = importer
+    return importer
+
+
+def register_default_command_actor(find: Callable[[], Any]) -> None:
+    """Set how commands find the user they act as by default (call from an AppConfig.ready)."""
+    COMMAND_ACTORS[:] = [find]
