@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.http import QueryDict
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +21,6 @@ from clientela.contacts.choices import (
 )
 from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.normalize import format_phone
-from clientela.contacts.queries import ContactFilters
 
 UTM_PARTS = ("source", "medium", "campaign", "term", "content")
 UTM_FIELDS = tuple(f"{touch}_utm_{part}" for touch in ("first", "last") for part in UTM_PARTS)
@@ -332,39 +330,6 @@ class ConsentForm(RecordForm):
         # The service reports missing choices with its own messages.
         for name in ("channel", "purpose", "status"):
             self.fields[name].required = False
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def contact_filters_from(
-    params: QueryDict, custom_fields: Mapping[str, CustomField]
-) -> ContactFilters:
-    """Read the contacts list filters from a query string (unknown values are ignored)."""
-    custom = {
-        key: params.get(CUSTOM_PREFIX + key, "").strip()
-        for key, definition in custom_fields.items()
-        if definition.field_type in FILTERABLE_CUSTOM_TYPES
-        and params.get(CUSTOM_PREFIX + key, "").strip()
-    }
-    stage = params.get("stage", "")
-    lead_status = params.get("lead_status", "")
-    source = params.get("source", "")
-    return ContactFilters(
-        q=params.get("q", "").strip()[:200],
-        owner=_int_or_none(params.get("owner")),
-        lifecycle_stage=stage if stage in LifecycleStage.values else "",
-        lead_status=lead_status if lead_status in LeadStatus.values else "",
-        source=source if source in Source.values else "",
-        tag=_int_or_none(params.get("tag")),
-        company=_int_or_none(params.get("company")),
-        custom=custom,
-        ordering=params.get("sort", "-created"),
-    )
 
 
 FILTERABLE_CUSTOM_TYPES = (CustomFieldType.CHOICE, CustomFieldType.BOOLEAN, CustomFieldType.TEXT)
