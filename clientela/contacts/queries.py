@@ -430,6 +430,14 @@ def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
 
 
+def highest_id(model: type[Contact] | type[Company]) -> int:
+    """The table's highest id (0 when empty): an upper bound on its rows, read from the index."""
+    from django.db.models import Max
+
+    highest = model.objects.aggregate(highest=Max("pk"))["highest"]
+    return int(highest) if highest is not None else 0
+
+
 def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> QuerySet[Company]:
     """Annotate `contact_count` with the company's contacts the user may see.
 

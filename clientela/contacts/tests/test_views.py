@@ -157,11 +157,27 @@ def test_it_caps_the_count_of_huge_filtered_lists(client, personas, monkeypatch)
     from clientela.contacts.views import common
 
     monkeypatch.setattr(common, "COUNT_CAP", 60)
+    monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 65)  # a table "too large" to count
     Contact.objects.bulk_create(
         [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
     )
     response = client_for(client, personas.rep).get(reverse("contacts:contact_list"), {"q": "p"})
     assert "More than 60" in response.content.decode()
+
+
+def test_it_counts_a_small_table_exactly_past_the_cap(client, personas, monkeypatch):
+    from clientela.contacts.views import common
+
+    monkeypatch.setattr(common, "COUNT_CAP", 60)  # the demo's 2,020 contacts against 1,000
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
+    )
+    for params in ({}, {"q": "p"}):
+        for user in (personas.manager, personas.rep):
+            body = client_for(client, user).get(reverse("contacts:contact_list"), params)
+            text = body.content.decode()
+            assert "More than" not in text and "About" not in text
+            assert body.context["page"].total == 70
 
 
 def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
@@ -170,6 +186,10 @@ def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
     from clientela.contacts.views import common
 
     monkeypatch.setattr(common, "approximate_row_count", lambda model: 1_234_567)
+    # More than a page (a list that fits on one page states its exact length).
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(60)]
+    )
     c = client_for(client, personas.manager, language="es")
     body = c.get(reverse("contacts:contact_list")).content.decode()
     assert "1.234.567" in body  # dot thousands separator, es-CO
@@ -187,6 +207,7 @@ def test_it_reads_the_planner_estimate_on_postgresql(client, personas, monkeypat
     if connection.vendor != "postgresql":
         pytest.skip("pg_class.reltuples exists only on PostgreSQL")
     monkeypatch.setattr(common, "COUNT_CAP", 60)
+    monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 70)
     Contact.objects.bulk_create(
         [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(80)]
     )
