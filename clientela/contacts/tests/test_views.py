@@ -52,7 +52,7 @@ def test_it_hides_contacts_of_other_reps_in_the_list(client, personas, ana):
     response = client_for(client, personas.rep2).get(reverse("contacts:contact_list"))
     assert response.status_code == 200
     assert "Ana Gómez" not in response.content.decode()
-    assert "No contacts yet" in response.content.decode()
+    assert "No contacts for you to see" in response.content.decode()
 
 
 def test_it_sends_anonymous_visitors_to_login(client, ana):
@@ -713,3 +713,18 @@ def test_it_pins_query_counts_of_trash_search_and_card(
     with django_assert_max_num_queries(22):
         card = c.get(reverse("contacts:contact_detail", args=[ana.pk]))
     assert "Andina" in card.content.decode()
+
+
+def test_it_tells_a_scoped_role_why_its_list_is_empty_without_counting_the_rest(
+    client, personas, ana
+):
+    # ana belongs to a rep; the service agent's department owns nothing.
+    body = client_for(client, personas.outsider).get(reverse("contacts:contact_list"))
+    text = body.content.decode()
+    assert "No contacts yet" not in text
+    assert "Your role shows only the contacts owned by people in your departments." in text
+    assert 'data-scope="department"' in text
+    # The admin of an empty database still gets the first-steps message.
+    Contact.objects.all().delete()
+    admin = client_for(client, personas.admin).get(reverse("contacts:contact_list"))
+    assert "No contacts yet" in admin.content.decode()

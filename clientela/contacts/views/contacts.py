@@ -159,6 +159,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "sort_options": SORT_OPTIONS,
         # Users who only see their own records would read their own name on every row.
         "show_owner": visibility_of(user) != Visibility.OWN,
+        # An empty list says what the role's scope leaves out.
+        "visibility": visibility_of(user),
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
