@@ -150,7 +150,7 @@ class QuickContactForm(RecordForm):
         label=_("Phone"),
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-        help_text=_("Any format: 300 123 4567 or +57 300 123 4567."),
+        help_text=_("Any format: 300 123 4567, +57 300 123 4567 or 601 234 5678 ext 9."),
     )
     company_name = forms.CharField(label=_("Company"), required=False, widget=COMPANY_INPUT)
     lifecycle_stage = forms.ChoiceField(
@@ -175,7 +175,7 @@ class ContactForm(RecordForm):
         label=_("Phone"),
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
-        help_text=_("Any format: 300 123 4567 or +57 300 123 4567."),
+        help_text=_("Any format: 300 123 4567, +57 300 123 4567 or 601 234 5678 ext 9."),
     )
     job_title = _text(_("Job title"))
     company_name = forms.CharField(label=_("Company"), required=False, widget=COMPANY_INPUT)
@@ -235,11 +235,11 @@ class ContactForm(RecordForm):
     def utm_rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
         """(part label, first-touch field, last-touch field) rows for a two-column layout."""
         labels = {
-            "source": _("Source"),
-            "medium": _("Medium"),
-            "campaign": _("Campaign"),
-            "term": _("Term"),
-            "content": _("Content"),
+            "source": _("UTM source"),
+            "medium": _("UTM medium"),
+            "campaign": _("UTM campaign"),
+            "term": _("UTM term"),
+            "content": _("UTM content"),
         }
         return [
             (labels[part], self[f"first_utm_{part}"], self[f"last_utm_{part}"])

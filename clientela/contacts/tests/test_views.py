@@ -728,3 +728,16 @@ def test_it_tells_a_scoped_role_why_its_list_is_empty_without_counting_the_rest(
     Contact.objects.all().delete()
     admin = client_for(client, personas.admin).get(reverse("contacts:contact_list"))
     assert "No contacts yet" in admin.content.decode()
+
+
+def test_it_keeps_the_extension_typed_with_a_phone_and_shows_it_on_the_card(client, personas):
+    contact = services.create_contact(
+        actor=personas.rep, data={"first_name": "Olga", "phone": "601 234 5678 ext 9"}
+    )
+    assert contact.phone == "+576012345678;ext=9"
+    body = client_for(client, personas.rep).get(
+        reverse("contacts:contact_detail", args=[contact.pk])
+    )
+    text = body.content.decode()
+    assert "+57 601 2345678 ext. 9" in text
+    assert 'href="tel:+576012345678;ext=9"' in text
