@@ -128,8 +128,11 @@ def _buyer_history(
     base = max(created_local.date(), start)
     if base > end:
         return []
-    # From first contact to signing: a few weeks to a few months.
-    plot_day = min(base + dt.timedelta(days=int(rng.gamma(2.0, 30.0))), end)
+    # From first contact to signing: a few weeks to a few months (sooner for a recent contact,
+    # so purchases do not pile up on the last day).
+    room = (end - base).days
+    gap = min(float(rng.gamma(2.0, 30.0)), room * float(rng.uniform(0.2, 0.95)))
+    plot_day = base + dt.timedelta(days=int(gap))
     budget = (custom or {}).get("presupuesto_usd") or float(rng.choice((25_000, 40_000, 60_000)))
     purchases: list[_Purchase] = []
     day, channel = plot_day, _first_channel(source)
