@@ -160,8 +160,9 @@ def _buyer_history(
         if current > last:
             break
         kind = int(rng.choice(len(SERVICES), p=SERVICE_WEIGHTS))
-        sku, name, price = SERVICES[kind]
-        amount = Decimal(int(round(float(rng.gamma(8.0, price * typical / 8.0)), -3)) + 1000)
+        sku, name, list_price = SERVICES[kind]
+        ticket = float(rng.gamma(8.0, list_price * typical / 8.0))
+        amount = Decimal(int(round(ticket, -3)) + 1000)
         channel = REPEAT_CHANNELS[int(rng.choice(len(REPEAT_CHANNELS), p=REPEAT_WEIGHTS))]
         at = _moment(rng, start + dt.timedelta(days=int(current)), tz)
         margin = float(rng.uniform(0.35, 0.55))

@@ -146,7 +146,9 @@ def test_it_keeps_a_phone_extension_and_shows_it(given_value: str, expected: str
 
 
 def test_it_refuses_an_extension_longer_than_nine_digits() -> None:
-    with pytest.raises(InvalidValue, match="at most 9 digits"):
+    with translation.override("en"), pytest.raises(InvalidValue, match="at most 9 digits"):
+        normalize_phone("601 234 5678 ext 1234567890", "CO")
+    with translation.override("es"), pytest.raises(InvalidValue, match="máximo 9 dígitos"):
         normalize_phone("601 234 5678 ext 1234567890", "CO")
     # The longest number with the longest extension fits the column.
     from clientela.contacts.normalize import PHONE_MAX_LENGTH
