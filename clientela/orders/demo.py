@@ -38,13 +38,14 @@ DAYS = 730
 # The lifecycle stages of contacts who bought (the others are prospects: no purchases).
 BUYER_STAGES = ("customer", "evangelist")
 # Acquisition cost the demo aims at per paid channel, in COP per plot buyer, so LTV:CAC differs
-# by channel (a plot buyer costs millions of pesos of ads and events).
+# by channel: a plot buyer costs millions of pesos of ads, webinars and fairs (the fair in
+# Bogotá is the dearest, the webinar form the cheapest).
 TARGET_CAC = {
-    Channel.FACEBOOK: 2_400_000,
-    Channel.INSTAGRAM: 3_100_000,
-    Channel.GOOGLE_ADS: 4_300_000,
-    Channel.FORM: 1_700_000,
-    Channel.EVENT: 6_500_000,
+    Channel.FACEBOOK: 14_000_000,
+    Channel.INSTAGRAM: 19_000_000,
+    Channel.GOOGLE_ADS: 26_000_000,
+    Channel.FORM: 9_000_000,
+    Channel.EVENT: 45_000_000,
 }
 # (sku, product, plot size in m²): the inventory, chosen by the buyer's budget.
 PLOTS = (
