@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.http import QueryDict
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +22,6 @@ from clientela.contacts.choices import (
 )
 from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.normalize import format_phone
-from clientela.contacts.queries import ContactFilters
 
 UTM_PARTS = ("source", "medium", "campaign", "term", "content")
 UTM_FIELDS = tuple(f"{touch}_utm_{part}" for touch in ("first", "last") for part in UTM_PARTS)
@@ -153,7 +151,7 @@ class QuickContactForm(RecordForm):
         label=_("Phone"),
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-        help_text=_("Any format: 300 123 4567 or +57 300 123 4567."),
+        help_text=_("Any format: 300 123 4567, +57 300 123 4567 or 601 234 5678 ext 9."),
     )
     company_name = forms.CharField(label=_("Company"), required=False, widget=COMPANY_INPUT)
     lifecycle_stage = forms.ChoiceField(
@@ -178,7 +176,7 @@ class ContactForm(RecordForm):
         label=_("Phone"),
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
-        help_text=_("Any format: 300 123 4567 or +57 300 123 4567."),
+        help_text=_("Any format: 300 123 4567, +57 300 123 4567 or 601 234 5678 ext 9."),
     )
     job_title = _text(_("Job title"))
     company_name = forms.CharField(label=_("Company"), required=False, widget=COMPANY_INPUT)
@@ -238,11 +236,11 @@ class ContactForm(RecordForm):
     def utm_rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
         """(part label, first-touch field, last-touch field) rows for a two-column layout."""
         labels = {
-            "source": _("Source"),
-            "medium": _("Medium"),
-            "campaign": _("Campaign"),
-            "term": _("Term"),
-            "content": _("Content"),
+            "source": _("UTM source"),
+            "medium": _("UTM medium"),
+            "campaign": _("UTM campaign"),
+            "term": _("UTM term"),
+            "content": _("UTM content"),
         }
         return [
             (labels[part], self[f"first_utm_{part}"], self[f"last_utm_{part}"])
@@ -333,39 +331,6 @@ class ConsentForm(RecordForm):
         # The service reports missing choices with its own messages.
         for name in ("channel", "purpose", "status"):
             self.fields[name].required = False
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def contact_filters_from(
-    params: QueryDict, custom_fields: Mapping[str, CustomField]
-) -> ContactFilters:
-    """Read the contacts list filters from a query string (unknown values are ignored)."""
-    custom = {
-        key: params.get(CUSTOM_PREFIX + key, "").strip()
-        for key, definition in custom_fields.items()
-        if definition.field_type in FILTERABLE_CUSTOM_TYPES
-        and params.get(CUSTOM_PREFIX + key, "").strip()
-    }
-    stage = params.get("stage", "")
-    lead_status = params.get("lead_status", "")
-    source = params.get("source", "")
-    return ContactFilters(
-        q=params.get("q", "").strip()[:200],
-        owner=_int_or_none(params.get("owner")),
-        lifecycle_stage=stage if stage in LifecycleStage.values else "",
-        lead_status=lead_status if lead_status in LeadStatus.values else "",
-        source=source if source in Source.values else "",
-        tag=_int_or_none(params.get("tag")),
-        company=_int_or_none(params.get("company")),
-        custom=custom,
-        ordering=params.get("sort", "-created"),
-    )
 
 
 FILTERABLE_CUSTOM_TYPES = (CustomFieldType.CHOICE, CustomFieldType.BOOLEAN, CustomFieldType.TEXT)

@@ -101,7 +101,7 @@ class Company(RecordBase):
     tax_id = models.CharField(_("tax id (NIT)"), max_length=40, blank=True)
     domain = models.CharField(_("web domain"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)  # E.164 [;ext=…]
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
 
@@ -131,7 +131,7 @@ class Contact(RecordBase):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)  # E.164 [;ext=…]
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     company = models.ForeignKey(
         Company,

@@ -57,9 +57,18 @@ def _email_domain(domain: str) -> str | None:
         return None
 
 
+# E.164 ("+" and at most 15 digits) and an extension of at most 9 digits (";ext=123456789").
+PHONE_MAX_LENGTH = 30
+EXTENSION_MAX_DIGITS = 9
+
+
 @lru_cache(maxsize=65536)
 def normalize_phone(value: str, region: str = "CO") -> str:
-    """Parse a phone number written any usual way and return it in E.164 (+573001234567)."""
+    """Parse a phone number written any usual way and return it in E.164 (+573001234567).
+
+    An extension ("601 234 5678 ext 9", "x 45") is kept in RFC 3966's syntax
+    (+576012345678;ext=9): a switchboard number without it does not reach the person.
+    """
     value = value.strip()
     if not value:
         return ""
@@ -72,11 +81,19 @@ def normalize_phone(value: str, region: str = "CO") -> str:
             _("“%(value)s” is not a valid phone number for %(region)s.")
             % {"value": value, "region": phonenumbers.region_code_for_number(number) or region}
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not number.extension:
+        return e164
+    if len(number.extension) > EXTENSION_MAX_DIGITS:
+        raise InvalidValue(
+            _("“%(value)s”: an extension has at most %(digits)s digits.")
+            % {"value": value, "digits": EXTENSION_MAX_DIGITS}
+        )
+    return f"{e164};ext={number.extension}"
 
 
 def format_phone(e164: str) -> str:
-    """Show an E.164 number in international format for people (+57 300 1234567)."""
+    """Show an E.164 number in international format for people (+57 300 1234567 ext. 9)."""
     if not e164:
         return ""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -85,9 +86,21 @@ COMPANY_ORDERINGS = {
 }
 
 
+# The largest id a database row can have (64-bit signed); larger numbers match nothing.
+MAX_ID = 2**63 - 1
+# Query-string prefixes of custom-field filters: the API's `custom.<key>` and the list form's
+# `cf_<key>` (form field names cannot hold a dot).
+CUSTOM_FILTER_PREFIXES = ("custom.", "cf_")
+
+
 @dataclass
 class ContactFilters:
-    """What a contacts list is narrowed by; built from query strings by the UI and the API."""
+    """What a contacts list is narrowed by.
+
+    `ContactFilters.from_params` is the one reader of a query string: the list, its count, its
+    export and the API list all build their filters with it, so what a user sees is what they
+    export. `tag`, `owner` and `company` of 0 match nothing (an unknown tag, an impossible id).
+    """
 
     q: str = ""
     owner: int | None = None
@@ -103,14 +116,82 @@ class ContactFilters:
         """Whether anything narrows the list."""
         return bool(
             self.q
-            or self.owner
+            or self.owner is not None
             or self.lifecycle_stage
             or self.lead_status
             or self.source
-            or self.tag
-            or self.company
+            or self.tag is not None
+            or self.company is not None
             or self.custom
         )
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], custom_fields: Mapping[str, CustomField] | None = None
+    ) -> ContactFilters:
+        """Read the filters from a query string; values that are not valid are ignored.
+
+        Names: `q`, `owner`, `lifecycle_stage` (or `stage`), `lead_status`, `source`, `tag`
+        (a tag name, case-insensitive; a number is also read as a tag id), `company`,
+        `custom.<key>` or `cf_<key>` for custom fields, and `ordering` (or `sort`).
+        """
+        from clientela.contacts.choices import LeadStatus, LifecycleStage, Source
+
+        def text(*names: str) -> str:
+            for name in names:
+                value = params.get(name)
+                if value:
+                    return str(value).strip()
+            return ""
+
+        definitions = custom_fields
+        if definitions is None:
+            # Read the definitions only when a custom filter is asked for (one query saved).
+            asked = any(str(name).startswith(CUSTOM_FILTER_PREFIXES) for name in params)
+            definitions = custom_fields_for() if asked else {}
+        custom: dict[str, str] = {}
+        for prefix in CUSTOM_FILTER_PREFIXES:
+            for key in definitions:
+                value = text(prefix + key)
+                if value:
+                    custom.setdefault(key, value)
+        stage = text("lifecycle_stage", "stage")
+        lead_status = text("lead_status")
+        source = text("source")
+        ordering = text("ordering", "sort")
+        return cls(
+            q=text("q")[:200],
+            owner=_record_id(text("owner")),
+            lifecycle_stage=stage if stage in LifecycleStage.values else "",
+            lead_status=lead_status if lead_status in LeadStatus.values else "",
+            source=source if source in Source.values else "",
+            tag=_tag_id(text("tag")),
+            company=_record_id(text("company")),
+            custom=custom,
+            ordering=ordering if ordering in CONTACT_ORDERINGS else "-created",
+        )
+
+
+def _record_id(value: str) -> int | None:
+    """An id from a query string: None when absent or not a number, 0 when it cannot exist."""
+    if not value or not value.isdecimal():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else 0
+
+
+def _tag_id(value: str) -> int | None:
+    """The id of the tag named `value` (or with that id, for links made by older lists).
+
+    None when no tag filter is asked for; 0 when no tag matches, which matches no contact.
+    """
+    if not value:
+        return None
+    name = " ".join(value.split())
+    found = Tag.objects.filter(name__iexact=name).values_list("id", flat=True).first()
+    if found is None and value.isdecimal():
+        found = Tag.objects.filter(pk=_record_id(value) or 0).values_list("id", flat=True).first()
+    return found or 0
 
 
 def search_q(text: str) -> Q:
@@ -156,7 +237,7 @@ def filter_contacts(
     qs = contacts_visible_to(user, deleted=deleted)
     if filters.q:
         qs = qs.filter(search_q(filters.q))
-    if filters.owner:
+    if filters.owner is not None:
         qs = qs.filter(owner_id=filters.owner)
     if filters.lifecycle_stage:
         qs = qs.filter(lifecycle_stage=filters.lifecycle_stage)
@@ -164,9 +245,9 @@ def filter_contacts(
         qs = qs.filter(lead_status=filters.lead_status)
     if filters.source:
         qs = qs.filter(source=filters.source)
-    if filters.tag:
+    if filters.tag is not None:
         qs = qs.filter(tags__id=filters.tag)
-    if filters.company:
+    if filters.company is not None:
         qs = qs.filter(company_id=filters.company)
     if filters.custom:
         definitions = custom_fields_for(Entity.CONTACT)
@@ -347,6 +428,14 @@ def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
         row = cursor.fetchone()
     # -1 means the table was never analysed: no estimate to show.
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+def highest_id(model: type[Contact] | type[Company]) -> int:
+    """The table's highest id (0 when empty): an upper bound on its rows, read from the index."""
+    from django.db.models import Max
+
+    highest = model.objects.aggregate(highest=Max("pk"))["highest"]
+    return int(highest) if highest is not None else 0
 
 
 def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> QuerySet[Company]:

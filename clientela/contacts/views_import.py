@@ -13,7 +13,6 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
-    QueryDict,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
@@ -32,7 +31,7 @@ from clientela.contacts.importing.presets import (
     PRESETS_ORDER,
     TARGETS,
 )
-from clientela.contacts.queries import custom_fields_for
+from clientela.contacts.queries import ContactFilters, custom_fields_for
 from clientela.contacts.views.common import require_capability
 from clientela.core.exceptions import Conflict, ValidationFailed
 from clientela.core.http import domain_errors, page_number
@@ -271,28 +270,13 @@ def import_rejects(request: HttpRequest, job_id: int) -> HttpResponseBase:
     return rejects_response(jobs.get_import_job_for_user(request.user, job_id))
 
 
-def _list_params(request: HttpRequest) -> QueryDict:
-    """The list's query string, also accepting the long names (lifecycle_stage, ordering, custom.)."""
-    params = request.GET.copy()
-    aliases = {"lifecycle_stage": "stage", "ordering": "sort"}
-    for long, short in aliases.items():
-        if long in params and short not in params:
-            params[short] = request.GET.get(long, "")
-    for key in list(params):
-        if key.startswith("custom."):
-            params.setdefault(f"cf_{key[len('custom.') :]}", request.GET.get(key, ""))
-    return params
-
-
 @domain_errors
 @require_GET
 def export(request: HttpRequest) -> HttpResponseBase:
     """Download the contacts list as it is filtered on screen, as CSV or XLSX."""
-    from clientela.contacts.forms import contact_filters_from
-
     require_capability(request.user, "contacts.export")
     fmt = request.GET.get("format", "csv")
-    filters = contact_filters_from(_list_params(request), custom_fields_for(Entity.CONTACT))
+    filters = ContactFilters.from_params(request.GET, custom_fields_for(Entity.CONTACT))
     try:
         prepared = export_contacts(actor=request.user, filters=filters, fmt=fmt)
     except ValidationFailed as exc:

@@ -82,7 +82,11 @@ class Page:
 
 
 def paginate(
-    qs: Any, number: int, *, cap: int, estimate: Callable[[], int | None] | None = None
+    qs: Any,
+    number: int,
+    *,
+    cap: int | Callable[[], int],
+    estimate: Callable[[], int | None] | None = None,
 ) -> Page:
     """Fetch one page and a total that stays cheap however long the list is.
 
@@ -92,19 +96,22 @@ def paginate(
       for an unfiltered list), it is shown as "about N" with no scan at all. Otherwise an exact
       count of at most ``cap + 1`` rows, shown as "more than N" beyond ``cap``, so a broad
       filter never scans the whole table; a list that fits on its first page is not counted.
+    * ``cap`` may be a function, asked only when a total is needed (so an app can count a small
+      table exactly and cap a large one without a query on lists that fit on one page).
     """
     offset = (number - 1) * PAGE_SIZE
     rows = list(qs[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    if estimate is not None:
-        approx = estimate()
-        if approx is not None and approx > cap:
-            return Page(rows, number, has_next, approx, total_is_estimate=True)
     if number == 1 and not has_next:
         return Page(rows, number, False, len(rows))
-    total = qs.order_by()[: cap + 1].count()
-    return Page(rows, number, has_next, min(total, cap), total_is_capped=total > cap)
+    limit = cap() if callable(cap) else cap
+    if estimate is not None:
+        approx = estimate()
+        if approx is not None and approx > limit:
+            return Page(rows, number, has_next, approx, total_is_estimate=True)
+    total = qs.order_by()[: limit + 1].count()
+    return Page(rows, number, has_next, min(total, limit), total_is_capped=total > limit)
 
 
 def querystring(params: QueryDict | Mapping[str, str], **changes: Any) -> str:

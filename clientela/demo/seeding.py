@@ -37,6 +37,7 @@ class DemoCompany:
 
     users: dict[str, User]
     owners: list[User]
+    service: User  # after the sale, part of the plot owners are looked after by Servicio
 
 
 def ensure_structure() -> DemoCompany:
@@ -80,7 +81,7 @@ def ensure_structure() -> DemoCompany:
             defaults={"label": label, "field_type": kind, "choices": choices, "position": position},
         )
     owners = [users[name] for name in ("ana", "carlos", "luisa", "gerente")]
-    return DemoCompany(users=users, owners=owners)
+    return DemoCompany(users=users, owners=owners, service=users["servicio"])
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
@@ -139,7 +140,9 @@ def contact_rows(count: int, seed: int, *, start: int = 0) -> Iterator[dict[str,
             "last_utm_medium": utm_medium,
             "last_utm_campaign": rng.choice(vocab.CAMPAIGNS) if utm_source else "",
             "first_touch_at": created if utm_source else None,
-            "last_touch_at": created + timedelta(days=rng.randrange(0, 60)) if utm_source else None,
+            "last_touch_at": min(created + timedelta(days=rng.randrange(0, 60)), EPOCH)
+            if utm_source
+            else None,
             "created_at": created,
             "custom": {
                 "presupuesto_usd": rng.choice((15000, 25000, 40000, 60000, 90000)),
@@ -194,7 +197,7 @@ def seed_contacts(
                 index = start + created + n
                 contacts.append(
                     Contact(
-                        owner=owners[index % len(owners)],
+                        owner=_owner_of(structure, row, index),
                         company_id=company_ids[row["company_index"] % len(company_ids)]
                         if row["company_index"] is not None
                         else None,
@@ -249,6 +252,17 @@ def seed_contacts(
     if with_duplicates:
         _add_duplicates(with_duplicates, seed, owners)
     return created
+
+
+# Lifecycle stages of contacts who bought a plot: every third is handed over to Servicio.
+POST_SALE_STAGES = ("customer", "evangelist")
+
+
+def _owner_of(structure: DemoCompany, row: dict[str, Any], index: int) -> User:
+    """The sales rep (or manager) who works the contact, or Servicio for a third of the owners."""
+    if row["lifecycle_stage"] in POST_SALE_STAGES and index % 3 == 0:
+        return structure.service
+    return structure.owners[index % len(structure.owners)]
 
 
 def _add_duplicates(pairs: int, seed: int, owners: list[User]) -> None:

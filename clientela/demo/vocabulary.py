@@ -51,25 +51,27 @@ MOBILE_PREFIXES = (
     350,
     351,
 )
+# The demo company sells plots to people; the companies in its CRM are where its buyers work and
+# the family holdings and investment firms they buy through.
 COMPANY_WORDS = (
-    "Inversiones", "Constructora", "Inmobiliaria", "Comercializadora", "Distribuidora",
-    "Servicios", "Grupo", "Soluciones", "Agropecuaria", "Transportes", "Consultores", "Textiles",
+    "Inversiones", "Constructora", "Grupo", "Holding", "Consultores", "Clínica",
+    "Estudio Jurídico", "Importadora", "Capital", "Patrimonio", "Ingeniería", "Comercializadora",
 )  # fmt: skip
 COMPANY_NAMES = (
     "Andina", "del Valle", "Caribe", "La Sabana", "El Dorado", "Santa Fe", "Los Andes", "Pacífico",
-    "Montecristo", "La Esperanza", "San Ángel", "Horizonte", "Cafetera", "Altamira", "Magdalena",
-    "Sinú", "Guadalupe", "Tequendama", "Nevado", "Catleya",
+    "Montecristo", "La Esperanza", "San Ángel", "Horizonte", "Altamira", "Magdalena",
+    "Guadalupe", "Tequendama", "Nevado", "Catleya", "Atlántico", "Aburrá",
 )  # fmt: skip
 COMPANY_SUFFIXES = ("S.A.S.", "S.A.", "Ltda.", "& Cía.", "S.A.S. BIC")
 INDUSTRIES = (
     "Construcción",
-    "Comercio",
     "Servicios financieros",
-    "Agroindustria",
-    "Tecnología",
+    "Inversión inmobiliaria",
     "Salud",
-    "Educación",
-    "Turismo",
+    "Servicios legales",
+    "Tecnología",
+    "Comercio",
+    "Ingeniería",
 )
 JOB_TITLES = (
     "Gerente general",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from clientela.core.tabular.values import parse_decimal
 from clientela.orders.choices import COMMON_CURRENCIES, Channel
 from clientela.orders.queries import ORDER_ORDERINGS, OrderFilters, company_currency
 
@@ -158,3 +163,128 @@ class RateForm(forms.Form):
 def currency_options() -> list[str]:
     """Currencies suggested by the currency inputs."""
     return list(COMMON_CURRENCIES)
+
+
+# --- the marketing-spend grid ---------------------------------------------------------------
+
+
+def spend_amount_text(amount: Decimal) -> str:
+    """An amount as the user's language writes it: 1.082.000 (es), 1,082,000 (en), cents if any."""
+    cents = 2 if amount != amount.to_integral_value() else 0
+    return formats.number_format(amount, cents, use_l10n=True, force_grouping=True)
+
+
+def spend_cell_value(raw: str) -> str:
+    """A typed cell in the canonical form the service reads, using the language's separators.
+
+    "1,500" is fifteen hundred in English and one and a half in Spanish: the language decides.
+    Text that is not a number in that language is passed on as typed (the service explains).
+    """
+    if not raw.strip():
+        return ""
+    comma = formats.get_format("DECIMAL_SEPARATOR") == ","
+    try:
+        number = parse_decimal(raw, decimal_comma=comma)
+    except ValueError:
+        return raw
+    return "" if number is None else f"{number:f}"
+
+
+@dataclass
+class SpendRow:
+    """One channel's row of the grid: its currency and its 12 cells."""
+
+    channel: str
+    label: str
+    currency: str
+    cells: list[dict[str, Any]]
+    currency_errors: list[str]
+
+
+def spend_rows(
+    year: int,
+    channels: list[str],
+    saved: Mapping[tuple[str, int], Any],
+    *,
+    posted: Mapping[tuple[str, int], str] | None = None,
+    posted_currencies: Mapping[str, str] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> list[SpendRow]:
+    """The grid's rows: saved amounts in the user's number format, or what was just typed.
+
+    A row's currency is the one its amounts were saved in (the latest month's when they differ:
+    a cell in another currency shows its own code), else the company currency.
+    """
+    posted, posted_currencies, errors = posted or {}, posted_currencies or {}, errors or {}
+    home = company_currency()
+    rows = []
+    for channel in channels:
+        months = [saved.get((channel, month)) for month in range(1, 13)]
+        kept = [row for row in months if row is not None]
+        currency = posted_currencies.get(channel) or (kept[-1].currency if kept else home)
+        cells = []
+        for month, row in enumerate(months, start=1):
+            key = (channel, month)
+            if key in posted:
+                value = posted[key]
+            else:
+                value = "" if row is None else spend_amount_text(row.amount)
+            cells.append(
+                {
+                    "name": f"spend-{channel}-{month}",
+                    "month": month,
+                    "value": value,
+                    "errors": errors.get(f"{channel}-{month}", []),
+                    "currency": row.currency if row is not None else "",
+                }
+            )
+        rows.append(
+            SpendRow(
+                channel=channel,
+                label=str(Channel(channel).label),
+                currency=currency,
+                cells=cells,
+                currency_errors=errors.get(f"{channel}-currency", []),
+            )
+        )
+    return rows
+
+
+def spend_grid_input(
+    post: Mapping[str, str], channels: list[str], saved: Mapping[tuple[str, int], Any]
+) -> tuple[dict[tuple[str, int], str], dict[str, str], dict[tuple[str, int], str]]:
+    """(values for the service, row currencies, cells as typed) read from a posted grid.
+
+    A cell saved in another currency than its row's, whose amount was left as shown, is not
+    sent: it keeps its own currency instead of being relabelled with the row's.
+    """
+    values: dict[tuple[str, int], str] = {}
+    typed: dict[tuple[str, int], str] = {}
+    currencies: dict[str, str] = {}
+    for channel in channels:
+        code = (post.get(f"currency-{channel}") or "").strip().upper()
+        if code:
+            currencies[channel] = code
+        for month in range(1, 13):
+            key = f"spend-{channel}-{month}"
+            if key not in post:
+                continue
+            typed[(channel, month)] = post[key]
+            value = spend_cell_value(post[key])
+            row = saved.get((channel, month))
+            if (
+                row is not None
+                and row.currency != (code or company_currency())
+                and _same_amount(value, row.amount)
+            ):
+                continue
+            values[(channel, month)] = value
+    return values, currencies, typed
+
+
+def _same_amount(value: str, amount: Decimal) -> bool:
+    """Whether a canonical cell value is this amount (False for text that is not a number)."""
+    try:
+        return bool(value) and Decimal(value) == amount
+    except InvalidOperation:
+        return False

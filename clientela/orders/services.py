@@ -516,15 +516,22 @@ def record_spend_grid(
     year: int,
     currency: Any,
     values: Mapping[tuple[str, int], Any],
+    currencies: Mapping[str, Any] | None = None,
 ) -> int:
     """Save a year's grid of spend per (channel, month number); returns the cells changed.
 
-    Every cell is validated first; nothing is saved when one is wrong (errors are keyed
-    "<channel>-<month>").
+    Amounts are in `currency`, or in the row's own currency given by `currencies` (channel →
+    code: an ads platform that bills in dollars). Every cell is validated first; nothing is
+    saved when one is wrong (errors are keyed "<channel>-<month>" and "<channel>-currency").
     """
     require_spend(actor)
     errors: Errors = {}
     code = parse_currency(currency, errors)
+    row_codes = {
+        channel: parse_currency(value, errors, f"{channel}-currency")
+        for channel, value in (currencies or {}).items()
+        if channel in Channel.values
+    }
     parsed: dict[tuple[str, int], Decimal | None] = {}
     for (channel, month), raw in values.items():
         if channel not in Channel.values or not 1 <= month <= 12:
@@ -542,16 +549,17 @@ def record_spend_grid(
     changed = 0
     for (channel, month), amount in parsed.items():
         row = existing.get((channel, month))
+        row_code = row_codes.get(channel, code)
         if amount is None and row is None:
             continue
-        if row is not None and amount == row.amount and code == row.currency:
+        if row is not None and amount == row.amount and row_code == row.currency:
             continue
         record_spend(
             actor=actor,
             channel=channel,
             month=dt.date(year, month, 1),
             amount=amount,
-            currency=code,
+            currency=row_code,
         )
         changed += 1
     return changed

@@ -33,6 +33,8 @@ from clientela.orders.forms import (
     OrderLineFormSet,
     RateForm,
     currency_options,
+    spend_grid_input,
+    spend_rows,
 )
 from clientela.orders.http import paginate, require_export
 from clientela.orders.models import ExchangeRate
@@ -331,18 +333,17 @@ def spend(request: HttpRequest) -> HttpResponse:
     every = [c for c in Channel.values if c != Source.IMPORT]
     channels = sorted(every, key=lambda c: (c not in PAID_CHANNELS, every.index(c)))
     errors: dict[str, list[str]] = {}
-    posted: dict[tuple[str, int], str] = {}
-    currency = company_currency()
+    typed: dict[tuple[str, int], str] = {}
+    currencies: dict[str, str] = {}
     if request.method == "POST":
-        currency = (request.POST.get("currency") or company_currency()).strip().upper()
-        for channel in channels:
-            for month in range(1, 13):
-                key = f"spend-{channel}-{month}"
-                if key in request.POST:
-                    posted[(channel, month)] = request.POST[key]
+        values, currencies, typed = spend_grid_input(request.POST, channels, grid)
         try:
             changed = services.record_spend_grid(
-                actor=request.user, year=year, currency=currency, values=posted
+                actor=request.user,
+                year=year,
+                currency=company_currency(),
+                values=values,
+                currencies=currencies,
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -352,26 +353,9 @@ def spend(request: HttpRequest) -> HttpResponse:
                 request, _("Marketing spend saved (%(n)d cells changed).") % {"n": changed}
             )
             return redirect(reverse("orders:spend") + f"?year={year}")
-    rows = []
-    for channel in channels:
-        cells = []
-        for month in range(1, 13):
-            saved = grid.get((channel, month))
-            cell_key = (channel, month)
-            value = (
-                posted.get(cell_key, "")
-                if cell_key in posted
-                else ("" if saved is None else f"{saved.amount.normalize():f}")
-            )
-            cells.append(
-                {
-                    "name": f"spend-{channel}-{month}",
-                    "value": value,
-                    "errors": errors.get(f"{channel}-{month}", []),
-                    "currency": saved.currency if saved else "",
-                }
-            )
-        rows.append({"channel": channel, "label": Channel(channel).label, "cells": cells})
+    rows = spend_rows(
+        year, channels, grid, posted=typed, posted_currencies=currencies, errors=errors
+    )
     months = [dt.date(year, m, 1) for m in range(1, 13)]
     cac = cac_by_channel(dt.date(year, 1, 1), dt.date(year, 12, 31))
     return render(
@@ -382,7 +366,10 @@ def spend(request: HttpRequest) -> HttpResponse:
             "years": list(range(timezone.localdate().year - 3, timezone.localdate().year + 2)),
             "rows": rows,
             "months": months,
-            "currency": currency,
+            "halves": [
+                {"months": months[:6], "first": 1, "last": 6},
+                {"months": months[6:], "first": 7, "last": 12},
+            ],
             "company_currency": company_currency(),
             "currencies": currency_options(),
             "cac": cac,

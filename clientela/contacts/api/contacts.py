@@ -13,12 +13,9 @@ from clientela.contacts.api.output import (
     actor,
     contact_row_out,
     contact_rows,
-    custom_filters,
-    no_results,
     page_of,
     ref,
     reload_contact,
-    tag_id,
 )
 from clientela.contacts.api.schemas import (
     ConsentIn,
@@ -56,21 +53,10 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     """Contacts you may see, filtered and ordered. Filter custom fields with
     `custom.<key>=value` (e.g. `?custom.budget=300000000`)."""
     user = actor(request)
-    tag = tag_id(query.tag)
-    filters = ContactFilters(
-        q=query.q,
-        owner=query.owner,
-        lifecycle_stage=query.lifecycle_stage.value if query.lifecycle_stage else "",
-        lead_status=query.lead_status.value if query.lead_status else "",
-        source=query.source.value if query.source else "",
-        tag=tag or None,
-        company=query.company,
-        custom=custom_filters(request),
-        ordering=query.ordering,
-    )
+    # The schema validates and documents the parameters; the list's own parser reads them, so
+    # the API filters exactly as the contacts screen and its export do.
+    filters = ContactFilters.from_params(request.GET)
     qs = filter_contacts(user, filters, deleted=query.deleted)
-    if tag == 0:
-        qs = qs.filter(no_results())
     page = page_of(
         request,
         qs,

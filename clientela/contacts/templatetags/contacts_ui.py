@@ -8,6 +8,8 @@ from typing import Any
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from clientela.contacts.normalize import format_phone
@@ -21,6 +23,25 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def phone(value: str) -> str:
     """An E.164 number in international format (+57 300 1234567)."""
     return format_phone(value or "")
+
+
+@register.filter
+def email_breaks(value: str) -> str:
+    """An e-mail address that wraps after its "@" or before a dot, never mid-word.
+
+    Escaped, with <wbr> break opportunities; the CSS of `a.email` forbids other breaks unless
+    one part alone is wider than its box.
+    """
+    parts = [escape(part) for part in re.split(r"(@|\.)", value or "")]
+    out = []
+    for part in parts:
+        if part == ".":
+            out.append("<wbr>.")
+        elif part == "@":
+            out.append("@<wbr>")
+        else:
+            out.append(part)
+    return mark_safe("".join(out))  # noqa: S308 - every part is escaped above
 
 
 @register.filter

@@ -125,3 +125,32 @@ def test_normalize_phone(given_value: str, region: str, expected: str) -> None:
 def test_invalid_phone_is_rejected_with_the_value(given_value: str) -> None:
     with pytest.raises(InvalidValue, match=given_value):
         normalize_phone(given_value, "CO")
+
+
+@pytest.mark.parametrize(
+    ("given_value", "expected", "shown"),
+    [
+        ("601 234 5678 ext 9", "+576012345678;ext=9", "+57 601 2345678 ext. 9"),
+        ("+57 601 2345678 ext. 123", "+576012345678;ext=123", "+57 601 2345678 ext. 123"),
+        ("6012345678 x 45", "+576012345678;ext=45", "+57 601 2345678 ext. 45"),
+        ("+576012345678;ext=9", "+576012345678;ext=9", "+57 601 2345678 ext. 9"),
+    ],
+)
+def test_it_keeps_a_phone_extension_and_shows_it(given_value: str, expected: str, shown: str):
+    from clientela.contacts.models import Contact
+    from clientela.contacts.normalize import PHONE_MAX_LENGTH, format_phone
+
+    assert normalize_phone(given_value, "CO") == expected
+    assert format_phone(expected) == shown
+    assert Contact._meta.get_field("phone").max_length == PHONE_MAX_LENGTH
+
+
+def test_it_refuses_an_extension_longer_than_nine_digits() -> None:
+    with translation.override("en"), pytest.raises(InvalidValue, match="at most 9 digits"):
+        normalize_phone("601 234 5678 ext 1234567890", "CO")
+    with translation.override("es"), pytest.raises(InvalidValue, match="máximo 9 dígitos"):
+        normalize_phone("601 234 5678 ext 1234567890", "CO")
+    # The longest number with the longest extension fits the column.
+    from clientela.contacts.normalize import PHONE_MAX_LENGTH
+
+    assert len("+" + "9" * 15 + ";ext=" + "9" * 9) == PHONE_MAX_LENGTH

@@ -52,7 +52,7 @@ def test_it_hides_contacts_of_other_reps_in_the_list(client, personas, ana):
     response = client_for(client, personas.rep2).get(reverse("contacts:contact_list"))
     assert response.status_code == 200
     assert "Ana Gómez" not in response.content.decode()
-    assert "No contacts yet" in response.content.decode()
+    assert "No contacts for you to see" in response.content.decode()
 
 
 def test_it_sends_anonymous_visitors_to_login(client, ana):
@@ -157,11 +157,27 @@ def test_it_caps_the_count_of_huge_filtered_lists(client, personas, monkeypatch)
     from clientela.contacts.views import common
 
     monkeypatch.setattr(common, "COUNT_CAP", 60)
+    monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 65)  # a table "too large" to count
     Contact.objects.bulk_create(
         [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
     )
     response = client_for(client, personas.rep).get(reverse("contacts:contact_list"), {"q": "p"})
     assert "More than 60" in response.content.decode()
+
+
+def test_it_counts_a_small_table_exactly_past_the_cap(client, personas, monkeypatch):
+    from clientela.contacts.views import common
+
+    monkeypatch.setattr(common, "COUNT_CAP", 60)  # the demo's 2,020 contacts against 1,000
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
+    )
+    for params in ({}, {"q": "p"}):
+        for user in (personas.manager, personas.rep):
+            body = client_for(client, user).get(reverse("contacts:contact_list"), params)
+            text = body.content.decode()
+            assert "More than" not in text and "About" not in text
+            assert body.context["page"].total == 70
 
 
 def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
@@ -170,6 +186,10 @@ def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
     from clientela.contacts.views import common
 
     monkeypatch.setattr(common, "approximate_row_count", lambda model: 1_234_567)
+    # More than a page (a list that fits on one page states its exact length).
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(60)]
+    )
     c = client_for(client, personas.manager, language="es")
     body = c.get(reverse("contacts:contact_list")).content.decode()
     assert "1.234.567" in body  # dot thousands separator, es-CO
@@ -187,6 +207,7 @@ def test_it_reads_the_planner_estimate_on_postgresql(client, personas, monkeypat
     if connection.vendor != "postgresql":
         pytest.skip("pg_class.reltuples exists only on PostgreSQL")
     monkeypatch.setattr(common, "COUNT_CAP", 60)
+    monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 70)
     Contact.objects.bulk_create(
         [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(80)]
     )
@@ -685,3 +706,31 @@ def test_it_pins_query_counts_of_trash_search_and_card(
     with django_assert_max_num_queries(22):
         card = c.get(reverse("contacts:contact_detail", args=[ana.pk]))
     assert "Andina" in card.content.decode()
+
+
+def test_it_tells_a_scoped_role_why_its_list_is_empty_without_counting_the_rest(
+    client, personas, ana
+):
+    # ana belongs to a rep; the service agent's department owns nothing.
+    body = client_for(client, personas.outsider).get(reverse("contacts:contact_list"))
+    text = body.content.decode()
+    assert "No contacts yet" not in text
+    assert "Your role shows only the contacts owned by people in your departments." in text
+    assert 'data-scope="department"' in text
+    # The admin of an empty database still gets the first-steps message.
+    Contact.objects.all().delete()
+    admin = client_for(client, personas.admin).get(reverse("contacts:contact_list"))
+    assert "No contacts yet" in admin.content.decode()
+
+
+def test_it_keeps_the_extension_typed_with_a_phone_and_shows_it_on_the_card(client, personas):
+    contact = services.create_contact(
+        actor=personas.rep, data={"first_name": "Olga", "phone": "601 234 5678 ext 9"}
+    )
+    assert contact.phone == "+576012345678;ext=9"
+    body = client_for(client, personas.rep).get(
+        reverse("contacts:contact_detail", args=[contact.pk])
+    )
+    text = body.content.decode()
+    assert "+57 601 2345678 ext. 9" in text
+    assert 'href="tel:+576012345678;ext=9"' in text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.contrib import messages
@@ -14,15 +14,18 @@ from django.utils.translation import gettext as _
 from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.models import Company, Contact
-from clientela.contacts.queries import approximate_row_count
+from clientela.contacts.queries import approximate_row_count, highest_id
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.http import Page, querystring
 from clientela.core.http import paginate as core_paginate
 
-# Exact counts above this are not worth the scan on every page view: "more than 1,000" tells a
-# person as much, and on PostgreSQL with 1M contacts LIMIT 1001 counts in ~10-75 ms where
-# LIMIT 10001 took 130-270 ms.
+# Exact counts above this are not worth the scan on every page view of a large table: "more
+# than 1,000" tells a person as much, and on PostgreSQL with 1M contacts LIMIT 1001 counts in
+# ~10-75 ms where LIMIT 10001 took 130-270 ms.
 COUNT_CAP = 1_000
+# A table this small is counted exactly, whatever the filter: on SQLite, counting 20,000
+# contacts takes 0.5 ms, and 33 ms with a substring search over all of them (100,000: 136 ms).
+EXACT_COUNT_ROWS = 20_000
 
 
 def require_capability(user: Any, capability: str) -> None:
@@ -57,14 +60,27 @@ def paginate(
 ) -> Page:
     """One page of contacts or companies with a total that stays cheap at a million rows.
 
-    When nothing narrows the list and the user sees every record, PostgreSQL's planner
-    estimate (pg_class.reltuples) is shown as "about N" with no scan at all; otherwise an
-    exact count capped at COUNT_CAP rows (see clientela.core.http.paginate).
+    A table of at most EXACT_COUNT_ROWS rows is counted exactly. In a larger one, when nothing
+    narrows the list and the user sees every record, PostgreSQL's planner estimate
+    (pg_class.reltuples) is shown as "about N" with no scan at all; otherwise an exact count
+    capped at COUNT_CAP rows (see clientela.core.http.paginate).
     """
-    estimate = None
-    if not filtered and visibility_of(user) == Visibility.ALL:
-        estimate = partial(approximate_row_count, model)
-    return core_paginate(qs, number, cap=COUNT_CAP, estimate=estimate)
+    # Each asked at most once, and only when a total is needed.
+    planner = cache(partial(approximate_row_count, model))
+
+    @cache
+    def size() -> int:
+        # PostgreSQL: the planner's estimate; SQLite: the highest id, an upper bound read from
+        # the primary key's index in one step.
+        rows = planner()
+        return rows if rows is not None else highest_id(model)
+
+    estimate = planner if not filtered and visibility_of(user) == Visibility.ALL else None
+
+    def cap() -> int:
+        return EXACT_COUNT_ROWS if size() <= EXACT_COUNT_ROWS else COUNT_CAP
+
+    return core_paginate(qs, number, cap=cap, estimate=estimate)
 
 
 def sort_links(

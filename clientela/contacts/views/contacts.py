@@ -42,7 +42,7 @@ from clientela.contacts.forms import (
 )
 from clientela.contacts.models import Contact, CustomField
 from clientela.contacts.queries import (
-    CONTACT_ORDERINGS,
+    ContactFilters,
     companies_visible_to,
     current_consents,
     custom_fields_for,
@@ -102,7 +102,9 @@ def custom_display(definition: CustomField, value: Any) -> str:
     return str(value)
 
 
-def _filter_controls(request: HttpRequest, custom_fields: dict[str, CustomField]) -> list[dict]:
+def _filter_controls(
+    filters: ContactFilters, custom_fields: dict[str, CustomField]
+) -> list[dict[str, Any]]:
     """The custom-field filters offered above the list (choice, yes/no and text fields)."""
     controls = []
     for key, definition in custom_fields.items():
@@ -120,7 +122,7 @@ def _filter_controls(request: HttpRequest, custom_fields: dict[str, CustomField]
                 "label": definition.label,
                 "kind": definition.field_type,
                 "options": options,
-                "value": request.GET.get(CUSTOM_PREFIX + key, ""),
+                "value": filters.custom.get(key, ""),
             }
         )
     return controls
@@ -130,13 +132,9 @@ def _filter_controls(request: HttpRequest, custom_fields: dict[str, CustomField]
 @require_GET
 def contact_list(request: HttpRequest) -> HttpResponse:
     """The contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
-    from clientela.contacts.forms import contact_filters_from
-
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
-    filters = contact_filters_from(request.GET, custom_fields)
-    if filters.ordering not in CONTACT_ORDERINGS:
-        filters.ordering = "-created"
+    filters = ContactFilters.from_params(request.GET, custom_fields)
     qs = filter_contacts(user, filters).select_related("owner", "company").prefetch_related("tags")
     page = paginate(
         qs, page_number(request.GET), user=user, filtered=filters.active(), model=Contact
@@ -160,6 +158,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "sort_options": SORT_OPTIONS,
         # Users who only see their own records would read their own name on every row.
         "show_owner": visibility_of(user) != Visibility.OWN,
+        # An empty list says what the role's scope leaves out.
+        "visibility": visibility_of(user),
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
@@ -180,7 +180,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "stages": LifecycleStage.choices,
             "lead_statuses": LeadStatus.choices,
             "sources": Source.choices,
-            "custom_filters": _filter_controls(request, custom_fields),
+            "custom_filters": _filter_controls(filters, custom_fields),
             "quick_form": QuickContactForm(),
         }
     )

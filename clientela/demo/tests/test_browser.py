@@ -731,6 +731,96 @@ def test_the_main_screens_fit_a_1280_pixel_screen_with_every_column(
     shot(page, "duplicates")
 
 
+# Where the characters of an element's text break onto a new line: [[char before, char after]].
+LINE_BREAKS = """(selector) => {
+  const element = document.querySelector(selector);
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      chars.push([node.data[i], range.getBoundingClientRect().top]);
+    }
+  }
+  const breaks = [];
+  for (let i = 1; i < chars.length; i++) {
+    if (chars[i][1] > chars[i - 1][1] + 2) breaks.push([chars[i - 1][0], chars[i][0]]);
+  }
+  return breaks;
+}"""
+# Whether an input's placeholder is wider than the room inside the input.
+PLACEHOLDER_CUT = """(selector) => {
+  const input = document.querySelector(selector);
+  const style = getComputedStyle(input);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontSize} ${style.fontFamily}`;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return context.measureText(input.placeholder).width > room;
+}"""
+
+
+def test_it_spares_a_newcomer_the_small_defects_of_the_contact_and_spend_screens(
+    page: Page, server: RunningServer, shot: Any
+) -> None:
+    """Issue 11: Cancel, More filters, cut placeholders, e-mails broken mid-word, the favicon,
+    amounts cut in the spend grid."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, server, "gerente")
+    for language in ("es", "en"):
+        page.goto(f"{server.url}/contacts/")
+        if page.locator("html").get_attribute("lang") != language:
+            with page.expect_navigation():
+                page.locator("form.lang-switch select[name=language]").select_option(language)
+            page.goto(f"{server.url}/contacts/")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        # At desktop width every filter is in view: no "More filters" button that does nothing.
+        expect(page.locator("#contact-filters [data-toggle-filters]")).to_be_hidden()
+        expect(page.locator("#contact-filters select[name=lifecycle_stage]")).to_be_visible()
+        assert not page.evaluate(PLACEHOLDER_CUT, "#contact-filters input[name=q]"), language
+        page.goto(f"{server.url}/contacts/companies/")
+        assert not page.evaluate(PLACEHOLDER_CUT, "input[type=search][name=q]"), language
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon and page.request.get(f"{server.url}{icon}").ok
+
+    # Cancel on the stand-alone form goes back to the list.
+    page.goto(f"{server.url}/contacts/new/")
+    page.locator("#quick-form").get_by_role("link", name=tr("Cancel", "en")).click()
+    page.wait_for_url(f"{server.url}/contacts/")
+
+    # A long address wraps after its @ or before a dot, never inside a word.
+    page.goto(f"{server.url}/contacts/new/")
+    form = page.locator("#quick-form")
+    form.locator("input[name=first_name]").fill("Fernanda")
+    address = "maria.fernanda.aristizabal.castano@correo.inmobiliaria-andina.example.org"
+    form.locator("input[name=email]").fill(address)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(CARD_URL)
+    page.set_viewport_size({"width": 390, "height": 800})
+    expect(page.locator("dl.details a.email")).to_have_text(address)
+    breaks = page.evaluate(LINE_BREAKS, "dl.details a.email")
+    assert breaks, "the address should need more than one line here"
+    # (after a hyphen is where a browser breaks any word that has one)
+    assert all(before in "@-" or after == "." for before, after in breaks), breaks
+    shot(page, "card-email")
+
+    # Every amount of the marketing-spend grid shows in full, in the user's number format.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/orders/spend/")
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('.spend-grid input[name^=spend-]')]"
+        ".filter((i) => i.value && i.scrollWidth > i.clientWidth).map((i) => i.value)"
+    )
+    assert cut == []
+    for wrap in page.locator(".spend-wrap").all():
+        assert wrap.evaluate("(w) => w.scrollWidth - w.clientWidth") <= 0
+    values = [v for v in page.locator(".spend-grid input[name^=spend-]").evaluate_all(
+        "(inputs) => inputs.map((i) => i.value)") if v]  # fmt: skip
+    assert values and all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d{2})?", v) for v in values)
+    shot(page, "spend")
+
+
 def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
     page: Page, server: RunningServer, shot: Any
 ) -> None:
@@ -744,7 +834,7 @@ def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
 
     menu.get_by_role("link", name=tr("Contacts")).click()
     page.wait_for_url(f"{server.url}/contacts/")
-    stage = page.locator("#contact-filters select[name=stage]")
+    stage = page.locator("#contact-filters select[name=lifecycle_stage]")
     expect(stage).to_be_hidden()
     toggle = page.locator("#contact-filters [data-toggle-filters]")
     toggle.click()
@@ -756,7 +846,7 @@ def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
     shot(page, "list")
 
     page.reload()  # a filter in use keeps the filters open
-    expect(page.locator("#contact-filters select[name=stage]")).to_be_visible()
+    expect(page.locator("#contact-filters select[name=lifecycle_stage]")).to_be_visible()
     page.locator("#results tbody tr td a").first.click()
     page.wait_for_url(CARD_URL)
     assert page.evaluate(PAGE_OVERFLOW) <= 0, "the card is wider than the phone"

@@ -54,3 +54,37 @@ def test_it_seeds_from_the_command_line(capsys):
     call_command("seed", contacts=50, seed=9)
     assert "Created 50 contacts" in capsys.readouterr().out
     assert Contact.objects.count() == 50
+
+
+def test_it_dates_nothing_of_the_demo_before_its_contact_existed():
+    from django.db.models import F
+
+    from clientela.orders.models import Order
+    from clientela.timeline.models import Event
+
+    assert load_demo(contacts=300) > 0
+    assert Order.objects.exists() and Event.objects.filter(contact__isnull=False).exists()
+    assert not Order.objects.filter(ordered_at__lt=F("contact__created_at")).exists()
+    assert not Order.objects.filter(created_at__lt=F("contact__created_at")).exists()
+    assert not Consent.objects.filter(recorded_at__lt=F("contact__created_at")).exists()
+    assert not Event.objects.filter(created_at__lt=F("contact__created_at")).exists()
+    assert not Contact.objects.filter(first_touch_at__lt=F("created_at")).exists()
+    assert not Contact.objects.filter(last_touch_at__lt=F("first_touch_at")).exists()
+
+
+def test_it_tells_the_story_of_a_real_estate_company():
+    from clientela.accounts.models import User
+    from clientela.demo import vocabulary
+    from clientela.orders.models import Order
+
+    load_demo(contacts=300)
+    # Only customers bought; prospects (leads, MQLs…) have no purchases.
+    buyers = set(Order.objects.values_list("contact__lifecycle_stage", flat=True))
+    assert buyers <= {"customer", "evangelist"}
+    # Every customer's first purchase is a plot in dollars, not a retail ticket.
+    assert not Order.objects.filter(currency="USD", amount__lt=10_000).exists()
+    # The service department looks after some plot owners of its own.
+    service = User.objects.get(username="servicio")
+    assert Contact.objects.filter(owner=service, lifecycle_stage="customer").exists()
+    words = " ".join(vocabulary.COMPANY_WORDS + vocabulary.INDUSTRIES).lower()
+    assert "agro" not in words and "textil" not in words

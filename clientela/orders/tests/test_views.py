@@ -172,19 +172,75 @@ def test_it_deletes_an_order_for_a_manager(client, personas, shop):
 def test_it_saves_the_spend_grid_and_shows_cell_errors(client, personas):
     c = client_for(client, personas.marketer)
     url = reverse("orders:spend")
-    bad = c.post(url, {"year": "2026", "currency": "COP", "spend-facebook-1": "mil"})
+    bad = c.post(url, {"year": "2026", "spend-facebook-1": "mil"})
     assert bad.status_code == 200
-    cell = bad.context["rows"][0]["cells"][0]
-    facebook = next(r for r in bad.context["rows"] if r["channel"] == "facebook")
-    assert facebook["cells"][0]["errors"] == ["Enter a number, such as 125000 or 125.000,50."]
-    assert facebook["cells"][0]["value"] == "mil"
-    del cell
-    good = c.post(url, {"year": "2026", "currency": "COP", "spend-facebook-1": "1.500.000"})
+    facebook = next(r for r in bad.context["rows"] if r.channel == "facebook")
+    assert facebook.cells[0]["errors"] == ["Enter a number, such as 125000 or 125.000,50."]
+    assert facebook.cells[0]["value"] == "mil"
+    good = c.post(url, {"year": "2026", "spend-facebook-1": "1,500,000"})
     assert good.status_code == 302
     assert MarketingSpend.objects.get().amount == Decimal("1500000")
     page = c.get(url, {"year": "2026"})
-    facebook = next(r for r in page.context["rows"] if r["channel"] == "facebook")
-    assert facebook["cells"][0]["value"] == "1500000"
+    facebook = next(r for r in page.context["rows"] if r.channel == "facebook")
+    assert facebook.cells[0]["value"] == "1,500,000"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "amount", "shown"),
+    [
+        ("es", "1.082.000", "1082000", "1.082.000"),
+        ("en", "1,082,000", "1082000", "1,082,000"),
+        ("es", "1.500", "1500", "1.500"),
+        ("en", "1,500", "1500", "1,500"),  # fifteen hundred, not one and a half
+        ("es", "2.250,65", "2250.65", "2.250,65"),
+        ("en", "2,250.65", "2250.65", "2,250.65"),
+    ],
+)
+def test_it_shows_and_reads_spend_in_the_users_number_format(
+    client, personas, language, typed, amount, shown
+):
+    c = client_for(client, personas.marketer, language=language)
+    url = reverse("orders:spend")
+    assert c.post(url, {"year": "2026", "spend-facebook-3": typed}).status_code == 302
+    assert MarketingSpend.objects.get().amount == Decimal(amount)
+    page = c.get(url, {"year": "2026"})
+    assert f'name="spend-facebook-3" value="{shown}"' in page.content.decode()
+    # Saving the page as shown changes nothing.
+    assert c.post(url, {"year": "2026", "spend-facebook-3": shown}).status_code == 302
+    assert MarketingSpend.objects.get().amount == Decimal(amount)
+
+
+def test_it_keeps_a_dollar_row_in_dollars_with_its_total_in_the_company_currency(client, personas):
+
+    ExchangeRate.objects.create(currency="USD", date=dt.date(2026, 2, 1), rate=Decimal("4000"))
+    c = client_for(client, personas.marketer, language="es")
+    url = reverse("orders:spend")
+    saved = c.post(
+        url,
+        {
+            "year": "2026",
+            "currency-google_ads": "usd",
+            "spend-google_ads-2": "2.250,65",
+            "spend-facebook-2": "1.082.000",
+        },
+    )
+    assert saved.status_code == 302
+    google = MarketingSpend.objects.get(channel="google_ads")
+    assert (google.currency, google.amount) == ("USD", Decimal("2250.65"))
+    assert google.amount_company_currency == Decimal("9002600.00")
+    page = c.get(url, {"year": "2026"})
+    rows = {r.channel: r for r in page.context["rows"]}
+    assert rows["google_ads"].currency == "USD" and rows["facebook"].currency == "COP"
+    body = page.content.decode()
+    assert 'name="currency-google_ads" value="USD"' in body
+    assert 'name="spend-google_ads-2" value="2.250,65"' in body
+    assert "9.002.600" in body  # the dollar row converted to pesos in the CAC table
+    # Saving the page unchanged leaves the dollar row in dollars (it used to become pesos).
+    form = {"year": "2026", "currency-google_ads": "USD", "currency-facebook": "COP"}
+    form.update({"spend-google_ads-2": "2.250,65", "spend-facebook-2": "1.082.000"})
+    assert c.post(url, form).status_code == 302
+    google.refresh_from_db()
+    assert (google.currency, google.amount) == ("USD", Decimal("2250.65"))
 
 
 def test_it_adds_a_rate_and_explains_a_wrong_one(client, personas):
