@@ -201,6 +201,42 @@ def clientela_headers() -> dict[str, str]:
     return out
 
 
+# A system's own export is recognised by the columns only it writes (its record id, our
+# "Updated"), never by names any hand-made sheet also has: a plain Spanish sheet with
+# "Nombre", "Correo electrónico"… is a Spanish spreadsheet, not a Clientela or Bitrix24 export.
+# Each entry: groups of folded headers, one of each group must be in the header row.
+EXPORT_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "hubspot": (("record id", "contact id", "record id contact"),),
+    "bitrix24": (("id",),),
+}
+# Our export's columns that no other file has; their headers come in every UI language.
+CLIENTELA_MARKER_KEYS = ("id", "updated_at")
+
+
+def _export_markers(preset: str) -> tuple[tuple[str, ...], ...]:
+    if preset != "clientela":
+        return EXPORT_MARKERS.get(preset, ())
+    from django.conf import settings
+
+    from clientela.contacts.exporting import EXPORT_COLUMNS
+
+    labels = {key: label for key, label, _target in EXPORT_COLUMNS}
+    groups = []
+    for key in CLIENTELA_MARKER_KEYS:
+        names = {header_key(key)}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                names.add(header_key(str(labels[key])))
+        groups.append(tuple(sorted(names)))
+    return tuple(groups)
+
+
+def has_export_markers(preset: str, keys: Iterable[str]) -> bool:
+    """Whether folded headers carry the columns that only `preset`'s system exports."""
+    present = set(keys)
+    return all(present.intersection(group) for group in _export_markers(preset))
+
+
 def preset_aliases(preset: str) -> dict[str, str]:
     """Folded header → target for one preset."""
     if preset == "clientela":
@@ -218,10 +254,15 @@ class Detection:
 
 
 def detect_preset(headers: Sequence[str]) -> Detection:
-    """Pick the preset recognising most columns; ties go to the more specific preset."""
+    """Pick the preset recognising most columns; ties go to the more specific preset.
+
+    A system's export is a candidate only when the row has the columns only it writes.
+    """
     keys = [header_key(h) for h in headers]
     best = Detection("spanish", 0, len(headers))
     for preset in PRESETS_ORDER:
+        if not has_export_markers(preset, keys):
+            continue
         aliases = preset_aliases(preset)
         matched = sum(1 for k in keys if k in aliases)
         if matched > best.matched:
