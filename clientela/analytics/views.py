@@ -43,8 +43,9 @@ from clientela.analytics.queries import (
 )
 from clientela.analytics.rfm import SEGMENT_LABELS
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, page_number, querystring
-from clientela.orders.http import paginate, require, require_export, table_response
+from clientela.orders.http import paginate, require, require_export
 from clientela.orders.queries import company_currency
 
 
@@ -239,12 +240,16 @@ def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | Streaming
     require_export(request.user)
     filters = DrillForm(request.GET or None).to_filters()
     qs = drilldown(request.user, latest_snapshot(), filters)
-    return table_response(
-        fmt,
-        "customers",
-        [h() for h in CUSTOMER_HEADERS],
-        _customer_rows(qs),
+    return export_download(
+        actor=request.user,
+        kind="customers",
+        fmt=fmt,
+        headers=[h() for h in CUSTOMER_HEADERS],
+        rows=_customer_rows(qs),
+        name="customers",
+        title=_("Customer value export"),
         sheet_title=_("Customers"),
+        filters=request.GET.dict(),
     )
 
 
@@ -547,4 +552,14 @@ def table_export(
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))
     require_export(request.user)
     title, headers, rows = _rows_for(table, request)
-    return table_response(fmt, table.replace("_", "-"), headers, rows, sheet_title=title)
+    return export_download(
+        actor=request.user,
+        kind=f"value_{table}",
+        fmt=fmt,
+        headers=headers,
+        rows=rows,
+        name=table.replace("_", "-"),
+        title=title,
+        count=len(rows),
+        filters=request.GET.dict(),
+    )

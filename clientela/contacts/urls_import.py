@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("import/<int:job_id>/rejects.csv", views_import.import_rejects, name="import_rejects"),
     path("export/", views_import.export, name="export"),
+    path("companies/export/", views_import.company_export, name="company_export"),
 ]

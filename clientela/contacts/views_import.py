@@ -9,13 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import (
-    FileResponse,
-    HttpRequest,
-    HttpResponse,
-    QueryDict,
-    StreamingHttpResponse,
-)
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
-from clientela.contacts.exporting import export_contacts
+from clientela.contacts.exporting import export_companies, export_contacts
 from clientela.contacts.importing import jobs
 from clientela.contacts.importing.presets import (
     CUSTOM_PREFIX,
@@ -32,9 +26,10 @@ from clientela.contacts.importing.presets import (
     PRESETS_ORDER,
     TARGETS,
 )
-from clientela.contacts.queries import custom_fields_for
+from clientela.contacts.queries import company_filters_from, custom_fields_for
 from clientela.contacts.views.common import require_capability
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exports import export_response
 from clientela.core.http import domain_errors, page_number
 from clientela.core.import_screens import (
     ImportScreens,
@@ -298,13 +293,20 @@ def export(request: HttpRequest) -> HttpResponseBase:
         prepared = export_contacts(actor=request.user, filters=filters, fmt=fmt)
     except ValidationFailed as exc:
         return HttpResponse(" ".join(_messages(exc)), status=400)
-    if fmt == "xlsx":
-        return FileResponse(
-            prepared.xlsx_file(),
-            as_attachment=True,
-            filename=prepared.filename,
-            content_type=prepared.content_type,
+    return export_response(prepared)
+
+
+@domain_errors
+@require_GET
+def company_export(request: HttpRequest) -> HttpResponseBase:
+    """Download the companies list as it is filtered on screen, as CSV or XLSX."""
+    require_capability(request.user, "export")
+    try:
+        prepared = export_companies(
+            actor=request.user,
+            filters=company_filters_from(request.GET),
+            fmt=request.GET.get("format", "csv"),
         )
-    response = StreamingHttpResponse(prepared.stream_csv(), content_type=prepared.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
-    return response
+    except ValidationFailed as exc:
+        return HttpResponse(" ".join(_messages(exc)), status=400)
+    return export_response(prepared)

@@ -23,6 +23,7 @@ from clientela.contacts.queries import (
     search_q,
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, page_number, querystring
 from clientela.core.imports import max_upload_mb
 from clientela.orders import services
@@ -34,7 +35,7 @@ from clientela.orders.forms import (
     RateForm,
     currency_options,
 )
-from clientela.orders.http import paginate, require, require_export, table_response
+from clientela.orders.http import paginate, require, require_export
 from clientela.orders.models import ExchangeRate
 from clientela.orders.queries import (
     ORDER_ORDERINGS,
@@ -128,8 +129,16 @@ def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
         _("Cost"), _("Margin"), _("Channel"), _("Source system"), _("External id"),
         _("Created via"),
     ]  # fmt: skip
-    return table_response(
-        fmt, "orders", headers, _order_rows(request.user, qs), sheet_title=_("Orders")
+    return export_download(
+        actor=request.user,
+        kind="orders",
+        fmt=fmt,
+        headers=headers,
+        rows=_order_rows(request.user, qs),
+        name="orders",
+        title=_("Orders export"),
+        sheet_title=_("Orders"),
+        filters=request.GET.dict(),
     )
 
 

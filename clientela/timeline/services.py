@@ -9,7 +9,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from clientela.timeline.choices import Via
+from clientela.core.exports import ExportRecord
+from clientela.timeline.choices import Verb, Via
 from clientela.timeline.models import Event
 
 
@@ -92,3 +93,19 @@ def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str
         for key in after
         if _jsonable(before.get(key)) != _jsonable(after.get(key))
     }
+
+
+def record_export(export: ExportRecord) -> Event:
+    """The audit event of one export (core.exports calls it inside the export's transaction)."""
+    return record_event(
+        Verb.EXPORTED,
+        actor=export.actor,
+        target=export.job,
+        via=export.via,
+        data={
+            "entity": export.kind,
+            "format": export.fmt,
+            "rows": export.rows,
+            "filters": dict(export.filters),
+        },
+    )

@@ -24,7 +24,7 @@ from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
-    COMPANY_ORDERINGS,
+    company_filters_from,
     contacts_visible_to,
     custom_fields_for,
     filter_companies,
@@ -48,25 +48,15 @@ SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")
 CARD_CONTACTS = 50
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 @domain_errors
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
     """The companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
-    q = params.get("q", "").strip()[:200]
-    owner, tag = _int(params.get("owner")), _int(params.get("tag"))
-    ordering = params.get("sort", "name")
-    if ordering not in COMPANY_ORDERINGS:
-        ordering = "name"
-    qs = filter_companies(user, q=q, owner=owner, tag=tag, ordering=ordering)
+    filters = company_filters_from(params)
+    q, owner, tag, ordering = filters["q"], filters["owner"], filters["tag"], filters["ordering"]
+    qs = filter_companies(user, **filters)
     qs = with_visible_contact_counts(user, qs.select_related("owner").prefetch_related("tags"))
     filtered = bool(q or owner or tag)
     page = paginate(qs, page_number(params), user=user, filtered=filtered, model=Company)
@@ -82,6 +72,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:company_list"),
         "can_write": has_capability(user, "write"),
+        "export_url": reverse("contacts:company_export") + querystring(params, page=None)
+        if has_capability(user, "export")
+        else None,
     }
     if is_htmx(request, "results"):
         return render(request, "contacts/company_list.html#results", context)
