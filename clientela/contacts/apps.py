@@ -10,7 +10,11 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
+        from clientela.contacts.importing.kinds import register_import_kinds
         from clientela.core.scheduling import Schedule, register
+
+        # The contacts and companies imports run through core's import pipeline and screens.
+        register_import_kinds()
 
         # Duplicate groups: catch up with recent changes often, rebuild from scratch nightly
         # (covers anything written around the services, e.g. raw SQL in a migration).

@@ -12,6 +12,10 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from clientela.contacts.services import register_merge_relation
         from clientela.core.scheduling import Schedule, register
+        from clientela.orders.import_jobs import register_import_kind
+
+        # The orders import runs through core's import pipeline and screens.
+        register_import_kind()
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).
         register_merge_relation("orders.Order", "contact")

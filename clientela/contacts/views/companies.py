@@ -22,6 +22,7 @@ from clientela.accounts.queries import (
 from clientela.contacts import services
 from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
+from clientela.contacts.importing.jobs import may_import
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
     company_filters_from,
@@ -72,6 +73,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:company_list"),
         "can_write": has_capability(user, "write"),
+        "import_url": reverse("contacts:company_import_start") if may_import(user) else None,
         "export_url": reverse("contacts:company_export") + querystring(params, page=None)
         if has_capability(user, "export")
         else None,
