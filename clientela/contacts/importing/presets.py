@@ -201,21 +201,16 @@ def clientela_headers() -> dict[str, str]:
     return out
 
 
-# A system's own export is recognised by the columns only it writes (its record id, our
-# "Updated"), never by names any hand-made sheet also has: a plain Spanish sheet with
-# "Nombre", "Correo electrónico"… is a Spanish spreadsheet, not a Clientela or Bitrix24 export.
-# Each entry: groups of folded headers, one of each group must be in the header row.
-EXPORT_MARKERS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "hubspot": (("record id", "contact id", "record id contact"),),
-    "bitrix24": (("id",),),
-}
-# Our export's columns that no other file has; their headers come in every UI language.
+# A system's export is recognised by columns a hand-made sheet would not have, never only by
+# names any Spanish sheet also has: a plain sheet with "Nombre", "Correo electrónico"… is a
+# Spanish spreadsheet, not a Clientela or Bitrix24 export. Our own export must show the
+# columns only it writes (its ID and "Updated", in any UI language); another system's must
+# have at least one header the generic Spanish preset does not know.
 CLIENTELA_MARKER_KEYS = ("id", "updated_at")
+GENERIC_PRESET = "spanish"
 
 
-def _export_markers(preset: str) -> tuple[tuple[str, ...], ...]:
-    if preset != "clientela":
-        return EXPORT_MARKERS.get(preset, ())
+def _clientela_markers() -> list[set[str]]:
     from django.conf import settings
 
     from clientela.contacts.exporting import EXPORT_COLUMNS
@@ -227,14 +222,19 @@ def _export_markers(preset: str) -> tuple[tuple[str, ...], ...]:
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
                 names.add(header_key(str(labels[key])))
-        groups.append(tuple(sorted(names)))
-    return tuple(groups)
+        groups.append(names)
+    return groups
 
 
 def has_export_markers(preset: str, keys: Iterable[str]) -> bool:
-    """Whether folded headers carry the columns that only `preset`'s system exports."""
+    """Whether folded headers carry what only `preset`'s system writes (see above)."""
     present = set(keys)
-    return all(present.intersection(group) for group in _export_markers(preset))
+    if preset == GENERIC_PRESET:
+        return True
+    if preset == "clientela":
+        return all(present & group for group in _clientela_markers())
+    generic = preset_aliases(GENERIC_PRESET)
+    return any(key in preset_aliases(preset) and key not in generic for key in present)
 
 
 def preset_aliases(preset: str) -> dict[str, str]:
