@@ -24,7 +24,7 @@ from clientela.contacts.queries import (
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.exports import export_download
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import domain_errors, page_number, querystring, wants_partial
 from clientela.core.imports import max_upload_mb
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
@@ -90,7 +90,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "filtered": filters.active(),
     }
     template = "orders/order_list.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 

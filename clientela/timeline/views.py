@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from clientela.accounts.queries import users_visible_to
 from clientela.core.exports import export_download
+from clientela.core.http import wants_partial
 from clientela.timeline.queries import (
     AuditFilters,
     audit_page,
@@ -138,7 +139,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "export_url": reverse("timeline:audit_export") + ("?" + urlencode(query) if query else ""),
     }
     template = "timeline/audit_log.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 

@@ -37,6 +37,7 @@ from clientela.contacts import services as contact_services
 from clientela.contacts.choices import Entity
 from clientela.contacts.models import CustomField
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
+from clientela.core.http import wants_partial
 
 USERS_PER_PAGE = 50
 
@@ -62,7 +63,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_users_matching(text), USERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"filters": filters, "page": page, "q": text}
     template = "accounts/user_list.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 

@@ -40,14 +40,6 @@ def require_capability(user: Any, capability: str) -> None:
     raise Forbidden(messages.get(capability, _("Your role does not allow this action.")))
 
 
-def is_htmx(request: HttpRequest, target: str | None = None) -> bool:
-    """Whether HTMX made the request (and, when given, aimed it at this element id)."""
-    htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return target is None or htmx.target == target
-
-
 def optional_url(name: str, *args: Any) -> str | None:
     """A URL that may not exist yet (screens built by another module); None when missing."""
     try:

@@ -34,7 +34,6 @@ from clientela.contacts.queries import (
     with_visible_contact_counts,
 )
 from clientela.contacts.views.common import (
-    is_htmx,
     paginate,
     require_capability,
     save_edit,
@@ -43,7 +42,7 @@ from clientela.contacts.views.common import (
 from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import domain_errors, page_number, querystring, wants_partial
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 CARD_CONTACTS = 50
@@ -78,7 +77,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
         if has_capability(user, "export")
         else None,
     }
-    if is_htmx(request, "results"):
+    if wants_partial(request, "results"):
         return render(request, "contacts/company_list.html#results", context)
     context["owners"] = (
         users_visible_to(user).filter(is_active=True)

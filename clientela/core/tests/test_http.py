@@ -74,3 +74,25 @@ def test_a_forbidden_action_shows_the_reason_in_the_users_language(client, perso
     reason = {"es": "Su rol no puede importar registros.", "en": "Your role cannot import records."}
     assert reason[language] in body
     assert 'href="/"' in body
+
+
+def _htmx_request(**headers: str):
+    from django.test import RequestFactory
+    from django_htmx.middleware import HtmxDetails
+
+    request = RequestFactory().get("/", headers=headers)
+    request.htmx = HtmxDetails(request)  # type: ignore[attr-defined]
+    return request
+
+
+def test_it_tells_an_htmx_request_from_a_request_for_a_fragment():
+    from clientela.core.http import is_htmx_request, wants_partial
+
+    plain = _htmx_request()
+    fragment = _htmx_request(**{"HX-Request": "true", "HX-Target": "results"})
+    boosted = _htmx_request(**{"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "main"})
+    assert (is_htmx_request(plain), wants_partial(plain)) == (False, False)
+    assert (is_htmx_request(fragment), wants_partial(fragment)) == (True, True)
+    assert wants_partial(fragment, "results") and not wants_partial(fragment, "other")
+    # A boosted link is HTMX, but it wants the whole page.
+    assert (is_htmx_request(boosted), wants_partial(boosted)) == (True, False)
