@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -234,7 +235,7 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 
 @require_GET
 @domain_errors
-def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
     require_export(request.user)
@@ -544,9 +545,7 @@ EXPORT_TABLES = (
 
 @require_GET
 @domain_errors
-def table_export(
-    request: HttpRequest, table: str, fmt: str
-) -> HttpResponse | StreamingHttpResponse:
+def table_export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))

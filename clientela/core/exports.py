@@ -45,7 +45,7 @@ class ExportRecord:
     via: str
 
 
-ExportRecorder = Callable[[ExportRecord], None]
+ExportRecorder = Callable[[ExportRecord], object]
 _recorder: list[ExportRecorder] = []
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -118,7 +119,7 @@ def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
 
 @require_GET
 @domain_errors
-def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def order_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered orders as CSV or XLSX."""
     require_export(request.user)
     filters = OrderFilterForm(request.GET or None).to_filters()
