@@ -7,7 +7,12 @@ a role code) — and core does the rest the same way for every kind: the upload,
 dry-run preview, background run, progress, resume and rejects screens (core.import_screens,
 templates under core/import/), and the job services below. A new app adds an import with
 `register_importer(Importer(...))` in its AppConfig.ready() and `import_urlpatterns(name)` in
-its URLconf; the `clientela import <kind>` command finds kinds here too.
+its URLconf. A command line runs any kind the same way:
+
+    importer = get_importer("orders")
+    job = importer.start(actor=user, upload=path, filename=path.name, language="es",
+                         via="cli", dry_run=False, update_existing=True)
+    print(imports.job_summary(run_now(importer, job, actor=user)))
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from clientela.core import imports
-from clientela.core.exceptions import Forbidden
+from clientela.core.exceptions import Conflict, Forbidden
 from clientela.core.models import Job
 
 Text = str | Promise
@@ -128,7 +133,8 @@ class Importer:
     recognised: Callable[[], Sequence[Text]]
     targets: Callable[[], TargetGroups]
     # The services of the kind.
-    start: Callable[..., Job]  # (actor=, upload=, filename=, language=) → draft job
+    # (actor=, upload=, filename=, language=, **options: dry_run, update_existing, via…) → draft
+    start: Callable[..., Job]
     save_mapping: Callable[..., Job]  # (job, actor=, mapping={header: target}, options={})
     mapping_of: Callable[[Job], dict[str, str]]  # the draft's {header: target}
     check: Callable[[Job], None]  # ValidationFailed when the draft cannot run
@@ -196,6 +202,21 @@ def confirm_import(importer: Importer, job: Job, *, actor: Any) -> Job:
     """Queue a draft import to run in the background."""
     importer.require(actor)
     return imports.confirm_draft(job, check=importer.check, enqueue=importer.enqueue)
+
+
+def run_now(importer: Importer, job: Job, *, actor: Any) -> Job:
+    """Run a draft in this process (the CLI) through the kind's worker; Conflict when taken.
+
+    The job keeps its record (counts, rejects) for the audit log and `imports.job_summary`.
+    """
+    importer.require(actor)
+    importer.check(job)
+    job.options = {**job.options, "stage": "queued"}
+    job.save(update_fields=["options"])
+    if importer.run(job.pk) is None:
+        raise Conflict(_("Another worker is already running this import."))
+    job.refresh_from_db()
+    return job
 
 
 def resume_import(importer: Importer, job: Job, *, actor: Any) -> Job:

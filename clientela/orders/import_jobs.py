@@ -67,7 +67,16 @@ assert set(TARGETS) == set(COLUMNS)
 
 
 def start_order_import(
-    *, actor: Any, upload: IO[bytes] | Path, filename: str, language: str | None = None
+    *,
+    actor: Any,
+    upload: IO[bytes] | Path,
+    filename: str,
+    language: str | None = None,
+    update_existing: bool = False,
+    create_missing: bool = False,
+    source_system: str = "",
+    dry_run: bool = False,
+    via: str = Via.UI,
 ) -> Job:
     """Keep an uploaded file and create its draft import job, its columns recognised by name."""
     require_import(actor)
@@ -77,11 +86,11 @@ def start_order_import(
             "filename": filename,
             "headers": table.headers,
             "mapping": detect_mapping(table.headers),
-            "update_existing": False,
-            "create_missing": False,
-            "source_system": "",
-            "dry_run": False,
-            "via": Via.UI,
+            "update_existing": bool(update_existing),
+            "create_missing": bool(create_missing),
+            "source_system": source_system.strip()[:SOURCE_SYSTEM_MAX],
+            "dry_run": bool(dry_run),
+            "via": via,
             "language": language or settings.LANGUAGE_CODE,
             "stage": "draft",
             "encoding": table.encoding,
@@ -253,10 +262,6 @@ def preview_table(job: Job, actor: Any) -> PreviewTable:
     )
 
 
-def _start(*, actor: Any, upload: Any, filename: str, language: str | None) -> Job:
-    return start_order_import(actor=actor, upload=upload, filename=filename, language=language)
-
-
 ORDERS = Importer(
     name="orders",
     job_kind=KIND,
@@ -280,7 +285,7 @@ ORDERS = Importer(
     ),
     recognised=lambda: list(TARGETS.values()),
     targets=lambda: [(str(_("Order fields")), [(k, str(v)) for k, v in TARGETS.items()])],
-    start=_start,
+    start=start_order_import,
     save_mapping=update_mapping,
     mapping_of=lambda job: {
         header: target for target, header in (job.options.get("mapping") or {}).items()

@@ -97,10 +97,6 @@ def _save_contact_mapping(
     )
 
 
-def _start_contacts(*, actor: Any, upload: Any, filename: str, language: str | None) -> Job:
-    return jobs.start_import(actor=actor, upload=upload, filename=filename, language=language)
-
-
 CONTACTS = Importer(
     name="contacts",
     job_kind="import_contacts",
@@ -124,7 +120,7 @@ CONTACTS = Importer(
     ),
     recognised=lambda: [PRESET_LABELS[p] for p in PRESETS_ORDER],  # type: ignore[misc]
     targets=_contact_targets,
-    start=_start_contacts,
+    start=jobs.start_import,
     save_mapping=_save_contact_mapping,
     mapping_of=lambda job: dict(job.options.get("mapping") or {}),
     check=jobs.check_draft,
