@@ -26,8 +26,6 @@ from clientela.accounts.forms import LanguageForm, LoginForm, OTPTokenForm
 from clientela.accounts.models import User
 from clientela.accounts.views.access import safe_next, signed_in_user
 from clientela.core.exceptions import ValidationFailed
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import record_event
 
 # Between the password step and the code step the session holds only this marker, never
 # an authenticated user: {"user": id, "backend": dotted path, "at": unix time, "tries": n}.
@@ -60,9 +58,7 @@ def _complete_login(
     login(request, user, backend=backend)
     if device is not None:
         django_otp.login(request, device)
-    record_event(
-        Verb.LOGIN, actor=user, target=user, via=Via.UI, data={"two_factor": device is not None}
-    )
+    services.record_login(user, two_factor=device is not None)
     response = redirect(safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
     remember_language(request, response, user.language)
     return response
@@ -70,9 +66,7 @@ def _complete_login(
 
 def _record_failure(username: str, step: str) -> None:
     """Put failed sign-ins of existing accounts in the audit log (axes does the throttling)."""
-    user = User.objects.filter(username=username).first()
-    if user is not None:
-        record_event(Verb.LOGIN_FAILED, actor=None, target=user, via=Via.UI, data={"step": step})
+    services.record_failed_login(username, step=step)
 
 
 @sensitive_post_parameters("password")
