@@ -5,12 +5,12 @@ The import screens are core's (core.import_screens), one set for every registere
 
 from django.urls import path
 
-from clientela.contacts import views_import
+from clientela.contacts import views_export
 from clientela.core.import_screens import import_urlpatterns
 
 urlpatterns = [
     *import_urlpatterns("contacts"),
     *import_urlpatterns("companies", route="companies/import/", prefix="company_"),
-    path("export/", views_import.export, name="export"),
-    path("companies/export/", views_import.company_export, name="company_export"),
+    path("export/", views_export.export, name="export"),
+    path("companies/export/", views_export.company_export, name="company_export"),
 ]
