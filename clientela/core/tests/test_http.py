@@ -96,3 +96,26 @@ def test_it_tells_an_htmx_request_from_a_request_for_a_fragment():
     assert wants_partial(fragment, "results") and not wants_partial(fragment, "other")
     # A boosted link is HTMX, but it wants the whole page.
     assert (is_htmx_request(boosted), wants_partial(boosted)) == (True, False)
+
+
+def test_the_shared_pagination_pages_with_htmx_when_given_a_target():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    page = SimpleNamespace(has_previous=True, has_next=True, number=2)
+    urls = {"page": page, "prev_url": "?page=1", "next_url": "?page=3"}
+    plain = render_to_string("includes/pagination.html", urls)
+    assert 'href="?page=3"' in plain and "hx-get" not in plain
+    htmx = render_to_string("includes/pagination.html", {**urls, "hx_target": "#results"})
+    assert 'hx-get="?page=3" hx-target="#results"' in htmx
+
+
+def test_every_list_uses_the_one_pagination_include():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    copies = sorted(str(p.relative_to(root)) for p in (root / "clientela").rglob("pagination.html"))
+    assert copies == ["clientela/templates/includes/pagination.html"]
+    order_list = (root / "clientela/orders/templates/orders/order_list.html").read_text()
+    assert '{% include "includes/pagination.html" with hx_target="#results" %}' in order_list
