@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from clientela.accounts import services
+from clientela.accounts.api_auth import actor
 from clientela.accounts.capabilities import all_capabilities
 from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import ApiToken, Department, Role, User
@@ -27,11 +28,6 @@ from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
 
 accounts_router = Router()
-
-
-def actor(request: HttpRequest) -> User:
-    """The user the request acts as (token or session)."""
-    return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
 def require_admin(user: User) -> None:

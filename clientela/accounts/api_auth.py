@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +30,11 @@ class InvalidToken(AuthenticationError):
 
     def __init__(self) -> None:
         super().__init__(message=_("This API token is not valid, or it was revoked."))
+
+
+def actor(request: HttpRequest) -> User:
+    """The user an authenticated API request acts as (its bearer token's or its session's)."""
+    return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
 def activate_api_language(request: HttpRequest, user: Any = None) -> str:

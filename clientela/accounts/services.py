@@ -370,3 +370,71 @@ def get_user_for_admin(actor: User | AnonymousUser, user_id: int) -> User:
         return User.objects.select_related("role").prefetch_related("departments").get(pk=user_id)
     except User.DoesNotExist as exc:
         raise NotFound(_("User not found.")) from exc
+
+
+# --- sign-in and two-factor ------------------------------------------------------------------
+
+
+def record_login(user: User, *, two_factor: bool, via: str = Via.UI) -> None:
+    """Put a completed sign-in in the audit log (whether a second factor was used)."""
+    record_event(
+        AccountVerb.LOGIN, actor=user, target=user, via=via, data={"two_factor": two_factor}
+    )
+
+
+def record_failed_login(username: str, *, step: str, via: str = Via.UI) -> None:
+    """Put a failed sign-in of an existing account in the audit log (axes does the throttling).
+
+    Unknown usernames leave nothing: there is no account to attach the event to.
+    """
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        record_event(
+            AccountVerb.LOGIN_FAILED, actor=None, target=user, via=via, data={"step": step}
+        )
+
+
+@transaction.atomic
+def confirm_totp(user: User, *, device_id: int, token: str, via: str = Via.UI) -> Any | None:
+    """Turn two-factor sign-in on when `token` is valid for the user's pending device.
+
+    Returns the confirmed device (None for a wrong code). Other pending devices are removed
+    and the change is audited, in one transaction.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    locked = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device_id, user=user, confirmed=False)
+        .first()
+    )
+    if locked is None or not locked.verify_token(token):
+        return None
+    locked.confirmed = True
+    locked.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    record_event(
+        Verb.UPDATED,
+        actor=user,
+        target=user,
+        via=via,
+        data={"changes": {"two_factor": [False, True]}},
+    )
+    return locked
+
+
+@transaction.atomic
+def disable_totp(user: User, *, via: str = Via.UI) -> bool:
+    """Turn two-factor sign-in off (every device of the user); audited when one existed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _detail = TOTPDevice.objects.filter(user=user).delete()
+    if deleted:
+        record_event(
+            Verb.UPDATED,
+            actor=user,
+            target=user,
+            via=via,
+            data={"changes": {"two_factor": [True, False]}},
+        )
+    return bool(deleted)

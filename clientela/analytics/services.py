@@ -44,6 +44,8 @@ from clientela.analytics.rfm import (
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.models import Job, JobState
+from clientela.timeline.choices import Verb
+from clientela.timeline.services import diff_fields, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -422,9 +424,14 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         errors["monthly_discount_rate"] = [_("Enter a monthly rate between 0 and 1.")]
     if errors:
         raise ValidationFailed(errors)
-    obj, _created = AnalyticsSettings.objects.update_or_create(
-        pk=1, defaults={**values, "updated_by": actor, "updated_at": timezone.now()}
-    )
+    before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+    with transaction.atomic():
+        obj, _created = AnalyticsSettings.objects.update_or_create(
+            pk=1, defaults={**values, "updated_by": actor, "updated_at": timezone.now()}
+        )
+        changes = diff_fields(before, {name: getattr(obj, name) for name in SETTINGS_FIELDS})
+        if changes:
+            record_event(Verb.UPDATED, actor=actor, target=obj, data={"changes": changes})
     return obj
 
 

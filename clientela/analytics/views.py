@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +45,7 @@ from clientela.analytics.queries import (
 )
 from clientela.analytics.rfm import SEGMENT_LABELS
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exports import export_download
 from clientela.core.http import (
     domain_errors,
     forbid_unless,
@@ -51,7 +53,6 @@ from clientela.core.http import (
     paginate,
     querystring,
     require,
-    table_response,
 )
 from clientela.orders.queries import company_currency
 
@@ -244,7 +245,7 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 
 @require_GET
 @domain_errors
-def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
     forbid_unless(
@@ -252,12 +253,16 @@ def customers_export(request: HttpRequest, fmt: str) -> HttpResponse | Streaming
     )
     filters = DrillForm(request.GET or None).to_filters()
     qs = drilldown(request.user, latest_snapshot(), filters)
-    return table_response(
-        fmt,
-        "customers",
-        [h() for h in CUSTOMER_HEADERS],
-        _customer_rows(qs),
+    return export_download(
+        actor=request.user,
+        kind="customers",
+        fmt=fmt,
+        headers=[h() for h in CUSTOMER_HEADERS],
+        rows=_customer_rows(qs),
+        name="customers",
+        title=_("Customer value export"),
         sheet_title=_("Customers"),
+        filters=request.GET.dict(),
     )
 
 
@@ -552,9 +557,7 @@ EXPORT_TABLES = (
 
 @require_GET
 @domain_errors
-def table_export(
-    request: HttpRequest, table: str, fmt: str
-) -> HttpResponse | StreamingHttpResponse:
+def table_export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))
@@ -562,4 +565,14 @@ def table_export(
         has_capability(request.user, "analytics.export"), _("Your role cannot export data.")
     )
     title, headers, rows = _rows_for(table, request)
-    return table_response(fmt, table.replace("_", "-"), headers, rows, sheet_title=title)
+    return export_download(
+        actor=request.user,
+        kind=f"value_{table}",
+        fmt=fmt,
+        headers=headers,
+        rows=rows,
+        name=table.replace("_", "-"),
+        title=title,
+        count=len(rows),
+        filters=request.GET.dict(),
+    )

@@ -11,8 +11,9 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         """Register capabilities, verbs, record types, the audit scope, schedules, screens and
-        the importer."""
+        the import kinds."""
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.contacts.importing.kinds import register_import_kinds
         from clientela.contacts.queries import events_in_scope
         from clientela.contacts.views.timeline import register_contact_verbs
         from clientela.core.events import register_record_type
@@ -62,6 +63,9 @@ class ContactsConfig(AppConfig):
             ),
         ):
             register_capability(code, label, group=group, description=description, default=default)
+
+        # The contacts and companies imports run through core's import pipeline and screens.
+        register_import_kinds()
 
         # Duplicate groups: catch up with recent changes often, rebuild from scratch nightly
         # (covers anything written around the services, e.g. raw SQL in a migration).

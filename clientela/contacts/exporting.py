@@ -1,36 +1,33 @@
-"""Export of the current contacts list (with its filters) to CSV or XLSX.
+"""Export of the contacts and companies lists (with their filters) to CSV or XLSX.
 
-The columns are also the `clientela` import preset, so an export imports back unchanged.
-Formula injection is neutralised by the tabular writers; rows stream from the database in
-chunks, so memory stays flat whatever the list's size.
+The contact columns are also the `clientela` import preset, and the company columns the
+company import's, so an export imports back unchanged. core.exports writes the audit event
+and neutralises formula injection; rows stream from the database in chunks, so memory stays
+flat whatever the list's size.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from typing import IO, Any
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
-from clientela.contacts.models import Contact
-from clientela.contacts.queries import ContactFilters, custom_fields_for, filter_contacts
-from clientela.core.exceptions import Forbidden, ValidationFailed
-from clientela.core.models import Job, JobState
-from clientela.core.tabular import iter_csv, write_xlsx
-from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import record_event
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import (
+    ContactFilters,
+    custom_fields_for,
+    filter_companies,
+    filter_contacts,
+)
+from clientela.core.exceptions import Forbidden
+from clientela.core.exports import FORMATS, ExportFile, export_table
+from clientela.timeline.choices import Via
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 CHUNK_SIZE = 2000
 
 # (key, header, import target): the header is translated when the export is written.
@@ -74,36 +71,8 @@ _CHOICE_LABELS = {
 }
 
 
-@dataclass
-class ExportFile:
-    """A prepared export: what to call it and how to produce its bytes."""
-
-    filename: str
-    content_type: str
-    headers: list[str]
-    rows: Iterator[list[Any]]
-    count: int
-
-    def stream_csv(self) -> Iterator[bytes]:
-        """CSV chunks for a streaming response."""
-        return iter_csv(self.rows, self.headers, tz=timezone.get_current_timezone())
-
-    def xlsx_file(self) -> IO[bytes]:
-        """The workbook written to a temporary file, rewound (closing it deletes it)."""
-        handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
-        write_xlsx(
-            self.rows,
-            self.headers,
-            handle,
-            sheet_title=_("Contacts"),
-            tz=timezone.get_current_timezone(),
-        )
-        handle.seek(0)
-        return handle
-
-
-def _owner_text(contact: Contact) -> str:
-    owner = contact.owner
+def _owner_text(record: Contact | Company) -> str:
+    owner = record.owner
     if owner is None:
         return ""
     return owner.email or owner.username
@@ -133,45 +102,91 @@ def _rows(contacts: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
 def export_contacts(
     *, actor: Any, filters: ContactFilters, fmt: str, via: str = Via.UI
 ) -> ExportFile:
-    """Prepare the export of the actor's filtered contacts list and record it in the audit log."""
-    if not has_capability(actor, "contacts.export"):
-        raise Forbidden(_("Your role cannot export records."))
-    if fmt not in FORMATS:
-        raise ValidationFailed({"format": _("Choose CSV or XLSX.")})
+    """Prepare the export of the actor's filtered contacts list (core.exports audits it)."""
+    _require_export(actor)
     definitions = custom_fields_for(Entity.CONTACT)
     custom_keys = list(definitions)
     contacts = (
         filter_contacts(actor, filters).select_related("owner", "company").prefetch_related("tags")
     )
-    count = contacts.count()
-    with transaction.atomic():
-        # The job row is the export's record in the audit log (one event per export).
-        job = Job.objects.create(
-            kind="export_contacts",
-            state=JobState.DONE,
-            created_by=actor,
-            started_at=timezone.now(),
-            finished_at=timezone.now(),
-            title=_("Contacts export"),
-            options={"format": fmt, "filters": asdict(filters)},
-            total=count,
-            processed=count,
-            counts={"rows": count},
-        )
-        record_event(
-            Verb.EXPORTED,
-            actor=actor,
-            target=job,
-            via=via,
-            data={"entity": "contacts", "format": fmt, "rows": count, "filters": asdict(filters)},
-        )
     headers = [str(label) for _key, label, _target in EXPORT_COLUMNS]
     headers += [definitions[k].label for k in custom_keys]
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return ExportFile(
-        filename=f"{_('contacts')}-{stamp}.{fmt}",
-        content_type=FORMATS[fmt],
+    count = contacts.count() if fmt in FORMATS else 0
+    return export_table(
+        actor=actor,
+        kind="contacts",
+        fmt=fmt,
         headers=headers,
         rows=_rows(contacts.iterator(chunk_size=CHUNK_SIZE), custom_keys),
+        name=_("contacts"),
+        title=_("Contacts export"),
+        sheet_title=_("Contacts"),
         count=count,
+        filters=asdict(filters),
+        via=via,
+    )
+
+
+def _require_export(actor: Any) -> None:
+    if not has_capability(actor, "contacts.export"):
+        raise Forbidden(_("Your role cannot export records."))
+
+
+# (key, header) of the companies export; the headers are also the company import's columns.
+COMPANY_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", gettext_lazy("ID")),
+    ("name", gettext_lazy("Name")),
+    ("tax_id", gettext_lazy("Tax id")),
+    ("domain", gettext_lazy("Web domain")),
+    ("industry", gettext_lazy("Industry")),
+    ("phone", gettext_lazy("Phone")),
+    ("email", gettext_lazy("E-mail")),
+    ("city", gettext_lazy("City")),
+    ("country", gettext_lazy("Country")),
+    ("owner", gettext_lazy("Owner")),
+    ("tags", gettext_lazy("Tags")),
+    ("external_id", gettext_lazy("External id")),
+    ("created_at", gettext_lazy("Created")),
+    ("updated_at", gettext_lazy("Updated")),
+)
+
+
+def _company_rows(companies: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
+    for company in companies:
+        row: list[Any] = []
+        for key, _label in COMPANY_COLUMNS:
+            if key == "owner":
+                row.append(_owner_text(company))
+            elif key == "tags":
+                row.append(", ".join(sorted(t.name for t in company.tags.all())))
+            else:
+                value = getattr(company, key)
+                row.append("" if value is None else value)
+        row.extend(company.custom.get(k, "") for k in custom_keys)
+        yield row
+
+
+def export_companies(
+    *, actor: Any, filters: Mapping[str, Any], fmt: str, via: str = Via.UI
+) -> ExportFile:
+    """Prepare the export of the actor's companies list filtered as on screen (audited)."""
+    _require_export(actor)
+    definitions = custom_fields_for(Entity.COMPANY)
+    custom_keys = list(definitions)
+    companies = filter_companies(actor, **filters).select_related("owner").prefetch_related("tags")
+    headers = [str(label) for _key, label in COMPANY_COLUMNS]
+    headers += [definitions[k].label for k in custom_keys]
+    count = companies.count() if fmt in FORMATS else 0
+    return export_table(
+        actor=actor,
+        kind="companies",
+        fmt=fmt,
+        headers=headers,
+        rows=_company_rows(companies.iterator(chunk_size=CHUNK_SIZE), custom_keys),
+        name=_("companies"),
+        title=_("Companies export"),
+        sheet_title=_("Companies"),
+        count=count,
+        filters=filters,
+        via=via,
     )

@@ -258,6 +258,25 @@ def filter_contacts(
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 
+def _id_param(value: str | None) -> int | None:
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 < number < 2**63 else None
+
+
+def company_filters_from(params: Mapping[str, str]) -> dict[str, Any]:
+    """filter_companies' arguments from a query string: the list, its count and its export."""
+    ordering = params.get("sort", "name")
+    return {
+        "q": params.get("q", "").strip()[:200],
+        "owner": _id_param(params.get("owner")),
+        "tag": _id_param(params.get("tag")),
+        "ordering": ordering if ordering in COMPANY_ORDERINGS else "name",
+    }
+
+
 def filter_companies(
     user: Any,
     *,

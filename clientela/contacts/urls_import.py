@@ -1,19 +1,16 @@
-"""Import and export routes; the contacts URLconf includes them under the `contacts` namespace."""
+"""Import and export routes; the contacts URLconf includes them under the `contacts` namespace.
+
+The import screens are core's (core.import_screens), one set for every registered kind.
+"""
 
 from django.urls import path
 
-from clientela.contacts import views_import
+from clientela.contacts import views_export
+from clientela.core.import_screens import import_urlpatterns
 
 urlpatterns = [
-    path("import/", views_import.import_start, name="import_start"),
-    path("import/<int:job_id>/", views_import.import_job, name="import_job"),
-    path("import/<int:job_id>/mapping/", views_import.import_mapping, name="import_mapping"),
-    path("import/<int:job_id>/preview/", views_import.import_preview, name="import_preview"),
-    path(
-        "import/<int:job_id>/progress/",
-        views_import.import_job_progress,
-        name="import_job_progress",
-    ),
-    path("import/<int:job_id>/rejects.csv", views_import.import_rejects, name="import_rejects"),
-    path("export/", views_import.export, name="export"),
+    *import_urlpatterns("contacts"),
+    *import_urlpatterns("companies", route="companies/import/", prefix="company_"),
+    path("export/", views_export.export, name="export"),
+    path("companies/export/", views_export.company_export, name="company_export"),
 ]

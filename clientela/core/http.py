@@ -183,3 +183,24 @@ def parse_month(text: str | None) -> dt.date | None:
         return dt.date(year, month, 1)
     except ValueError:
         return None
+
+
+def is_htmx_request(request: HttpRequest) -> bool:
+    """Whether HTMX sent the request at all, boosted navigations included.
+
+    Answer such a request with HTMX's own headers (HX-Redirect, HX-Refresh) instead of a
+    plain redirect, which HTMX would follow and swap into the page.
+    """
+    return bool(getattr(request, "htmx", False))
+
+
+def wants_partial(request: HttpRequest, target: str | None = None) -> bool:
+    """Whether HTMX asked for part of a page: render the fragment, not the whole page.
+
+    A boosted navigation wants the whole page. With `target`, only a request aimed at the
+    element of that id counts (a list's "results" region, say).
+    """
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.boosted:
+        return False
+    return target is None or htmx.target == target

@@ -15,6 +15,7 @@ class OrdersConfig(AppConfig):
         from clientela.core.events import register_record_type
         from clientela.core.registries import Importer, register_importer
         from clientela.orders.import_command import import_orders_file
+        from clientela.orders.import_jobs import register_import_kind
         from clientela.orders.verbs import register_order_verbs
 
         group = _("Orders and acquisition costs")
@@ -60,6 +61,8 @@ class OrdersConfig(AppConfig):
         register_record_type("orders.order", "orders:order_detail")
 
         register_importer(Importer("orders", import_orders_file))
+        # The orders import runs through core's import pipeline and screens.
+        register_import_kind()
 
         # A merged contact's purchases belong to the surviving contact (and go back on undo).
         register_merge_relation("orders.Order", "contact")

@@ -1,7 +1,8 @@
-"""Order imports as the screens see them: upload, column mapping, preview, run, resume.
+"""The orders import kind: its draft, mapping, preview and worker, registered with core.
 
 The rows are read and saved by orders.importing (the same code as `clientela import orders`);
-these services keep the uploaded file and the job's options and queue the background task.
+these services keep the uploaded file and the job's options and queue the background task;
+core.importers and core.import_screens run the screens and the job like every other kind.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +22,14 @@ from clientela.accounts.queries import has_capability
 from clientela.contacts.models import Contact
 from clientela.core import imports
 from clientela.core.exceptions import Conflict, ValidationFailed
-from clientela.core.imports import can_resume
+from clientela.core.importers import (
+    Importer,
+    ImportOption,
+    ImportScreens,
+    PreviewRow,
+    PreviewTable,
+    register_importer,
+)
 from clientela.core.models import Job
 from clientela.orders.choices import Channel
 from clientela.orders.importing import (
@@ -31,11 +40,11 @@ from clientela.orders.importing import (
     detect_mapping,
     require_import,
     required_columns,
+    run_order_import,
 )
+from clientela.orders.queries import can_import
 from clientela.orders.tasks import import_orders
 from clientela.timeline.choices import Via
-
-__all__ = ["can_resume"]
 
 PREVIEW_ROWS = 20
 SOURCE_SYSTEM_MAX = 40
@@ -58,7 +67,16 @@ assert set(TARGETS) == set(COLUMNS)
 
 
 def start_order_import(
-    *, actor: Any, upload: IO[bytes] | Path, filename: str, language: str | None = None
+    *,
+    actor: Any,
+    upload: IO[bytes] | Path,
+    filename: str,
+    language: str | None = None,
+    update_existing: bool = False,
+    create_missing: bool = False,
+    source_system: str = "",
+    dry_run: bool = False,
+    via: str = Via.UI,
 ) -> Job:
     """Keep an uploaded file and create its draft import job, its columns recognised by name."""
     require_import(actor)
@@ -68,11 +86,11 @@ def start_order_import(
             "filename": filename,
             "headers": table.headers,
             "mapping": detect_mapping(table.headers),
-            "update_existing": False,
-            "create_missing": False,
-            "source_system": "",
-            "dry_run": False,
-            "via": Via.UI,
+            "update_existing": bool(update_existing),
+            "create_missing": bool(create_missing),
+            "source_system": source_system.strip()[:SOURCE_SYSTEM_MAX],
+            "dry_run": bool(dry_run),
+            "via": via,
             "language": language or settings.LANGUAGE_CODE,
             "stage": "draft",
             "encoding": table.encoding,
@@ -87,18 +105,6 @@ def start_order_import(
             file=stored,
             options=options,
         )
-
-
-def get_order_import_for_user(user: Any, job_id: Any) -> Job:
-    """An order import the user started (administrators see all); NotFound otherwise."""
-    return imports.import_job_for(
-        user, job_id, kind=KIND, sees_all=has_capability(user, "accounts.manage_users")
-    )
-
-
-def recent_imports(user: Any) -> list[Job]:
-    """The user's latest order imports."""
-    return imports.recent_imports(user, kind=KIND)
 
 
 def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str, str]:
@@ -129,77 +135,52 @@ def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str
 
 
 def update_mapping(
-    job: Job,
-    *,
-    actor: Any,
-    columns: Mapping[str, str],
-    update_existing: bool,
-    create_missing: bool,
-    source_system: str,
+    job: Job, *, actor: Any, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> Job:
-    """Change a draft's column mapping ({header: target}) and options; ValidationFailed."""
+    """Change a draft's column mapping ({header: target}) and options; ValidationFailed.
+
+    Invalid choices are kept on the draft's screen, not saved: the job changes only when
+    everything is valid.
+    """
     require_import(actor)
     if job.options.get("stage") != "draft":
         raise Conflict(_("This import already started; its mapping cannot change."))
     errors: dict[str, list[str]] = {}
     try:
-        mapping = columns_by_target(list(job.options.get("headers") or []), columns)
+        by_target = columns_by_target(list(job.options.get("headers") or []), mapping)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-        mapping = {}
-    source = source_system.strip()
+        by_target = {}
+    source = str(options.get("source_system") or "").strip()
     if len(source) > SOURCE_SYSTEM_MAX:
         errors["source_system"] = [_("Use at most %(n)d characters.") % {"n": SOURCE_SYSTEM_MAX}]
     if errors:
         raise ValidationFailed(errors)
     job.options = {
         **job.options,
-        "mapping": mapping,
-        "update_existing": bool(update_existing),
-        "create_missing": bool(create_missing),
+        "mapping": by_target,
+        "update_existing": bool(options.get("update_existing")),
+        "create_missing": bool(options.get("create_missing")),
         "source_system": source,
     }
     job.save(update_fields=["options"])
     return job
 
 
-def _enqueue(job: Job) -> None:
+def enqueue(job: Job) -> None:
+    """Queue the background task that runs (or resumes) an order import job."""
     import_orders.enqueue(job.pk)
 
 
-def _check_draft(job: Job) -> None:
+def check_draft(job: Job) -> None:
+    """ValidationFailed unless the draft's mapping names a date, an amount and a customer."""
     problems = required_columns(job.options.get("mapping") or {})
     if problems:
         raise ValidationFailed(problems)
 
 
-def start_preview(job: Job, *, actor: Any) -> Job:
-    """Start a dry run of a draft over the whole file (its errors feed the preview)."""
-    require_import(actor)
-    _check_draft(job)
-    return imports.start_dry_run(job, actor=actor, enqueue=_enqueue)
-
-
-def confirm_import(job: Job, *, actor: Any) -> Job:
-    """Queue a draft import to run in the background."""
-    require_import(actor)
-    return imports.confirm_draft(job, check=_check_draft, enqueue=_enqueue)
-
-
-def resume_import(job: Job, *, actor: Any) -> Job:
-    """Queue a failed or abandoned import again; it continues after its checkpoint."""
-    require_import(actor)
-    return imports.resume_job(job, enqueue=_enqueue)
-
-
-def sample_values(job: Job) -> dict[str, list[str]]:
-    """A few example values per column for the mapping screen."""
-    with imports.open_job_file(job) as table:
-        return imports.sample_values(table)
-
-
 @dataclass
-class PreviewRow:
+class PreviewLine:
     """One row as it will be imported: its line, its values as shown, and its errors."""
 
     line: int
@@ -208,9 +189,9 @@ class PreviewRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def preview_rows(job: Job, *, actor: Any, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
+def preview_rows(job: Job, *, actor: Any, n: int = PREVIEW_ROWS) -> list[PreviewLine]:
     """The first `n` rows read as the import will read them (no database writes)."""
-    out: list[PreviewRow] = []
+    out: list[PreviewLine] = []
     with imports.open_job_file(job) as table:
         run = OrderImport(
             actor=actor,
@@ -221,7 +202,7 @@ def preview_rows(job: Job, *, actor: Any, n: int = PREVIEW_ROWS) -> list[Preview
         )
         found: dict[int, int] = {}
         for record in table.preview(n):
-            row = PreviewRow(record.line)
+            row = PreviewLine(record.line)
             out.append(row)
             if record.problems:
                 row.errors.extend(("", problem) for problem in record.problems)
@@ -249,3 +230,100 @@ def preview_rows(job: Job, *, actor: Any, n: int = PREVIEW_ROWS) -> list[Preview
             if row.line in found:
                 row.customer = names.get(found[row.line], "")
     return out
+
+
+PREVIEW_COLUMNS: tuple[tuple[str, str | Promise], ...] = (
+    ("ordered_on", gettext_lazy("Date")),
+    ("customer", gettext_lazy("Customer")),
+    ("amount", gettext_lazy("Amount")),
+    ("currency", gettext_lazy("Currency")),
+    ("cost", gettext_lazy("Cost")),
+    ("channel", gettext_lazy("Channel")),
+    ("external_id", gettext_lazy("Order number")),
+)
+
+
+def preview_table(job: Job, actor: Any) -> PreviewTable:
+    """The preview screen's table: date, customer, amounts, channel and order number."""
+
+    def cells(row: PreviewLine) -> list[Any]:
+        day = row.values.get("ordered_on")
+        return [
+            formats.date_format(day, "SHORT_DATE_FORMAT") if day else "",
+            row.customer,
+            *(row.values.get(key) for key in ("amount", "currency", "cost", "channel")),
+            row.values.get("external_id"),
+        ]
+
+    return PreviewTable(
+        columns=[(key, str(label)) for key, label in PREVIEW_COLUMNS],
+        rows=[PreviewRow(r.line, cells(r), r.errors) for r in preview_rows(job, actor=actor)],
+        numeric=frozenset({"amount", "cost"}),
+    )
+
+
+ORDERS = Importer(
+    name="orders",
+    job_kind=KIND,
+    screens=ImportScreens(
+        namespace="orders", list_url="orders:order_list", list_label=gettext_lazy("See the orders")
+    ),
+    may_import=can_import,
+    sees_all=lambda user: has_capability(user, "accounts.manage_users"),
+    heading=gettext_lazy("Import orders"),
+    back_label=gettext_lazy("Back to orders"),
+    intro=gettext_lazy(
+        "One row per order; the first row must hold the column names. Columns named in Spanish "
+        "or English are recognised for:"
+    ),
+    details=gettext_lazy(
+        "Each order needs a date, an amount and its customer's e-mail, phone or customer id; "
+        "the customer is looked for among the contacts you can see. Files saved by Excel in "
+        "Spanish (Windows-1252, separated by ;), dates as dd/mm/aaaa and decimal commas are "
+        "understood. Nothing is saved until you confirm, and importing the same file again "
+        "changes nothing."
+    ),
+    recognised=lambda: list(TARGETS.values()),
+    targets=lambda: [(str(_("Order fields")), [(k, str(v)) for k, v in TARGETS.items()])],
+    start=start_order_import,
+    save_mapping=update_mapping,
+    mapping_of=lambda job: {
+        header: target for target, header in (job.options.get("mapping") or {}).items()
+    },
+    check=check_draft,
+    preview=preview_table,
+    enqueue=enqueue,
+    run=run_order_import,
+    mapping_help=gettext_lazy(
+        "Needed: the order date, the amount and at least one of the customer's id, e-mail or phone."
+    ),
+    options=(
+        ImportOption(
+            "update_existing",
+            gettext_lazy(
+                "Update orders that already exist (same order number and source system, else "
+                "same customer, date and amount)"
+            ),
+        ),
+        ImportOption(
+            "create_missing",
+            gettext_lazy(
+                "Create the customers that are not found (with the row's name, e-mail and phone)"
+            ),
+        ),
+        ImportOption(
+            "source_system",
+            gettext_lazy("Source system"),
+            gettext_lazy(
+                "Where the order numbers come from (for example your shop or invoicing "
+                "software); the same number from two systems is two orders."
+            ),
+            kind="text",
+        ),
+    ),
+)
+
+
+def register_import_kind() -> None:
+    """Register the orders import with core's importer registry (OrdersConfig.ready calls it)."""
+    register_importer(ORDERS)

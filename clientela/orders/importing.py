@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +27,15 @@ from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
 from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
 from clientela.contacts.queries import contacts_visible_to
-from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
-from clientela.core.imports import COUNT_KEYS, open_job_file, run_claimed
-from clientela.core.models import Job, JobRowError, JobState
+from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.core.imports import (
+    BatchOutcome,
+    commit_batch,
+    finish_job,
+    open_job_file,
+    run_claimed,
+)
+from clientela.core.models import Job, JobState
 from clientela.core.tabular import Record, open_table, parse_datetime, parse_decimal
 from clientela.orders.choices import PURCHASE_VERB, Channel, OrderVia
 from clientela.orders.models import ExchangeRate, Order
@@ -193,8 +198,8 @@ class OrderImport:
         self.result = OrderImportResult(job_id=job.pk)
         # Keys of the orders this run already saved or found: a repeated row is unchanged.
         self.seen: set[tuple[Any, ...]] = set()
-        # Rejected rows of the batch being processed, saved with its checkpoint.
-        self.rejected: list[JobRowError] = []
+        # The batch being processed: its counts and rejected rows, saved with its checkpoint.
+        self.outcome = BatchOutcome()
 
     def value(self, record: Record, target: str) -> str:
         """The row's text for a target column ("" when the column is not in the file)."""
@@ -358,8 +363,10 @@ class OrderImport:
     def run_batch(self, records: list[Record]) -> None:
         """Save one batch (its new orders, updates and rejected rows) with the checkpoint."""
         new: list[Order] = []
+        out = self.outcome
         for record in records:
             self.result.rows += 1
+            out.rows += 1
             if record.problems:
                 self.reject(record, "", " ".join(record.problems))
                 continue
@@ -376,6 +383,7 @@ class OrderImport:
             )
             if key in self.seen:
                 self.result.unchanged += 1
+                out.unchanged += 1
                 continue
             self.seen.add(key)
             current = self.existing(values, contact_id)
@@ -396,13 +404,16 @@ class OrderImport:
                 changed["contact_id"] = contact_id
             if not changed or not self.update_existing:
                 self.result.unchanged += 1
+                out.unchanged += 1
                 continue
             Order.objects.filter(pk=current.pk).update(
                 **changed, updated_at=timezone.now(), version=current.version + 1
             )
             self.result.updated += 1
+            out.updated += 1
         saved = Order.objects.bulk_create(new, batch_size=1000)
         self.result.created += len(saved)
+        out.created += len(saved)
         if saved and saved[0].pk is not None:
             record_events(
                 build_event(
@@ -425,21 +436,7 @@ class OrderImport:
     def reject(self, record: Record, column: str, reason: str) -> None:
         """Keep a rejected row's line, column, reason and original cells (saved with the batch)."""
         self.result.errors.append({"line": record.line, "column": column, "reason": reason})
-        self.rejected.append(
-            JobRowError(
-                job=self.job, line=record.line, column=column[:200], reason=reason,
-                raw=dict(record.values),
-            )
-        )  # fmt: skip
-
-    def counts(self, before: Mapping[str, Any]) -> dict[str, int]:
-        """The job's counts: those of earlier passes (a resumed job) plus this pass's."""
-        mine = self.result.as_dict() | {"errors": len(self.result.errors)}
-        return {key: int(before.get(key, 0) or 0) + mine[key] for key in COUNT_KEYS}
-
-
-class _DryRun(Exception):
-    """Undoes a dry run's batch."""
+        self.outcome.reject(self.job, record.line, column, reason, dict(record.values))
 
 
 def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
@@ -533,7 +530,6 @@ def run_job(job: Job, *, actor: Any, batch_size: int | None = None) -> OrderImpo
             mapping=options.get("mapping") or {},
             options=options,
         )
-        before = dict(job.counts or {})
         batch: list[Record] = []
         start = job.checkpoint
         for record in table.records(start_line=start):
@@ -541,16 +537,11 @@ def run_job(job: Job, *, actor: Any, batch_size: int | None = None) -> OrderImpo
                 continue
             batch.append(record)
             if len(batch) >= size:
-                _commit(run, batch, job, before)
+                _commit(run, batch, job)
                 batch = []
         if batch:
-            _commit(run, batch, job, before)
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.DONE,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-        counts=run.counts(before),
-    )
+            _commit(run, batch, job)
+    finish_job(job)
     return run.result
 
 
@@ -565,32 +556,17 @@ def run_order_import(job_id: int, *, force: bool = False) -> OrderImportResult |
     return run_claimed(job_id, kind=KIND, work=work, force=force)
 
 
-def _commit(run: OrderImport, batch: list[Record], job: Job, before: Mapping[str, Any]) -> None:
-    """One batch, its rejected rows and the checkpoint in one transaction.
+def _commit(run: OrderImport, batch: list[Record], job: Job) -> None:
+    """One batch, its rejected rows and the checkpoint in one transaction (core.imports).
 
     A dry run's batch is rolled back (new orders are counted, nothing stays) but its rejected
     rows are kept for the preview.
     """
-    with transaction.atomic():
-        moved = Job.objects.filter(pk=job.pk, checkpoint=job.checkpoint).update(
-            heartbeat_at=timezone.now()
-        )
-        if not moved:
-            raise Conflict(_("Another worker is already running this import."))
-        try:
-            with transaction.atomic():
-                run.run_batch(batch)
-                if run.dry_run:
-                    raise _DryRun
-        except _DryRun:
-            pass
-        JobRowError.objects.bulk_create(run.rejected, batch_size=1000)
-        run.rejected = []
-        checkpoint = job.checkpoint if run.dry_run else batch[-1].line
-        Job.objects.filter(pk=job.pk).update(
-            checkpoint=checkpoint,
-            processed=int(before.get("rows", 0) or 0) + run.result.rows,
-            counts=run.counts(before),
-            heartbeat_at=timezone.now(),
-        )
-    job.checkpoint = checkpoint
+    run.outcome = BatchOutcome()
+    commit_batch(
+        job,
+        last_line=batch[-1].line,
+        dry_run=run.dry_run,
+        write=lambda _out: run.run_batch(batch),
+        outcome=run.outcome,
+    )

@@ -389,13 +389,31 @@ def set_rate(*, actor: Any, currency: Any, day: Any, rate: Any) -> ExchangeRate:
     if errors:
         raise ValidationFailed(errors)
     assert when is not None and value is not None
-    obj, _created = ExchangeRate.objects.update_or_create(
-        currency=code,
-        date=when,
-        defaults={"rate": value, "updated_by": actor, "updated_at": timezone.now()},
-    )
-    _reconvert(code, when)
+    with transaction.atomic():
+        before = ExchangeRate.objects.filter(currency=code, date=when).first()
+        obj, _created = ExchangeRate.objects.update_or_create(
+            currency=code,
+            date=when,
+            defaults={"rate": value, "updated_by": actor, "updated_at": timezone.now()},
+        )
+        _reconvert(code, when)
+        _rate_event(obj, actor=actor, before=None if before is None else before.rate)
     return obj
+
+
+def _rate_event(rate: ExchangeRate, *, actor: Any, before: Decimal | None) -> None:
+    """The audit event of a rate set (created or changed); an unchanged rate writes none."""
+    if before is not None and before == rate.rate:
+        return
+    data = {
+        "currency": rate.currency,
+        "date": rate.date.isoformat(),
+        "changes": diff_fields({"rate": before}, {"rate": rate.rate}),
+    }
+    if before is None:
+        record_event(Verb.CREATED, actor=actor, target=rate, data=data)
+    else:
+        record_event(Verb.UPDATED, actor=actor, target=rate, data=data)
 
 
 def _parse_rate(raw: Any, errors: Errors) -> Decimal | None:
@@ -440,6 +458,12 @@ def delete_rate(rate: ExchangeRate, *, actor: Any) -> None:
             % {"currency": rate.currency}
         )
     code = rate.currency
+    record_event(
+        Verb.DELETED,
+        actor=actor,
+        target=rate,
+        data={"currency": code, "date": rate.date.isoformat(), "rate": str(rate.rate)},
+    )
     rate.delete()
     if previous is not None:
         _reconvert(code, previous.date)
@@ -490,11 +514,14 @@ def record_spend(
     first = month_start(month)
     if errors:
         raise ValidationFailed(errors)
+    current = MarketingSpend.objects.filter(channel=channel, month=first).first()
     if value is None:
-        MarketingSpend.objects.filter(channel=channel, month=first).delete()
+        if current is not None:
+            _spend_event(Verb.DELETED, current, actor=actor, changes={})
+            current.delete()
         return None
     converted = convert(value, code, first)
-    obj, _created = MarketingSpend.objects.update_or_create(
+    obj, created = MarketingSpend.objects.update_or_create(
         channel=channel,
         month=first,
         defaults={
@@ -506,7 +533,29 @@ def record_spend(
             "updated_at": timezone.now(),
         },
     )
+    before = {} if current is None else {"amount": current.amount, "currency": current.currency}
+    changes = diff_fields(before, {"amount": obj.amount, "currency": obj.currency})
+    if created or changes:
+        _spend_event(Verb.CREATED if created else Verb.UPDATED, obj, actor=actor, changes=changes)
     return obj
+
+
+def _spend_event(
+    verb: str, spend: MarketingSpend, *, actor: Any, changes: Mapping[str, Any]
+) -> None:
+    """The audit event of one channel-month of marketing spend."""
+    record_event(
+        verb,
+        actor=actor,
+        target=spend,
+        data={
+            "channel": spend.channel,
+            "month": spend.month.isoformat()[:7],
+            "amount": str(spend.amount),
+            "currency": spend.currency,
+            "changes": dict(changes),
+        },
+    )
 
 
 @transaction.atomic

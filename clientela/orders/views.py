@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,8 @@ from clientela.contacts.queries import (
     search_q,
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring, require, table_response
+from clientela.core.exports import export_download
+from clientela.core.http import domain_errors, page_number, querystring, require, wants_partial
 from clientela.core.imports import max_upload_mb
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
@@ -93,7 +95,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "filtered": filters.active(),
     }
     template = "orders/order_list.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 
@@ -121,7 +123,7 @@ def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
 
 @require_GET
 @domain_errors
-def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def order_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered orders as CSV or XLSX."""
     require(can_view_orders(request.user))
     require_export(request.user, "orders.export")
@@ -133,8 +135,16 @@ def order_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
         _("Cost"), _("Margin"), _("Channel"), _("Source system"), _("External id"),
         _("Created via"),
     ]  # fmt: skip
-    return table_response(
-        fmt, "orders", headers, _order_rows(request.user, qs), sheet_title=_("Orders")
+    return export_download(
+        actor=request.user,
+        kind="orders",
+        fmt=fmt,
+        headers=headers,
+        rows=_order_rows(request.user, qs),
+        name="orders",
+        title=_("Orders export"),
+        sheet_title=_("Orders"),
+        filters=request.GET.dict(),
     )
 
 

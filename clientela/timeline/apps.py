@@ -9,7 +9,7 @@ class TimelineConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the audit-log capability, store the events apps record, register the
-        lifecycle verbs, offer the audit log."""
+        lifecycle verbs, become core's export recorder, offer the audit log."""
         from clientela.accounts.capabilities import Audience, register_capability
 
         register_capability(
@@ -20,12 +20,15 @@ class TimelineConfig(AppConfig):
             default=Audience.ADMINS | Audience.MANAGERS,
         )
         from clientela.core.events import set_event_recorder
+        from clientela.core.exports import register_export_recorder
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.timeline.queries import can_read_audit_log
         from clientela.timeline.rendering import register_lifecycle_verbs
-        from clientela.timeline.services import record_event
+        from clientela.timeline.services import record_event, record_export
 
         set_event_recorder(record_event)
+        # Every export writes its "exported" event here (core.exports refuses without it).
+        register_export_recorder(record_export)
         register_lifecycle_verbs()
 
         register_nav_item(

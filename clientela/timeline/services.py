@@ -13,7 +13,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from clientela.core.events import Via, diff_fields, jsonable
+from clientela.core.events import Verb, Via, diff_fields, jsonable
+from clientela.core.exports import ExportRecord
 from clientela.timeline.models import Event
 
 
@@ -76,4 +77,20 @@ def record_events(events: Iterable[Event]) -> None:
     Event.objects.bulk_create(list(events), batch_size=1000)
 
 
-__all__ = ["build_event", "diff_fields", "record_event", "record_events"]
+def record_export(export: ExportRecord) -> Event:
+    """The audit event of one export (core.exports calls it inside the export's transaction)."""
+    return record_event(
+        Verb.EXPORTED,
+        actor=export.actor,
+        target=export.job,
+        via=export.via,
+        data={
+            "entity": export.kind,
+            "format": export.fmt,
+            "rows": export.rows,
+            "filters": dict(export.filters),
+        },
+    )
+
+
+__all__ = ["build_event", "diff_fields", "record_event", "record_events", "record_export"]

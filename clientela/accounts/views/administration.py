@@ -35,6 +35,7 @@ from clientela.accounts.models import ApiToken, Department, Role, User
 from clientela.accounts.queries import departments_list
 from clientela.accounts.views.access import admin_only
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
+from clientela.core.http import wants_partial
 
 USERS_PER_PAGE = 50
 
@@ -60,7 +61,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_users_matching(text), USERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"filters": filters, "page": page, "q": text}
     template = "accounts/user_list.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 

@@ -22,11 +22,9 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clientela.accounts import services
-from clientela.accounts.choices import AccountVerb
 from clientela.accounts.forms import LanguageForm, LoginForm, OTPTokenForm
 from clientela.accounts.models import User
 from clientela.accounts.views.access import safe_next, signed_in_user
-from clientela.core.events import Via, record_event
 from clientela.core.exceptions import ValidationFailed
 
 # Between the password step and the code step the session holds only this marker, never
@@ -60,13 +58,7 @@ def _complete_login(
     login(request, user, backend=backend)
     if device is not None:
         django_otp.login(request, device)
-    record_event(
-        AccountVerb.LOGIN,
-        actor=user,
-        target=user,
-        via=Via.UI,
-        data={"two_factor": device is not None},
-    )
+    services.record_login(user, two_factor=device is not None)
     response = redirect(safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
     remember_language(request, response, user.language)
     return response
@@ -74,11 +66,7 @@ def _complete_login(
 
 def _record_failure(username: str, step: str) -> None:
     """Put failed sign-ins of existing accounts in the audit log (axes does the throttling)."""
-    user = User.objects.filter(username=username).first()
-    if user is not None:
-        record_event(
-            AccountVerb.LOGIN_FAILED, actor=None, target=user, via=Via.UI, data={"step": step}
-        )
+    services.record_failed_login(username, step=step)
 
 
 @sensitive_post_parameters("password")

@@ -10,7 +10,6 @@ import django_otp
 import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +33,6 @@ from clientela.accounts.models import ApiToken
 from clientela.accounts.queries import has_capability
 from clientela.accounts.views.access import safe_next, signed_in_user
 from clientela.accounts.views.auth import confirmed_totp
-from clientela.core.events import Verb, Via, record_event
 from clientela.core.exceptions import ValidationFailed
 
 
@@ -106,25 +104,16 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     device = _pending_device(user)
     form = OTPTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-            if locked.verify_token(form.cleaned_data["otp_token"]):
-                locked.confirmed = True
-                locked.save(update_fields=["confirmed"])
-                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-                record_event(
-                    Verb.UPDATED,
-                    actor=user,
-                    target=user,
-                    via=Via.UI,
-                    data={"changes": {"two_factor": [False, True]}},
-                )
-                django_otp.login(request, locked)
-                messages.success(
-                    request,
-                    _("Two-factor sign-in is on. You will be asked for a code when you sign in."),
-                )
-                return redirect("accounts:profile")
+        confirmed = services.confirm_totp(
+            user, device_id=device.pk, token=form.cleaned_data["otp_token"]
+        )
+        if confirmed is not None:
+            django_otp.login(request, confirmed)
+            messages.success(
+                request,
+                _("Two-factor sign-in is on. You will be asked for a code when you sign in."),
+            )
+            return redirect("accounts:profile")
         form.add_error(
             "otp_token",
             _("That code is not valid. Check that your phone's clock is right and try again."),
@@ -147,16 +136,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
     form = PasswordConfirmForm(user, request.POST)
     if not form.is_valid():
         return _render_profile(request, disable_form=form)
-    with transaction.atomic():
-        deleted, _detail = TOTPDevice.objects.filter(user=user).delete()
-        if deleted:
-            record_event(
-                Verb.UPDATED,
-                actor=user,
-                target=user,
-                via=Via.UI,
-                data={"changes": {"two_factor": [True, False]}},
-            )
+    services.disable_totp(user)
     request.session.pop(django_otp.DEVICE_ID_SESSION_KEY, None)
     messages.success(request, _("Two-factor sign-in is off."))
     return redirect("accounts:profile")

@@ -265,3 +265,14 @@ def test_it_validates_the_analytics_settings(personas):
         actor=personas.manager, data={"churned": 24, "industry": "real_estate"}
     )
     assert (saved.churned, saved.industry, saved.inactive_9m) == (24, "real_estate", 9)
+
+
+def test_it_audits_a_change_of_the_analytics_settings(personas):
+    from clientela.timeline.models import Event
+
+    services.update_analytics_settings(actor=personas.manager, data={"churned": 30})
+    services.update_analytics_settings(actor=personas.manager, data={"churned": 30})  # same
+    events = list(Event.objects.filter(target_type="analytics.analyticssettings"))
+    assert len(events) == 1
+    assert events[0].verb == "updated" and events[0].actor == personas.manager
+    assert events[0].data["changes"]["churned"][1] == 30

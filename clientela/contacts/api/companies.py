@@ -7,9 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from clientela.accounts.api_auth import actor
 from clientela.contacts import services
 from clientela.contacts.api.output import (
-    actor,
     company_detail,
     company_out,
     no_results,

@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from clientela.accounts.api_auth import actor
 from clientela.contacts import services
 from clientela.contacts.api.output import (
-    actor,
     contact_row_out,
     contact_rows,
     page_of,

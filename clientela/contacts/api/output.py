@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
@@ -29,11 +29,6 @@ UTM_FIELDS = tuple(
     for part in ("source", "medium", "campaign", "term", "content")
 )
 CUSTOM_PREFIX = "custom."
-
-
-def actor(request: HttpRequest) -> User:
-    """The user the request acts as (token or session)."""
-    return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
 # --- representation --------------------------------------------------------------------------

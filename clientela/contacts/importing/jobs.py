@@ -1,6 +1,7 @@
-"""Import jobs as the screens and the CLI see them: upload, mapping, preview, run, rejects.
+"""The contacts import's own services: its draft, mapping, presets, preview and CLI run.
 
-These are the services the import adapters call; the heavy lifting is in runner.py.
+core.importers runs the screens' shared steps (dry run, confirm, resume) for every kind;
+the kind is registered in contacts.importing.kinds; the heavy lifting is in runner.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.background import import_contacts
 from clientela.contacts.importing.presets import (
@@ -26,15 +26,12 @@ from clientela.contacts.importing.presets import (
 )
 from clientela.contacts.importing.rows import CleanRow, CustomSpec, RowPlan, clean_row
 from clientela.contacts.importing.runner import KIND, ImportResult, run_import
-from clientela.contacts.queries import custom_fields_for
+from clientela.contacts.queries import custom_fields_for, may_import
 from clientela.core import imports
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
-from clientela.core.imports import can_resume, max_upload_bytes, rejected_rows, row_errors_page
 from clientela.core.models import Job
 from clientela.core.tabular import Table, guess_decimal_comma
 from clientela.timeline.choices import Via
-
-__all__ = ["can_resume", "max_upload_bytes", "rejected_rows", "row_errors_page"]
 
 SAMPLE_ROWS = 1000
 PREVIEW_ROWS = 20
@@ -42,7 +39,7 @@ IDENTITY_TARGETS = {"first_name", "last_name", "full_name", "email", "phone"}
 
 
 def _require_import(actor: Any) -> None:
-    if not has_capability(actor, "contacts.import"):
+    if actor is None or not may_import(actor):
         raise Forbidden(_("Your role cannot import records."))
 
 
@@ -71,6 +68,11 @@ def _decimal_hints(table: Table, mapping: Mapping[str, str]) -> dict[str, bool |
         return {}
     sample = table.preview(SAMPLE_ROWS)
     return {c: guess_decimal_comma(r.values.get(c) for r in sample) for c in columns}
+
+
+def check_draft(job: Job) -> None:
+    """ValidationFailed unless the draft's mapping can run (known targets, an identity)."""
+    _check_mapping(list(job.options.get("headers") or []), job.options.get("mapping") or {})
 
 
 def _check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
@@ -136,13 +138,6 @@ def start_import(
         )
 
 
-def get_import_job_for_user(user: Any, job_id: Any) -> Job:
-    """An import job the user started (administrators see all); NotFound otherwise."""
-    return imports.import_job_for(
-        user, job_id, kind=KIND, sees_all=has_capability(user, "accounts.manage_users")
-    )
-
-
 def update_mapping(
     job: Job,
     *,
@@ -181,38 +176,9 @@ def remap_preset(job: Job, *, actor: Any, preset: str) -> Job:
     return job
 
 
-def _enqueue(job: Job) -> None:
+def enqueue(job: Job) -> None:
+    """Queue the background task that runs (or resumes) a contacts import job."""
     import_contacts.enqueue(job.pk)
-
-
-def start_preview(job: Job, *, actor: Any) -> Job:
-    """Start a dry run of a draft import over the whole file (its errors feed the preview)."""
-    _require_import(actor)
-    _check_mapping(list(job.options.get("headers") or []), job.options.get("mapping") or {})
-    return imports.start_dry_run(job, actor=actor, enqueue=_enqueue)
-
-
-def confirm_import(job: Job, *, actor: Any) -> Job:
-    """Queue a draft import to run in the background."""
-    _require_import(actor)
-
-    def check(locked: Job) -> None:
-        _check_mapping(
-            list(locked.options.get("headers") or []), locked.options.get("mapping") or {}
-        )
-
-    return imports.confirm_draft(job, check=check, enqueue=_enqueue)
-
-
-def recent_imports(user: Any, n: int = 10) -> list[Job]:
-    """The user's latest imports (not the dry runs behind previews)."""
-    return imports.recent_imports(user, kind=KIND, n=n)
-
-
-def resume_import(job: Job, *, actor: Any) -> Job:
-    """Queue a failed or abandoned import again; it continues after its checkpoint."""
-    _require_import(actor)
-    return imports.resume_job(job, enqueue=_enqueue)
 
 
 def run_now(job: Job, *, actor: Any) -> ImportResult:
@@ -281,9 +247,3 @@ def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
                 row = clean_row(plan, record.line, record.values)
             out.append(PreviewRow(record.line, display_values(row), list(row.errors)))
     return out
-
-
-def sample_values(job: Job, n: int = 3) -> dict[str, list[str]]:
-    """A few non-empty example values per column for the mapping screen."""
-    with _open(job) as table:
-        return imports.sample_values(table, n)

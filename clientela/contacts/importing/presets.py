@@ -201,6 +201,42 @@ def clientela_headers() -> dict[str, str]:
     return out
 
 
+# A system's export is recognised by columns a hand-made sheet would not have, never only by
+# names any Spanish sheet also has: a plain sheet with "Nombre", "Correo electrónico"… is a
+# Spanish spreadsheet, not a Clientela or Bitrix24 export. Our own export must show the
+# columns only it writes (its ID and "Updated", in any UI language); another system's must
+# have at least one header the generic Spanish preset does not know.
+CLIENTELA_MARKER_KEYS = ("id", "updated_at")
+GENERIC_PRESET = "spanish"
+
+
+def _clientela_markers() -> list[set[str]]:
+    from django.conf import settings
+
+    from clientela.contacts.exporting import EXPORT_COLUMNS
+
+    labels = {key: label for key, label, _target in EXPORT_COLUMNS}
+    groups = []
+    for key in CLIENTELA_MARKER_KEYS:
+        names = {header_key(key)}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                names.add(header_key(str(labels[key])))
+        groups.append(names)
+    return groups
+
+
+def has_export_markers(preset: str, keys: Iterable[str]) -> bool:
+    """Whether folded headers carry what only `preset`'s system writes (see above)."""
+    present = set(keys)
+    if preset == GENERIC_PRESET:
+        return True
+    if preset == "clientela":
+        return all(present & group for group in _clientela_markers())
+    generic = preset_aliases(GENERIC_PRESET)
+    return any(key in preset_aliases(preset) and key not in generic for key in present)
+
+
 def preset_aliases(preset: str) -> dict[str, str]:
     """Folded header → target for one preset."""
     if preset == "clientela":
@@ -218,10 +254,15 @@ class Detection:
 
 
 def detect_preset(headers: Sequence[str]) -> Detection:
-    """Pick the preset recognising most columns; ties go to the more specific preset."""
+    """Pick the preset recognising most columns; ties go to the more specific preset.
+
+    A system's export is a candidate only when the row has the columns only it writes.
+    """
     keys = [header_key(h) for h in headers]
     best = Detection("spanish", 0, len(headers))
     for preset in PRESETS_ORDER:
+        if not has_export_markers(preset, keys):
+            continue
         aliases = preset_aliases(preset)
         matched = sum(1 for k in keys if k in aliases)
         if matched > best.matched:

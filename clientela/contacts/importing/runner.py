@@ -22,7 +22,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -42,14 +41,13 @@ from clientela.contacts.importing.writes import BatchOutcome, BatchWriter, Owner
 from clientela.contacts.models import Company, Contact, Tag
 from clientela.contacts.queries import custom_fields_for
 from clientela.core import imports
-from clientela.core.exceptions import Conflict, Forbidden
-from clientela.core.models import Job, JobRowError, JobState
+from clientela.core.exceptions import Forbidden
+from clientela.core.models import Job, JobState
 from clientela.core.tabular import TableError, open_table
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import record_event
 
 KIND = "import_contacts"
-MAX_WARNING_VALUES = 50
 
 
 @dataclass
@@ -73,10 +71,6 @@ class ImportResult:
             "unchanged": self.unchanged,
             "errors": self.errors,
         }
-
-
-class _DryRun(Exception):
-    """Raised inside a dry run's savepoint to undo the batch's changes."""
 
 
 class ImportRun(BatchWriter):
@@ -198,12 +192,7 @@ class ImportRun(BatchWriter):
                     self.seen.setdefault(key, row.line)
 
     def _finish(self) -> None:
-        job = self.job
-        with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(
-                state=JobState.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
-            )
-            job.refresh_from_db()
+        def audit(job: Job) -> None:
             if not self.dry_run:
                 record_event(
                     Verb.IMPORTED,
@@ -213,61 +202,35 @@ class ImportRun(BatchWriter):
                     data={k: v for k, v in job.counts.items() if k != "warnings"},
                 )
 
+        self.job = imports.finish_job(self.job, on_done=audit)
+
     # -- one batch ------------------------------------------------------------------------
 
     def _process(self, records: list[Row], cleaned: list[CleanRow]) -> None:
-        out = BatchOutcome(rows=len(records))
-        last_line = records[-1][0]
         by_line: dict[int, Row] = {}
-        job = self.job
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # The batch and the checkpoint commit together, so a batch lost in a crash
-                # (at most the last few, ~0.6 s of commits) is redone on resume: no need
-                # to wait for the WAL flush on every batch.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-            # Writing first takes SQLite's write lock and proves no other pass moved on.
-            moved = Job.objects.filter(pk=job.pk, checkpoint=job.checkpoint).update(
-                heartbeat_at=timezone.now()
-            )
-            if not moved:
-                raise Conflict(_("Another worker is already running this import."))
-            try:
-                with transaction.atomic():
-                    self._apply(cleaned, out)
-                    if self.dry_run:
-                        raise _DryRun
-            except _DryRun:
-                out.new_companies.clear()
-                out.new_tags.clear()
-                out.new_tag_names.clear()
+
+        def write(out: imports.BatchOutcome) -> None:
+            assert isinstance(out, BatchOutcome)
+            self._apply(cleaned, out)
             for row in cleaned:
-                if row.errors:
-                    out.rejected_lines.add(row.line)
-                    raw = self._raw(records, row.line, by_line)
-                    for index, (column, reason) in enumerate(row.errors):
-                        out.errors.append(
-                            JobRowError(
-                                job=job, line=row.line, column=column[:200], reason=reason,
-                                raw=raw if index == 0 else {},
-                            )
-                        )  # fmt: skip
+                for column, reason in row.errors:
+                    out.reject(
+                        self.job, row.line, column, reason, self._raw(records, row.line, by_line)
+                    )
                 out.warnings.extend(row.warnings)
-            JobRowError.objects.bulk_create(out.errors, batch_size=1000)
-            counts = self._merge_counts(job.counts, out)
-            Job.objects.filter(pk=job.pk).update(
-                checkpoint=last_line,
-                processed=job.processed + out.rows,
-                counts=counts,
-                heartbeat_at=timezone.now(),
-            )
-        job.checkpoint = last_line
-        job.processed += out.rows
-        job.counts = counts
-        self.companies.update(out.new_companies)
-        self.tags.update(out.new_tags)
-        self.tag_names.update(out.new_tag_names)
+
+        out = imports.commit_batch(
+            self.job,
+            last_line=records[-1][0],
+            dry_run=self.dry_run,
+            write=write,
+            outcome=BatchOutcome(rows=len(records)),
+        )
+        assert isinstance(out, BatchOutcome)
+        if not out.discarded:
+            self.companies.update(out.new_companies)
+            self.tags.update(out.new_tags)
+            self.tag_names.update(out.new_tag_names)
 
     def _raw(self, records: list[Row], line: int, by_line: dict[int, Row]) -> dict[str, str]:
         """A rejected row's original cells by header (kept for the rejects file)."""
@@ -275,26 +238,6 @@ class ImportRun(BatchWriter):
             by_line.update((r[0], r) for r in records)
         found = by_line.get(line)
         return dict(zip(self.headers, found[1], strict=False)) if found else {}
-
-    @staticmethod
-    def _merge_counts(counts: dict[str, Any], out: BatchOutcome) -> dict[str, Any]:
-        merged = {
-            "rows": counts.get("rows", 0) + out.rows,
-            "created": counts.get("created", 0) + out.created,
-            "updated": counts.get("updated", 0) + out.updated,
-            "unchanged": counts.get("unchanged", 0) + out.unchanged,
-            "errors": counts.get("errors", 0) + len(out.rejected_lines),
-        }
-        warnings: dict[str, dict[str, int]] = {
-            kind: dict(values) for kind, values in (counts.get("warnings") or {}).items()
-        }
-        for kind, value in out.warnings:
-            bucket = warnings.setdefault(kind, {})
-            if value in bucket or len(bucket) < MAX_WARNING_VALUES:
-                bucket[value] = bucket.get(value, 0) + 1
-        if warnings:
-            merged["warnings"] = warnings
-        return merged
 
 
 def _chunks(records: Iterable[Row], size: int) -> Iterator[list[Row]]:

@@ -25,7 +25,8 @@ from clientela.contacts.importing.rows import CleanRow
 from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to
-from clientela.core.models import Job, JobRowError
+from clientela.core import imports
+from clientela.core.models import Job
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import build_event, record_events
 
@@ -79,16 +80,9 @@ def folded(text: str) -> str:
 
 
 @dataclass
-class BatchOutcome:
-    """What one batch produced, applied to the job when its transaction commits."""
+class BatchOutcome(imports.BatchOutcome):
+    """One batch's outcome plus the companies and tags it created (cached once committed)."""
 
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[JobRowError] = field(default_factory=list)
-    rejected_lines: set[int] = field(default_factory=set)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
     new_companies: dict[str, int] = field(default_factory=dict)
     new_tags: dict[str, int] = field(default_factory=dict)
     new_tag_names: dict[int, str] = field(default_factory=dict)

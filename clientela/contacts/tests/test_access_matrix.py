@@ -21,6 +21,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
 from clientela.contacts import services
+from clientela.contacts.importing.companies import start_company_import
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.models import Company, Contact, CustomField, Merge
 from clientela.core.models import Job
@@ -79,6 +80,14 @@ CONTACTS_ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "custom_field_list":   row(200, 404,  404, 404, 404,      404,     404),
     "custom_field_create": row(200, 404,  404, 404, 404,      404,     404),
     "custom_field_edit":   row(200, 404,  404, 404, 404,      404,     404),
+    "company_export":      row(200, 200,  403, 403, 403,      200,     403),
+    # The company import runs on the same screens and rules (this job is the marketer's too).
+    "company_import_start":        row(200, 200,  403, 403, 403,      200,     403),
+    "company_import_job":          row(302, 404,  403, 403, 403,      302,     403),
+    "company_import_mapping":      row(200, 404,  403, 403, 403,      200,     403),
+    "company_import_preview":      row(200, 404,  403, 403, 403,      200,     403),
+    "company_import_job_progress": row(200, 404,  403, 403, 403,      200,     403),
+    "company_import_rejects":      row(200, 404,  403, 403, 403,      200,     403),
 }  # fmt: skip
 
 
@@ -94,6 +103,7 @@ class World:
     trashed_company: Company
     merge: Merge
     import_job: Job
+    company_import_job: Job
 
 
 @dataclass
@@ -136,6 +146,16 @@ ROUTE_REQUESTS: dict[str, Request] = {
     ),
     **{
         name: Request(kwargs=lambda w: {"job_id": w.import_job.pk})
+        for name in (
+            "import_job",
+            "import_mapping",
+            "import_preview",
+            "import_job_progress",
+            "import_rejects",
+        )
+    },
+    **{
+        f"company_{name}": Request(kwargs=lambda w: {"job_id": w.company_import_job.pk})
         for name in (
             "import_job",
             "import_mapping",
@@ -208,8 +228,21 @@ def world(personas) -> World:
         upload=io.BytesIO(b"nombre;correo\nAna;ana.import@example.co\n"),
         filename="contactos.csv",
     )
+    company_import_job = start_company_import(
+        actor=personas.marketer,
+        upload=io.BytesIO(b"empresa;nit\nAndes Ltda;900123\n"),
+        filename="empresas.csv",
+    )
     return World(
-        personas, contact, other, company, trashed_contact, trashed_company, merge, import_job
+        personas,
+        contact,
+        other,
+        company,
+        trashed_contact,
+        trashed_company,
+        merge,
+        import_job,
+        company_import_job,
     )
 
 

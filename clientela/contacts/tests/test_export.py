@@ -182,3 +182,27 @@ def test_it_round_trips_an_xlsx_export_into_an_empty_database(client, personas, 
     }
     # The neutralising apostrophe is dropped again on import.
     assert after == before
+
+
+def test_it_exports_the_filtered_companies_list(client, personas):
+    from clientela.contacts.services import create_company
+
+    create_company(actor=personas.rep, data={"name": PAYLOAD, "domain": "evil.example"})
+    create_company(actor=personas.rep, data={"name": "Andes Ltda."})
+    create_company(actor=personas.rep2, data={"name": "Hidden Corp"})
+    role = personas.rep.role
+    role.capabilities.append("contacts.export")
+    role.save()
+    client.force_login(personas.rep)
+    response = client.get(reverse("contacts:company_export"), {"format": "csv", "q": "evil"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert len(rows) == 2  # the header and the one company the search finds
+    assert rows[1][1] == "'" + PAYLOAD  # formula neutralised
+    everything = client.get(reverse("contacts:company_export"), {"format": "csv"})
+    text = b"".join(everything.streaming_content).decode("utf-8-sig")
+    assert "Andes Ltda." in text and "Hidden Corp" not in text  # only what the rep sees
+    event = Event.objects.filter(verb="exported").order_by("id").first()
+    assert event is not None and event.data["entity"] == "companies"
+    assert event.data["filters"]["q"] == "evil" and event.data["rows"] == 1

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clientela.contacts.choices import CustomFieldType
+from clientela.contacts.exporting import EXPORT_COLUMNS
 from clientela.contacts.importing.runner import ImportResult, run_import
 from clientela.contacts.models import Company, Contact, CustomField, Note, Tag
 from clientela.contacts.tests.factories import ContactFactory
@@ -425,3 +426,24 @@ def test_it_changes_an_existing_contact_only_once_per_file(personas):
     assert result.errors[0]["line"] == 3 and "line 2" in result.errors[0]["reason"]
     existing.refresh_from_db()
     assert existing.city == "Cali"
+
+
+def test_it_does_not_take_a_plain_spanish_workbook_for_our_own_export(personas):
+    # Headers our export also writes in Spanish, but without its ID and "Actualizado"
+    # columns: a hand-made sheet, which must read as a Spanish spreadsheet.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nombre", "Apellido", "Correo electrónico", "Teléfono", "Empresa", "Ciudad"])
+    sheet.append(["Ana", "Ruiz", "ana@example.co", "3001234567", "Acme", "Cali"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = start(personas.admin, buffer.getvalue(), "clientes.xlsx")
+    assert (job.options["detected_preset"], job.options["preset"]) == ("spanish", "spanish")
+    assert job.options["mapping"]["Correo electrónico"] == "email"
+
+
+def test_it_recognises_our_own_export_by_its_distinctive_columns(personas):
+    with translation.override("es"):
+        headers = [str(label) for _key, label, _target in EXPORT_COLUMNS]
+    job = start(personas.admin, csv_bytes(";".join(headers)), "clientela.csv")
+    assert job.options["detected_preset"] == "clientela"

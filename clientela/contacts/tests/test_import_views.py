@@ -110,6 +110,22 @@ def test_it_polls_the_progress_fragment_until_the_job_finishes(
     assert data["counts"]["created"] == 2
 
 
+def test_it_says_preparing_until_the_row_count_is_known(client, personas):
+    login(client, personas.admin)
+    job = start(personas.admin, GOOD_AND_BAD)
+    job.options = {**job.options, "stage": "queued"}
+    job.save()
+    url = reverse("contacts:import_job_progress", args=[job.pk])
+    text = client.get(url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'data-state="preparing"' in text and "Preparando" in text
+    assert "0 de aproximadamente 0" not in text and "0 of about 0" not in text
+    assert client.get(url + "?format=json").json()["preparing"] is True
+    run_import(job.pk)
+    done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-state="preparing"' not in done
+    assert client.get(url + "?format=json").json()["preparing"] is False
+
+
 def test_it_downloads_the_rejected_rows_with_line_column_and_reason(client, personas):
     login(client, personas.admin)
     job = start(personas.admin, GOOD_AND_BAD)

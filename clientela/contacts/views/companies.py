@@ -24,16 +24,16 @@ from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
-    COMPANY_ORDERINGS,
+    company_filters_from,
     contacts_visible_to,
     custom_fields_for,
     filter_companies,
     get_company_for_user,
+    may_import,
     tags_list,
     with_visible_contact_counts,
 )
 from clientela.contacts.views.common import (
-    is_htmx,
     paginate,
     require_capability,
     save_edit,
@@ -42,17 +42,10 @@ from clientela.contacts.views.common import (
 from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import domain_errors, page_number, querystring, wants_partial
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 CARD_CONTACTS = 50
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @domain_errors
@@ -61,12 +54,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
     """The companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
-    q = params.get("q", "").strip()[:200]
-    owner, tag = _int(params.get("owner")), _int(params.get("tag"))
-    ordering = params.get("sort", "name")
-    if ordering not in COMPANY_ORDERINGS:
-        ordering = "name"
-    qs = filter_companies(user, q=q, owner=owner, tag=tag, ordering=ordering)
+    filters = company_filters_from(params)
+    q, owner, tag, ordering = filters["q"], filters["owner"], filters["tag"], filters["ordering"]
+    qs = filter_companies(user, **filters)
     qs = with_visible_contact_counts(user, qs.select_related("owner").prefetch_related("tags"))
     filtered = bool(q or owner or tag)
     page = paginate(qs, page_number(params), user=user, filtered=filtered, model=Company)
@@ -82,8 +72,12 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:company_list"),
         "can_write": has_capability(user, "contacts.write"),
+        "import_url": reverse("contacts:company_import_start") if may_import(user) else None,
+        "export_url": reverse("contacts:company_export") + querystring(params, page=None)
+        if has_capability(user, "contacts.export")
+        else None,
     }
-    if is_htmx(request, "results"):
+    if wants_partial(request, "results"):
         return render(request, "contacts/company_list.html#results", context)
     context["owners"] = (
         users_visible_to(user).filter(is_active=True)

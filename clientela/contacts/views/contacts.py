@@ -54,7 +54,6 @@ from clientela.contacts.queries import (
     tags_list,
 )
 from clientela.contacts.views.common import (
-    is_htmx,
     paginate,
     require_capability,
     save_edit,
@@ -62,7 +61,13 @@ from clientela.contacts.views.common import (
 )
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import (
+    domain_errors,
+    is_htmx_request,
+    page_number,
+    querystring,
+    wants_partial,
+)
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 SORT_OPTIONS = [
@@ -169,7 +174,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         else None,
         "export_url": f"{export_url}{querystring(params, page=None)}" if export_url else None,
     }
-    if is_htmx(request, "results"):
+    if wants_partial(request, "results"):
         return render(request, "contacts/contact_list.html#results", context)
     context.update(
         {
@@ -205,8 +210,8 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Contact created."))
             url = reverse("contacts:contact_detail", args=[contact.pk])
-            return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
-    if is_htmx(request):
+            return HttpResponseClientRedirect(url) if is_htmx_request(request) else redirect(url)
+    if wants_partial(request):
         return render(request, "contacts/includes/quick_form.html", {"quick_form": form})
     return render(request, "contacts/contact_create.html", {"quick_form": form})
 
@@ -420,7 +425,7 @@ def contact_tags(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationFailed as exc:
             form.apply_service_errors(exc.errors)
-    if is_htmx(request):
+    if wants_partial(request):
         tags = list(contact.tags.all())
         if not form.errors:
             form = TagsForm(initial={"tags": ", ".join(t.name for t in tags)})

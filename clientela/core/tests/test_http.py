@@ -74,3 +74,48 @@ def test_a_forbidden_action_shows_the_reason_in_the_users_language(client, perso
     reason = {"es": "Su rol no puede importar registros.", "en": "Your role cannot import records."}
     assert reason[language] in body
     assert 'href="/"' in body
+
+
+def _htmx_request(**headers: str):
+    from django.test import RequestFactory
+    from django_htmx.middleware import HtmxDetails
+
+    request = RequestFactory().get("/", headers=headers)
+    request.htmx = HtmxDetails(request)  # type: ignore[attr-defined]
+    return request
+
+
+def test_it_tells_an_htmx_request_from_a_request_for_a_fragment():
+    from clientela.core.http import is_htmx_request, wants_partial
+
+    plain = _htmx_request()
+    fragment = _htmx_request(**{"HX-Request": "true", "HX-Target": "results"})
+    boosted = _htmx_request(**{"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "main"})
+    assert (is_htmx_request(plain), wants_partial(plain)) == (False, False)
+    assert (is_htmx_request(fragment), wants_partial(fragment)) == (True, True)
+    assert wants_partial(fragment, "results") and not wants_partial(fragment, "other")
+    # A boosted link is HTMX, but it wants the whole page.
+    assert (is_htmx_request(boosted), wants_partial(boosted)) == (True, False)
+
+
+def test_the_shared_pagination_pages_with_htmx_when_given_a_target():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    page = SimpleNamespace(has_previous=True, has_next=True, number=2)
+    urls = {"page": page, "prev_url": "?page=1", "next_url": "?page=3"}
+    plain = render_to_string("includes/pagination.html", urls)
+    assert 'href="?page=3"' in plain and "hx-get" not in plain
+    htmx = render_to_string("includes/pagination.html", {**urls, "hx_target": "#results"})
+    assert 'hx-get="?page=3" hx-target="#results"' in htmx
+
+
+def test_every_list_uses_the_one_pagination_include():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    copies = sorted(str(p.relative_to(root)) for p in (root / "clientela").rglob("pagination.html"))
+    assert copies == ["clientela/templates/includes/pagination.html"]
+    order_list = (root / "clientela/orders/templates/orders/order_list.html").read_text()
+    assert '{% include "includes/pagination.html" with hx_target="#results" %}' in order_list

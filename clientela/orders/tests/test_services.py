@@ -317,3 +317,50 @@ def test_it_accepts_a_datetime_for_an_order(personas):
         actor=personas.rep, data={"contact": ana, "ordered_at": at(DAY, 9), "amount": 1}
     )
     assert order.ordered_at.astimezone(dt.UTC).hour == 14  # 09:00 in Bogotá is 14:00 UTC
+
+
+def _events(model: str) -> list[tuple[str, str, dict]]:
+    rows = Event.objects.filter(target_type=f"orders.{model}").order_by("id")
+    return [(e.verb, e.actor.username if e.actor else "", e.data) for e in rows]
+
+
+def test_it_audits_every_rate_set_change_and_deletion(personas):
+    services.set_rate(actor=personas.manager, currency="USD", day=DAY, rate="4000")
+    services.set_rate(actor=personas.manager, currency="USD", day=DAY, rate="4000")  # no change
+    services.set_rate(actor=personas.admin, currency="USD", day=DAY, rate="4100")
+    earlier = services.set_rate(
+        actor=personas.manager, currency="USD", day=dt.date(2026, 1, 1), rate="3900"
+    )
+    services.delete_rate(ExchangeRate.objects.get(date=DAY), actor=personas.manager)
+    events = _events("exchangerate")
+    assert [(verb, who) for verb, who, _data in events] == [
+        ("created", personas.manager.username),
+        ("updated", personas.admin.username),
+        ("created", personas.manager.username),
+        ("deleted", personas.manager.username),
+    ]
+    assert events[1][2]["changes"] == {"rate": ["4000.00000000", "4100.00000000"]}
+    assert events[3][2]["currency"] == "USD" and earlier.pk != events[3][2].get("id")
+
+
+def test_it_audits_every_spend_change_by_cell_and_by_grid(personas):
+    month = dt.date(2026, 3, 1)
+    services.record_spend(actor=personas.marketer, channel="facebook", month=month, amount="100")
+    services.record_spend(actor=personas.marketer, channel="facebook", month=month, amount="100")
+    services.record_spend(actor=personas.manager, channel="facebook", month=month, amount="150")
+    services.record_spend(actor=personas.manager, channel="facebook", month=month, amount="")
+    services.record_spend(actor=personas.manager, channel="facebook", month=month, amount="")
+    assert [verb for verb, _who, _data in _events("marketingspend")] == [
+        "created", "updated", "deleted",
+    ]  # fmt: skip
+    services.record_spend_grid(
+        actor=personas.manager,
+        year=2026,
+        currency="COP",
+        values={("event", 1): "1000", ("event", 2): "2000", ("event", 3): ""},
+    )
+    grid = _events("marketingspend")[3:]
+    assert [(verb, data["month"]) for verb, _who, data in grid] == [
+        ("created", "2026-01"),
+        ("created", "2026-02"),
+    ]

@@ -66,7 +66,7 @@ def test_it_exports_the_filtered_orders_with_formulas_neutralised(client, person
     assert len(lines) == 3
     assert "'=1+2" in text and "Carla" not in text
     xlsx = c.get(reverse("orders:order_export", args=["xlsx"]))
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     assert sheet.max_row == 4
     assert c.get(reverse("orders:order_export", args=["pdf"])).status_code == 404
 

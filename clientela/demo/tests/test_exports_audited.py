@@ -1,0 +1,86 @@
+"""Every export route of every app leaves exactly one "exported" event (core.exports).
+
+The routes are found in the project's URLs by name: a new export route missing from
+ROUTE_ARGS fails here until it is listed, so no download can skip its audit record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clientela.core.exports import ExportRecord, register_export_recorder
+from clientela.core.testing import client_for
+from clientela.timeline.models import Event
+from clientela.timeline.services import record_export
+
+pytestmark = pytest.mark.django_db
+
+# Every export route → the arguments of one request per format it serves.
+ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
+    "contacts:export": [([], {"format": "csv"}), ([], {"format": "xlsx"})],
+    "contacts:company_export": [([], {"format": "csv"}), ([], {"format": "xlsx", "q": "a"})],
+    "orders:order_export": [(["csv"], {}), (["xlsx"], {})],
+    "analytics:customers_export": [(["csv"], {}), (["xlsx"], {})],
+    "analytics:table_export": [(["segments", "csv"], {}), (["trend", "xlsx"], {})],
+    "timeline:audit_export": [([], {})],
+}
+
+
+def _names(patterns: list[Any], namespace: str = "") -> set[str]:
+    found: set[str] = set()
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found |= _names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.add(f"{namespace}{entry.name}")
+    return found
+
+
+def test_every_export_route_is_listed():
+    exports = {name for name in _names(get_resolver().url_patterns) if "export" in name}
+    assert exports == set(ROUTE_ARGS)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTE_ARGS))
+def test_it_leaves_exactly_one_event_per_export(client, personas, route):
+    signed = client_for(client, personas.admin)
+    for args, query in ROUTE_ARGS[route]:
+        before = Event.objects.filter(verb="exported").count()
+        response = signed.get(reverse(route, args=args), query)
+        assert response.status_code == 200, (route, args, response.status_code)
+        b"".join(response.streaming_content)  # the whole file is written
+        events = Event.objects.filter(verb="exported").order_by("-id")
+        assert events.count() == before + 1, (route, args)
+        event = events[0]
+        assert event.actor_id == personas.admin.pk
+        assert event.target_type == "core.job"
+        expected = query.get("format") or (args[-1] if args else "csv")
+        assert event.data["format"] == expected
+
+
+def test_an_export_without_a_recorder_refuses_to_run(client, personas):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from clientela.core import exports
+
+    saved = list(exports._recorder)
+    exports._recorder.clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            client_for(client, personas.admin).get(reverse("orders:order_export", args=["csv"]))
+    finally:
+        exports._recorder[:] = saved
+    assert not Event.objects.filter(verb="exported").exists()
+
+
+def test_the_timeline_is_the_registered_recorder():
+    from clientela.core import exports
+
+    assert exports._recorder == [record_export]
+    assert ExportRecord.__dataclass_fields__.keys() >= {"actor", "job", "kind", "fmt"}
+    register_export_recorder(record_export)  # registering again replaces, never adds
+    assert exports._recorder == [record_export]
