@@ -15,11 +15,13 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
+from clientela.analytics.models import PERIOD_MONTHS
 from clientela.orders.queries import (
     CUSTOMER_KEY_SQL,
     LIVE_COMPANY_SQL,
     LIVE_CONTACT_SQL,
     LIVE_CUSTOMER_SQL,
+    add_months,
     first_day_sql,
 )
 
@@ -80,16 +82,60 @@ AGGREGATE_SCHEMA: dict[str, Any] = {
 }
 
 
+def period_start(months: int, as_of: dt.date) -> dt.date:
+    """First day of the period of the last `months` calendar months up to `as_of`."""
+    return add_months(as_of.replace(day=1), -(months - 1))
+
+
+def _period_sums(as_of: dt.date) -> tuple[str, list[Any], dict[str, Any]]:
+    """Conditional sums per period (see CustomerValue): SQL, its parameters, its schema."""
+    amount = "o.amount_company_currency"
+    cost = "o.cost_company_currency"
+    columns: list[str] = []
+    params: list[Any] = []
+    schema: dict[str, Any] = {}
+    for months in PERIOD_MONTHS:
+        start = period_start(months, as_of)
+        since = "o.ordered_on >= %s"
+        columns += [
+            f"SUM(CASE WHEN {since} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {since} THEN {amount} ELSE 0 END)",
+            f"SUM(CASE WHEN {since} THEN COALESCE({cost}, 0) ELSE 0 END)",
+            f"SUM(CASE WHEN {since} AND {cost} IS NOT NULL THEN {amount} ELSE 0 END)",
+            f"SUM(CASE WHEN {since} AND o.channel = '' THEN 1 ELSE 0 END)",
+        ]
+        params += [start] * 5
+        schema.update({
+            f"orders_{months}m": pl.Int64, f"revenue_{months}m": pl.Float64,
+            f"cost_{months}m": pl.Float64, f"costed_{months}m": pl.Float64,
+            f"unattributed_{months}m": pl.Int64,
+        })  # fmt: skip
+    columns += [
+        f"SUM(COALESCE({cost}, 0))",
+        f"SUM(CASE WHEN {cost} IS NOT NULL THEN {amount} ELSE 0 END)",
+        "SUM(CASE WHEN o.channel = '' THEN 1 ELSE 0 END)",
+        "MAX(CASE WHEN o.ordered_on > %s AND o.ordered_on <= %s THEN 1 ELSE 0 END)",
+    ]
+    params += [as_of - dt.timedelta(days=730), as_of - dt.timedelta(days=365)]
+    schema.update({
+        "cost_all": pl.Float64, "costed_all": pl.Float64, "unattributed_all": pl.Int64,
+        "bought_prior_year": pl.Int64,
+    })  # fmt: skip
+    return ", ".join(columns), params, schema
+
+
 def customer_aggregates(as_of: dt.date) -> pl.DataFrame:
     """Per customer (contact, or company without contact): first and last purchase day,
-    distinct purchase days, orders and total spent in the company currency, up to `as_of`.
+    distinct purchase days, orders and total spent in the company currency, up to `as_of`,
+    and the sums of each period the LTV screens show (see CustomerValue).
 
     Contacts and company-only customers are grouped apart, each by its own column, so the
     contacts' GROUP BY can walk the (contact, day) index in order instead of sorting.
     """
+    periods, period_params, period_schema = _period_sums(as_of)
     aggregates = (
         "MIN(o.ordered_on), MAX(o.ordered_on), COUNT(DISTINCT o.ordered_on), COUNT(*), "
-        "SUM(o.amount_company_currency)"
+        f"SUM(o.amount_company_currency), {periods}"
     )
     sql = f"""
         SELECT o.contact_id, {aggregates}
@@ -102,7 +148,9 @@ def customer_aggregates(as_of: dt.date) -> pl.DataFrame:
         WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
         GROUP BY o.company_id
     """  # noqa: S608 - fixed SQL, values are parameters
-    return sql_frame(sql, [as_of, as_of], AGGREGATE_SCHEMA)
+    params = [*period_params, as_of, *period_params, as_of]
+    frame = sql_frame(sql, params, {**AGGREGATE_SCHEMA, **period_schema})
+    return frame.with_columns(pl.col("bought_prior_year").cast(pl.Boolean))
 
 
 FIRST_DAY_SCHEMA: dict[str, Any] = {

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.ltv import INDUSTRY_BENCHMARKS
 
+# The periods (calendar months up to a snapshot's day) whose sums each customer row keeps.
+PERIOD_MONTHS = (3, 6, 12, 24)
+
 
 class AnalyticsSettings(models.Model):
     """The installation's analytics settings (one row, pk=1): inactivity thresholds, CLV, LTV."""
@@ -164,6 +167,35 @@ class CustomerValue(models.Model):
         _("expected average order value"), null=True, blank=True
     )
     clv = models.FloatField("CLV", null=True, blank=True)
+    # What the LTV screens need per period (the last 3, 6, 12, 24 calendar months up to as_of,
+    # and all time), computed with the snapshot so no page scans the orders: orders, revenue,
+    # cost, revenue of the orders whose cost is known, and orders without a channel. All-time
+    # orders and revenue are `orders` and `monetary`.
+    orders_3m = models.PositiveIntegerField(default=0)
+    revenue_3m = models.FloatField(default=0.0)
+    cost_3m = models.FloatField(default=0.0)
+    costed_3m = models.FloatField(default=0.0)
+    unattributed_3m = models.PositiveIntegerField(default=0)
+    orders_6m = models.PositiveIntegerField(default=0)
+    revenue_6m = models.FloatField(default=0.0)
+    cost_6m = models.FloatField(default=0.0)
+    costed_6m = models.FloatField(default=0.0)
+    unattributed_6m = models.PositiveIntegerField(default=0)
+    orders_12m = models.PositiveIntegerField(default=0)
+    revenue_12m = models.FloatField(default=0.0)
+    cost_12m = models.FloatField(default=0.0)
+    costed_12m = models.FloatField(default=0.0)
+    unattributed_12m = models.PositiveIntegerField(default=0)
+    orders_24m = models.PositiveIntegerField(default=0)
+    revenue_24m = models.FloatField(default=0.0)
+    cost_24m = models.FloatField(default=0.0)
+    costed_24m = models.FloatField(default=0.0)
+    unattributed_24m = models.PositiveIntegerField(default=0)
+    cost_all = models.FloatField(default=0.0)
+    costed_all = models.FloatField(default=0.0)
+    unattributed_all = models.PositiveIntegerField(default=0)
+    # Bought between two years and one year before as_of (the base of the annual churn).
+    bought_prior_year = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("customer value")

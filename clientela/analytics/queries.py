@@ -22,6 +22,7 @@ from clientela.accounts.queries import role_of, visibility_of
 from clientela.analytics import frames
 from clientela.analytics.cohorts import cohort_matrix, cohort_tables
 from clientela.analytics.models import (
+    PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     SnapshotState,
@@ -41,7 +42,7 @@ VALUE_ROLES = frozenset(
     {RoleCode.ADMIN, RoleCode.MANAGER, RoleCode.MARKETING, RoleCode.SALES, RoleCode.READ_ONLY}
 )
 RECOMPUTE_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER})
-PERIODS = (3, 6, 12, 24)
+PERIODS = PERIOD_MONTHS
 NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
 
 

@@ -23,6 +23,7 @@ from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
 from clientela.analytics.models import (
+    PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     SnapshotState,
@@ -56,6 +57,9 @@ ROW_COLUMNS = (
     "purchase_days", "orders", "monetary", "recency_days", "r", "f", "m", "segment",
     "previous_segment", "inactivity", "channel", "expected_purchases", "p_alive",
     "expected_average_value", "clv",
+    *(f"{name}_{months}m" for months in PERIOD_MONTHS
+      for name in ("orders", "revenue", "cost", "costed", "unattributed")),
+    "cost_all", "costed_all", "unattributed_all", "bought_prior_year",
 )  # fmt: skip
 
 
