@@ -37,9 +37,10 @@ class AnalyticsSettings(models.Model):
         null=True,
         blank=True,
     )
+    # 15 significant digits: what SQLite keeps of a number (it stores decimals as REAL).
     retention_cost_per_customer = models.DecimalField(
         _("yearly retention cost per customer"),
-        max_digits=18,
+        max_digits=15,
         decimal_places=2,
         null=True,
         blank=True,

@@ -8,19 +8,22 @@ visible-customers queryset.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, CharField, Count, DecimalField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode, Visibility
 from clientela.accounts.queries import role_of, visibility_of
 from clientela.analytics import frames
 from clientela.analytics.cohorts import cohort_matrix, cohort_tables
+from clientela.analytics.decimals import fits_field
 from clientela.analytics.models import (
     PERIOD_MONTHS,
     AnalyticsSettings,
@@ -43,6 +46,7 @@ VALUE_ROLES = frozenset(
 )
 RECOMPUTE_ROLES = frozenset({RoleCode.ADMIN, RoleCode.MANAGER})
 PERIODS = PERIOD_MONTHS
+logger = logging.getLogger(__name__)
 NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
 
 
@@ -79,8 +83,37 @@ def sees_acquisition_costs(user: Any) -> bool:
 
 
 def get_analytics_settings() -> AnalyticsSettings:
-    """The settings row, or unsaved defaults before anyone changed them."""
-    return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+    """The settings row, or unsaved defaults before anyone changed them.
+
+    A decimal stored past its field's digits (by a version that did not check them) cannot be
+    read back: it is replaced by the field's default here, so every page keeps working and the
+    settings screen can repair it.
+    """
+    try:
+        return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+    except (ArithmeticError, ValueError):
+        return _settings_without_unreadable_decimals()
+
+
+def _settings_without_unreadable_decimals() -> AnalyticsSettings:
+    """The settings row with each decimal that does not fit its field set to the default."""
+    decimals = [c for c in AnalyticsSettings._meta.concrete_fields if isinstance(c, DecimalField)]
+    row = AnalyticsSettings.objects.defer(*(f.name for f in decimals)).get(pk=1)
+    raw = (
+        AnalyticsSettings.objects.filter(pk=1)
+        .values_list(*(Cast(f.name, CharField()) for f in decimals))
+        .get()
+    )
+    for column, text in zip(decimals, raw, strict=True):
+        if text is None or fits_field(column, text):
+            value = None if text is None else column.to_python(text)
+        else:
+            logger.warning(
+                "analytics setting %s = %s is unreadable: default used", column.name, text
+            )
+            value = column.get_default()
+        setattr(row, column.attname, value)
+    return row
 
 
 def thresholds_of(settings: AnalyticsSettings) -> InactivityThresholds:

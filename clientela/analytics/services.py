@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -22,6 +23,7 @@ from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
+from clientela.analytics.decimals import check_field
 from clientela.analytics.models import (
     PERIOD_MONTHS,
     AnalyticsSettings,
@@ -398,6 +400,7 @@ SETTINGS_FIELDS = (
     "monthly_discount_rate", "default_gross_margin", "retention_cost_per_customer", "industry",
     "snapshots_kept",
 )  # fmt: skip
+DECIMAL_SETTINGS = ("monthly_discount_rate", "default_gross_margin", "retention_cost_per_customer")
 
 
 @transaction.atomic
@@ -407,8 +410,18 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         raise Forbidden(_("Only administrators and managers change analytics settings."))
     current = get_analytics_settings()
     values = {name: data.get(name, getattr(current, name)) for name in SETTINGS_FIELDS}
-    steps = [values[name] for name in ("inactive_9m", "inactive_12m", "inactive_15m", "churned")]
     errors: dict[str, list[str]] = {}
+    for name in DECIMAL_SETTINGS:
+        if values[name] is None or values[name] == "":
+            values[name] = None
+            continue
+        try:
+            values[name] = check_field(AnalyticsSettings, name, values[name])
+        except DjangoValidationError as exc:
+            errors[name] = list(exc.messages)
+    if errors:
+        raise ValidationFailed(errors)
+    steps = [values[name] for name in ("inactive_9m", "inactive_12m", "inactive_15m", "churned")]
     if any(step is None or int(step) < 1 for step in steps) or any(
         int(b) <= int(a) for a, b in itertools.pairwise(steps)
     ):
@@ -417,6 +430,9 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         ]
     if not 1 <= int(values["clv_horizon_months"] or 0) <= 120:
         errors["clv_horizon_months"] = [_("Use a horizon between 1 and 120 months.")]
+    retention = values["retention_cost_per_customer"]
+    if retention is not None and retention < 0:
+        errors["retention_cost_per_customer"] = [_("Enter a number of zero or more.")]
     margin = values["default_gross_margin"]
     if margin is not None and not 0 <= float(margin) <= 1:
         errors["default_gross_margin"] = [_("Enter the margin as a fraction between 0 and 1.")]
@@ -425,10 +441,11 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         errors["monthly_discount_rate"] = [_("Enter a monthly rate between 0 and 1.")]
     if errors:
         raise ValidationFailed(errors)
-    obj, _created = AnalyticsSettings.objects.update_or_create(
-        pk=1, defaults={**values, "updated_by": actor, "updated_at": timezone.now()}
-    )
-    return obj
+    fields = {**values, "updated_by": actor, "updated_at": timezone.now()}
+    # An UPDATE, not update_or_create: the stored row may hold a value that cannot be read.
+    if not AnalyticsSettings.objects.filter(pk=1).update(**fields):
+        AnalyticsSettings.objects.create(pk=1, **fields)
+    return get_analytics_settings()
 
 
 def compute_nightly_snapshot() -> None:
