@@ -124,31 +124,41 @@ def _period_sums(as_of: dt.date) -> tuple[str, list[Any], dict[str, Any]]:
     return ", ".join(columns), params, schema
 
 
-def customer_aggregates(as_of: dt.date) -> pl.DataFrame:
+def customer_aggregates(as_of: dt.date, contact_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """Per customer (contact, or company without contact): first and last purchase day,
     distinct purchase days, orders and total spent in the company currency, up to `as_of`,
     and the sums of each period the LTV screens show (see CustomerValue).
 
     Contacts and company-only customers are grouped apart, each by its own column, so the
-    contacts' GROUP BY can walk the (contact, day) index in order instead of sorting.
+    contacts' GROUP BY can walk the (contact, day) index in order instead of sorting. With
+    `contact_ids`, only those contacts (a merge's survivor, say).
     """
     periods, period_params, period_schema = _period_sums(as_of)
     aggregates = (
         "MIN(o.ordered_on), MAX(o.ordered_on), COUNT(DISTINCT o.ordered_on), COUNT(*), "
         f"SUM(o.amount_company_currency), {periods}"
     )
-    sql = f"""
+    contacts_sql = f"""
         SELECT o.contact_id, {aggregates}
         FROM orders_order o
         WHERE o.contact_id IS NOT NULL AND o.ordered_on <= %s AND {LIVE_CONTACT_SQL}
-        GROUP BY o.contact_id
-        UNION ALL
-        SELECT -o.company_id, {aggregates}
-        FROM orders_order o
-        WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
-        GROUP BY o.company_id
     """  # noqa: S608 - fixed SQL, values are parameters
-    params = [*period_params, as_of, *period_params, as_of]
+    params: list[Any] = [*period_params, as_of]
+    if contact_ids is not None:
+        ids = [int(i) for i in contact_ids] or [0]
+        contacts_sql += f" AND o.contact_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+        sql = contacts_sql + " GROUP BY o.contact_id"
+    else:
+        sql = f"""{contacts_sql}
+            GROUP BY o.contact_id
+            UNION ALL
+            SELECT -o.company_id, {aggregates}
+            FROM orders_order o
+            WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
+            GROUP BY o.company_id
+        """  # noqa: S608 - fixed SQL, values are parameters
+        params += [*period_params, as_of]
     frame = sql_frame(sql, params, {**AGGREGATE_SCHEMA, **period_schema})
     return frame.with_columns(pl.col("bought_prior_year").cast(pl.Boolean))
 
@@ -164,6 +174,28 @@ def first_day_aggregates(as_of: dt.date) -> pl.DataFrame:
     """Per customer: money spent on the first purchase day and the acquisition channel."""
     sql = f"SELECT t.customer_key, t.first_day_total, t.channel FROM ({first_day_sql()}) t"  # noqa: S608
     return sql_frame(sql, [as_of], FIRST_DAY_SCHEMA)
+
+
+def contact_first_days(as_of: dt.date, contact_ids: Sequence[int]) -> pl.DataFrame:
+    """`first_day_aggregates` for a few contacts, through the (contact, day) index.
+
+    The same rule as ``first_day_sql``: the money of the first purchase day, and that day's
+    order channel, else the contact's source.
+    """
+    ids = [int(i) for i in contact_ids] or [0]
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"""
+        SELECT o.contact_id, SUM(o.amount_company_currency),
+               COALESCE(MAX(NULLIF(o.channel, '')), MAX(c.source), '')
+        FROM orders_order o
+        JOIN (
+            SELECT contact_id, MIN(ordered_on) AS first_day FROM orders_order
+            WHERE contact_id IN ({marks}) AND ordered_on <= %s GROUP BY contact_id
+        ) f ON f.contact_id = o.contact_id AND o.ordered_on = f.first_day
+        LEFT JOIN contacts_contact c ON c.id = o.contact_id
+        GROUP BY o.contact_id
+    """  # noqa: S608 - fixed SQL, values are parameters
+    return sql_frame(sql, [*ids, as_of], FIRST_DAY_SCHEMA)
 
 
 def snapshot_segments(snapshot_id: int) -> pl.DataFrame:

@@ -177,7 +177,7 @@ def _split_key(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write_rows(snapshot: ValueSnapshot, frame: pl.DataFrame) -> None:
+def write_customer_rows(snapshot: ValueSnapshot, frame: pl.DataFrame) -> None:
     """Store the snapshot's rows: COPY on PostgreSQL, one executemany on SQLite."""
     out = _split_key(frame).with_columns(
         snapshot_id=pl.lit(snapshot.pk, dtype=pl.Int64),
@@ -294,7 +294,7 @@ def compute_customer_value_snapshot(
         lap("score")
         _progress(job, 3, _("Saving customer values"))
         if frame.height:
-            _write_rows(snapshot, frame)
+            write_customer_rows(snapshot, frame)
         lap("write")
         _progress(job, 4, _("Summing up"))
         _finish(snapshot, frame, model, note)
