@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, Sum
-from django.db.models.aggregates import Aggregate
 from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.clv.summary import DAYS_PER_MONTH
@@ -25,16 +23,16 @@ from clientela.analytics.ltv_report import (
     net_ltv,
     ratio_and_reading,
 )
+from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
 from clientela.analytics.models import (
-    PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     ValueSnapshot,
 )
 from clientela.analytics.queries import (
     ValueFilters,
-    filtered_values,
     sees_acquisition_costs,
+    value_source,
 )
 from clientela.analytics.rfm import SEGMENT_CODES, SEGMENT_LABELS
 from clientela.orders.choices import Channel
@@ -53,46 +51,26 @@ def period_bounds(months: int | None, as_of: dt.date) -> tuple[dt.date, dt.date]
     return (first or as_of).replace(day=1), as_of
 
 
-def period_sums(months: int | None, start: dt.date, end: dt.date) -> dict[str, Aggregate]:
-    """Aggregates over customer rows for one period: buyers, orders, revenue, cost, costed
-    revenue, unattributed orders and the customers acquired in it."""
-    if months is not None and months not in PERIOD_MONTHS:
-        raise ValueError(f"no sums are kept for a period of {months} months")
-    suffix = f"{months}m" if months else "all"
-    orders = f"orders_{suffix}" if months else "orders"
+def new_customers_by_channel(snapshot: ValueSnapshot, months: int | None) -> dict[str, int]:
+    """Customers of the whole snapshot (company-wide: CAC divides company-wide spend) whose
+    first purchase falls in the period, by acquisition channel (read from its cells)."""
+    if snapshot.has_cells:
+        source = ValueSource(cells_of(snapshot), cell_measures(), cells=True)
+    else:
+        rows = CustomerValue.objects.filter(snapshot=snapshot)
+        source = ValueSource(rows, row_measures(snapshot.as_of), cells=False)
     return {
-        "buyers": Count("id", filter=Q(**{f"{orders}__gt": 0})),
-        "orders": Sum(orders),
-        "revenue": Sum(f"revenue_{suffix}" if months else "monetary"),
-        "cost": Sum(f"cost_{suffix}"),
-        "costed": Sum(f"costed_{suffix}"),
-        "unattributed": Sum(f"unattributed_{suffix}"),
-        "new": Count("id", filter=Q(first_purchase__gte=start, first_purchase__lte=end)),
+        str(r["channel"] or ""): int(r["new"] or 0)
+        for r in source.grouped(("channel",), months=months)
     }
 
 
-def new_customers_by_channel(
-    snapshot: ValueSnapshot, start: dt.date, end: dt.date
-) -> dict[str, int]:
-    """Customers of the whole snapshot (company-wide: CAC divides company-wide spend) whose
-    first purchase falls in the period, by acquisition channel."""
-    rows = (
-        CustomerValue.objects.filter(
-            snapshot=snapshot, first_purchase__gte=start, first_purchase__lte=end
-        )
-        .values("channel")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {str(r["channel"] or ""): int(r["n"]) for r in rows}
-
-
 def channel_costs(
-    snapshot: ValueSnapshot, start: dt.date, end: dt.date
+    snapshot: ValueSnapshot, months: int | None, start: dt.date, end: dt.date
 ) -> dict[str, tuple[float, int]]:
     """(spend, new customers) per acquisition channel over the period."""
     spend = spend_by_channel(start, end)
-    new = new_customers_by_channel(snapshot, start, end)
+    new = new_customers_by_channel(snapshot, months)
     return {
         channel: (float(spend.get(channel, Decimal(0))), new.get(channel, 0))
         for channel in sorted(set(spend) | set(new))
@@ -116,16 +94,8 @@ def compute_ltv_inputs(
     segment, over the period, for the snapshot's customers that the user may see."""
     start, end = period_bounds(months, as_of)
     span_months = max(((end - start).days + 1) / DAYS_PER_MONTH, 1e-9)
-    year_ago = end - dt.timedelta(days=365)
-    totals = (
-        filtered_values(user, snapshot, filters)
-        .order_by()
-        .aggregate(
-            **period_sums(months, start, end),
-            prior=Count("id", filter=Q(bought_prior_year=True)),
-            lost=Count("id", filter=Q(bought_prior_year=True, last_purchase__lte=year_ago)),
-            last=Max("last_purchase"),
-        )
+    totals = value_source(user, snapshot, filters).totals(
+        "prior", "lost", "last_purchase", months=months
     )
     revenue = _float(totals["revenue"])
     count = int(totals["orders"] or 0)
@@ -143,7 +113,7 @@ def compute_ltv_inputs(
     churn_month = None if churn_year is None else 1 - (1 - min(churn_year, 0.9999)) ** (1 / 12)
     cac = None
     if snapshot is not None and sees_acquisition_costs(user):
-        costs = channel_costs(snapshot, start, end).values()
+        costs = channel_costs(snapshot, months, start, end).values()
         new = sum(n for _spend, n in costs)
         cac = sum(spend for spend, _n in costs) / new if new else None
     monthly = float(settings.monthly_discount_rate)
@@ -161,10 +131,10 @@ def compute_ltv_inputs(
         orders=count,
         revenue=revenue,
         months=span_months,
-        data_until=totals["last"],
+        data_until=totals["last_purchase"],
         missing_share=_float(totals["unattributed"]) / count if count else 0.0,
         margin_source=margin_source,
-        segments=_segment_inputs(user, snapshot, filters, months, start, end, margin, span_months),
+        segments=_segment_inputs(user, snapshot, filters, months, margin, span_months),
     )
 
 
@@ -179,21 +149,20 @@ def _segment_inputs(
     snapshot: ValueSnapshot | None,
     filters: ValueFilters,
     months: int | None,
-    start: dt.date,
-    end: dt.date,
     margin: float | None,
     span_months: float,
 ) -> list[SegmentInput]:
     """Per segment: yearly revenue per customer weighted by the segment's share, retention
     probability (mean P(alive)) and margin, for LTV = Σ revenue × retention × margin."""
-    sums = period_sums(months, start, end)
     rows = {
-        r["segment"]: r
-        for r in filtered_values(user, snapshot, filters)
-        .order_by()
-        .values("segment")
-        .annotate(n=Count("id"), alive=Avg("p_alive"), revenue=sums["revenue"])
-        .order_by()
+        r["segment"]: {
+            "n": r["customers"],
+            "alive": r["alive_sum"] / r["alive_n"] if r["alive_n"] else None,
+            "revenue": r["revenue"],
+        }
+        for r in value_source(user, snapshot, filters).grouped(
+            ("segment",), "customers", "alive_sum", "alive_n", months=months
+        )
     }
     total = sum(r["n"] for r in rows.values())
     out = []
@@ -257,35 +226,29 @@ def group_rows(
     start, end = period_bounds(months, as_of)
     span_years = max(((end - start).days + 1) / DAYS_PER_MONTH / 12, 1e-9)
     column = GROUP_COLUMNS[by]
-    values = filtered_values(user, snapshot, ValueFilters())
-    sums = period_sums(months, start, end)
+    source = value_source(user, snapshot, ValueFilters())
     stats = {
-        r[column]: r
-        for r in values.order_by()
-        .values(column)
-        .annotate(
-            n=Count("id"),
-            clv=Avg("clv"),
-            alive=Avg("p_alive"),
-            new=sums["new"],
-            buyers=sums["buyers"],
-            orders=sums["orders"],
-            revenue=sums["revenue"],
+        r[column]: {
+            **r,
+            "n": r["customers"],
+            "clv": r["clv_sum"] / r["clv_n"] if r["clv_n"] else None,
+            "alive": r["alive_sum"] / r["alive_n"] if r["alive_n"] else None,
+        }
+        for r in source.grouped(
+            (column,), "customers", "clv_sum", "clv_n", "alive_sum", "alive_n", months=months
         )
-        .order_by()
     }
     costs = sees_acquisition_costs(user)
-    channel_cac = channel_costs(snapshot, start, end) if costs else {}
+    channel_cac = channel_costs(snapshot, months, start, end) if costs else {}
     segment_cac: dict[str, float] = {}
     if costs and by == "segment":
-        mix = values.order_by().values("segment", "channel").annotate(n=Count("id")).order_by()
         weights: dict[str, list[float]] = {}
-        for r in mix:
+        for r in source.grouped(("segment", "channel"), "customers"):
             channel_spend, channel_new = channel_cac.get(r["channel"], (0.0, 0))
             per = channel_spend / channel_new if channel_new else 0.0
             acc = weights.setdefault(r["segment"], [0.0, 0.0])
-            acc[0] += per * r["n"]
-            acc[1] += r["n"]
+            acc[0] += per * r["customers"]
+            acc[1] += r["customers"]
         segment_cac = {k: (v[0] / v[1] if v[1] else 0.0) for k, v in weights.items()}
     labels: dict[str, Any] = {"": _("Unknown"), **dict(Channel.choices)}
     if by == "segment":

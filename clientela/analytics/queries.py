@@ -15,20 +15,22 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Avg, CharField, Count, DecimalField, Q, QuerySet, Sum
+from django.db.models import CharField, Count, DecimalField, F, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import RoleCode, Visibility
 from clientela.accounts.queries import role_of, visibility_of
 from clientela.analytics import frames
-from clientela.analytics.cohorts import cohort_matrix, cohort_tables
+from clientela.analytics.cohorts import CohortTables, cohort_matrix, cohort_tables
 from clientela.analytics.decimals import fits_field
+from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
 from clientela.analytics.models import (
     PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     SnapshotState,
+    ValueCell,
     ValueSnapshot,
 )
 from clientela.analytics.rfm import (
@@ -192,26 +194,42 @@ def filtered_values(
     return qs
 
 
+def value_source(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
+    """What the user's figures add up: the snapshot's cells for someone who sees every
+    customer, else the rows of the customers they see (narrowed by channel and segment)."""
+    if snapshot is not None and snapshot.has_cells and sees_everything(user):
+        cells = cells_of(snapshot)
+        if filters.channel:
+            cells = cells.filter(channel=filters.channel)
+        if filters.segment:
+            cells = cells.filter(segment=filters.segment)
+        return ValueSource(cells, cell_measures(), cells=True)
+    as_of = snapshot.as_of if snapshot else dt.date.today()
+    return ValueSource(filtered_values(user, snapshot, filters), row_measures(as_of), cells=False)
+
+
+def _ratio(total: Any, count: Any) -> float | None:
+    return float(total) / count if count and total is not None else None
+
+
 def value_overview(
     user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> dict[str, Any]:
     """Customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
-    row = (
-        filtered_values(user, snapshot, filters)
-        .order_by()
-        .aggregate(
-            customers=Count("id"),
-            equity=Sum("clv"),
-            mean_clv=Avg("clv"),
-            mean_alive=Avg("p_alive"),
-            spent=Sum("monetary"),
-            orders=Sum("orders"),
-            repeat=Count("id", filter=Q(purchase_days__gt=1)),
-        )
+    row = value_source(user, snapshot, filters).totals(
+        "customers", "clv_sum", "clv_n", "alive_sum", "alive_n", "monetary", "orders", "repeat"
     )
     customers = row["customers"] or 0
-    row["repeat_rate"] = (row["repeat"] / customers) if customers else None
-    return row
+    return {
+        "customers": customers,
+        "equity": row["clv_sum"] if row["clv_n"] else None,
+        "mean_clv": _ratio(row["clv_sum"], row["clv_n"]),
+        "mean_alive": _ratio(row["alive_sum"], row["alive_n"]),
+        "spent": row["monetary"],
+        "orders": row["orders"],
+        "repeat": row["repeat"],
+        "repeat_rate": (row["repeat"] / customers) if customers else None,
+    }
 
 
 def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
@@ -221,22 +239,28 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
             :limit
         ]
     )[::-1]
-    if sees_everything(user) and not (filters.channel or filters.segment):
+    everything = sees_everything(user)
+    if everything and not (filters.channel or filters.segment):
         return [
             {"as_of": s.as_of, "equity": s.customer_equity, "customers": s.customers}
             for s in snapshots
         ]
-    with_rows = [s for s in snapshots if s.has_rows]
-    qs = CustomerValue.objects.filter(snapshot__in=with_rows).filter(customer_visibility_q(user))
+    if everything:
+        # Cells outlive the pruned rows: the whole filtered trend from a few hundred cells each.
+        shown = [s for s in snapshots if s.has_cells]
+        qs: QuerySet[Any] = ValueCell.objects.filter(snapshot__in=shown)
+        equity, customers = Sum("clv_sum"), Sum("customers")
+    else:
+        shown = [s for s in snapshots if s.has_rows]
+        qs = CustomerValue.objects.filter(snapshot__in=shown).filter(customer_visibility_q(user))
+        equity, customers = Sum("clv"), Count("id")
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.segment:
         qs = qs.filter(segment=filters.segment)
     sums = {
         r["snapshot_id"]: r
-        for r in qs.order_by()
-        .values("snapshot_id")
-        .annotate(equity=Sum("clv"), customers=Count("id"))
+        for r in qs.order_by().values("snapshot_id").annotate(equity=equity, customers=customers)
     }
     return [
         {
@@ -244,20 +268,36 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
             "equity": sums.get(s.pk, {}).get("equity"),
             "customers": sums.get(s.pk, {}).get("customers", 0),
         }
-        for s in with_rows
+        for s in shown
     ]
 
 
 def clv_histogram(
     user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
 ) -> list[dict[str, Any]]:
-    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above."""
+    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
+
+    Someone who sees every customer reads the histogram computed with the snapshot.
+    """
+    if snapshot is not None and snapshot.has_cells and sees_everything(user):
+        stored = (snapshot.histograms or {}).get(histogram_key(filters.channel, filters.segment))
+        return list(stored or [])
     qs = filtered_values(user, snapshot, filters).filter(clv__isnull=False).values_list("clv")
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # no snapshot yet (a new installation): nothing to draw
         return []
     values = frames.sql_frame(sql, params, {"clv": pl.Float64})["clv"].to_numpy()
+    return histogram_bins(values, bins)
+
+
+def histogram_key(channel: str, segment: str) -> str:
+    """The key of a stored histogram: channel and segment filters ("" for every one)."""
+    return f"{channel}|{segment}"
+
+
+def histogram_bins(values: np.ndarray, bins: int = 12) -> list[dict[str, Any]]:
+    """Equal CLV bins up to the 99th percentile and one open bin above, with their counts."""
     if values.size == 0:
         return []
     top = float(np.quantile(values, 0.99))
@@ -296,7 +336,8 @@ def top_customers(
         filtered_values(user, snapshot, filters)
         .filter(clv__isnull=False)
         .select_related("contact", "company", "contact__owner", "company__owner")
-        .order_by("-clv", "customer_key")[:limit]
+        # The order of the (snapshot, CLV, customer) index.
+        .order_by(F("clv").desc(nulls_last=True), "customer_key")[:limit]
     )
 
 
@@ -333,10 +374,11 @@ class SegmentGrid:
 
 def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
     """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
-    qs = filtered_values(user, snapshot, ValueFilters(channel=filters.channel))
-    pairs = list(
-        qs.order_by().values("previous_segment", "segment").annotate(n=Count("id")).order_by()
-    )
+    source = value_source(user, snapshot, ValueFilters(channel=filters.channel))
+    pairs = [
+        {**row, "n": row["customers"]}
+        for row in source.grouped(("previous_segment", "segment"), "customers")
+    ]
     cells = {code: SegmentCell(code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES}
     flows: dict[tuple[str, str], int] = {}
     for row in pairs:
@@ -381,12 +423,8 @@ def inactivity_counts(
 ) -> list[dict[str, Any]]:
     """Customers per inactivity state (active, 9/12/15 months, churned)."""
     counted = {
-        r["inactivity"]: r["n"]
-        for r in filtered_values(user, snapshot, filters)
-        .order_by()
-        .values("inactivity")
-        .annotate(n=Count("id"))
-        .order_by()
+        r["inactivity"]: r["customers"]
+        for r in value_source(user, snapshot, filters).grouped(("inactivity",), "customers")
     }
     return [
         {"code": code, "label": str(label), "count": counted.get(code, 0)}
@@ -429,7 +467,12 @@ def cohort_view(
     snapshot: ValueSnapshot | None = None,
     filters: ValueFilters | None = None,
 ) -> CohortView:
-    """Retention and revenue per acquisition month × months since, from one orders query."""
+    """Retention and revenue per acquisition month × months since, from one orders query
+    (or, for someone who sees every customer without a filter, the tables of the snapshot)."""
+    unfiltered = filters is None or not (filters.channel or filters.segment)
+    stored = snapshot.cohorts if snapshot is not None else {}
+    if stored and stored.get("cells") and unfiltered and sees_everything(user):
+        return _cohort_view(stored_cohort_tables(stored), as_of=as_of, months=months)
     visible, params = visible_orders_sql(user)
     conditions = [visible] if visible else []
     if snapshot is not None and filters is not None and (filters.channel or filters.segment):
@@ -450,6 +493,33 @@ def cohort_view(
     tables = cohort_tables(
         orders, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
     )
+    return _cohort_view(tables, as_of=as_of, months=months)
+
+
+def company_cohort_tables(as_of: dt.date) -> dict[str, Any]:
+    """Every customer's cohort tables up to as_of, as JSON (computed with a snapshot)."""
+    orders = frames.order_days(start=None, end=as_of)
+    tables = cohort_tables(
+        orders, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
+    )
+    return {
+        "cells": tables.cells.with_columns(pl.col("cohort").cast(pl.String)).to_dicts(),
+        "cohorts": tables.cohorts.with_columns(pl.col("cohort").cast(pl.String)).to_dicts(),
+    }
+
+
+def stored_cohort_tables(stored: dict[str, Any]) -> CohortTables:
+    """Cohort tables back from their JSON."""
+
+    def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+        return pl.DataFrame(rows, infer_schema_length=None).with_columns(
+            pl.col("cohort").str.to_date("%Y-%m-%d")
+        )
+
+    return CohortTables(cells=frame(stored["cells"]), cohorts=frame(stored["cohorts"]))
+
+
+def _cohort_view(tables: CohortTables, *, as_of: dt.date, months: int | None) -> CohortView:
     cells = tables.cells
     cohort_rows = tables.cohorts
     if months:
@@ -558,8 +628,6 @@ def drilldown(
         qs = qs.filter(contact__in=contacts_visible_to(user).filter(search_q(filters.q)))
     ordering = DRILL_ORDERINGS.get(filters.ordering, DRILL_ORDERINGS["-clv"])
     if ordering[0].lstrip("-") in {"clv", "p_alive"}:
-        from django.db.models import F
-
         name = ordering[0].lstrip("-")
         expression = (
             F(name).desc(nulls_last=True)

@@ -38,6 +38,7 @@ from clientela.analytics.clv import (
     customer_lifetime_value,
     probability_alive,
 )
+from clientela.analytics.measures import build_cells
 from clientela.analytics.models import CustomerValue, ValueSnapshot
 from clientela.analytics.queries import get_analytics_settings, latest_snapshot, thresholds_of
 from clientela.analytics.rfm import inactivity_states, segment_codes
@@ -76,6 +77,8 @@ def refresh_contact_values(contact_ids: Iterable[int]) -> int:
         if frame.height:
             write_customer_rows(snapshot, frame)
         _move_summary(snapshot, old, frame)
+        if snapshot.has_cells:
+            build_cells(snapshot)
     return frame.height
 
 

@@ -24,6 +24,7 @@ from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
 from clientela.analytics.decimals import check_field
+from clientela.analytics.measures import build_cells
 from clientela.analytics.models import (
     PERIOD_MONTHS,
     AnalyticsSettings,
@@ -33,7 +34,10 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.queries import (
     can_recompute,
+    company_cohort_tables,
     get_analytics_settings,
+    histogram_bins,
+    histogram_key,
     latest_snapshot,
     thresholds_of,
 )
@@ -297,6 +301,13 @@ def compute_customer_value_snapshot(
             write_customer_rows(snapshot, frame)
         lap("write")
         _progress(job, 4, _("Summing up"))
+        if frame.height:
+            build_cells(snapshot)
+            snapshot.histograms = _histograms(frame)
+        lap("cells")
+        snapshot.cohorts = company_cohort_tables(day)
+        lap("cohorts")
+        snapshot.has_cells = True
         _finish(snapshot, frame, model, note)
         _prune(settings.snapshots_kept)
         lap("finish")
@@ -310,6 +321,18 @@ def compute_customer_value_snapshot(
         )
         raise
     return snapshot
+
+
+def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The CLV histogram of every channel and segment filter the dashboard offers."""
+    scored = frame.select("channel", "segment", "clv").filter(pl.col("clv").is_not_null())
+    out: dict[str, list[dict[str, Any]]] = {}
+    for channel in ["", *scored["channel"].unique().to_list()]:
+        by_channel = scored.filter(pl.col("channel") == channel) if channel else scored
+        for segment in ["", *SEGMENT_CODES]:
+            chosen = by_channel.filter(pl.col("segment") == segment) if segment else by_channel
+            out[histogram_key(channel, segment)] = histogram_bins(chosen["clv"].to_numpy())
+    return out
 
 
 def _finish(snapshot: ValueSnapshot, frame: pl.DataFrame, model: dict[str, Any], note: str) -> None:

@@ -1,0 +1,67 @@
+"""Every customer-value page runs a fixed number of queries, whatever the number of customers
+(the pages read the snapshot's rows; none loops over customers or orders)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clientela.core.testing import client_for
+from clientela.orders.tests.value_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+# (route name, args, query string): every page and export of the customer-value screens.
+PAGES = {
+    "dashboard": ("analytics:dashboard", [], {}),
+    "dashboard_filtered": ("analytics:dashboard", [], {"months": "all", "channel": "facebook"}),
+    "ltv": ("analytics:ltv", [], {}),
+    "ltv_overrides": ("analytics:ltv", [], {"apply": "1", "gross_margin": "40"}),
+    "settings": ("analytics:settings", [], {}),
+    "customers": ("analytics:customers", [], {}),
+    "customers_segment": ("analytics:customers", [], {"segment": "champions", "q": "a"}),
+    "cohorts": ("analytics:cohorts", [], {}),
+    "customers_export": ("analytics:customers_export", ["csv"], {}),
+    "export_segments": ("analytics:table_export", ["segments", "csv"], {}),
+    "export_channels": ("analytics:table_export", ["channels", "xlsx"], {}),
+    "export_cohorts": ("analytics:table_export", ["cohort_retention", "csv"], {}),
+    "export_trend": ("analytics:table_export", ["trend", "csv"], {}),
+}
+MANAGER = {
+    "dashboard": 0, "dashboard_filtered": 0, "ltv": 0, "ltv_overrides": 0, "settings": 0,
+    "customers": 0, "customers_segment": 0, "cohorts": 0, "customers_export": 0,
+    "export_segments": 0, "export_channels": 0, "export_cohorts": 0, "export_trend": 0,
+}  # fmt: skip
+REP = {"dashboard": 0, "ltv": 0, "customers": 0, "cohorts": 0}
+
+
+def _count(c, name: str) -> int:
+    route, args, query = PAGES[name]
+    with CaptureQueriesContext(connection) as queries:
+        response = c.get(reverse(route, args=args), query)
+        assert response.status_code == 200, name
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    return len(queries)
+
+
+@pytest.mark.parametrize(("persona", "expected"), [("manager", MANAGER), ("rep", REP)])
+def test_every_value_page_runs_a_pinned_number_of_queries(client, personas, persona, expected):
+    build_world(personas)
+    c = client_for(client, getattr(personas, persona))
+    counts = {name: _count(c, name) for name in expected}
+    print("COUNTS", persona, counts)
+    assert counts == expected
+
+
+def test_the_value_card_runs_a_pinned_number_of_queries(personas, django_assert_num_queries):
+    world = build_world(personas)
+    request = RequestFactory().get("/")
+    request.user = personas.rep
+    template = Template("{% load value_ui %}{% customer_value_card contact %}")
+    with django_assert_num_queries(0):
+        template.render(Context({"request": request, "contact": world.ana}))
