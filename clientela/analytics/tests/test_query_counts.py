@@ -32,11 +32,11 @@ PAGES = {
     "export_trend": ("analytics:table_export", ["trend", "csv"], {}),
 }
 MANAGER = {
-    "dashboard": 0, "dashboard_filtered": 0, "ltv": 0, "ltv_overrides": 0, "settings": 0,
-    "customers": 0, "customers_segment": 0, "cohorts": 0, "customers_export": 0,
-    "export_segments": 0, "export_channels": 0, "export_cohorts": 0, "export_trend": 0,
+    "dashboard": 19, "dashboard_filtered": 23, "ltv": 18, "ltv_overrides": 18, "settings": 7,
+    "customers": 7, "customers_segment": 7, "cohorts": 6, "customers_export": 5,
+    "export_segments": 5, "export_channels": 12, "export_cohorts": 4, "export_trend": 5,
 }  # fmt: skip
-REP = {"dashboard": 0, "ltv": 0, "customers": 0, "cohorts": 0}
+REP = {"dashboard": 18, "ltv": 11, "customers": 7, "cohorts": 7}
 
 
 def _count(c, name: str) -> int:
@@ -54,7 +54,6 @@ def test_every_value_page_runs_a_pinned_number_of_queries(client, personas, pers
     build_world(personas)
     c = client_for(client, getattr(personas, persona))
     counts = {name: _count(c, name) for name in expected}
-    print("COUNTS", persona, counts)
     assert counts == expected
 
 
@@ -63,5 +62,5 @@ def test_the_value_card_runs_a_pinned_number_of_queries(personas, django_assert_
     request = RequestFactory().get("/")
     request.user = personas.rep
     template = Template("{% load value_ui %}{% customer_value_card contact %}")
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(4):
         template.render(Context({"request": request, "contact": world.ana}))
