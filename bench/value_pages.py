@@ -297,7 +297,7 @@ def _run_one(database: str, size: int, seed: int, requests: int) -> list[dict[st
         figures.append({
             **common, "figure": f"{figure}_p95", "persona": persona, "value": round(value, 1),
             "baseline": "hand-written SQL: customers and Σ CLV per segment of the snapshot",
-            "baseline_value": round(baseline, 2),
+            "baseline_value": round(baseline, 4),
             "ratio": round(value / baseline, 1) if baseline else None,
             "statuses": result["statuses"],
         })  # fmt: skip

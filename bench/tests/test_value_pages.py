@@ -27,7 +27,7 @@ def _check(figures: list[dict], database: str) -> None:
         assert figure["scenario"] == "value-pages" and figure["database"] == database
         assert figure["statuses"] == [200], figure
         assert figure["value"] > 0 and figure["baseline_value"] > 0
-        assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline_value"], rel=0.1)
+        assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline_value"], rel=0.2)
 
 
 def test_it_reports_every_value_page_on_sqlite_at_a_tiny_size():
