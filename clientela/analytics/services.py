@@ -23,6 +23,7 @@ from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
+from clientela.analytics.cohort_queries import company_cohort_tables
 from clientela.analytics.decimals import check_field
 from clientela.analytics.measures import build_cells
 from clientela.analytics.models import (
@@ -34,7 +35,6 @@ from clientela.analytics.models import (
 )
 from clientela.analytics.queries import (
     can_recompute,
-    company_cohort_tables,
     get_analytics_settings,
     histogram_bins,
     histogram_key,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import services
+from clientela.analytics.cohort_queries import cohort_view
 from clientela.analytics.forms import DrillForm, LtvInputsForm, SettingsForm, ValueFilterForm
 from clientela.analytics.ltv import INDUSTRY_BY_CODE
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
@@ -27,7 +28,6 @@ from clientela.analytics.queries import (
     can_recompute,
     can_view_value,
     clv_histogram,
-    cohort_view,
     drilldown,
     equity_trend,
     get_analytics_settings,

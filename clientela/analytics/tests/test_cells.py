@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
+from clientela.analytics.cohort_queries import cohort_view
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
 from clientela.analytics.measures import cells_of
 from clientela.analytics.queries import (
     ValueFilters,
     clv_histogram,
-    cohort_view,
     get_analytics_settings,
     inactivity_counts,
     segment_grid,
