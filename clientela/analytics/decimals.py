@@ -58,7 +58,7 @@ def check_field(model: type[models.Model], name: str, value: Any) -> Decimal:
     return check_decimal(value, max_digits=digits, decimal_places=places)
 
 
-def fits_field(field: models.DecimalField[Any], value: Any) -> bool:
+def fits_field(field: models.DecimalField[Any, Any], value: Any) -> bool:
     """Whether a stored value can be read back under the field's limits."""
     assert field.max_digits is not None and field.decimal_places is not None
     try:

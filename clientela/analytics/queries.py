@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.core.exceptions import EmptyResultSet
-from django.db.models import CharField, Count, DecimalField, F, QuerySet, Sum
+from django.db.models import CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.aggregates import Aggregate
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,7 @@ from clientela.analytics.rfm import (
     SEGMENT_LABELS,
     InactivityThresholds,
 )
+from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import contacts_visible_to, search_q
 from clientela.core.models import Job, JobState
 from clientela.orders.queries import add_months, can_manage_spend, customer_visibility_q
@@ -178,7 +180,20 @@ def customer_values_visible_to(
     """A snapshot's customer rows whose customer the user may see."""
     if snapshot is None:
         return CustomerValue.objects.none()
-    return CustomerValue.objects.filter(snapshot=snapshot).filter(customer_visibility_q(user))
+    rows = CustomerValue.objects.filter(snapshot=snapshot)
+    if sees_everything(user):
+        # Everyone but the trash: anti-joins against the (few) trashed records, instead of
+        # testing a million rows against the list of every live contact.
+        trashed_contact = Contact.objects.filter(
+            pk=OuterRef("contact_id"), deleted_at__isnull=False
+        )
+        trashed_company = Company.objects.filter(
+            pk=OuterRef("company_id"), deleted_at__isnull=False
+        )
+        return rows.exclude(Exists(trashed_contact)).exclude(
+            Q(contact__isnull=True) & Exists(trashed_company)
+        )
+    return rows.filter(customer_visibility_q(user))
 
 
 def filtered_values(
@@ -248,7 +263,8 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
         # Cells outlive the pruned rows: the whole filtered trend from a few hundred cells each.
         shown = [s for s in snapshots if s.has_cells]
         qs: QuerySet[Any] = ValueCell.objects.filter(snapshot__in=shown)
-        equity, customers = Sum("clv_sum"), Sum("customers")
+        equity: Aggregate = Sum("clv_sum")
+        customers: Aggregate = Sum("customers")
     else:
         shown = [s for s in snapshots if s.has_rows]
         qs = CustomerValue.objects.filter(snapshot__in=shown).filter(customer_visibility_q(user))
@@ -373,10 +389,10 @@ class SegmentGrid:
 
 def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
     """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
-    source = value_source(user, snapshot, ValueFilters(channel=filters.channel))
+    counted = value_source(user, snapshot, ValueFilters(channel=filters.channel))
     pairs = [
         {**row, "n": row["customers"]}
-        for row in source.grouped(("previous_segment", "segment"), "customers")
+        for row in counted.grouped(("previous_segment", "segment"), "customers")
     ]
     cells = {code: SegmentCell(code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES}
     flows: dict[tuple[str, str], int] = {}

@@ -67,11 +67,12 @@ def refresh_contact_values(contact_ids: Iterable[int]) -> int:
         return 0
     with transaction.atomic():
         snapshot = ValueSnapshot.objects.select_for_update().get(pk=latest.pk)
-        old = list(
-            CustomerValue.objects.filter(snapshot=snapshot, customer_key__in=keys).values(
-                "segment", "previous_segment", "inactivity", "orders", "monetary", "clv"
-            )
-        )
+        old: list[dict[str, Any]] = [
+            dict(row)
+            for row in CustomerValue.objects.filter(
+                snapshot=snapshot, customer_key__in=keys
+            ).values("segment", "previous_segment", "inactivity", "orders", "monetary", "clv")
+        ]
         frame = _score(snapshot, frames.customer_aggregates(snapshot.as_of, keys), keys)
         CustomerValue.objects.filter(snapshot=snapshot, customer_key__in=keys).delete()
         if frame.height:
@@ -99,7 +100,11 @@ def _score(snapshot: ValueSnapshot, aggregates: pl.DataFrame, keys: list[int]) -
             f=Count("id", filter=Q(purchase_days__lt=int(days))),
             m=Count("id", filter=Q(monetary__lt=Decimal(str(round(float(money), 2))))),
         )
-        scores.append(tuple(1 + (5 * worse[k]) // population for k in "rfm"))  # type: ignore[misc]
+        scores.append((
+            1 + (5 * worse["r"]) // population,
+            1 + (5 * worse["f"]) // population,
+            1 + (5 * worse["m"]) // population,
+        ))  # fmt: skip
     r, f, m = (np.array(column, dtype=np.int64) for column in zip(*scores, strict=True))
     previous = dict(
         CustomerValue.objects.filter(

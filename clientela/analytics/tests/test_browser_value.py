@@ -62,7 +62,8 @@ def test_every_value_screen_fits_1280_pixels_with_every_column(
     page.set_viewport_size({"width": 1280, "height": 800})
     _sign_in(page, server, "gerente")
     for path in SCREENS:
-        assert page.goto(f"{server.url}{path}").status == 200, path
+        response = page.goto(f"{server.url}{path}")
+        assert response is not None and response.status == 200, path
         measured = page.evaluate(MEASURE)
         page.screenshot(path=str(shots / f"value-1280{path.replace('/', '-')}.png"), full_page=True)
         assert measured["page"] <= 0, path
@@ -84,7 +85,8 @@ def test_no_value_screen_is_wider_than_a_phone(
     page.set_viewport_size({"width": 390, "height": 844})
     _sign_in(page, server, "gerente")
     for path in SCREENS:
-        assert page.goto(f"{server.url}{path}").status == 200, path
+        response = page.goto(f"{server.url}{path}")
+        assert response is not None and response.status == 200, path
         page.screenshot(path=str(shots / f"value-390{path.replace('/', '-')}.png"), full_page=True)
         measured = page.evaluate(MEASURE)
         assert measured["page"] <= 0, (path, measured)

@@ -84,3 +84,19 @@ def test_the_cells_give_the_figures_of_the_rows(personas, filters):
     snapshot.has_cells = False  # what the same manager would read from the rows
     snapshot.cohorts = {}
     _close(from_cells, _figures(personas.manager, snapshot, filters))
+
+
+def test_someone_who_sees_everyone_does_not_see_the_trash_in_the_drill_down(personas):
+    from django.utils import timezone
+
+    from clientela.analytics.queries import DrillFilters, drilldown
+
+    world = build_world(personas)
+    listed = {row.contact_id for row in drilldown(personas.manager, world.snapshot, DrillFilters())}
+    assert world.carla.pk in listed
+    world.carla.deleted_at = timezone.now()
+    world.carla.save(update_fields=["deleted_at"])
+    for user in (personas.manager, personas.rep2):
+        rows = drilldown(user, world.snapshot, DrillFilters())
+        assert world.carla.pk not in {row.contact_id for row in rows}
+    assert len(drilldown(personas.manager, world.snapshot, DrillFilters())) == len(listed) - 1

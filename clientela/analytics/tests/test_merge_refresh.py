@@ -3,6 +3,8 @@ both customers back (issue 11, section 2)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from clientela.analytics.models import CustomerValue, ValueSnapshot
@@ -19,8 +21,10 @@ COMPARED = (
 )  # fmt: skip
 
 
-def _row(snapshot: ValueSnapshot, contact_id: int) -> dict:
-    return CustomerValue.objects.filter(snapshot=snapshot, contact_id=contact_id).values().get()
+def _row(snapshot: ValueSnapshot, contact_id: int) -> dict[str, Any]:
+    return dict(
+        CustomerValue.objects.filter(snapshot=snapshot, contact_id=contact_id).values().get()
+    )
 
 
 def _summary_matches_rows(snapshot: ValueSnapshot) -> None:
@@ -56,7 +60,8 @@ def test_a_merge_recomputes_the_survivors_value_and_an_undo_restores_both(
 
     with django_capture_on_commit_callbacks(execute=True):
         undo_merge(merge, actor=personas.manager)
-    assert customer_value_for(personas.rep, world.ana)["orders"] == 4
+    restored = customer_value_for(personas.rep, world.ana)
+    assert restored is not None and restored["orders"] == 4
     bea = _row(snapshot, world.bea.pk)
     assert {k: bea[k] for k in COMPARED} == {k: bea_before[k] for k in COMPARED}
     assert bea["segment"] == bea_before["segment"]
