@@ -248,7 +248,9 @@ def p95(values: list[float]) -> float:
     return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
 
 
-def _run_one(database: str, size: int, seed: int, requests: int) -> list[dict[str, Any]]:
+def _run_one(
+    database: str, size: int, seed: int, requests: int, personas: tuple[str, ...]
+) -> list[dict[str, Any]]:
     from clientela.demo.processes import default_web_workers
     from clientela.testing.processes import free_port, wait_for
 
@@ -275,7 +277,7 @@ def _run_one(database: str, size: int, seed: int, requests: int) -> list[dict[st
     results: list[tuple[str, str, dict[str, Any]]] = []
     try:
         wait_for(f"{base}/healthz", server)
-        for persona in ("gerente", "ana"):
+        for persona in personas:
             opener = _opener(base, persona)
             for figure, path, personas in PAGES:
                 if persona not in personas:
@@ -309,15 +311,19 @@ def _run_one(database: str, size: int, seed: int, requests: int) -> list[dict[st
 
 
 def run(
-    size: int | None = None, seed: int = 42, database: str | None = None, requests: int = 20
+    size: int | None = None,
+    seed: int = 42,
+    database: str | None = None,
+    requests: int = 20,
+    personas: tuple[str, ...] = ("gerente", "ana"),
 ) -> list[dict[str, Any]]:
     """Measure on SQLite (default: the 2,000-contact demo), PostgreSQL (default: 1,000,000
-    customers) or both (no database given)."""
+    customers) or both (no database given), as the manager and the rep (`personas`)."""
     databases = [database] if database else ["sqlite", "postgresql"]
     figures = []
     for name in databases:
         default = 2000 if name == "sqlite" else 1_000_000
-        figures += _run_one(name, size or default, seed, requests)
+        figures += _run_one(name, size or default, seed, requests, personas)
     return figures
 
 
