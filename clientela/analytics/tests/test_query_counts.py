@@ -37,6 +37,12 @@ MANAGER = {
     "export_segments": 5, "export_channels": 12, "export_cohorts": 4, "export_trend": 5,
 }  # fmt: skip
 REP = {"dashboard": 18, "ltv": 11, "customers": 7, "cohorts": 7}
+# Reads that travel as COPY on PostgreSQL (frames.sql_frame), which the query log does not see:
+# the orders behind a filtered or a rep's cohort table, a rep's CLV histogram.
+COPY_READS = {
+    "manager": {"dashboard_filtered": 1},
+    "rep": {"dashboard": 2, "cohorts": 1},
+}
 
 
 def _count(c, name: str) -> int:
@@ -54,6 +60,9 @@ def test_every_value_page_runs_a_pinned_number_of_queries(client, personas, pers
     build_world(personas)
     c = client_for(client, getattr(personas, persona))
     counts = {name: _count(c, name) for name in expected}
+    if connection.vendor == "postgresql":
+        copies = COPY_READS[persona]
+        expected = {name: n - copies.get(name, 0) for name, n in expected.items()}
     assert counts == expected
 
 
