@@ -7,4 +7,5 @@ SCENARIOS = {
     "rfm-1m": "bench.rfm_1m",
     "duplicates-1m": "bench.duplicates_1m",
     "tabular-read": "bench.tabular_read",
+    "value-pages": "bench.value_pages",
 }

@@ -14,6 +14,8 @@ class AnalyticsConfig(AppConfig):
         schedule the snapshot."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.analytics.queries import can_view_value
+        from clientela.analytics.refresh import refresh_after_merge
+        from clientela.contacts.services import register_merge_listener
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
 
@@ -71,3 +73,5 @@ class AnalyticsConfig(AppConfig):
                 allowed=can_view_value,
             )
         )
+        # A merge moves orders between contacts: their values follow at once, not overnight.
+        register_merge_listener(refresh_after_merge)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from clientela.analytics.decimals import check_decimal, field_limits
 from clientela.analytics.ltv import INDUSTRY_BENCHMARKS
+from clientela.analytics.models import AnalyticsSettings
 from clientela.analytics.queries import (
     DRILL_ORDERINGS,
     NEW_CUSTOMER,
@@ -116,6 +120,26 @@ def _decimal_field(label: Any, help_text: Any = "") -> forms.CharField:
     )
 
 
+# Digits an LTV input may have: (max_digits, decimal_places). Money and percentages that can
+# be saved take the limits of the settings field they are saved to; the others are bounded so
+# the formulas stay within floating point.
+_MONEY = field_limits(AnalyticsSettings, "retention_cost_per_customer")
+# A margin is saved as a fraction (0-1): as a percentage it has two places fewer.
+_MARGIN = field_limits(AnalyticsSettings, "default_gross_margin")
+_PERCENT = (_MARGIN[0], _MARGIN[1] - 2)
+INPUT_LIMITS: dict[str, tuple[int, int]] = {
+    "arpu": _MONEY,
+    "aov": _MONEY,
+    "purchases_per_year": (9, 4),
+    "lifespan_years": (7, 4),
+    "churn_monthly": _PERCENT,
+    "gross_margin": _PERCENT,
+    "discount_rate": _PERCENT,
+    "cac": _MONEY,
+    "retention_cost": _MONEY,
+}
+
+
 class LtvInputsForm(forms.Form):
     """The LTV inputs the user may replace on screen (percentages as 0-100)."""
 
@@ -144,7 +168,7 @@ class LtvInputsForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        """Parse each number; percentages become fractions."""
+        """Parse each number within its digits; percentages become fractions."""
         from clientela.core.tabular.values import parse_decimal
 
         data = super().clean() or {}
@@ -157,11 +181,17 @@ class LtvInputsForm(forms.Form):
                 continue
             try:
                 number = parse_decimal(raw)
-            except ValueError:
+            except (ValueError, ArithmeticError):
                 self.add_error(name, _("Enter a number, such as 1.250.000 or 3,5."))
                 continue
-            if number is None or number < 0:
+            if number is None or not number.is_finite() or number < 0:
                 self.add_error(name, _("Enter a number of zero or more."))
+                continue
+            digits, places = INPUT_LIMITS[name]
+            try:
+                number = check_decimal(number, max_digits=digits, decimal_places=places)
+            except ValidationError as exc:
+                self.add_error(name, exc)
                 continue
             value = float(number)
             if name in self.PERCENT_FIELDS:
@@ -179,28 +209,73 @@ class LtvInputsForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if k != "industry"}
 
 
-class SettingsForm(forms.Form):
-    """Analytics settings: inactivity cascade, CLV horizon and discount, margin and costs."""
+class PercentField(forms.DecimalField):
+    """A fraction stored as 0-1, shown and typed as a percentage (0-100) in the user's format."""
 
-    inactive_9m = forms.IntegerField(label=_("First reactivation step (months)"), min_value=1)
-    inactive_12m = forms.IntegerField(label=_("Second reactivation step (months)"), min_value=1)
-    inactive_15m = forms.IntegerField(label=_("Third reactivation step (months)"), min_value=1)
-    churned = forms.IntegerField(label=_("Churned after (months)"), min_value=1)
-    clv_horizon_months = forms.IntegerField(label=_("CLV horizon (months)"), min_value=1)
-    monthly_discount_rate = forms.DecimalField(
-        label=_("Monthly discount rate"), min_value=0, max_digits=6, decimal_places=4
+    def prepare_value(self, value: Any) -> Any:
+        """Show a stored fraction as a percentage."""
+        if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+            value = (Decimal(str(value)) * 100).normalize()
+            value = value.quantize(Decimal(1)) if value == value.to_integral() else value
+        return super().prepare_value(value)
+
+    def clean(self, value: Any) -> Any:
+        """Turn the typed percentage back into a fraction."""
+        number = super().clean(value)
+        return None if number is None else number / 100
+
+
+def _settings_decimal(name: str, label: Any, **kwargs: Any) -> forms.DecimalField:
+    digits, places = field_limits(AnalyticsSettings, name)
+    return forms.DecimalField(
+        label=label,
+        max_digits=digits,
+        decimal_places=places,
+        localize=True,
+        **kwargs,
     )
-    default_gross_margin = forms.DecimalField(
-        label=_("Gross margin when orders have no cost (0-1)"),
-        required=False,
-        max_digits=5,
-        decimal_places=4,
+
+
+class SettingsForm(forms.Form):
+    """Analytics settings: inactivity cascade, CLV horizon and discount, margin and costs.
+
+    Numbers are shown and read in the user's format (es: 1.250.000,5); rates are percentages.
+    """
+
+    inactive_9m = forms.IntegerField(
+        label=_("First reactivation step (months)"), min_value=1, max_value=600
     )
-    retention_cost_per_customer = forms.DecimalField(
-        label=_("Yearly retention cost per customer"),
-        required=False,
-        max_digits=18,
+    inactive_12m = forms.IntegerField(
+        label=_("Second reactivation step (months)"), min_value=1, max_value=600
+    )
+    inactive_15m = forms.IntegerField(
+        label=_("Third reactivation step (months)"), min_value=1, max_value=600
+    )
+    churned = forms.IntegerField(label=_("Churned after (months)"), min_value=1, max_value=600)
+    clv_horizon_months = forms.IntegerField(
+        label=_("CLV horizon (months)"), min_value=1, max_value=120
+    )
+    monthly_discount_rate = PercentField(
+        label=_("Monthly discount rate (%)"),
+        min_value=0,
+        max_value=Decimal("99.99"),
+        max_digits=6,
         decimal_places=2,
+        localize=True,
+    )
+    default_gross_margin = PercentField(
+        label=_("Gross margin when orders have no cost (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        localize=True,
+    )
+    retention_cost_per_customer = _settings_decimal(
+        "retention_cost_per_customer",
+        _("Yearly retention cost per customer"),
+        required=False,
         min_value=0,
     )
     industry = forms.ChoiceField(label=_("Industry"), required=False)
@@ -208,7 +283,7 @@ class SettingsForm(forms.Form):
         label=_("Snapshots kept customer by customer"), min_value=2, max_value=400
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(
             self,
@@ -218,3 +293,8 @@ class SettingsForm(forms.Form):
                 *((b.code, b.label) for b in INDUSTRY_BENCHMARKS),
             ],
         )
+        if currency:
+            field = self.fields["retention_cost_per_customer"]
+            field.label = _("Yearly retention cost per customer (%(currency)s)") % {
+                "currency": currency
+            }

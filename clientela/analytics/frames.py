@@ -15,11 +15,13 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
+from clientela.analytics.models import PERIOD_MONTHS
 from clientela.orders.queries import (
     CUSTOMER_KEY_SQL,
     LIVE_COMPANY_SQL,
     LIVE_CONTACT_SQL,
     LIVE_CUSTOMER_SQL,
+    add_months,
     first_day_sql,
 )
 
@@ -80,29 +82,85 @@ AGGREGATE_SCHEMA: dict[str, Any] = {
 }
 
 
-def customer_aggregates(as_of: dt.date) -> pl.DataFrame:
+def period_start(months: int, as_of: dt.date) -> dt.date:
+    """First day of the period of the last `months` calendar months up to `as_of`."""
+    return add_months(as_of.replace(day=1), -(months - 1))
+
+
+def _period_sums(as_of: dt.date) -> tuple[str, list[Any], dict[str, Any]]:
+    """Conditional sums per period (see CustomerValue): SQL, its parameters, its schema."""
+    amount = "o.amount_company_currency"
+    cost = "o.cost_company_currency"
+    columns: list[str] = []
+    params: list[Any] = []
+    schema: dict[str, Any] = {}
+    for months in PERIOD_MONTHS:
+        start = period_start(months, as_of)
+        since = "o.ordered_on >= %s"
+        columns += [
+            f"SUM(CASE WHEN {since} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {since} THEN {amount} ELSE 0 END)",
+            f"SUM(CASE WHEN {since} THEN COALESCE({cost}, 0) ELSE 0 END)",
+            f"SUM(CASE WHEN {since} AND {cost} IS NOT NULL THEN {amount} ELSE 0 END)",
+            f"SUM(CASE WHEN {since} AND o.channel = '' THEN 1 ELSE 0 END)",
+        ]
+        params += [start] * 5
+        schema.update({
+            f"orders_{months}m": pl.Int64, f"revenue_{months}m": pl.Float64,
+            f"cost_{months}m": pl.Float64, f"costed_{months}m": pl.Float64,
+            f"unattributed_{months}m": pl.Int64,
+        })  # fmt: skip
+    columns += [
+        f"SUM(COALESCE({cost}, 0))",
+        f"SUM(CASE WHEN {cost} IS NOT NULL THEN {amount} ELSE 0 END)",
+        "SUM(CASE WHEN o.channel = '' THEN 1 ELSE 0 END)",
+        "MAX(CASE WHEN o.ordered_on > %s AND o.ordered_on <= %s THEN 1 ELSE 0 END)",
+    ]
+    params += [as_of - dt.timedelta(days=730), as_of - dt.timedelta(days=365)]
+    schema.update({
+        "cost_all": pl.Float64, "costed_all": pl.Float64, "unattributed_all": pl.Int64,
+        "bought_prior_year": pl.Int64,
+    })  # fmt: skip
+    return ", ".join(columns), params, schema
+
+
+def customer_aggregates(as_of: dt.date, contact_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """Per customer (contact, or company without contact): first and last purchase day,
-    distinct purchase days, orders and total spent in the company currency, up to `as_of`.
+    distinct purchase days, orders and total spent in the company currency, up to `as_of`,
+    and the sums of each period the LTV screens show (see CustomerValue).
 
     Contacts and company-only customers are grouped apart, each by its own column, so the
-    contacts' GROUP BY can walk the (contact, day) index in order instead of sorting.
+    contacts' GROUP BY can walk the (contact, day) index in order instead of sorting. With
+    `contact_ids`, only those contacts (a merge's survivor, say).
     """
+    periods, period_params, period_schema = _period_sums(as_of)
     aggregates = (
         "MIN(o.ordered_on), MAX(o.ordered_on), COUNT(DISTINCT o.ordered_on), COUNT(*), "
-        "SUM(o.amount_company_currency)"
+        f"SUM(o.amount_company_currency), {periods}"
     )
-    sql = f"""
+    contacts_sql = f"""
         SELECT o.contact_id, {aggregates}
         FROM orders_order o
         WHERE o.contact_id IS NOT NULL AND o.ordered_on <= %s AND {LIVE_CONTACT_SQL}
-        GROUP BY o.contact_id
-        UNION ALL
-        SELECT -o.company_id, {aggregates}
-        FROM orders_order o
-        WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
-        GROUP BY o.company_id
     """  # noqa: S608 - fixed SQL, values are parameters
-    return sql_frame(sql, [as_of, as_of], AGGREGATE_SCHEMA)
+    params: list[Any] = [*period_params, as_of]
+    if contact_ids is not None:
+        ids = [int(i) for i in contact_ids] or [0]
+        contacts_sql += f" AND o.contact_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+        sql = contacts_sql + " GROUP BY o.contact_id"
+    else:
+        sql = f"""{contacts_sql}
+            GROUP BY o.contact_id
+            UNION ALL
+            SELECT -o.company_id, {aggregates}
+            FROM orders_order o
+            WHERE o.contact_id IS NULL AND o.ordered_on <= %s AND {LIVE_COMPANY_SQL}
+            GROUP BY o.company_id
+        """  # noqa: S608 - fixed SQL, values are parameters
+        params += [*period_params, as_of]
+    frame = sql_frame(sql, params, {**AGGREGATE_SCHEMA, **period_schema})
+    return frame.with_columns(pl.col("bought_prior_year").cast(pl.Boolean))
 
 
 FIRST_DAY_SCHEMA: dict[str, Any] = {
@@ -116,6 +174,28 @@ def first_day_aggregates(as_of: dt.date) -> pl.DataFrame:
     """Per customer: money spent on the first purchase day and the acquisition channel."""
     sql = f"SELECT t.customer_key, t.first_day_total, t.channel FROM ({first_day_sql()}) t"  # noqa: S608
     return sql_frame(sql, [as_of], FIRST_DAY_SCHEMA)
+
+
+def contact_first_days(as_of: dt.date, contact_ids: Sequence[int]) -> pl.DataFrame:
+    """`first_day_aggregates` for a few contacts, through the (contact, day) index.
+
+    The same rule as ``first_day_sql``: the money of the first purchase day, and that day's
+    order channel, else the contact's source.
+    """
+    ids = [int(i) for i in contact_ids] or [0]
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"""
+        SELECT o.contact_id, SUM(o.amount_company_currency),
+               COALESCE(MAX(NULLIF(o.channel, '')), MAX(c.source), '')
+        FROM orders_order o
+        JOIN (
+            SELECT contact_id, MIN(ordered_on) AS first_day FROM orders_order
+            WHERE contact_id IN ({marks}) AND ordered_on <= %s GROUP BY contact_id
+        ) f ON f.contact_id = o.contact_id AND o.ordered_on = f.first_day
+        LEFT JOIN contacts_contact c ON c.id = o.contact_id
+        GROUP BY o.contact_id
+    """  # noqa: S608 - fixed SQL, values are parameters
+    return sql_frame(sql, [*ids, as_of], FIRST_DAY_SCHEMA)
 
 
 def snapshot_segments(snapshot_id: int) -> pl.DataFrame:

@@ -1,4 +1,9 @@
-"""LTV inputs computed from the orders (SQL aggregates), and LTV:CAC per channel and segment."""
+"""LTV inputs and LTV:CAC per channel and segment, read from the latest snapshot.
+
+Every figure is an aggregate over the snapshot's customer rows the user may see: each row
+already holds its customer's sums for the periods the screens offer (computed with the
+snapshot), so no page scans the orders.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.clv.summary import DAYS_PER_MONTH
+from clientela.analytics.frames import period_start
 from clientela.analytics.ltv import Message, SegmentInput, payback_months
 from clientela.analytics.ltv_report import (
     LtvInputs,
@@ -19,23 +23,21 @@ from clientela.analytics.ltv_report import (
     net_ltv,
     ratio_and_reading,
 )
-from clientela.analytics.models import AnalyticsSettings, CustomerValue, ValueSnapshot
+from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
+from clientela.analytics.models import (
+    AnalyticsSettings,
+    CustomerValue,
+    ValueSnapshot,
+)
 from clientela.analytics.queries import (
     ValueFilters,
-    customer_values_visible_to,
     sees_acquisition_costs,
-    visible_orders_sql,
+    value_source,
 )
 from clientela.analytics.rfm import SEGMENT_CODES, SEGMENT_LABELS
 from clientela.orders.choices import Channel
 from clientela.orders.models import Order
-from clientela.orders.queries import (
-    CUSTOMER_KEY_SQL,
-    LIVE_CUSTOMER_SQL,
-    add_months,
-    cac_by_channel,
-    orders_visible_to,
-)
+from clientela.orders.queries import spend_by_channel
 
 # Cost must be known for at least this share of revenue before margin is taken from orders.
 MIN_COST_COVERAGE = 0.5
@@ -44,42 +46,39 @@ MIN_COST_COVERAGE = 0.5
 def period_bounds(months: int | None, as_of: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the last `months` calendar months up to as_of (None: since the first order)."""
     if months:
-        return add_months(as_of.replace(day=1), -(months - 1)), as_of
+        return period_start(months, as_of), as_of
     first = Order.objects.order_by("ordered_on").values_list("ordered_on", flat=True).first()
     return (first or as_of).replace(day=1), as_of
 
 
-def _period_orders(
-    user: Any, start: dt.date, end: dt.date, snapshot: ValueSnapshot | None, filters: ValueFilters
-) -> QuerySet[Order]:
-    qs = orders_visible_to(user).filter(ordered_on__gte=start, ordered_on__lte=end)
-    if snapshot is not None and (filters.channel or filters.segment):
-        members = CustomerValue.objects.filter(snapshot=snapshot, contact__isnull=False)
-        if filters.channel:
-            members = members.filter(channel=filters.channel)
-        if filters.segment:
-            members = members.filter(segment=filters.segment)
-        qs = qs.filter(contact_id__in=members.values("contact_id"))
-    return qs
+def new_customers_by_channel(snapshot: ValueSnapshot, months: int | None) -> dict[str, int]:
+    """Customers of the whole snapshot (company-wide: CAC divides company-wide spend) whose
+    first purchase falls in the period, by acquisition channel (read from its cells)."""
+    if snapshot.has_cells:
+        source = ValueSource(cells_of(snapshot), cell_measures(), cells=True)
+    else:
+        rows = CustomerValue.objects.filter(snapshot=snapshot)
+        source = ValueSource(rows, row_measures(snapshot.as_of), cells=False)
+    return {
+        str(r["channel"] or ""): int(r["new"] or 0)
+        for r in source.grouped(("channel",), months=months)
+    }
 
 
-def _annual_churn(user: Any, end: dt.date) -> float | None:
-    """Share of the customers who bought in the year before last and not in the last year."""
-    year_ago = end - dt.timedelta(days=365)
-    two_years_ago = end - dt.timedelta(days=730)
-    visible = orders_visible_to(user).filter(contact__isnull=False)
-    before = visible.filter(ordered_on__gt=two_years_ago, ordered_on__lte=year_ago)
-    recent = visible.filter(ordered_on__gt=year_ago, ordered_on__lte=end)
-    prior = before.values("contact_id").distinct().count()
-    if not prior:
-        return None
-    lost = (
-        before.exclude(contact_id__in=recent.values("contact_id"))
-        .values("contact_id")
-        .distinct()
-        .count()
-    )
-    return lost / prior
+def channel_costs(
+    snapshot: ValueSnapshot, months: int | None, start: dt.date, end: dt.date
+) -> dict[str, tuple[float, int]]:
+    """(spend, new customers) per acquisition channel over the period."""
+    spend = spend_by_channel(start, end)
+    new = new_customers_by_channel(snapshot, months)
+    return {
+        channel: (float(spend.get(channel, Decimal(0))), new.get(channel, 0))
+        for channel in sorted(set(spend) | set(new))
+    }
+
+
+def _float(value: Any) -> float:
+    return float(value or 0)
 
 
 def compute_ltv_inputs(
@@ -92,38 +91,31 @@ def compute_ltv_inputs(
     filters: ValueFilters,
 ) -> LtvInputs:
     """ARPU, AOV, frequency, lifespan, churn, margin, discount rate, CAC and retention per
-    segment, from the orders of the period that the user may see."""
+    segment, over the period, for the snapshot's customers that the user may see."""
     start, end = period_bounds(months, as_of)
     span_months = max(((end - start).days + 1) / DAYS_PER_MONTH, 1e-9)
-    orders = _period_orders(user, start, end, snapshot, filters)
-    totals = orders.order_by().aggregate(
-        revenue=Sum("amount_company_currency"),
-        orders=Count("id"),
-        contacts=Count("contact_id", distinct=True),
-        companies=Count("company_id", distinct=True, filter=Q(contact__isnull=True)),
-        cost=Sum("cost_company_currency"),
-        costed=Sum("amount_company_currency", filter=Q(cost_company_currency__isnull=False)),
-        unattributed=Count("id", filter=Q(channel="")),
+    totals = value_source(user, snapshot, filters).totals(
+        "prior", "lost", "last_purchase", months=months
     )
-    revenue = float(totals["revenue"] or 0)
-    count = totals["orders"] or 0
-    customers = (totals["contacts"] or 0) + (totals["companies"] or 0)
-    costed = float(totals["costed"] or 0)
+    revenue = _float(totals["revenue"])
+    count = int(totals["orders"] or 0)
+    customers = int(totals["buyers"] or 0)
+    costed = _float(totals["costed"])
     margin: float | None = None
     margin_source = ""
     if revenue > 0 and costed >= MIN_COST_COVERAGE * revenue:
-        margin, margin_source = 1 - float(totals["cost"] or 0) / costed, "orders"
+        margin, margin_source = 1 - _float(totals["cost"]) / costed, "orders"
     elif settings.default_gross_margin is not None:
         margin, margin_source = float(settings.default_gross_margin), "settings"
-    churn_year = _annual_churn(user, end)
+    # Annual churn: the share of the customers who bought in the year before last and not in
+    # the last year.
+    churn_year = totals["lost"] / totals["prior"] if totals["prior"] else None
     churn_month = None if churn_year is None else 1 - (1 - min(churn_year, 0.9999)) ** (1 / 12)
     cac = None
-    if sees_acquisition_costs(user):
-        rows = cac_by_channel(start, end)
-        new = sum(r.new_customers for r in rows)
-        spend = sum((r.spend for r in rows), Decimal(0))
-        cac = float(spend) / new if new else None
-    data_until = orders_visible_to(user).aggregate(last=Max("ordered_on"))["last"]
+    if snapshot is not None and sees_acquisition_costs(user):
+        costs = channel_costs(snapshot, months, start, end).values()
+        new = sum(n for _spend, n in costs)
+        cac = sum(spend for spend, _n in costs) / new if new else None
     monthly = float(settings.monthly_discount_rate)
     return LtvInputs(
         arpu=revenue / customers / span_months if customers else None,
@@ -134,47 +126,51 @@ def compute_ltv_inputs(
         gross_margin=margin,
         discount_rate=(1 + monthly) ** 12 - 1,
         cac=cac,
-        retention_cost=None
-        if settings.retention_cost_per_customer is None
-        else float(settings.retention_cost_per_customer),
+        retention_cost=settings_retention_cost(settings),
         customers=customers,
         orders=count,
         revenue=revenue,
         months=span_months,
-        data_until=data_until,
-        missing_share=(totals["unattributed"] or 0) / count if count else 0.0,
+        data_until=totals["last_purchase"],
+        missing_share=_float(totals["unattributed"]) / count if count else 0.0,
         margin_source=margin_source,
-        segments=_segment_inputs(user, snapshot, start, end, margin, span_months),
+        segments=_segment_inputs(user, snapshot, filters, months, margin, span_months),
     )
+
+
+def settings_retention_cost(settings: AnalyticsSettings) -> float | None:
+    """The retention cost per customer and year of the settings, as a float."""
+    value = settings.retention_cost_per_customer
+    return None if value is None else float(value)
 
 
 def _segment_inputs(
     user: Any,
     snapshot: ValueSnapshot | None,
-    start: dt.date,
-    end: dt.date,
+    filters: ValueFilters,
+    months: int | None,
     margin: float | None,
     span_months: float,
 ) -> list[SegmentInput]:
     """Per segment: yearly revenue per customer weighted by the segment's share, retention
     probability (mean P(alive)) and margin, for LTV = Σ revenue × retention × margin."""
-    groups = _group_sums(user, snapshot, start, end, "segment")
-    values = customer_values_visible_to(user, snapshot)
-    alive = {
-        r["segment"]: r
-        for r in values.order_by()
-        .values("segment")
-        .annotate(n=Count("id"), alive=Avg("p_alive"))
-        .order_by()
+    rows = {
+        r["segment"]: {
+            "n": r["customers"],
+            "alive": r["alive_sum"] / r["alive_n"] if r["alive_n"] else None,
+            "revenue": r["revenue"],
+        }
+        for r in value_source(user, snapshot, filters).grouped(
+            ("segment",), "customers", "alive_sum", "alive_n", months=months
+        )
     }
-    total = sum(r["n"] for r in alive.values())
+    total = sum(r["n"] for r in rows.values())
     out = []
     for code in SEGMENT_CODES:
-        row = alive.get(code)
+        row = rows.get(code)
         if not row or row["alive"] is None or not total:
             continue
-        revenue = groups.get(code, {}).get("revenue", 0.0)
-        yearly_per_customer = revenue / row["n"] / (span_months / 12)
+        yearly_per_customer = _float(row["revenue"]) / row["n"] / (span_months / 12)
         out.append(
             SegmentInput(
                 revenue=yearly_per_customer * row["n"] / total,
@@ -186,41 +182,6 @@ def _segment_inputs(
 
 
 GROUP_COLUMNS = {"channel": "channel", "segment": "segment"}
-
-
-def _group_sums(
-    user: Any, snapshot: ValueSnapshot | None, start: dt.date, end: dt.date, by: str
-) -> dict[str, dict[str, Any]]:
-    """Orders of the period per acquisition channel or segment (one SQL GROUP BY)."""
-    if snapshot is None:
-        return {}
-    column = GROUP_COLUMNS[by]
-    visible, params = visible_orders_sql(user)
-    extra = f"AND {visible}" if visible else ""
-    sql = f"""
-        SELECT cv.{column}, COUNT(DISTINCT cv.customer_key), COUNT(*),
-               SUM(o.amount_company_currency), SUM(o.cost_company_currency),
-               SUM(CASE WHEN o.cost_company_currency IS NOT NULL
-                        THEN o.amount_company_currency ELSE 0 END)
-        FROM orders_order o
-        JOIN analytics_customervalue cv
-          ON cv.snapshot_id = %s AND cv.customer_key = {CUSTOMER_KEY_SQL}
-        WHERE o.ordered_on >= %s AND o.ordered_on <= %s AND {LIVE_CUSTOMER_SQL} {extra}
-        GROUP BY cv.{column}
-    """  # noqa: S608 - the column comes from an allow-list, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [snapshot.pk, start, end, *params])
-        rows = cursor.fetchall()
-    return {
-        str(key or ""): {
-            "customers": int(customers),
-            "orders": int(orders),
-            "revenue": float(revenue or 0),
-            "cost": float(cost or 0),
-            "costed": float(costed or 0),
-        }
-        for key, customers, orders, revenue, cost, costed in rows
-    }
 
 
 @dataclass
@@ -264,36 +225,30 @@ def group_rows(
         return []
     start, end = period_bounds(months, as_of)
     span_years = max(((end - start).days + 1) / DAYS_PER_MONTH / 12, 1e-9)
-    sums = _group_sums(user, snapshot, start, end, by)
     column = GROUP_COLUMNS[by]
-    values = customer_values_visible_to(user, snapshot)
+    source = value_source(user, snapshot, ValueFilters())
     stats = {
-        r[column]: r
-        for r in values.order_by()
-        .values(column)
-        .annotate(
-            n=Count("id"),
-            clv=Avg("clv"),
-            alive=Avg("p_alive"),
-            new=Count("id", filter=Q(first_purchase__gte=start, first_purchase__lte=end)),
+        r[column]: {
+            **r,
+            "n": r["customers"],
+            "clv": r["clv_sum"] / r["clv_n"] if r["clv_n"] else None,
+            "alive": r["alive_sum"] / r["alive_n"] if r["alive_n"] else None,
+        }
+        for r in source.grouped(
+            (column,), "customers", "clv_sum", "clv_n", "alive_sum", "alive_n", months=months
         )
-        .order_by()
     }
     costs = sees_acquisition_costs(user)
-    channel_cac: dict[str, tuple[float, int]] = {}
-    if costs:
-        for item in cac_by_channel(start, end):
-            channel_cac[item.channel] = (float(item.spend), item.new_customers)
+    channel_cac = channel_costs(snapshot, months, start, end) if costs else {}
     segment_cac: dict[str, float] = {}
     if costs and by == "segment":
-        mix = values.order_by().values("segment", "channel").annotate(n=Count("id")).order_by()
         weights: dict[str, list[float]] = {}
-        for r in mix:
+        for r in source.grouped(("segment", "channel"), "customers"):
             channel_spend, channel_new = channel_cac.get(r["channel"], (0.0, 0))
             per = channel_spend / channel_new if channel_new else 0.0
             acc = weights.setdefault(r["segment"], [0.0, 0.0])
-            acc[0] += per * r["n"]
-            acc[1] += r["n"]
+            acc[0] += per * r["customers"]
+            acc[1] += r["customers"]
         segment_cac = {k: (v[0] / v[1] if v[1] else 0.0) for k, v in weights.items()}
     labels: dict[str, Any] = {"": _("Unknown"), **dict(Channel.choices)}
     if by == "segment":
@@ -302,14 +257,15 @@ def group_rows(
     rows = []
     for code in order:
         stat = stats.get(code)
-        sum_row = sums.get(code)
         spend_new = channel_cac.get(code)
-        if stat is None and sum_row is None and not (spend_new and spend_new[0]):
+        if stat is None and not (spend_new and spend_new[0]):
             continue
-        buyers = sum_row["customers"] if sum_row else 0
-        aov = sum_row["revenue"] / sum_row["orders"] if sum_row and sum_row["orders"] else None
-        freq = sum_row["orders"] / buyers / span_years if buyers and sum_row else None
-        arpu = sum_row["revenue"] / buyers / (span_years * 12) if buyers and sum_row else None
+        buyers = stat["buyers"] if stat else 0
+        orders = int(stat["orders"] or 0) if stat else 0
+        revenue = _float(stat["revenue"]) if stat else 0.0
+        aov = revenue / orders if orders else None
+        freq = orders / buyers / span_years if buyers else None
+        arpu = revenue / buyers / (span_years * 12) if buyers else None
         ltv = net_ltv(aov, freq, inputs.lifespan_years, inputs.gross_margin, inputs.retention_cost)
         spend: float | None = None
         cac: float | None = None

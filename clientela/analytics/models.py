@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.analytics.ltv import INDUSTRY_BENCHMARKS
 
+# The periods (calendar months up to a snapshot's day) whose sums each customer row keeps.
+PERIOD_MONTHS = (3, 6, 12, 24)
+
 
 class AnalyticsSettings(models.Model):
     """The installation's analytics settings (one row, pk=1): inactivity thresholds, CLV, LTV."""
@@ -34,9 +37,10 @@ class AnalyticsSettings(models.Model):
         null=True,
         blank=True,
     )
+    # 15 significant digits: what SQLite keeps of a number (it stores decimals as REAL).
     retention_cost_per_customer = models.DecimalField(
         _("yearly retention cost per customer"),
-        max_digits=18,
+        max_digits=15,
         decimal_places=2,
         null=True,
         blank=True,
@@ -103,6 +107,12 @@ class ValueSnapshot(models.Model):
     # Per-customer rows of old snapshots are pruned; the summary figures above stay.
     has_rows = models.BooleanField(default=True)
     timings = models.JSONField(default=dict, blank=True)
+    # Whether the snapshot's customers were added up in cells (see ValueCell); the pages of
+    # someone who sees everyone then read those, plus the CLV histograms per channel and
+    # segment and the company-wide cohort tables computed with the snapshot.
+    has_cells = models.BooleanField(default=False)
+    histograms = models.JSONField(default=dict, blank=True)
+    cohorts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("customer-value snapshot")
@@ -164,6 +174,35 @@ class CustomerValue(models.Model):
         _("expected average order value"), null=True, blank=True
     )
     clv = models.FloatField("CLV", null=True, blank=True)
+    # What the LTV screens need per period (the last 3, 6, 12, 24 calendar months up to as_of,
+    # and all time), computed with the snapshot so no page scans the orders: orders, revenue,
+    # cost, revenue of the orders whose cost is known, and orders without a channel. All-time
+    # orders and revenue are `orders` and `monetary`.
+    orders_3m = models.PositiveIntegerField(default=0)
+    revenue_3m = models.FloatField(default=0.0)
+    cost_3m = models.FloatField(default=0.0)
+    costed_3m = models.FloatField(default=0.0)
+    unattributed_3m = models.PositiveIntegerField(default=0)
+    orders_6m = models.PositiveIntegerField(default=0)
+    revenue_6m = models.FloatField(default=0.0)
+    cost_6m = models.FloatField(default=0.0)
+    costed_6m = models.FloatField(default=0.0)
+    unattributed_6m = models.PositiveIntegerField(default=0)
+    orders_12m = models.PositiveIntegerField(default=0)
+    revenue_12m = models.FloatField(default=0.0)
+    cost_12m = models.FloatField(default=0.0)
+    costed_12m = models.FloatField(default=0.0)
+    unattributed_12m = models.PositiveIntegerField(default=0)
+    orders_24m = models.PositiveIntegerField(default=0)
+    revenue_24m = models.FloatField(default=0.0)
+    cost_24m = models.FloatField(default=0.0)
+    costed_24m = models.FloatField(default=0.0)
+    unattributed_24m = models.PositiveIntegerField(default=0)
+    cost_all = models.FloatField(default=0.0)
+    costed_all = models.FloatField(default=0.0)
+    unattributed_all = models.PositiveIntegerField(default=0)
+    # Bought between two years and one year before as_of (the base of the annual churn).
+    bought_prior_year = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("customer value")
@@ -173,6 +212,9 @@ class CustomerValue(models.Model):
             models.Index(fields=["snapshot", "segment"], name="cv_snapshot_segment_idx"),
             models.Index(fields=["snapshot", "customer_key"], name="cv_snapshot_customer_idx"),
             models.Index(fields=["contact", "snapshot"], name="cv_contact_idx"),
+            # Top customers and the drill-down walk a snapshot by CLV, highest first, through
+            # cv_snapshot_clv_idx (snapshot, clv DESC NULLS LAST, customer_key), created by
+            # migration 0005 (SQLite refuses NULLS LAST in an index; its DESC puts them last).
             # No (company, snapshot) index: company-only customers are few, and every index
             # costs the nightly bulk write of a million rows.
         ]
@@ -199,3 +241,69 @@ class CustomerValue(models.Model):
     def owner(self) -> Any:
         """Who owns the customer's record."""
         return getattr(self.customer, "owner", None)
+
+
+class ValueCell(models.Model):
+    """A snapshot's customers added up per (channel, segment, previous segment, inactivity).
+
+    What the value pages read for someone who sees every customer: a few hundred cells
+    instead of a million rows (see ``clientela.analytics.measures``). Kept with the snapshot's
+    summary when its per-customer rows are pruned, so the equity trend can still be filtered.
+    """
+
+    snapshot = models.ForeignKey(
+        ValueSnapshot, on_delete=models.CASCADE, related_name="cells", db_constraint=False
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    segment = models.CharField(max_length=24)
+    previous_segment = models.CharField(max_length=24, blank=True)
+    inactivity = models.CharField(max_length=16)
+    customers = models.PositiveIntegerField(default=0)
+    clv_sum = models.FloatField(default=0.0)
+    clv_n = models.PositiveIntegerField(default=0)
+    alive_sum = models.FloatField(default=0.0)
+    alive_n = models.PositiveIntegerField(default=0)
+    monetary = models.FloatField(default=0.0)
+    orders = models.PositiveIntegerField(default=0)
+    repeat = models.PositiveIntegerField(default=0)
+    prior = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    last_purchase = models.DateField(null=True, blank=True)
+    buyers_3m = models.PositiveIntegerField(default=0)
+    orders_3m = models.PositiveIntegerField(default=0)
+    revenue_3m = models.FloatField(default=0.0)
+    cost_3m = models.FloatField(default=0.0)
+    costed_3m = models.FloatField(default=0.0)
+    unattributed_3m = models.PositiveIntegerField(default=0)
+    new_3m = models.PositiveIntegerField(default=0)
+    buyers_6m = models.PositiveIntegerField(default=0)
+    orders_6m = models.PositiveIntegerField(default=0)
+    revenue_6m = models.FloatField(default=0.0)
+    cost_6m = models.FloatField(default=0.0)
+    costed_6m = models.FloatField(default=0.0)
+    unattributed_6m = models.PositiveIntegerField(default=0)
+    new_6m = models.PositiveIntegerField(default=0)
+    buyers_12m = models.PositiveIntegerField(default=0)
+    orders_12m = models.PositiveIntegerField(default=0)
+    revenue_12m = models.FloatField(default=0.0)
+    cost_12m = models.FloatField(default=0.0)
+    costed_12m = models.FloatField(default=0.0)
+    unattributed_12m = models.PositiveIntegerField(default=0)
+    new_12m = models.PositiveIntegerField(default=0)
+    buyers_24m = models.PositiveIntegerField(default=0)
+    orders_24m = models.PositiveIntegerField(default=0)
+    revenue_24m = models.FloatField(default=0.0)
+    cost_24m = models.FloatField(default=0.0)
+    costed_24m = models.FloatField(default=0.0)
+    unattributed_24m = models.PositiveIntegerField(default=0)
+    new_24m = models.PositiveIntegerField(default=0)
+    cost_all = models.FloatField(default=0.0)
+    costed_all = models.FloatField(default=0.0)
+    unattributed_all = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("customer-value cell")
+        verbose_name_plural = _("customer-value cells")
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.channel}/{self.segment} ({self.customers})"

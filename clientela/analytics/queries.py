@@ -8,6 +8,7 @@ visible-customers queryset.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,18 +16,23 @@ import numpy as np
 import polars as pl
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.aggregates import Aggregate
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import frames
-from clientela.analytics.cohorts import cohort_matrix, cohort_tables
+from clientela.analytics.decimals import fits_field
+from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
 from clientela.analytics.models import (
+    PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     SnapshotState,
+    ValueCell,
     ValueSnapshot,
 )
 from clientela.analytics.rfm import (
@@ -35,11 +41,13 @@ from clientela.analytics.rfm import (
     SEGMENT_LABELS,
     InactivityThresholds,
 )
-from clientela.contacts.queries import companies_visible_to, contacts_visible_to, search_q
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import contacts_visible_to, search_q
 from clientela.core.models import Job, JobState
 from clientela.orders.queries import add_months, can_manage_spend, customer_visibility_q
 
-PERIODS = (3, 6, 12, 24)
+PERIODS = PERIOD_MONTHS
+logger = logging.getLogger(__name__)
 NEW_CUSTOMER = "new"  # the drill-down's name for "no previous segment"
 
 
@@ -72,8 +80,37 @@ def sees_acquisition_costs(user: Any) -> bool:
 
 
 def get_analytics_settings() -> AnalyticsSettings:
-    """The settings row, or unsaved defaults before anyone changed them."""
-    return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+    """The settings row, or unsaved defaults before anyone changed them.
+
+    A decimal stored past its field's digits (by a version that did not check them) cannot be
+    read back: it is replaced by the field's default here, so every page keeps working and the
+    settings screen can repair it.
+    """
+    try:
+        return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+    except (ArithmeticError, ValueError):
+        return _settings_without_unreadable_decimals()
+
+
+def _settings_without_unreadable_decimals() -> AnalyticsSettings:
+    """The settings row with each decimal that does not fit its field set to the default."""
+    decimals = [c for c in AnalyticsSettings._meta.concrete_fields if isinstance(c, DecimalField)]
+    row = AnalyticsSettings.objects.defer(*(f.name for f in decimals)).get(pk=1)
+    raw = (
+        AnalyticsSettings.objects.filter(pk=1)
+        .values_list(*(Cast(f.name, CharField()) for f in decimals))
+        .get()
+    )
+    for column, text in zip(decimals, raw, strict=True):
+        if text is None or fits_field(column, text):
+            value = None if text is None else column.to_python(text)
+        else:
+            logger.warning(
+                "analytics setting %s = %s is unreadable: default used", column.name, text
+            )
+            value = column.get_default()
+        setattr(row, column.attname, value)
+    return row
 
 
 def thresholds_of(settings: AnalyticsSettings) -> InactivityThresholds:
@@ -137,7 +174,20 @@ def customer_values_visible_to(
     """A snapshot's customer rows whose customer the user may see."""
     if snapshot is None:
         return CustomerValue.objects.none()
-    return CustomerValue.objects.filter(snapshot=snapshot).filter(customer_visibility_q(user))
+    rows = CustomerValue.objects.filter(snapshot=snapshot)
+    if sees_everything(user):
+        # Everyone but the trash: anti-joins against the (few) trashed records, instead of
+        # testing a million rows against the list of every live contact.
+        trashed_contact = Contact.objects.filter(
+            pk=OuterRef("contact_id"), deleted_at__isnull=False
+        )
+        trashed_company = Company.objects.filter(
+            pk=OuterRef("company_id"), deleted_at__isnull=False
+        )
+        return rows.exclude(Exists(trashed_contact)).exclude(
+            Q(contact__isnull=True) & Exists(trashed_company)
+        )
+    return rows.filter(customer_visibility_q(user))
 
 
 def filtered_values(
@@ -152,26 +202,42 @@ def filtered_values(
     return qs
 
 
+def value_source(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
+    """What the user's figures add up: the snapshot's cells for someone who sees every
+    customer, else the rows of the customers they see (narrowed by channel and segment)."""
+    if snapshot is not None and snapshot.has_cells and sees_everything(user):
+        cells = cells_of(snapshot)
+        if filters.channel:
+            cells = cells.filter(channel=filters.channel)
+        if filters.segment:
+            cells = cells.filter(segment=filters.segment)
+        return ValueSource(cells, cell_measures(), cells=True)
+    as_of = snapshot.as_of if snapshot else dt.date.today()
+    return ValueSource(filtered_values(user, snapshot, filters), row_measures(as_of), cells=False)
+
+
+def _ratio(total: Any, count: Any) -> float | None:
+    return float(total) / count if count and total is not None else None
+
+
 def value_overview(
     user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> dict[str, Any]:
     """Customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
-    row = (
-        filtered_values(user, snapshot, filters)
-        .order_by()
-        .aggregate(
-            customers=Count("id"),
-            equity=Sum("clv"),
-            mean_clv=Avg("clv"),
-            mean_alive=Avg("p_alive"),
-            spent=Sum("monetary"),
-            orders=Sum("orders"),
-            repeat=Count("id", filter=Q(purchase_days__gt=1)),
-        )
+    row = value_source(user, snapshot, filters).totals(
+        "customers", "clv_sum", "clv_n", "alive_sum", "alive_n", "monetary", "orders", "repeat"
     )
     customers = row["customers"] or 0
-    row["repeat_rate"] = (row["repeat"] / customers) if customers else None
-    return row
+    return {
+        "customers": customers,
+        "equity": row["clv_sum"] if row["clv_n"] else None,
+        "mean_clv": _ratio(row["clv_sum"], row["clv_n"]),
+        "mean_alive": _ratio(row["alive_sum"], row["alive_n"]),
+        "spent": row["monetary"],
+        "orders": row["orders"],
+        "repeat": row["repeat"],
+        "repeat_rate": (row["repeat"] / customers) if customers else None,
+    }
 
 
 def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
@@ -181,22 +247,29 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
             :limit
         ]
     )[::-1]
-    if sees_everything(user) and not (filters.channel or filters.segment):
+    everything = sees_everything(user)
+    if everything and not (filters.channel or filters.segment):
         return [
             {"as_of": s.as_of, "equity": s.customer_equity, "customers": s.customers}
             for s in snapshots
         ]
-    with_rows = [s for s in snapshots if s.has_rows]
-    qs = CustomerValue.objects.filter(snapshot__in=with_rows).filter(customer_visibility_q(user))
+    if everything:
+        # Cells outlive the pruned rows: the whole filtered trend from a few hundred cells each.
+        shown = [s for s in snapshots if s.has_cells]
+        qs: QuerySet[Any] = ValueCell.objects.filter(snapshot__in=shown)
+        equity: Aggregate = Sum("clv_sum")
+        customers: Aggregate = Sum("customers")
+    else:
+        shown = [s for s in snapshots if s.has_rows]
+        qs = CustomerValue.objects.filter(snapshot__in=shown).filter(customer_visibility_q(user))
+        equity, customers = Sum("clv"), Count("id")
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.segment:
         qs = qs.filter(segment=filters.segment)
     sums = {
         r["snapshot_id"]: r
-        for r in qs.order_by()
-        .values("snapshot_id")
-        .annotate(equity=Sum("clv"), customers=Count("id"))
+        for r in qs.order_by().values("snapshot_id").annotate(equity=equity, customers=customers)
     }
     return [
         {
@@ -204,20 +277,40 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
             "equity": sums.get(s.pk, {}).get("equity"),
             "customers": sums.get(s.pk, {}).get("customers", 0),
         }
-        for s in with_rows
+        for s in shown
     ]
 
 
 def clv_histogram(
     user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
 ) -> list[dict[str, Any]]:
-    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above."""
+    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
+
+    Someone who sees every customer reads the histogram computed with the snapshot.
+    """
+    if snapshot is not None and snapshot.has_cells and sees_everything(user):
+        stored = (snapshot.histograms or {}).get(histogram_key(filters.channel, filters.segment))
+        return list(stored or [])
     qs = filtered_values(user, snapshot, filters).filter(clv__isnull=False).values_list("clv")
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # no snapshot yet (a new installation): nothing to draw
         return []
     values = frames.sql_frame(sql, params, {"clv": pl.Float64})["clv"].to_numpy()
+    return histogram_bins(values, bins)
+
+
+def histogram_key(channel: str, segment: str) -> str:
+    """The key of a stored histogram: channel and segment filters ("" for every one)."""
+    return f"{channel}|{segment}"
+
+
+def histogram_bins(values: np.ndarray, bins: int = 12) -> list[dict[str, Any]]:
+    """Equal CLV bins up to the 99th percentile and one open bin above, with their counts.
+
+    Customers without a finite CLV (no model value) are left out of the bins.
+    """
+    values = values[np.isfinite(values)]
     if values.size == 0:
         return []
     top = float(np.quantile(values, 0.99))
@@ -256,7 +349,8 @@ def top_customers(
         filtered_values(user, snapshot, filters)
         .filter(clv__isnull=False)
         .select_related("contact", "company", "contact__owner", "company__owner")
-        .order_by("-clv", "customer_key")[:limit]
+        # The order of the (snapshot, CLV, customer) index.
+        .order_by(F("clv").desc(nulls_last=True), "customer_key")[:limit]
     )
 
 
@@ -293,10 +387,11 @@ class SegmentGrid:
 
 def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
     """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
-    qs = filtered_values(user, snapshot, ValueFilters(channel=filters.channel))
-    pairs = list(
-        qs.order_by().values("previous_segment", "segment").annotate(n=Count("id")).order_by()
-    )
+    counted = value_source(user, snapshot, ValueFilters(channel=filters.channel))
+    pairs = [
+        {**row, "n": row["customers"]}
+        for row in counted.grouped(("previous_segment", "segment"), "customers")
+    ]
     cells = {code: SegmentCell(code, str(SEGMENT_LABELS[code])) for code in SEGMENT_CODES}
     flows: dict[tuple[str, str], int] = {}
     for row in pairs:
@@ -341,109 +436,13 @@ def inactivity_counts(
 ) -> list[dict[str, Any]]:
     """Customers per inactivity state (active, 9/12/15 months, churned)."""
     counted = {
-        r["inactivity"]: r["n"]
-        for r in filtered_values(user, snapshot, filters)
-        .order_by()
-        .values("inactivity")
-        .annotate(n=Count("id"))
-        .order_by()
+        r["inactivity"]: r["customers"]
+        for r in value_source(user, snapshot, filters).grouped(("inactivity",), "customers")
     }
     return [
         {"code": code, "label": str(label), "count": counted.get(code, 0)}
         for code, label in INACTIVITY_STATES
     ]
-
-
-def visible_orders_sql(user: Any) -> tuple[str, list[Any]]:
-    """A WHERE fragment (orders alias `o`) keeping the orders of customers the user may see."""
-    if sees_everything(user):
-        return "", []  # the live-customer condition of every orders query is then enough
-    contacts_sql, contact_params = contacts_visible_to(user).values("pk").query.sql_with_params()
-    companies_sql, company_params = companies_visible_to(user).values("pk").query.sql_with_params()
-    fragment = (
-        f"(o.contact_id IN ({contacts_sql}) OR "
-        f"(o.contact_id IS NULL AND o.company_id IN ({companies_sql})))"
-    )
-    return fragment, [*contact_params, *company_params]
-
-
-@dataclass
-class CohortView:
-    """Monthly acquisition cohorts ready for the heatmap."""
-
-    cohorts: list[dt.date]
-    periods: list[int]
-    retention: list[list[float | None]]
-    revenue: list[list[float | None]]
-    sizes: list[int]
-    repurchase: list[float | None]
-    churn_by_period: list[float | None]
-    tables: Any = None
-
-
-def cohort_view(
-    user: Any,
-    *,
-    as_of: dt.date,
-    months: int | None,
-    snapshot: ValueSnapshot | None = None,
-    filters: ValueFilters | None = None,
-) -> CohortView:
-    """Retention and revenue per acquisition month × months since, from one orders query."""
-    visible, params = visible_orders_sql(user)
-    conditions = [visible] if visible else []
-    if snapshot is not None and filters is not None and (filters.channel or filters.segment):
-        sub = ["cv.snapshot_id = %s"]
-        params = [*params, snapshot.pk]
-        if filters.channel:
-            sub.append("cv.channel = %s")
-            params.append(filters.channel)
-        if filters.segment:
-            sub.append("cv.segment = %s")
-            params.append(filters.segment)
-        in_snapshot = " AND ".join(sub)
-        subquery = f"SELECT cv.customer_key FROM analytics_customervalue cv WHERE {in_snapshot}"  # noqa: S608
-        conditions.append(f"COALESCE(o.contact_id, -o.company_id) IN ({subquery})")
-    orders = frames.order_days(
-        start=None, end=as_of, visible_sql=" AND ".join(conditions), visible_params=params
-    )
-    tables = cohort_tables(
-        orders, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
-    )
-    cells = tables.cells
-    cohort_rows = tables.cohorts
-    if months:
-        first = add_months(as_of.replace(day=1), -(months - 1))
-        cells = cells.filter(pl.col("cohort") >= first)
-        cohort_rows = cohort_rows.filter(pl.col("cohort") >= first)
-    if cells.height == 0:
-        return CohortView([], [], [], [], [], [], [])
-    cohorts, periods, retention = cohort_matrix(cells, "retention")
-    _c, _p, revenue = cohort_matrix(cells, "revenue")
-    churn = (
-        cells.filter(pl.col("churn_rate").is_not_null())
-        .group_by("period")
-        .agg(
-            churned=(pl.col("churn_rate") * pl.col("customers")).sum(),
-            weight=pl.col("customers").sum(),
-        )
-        .sort("period")
-    )
-    churn_map = {int(p): (c / w if w else None) for p, c, w in churn.iter_rows()}
-
-    def listify(matrix: np.ndarray) -> list[list[float | None]]:
-        return [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
-
-    return CohortView(
-        cohorts=cohorts,
-        periods=periods,
-        retention=listify(retention),
-        revenue=listify(revenue),
-        sizes=[int(n) for n in cohort_rows["customers"].to_list()],
-        repurchase=[float(v) for v in cohort_rows["repurchase_rate"].to_list()],
-        churn_by_period=[churn_map.get(p) for p in periods],
-        tables=tables,
-    )
 
 
 # --- Drill-down: the customers behind a number ---------------------------------------------
@@ -518,8 +517,6 @@ def drilldown(
         qs = qs.filter(contact__in=contacts_visible_to(user).filter(search_q(filters.q)))
     ordering = DRILL_ORDERINGS.get(filters.ordering, DRILL_ORDERINGS["-clv"])
     if ordering[0].lstrip("-") in {"clv", "p_alive"}:
-        from django.db.models import F
-
         name = ordering[0].lstrip("-")
         expression = (
             F(name).desc(nulls_last=True)

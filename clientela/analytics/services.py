@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -22,7 +23,11 @@ from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
+from clientela.analytics.cohort_queries import company_cohort_tables
+from clientela.analytics.decimals import check_field
+from clientela.analytics.measures import build_cells
 from clientela.analytics.models import (
+    PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
     SnapshotState,
@@ -32,6 +37,8 @@ from clientela.analytics.queries import (
     can_manage_settings,
     can_recompute,
     get_analytics_settings,
+    histogram_bins,
+    histogram_key,
     latest_snapshot,
     thresholds_of,
 )
@@ -59,6 +66,9 @@ ROW_COLUMNS = (
     "purchase_days", "orders", "monetary", "recency_days", "r", "f", "m", "segment",
     "previous_segment", "inactivity", "channel", "expected_purchases", "p_alive",
     "expected_average_value", "clv",
+    *(f"{name}_{months}m" for months in PERIOD_MONTHS
+      for name in ("orders", "revenue", "cost", "costed", "unattributed")),
+    "cost_all", "costed_all", "unattributed_all", "bought_prior_year",
 )  # fmt: skip
 
 
@@ -174,7 +184,7 @@ def _split_key(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write_rows(snapshot: ValueSnapshot, frame: pl.DataFrame) -> None:
+def write_customer_rows(snapshot: ValueSnapshot, frame: pl.DataFrame) -> None:
     """Store the snapshot's rows: COPY on PostgreSQL, one executemany on SQLite."""
     out = _split_key(frame).with_columns(
         snapshot_id=pl.lit(snapshot.pk, dtype=pl.Int64),
@@ -291,9 +301,16 @@ def compute_customer_value_snapshot(
         lap("score")
         _progress(job, 3, _("Saving customer values"))
         if frame.height:
-            _write_rows(snapshot, frame)
+            write_customer_rows(snapshot, frame)
         lap("write")
         _progress(job, 4, _("Summing up"))
+        if frame.height:
+            build_cells(snapshot)
+            snapshot.histograms = _histograms(frame)
+        lap("cells")
+        snapshot.cohorts = company_cohort_tables(day)
+        lap("cohorts")
+        snapshot.has_cells = True
         _finish(snapshot, frame, model, note)
         _prune(settings.snapshots_kept)
         lap("finish")
@@ -307,6 +324,18 @@ def compute_customer_value_snapshot(
         )
         raise
     return snapshot
+
+
+def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The CLV histogram of every channel and segment filter the dashboard offers."""
+    scored = frame.select("channel", "segment", "clv").filter(pl.col("clv").is_not_null())
+    out: dict[str, list[dict[str, Any]]] = {}
+    for channel in ["", *scored["channel"].unique().to_list()]:
+        by_channel = scored.filter(pl.col("channel") == channel) if channel else scored
+        for segment in ["", *SEGMENT_CODES]:
+            chosen = by_channel.filter(pl.col("segment") == segment) if segment else by_channel
+            out[histogram_key(channel, segment)] = histogram_bins(chosen["clv"].to_numpy())
+    return out
 
 
 def _finish(snapshot: ValueSnapshot, frame: pl.DataFrame, model: dict[str, Any], note: str) -> None:
@@ -397,6 +426,7 @@ SETTINGS_FIELDS = (
     "monthly_discount_rate", "default_gross_margin", "retention_cost_per_customer", "industry",
     "snapshots_kept",
 )  # fmt: skip
+DECIMAL_SETTINGS = ("monthly_discount_rate", "default_gross_margin", "retention_cost_per_customer")
 
 
 @transaction.atomic
@@ -406,8 +436,18 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         raise Forbidden(_("Only administrators and managers change analytics settings."))
     current = get_analytics_settings()
     values = {name: data.get(name, getattr(current, name)) for name in SETTINGS_FIELDS}
-    steps = [values[name] for name in ("inactive_9m", "inactive_12m", "inactive_15m", "churned")]
     errors: dict[str, list[str]] = {}
+    for name in DECIMAL_SETTINGS:
+        if values[name] is None or values[name] == "":
+            values[name] = None
+            continue
+        try:
+            values[name] = check_field(AnalyticsSettings, name, values[name])
+        except DjangoValidationError as exc:
+            errors[name] = list(exc.messages)
+    if errors:
+        raise ValidationFailed(errors)
+    steps = [values[name] for name in ("inactive_9m", "inactive_12m", "inactive_15m", "churned")]
     if any(step is None or int(step) < 1 for step in steps) or any(
         int(b) <= int(a) for a, b in itertools.pairwise(steps)
     ):
@@ -416,6 +456,9 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
         ]
     if not 1 <= int(values["clv_horizon_months"] or 0) <= 120:
         errors["clv_horizon_months"] = [_("Use a horizon between 1 and 120 months.")]
+    retention = values["retention_cost_per_customer"]
+    if retention is not None and retention < 0:
+        errors["retention_cost_per_customer"] = [_("Enter a number of zero or more.")]
     margin = values["default_gross_margin"]
     if margin is not None and not 0 <= float(margin) <= 1:
         errors["default_gross_margin"] = [_("Enter the margin as a fraction between 0 and 1.")]
@@ -425,10 +468,12 @@ def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> Analyti
     if errors:
         raise ValidationFailed(errors)
     before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+    fields = {**values, "updated_by": actor, "updated_at": timezone.now()}
     with transaction.atomic():
-        obj, _created = AnalyticsSettings.objects.update_or_create(
-            pk=1, defaults={**values, "updated_by": actor, "updated_at": timezone.now()}
-        )
+        # An UPDATE, not update_or_create: the stored row may hold a value that cannot be read.
+        if not AnalyticsSettings.objects.filter(pk=1).update(**fields):
+            AnalyticsSettings.objects.create(pk=1, **fields)
+        obj = get_analytics_settings()
         changes = diff_fields(before, {name: getattr(obj, name) for name in SETTINGS_FIELDS})
         if changes:
             record_event(Verb.UPDATED, actor=actor, target=obj, data={"changes": changes})

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clientela.accounts.choices import Visibility
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.analytics import services
+from clientela.analytics.cohort_queries import cohort_view
 from clientela.analytics.forms import DrillForm, LtvInputsForm, SettingsForm, ValueFilterForm
 from clientela.analytics.ltv import INDUSTRY_BY_CODE
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
@@ -29,7 +30,6 @@ from clientela.analytics.queries import (
     can_recompute,
     can_view_value,
     clv_histogram,
-    cohort_view,
     drilldown,
     equity_trend,
     get_analytics_settings,
@@ -272,6 +272,13 @@ def ltv(request: HttpRequest) -> HttpResponse:
     """The five LTV formulas on inputs from the data (overridable), LTV:CAC per channel and
     segment with the reading, payback months and the four warnings."""
     require(can_view_value(request.user))
+    return _ltv_page(request, LtvInputsForm(request.GET if "apply" in request.GET else None))
+
+
+def _ltv_page(
+    request: HttpRequest, overrides_form: LtvInputsForm, status: int = 200
+) -> HttpResponse:
+    """The LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
     form_filters, filters = _filters(request)
     context = _base_context(request)
     snapshot = context["snapshot"]
@@ -281,7 +288,6 @@ def ltv(request: HttpRequest) -> HttpResponse:
         request.user, as_of=today, months=filters.months, settings=settings, snapshot=snapshot,
         filters=filters,
     )  # fmt: skip
-    overrides_form = LtvInputsForm(request.GET if "apply" in request.GET else None)
     overrides = overrides_form.overrides()
     if not context["sees_costs"]:
         overrides.pop("cac", None)
@@ -309,6 +315,7 @@ def ltv(request: HttpRequest) -> HttpResponse:
         {
             "form": form_filters,
             "filters": filters,
+            "query": querystring(filters.as_query()),
             "inputs_form": overrides_form,
             "computed": computed,
             "overridden": sorted(k for k, v in overrides.items() if v is not None),
@@ -320,32 +327,38 @@ def ltv(request: HttpRequest) -> HttpResponse:
             "can_save": can_manage_settings(request.user),
         }
     )
-    return render(request, "analytics/ltv.html", context)
+    return render(request, "analytics/ltv.html", context, status=status)
 
 
 @require_POST
 @domain_errors
 def ltv_save(request: HttpRequest) -> HttpResponse:
-    """Keep the margin, retention cost and industry typed on the LTV screen as settings."""
+    """Keep the margin, retention cost and industry typed on the LTV screen as settings.
+
+    A value that cannot be saved shows the screen again with the message beside its field.
+    """
     require(can_view_value(request.user))
     form = LtvInputsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Some values need a correction; nothing was saved."))
-        return redirect("analytics:ltv")
+        return _ltv_page(request, form, status=400)
     data = form.cleaned_data
     update: dict[str, Any] = {"industry": data.get("industry") or ""}
     if data.get("gross_margin") is not None:
         update["default_gross_margin"] = round(data["gross_margin"], 4)
     if data.get("retention_cost") is not None:
-        update["retention_cost_per_customer"] = round(data["retention_cost"], 2)
+        update["retention_cost_per_customer"] = data["retention_cost"]
     try:
         services.update_analytics_settings(actor=request.user, data=update)
     except ValidationFailed as exc:
-        for field_messages in exc.errors.values():
+        names = {
+            "default_gross_margin": "gross_margin",
+            "retention_cost_per_customer": "retention_cost",
+        }
+        for field, field_messages in exc.errors.items():
             for message in field_messages:
-                messages.error(request, message)
-    else:
-        messages.success(request, _("Saved as the defaults for everyone."))
+                form.add_error(names.get(field), message)
+        return _ltv_page(request, form, status=400)
+    messages.success(request, _("Saved as the defaults for everyone."))
     return redirect("analytics:ltv")
 
 
@@ -417,7 +430,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     require(can_manage_settings(request.user))
     current = get_analytics_settings()
     initial = {name: getattr(current, name) for name in services.SETTINGS_FIELDS}
-    form = SettingsForm(request.POST or None, initial=initial)
+    form = SettingsForm(request.POST or None, initial=initial, currency=company_currency())
     if request.method == "POST" and form.is_valid():
         try:
             services.update_analytics_settings(actor=request.user, data=form.cleaned_data)

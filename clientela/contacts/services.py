@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -45,6 +46,22 @@ def register_merge_relation(model_label: str, field_name: str) -> None:
     """Make merges move rows of `model_label` whose `field_name` points at the merged contact."""
     if (model_label, field_name) not in MERGE_RELATIONS:
         MERGE_RELATIONS.append((model_label, field_name))
+
+
+# Told, after a merge or its undo commits, which contacts changed: f(contact_ids). Apps that
+# keep data derived from a contact's rows (customer value) register in AppConfig.ready().
+MERGE_LISTENERS: list[Callable[[list[int]], None]] = []
+
+
+def register_merge_listener(listener: Callable[[list[int]], None]) -> None:
+    """Call `listener(contact_ids)` after every merge and undo of a merge commits."""
+    if listener not in MERGE_LISTENERS:
+        MERGE_LISTENERS.append(listener)
+
+
+def _notify_merge(*contact_ids: int) -> None:
+    for listener in MERGE_LISTENERS:
+        transaction.on_commit(partial(listener, list(contact_ids)))
 
 
 def _move_related(
@@ -420,6 +437,7 @@ def merge_contacts(
               "merged_created_at": other.created_at.isoformat(),
               "merged_created_via": other.created_via, "merged_import_job": other.import_job_id},
     )  # fmt: skip
+    _notify_merge(survivor.pk, other.pk)
     return merge
 
 
@@ -475,6 +493,7 @@ def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
             ContactVerb.MERGE_UNDONE, actor=actor, target=contact, via=via, contact_id=contact.pk,
             data={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": other.pk},
         )  # fmt: skip
+    _notify_merge(survivor.pk, other.pk)
     return other
 
 

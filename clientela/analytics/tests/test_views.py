@@ -179,7 +179,7 @@ def test_it_validates_and_saves_the_settings(client, world):
     url = reverse("analytics:settings")
     data = {
         "inactive_9m": "9", "inactive_12m": "8", "inactive_15m": "15", "churned": "36",
-        "clv_horizon_months": "12", "monthly_discount_rate": "0.01", "snapshots_kept": "14",
+        "clv_horizon_months": "12", "monthly_discount_rate": "1", "snapshots_kept": "14",
     }  # fmt: skip
     wrong = c.post(url, data)
     assert wrong.context["form"].errors["churned"] == [

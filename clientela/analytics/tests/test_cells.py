@@ -1,0 +1,102 @@
+"""The cells a snapshot keeps give exactly the figures its customer rows give."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from clientela.analytics.cohort_queries import cohort_view
+from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
+from clientela.analytics.measures import cells_of
+from clientela.analytics.queries import (
+    ValueFilters,
+    clv_histogram,
+    get_analytics_settings,
+    inactivity_counts,
+    segment_grid,
+    value_overview,
+)
+from clientela.orders.tests.value_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+
+def _figures(user, snapshot, filters):
+    settings = get_analytics_settings()
+    inputs = compute_ltv_inputs(
+        user, as_of=snapshot.as_of, months=filters.months, settings=settings,
+        snapshot=snapshot, filters=filters,
+    )  # fmt: skip
+    groups = {
+        by: [
+            dataclasses.asdict(r)
+            for r in group_rows(
+                user,
+                snapshot=snapshot,
+                inputs=inputs,
+                months=filters.months,
+                as_of=snapshot.as_of,
+                by=by,
+            )
+        ]
+        for by in ("channel", "segment")
+    }
+    grid = segment_grid(user, snapshot, filters)
+    cohorts = cohort_view(user, as_of=snapshot.as_of, months=filters.months, snapshot=snapshot)
+    return {
+        "overview": value_overview(user, snapshot, filters),
+        "inputs": dataclasses.asdict(inputs),
+        "groups": groups,
+        "grid": [dataclasses.asdict(c) for c in grid.cells],
+        "matrix": grid.matrix,
+        "inactivity": inactivity_counts(user, snapshot, filters),
+        "histogram": clv_histogram(user, snapshot, filters),
+        "cohorts": (cohorts.cohorts, cohorts.sizes, cohorts.retention, cohorts.revenue),
+    }
+
+
+def _close(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _close(a[key], b[key])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _close(x, y)
+    elif isinstance(a, float) or isinstance(b, float):
+        assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-9)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [ValueFilters(), ValueFilters(months=None), ValueFilters(months=3, channel="facebook"),
+     ValueFilters(months=24, segment="champions")],
+)  # fmt: skip
+def test_the_cells_give_the_figures_of_the_rows(personas, filters):
+    world = build_world(personas)
+    snapshot = world.snapshot
+    assert snapshot.has_cells and cells_of(snapshot).count() < snapshot.customers
+    from_cells = _figures(personas.manager, snapshot, filters)
+    snapshot.has_cells = False  # what the same manager would read from the rows
+    snapshot.cohorts = {}
+    _close(from_cells, _figures(personas.manager, snapshot, filters))
+
+
+def test_someone_who_sees_everyone_does_not_see_the_trash_in_the_drill_down(personas):
+    from django.utils import timezone
+
+    from clientela.analytics.queries import DrillFilters, drilldown
+
+    world = build_world(personas)
+    listed = {row.contact_id for row in drilldown(personas.manager, world.snapshot, DrillFilters())}
+    assert world.carla.pk in listed
+    world.carla.deleted_at = timezone.now()
+    world.carla.save(update_fields=["deleted_at"])
+    for user in (personas.manager, personas.rep2):
+        rows = drilldown(user, world.snapshot, DrillFilters())
+        assert world.carla.pk not in {row.contact_id for row in rows}
+    assert len(drilldown(personas.manager, world.snapshot, DrillFilters())) == len(listed) - 1
