@@ -6,17 +6,23 @@ Domain exceptions and request validation errors become JSON in the caller's lang
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import wraps
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, URLPattern, URLResolver, path, re_path, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.parser import Parser
 
 from clientela.accounts.api import accounts_router
 from clientela.accounts.api_auth import (
@@ -28,6 +34,66 @@ from clientela.accounts.api_auth import (
 )
 from clientela.contacts.api import companies_router, contacts_router
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+
+logger = logging.getLogger("clientela.api")
+
+
+class InvalidText(ValueError):
+    """A JSON body holds text no database column can store: a lone surrogate or a NUL."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("invalid text in the request body")
+        self.errors = errors
+
+
+def _strings(value: Any, where: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every string of a decoded JSON document (object keys included) with its location."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield (*where, str(key)), str(key)
+            yield from _strings(item, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*where, str(index)))
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, or None when it can.
+
+    JSON may escape a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a string that no
+    UTF-8 database column accepts (UnicodeEncodeError at save). PostgreSQL refuses NUL too.
+    """
+    if "\x00" in text:
+        return str(ProhibitNullCharactersValidator.message)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _(
+            "This text holds an unpaired UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."
+        )
+    return None
+
+
+class StrictJSONParser(Parser):
+    """The JSON parser of every API body: text a database cannot store is refused up front.
+
+    Checking the decoded document once here covers every write operation, present and future,
+    instead of a validator on each schema's string fields.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        """Decode the body and refuse lone surrogates and NUL characters, field by field."""
+        data = json.loads(request.body)
+        errors: dict[str, list[str]] = {}
+        for where, text in _strings(data):
+            problem = text_problem(text)
+            if problem:
+                errors.setdefault(".".join(where) or "__all__", []).append(problem)
+        if errors:
+            raise InvalidText(errors)
+        return data
 
 
 class ClientelaAPI(NinjaAPI):
@@ -134,6 +200,7 @@ api = ClientelaAPI(
     openapi_url="/openapi.json",
     auth=[TokenAuth(), SessionAuth()],
     throttle=[TokenRateThrottle()],
+    parser=StrictJSONParser(),
 )
 api.add_decorator(_keep_language, mode="view")
 
@@ -204,6 +271,8 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, InvalidText):  # ninja wraps every parser error
+        return _json(request, 400, _("Some fields are not valid."), errors=exc.__cause__.errors)
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         message = _("Send a valid JSON body.")
         return _json(request, 400, message, errors={"__all__": [message]})
@@ -212,6 +281,40 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _json(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """An unexpected error: logged with its traceback, answered in the API's JSON shape."""
+    logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+    return _json(request, 500, _("Something went wrong on our side. It has been logged."))
+
+
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/companies", companies_router)
+
+
+@csrf_exempt
+def api_fallback(request: HttpRequest, rest: str) -> HttpResponse:
+    """Paths under /api/ that no operation matched.
+
+    With a trailing slash (`/api/v1/contacts/`) the operation without it answers, for every
+    method (a redirect would lose a POST body with many clients); anything else is a JSON 404,
+    never the HTML page.
+    """
+    if rest.endswith("/") and rest.strip("/"):
+        try:
+            match = resolve("/api/" + rest.rstrip("/"))
+        except Resolver404:
+            match = None
+        if match is not None and match.namespace == "api":
+            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+            return response
+    activate_api_language(request)
+    return _json(request, 404, _("Not found."))
+
+
+# Mounted by the root URLconf: ninja's operations first, then the fallback.
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_fallback),
+]

@@ -23,6 +23,7 @@ from clientela.accounts.queries import (
     visibility_of,
 )
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
+from clientela.core.http import Offset, RecordId
 from clientela.timeline.choices import Via
 
 accounts_router = Router()
@@ -96,7 +97,7 @@ class UserIn(Schema):
     username: str = Field(..., max_length=150)
     password: str | None = None
     role: str | None = Field(None, description="Role code, e.g. comercial")
-    departments: list[int] = Field(default_factory=list, description="Department ids")
+    departments: list[RecordId] = Field(default_factory=list, description="Department ids")
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     email: str = Field("", max_length=254)
@@ -115,7 +116,9 @@ class UserPatch(Schema):
     phone: str | None = Field(None, max_length=32)
     language: Language | None = None
     role: str | None = Field(None, description="Role code, e.g. comercial")
-    departments: list[int] | None = Field(None, description="Department ids (replaces the set)")
+    departments: list[RecordId] | None = Field(
+        None, description="Department ids (replaces the set)"
+    )
     is_active: bool | None = None
 
 
@@ -125,7 +128,7 @@ class DepartmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., max_length=120)
-    parent: int | None = None
+    parent: RecordId | None = None
 
 
 class DepartmentPatch(Schema):
@@ -194,7 +197,7 @@ class PageQuery(Schema):
     """Offset pagination for short lists."""
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 def user_out(user: User) -> dict[str, Any]:
@@ -312,13 +315,13 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]
 
 
 @accounts_router.get("users/{user_id}", response=UserOut, tags=["users"], summary="Get a user")
-def get_user(request: HttpRequest, user_id: int) -> dict[str, Any]:
+def get_user(request: HttpRequest, user_id: RecordId) -> dict[str, Any]:
     """One user (administrators only)."""
     return user_out(services.get_user_for_admin(actor(request), user_id))
 
 
 @accounts_router.patch("users/{user_id}", response=UserOut, tags=["users"], summary="Change a user")
-def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> dict[str, Any]:
+def update_user(request: HttpRequest, user_id: RecordId, payload: UserPatch) -> dict[str, Any]:
     """Change names, e-mail, language, role, departments or the active flag (administrators only).
 
     Deactivating a user revokes their API tokens.
@@ -363,7 +366,7 @@ def list_departments(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-def _department(user: User, department_id: int) -> Department:
+def _department(user: User, department_id: RecordId) -> Department:
     require_admin(user)
     department = Department.objects.filter(pk=department_id).first()
     if department is None:
@@ -403,7 +406,7 @@ def create_department(request: HttpRequest, payload: DepartmentIn) -> Status[dic
     summary="Rename a department",
 )
 def update_department(
-    request: HttpRequest, department_id: int, payload: DepartmentPatch
+    request: HttpRequest, department_id: RecordId, payload: DepartmentPatch
 ) -> dict[str, Any]:
     """Rename a department (administrators only)."""
     user = actor(request)
@@ -419,7 +422,7 @@ def update_department(
     tags=["departments"],
     summary="Delete a department",
 )
-def delete_department(request: HttpRequest, department_id: int) -> Status[None]:
+def delete_department(request: HttpRequest, department_id: RecordId) -> Status[None]:
     """Delete a department without members (administrators only)."""
     user = actor(request)
     services.delete_department(_department(user, department_id), actor=user, via=Via.API)
@@ -486,7 +489,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 @accounts_router.delete(
     "tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke an API token"
 )
-def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+def revoke_token(request: HttpRequest, token_id: RecordId) -> Status[None]:
     """Revoke one of your own tokens: it stops working at once."""
     user = actor(request)
     token = ApiToken.objects.filter(user=user, pk=token_id).select_related("user").first()

@@ -18,6 +18,7 @@ from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import Department, Role
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.core.exceptions import ValidationFailed
+from clientela.core.forms import IdsChoiceField
 
 CAPABILITY_FIELDS = (
     "can_write",
@@ -182,7 +183,7 @@ class _UserFieldsMixin(forms.Form):
         empty_label=None,
         error_messages={"required": _("Choose a role.")},
     )
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdsChoiceField(
         label=_("Departments"),
         queryset=Department.objects.order_by("name"),
         required=False,

@@ -23,6 +23,7 @@ from clientela.contacts.choices import (
 from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.normalize import format_phone
 from clientela.contacts.queries import ContactFilters
+from clientela.core.http import id_param
 
 UTM_PARTS = ("source", "medium", "campaign", "term", "content")
 UTM_FIELDS = tuple(f"{touch}_utm_{part}" for touch in ("first", "last") for part in UTM_PARTS)
@@ -334,13 +335,6 @@ class ConsentForm(RecordForm):
             self.fields[name].required = False
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def contact_filters_from(
     params: QueryDict, custom_fields: Mapping[str, CustomField]
 ) -> ContactFilters:
@@ -356,12 +350,12 @@ def contact_filters_from(
     source = params.get("source", "")
     return ContactFilters(
         q=params.get("q", "").strip()[:200],
-        owner=_int_or_none(params.get("owner")),
+        owner=id_param(params, "owner"),
         lifecycle_stage=stage if stage in LifecycleStage.values else "",
         lead_status=lead_status if lead_status in LeadStatus.values else "",
         source=source if source in Source.values else "",
-        tag=_int_or_none(params.get("tag")),
-        company=_int_or_none(params.get("company")),
+        tag=id_param(params, "tag"),
+        company=id_param(params, "company"),
         custom=custom,
         ordering=params.get("sort", "-created"),
     )

@@ -44,6 +44,7 @@ from clientela.contacts.queries import (
     get_contact_for_user,
 )
 from clientela.core.exceptions import NotFound
+from clientela.core.http import RecordId
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.models import Event
 
@@ -106,7 +107,7 @@ def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
 
 
 @contacts_router.post("merges/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
-def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
+def undo_merge(request: HttpRequest, merge_id: RecordId) -> dict[str, Any]:
     """Give the survivor its previous values back and restore the merged contact."""
     user = actor(request)
     merge = Merge.objects.filter(pk=merge_id, entity=Entity.CONTACT).first()
@@ -126,13 +127,15 @@ def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
 
 
 @contacts_router.get("{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any]:
     """One contact with its tags and current consents."""
     return reload_contact(actor(request), contact_id)
 
 
 @contacts_router.patch("{contact_id}", response=ContactOut, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
+def update_contact(
+    request: HttpRequest, contact_id: RecordId, payload: ContactPatch
+) -> dict[str, Any]:
     """Change only the fields sent. Send `version` to refuse the change (409) if someone else
     changed the contact since you read it."""
     user = actor(request)
@@ -144,7 +147,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @contacts_router.delete("{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: RecordId) -> Status[None]:
     """Move a contact to the trash (restorable)."""
     user = actor(request)
     services.delete_contact(get_contact_for_user(user, contact_id), actor=user, via=Via.API)
@@ -152,7 +155,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
 
 
 @contacts_router.post("{contact_id}/restore", response=ContactOut, summary="Restore a contact")
-def restore_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def restore_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any]:
     """Bring a contact back from the trash."""
     user = actor(request)
     contact = get_contact_for_user(user, contact_id, deleted=True)
@@ -163,7 +166,7 @@ def restore_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 @contacts_router.get(
     "{contact_id}/duplicates", response=list[DuplicateOut], summary="Possible duplicates"
 )
-def contact_duplicates(request: HttpRequest, contact_id: int) -> list[dict[str, Any]]:
+def contact_duplicates(request: HttpRequest, contact_id: RecordId) -> list[dict[str, Any]]:
     """Contacts you may see with the same e-mail or phone, or a similar name at the same company."""
     user = actor(request)
     contact = get_contact_for_user(user, contact_id)
@@ -183,7 +186,7 @@ def contact_duplicates(request: HttpRequest, contact_id: int) -> list[dict[str, 
 
 @contacts_router.get("{contact_id}/timeline", response=EventPage, summary="Contact timeline")
 def contact_timeline(
-    request: HttpRequest, contact_id: int, page: Query[TimelineQuery]
+    request: HttpRequest, contact_id: RecordId, page: Query[TimelineQuery]
 ) -> dict[str, Any]:
     """Everything that happened to the contact, newest first."""
     contact = get_contact_for_user(actor(request), contact_id)
@@ -218,7 +221,7 @@ def contact_timeline(
     "{contact_id}/consents", response={201: ContactOut}, summary="Record a consent decision"
 )
 def record_consent(
-    request: HttpRequest, contact_id: int, payload: ConsentIn
+    request: HttpRequest, contact_id: RecordId, payload: ConsentIn
 ) -> Status[dict[str, Any]]:
     """Append a consent decision (Habeas Data / GDPR) and return the contact's current consents."""
     user = actor(request)

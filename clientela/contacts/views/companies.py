@@ -42,17 +42,10 @@ from clientela.contacts.views.common import (
 from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.http import domain_errors, id_param, page_number, querystring
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 CARD_CONTACTS = 50
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @domain_errors
@@ -62,7 +55,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     params = request.GET
     q = params.get("q", "").strip()[:200]
-    owner, tag = _int(params.get("owner")), _int(params.get("tag"))
+    owner, tag = id_param(params, "owner"), id_param(params, "tag")
     ordering = params.get("sort", "name")
     if ordering not in COMPANY_ORDERINGS:
         ordering = "name"
