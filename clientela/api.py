@@ -33,7 +33,13 @@ from clientela.accounts.api_auth import (
     activate_api_language,
 )
 from clientela.contacts.api import companies_router, contacts_router
-from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.exceptions import (
+    Conflict,
+    DuplicateRecord,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 
 logger = logging.getLogger("clientela.api")
 
@@ -212,6 +218,12 @@ def _json(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpR
 @api.exception_handler(ValidationFailed)
 def _validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
     return _json(request, 400, _("Some fields are not valid."), errors=exc.errors)
+
+
+@api.exception_handler(DuplicateRecord)
+def _duplicate(request: HttpRequest, exc: DuplicateRecord) -> HttpResponse:
+    message = next(iter(exc.errors.values()))[0]
+    return _json(request, 409, message, errors=exc.errors, existing_id=exc.existing_id)
 
 
 @api.exception_handler(ValidationError)
