@@ -14,6 +14,7 @@ from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
 from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.numbers import bounded_int
 
 
 def contacts_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Contact]:
@@ -50,6 +51,31 @@ def get_contact_for_user(
     if write:
         _check_write(user)
     return contact
+
+
+# A merged-away contact whose survivor was merged again is followed this many times at most.
+MAX_MERGE_HOPS = 10
+
+
+def survivor_for_user(user: Any, contact_id: Any) -> int | None:
+    """The live contact a merged-away contact lives on in, when the user may see both.
+
+    Old links to a merged contact lead to its survivor instead of a 404, but only for someone
+    who may see the merged contact (in the trash) and the survivor: others learn nothing.
+    """
+    current = bounded_int(contact_id, minimum=1)
+    for _hop in range(MAX_MERGE_HOPS):
+        if current is None:
+            return None
+        current = (
+            contacts_visible_to(user, deleted=True)
+            .filter(pk=current)
+            .values_list("merged_into_id", flat=True)
+            .first()
+        )
+        if current is not None and contacts_visible_to(user).filter(pk=current).exists():
+            return current
+    return None
 
 
 def get_company_for_user(

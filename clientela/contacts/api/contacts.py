@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -30,6 +30,7 @@ from clientela.contacts.api.schemas import (
     DuplicateOut,
     EventPage,
     MergeIn,
+    MergedAwayOut,
     MergeOut,
     TimelineQuery,
     UndoOut,
@@ -42,6 +43,7 @@ from clientela.contacts.queries import (
     duplicates_of,
     filter_contacts,
     get_contact_for_user,
+    survivor_for_user,
 )
 from clientela.core.exceptions import NotFound
 from clientela.core.http import RecordId
@@ -126,10 +128,34 @@ def undo_merge(request: HttpRequest, merge_id: RecordId) -> dict[str, Any]:
     return {"survivor": reload_contact(user, merge.survivor_id), "restored": restored_out}
 
 
-@contacts_router.get("{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any]:
-    """One contact with its tags and current consents."""
-    return reload_contact(actor(request), contact_id)
+@contacts_router.get(
+    "{contact_id}", response={200: ContactOut, 301: MergedAwayOut}, summary="Get a contact"
+)
+def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any] | HttpResponse:
+    """One contact with its tags and current consents.
+
+    A contact merged into another answers `301` with `Location` set to the survivor (and its
+    id in `merged_into`) when you may see both; writes to it stay `404`, so a change never
+    lands on another record unnoticed.
+    """
+    user = actor(request)
+    try:
+        return reload_contact(user, contact_id)
+    except NotFound:
+        survivor = survivor_for_user(user, contact_id)
+        if survivor is None:
+            raise
+    response = JsonResponse(
+        {
+            "detail": _("This contact was merged into contact %(id)s.") % {"id": survivor},
+            "merged_into": survivor,
+        },
+        status=301,
+    )
+    response["Location"] = request.build_absolute_uri(
+        request.path.rstrip("/").rsplit("/", 1)[0] + f"/{survivor}"
+    )
+    return response
 
 
 @contacts_router.patch("{contact_id}", response=ContactOut, summary="Change a contact")

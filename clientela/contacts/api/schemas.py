@@ -171,6 +171,13 @@ class MergeOut(Schema):
     survivor: ContactOut
 
 
+class MergedAwayOut(Schema):
+    """A contact that was merged into another: follow `Location`, or read `merged_into`."""
+
+    detail: str
+    merged_into: int = Field(description="Id of the contact it was merged into")
+
+
 class UndoOut(Schema):
     """Both contacts after an undone merge."""
 
