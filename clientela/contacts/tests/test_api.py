@@ -564,7 +564,8 @@ def test_it_merges_and_undoes_a_merge(personas, client):
     assert merged["survivor"]["phone"] == "+573001234567"
     assert merged["survivor"]["city"] == "Cali"
     assert merged["survivor"]["tags"] == ["VIP", "Webinar"]
-    assert call(client, "GET", f"/api/v1/contacts/{other.pk}", headers).status_code == 404
+    gone = call(client, "GET", f"/api/v1/contacts/{other.pk}", headers)
+    assert (gone.status_code, gone.json()["merged_into"]) == (301, survivor.pk)
 
     timeline = call(client, "GET", f"/api/v1/contacts/{survivor.pk}/timeline", headers).json()
     assert [e["verb"] for e in timeline["items"]][:1] == ["merged"]
