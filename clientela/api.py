@@ -40,6 +40,7 @@ from clientela.core.exceptions import (
     NotFound,
     ValidationFailed,
 )
+from clientela.core.http import error_response
 
 logger = logging.getLogger("clientela.api")
 
@@ -102,8 +103,53 @@ class StrictJSONParser(Parser):
         return data
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every error answer: `detail` for people, the rest for programs.",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "Messages per field (`custom.<key>`, `__all__` for the whole input)",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "existing_id": {
+            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "description": "409 on a value in use: the record holding it, null if not yours",
+        },
+    },
+    "required": ["detail"],
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
 class ClientelaAPI(NinjaAPI):
-    """NinjaAPI whose request-validation errors carry translated, field-level messages."""
+    """NinjaAPI whose request-validation errors carry translated, field-level messages, and
+    whose OpenAPI document declares every error status each operation can answer."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        """ninja's document plus the error answers: 401 and 429 everywhere, 400 with input,
+        403 on writes, 404 on a record's path; operations declare others with `api_errors`."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                statuses = {401, 429}
+                parameters = operation.get("parameters") or []
+                if parameters or operation.get("requestBody"):
+                    statuses.add(400)
+                if method in WRITE_METHODS:
+                    statuses.add(403)
+                if any(p.get("in") == "path" for p in parameters):
+                    statuses.add(404)
+                responses = operation.setdefault("responses", {})
+                for status in sorted(statuses):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = error_response(status)
+        return schema
 
     def validation_error_from_error_contexts(self, error_contexts: list[Any]) -> ValidationError:
         """Translate each pydantic error while its input and context are still at hand."""

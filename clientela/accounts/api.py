@@ -23,7 +23,7 @@ from clientela.accounts.queries import (
     visibility_of,
 )
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
-from clientela.core.http import Offset, RecordId
+from clientela.core.http import Offset, RecordId, api_errors
 from clientela.timeline.choices import Via
 
 accounts_router = Router()
@@ -273,7 +273,13 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@accounts_router.get("users", response=UserPage, tags=["users"], summary="List users")
+@accounts_router.get(
+    "users",
+    response=UserPage,
+    tags=["users"],
+    summary="List users",
+    openapi_extra=api_errors(403),
+)
 def list_users(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """All users, oldest first (administrators only)."""
     require_admin(actor(request))
@@ -314,7 +320,13 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]
     return Status(201, user_out(_user_page_qs().get(pk=created.pk)))
 
 
-@accounts_router.get("users/{user_id}", response=UserOut, tags=["users"], summary="Get a user")
+@accounts_router.get(
+    "users/{user_id}",
+    response=UserOut,
+    tags=["users"],
+    summary="Get a user",
+    openapi_extra=api_errors(403),
+)
 def get_user(request: HttpRequest, user_id: RecordId) -> dict[str, Any]:
     """One user (administrators only)."""
     return user_out(services.get_user_for_admin(actor(request), user_id))
@@ -350,7 +362,11 @@ def update_user(request: HttpRequest, user_id: RecordId, payload: UserPatch) -> 
 
 
 @accounts_router.get(
-    "departments", response=list[DepartmentOut], tags=["departments"], summary="List departments"
+    "departments",
+    response=list[DepartmentOut],
+    tags=["departments"],
+    summary="List departments",
+    openapi_extra=api_errors(403),
 )
 def list_departments(request: HttpRequest) -> list[dict[str, Any]]:
     """Every department with its member count (administrators only)."""
@@ -438,7 +454,13 @@ def _role_out(role: Role) -> dict[str, Any]:
     }
 
 
-@accounts_router.get("roles", response=list[RoleOut], tags=["roles"], summary="List roles")
+@accounts_router.get(
+    "roles",
+    response=list[RoleOut],
+    tags=["roles"],
+    summary="List roles",
+    openapi_extra=api_errors(403),
+)
 def list_roles(request: HttpRequest) -> list[dict[str, Any]]:
     """Every role with its scope and capabilities (administrators only)."""
     require_admin(actor(request))

@@ -140,3 +140,35 @@ def querystring(params: QueryDict | Mapping[str, str], **changes: Any) -> str:
         updated.pop(key)
     encoded = updated.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+# --- the API's error answers in the OpenAPI document ------------------------------------------
+
+ERROR_SCHEMA_REF = "#/components/schemas/Error"
+ERROR_DESCRIPTIONS = {
+    301: "Moved: the contact was merged into another (`Location`, `merged_into`)",
+    400: "Invalid input: `errors` lists the messages per field",
+    401: "No token, or an unknown, revoked or inactive user's token",
+    403: "Your role does not allow this (or, with a browser session, the CSRF check failed)",
+    404: "The record does not exist or you may not see it",
+    409: "Conflict with the record's state: a stale `version`, or a value in use (`existing_id`)",
+    429: "Rate limit reached: retry after `Retry-After` seconds",
+}
+
+
+def api_errors(*statuses: int) -> dict[str, Any]:
+    """`openapi_extra` declaring error answers an operation gives beyond the automatic ones.
+
+    Every operation documents 401 and 429; 400 when it takes parameters or a body; 403 when it
+    writes; 404 when its path names a record (see clientela.api.ClientelaAPI). Declare the
+    rest here, e.g. `@router.get(..., openapi_extra=api_errors(403))` for an admin-only read.
+    """
+    return {"responses": {status: error_response(status) for status in statuses}}
+
+
+def error_response(status: int) -> dict[str, Any]:
+    """The OpenAPI response object of one error status, with the JSON error schema."""
+    return {
+        "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+    }

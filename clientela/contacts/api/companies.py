@@ -24,7 +24,7 @@ from clientela.contacts.api.schemas import (
     CompanyQuery,
 )
 from clientela.contacts.queries import COMPANY_ORDERINGS, filter_companies, get_company_for_user
-from clientela.core.http import RecordId
+from clientela.core.http import RecordId, api_errors
 from clientela.timeline.choices import Via
 
 companies_router = Router(tags=["companies"])
@@ -73,7 +73,12 @@ def get_company(request: HttpRequest, company_id: RecordId) -> dict[str, Any]:
     return company_detail(get_company_for_user(actor(request), company_id))
 
 
-@companies_router.patch("{company_id}", response=CompanyOut, summary="Change a company")
+@companies_router.patch(
+    "{company_id}",
+    response=CompanyOut,
+    summary="Change a company",
+    openapi_extra=api_errors(409),
+)
 def update_company(
     request: HttpRequest, company_id: RecordId, payload: CompanyPatch
 ) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from clientela.contacts.queries import (
     survivor_for_user,
 )
 from clientela.core.exceptions import NotFound
-from clientela.core.http import RecordId
+from clientela.core.http import RecordId, api_errors
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.models import Event
 
@@ -86,7 +86,9 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     return page.body([contact_row_out(row._asdict()) for row in page.rows])
 
 
-@contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+@contacts_router.post(
+    "", response={201: ContactOut}, summary="Create a contact", openapi_extra=api_errors(409)
+)
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     """Create a contact; e-mail and phone are validated and normalised."""
     user = actor(request)
@@ -96,7 +98,9 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str,
     return Status(201, reload_contact(user, contact.pk))
 
 
-@contacts_router.post("merge", response=MergeOut, summary="Merge two contacts")
+@contacts_router.post(
+    "merge", response=MergeOut, summary="Merge two contacts", openapi_extra=api_errors(404, 409)
+)
 def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
     """Merge `other` into `survivor`; `other` goes to the trash and the merge can be undone."""
     user = actor(request)
@@ -108,7 +112,12 @@ def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
     return {"merge_id": merge.pk, "survivor": reload_contact(user, survivor.pk)}
 
 
-@contacts_router.post("merges/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
+@contacts_router.post(
+    "merges/{merge_id}/undo",
+    response=UndoOut,
+    summary="Undo a merge",
+    openapi_extra=api_errors(409),
+)
 def undo_merge(request: HttpRequest, merge_id: RecordId) -> dict[str, Any]:
     """Give the survivor its previous values back and restore the merged contact."""
     user = actor(request)
@@ -158,7 +167,12 @@ def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any] | 
     return response
 
 
-@contacts_router.patch("{contact_id}", response=ContactOut, summary="Change a contact")
+@contacts_router.patch(
+    "{contact_id}",
+    response=ContactOut,
+    summary="Change a contact",
+    openapi_extra=api_errors(409),
+)
 def update_contact(
     request: HttpRequest, contact_id: RecordId, payload: ContactPatch
 ) -> dict[str, Any]:
@@ -180,7 +194,12 @@ def delete_contact(request: HttpRequest, contact_id: RecordId) -> Status[None]:
     return Status(204, None)
 
 
-@contacts_router.post("{contact_id}/restore", response=ContactOut, summary="Restore a contact")
+@contacts_router.post(
+    "{contact_id}/restore",
+    response=ContactOut,
+    summary="Restore a contact",
+    openapi_extra=api_errors(409),
+)
 def restore_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any]:
     """Bring a contact back from the trash."""
     user = actor(request)
