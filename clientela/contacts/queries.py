@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -157,9 +158,11 @@ def custom_field_q(definitions: dict[str, CustomField], key: str, value: str) ->
         return Q(**{lookup: value.lower() in {"1", "true", "si", "sí", "yes"}})
     if definition.field_type == CustomFieldType.NUMBER:
         try:
-            return Q(**{lookup: float(value.replace(",", "."))})
+            number = float(value.replace(",", "."))
         except ValueError:
             return Q(pk__in=[])
+        # "1e400" is inf and "nan" is NaN: neither is JSON, and no stored number equals them.
+        return Q(**{lookup: number}) if math.isfinite(number) else Q(pk__in=[])
     if definition.field_type == CustomFieldType.DATE:
         try:
             return Q(**{lookup: date.fromisoformat(value).isoformat()})

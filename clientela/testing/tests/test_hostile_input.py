@@ -233,3 +233,21 @@ def test_it_accepts_api_paths_with_a_trailing_slash(
     response = getattr(quiet_client, method)(url, **kwargs)
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "nan", "inf"])
+def test_it_finds_nothing_for_a_custom_number_no_json_can_hold(personas, quiet_client, value):
+    from clientela.contacts.choices import CustomFieldType, Entity
+    from clientela.contacts.models import CustomField
+
+    CustomField.objects.create(
+        entity=Entity.CONTACT, key="presupuesto", label="Presupuesto",
+        field_type=CustomFieldType.NUMBER,
+    )  # fmt: skip
+    services.create_contact(
+        actor=personas.admin, data={"first_name": "Eva", "custom": {"presupuesto": 5}}
+    )
+    api = quiet_client.get(f"/api/v1/contacts?custom.presupuesto={value}", **bearer(personas.admin))
+    assert (api.status_code, api.json()["count"]) == (200, 0)
+    ui = client_for(quiet_client, personas.admin).get(f"/contacts/?custom.presupuesto={value}")
+    assert ui.status_code == 200
