@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import Resolver404, URLPattern, URLResolver, path, re_path, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -371,8 +371,37 @@ def api_fallback(request: HttpRequest, rest: str) -> HttpResponse:
     return _json(request, 404, _("Not found."))
 
 
+def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja answers a method a path does not take with an empty HTML 405: make it JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            activate_api_language(request)
+            allowed = response.get("Allow", "")
+            response = _json(
+                request, 405, _("This path does not take %(method)s.") % {"method": request.method}
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
+
+
+def _api_patterns() -> list[URLPattern | URLResolver]:
+    """ninja's URL patterns, each answering a wrong method in JSON."""
+    patterns, _app_name, _namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _json_405(pattern.callback)
+    return patterns
+
+
 # Mounted by the root URLconf: ninja's operations first, then the fallback.
 api_urlpatterns: list[URLPattern | URLResolver] = [
-    path("api/", api.urls),
+    path("api/", include((_api_patterns(), "ninja"), namespace="api")),
     re_path(r"^api/(?P<rest>.*)$", api_fallback),
 ]

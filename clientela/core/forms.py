@@ -28,4 +28,4 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
                         code="invalid_pk_value",
                         params={"pk": pk},
                     )
-        return super()._check_values(values)
+        return super()._check_values(values)  # type: ignore[misc]  # private, absent from stubs

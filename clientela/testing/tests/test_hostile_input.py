@@ -222,6 +222,8 @@ def test_it_answers_an_unexpected_api_error_as_json_and_logs_it(
         ("post", "/api/v1/contacts/", {"first_name": "Eva"}, 201),
         ("get", "/api/v1/nothing-here", None, 404),
         ("get", "/api/v1/nothing-here/", None, 404),
+        ("delete", "/api/v1/contacts", None, 405),
+        ("delete", "/api/v1/contacts/", None, 405),
     ],
 )
 def test_it_accepts_api_paths_with_a_trailing_slash(
