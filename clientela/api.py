@@ -40,7 +40,7 @@ from clientela.core.exceptions import (
     NotFound,
     ValidationFailed,
 )
-from clientela.core.http import error_response
+from clientela.core.http import error_response, unstorable_reason
 
 logger = logging.getLogger("clientela.api")
 
@@ -67,16 +67,11 @@ def _strings(value: Any, where: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
 
 
 def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored, or None when it can.
-
-    JSON may escape a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a string that no
-    UTF-8 database column accepts (UnicodeEncodeError at save). PostgreSQL refuses NUL too.
-    """
-    if "\x00" in text:
+    """The field message for text no database column can store, or None when it can."""
+    reason = unstorable_reason(text)
+    if reason == "nul":
         return str(ProhibitNullCharactersValidator.message)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
+    if reason == "surrogate":
         return _(
             "This text holds an unpaired UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."
         )

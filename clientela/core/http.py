@@ -51,6 +51,21 @@ Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
+def unstorable_reason(text: str) -> str | None:
+    """ "nul" or "surrogate" when no database text column can store `text`; None when it can.
+
+    JSON may escape a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a string that no
+    UTF-8 column accepts (UnicodeEncodeError at save); PostgreSQL refuses NUL characters too.
+    """
+    if "\x00" in text:
+        return "nul"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "surrogate"
+    return None
+
+
 def id_param(params: QueryDict | Mapping[str, Any], name: str) -> int | None:
     """A record id from a query string or form; None when missing, malformed or out of range.
 

@@ -22,6 +22,7 @@ from clientela.contacts.models import Company, Consent, Contact, Tag
 from clientela.core.compiled import CompiledQuery
 from clientela.core.exceptions import NotFound, ValidationFailed
 from clientela.core.expressions import JSONArrayAgg
+from clientela.core.http import unstorable_reason
 from clientela.core.numbers import bounded_int
 
 UTM_FIELDS = tuple(
@@ -231,7 +232,7 @@ def _cursor_decode(cursor: str, ordering: str, fields: Sequence[str]) -> list[An
             if number is None:
                 raise invalid
             out.append(number)
-        elif isinstance(value, str) and text_fits(value):
+        elif isinstance(value, str) and unstorable_reason(value) is None:
             out.append(value)
         else:
             raise invalid
@@ -251,15 +252,6 @@ def _cursor_moment(value: Any) -> datetime | None:
         return moment.astimezone(UTC)
     except (ValueError, TypeError, OverflowError):
         return None
-
-
-def text_fits(value: str) -> bool:
-    """Whether a text can be bound in a query (no lone surrogate, no NUL)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
 
 
 def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:
