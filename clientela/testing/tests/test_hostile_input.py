@@ -253,3 +253,26 @@ def test_it_finds_nothing_for_a_custom_number_no_json_can_hold(personas, quiet_c
     assert (api.status_code, api.json()["count"]) == (200, 0)
     ui = client_for(quiet_client, personas.admin).get(f"/contacts/?custom.presupuesto={value}")
     assert ui.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("patch", "/api/v1/roles/%00", None),
+        ("get", "/api/v1/contacts?q=a%00b", None),
+        ("get", "/contacts/?q=a%00b", None),
+        ("get", "/contacts/?%00=1", None),
+        ("post", "/orders/rates/", {"currency": "US\x00D", "date": "2026-03-01", "rate": "1"}),
+    ],
+)
+def test_it_refuses_a_nul_in_a_path_query_or_form_with_400(
+    personas, quiet_client, method, url, data
+):
+    """PostgreSQL cannot take NUL in text: refused at the door instead of a 500 in a query."""
+    c = client_for(quiet_client, personas.admin)
+    kwargs: dict[str, Any] = bearer(personas.admin) if url.startswith("/api/") else {}
+    response = (
+        getattr(c, method)(url, data, **kwargs) if data else getattr(c, method)(url, **kwargs)
+    )
+    assert response.status_code == 400
+    assert not ExchangeRate.objects.exists()
