@@ -39,7 +39,10 @@ def personas(db: Any) -> SimpleNamespace:
     """An admin, a manager, two reps in different departments, a marketer, a read-only user
     and an outsider (service agent in another department)."""
     from clientela.accounts.models import Department, Role, User
+    from clientela.accounts.services import ensure_default_roles
 
+    # A transactional test flushes the tables, the built-in roles the migrations made included.
+    ensure_default_roles()
     roles = {role.code: role for role in Role.objects.all()}
     depts = {
         name: Department.objects.get_or_create(name=name)[0]

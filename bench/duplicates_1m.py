@@ -194,6 +194,7 @@ def _child(size: int) -> None:
     from django.conf import settings
     from django.db import connection, transaction
     from django.test import Client, override_settings
+    from django.utils import timezone
 
     from clientela.accounts.models import Department, Role, User
     from clientela.contacts import duplicates, services
@@ -247,7 +248,10 @@ def _child(size: int) -> None:
     assert twin is not None
 
     def create_and_view() -> None:
-        services.create_contact(actor=rep, data={"first_name": "Gemela", "email": twin.email})
+        # A live e-mail twin cannot be created any more (one live contact per e-mail): it is
+        # made the way legacy data, restores and undone merges leave one.
+        created = services.create_contact(actor=rep, data={"first_name": "Gemela"})
+        Contact.objects.filter(pk=created.pk).update(email=twin.email, updated_at=timezone.now())
         body = clients["rep"].get("/contacts/duplicates/").content.decode()
         assert "Gemela" in body or twin.email in body
 

@@ -6,17 +6,23 @@ Domain exceptions and request validation errors become JSON in the caller's lang
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import wraps
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.parser import Parser
 
 from clientela.accounts.api import accounts_router
 from clientela.accounts.api_auth import (
@@ -27,11 +33,118 @@ from clientela.accounts.api_auth import (
     activate_api_language,
 )
 from clientela.contacts.api import companies_router, contacts_router
-from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.exceptions import (
+    Conflict,
+    DuplicateRecord,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from clientela.core.http import error_response, unstorable_reason
+
+logger = logging.getLogger("clientela.api")
+
+
+class InvalidText(ValueError):
+    """A JSON body holds text no database column can store: a lone surrogate or a NUL."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("invalid text in the request body")
+        self.errors = errors
+
+
+def _strings(value: Any, where: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every string of a decoded JSON document (object keys included) with its location."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield (*where, str(key)), str(key)
+            yield from _strings(item, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*where, str(index)))
+
+
+def text_problem(text: str) -> str | None:
+    """The field message for text no database column can store, or None when it can."""
+    reason = unstorable_reason(text)
+    if reason == "nul":
+        return str(ProhibitNullCharactersValidator.message)
+    if reason == "surrogate":
+        return _(
+            "This text holds an unpaired UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."
+        )
+    return None
+
+
+class StrictJSONParser(Parser):
+    """The JSON parser of every API body: text a database cannot store is refused up front.
+
+    Checking the decoded document once here covers every write operation, present and future,
+    instead of a validator on each schema's string fields.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        """Decode the body and refuse lone surrogates and NUL characters, field by field."""
+        data = json.loads(request.body)
+        errors: dict[str, list[str]] = {}
+        for where, text in _strings(data):
+            problem = text_problem(text)
+            if problem:
+                errors.setdefault(".".join(where) or "__all__", []).append(problem)
+        if errors:
+            raise InvalidText(errors)
+        return data
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every error answer: `detail` for people, the rest for programs.",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "Messages per field (`custom.<key>`, `__all__` for the whole input)",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "existing_id": {
+            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "description": "409 on a value in use: the record holding it, null if not yours",
+        },
+    },
+    "required": ["detail"],
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
 class ClientelaAPI(NinjaAPI):
-    """NinjaAPI whose request-validation errors carry translated, field-level messages."""
+    """NinjaAPI whose request-validation errors carry translated, field-level messages, and
+    whose OpenAPI document declares every error status each operation can answer."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        """ninja's document plus the error answers: 401 and 429 everywhere, 400 with input,
+        403 on writes, 404 on a record's path; operations declare others with `api_errors`."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                statuses = {401, 429}
+                parameters = operation.get("parameters") or []
+                if parameters or operation.get("requestBody"):
+                    statuses.add(400)
+                if method in WRITE_METHODS:
+                    statuses.add(403)
+                if any(p.get("in") == "path" for p in parameters):
+                    statuses.add(404)
+                responses = operation.setdefault("responses", {})
+                for status in sorted(statuses):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = error_response(status)
+        return schema
 
     def validation_error_from_error_contexts(self, error_contexts: list[Any]) -> ValidationError:
         """Translate each pydantic error while its input and context are still at hand."""
@@ -134,6 +247,7 @@ api = ClientelaAPI(
     openapi_url="/openapi.json",
     auth=[TokenAuth(), SessionAuth()],
     throttle=[TokenRateThrottle()],
+    parser=StrictJSONParser(),
 )
 api.add_decorator(_keep_language, mode="view")
 
@@ -145,6 +259,12 @@ def _json(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpR
 @api.exception_handler(ValidationFailed)
 def _validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
     return _json(request, 400, _("Some fields are not valid."), errors=exc.errors)
+
+
+@api.exception_handler(DuplicateRecord)
+def _duplicate(request: HttpRequest, exc: DuplicateRecord) -> HttpResponse:
+    message = next(iter(exc.errors.values()))[0]
+    return _json(request, 409, message, errors=exc.errors, existing_id=exc.existing_id)
 
 
 @api.exception_handler(ValidationError)
@@ -204,6 +324,8 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, InvalidText):  # ninja wraps every parser error
+        return _json(request, 400, _("Some fields are not valid."), errors=exc.__cause__.errors)
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         message = _("Send a valid JSON body.")
         return _json(request, 400, message, errors={"__all__": [message]})
@@ -212,6 +334,69 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _json(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """An unexpected error: logged with its traceback, answered in the API's JSON shape."""
+    logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+    return _json(request, 500, _("Something went wrong on our side. It has been logged."))
+
+
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/companies", companies_router)
+
+
+@csrf_exempt
+def api_fallback(request: HttpRequest, rest: str) -> HttpResponse:
+    """Paths under /api/ that no operation matched.
+
+    With a trailing slash (`/api/v1/contacts/`) the operation without it answers, for every
+    method (a redirect would lose a POST body with many clients); anything else is a JSON 404,
+    never the HTML page.
+    """
+    if rest.endswith("/") and rest.strip("/"):
+        try:
+            match = resolve("/api/" + rest.rstrip("/"))
+        except Resolver404:
+            match = None
+        if match is not None and match.namespace == "api":
+            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+            return response
+    activate_api_language(request)
+    return _json(request, 404, _("Not found."))
+
+
+def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja answers a method a path does not take with an empty HTML 405: make it JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            activate_api_language(request)
+            allowed = response.get("Allow", "")
+            response = _json(
+                request, 405, _("This path does not take %(method)s.") % {"method": request.method}
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
+
+
+def _api_patterns() -> list[URLPattern | URLResolver]:
+    """ninja's URL patterns, each answering a wrong method in JSON."""
+    patterns, _app_name, _namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _json_405(pattern.callback)
+    return patterns
+
+
+# Mounted by the root URLconf: ninja's operations first, then the fallback.
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/", include((_api_patterns(), "ninja"), namespace="api")),
+    re_path(r"^api/(?P<rest>.*)$", api_fallback),
+]

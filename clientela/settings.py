@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "clientela.core.middleware.ContentSecurityPolicyMiddleware",
+    "clientela.core.middleware.NullCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "clientela.accounts.middleware.UserLanguageMiddleware",
@@ -179,6 +181,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SECURE = env_bool("CLIENTELA_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HSTS: once the site is served over HTTPS only, tell browsers never to use plain HTTP for it.
+# Off by default (a laptop install answers on http://localhost); see docs/operations.md.
+SECURE_HSTS_SECONDS = int(os.environ.get("CLIENTELA_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CLIENTELA_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("CLIENTELA_HSTS_PRELOAD")
+# Scripts from this site only, no inline script (styles may be inline: templates set widths and
+# colours in style attributes); nothing may frame the pages, post forms elsewhere or load
+# plugins. Overridable whole with CLIENTELA_CSP.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CLIENTELA_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

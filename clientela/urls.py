@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from clientela.api import api
+from clientela.api import api_urlpatterns
 
 urlpatterns = [
     path("", include("clientela.core.urls")),
@@ -10,7 +10,7 @@ urlpatterns = [
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
     path("value/", include("clientela.analytics.urls")),
-    path("api/", api.urls),
+    *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

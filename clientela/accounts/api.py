@@ -26,6 +26,7 @@ from clientela.accounts.queries import (
 )
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
+from clientela.core.http import Offset, RecordId, api_errors
 
 accounts_router = Router()
 
@@ -93,7 +94,7 @@ class UserIn(Schema):
     username: str = Field(..., max_length=150)
     password: str | None = None
     role: str | None = Field(None, description="Role code, e.g. comercial")
-    departments: list[int] = Field(default_factory=list, description="Department ids")
+    departments: list[RecordId] = Field(default_factory=list, description="Department ids")
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     email: str = Field("", max_length=254)
@@ -112,7 +113,9 @@ class UserPatch(Schema):
     phone: str | None = Field(None, max_length=32)
     language: Language | None = None
     role: str | None = Field(None, description="Role code, e.g. comercial")
-    departments: list[int] | None = Field(None, description="Department ids (replaces the set)")
+    departments: list[RecordId] | None = Field(
+        None, description="Department ids (replaces the set)"
+    )
     is_active: bool | None = None
 
 
@@ -122,7 +125,7 @@ class DepartmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., max_length=120)
-    parent: int | None = None
+    parent: RecordId | None = None
 
 
 class DepartmentPatch(Schema):
@@ -192,7 +195,7 @@ class PageQuery(Schema):
     """Offset pagination for short lists."""
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 def user_out(user: User) -> dict[str, Any]:
@@ -268,7 +271,13 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@accounts_router.get("users", response=UserPage, tags=["users"], summary="List users")
+@accounts_router.get(
+    "users",
+    response=UserPage,
+    tags=["users"],
+    summary="List users",
+    openapi_extra=api_errors(403),
+)
 def list_users(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """All users, oldest first (administrators only)."""
     require_admin(actor(request))
@@ -309,14 +318,20 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]
     return Status(201, user_out(_user_page_qs().get(pk=created.pk)))
 
 
-@accounts_router.get("users/{user_id}", response=UserOut, tags=["users"], summary="Get a user")
-def get_user(request: HttpRequest, user_id: int) -> dict[str, Any]:
+@accounts_router.get(
+    "users/{user_id}",
+    response=UserOut,
+    tags=["users"],
+    summary="Get a user",
+    openapi_extra=api_errors(403),
+)
+def get_user(request: HttpRequest, user_id: RecordId) -> dict[str, Any]:
     """One user (administrators only)."""
     return user_out(services.get_user_for_admin(actor(request), user_id))
 
 
 @accounts_router.patch("users/{user_id}", response=UserOut, tags=["users"], summary="Change a user")
-def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> dict[str, Any]:
+def update_user(request: HttpRequest, user_id: RecordId, payload: UserPatch) -> dict[str, Any]:
     """Change names, e-mail, language, role, departments or the active flag (administrators only).
 
     Deactivating a user revokes their API tokens.
@@ -345,7 +360,11 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> dict[
 
 
 @accounts_router.get(
-    "departments", response=list[DepartmentOut], tags=["departments"], summary="List departments"
+    "departments",
+    response=list[DepartmentOut],
+    tags=["departments"],
+    summary="List departments",
+    openapi_extra=api_errors(403),
 )
 def list_departments(request: HttpRequest) -> list[dict[str, Any]]:
     """Every department with its member count (administrators only)."""
@@ -361,7 +380,7 @@ def list_departments(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-def _department(user: User, department_id: int) -> Department:
+def _department(user: User, department_id: RecordId) -> Department:
     require_admin(user)
     department = Department.objects.filter(pk=department_id).first()
     if department is None:
@@ -401,7 +420,7 @@ def create_department(request: HttpRequest, payload: DepartmentIn) -> Status[dic
     summary="Rename a department",
 )
 def update_department(
-    request: HttpRequest, department_id: int, payload: DepartmentPatch
+    request: HttpRequest, department_id: RecordId, payload: DepartmentPatch
 ) -> dict[str, Any]:
     """Rename a department (administrators only)."""
     user = actor(request)
@@ -417,7 +436,7 @@ def update_department(
     tags=["departments"],
     summary="Delete a department",
 )
-def delete_department(request: HttpRequest, department_id: int) -> Status[None]:
+def delete_department(request: HttpRequest, department_id: RecordId) -> Status[None]:
     """Delete a department without members (administrators only)."""
     user = actor(request)
     services.delete_department(_department(user, department_id), actor=user, via=Via.API)
@@ -438,6 +457,7 @@ def _role_out(role: Role) -> dict[str, Any]:
     response=list[CapabilityOut],
     tags=["roles"],
     summary="List capabilities",
+    openapi_extra=api_errors(403),
 )
 def list_capabilities(request: HttpRequest) -> list[dict[str, Any]]:
     """Every capability a role may grant, labelled in the request's language (administrators)."""
@@ -453,7 +473,13 @@ def list_capabilities(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@accounts_router.get("roles", response=list[RoleOut], tags=["roles"], summary="List roles")
+@accounts_router.get(
+    "roles",
+    response=list[RoleOut],
+    tags=["roles"],
+    summary="List roles",
+    openapi_extra=api_errors(403),
+)
 def list_roles(request: HttpRequest) -> list[dict[str, Any]]:
     """Every role with its scope and capabilities (administrators only)."""
     require_admin(actor(request))
@@ -504,7 +530,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 @accounts_router.delete(
     "tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke an API token"
 )
-def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+def revoke_token(request: HttpRequest, token_id: RecordId) -> Status[None]:
     """Revoke one of your own tokens: it stops working at once."""
     user = actor(request)
     token = ApiToken.objects.filter(user=user, pk=token_id).select_related("user").first()

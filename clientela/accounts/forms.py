@@ -18,6 +18,7 @@ from clientela.accounts.capabilities import Capability, all_capabilities, capabi
 from clientela.accounts.choices import Language, Visibility
 from clientela.accounts.models import Department, Role
 from clientela.core.exceptions import ValidationFailed
+from clientela.core.formfields import IdsChoiceField
 
 
 def add_service_errors(
@@ -173,7 +174,7 @@ class _UserFieldsMixin(forms.Form):
         empty_label=None,
         error_messages={"required": _("Choose a role.")},
     )
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdsChoiceField(
         label=_("Departments"),
         queryset=Department.objects.order_by("name"),
         required=False,

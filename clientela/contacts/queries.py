@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,8 @@ from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
 from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.http import id_param
+from clientela.core.numbers import DB_INT_MAX, bounded_int
 
 
 def contacts_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Contact]:
@@ -53,6 +56,31 @@ def get_contact_for_user(
     return contact
 
 
+# A merged-away contact whose survivor was merged again is followed this many times at most.
+MAX_MERGE_HOPS = 10
+
+
+def survivor_for_user(user: Any, contact_id: Any) -> int | None:
+    """The live contact a merged-away contact lives on in, when the user may see both.
+
+    Old links to a merged contact lead to its survivor instead of a 404, but only for someone
+    who may see the merged contact (in the trash) and the survivor: others learn nothing.
+    """
+    current = bounded_int(contact_id, minimum=1)
+    for _hop in range(MAX_MERGE_HOPS):
+        if current is None:
+            return None
+        current = (
+            contacts_visible_to(user, deleted=True)
+            .filter(pk=current)
+            .values_list("merged_into_id", flat=True)
+            .first()
+        )
+        if current is not None and contacts_visible_to(user).filter(pk=current).exists():
+            return current
+    return None
+
+
 def get_company_for_user(
     user: Any, company_id: Any, *, write: bool = False, deleted: bool = False
 ) -> Company:
@@ -87,7 +115,7 @@ COMPANY_ORDERINGS = {
 
 
 # The largest id a database row can have (64-bit signed); larger numbers match nothing.
-MAX_ID = 2**63 - 1
+MAX_ID = DB_INT_MAX
 # Query-string prefixes of custom-field filters: the API's `custom.<key>` and the list form's
 # `cf_<key>` (form field names cannot hold a dot).
 CUSTOM_FILTER_PREFIXES = ("custom.", "cf_")
@@ -212,9 +240,11 @@ def custom_field_q(definitions: dict[str, CustomField], key: str, value: str) ->
         return Q(**{lookup: value.lower() in {"1", "true", "si", "sí", "yes"}})
     if definition.field_type == CustomFieldType.NUMBER:
         try:
-            return Q(**{lookup: float(value.replace(",", "."))})
+            number = float(value.replace(",", "."))
         except ValueError:
             return Q(pk__in=[])
+        # "1e400" is inf and "nan" is NaN: neither is JSON, and no stored number equals them.
+        return Q(**{lookup: number}) if math.isfinite(number) else Q(pk__in=[])
     if definition.field_type == CustomFieldType.DATE:
         try:
             return Q(**{lookup: date.fromisoformat(value).isoformat()})
@@ -258,21 +288,13 @@ def filter_contacts(
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 
-def _id_param(value: str | None) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 < number < 2**63 else None
-
-
 def company_filters_from(params: Mapping[str, str]) -> dict[str, Any]:
     """filter_companies' arguments from a query string: the list, its count and its export."""
     ordering = params.get("sort", "name")
     return {
         "q": params.get("q", "").strip()[:200],
-        "owner": _id_param(params.get("owner")),
-        "tag": _id_param(params.get("tag")),
+        "owner": id_param(params, "owner"),
+        "tag": id_param(params, "tag"),
         "ordering": ordering if ordering in COMPANY_ORDERINGS else "name",
     }
 

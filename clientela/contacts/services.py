@@ -16,7 +16,12 @@ from clientela.accounts.queries import assignable_owners, has_capability
 from clientela.contacts.choices import ContactVerb, Entity
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Note, Tag
 from clientela.contacts.normalize import search_key
-from clientela.contacts.queries import companies_visible_to, custom_fields_for, get_company_for_user
+from clientela.contacts.queries import (
+    companies_visible_to,
+    contacts_visible_to,
+    custom_fields_for,
+    get_company_for_user,
+)
 from clientela.contacts.validation import (
     COMPANY_FIELDS,
     CONTACT_FIELDS,
@@ -25,7 +30,14 @@ from clientela.contacts.validation import (
     clean_custom,
     require_identity,
 )
-from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.exceptions import (
+    Conflict,
+    DuplicateRecord,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from clientela.core.locks import lock_name
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import diff_fields, record_event
 
@@ -233,6 +245,33 @@ def _set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
     return record
 
 
+def refuse_email_in_use(email: str, *, actor: Any, exclude: int | None = None) -> None:
+    """Refuse an e-mail another live contact already has (DuplicateRecord, 409 in the API).
+
+    Race-safe without a unique index (the demo and imports from before keep same-e-mail pairs
+    for the duplicates screen, see docs/decisions.md): the e-mail is locked for the rest of the
+    transaction, so of two concurrent creates the second sees the first's row.
+    """
+    if not email:
+        return
+    lock_name(f"contacts.email:{email}")
+    existing = Contact.objects.filter(email=email, deleted_at__isnull=True)
+    if exclude is not None:
+        existing = existing.exclude(pk=exclude)
+    existing_id = existing.order_by("id").values_list("pk", flat=True).first()
+    if existing_id is None:
+        return
+    if contacts_visible_to(actor).filter(pk=existing_id).exists():
+        message = _("Contact #%(id)s already has this e-mail. Open it or merge instead.") % {
+            "id": existing_id
+        }
+        raise DuplicateRecord({"email": [message]}, existing_id=existing_id)
+    message = _(
+        "A contact with this e-mail already exists and is owned by someone outside your scope."
+    )
+    raise DuplicateRecord({"email": [message]})
+
+
 @transaction.atomic
 def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
     """Validate and create a contact owned by the actor unless another owner is given."""
@@ -244,6 +283,7 @@ def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
     require_identity(values, errors)
     if errors:
         raise ValidationFailed(errors)
+    refuse_email_in_use(values.get("email") or "", actor=actor)
     contact = Contact(**values, custom={k: v for k, v in custom.items() if v is not None})
     contact.created_by = actor if getattr(actor, "pk", None) else None
     contact.created_via = via
@@ -276,6 +316,8 @@ def update_contact(
     require_identity(merged, errors)
     if errors:
         raise ValidationFailed(errors)
+    if values.get("email") and values["email"] != locked.email:
+        refuse_email_in_use(values["email"], actor=actor, exclude=locked.pk)
     _apply_changes(
         locked, actor=actor, via=via, values=values, custom=custom, tags=data.get("tags", NO_TAGS)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class DomainError(Exception):
@@ -30,3 +31,16 @@ class ValidationFailed(DomainError):
             for field, messages in errors.items()
         }
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+class DuplicateRecord(ValidationFailed, Conflict):
+    """The record would repeat a unique value of a live record (409 in the API).
+
+    A ValidationFailed too, so every form that shows a service's field errors shows this one
+    on the right field with no extra code; `existing_id` names the record already holding the
+    value (None when the actor may not see it).
+    """
+
+    def __init__(self, errors: Mapping[str, Sequence[str] | str], *, existing_id: Any = None):
+        super().__init__(errors)
+        self.existing_id: int | None = existing_id

@@ -11,15 +11,17 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import Field
 
 from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.numbers import DB_INT_MAX, DB_INT_MIN, MAX_OFFSET, bounded_int
 from clientela.core.tabular.writing import iter_csv, write_xlsx
 
 PAGE_SIZE = 50
@@ -44,6 +46,38 @@ def domain_errors(view: View) -> View:
             return render(request, FORBIDDEN_TEMPLATE, {"message": str(exc)}, status=403)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Typed API inputs: every integer an API schema accepts is one of these, so a number past 64 bits
+# is a 400 with a field message instead of an OverflowError in the query (a test walks the
+# OpenAPI document and fails on an unbounded integer).
+RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX, description="Record id")]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Rows to skip")]
+DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
+
+
+def unstorable_reason(text: str) -> str | None:
+    """ "nul" or "surrogate" when no database text column can store `text`; None when it can.
+
+    JSON may escape a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a string that no
+    UTF-8 column accepts (UnicodeEncodeError at save); PostgreSQL refuses NUL characters too.
+    """
+    if "\x00" in text:
+        return "nul"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "surrogate"
+    return None
+
+
+def id_param(params: QueryDict | Mapping[str, Any], name: str) -> int | None:
+    """A record id from a query string or form; None when missing, malformed or out of range.
+
+    List filters read ids through this, so `?owner=9223372036854775808` is ignored like
+    `?owner=abc` instead of overflowing the database's 64-bit integer.
+    """
+    return bounded_int(params.get(name), minimum=1)
 
 
 def page_number(params: QueryDict) -> int:
@@ -204,3 +238,35 @@ def wants_partial(request: HttpRequest, target: str | None = None) -> bool:
     if not htmx or htmx.boosted:
         return False
     return target is None or htmx.target == target
+
+
+# --- the API's error answers in the OpenAPI document ------------------------------------------
+
+ERROR_SCHEMA_REF = "#/components/schemas/Error"
+ERROR_DESCRIPTIONS = {
+    301: "Moved: the contact was merged into another (`Location`, `merged_into`)",
+    400: "Invalid input: `errors` lists the messages per field",
+    401: "No token, or an unknown, revoked or inactive user's token",
+    403: "Your role does not allow this (or, with a browser session, the CSRF check failed)",
+    404: "The record does not exist or you may not see it",
+    409: "Conflict with the record's state: a stale `version`, or a value in use (`existing_id`)",
+    429: "Rate limit reached: retry after `Retry-After` seconds",
+}
+
+
+def api_errors(*statuses: int) -> dict[str, Any]:
+    """`openapi_extra` declaring error answers an operation gives beyond the automatic ones.
+
+    Every operation documents 401 and 429; 400 when it takes parameters or a body; 403 when it
+    writes; 404 when its path names a record (see clientela.api.ClientelaAPI). Declare the
+    rest here, e.g. `@router.get(..., openapi_extra=api_errors(403))` for an admin-only read.
+    """
+    return {"responses": {status: error_response(status) for status in statuses}}
+
+
+def error_response(status: int) -> dict[str, Any]:
+    """The OpenAPI response object of one error status, with the JSON error schema."""
+    return {
+        "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+    }

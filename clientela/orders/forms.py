@@ -12,6 +12,7 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from clientela.core.numbers import DB_INT_MAX
 from clientela.core.tabular.values import parse_decimal
 from clientela.orders.choices import COMMON_CURRENCIES, Channel
 from clientela.orders.queries import ORDER_ORDERINGS, OrderFilters, company_currency
@@ -106,8 +107,8 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(required=False)
     channel = forms.ChoiceField(required=False)
     currency = forms.CharField(required=False, max_length=3)
-    contact = forms.IntegerField(required=False)
-    company = forms.IntegerField(required=False)
+    contact = forms.IntegerField(required=False, min_value=1, max_value=DB_INT_MAX)
+    company = forms.IntegerField(required=False, min_value=1, max_value=DB_INT_MAX)
     date_from = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
     date_to = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in ORDER_ORDERINGS])

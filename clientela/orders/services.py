@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import get_company_for_user, get_contact_for_user
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.core.numbers import fit_decimal
 from clientela.core.tabular.values import parse_decimal
 from clientela.orders.choices import PURCHASE_VERB, Channel, OrderVia
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order, OrderLine
@@ -428,10 +429,12 @@ def _parse_rate(raw: Any, errors: Errors) -> Decimal | None:
             number = parse_decimal(str(raw)) or Decimal(0)
     except (ValueError, InvalidOperation):
         number = Decimal("NaN")
-    if not number.is_finite() or number >= Decimal("1e12"):
+    # Bounded in both directions before rounding (a huge negative rate once overflowed the
+    # quantize); the sign is the caller's check.
+    fitted = fit_decimal(number, max_digits=20, decimal_places=8)
+    if fitted is None:
         _add(errors, "rate", _("Enter a number, such as 4150,25."))
-        return None
-    return number.quantize(Decimal("0.00000001"), ROUND_HALF_UP)
+    return fitted
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,13 +27,27 @@ def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The `next` parameter when it points inside this site, else `fallback`."""
+    """The `next` parameter when it is a URL inside this site, else `fallback`.
+
+    Only a path ("/contacts/") or an http(s) URL of this host qualifies: `redirect()` takes a
+    bare word such as "abc" or '{"a":1}' for a URL name to reverse, which was a 500.
+    """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if _is_url(candidate) and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
     return fallback
+
+
+def _is_url(text: str) -> bool:
+    """Whether `text` is a path or an http(s) URL (not a word `redirect()` would reverse)."""
+    if text.startswith("/"):
+        return True
+    try:
+        return urlsplit(text).scheme in {"http", "https"}
+    except ValueError:  # "http://[" and the like
+        return False
 
 
 def signed_in_user(request: HttpRequest) -> User:

@@ -24,6 +24,7 @@ from clientela.contacts.api.schemas import (
     CompanyQuery,
 )
 from clientela.contacts.queries import COMPANY_ORDERINGS, filter_companies, get_company_for_user
+from clientela.core.http import RecordId, api_errors
 from clientela.timeline.choices import Via
 
 companies_router = Router(tags=["companies"])
@@ -67,13 +68,20 @@ def create_company(request: HttpRequest, payload: CompanyIn) -> Status[dict[str,
 
 
 @companies_router.get("{company_id}", response=CompanyOut, summary="Get a company")
-def get_company(request: HttpRequest, company_id: int) -> dict[str, Any]:
+def get_company(request: HttpRequest, company_id: RecordId) -> dict[str, Any]:
     """One company with its tags."""
     return company_detail(get_company_for_user(actor(request), company_id))
 
 
-@companies_router.patch("{company_id}", response=CompanyOut, summary="Change a company")
-def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch) -> dict[str, Any]:
+@companies_router.patch(
+    "{company_id}",
+    response=CompanyOut,
+    summary="Change a company",
+    openapi_extra=api_errors(409),
+)
+def update_company(
+    request: HttpRequest, company_id: RecordId, payload: CompanyPatch
+) -> dict[str, Any]:
     """Change only the fields sent; `version` refuses a stale change (409)."""
     user = actor(request)
     company = get_company_for_user(user, company_id, write=True)
@@ -84,7 +92,7 @@ def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch)
 
 
 @companies_router.delete("{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: HttpRequest, company_id: int) -> Status[None]:
+def delete_company(request: HttpRequest, company_id: RecordId) -> Status[None]:
     """Move a company to the trash; its contacts stay."""
     user = actor(request)
     services.delete_company(get_company_for_user(user, company_id), actor=user, via=Via.API)
@@ -92,7 +100,7 @@ def delete_company(request: HttpRequest, company_id: int) -> Status[None]:
 
 
 @companies_router.post("{company_id}/restore", response=CompanyOut, summary="Restore a company")
-def restore_company(request: HttpRequest, company_id: int) -> dict[str, Any]:
+def restore_company(request: HttpRequest, company_id: RecordId) -> dict[str, Any]:
     """Bring a company back from the trash."""
     user = actor(request)
     company = get_company_for_user(user, company_id, deleted=True)

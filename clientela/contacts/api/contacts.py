@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -26,6 +26,7 @@ from clientela.contacts.api.schemas import (
     ContactQuery,
     DuplicateOut,
     EventPage,
+    MergedAwayOut,
     MergeIn,
     MergeOut,
     TimelineQuery,
@@ -39,9 +40,11 @@ from clientela.contacts.queries import (
     duplicates_of,
     filter_contacts,
     get_contact_for_user,
+    survivor_for_user,
 )
 from clientela.core.events import verb_label
 from clientela.core.exceptions import NotFound
+from clientela.core.http import RecordId, api_errors
 from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
 
@@ -70,7 +73,9 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     return page.body([contact_row_out(row._asdict()) for row in page.rows])
 
 
-@contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+@contacts_router.post(
+    "", response={201: ContactOut}, summary="Create a contact", openapi_extra=api_errors(409)
+)
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     """Create a contact; e-mail and phone are validated and normalised."""
     user = actor(request)
@@ -80,7 +85,9 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str,
     return Status(201, reload_contact(user, contact.pk))
 
 
-@contacts_router.post("merge", response=MergeOut, summary="Merge two contacts")
+@contacts_router.post(
+    "merge", response=MergeOut, summary="Merge two contacts", openapi_extra=api_errors(404, 409)
+)
 def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
     """Merge `other` into `survivor`; `other` goes to the trash and the merge can be undone."""
     user = actor(request)
@@ -92,8 +99,13 @@ def merge_contacts(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
     return {"merge_id": merge.pk, "survivor": reload_contact(user, survivor.pk)}
 
 
-@contacts_router.post("merges/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
-def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
+@contacts_router.post(
+    "merges/{merge_id}/undo",
+    response=UndoOut,
+    summary="Undo a merge",
+    openapi_extra=api_errors(409),
+)
+def undo_merge(request: HttpRequest, merge_id: RecordId) -> dict[str, Any]:
     """Give the survivor its previous values back and restore the merged contact."""
     user = actor(request)
     merge = Merge.objects.filter(pk=merge_id, entity=Entity.CONTACT).first()
@@ -112,14 +124,45 @@ def undo_merge(request: HttpRequest, merge_id: int) -> dict[str, Any]:
     return {"survivor": reload_contact(user, merge.survivor_id), "restored": restored_out}
 
 
-@contacts_router.get("{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
-    """One contact with its tags and current consents."""
-    return reload_contact(actor(request), contact_id)
+@contacts_router.get(
+    "{contact_id}", response={200: ContactOut, 301: MergedAwayOut}, summary="Get a contact"
+)
+def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any] | HttpResponse:
+    """One contact with its tags and current consents.
+
+    A contact merged into another answers `301` with `Location` set to the survivor (and its
+    id in `merged_into`) when you may see both; writes to it stay `404`, so a change never
+    lands on another record unnoticed.
+    """
+    user = actor(request)
+    try:
+        return reload_contact(user, contact_id)
+    except NotFound:
+        survivor = survivor_for_user(user, contact_id)
+        if survivor is None:
+            raise
+    response = JsonResponse(
+        {
+            "detail": _("This contact was merged into contact %(id)s.") % {"id": survivor},
+            "merged_into": survivor,
+        },
+        status=301,
+    )
+    response["Location"] = request.build_absolute_uri(
+        request.path.rstrip("/").rsplit("/", 1)[0] + f"/{survivor}"
+    )
+    return response
 
 
-@contacts_router.patch("{contact_id}", response=ContactOut, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
+@contacts_router.patch(
+    "{contact_id}",
+    response=ContactOut,
+    summary="Change a contact",
+    openapi_extra=api_errors(409),
+)
+def update_contact(
+    request: HttpRequest, contact_id: RecordId, payload: ContactPatch
+) -> dict[str, Any]:
     """Change only the fields sent. Send `version` to refuse the change (409) if someone else
     changed the contact since you read it."""
     user = actor(request)
@@ -131,15 +174,20 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @contacts_router.delete("{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: RecordId) -> Status[None]:
     """Move a contact to the trash (restorable)."""
     user = actor(request)
     services.delete_contact(get_contact_for_user(user, contact_id), actor=user, via=Via.API)
     return Status(204, None)
 
 
-@contacts_router.post("{contact_id}/restore", response=ContactOut, summary="Restore a contact")
-def restore_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+@contacts_router.post(
+    "{contact_id}/restore",
+    response=ContactOut,
+    summary="Restore a contact",
+    openapi_extra=api_errors(409),
+)
+def restore_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any]:
     """Bring a contact back from the trash."""
     user = actor(request)
     contact = get_contact_for_user(user, contact_id, deleted=True)
@@ -150,7 +198,7 @@ def restore_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 @contacts_router.get(
     "{contact_id}/duplicates", response=list[DuplicateOut], summary="Possible duplicates"
 )
-def contact_duplicates(request: HttpRequest, contact_id: int) -> list[dict[str, Any]]:
+def contact_duplicates(request: HttpRequest, contact_id: RecordId) -> list[dict[str, Any]]:
     """Contacts you may see with the same e-mail or phone, or a similar name at the same company."""
     user = actor(request)
     contact = get_contact_for_user(user, contact_id)
@@ -170,7 +218,7 @@ def contact_duplicates(request: HttpRequest, contact_id: int) -> list[dict[str, 
 
 @contacts_router.get("{contact_id}/timeline", response=EventPage, summary="Contact timeline")
 def contact_timeline(
-    request: HttpRequest, contact_id: int, page: Query[TimelineQuery]
+    request: HttpRequest, contact_id: RecordId, page: Query[TimelineQuery]
 ) -> dict[str, Any]:
     """Everything that happened to the contact, newest first."""
     contact = get_contact_for_user(actor(request), contact_id)
@@ -204,7 +252,7 @@ def contact_timeline(
     "{contact_id}/consents", response={201: ContactOut}, summary="Record a consent decision"
 )
 def record_consent(
-    request: HttpRequest, contact_id: int, payload: ConsentIn
+    request: HttpRequest, contact_id: RecordId, payload: ConsentIn
 ) -> Status[dict[str, Any]]:
     """Append a consent decision (Habeas Data / GDPR) and return the contact's current consents."""
     user = actor(request)

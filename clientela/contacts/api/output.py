@@ -22,6 +22,8 @@ from clientela.contacts.models import Company, Consent, Contact, Tag
 from clientela.core.compiled import CompiledQuery
 from clientela.core.exceptions import NotFound, ValidationFailed
 from clientela.core.expressions import JSONArrayAgg
+from clientela.core.http import unstorable_reason
+from clientela.core.numbers import bounded_int
 
 UTM_FIELDS = tuple(
     f"{touch}_utm_{part}"
@@ -215,16 +217,36 @@ def _cursor_decode(cursor: str, ordering: str, fields: Sequence[str]) -> list[An
     out: list[Any] = []
     for name, value in zip(fields, values, strict=True):
         bare = name.lstrip("-")
-        try:
-            if bare.endswith("_at"):
-                out.append(datetime.fromisoformat(str(value)))
-            elif bare == "id":
-                out.append(int(value))
-            else:
-                out.append(str(value))
-        except (ValueError, TypeError) as exc:
-            raise invalid from exc
+        if bare.endswith("_at"):
+            moment = _cursor_moment(value)
+            if moment is None:
+                raise invalid
+            out.append(moment)
+        elif bare == "id":
+            number = bounded_int(value, minimum=0)
+            if number is None:
+                raise invalid
+            out.append(number)
+        elif isinstance(value, str) and unstorable_reason(value) is None:
+            out.append(value)
+        else:
+            raise invalid
     return out
+
+
+def _cursor_moment(value: Any) -> datetime | None:
+    """A cursor's timestamp: the aware ISO moment this module wrote, or None.
+
+    A hand-made cursor may carry a naive or far-future moment ("9999-12-31T23:59:59"), whose
+    conversion to UTC overflows; only what `_cursor_encode` writes is accepted.
+    """
+    try:
+        moment = datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:

@@ -16,6 +16,7 @@ from clientela.contacts.choices import (
     LifecycleStage,
     Source,
 )
+from clientela.core.http import DbInt, Offset, RecordId
 
 # --- contacts -------------------------------------------------------------------------------
 
@@ -23,7 +24,7 @@ from clientela.contacts.choices import (
 class Ref(Schema):
     """A related record: its id and display name."""
 
-    id: int
+    id: RecordId
     name: str
 
 
@@ -92,12 +93,12 @@ class ContactIn(Schema):
     email: str | None = None
     phone: str | None = Field(None, description="Any format; stored as E.164")
     job_title: str | None = None
-    company: int | None = Field(None, description="Company id")
+    company: RecordId | None = Field(None, description="Company id")
     city: str | None = None
     country: str | None = Field(None, description="Two-letter code: CO, MX, US…")
     birthday: date | None = None
     language: str | None = Field(None, description="es or en")
-    owner: int | None = Field(None, description="User id; defaults to you on create")
+    owner: RecordId | None = Field(None, description="User id; defaults to you on create")
     lifecycle_stage: str | None = _choice(LifecycleStage, "Lifecycle stage")
     lead_status: str | None = _choice(LeadStatus, "Lead status")
     source: str | None = _choice(Source, "Source")
@@ -121,7 +122,7 @@ class ContactIn(Schema):
 class ContactPatch(ContactIn):
     """Contact changes, with the version you read for optimistic locking (409 when stale)."""
 
-    version: int | None = Field(None, description="Refuse the change if the contact moved on")
+    version: DbInt | None = Field(None, description="Refuse the change if the contact moved on")
 
 
 class ContactPage(Schema):
@@ -140,16 +141,16 @@ class ContactQuery(Schema):
     """Filters, ordering and pagination of the contacts list."""
 
     q: str = Field("", description="Search in name, e-mail and phone")
-    owner: int | None = Field(None, description="Owner user id")
+    owner: RecordId | None = Field(None, description="Owner user id")
     lifecycle_stage: LifecycleStage | None = None
     lead_status: LeadStatus | None = None
     source: Source | None = None
     tag: str = Field("", description="Tag name")
-    company: int | None = Field(None, description="Company id")
+    company: RecordId | None = Field(None, description="Company id")
     ordering: ContactOrdering = "-created"
     deleted: bool = Field(False, description="List the trash instead")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, description="Rows to skip (prefer `cursor` on deep pages)")
+    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
     cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
@@ -158,8 +159,8 @@ class MergeIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    survivor: int
-    other: int
+    survivor: RecordId
+    other: RecordId
     take_from_other: list[str] = Field(default_factory=list)
 
 
@@ -168,6 +169,13 @@ class MergeOut(Schema):
 
     merge_id: int
     survivor: ContactOut
+
+
+class MergedAwayOut(Schema):
+    """A contact that was merged into another: follow `Location`, or read `merged_into`."""
+
+    detail: str
+    merged_into: int = Field(description="Id of the contact it was merged into")
 
 
 class UndoOut(Schema):
@@ -216,7 +224,7 @@ class TimelineQuery(Schema):
     """Pagination of a timeline."""
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class ConsentIn(Schema):
@@ -265,7 +273,7 @@ class CompanyIn(Schema):
     city: str | None = None
     country: str | None = None
     external_id: str | None = None
-    owner: int | None = Field(None, description="User id; defaults to you on create")
+    owner: RecordId | None = Field(None, description="User id; defaults to you on create")
     tags: list[str] | None = None
     custom: dict[str, Any] | None = None
 
@@ -273,7 +281,7 @@ class CompanyIn(Schema):
 class CompanyPatch(CompanyIn):
     """Company changes, with the version you read for optimistic locking (409 when stale)."""
 
-    version: int | None = None
+    version: DbInt | None = None
 
 
 class CompanyPage(Schema):
@@ -289,10 +297,10 @@ class CompanyQuery(Schema):
     """Filters, ordering and pagination of the companies list."""
 
     q: str = Field("", description="Search in name, domain, e-mail, phone and NIT")
-    owner: int | None = None
+    owner: RecordId | None = None
     tag: str = Field("", description="Tag name")
     ordering: Literal["name", "-name", "created", "-created"] = "name"
     deleted: bool = False
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     cursor: str = ""

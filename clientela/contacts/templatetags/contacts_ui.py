@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.queries import may_see_owner
 from clientela.contacts.normalize import format_phone
 
 register = template.Library()
@@ -116,3 +117,15 @@ COUNTRY_NAMES = {
 def country_name(code: str) -> str:
     """A country's name for the common ones, else its ISO code."""
     return str(COUNTRY_NAMES.get((code or "").upper(), code or ""))
+
+
+@register.filter
+def visible_to(record: Any, user: Any) -> bool:
+    """Whether `user` may open this (select_related) company or contact: link it, else name it.
+
+    A contact's company name is shown wherever the contact is (see docs/decisions.md); its card
+    is linked only for whoever may see it, so no link leads to a 404.
+    """
+    if record is None or getattr(record, "deleted_at", None) is not None:
+        return False
+    return may_see_owner(user, record.owner_id)

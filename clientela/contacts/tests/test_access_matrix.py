@@ -24,6 +24,7 @@ from clientela.contacts import services
 from clientela.contacts.importing.companies import start_company_import
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.models import Company, Contact, CustomField, Merge
+from clientela.contacts.tests.factories import contact_allowing_email_twin
 from clientela.core.models import Job
 from clientela.core.testing import client_for
 
@@ -211,9 +212,7 @@ def world(personas) -> World:
     contact = services.create_contact(
         actor=rep, data={"first_name": "Ana", "email": "ana@example.co", "company": company.pk}
     )
-    other = services.create_contact(
-        actor=rep, data={"first_name": "Ana", "email": "ana@example.co"}
-    )
+    other = contact_allowing_email_twin(rep, first_name="Ana", email="ana@example.co")
     merged_away = services.create_contact(actor=rep, data={"first_name": "Ana María"})
     merge = services.merge_contacts(contact, merged_away, actor=personas.manager)
     trashed_contact = services.delete_contact(

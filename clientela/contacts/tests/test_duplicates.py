@@ -18,6 +18,7 @@ from clientela.contacts.duplicates import (
 from clientela.contacts.models import Contact, DuplicateGroup, DuplicateMember, DuplicateScan
 from clientela.contacts.normalize import name_key
 from clientela.contacts.queries import duplicate_groups
+from clientela.contacts.tests.factories import contact_allowing_email_twin
 
 
 # -- pure -----------------------------------------------------------------------------------------
@@ -60,8 +61,8 @@ def precomputed(monkeypatch):
 
 
 def contact(actor, **data):
-    """A contact created through the service, as people and imports do."""
-    return services.create_contact(actor=actor, data=data)
+    """A contact created through the service, as people and imports do (e-mail twins allowed)."""
+    return contact_allowing_email_twin(actor, **data)
 
 
 def groups_seen_by(user, *, live=False):

@@ -7,6 +7,7 @@ import pytest
 from clientela.contacts import services
 from clientela.contacts.models import Contact
 from clientela.contacts.queries import contacts_visible_to, get_contact_for_user
+from clientela.contacts.tests.factories import contact_allowing_email_twin
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.timeline.models import Event
 
@@ -121,15 +122,10 @@ def test_it_merges_and_undoes_a_merge(personas):
     a = services.create_contact(
         actor=personas.manager, data={"first_name": "Carlos", "email": "c@example.co"}
     )
-    b = services.create_contact(
-        actor=personas.manager,
-        data={
-            "first_name": "Carlos",
-            "last_name": "Pérez",
-            "email": "c@example.co",
-            "tags": ["Feria"],
-        },
-    )
+    b = contact_allowing_email_twin(
+        personas.manager, first_name="Carlos", last_name="Pérez", email="c@example.co",
+        tags=["Feria"],
+    )  # fmt: skip
     services.add_note(actor=personas.manager, contact=b, body="Llamar el lunes")
     merge = services.merge_contacts(a, b, actor=personas.manager)
     a.refresh_from_db()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from clientela.contacts import services
 from clientela.contacts.models import Contact, Merge
+from clientela.contacts.tests.factories import contact_allowing_email_twin
 from clientela.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +25,9 @@ def pair(personas):
             "tags": ["Feria"],
         },
     )
-    b = services.create_contact(
-        actor=personas.rep,
-        data={"first_name": "Carlos", "last_name": "Pérez", "email": "carlos@example.co", "city": "Pereira",
-              "phone": "3001112233", "tags": ["VIP"]},
+    b = contact_allowing_email_twin(
+        personas.rep, first_name="Carlos", last_name="Pérez", email="carlos@example.co",
+        city="Pereira", phone="3001112233", tags=["VIP"],
     )  # fmt: skip
     return a, b
 
@@ -158,9 +158,7 @@ def test_it_lists_duplicate_groups_with_merge_links(
         services.create_contact(
             actor=personas.rep, data={"first_name": f"Gemelo{i}", "email": f"g{i}@example.co"}
         )
-        services.create_contact(
-            actor=personas.rep, data={"first_name": f"Gemela{i}", "email": f"g{i}@example.co"}
-        )
+        contact_allowing_email_twin(personas.rep, first_name=f"Gemela{i}", email=f"g{i}@example.co")
     c = client_for(client, personas.rep)
     with django_assert_max_num_queries(10):
         response = c.get(reverse("contacts:duplicates"))

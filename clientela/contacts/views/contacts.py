@@ -51,6 +51,7 @@ from clientela.contacts.queries import (
     filter_contacts,
     get_contact_for_user,
     merges_for,
+    survivor_for_user,
     tags_list,
 )
 from clientela.contacts.views.common import (
@@ -60,7 +61,7 @@ from clientela.contacts.views.common import (
     sort_links,
 )
 from clientela.contacts.views.timeline import timeline_for
-from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
 from clientela.core.http import (
     domain_errors,
     is_htmx_request,
@@ -295,8 +296,14 @@ def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[
 @domain_errors
 @require_GET
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The customer card."""
-    contact = get_contact_for_user(request.user, pk)
+    """The customer card; the old address of a merged-away contact leads to its survivor."""
+    try:
+        contact = get_contact_for_user(request.user, pk)
+    except NotFound:
+        survivor = survivor_for_user(request.user, pk)
+        if survivor is None:
+            raise
+        return redirect("contacts:contact_detail", survivor)
     return render(request, "contacts/contact_detail.html", _card_context(request, contact))
 
 

@@ -226,12 +226,19 @@ def trash(request: HttpRequest) -> HttpResponse:
         model = Contact
     qs = qs.order_by("-deleted_at", "-id")
     page = paginate(qs, page_number(request.GET), user=user, filtered=True, model=model)
+    survivors = {r.merged_into_id for r in page.rows if getattr(r, "merged_into_id", None)}
     return render(
         request,
         "contacts/trash.html",
         {
             "kind": kind,
             "page": page,
+            # A survivor is named and linked only for whoever may see it.
+            "visible_survivors": set(
+                contacts_visible_to(user).filter(pk__in=survivors).values_list("pk", flat=True)
+            )
+            if survivors
+            else set(),
             "can_restore": has_capability(user, "contacts.delete"),
             "prev_url": querystring(request.GET, page=page.number - 1 if page.number > 2 else None),
             "next_url": querystring(request.GET, page=page.number + 1),

@@ -94,3 +94,22 @@ document.addEventListener("change", function (event) {
     });
   });
 })();
+
+// The Content-Security-Policy allows no inline script, so no onchange/onsubmit attributes:
+// <select data-autosubmit> submits its form when changed; <form data-confirm="…"> asks first.
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field.matches && field.matches("[data-autosubmit]") && field.form) field.form.submit();
+});
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form[data-confirm]")) return;
+  if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+});
+// <a data-history-back href="/">: back to the previous page (the link's own href without one).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-history-back]");
+  if (!link || window.history.length < 2) return;
+  event.preventDefault();
+  window.history.back();
+});

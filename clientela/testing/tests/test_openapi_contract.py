@@ -1,0 +1,126 @@
+"""The OpenAPI document is the truth API clients are generated from (issue 11, 5.11).
+
+Schemathesis generates requests from the served `/api/openapi.json` for every operation and
+calls the real Django application in-process (WSGI, no server): no answer may be a 5xx, every
+status must be declared, and every body must match its declared schema. The number of
+examples is bounded so the pass stays well under a minute (CLIENTELA_FUZZ_EXAMPLES raises it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from clientela.accounts.models import User
+from clientela.accounts.services import create_token
+from clientela.api import api
+
+# Per operation; ~31 operations × 12 examples ≈ 370 requests in CI.
+EXAMPLES = max(12, int(os.environ.get("CLIENTELA_FUZZ_EXAMPLES", "0")) // 80)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+class InTestTransaction:
+    """Django's WSGI application, kept on the test's connection and transaction.
+
+    A real request closes "old" connections at its start and end, which would end the test's
+    transaction; Django's own test client detaches those handlers the same way. The body is
+    read and closed while they are detached.
+    """
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """Answer one request within the current test's transaction."""
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = self.handler(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                response.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
+# The document as the application serves it (no database needed to serve it).
+# Random generation only: the coverage phase's exhaustive boundary cases would multiply the
+# requests by ten (the bigger run raises CLIENTELA_FUZZ_EXAMPLES instead).
+CONFIG = SchemathesisConfig.from_dict(
+    {"phases": {name: {"enabled": False} for name in ("examples", "coverage", "stateful")}}
+)
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", InTestTransaction(), config=CONFIG)
+
+
+@pytest.fixture
+def admin(personas: Any) -> User:
+    """The caller: an administrator may reach every operation."""
+    return personas.admin
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+@pytest.mark.django_db
+def test_the_api_answers_only_what_its_document_declares(case: Any, admin: User) -> None:
+    # A generated call may revoke the token or deactivate the caller: a fresh one every time.
+    User.objects.filter(pk=admin.pk).update(is_active=True)
+    _token, raw = create_token(admin, actor=admin)
+    case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CHECKS)
+
+
+def test_every_api_input_integer_is_bounded() -> None:
+    """Every integer a client may send has a minimum and a maximum (64-bit ids, offsets)."""
+    document = api.get_openapi_schema()
+    components = document["components"]["schemas"]
+    unbounded: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                name = node["$ref"].rsplit("/", 1)[-1]
+                walk(components[name], name)
+                return
+            if node.get("type") == "integer" and ("minimum" not in node or "maximum" not in node):
+                unbounded.append(where)
+            for key, value in node.items():
+                if key != "description":
+                    walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                walk(parameter.get("schema"), f"{method} {path} {parameter['name']}")
+            body = operation.get("requestBody", {}).get("content", {})
+            for media in body.values():
+                walk(media.get("schema"), f"{method} {path} body")
+    assert not unbounded, f"bound these integers (core.http.RecordId, Offset, DbInt): {unbounded}"
