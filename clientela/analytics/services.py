@@ -160,8 +160,10 @@ def score_frame(
             }
         else:
             scored = result.customers
+            # A customer the models leave out (e.g. one whose rows are all refunds) has no
+            # value: NULL in the snapshot, never NaN, which sums and charts would spread.
             clv_columns = {
-                name: pl.Series(scored[name].to_numpy())
+                name: pl.Series(scored[name].to_numpy(), dtype=pl.Float64).fill_nan(None)
                 for name in ("expected_purchases", "p_alive", "expected_average_value", "clv")
             }
             model = {
