@@ -86,24 +86,19 @@ class ContactsConfig(AppConfig):
 
     @staticmethod
     def _register_screens() -> None:
-        from clientela.contacts.importing.command import import_contacts_file
-        from clientela.contacts.importing.presets import PRESETS_ORDER
         from clientela.contacts.queries import may_import
         from clientela.contacts.views.custom_fields import may_define_fields
         from clientela.contacts.views.start import start_panel_context
         from clientela.core.registries import (
             ADMINISTRATION,
-            Importer,
             NavItem,
             QuickLink,
             StartPanel,
-            register_importer,
             register_nav_item,
             register_quick_link,
             register_start_panel,
         )
 
-        register_importer(Importer("contacts", import_contacts_file, presets=tuple(PRESETS_ORDER)))
         register_nav_item(NavItem("contacts:contact_list", _("Contacts"), "users", order=10))
         register_nav_item(NavItem("contacts:company_list", _("Companies"), "building", order=20))
         register_nav_item(

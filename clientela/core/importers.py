@@ -17,7 +17,7 @@ its URLconf. A command line runs any kind the same way:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +147,11 @@ class Importer:
     apply_preset: Callable[..., Job] | None = None  # (job, actor=, preset=)
     warnings: Callable[[Job], list[str]] = _no_warnings
     forbidden_message: Text = ""
+    # `clientela import <name> FILE`: (path, actor=, options=) -> (JSON summary, warnings),
+    # raising the domain's exceptions for the command to report; None keeps the kind off the
+    # command line. `command_presets` are the values its `--preset` accepts.
+    run_file: Callable[..., tuple[Mapping[str, Any], list[str]]] | None = None
+    command_presets: tuple[str, ...] = ()
 
     def require(self, actor: Any) -> None:
         """Forbidden unless `actor` may run this import."""

@@ -1,14 +1,14 @@
 """What apps contribute to shared screens and commands, registered in their AppConfig.ready().
 
 Core sits at the bottom of the app stack and imports no other app, so the navigation, the
-start page and `clientela import <kind>` learn about the apps above it through these
+start page and the commands' default actor learn about the apps above it through these
 registries instead of a central list naming them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -114,31 +114,8 @@ def quick_links(user: Any) -> list[QuickLink]:
     return [link for link in links if link.allowed is None or link.allowed(user)]
 
 
-@dataclass(frozen=True)
-class Importer:
-    """A kind of record `clientela import <kind> FILE` can read.
-
-    `run(path, actor=..., options=...)` imports the file synchronously and returns the JSON
-    summary the command prints and the warnings it writes to stderr; it raises the domain's
-    exceptions (ValidationFailed, DomainError, TableError) for the command to report.
-    `presets` are the column-mapping presets `--preset` accepts for this kind.
-    """
-
-    kind: str
-    run: Callable[..., tuple[Mapping[str, Any], list[str]]]
-    presets: tuple[str, ...] = field(default=())
-
-
-IMPORTERS: dict[str, Importer] = {}
-
 # Who runs a command-line import when `--as` is not given (registered by the accounts app).
 COMMAND_ACTORS: list[Callable[[], Any]] = []
-
-
-def register_importer(importer: Importer) -> Importer:
-    """Make a kind importable from the command line (call from an AppConfig.ready)."""
-    IMPORTERS[importer.kind] = importer
-    return importer
 
 
 def register_default_command_actor(find: Callable[[], Any]) -> None:

@@ -13,8 +13,6 @@ class OrdersConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type
-        from clientela.core.registries import Importer, register_importer
-        from clientela.orders.import_command import import_orders_file
         from clientela.orders.import_jobs import register_import_kind
         from clientela.orders.verbs import register_order_verbs
 
@@ -60,7 +58,6 @@ class OrdersConfig(AppConfig):
         register_order_verbs()
         register_record_type("orders.order", "orders:order_detail")
 
-        register_importer(Importer("orders", import_orders_file))
         # The orders import runs through core's import pipeline and screens.
         register_import_kind()
 

@@ -32,6 +32,7 @@ from clientela.core.importers import (
 )
 from clientela.core.models import Job
 from clientela.orders.choices import Channel
+from clientela.orders.import_command import import_orders_file
 from clientela.orders.importing import (
     COLUMNS,
     KIND,
@@ -321,6 +322,7 @@ ORDERS = Importer(
             kind="text",
         ),
     ),
+    run_file=import_orders_file,
 )
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.importing import companies, jobs
+from clientela.contacts.importing.command import import_contacts_file
 from clientela.contacts.importing.presets import (
     CUSTOM_PREFIX,
     PRESET_LABELS,
@@ -143,6 +144,8 @@ CONTACTS = Importer(
     presets=lambda: [(p, str(PRESET_LABELS[p])) for p in PRESETS_ORDER],
     apply_preset=jobs.remap_preset,
     warnings=jobs.warning_messages,
+    run_file=import_contacts_file,
+    command_presets=tuple(PRESETS_ORDER),
 )
 
 

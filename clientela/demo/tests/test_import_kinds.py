@@ -68,3 +68,15 @@ def test_each_kind_imports_through_the_shared_pipeline_without_duplicates(person
     assert Job.objects.filter(kind=importer.job_kind).count() == 2
     # Its screens are core's, in its app's namespace.
     assert reverse(importer.screens.start_url).endswith("import/")
+
+
+def test_the_command_line_imports_the_kinds_of_the_one_registry() -> None:
+    """`clientela import <kind>` offers exactly the registered kinds that run from a file."""
+    from importlib import import_module
+
+    command = import_module("clientela.core.management.commands.import").Command()
+    parser = command.create_parser("clientela", "import")
+    entity = next(action for action in parser._actions if action.dest == "entity")
+    runnable = {kind.name for kind in importers() if kind.run_file is not None}
+    assert set(entity.choices) == runnable
+    assert {"contacts", "orders"} <= runnable

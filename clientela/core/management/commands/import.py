@@ -1,6 +1,7 @@
 """`clientela import <kind> FILE`: import a CSV/XLSX file and print the result as JSON.
 
-The kinds are whatever apps registered with `core.registries.register_importer`.
+The kinds are the import kinds apps registered with `core.importers.register_importer` that
+can run from a file (`run_file`), the same registry the import screens use.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from clientela.core.exceptions import DomainError, ValidationFailed
-from clientela.core.registries import COMMAND_ACTORS, IMPORTERS
+from clientela.core.importers import Importer, importers
+from clientela.core.registries import COMMAND_ACTORS
 from clientela.core.tabular import TableError
+
+
+def _command_kinds() -> dict[str, Importer]:
+    """The registered import kinds that run from a file, by name."""
+    return {kind.name: kind for kind in importers() if kind.run_file is not None}
 
 
 class Command(BaseCommand):
@@ -28,8 +35,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         """The kind, the file and the options the registered importers read."""
-        presets = sorted({preset for imp in IMPORTERS.values() for preset in imp.presets})
-        parser.add_argument("entity", choices=sorted(IMPORTERS), help="What to import.")
+        kinds = _command_kinds()
+        presets = sorted({preset for kind in kinds.values() for preset in kind.command_presets})
+        parser.add_argument("entity", choices=sorted(kinds), help="What to import.")
         parser.add_argument("file", help="Path of the CSV or XLSX file.")
         parser.add_argument(
             "--preset",
@@ -67,9 +75,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("Cannot read %(path)s: no such file.") % {"path": path})
         actor = self._actor(options.get("username"))
-        importer = IMPORTERS[options["entity"]]
+        run_file = _command_kinds()[options["entity"]].run_file
+        assert run_file is not None
         try:
-            summary, warnings = importer.run(path, actor=actor, options=options)
+            summary, warnings = run_file(path, actor=actor, options=options)
         except ValidationFailed as exc:
             messages = [m for values in exc.errors.values() for m in values]
             raise CommandError(" ".join(messages)) from exc
