@@ -140,6 +140,33 @@ def bearer_headers(user: Any) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
+def api_row(*statuses: int) -> Row:
+    """A row of API statuses per persona; visitors without a token always get 401."""
+    return row(*statuses, anonymous=401)
+
+
+def api_mismatches(
+    operation: str,
+    matrix: Mapping[str, Row],
+    spec: Request,
+    personas: Any,
+    build_world: Callable[[Any], Any],
+    default_kwargs: Callable[[Any], dict[str, Any]],
+) -> dict[str, int]:
+    """Send `operation` as every persona (a fresh world each) and return the statuses that
+    differ from the matrix; path parameters come from the spec, else from `default_kwargs`."""
+    if spec.kwargs is None:
+        spec = Request(spec.method, default_kwargs, spec.query, spec.data)
+    wrong: dict[str, int] = {}
+    for persona in EVERY_PERSONA:
+        world = build_world(personas)
+        user = None if persona == ANONYMOUS else getattr(personas, persona)
+        response = call_operation(Client(), bearer_headers(user), operation, spec, world)
+        if response.status_code != matrix[operation][persona]:
+            wrong[persona] = response.status_code
+    return wrong
+
+
 def call_operation(
     client: Client, headers: Mapping[str, str], operation: str, spec: Request, world: Any
 ) -> Any:
