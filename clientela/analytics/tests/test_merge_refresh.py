@@ -10,8 +10,8 @@ import pytest
 from clientela.analytics.models import CustomerValue, ValueSnapshot
 from clientela.analytics.queries import customer_value_for
 from clientela.analytics.services import compute_customer_value_snapshot
+from clientela.analytics.tests.factories import build_world
 from clientela.contacts.services import merge_contacts, undo_merge
-from clientela.orders.tests.value_world import build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
+from clientela.analytics.tests.factories import ValueWorld, build_world
 from clientela.core.testing import client_for
-from clientela.orders.tests.value_world import ValueWorld, build_world
+from clientela.core.tests.factories import JobFactory
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 
@@ -82,9 +83,8 @@ class Request:
 
 
 def _job(world: ValueWorld) -> dict[str, Any]:
-    from clientela.core.models import Job
 
-    return {"pk": Job.objects.create(kind="customer_value", total=5).pk}
+    return {"pk": JobFactory.create(kind="customer_value", total=5).pk}
 
 
 def _order_import(world: ValueWorld) -> dict[str, Any]:
