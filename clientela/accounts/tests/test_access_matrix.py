@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clientela.accounts import services
-from clientela.contacts.models import CustomField
+from clientela.contacts.tests.factories import CustomFieldFactory
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider", "anonymous")
 SIGNED_IN = PERSONAS[:-1]
@@ -113,7 +113,7 @@ def test_it_covers_every_route() -> None:
 def route_args(personas: SimpleNamespace) -> dict[str, Any]:
     """A value for every URL parameter the covered routes take."""
     token, _raw = services.create_token(personas.rep, actor=personas.rep)
-    field = CustomField.objects.create(
+    field = CustomFieldFactory.create(
         entity="contact", key="presupuesto", label="Presupuesto", field_type="text"
     )
     return {
