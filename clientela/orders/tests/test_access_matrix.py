@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from clientela.core.tests.factories import JobFactory
-from clientela.orders.import_jobs import start_order_import
 from clientela.analytics.tests.factories import ValueWorld
 from clientela.analytics.tests.factories import build_world as build_value_world
+from clientela.core.tests.factories import JobFactory
+from clientela.orders.import_jobs import start_order_import
 from clientela.testing.access import Request, check_rows, route_mismatches, row
 
 pytestmark = pytest.mark.django_db
