@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,11 +37,11 @@ def actor(request: HttpRequest) -> User:
     return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
-def activate_api_language(request: HttpRequest, user: Any = None) -> str:
+def activate_api_language(request: HttpRequest, user: User | None = None) -> str:
     """Answer in the language the client asks for (Accept-Language), else the user's own."""
     if request.META.get("HTTP_ACCEPT_LANGUAGE"):
         language = translation.get_language_from_request(request)
-    elif user is not None and getattr(user, "language", None) in SUPPORTED_LANGUAGES:
+    elif user is not None and user.language in SUPPORTED_LANGUAGES:
         language = user.language
     else:
         language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE

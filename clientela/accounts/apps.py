@@ -16,6 +16,7 @@ class AccountsConfig(AppConfig):
         commands' actor."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.accounts.choices import AccountVerb
+        from clientela.accounts.models import User
         from clientela.accounts.queries import default_command_actor, has_capability
         from clientela.core.events import register_record_type, register_verbs
         from clientela.core.registries import (
@@ -33,7 +34,7 @@ class AccountsConfig(AppConfig):
         register_record_type("accounts.role")
         register_default_command_actor(default_command_actor)
 
-        def manages_users(user: Any) -> bool:
+        def manages_users(user: User) -> bool:
             return has_capability(user, "accounts.manage_users")
 
         for item in (

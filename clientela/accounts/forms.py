@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.capabilities import Capability, all_capabilities, capability_groups
 from clientela.accounts.choices import Language, Visibility
-from clientela.accounts.models import Department, Role
+from clientela.accounts.models import Department, Role, User
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.formfields import IdsChoiceField
 
@@ -100,7 +100,7 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -129,7 +129,7 @@ class PasswordConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 

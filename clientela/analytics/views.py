@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,13 +54,14 @@ from clientela.core.http import (
     querystring,
     require,
 )
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders.queries import company_currency
 
 # Lists count exactly up to here and say "more than" beyond (see core.http.paginate).
 COUNT_CAP = 10_000
 
 
-def _filters(request: HttpRequest) -> tuple[ValueFilterForm, ValueFilters]:
+def _filters(request: AuthenticatedHttpRequest) -> tuple[ValueFilterForm, ValueFilters]:
     form = ValueFilterForm(request.GET or None)
     return form, form.to_filters()
 
@@ -71,7 +72,7 @@ def _drill(**params: Any) -> str:
     return reverse("analytics:customers") + ("?" + urlencode(clean) if clean else "")
 
 
-def _base_context(request: HttpRequest) -> dict[str, Any]:
+def _base_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     job = snapshot_job()
     snapshot = latest_snapshot()
     horizon_weeks = (snapshot.model or {}).get("horizon") if snapshot else None
@@ -100,7 +101,7 @@ def _chart(
 
 @require_GET
 @domain_errors
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Customer equity and its trend, CLV distribution, RFM grid, LTV:CAC, cascade, cohorts."""
     require(can_view_value(request.user))
     form, filters = _filters(request)
@@ -192,7 +193,7 @@ def _bin_label(item: dict[str, Any]) -> str:
 
 @require_GET
 @domain_errors
-def customers(request: HttpRequest) -> HttpResponse:
+def customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who is behind a number: visible customers with contact details, CLV, P(alive), owner."""
     require(can_view_value(request.user))
     form = DrillForm(request.GET or None)
@@ -245,7 +246,7 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 
 @require_GET
 @domain_errors
-def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def customers_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     """The drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
     forbid_unless(
@@ -268,7 +269,7 @@ def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 @require_GET
 @domain_errors
-def ltv(request: HttpRequest) -> HttpResponse:
+def ltv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The five LTV formulas on inputs from the data (overridable), LTV:CAC per channel and
     segment with the reading, payback months and the four warnings."""
     require(can_view_value(request.user))
@@ -276,7 +277,7 @@ def ltv(request: HttpRequest) -> HttpResponse:
 
 
 def _ltv_page(
-    request: HttpRequest, overrides_form: LtvInputsForm, status: int = 200
+    request: AuthenticatedHttpRequest, overrides_form: LtvInputsForm, status: int = 200
 ) -> HttpResponse:
     """The LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
     form_filters, filters = _filters(request)
@@ -332,7 +333,7 @@ def _ltv_page(
 
 @require_POST
 @domain_errors
-def ltv_save(request: HttpRequest) -> HttpResponse:
+def ltv_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Keep the margin, retention cost and industry typed on the LTV screen as settings.
 
     A value that cannot be saved shows the screen again with the message beside its field.
@@ -364,7 +365,7 @@ def ltv_save(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def cohorts(request: HttpRequest) -> HttpResponse:
+def cohorts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Monthly acquisition cohorts: retention and revenue matrices, repurchase and churn."""
     require(can_view_value(request.user))
     form, filters = _filters(request)
@@ -399,7 +400,7 @@ def cohorts(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def recompute(request: HttpRequest) -> HttpResponse:
+def recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Queue a new snapshot (managers); the page shows its progress."""
     require(can_view_value(request.user))
     try:
@@ -413,7 +414,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+def job_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Progress of a recompute (polled by HTMX until it ends)."""
     require(can_recompute(request.user))
     job = get_job(pk)
@@ -425,7 +426,7 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Inactivity thresholds, CLV horizon and discount, default margin, industry."""
     require(can_manage_settings(request.user))
     current = get_analytics_settings()
@@ -444,7 +445,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/settings.html", {**_base_context(request), "form": form})
 
 
-def _rows_for(table: str, request: HttpRequest) -> tuple[str, list[str], list[list[Any]]]:
+def _rows_for(
+    table: str, request: AuthenticatedHttpRequest
+) -> tuple[str, list[str], list[list[Any]]]:
     """Headers and rows of one dashboard table (what is on screen, for export)."""
     user = request.user
     _form, filters = _filters(request)
@@ -570,7 +573,7 @@ EXPORT_TABLES = (
 
 @require_GET
 @domain_errors
-def table_export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
+def table_export(request: AuthenticatedHttpRequest, table: str, fmt: str) -> HttpResponseBase:
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))

@@ -215,7 +215,9 @@ class ContactForm(RecordForm):
             self.fields[name].widget.attrs["data-part"] = part
 
     @classmethod
-    def initial_for(cls, contact: Contact, custom_fields: Mapping[str, CustomField]) -> dict:
+    def initial_for(
+        cls, contact: Contact, custom_fields: Mapping[str, CustomField]
+    ) -> dict[str, Any]:
         """The form's initial values from a contact."""
         initial: dict[str, Any] = {
             name: getattr(contact, name)
@@ -277,7 +279,9 @@ class CompanyForm(RecordForm):
         set_owner_choices(self, owners, allow_nobody)
 
     @classmethod
-    def initial_for(cls, company: Company, custom_fields: Mapping[str, CustomField]) -> dict:
+    def initial_for(
+        cls, company: Company, custom_fields: Mapping[str, CustomField]
+    ) -> dict[str, Any]:
         """The form's initial values from a company."""
         initial: dict[str, Any] = {
             name: getattr(company, name)

@@ -67,7 +67,8 @@ def _preparing_cursor_class() -> type:
         ServerBindingCursor,  # defined when psycopg 3 is installed, as it is here
     )
 
-    class PreparingCursor(ServerBindingCursor):
+    # django-stubs does not declare ServerBindingCursor, so mypy sees an Any base.
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc]
         """Server-side binding, and every statement prepared (psycopg caches them)."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:

@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from clientela.core.users import User
 
 
 class Via(models.TextChoices):
@@ -150,7 +153,7 @@ def set_event_recorder(recorder: Callable[..., Any]) -> None:
 def record_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,

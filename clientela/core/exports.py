@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -26,6 +26,10 @@ from clientela.core.exceptions import ValidationFailed
 from clientela.core.models import Job, JobState
 from clientela.core.tabular import iter_csv, write_xlsx
 
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
+
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -36,7 +40,7 @@ FORMATS = {
 class ExportRecord:
     """What the audit event of one export says: who, what kind, which format, rows, filters."""
 
-    actor: Any
+    actor: User
     job: Job
     kind: str
     fmt: str
@@ -97,7 +101,7 @@ class ExportFile:
 
 def export_table(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     fmt: str,
     headers: Iterable[str | Promise],
@@ -161,7 +165,7 @@ def export_response(export: ExportFile) -> HttpResponseBase:
 
 def export_download(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     fmt: str,
     headers: Iterable[str | Promise],

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.files import File
@@ -27,6 +27,10 @@ from django.utils.translation import gettext as _
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.models import Job, JobRowError, JobState
 from clientela.core.tabular import Table, TableError, open_table
+
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 # A running job whose worker has not written for this long is taken to have died.
@@ -102,18 +106,18 @@ def sample_values(table: Table, n: int = 3, rows: int = 50) -> dict[str, list[st
     return samples
 
 
-def import_job_for(user: Any, job_id: Any, *, kind: str, sees_all: bool) -> Job:
+def import_job_for(user: User, job_id: int | str, *, kind: str, sees_all: bool) -> Job:
     """An import job of `kind` the user started (or any, when `sees_all`); NotFound otherwise."""
     try:
         job = Job.objects.select_related("created_by").get(pk=int(job_id), kind=kind)
     except (Job.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Import not found.")) from exc
-    if job.created_by_id != getattr(user, "pk", None) and not sees_all:
+    if job.created_by_id != user.pk and not sees_all:
         raise NotFound(_("Import not found."))
     return job
 
 
-def recent_imports(user: Any, *, kind: str, n: int = 10) -> list[Job]:
+def recent_imports(user: User, *, kind: str, n: int = 10) -> list[Job]:
     """The user's latest imports of `kind` (not the dry runs behind previews)."""
     latest = Job.objects.filter(kind=kind, created_by=user).order_by("-created_at", "-id")
     return [job for job in latest[: n * 3] if not job.options.get("dry_run")][:n]
@@ -122,7 +126,8 @@ def recent_imports(user: Any, *, kind: str, n: int = 10) -> list[Job]:
 def can_resume(job: Job) -> bool:
     """Whether a job stopped (failed, or its worker vanished) and can continue."""
     if job.state == JobState.FAILED:
-        return job.options.get("stage") != "draft"
+        stage: str | None = job.options.get("stage")
+        return stage != "draft"
     stale = job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
     return job.state == JobState.RUNNING and stale
 
@@ -199,7 +204,7 @@ Enqueue = Callable[[Job], None]
 
 
 @transaction.atomic
-def start_dry_run(job: Job, *, actor: Any, enqueue: Enqueue) -> Job:
+def start_dry_run(job: Job, *, actor: User, enqueue: Enqueue) -> Job:
     """Queue a dry run of a draft over its whole file; the draft remembers it for its preview."""
     preview = Job.objects.create(
         kind=job.kind,

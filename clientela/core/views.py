@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from clientela.core.registries import quick_links, start_panels
+from clientela.core.users import AuthenticatedHttpRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def home_panel(request: HttpRequest) -> HttpResponse:
+def home_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The start page's cards (loaded by htmx), each filled by the app that registered it."""
     cards = []
     for panel in start_panels():

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +27,7 @@ from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, page_number, querystring, require, wants_partial
 from clientela.core.imports import max_upload_mb
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
 from clientela.orders.forms import (
@@ -68,7 +69,7 @@ def _labels() -> dict[str, str]:
 
 @require_GET
 @domain_errors
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Orders of the customers the user sees, filtered, newest first, 50 a page."""
     require(can_view_orders(request.user))
     form = OrderFilterForm(request.GET or None)
@@ -123,7 +124,7 @@ def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
 
 @require_GET
 @domain_errors
-def order_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def order_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered orders as CSV or XLSX."""
     require(can_view_orders(request.user))
     require_export(request.user, "orders.export")
@@ -169,7 +170,7 @@ def _lines_data(lines: Any) -> list[dict[str, Any]]:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def order_create(request: HttpRequest) -> HttpResponse:
+def order_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enter an order by hand for a contact (picked by search) or a company."""
     require_write(request.user)
     contact = company = None
@@ -218,7 +219,7 @@ def require_write(user: Any) -> None:
 
 @require_GET
 @domain_errors
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One order with its lines and conversion."""
     require(can_view_orders(request.user))
     order = get_order_for_user(request.user, pk)
@@ -237,7 +238,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def order_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Correct an order (amount, currency, date, channel, lines)."""
     order = get_order_for_user(request.user, pk)
     require_write(request.user)
@@ -301,7 +302,7 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def order_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Delete an order entered by mistake."""
     order = get_order_for_user(request.user, pk)
     contact_id = order.contact_id
@@ -314,7 +315,7 @@ def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def customer_options(request: HttpRequest) -> HttpResponse:
+def customer_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Contacts matching a search, to pick who bought (HTMX fragment)."""
     q = (request.GET.get("q") or "").strip()
     found = (
@@ -325,7 +326,7 @@ def customer_options(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/includes/customer_options.html", {"found": found, "q": q})
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: AuthenticatedHttpRequest) -> int:
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:
@@ -335,7 +336,7 @@ def _year(request: HttpRequest) -> int:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def spend(request: HttpRequest) -> HttpResponse:
+def spend(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Marketing spend per channel and month of a year, and the CAC it gives per channel."""
     require(can_manage_spend(request.user))
     year = _year(request)
@@ -392,7 +393,7 @@ def spend(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def rate_list(request: HttpRequest) -> HttpResponse:
+def rate_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Exchange rates (newest first) and a form to add or correct one."""
     require(can_manage_rates(request.user))
     form = RateForm(request.POST or None)
@@ -429,7 +430,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def rate_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rate_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a rate (orders fall back to the previous one)."""
     require(can_manage_rates(request.user))
     rate = ExchangeRate.objects.filter(pk=pk).first()

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clientela.accounts.models import User
 from clientela.core.events import Verb, register_verbs
 from clientela.timeline.models import Event
 
@@ -69,7 +70,7 @@ class RecordTimeline(Protocol):
         """Whether the event was recorded on a record later merged into this one."""
 
 
-def who(actor: Any) -> str:
+def who(actor: User | None) -> str:
     """How a person is named in a sentence."""
     if actor is None:
         return _("The system")

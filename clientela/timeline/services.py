@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from clientela.accounts.models import User
 from clientela.core.events import Verb, Via, diff_fields, jsonable
 from clientela.core.exports import ExportRecord
 from clientela.timeline.models import Event
@@ -21,7 +22,7 @@ from clientela.timeline.models import Event
 def build_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,
@@ -36,7 +37,7 @@ def build_event(
         created_at=at or timezone.now(),
         verb=verb,
         via=via,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if actor is not None and actor.pk else None,
         target_type=f"{meta.app_label}.{meta.model_name}",
         target_id=str(target.pk),
         target_repr=str(target)[:200],
@@ -49,7 +50,7 @@ def build_event(
 def record_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,

@@ -12,7 +12,7 @@ from clientela.contacts.models import Company, Contact
 from clientela.contacts.normalize import search_key
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     """A company with a Spanish name."""
 
     class Meta:
@@ -23,7 +23,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     search_text = factory.LazyAttribute(lambda o: search_key(o.name))
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     """A lead with a valid Colombian mobile number."""
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -69,6 +69,7 @@ from clientela.core.http import (
     querystring,
     wants_partial,
 )
+from clientela.core.users import AuthenticatedHttpRequest
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 SORT_OPTIONS = [
@@ -136,7 +137,7 @@ def _filter_controls(
 
 @domain_errors
 @require_GET
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
@@ -195,7 +196,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_create(request: HttpRequest) -> HttpResponse:
+def contact_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Quick create: a few fields, errors shown inline without losing what was typed."""
     require_capability(request.user, "contacts.write")
     form = QuickContactForm(request.POST.copy() if request.method == "POST" else None)
@@ -217,7 +218,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/contact_create.html", {"quick_form": form})
 
 
-def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
+def _company_is_settled(request: AuthenticatedHttpRequest, form: QuickContactForm) -> bool:
     """Whether the typed company is an existing one, or a new one the user meant to create.
 
     Typing "Inmo" and pressing Enter before picking "Inmobiliaria Andina" would otherwise
@@ -244,7 +245,9 @@ def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
     return False
 
 
-def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[str, Any]:
+def _card_context(
+    request: AuthenticatedHttpRequest, contact: Contact, **forms: Any
+) -> dict[str, Any]:
     """Everything the customer card shows."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
@@ -295,7 +298,7 @@ def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[
 
 @domain_errors
 @require_GET
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The customer card; the old address of a merged-away contact leads to its survivor."""
     try:
         contact = get_contact_for_user(request.user, pk)
@@ -324,7 +327,7 @@ def _resolve_company(user: Any, name: str, current: Any) -> tuple[bool, int | No
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Edit every field; a concurrent change is caught by the version and explained."""
     user = request.user
     contact = get_contact_for_user(user, pk, write=True)
@@ -381,7 +384,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask, then move the contact to the trash."""
     contact = get_contact_for_user(request.user, pk)
     require_capability(request.user, "contacts.delete")
@@ -406,7 +409,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Bring a contact back from the trash."""
     contact = get_contact_for_user(request.user, pk, deleted=True)
     require_capability(request.user, "contacts.delete")
@@ -421,7 +424,7 @@ def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_tags(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_tags(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Replace the contact's tags (inline on the card)."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = TagsForm(request.POST)
@@ -450,7 +453,7 @@ def contact_tags(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a new consent decision with its source and proof."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = ConsentForm(request.POST)
@@ -476,7 +479,7 @@ def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_note(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add a note to the contact's timeline."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = NoteForm(request.POST)

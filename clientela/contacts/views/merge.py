@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from clientela.contacts.views.common import paginate, require_capability
 from clientela.contacts.views.timeline import field_label, plain_value
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.users import AuthenticatedHttpRequest
 
 SEARCH_CONTACTS = 8
 SEARCH_COMPANIES = 5
@@ -91,7 +92,7 @@ def _comparison(
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def merge(request: HttpRequest) -> HttpResponse:
+def merge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Compare two contacts side by side, choose the surviving values, merge."""
     user = request.user
     params = request.POST if request.method == "POST" else request.GET
@@ -165,7 +166,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
+def merge_undo(request: AuthenticatedHttpRequest, pk: int, merge_id: int) -> HttpResponse:
     """Undo a merge into this contact: both records are separate again."""
     contact = get_contact_for_user(request.user, pk)
     require_capability(request.user, "contacts.merge")
@@ -186,7 +187,7 @@ def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def duplicates(request: HttpRequest) -> HttpResponse:
+def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
     user = request.user
     ready = prepare_duplicates()
@@ -213,7 +214,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def trash(request: HttpRequest) -> HttpResponse:
+def trash(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Deleted contacts or companies, newest first, with Restore."""
     user = request.user
     kind = "companies" if request.GET.get("kind") == "companies" else "contacts"
@@ -248,7 +249,7 @@ def trash(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Ctrl-K search: a fragment with the best few visible contacts and companies."""
     query = request.GET.get("q", "").strip()[:200]
     if not query:
