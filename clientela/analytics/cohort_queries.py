@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from clientela.accounts.models import User
 from clientela.analytics import frames
 from clientela.analytics.cohorts import CohortTables, cohort_matrix, cohort_tables
 from clientela.analytics.models import ValueSnapshot
@@ -18,7 +19,7 @@ from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.orders.queries import add_months
 
 
-def visible_orders_sql(user: Any) -> tuple[str, list[Any]]:
+def visible_orders_sql(user: User) -> tuple[str, list[Any]]:
     """A WHERE fragment (orders alias `o`) keeping the orders of customers the user may see."""
     if sees_everything(user):
         return "", []  # the live-customer condition of every orders query is then enough
@@ -42,11 +43,11 @@ class CohortView:
     sizes: list[int]
     repurchase: list[float | None]
     churn_by_period: list[float | None]
-    tables: Any = None
+    tables: CohortTables | None = None
 
 
 def cohort_view(
-    user: Any,
+    user: User,
     *,
     as_of: dt.date,
     months: int | None,

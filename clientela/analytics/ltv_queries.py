@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from clientela.accounts.models import User
 from clientela.analytics.clv.summary import DAYS_PER_MONTH
 from clientela.analytics.frames import period_start
 from clientela.analytics.ltv import Message, SegmentInput, payback_months
@@ -82,7 +83,7 @@ def _float(value: Any) -> float:
 
 
 def compute_ltv_inputs(
-    user: Any,
+    user: User,
     *,
     as_of: dt.date,
     months: int | None,
@@ -145,7 +146,7 @@ def settings_retention_cost(settings: AnalyticsSettings) -> float | None:
 
 
 def _segment_inputs(
-    user: Any,
+    user: User,
     snapshot: ValueSnapshot | None,
     filters: ValueFilters,
     months: int | None,
@@ -206,7 +207,7 @@ class GroupRow:
 
 
 def group_rows(
-    user: Any,
+    user: User,
     *,
     snapshot: ValueSnapshot | None,
     inputs: LtvInputs,

@@ -69,12 +69,12 @@ def can_manage_settings(user: User | AnonymousUser) -> bool:
     return has_capability(user, "analytics.manage_settings")
 
 
-def sees_everything(user: Any) -> bool:
+def sees_everything(user: User) -> bool:
     """Whether the user's visibility covers every customer."""
     return visibility_of(user) == Visibility.ALL
 
 
-def sees_acquisition_costs(user: Any) -> bool:
+def sees_acquisition_costs(user: User) -> bool:
     """CAC and LTV:CAC divide company-wide spend: only who keeps the spend, seeing everyone."""
     return can_manage_spend(user) and sees_everything(user)
 
@@ -169,7 +169,7 @@ class ValueFilters:
 
 
 def customer_values_visible_to(
-    user: Any, snapshot: ValueSnapshot | None
+    user: User, snapshot: ValueSnapshot | None
 ) -> QuerySet[CustomerValue]:
     """A snapshot's customer rows whose customer the user may see."""
     if snapshot is None:
@@ -191,7 +191,7 @@ def customer_values_visible_to(
 
 
 def filtered_values(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> QuerySet[CustomerValue]:
     """Visible rows narrowed by channel and segment."""
     qs = customer_values_visible_to(user, snapshot)
@@ -202,7 +202,7 @@ def filtered_values(
     return qs
 
 
-def value_source(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
+def value_source(user: User, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
     """What the user's figures add up: the snapshot's cells for someone who sees every
     customer, else the rows of the customers they see (narrowed by channel and segment)."""
     if snapshot is not None and snapshot.has_cells and sees_everything(user):
@@ -221,7 +221,7 @@ def _ratio(total: Any, count: Any) -> float | None:
 
 
 def value_overview(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> dict[str, Any]:
     """Customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
     row = value_source(user, snapshot, filters).totals(
@@ -240,7 +240,7 @@ def value_overview(
     }
 
 
-def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
+def equity_trend(user: User, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
     """Customer equity per finished snapshot, oldest first (the user's customers only)."""
     snapshots = list(
         ValueSnapshot.objects.filter(state=SnapshotState.DONE).order_by("-created_at", "-id")[
@@ -282,7 +282,7 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
 
 
 def clv_histogram(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
 ) -> list[dict[str, Any]]:
     """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
 
@@ -342,7 +342,7 @@ def _nice_step(raw: float) -> float:
 
 
 def top_customers(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, limit: int = 10
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters, limit: int = 10
 ) -> list[CustomerValue]:
     """The customers with the highest CLV, with their contact/company and owner."""
     return list(
@@ -385,7 +385,7 @@ class SegmentGrid:
     columns: list[tuple[str, str]] = field(default_factory=list)
 
 
-def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
+def segment_grid(user: User, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
     """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
     counted = value_source(user, snapshot, ValueFilters(channel=filters.channel))
     pairs = [
@@ -432,7 +432,7 @@ def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilter
 
 
 def inactivity_counts(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> list[dict[str, Any]]:
     """Customers per inactivity state (active, 9/12/15 months, churned)."""
     counted = {
@@ -490,7 +490,7 @@ class DrillFilters:
 
 
 def drilldown(
-    user: Any, snapshot: ValueSnapshot | None, filters: DrillFilters
+    user: User, snapshot: ValueSnapshot | None, filters: DrillFilters
 ) -> QuerySet[CustomerValue]:
     """The visible customers of a snapshot matching the drill-down filters."""
     qs = customer_values_visible_to(user, snapshot).select_related(
@@ -530,7 +530,7 @@ def drilldown(
 # --- The customer card -------------------------------------------------------------------------
 
 
-def customer_value_for(user: Any, contact: Any) -> dict[str, Any] | None:
+def customer_value_for(user: User, contact: Contact | None) -> dict[str, Any] | None:
     """That contact's value in the latest snapshot, if the user may see it and it is there."""
     if contact is None or not can_view_value(user):
         return None

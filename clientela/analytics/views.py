@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from clientela.analytics.forms import DrillForm, LtvInputsForm, SettingsForm, Va
 from clientela.analytics.ltv import INDUSTRY_BY_CODE
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
 from clientela.analytics.ltv_report import build_report, with_overrides
+from clientela.analytics.models import CustomerValue
 from clientela.analytics.queries import (
     NEW_CUSTOMER,
     ValueFilters,
@@ -217,7 +219,7 @@ def customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "analytics/customers.html", context)
 
 
-def _customer_rows(qs: Any) -> Iterable[Sequence[Any]]:
+def _customer_rows(qs: QuerySet[CustomerValue]) -> Iterable[Sequence[Any]]:
     for row in qs.iterator(chunk_size=2000):
         yield [
             str(row.customer or ""),

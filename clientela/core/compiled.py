@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 
@@ -41,7 +42,7 @@ class Placeholder:
         return f"\x00compiled-placeholder-{self.index}\x00"
 
 
-def _cursor(connection: Any) -> Any:
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
     """A cursor running prepared statements on PostgreSQL, else the usual one.
 
     Django's PostgreSQL cursors bind parameters in the client and prepare nothing (the ORM's
@@ -58,7 +59,9 @@ def _cursor(connection: Any) -> Any:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+        # _prepare_cursor wraps a cursor the way connection.cursor() does; django-stubs omits it.
+        cursor = _preparing_cursor_class()(connection.connection)
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -61,14 +62,16 @@ class VerbSpec:
     """A registered verb: its stored code, its label and how its timeline entry reads."""
 
     code: str
-    label: Any
+    label: str | Promise
     timeline: TimelineSentence | None = None
 
 
 VERBS: dict[str, VerbSpec] = {}
 
 
-def register_verb(code: str, label: Any, *, timeline: TimelineSentence | None = None) -> VerbSpec:
+def register_verb(
+    code: str, label: str | Promise, *, timeline: TimelineSentence | None = None
+) -> VerbSpec:
     """Register a verb (call from an AppConfig.ready); a code belongs to one app."""
     spec = VerbSpec(str(code), label, timeline)
     known = VERBS.get(spec.code)
@@ -100,7 +103,7 @@ def verb_label(code: str) -> str:
 
 def verb_choices() -> list[tuple[str, str]]:
     """(code, label) of every registered verb, for filters."""
-    return [(spec.code, str(capfirst(spec.label))) for spec in VERBS.values()]
+    return [(spec.code, capfirst(str(spec.label))) for spec in VERBS.values()]
 
 
 def jsonable(value: Any) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -116,7 +117,7 @@ class Page:
 
 
 def paginate(
-    qs: Any,
+    qs: QuerySet[Any],
     number: int,
     *,
     cap: int | Callable[[], int],

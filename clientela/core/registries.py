@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import Promise
+
 from clientela.core.users import AuthenticatedHttpRequest
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ class NavItem:
     """
 
     url_name: str | None
-    label: Any
+    label: str | Promise
     icon: str
     order: int
     section: str = MODULES
@@ -90,7 +92,7 @@ class QuickLink:
     """A link of the start page's quick links, for the users `allowed` accepts."""
 
     url_name: str
-    label: Any
+    label: str | Promise
     order: int
     allowed: Allowed | None = None
 

@@ -110,7 +110,7 @@ def _first_channel(source: str) -> str:
     return Channel.WEBSITE
 
 
-def _moment(rng: np.random.Generator, day: dt.date, tz: Any) -> dt.datetime:
+def _moment(rng: np.random.Generator, day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """A time during office hours on `day`."""
     minutes = int(rng.integers(9 * 60, 19 * 60))
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz) + dt.timedelta(minutes=minutes)
@@ -121,7 +121,7 @@ def _buyer_history(
     contact: tuple[Any, ...],
     start: dt.date,
     end: dt.date,
-    tz: Any,
+    tz: dt.tzinfo,
 ) -> list[_Purchase]:
     """A buyer's plot purchase(s) and the owner services that follow, never before `created`."""
     contact_id, source, created, _stage, custom = contact

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
 from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
@@ -176,7 +177,7 @@ class OrderImport:
     def __init__(
         self,
         *,
-        actor: Any,
+        actor: User,
         job: Job,
         headers: list[str],
         mapping: Mapping[str, str],
@@ -451,7 +452,7 @@ def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
     return errors
 
 
-def require_import(actor: Any) -> None:
+def require_import(actor: User) -> None:
     """Forbidden unless the actor may import (the import and write capabilities)."""
     if not can_import(actor):
         raise Forbidden(_("Your role cannot import records."))
@@ -459,7 +460,7 @@ def require_import(actor: Any) -> None:
 
 def import_orders(
     *,
-    actor: Any,
+    actor: User,
     path: Path,
     filename: str | None = None,
     dry_run: bool = False,
@@ -514,7 +515,7 @@ def import_orders(
     return run_job(job, actor=actor, batch_size=batch_size)
 
 
-def run_job(job: Job, *, actor: Any, batch_size: int | None = None) -> OrderImportResult:
+def run_job(job: Job, *, actor: User, batch_size: int | None = None) -> OrderImportResult:
     """Process an order import job from its checkpoint to the end with its stored options."""
     require_import(actor)
     options = job.options

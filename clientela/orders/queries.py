@@ -47,7 +47,7 @@ def can_manage_rates(user: User | AnonymousUser) -> bool:
     return has_capability(user, "orders.manage_rates")
 
 
-def customer_visibility_q(user: Any, prefix: str = "") -> Q:
+def customer_visibility_q(user: User, prefix: str = "") -> Q:
     """A filter keeping rows whose customer the user may see.
 
     The customer of a row is its contact, or its company when no contact is recorded; the row is
@@ -61,12 +61,12 @@ def customer_visibility_q(user: Any, prefix: str = "") -> Q:
     )
 
 
-def orders_visible_to(user: Any) -> QuerySet[Order]:
+def orders_visible_to(user: User) -> QuerySet[Order]:
     """Orders whose customer the user may see."""
     return Order.objects.filter(customer_visibility_q(user))
 
 
-def get_order_for_user(user: Any, order_id: Any) -> Order:
+def get_order_for_user(user: User, order_id: Any) -> Order:
     """One order the user may see; NotFound otherwise."""
     try:
         return (
@@ -112,7 +112,7 @@ class OrderFilters:
         )
 
 
-def filter_orders(user: Any, filters: OrderFilters) -> QuerySet[Order]:
+def filter_orders(user: User, filters: OrderFilters) -> QuerySet[Order]:
     """The visible orders narrowed and ordered by `filters`."""
     from clientela.contacts.queries import search_q
 

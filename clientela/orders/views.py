@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
+from django.forms import BaseFormSet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Source
 from clientela.contacts.queries import (
@@ -33,6 +36,7 @@ from clientela.orders.choices import PAID_CHANNELS, Channel
 from clientela.orders.forms import (
     OrderFilterForm,
     OrderForm,
+    OrderLineForm,
     OrderLineFormSet,
     RateForm,
     currency_options,
@@ -40,7 +44,7 @@ from clientela.orders.forms import (
     spend_rows,
 )
 from clientela.orders.http import paginate, require_export
-from clientela.orders.models import ExchangeRate
+from clientela.orders.models import ExchangeRate, Order
 from clientela.orders.queries import (
     ORDER_ORDERINGS,
     cac_by_channel,
@@ -101,7 +105,7 @@ def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
+def _order_rows(user: User, qs: QuerySet[Order]) -> Iterator[list[Any]]:
     for order in qs.iterator(chunk_size=2000):
         contact = order.contact
         yield [
@@ -149,7 +153,9 @@ def order_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBas
     )
 
 
-def _apply_errors(form: Any, lines: Any, error: ValidationFailed) -> None:
+def _apply_errors(
+    form: OrderForm, lines: BaseFormSet[OrderLineForm], error: ValidationFailed
+) -> None:
     """Put service errors on the form fields they belong to."""
     for field, messages_ in error.errors.items():
         if field.startswith("lines."):
@@ -164,7 +170,7 @@ def _apply_errors(form: Any, lines: Any, error: ValidationFailed) -> None:
             form.add_error(target, message)
 
 
-def _lines_data(lines: Any) -> list[dict[str, Any]]:
+def _lines_data(lines: BaseFormSet[OrderLineForm]) -> list[dict[str, Any]]:
     return [line.cleaned_data for line in lines.forms if line.is_valid() and line.cleaned_data]
 
 
@@ -211,7 +217,7 @@ def order_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def require_write(user: Any) -> None:
+def require_write(user: User) -> None:
     """Entering orders needs a role that writes."""
     if not has_capability(user, "orders.write"):
         raise Forbidden(_("Your role can only read records."))

@@ -17,11 +17,15 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+if TYPE_CHECKING:
+    from clientela.accounts.models import User
+
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 ANONYMOUS = "anonymous"
@@ -95,7 +99,7 @@ def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str,
     return reverse(name, kwargs=kwargs) + spec.query(world)
 
 
-def request_route(client: Client, user: Any, url: str, spec: Request, world: Any) -> Any:
+def request_route(client: Client, user: User | None, url: str, spec: Request, world: Any) -> Any:
     """Request a route as `user` (None: an anonymous visitor), in English, and answer the response."""
     from clientela.core.testing import client_for
 
@@ -130,7 +134,7 @@ def api_operations() -> set[str]:
     }
 
 
-def bearer_headers(user: Any) -> dict[str, str]:
+def bearer_headers(user: User | None) -> dict[str, str]:
     """Headers authenticating as `user` with a fresh API token (None: no header)."""
     if user is None:
         return {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import models
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.http import HttpRequest
@@ -42,7 +43,7 @@ def alphabetical(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def ref(obj: Any) -> dict[str, Any] | None:
+def ref(obj: models.Model | None) -> dict[str, Any] | None:
     """{"id", "name"} of a related record, or None."""
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 

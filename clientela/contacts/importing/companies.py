@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from clientela.accounts.models import User
 from clientela.contacts import services
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.presets import CUSTOM_PREFIX, custom_targets, header_key
@@ -129,14 +130,16 @@ def check_draft(job: Job) -> None:
     check_mapping(list(job.options.get("headers") or []), job.options.get("mapping") or {})
 
 
-def _require(actor: Any) -> None:
+def _require(actor: User | None) -> User:
+    """The actor, when they may import; Forbidden otherwise (a job whose starter is gone)."""
     if actor is None or not may_import(actor):
         raise Forbidden(_("Your role cannot import records."))
+    return actor
 
 
 def start_company_import(
     *,
-    actor: Any,
+    actor: User,
     upload: IO[bytes] | Path,
     filename: str,
     language: str | None = None,
@@ -172,7 +175,7 @@ def start_company_import(
 
 
 def update_mapping(
-    job: Job, *, actor: Any, mapping: Mapping[str, str], options: Mapping[str, Any]
+    job: Job, *, actor: User, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> Job:
     """Change a draft's column mapping ({header: target}) and options; ValidationFailed."""
     _require(actor)
@@ -202,7 +205,7 @@ class CompanyRow:
 class CompanyImport:
     """One pass over a file: read rows, match companies, create or update them."""
 
-    def __init__(self, job: Job, actor: Any) -> None:
+    def __init__(self, job: Job, actor: User) -> None:
         self.job = job
         self.actor = actor
         self.mapping: dict[str, str] = dict(job.options.get("mapping") or {})
@@ -306,8 +309,7 @@ class CompanyImport:
 
 def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[CompanyRow]:
     """The first `n` rows read as the import will read them (no database writes)."""
-    actor = job.created_by
-    _require(actor)
+    actor = _require(job.created_by)
     run = CompanyImport(job, actor)
     with imports.open_job_file(job) as table:
         return [run.read(record) for record in table.preview(n)]
@@ -315,8 +317,7 @@ def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[CompanyRow]:
 
 def run_job(job: Job, *, batch_size: int | None = None) -> Job:
     """Process a company import job from its checkpoint to the end with its options."""
-    actor = job.created_by
-    _require(actor)
+    actor = _require(job.created_by)
     size = batch_size or int(str(settings.CLIENTELA.get("IMPORT_BATCH_SIZE", 2000)))
     run = CompanyImport(job, actor)
     with imports.open_job_file(job) as table:

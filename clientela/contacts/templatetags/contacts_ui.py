@@ -12,7 +12,9 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import may_see_owner
+from clientela.contacts.models import Company, Contact
 from clientela.contacts.normalize import format_phone
 
 register = template.Library()
@@ -66,15 +68,15 @@ def stage_short(contact: object) -> str:
 
 
 @register.filter
-def person_short(user: Any) -> str:
+def person_short(user: User | None) -> str:
     """A user as a narrow list column shows them: first name and last initial ("Ana M.")."""
     if not user:
         return ""
-    first = (getattr(user, "first_name", "") or "").strip()
-    last = (getattr(user, "last_name", "") or "").strip()
+    first = user.first_name.strip()
+    last = user.last_name.strip()
     if first and last:
         return f"{first} {last[0]}."
-    return first or last or str(getattr(user, "username", user))
+    return first or last or user.username
 
 
 @register.filter
@@ -120,7 +122,7 @@ def country_name(code: str) -> str:
 
 
 @register.filter
-def visible_to(record: Any, user: Any) -> bool:
+def visible_to(record: Contact | Company | None, user: User) -> bool:
     """Whether `user` may open this (select_related) company or contact: link it, else name it.
 
     A contact's company name is shown wherever the contact is (see docs/decisions.md); its card

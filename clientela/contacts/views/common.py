@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import approximate_row_count, highest_id
@@ -29,7 +30,7 @@ COUNT_CAP = 1_000
 EXACT_COUNT_ROWS = 20_000
 
 
-def require_capability(user: Any, capability: str) -> None:
+def require_capability(user: User, capability: str) -> None:
     """Raise Forbidden with a readable reason when the role lacks the capability."""
     if has_capability(user, capability):
         return
@@ -55,7 +56,7 @@ def paginate(
     qs: QuerySet[Any],
     number: int,
     *,
-    user: Any,
+    user: User,
     filtered: bool,
     model: type[Contact] | type[Company],
 ) -> Page:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import (
     assignable_owners,
     has_capability,
@@ -89,7 +90,7 @@ def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "contacts/company_list.html", context)
 
 
-def _owner_kwargs(user: Any, current: Any = None) -> dict[str, Any]:
+def _owner_kwargs(user: User, current: User | None = None) -> dict[str, Any]:
     """Owner choices: whom the user may assign to, plus the current owner."""
     owners = list(assignable_owners(user))
     if current is not None and current not in owners:

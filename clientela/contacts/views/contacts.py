@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import (
     assignable_owners,
     has_capability,
@@ -40,7 +41,7 @@ from clientela.contacts.forms import (
     TagsForm,
     tag_names,
 )
-from clientela.contacts.models import Contact, CustomField
+from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.queries import (
     ContactFilters,
     companies_visible_to,
@@ -310,7 +311,7 @@ def contact_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/contact_detail.html", _card_context(request, contact))
 
 
-def _resolve_company(user: Any, name: str, current: Any) -> tuple[bool, int | None]:
+def _resolve_company(user: User, name: str, current: Company | None) -> tuple[bool, int | None]:
     """(found, company id) for the company typed by name; (False, None) when none matches."""
     name = " ".join(name.split())
     if not name:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts import services
 from clientela.contacts.choices import Entity
@@ -24,7 +25,7 @@ from clientela.core.exceptions import ValidationFailed
 from clientela.core.users import AuthenticatedHttpRequest
 
 
-def may_define_fields(user: Any) -> bool:
+def may_define_fields(user: User) -> bool:
     """Whether the user administers custom fields (those who manage users do)."""
     return has_capability(user, "accounts.manage_users")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -218,7 +219,7 @@ def trash(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Deleted contacts or companies, newest first, with Restore."""
     user = request.user
     kind = "companies" if request.GET.get("kind") == "companies" else "contacts"
-    qs: Any
+    qs: QuerySet[Contact] | QuerySet[Company]
     if kind == "companies":
         qs = companies_visible_to(user, deleted=True).select_related("owner")
         model: type[Contact] | type[Company] = Company

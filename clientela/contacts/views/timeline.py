@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, users_visible_to
 from clientela.contacts.choices import (
     ConsentChannel,
@@ -89,7 +90,7 @@ class Renderer:
 
     def __init__(
         self,
-        user: Any,
+        user: User,
         record: Contact | Company,
         events: list[Event],
         custom_fields: Mapping[str, CustomField],
@@ -166,7 +167,7 @@ class Renderer:
         survivor, merged = data.get("survivor_id"), data.get("merged_id")
         return merged if survivor == self.record.pk else survivor
 
-    def import_job_link(self, job: Any) -> str:
+    def import_job_link(self, job: object) -> str:
         """The import job's page, for users allowed to open it."""
         if not self.can_import or not isinstance(job, int):
             return ""
@@ -283,7 +284,7 @@ class Renderer:
 
 
 def timeline_for(
-    user: Any,
+    user: User,
     record: Contact | Company,
     custom_fields: Mapping[str, CustomField],
     *,
