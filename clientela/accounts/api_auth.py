@@ -33,7 +33,7 @@ class InvalidToken(AuthenticationError):
 
 
 def actor(request: HttpRequest) -> User:
-    """The user an authenticated API request acts as (its bearer token's or its session's)."""
+    """Return the user an authenticated API request acts as (its token's or its session's)."""
     return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
@@ -93,7 +93,7 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        """The session's user when signed in and active."""
+        """Return the session's user when signed in and active."""
         user = request.user
         if user.is_authenticated and user.is_active:
             return user
@@ -101,7 +101,7 @@ class SessionAuth(APIKeyCookie):
 
 
 def api_rate() -> str:
-    """The per-token request rate, e.g. "6000/m" (settings.CLIENTELA["API_RATE"])."""
+    """Return the per-token request rate, e.g. "6000/m" (settings.CLIENTELA["API_RATE"])."""
     return str(settings.CLIENTELA.get("API_RATE") or "6000/m")
 
 

@@ -1,3 +1,5 @@
+"""App configuration of clientela.accounts."""
+
 from typing import Any
 
 from django.apps import AppConfig
@@ -7,13 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    """The accounts app: users, roles and capabilities, wired into the registries in ready()."""
+
     name = "clientela.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        """Register capabilities, verbs, administration screens, the profile link and the
-        commands' actor."""
+        """Register what accounts offers the registries.
+
+        Capabilities, verbs, administration screens, the profile link and the commands' actor.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.accounts.choices import AccountVerb
         from clientela.accounts.models import User

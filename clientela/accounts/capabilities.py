@@ -86,7 +86,7 @@ def unregister_capability(code: str) -> None:
 
 
 def get_capability(code: str) -> Capability:
-    """The registered capability; UnknownCapability for a code nobody registered."""
+    """Return the registered capability; UnknownCapability for a code nobody registered."""
     try:
         return _REGISTRY[code]
     except KeyError:
@@ -99,7 +99,7 @@ def all_capabilities() -> list[Capability]:
 
 
 def capability_groups() -> list[tuple[Any, list[Capability]]]:
-    """Registered capabilities grouped by app (headed by the first one's group label)."""
+    """Return registered capabilities grouped by app (headed by the first one's group label)."""
     groups: dict[str, tuple[Any, list[Capability]]] = {}
     for capability in _REGISTRY.values():
         groups.setdefault(capability.app_label, (capability.group, []))[1].append(capability)

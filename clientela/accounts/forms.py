@@ -105,7 +105,7 @@ class PasswordChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self) -> str:
-        """The user proves they know the current password."""
+        """Check that the user knows the current password."""
         value = self.cleaned_data["old_password"]
         if not self.user.check_password(value):
             raise forms.ValidationError(_("Your current password is not correct."))
@@ -134,7 +134,7 @@ class PasswordConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
-        """The user proves they know the current password."""
+        """Check that the user knows the current password."""
         value = self.cleaned_data["password"]
         if not self.user.check_password(value):
             raise forms.ValidationError(_("Your current password is not correct."))
@@ -276,7 +276,7 @@ class RoleForm(forms.Form):
         field.choices = [(c.code, c.label) for c in all_capabilities()]
 
     def capability_groups(self) -> list[tuple[Any, list[tuple[Capability, bool]]]]:
-        """The registered capabilities by app, each with whether the form has it ticked."""
+        """Return the registered capabilities by app, each with whether the form has it ticked."""
         value = self["capabilities"].value() or []
         ticked = set(value if isinstance(value, list | tuple) else [value])
         return [

@@ -14,7 +14,7 @@ from clientela.core.compiled import CompiledQuery
 
 
 def role_of(user: User | AnonymousUser | None) -> Role | None:
-    """The user's role, cached on the instance for the request."""
+    """Return the user's role, cached on the instance for the request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, "_clientela_role"):
@@ -25,7 +25,7 @@ def role_of(user: User | AnonymousUser | None) -> Role | None:
 
 
 def visibility_of(user: User | AnonymousUser | None) -> str | None:
-    """The user's record scope (own / department / all), or None when the user sees nothing."""
+    """Return the user's record scope (own / department / all); None when they see nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
@@ -51,7 +51,7 @@ def has_capability(user: User | AnonymousUser | None, code: str) -> bool:
 
 
 def capabilities_of(user: User | AnonymousUser | None) -> list[str]:
-    """The registered capability codes the user has, in registration order."""
+    """Return the registered capability codes the user has, in registration order."""
     return [c.code for c in all_capabilities() if has_capability(user, c.code)]
 
 
@@ -79,7 +79,7 @@ def department_colleague_ids(user: User) -> list[int]:
 
 
 def owner_scope(user: User | AnonymousUser | None, owner_field: str = "owner") -> Q | None:
-    """A filter selecting the records `user` may see by their owner; None means all records."""
+    """Return a filter on owner keeping the records `user` may see; None means all records."""
     scope = visibility_of(user)
     if scope == Visibility.ALL:
         return None
@@ -159,7 +159,7 @@ _ACTIVE_TOKEN = CompiledQuery(
 
 
 def active_token(raw: str) -> ApiToken | None:
-    """The active token matching a raw bearer string, with its user and the user's role."""
+    """Return the active token matching a raw bearer string, with its user and the user's role."""
     from clientela.accounts.models import hash_token
 
     row = _ACTIVE_TOKEN.first(hash_token(raw))
@@ -180,6 +180,8 @@ def active_token(raw: str) -> ApiToken | None:
 
 
 def default_command_actor() -> User | None:
-    """The user a command acts as without `--as`: the first active administrator (superuser,
-    or a role that manages users)."""
+    """Return the user a command acts as without `--as`: the first active administrator.
+
+    An administrator is a superuser, or a user whose role manages users.
+    """
     return users_with_capability("accounts.manage_users").order_by("id").first()

@@ -359,7 +359,7 @@ def revoke_token(token: ApiToken, *, actor: User, via: str = Via.UI) -> ApiToken
 
 
 def get_user_for_admin(actor: User, user_id: int) -> User:
-    """A user record for the admin screens and API."""
+    """Return a user record for the admin screens and API."""
     _require_admin(actor)
     try:
         return User.objects.select_related("role").prefetch_related("departments").get(pk=user_id)

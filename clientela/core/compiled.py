@@ -36,14 +36,14 @@ class Placeholder:
         self.kind = kind
 
     def value(self) -> Any:
-        """The literal the ORM will see (and put among the SQL parameters)."""
+        """Return the literal the ORM will see (and put among the SQL parameters)."""
         if self.kind is int:
             return self.INT_BASE - self.index
         return f"\x00compiled-placeholder-{self.index}\x00"
 
 
 def _cursor(connection: BaseDatabaseWrapper) -> Any:
-    """A cursor running prepared statements on PostgreSQL, else the usual one.
+    """Return a cursor running prepared statements on PostgreSQL, else the usual one.
 
     Django's PostgreSQL cursors bind parameters in the client and prepare nothing (the ORM's
     SQL is not always preparable, Django ticket #20516; poolers in transaction mode lose
@@ -125,7 +125,7 @@ class CompiledQuery:
             return plan
 
     def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
-        """The rows of the query for these values."""
+        """Return the rows of the query for these values."""
         plan = self._plan(using)
         params = list(plan.params)
         for position, index in plan.slots:
@@ -148,6 +148,6 @@ class CompiledQuery:
         return out
 
     def first(self, *values: Any, using: str = "default") -> tuple[Any, ...] | None:
-        """The first row, or None."""
+        """Return the first row, or None."""
         found = self.rows(*values, using=using)
         return found[0] if found else None

@@ -91,12 +91,12 @@ def register_verbs(
 
 
 def verb_spec(code: str) -> VerbSpec | None:
-    """The registered verb, or None for a code no app registered."""
+    """Return the registered verb, or None for a code no app registered."""
     return VERBS.get(code)
 
 
 def verb_label(code: str) -> str:
-    """A verb's label in the current language; the stored code when nobody registered it."""
+    """Return a verb's label in the current language; the stored code when nobody registered it."""
     spec = VERBS.get(code)
     return str(spec.label) if spec else code
 
@@ -128,8 +128,10 @@ def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str
 
 @dataclass(frozen=True)
 class RecordType:
-    """A kind of record events are about ("app_label.model"), and the screen that shows one
-    (a URL name taking the record's id), when there is such a screen."""
+    """A kind of record events are about ("app_label.model"), and the screen showing one.
+
+    The screen is a URL name taking the record's id, when there is such a screen.
+    """
 
     target_type: str
     url_name: str | None = None

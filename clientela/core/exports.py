@@ -86,7 +86,7 @@ class ExportFile:
         return iter_csv(self.rows, self.headers, tz=timezone.get_current_timezone())
 
     def xlsx_file(self) -> IO[bytes]:
-        """The workbook written to a temporary file, rewound (closing it deletes it)."""
+        """Return the workbook written to a temporary file, rewound (closing it deletes it)."""
         handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
         write_xlsx(
             self.rows,
@@ -150,7 +150,7 @@ def export_table(
 
 
 def export_response(export: ExportFile) -> HttpResponseBase:
-    """The download of a prepared export: streamed CSV, or XLSX from a temporary file."""
+    """Serve the download of a prepared export: streamed CSV, or XLSX from a temporary file."""
     if export.fmt == "xlsx":
         return FileResponse(
             export.xlsx_file(),

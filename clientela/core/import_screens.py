@@ -67,7 +67,7 @@ class UploadForm(forms.Form):
 
 
 def progress_context(job: Job, screens: ImportScreens) -> dict[str, Any]:
-    """What the progress bar shows: the job, its counts, whether it is a dry run."""
+    """Return what the progress bar shows: the job, its counts, whether it is a dry run."""
     return {
         "job": job,
         "counts": job_counts(job),
@@ -85,7 +85,7 @@ def job_page(
     can_resume: bool,
     warnings: Iterable[str] = (),
 ) -> HttpResponse:
-    """The import running in the background: progress, counts, rejects, resume when stopped."""
+    """Show the import running in the background: progress, counts, rejects, resume when stopped."""
     if request.method == "POST" and request.POST.get("action") == "resume":
         try:
             resume(job)
@@ -106,7 +106,7 @@ def job_page(
 def progress_response(
     request: AuthenticatedHttpRequest, job: Job, screens: ImportScreens
 ) -> HttpResponse:
-    """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
+    """Serve the job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
     context = progress_context(job, screens)
     wants_json = request.GET.get("format") == "json" or "application/json" in request.headers.get(
         "Accept", ""
@@ -135,7 +135,7 @@ def progress_response(
 
 
 def rejects_response(job: Job) -> StreamingHttpResponse:
-    """The rejected rows as CSV: their original columns, then line, column and reason."""
+    """Serve the rejected rows as CSV: their original columns, then line, column and reason."""
     headers, rows = rejected_rows(job)
     response = StreamingHttpResponse(
         iter_csv(rows, headers), content_type="text/csv; charset=utf-8"
@@ -191,7 +191,7 @@ def import_start(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
 
 
 def _option_values(importer: Importer, data: Any) -> dict[str, Any]:
-    """The mapping screen's options as posted (checkboxes → booleans)."""
+    """Return the mapping screen's options as posted (checkboxes → booleans)."""
     return {
         option.name: data.get(option.name) == "on"
         if option.kind == "checkbox"
@@ -324,7 +324,7 @@ def import_job(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> Htt
 @domain_errors
 @require_GET
 def import_job_progress(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponse:
-    """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
+    """Serve the job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
     importer = _kind(request.user, kind)
     job = importers.import_job_for(importer, request.user, job_id)
     return progress_response(request, job, importer.screens)
@@ -333,13 +333,13 @@ def import_job_progress(request: AuthenticatedHttpRequest, kind: str, job_id: in
 @domain_errors
 @require_GET
 def import_rejects(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponseBase:
-    """The rejected rows as CSV: their original columns, then line, column and reason."""
+    """Serve the rejected rows as CSV: their original columns, then line, column and reason."""
     importer = _kind(request.user, kind)
     return rejects_response(importers.import_job_for(importer, request.user, job_id))
 
 
 def import_urlpatterns(kind: str, *, route: str = "import/", prefix: str = "") -> list[URLPattern]:
-    """The routes of one import kind, for its app's URLconf (names start with `prefix`)."""
+    """Return the routes of one import kind, for its app's URLconf (names start with `prefix`)."""
     views: list[tuple[str, Callable[..., HttpResponseBase], str]] = [
         ("", import_start, "import_start"),
         ("<int:job_id>/", import_job, "import_job"),

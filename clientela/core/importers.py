@@ -81,7 +81,7 @@ class ImportScreens:
     prefix: str = ""
 
     def url(self, name: str) -> str:
-        """A route name of this import ("import_job" → "<namespace>:<prefix>import_job")."""
+        """Return a route name of this import ("import_job" → "<namespace>:<prefix>import_job")."""
         return f"{self.namespace}:{self.prefix}{name}"
 
     @property
@@ -173,7 +173,7 @@ def register_importer(importer: Importer) -> Importer:
 
 
 def get_importer(name: str) -> Importer:
-    """The registered import kind `name`; LookupError when none is."""
+    """Return the registered import kind `name`; LookupError when none is."""
     try:
         return _registry[name]
     except KeyError as exc:
@@ -189,14 +189,14 @@ def importers() -> list[Importer]:
 
 
 def import_job_for(importer: Importer, user: User, job_id: int | str) -> Job:
-    """A job of this kind that the user started (or any, for those who see all); NotFound."""
+    """Return a job of this kind that the user started (or any, for those who see all); NotFound."""
     return imports.import_job_for(
         user, job_id, kind=importer.job_kind, sees_all=importer.sees_all(user)
     )
 
 
 def recent_imports(importer: Importer, user: User) -> list[Job]:
-    """The user's latest imports of this kind (not the dry runs behind previews)."""
+    """Return the user's latest imports of this kind (not the dry runs behind previews)."""
     return imports.recent_imports(user, kind=importer.job_kind)
 
 

@@ -68,7 +68,7 @@ def register_nav_item(item: NavItem) -> NavItem:
 
 
 def nav_items(section: str, user: User | AnonymousUser | None) -> list[NavItem]:
-    """The links of one sidebar section `user` may see, in their registered order."""
+    """Return the links of one sidebar section `user` may see, in their registered order."""
     items = [item for item in NAVIGATION.values() if item.section == section]
     return sorted((item for item in items if item.visible_to(user)), key=lambda item: item.order)
 
@@ -119,7 +119,7 @@ def start_panels() -> list[StartPanel]:
 
 
 def quick_links(user: User) -> list[QuickLink]:
-    """The quick links `user` may follow, in order."""
+    """Return the quick links `user` may follow, in order."""
     links = sorted(QUICK_LINKS.values(), key=lambda link: link.order)
     return [link for link in links if link.allowed is None or link.allowed(user)]
 

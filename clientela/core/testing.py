@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def client_for(client: Any, user: User, language: str = "en") -> Any:
-    """The test client signed in as `user`, in English unless told (messages are asserted).
+    """Return the test client signed in as `user`, in English unless told (messages are asserted).
 
     Typed loosely on purpose: tests read streaming and plain responses alike.
     """

@@ -13,13 +13,13 @@ from clientela.core.users import AuthenticatedHttpRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's start page."""
+    """Show the signed-in user's start page."""
     return render(request, "core/home.html")
 
 
 @require_GET
 def home_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The start page's cards (loaded by htmx), each filled by the app that registered it."""
+    """Show the start page's cards (loaded by htmx), each filled by the app that registered it."""
     cards = []
     for panel in start_panels():
         context = panel.context(request)

@@ -67,7 +67,7 @@ class AuditFilters:
     date_to: dt.date | None = None
 
     def as_query(self) -> dict[str, str]:
-        """The filters as query-string parameters (for links and the CSV export)."""
+        """Return the filters as query-string parameters (for links and the CSV export)."""
         pairs = {
             "actor": str(self.actor or ""),
             "verb": self.verb,
@@ -112,7 +112,7 @@ def audit_events(user: User, filters: AuditFilters) -> QuerySet[Event]:
 
 
 def encode_cursor(event: Event) -> str:
-    """A keyset position after `event` (its timestamp and id)."""
+    """Return a keyset position after `event` (its timestamp and id)."""
     return f"{event.created_at.isoformat()}_{event.pk}"
 
 
@@ -138,7 +138,7 @@ class AuditPage:
 def audit_page(
     user: User, filters: AuditFilters, cursor: str = "", size: int = AUDIT_PAGE_SIZE
 ) -> AuditPage:
-    """A page of events after `cursor` (keyset: stays fast however large the table grows)."""
+    """Return a page of events after `cursor` (keyset: stays fast however large the table grows)."""
     qs = audit_events(user, filters)
     position = decode_cursor(cursor) if cursor else None
     if position:
@@ -170,7 +170,7 @@ EXTRA_LABELS = {
 
 @lru_cache(maxsize=512)
 def _field_info(target_type: str, name: str, language: str | None) -> tuple[str, dict[Any, str]]:
-    """A field's label and its choice labels; `language` only keys the cache."""
+    """Return a field's label and its choice labels; `language` only keys the cache."""
     try:
         model_field = apps.get_model(target_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):

@@ -30,8 +30,10 @@ def build_event(
     company_id: int | None = None,
     at: datetime | None = None,
 ) -> Event:
-    """Build (without saving) an event about `target`; `at` dates events that happened before
-    they were recorded (a purchase entered later). Used for bulk writes."""
+    """Build (without saving) an event about `target`; used for bulk writes.
+
+    `at` dates events that happened before they were recorded (a purchase entered later).
+    """
     meta = target._meta
     return Event(
         created_at=at or timezone.now(),
@@ -79,7 +81,7 @@ def record_events(events: Iterable[Event]) -> None:
 
 
 def record_export(export: ExportRecord) -> Event:
-    """The audit event of one export (core.exports calls it inside the export's transaction)."""
+    """Record the audit event of one export (core.exports calls it in the export's transaction)."""
     return record_event(
         Verb.EXPORTED,
         actor=export.actor,

@@ -68,7 +68,7 @@ class AuditFilterForm(forms.Form):
         field.choices = choices
 
     def clean(self) -> dict[str, Any]:
-        """The range must not end before it starts."""
+        """Check that the range does not end before it starts."""
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
@@ -76,7 +76,7 @@ class AuditFilterForm(forms.Form):
         return data
 
     def to_filters(self) -> AuditFilters:
-        """The cleaned values as query filters."""
+        """Return the cleaned values as query filters."""
         data = self.cleaned_data
         return AuditFilters(
             actor=data.get("actor"),
@@ -107,7 +107,7 @@ def _filters(request: AuthenticatedHttpRequest) -> tuple[AuditFilterForm, AuditF
 
 @require_GET
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The filtered audit log, newest first, one keyset page at a time."""
+    """Show the filtered audit log, newest first, one keyset page at a time."""
     form, filters = _filters(request)
     page = audit_page(request.user, filters, request.GET.get("after", ""))
     for row in page.rows:
@@ -158,7 +158,7 @@ def _csv_rows(user: User, filters: AuditFilters) -> Iterator[list[Any]]:
 
 @require_GET
 def audit_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    """The filtered audit log as a CSV file (formula injection neutralised; audited itself)."""
+    """Serve the filtered audit log as CSV (formula injection neutralised; audited itself)."""
     _form, filters = _filters(request)
     headers = [
         _("When"),

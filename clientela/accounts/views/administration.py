@@ -245,7 +245,7 @@ def department_delete(request: AuthenticatedHttpRequest, department_id: int) -> 
 
 @admin_only
 def role_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """What each role sees and may do: registered capabilities by app, one column per role."""
+    """Show what each role sees and may do: registered capabilities by app, one column per role."""
     roles = list(Role.objects.order_by("id"))
     rows = [
         (label, [(c, [c.code in role.capabilities for role in roles]) for c in members])
@@ -273,7 +273,7 @@ def role_edit(request: AuthenticatedHttpRequest, role_id: int) -> HttpResponse:
 
 
 def moved_to(url_name: str) -> Callable[..., HttpResponse]:
-    """An administration screen that moved: a permanent redirect, kept admin-only."""
+    """Return the view of an administration screen that moved: a permanent redirect, admin-only."""
 
     @admin_only
     def view(request: AuthenticatedHttpRequest, **kwargs: Any) -> HttpResponse:

@@ -36,7 +36,7 @@ LANGUAGE_SESSION_KEY = "clientela_language"
 
 
 def confirmed_totp(user: User) -> TOTPDevice | None:
-    """The user's confirmed authenticator device, if two-factor sign-in is on."""
+    """Return the user's confirmed authenticator device, if two-factor sign-in is on."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 

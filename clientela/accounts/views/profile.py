@@ -91,7 +91,7 @@ def _qr_svg(url: str) -> str:
 
 
 def _pending_device(user: User) -> TOTPDevice:
-    """The user's unconfirmed device, created once so reloading keeps the same secret."""
+    """Return the user's unconfirmed device, created once so reloading keeps the same secret."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     return device or TOTPDevice.objects.create(user=user, name="Clientela", confirmed=False)
 
