@@ -62,7 +62,7 @@ MAX_MERGE_HOPS = 10
 
 
 def survivor_for_user(user: User, contact_id: Any) -> int | None:
-    """The live contact a merged-away contact lives on in, when the user may see both.
+    """Return the live contact a merged-away contact lives on in, when the user may see both.
 
     Old links to a merged contact lead to its survivor instead of a 404, but only for someone
     who may see the merged contact (in the trash) and the survivor: others learn nothing.
@@ -202,7 +202,7 @@ class ContactFilters:
 
 
 def _record_id(value: str) -> int | None:
-    """An id from a query string: None when absent or not a number, 0 when it cannot exist."""
+    """Return an id from a query string: None when absent or no number, 0 when it cannot exist."""
     if not value or not value.isdecimal():
         return None
     number = int(value)
@@ -210,7 +210,7 @@ def _record_id(value: str) -> int | None:
 
 
 def _tag_id(value: str) -> int | None:
-    """The id of the tag named `value` (or with that id, for links made by older lists).
+    """Return the id of the tag named `value` (or with that id, for links made by older lists).
 
     None when no tag filter is asked for; 0 when no tag matches, which matches no contact.
     """
@@ -232,7 +232,7 @@ def search_q(text: str) -> Q:
 
 
 def custom_field_q(definitions: dict[str, CustomField], key: str, value: str) -> Q | None:
-    """A filter on one custom field value; unknown keys are ignored (allow-list)."""
+    """Return a filter on one custom field value; unknown keys are ignored (allow-list)."""
     definition = definitions.get(key)
     if definition is None or value == "":
         return None
@@ -264,7 +264,7 @@ def custom_fields_for(entity: str = Entity.CONTACT) -> dict[str, CustomField]:
 def filter_contacts(
     user: User, filters: ContactFilters, *, deleted: bool = False
 ) -> QuerySet[Contact]:
-    """The visible contacts narrowed and ordered by `filters`."""
+    """Return the visible contacts narrowed and ordered by `filters`."""
     qs = contacts_visible_to(user, deleted=deleted)
     if filters.q:
         qs = qs.filter(search_q(filters.q))
@@ -309,7 +309,7 @@ def filter_companies(
     ordering: str = "name",
     deleted: bool = False,
 ) -> QuerySet[Company]:
-    """The visible companies narrowed and ordered."""
+    """Return the visible companies narrowed and ordered."""
     qs = companies_visible_to(user, deleted=deleted)
     if q:
         qs = qs.filter(search_q(q))
@@ -321,7 +321,7 @@ def filter_companies(
 
 
 def current_consents(contact: Contact) -> dict[tuple[str, str], Consent]:
-    """The latest decision per (channel, purpose)."""
+    """Return the latest decision per (channel, purpose)."""
     latest: dict[tuple[str, str], Consent] = {}
     for consent in contact.consents.order_by("-recorded_at", "-id"):
         latest.setdefault((consent.channel, consent.purpose), consent)
@@ -365,7 +365,7 @@ DUPLICATE_MEMBER_FIELDS = (
 def duplicate_groups(
     user: User, *, live: bool = False, limit: int = 50, members: int = 10
 ) -> list[dict[str, Any]]:
-    """Groups of at least two visible contacts that look like the same person, largest first.
+    """Return groups of at least two visible contacts that look like the same person, largest first.
 
     Each group: field (email / phone / name), value (its key), count of visible contacts, reason,
     and its first `members` contacts by creation. Reads the precomputed groups (kept current by
@@ -445,7 +445,7 @@ def duplicate_groups(
 
 
 def merges_for(contact: Contact) -> QuerySet[Merge]:
-    """Merges into this contact that can still be undone."""
+    """Return merges into this contact that can still be undone."""
     return Merge.objects.filter(
         entity=Entity.CONTACT, survivor_id=contact.pk, undone_at__isnull=True
     )
@@ -457,7 +457,7 @@ def tags_list() -> QuerySet[Tag]:
 
 
 def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
-    """The planner's row estimate of a table on PostgreSQL (no scan); None elsewhere or unknown."""
+    """Return the planner's row estimate of a PostgreSQL table (no scan); else None."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -473,7 +473,7 @@ def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
 
 
 def highest_id(model: type[Contact] | type[Company]) -> int:
-    """The table's highest id (0 when empty): an upper bound on its rows, read from the index."""
+    """Return the table's highest id (0 when empty): an upper bound on its rows, from the index."""
     from django.db.models import Max
 
     highest = model.objects.aggregate(highest=Max("pk"))["highest"]
@@ -585,7 +585,7 @@ class StartPage:
 
 
 def start_page_summary(user: User, latest: int = 8) -> StartPage:
-    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
+    """Return counts of the user's own contacts per lifecycle stage, and their newest contacts."""
     mine = contacts_visible_to(user).filter(owner_id=user.pk)
     counts = {
         row["lifecycle_stage"]: row["n"]
@@ -602,8 +602,10 @@ def may_import(user: User) -> bool:
 
 
 def events_in_scope(user: User) -> Q:
-    """Timeline events a reader with a narrower scope may see: none about contacts or
-    companies outside it (registered as the audit log's scope)."""
+    """Return the filter on events a reader with a narrower scope may see.
+
+    None about contacts or companies outside the scope (registered as the audit log's scope).
+    """
     return (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk"))) & (
         Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk"))
     )

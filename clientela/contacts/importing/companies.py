@@ -106,7 +106,7 @@ def _allowed_targets() -> set[str]:
 
 
 def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """The mapping limited to the file's headers; ValidationFailed ("mapping")."""
+    """Return the mapping limited to the file's headers; ValidationFailed ("mapping")."""
     clean = {h: str(mapping.get(h, "") or "") for h in headers}
     allowed = _allowed_targets()
     errors = [
@@ -131,7 +131,7 @@ def check_draft(job: Job) -> None:
 
 
 def _require(actor: User | None) -> User:
-    """The actor, when they may import; Forbidden otherwise (a job whose starter is gone)."""
+    """Return the actor, when they may import; Forbidden otherwise (a job whose starter is gone)."""
     if actor is None or not may_import(actor):
         raise Forbidden(_("Your role cannot import records."))
     return actor
@@ -221,7 +221,7 @@ class CompanyImport:
             self.by_name[folded(name)] = pk
 
     def read(self, record: Record) -> CompanyRow:
-        """The row's values by target (owner resolved, tags split, custom fields apart)."""
+        """Return the row's values by target (owner resolved, tags split, custom fields apart)."""
         row = CompanyRow(record.line)
         if record.problems:
             row.errors.extend(("", problem) for problem in record.problems)
@@ -251,7 +251,7 @@ class CompanyImport:
         return row
 
     def find(self, values: Mapping[str, Any]) -> Company | None:
-        """The live company this row is (external id, else tax id, else folded name)."""
+        """Return the live company this row is (external id, else tax id, else folded name)."""
         live = Company.objects.filter(deleted_at__isnull=True).order_by("id")
         for key in ("external_id", "tax_id"):
             if values.get(key):
@@ -308,7 +308,7 @@ class CompanyImport:
 
 
 def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[CompanyRow]:
-    """The first `n` rows read as the import will read them (no database writes)."""
+    """Return the first `n` rows read as the import will read them (no database writes)."""
     actor = _require(job.created_by)
     run = CompanyImport(job, actor)
     with imports.open_job_file(job) as table:

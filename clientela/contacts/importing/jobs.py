@@ -194,7 +194,7 @@ def run_now(job: Job, *, actor: User) -> ImportResult:
 
 
 def warning_messages(job: Job) -> list[str]:
-    """The job's warnings as sentences (values that were imported with a fallback)."""
+    """Return the job's warnings as sentences (values that were imported with a fallback)."""
     out: list[str] = []
     for kind, values in (job.counts.get("warnings") or {}).items():
         for value, count in values.items():
@@ -228,7 +228,7 @@ class PreviewRow:
 
 
 def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
-    """The first `n` rows of a draft cleaned with its mapping (no database writes)."""
+    """Return the first `n` rows of a draft cleaned with its mapping (no database writes)."""
     from clientela.contacts.importing.rows import display_values
 
     plan = RowPlan.build(

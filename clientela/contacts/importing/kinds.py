@@ -62,7 +62,7 @@ _CHOICE_LABELS = {"lifecycle_stage": LifecycleStage, "lead_status": LeadStatus, 
 
 
 def _shown(target: str, value: Any) -> Any:
-    """A preview cell as people read it: choice labels instead of codes."""
+    """Return a preview cell as people read it: choice labels instead of codes."""
     choices = _CHOICE_LABELS.get(target)
     if choices is not None and value:
         return dict(choices.choices).get(value, value)

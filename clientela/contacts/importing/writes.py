@@ -65,7 +65,7 @@ class OwnerDirectory:
         )
 
     def resolve(self, ref: str) -> int | None:
-        """The id of an assignable user named by `ref`, or None."""
+        """Return the id of an assignable user named by `ref`, or None."""
         text = ref.strip()
         user_id = self.by_ref.get(text.lower()) or self.by_ref.get(folded(text))
         if user_id is None or (self.assignable is not None and user_id not in self.assignable):

@@ -24,13 +24,13 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @register.filter
 def phone(value: str) -> str:
-    """An E.164 number in international format (+57 300 1234567)."""
+    """Return an E.164 number in international format (+57 300 1234567)."""
     return format_phone(value or "")
 
 
 @register.filter
 def email_breaks(value: str) -> str:
-    """An e-mail address that wraps after its "@" or before a dot, never mid-word.
+    """Return an e-mail address that wraps after its "@" or before a dot, never mid-word.
 
     Escaped, with <wbr> break opportunities; the CSS of `a.email` forbids other breaks unless
     one part alone is wider than its box.
@@ -49,7 +49,7 @@ def email_breaks(value: str) -> str:
 
 @register.filter
 def tag_color(value: str) -> str:
-    """A tag colour safe to put in a style attribute (anything else gets the default grey)."""
+    """Return a tag colour safe in a style attribute (anything else gets the default grey)."""
     return value if isinstance(value, str) and HEX_COLOUR.match(value) else "#64748b"
 
 
@@ -59,7 +59,7 @@ SHORT_STAGES = {"mql": "MQL", "sql": "SQL"}
 
 @register.filter
 def stage_short(contact: object) -> str:
-    """A contact's lifecycle stage as shown in lists (MQL/SQL abbreviated)."""
+    """Return a contact's lifecycle stage as shown in lists (MQL/SQL abbreviated)."""
     code = getattr(contact, "lifecycle_stage", "")
     if code in SHORT_STAGES:
         return SHORT_STAGES[code]
@@ -69,7 +69,7 @@ def stage_short(contact: object) -> str:
 
 @register.filter
 def person_short(user: User | None) -> str:
-    """A user as a narrow list column shows them: first name and last initial ("Ana M.")."""
+    """Return a user as a narrow list column shows them: first name and last initial ("Ana M.")."""
     if not user:
         return ""
     first = user.first_name.strip()
@@ -81,7 +81,7 @@ def person_short(user: User | None) -> str:
 
 @register.filter
 def preview_cells(cells: list[Any], targets: list[tuple[str, str]]) -> list[str]:
-    """An import preview row's values as people read them (phones spaced, dates localised)."""
+    """Return a preview row's values as people read them (phones spaced, dates localised)."""
     shown: list[str] = []
     for value, (key, _label) in zip(cells, targets, strict=False):
         shown.append(_preview_value(key, value))
@@ -117,7 +117,7 @@ COUNTRY_NAMES = {
 
 @register.filter
 def country_name(code: str) -> str:
-    """A country's name for the common ones, else its ISO code."""
+    """Return a country's name for the common ones, else its ISO code."""
     return str(COUNTRY_NAMES.get((code or "").upper(), code or ""))
 
 

@@ -53,7 +53,7 @@ CARD_CONTACTS = 50
 @domain_errors
 @require_GET
 def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The companies list: search, owner and tag filters, sorting and paging."""
+    """Show the companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
     filters = company_filters_from(params)
@@ -100,7 +100,7 @@ def _owner_kwargs(user: User, current: User | None = None) -> dict[str, Any]:
 
 
 def _service_data(form: CompanyForm, company: Company | None) -> dict[str, Any]:
-    """The form's values as the company services take them."""
+    """Return the form's values as the company services take them."""
     cleaned = form.cleaned_data
     data: dict[str, Any] = {
         name: cleaned[name]
@@ -123,7 +123,7 @@ def _service_data(form: CompanyForm, company: Company | None) -> dict[str, Any]:
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def company_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A new company."""
+    """Show the new-company form and create the company it posts."""
     user = request.user
     require_capability(user, "contacts.write")
     custom_fields = custom_fields_for(Entity.COMPANY)
@@ -205,7 +205,7 @@ def _card_context(
 @domain_errors
 @require_GET
 def company_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The company card: details, its contacts, notes and timeline."""
+    """Show the company card: details, its contacts, notes and timeline."""
     company = get_company_for_user(request.user, pk)
     return render(request, "contacts/company_detail.html", _card_context(request, company))
 

@@ -84,7 +84,7 @@ SORT_OPTIONS = [
 
 
 def custom_display(definition: CustomField, value: Any) -> str:
-    """A custom value as people read it."""
+    """Return a custom value as people read it."""
     from datetime import date
 
     from django.utils import formats
@@ -113,7 +113,7 @@ def custom_display(definition: CustomField, value: Any) -> str:
 def _filter_controls(
     filters: ContactFilters, custom_fields: dict[str, CustomField]
 ) -> list[dict[str, Any]]:
-    """The custom-field filters offered above the list (choice, yes/no and text fields)."""
+    """Return the custom-field filters offered above the list (choice, yes/no and text fields)."""
     controls = []
     for key, definition in custom_fields.items():
         if definition.field_type not in FILTERABLE_CUSTOM_TYPES:
@@ -139,7 +139,7 @@ def _filter_controls(
 @domain_errors
 @require_GET
 def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
+    """Show the contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
     filters = ContactFilters.from_params(request.GET, custom_fields)
@@ -300,7 +300,7 @@ def _card_context(
 @domain_errors
 @require_GET
 def contact_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The customer card; the old address of a merged-away contact leads to its survivor."""
+    """Show the customer card; the old address of a merged-away contact leads to its survivor."""
     try:
         contact = get_contact_for_user(request.user, pk)
     except NotFound:

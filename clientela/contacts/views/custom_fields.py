@@ -44,7 +44,7 @@ def manages_fields(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @manages_fields
 def custom_field_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Custom field definitions of contacts and companies."""
+    """Show custom field definitions of contacts and companies."""
     fields = list(CustomField.objects.order_by("entity", "position", "id"))
     headings: dict[str, str] = {Entity.CONTACT: _("Contacts"), Entity.COMPANY: _("Companies")}
     groups = [

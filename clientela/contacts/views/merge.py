@@ -43,14 +43,14 @@ def _label(name: str) -> str:
 
 
 def _value(contact: Contact, name: str) -> Any:
-    """A comparable value of one mergeable field."""
+    """Return a comparable value of one mergeable field."""
     if name == "custom":
         return dict(contact.custom)
     return getattr(contact, name)
 
 
 def _shown(contact: Contact, name: str) -> str:
-    """A mergeable field as people read it."""
+    """Return a mergeable field as people read it."""
     if name == "company_id":
         return contact.company.name if contact.company else "—"
     if name == "owner_id":
@@ -189,7 +189,7 @@ def merge_undo(request: AuthenticatedHttpRequest, pk: int, merge_id: int) -> Htt
 @domain_errors
 @require_GET
 def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
+    """Show groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
     user = request.user
     ready = prepare_duplicates()
     groups = duplicate_groups(user, live=ready.live, members=GROUP_MEMBERS)
@@ -216,7 +216,7 @@ def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
 @domain_errors
 @require_GET
 def trash(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Deleted contacts or companies, newest first, with Restore."""
+    """Show deleted contacts or companies, newest first, with Restore."""
     user = request.user
     kind = "companies" if request.GET.get("kind") == "companies" else "contacts"
     qs: QuerySet[Contact] | QuerySet[Company]
@@ -251,7 +251,7 @@ def trash(request: AuthenticatedHttpRequest) -> HttpResponse:
 @domain_errors
 @require_GET
 def search(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The Ctrl-K search: a fragment with the best few visible contacts and companies."""
+    """Show the Ctrl-K search: a fragment with the best few visible contacts and companies."""
     query = request.GET.get("q", "").strip()[:200]
     if not query:
         return render(request, "contacts/search_results.html", {"q": ""})
