@@ -163,7 +163,7 @@ def _median_ms(action: Callable[[], Any], runs: int = 5) -> float:
 
 
 def _old_duplicate_groups(user: User, limit: int = 50) -> list[dict[str, Any]]:
-    """The duplicates page's query before the precomputed groups (kept as the baseline)."""
+    """Return the duplicates page's query before the precomputed groups (kept as the baseline)."""
     from django.db.models import Count, Q
 
     from clientela.contacts.queries import contacts_visible_to

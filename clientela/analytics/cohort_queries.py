@@ -1,5 +1,8 @@
-"""Reads for the cohort screens: retention and revenue per acquisition month, from the orders
-the user may see or, for someone who sees every customer, from the tables a snapshot keeps."""
+"""Reads for the cohort screens: retention and revenue per acquisition month.
+
+They come from the orders the user may see or, for someone who sees every customer, from the
+tables a snapshot keeps.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from clientela.orders.queries import add_months
 
 
 def visible_orders_sql(user: User) -> tuple[str, list[Any]]:
-    """A WHERE fragment (orders alias `o`) keeping the orders of customers the user may see."""
+    """Return a WHERE fragment (orders alias `o`) keeping orders of customers the user may see."""
     if sees_everything(user):
         return "", []  # the live-customer condition of every orders query is then enough
     contacts_sql, contact_params = contacts_visible_to(user).values("pk").query.sql_with_params()
@@ -54,8 +57,11 @@ def cohort_view(
     snapshot: ValueSnapshot | None = None,
     filters: ValueFilters | None = None,
 ) -> CohortView:
-    """Retention and revenue per acquisition month × months since, from one orders query
-    (or, for someone who sees every customer without a filter, the tables of the snapshot)."""
+    """Return retention and revenue per acquisition month × months since.
+
+    From one orders query or, for someone who sees every customer without a filter, from the
+    tables of the snapshot.
+    """
     unfiltered = filters is None or not (filters.channel or filters.segment)
     stored = snapshot.cohorts if snapshot is not None else {}
     if stored and stored.get("cells") and unfiltered and sees_everything(user):

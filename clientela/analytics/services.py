@@ -330,7 +330,7 @@ def compute_customer_value_snapshot(
 
 
 def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """The CLV histogram of every channel and segment filter the dashboard offers."""
+    """Return the CLV histogram of every channel and segment filter the dashboard offers."""
     scored = frame.select("channel", "segment", "clv").filter(pl.col("clv").is_not_null())
     out: dict[str, list[dict[str, Any]]] = {}
     for channel in ["", *scored["channel"].unique().to_list()]:

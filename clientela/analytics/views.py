@@ -97,14 +97,14 @@ def _base_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
 def _chart(
     kind: str, labels: list[str], series: list[dict[str, Any]], **extra: Any
 ) -> dict[str, Any]:
-    """A chart spec for charts.js (rendered from json_script, never string-built JS)."""
+    """Return a chart spec for charts.js (rendered from json_script, never string-built JS)."""
     return {"type": kind, "labels": labels, "series": series, **extra}
 
 
 @require_GET
 @domain_errors
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Customer equity and its trend, CLV distribution, RFM grid, LTV:CAC, cascade, cohorts."""
+    """Show customer equity and its trend, CLV distribution, RFM grid, LTV:CAC, cascade, cohorts."""
     require(can_view_value(request.user))
     form, filters = _filters(request)
     context = _base_context(request)
@@ -249,7 +249,7 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 @require_GET
 @domain_errors
 def customers_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
-    """The drill-down list as CSV or XLSX."""
+    """Serve the drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
     forbid_unless(
         has_capability(request.user, "analytics.export"), _("Your role cannot export data.")
@@ -272,8 +272,10 @@ def customers_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpRespons
 @require_GET
 @domain_errors
 def ltv(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The five LTV formulas on inputs from the data (overridable), LTV:CAC per channel and
-    segment with the reading, payback months and the four warnings."""
+    """Show the five LTV formulas on inputs from the data (overridable).
+
+    With LTV:CAC per channel and segment, its reading, payback months and the four warnings.
+    """
     require(can_view_value(request.user))
     return _ltv_page(request, LtvInputsForm(request.GET if "apply" in request.GET else None))
 
@@ -281,7 +283,7 @@ def ltv(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _ltv_page(
     request: AuthenticatedHttpRequest, overrides_form: LtvInputsForm, status: int = 200
 ) -> HttpResponse:
-    """The LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
+    """Show the LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
     form_filters, filters = _filters(request)
     context = _base_context(request)
     snapshot = context["snapshot"]

@@ -259,7 +259,7 @@ POST_SALE_STAGES = ("customer", "evangelist")
 
 
 def _owner_of(structure: DemoCompany, row: dict[str, Any], index: int) -> User:
-    """The sales rep (or manager) who works the contact, or Servicio for a third of the owners."""
+    """Return the rep (or manager) who works the contact, or Servicio for a third of the owners."""
     if row["lifecycle_stage"] in POST_SALE_STAGES and index % 3 == 0:
         return structure.service
     return structure.owners[index % len(structure.owners)]

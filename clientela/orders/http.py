@@ -16,7 +16,7 @@ COUNT_CAP = 10_000
 
 
 def require_export(user: User, capability: str) -> None:
-    """Exports need the screen's export capability (orders.export, analytics.export)."""
+    """Refuse an export without the screen's export capability (orders.export, analytics.export)."""
     forbid_unless(has_capability(user, capability), _("Your role cannot export data."))
 
 

@@ -192,7 +192,7 @@ class PreviewLine:
 
 
 def preview_rows(job: Job, *, actor: User, n: int = PREVIEW_ROWS) -> list[PreviewLine]:
-    """The first `n` rows read as the import will read them (no database writes)."""
+    """Return the first `n` rows read as the import will read them (no database writes)."""
     out: list[PreviewLine] = []
     with imports.open_job_file(job) as table:
         run = OrderImport(
@@ -246,7 +246,7 @@ PREVIEW_COLUMNS: tuple[tuple[str, str | Promise], ...] = (
 
 
 def preview_table(job: Job, actor: User) -> PreviewTable:
-    """The preview screen's table: date, customer, amounts, channel and order number."""
+    """Return the preview screen's table: date, customer, amounts, channel and order number."""
 
     def cells(row: PreviewLine) -> list[Any]:
         day = row.values.get("ordered_on")

@@ -48,7 +48,7 @@ def _add(errors: Errors, field: str, message: str) -> None:
 
 
 def parse_money(value: Any, field: str, errors: Errors, *, required: bool) -> Decimal | None:
-    """A non-negative amount from a number or text ("1.234,50" and "1234.50" both work)."""
+    """Return a non-negative amount from a number or text ("1.234,50" and "1234.50" both work)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             _add(errors, field, _("This field is required."))
@@ -74,7 +74,7 @@ def parse_money(value: Any, field: str, errors: Errors, *, required: bool) -> De
 
 
 def parse_currency(value: Any, errors: Errors, field: str = "currency") -> str:
-    """A three-letter ISO 4217 code in upper case; the company currency when empty."""
+    """Return a three-letter ISO 4217 code in upper case; the company currency when empty."""
     code = str(value or "").strip().upper() or company_currency()
     if not CURRENCY_RE.match(code):
         _add(errors, field, _("Use a three-letter currency code such as COP or USD."))
@@ -82,7 +82,7 @@ def parse_currency(value: Any, errors: Errors, field: str = "currency") -> str:
 
 
 def parse_moment(value: Any, errors: Errors, field: str = "ordered_at") -> dt.datetime | None:
-    """An aware datetime from a datetime, a date (noon local time) or ISO text."""
+    """Return an aware datetime from a datetime, a date (noon local time) or ISO text."""
     if value is None or value == "":
         _add(errors, field, _("This field is required."))
         return None
@@ -404,7 +404,7 @@ def set_rate(*, actor: User, currency: Any, day: Any, rate: Any) -> ExchangeRate
 
 
 def _rate_event(rate: ExchangeRate, *, actor: User, before: Decimal | None) -> None:
-    """The audit event of a rate set (created or changed); an unchanged rate writes none."""
+    """Record the audit event of a rate set (created or changed); an unchanged rate writes none."""
     if before is not None and before == rate.rate:
         return
     data = {
@@ -419,7 +419,7 @@ def _rate_event(rate: ExchangeRate, *, actor: User, before: Decimal | None) -> N
 
 
 def _parse_rate(raw: Any, errors: Errors) -> Decimal | None:
-    """A rate with up to eight decimals (money keeps two, rates need more)."""
+    """Return a rate with up to eight decimals (money keeps two, rates need more)."""
     if raw is None or str(raw).strip() == "":
         _add(errors, "rate", _("This field is required."))
         return None
@@ -547,7 +547,7 @@ def record_spend(
 def _spend_event(
     verb: str, spend: MarketingSpend, *, actor: User, changes: Mapping[str, Any]
 ) -> None:
-    """The audit event of one channel-month of marketing spend."""
+    """Record the audit event of one channel-month of marketing spend."""
     record_event(
         verb,
         actor=actor,

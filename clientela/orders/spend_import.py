@@ -40,7 +40,7 @@ class SpendImportResult:
 
 
 def parse_month(text: str) -> dt.date:
-    """The first day of a month written YYYY-MM (or YYYY/MM) or as a date; ValueError."""
+    """Return the first day of a month written YYYY-MM (or YYYY/MM) or as a date; ValueError."""
     found = MONTH_RE.match(text.strip())
     if found:
         year, month = int(found.group(1)), int(found.group(2))

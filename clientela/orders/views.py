@@ -129,7 +129,7 @@ def _order_rows(user: User, qs: QuerySet[Order]) -> Iterator[list[Any]]:
 @require_GET
 @domain_errors
 def order_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
-    """The filtered orders as CSV or XLSX."""
+    """Serve the filtered orders as CSV or XLSX."""
     require(can_view_orders(request.user))
     require_export(request.user, "orders.export")
     filters = OrderFilterForm(request.GET or None).to_filters()

@@ -54,7 +54,7 @@ def row(
 
 
 def everyone(status: int, *, anonymous: int = 302) -> Row:
-    """The same status for every signed-in persona, and `anonymous` for visitors."""
+    """Return the same status for every signed-in persona, and `anonymous` for visitors."""
     return row(*(status,) * len(PERSONAS), anonymous=anonymous)
 
 
@@ -90,7 +90,7 @@ def named_routes() -> dict[str, URLPattern]:
 
 
 def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str, Any]) -> str:
-    """The URL a matrix requests: the spec's kwargs, or defaults for the route's parameters."""
+    """Return the URL a matrix requests: the spec's kwargs, else defaults for the route's."""
     if spec.kwargs is not None:
         kwargs = spec.kwargs(world)
     else:
@@ -145,7 +145,7 @@ def bearer_headers(user: User | None) -> dict[str, str]:
 
 
 def api_row(*statuses: int) -> Row:
-    """A row of API statuses per persona; visitors without a token always get 401."""
+    """Return a row of API statuses per persona; visitors without a token always get 401."""
     return row(*statuses, anonymous=401)
 
 
@@ -157,8 +157,11 @@ def api_mismatches(
     build_world: Callable[[Any], Any],
     default_kwargs: Callable[[Any], dict[str, Any]],
 ) -> dict[str, int]:
-    """Send `operation` as every persona (a fresh world each) and return the statuses that
-    differ from the matrix; path parameters come from the spec, else from `default_kwargs`."""
+    """Send `operation` as every persona and return the statuses that differ from the matrix.
+
+    Each persona gets a fresh world; path parameters come from the spec, else from
+    `default_kwargs`.
+    """
     if spec.kwargs is None:
         spec = Request(spec.method, default_kwargs, spec.query, spec.data)
     wrong: dict[str, int] = {}
