@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, has_capability
 from clientela.contacts.choices import ContactVerb, Entity
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Note, Tag
@@ -102,7 +104,7 @@ def region() -> str:
     return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
 
 
-def _require(actor: Any, capability: str, message: str) -> None:
+def _require(actor: User, capability: str, message: str) -> None:
     if not has_capability(actor, capability):
         raise Forbidden(message)
 
@@ -112,7 +114,7 @@ def contact_search_text(contact: Contact) -> str:
     return search_key(contact.first_name, contact.last_name, contact.email, contact.phone)
 
 
-def _resolve_relations(data: Mapping[str, Any], actor: Any, errors: Errors) -> dict[str, Any]:
+def _resolve_relations(data: Mapping[str, Any], actor: User, errors: Errors) -> dict[str, Any]:
     """Check owner and company references against what the actor may use."""
     out: dict[str, Any] = {}
     if "owner" in data:
@@ -168,7 +170,12 @@ NO_TAGS = object()  # "tags" absent from an update: leave them as they are
 
 
 def _record_on_timeline(
-    verb: str, record: Contact | Company, *, actor: Any, via: str, data: Any = None
+    verb: str,
+    record: Contact | Company,
+    *,
+    actor: User,
+    via: str,
+    data: Mapping[str, Any] | None = None,
 ) -> None:
     """An event about this record, on the contact's or the company's own timeline."""
     is_contact = isinstance(record, Contact)
@@ -198,7 +205,7 @@ def _lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
 def _apply_changes(
     locked: Contact | Company,
     *,
-    actor: Any,
+    actor: User,
     via: str,
     values: Mapping[str, Any],
     custom: Mapping[str, Any],
@@ -234,7 +241,7 @@ def _apply_changes(
     _record_on_timeline(Verb.UPDATED, locked, actor=actor, via=via, data={"changes": changes})
 
 
-def _set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
+def _set_deleted(record: R, deleted_at: datetime | None, *, actor: User, via: str) -> R:
     """Move a record to the trash (a time) or back out of it (None), on its timeline."""
     type(record).objects.filter(pk=record.pk).update(
         deleted_at=deleted_at, version=F("version") + 1
@@ -245,7 +252,7 @@ def _set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
     return record
 
 
-def refuse_email_in_use(email: str, *, actor: Any, exclude: int | None = None) -> None:
+def refuse_email_in_use(email: str, *, actor: User, exclude: int | None = None) -> None:
     """Refuse an e-mail another live contact already has (DuplicateRecord, 409 in the API).
 
     Race-safe without a unique index (the demo and imports from before keep same-e-mail pairs
@@ -273,7 +280,7 @@ def refuse_email_in_use(email: str, *, actor: Any, exclude: int | None = None) -
 
 
 @transaction.atomic
-def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
+def create_contact(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
     """Validate and create a contact owned by the actor unless another owner is given."""
     _require(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
@@ -299,7 +306,7 @@ def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
 def update_contact(
     contact: Contact,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     via: str = Via.UI,
     expected_version: int | None = None,
@@ -325,14 +332,14 @@ def update_contact(
 
 
 @transaction.atomic
-def delete_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+def delete_contact(contact: Contact, *, actor: User, via: str = Via.UI) -> Contact:
     """Move a contact to the trash (restorable)."""
     _require(actor, "contacts.delete", _("Your role cannot delete records."))
     return _set_deleted(contact, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
-def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+def restore_contact(contact: Contact, *, actor: User, via: str = Via.UI) -> Contact:
     """Bring a contact back from the trash."""
     _require(actor, "contacts.delete", _("Your role cannot restore records."))
     if contact.merged_into_id:
@@ -343,7 +350,7 @@ def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Conta
 @transaction.atomic
 def add_note(
     *,
-    actor: Any,
+    actor: User,
     body: str,
     contact: Contact | None = None,
     company: Company | None = None,
@@ -369,7 +376,7 @@ def add_note(
 def record_consent(
     contact: Contact,
     *,
-    actor: Any,
+    actor: User,
     channel: str,
     purpose: str,
     status: str,
@@ -408,7 +415,7 @@ def merge_contacts(
     survivor: Contact,
     other: Contact,
     *,
-    actor: Any,
+    actor: User,
     take_from_other: Iterable[str] = (),
     fill_empty: bool = True,
     via: str = Via.UI,
@@ -490,7 +497,7 @@ def _jsonish(value: Any) -> Any:
 
 
 @transaction.atomic
-def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
+def undo_merge(merge: Merge, *, actor: User, via: str = Via.UI) -> Contact:
     """Reverse a merge: the survivor gets its old values back and the merged contact returns."""
     from datetime import date, datetime
 
@@ -545,7 +552,7 @@ def company_search_text(company: Company) -> str:
 
 
 @transaction.atomic
-def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Company:
+def create_company(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Company:
     """Validate and create a company."""
     _require(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
@@ -575,7 +582,7 @@ def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
 def update_company(
     company: Company,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     via: str = Via.UI,
     expected_version: int | None = None,
@@ -601,14 +608,14 @@ def update_company(
 
 
 @transaction.atomic
-def delete_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+def delete_company(company: Company, *, actor: User, via: str = Via.UI) -> Company:
     """Move a company to the trash; its contacts keep existing."""
     _require(actor, "contacts.delete", _("Your role cannot delete records."))
     return _set_deleted(company, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
-def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+def restore_company(company: Company, *, actor: User, via: str = Via.UI) -> Company:
     """Bring a company back from the trash."""
     _require(actor, "contacts.delete", _("Your role cannot restore records."))
     return _set_deleted(company, None, actor=actor, via=via)
@@ -617,7 +624,7 @@ def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Compa
 @transaction.atomic
 def save_custom_field(
     *,
-    actor: Any,
+    actor: User,
     entity: str,
     key: str,
     label: str,
@@ -660,14 +667,14 @@ def save_custom_field(
     return field
 
 
-def get_company_or_404(actor: Any, company_id: Any) -> Company:
+def get_company_or_404(actor: User, company_id: Any) -> Company:
     """Re-export for adapters that only import services."""
     return get_company_for_user(actor, company_id)
 
 
 @transaction.atomic
 def create_contact_at_company(
-    *, actor: Any, data: Mapping[str, Any], company_name: str, via: str = Via.UI
+    *, actor: User, data: Mapping[str, Any], company_name: str, via: str = Via.UI
 ) -> Contact:
     """Create a contact at the visible company with this name, creating the company if none.
 
