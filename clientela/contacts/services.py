@@ -100,7 +100,7 @@ def _move_related(
 
 
 def region() -> str:
-    """The default phone region of the installation (CO unless configured)."""
+    """Return the default phone region of the installation (CO unless configured)."""
     return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
 
 
@@ -145,7 +145,7 @@ def _resolve_relations(data: Mapping[str, Any], actor: User, errors: Errors) -> 
 
 
 def _snapshot(record: Contact | Company) -> dict[str, Any]:
-    """The fields an edit can change, to diff before against after."""
+    """Return the fields an edit can change, to diff before against after."""
     names = MERGEABLE_FIELDS if isinstance(record, Contact) else (*COMPANY_FIELDS, "owner_id")
     data = {name: getattr(record, name) for name in names}
     data["custom"] = dict(record.custom)
@@ -177,7 +177,7 @@ def _record_on_timeline(
     via: str,
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    """An event about this record, on the contact's or the company's own timeline."""
+    """Record an event about this record, on the contact's or the company's own timeline."""
     is_contact = isinstance(record, Contact)
     record_event(
         verb,
@@ -191,7 +191,7 @@ def _record_on_timeline(
 
 
 def _lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
-    """The record locked for update; refused when someone changed it since it was read."""
+    """Return the record locked for update; Conflict when someone changed it since it was read."""
     locked = model.objects.select_for_update().get(pk=pk)
     if expected_version is not None and locked.version != expected_version:
         if model is Contact:
@@ -420,9 +420,12 @@ def merge_contacts(
     fill_empty: bool = True,
     via: str = Via.UI,
 ) -> Merge:
-    """Merge `other` into `survivor`; fields listed in `take_from_other` (and, with `fill_empty`,
-    those empty on the survivor) come from `other`. Tags, notes, consents, events and registered
-    related rows (e.g. orders) move; `other` goes to the trash."""
+    """Merge `other` into `survivor`; `other` goes to the trash.
+
+    Fields listed in `take_from_other` (and, with `fill_empty`, those empty on the survivor)
+    come from `other`. Tags, notes, consents, events and registered related rows (e.g. orders)
+    move.
+    """
     _require(actor, "contacts.merge", _("Your role cannot merge records."))
     if survivor.pk == other.pk:
         raise ValidationFailed({"other": _("Choose two different contacts.")})
