@@ -12,7 +12,7 @@ from clientela.core.registries import quick_links, start_panels
 from clientela.core.users import AuthenticatedHttpRequest
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the signed-in user's start page."""
     return render(request, "core/home.html")
 
