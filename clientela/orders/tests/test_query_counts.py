@@ -10,9 +10,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clientela.contacts.choices import Source
 from clientela.core.testing import client_for
 from clientela.orders import services
-from clientela.orders.choices import Channel, Source
+from clientela.orders.choices import Channel
 from clientela.orders.tests.helpers import contact_of, order_for
 
 pytestmark = pytest.mark.django_db
