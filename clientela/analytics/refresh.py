@@ -212,10 +212,13 @@ def _move_summary(snapshot: ValueSnapshot, old: list[dict[str, Any]], new: pl.Da
 
     for row in old:
         shift(row, -1)
-    for row in new.select(
-        "segment", "previous_segment", "inactivity", "orders", "monetary", "clv"
-    ).iter_rows(named=True):
-        shift(row, 1)
+    # A customer left without purchases (an undone merge took them all) has no new row, and
+    # an empty frame has none of the scored columns.
+    if new.height:
+        for row in new.select(
+            "segment", "previous_segment", "inactivity", "orders", "monetary", "clv"
+        ).iter_rows(named=True):
+            shift(row, 1)
     snapshot.customers = snapshot.customers - len(old) + new.height
     snapshot.orders = max(orders, 0)
     snapshot.revenue = revenue

@@ -69,6 +69,20 @@ def test_a_merge_recomputes_the_survivors_value_and_an_undo_restores_both(
     _summary_matches_rows(snapshot)
 
 
+def test_a_customer_left_without_purchases_loses_his_row(personas):
+    """Refreshing a customer whose orders are all gone drops his row and moves the summary."""
+    from clientela.analytics.refresh import refresh_contact_values
+    from clientela.orders.models import Order
+
+    world = build_world(personas)
+    snapshot = world.snapshot
+    assert CustomerValue.objects.filter(snapshot=snapshot, contact_id=world.bea.pk).exists()
+    Order.objects.filter(contact=world.bea).delete()
+    assert refresh_contact_values([world.bea.pk]) == 0
+    assert not CustomerValue.objects.filter(snapshot=snapshot, contact_id=world.bea.pk).exists()
+    _summary_matches_rows(snapshot)
+
+
 def test_contacts_learn_of_analytics_only_through_the_listener_registry():
     from clientela.analytics.refresh import refresh_after_merge
     from clientela.contacts import services
