@@ -1,0 +1,58 @@
+from datetime import time, timedelta
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SegmentsConfig(AppConfig):
+    name = "clientela.segments"
+    label = "segments"
+    verbose_name = _("Segments")
+
+    def ready(self) -> None:
+        """Register capabilities, verbs, conditions and the SQLite fold function."""
+        from django.db.backends.signals import connection_created
+
+        from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.segments.conditions.contacts import register_contact_conditions
+        from clientela.segments.conditions.purchases import register_purchase_conditions
+        from clientela.segments.conditions.segments import register_segment_conditions
+        from clientela.segments.sql import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="segments-sqlite-fold")
+        group = _("Segments")
+        register_capability(
+            "segments.manage",
+            _("Manage segments and lists"),
+            group=group,
+            description=_("Create, change and delete segments and static lists."),
+            default=Audience.ADMINS | Audience.MANAGERS | Audience.MARKETING,
+        )
+        from clientela.core.events import register_record_type, register_verbs
+        from clientela.core.scheduling import Schedule, register
+        from clientela.segments.choices import SegmentVerb
+        from clientela.segments.services import events_written
+        from clientela.timeline.services import register_event_listener
+
+        register_verbs(SegmentVerb)
+        register_record_type("segments.segment", "segments:detail")
+        register_event_listener(events_written)
+        # Changed contacts every minute; every segment after midnight, when "in the last 30
+        # days" and "birthday in the next 7 days" move on by a day.
+        register(
+            Schedule(
+                "segments.pending",
+                "clientela.segments.services.drain_pending_job",
+                every=timedelta(minutes=1),
+            )
+        )
+        register(
+            Schedule(
+                "segments.nightly",
+                "clientela.segments.services.nightly_refresh",
+                daily_at=time(0, 5),
+            )
+        )
+        register_contact_conditions()
+        register_purchase_conditions()
+        register_segment_conditions()
