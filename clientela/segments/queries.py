@@ -29,11 +29,11 @@ def may_manage_segments(user: Any) -> bool:
 
 
 def may_see_segments(user: Any) -> bool:
-    """Whether the user may open segments at all (anyone who may read contacts)."""
+    """Whether the user may open segments at all: anyone whose role lets them see contacts."""
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
-        and has_capability(user, "contacts.view")
+        and visibility_of(user) is not None
     )
 
 

@@ -8,11 +8,10 @@ on SQLite it calls a deterministic Python function registered on every connectio
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from decimal import Decimal
-
 from django.db.models import CharField, DecimalField, Func, Value
 
 SQLITE_FOLD = "clientela_fold"
