@@ -53,6 +53,10 @@ class SegmentsConfig(AppConfig):
                 daily_at=time(0, 5),
             )
         )
+        from clientela.contacts.queries import register_contact_filter
+        from clientela.segments.contact_filter import SEGMENT_FILTER
+
+        register_contact_filter(SEGMENT_FILTER)
         register_contact_conditions()
         register_purchase_conditions()
         register_segment_conditions()

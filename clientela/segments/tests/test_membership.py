@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any
 
@@ -67,7 +68,11 @@ def _edit(rng: random.Random, actor: Any, contact: Contact) -> None:
 class IncrementalEqualsFull(TestCase):
     """After random writes and the pending-contact drain, membership equals the live query."""
 
-    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=int(os.environ.get("CLIENTELA_SEGMENT_EXAMPLES", "4")),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(seed=st.integers(0, 2**32), data=st.data())
     def test_it_keeps_membership_equal_to_a_full_recompute(self, seed: int, data: Any) -> None:
         rng = random.Random(seed)
