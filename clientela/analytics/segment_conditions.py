@@ -91,3 +91,34 @@ def register_value_conditions() -> None:
                 operators=operators,
             )
         )
+
+
+def register_value_ready_made() -> None:
+    """The 11 RFM groups and the reactivation cascade as ready-made segments."""
+    from clientela.segments.readymade import ReadyMade, register_ready_made
+
+    for segment in SEGMENTS:
+        register_ready_made(
+            ReadyMade(
+                f"rfm_{segment.code}",
+                segment.label,
+                _("Customers in this RFM group in the latest customer-value snapshot."),
+                {"all": [{"field": "rfm_segment", "op": "in", "value": [segment.code]}]},
+            )
+        )
+    descriptions = {
+        "inactive_9m": _("First reactivation step: no purchase for 9 months (settings)."),
+        "inactive_12m": _("Second reactivation step: no purchase for 12 months (settings)."),
+        "inactive_15m": _("Third reactivation step: no purchase for 15 months (settings)."),
+        "churned": _("Fuga: no purchase for 3 years (settings); out of the reactivation cascade."),
+    }
+    for code, label in INACTIVITY_STATES:
+        if code in descriptions:
+            register_ready_made(
+                ReadyMade(
+                    f"inactivity_{code}",
+                    label,
+                    descriptions[code],
+                    {"all": [{"field": "inactivity", "op": "in", "value": [code]}]},
+                )
+            )

@@ -57,6 +57,17 @@ class SegmentsConfig(AppConfig):
         from clientela.segments.contact_filter import SEGMENT_FILTER
 
         register_contact_filter(SEGMENT_FILTER)
+        from django.db.models.signals import post_migrate
+
+        from clientela.segments.readymade import (
+            ensure_ready_made_segments,
+            register_segments_ready_made,
+        )
+
+        register_segments_ready_made()
+        post_migrate.connect(
+            ensure_ready_made_segments, sender=self, dispatch_uid="segments-ready-made"
+        )
         register_contact_conditions()
         register_purchase_conditions()
         register_segment_conditions()

@@ -441,5 +441,7 @@ def nightly_refresh() -> None:
 
 
 def drain_pending_job() -> None:
-    """Scheduler entry point: the contacts changed since the last run."""
+    """Scheduler entry point: segments never computed (ready-made ones), then changed contacts."""
+    for segment in Segment.objects.filter(deleted_at__isnull=True, refreshed_at__isnull=True):
+        refresh_segment(segment)
     drain_pending()
