@@ -18,12 +18,16 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+if TYPE_CHECKING:
+    from clientela.accounts.models import User
+
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 ANONYMOUS = "anonymous"
@@ -52,7 +56,7 @@ def row(
 
 
 def everyone(status: int, *, anonymous: int = 302) -> Row:
-    """The same status for every signed-in persona, and `anonymous` for visitors."""
+    """Return the same status for every signed-in persona, and `anonymous` for visitors."""
     return row(*(status,) * len(PERSONAS), anonymous=anonymous)
 
 
@@ -114,7 +118,7 @@ def every_route() -> list[tuple[str, str | None]]:
 
 
 def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str, Any]) -> str:
-    """The URL a matrix requests: the spec's kwargs, or defaults for the route's parameters."""
+    """Return the URL a matrix requests: the spec's kwargs, else defaults for the route's."""
     if spec.kwargs is not None:
         kwargs = spec.kwargs(world)
     else:
@@ -131,8 +135,9 @@ def route_mismatches(
     build_world: Callable[[Any], Any],
     default_kwargs: Callable[[Any], Mapping[str, Any]],
 ) -> dict[str, int]:
-    """Request route `name` as every persona and the visitor and return the statuses that
-    differ from the matrix; URL parameters come from the spec, else from `default_kwargs`.
+    """Request route `name` as every persona and the visitor; return the statuses that differ.
+
+    URL parameters come from the spec, else from `default_kwargs`.
 
     One world serves every persona: each request runs in a savepoint rolled back after it, so
     one persona's delete does not hide the record from the next.
@@ -150,7 +155,7 @@ def route_mismatches(
     return wrong
 
 
-def request_route(client: Client, user: Any, url: str, spec: Request, world: Any) -> Any:
+def request_route(client: Client, user: User | None, url: str, spec: Request, world: Any) -> Any:
     """Request a route as `user` (None: an anonymous visitor), in English, and answer the response."""
     from clientela.core.testing import client_for
 
@@ -185,7 +190,7 @@ def api_operations() -> set[str]:
     }
 
 
-def bearer_headers(user: Any) -> dict[str, str]:
+def bearer_headers(user: User | None) -> dict[str, str]:
     """Headers authenticating as `user` with a fresh API token (None: no header)."""
     if user is None:
         return {}
@@ -196,7 +201,7 @@ def bearer_headers(user: Any) -> dict[str, str]:
 
 
 def api_row(*statuses: int) -> Row:
-    """A row of API statuses per persona; visitors without a token always get 401."""
+    """Return a row of API statuses per persona; visitors without a token always get 401."""
     return row(*statuses, anonymous=401)
 
 
@@ -208,8 +213,11 @@ def api_mismatches(
     build_world: Callable[[Any], Any],
     default_kwargs: Callable[[Any], dict[str, Any]],
 ) -> dict[str, int]:
-    """Send `operation` as every persona (a fresh world each) and return the statuses that
-    differ from the matrix; path parameters come from the spec, else from `default_kwargs`."""
+    """Send `operation` as every persona and return the statuses that differ from the matrix.
+
+    Each persona gets a fresh world; path parameters come from the spec, else from
+    `default_kwargs`.
+    """
     if spec.kwargs is None:
         spec = Request(spec.method, default_kwargs, spec.query, spec.data)
     wrong: dict[str, int] = {}

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import Entity
 from clientela.contacts.models import Company
 from clientela.contacts.queries import custom_fields_for, get_company_for_user
@@ -30,7 +31,7 @@ from clientela.timeline.services import record_event
 
 
 @transaction.atomic
-def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Company:
+def create_company(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Company:
     """Validate and create a company."""
     require_capability(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
@@ -60,7 +61,7 @@ def create_company(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
 def update_company(
     company: Company,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     via: str = Via.UI,
     expected_version: int | None = None,
@@ -84,19 +85,19 @@ def update_company(
 
 
 @transaction.atomic
-def delete_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+def delete_company(company: Company, *, actor: User, via: str = Via.UI) -> Company:
     """Move a company to the trash; its contacts keep existing."""
     require_capability(actor, "contacts.delete", _("Your role cannot delete records."))
     return set_deleted(company, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
-def restore_company(company: Company, *, actor: Any, via: str = Via.UI) -> Company:
+def restore_company(company: Company, *, actor: User, via: str = Via.UI) -> Company:
     """Bring a company back from the trash."""
     require_capability(actor, "contacts.delete", _("Your role cannot restore records."))
     return set_deleted(company, None, actor=actor, via=via)
 
 
-def get_company_or_404(actor: Any, company_id: Any) -> Company:
+def get_company_or_404(actor: User, company_id: Any) -> Company:
     """Re-export for adapters that only import services."""
     return get_company_for_user(actor, company_id)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus, ContactVerb
 from clientela.contacts.models import Consent, Contact
 from clientela.contacts.services.records import require_capability
@@ -20,7 +19,7 @@ from clientela.timeline.services import record_event
 def record_consent(
     contact: Contact,
     *,
-    actor: Any,
+    actor: User,
     channel: str,
     purpose: str,
     status: str,

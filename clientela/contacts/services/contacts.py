@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import Entity
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to, custom_fields_for
@@ -38,7 +39,7 @@ from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import record_event
 
 
-def refuse_email_in_use(email: str, *, actor: Any, exclude: int | None = None) -> None:
+def refuse_email_in_use(email: str, *, actor: User, exclude: int | None = None) -> None:
     """Refuse an e-mail another live contact already has (DuplicateRecord, 409 in the API).
 
     Race-safe without a unique index (the demo and imports from before keep same-e-mail pairs
@@ -66,7 +67,7 @@ def refuse_email_in_use(email: str, *, actor: Any, exclude: int | None = None) -
 
 
 @transaction.atomic
-def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
+def create_contact(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
     """Validate and create a contact owned by the actor unless another owner is given."""
     require_capability(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
@@ -92,7 +93,7 @@ def create_contact(*, actor: Any, data: Mapping[str, Any], via: str = Via.UI) ->
 def update_contact(
     contact: Contact,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     via: str = Via.UI,
     expected_version: int | None = None,
@@ -118,14 +119,14 @@ def update_contact(
 
 
 @transaction.atomic
-def delete_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+def delete_contact(contact: Contact, *, actor: User, via: str = Via.UI) -> Contact:
     """Move a contact to the trash (restorable)."""
     require_capability(actor, "contacts.delete", _("Your role cannot delete records."))
     return set_deleted(contact, timezone.now(), actor=actor, via=via)
 
 
 @transaction.atomic
-def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Contact:
+def restore_contact(contact: Contact, *, actor: User, via: str = Via.UI) -> Contact:
     """Bring a contact back from the trash."""
     require_capability(actor, "contacts.delete", _("Your role cannot restore records."))
     if contact.merged_into_id:
@@ -135,7 +136,7 @@ def restore_contact(contact: Contact, *, actor: Any, via: str = Via.UI) -> Conta
 
 @transaction.atomic
 def create_contact_at_company(
-    *, actor: Any, data: Mapping[str, Any], company_name: str, via: str = Via.UI
+    *, actor: User, data: Mapping[str, Any], company_name: str, via: str = Via.UI
 ) -> Contact:
     """Create a contact at the visible company with this name, creating the company if none.
 

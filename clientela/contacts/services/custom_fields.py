@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.models import CustomField
 from clientela.contacts.services.records import require_capability
@@ -21,7 +21,7 @@ from clientela.timeline.services import record_event
 @transaction.atomic
 def save_custom_field(
     *,
-    actor: Any,
+    actor: User,
     entity: str,
     key: str,
     label: str,

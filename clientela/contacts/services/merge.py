@@ -1,5 +1,7 @@
-"""Merging two contacts and undoing it, with the registries other apps' rows and derived data
-follow merges through."""
+"""Merging two contacts and undoing it.
+
+Other apps' rows and derived data follow merges through the registries defined here.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import ContactVerb, Entity
 from clientela.contacts.models import Consent, Contact, Merge, Note
 from clientela.contacts.services.records import (
@@ -77,14 +80,17 @@ def merge_contacts(
     survivor: Contact,
     other: Contact,
     *,
-    actor: Any,
+    actor: User,
     take_from_other: Iterable[str] = (),
     fill_empty: bool = True,
     via: str = Via.UI,
 ) -> Merge:
-    """Merge `other` into `survivor`; fields listed in `take_from_other` (and, with `fill_empty`,
-    those empty on the survivor) come from `other`. Tags, notes, consents, events and registered
-    related rows (e.g. orders) move; `other` goes to the trash."""
+    """Merge `other` into `survivor`.
+
+    Fields listed in `take_from_other` (and, with `fill_empty`, those empty on the survivor)
+    come from `other`. Tags, notes, consents, events and registered related rows (e.g. orders)
+    move; `other` goes to the trash.
+    """
     require_capability(actor, "contacts.merge", _("Your role cannot merge records."))
     if survivor.pk == other.pk:
         raise ValidationFailed({"other": _("Choose two different contacts.")})
@@ -157,7 +163,7 @@ def _jsonish(value: Any) -> Any:
 
 
 @transaction.atomic
-def undo_merge(merge: Merge, *, actor: Any, via: str = Via.UI) -> Contact:
+def undo_merge(merge: Merge, *, actor: User, via: str = Via.UI) -> Contact:
     """Reverse a merge: the survivor gets its old values back and the merged contact returns."""
     require_capability(actor, "contacts.merge", _("Your role cannot merge records."))
     merge = Merge.objects.select_for_update().get(pk=merge.pk)

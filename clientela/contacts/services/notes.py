@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import ContactVerb
 from clientela.contacts.models import Company, Contact, Note
 from clientela.contacts.services.records import require_capability
@@ -18,7 +17,7 @@ from clientela.timeline.services import record_event
 @transaction.atomic
 def add_note(
     *,
-    actor: Any,
+    actor: User,
     body: str,
     contact: Contact | None = None,
     company: Company | None = None,

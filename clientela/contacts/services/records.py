@@ -1,5 +1,7 @@
-"""What contact and company writes share: the right check, owner and company references,
-the before/after snapshot, locking, applying an edit, the trash and the record's timeline.
+"""What contact and company writes share.
+
+The right check, owner and company references, the before/after snapshot, locking, applying
+an edit, the trash and the record's timeline.
 
 Internal to the services package: other apps call the services its ``__init__`` exports.
 """
@@ -14,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, has_capability
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.normalize import search_key
@@ -36,11 +39,11 @@ NO_TAGS = object()  # "tags" absent from an update: leave them as they are
 
 
 def region() -> str:
-    """The default phone region of the installation (CO unless configured)."""
+    """Return the default phone region of the installation (CO unless configured)."""
     return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
 
 
-def require_capability(actor: Any, capability: str, message: str) -> None:
+def require_capability(actor: User, capability: str, message: str) -> None:
     """Forbidden (with `message`) unless the actor holds the capability."""
     if not has_capability(actor, capability):
         raise Forbidden(message)
@@ -56,7 +59,7 @@ def company_search_text(company: Company) -> str:
     return search_key(company.name, company.domain, company.email, company.phone, company.tax_id)
 
 
-def resolve_relations(data: Mapping[str, Any], actor: Any, errors: Errors) -> dict[str, Any]:
+def resolve_relations(data: Mapping[str, Any], actor: User, errors: Errors) -> dict[str, Any]:
     """Check owner and company references against what the actor may use."""
     out: dict[str, Any] = {}
     if "owner" in data:
@@ -87,7 +90,7 @@ def resolve_relations(data: Mapping[str, Any], actor: Any, errors: Errors) -> di
 
 
 def snapshot_fields(record: Contact | Company) -> dict[str, Any]:
-    """The fields an edit can change, to diff before against after."""
+    """Return the fields an edit can change, to diff before against after."""
     names = MERGEABLE_FIELDS if isinstance(record, Contact) else (*COMPANY_FIELDS, "owner_id")
     data = {name: getattr(record, name) for name in names}
     data["custom"] = dict(record.custom)
@@ -95,9 +98,9 @@ def snapshot_fields(record: Contact | Company) -> dict[str, Any]:
 
 
 def record_on_timeline(
-    verb: str, record: Contact | Company, *, actor: Any, via: str, data: Any = None
+    verb: str, record: Contact | Company, *, actor: User, via: str, data: Any = None
 ) -> None:
-    """An event about this record, on the contact's or the company's own timeline."""
+    """Record an event about this record on the contact's or the company's own timeline."""
     is_contact = isinstance(record, Contact)
     record_event(
         verb,
@@ -111,7 +114,7 @@ def record_on_timeline(
 
 
 def lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
-    """The record locked for update; refused when someone changed it since it was read."""
+    """Return the record locked for update; refuse it when someone changed it since it was read."""
     locked = model.objects.select_for_update().get(pk=pk)
     if expected_version is not None and locked.version != expected_version:
         if model is Contact:
@@ -125,7 +128,7 @@ def lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
 def apply_changes(
     locked: Contact | Company,
     *,
-    actor: Any,
+    actor: User,
     via: str,
     values: Mapping[str, Any],
     custom: Mapping[str, Any],
@@ -161,7 +164,7 @@ def apply_changes(
     record_on_timeline(Verb.UPDATED, locked, actor=actor, via=via, data={"changes": changes})
 
 
-def set_deleted(record: R, deleted_at: Any, *, actor: Any, via: str) -> R:
+def set_deleted(record: R, deleted_at: Any, *, actor: User, via: str) -> R:
     """Move a record to the trash (a time) or back out of it (None), on its timeline."""
     type(record).objects.filter(pk=record.pk).update(
         deleted_at=deleted_at, version=F("version") + 1

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -191,7 +192,7 @@ def test_it_explains_a_bad_upload_in_spanish(client, personas):
     assert not Job.objects.filter(kind="import_orders").exists()
 
 
-def _clientela() -> dict:
+def _clientela() -> dict[str, Any]:
     from django.conf import settings
 
     return dict(settings.CLIENTELA)

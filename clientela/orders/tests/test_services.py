@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -372,7 +373,7 @@ def test_it_accepts_a_datetime_for_an_order(personas):
     assert order.ordered_at.astimezone(dt.UTC).hour == 14  # 09:00 in Bogotá is 14:00 UTC
 
 
-def _events(model: str) -> list[tuple[str, str, dict]]:
+def _events(model: str) -> list[tuple[str, str, dict[str, Any]]]:
     rows = Event.objects.filter(target_type=f"orders.{model}").order_by("id")
     return [(e.verb, e.actor.username if e.actor else "", e.data) for e in rows]
 
