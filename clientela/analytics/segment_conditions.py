@@ -42,7 +42,7 @@ def _column(path: str, kind: Kind) -> Any:
         snapshot_id = _snapshot_id(ctx)
         rows = CustomerValue.objects.filter(snapshot_id=snapshot_id, contact_id=OuterRef("pk"))
         if condition.positive == "is_empty":
-            return ~Exists(rows.filter(**{f"{path}__isnull": False}))
+            return ~Q(Exists(rows.filter(**{f"{path}__isnull": False})))
         return Q(Exists(rows.filter(column_q(path, kind, condition, ctx, nullable=True))))
 
     def load(ids: Sequence[int], condition: Condition, ctx: Context) -> dict[int, Any]:
@@ -94,7 +94,7 @@ def register_value_conditions() -> None:
 
 
 def register_value_ready_made() -> None:
-    """The 11 RFM groups and the reactivation cascade as ready-made segments."""
+    """Register the 11 RFM groups and the reactivation cascade as ready-made segments."""
     from clientela.segments.readymade import ReadyMade, register_ready_made
 
     for segment in SEGMENTS:

@@ -229,9 +229,9 @@ class ContactFilters:
         extra = {}
         for name, registered in _EXTRA_FILTERS.items():
             raw = text(name)
-            value = registered.parse(raw) if raw else None
-            if value is not None:
-                extra[name] = value
+            parsed = registered.parse(raw) if raw else None
+            if parsed is not None:
+                extra[name] = parsed
         return cls(
             q=text("q")[:200],
             owner=_record_id(text("owner")),

@@ -1,3 +1,5 @@
+"""The segments app: audiences over everything Clientela knows."""
+
 from datetime import time, timedelta
 
 from django.apps import AppConfig
@@ -5,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SegmentsConfig(AppConfig):
+    """Segments and lists: conditions, membership, ready-made audiences."""
+
     name = "clientela.segments"
     label = "segments"
     verbose_name = _("Segments")

@@ -1,5 +1,8 @@
-"""The contacts list's ``?segment=<id>`` filter: the list, its count, its export and the API
-show a segment's current members (registered with contacts in SegmentsConfig.ready)."""
+"""The contacts list's ``?segment=<id>`` filter.
+
+The list, its count, its export and the API show a segment's current members (registered
+with contacts in SegmentsConfig.ready).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from clientela.segments.queries import segment_q, segments_visible_to
 
 
 def _parse(raw: str) -> int | None:
-    """A segment id; 0 (matches nothing) for a number no segment can have."""
+    """Return a segment id; 0 (matches nothing) for a number no segment can have."""
     if not raw.isdecimal():
         return None
     number = int(raw)

@@ -34,7 +34,7 @@ def register_ready_made(segment: ReadyMade) -> ReadyMade:
 
 
 def ready_made(code: str) -> ReadyMade | None:
-    """The ready-made segment registered under `code`, or None."""
+    """Return the ready-made segment registered under `code`, or None."""
     return _READY_MADE.get(code)
 
 
@@ -68,7 +68,7 @@ def ensure_ready_made_segments(**kwargs: Any) -> int:
 
 
 def register_segments_ready_made() -> None:
-    """The ready-made segments over contact data (SegmentsConfig.ready)."""
+    """Register the ready-made segments over contact data (SegmentsConfig.ready)."""
     register_ready_made(
         ReadyMade(
             "birthdays_next_7_days",

@@ -38,7 +38,7 @@ from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
 
 
-class SegmentFactory(factory.django.DjangoModelFactory):
+class SegmentFactory(factory.django.DjangoModelFactory[Segment]):
     """A dynamic segment with no conditions (everyone) unless given a definition."""
 
     class Meta:
@@ -49,7 +49,7 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     definition = factory.LazyFunction(dict)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     """An open stay of a contact in a segment."""
 
     class Meta:
@@ -123,7 +123,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     world.department_ids = [d.pk for d in departments]
     tags = [TagFactory.create(name=name) for name in TAG_NAMES]
     companies = [
-        CompanyFactory(
+        CompanyFactory.create(
             name=rng.choice(TEXTS) or "Sin nombre",
             city=rng.choice(TEXTS),
             industry=rng.choice(TEXTS),
@@ -167,7 +167,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
             custom["plan"] = rng.choice(["basico", "pro", None])
         if rng.random() < 0.7:
             custom["activo"] = rng.choice([True, False, None])
-        contact = ContactFactory(
+        contact = ContactFactory.create(
             first_name=rng.choice(TEXTS),
             last_name=rng.choice(TEXTS),
             email=rng.choice(["", f"c{index}@example.co", f"C{index}@Example.CO"]),
@@ -231,10 +231,10 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
                 clv=rng.choice([None, 0.0, 1.5, 100.0, 99.99, 1e6]),
                 p_alive=rng.choice([None, 0.0, 0.5, 0.999, 1.0]),
             )
-    static = SegmentFactory(name="Lista", kind=SegmentKind.STATIC)
+    static = SegmentFactory.create(name="Lista", kind=SegmentKind.STATIC)
     for contact_id in rng.sample(world.contact_ids, len(world.contact_ids) // 3):
         MembershipFactory.create(segment=static, contact_id=contact_id)
-    dynamic = SegmentFactory(
+    dynamic = SegmentFactory.create(
         name="VIP", definition={"all": [{"field": "tag", "op": "has", "value": "vip"}]}
     )
     world.segment_ids = [static.pk, dynamic.pk]

@@ -69,6 +69,8 @@ def _edit(rng: random.Random, actor: Any, contact: Contact) -> None:
 class IncrementalEqualsFull(TestCase):
     """After random writes and the pending-contact drain, membership equals the live query."""
 
+    personas: Any
+
     @settings(
         max_examples=int(os.environ.get("CLIENTELA_SEGMENT_EXAMPLES", "4")),
         deadline=None,
@@ -115,8 +117,8 @@ def personas_class(request: Any, personas: Any) -> None:
 def test_it_records_entry_and_exit_times(personas: Any) -> None:
     from clientela.contacts.tests.factories import ContactFactory
 
-    ana = ContactFactory(city="Cali")
-    beto = ContactFactory(city="Bogotá")
+    ana = ContactFactory.create(city="Cali")
+    beto = ContactFactory.create(city="Bogotá")
     segment = services.create_segment(
         actor=personas.marketer,
         data={
@@ -138,7 +140,7 @@ def test_it_records_entry_and_exit_times(personas: Any) -> None:
 def test_static_lists_are_edited_by_hand(personas: Any) -> None:
     from clientela.contacts.tests.factories import ContactFactory
 
-    people = [ContactFactory() for _ in range(3)]
+    people = [ContactFactory.create() for _ in range(3)]
     listed = services.save_as_list(
         actor=personas.manager, name="Feria 2026", contacts=[p.pk for p in people[:2]]
     )
