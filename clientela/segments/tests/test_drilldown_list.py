@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_value_drill_down_saves_its_contacts_as_a_list(client: Any, personas: Any) -> None:
     world = build_world(personas, with_clv=False)
-    segment_code = world.snapshot.rows.filter(contact__isnull=False).first().segment
+    first = world.snapshot.rows.filter(contact__isnull=False).first()
+    assert first is not None
+    segment_code = first.segment
     expected = set(
         CustomerValue.objects.filter(
             snapshot=world.snapshot, segment=segment_code, contact__isnull=False
