@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clientela.timeline",
     "clientela.contacts",
     "clientela.orders",
+    "clientela.segments",
     "clientela.analytics",
     "clientela.demo",
 ]

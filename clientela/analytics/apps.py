@@ -21,9 +21,16 @@ class AnalyticsConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.analytics.queries import can_view_value
         from clientela.analytics.refresh import refresh_after_merge
+        from clientela.analytics.segment_conditions import (
+            register_value_conditions,
+            register_value_ready_made,
+        )
         from clientela.contacts.services import register_merge_listener
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
+
+        register_value_conditions()
+        register_value_ready_made()
 
         group = _("Customer value")
         leads = Audience.ADMINS | Audience.MANAGERS

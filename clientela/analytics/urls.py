@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("customers/", views.customers, name="customers"),
     path("customers/export.<str:fmt>", views.customers_export, name="customers_export"),
+    path("customers/save-list/", views.customers_save_list, name="customers_save_list"),
     path("ltv/", views.ltv, name="ltv"),
     path("ltv/save/", views.ltv_save, name="ltv_save"),
     path("cohorts/", views.cohorts, name="cohorts"),

@@ -58,6 +58,8 @@ from clientela.core.http import (
 )
 from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders.queries import company_currency
+from clientela.segments.queries import may_manage_segments
+from clientela.segments.services import save_as_list
 
 # Lists count exactly up to here and say "more than" beyond (see core.http.paginate).
 COUNT_CAP = 10_000
@@ -214,9 +216,30 @@ def customers(request: AuthenticatedHttpRequest) -> HttpResponse:
             "prev_url": querystring(request.GET, page=page.number - 1),
             "next_url": querystring(request.GET, page=page.number + 1),
             "export_query": querystring(request.GET, page=None),
+            "can_save_list": may_manage_segments(request.user),
         }
     )
     return render(request, "analytics/customers.html", context)
+
+
+@require_POST
+@domain_errors
+def customers_save_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Save the drill-down's contacts as a static list ("these 312 customers at risk")."""
+    require(can_view_value(request.user))
+    filters = DrillForm(request.GET or None).to_filters()
+    rows = drilldown(request.user, latest_snapshot(), filters)
+    contact_ids = rows.filter(contact_id__isnull=False).values_list("contact_id", flat=True)
+    name = request.POST.get("name", "").strip() or _("Customers %(date)s") % {
+        "date": timezone.localdate().isoformat()
+    }
+    segment = save_as_list(actor=request.user, name=name, contacts=list(contact_ids))
+    messages.success(
+        request,
+        _("List “%(name)s” saved with %(count)s contacts.")
+        % {"name": segment.display_name, "count": segment.member_count},
+    )
+    return redirect("segments:detail", pk=segment.pk)
 
 
 def _customer_rows(qs: QuerySet[CustomerValue]) -> Iterable[Sequence[Any]]:

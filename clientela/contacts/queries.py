@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -122,6 +122,41 @@ MAX_ID = DB_INT_MAX
 CUSTOM_FILTER_PREFIXES = ("custom.", "cf_")
 
 
+@dataclass(frozen=True)
+class ContactFilter:
+    """A contacts-list filter offered by a higher app (segments: ``?segment=<id>``).
+
+    `parse` reads the query-string value (None: ignore it), `q` turns it into a condition over
+    Contact for a user, and `describe` names it in the list ("in segment “VIP”"), or returns
+    None when the user may not see what it names.
+    """
+
+    param: str
+    parse: Callable[[str], Any]
+    q: Callable[[Any, Any], Q]
+    describe: Callable[[Any, Any], str | None]
+
+
+_EXTRA_FILTERS: dict[str, ContactFilter] = {}
+
+
+def register_contact_filter(extra: ContactFilter) -> ContactFilter:
+    """Offer a filter on the contacts list, its count, its export and the API (from ready())."""
+    _EXTRA_FILTERS[extra.param] = extra
+    return extra
+
+
+def extra_filter_labels(user: Any, filters: ContactFilters) -> list[str]:
+    """How the registered filters in use read, for the list's heading."""
+    labels = []
+    for param, value in filters.extra.items():
+        extra = _EXTRA_FILTERS.get(param)
+        label = extra.describe(user, value) if extra else None
+        if label:
+            labels.append(label)
+    return labels
+
+
 @dataclass
 class ContactFilters:
     """What a contacts list is narrowed by.
@@ -139,6 +174,8 @@ class ContactFilters:
     tag: int | None = None
     company: int | None = None
     custom: dict[str, str] = field(default_factory=dict)
+    # Filters registered by higher apps (register_contact_filter), by query-string name.
+    extra: dict[str, Any] = field(default_factory=dict)
     ordering: str = "-created"
 
     def active(self) -> bool:
@@ -152,6 +189,7 @@ class ContactFilters:
             or self.tag is not None
             or self.company is not None
             or self.custom
+            or self.extra
         )
 
     @classmethod
@@ -188,6 +226,12 @@ class ContactFilters:
         lead_status = text("lead_status")
         source = text("source")
         ordering = text("ordering", "sort")
+        extra = {}
+        for name, registered in _EXTRA_FILTERS.items():
+            raw = text(name)
+            parsed = registered.parse(raw) if raw else None
+            if parsed is not None:
+                extra[name] = parsed
         return cls(
             q=text("q")[:200],
             owner=_record_id(text("owner")),
@@ -197,6 +241,7 @@ class ContactFilters:
             tag=_tag_id(text("tag")),
             company=_record_id(text("company")),
             custom=custom,
+            extra=extra,
             ordering=ordering if ordering in CONTACT_ORDERINGS else "-created",
         )
 
@@ -286,6 +331,10 @@ def filter_contacts(
             condition = custom_field_q(definitions, key, value)
             if condition is not None:
                 qs = qs.filter(condition)
+    for name, value in filters.extra.items():
+        registered = _EXTRA_FILTERS.get(name)
+        if registered is not None:
+            qs = qs.filter(registered.q(user, value))
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 

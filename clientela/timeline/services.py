@@ -6,7 +6,7 @@ which this app plugs `record_event` into.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,23 @@ from clientela.accounts.models import User
 from clientela.core.events import Verb, Via, diff_fields, jsonable
 from clientela.core.exports import ExportRecord
 from clientela.timeline.models import Event
+
+_LISTENERS: list[Callable[[Sequence[Event]], None]] = []
+
+
+def register_event_listener(listener: Callable[[Sequence[Event]], None]) -> None:
+    """Call `listener` with every batch of events written, inside the writing transaction.
+
+    For apps that keep derived state about the records events touch (segments mark the
+    contacts whose membership may have changed). Listeners must be cheap: one bulk write.
+    """
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def _written(events: Sequence[Event]) -> None:
+    for listener in _LISTENERS:
+        listener(events)
 
 
 def build_event(
@@ -72,12 +89,15 @@ def record_event(
         at=at,
     )
     event.save()
+    _written([event])
     return event
 
 
 def record_events(events: Iterable[Event]) -> None:
     """Append many prepared events in one statement."""
-    Event.objects.bulk_create(list(events), batch_size=1000)
+    written = list(events)
+    Event.objects.bulk_create(written, batch_size=1000)
+    _written(written)
 
 
 def record_export(export: ExportRecord) -> Event:
@@ -96,4 +116,11 @@ def record_export(export: ExportRecord) -> Event:
     )
 
 
-__all__ = ["build_event", "diff_fields", "record_event", "record_events", "record_export"]
+__all__ = [
+    "build_event",
+    "diff_fields",
+    "record_event",
+    "record_events",
+    "record_export",
+    "register_event_listener",
+]

@@ -11,7 +11,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from clientela.analytics.models import AnalyticsSettings, ValueSnapshot
+from clientela.analytics.models import AnalyticsSettings, CustomerValue, ValueSnapshot
 from clientela.analytics.services import compute_customer_value_snapshot
 from clientela.contacts.models import Contact
 from clientela.contacts.tests.factories import ContactFactory, EnteredContactFactory
@@ -40,6 +40,28 @@ class ValueSnapshotFactory(factory.django.DjangoModelFactory[ValueSnapshot]):
         model = ValueSnapshot
 
     as_of = factory.LazyFunction(timezone.localdate)
+
+
+class CustomerValueFactory(factory.django.DjangoModelFactory[CustomerValue]):
+    """One contact's row in a snapshot: a one-time buyer a year ago unless told otherwise."""
+
+    class Meta:
+        model = CustomerValue
+
+    snapshot = factory.SubFactory(ValueSnapshotFactory, state="done")
+    contact = factory.SubFactory(ContactFactory)
+    customer_key = factory.LazyAttribute(lambda o: o.contact.pk)
+    first_purchase = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+    last_purchase = factory.LazyAttribute(lambda o: o.first_purchase)
+    purchase_days = 1
+    orders = 1
+    monetary = Decimal(100000)
+    recency_days = 365
+    r = 1
+    f = 1
+    m = 1
+    segment = "hibernating"
+    inactivity = "inactive_12m"
 
 
 @dataclass

@@ -48,6 +48,7 @@ from clientela.contacts.queries import (
     current_consents,
     custom_fields_for,
     duplicates_of,
+    extra_filter_labels,
     filter_companies,
     filter_contacts,
     get_contact_for_user,
@@ -162,6 +163,7 @@ def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filters": filters,
         "filtered": filters.active(),
         "company_name": company_name,
+        "extra_labels": extra_filter_labels(user, filters),
         "sort": sort_links(params, filters.ordering, SORT_COLUMNS, {"created"}),
         "sort_options": SORT_OPTIONS,
         # Users who only see their own records would read their own name on every row.

@@ -54,6 +54,8 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "analytics:dashboard":        row(200,  200,    200, 200, 200,      200,     404),
     "analytics:customers":        row(200,  200,    200, 200, 200,      200,     404),
     "analytics:customers_export": row(200,  200,    403, 403, 403,      200,     404),
+    # Saving a drill-down as a list needs the segments capability besides the value pages.
+    "analytics:customers_save_list": row(302, 302,  403, 403, 403,      302,     404),
     "analytics:ltv":              row(200,  200,    200, 200, 200,      200,     404),
     "analytics:ltv_save":         row(302,  302,    403, 403, 403,      403,     404),
     "analytics:cohorts":          row(200,  200,    200, 200, 200,      200,     404),
@@ -106,6 +108,11 @@ REQUESTS: dict[str, Request] = {
     "orders:rate_delete": Request("POST", kwargs=lambda w: {"pk": w.rate.pk}),
     "analytics:customers": Request(query=lambda w: "?segment=" + w.snapshot.rows.all()[0].segment),
     "analytics:customers_export": Request(kwargs=lambda w: {"fmt": "csv"}),
+    "analytics:customers_save_list": Request(
+        "POST",
+        query=lambda w: "?segment=" + w.snapshot.rows.all()[0].segment,
+        data=lambda w: {"name": "En riesgo"},
+    ),
     "analytics:ltv_save": Request("POST", data=lambda w: {"gross_margin": "45"}),
     "analytics:table_export": Request(kwargs=lambda w: {"table": "segments", "fmt": "csv"}),
     "analytics:recompute": Request("POST"),

@@ -1,0 +1,184 @@
+"""Reads for segment pages and the API: visible segments, members, counts, explanations, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.queries import has_capability, owner_scope, visibility_of
+from clientela.contacts.models import Contact
+from clientela.contacts.queries import contacts_visible_to
+from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.numbers import DB_INT_MAX
+from clientela.segments.choices import SegmentKind
+from clientela.segments.engine import Explanation, compile_q, explain
+from clientela.segments.models import Membership, Segment
+from clientela.segments.registry import Context
+from clientela.segments.tree import EMPTY, DefinitionError, Node, conditions, parse
+
+
+def may_manage_segments(user: Any) -> bool:
+    """Whether the user may create, change and delete segments and lists."""
+    return has_capability(user, "segments.manage")
+
+
+def may_see_segments(user: Any) -> bool:
+    """Whether the user may open segments at all: anyone whose role lets them see contacts."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and visibility_of(user) is not None
+    )
+
+
+def segments_visible_to(user: Any) -> QuerySet[Segment]:
+    """Segments and lists the user may open (definitions are shared; members are scoped)."""
+    if not may_see_segments(user):
+        return Segment.objects.none()
+    return Segment.objects.filter(deleted_at__isnull=True)
+
+
+def get_segment_for_user(user: Any, segment_id: Any, *, write: bool = False) -> Segment:
+    """One live segment the user may open (NotFound), and change when `write` (Forbidden)."""
+    try:
+        pk = int(segment_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Segment not found.")) from None
+    if not 0 < pk <= DB_INT_MAX:
+        raise NotFound(_("Segment not found."))
+    segment = segments_visible_to(user).filter(pk=pk).first()
+    if segment is None:
+        raise NotFound(_("Segment not found."))
+    if write and not may_manage_segments(user):
+        raise Forbidden(_("Your role cannot change segments."))
+    return segment
+
+
+def tree_of(segment: Segment) -> Node:
+    """Return the parsed definition of a dynamic segment (a broken one selects nobody)."""
+    try:
+        return parse(segment.definition)
+    except DefinitionError:
+        return parse({"any": []})
+
+
+def segment_q(segment: Segment, ctx: Context | None = None) -> Q:
+    """Return a Q over Contact selecting the segment's current members."""
+    if segment.is_static:
+        return Q(
+            Exists(
+                Membership.objects.filter(
+                    segment_id=segment.pk, contact_id=OuterRef("pk"), left_at__isnull=True
+                )
+            )
+        )
+    ctx = ctx or Context()
+    return compile_q(tree_of(segment), Context(ctx.now, ctx.zone, ctx.cache, (segment.pk,)))
+
+
+def members_for_user(user: Any, segment: Segment, ctx: Context | None = None) -> QuerySet[Contact]:
+    """Return the segment's current members the user may see, newest first."""
+    return contacts_visible_to(user).filter(segment_q(segment, ctx))
+
+
+def definition_members_for_user(
+    user: Any, tree: Node, ctx: Context | None = None
+) -> QuerySet[Contact]:
+    """Members of an unsaved definition (the builder's live preview) the user may see."""
+    return contacts_visible_to(user).filter(compile_q(tree, ctx or Context()))
+
+
+def is_scoped(user: Any) -> bool:
+    """Whether the user sees only part of the contacts (counts then say "that you can see")."""
+    return owner_scope(user) is not None
+
+
+@dataclass(frozen=True)
+class Why:
+    """The explanation of one contact against one segment."""
+
+    contact: Contact
+    member: bool
+    explanation: Explanation | None  # None for a static list
+    entered_at: dt.datetime | None
+
+
+def explain_for_user(
+    user: Any, segment: Segment, contact_id: Any, ctx: Context | None = None
+) -> Why:
+    """Why a contact the user may see is in the segment, or why not."""
+    try:
+        pk = int(contact_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Contact not found.")) from None
+    contact = contacts_visible_to(user).filter(pk=pk).first() if 0 < pk <= DB_INT_MAX else None
+    if contact is None:
+        raise NotFound(_("Contact not found."))
+    stay = Membership.objects.filter(segment=segment, contact=contact, left_at__isnull=True).first()
+    if segment.is_static:
+        return Why(contact, stay is not None, None, stay.entered_at if stay else None)
+    ctx = ctx or Context()
+    explanation = explain(
+        tree_of(segment), contact.pk, Context(ctx.now, ctx.zone, ctx.cache, (segment.pk,))
+    )
+    return Why(contact, explanation.matched, explanation, stay.entered_at if stay else None)
+
+
+def explain_definition(tree: Node, contact: Contact, ctx: Context | None = None) -> Explanation:
+    """Why a contact matches (or not) an unsaved definition."""
+    return explain(tree, contact.pk, ctx or Context())
+
+
+@dataclass(frozen=True)
+class GrowthDay:
+    """Contacts that entered and left a segment on one day."""
+
+    day: dt.date
+    entered: int
+    left: int
+
+
+def growth(segment: Segment, days: int = 90) -> list[GrowthDay]:
+    """Entries and exits per day over the last `days` days (the segment's growth and churn)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    stays = Membership.objects.filter(segment=segment)
+    entered = dict(
+        stays.filter(entered_at__gte=since)
+        .annotate(day=TruncDate("entered_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    left = dict(
+        stays.filter(left_at__gte=since)
+        .annotate(day=TruncDate("left_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return [
+        GrowthDay(day, entered.get(day, 0), left.get(day, 0))
+        for day in sorted(set(entered) | set(left))
+    ]
+
+
+def referenced_segments(tree: Node) -> set[int]:
+    """Return the ids of the segments a tree's "in segment" conditions name."""
+    return {int(c.value) for c in conditions(tree) if c.field == "segment"}
+
+
+def uses_of(segment: Segment) -> list[Segment]:
+    """Live segments whose conditions name this one (it cannot be deleted under them)."""
+    others = Segment.objects.filter(deleted_at__isnull=True, kind=SegmentKind.DYNAMIC).exclude(
+        pk=segment.pk
+    )
+    return [other for other in others if segment.pk in referenced_segments(tree_of(other))]
+
+
+__all__ = ["EMPTY"]

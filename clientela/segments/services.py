@@ -1,0 +1,447 @@
+"""Writes for segments: create, change, delete, edit lists, and keep membership up to date.
+
+Membership is materialised in Membership rows (entered at / left at). It changes three ways,
+which must agree (a test holds the incremental path equal to a full recompute):
+
+* ``refresh_segment`` recomputes one segment for every contact (on save, and nightly for
+  conditions relative to today);
+* ``refresh_contacts`` re-evaluates every dynamic segment for a few contacts, after writes —
+  every write leaves a timeline event, and the events' contacts are queued in PendingContact;
+* list edits open and close rows by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.contacts.models import Contact
+from clientela.core.events import Via, record_event
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.segments.choices import SegmentKind, SegmentVerb
+from clientela.segments.engine import live_contacts
+from clientela.segments.models import Membership, PendingContact, Segment
+from clientela.segments.queries import (
+    may_manage_segments,
+    referenced_segments,
+    segment_q,
+    tree_of,
+    uses_of,
+)
+from clientela.segments.registry import Context
+from clientela.segments.tree import DefinitionError, parse, to_json
+
+MAX_NAME = 120
+
+
+def _require_manage(actor: Any) -> None:
+    if not may_manage_segments(actor):
+        raise Forbidden(_("Your role cannot change segments."))
+
+
+def clean_segment(
+    data: Mapping[str, Any], *, kind: str, current: Segment | None = None
+) -> dict[str, Any]:
+    """Validate a segment's name, description and definition; field errors in the user's language."""
+    errors: dict[str, list[str]] = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = [_("Give the segment a name.")]
+    elif len(name) > MAX_NAME:
+        errors["name"] = [_("Use at most %(max)s characters.") % {"max": MAX_NAME}]
+    description = str(data.get("description") or "").strip()
+    if len(description) > 300:
+        errors["description"] = [_("Use at most %(max)s characters.") % {"max": 300}]
+    definition: dict[str, Any] = {}
+    if kind == SegmentKind.DYNAMIC:
+        try:
+            tree = parse(data.get("definition"))
+        except DefinitionError as error:
+            for path, messages in error.errors.items():
+                errors[f"definition.{path}" if path else "definition"] = messages
+        else:
+            definition = to_json(tree)
+            problem = _reference_problem(tree, current)
+            if problem:
+                errors["definition"] = [problem]
+    if any("\x00" in text for text in (name, description)):
+        errors["name"] = [_("Remove control characters.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return {"name": name, "description": description, "definition": definition}
+
+
+def _reference_problem(tree: Any, current: Segment | None) -> str | None:
+    """Return a referenced segment that does not exist, or a chain that leads back to this one."""
+    seen: set[int] = set()
+    pending = list(referenced_segments(tree))
+    while pending:
+        segment_id = pending.pop()
+        if current is not None and segment_id == current.pk:
+            return _("A segment cannot contain itself, directly or through other segments.")
+        if segment_id in seen:
+            continue
+        seen.add(segment_id)
+        other = Segment.objects.filter(pk=segment_id, deleted_at__isnull=True).first()
+        if other is None:
+            return _("A segment named in the conditions no longer exists.")
+        if not other.is_static:
+            pending.extend(referenced_segments(tree_of(other)))
+    return None
+
+
+def create_segment(
+    *,
+    actor: Any,
+    data: Mapping[str, Any],
+    kind: str = SegmentKind.DYNAMIC,
+    via: str = Via.UI,
+    code: str = "",
+) -> Segment:
+    """Create a dynamic segment or a static list and compute its members."""
+    _require_manage(actor)
+    if kind not in SegmentKind.values:
+        raise ValidationFailed({"kind": [_("Choose a dynamic segment or a static list.")]})
+    clean = clean_segment(data, kind=kind)
+    with transaction.atomic():
+        segment = Segment.objects.create(
+            kind=kind, code=code, created_by=actor if getattr(actor, "pk", None) else None, **clean
+        )
+        record_event(
+            SegmentVerb.SEGMENT_CREATED,
+            actor=actor,
+            target=segment,
+            via=via,
+            data={"name": segment.name, "kind": kind},
+        )
+        refresh_segment(segment)
+    return segment
+
+
+def update_segment(
+    segment: Segment,
+    *,
+    actor: Any,
+    data: Mapping[str, Any],
+    version: int | None = None,
+    via: str = Via.UI,
+) -> Segment:
+    """Change a segment's name, description or conditions (optimistic lock on `version`)."""
+    _require_manage(actor)
+    clean = clean_segment(data, kind=segment.kind, current=segment)
+    with transaction.atomic():
+        locked = Segment.objects.select_for_update().get(pk=segment.pk)
+        if locked.deleted_at is not None:
+            raise Conflict(_("The segment was deleted."))
+        if version is not None and locked.version != version:
+            raise Conflict(_("Someone else changed this segment; reload it and try again."))
+        changes = {k: [getattr(locked, k), v] for k, v in clean.items() if getattr(locked, k) != v}
+        for key, value in clean.items():
+            setattr(locked, key, value)
+        locked.updated_at = timezone.now()
+        locked.version += 1
+        locked.save()
+        if changes:
+            record_event(
+                SegmentVerb.SEGMENT_CHANGED,
+                actor=actor,
+                target=locked,
+                via=via,
+                data={"changes": list(changes)},
+            )
+        if "definition" in changes:
+            refresh_segment(locked)
+    return locked
+
+
+def delete_segment(segment: Segment, *, actor: Any, via: str = Via.UI) -> Segment:
+    """Delete a segment (soft: its history stays); refused while other segments use it."""
+    _require_manage(actor)
+    users = uses_of(segment)
+    if users:
+        raise Conflict(
+            _("Segments %(names)s use this one; change them first.")
+            % {"names": ", ".join(f"“{s.name}”" for s in users)}
+        )
+    with transaction.atomic():
+        segment.deleted_at = timezone.now()
+        segment.version += 1
+        segment.save(update_fields=["deleted_at", "version"])
+        record_event(
+            SegmentVerb.SEGMENT_DELETED,
+            actor=actor,
+            target=segment,
+            via=via,
+            data={"name": segment.name},
+        )
+    return segment
+
+
+# --- Static lists -----------------------------------------------------------------------------
+
+
+def _require_list(segment: Segment) -> None:
+    if not segment.is_static:
+        raise ValidationFailed({"segment": [_("Only static lists are edited by hand.")]})
+
+
+def add_to_list(
+    segment: Segment, contact_ids: Iterable[int], *, actor: Any, via: str = Via.UI
+) -> int:
+    """Add live contacts to a static list; return how many were added (members stay once)."""
+    _require_manage(actor)
+    _require_list(segment)
+    now = timezone.now()
+    added = 0
+    with transaction.atomic():
+        Segment.objects.select_for_update().filter(pk=segment.pk).first()
+        wanted = {int(pk) for pk in contact_ids}
+        chunk = list(wanted)
+        for start in range(0, len(chunk), 900):
+            part = chunk[start : start + 900]
+            live = set(live_contacts().filter(pk__in=part).values_list("pk", flat=True))
+            already = set(
+                Membership.objects.filter(
+                    segment=segment, contact_id__in=part, left_at__isnull=True
+                ).values_list("contact_id", flat=True)
+            )
+            rows = [
+                Membership(segment=segment, contact_id=pk, entered_at=now)
+                for pk in sorted(live - already)
+            ]
+            Membership.objects.bulk_create(rows, batch_size=1000)
+            added += len(rows)
+        if added:
+            _count(segment, now)
+            record_event(
+                SegmentVerb.LIST_CHANGED,
+                actor=actor,
+                target=segment,
+                via=via,
+                data={"added": added},
+            )
+    return added
+
+
+def remove_from_list(
+    segment: Segment, contact_ids: Iterable[int], *, actor: Any, via: str = Via.UI
+) -> int:
+    """Take contacts out of a static list; return how many left it."""
+    _require_manage(actor)
+    _require_list(segment)
+    now = timezone.now()
+    ids = [int(pk) for pk in contact_ids]
+    with transaction.atomic():
+        removed = 0
+        for start in range(0, len(ids), 900):
+            removed += Membership.objects.filter(
+                segment=segment, contact_id__in=ids[start : start + 900], left_at__isnull=True
+            ).update(left_at=now)
+        if removed:
+            _count(segment, now)
+            record_event(
+                SegmentVerb.LIST_CHANGED,
+                actor=actor,
+                target=segment,
+                via=via,
+                data={"removed": removed},
+            )
+    return removed
+
+
+def save_as_list(
+    *, actor: Any, name: str, contacts: Any, description: str = "", via: str = Via.UI
+) -> Segment:
+    """Return a new static list holding `contacts` (a queryset or ids): "save these 312 as a list"."""
+    _require_manage(actor)
+    segment = create_segment(
+        actor=actor,
+        data={"name": name, "description": description},
+        kind=SegmentKind.STATIC,
+        via=via,
+    )
+    ids = contacts.values_list("pk", flat=True) if hasattr(contacts, "values_list") else contacts
+    add_to_list(segment, list(ids), actor=actor, via=via)
+    segment.refresh_from_db()
+    return segment
+
+
+# --- Membership refresh --------------------------------------------------------------------------
+
+
+def _count(segment: Segment, now: dt.datetime) -> None:
+    count = Membership.objects.filter(segment=segment, left_at__isnull=True).count()
+    Segment.objects.filter(pk=segment.pk).update(member_count=count, refreshed_at=now)
+    segment.member_count, segment.refreshed_at = count, now
+
+
+def refresh_segment(segment: Segment, *, ctx: Context | None = None) -> tuple[int, int]:
+    """Bring a dynamic segment's membership up to date for every contact; (entered, left)."""
+    if segment.is_static or segment.deleted_at is not None:
+        if segment.is_static:
+            # Contacts deleted since they were listed leave the list.
+            now = timezone.now()
+            left = Membership.objects.filter(
+                segment=segment, left_at__isnull=True, contact__deleted_at__isnull=False
+            ).update(left_at=now)
+            _count(segment, now)
+            return 0, left
+        return 0, 0
+    ctx = ctx or Context()
+    now = ctx.now
+    current = live_contacts().filter(segment_q(segment, ctx))
+    with transaction.atomic():
+        left = (
+            Membership.objects.filter(segment=segment, left_at__isnull=True)
+            .exclude(contact_id__in=current.values("pk"))
+            .update(left_at=now)
+        )
+        entered = _insert_entries(segment, current, now)
+        _count(segment, now)
+    return entered, left
+
+
+def _insert_entries(segment: Segment, current: Any, now: dt.datetime) -> int:
+    """INSERT … SELECT the members without an open stay: one statement, nothing through Python."""
+    newcomers = (
+        current.exclude(
+            pk__in=Membership.objects.filter(segment=segment, left_at__isnull=True).values(
+                "contact_id"
+            )
+        )
+        .order_by()
+        .annotate(member_id=F("pk"))
+        .values("member_id")
+    )
+    sql, params = newcomers.query.sql_with_params()
+    table = Membership._meta.db_table
+    quote = connection.ops.quote_name
+    entered_at = Membership._meta.get_field("entered_at").get_db_prep_value(now, connection)
+    # Only quoted identifiers and the ORM's own parameterised SQL are interpolated; every value
+    # (the segment, the instant, the compiled conditions' operands) travels as a parameter.
+    columns = ", ".join(quote(c) for c in ("segment_id", "contact_id", "entered_at"))
+    select = f"SELECT %s, members.member_id, %s FROM ({sql}) AS members"  # noqa: S608
+    statement = f"INSERT INTO {quote(table)} ({columns}) {select}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [segment.pk, entered_at, *params])
+        return max(int(cursor.rowcount), 0)
+
+
+def refresh_contacts(contact_ids: Sequence[int], *, ctx: Context | None = None) -> tuple[int, int]:
+    """Re-evaluate every dynamic segment for these contacts only (after they changed)."""
+    ctx = ctx or Context()
+    now = ctx.now
+    ids = sorted({int(pk) for pk in contact_ids})
+    entered = left = 0
+    segments = list(Segment.objects.filter(deleted_at__isnull=True))
+    with transaction.atomic():
+        for segment in segments:
+            if segment.is_static:
+                gone = Membership.objects.filter(
+                    segment=segment,
+                    contact_id__in=ids,
+                    left_at__isnull=True,
+                    contact__deleted_at__isnull=False,
+                ).update(left_at=now)
+                left += gone
+                if gone:
+                    _count(segment, now)
+                continue
+            inside = set(
+                live_contacts()
+                .filter(pk__in=ids)
+                .filter(segment_q(segment, ctx))
+                .values_list("pk", flat=True)
+            )
+            open_ids = set(
+                Membership.objects.filter(
+                    segment=segment, contact_id__in=ids, left_at__isnull=True
+                ).values_list("contact_id", flat=True)
+            )
+            out = open_ids - inside
+            if out:
+                left += Membership.objects.filter(
+                    segment=segment, contact_id__in=out, left_at__isnull=True
+                ).update(left_at=now)
+            new = inside - open_ids
+            Membership.objects.bulk_create(
+                [Membership(segment=segment, contact_id=pk, entered_at=now) for pk in sorted(new)],
+                batch_size=1000,
+            )
+            entered += len(new)
+            if out or new:
+                delta = len(new) - len(out)
+                Segment.objects.filter(pk=segment.pk).update(
+                    member_count=F("member_count") + delta, refreshed_at=now
+                )
+    return entered, left
+
+
+def mark_contacts_changed(contact_ids: Iterable[int]) -> None:
+    """Queue contacts for the next incremental refresh (called inside the writing transaction)."""
+    now = timezone.now()
+    rows = [PendingContact(contact_id=pk, queued_at=now) for pk in sorted(set(contact_ids))]
+    if rows:
+        PendingContact.objects.bulk_create(
+            rows,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["contact_id"],
+            update_fields=["queued_at"],
+        )
+
+
+def events_written(events: Sequence[Any]) -> None:
+    """Timeline listener: the contacts an event touches (a company's: all its contacts) may move."""
+    contact_ids = {e.contact_id for e in events if e.contact_id}
+    company_ids = {e.company_id for e in events if e.company_id and not e.contact_id}
+    if company_ids:
+        contact_ids |= set(
+            Contact.objects.filter(company_id__in=company_ids).values_list("pk", flat=True)
+        )
+    mark_contacts_changed(contact_ids)
+
+
+def drain_pending(*, batch: int = 1000, ctx: Context | None = None) -> int:
+    """Refresh the queued contacts, a batch at a time; return how many were processed."""
+    done = 0
+    while True:
+        started = timezone.now()
+        taken = list(
+            PendingContact.objects.filter(queued_at__lte=started)
+            .order_by("queued_at", "contact_id")
+            .values_list("contact_id", flat=True)[:batch]
+        )
+        if not taken:
+            return done
+        refresh_contacts(taken, ctx=ctx)
+        # A contact queued again while we worked has a newer mark and stays for the next round.
+        PendingContact.objects.filter(contact_id__in=taken, queued_at__lte=started).delete()
+        done += len(taken)
+
+
+def refresh_all(*, ctx: Context | None = None) -> int:
+    """Recompute every live segment (the nightly run: relative dates moved on); return how many."""
+    segments = list(Segment.objects.filter(deleted_at__isnull=True))
+    for segment in segments:
+        refresh_segment(segment, ctx=ctx)
+    return len(segments)
+
+
+def nightly_refresh() -> None:
+    """Scheduler entry point: the pending contacts, then every segment."""
+    drain_pending()
+    refresh_all()
+
+
+def drain_pending_job() -> None:
+    """Scheduler entry point: segments never computed (ready-made ones), then changed contacts."""
+    for segment in Segment.objects.filter(deleted_at__isnull=True, refreshed_at__isnull=True):
+        refresh_segment(segment)
+    drain_pending()
