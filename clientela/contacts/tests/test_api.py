@@ -16,10 +16,9 @@ from clientela.accounts.models import Department, User
 from clientela.accounts.services import create_token
 from clientela.api import api
 from clientela.contacts import services
-from clientela.contacts.api.output import alphabetical, reload_contact
-from clientela.contacts.api.schemas import ContactOut
 from clientela.contacts.models import Company, Contact, Merge
 from clientela.contacts.queries import contacts_visible_to
+from clientela.contacts.representation import ContactOut, alphabetical, reload_contact
 from clientela.contacts.tests.factories import (
     CompanyFactory,
     ContactFactory,
@@ -241,9 +240,9 @@ def test_it_pages_with_a_cursor_without_gaps_or_repeats(personas, client):
 
 
 def test_it_stops_counting_at_the_cap_and_says_so(personas, client, monkeypatch):
-    from clientela.contacts.api import output
+    from clientela.core import keyset
 
-    monkeypatch.setattr(output, "API_COUNT_CAP", 4)
+    monkeypatch.setattr(keyset, "API_COUNT_CAP", 4)
     ContactFactory.create_batch(4, owner=personas.rep)
     CompanyFactory.create_batch(5, owner=personas.rep)
     headers = bearer(personas.rep)
