@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
+from clientela.accounts.models import User
+
 PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MARK = "bench-dup"
 NEW_INDEXES = ("contact_updated_idx", "contact_trash_idx", "company_trash_idx")
@@ -160,8 +162,8 @@ def _median_ms(action: Callable[[], Any], runs: int = 5) -> float:
     return round(statistics.median(times), 1)
 
 
-def _old_duplicate_groups(user: Any, limit: int = 50) -> list[dict[str, Any]]:
-    """The duplicates page's query before the precomputed groups (kept as the baseline)."""
+def _old_duplicate_groups(user: User, limit: int = 50) -> list[dict[str, Any]]:
+    """Return the duplicates page's query before the precomputed groups (kept as the baseline)."""
     from django.db.models import Count, Q
 
     from clientela.contacts.queries import contacts_visible_to

@@ -80,7 +80,7 @@ def _fresh_database(name: str, env: dict[str, str]) -> None:
 
 
 def _fillers(conn: Any, table: str, given: set[str]) -> dict[str, str]:
-    """A CSV value for every NOT NULL column without a default that the loader does not set."""
+    """Return a CSV value for each NOT NULL column without default that the loader leaves unset."""
     rows = conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
         "AND is_nullable = 'NO' AND column_default IS NULL",

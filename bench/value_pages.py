@@ -82,7 +82,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 def _prepare_sqlite(size: int, env: dict[str, str]) -> None:
-    """The demo company at `size` contacts (its own snapshots included)."""
+    """Build the demo company at `size` contacts (its own snapshots included)."""
     _manage(env, "demo", "--no-serve", "--contacts", str(size))
 
 
@@ -107,11 +107,14 @@ def _pg_ready(size: int) -> bool:
 
 
 def _prepare_postgresql(size: int, seed: int, env: dict[str, str]) -> float | None:
-    """Load contacts and orders, add the demo users, own a quarter of the contacts by the rep,
-    compute one snapshot; returns the snapshot's seconds (None when the data was reused).
+    """Load the PostgreSQL data set and compute one snapshot; return its seconds.
+
+    Loads contacts and orders, adds the demo users, gives the rep a quarter of the contacts
+    and computes one snapshot (the seconds are None when the data was reused).
 
     The data is reused when present (CLIENTELA_BENCH_FRESH=1 rebuilds it;
-    CLIENTELA_BENCH_RESNAPSHOT=1 only computes a new snapshot)."""
+    CLIENTELA_BENCH_RESNAPSHOT=1 only computes a new snapshot).
+    """
     import psycopg
 
     from bench import rfm_1m
@@ -179,7 +182,7 @@ def _baseline(database: str, size: int, data_dir: Path, runs: int) -> list[float
 
 
 def _sample(database: str, size: int, data_dir: Path) -> tuple[int, str]:
-    """A contact the rep owns that has a value row, and the snapshot's smallest segment."""
+    """Return a contact the rep owns that has a value row, and the snapshot's smallest segment."""
     sql_contact = (
         "SELECT cv.contact_id FROM analytics_customervalue cv "
         "JOIN contacts_contact c ON c.id = cv.contact_id "
@@ -207,7 +210,7 @@ def _sample(database: str, size: int, data_dir: Path) -> tuple[int, str]:
 
 
 def _opener(base: str, username: str) -> urllib.request.OpenerDirector:
-    """An opener signed in as `username` (demo password)."""
+    """Return an opener signed in as `username` (demo password)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/accounts/login/").read().decode()
@@ -222,8 +225,10 @@ def _opener(base: str, username: str) -> urllib.request.OpenerDirector:
 
 
 def _time_page(opener: urllib.request.OpenerDirector, url: str, requests: int) -> dict[str, Any]:
-    """Milliseconds of `requests` sequential GETs (after one warm-up) and their statuses (0: no
-    answer within the timeout, and the page is not requested again)."""
+    """Time `requests` sequential GETs after one warm-up: milliseconds and statuses.
+
+    A status 0 means no answer within the timeout; the page is not requested again.
+    """
     statuses = set()
     times = []
     for _run in range(requests + 1):
@@ -243,7 +248,7 @@ def _time_page(opener: urllib.request.OpenerDirector, url: str, requests: int) -
 
 
 def p95(values: list[float]) -> float:
-    """The 95th percentile by the nearest-rank method."""
+    """Return the 95th percentile by the nearest-rank method."""
     ordered = sorted(values)
     return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
 
@@ -317,8 +322,11 @@ def run(
     requests: int = 20,
     personas: tuple[str, ...] = ("gerente", "ana"),
 ) -> list[dict[str, Any]]:
-    """Measure on SQLite (default: the 2,000-contact demo), PostgreSQL (default: 1,000,000
-    customers) or both (no database given), as the manager and the rep (`personas`)."""
+    """Measure the value pages as the manager and the rep (`personas`).
+
+    On SQLite (default: the 2,000-contact demo), PostgreSQL (default: 1,000,000 customers)
+    or both (no database given).
+    """
     databases = [database] if database else ["sqlite", "postgresql"]
     figures = []
     for name in databases:

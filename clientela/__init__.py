@@ -1,0 +1,1 @@
+"""Clientela: a self-hosted, bilingual (Spanish/English) CRM built on Django."""

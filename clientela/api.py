@@ -68,7 +68,7 @@ def _strings(value: Any, where: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
 
 
 def text_problem(text: str) -> str | None:
-    """The field message for text no database column can store, or None when it can."""
+    """Return the field message for text no database column can store, or None when it can."""
     reason = unstorable_reason(text)
     if reason == "nul":
         return str(ProhibitNullCharactersValidator.message)
@@ -121,14 +121,19 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
 class ClientelaAPI(NinjaAPI):
-    """NinjaAPI whose request-validation errors carry translated, field-level messages, and
-    whose OpenAPI document declares every error status each operation can answer."""
+    """NinjaAPI with translated, field-level validation errors and documented error statuses.
+
+    Its OpenAPI document declares every error status each operation can answer.
+    """
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> Any:
-        """ninja's document plus the error answers: 401 and 429 everywhere, 400 with input,
-        403 on writes, 404 on a record's path; operations declare others with `api_errors`."""
+        """Return Ninja's document plus the error answers.
+
+        401 and 429 everywhere, 400 with input, 403 on writes, 404 on a record's path;
+        operations declare others with `api_errors`.
+        """
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         for operations in schema.get("paths", {}).values():
@@ -161,7 +166,7 @@ class ClientelaAPI(NinjaAPI):
 
 
 def pydantic_message(error: Mapping[str, Any]) -> str:
-    """A user-facing message for one pydantic error, reusing Django's translated wording."""
+    """Return a user-facing message for one pydantic error, reusing Django's translated wording."""
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     value = error.get("input")
@@ -337,7 +342,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """An unexpected error: logged with its traceback, answered in the API's JSON shape."""
+    """Answer an unexpected error in the API's JSON shape, logged with its traceback."""
     logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
     return _json(request, 500, _("Something went wrong on our side. It has been logged."))
 
@@ -369,7 +374,7 @@ def api_fallback(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """ninja answers a method a path does not take with an empty HTML 405: make it JSON."""
+    """Ninja answers a method a path does not take with an empty HTML 405: make it JSON."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -389,7 +394,7 @@ def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _api_patterns() -> list[URLPattern | URLResolver]:
-    """ninja's URL patterns, each answering a wrong method in JSON."""
+    """Ninja's URL patterns, each answering a wrong method in JSON."""
     patterns, _app_name, _namespace = api.urls
     for pattern in patterns:
         if isinstance(pattern, URLPattern):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ REP_PAGES = [
 ]  # fmt: skip
 
 
-def _check(figures: list[dict], database: str) -> None:
+def _check(figures: list[dict[str, Any]], database: str) -> None:
     pages = [f for f in figures if f["figure"] != "snapshot_seconds"]
     assert [f["figure"] for f in pages if f["persona"] == "gerente"] == MANAGER_PAGES
     assert [f["figure"] for f in pages if f["persona"] == "ana"] == REP_PAGES

@@ -1,0 +1,1 @@
+"""Users, departments, roles, capabilities, API tokens and two-factor sign-in."""

@@ -199,7 +199,7 @@ class PageQuery(Schema):
 
 
 def user_out(user: User) -> dict[str, Any]:
-    """The API representation of a user (departments must be prefetched)."""
+    """Return the API representation of a user (departments must be prefetched)."""
     return {
         "id": user.pk,
         "username": user.username,
@@ -513,7 +513,7 @@ def _token_out(token: ApiToken) -> dict[str, Any]:
 
 @accounts_router.get("tokens", response=list[TokenOut], tags=["tokens"], summary="My API tokens")
 def list_tokens(request: HttpRequest) -> list[dict[str, Any]]:
-    """The signed-in user's own tokens, newest first, revoked ones included."""
+    """Return the signed-in user's own tokens, newest first, revoked ones included."""
     return [_token_out(t) for t in ApiToken.objects.filter(user=actor(request))]
 
 

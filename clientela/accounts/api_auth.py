@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,15 +33,15 @@ class InvalidToken(AuthenticationError):
 
 
 def actor(request: HttpRequest) -> User:
-    """The user an authenticated API request acts as (its bearer token's or its session's)."""
+    """Return the user an authenticated API request acts as (its token's or its session's)."""
     return cast(User, request.auth)  # type: ignore[attr-defined]
 
 
-def activate_api_language(request: HttpRequest, user: Any = None) -> str:
+def activate_api_language(request: HttpRequest, user: User | None = None) -> str:
     """Answer in the language the client asks for (Accept-Language), else the user's own."""
     if request.META.get("HTTP_ACCEPT_LANGUAGE"):
         language = translation.get_language_from_request(request)
-    elif user is not None and getattr(user, "language", None) in SUPPORTED_LANGUAGES:
+    elif user is not None and user.language in SUPPORTED_LANGUAGES:
         language = user.language
     else:
         language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
@@ -93,7 +93,7 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        """The session's user when signed in and active."""
+        """Return the session's user when signed in and active."""
         user = request.user
         if user.is_authenticated and user.is_active:
             return user
@@ -101,7 +101,7 @@ class SessionAuth(APIKeyCookie):
 
 
 def api_rate() -> str:
-    """The per-token request rate, e.g. "6000/m" (settings.CLIENTELA["API_RATE"])."""
+    """Return the per-token request rate, e.g. "6000/m" (settings.CLIENTELA["API_RATE"])."""
     return str(settings.CLIENTELA.get("API_RATE") or "6000/m")
 
 

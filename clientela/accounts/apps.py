@@ -1,3 +1,5 @@
+"""App configuration of clientela.accounts."""
+
 from typing import Any
 
 from django.apps import AppConfig
@@ -7,15 +9,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    """The accounts app: users, roles and capabilities, wired into the registries in ready()."""
+
     name = "clientela.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        """Register capabilities, verbs, administration screens, the profile link and the
-        commands' actor."""
+        """Register what accounts offers the registries.
+
+        Capabilities, verbs, administration screens, the profile link and the commands' actor.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.accounts.choices import AccountVerb
+        from clientela.accounts.models import User
         from clientela.accounts.queries import default_command_actor, has_capability
         from clientela.core.events import register_record_type, register_verbs
         from clientela.core.registries import (
@@ -33,7 +40,7 @@ class AccountsConfig(AppConfig):
         register_record_type("accounts.role")
         register_default_command_actor(default_command_actor)
 
-        def manages_users(user: Any) -> bool:
+        def manages_users(user: User) -> bool:
             return has_capability(user, "accounts.manage_users")
 
         for item in (

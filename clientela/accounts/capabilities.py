@@ -24,6 +24,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+
 
 class Audience(enum.Flag):
     """Who a capability is meant for, by default; combine with ``|``."""
@@ -43,9 +45,9 @@ class Capability:
     """One thing a role may be allowed to do."""
 
     code: str
-    label: Any  # lazy translation
-    group: Any  # lazy translation: the heading it is listed under on the roles screen
-    description: Any = ""
+    label: str | Promise  # lazy translation
+    group: str | Promise  # lazy translation: the heading it is listed under on the roles screen
+    description: str | Promise = ""
     default: Audience = Audience.NOBODY
 
     @property
@@ -63,10 +65,10 @@ class UnknownCapability(LookupError):
 
 def register_capability(
     code: str,
-    label: Any,
+    label: str | Promise,
     *,
-    group: Any,
-    description: Any = "",
+    group: str | Promise,
+    description: str | Promise = "",
     default: Audience = Audience.NOBODY,
 ) -> Capability:
     """Register a capability ``"<app>.<verb>"``; registering the same code again replaces it."""
@@ -84,7 +86,7 @@ def unregister_capability(code: str) -> None:
 
 
 def get_capability(code: str) -> Capability:
-    """The registered capability; UnknownCapability for a code nobody registered."""
+    """Return the registered capability; UnknownCapability for a code nobody registered."""
     try:
         return _REGISTRY[code]
     except KeyError:
@@ -97,7 +99,7 @@ def all_capabilities() -> list[Capability]:
 
 
 def capability_groups() -> list[tuple[Any, list[Capability]]]:
-    """Registered capabilities grouped by app (headed by the first one's group label)."""
+    """Return registered capabilities grouped by app (headed by the first one's group label)."""
     groups: dict[str, tuple[Any, list[Capability]]] = {}
     for capability in _REGISTRY.values():
         groups.setdefault(capability.app_label, (capability.group, []))[1].append(capability)

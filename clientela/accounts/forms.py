@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.capabilities import Capability, all_capabilities, capability_groups
 from clientela.accounts.choices import Language, Visibility
-from clientela.accounts.models import Department, Role
+from clientela.accounts.models import Department, Role, User
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.formfields import IdsChoiceField
 
@@ -100,12 +100,12 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self) -> str:
-        """The user proves they know the current password."""
+        """Check that the user knows the current password."""
         value = self.cleaned_data["old_password"]
         if not self.user.check_password(value):
             raise forms.ValidationError(_("Your current password is not correct."))
@@ -129,12 +129,12 @@ class PasswordConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
-        """The user proves they know the current password."""
+        """Check that the user knows the current password."""
         value = self.cleaned_data["password"]
         if not self.user.check_password(value):
             raise forms.ValidationError(_("Your current password is not correct."))
@@ -276,7 +276,7 @@ class RoleForm(forms.Form):
         field.choices = [(c.code, c.label) for c in all_capabilities()]
 
     def capability_groups(self) -> list[tuple[Any, list[tuple[Capability, bool]]]]:
-        """The registered capabilities by app, each with whether the form has it ticked."""
+        """Return the registered capabilities by app, each with whether the form has it ticked."""
         value = self["capabilities"].value() or []
         ticked = set(value if isinstance(value, list | tuple) else [value])
         return [

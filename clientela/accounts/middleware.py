@@ -20,6 +20,7 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Activate the language for this request and name it in Content-Language."""
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
         user_id = request.session.get("_auth_user_id") if hasattr(request, "session") else None
         cached = request.session.get("clientela_language") if user_id else None
@@ -41,6 +42,7 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Redirect an anonymous visitor of a non-public path to the login page."""
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
             return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
         return self.get_response(request)

@@ -98,6 +98,10 @@ class User(AbstractUser):
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
+    # Per-instance caches that accounts.queries fills for one request (not columns).
+    _clientela_role: Role | None
+    _clientela_colleagues: list[int]
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -14,19 +14,18 @@ from clientela.core.compiled import CompiledQuery
 
 
 def role_of(user: User | AnonymousUser | None) -> Role | None:
-    """The user's role, cached on the instance for the request."""
+    """Return the user's role, cached on the instance for the request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, "_clientela_role"):
-        user._clientela_role = (  # type: ignore[attr-defined]
+        user._clientela_role = (
             Role.objects.filter(pk=user.role_id).first() if user.role_id else None
         )
-    role: Role | None = user._clientela_role  # type: ignore[attr-defined]
-    return role
+    return user._clientela_role
 
 
 def visibility_of(user: User | AnonymousUser | None) -> str | None:
-    """The user's record scope (own / department / all), or None when the user sees nothing."""
+    """Return the user's record scope (own / department / all); None when they see nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
@@ -52,7 +51,7 @@ def has_capability(user: User | AnonymousUser | None, code: str) -> bool:
 
 
 def capabilities_of(user: User | AnonymousUser | None) -> list[str]:
-    """The registered capability codes the user has, in registration order."""
+    """Return the registered capability codes the user has, in registration order."""
     return [c.code for c in all_capabilities() if has_capability(user, c.code)]
 
 
@@ -63,9 +62,9 @@ def users_with_capability(code: str) -> QuerySet[User]:
     return User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(role__in=role_ids))
 
 
-def department_colleague_ids(user: Any) -> list[int]:
+def department_colleague_ids(user: User) -> list[int]:
     """Ids of the users sharing at least one department with `user` (including the user)."""
-    cached = getattr(user, "_clientela_colleagues", None)
+    cached: list[int] | None = getattr(user, "_clientela_colleagues", None)
     if cached is None:
         cached = sorted(
             set(
@@ -79,19 +78,19 @@ def department_colleague_ids(user: Any) -> list[int]:
     return cached
 
 
-def owner_scope(user: Any, owner_field: str = "owner") -> Q | None:
-    """A filter selecting the records `user` may see by their owner; None means all records."""
+def owner_scope(user: User | AnonymousUser | None, owner_field: str = "owner") -> Q | None:
+    """Return a filter on owner keeping the records `user` may see; None means all records."""
     scope = visibility_of(user)
     if scope == Visibility.ALL:
         return None
-    if scope is None:
+    if scope is None or user is None or not user.is_authenticated:
         return Q(pk__in=[])
     if scope == Visibility.DEPARTMENT:
         return Q(**{f"{owner_field}_id__in": department_colleague_ids(user)})
     return Q(**{f"{owner_field}_id": user.id})
 
 
-def may_see_owner(user: Any, owner_id: int | None) -> bool:
+def may_see_owner(user: User | AnonymousUser | None, owner_id: int | None) -> bool:
     """Whether `user` may see a record owned by `owner_id`: owner_scope's rule, for one row.
 
     For reads that fetch a single row by its key and check it afterwards (the API's hot
@@ -100,29 +99,31 @@ def may_see_owner(user: Any, owner_id: int | None) -> bool:
     scope = visibility_of(user)
     if scope == Visibility.ALL:
         return True
-    if scope is None or owner_id is None:
+    if scope is None or owner_id is None or user is None or not user.is_authenticated:
         return False
     if scope == Visibility.DEPARTMENT:
         return owner_id in department_colleague_ids(user)
     return bool(owner_id == user.id)
 
 
-def users_visible_to(user: Any) -> QuerySet[User]:
+def users_visible_to(user: User | AnonymousUser | None) -> QuerySet[User]:
     """Users the given user may see (everyone active in the company: names appear on records)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return User.objects.none()
     return User.objects.all()
 
 
-def assignable_owners(user: Any) -> QuerySet[User]:
+def assignable_owners(user: User | AnonymousUser | None) -> QuerySet[User]:
     """Users that `user` may assign records to."""
     scope = visibility_of(user)
     qs = User.objects.filter(is_active=True)
     if scope == Visibility.ALL:
         return qs
+    if scope is None or user is None or not user.is_authenticated:
+        return qs.none()
     if scope == Visibility.DEPARTMENT:
         return qs.filter(id__in=department_colleague_ids(user))
-    return qs.filter(id=user.id) if scope else qs.none()
+    return qs.filter(id=user.id)
 
 
 def departments_list() -> QuerySet[Department]:
@@ -158,7 +159,7 @@ _ACTIVE_TOKEN = CompiledQuery(
 
 
 def active_token(raw: str) -> ApiToken | None:
-    """The active token matching a raw bearer string, with its user and the user's role."""
+    """Return the active token matching a raw bearer string, with its user and the user's role."""
     from clientela.accounts.models import hash_token
 
     row = _ACTIVE_TOKEN.first(hash_token(raw))
@@ -173,12 +174,14 @@ def active_token(raw: str) -> ApiToken | None:
     )
     if role is not None:
         user.role = role
-    user._clientela_role = role  # type: ignore[attr-defined]
+    user._clientela_role = role
     token.user = user
     return token
 
 
 def default_command_actor() -> User | None:
-    """The user a command acts as without `--as`: the first active administrator (superuser,
-    or a role that manages users)."""
+    """Return the user a command acts as without `--as`: the first active administrator.
+
+    An administrator is a superuser, or a user whose role manages users.
+    """
     return users_with_capability("accounts.manage_users").order_by("id").first()

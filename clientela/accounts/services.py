@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -74,7 +73,7 @@ def apply_capability_defaults(using: str = "default") -> list[str]:
     return [c.code for c in new]
 
 
-def _require_admin(actor: User | AnonymousUser) -> None:
+def _require_admin(actor: User) -> None:
     if not has_capability(actor, "accounts.manage_users"):
         raise Forbidden(_("Only administrators can manage users and departments."))
 
@@ -98,7 +97,7 @@ USER_FIELDS = ("username", "first_name", "last_name", "email", "language", "phon
 @transaction.atomic
 def create_user(
     *,
-    actor: User | AnonymousUser,
+    actor: User,
     username: str,
     password: str | None,
     role: Role | None,
@@ -134,7 +133,7 @@ def create_user(
 def update_user(
     user: User,
     *,
-    actor: User | AnonymousUser,
+    actor: User,
     role: Role | None = None,
     departments: Iterable[Department] | None = None,
     is_active: bool | None = None,
@@ -170,9 +169,7 @@ def update_user(
 
 
 @transaction.atomic
-def change_password(
-    user: User, *, actor: User | AnonymousUser, new_password: str, via: str = Via.UI
-) -> User:
+def change_password(user: User, *, actor: User, new_password: str, via: str = Via.UI) -> User:
     """Set a new password; every other session of the user ends (session hash changes)."""
     if actor.pk != user.pk:
         _require_admin(actor)
@@ -198,7 +195,7 @@ def set_language(user: User, *, language: str) -> User:
 
 @transaction.atomic
 def create_department(
-    *, actor: User | AnonymousUser, name: str, parent: Department | None = None, via: str = Via.UI
+    *, actor: User, name: str, parent: Department | None = None, via: str = Via.UI
 ) -> Department:
     """Create a department with a unique name."""
     _require_admin(actor)
@@ -214,7 +211,7 @@ def create_department(
 
 @transaction.atomic
 def update_department(
-    department: Department, *, actor: User | AnonymousUser, name: str, via: str = Via.UI
+    department: Department, *, actor: User, name: str, via: str = Via.UI
 ) -> Department:
     """Rename a department."""
     _require_admin(actor)
@@ -237,9 +234,7 @@ def update_department(
 
 
 @transaction.atomic
-def delete_department(
-    department: Department, *, actor: User | AnonymousUser, via: str = Via.UI
-) -> None:
+def delete_department(department: Department, *, actor: User, via: str = Via.UI) -> None:
     """Delete an empty department."""
     _require_admin(actor)
     if department.members.exists():
@@ -264,7 +259,7 @@ def _role_snapshot(role: Role) -> dict[str, Any]:
 def update_role(
     role: Role,
     *,
-    actor: User | AnonymousUser,
+    actor: User,
     name: str | None = None,
     visibility: str | None = None,
     capabilities: Iterable[str] | None = None,
@@ -325,7 +320,7 @@ def _built_in_names(code: str) -> set[str]:
 
 
 def create_token(
-    user: User, *, actor: User | AnonymousUser, name: str = "", via: str = Via.UI
+    user: User, *, actor: User, name: str = "", via: str = Via.UI
 ) -> tuple[ApiToken, str]:
     """Issue a new API token for `user`; the raw value is returned once and never stored."""
     if actor.pk != user.pk:
@@ -346,7 +341,7 @@ def create_token(
     return token, raw
 
 
-def revoke_token(token: ApiToken, *, actor: User | AnonymousUser, via: str = Via.UI) -> ApiToken:
+def revoke_token(token: ApiToken, *, actor: User, via: str = Via.UI) -> ApiToken:
     """Revoke a token: it stops authenticating immediately."""
     if actor.pk != token.user_id:
         _require_admin(actor)
@@ -363,8 +358,8 @@ def revoke_token(token: ApiToken, *, actor: User | AnonymousUser, via: str = Via
     return token
 
 
-def get_user_for_admin(actor: User | AnonymousUser, user_id: int) -> User:
-    """A user record for the admin screens and API."""
+def get_user_for_admin(actor: User, user_id: int) -> User:
+    """Return a user record for the admin screens and API."""
     _require_admin(actor)
     try:
         return User.objects.select_related("role").prefetch_related("departments").get(pk=user_id)

@@ -1,3 +1,5 @@
+"""URL routes of the accounts app."""
+
 from django.urls import path
 
 from clientela.accounts.views import administration, auth, profile

@@ -20,8 +20,8 @@ from clientela.analytics.clv.summary import unit_days
 
 def days_between(later: dt.date | npt.ArrayLike, earlier: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Whole days from each `earlier` date to `later` (dates or datetime64[D] arrays)."""
-    late = np.asarray(later, dtype="datetime64[D]")
-    early = np.asarray(earlier, dtype="datetime64[D]")
+    late: npt.NDArray[np.datetime64] = np.asarray(later, dtype="datetime64[D]")
+    early: npt.NDArray[np.datetime64] = np.asarray(earlier, dtype="datetime64[D]")
     return (late - early).astype(np.int64)
 
 

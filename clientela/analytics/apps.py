@@ -1,3 +1,5 @@
+"""App configuration of clientela.analytics."""
+
 from datetime import time
 
 from django.apps import AppConfig
@@ -5,19 +7,30 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
+    """The customer-value app: capabilities, navigation and schedules, wired in ready()."""
+
     name = "clientela.analytics"
     label = "analytics"
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
-        """Register capabilities, show the Customer value module to those who may read it,
-        schedule the snapshot."""
+        """Register capabilities, the Customer value module's link and the nightly snapshot.
+
+        The link shows only to those who may read customer value.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.analytics.queries import can_view_value
         from clientela.analytics.refresh import refresh_after_merge
+        from clientela.analytics.segment_conditions import (
+            register_value_conditions,
+            register_value_ready_made,
+        )
         from clientela.contacts.services import register_merge_listener
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
+
+        register_value_conditions()
+        register_value_ready_made()
 
         group = _("Customer value")
         leads = Audience.ADMINS | Audience.MANAGERS

@@ -1,5 +1,8 @@
-"""Reads for the cohort screens: retention and revenue per acquisition month, from the orders
-the user may see or, for someone who sees every customer, from the tables a snapshot keeps."""
+"""Reads for the cohort screens: retention and revenue per acquisition month.
+
+They come from the orders the user may see or, for someone who sees every customer, from the
+tables a snapshot keeps.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from clientela.accounts.models import User
 from clientela.analytics import frames
 from clientela.analytics.cohorts import CohortTables, cohort_matrix, cohort_tables
 from clientela.analytics.models import ValueSnapshot
@@ -18,8 +22,8 @@ from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.orders.queries import add_months
 
 
-def visible_orders_sql(user: Any) -> tuple[str, list[Any]]:
-    """A WHERE fragment (orders alias `o`) keeping the orders of customers the user may see."""
+def visible_orders_sql(user: User) -> tuple[str, list[Any]]:
+    """Return a WHERE fragment (orders alias `o`) keeping orders of customers the user may see."""
     if sees_everything(user):
         return "", []  # the live-customer condition of every orders query is then enough
     contacts_sql, contact_params = contacts_visible_to(user).values("pk").query.sql_with_params()
@@ -42,19 +46,22 @@ class CohortView:
     sizes: list[int]
     repurchase: list[float | None]
     churn_by_period: list[float | None]
-    tables: Any = None
+    tables: CohortTables | None = None
 
 
 def cohort_view(
-    user: Any,
+    user: User,
     *,
     as_of: dt.date,
     months: int | None,
     snapshot: ValueSnapshot | None = None,
     filters: ValueFilters | None = None,
 ) -> CohortView:
-    """Retention and revenue per acquisition month × months since, from one orders query
-    (or, for someone who sees every customer without a filter, the tables of the snapshot)."""
+    """Return retention and revenue per acquisition month × months since.
+
+    From one orders query or, for someone who sees every customer without a filter, from the
+    tables of the snapshot.
+    """
     unfiltered = filters is None or not (filters.channel or filters.segment)
     stored = snapshot.cohorts if snapshot is not None else {}
     if stored and stored.get("cells") and unfiltered and sees_everything(user):

@@ -21,8 +21,11 @@ logger = logging.getLogger(__name__)
 
 
 def check_decimal(value: Any, *, max_digits: int, decimal_places: int) -> Decimal:
-    """The value as a Decimal rounded to `decimal_places`; ValidationError (in the user's
-    language) when it is not a finite number or has more than `max_digits` digits."""
+    """Return the value as a Decimal rounded to `decimal_places`.
+
+    ValidationError (in the user's language) when it is not a finite number or has more than
+    `max_digits` digits.
+    """
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError) as exc:

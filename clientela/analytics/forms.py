@@ -32,7 +32,7 @@ def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
 
 
 def segment_choices(blank: Any) -> list[tuple[str, Any]]:
-    """The 11 RFM segments after a blank option."""
+    """Return the 11 RFM segments after a blank option."""
     return [("", blank), *((s.code, s.label) for s in SEGMENTS)]
 
 
@@ -57,7 +57,7 @@ class ValueFilterForm(forms.Form):
         set_choices(self, "segment", segment_choices(_("Every segment")))
 
     def to_filters(self) -> ValueFilters:
-        """The valid filters; 12 months by default."""
+        """Return the valid filters; 12 months by default."""
         data = self.cleaned_data if self.is_valid() else {}
         raw = data.get("months") or "12"
         return ValueFilters(
@@ -95,7 +95,7 @@ class DrillForm(forms.Form):
         set_choices(self, "channel", [("", _("Every channel")), *Channel.choices])
 
     def to_filters(self) -> DrillFilters:
-        """The valid filters (a wrong value is ignored rather than widening to everyone)."""
+        """Return the valid filters (a wrong value is ignored rather than widening to everyone)."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return DrillFilters(
@@ -203,7 +203,7 @@ class LtvInputsForm(forms.Form):
         return data
 
     def overrides(self) -> dict[str, float | None]:
-        """The numbers the user typed (None where the computed value stays)."""
+        """Return the numbers the user typed (None where the computed value stays)."""
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if k != "industry"}

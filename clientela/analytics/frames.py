@@ -125,9 +125,11 @@ def _period_sums(as_of: dt.date) -> tuple[str, list[Any], dict[str, Any]]:
 
 
 def customer_aggregates(as_of: dt.date, contact_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """Per customer (contact, or company without contact): first and last purchase day,
-    distinct purchase days, orders and total spent in the company currency, up to `as_of`,
-    and the sums of each period the LTV screens show (see CustomerValue).
+    """Aggregate each customer's purchases up to `as_of`.
+
+    Per customer (contact, or company without contact): first and last purchase day, distinct
+    purchase days, orders and total spent in the company currency, and the sums of each period
+    the LTV screens show (see CustomerValue).
 
     Contacts and company-only customers are grouped apart, each by its own column, so the
     contacts' GROUP BY can walk the (contact, day) index in order instead of sorting. With

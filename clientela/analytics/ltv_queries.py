@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from clientela.accounts.models import User
 from clientela.analytics.clv.summary import DAYS_PER_MONTH
 from clientela.analytics.frames import period_start
 from clientela.analytics.ltv import Message, SegmentInput, payback_months
@@ -44,7 +45,7 @@ MIN_COST_COVERAGE = 0.5
 
 
 def period_bounds(months: int | None, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the last `months` calendar months up to as_of (None: since the first order)."""
+    """Return the last `months` calendar months up to as_of (None: since the first order)."""
     if months:
         return period_start(months, as_of), as_of
     first = Order.objects.order_by("ordered_on").values_list("ordered_on", flat=True).first()
@@ -52,8 +53,10 @@ def period_bounds(months: int | None, as_of: dt.date) -> tuple[dt.date, dt.date]
 
 
 def new_customers_by_channel(snapshot: ValueSnapshot, months: int | None) -> dict[str, int]:
-    """Customers of the whole snapshot (company-wide: CAC divides company-wide spend) whose
-    first purchase falls in the period, by acquisition channel (read from its cells)."""
+    """Count the snapshot's customers first buying in the period, by acquisition channel.
+
+    Company-wide (CAC divides company-wide spend), read from the snapshot's cells.
+    """
     if snapshot.has_cells:
         source = ValueSource(cells_of(snapshot), cell_measures(), cells=True)
     else:
@@ -82,7 +85,7 @@ def _float(value: Any) -> float:
 
 
 def compute_ltv_inputs(
-    user: Any,
+    user: User,
     *,
     as_of: dt.date,
     months: int | None,
@@ -90,8 +93,11 @@ def compute_ltv_inputs(
     snapshot: ValueSnapshot | None,
     filters: ValueFilters,
 ) -> LtvInputs:
-    """ARPU, AOV, frequency, lifespan, churn, margin, discount rate, CAC and retention per
-    segment, over the period, for the snapshot's customers that the user may see."""
+    """Compute the LTV inputs over the period for the customers the user may see.
+
+    ARPU, AOV, frequency, lifespan, churn, margin, discount rate, CAC and retention per
+    segment, for the snapshot's customers.
+    """
     start, end = period_bounds(months, as_of)
     span_months = max(((end - start).days + 1) / DAYS_PER_MONTH, 1e-9)
     totals = value_source(user, snapshot, filters).totals(
@@ -139,21 +145,24 @@ def compute_ltv_inputs(
 
 
 def settings_retention_cost(settings: AnalyticsSettings) -> float | None:
-    """The retention cost per customer and year of the settings, as a float."""
+    """Return the retention cost per customer and year of the settings, as a float."""
     value = settings.retention_cost_per_customer
     return None if value is None else float(value)
 
 
 def _segment_inputs(
-    user: Any,
+    user: User,
     snapshot: ValueSnapshot | None,
     filters: ValueFilters,
     months: int | None,
     margin: float | None,
     span_months: float,
 ) -> list[SegmentInput]:
-    """Per segment: yearly revenue per customer weighted by the segment's share, retention
-    probability (mean P(alive)) and margin, for LTV = Σ revenue × retention × margin."""
+    """Return per segment the terms of LTV = Σ revenue × retention × margin.
+
+    Yearly revenue per customer weighted by the segment's share, retention probability (mean
+    P(alive)) and margin.
+    """
     rows = {
         r["segment"]: {
             "n": r["customers"],
@@ -206,7 +215,7 @@ class GroupRow:
 
 
 def group_rows(
-    user: Any,
+    user: User,
     *,
     snapshot: ValueSnapshot | None,
     inputs: LtvInputs,

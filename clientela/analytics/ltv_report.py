@@ -1,5 +1,8 @@
-"""The LTV screen's arithmetic: the five formulas applied to one set of inputs, LTV:CAC and
-its reading, payback and the four LTV-mistake warnings. Pure: plain numbers in, plain out."""
+"""The LTV screen's arithmetic. Pure: plain numbers in, plain out.
+
+The five formulas applied to one set of inputs, LTV:CAC and its reading, payback and the
+four LTV-mistake warnings.
+"""
 
 from __future__ import annotations
 
@@ -63,14 +66,14 @@ OVERRIDABLE = (
 
 
 def with_overrides(inputs: LtvInputs, overrides: dict[str, float | None]) -> LtvInputs:
-    """The inputs with the user's values in place of the computed ones (None keeps computed)."""
+    """Return the inputs with the user's values in place of computed ones (None keeps computed)."""
     allowed = {f.name for f in fields(LtvInputs)} & set(OVERRIDABLE)
     changes: dict[str, Any] = {k: v for k, v in overrides.items() if k in allowed and v is not None}
     return replace(inputs, **changes)
 
 
 def lifespan_from_churn(churn_monthly: float | None) -> float | None:
-    """Expected customer lifetime in years for a monthly churn rate (1 / churn), capped."""
+    """Return expected customer lifetime in years for a monthly churn rate (1 / churn), capped."""
     if churn_monthly is None or churn_monthly <= 0:
         return None
     return min(1 / churn_monthly / 12, MAX_LIFESPAN_YEARS)

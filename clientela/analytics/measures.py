@@ -25,7 +25,7 @@ PERIOD_FIGURES = ("buyers", "orders", "revenue", "cost", "costed", "unattributed
 
 
 def period_key(months: int | None) -> str:
-    """The suffix of a period's figures ("3m" … "24m", "all")."""
+    """Return the suffix of a period's figures ("3m" … "24m", "all")."""
     if months is None:
         return "all"
     if months not in PERIOD_MONTHS:
@@ -71,7 +71,7 @@ def row_measures(as_of: dt.date) -> dict[str, Aggregate]:
 
 
 def cell_measures() -> dict[str, Aggregate]:
-    """The same figures as aggregates over a snapshot's cells."""
+    """Return the same figures as aggregates over a snapshot's cells."""
     measures: dict[str, Aggregate] = {
         "orders_all": Sum("orders"),
         "revenue_all": Sum("monetary"),
@@ -93,8 +93,11 @@ class ValueSource:
     cells: bool
 
     def pick(self, *names: str, months: int | bool | None = False) -> dict[str, Aggregate]:
-        """The aggregates of these figures; with `months`, a period's figures by plain name
-        ("buyers", "orders", "revenue", "cost", "costed", "unattributed", "new")."""
+        """Return the aggregates of these figures.
+
+        With `months`, a period's figures by plain name ("buyers", "orders", "revenue",
+        "cost", "costed", "unattributed", "new").
+        """
         picked = {name: self.measures[name] for name in names}
         if months is not False:
             key = period_key(months if isinstance(months, int) else None)
@@ -108,20 +111,20 @@ class ValueSource:
         return {f"v_{k}": v for k, v in self.pick(*names, months=months).items()}
 
     def totals(self, *names: str, months: int | bool | None = False) -> dict[str, Any]:
-        """The figures over the whole source."""
+        """Return the figures over the whole source."""
         row = self.queryset.order_by().aggregate(**self._aliased(names, months))
         return {k[2:]: v for k, v in row.items()}
 
     def grouped(
         self, by: tuple[str, ...], *names: str, months: int | bool | None = False
     ) -> list[dict[str, Any]]:
-        """The figures per value of the `by` columns."""
+        """Return the figures per value of the `by` columns."""
         rows = self.queryset.order_by().values(*by).annotate(**self._aliased(names, months))
         return [{k[2:] if k.startswith("v_") else k: v for k, v in r.items()} for r in rows]
 
 
 def cells_of(snapshot: ValueSnapshot) -> QuerySet[ValueCell]:
-    """A snapshot's cells."""
+    """Return a snapshot's cells."""
     return ValueCell.objects.filter(snapshot=snapshot)
 
 

@@ -69,18 +69,18 @@ def can_manage_settings(user: User | AnonymousUser) -> bool:
     return has_capability(user, "analytics.manage_settings")
 
 
-def sees_everything(user: Any) -> bool:
+def sees_everything(user: User) -> bool:
     """Whether the user's visibility covers every customer."""
     return visibility_of(user) == Visibility.ALL
 
 
-def sees_acquisition_costs(user: Any) -> bool:
+def sees_acquisition_costs(user: User) -> bool:
     """CAC and LTV:CAC divide company-wide spend: only who keeps the spend, seeing everyone."""
     return can_manage_spend(user) and sees_everything(user)
 
 
 def get_analytics_settings() -> AnalyticsSettings:
-    """The settings row, or unsaved defaults before anyone changed them.
+    """Return the settings row, or unsaved defaults before anyone changed them.
 
     A decimal stored past its field's digits (by a version that did not check them) cannot be
     read back: it is replaced by the field's default here, so every page keeps working and the
@@ -93,7 +93,7 @@ def get_analytics_settings() -> AnalyticsSettings:
 
 
 def _settings_without_unreadable_decimals() -> AnalyticsSettings:
-    """The settings row with each decimal that does not fit its field set to the default."""
+    """Return the settings row with each decimal that does not fit its field set to the default."""
     decimals = [c for c in AnalyticsSettings._meta.concrete_fields if isinstance(c, DecimalField)]
     row = AnalyticsSettings.objects.defer(*(f.name for f in decimals)).get(pk=1)
     raw = (
@@ -114,7 +114,7 @@ def _settings_without_unreadable_decimals() -> AnalyticsSettings:
 
 
 def thresholds_of(settings: AnalyticsSettings) -> InactivityThresholds:
-    """The inactivity cascade thresholds of the settings."""
+    """Return the inactivity cascade thresholds of the settings."""
     return InactivityThresholds(
         inactive_9m=settings.inactive_9m,
         inactive_12m=settings.inactive_12m,
@@ -124,7 +124,7 @@ def thresholds_of(settings: AnalyticsSettings) -> InactivityThresholds:
 
 
 def latest_snapshot() -> ValueSnapshot | None:
-    """The newest finished snapshot that still has its per-customer rows."""
+    """Return the newest finished snapshot that still has its per-customer rows."""
     return (
         ValueSnapshot.objects.filter(state=SnapshotState.DONE, has_rows=True)
         .order_by("-created_at", "-id")
@@ -133,12 +133,12 @@ def latest_snapshot() -> ValueSnapshot | None:
 
 
 def snapshot_job() -> Job | None:
-    """The latest recompute job (to show its progress)."""
+    """Return the latest recompute job (to show its progress)."""
     return Job.objects.filter(kind="customer_value").order_by("-created_at", "-id").first()
 
 
 def get_job(job_id: Any) -> Job | None:
-    """A recompute job by id (None when it is not one)."""
+    """Return a recompute job by id (None when it is not one)."""
     try:
         return Job.objects.filter(kind="customer_value", pk=int(job_id)).first()
     except (TypeError, ValueError):
@@ -159,7 +159,7 @@ class ValueFilters:
     segment: str = ""
 
     def as_query(self) -> dict[str, str]:
-        """The filters as query-string parameters for links."""
+        """Return the filters as query-string parameters for links."""
         pairs = {
             "months": str(self.months) if self.months else "all",
             "channel": self.channel,
@@ -169,9 +169,9 @@ class ValueFilters:
 
 
 def customer_values_visible_to(
-    user: Any, snapshot: ValueSnapshot | None
+    user: User, snapshot: ValueSnapshot | None
 ) -> QuerySet[CustomerValue]:
-    """A snapshot's customer rows whose customer the user may see."""
+    """Return a snapshot's customer rows whose customer the user may see."""
     if snapshot is None:
         return CustomerValue.objects.none()
     rows = CustomerValue.objects.filter(snapshot=snapshot)
@@ -191,7 +191,7 @@ def customer_values_visible_to(
 
 
 def filtered_values(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> QuerySet[CustomerValue]:
     """Visible rows narrowed by channel and segment."""
     qs = customer_values_visible_to(user, snapshot)
@@ -202,9 +202,12 @@ def filtered_values(
     return qs
 
 
-def value_source(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
-    """What the user's figures add up: the snapshot's cells for someone who sees every
-    customer, else the rows of the customers they see (narrowed by channel and segment)."""
+def value_source(user: User, snapshot: ValueSnapshot | None, filters: ValueFilters) -> ValueSource:
+    """Return what the user's figures add up.
+
+    The snapshot's cells for someone who sees every customer, else the rows of the customers
+    they see (narrowed by channel and segment).
+    """
     if snapshot is not None and snapshot.has_cells and sees_everything(user):
         cells = cells_of(snapshot)
         if filters.channel:
@@ -221,9 +224,9 @@ def _ratio(total: Any, count: Any) -> float | None:
 
 
 def value_overview(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> dict[str, Any]:
-    """Customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
+    """Return customers, customer equity (Σ CLV), mean CLV and P(alive), total spent."""
     row = value_source(user, snapshot, filters).totals(
         "customers", "clv_sum", "clv_n", "alive_sum", "alive_n", "monetary", "orders", "repeat"
     )
@@ -240,8 +243,8 @@ def value_overview(
     }
 
 
-def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
-    """Customer equity per finished snapshot, oldest first (the user's customers only)."""
+def equity_trend(user: User, filters: ValueFilters, limit: int = 36) -> list[dict[str, Any]]:
+    """Return customer equity per finished snapshot, oldest first (the user's customers only)."""
     snapshots = list(
         ValueSnapshot.objects.filter(state=SnapshotState.DONE).order_by("-created_at", "-id")[
             :limit
@@ -282,9 +285,9 @@ def equity_trend(user: Any, filters: ValueFilters, limit: int = 36) -> list[dict
 
 
 def clv_histogram(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
 ) -> list[dict[str, Any]]:
-    """Customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
+    """Return customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
 
     Someone who sees every customer reads the histogram computed with the snapshot.
     """
@@ -301,7 +304,7 @@ def clv_histogram(
 
 
 def histogram_key(channel: str, segment: str) -> str:
-    """The key of a stored histogram: channel and segment filters ("" for every one)."""
+    """Return the key of a stored histogram: channel and segment filters ("" for every one)."""
     return f"{channel}|{segment}"
 
 
@@ -342,9 +345,9 @@ def _nice_step(raw: float) -> float:
 
 
 def top_customers(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters, limit: int = 10
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters, limit: int = 10
 ) -> list[CustomerValue]:
-    """The customers with the highest CLV, with their contact/company and owner."""
+    """Return the customers with the highest CLV, with their contact/company and owner."""
     return list(
         filtered_values(user, snapshot, filters)
         .filter(clv__isnull=False)
@@ -385,8 +388,8 @@ class SegmentGrid:
     columns: list[tuple[str, str]] = field(default_factory=list)
 
 
-def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
-    """Counts per segment and movements, from one GROUP BY over (previous, current) segment."""
+def segment_grid(user: User, snapshot: ValueSnapshot | None, filters: ValueFilters) -> SegmentGrid:
+    """Return counts per segment and movements (one GROUP BY over previous, current segment)."""
     counted = value_source(user, snapshot, ValueFilters(channel=filters.channel))
     pairs = [
         {**row, "n": row["customers"]}
@@ -432,9 +435,9 @@ def segment_grid(user: Any, snapshot: ValueSnapshot | None, filters: ValueFilter
 
 
 def inactivity_counts(
-    user: Any, snapshot: ValueSnapshot | None, filters: ValueFilters
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> list[dict[str, Any]]:
-    """Customers per inactivity state (active, 9/12/15 months, churned)."""
+    """Return customers per inactivity state (active, 9/12/15 months, churned)."""
     counted = {
         r["inactivity"]: r["customers"]
         for r in value_source(user, snapshot, filters).grouped(("inactivity",), "customers")
@@ -474,7 +477,7 @@ class DrillFilters:
     ordering: str = "-clv"
 
     def as_query(self) -> dict[str, str]:
-        """The filters as query-string parameters (links and exports)."""
+        """Return the filters as query-string parameters (links and exports)."""
         pairs = {
             "segment": self.segment,
             "previous_segment": self.previous_segment,
@@ -490,9 +493,9 @@ class DrillFilters:
 
 
 def drilldown(
-    user: Any, snapshot: ValueSnapshot | None, filters: DrillFilters
+    user: User, snapshot: ValueSnapshot | None, filters: DrillFilters
 ) -> QuerySet[CustomerValue]:
-    """The visible customers of a snapshot matching the drill-down filters."""
+    """Return the visible customers of a snapshot matching the drill-down filters."""
     qs = customer_values_visible_to(user, snapshot).select_related(
         "contact", "company", "contact__owner", "company__owner"
     )
@@ -530,8 +533,8 @@ def drilldown(
 # --- The customer card -------------------------------------------------------------------------
 
 
-def customer_value_for(user: Any, contact: Any) -> dict[str, Any] | None:
-    """That contact's value in the latest snapshot, if the user may see it and it is there."""
+def customer_value_for(user: User, contact: Contact | None) -> dict[str, Any] | None:
+    """Return the contact's value in the latest snapshot, if the user may see it and it is there."""
     if contact is None or not can_view_value(user):
         return None
     if not contacts_visible_to(user).filter(pk=contact.pk).exists():

@@ -109,7 +109,7 @@ def segment_for_cell(r: int, f: int, m: int) -> str:
 
 
 # The 125-cell lookup is built once; assigning segments is then one array index.
-_CELL_SEGMENT = np.array(
+_CELL_SEGMENT: IntArray = np.array(
     [
         SEGMENT_CODES.index(segment_for_cell(r, f, m))
         for r in range(1, 6)
@@ -126,7 +126,9 @@ def segment_indices(r: npt.ArrayLike, f: npt.ArrayLike, m: npt.ArrayLike) -> Int
     for name, scores in (("R", rs), ("F", fs), ("M", ms)):
         if scores.size and (scores.min() < 1 or scores.max() > 5):
             raise ValueError(f"{name} scores must be between 1 and 5")
-    return _CELL_SEGMENT[(rs - 1) * 25 + (fs - 1) * 5 + (ms - 1)]
+    # numpy's stubs type fancy indexing as Any; the lookup table is int64, so is its result.
+    segments: IntArray = _CELL_SEGMENT[(rs - 1) * 25 + (fs - 1) * 5 + (ms - 1)]
+    return segments
 
 
 def segment_codes(r: npt.ArrayLike, f: npt.ArrayLike, m: npt.ArrayLike) -> npt.NDArray[np.object_]:
@@ -252,7 +254,8 @@ def months_since(last_purchase: npt.ArrayLike, as_of: dt.date) -> IntArray:
     # Adding m months to Jan 31 lands on the last day of a shorter month (Feb 28/29),
     # so the anniversary day in as_of's month is clamped to that month's length.
     anniversary = np.minimum(last_day, ref_month_length)
-    months = month_diff - (ref_day < anniversary)
+    # numpy's stubs lose the dtype through datetime64 unit casts; these are whole months.
+    months: IntArray = month_diff - (ref_day < anniversary)
     return np.maximum(months, 0)
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
@@ -233,7 +234,7 @@ def _movement(frame: pl.DataFrame) -> dict[str, dict[str, int]]:
     return matrix
 
 
-def _claim(actor: Any, as_of: dt.date, job: Job | None) -> ValueSnapshot:
+def _claim(actor: User | None, as_of: dt.date, job: Job | None) -> ValueSnapshot:
     """Start a snapshot unless another one is running (a stale one is marked failed)."""
     with transaction.atomic():
         running = ValueSnapshot.objects.select_for_update().filter(state=SnapshotState.RUNNING)
@@ -243,7 +244,7 @@ def _claim(actor: Any, as_of: dt.date, job: Job | None) -> ValueSnapshot:
             raise Conflict(_("Customer value is already being computed. Wait a moment."))
         return ValueSnapshot.objects.create(
             as_of=as_of,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor if actor is not None and actor.pk else None,
             job=job,
             previous=latest_snapshot(),
         )
@@ -251,7 +252,7 @@ def _claim(actor: Any, as_of: dt.date, job: Job | None) -> ValueSnapshot:
 
 def compute_customer_value_snapshot(
     *,
-    actor: Any = None,
+    actor: User | None = None,
     as_of: dt.date | None = None,
     with_clv: bool = True,
     job: Job | None = None,
@@ -329,7 +330,7 @@ def compute_customer_value_snapshot(
 
 
 def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """The CLV histogram of every channel and segment filter the dashboard offers."""
+    """Return the CLV histogram of every channel and segment filter the dashboard offers."""
     scored = frame.select("channel", "segment", "clv").filter(pl.col("clv").is_not_null())
     out: dict[str, list[dict[str, Any]]] = {}
     for channel in ["", *scored["channel"].unique().to_list()]:
@@ -371,7 +372,7 @@ def _prune(keep: int) -> None:
         ValueSnapshot.objects.filter(pk=pk).update(has_rows=False)
 
 
-def request_customer_value_snapshot(*, actor: Any) -> Job:
+def request_customer_value_snapshot(*, actor: User) -> Job:
     """Queue a recompute for the worker and return its Job (the running one if there is one)."""
     if not can_recompute(actor):
         raise Forbidden(_("Only administrators and managers recompute customer value."))
@@ -432,7 +433,7 @@ DECIMAL_SETTINGS = ("monthly_discount_rate", "default_gross_margin", "retention_
 
 
 @transaction.atomic
-def update_analytics_settings(*, actor: Any, data: Mapping[str, Any]) -> AnalyticsSettings:
+def update_analytics_settings(*, actor: User, data: Mapping[str, Any]) -> AnalyticsSettings:
     """Change the analytics settings; the inactivity steps must grow month after month."""
     if not can_manage_settings(actor):
         raise Forbidden(_("Only administrators and managers change analytics settings."))

@@ -14,5 +14,5 @@ def run_customer_value_task(job_id: int) -> None:
 
 
 def nightly_customer_value_snapshot() -> None:
-    """Called by `clientela scheduler` every night (registered in the orders app)."""
+    """Recompute customer value; `clientela scheduler` runs it nightly (registered in orders)."""
     services.compute_nightly_snapshot()

@@ -1,3 +1,5 @@
+"""URL routes of the analytics app."""
+
 from django.urls import path
 
 from clientela.analytics import views

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from clientela.analytics.forms import DrillForm, LtvInputsForm, SettingsForm, Va
 from clientela.analytics.ltv import INDUSTRY_BY_CODE
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
 from clientela.analytics.ltv_report import build_report, with_overrides
+from clientela.analytics.models import CustomerValue
 from clientela.analytics.queries import (
     NEW_CUSTOMER,
     ValueFilters,
@@ -54,13 +56,14 @@ from clientela.core.http import (
     querystring,
     require,
 )
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders.queries import company_currency
 
 # Lists count exactly up to here and say "more than" beyond (see core.http.paginate).
 COUNT_CAP = 10_000
 
 
-def _filters(request: HttpRequest) -> tuple[ValueFilterForm, ValueFilters]:
+def _filters(request: AuthenticatedHttpRequest) -> tuple[ValueFilterForm, ValueFilters]:
     form = ValueFilterForm(request.GET or None)
     return form, form.to_filters()
 
@@ -71,7 +74,7 @@ def _drill(**params: Any) -> str:
     return reverse("analytics:customers") + ("?" + urlencode(clean) if clean else "")
 
 
-def _base_context(request: HttpRequest) -> dict[str, Any]:
+def _base_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     job = snapshot_job()
     snapshot = latest_snapshot()
     horizon_weeks = (snapshot.model or {}).get("horizon") if snapshot else None
@@ -94,14 +97,14 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
 def _chart(
     kind: str, labels: list[str], series: list[dict[str, Any]], **extra: Any
 ) -> dict[str, Any]:
-    """A chart spec for charts.js (rendered from json_script, never string-built JS)."""
+    """Return a chart spec for charts.js (rendered from json_script, never string-built JS)."""
     return {"type": kind, "labels": labels, "series": series, **extra}
 
 
 @require_GET
 @domain_errors
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Customer equity and its trend, CLV distribution, RFM grid, LTV:CAC, cascade, cohorts."""
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show customer equity and its trend, CLV distribution, RFM grid, LTV:CAC, cascade, cohorts."""
     require(can_view_value(request.user))
     form, filters = _filters(request)
     context = _base_context(request)
@@ -192,7 +195,7 @@ def _bin_label(item: dict[str, Any]) -> str:
 
 @require_GET
 @domain_errors
-def customers(request: HttpRequest) -> HttpResponse:
+def customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who is behind a number: visible customers with contact details, CLV, P(alive), owner."""
     require(can_view_value(request.user))
     form = DrillForm(request.GET or None)
@@ -216,7 +219,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/customers.html", context)
 
 
-def _customer_rows(qs: Any) -> Iterable[Sequence[Any]]:
+def _customer_rows(qs: QuerySet[CustomerValue]) -> Iterable[Sequence[Any]]:
     for row in qs.iterator(chunk_size=2000):
         yield [
             str(row.customer or ""),
@@ -245,8 +248,8 @@ CUSTOMER_HEADERS: list[Callable[[], str]] = [
 
 @require_GET
 @domain_errors
-def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    """The drill-down list as CSV or XLSX."""
+def customers_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
+    """Serve the drill-down list as CSV or XLSX."""
     require(can_view_value(request.user))
     forbid_unless(
         has_capability(request.user, "analytics.export"), _("Your role cannot export data.")
@@ -268,17 +271,19 @@ def customers_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 @require_GET
 @domain_errors
-def ltv(request: HttpRequest) -> HttpResponse:
-    """The five LTV formulas on inputs from the data (overridable), LTV:CAC per channel and
-    segment with the reading, payback months and the four warnings."""
+def ltv(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the five LTV formulas on inputs from the data (overridable).
+
+    With LTV:CAC per channel and segment, its reading, payback months and the four warnings.
+    """
     require(can_view_value(request.user))
     return _ltv_page(request, LtvInputsForm(request.GET if "apply" in request.GET else None))
 
 
 def _ltv_page(
-    request: HttpRequest, overrides_form: LtvInputsForm, status: int = 200
+    request: AuthenticatedHttpRequest, overrides_form: LtvInputsForm, status: int = 200
 ) -> HttpResponse:
-    """The LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
+    """Show the LTV screen with the user's values of `overrides_form` (its errors beside fields)."""
     form_filters, filters = _filters(request)
     context = _base_context(request)
     snapshot = context["snapshot"]
@@ -332,7 +337,7 @@ def _ltv_page(
 
 @require_POST
 @domain_errors
-def ltv_save(request: HttpRequest) -> HttpResponse:
+def ltv_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Keep the margin, retention cost and industry typed on the LTV screen as settings.
 
     A value that cannot be saved shows the screen again with the message beside its field.
@@ -364,7 +369,7 @@ def ltv_save(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def cohorts(request: HttpRequest) -> HttpResponse:
+def cohorts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Monthly acquisition cohorts: retention and revenue matrices, repurchase and churn."""
     require(can_view_value(request.user))
     form, filters = _filters(request)
@@ -399,7 +404,7 @@ def cohorts(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def recompute(request: HttpRequest) -> HttpResponse:
+def recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Queue a new snapshot (managers); the page shows its progress."""
     require(can_view_value(request.user))
     try:
@@ -413,7 +418,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+def job_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Progress of a recompute (polled by HTMX until it ends)."""
     require(can_recompute(request.user))
     job = get_job(pk)
@@ -425,7 +430,7 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Inactivity thresholds, CLV horizon and discount, default margin, industry."""
     require(can_manage_settings(request.user))
     current = get_analytics_settings()
@@ -444,7 +449,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/settings.html", {**_base_context(request), "form": form})
 
 
-def _rows_for(table: str, request: HttpRequest) -> tuple[str, list[str], list[list[Any]]]:
+def _rows_for(
+    table: str, request: AuthenticatedHttpRequest
+) -> tuple[str, list[str], list[list[Any]]]:
     """Headers and rows of one dashboard table (what is on screen, for export)."""
     user = request.user
     _form, filters = _filters(request)
@@ -570,7 +577,7 @@ EXPORT_TABLES = (
 
 @require_GET
 @domain_errors
-def table_export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
+def table_export(request: AuthenticatedHttpRequest, table: str, fmt: str) -> HttpResponseBase:
     """One dashboard table as CSV or XLSX, for the customers the user sees."""
     require(can_view_value(request.user))
     require(table in EXPORT_TABLES and fmt in ("csv", "xlsx"))

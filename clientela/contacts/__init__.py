@@ -1,0 +1,1 @@
+"""Contacts and companies: custom fields, tags, consent, duplicates and merges."""

@@ -1,3 +1,5 @@
+"""App configuration of clientela.contacts."""
+
 from datetime import time, timedelta
 
 from django.apps import AppConfig
@@ -5,13 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ContactsConfig(AppConfig):
+    """The contacts app: capabilities, verbs, screens and import kinds, wired in ready()."""
+
     name = "clientela.contacts"
     label = "contacts"
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
-        """Register capabilities, verbs, record types, the audit scope, schedules, screens and
-        the import kinds."""
+        """Register what contacts offers the registries.
+
+        Capabilities, verbs, record types, the audit scope, schedules, screens and the import
+        kinds.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.importing.kinds import register_import_kinds
         from clientela.contacts.queries import events_in_scope

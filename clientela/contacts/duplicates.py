@@ -88,7 +88,7 @@ def similar_names(a: str, b: str) -> bool:
 
 
 def name_groups(company_id: int, people: Iterable[tuple[int, str]]) -> list[tuple[str, list[int]]]:
-    """Groups of contact ids with similar names within one company, as (group key, ids)."""
+    """Return groups of contact ids with similar names within one company, as (group key, ids)."""
     ranked = sorted((key, pk) for pk, key in people if key)
     size = len(ranked)
     parent = list(range(size))

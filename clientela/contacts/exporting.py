@@ -8,13 +8,14 @@ flat whatever the list's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.models import Company, Contact
@@ -78,7 +79,7 @@ def _owner_text(record: Contact | Company) -> str:
     return owner.email or owner.username
 
 
-def _rows(contacts: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
+def _rows(contacts: Iterable[Contact], custom_keys: list[str]) -> Iterator[list[Any]]:
     labels = {name: dict(choices.choices) for name, choices in _CHOICE_LABELS.items()}
     for contact in contacts:
         row: list[Any] = []
@@ -100,7 +101,7 @@ def _rows(contacts: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
 
 
 def export_contacts(
-    *, actor: Any, filters: ContactFilters, fmt: str, via: str = Via.UI
+    *, actor: User, filters: ContactFilters, fmt: str, via: str = Via.UI
 ) -> ExportFile:
     """Prepare the export of the actor's filtered contacts list (core.exports audits it)."""
     _require_export(actor)
@@ -127,7 +128,7 @@ def export_contacts(
     )
 
 
-def _require_export(actor: Any) -> None:
+def _require_export(actor: User) -> None:
     if not has_capability(actor, "contacts.export"):
         raise Forbidden(_("Your role cannot export records."))
 
@@ -151,7 +152,7 @@ COMPANY_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
-def _company_rows(companies: Any, custom_keys: list[str]) -> Iterator[list[Any]]:
+def _company_rows(companies: Iterable[Company], custom_keys: list[str]) -> Iterator[list[Any]]:
     for company in companies:
         row: list[Any] = []
         for key, _label in COMPANY_COLUMNS:
@@ -167,7 +168,7 @@ def _company_rows(companies: Any, custom_keys: list[str]) -> Iterator[list[Any]]
 
 
 def export_companies(
-    *, actor: Any, filters: Mapping[str, Any], fmt: str, via: str = Via.UI
+    *, actor: User, filters: Mapping[str, Any], fmt: str, via: str = Via.UI
 ) -> ExportFile:
     """Prepare the export of the actor's companies list filtered as on screen (audited)."""
     _require_export(actor)

@@ -52,7 +52,7 @@ def _text(label: Any, **attrs: Any) -> forms.CharField:
 
 
 def custom_form_field(definition: CustomField) -> forms.Field:
-    """The form field that edits one custom field definition."""
+    """Return the form field that edits one custom field definition."""
     label = definition.label
     kind = definition.field_type
     if kind == CustomFieldType.NUMBER:
@@ -75,7 +75,7 @@ def custom_form_field(definition: CustomField) -> forms.Field:
 
 
 def custom_initial(definition: CustomField, value: Any) -> Any:
-    """A stored custom value as the form field expects it."""
+    """Return a stored custom value as the form field expects it."""
     if value is None:
         return ""
     if definition.field_type == CustomFieldType.BOOLEAN:
@@ -103,11 +103,11 @@ class RecordForm(forms.Form):
             self.fields[CUSTOM_PREFIX + key] = custom_form_field(definition)
 
     def custom_bound_fields(self) -> list[forms.BoundField]:
-        """The custom fields, for templates that lay them out in their own section."""
+        """Return the custom fields, for templates that lay them out in their own section."""
         return [self[CUSTOM_PREFIX + key] for key in self.custom_definitions]
 
     def custom_values(self) -> dict[str, Any]:
-        """Cleaned custom values keyed by definition key ('' clears a value)."""
+        """Return cleaned custom values keyed by definition key ('' clears a value)."""
         values: dict[str, Any] = {}
         for key in self.custom_definitions:
             value = self.cleaned_data.get(CUSTOM_PREFIX + key)
@@ -215,8 +215,10 @@ class ContactForm(RecordForm):
             self.fields[name].widget.attrs["data-part"] = part
 
     @classmethod
-    def initial_for(cls, contact: Contact, custom_fields: Mapping[str, CustomField]) -> dict:
-        """The form's initial values from a contact."""
+    def initial_for(
+        cls, contact: Contact, custom_fields: Mapping[str, CustomField]
+    ) -> dict[str, Any]:
+        """Return the form's initial values from a contact."""
         initial: dict[str, Any] = {
             name: getattr(contact, name)
             for name in (
@@ -277,8 +279,10 @@ class CompanyForm(RecordForm):
         set_owner_choices(self, owners, allow_nobody)
 
     @classmethod
-    def initial_for(cls, company: Company, custom_fields: Mapping[str, CustomField]) -> dict:
-        """The form's initial values from a company."""
+    def initial_for(
+        cls, company: Company, custom_fields: Mapping[str, CustomField]
+    ) -> dict[str, Any]:
+        """Return the form's initial values from a company."""
         initial: dict[str, Any] = {
             name: getattr(company, name)
             for name in (
@@ -371,7 +375,7 @@ class CustomFieldForm(forms.Form):
                 self.fields[name].required = False
 
     def choice_lines(self) -> list[str]:
-        """The choices, one per non-empty line."""
+        """Return the choices, one per non-empty line."""
         return [line.strip() for line in self.cleaned_data.get("choices", "").splitlines() if line]
 
     def apply_service_errors(self, errors: Mapping[str, Iterable[str]]) -> None:

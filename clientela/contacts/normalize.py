@@ -115,7 +115,7 @@ def fold(value: str) -> str:
 
 
 def search_key(*parts: str) -> str:
-    """The text kept in `search_text`: folded names, e-mail and phone digits."""
+    """Return the text kept in `search_text`: folded names, e-mail and phone digits."""
     out = []
     for part in parts:
         if part:
@@ -126,5 +126,5 @@ def search_key(*parts: str) -> str:
 
 
 def name_key(first_name: str, last_name: str) -> str:
-    """A comparison key for duplicate detection: folded name tokens in sorted order."""
+    """Return a comparison key for duplicate detection: folded name tokens in sorted order."""
     return " ".join(sorted(fold(f"{first_name} {last_name}").split()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, owner_scope
 from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
@@ -20,27 +21,27 @@ from clientela.core.http import id_param
 from clientela.core.numbers import DB_INT_MAX, bounded_int
 
 
-def contacts_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Contact]:
+def contacts_visible_to(user: User, *, deleted: bool = False) -> QuerySet[Contact]:
     """Contacts the user may see (in the trash when `deleted`)."""
     qs = Contact.objects.filter(deleted_at__isnull=not deleted)
     scope = owner_scope(user)
     return qs if scope is None else qs.filter(scope)
 
 
-def companies_visible_to(user: Any, *, deleted: bool = False) -> QuerySet[Company]:
+def companies_visible_to(user: User, *, deleted: bool = False) -> QuerySet[Company]:
     """Companies the user may see (in the trash when `deleted`)."""
     qs = Company.objects.filter(deleted_at__isnull=not deleted)
     scope = owner_scope(user)
     return qs if scope is None else qs.filter(scope)
 
 
-def _check_write(user: Any) -> None:
+def _check_write(user: User) -> None:
     if not has_capability(user, "contacts.write"):
         raise Forbidden(_("Your role can only read records."))
 
 
 def get_contact_for_user(
-    user: Any, contact_id: Any, *, write: bool = False, deleted: bool = False
+    user: User, contact_id: Any, *, write: bool = False, deleted: bool = False
 ) -> Contact:
     """One contact the user may see (or write); NotFound when it is not theirs to see."""
     try:
@@ -60,8 +61,8 @@ def get_contact_for_user(
 MAX_MERGE_HOPS = 10
 
 
-def survivor_for_user(user: Any, contact_id: Any) -> int | None:
-    """The live contact a merged-away contact lives on in, when the user may see both.
+def survivor_for_user(user: User, contact_id: Any) -> int | None:
+    """Return the live contact a merged-away contact lives on in, when the user may see both.
 
     Old links to a merged contact lead to its survivor instead of a 404, but only for someone
     who may see the merged contact (in the trash) and the survivor: others learn nothing.
@@ -82,7 +83,7 @@ def survivor_for_user(user: Any, contact_id: Any) -> int | None:
 
 
 def get_company_for_user(
-    user: Any, company_id: Any, *, write: bool = False, deleted: bool = False
+    user: User, company_id: Any, *, write: bool = False, deleted: bool = False
 ) -> Company:
     """One company the user may see (or write); NotFound when it is not theirs to see."""
     try:
@@ -121,6 +122,41 @@ MAX_ID = DB_INT_MAX
 CUSTOM_FILTER_PREFIXES = ("custom.", "cf_")
 
 
+@dataclass(frozen=True)
+class ContactFilter:
+    """A contacts-list filter offered by a higher app (segments: ``?segment=<id>``).
+
+    `parse` reads the query-string value (None: ignore it), `q` turns it into a condition over
+    Contact for a user, and `describe` names it in the list ("in segment “VIP”"), or returns
+    None when the user may not see what it names.
+    """
+
+    param: str
+    parse: Callable[[str], Any]
+    q: Callable[[Any, Any], Q]
+    describe: Callable[[Any, Any], str | None]
+
+
+_EXTRA_FILTERS: dict[str, ContactFilter] = {}
+
+
+def register_contact_filter(extra: ContactFilter) -> ContactFilter:
+    """Offer a filter on the contacts list, its count, its export and the API (from ready())."""
+    _EXTRA_FILTERS[extra.param] = extra
+    return extra
+
+
+def extra_filter_labels(user: Any, filters: ContactFilters) -> list[str]:
+    """How the registered filters in use read, for the list's heading."""
+    labels = []
+    for param, value in filters.extra.items():
+        extra = _EXTRA_FILTERS.get(param)
+        label = extra.describe(user, value) if extra else None
+        if label:
+            labels.append(label)
+    return labels
+
+
 @dataclass
 class ContactFilters:
     """What a contacts list is narrowed by.
@@ -138,6 +174,8 @@ class ContactFilters:
     tag: int | None = None
     company: int | None = None
     custom: dict[str, str] = field(default_factory=dict)
+    # Filters registered by higher apps (register_contact_filter), by query-string name.
+    extra: dict[str, Any] = field(default_factory=dict)
     ordering: str = "-created"
 
     def active(self) -> bool:
@@ -151,6 +189,7 @@ class ContactFilters:
             or self.tag is not None
             or self.company is not None
             or self.custom
+            or self.extra
         )
 
     @classmethod
@@ -187,6 +226,12 @@ class ContactFilters:
         lead_status = text("lead_status")
         source = text("source")
         ordering = text("ordering", "sort")
+        extra = {}
+        for name, registered in _EXTRA_FILTERS.items():
+            raw = text(name)
+            parsed = registered.parse(raw) if raw else None
+            if parsed is not None:
+                extra[name] = parsed
         return cls(
             q=text("q")[:200],
             owner=_record_id(text("owner")),
@@ -196,12 +241,13 @@ class ContactFilters:
             tag=_tag_id(text("tag")),
             company=_record_id(text("company")),
             custom=custom,
+            extra=extra,
             ordering=ordering if ordering in CONTACT_ORDERINGS else "-created",
         )
 
 
 def _record_id(value: str) -> int | None:
-    """An id from a query string: None when absent or not a number, 0 when it cannot exist."""
+    """Return an id from a query string: None when absent or no number, 0 when it cannot exist."""
     if not value or not value.isdecimal():
         return None
     number = int(value)
@@ -209,7 +255,7 @@ def _record_id(value: str) -> int | None:
 
 
 def _tag_id(value: str) -> int | None:
-    """The id of the tag named `value` (or with that id, for links made by older lists).
+    """Return the id of the tag named `value` (or with that id, for links made by older lists).
 
     None when no tag filter is asked for; 0 when no tag matches, which matches no contact.
     """
@@ -231,7 +277,7 @@ def search_q(text: str) -> Q:
 
 
 def custom_field_q(definitions: dict[str, CustomField], key: str, value: str) -> Q | None:
-    """A filter on one custom field value; unknown keys are ignored (allow-list)."""
+    """Return a filter on one custom field value; unknown keys are ignored (allow-list)."""
     definition = definitions.get(key)
     if definition is None or value == "":
         return None
@@ -261,9 +307,9 @@ def custom_fields_for(entity: str = Entity.CONTACT) -> dict[str, CustomField]:
 
 
 def filter_contacts(
-    user: Any, filters: ContactFilters, *, deleted: bool = False
+    user: User, filters: ContactFilters, *, deleted: bool = False
 ) -> QuerySet[Contact]:
-    """The visible contacts narrowed and ordered by `filters`."""
+    """Return the visible contacts narrowed and ordered by `filters`."""
     qs = contacts_visible_to(user, deleted=deleted)
     if filters.q:
         qs = qs.filter(search_q(filters.q))
@@ -285,6 +331,10 @@ def filter_contacts(
             condition = custom_field_q(definitions, key, value)
             if condition is not None:
                 qs = qs.filter(condition)
+    for name, value in filters.extra.items():
+        registered = _EXTRA_FILTERS.get(name)
+        if registered is not None:
+            qs = qs.filter(registered.q(user, value))
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 
@@ -300,7 +350,7 @@ def company_filters_from(params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def filter_companies(
-    user: Any,
+    user: User,
     *,
     q: str = "",
     owner: int | None = None,
@@ -308,7 +358,7 @@ def filter_companies(
     ordering: str = "name",
     deleted: bool = False,
 ) -> QuerySet[Company]:
-    """The visible companies narrowed and ordered."""
+    """Return the visible companies narrowed and ordered."""
     qs = companies_visible_to(user, deleted=deleted)
     if q:
         qs = qs.filter(search_q(q))
@@ -320,14 +370,14 @@ def filter_companies(
 
 
 def current_consents(contact: Contact) -> dict[tuple[str, str], Consent]:
-    """The latest decision per (channel, purpose)."""
+    """Return the latest decision per (channel, purpose)."""
     latest: dict[tuple[str, str], Consent] = {}
     for consent in contact.consents.order_by("-recorded_at", "-id"):
         latest.setdefault((consent.channel, consent.purpose), consent)
     return latest
 
 
-def duplicates_of(user: Any, contact: Contact) -> list[tuple[Contact, str]]:
+def duplicates_of(user: User, contact: Contact) -> list[tuple[Contact, str]]:
     """Visible contacts that look like the same person, with the reason for each."""
     candidates: dict[int, tuple[Contact, str]] = {}
     base = contacts_visible_to(user).exclude(pk=contact.pk).select_related("company", "owner")
@@ -362,9 +412,9 @@ DUPLICATE_MEMBER_FIELDS = (
 
 
 def duplicate_groups(
-    user: Any, *, live: bool = False, limit: int = 50, members: int = 10
+    user: User, *, live: bool = False, limit: int = 50, members: int = 10
 ) -> list[dict[str, Any]]:
-    """Groups of at least two visible contacts that look like the same person, largest first.
+    """Return groups of at least two visible contacts that look like the same person, largest first.
 
     Each group: field (email / phone / name), value (its key), count of visible contacts, reason,
     and its first `members` contacts by creation. Reads the precomputed groups (kept current by
@@ -444,7 +494,7 @@ def duplicate_groups(
 
 
 def merges_for(contact: Contact) -> QuerySet[Merge]:
-    """Merges into this contact that can still be undone."""
+    """Return merges into this contact that can still be undone."""
     return Merge.objects.filter(
         entity=Entity.CONTACT, survivor_id=contact.pk, undone_at__isnull=True
     )
@@ -456,7 +506,7 @@ def tags_list() -> QuerySet[Tag]:
 
 
 def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
-    """The planner's row estimate of a table on PostgreSQL (no scan); None elsewhere or unknown."""
+    """Return the planner's row estimate of a PostgreSQL table (no scan); else None."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -472,14 +522,14 @@ def approximate_row_count(model: type[Contact] | type[Company]) -> int | None:
 
 
 def highest_id(model: type[Contact] | type[Company]) -> int:
-    """The table's highest id (0 when empty): an upper bound on its rows, read from the index."""
+    """Return the table's highest id (0 when empty): an upper bound on its rows, from the index."""
     from django.db.models import Max
 
     highest = model.objects.aggregate(highest=Max("pk"))["highest"]
     return int(highest) if highest is not None else 0
 
 
-def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> QuerySet[Company]:
+def with_visible_contact_counts(user: User, companies: QuerySet[Company]) -> QuerySet[Company]:
     """Annotate `contact_count` with the company's contacts the user may see.
 
     A correlated subquery rather than a JOIN + GROUP BY, so only the rows of the page are counted.
@@ -500,7 +550,9 @@ def with_visible_contact_counts(user: Any, companies: QuerySet[Company]) -> Quer
     )
 
 
-def live_duplicate_groups(user: Any, *, limit: int = 50, members: int = 10) -> list[dict[str, Any]]:
+def live_duplicate_groups(
+    user: User, *, limit: int = 50, members: int = 10
+) -> list[dict[str, Any]]:
     """duplicate_groups computed from the visible contacts on the spot (small tables only)."""
     from collections import defaultdict
     from itertools import groupby
@@ -581,8 +633,8 @@ class StartPage:
     latest: list[Contact]
 
 
-def start_page_summary(user: Any, latest: int = 8) -> StartPage:
-    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
+def start_page_summary(user: User, latest: int = 8) -> StartPage:
+    """Return counts of the user's own contacts per lifecycle stage, and their newest contacts."""
     mine = contacts_visible_to(user).filter(owner_id=user.pk)
     counts = {
         row["lifecycle_stage"]: row["n"]
@@ -593,14 +645,16 @@ def start_page_summary(user: Any, latest: int = 8) -> StartPage:
     return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
 
 
-def may_import(user: Any) -> bool:
+def may_import(user: User) -> bool:
     """Whether the user may import records (the import screens refuse anyone else)."""
     return has_capability(user, "contacts.import")
 
 
-def events_in_scope(user: Any) -> Q:
-    """Timeline events a reader with a narrower scope may see: none about contacts or
-    companies outside it (registered as the audit log's scope)."""
+def events_in_scope(user: User) -> Q:
+    """Return the filter on events a reader with a narrower scope may see.
+
+    None about contacts or companies outside the scope (registered as the audit log's scope).
+    """
     return (Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk"))) & (
         Q(company__isnull=True) | Q(company__in=companies_visible_to(user).values("pk"))
     )

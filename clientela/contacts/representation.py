@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.db import models
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.http import HttpRequest
@@ -98,7 +99,7 @@ def alphabetical(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def ref(obj: Any) -> dict[str, Any] | None:
+def ref(obj: models.Model | None) -> dict[str, Any] | None:
     """{"id", "name"} of a related record, or None."""
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
@@ -130,8 +131,10 @@ _PLAIN_OUT = (
 
 
 def with_tags_and_consents(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    """The contacts with `tag_names` and `consent_rows` annotated (JSON arrays, or NULL), so
-    a page or a single contact reads in one query with no model instances to build."""
+    """Return the contacts with `tag_names` and `consent_rows` annotated (JSON arrays or NULL).
+
+    A page or a single contact then reads in one query with no model instances to build.
+    """
     tags = (
         Tag.objects.filter(contacts=OuterRef("pk"))
         .order_by()
@@ -157,7 +160,7 @@ def with_tags_and_consents(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def contact_rows(contacts: QuerySet[Contact]) -> QuerySet[Any]:
-    """The contacts as named rows of everything contact_row_out() needs."""
+    """Return the contacts as named rows of everything contact_row_out() needs."""
     return with_tags_and_consents(contacts).values_list(*DETAIL_COLUMNS, named=True)
 
 
@@ -175,13 +178,13 @@ _DETAIL = {False: _detail_query(False), True: _detail_query(True)}
 
 
 def _moment(value: Any) -> datetime:
-    """A timestamp out of JSON: ISO text from PostgreSQL, naive UTC text from SQLite."""
+    """Return a timestamp out of JSON: ISO text from PostgreSQL, naive UTC text from SQLite."""
     moment = datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reload_contact(user: User, contact_id: int, *, deleted: bool = False) -> dict[str, Any]:
-    """The contact as the user sees it now (one query), NotFound when it is not theirs."""
+    """Return the contact as the user sees it now (one query), NotFound when it is not theirs."""
     row = _DETAIL[deleted].first(contact_id)
     if row is None:
         raise NotFound(_("Contact not found."))
@@ -192,7 +195,7 @@ def reload_contact(user: User, contact_id: int, *, deleted: bool = False) -> dic
 
 
 def contact_row_out(values: dict[str, Any]) -> dict[str, Any]:
-    """The API representation of a contact from its DETAIL_COLUMNS values."""
+    """Return the API representation of a contact from its DETAIL_COLUMNS values."""
     owner = None
     if values["owner_id"] is not None:
         full = f"{values['owner__first_name']} {values['owner__last_name']}".strip()
@@ -227,7 +230,7 @@ def contact_row_out(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def company_out(company: Company, tags: Sequence[str]) -> dict[str, Any]:
-    """The API representation of a company (owner already loaded)."""
+    """Return the API representation of a company (owner already loaded)."""
     return {
         "id": company.pk,
         "name": company.name,
@@ -248,12 +251,12 @@ def company_out(company: Company, tags: Sequence[str]) -> dict[str, Any]:
 
 
 def company_detail(company: Company) -> dict[str, Any]:
-    """A single company with its tags (one more query)."""
+    """Return a single company with its tags (one more query)."""
     return company_out(company, list(company.tags.values_list("name", flat=True)))
 
 
 def tag_id(name: str) -> int | None:
-    """The id of the tag with this name (case-insensitive); 0 when none matches."""
+    """Return the id of the tag with this name (case-insensitive); 0 when none matches."""
     if not name:
         return None
     tag = Tag.objects.filter(name__iexact=" ".join(name.split())).values_list("id", flat=True)
@@ -270,5 +273,5 @@ def custom_filters(request: HttpRequest) -> dict[str, str]:
 
 
 def no_results() -> Q:
-    """A condition no row meets."""
+    """Return a condition no row meets."""
     return Q(pk__in=[])

@@ -168,6 +168,6 @@ def clean_custom(
 
 
 def require_identity(values: Mapping[str, Any], errors: Errors) -> None:
-    """A contact needs a name, an e-mail or a phone to be findable again."""
+    """Require a name, an e-mail or a phone: without one a contact cannot be found again."""
     if not any(values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         _add(errors, "first_name", _("Enter at least a name, an e-mail or a phone."))

@@ -6,7 +6,7 @@ The import screens are core's (core.import_screens); the kinds are in contacts.i
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
@@ -17,6 +17,7 @@ from clientela.contacts.views.common import require_capability
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.exports import export_response
 from clientela.core.http import domain_errors
+from clientela.core.users import AuthenticatedHttpRequest
 
 
 def _messages(exc: ValidationFailed) -> list[str]:
@@ -25,7 +26,7 @@ def _messages(exc: ValidationFailed) -> list[str]:
 
 @domain_errors
 @require_GET
-def export(request: HttpRequest) -> HttpResponseBase:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Download the contacts list as it is filtered on screen, as CSV or XLSX."""
     require_capability(request.user, "contacts.export")
     fmt = request.GET.get("format", "csv")
@@ -39,7 +40,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
 
 @domain_errors
 @require_GET
-def company_export(request: HttpRequest) -> HttpResponseBase:
+def company_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Download the companies list as it is filtered on screen, as CSV or XLSX."""
     require_capability(request.user, "contacts.export")
     try:

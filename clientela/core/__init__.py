@@ -1,0 +1,1 @@
+"""Shared plumbing below every app: jobs, imports, exports, HTTP helpers and registries."""

@@ -1,3 +1,5 @@
+"""App configuration of clientela.core."""
+
 from datetime import time
 
 from django.apps import AppConfig
@@ -5,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
+    """The core app: its record type and housekeeping schedules, wired in ready()."""
+
     name = "clientela.core"
     label = "core"
     verbose_name = _("Core")

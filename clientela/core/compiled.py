@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 
@@ -35,14 +36,14 @@ class Placeholder:
         self.kind = kind
 
     def value(self) -> Any:
-        """The literal the ORM will see (and put among the SQL parameters)."""
+        """Return the literal the ORM will see (and put among the SQL parameters)."""
         if self.kind is int:
             return self.INT_BASE - self.index
         return f"\x00compiled-placeholder-{self.index}\x00"
 
 
-def _cursor(connection: Any) -> Any:
-    """A cursor running prepared statements on PostgreSQL, else the usual one.
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
+    """Return a cursor running prepared statements on PostgreSQL, else the usual one.
 
     Django's PostgreSQL cursors bind parameters in the client and prepare nothing (the ORM's
     SQL is not always preparable, Django ticket #20516; poolers in transaction mode lose
@@ -58,7 +59,9 @@ def _cursor(connection: Any) -> Any:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+        # _prepare_cursor wraps a cursor the way connection.cursor() does; django-stubs omits it.
+        cursor = _preparing_cursor_class()(connection.connection)
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -67,7 +70,8 @@ def _preparing_cursor_class() -> type:
         ServerBindingCursor,  # defined when psycopg 3 is installed, as it is here
     )
 
-    class PreparingCursor(ServerBindingCursor):
+    # django-stubs does not declare ServerBindingCursor, so mypy sees an Any base.
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc]
         """Server-side binding, and every statement prepared (psycopg caches them)."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
@@ -121,7 +125,7 @@ class CompiledQuery:
             return plan
 
     def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
-        """The rows of the query for these values."""
+        """Return the rows of the query for these values."""
         plan = self._plan(using)
         params = list(plan.params)
         for position, index in plan.slots:
@@ -144,6 +148,6 @@ class CompiledQuery:
         return out
 
     def first(self, *values: Any, using: str = "default") -> tuple[Any, ...] | None:
-        """The first row, or None."""
+        """Return the first row, or None."""
         found = self.rows(*values, using=using)
         return found[0] if found else None

@@ -27,7 +27,7 @@ for _item in (
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The modules and administration screens this user may open.
+    """Return the modules and administration screens this user may open.
 
     `is_admin` (whether the sidebar shows its administration section) is true when any app
     registered an administration screen this user may open.

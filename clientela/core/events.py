@@ -18,12 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from clientela.core.users import User
 
 
 class Via(models.TextChoices):
@@ -58,14 +62,16 @@ class VerbSpec:
     """A registered verb: its stored code, its label and how its timeline entry reads."""
 
     code: str
-    label: Any
+    label: str | Promise
     timeline: TimelineSentence | None = None
 
 
 VERBS: dict[str, VerbSpec] = {}
 
 
-def register_verb(code: str, label: Any, *, timeline: TimelineSentence | None = None) -> VerbSpec:
+def register_verb(
+    code: str, label: str | Promise, *, timeline: TimelineSentence | None = None
+) -> VerbSpec:
     """Register a verb (call from an AppConfig.ready); a code belongs to one app."""
     spec = VerbSpec(str(code), label, timeline)
     known = VERBS.get(spec.code)
@@ -85,19 +91,19 @@ def register_verbs(
 
 
 def verb_spec(code: str) -> VerbSpec | None:
-    """The registered verb, or None for a code no app registered."""
+    """Return the registered verb, or None for a code no app registered."""
     return VERBS.get(code)
 
 
 def verb_label(code: str) -> str:
-    """A verb's label in the current language; the stored code when nobody registered it."""
+    """Return a verb's label in the current language; the stored code when nobody registered it."""
     spec = VERBS.get(code)
     return str(spec.label) if spec else code
 
 
 def verb_choices() -> list[tuple[str, str]]:
     """(code, label) of every registered verb, for filters."""
-    return [(spec.code, str(capfirst(spec.label))) for spec in VERBS.values()]
+    return [(spec.code, capfirst(str(spec.label))) for spec in VERBS.values()]
 
 
 def jsonable(value: Any) -> Any:
@@ -122,8 +128,10 @@ def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str
 
 @dataclass(frozen=True)
 class RecordType:
-    """A kind of record events are about ("app_label.model"), and the screen that shows one
-    (a URL name taking the record's id), when there is such a screen."""
+    """A kind of record events are about ("app_label.model"), and the screen showing one.
+
+    The screen is a URL name taking the record's id, when there is such a screen.
+    """
 
     target_type: str
     url_name: str | None = None
@@ -150,7 +158,7 @@ def set_event_recorder(recorder: Callable[..., Any]) -> None:
 def record_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -26,6 +26,10 @@ from clientela.core.exceptions import ValidationFailed
 from clientela.core.models import Job, JobState
 from clientela.core.tabular import iter_csv, write_xlsx
 
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
+
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -36,7 +40,7 @@ FORMATS = {
 class ExportRecord:
     """What the audit event of one export says: who, what kind, which format, rows, filters."""
 
-    actor: Any
+    actor: User
     job: Job
     kind: str
     fmt: str
@@ -82,7 +86,7 @@ class ExportFile:
         return iter_csv(self.rows, self.headers, tz=timezone.get_current_timezone())
 
     def xlsx_file(self) -> IO[bytes]:
-        """The workbook written to a temporary file, rewound (closing it deletes it)."""
+        """Return the workbook written to a temporary file, rewound (closing it deletes it)."""
         handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
         write_xlsx(
             self.rows,
@@ -97,7 +101,7 @@ class ExportFile:
 
 def export_table(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     fmt: str,
     headers: Iterable[str | Promise],
@@ -146,7 +150,7 @@ def export_table(
 
 
 def export_response(export: ExportFile) -> HttpResponseBase:
-    """The download of a prepared export: streamed CSV, or XLSX from a temporary file."""
+    """Serve the download of a prepared export: streamed CSV, or XLSX from a temporary file."""
     if export.fmt == "xlsx":
         return FileResponse(
             export.xlsx_file(),
@@ -161,7 +165,7 @@ def export_response(export: ExportFile) -> HttpResponseBase:
 
 def export_download(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     fmt: str,
     headers: Iterable[str | Promise],

@@ -8,8 +8,10 @@ from django.db.models import Aggregate, JSONField
 
 
 class JSONArrayAgg(Aggregate):
-    """The aggregated values as one JSON array: JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on
-    SQLite (Django's JSONBAgg is PostgreSQL-only). An empty group gives NULL."""
+    """The aggregated values as one JSON array; an empty group gives NULL.
+
+    JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on SQLite (Django's JSONBAgg is PostgreSQL-only).
+    """
 
     function = "JSONB_AGG"
     output_field = JSONField()

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from clientela.core.numbers import bounded_int
 
+if TYPE_CHECKING:
+    _ModelMultipleChoiceField = forms.ModelMultipleChoiceField[Any]
+else:  # Django's form fields take no type parameters at runtime
+    _ModelMultipleChoiceField = forms.ModelMultipleChoiceField
 
-class IdsChoiceField(forms.ModelMultipleChoiceField):
+
+class IdsChoiceField(_ModelMultipleChoiceField):
     """ModelMultipleChoiceField that refuses ids past 64 bits before querying.
 
     Django checks each value's type but not its size, and `pk__in=[9223372036854775808]`

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -57,9 +58,9 @@ DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
 def unstorable_reason(text: str) -> str | None:
-    """ "nul" or "surrogate" when no database text column can store `text`; None when it can.
+    r"""Return "nul" or "surrogate" when no database text column can store `text`, else None.
 
-    JSON may escape a lone UTF-16 surrogate ("\\ud800"): Python decodes it to a string that no
+    JSON may escape a lone UTF-16 surrogate ("\ud800"): Python decodes it to a string that no
     UTF-8 column accepts (UnicodeEncodeError at save); PostgreSQL refuses NUL characters too.
     """
     if "\x00" in text:
@@ -72,7 +73,7 @@ def unstorable_reason(text: str) -> str | None:
 
 
 def id_param(params: QueryDict | Mapping[str, Any], name: str) -> int | None:
-    """A record id from a query string or form; None when missing, malformed or out of range.
+    """Return a record id from a query string or form; None when missing, malformed or out of range.
 
     List filters read ids through this, so `?owner=9223372036854775808` is ignored like
     `?owner=abc` instead of overflowing the database's 64-bit integer.
@@ -81,7 +82,7 @@ def id_param(params: QueryDict | Mapping[str, Any], name: str) -> int | None:
 
 
 def page_number(params: QueryDict) -> int:
-    """The 1-based page requested, clamped to a sane range."""
+    """Return the 1-based page requested, clamped to a sane range."""
     try:
         return min(max(int(params.get("page", "1")), 1), 100_000)
     except ValueError:
@@ -116,7 +117,7 @@ class Page:
 
 
 def paginate(
-    qs: Any,
+    qs: QuerySet[Any],
     number: int,
     *,
     cap: int | Callable[[], int],
@@ -149,7 +150,7 @@ def paginate(
 
 
 def querystring(params: QueryDict | Mapping[str, str], **changes: Any) -> str:
-    """The query string with some keys replaced (None removes a key); empty values dropped."""
+    """Return the query string with some keys replaced (None removes one); empty values dropped."""
     updated = QueryDict(mutable=True)
     if isinstance(params, QueryDict):
         for key, values in params.lists():
@@ -189,7 +190,7 @@ def table_response(
     *,
     sheet_title: str = "Datos",
 ) -> HttpResponse | StreamingHttpResponse:
-    """A CSV (streamed) or XLSX download of a table; formula injection is neutralised."""
+    """Serve a CSV (streamed) or XLSX download of a table; formula injection is neutralised."""
     stamp = timezone.localdate().isoformat()
     tz = timezone.get_current_timezone()
     if fmt == "csv":
@@ -211,7 +212,7 @@ def table_response(
 
 
 def parse_month(text: str | None) -> dt.date | None:
-    """A "YYYY-MM" month as its first day; None when missing or malformed."""
+    """Return a "YYYY-MM" month as its first day; None when missing or malformed."""
     try:
         year, month = (int(part) for part in (text or "").split("-", 1))
         return dt.date(year, month, 1)
@@ -265,7 +266,7 @@ def api_errors(*statuses: int) -> dict[str, Any]:
 
 
 def error_response(status: int) -> dict[str, Any]:
-    """The OpenAPI response object of one error status, with the JSON error schema."""
+    """Return the OpenAPI response object of one error status, with the JSON error schema."""
     return {
         "description": ERROR_DESCRIPTIONS.get(status, "Error"),
         "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},

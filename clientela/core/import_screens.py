@@ -9,11 +9,11 @@ import_job_progress, import_rejects, each with the kind's prefix).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -39,6 +39,11 @@ from clientela.core.imports import (
 from clientela.core.models import Job
 from clientela.core.tabular import iter_csv
 from clientela.core.tabular.detection import ENCODING_NAMES
+from clientela.core.users import AuthenticatedHttpRequest
+
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
 
 __all__ = ["ImportScreens", "UploadForm", "import_urlpatterns"]
 
@@ -62,7 +67,7 @@ class UploadForm(forms.Form):
 
 
 def progress_context(job: Job, screens: ImportScreens) -> dict[str, Any]:
-    """What the progress bar shows: the job, its counts, whether it is a dry run."""
+    """Return what the progress bar shows: the job, its counts, whether it is a dry run."""
     return {
         "job": job,
         "counts": job_counts(job),
@@ -72,7 +77,7 @@ def progress_context(job: Job, screens: ImportScreens) -> dict[str, Any]:
 
 
 def job_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     job: Job,
     screens: ImportScreens,
     *,
@@ -80,7 +85,7 @@ def job_page(
     can_resume: bool,
     warnings: Iterable[str] = (),
 ) -> HttpResponse:
-    """The import running in the background: progress, counts, rejects, resume when stopped."""
+    """Show the import running in the background: progress, counts, rejects, resume when stopped."""
     if request.method == "POST" and request.POST.get("action") == "resume":
         try:
             resume(job)
@@ -98,8 +103,10 @@ def job_page(
     return render(request, "core/import/job.html", context)
 
 
-def progress_response(request: HttpRequest, job: Job, screens: ImportScreens) -> HttpResponse:
-    """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
+def progress_response(
+    request: AuthenticatedHttpRequest, job: Job, screens: ImportScreens
+) -> HttpResponse:
+    """Serve the job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
     context = progress_context(job, screens)
     wants_json = request.GET.get("format") == "json" or "application/json" in request.headers.get(
         "Accept", ""
@@ -128,7 +135,7 @@ def progress_response(request: HttpRequest, job: Job, screens: ImportScreens) ->
 
 
 def rejects_response(job: Job) -> StreamingHttpResponse:
-    """The rejected rows as CSV: their original columns, then line, column and reason."""
+    """Serve the rejected rows as CSV: their original columns, then line, column and reason."""
     headers, rows = rejected_rows(job)
     response = StreamingHttpResponse(
         iter_csv(rows, headers), content_type="text/csv; charset=utf-8"
@@ -145,7 +152,7 @@ def _messages(exc: ValidationFailed) -> list[str]:
     return [message for values in exc.errors.values() for message in values]
 
 
-def _kind(user: Any, kind: str) -> Importer:
+def _kind(user: User, kind: str) -> Importer:
     importer = get_importer(kind)
     importer.require(user)
     return importer
@@ -153,7 +160,7 @@ def _kind(user: Any, kind: str) -> Importer:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def import_start(request: HttpRequest, kind: str) -> HttpResponse:
+def import_start(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     """Step 1: upload a CSV or XLSX file."""
     importer = _kind(request.user, kind)
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
@@ -184,7 +191,7 @@ def import_start(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _option_values(importer: Importer, data: Any) -> dict[str, Any]:
-    """The mapping screen's options as posted (checkboxes → booleans)."""
+    """Return the mapping screen's options as posted (checkboxes → booleans)."""
     return {
         option.name: data.get(option.name) == "on"
         if option.kind == "checkbox"
@@ -195,7 +202,7 @@ def _option_values(importer: Importer, data: Any) -> dict[str, Any]:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def import_mapping(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
+def import_mapping(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponse:
     """Step 2: map each column of the file to a field (a preset fills it in), choose options."""
     importer = _kind(request.user, kind)
     job = importers.import_job_for(importer, request.user, job_id)
@@ -260,7 +267,7 @@ def import_mapping(request: HttpRequest, kind: str, job_id: int) -> HttpResponse
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponse:
     """Step 3: the first rows as they will be imported and every error of the whole file."""
     importer = _kind(request.user, kind)
     job = importers.import_job_for(importer, request.user, job_id)
@@ -300,7 +307,7 @@ def import_preview(request: HttpRequest, kind: str, job_id: int) -> HttpResponse
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def import_job(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
+def import_job(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponse:
     """Step 4: the import running in the background, its counts and its rejected rows."""
     importer = _kind(request.user, kind)
     job = importers.import_job_for(importer, request.user, job_id)
@@ -316,8 +323,8 @@ def import_job(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def import_job_progress(request: HttpRequest, kind: str, job_id: int) -> HttpResponse:
-    """The job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
+def import_job_progress(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponse:
+    """Serve the job's progress: JSON for scripts, an HTML fragment that HTMX polls every second."""
     importer = _kind(request.user, kind)
     job = importers.import_job_for(importer, request.user, job_id)
     return progress_response(request, job, importer.screens)
@@ -325,14 +332,14 @@ def import_job_progress(request: HttpRequest, kind: str, job_id: int) -> HttpRes
 
 @domain_errors
 @require_GET
-def import_rejects(request: HttpRequest, kind: str, job_id: int) -> HttpResponseBase:
-    """The rejected rows as CSV: their original columns, then line, column and reason."""
+def import_rejects(request: AuthenticatedHttpRequest, kind: str, job_id: int) -> HttpResponseBase:
+    """Serve the rejected rows as CSV: their original columns, then line, column and reason."""
     importer = _kind(request.user, kind)
     return rejects_response(importers.import_job_for(importer, request.user, job_id))
 
 
 def import_urlpatterns(kind: str, *, route: str = "import/", prefix: str = "") -> list[URLPattern]:
-    """The routes of one import kind, for its app's URLconf (names start with `prefix`)."""
+    """Return the routes of one import kind, for its app's URLconf (names start with `prefix`)."""
     views: list[tuple[str, Callable[..., HttpResponseBase], str]] = [
         ("", import_start, "import_start"),
         ("<int:job_id>/", import_job, "import_job"),

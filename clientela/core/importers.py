@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -27,6 +27,10 @@ from django.utils.translation import gettext as _
 from clientela.core import imports
 from clientela.core.exceptions import Conflict, Forbidden
 from clientela.core.models import Job
+
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
 
 Text = str | Promise
 TargetGroups = list[tuple[str, list[tuple[str, str]]]]
@@ -77,7 +81,7 @@ class ImportScreens:
     prefix: str = ""
 
     def url(self, name: str) -> str:
-        """A route name of this import ("import_job" → "<namespace>:<prefix>import_job")."""
+        """Return a route name of this import ("import_job" → "<namespace>:<prefix>import_job")."""
         return f"{self.namespace}:{self.prefix}{name}"
 
     @property
@@ -123,8 +127,8 @@ class Importer:
     job_kind: str
     screens: ImportScreens
     # Who may run it and who sees everyone's imports: capability checks passed in.
-    may_import: Callable[[Any], bool]
-    sees_all: Callable[[Any], bool]
+    may_import: Callable[[User], bool]
+    sees_all: Callable[[User], bool]
     # The screens' words.
     heading: Text
     back_label: Text
@@ -138,7 +142,7 @@ class Importer:
     save_mapping: Callable[..., Job]  # (job, actor=, mapping={header: target}, options={})
     mapping_of: Callable[[Job], dict[str, str]]  # the draft's {header: target}
     check: Callable[[Job], None]  # ValidationFailed when the draft cannot run
-    preview: Callable[[Job, Any], PreviewTable]  # (job, actor)
+    preview: Callable[[Job, User], PreviewTable]  # (job, actor)
     enqueue: Callable[[Job], None]  # queue the worker task for a job
     run: Callable[[int], Any]  # process a job by id in this process (the worker's body)
     mapping_help: Text = ""
@@ -153,7 +157,7 @@ class Importer:
     run_file: Callable[..., tuple[Mapping[str, Any], list[str]]] | None = None
     command_presets: tuple[str, ...] = ()
 
-    def require(self, actor: Any) -> None:
+    def require(self, actor: User) -> None:
         """Forbidden unless `actor` may run this import."""
         if not self.may_import(actor):
             raise Forbidden(str(self.forbidden_message) or _("Your role cannot import records."))
@@ -169,7 +173,7 @@ def register_importer(importer: Importer) -> Importer:
 
 
 def get_importer(name: str) -> Importer:
-    """The registered import kind `name`; LookupError when none is."""
+    """Return the registered import kind `name`; LookupError when none is."""
     try:
         return _registry[name]
     except KeyError as exc:
@@ -184,32 +188,32 @@ def importers() -> list[Importer]:
 # -- the job services every kind shares -------------------------------------------------------
 
 
-def import_job_for(importer: Importer, user: Any, job_id: Any) -> Job:
-    """A job of this kind that the user started (or any, for those who see all); NotFound."""
+def import_job_for(importer: Importer, user: User, job_id: int | str) -> Job:
+    """Return a job of this kind that the user started (or any, for those who see all); NotFound."""
     return imports.import_job_for(
         user, job_id, kind=importer.job_kind, sees_all=importer.sees_all(user)
     )
 
 
-def recent_imports(importer: Importer, user: Any) -> list[Job]:
-    """The user's latest imports of this kind (not the dry runs behind previews)."""
+def recent_imports(importer: Importer, user: User) -> list[Job]:
+    """Return the user's latest imports of this kind (not the dry runs behind previews)."""
     return imports.recent_imports(user, kind=importer.job_kind)
 
 
-def start_preview(importer: Importer, job: Job, *, actor: Any) -> Job:
+def start_preview(importer: Importer, job: Job, *, actor: User) -> Job:
     """Queue a dry run of a draft over its whole file (its errors feed the preview)."""
     importer.require(actor)
     importer.check(job)
     return imports.start_dry_run(job, actor=actor, enqueue=importer.enqueue)
 
 
-def confirm_import(importer: Importer, job: Job, *, actor: Any) -> Job:
+def confirm_import(importer: Importer, job: Job, *, actor: User) -> Job:
     """Queue a draft import to run in the background."""
     importer.require(actor)
     return imports.confirm_draft(job, check=importer.check, enqueue=importer.enqueue)
 
 
-def run_now(importer: Importer, job: Job, *, actor: Any) -> Job:
+def run_now(importer: Importer, job: Job, *, actor: User) -> Job:
     """Run a draft in this process (the CLI) through the kind's worker; Conflict when taken.
 
     The job keeps its record (counts, rejects) for the audit log and `imports.job_summary`.
@@ -224,7 +228,7 @@ def run_now(importer: Importer, job: Job, *, actor: Any) -> Job:
     return job
 
 
-def resume_import(importer: Importer, job: Job, *, actor: Any) -> Job:
+def resume_import(importer: Importer, job: Job, *, actor: User) -> Job:
     """Queue a failed or abandoned import again; it continues after its checkpoint."""
     importer.require(actor)
     return imports.resume_job(job, enqueue=importer.enqueue)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.files import File
@@ -28,6 +28,10 @@ from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationF
 from clientela.core.models import Job, JobRowError, JobState
 from clientela.core.tabular import Table, TableError, open_table
 
+if TYPE_CHECKING:
+    from clientela.core.users import User
+
+
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 # A running job whose worker has not written for this long is taken to have died.
 STALE_AFTER = timedelta(minutes=2)
@@ -37,17 +41,17 @@ MAX_WARNING_VALUES = 50
 
 
 def max_upload_bytes() -> int:
-    """The largest file an import accepts (CLIENTELA["IMPORT_MAX_BYTES"], default 200 MB)."""
+    """Return the largest file an import accepts (CLIENTELA["IMPORT_MAX_BYTES"], default 200 MB)."""
     return int(str(settings.CLIENTELA.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)))
 
 
 def max_upload_mb() -> int:
-    """The upload limit in whole megabytes, as the screens state it."""
+    """Return the upload limit in whole megabytes, as the screens state it."""
     return max_upload_bytes() // (1024 * 1024)
 
 
 def too_large_message() -> str:
-    """What a user reads when the file is over the limit."""
+    """Return what a user reads when the file is over the limit."""
     return _("The file is larger than %(size)d MB; split it and import the parts.") % {
         "size": max_upload_mb()
     }
@@ -84,7 +88,7 @@ def stored_path(job: Job) -> Path:
 
 
 def open_job_file(job: Job) -> Table:
-    """The job's file opened for reading; NotFound when it was removed."""
+    """Return the job's file opened for reading; NotFound when it was removed."""
     try:
         return open_table(stored_path(job), filename=job.options.get("filename"))
     except FileNotFoundError as exc:
@@ -92,7 +96,7 @@ def open_job_file(job: Job) -> Table:
 
 
 def sample_values(table: Table, n: int = 3, rows: int = 50) -> dict[str, list[str]]:
-    """A few distinct non-empty example values per column for a mapping screen."""
+    """Return a few distinct non-empty example values per column for a mapping screen."""
     samples: dict[str, list[str]] = {h: [] for h in table.headers}
     for record in table.preview(rows):
         for header, value in record.values.items():
@@ -102,19 +106,19 @@ def sample_values(table: Table, n: int = 3, rows: int = 50) -> dict[str, list[st
     return samples
 
 
-def import_job_for(user: Any, job_id: Any, *, kind: str, sees_all: bool) -> Job:
-    """An import job of `kind` the user started (or any, when `sees_all`); NotFound otherwise."""
+def import_job_for(user: User, job_id: int | str, *, kind: str, sees_all: bool) -> Job:
+    """Return an import job of `kind` the user started (any, when `sees_all`); else NotFound."""
     try:
         job = Job.objects.select_related("created_by").get(pk=int(job_id), kind=kind)
     except (Job.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Import not found.")) from exc
-    if job.created_by_id != getattr(user, "pk", None) and not sees_all:
+    if job.created_by_id != user.pk and not sees_all:
         raise NotFound(_("Import not found."))
     return job
 
 
-def recent_imports(user: Any, *, kind: str, n: int = 10) -> list[Job]:
-    """The user's latest imports of `kind` (not the dry runs behind previews)."""
+def recent_imports(user: User, *, kind: str, n: int = 10) -> list[Job]:
+    """Return the user's latest imports of `kind` (not the dry runs behind previews)."""
     latest = Job.objects.filter(kind=kind, created_by=user).order_by("-created_at", "-id")
     return [job for job in latest[: n * 3] if not job.options.get("dry_run")][:n]
 
@@ -122,7 +126,8 @@ def recent_imports(user: Any, *, kind: str, n: int = 10) -> list[Job]:
 def can_resume(job: Job) -> bool:
     """Whether a job stopped (failed, or its worker vanished) and can continue."""
     if job.state == JobState.FAILED:
-        return job.options.get("stage") != "draft"
+        stage: str | None = job.options.get("stage")
+        return stage != "draft"
     stale = job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
     return job.state == JobState.RUNNING and stale
 
@@ -150,7 +155,7 @@ def claim_job(job_id: int, *, kind: str, force: bool = False) -> Job | None:
 
 
 def job_counts(job: Job) -> dict[str, int]:
-    """Created, updated, unchanged and rejected rows so far (0 for what did not happen yet)."""
+    """Return created, updated, unchanged and rejected rows so far (0 for what did not happen)."""
     counts = job.counts or {}
     return {key: int(counts.get(key, 0) or 0) for key in COUNT_KEYS}
 
@@ -199,7 +204,7 @@ Enqueue = Callable[[Job], None]
 
 
 @transaction.atomic
-def start_dry_run(job: Job, *, actor: Any, enqueue: Enqueue) -> Job:
+def start_dry_run(job: Job, *, actor: User, enqueue: Enqueue) -> Job:
     """Queue a dry run of a draft over its whole file; the draft remembers it for its preview."""
     preview = Job.objects.create(
         kind=job.kind,
@@ -304,7 +309,7 @@ class BatchOutcome:
 
 
 def merge_counts(counts: dict[str, Any], out: BatchOutcome) -> dict[str, Any]:
-    """A job's counts after one more batch (rows, created… errors, and warning tallies)."""
+    """Return a job's counts after one more batch (rows, created… errors, and warning tallies)."""
     merged: dict[str, Any] = {
         "rows": int(counts.get("rows", 0) or 0) + out.rows,
         "created": int(counts.get("created", 0) or 0) + out.created,
@@ -387,7 +392,7 @@ def finish_job(job: Job, *, on_done: Callable[[Job], None] | None = None) -> Job
 
 
 def job_summary(job: Job) -> dict[str, Any]:
-    """A finished import as the CLI prints it: rows, created, updated, unchanged, every error."""
+    """Return a finished import as the CLI prints it: rows, created, updated, unchanged, errors."""
     counts = job.counts or {}
     return {
         "rows": int(counts.get("rows", 0) or 0),

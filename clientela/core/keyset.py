@@ -59,7 +59,7 @@ def _cursor_decode(cursor: str, ordering: str, fields: Sequence[str]) -> list[An
 
 
 def _cursor_moment(value: Any) -> datetime | None:
-    """A cursor's timestamp: the aware ISO moment this module wrote, or None.
+    """Return a cursor's timestamp: the aware ISO moment this module wrote, or None.
 
     A hand-made cursor may carry a naive or far-future moment ("9999-12-31T23:59:59"), whose
     conversion to UTC overflows; only what `_cursor_encode` writes is accepted.
@@ -103,7 +103,7 @@ class PageOut:
     next: str | None
 
     def body(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        """The JSON body of the page with these serialised items."""
+        """Return the JSON body of the page with these serialised items."""
         return {
             "items": items,
             "count": self.count,
@@ -123,8 +123,9 @@ def page_of(
     cursor: str,
     shape: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
 ) -> PageOut:
-    """One page of an ordered queryset, the count of all matches up to API_COUNT_CAP, and the
-    URL of the next page.
+    """Return one page of an ordered queryset, its match count and the next page's URL.
+
+    The count stops at API_COUNT_CAP.
 
     The first page may use `offset`; `next` always carries a cursor so deep pages stay on the
     index instead of skipping rows. `shape` turns the counted queryset into the one whose rows

@@ -22,6 +22,7 @@ class ContentSecurityPolicyMiddleware:
         self.policy = str(getattr(settings, "CONTENT_SECURITY_POLICY", "") or "")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Answer the request, adding the policy header unless the view set its own."""
         response = self.get_response(request)
         if self.policy:
             response.headers.setdefault("Content-Security-Policy", self.policy)
@@ -41,6 +42,7 @@ class NullCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Answer 400 when the request holds a NUL character, else pass it on."""
         if _holds_nul(request):
             message = str(ProhibitNullCharactersValidator.message)
             if request.path.startswith("/api/"):

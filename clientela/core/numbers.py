@@ -20,7 +20,7 @@ MAX_OFFSET = 1_000_000_000
 
 
 def bounded_int(value: Any, *, minimum: int = DB_INT_MIN, maximum: int = DB_INT_MAX) -> int | None:
-    """A whole number within [minimum, maximum] from text or a number; None otherwise.
+    """Return a whole number within [minimum, maximum] from text or a number; None otherwise.
 
     "12", " 12 " and 12 give 12; "", "abc", "1.5", True and 9223372036854775808 give None.
     """
@@ -38,7 +38,7 @@ def bounded_int(value: Any, *, minimum: int = DB_INT_MIN, maximum: int = DB_INT_
 
 
 def fit_decimal(number: Decimal, *, max_digits: int, decimal_places: int) -> Decimal | None:
-    """`number` rounded to `decimal_places` when it fits a column of `max_digits`; else None.
+    """Return `number` rounded to `decimal_places` when it fits a column of `max_digits`; else None.
 
     The check happens before rounding: quantizing 10³⁰ to eight places raises InvalidOperation
     in the default 28-digit context, which is how a huge negative rate became a 500.

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.utils.functional import Promise
+
+from clientela.core.users import AuthenticatedHttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from clientela.core.users import User
+
 
 # Who may see something: a predicate over the signed-in user.
-Allowed = Callable[[Any], bool]
+Allowed = Callable[["User"], bool]
 
 MODULES = "modules"
 ADMINISTRATION = "administration"
@@ -29,18 +37,20 @@ class NavItem:
     """
 
     url_name: str | None
-    label: Any
+    label: str | Promise
     icon: str
     order: int
     section: str = MODULES
     allowed: Allowed | None = None
     active_on: tuple[str, ...] = ()
 
-    def visible_to(self, user: Any) -> bool:
+    def visible_to(self, user: User | AnonymousUser | None) -> bool:
         """Whether the link shows for `user` (modules to come show for everyone)."""
         if self.url_name is None or self.allowed is None:
             return True
-        return bool(getattr(user, "is_authenticated", False) and self.allowed(user))
+        if user is None or not user.is_authenticated:
+            return False
+        return self.allowed(user)
 
     def is_active(self, view_name: str | None) -> bool:
         """Whether the current page belongs to this link."""
@@ -57,8 +67,8 @@ def register_nav_item(item: NavItem) -> NavItem:
     return item
 
 
-def nav_items(section: str, user: Any) -> list[NavItem]:
-    """The links of one sidebar section `user` may see, in their registered order."""
+def nav_items(section: str, user: User | AnonymousUser | None) -> list[NavItem]:
+    """Return the links of one sidebar section `user` may see, in their registered order."""
     items = [item for item in NAVIGATION.values() if item.section == section]
     return sorted((item for item in items if item.visible_to(user)), key=lambda item: item.order)
 
@@ -74,7 +84,7 @@ class StartPanel:
     name: str
     order: int
     template: str
-    context: Callable[[HttpRequest], Mapping[str, Any] | None]
+    context: Callable[[AuthenticatedHttpRequest], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ class QuickLink:
     """A link of the start page's quick links, for the users `allowed` accepts."""
 
     url_name: str
-    label: Any
+    label: str | Promise
     order: int
     allowed: Allowed | None = None
 
@@ -108,16 +118,16 @@ def start_panels() -> list[StartPanel]:
     return sorted(START_PANELS.values(), key=lambda panel: panel.order)
 
 
-def quick_links(user: Any) -> list[QuickLink]:
-    """The quick links `user` may follow, in order."""
+def quick_links(user: User) -> list[QuickLink]:
+    """Return the quick links `user` may follow, in order."""
     links = sorted(QUICK_LINKS.values(), key=lambda link: link.order)
     return [link for link in links if link.allowed is None or link.allowed(user)]
 
 
 # Who runs a command-line import when `--as` is not given (registered by the accounts app).
-COMMAND_ACTORS: list[Callable[[], Any]] = []
+COMMAND_ACTORS: list[Callable[[], User | None]] = []
 
 
-def register_default_command_actor(find: Callable[[], Any]) -> None:
+def register_default_command_actor(find: Callable[[], User | None]) -> None:
     """Set how commands find the user they act as by default (call from an AppConfig.ready)."""
     COMMAND_ACTORS[:] = [find]

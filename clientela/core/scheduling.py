@@ -26,7 +26,7 @@ class Schedule:
     daily_at: time | None = None
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first run strictly after `moment`."""
+        """Return the first run strictly after `moment`."""
         if self.every is not None:
             return moment + self.every
         assert self.daily_at is not None, "a schedule needs `every` or `daily_at`"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+if TYPE_CHECKING:
+    from clientela.core.users import User
 
-def client_for(client: Any, user: Any, language: str = "en") -> Any:
-    """The test client signed in as `user`, in English unless told (messages are asserted).
+
+def client_for(client: Any, user: User, language: str = "en") -> Any:
+    """Return the test client signed in as `user`, in English unless told (messages are asserted).
 
     Typed loosely on purpose: tests read streaming and plain responses alike.
     """

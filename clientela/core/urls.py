@@ -1,3 +1,5 @@
+"""URL routes of the core app."""
+
 from django.urls import path
 
 from clientela.core import views

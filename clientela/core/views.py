@@ -9,16 +9,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from clientela.core.registries import quick_links, start_panels
+from clientela.core.users import AuthenticatedHttpRequest
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's start page."""
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the signed-in user's start page."""
     return render(request, "core/home.html")
 
 
 @require_GET
-def home_panel(request: HttpRequest) -> HttpResponse:
-    """The start page's cards (loaded by htmx), each filled by the app that registered it."""
+def home_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the start page's cards (loaded by htmx), each filled by the app that registered it."""
     cards = []
     for panel in start_panels():
         context = panel.context(request)

@@ -95,7 +95,7 @@ class _Purchase:
 def _usd_rates(
     rng: np.random.Generator, start: dt.date, days: int
 ) -> list[tuple[dt.date, Decimal]]:
-    """A daily USD→COP random walk around 4,100 pesos."""
+    """Return a daily USD→COP random walk around 4,100 pesos."""
     steps = rng.normal(0, 0.004, days)
     levels = np.clip(4100 * np.exp(np.cumsum(steps)), 3600, 4700)
     return [
@@ -104,14 +104,14 @@ def _usd_rates(
 
 
 def _first_channel(source: str) -> str:
-    """The channel of a buyer's first purchase: the source that brought them."""
+    """Return the channel of a buyer's first purchase: the source that brought them."""
     if source in Channel.values and source not in ("import", ""):
         return source
     return Channel.WEBSITE
 
 
-def _moment(rng: np.random.Generator, day: dt.date, tz: Any) -> dt.datetime:
-    """A time during office hours on `day`."""
+def _moment(rng: np.random.Generator, day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """Return a time during office hours on `day`."""
     minutes = int(rng.integers(9 * 60, 19 * 60))
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz) + dt.timedelta(minutes=minutes)
 
@@ -121,9 +121,9 @@ def _buyer_history(
     contact: tuple[Any, ...],
     start: dt.date,
     end: dt.date,
-    tz: Any,
+    tz: dt.tzinfo,
 ) -> list[_Purchase]:
-    """A buyer's plot purchase(s) and the owner services that follow, never before `created`."""
+    """Return a buyer's plot purchase(s) and the owner services after, never before `created`."""
     contact_id, source, created, _stage, custom = contact
     created_local = timezone.localtime(created, tz)
     base = max(created_local.date(), start)
@@ -174,9 +174,11 @@ def _buyer_history(
 
 
 def seed_orders(*, seed: int = 2026, end: dt.date | None = None, snapshots: int = 6) -> DemoHistory:
-    """Give the demo's customers their plot purchases and owner services up to `end` (default
-    today), add the marketing spend that bought them and USD rates, then compute `snapshots`
-    monthly snapshots."""
+    """Give the demo's customers their purchases, then compute `snapshots` monthly snapshots.
+
+    Plot purchases and owner services up to `end` (default today), with the marketing spend
+    that bought them and USD rates.
+    """
     end = end or timezone.localdate()
     start = end - dt.timedelta(days=DAYS)
     rng = np.random.default_rng(seed)

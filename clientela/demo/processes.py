@@ -17,7 +17,7 @@ def default_web_workers() -> int:
 
 
 def server_command(host: str, port: int, workers: int, threads: int) -> list[str]:
-    """The granian command line serving Clientela's WSGI application.
+    """Return the granian command line serving Clientela's WSGI application.
 
     Each worker is a process with its own HTTP runtime (in Rust) and `threads` Python threads
     running Django; on a sync WSGI app one thread per worker measured best (docs/benchmarks.md).
@@ -31,12 +31,12 @@ def server_command(host: str, port: int, workers: int, threads: int) -> list[str
 
 
 def worker_command() -> list[str]:
-    """The background worker command line (django-tasks database worker)."""
+    """Return the background worker command line (django-tasks database worker)."""
     return [sys.executable, "-m", "clientela", "worker"]
 
 
 def scheduler_command() -> list[str]:
-    """The periodic-work loop command line."""
+    """Return the periodic-work loop command line."""
     return [sys.executable, "-m", "clientela", "scheduler"]
 
 

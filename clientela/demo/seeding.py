@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -163,7 +163,7 @@ def seed_contacts(
     seed: int = 1,
     batch_size: int = 5000,
     with_duplicates: int = 0,
-    progress: Any = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Insert `count` synthetic contacts (plus their companies, tags and consents) in bulk."""
     structure = ensure_structure()
@@ -259,7 +259,7 @@ POST_SALE_STAGES = ("customer", "evangelist")
 
 
 def _owner_of(structure: DemoCompany, row: dict[str, Any], index: int) -> User:
-    """The sales rep (or manager) who works the contact, or Servicio for a third of the owners."""
+    """Return the rep (or manager) who works the contact, or Servicio for a third of the owners."""
     if row["lifecycle_stage"] in POST_SALE_STAGES and index % 3 == 0:
         return structure.service
     return structure.owners[index % len(structure.owners)]

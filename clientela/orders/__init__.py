@@ -1,0 +1,1 @@
+"""Purchases, exchange rates and marketing spend."""

@@ -1,15 +1,21 @@
+"""App configuration of clientela.orders."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
 class OrdersConfig(AppConfig):
+    """The orders app: capabilities, verbs, the importer and merge relation, wired in ready()."""
+
     name = "clientela.orders"
     label = "orders"
     verbose_name = _("Orders and acquisition costs")
 
     def ready(self) -> None:
-        """Register capabilities, the purchase verb, its record type, the importer and the
-        merge relation."""
+        """Register what orders offers the registries.
+
+        Capabilities, the purchase verb, its record type, the importer and the merge relation.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type

@@ -28,7 +28,7 @@ def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
 
 
 def channel_choices(blank: Any) -> list[tuple[str, Any]]:
-    """The channels, with a first blank option labelled `blank`."""
+    """Return the channels, with a first blank option labelled `blank`."""
     return [("", blank), *Channel.choices]
 
 
@@ -73,7 +73,7 @@ class OrderForm(forms.Form):
         self.fields["currency"].initial = company_currency()
 
     def to_data(self) -> dict[str, Any]:
-        """The cleaned values as service input (empty amount and cost left out when empty)."""
+        """Return the cleaned values as service input (amount and cost left out when empty)."""
         data = dict(self.cleaned_data)
         data.pop("version", None)
         if not data.get("contact"):
@@ -118,7 +118,7 @@ class OrderFilterForm(forms.Form):
         set_choices(self, "channel", channel_choices(_("Any")))
 
     def clean(self) -> dict[str, Any]:
-        """The range must not end before it starts."""
+        """Check that the range does not end before it starts."""
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
@@ -126,7 +126,7 @@ class OrderFilterForm(forms.Form):
         return data
 
     def to_filters(self) -> OrderFilters:
-        """The valid filters (invalid ones are ignored)."""
+        """Return the valid filters (invalid ones are ignored)."""
         data = self.cleaned_data if self.is_valid() else {}
         return OrderFilters(
             q=(data.get("q") or "").strip(),
@@ -170,13 +170,13 @@ def currency_options() -> list[str]:
 
 
 def spend_amount_text(amount: Decimal) -> str:
-    """An amount as the user's language writes it: 1.082.000 (es), 1,082,000 (en), cents if any."""
+    """Return an amount as the language writes it: 1.082.000 (es), 1,082,000 (en), cents if any."""
     cents = 2 if amount != amount.to_integral_value() else 0
     return formats.number_format(amount, cents, use_l10n=True, force_grouping=True)
 
 
 def spend_cell_value(raw: str) -> str:
-    """A typed cell in the canonical form the service reads, using the language's separators.
+    """Return a typed cell in the canonical form the service reads, using the language's separators.
 
     "1,500" is fifteen hundred in English and one and a half in Spanish: the language decides.
     Text that is not a number in that language is passed on as typed (the service explains).
@@ -211,7 +211,7 @@ def spend_rows(
     posted_currencies: Mapping[str, str] | None = None,
     errors: Mapping[str, list[str]] | None = None,
 ) -> list[SpendRow]:
-    """The grid's rows: saved amounts in the user's number format, or what was just typed.
+    """Return the grid's rows: saved amounts in the user's number format, or what was just typed.
 
     A row's currency is the one its amounts were saved in (the latest month's when they differ:
     a cell in another currency shows its own code), else the company currency.

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from clientela.accounts.models import User
 from clientela.orders.importing import import_orders
 from clientela.timeline.choices import Via
 
 
 def import_orders_file(
-    path: Path, *, actor: Any, options: Mapping[str, Any]
+    path: Path, *, actor: User, options: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Import orders synchronously (same summary and errors as the web import); no warnings."""
     result = import_orders(

@@ -18,6 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.models import Contact
 from clientela.core import imports
@@ -69,7 +70,7 @@ assert set(TARGETS) == set(COLUMNS)
 
 def start_order_import(
     *,
-    actor: Any,
+    actor: User,
     upload: IO[bytes] | Path,
     filename: str,
     language: str | None = None,
@@ -136,7 +137,7 @@ def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str
 
 
 def update_mapping(
-    job: Job, *, actor: Any, mapping: Mapping[str, str], options: Mapping[str, Any]
+    job: Job, *, actor: User, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> Job:
     """Change a draft's column mapping ({header: target}) and options; ValidationFailed.
 
@@ -190,8 +191,8 @@ class PreviewLine:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def preview_rows(job: Job, *, actor: Any, n: int = PREVIEW_ROWS) -> list[PreviewLine]:
-    """The first `n` rows read as the import will read them (no database writes)."""
+def preview_rows(job: Job, *, actor: User, n: int = PREVIEW_ROWS) -> list[PreviewLine]:
+    """Return the first `n` rows read as the import will read them (no database writes)."""
     out: list[PreviewLine] = []
     with imports.open_job_file(job) as table:
         run = OrderImport(
@@ -244,8 +245,8 @@ PREVIEW_COLUMNS: tuple[tuple[str, str | Promise], ...] = (
 )
 
 
-def preview_table(job: Job, actor: Any) -> PreviewTable:
-    """The preview screen's table: date, customer, amounts, channel and order number."""
+def preview_table(job: Job, actor: User) -> PreviewTable:
+    """Return the preview screen's table: date, customer, amounts, channel and order number."""
 
     def cells(row: PreviewLine) -> list[Any]:
         day = row.values.get("ordered_on")

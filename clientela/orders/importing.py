@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
 from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
@@ -76,7 +77,7 @@ class OrderImportResult:
     job_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The CLI's JSON object (the same keys as the contacts import)."""
+        """Return the CLI's JSON object (the same keys as the contacts import)."""
         return {
             "rows": self.rows,
             "created": self.created,
@@ -123,7 +124,7 @@ CHANNEL_SYNONYMS = {
 
 
 def channel_code(text: str) -> str | None:
-    """A channel code from its code or its Spanish or English name; None when unknown."""
+    """Return a channel code from its code or its Spanish or English name; None when unknown."""
     if not CHANNEL_NAMES:
         from django.utils import translation
 
@@ -153,7 +154,7 @@ class RateBook:
             self.rates.setdefault(currency, []).append(rate)
 
     def rate(self, currency: str, day: dt.date) -> Decimal | None:
-        """The rate in force on `day`, or None."""
+        """Return the rate in force on `day`, or None."""
         if currency == company_currency():
             return Decimal(1)
         days = self.days.get(currency, [])
@@ -176,7 +177,7 @@ class OrderImport:
     def __init__(
         self,
         *,
-        actor: Any,
+        actor: User,
         job: Job,
         headers: list[str],
         mapping: Mapping[str, str],
@@ -202,12 +203,12 @@ class OrderImport:
         self.outcome = BatchOutcome()
 
     def value(self, record: Record, target: str) -> str:
-        """The row's text for a target column ("" when the column is not in the file)."""
+        """Return the row's text for a target column ("" when the column is not in the file)."""
         header = self.mapping.get(target)
         return (record.values.get(header) or "").strip() if header else ""
 
     def column(self, target: str) -> str:
-        """The header name shown in errors."""
+        """Return the header name shown in errors."""
         return self.mapping.get(target, target)
 
     # -- parsing one row -------------------------------------------------------------------
@@ -268,7 +269,7 @@ class OrderImport:
         }
 
     def money(self, record: Record, target: str, *, required: bool) -> Decimal | None:
-        """A non-negative amount of a row."""
+        """Return a non-negative amount of a row."""
         text = self.value(record, target)
         if not text:
             if required:
@@ -285,7 +286,7 @@ class OrderImport:
     # -- customers ---------------------------------------------------------------------------
 
     def find_customer(self, record: Record) -> tuple[int | None, str, str, str]:
-        """A row's visible contact id (None when unknown), with its clean e-mail and phone."""
+        """Return a row's visible contact id (None when unknown) with its clean e-mail and phone."""
         external = self.value(record, "customer_id")
         email = self.value(record, "email")
         phone = self.value(record, "phone")
@@ -321,14 +322,14 @@ class OrderImport:
         return None, email, phone, external
 
     def customer(self, record: Record) -> int:
-        """The contact id of a row's customer (found, or created when allowed)."""
+        """Return the contact id of a row's customer (found, or created when allowed)."""
         found, email, phone, external = self.find_customer(record)
         if found is not None:
             return found
         return self.create_contact(record, email, phone, external)
 
     def create_contact(self, record: Record, email: str, phone: str, external: str) -> int:
-        """A new contact for an unknown customer (owned by the importing user)."""
+        """Create a contact for an unknown customer (owned by the importing user); return its id."""
         name = self.value(record, "name").split()
         data = {
             "first_name": " ".join(name[:1]),
@@ -348,7 +349,7 @@ class OrderImport:
     # -- batches -------------------------------------------------------------------------------
 
     def existing(self, values: dict[str, Any], contact_id: int) -> Order | None:
-        """The order this row already is, by external id, else by customer/date/amount."""
+        """Return the order this row already is, by external id, else by customer/date/amount."""
         if values["external_id"]:
             return Order.objects.filter(
                 source_system=self.source_system, external_id=values["external_id"]
@@ -440,7 +441,7 @@ class OrderImport:
 
 
 def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
-    """What a mapping ({target: header}) lacks, as field-level messages (empty when complete)."""
+    """Return what a mapping ({target: header}) lacks as field messages (empty when complete)."""
     errors: dict[str, list[str]] = {}
     if not mapping.get("ordered_at"):
         errors["ordered_at"] = [_("Choose the column that holds the order date.")]
@@ -451,7 +452,7 @@ def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
     return errors
 
 
-def require_import(actor: Any) -> None:
+def require_import(actor: User) -> None:
     """Forbidden unless the actor may import (the import and write capabilities)."""
     if not can_import(actor):
         raise Forbidden(_("Your role cannot import records."))
@@ -459,7 +460,7 @@ def require_import(actor: Any) -> None:
 
 def import_orders(
     *,
-    actor: Any,
+    actor: User,
     path: Path,
     filename: str | None = None,
     dry_run: bool = False,
@@ -514,7 +515,7 @@ def import_orders(
     return run_job(job, actor=actor, batch_size=batch_size)
 
 
-def run_job(job: Job, *, actor: Any, batch_size: int | None = None) -> OrderImportResult:
+def run_job(job: Job, *, actor: User, batch_size: int | None = None) -> OrderImportResult:
     """Process an order import job from its checkpoint to the end with its stored options."""
     require_import(actor)
     options = job.options

@@ -23,7 +23,7 @@ CENT = Decimal("0.01")
 
 
 def company_currency() -> str:
-    """The currency every amount is converted to (settings.CLIENTELA["COMPANY_CURRENCY"])."""
+    """Return the currency every amount is converted to (settings.CLIENTELA["COMPANY_CURRENCY"])."""
     return str(settings.CLIENTELA.get("COMPANY_CURRENCY", "COP")).upper()
 
 
@@ -47,8 +47,8 @@ def can_manage_rates(user: User | AnonymousUser) -> bool:
     return has_capability(user, "orders.manage_rates")
 
 
-def customer_visibility_q(user: Any, prefix: str = "") -> Q:
-    """A filter keeping rows whose customer the user may see.
+def customer_visibility_q(user: User, prefix: str = "") -> Q:
+    """Return a filter keeping rows whose customer the user may see.
 
     The customer of a row is its contact, or its company when no contact is recorded; the row is
     visible exactly when that record is (a record in the trash hides its orders too).
@@ -61,12 +61,12 @@ def customer_visibility_q(user: Any, prefix: str = "") -> Q:
     )
 
 
-def orders_visible_to(user: Any) -> QuerySet[Order]:
+def orders_visible_to(user: User) -> QuerySet[Order]:
     """Orders whose customer the user may see."""
     return Order.objects.filter(customer_visibility_q(user))
 
 
-def get_order_for_user(user: Any, order_id: Any) -> Order:
+def get_order_for_user(user: User, order_id: Any) -> Order:
     """One order the user may see; NotFound otherwise."""
     try:
         return (
@@ -112,8 +112,8 @@ class OrderFilters:
         )
 
 
-def filter_orders(user: Any, filters: OrderFilters) -> QuerySet[Order]:
-    """The visible orders narrowed and ordered by `filters`."""
+def filter_orders(user: User, filters: OrderFilters) -> QuerySet[Order]:
+    """Return the visible orders narrowed and ordered by `filters`."""
     from clientela.contacts.queries import search_q
 
     qs = orders_visible_to(user).select_related("contact", "company")
@@ -139,7 +139,7 @@ def filter_orders(user: Any, filters: OrderFilters) -> QuerySet[Order]:
 
 
 def order_totals(qs: QuerySet[Order]) -> dict[str, Any]:
-    """Number of orders and their total in the company currency."""
+    """Return the number of orders and their total in the company currency."""
     row = qs.order_by().aggregate(n=Count("id"), total=Sum("amount_company_currency"))
     return {"count": row["n"] or 0, "total": row["total"] or Decimal(0)}
 
@@ -148,7 +148,7 @@ def order_totals(qs: QuerySet[Order]) -> dict[str, Any]:
 
 
 def rate_on(currency: str, day: dt.date) -> ExchangeRate | None:
-    """The rate in force on `day`: the latest one dated on or before it."""
+    """Return the rate in force on `day`: the latest one dated on or before it."""
     return (
         ExchangeRate.objects.filter(currency=currency.upper(), date__lte=day)
         .order_by("-date")
@@ -203,18 +203,18 @@ def rate_currencies() -> list[str]:
 
 
 def month_start(day: dt.date) -> dt.date:
-    """The first day of the day's month."""
+    """Return the first day of the day's month."""
     return day.replace(day=1)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The first day of the month `months` after the day's month."""
+    """Return the first day of the month `months` after the day's month."""
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def spend_grid(year: int) -> dict[tuple[str, int], MarketingSpend]:
-    """The year's spend rows by (channel, month number)."""
+    """Return the year's spend rows by (channel, month number)."""
     rows = MarketingSpend.objects.filter(month__year=year)
     return {(row.channel, row.month.month): row for row in rows}
 
@@ -243,8 +243,9 @@ CUSTOMER_KEY_SQL = "COALESCE(o.contact_id, -o.company_id)"
 
 
 def first_day_sql(where: str = "") -> str:
-    """SQL giving, per customer, the first purchase day, the money spent that day and the
-    acquisition channel (that day's order channel, else the contact's source).
+    """Return SQL giving each customer's first purchase day, its total and the channel.
+
+    The acquisition channel is that day's order channel, else the contact's source.
 
     Columns: customer_key, first_day, first_day_total, channel; `where` adds conditions on the
     per-customer first day (alias f.first_day) and takes its parameters after `as_of`.
@@ -267,7 +268,7 @@ def first_day_sql(where: str = "") -> str:
 
 
 def new_customers_by_channel(start: dt.date, end: dt.date) -> dict[str, int]:
-    """Customers whose first order falls between `start` and `end`, by acquisition channel.
+    """Return customers whose first order falls between `start` and `end`, by acquisition channel.
 
     A customer's acquisition channel is the channel of their first order (the contact's source
     when that order has none). Company-wide: CAC divides company-wide spend.

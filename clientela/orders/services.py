@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import get_company_for_user, get_contact_for_user
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
@@ -47,7 +48,7 @@ def _add(errors: Errors, field: str, message: str) -> None:
 
 
 def parse_money(value: Any, field: str, errors: Errors, *, required: bool) -> Decimal | None:
-    """A non-negative amount from a number or text ("1.234,50" and "1234.50" both work)."""
+    """Return a non-negative amount from a number or text ("1.234,50" and "1234.50" both work)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             _add(errors, field, _("This field is required."))
@@ -73,7 +74,7 @@ def parse_money(value: Any, field: str, errors: Errors, *, required: bool) -> De
 
 
 def parse_currency(value: Any, errors: Errors, field: str = "currency") -> str:
-    """A three-letter ISO 4217 code in upper case; the company currency when empty."""
+    """Return a three-letter ISO 4217 code in upper case; the company currency when empty."""
     code = str(value or "").strip().upper() or company_currency()
     if not CURRENCY_RE.match(code):
         _add(errors, field, _("Use a three-letter currency code such as COP or USD."))
@@ -81,7 +82,7 @@ def parse_currency(value: Any, errors: Errors, field: str = "currency") -> str:
 
 
 def parse_moment(value: Any, errors: Errors, field: str = "ordered_at") -> dt.datetime | None:
-    """An aware datetime from a datetime, a date (noon local time) or ISO text."""
+    """Return an aware datetime from a datetime, a date (noon local time) or ISO text."""
     if value is None or value == "":
         _add(errors, field, _("This field is required."))
         return None
@@ -107,7 +108,7 @@ def parse_moment(value: Any, errors: Errors, field: str = "ordered_at") -> dt.da
     return moment
 
 
-def _customer(data: Mapping[str, Any], actor: Any, errors: Errors) -> dict[str, Any]:
+def _customer(data: Mapping[str, Any], actor: User, errors: Errors) -> dict[str, Any]:
     """Resolve contact and company against what the actor may write to."""
     out: dict[str, Any] = {}
     for field, getter in (("contact", get_contact_for_user), ("company", get_company_for_user)):
@@ -160,7 +161,7 @@ def _clean_lines(raw: Any, errors: Errors) -> list[dict[str, Any]] | None:
 
 
 def clean_order_data(
-    data: Mapping[str, Any], actor: Any, *, current: Order | None = None
+    data: Mapping[str, Any], actor: User, *, current: Order | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """Validate order input; return model values and lines, or raise ValidationFailed."""
     errors: Errors = {}
@@ -234,14 +235,14 @@ def _event_data(order: Order) -> dict[str, Any]:
     }
 
 
-def _require_write(actor: Any) -> None:
+def _require_write(actor: User) -> None:
     if not has_capability(actor, "orders.write"):
         raise Forbidden(_("Your role can only read records."))
 
 
 @transaction.atomic
 def create_order(
-    *, actor: Any, data: Mapping[str, Any], via: str = OrderVia.UI, job: Any = None
+    *, actor: User, data: Mapping[str, Any], via: str = OrderVia.UI, job: Any = None
 ) -> Order:
     """Validate, convert and save an order (with its lines) and put it on the timeline."""
     _require_write(actor)
@@ -293,7 +294,7 @@ def _order_snapshot(order: Order) -> dict[str, Any]:
 def update_order(
     order: Order,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     via: str = OrderVia.UI,
     expected_version: int | None = None,
@@ -345,7 +346,7 @@ def update_order(
 
 
 @transaction.atomic
-def delete_order(order: Order, *, actor: Any, via: str = OrderVia.UI) -> None:
+def delete_order(order: Order, *, actor: User, via: str = OrderVia.UI) -> None:
     """Delete an order for good (it was entered by mistake); the timeline keeps the event."""
     if not has_capability(actor, "orders.delete"):
         raise Forbidden(_("Your role cannot delete records."))
@@ -364,13 +365,13 @@ def delete_order(order: Order, *, actor: Any, via: str = OrderVia.UI) -> None:
 # --- Exchange rates ------------------------------------------------------------------------
 
 
-def _require_rates(actor: Any) -> None:
+def _require_rates(actor: User) -> None:
     if not can_manage_rates(actor):
         raise Forbidden(_("Only administrators and managers change exchange rates."))
 
 
 @transaction.atomic
-def set_rate(*, actor: Any, currency: Any, day: Any, rate: Any) -> ExchangeRate:
+def set_rate(*, actor: User, currency: Any, day: Any, rate: Any) -> ExchangeRate:
     """Create or change the rate of a currency from a day on, and convert the orders it covers.
 
     Orders and spend dated from `day` until the next known rate of that currency are converted
@@ -402,8 +403,8 @@ def set_rate(*, actor: Any, currency: Any, day: Any, rate: Any) -> ExchangeRate:
     return obj
 
 
-def _rate_event(rate: ExchangeRate, *, actor: Any, before: Decimal | None) -> None:
-    """The audit event of a rate set (created or changed); an unchanged rate writes none."""
+def _rate_event(rate: ExchangeRate, *, actor: User, before: Decimal | None) -> None:
+    """Record the audit event of a rate set (created or changed); an unchanged rate writes none."""
     if before is not None and before == rate.rate:
         return
     data = {
@@ -418,7 +419,7 @@ def _rate_event(rate: ExchangeRate, *, actor: Any, before: Decimal | None) -> No
 
 
 def _parse_rate(raw: Any, errors: Errors) -> Decimal | None:
-    """A rate with up to eight decimals (money keeps two, rates need more)."""
+    """Return a rate with up to eight decimals (money keeps two, rates need more)."""
     if raw is None or str(raw).strip() == "":
         _add(errors, "rate", _("This field is required."))
         return None
@@ -438,7 +439,7 @@ def _parse_rate(raw: Any, errors: Errors) -> Decimal | None:
 
 
 @transaction.atomic
-def delete_rate(rate: ExchangeRate, *, actor: Any) -> None:
+def delete_rate(rate: ExchangeRate, *, actor: User) -> None:
     """Remove a rate; the orders it covered fall back to the previous rate (which must exist)."""
     _require_rates(actor)
     previous = (
@@ -497,7 +498,7 @@ def _reconvert(currency: str, day: dt.date) -> None:
 # --- Marketing spend -------------------------------------------------------------------------
 
 
-def require_spend(actor: Any) -> None:
+def require_spend(actor: User) -> None:
     """Forbidden unless the actor enters marketing spend."""
     if not can_manage_spend(actor):
         raise Forbidden(_("Only administrators, managers and marketing enter marketing spend."))
@@ -505,7 +506,7 @@ def require_spend(actor: Any) -> None:
 
 @transaction.atomic
 def record_spend(
-    *, actor: Any, channel: str, month: dt.date, amount: Any, currency: Any = None
+    *, actor: User, channel: str, month: dt.date, amount: Any, currency: Any = None
 ) -> MarketingSpend | None:
     """Set the spend of a channel in a month (an empty amount removes it)."""
     require_spend(actor)
@@ -544,9 +545,9 @@ def record_spend(
 
 
 def _spend_event(
-    verb: str, spend: MarketingSpend, *, actor: Any, changes: Mapping[str, Any]
+    verb: str, spend: MarketingSpend, *, actor: User, changes: Mapping[str, Any]
 ) -> None:
-    """The audit event of one channel-month of marketing spend."""
+    """Record the audit event of one channel-month of marketing spend."""
     record_event(
         verb,
         actor=actor,
@@ -564,7 +565,7 @@ def _spend_event(
 @transaction.atomic
 def record_spend_grid(
     *,
-    actor: Any,
+    actor: User,
     year: int,
     currency: Any,
     values: Mapping[tuple[str, int], Any],

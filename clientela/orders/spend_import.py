@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.tabular import Record, TableError, open_table, parse_date
 from clientela.orders import services
@@ -39,7 +40,7 @@ class SpendImportResult:
 
 
 def parse_month(text: str) -> dt.date:
-    """The first day of a month written YYYY-MM (or YYYY/MM) or as a date; ValueError."""
+    """Return the first day of a month written YYYY-MM (or YYYY/MM) or as a date; ValueError."""
     found = MONTH_RE.match(text.strip())
     if found:
         year, month = int(found.group(1)), int(found.group(2))
@@ -55,7 +56,7 @@ def parse_month(text: str) -> dt.date:
     return day.replace(day=1)
 
 
-def import_spend(*, actor: Any, upload: IO[bytes], filename: str) -> SpendImportResult:
+def import_spend(*, actor: User, upload: IO[bytes], filename: str) -> SpendImportResult:
     """Save the spend of every good row of a file; ValidationFailed ("file") when unreadable."""
     services.require_spend(actor)
     try:
@@ -82,7 +83,7 @@ def import_spend(*, actor: Any, upload: IO[bytes], filename: str) -> SpendImport
     return result
 
 
-def _save_row(actor: Any, record: Record, mapping: dict[str, str]) -> None:
+def _save_row(actor: User, record: Record, mapping: dict[str, str]) -> None:
     if record.problems:
         raise RowError("", " ".join(record.problems))
 

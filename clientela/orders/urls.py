@@ -1,3 +1,5 @@
+"""URL routes of the orders app."""
+
 from django.urls import path
 
 from clientela.core.import_screens import import_urlpatterns

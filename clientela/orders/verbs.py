@@ -16,7 +16,7 @@ from clientela.timeline.rendering import Entry, RecordTimeline, html, stored_val
 
 
 def money_text(data: Mapping[str, Any]) -> str:
-    """An amount recorded in an event ("234900.00", "COP") as people read it: 234.900 COP."""
+    """Return an amount recorded in an event ("234900.00", "COP") as people read it: 234.900 COP."""
     try:
         amount = Decimal(str(data["amount"]))
         currency = str(data["currency"])
@@ -30,7 +30,7 @@ def money_text(data: Mapping[str, Any]) -> str:
 
 
 def purchase_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
-    """A purchase with its amount and date; without a readable amount, the generic sentence."""
+    """Tell a purchase with its amount and date; without a readable amount, the generic sentence."""
     data = event.data or {}
     amount = money_text(data)
     if amount:

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.forms import BaseFormSet
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Source
 from clientela.contacts.queries import (
@@ -27,11 +30,13 @@ from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, page_number, querystring, require, wants_partial
 from clientela.core.imports import max_upload_mb
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders import services
 from clientela.orders.choices import PAID_CHANNELS, Channel
 from clientela.orders.forms import (
     OrderFilterForm,
     OrderForm,
+    OrderLineForm,
     OrderLineFormSet,
     RateForm,
     currency_options,
@@ -39,7 +44,7 @@ from clientela.orders.forms import (
     spend_rows,
 )
 from clientela.orders.http import paginate, require_export
-from clientela.orders.models import ExchangeRate
+from clientela.orders.models import ExchangeRate, Order
 from clientela.orders.queries import (
     ORDER_ORDERINGS,
     cac_by_channel,
@@ -68,7 +73,7 @@ def _labels() -> dict[str, str]:
 
 @require_GET
 @domain_errors
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Orders of the customers the user sees, filtered, newest first, 50 a page."""
     require(can_view_orders(request.user))
     form = OrderFilterForm(request.GET or None)
@@ -100,7 +105,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
+def _order_rows(user: User, qs: QuerySet[Order]) -> Iterator[list[Any]]:
     for order in qs.iterator(chunk_size=2000):
         contact = order.contact
         yield [
@@ -123,8 +128,8 @@ def _order_rows(user: Any, qs: Any) -> Iterator[list[Any]]:
 
 @require_GET
 @domain_errors
-def order_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    """The filtered orders as CSV or XLSX."""
+def order_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
+    """Serve the filtered orders as CSV or XLSX."""
     require(can_view_orders(request.user))
     require_export(request.user, "orders.export")
     filters = OrderFilterForm(request.GET or None).to_filters()
@@ -148,7 +153,9 @@ def order_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     )
 
 
-def _apply_errors(form: Any, lines: Any, error: ValidationFailed) -> None:
+def _apply_errors(
+    form: OrderForm, lines: BaseFormSet[OrderLineForm], error: ValidationFailed
+) -> None:
     """Put service errors on the form fields they belong to."""
     for field, messages_ in error.errors.items():
         if field.startswith("lines."):
@@ -163,13 +170,13 @@ def _apply_errors(form: Any, lines: Any, error: ValidationFailed) -> None:
             form.add_error(target, message)
 
 
-def _lines_data(lines: Any) -> list[dict[str, Any]]:
+def _lines_data(lines: BaseFormSet[OrderLineForm]) -> list[dict[str, Any]]:
     return [line.cleaned_data for line in lines.forms if line.is_valid() and line.cleaned_data]
 
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def order_create(request: HttpRequest) -> HttpResponse:
+def order_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enter an order by hand for a contact (picked by search) or a company."""
     require_write(request.user)
     contact = company = None
@@ -210,7 +217,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def require_write(user: Any) -> None:
+def require_write(user: User) -> None:
     """Entering orders needs a role that writes."""
     if not has_capability(user, "orders.write"):
         raise Forbidden(_("Your role can only read records."))
@@ -218,7 +225,7 @@ def require_write(user: Any) -> None:
 
 @require_GET
 @domain_errors
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One order with its lines and conversion."""
     require(can_view_orders(request.user))
     order = get_order_for_user(request.user, pk)
@@ -237,7 +244,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def order_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Correct an order (amount, currency, date, channel, lines)."""
     order = get_order_for_user(request.user, pk)
     require_write(request.user)
@@ -301,7 +308,7 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def order_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Delete an order entered by mistake."""
     order = get_order_for_user(request.user, pk)
     contact_id = order.contact_id
@@ -314,7 +321,7 @@ def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def customer_options(request: HttpRequest) -> HttpResponse:
+def customer_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Contacts matching a search, to pick who bought (HTMX fragment)."""
     q = (request.GET.get("q") or "").strip()
     found = (
@@ -325,7 +332,7 @@ def customer_options(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/includes/customer_options.html", {"found": found, "q": q})
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: AuthenticatedHttpRequest) -> int:
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or 0)
     except ValueError:
@@ -335,7 +342,7 @@ def _year(request: HttpRequest) -> int:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def spend(request: HttpRequest) -> HttpResponse:
+def spend(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Marketing spend per channel and month of a year, and the CAC it gives per channel."""
     require(can_manage_spend(request.user))
     year = _year(request)
@@ -392,7 +399,7 @@ def spend(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def rate_list(request: HttpRequest) -> HttpResponse:
+def rate_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Exchange rates (newest first) and a form to add or correct one."""
     require(can_manage_rates(request.user))
     form = RateForm(request.POST or None)
@@ -429,7 +436,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def rate_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rate_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a rate (orders fall back to the previous one)."""
     require(can_manage_rates(request.user))
     rate = ExchangeRate.objects.filter(pk=pk).first()

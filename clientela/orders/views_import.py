@@ -7,7 +7,7 @@ Adapters only: the rules live in orders.spend_import.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
@@ -19,6 +19,7 @@ from clientela.core.import_screens import (
     UploadForm,
 )
 from clientela.core.imports import max_upload_mb
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.orders.importing import require_import
 from clientela.orders.queries import can_manage_spend
 from clientela.orders.spend_import import import_spend
@@ -30,7 +31,7 @@ def _messages(exc: ValidationFailed) -> list[str]:
 
 @require_POST
 @domain_errors
-def spend_import(request: HttpRequest) -> HttpResponse:
+def spend_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Marketing spend from a file: every good row saved, every bad row listed."""
     require(can_manage_spend(request.user))
     require_import(request.user)

@@ -1,0 +1,1 @@
+"""Segments: dynamic audiences and static lists of contacts."""

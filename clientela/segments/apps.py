@@ -1,3 +1,5 @@
+"""The segments app: audiences over everything Clientela knows."""
+
 from datetime import time, timedelta
 
 from django.apps import AppConfig
@@ -5,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SegmentsConfig(AppConfig):
+    """Segments and lists: conditions, membership, ready-made audiences."""
+
     name = "clientela.segments"
     label = "segments"
     verbose_name = _("Segments")
@@ -52,6 +56,21 @@ class SegmentsConfig(AppConfig):
                 "clientela.segments.services.nightly_refresh",
                 daily_at=time(0, 5),
             )
+        )
+        from clientela.contacts.queries import register_contact_filter
+        from clientela.segments.contact_filter import SEGMENT_FILTER
+
+        register_contact_filter(SEGMENT_FILTER)
+        from django.db.models.signals import post_migrate
+
+        from clientela.segments.readymade import (
+            ensure_ready_made_segments,
+            register_segments_ready_made,
+        )
+
+        register_segments_ready_made()
+        post_migrate.connect(
+            ensure_ready_made_segments, sender=self, dispatch_uid="segments-ready-made"
         )
         register_contact_conditions()
         register_purchase_conditions()

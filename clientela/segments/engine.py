@@ -31,7 +31,7 @@ EVERYONE = Q(pk__isnull=False)
 
 
 def compile_q(node: Node, ctx: Context | None = None) -> Q:
-    """A Q over Contact selecting the contacts the tree describes (live ones are the caller's)."""
+    """Return a Q over Contact selecting the contacts the tree describes (live ones are the caller's)."""
     ctx = ctx or Context()
     if isinstance(node, Group):
         if not node.children:
@@ -58,7 +58,7 @@ def live_contacts() -> QuerySet[Contact]:
 def members(
     node: Node, ctx: Context | None = None, base: QuerySet[Contact] | None = None
 ) -> QuerySet[Contact]:
-    """The live contacts of `base` (all live contacts by default) the tree selects."""
+    """Return the live contacts of `base` (all live contacts by default) the tree selects."""
     base = live_contacts() if base is None else base
     return base.filter(compile_q(node, ctx))
 
@@ -98,7 +98,7 @@ def _test(node: Node, contact_id: int, values: dict[int, dict[int, Any]], ctx: C
 
 
 def reference_members(node: Node, ids: Sequence[int], ctx: Context | None = None) -> set[int]:
-    """The contacts among `ids` the tree selects, decided in plain Python over loaded values."""
+    """Return the contacts among `ids` the tree selects, decided in plain Python over loaded values."""
     ctx = ctx or Context()
     values = load_values(node, ids, ctx)
     return {contact_id for contact_id in ids if _test(node, contact_id, values, ctx)}
@@ -153,7 +153,7 @@ def _explain(
 
 
 def show_value(value: Any) -> str:
-    """A loaded value as an explanation shows it."""
+    """Return a loaded value as an explanation shows it."""
     if value is None or value == "":
         return "—"
     if isinstance(value, frozenset | set | tuple | list):
@@ -162,7 +162,7 @@ def show_value(value: Any) -> str:
 
 
 def describe_operand(spec: Any, node: Condition) -> str:
-    """The operand and parameters of a condition, as words."""
+    """Return the operand and parameters of a condition, as words."""
     operand = OPERATORS[node.op].operand
     labels = spec.choice_values()
     parts: list[str] = []

@@ -47,7 +47,29 @@ class Segment(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name, or for a ready-made segment nobody renamed, its label in the reader's language."""
+        if not self.name and self.code:
+            from clientela.segments.readymade import ready_made
+
+            known = ready_made(self.code)
+            if known is not None:
+                return str(known.label)
         return self.name
+
+    @property
+    def display_description(self) -> str:
+        """The description, or a ready-made segment's own in the reader's language."""
+        if not self.description and self.code:
+            from clientela.segments.readymade import ready_made
+
+            known = ready_made(self.code)
+            if known is not None:
+                return str(known.description)
+        return self.description
 
     @property
     def is_static(self) -> bool:

@@ -61,7 +61,7 @@ def get_segment_for_user(user: Any, segment_id: Any, *, write: bool = False) -> 
 
 
 def tree_of(segment: Segment) -> Node:
-    """The parsed definition of a dynamic segment (a broken one selects nobody)."""
+    """Return the parsed definition of a dynamic segment (a broken one selects nobody)."""
     try:
         return parse(segment.definition)
     except DefinitionError:
@@ -69,7 +69,7 @@ def tree_of(segment: Segment) -> Node:
 
 
 def segment_q(segment: Segment, ctx: Context | None = None) -> Q:
-    """A Q over Contact selecting the segment's current members."""
+    """Return a Q over Contact selecting the segment's current members."""
     if segment.is_static:
         return Q(
             Exists(
@@ -83,7 +83,7 @@ def segment_q(segment: Segment, ctx: Context | None = None) -> Q:
 
 
 def members_for_user(user: Any, segment: Segment, ctx: Context | None = None) -> QuerySet[Contact]:
-    """The segment's current members the user may see, newest first."""
+    """Return the segment's current members the user may see, newest first."""
     return contacts_visible_to(user).filter(segment_q(segment, ctx))
 
 
@@ -169,7 +169,7 @@ def growth(segment: Segment, days: int = 90) -> list[GrowthDay]:
 
 
 def referenced_segments(tree: Node) -> set[int]:
-    """The ids of the segments a tree's "in segment" conditions name."""
+    """Return the ids of the segments a tree's "in segment" conditions name."""
     return {int(c.value) for c in conditions(tree) if c.field == "segment"}
 
 
@@ -182,7 +182,7 @@ def uses_of(segment: Segment) -> list[Segment]:
 
 
 def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
-    """Each segment's current members the user may see, from the materialised membership.
+    """Count each segment's current members the user may see, from the materialised membership.
 
     An unscoped user gets the stored counts; a scoped one one grouped query through
     contacts_visible_to, so a rep's list never counts contacts he may not see.
@@ -203,7 +203,7 @@ def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
 
 
 def invisible_contact_ids(user: Any, contact_ids: list[int]) -> list[int]:
-    """The ids among `contact_ids` that name no live contact the user may see, in order."""
+    """Return the ids among `contact_ids` naming no live contact the user may see, in order."""
     visible = set(
         contacts_visible_to(user).filter(pk__in=set(contact_ids)).values_list("pk", flat=True)
     )

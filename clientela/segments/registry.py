@@ -16,6 +16,7 @@ of a positive one, so ``NOT`` means the same thing in SQL and in Python (NULLs i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import math
@@ -153,8 +154,11 @@ MAX_NUMBER = Decimal("1e15")
 
 @dataclass
 class Context:
-    """Everything a condition needs besides its own data: the clock, the company's time zone,
-    and a per-evaluation cache (the latest snapshot, referenced segments)."""
+    """Everything a condition needs besides its own data.
+
+    The clock, the company's time zone, and a per-evaluation cache (the latest snapshot,
+    referenced segments).
+    """
 
     now: dt.datetime = field(default_factory=timezone.now)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
@@ -168,11 +172,11 @@ class Context:
         return self.now.astimezone(self.zone).date()
 
     def start_of(self, day: dt.date) -> dt.datetime:
-        """The first instant of `day` in the company's time zone."""
+        """Return the first instant of `day` in the company's time zone."""
         return dt.datetime.combine(day, dt.time.min, tzinfo=self.zone)
 
     def local_date(self, moment: dt.datetime) -> dt.date:
-        """The calendar day of an instant in the company's time zone."""
+        """Return the calendar day of an instant in the company's time zone."""
         return moment.astimezone(self.zone).date()
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -200,7 +204,7 @@ class Condition:
     field: str
     op: str
     value: Any = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def operator(self) -> Operator:
@@ -249,7 +253,7 @@ class ConditionSpec:
         return self.operators or KIND_OPERATORS[self.kind]
 
     def choice_values(self) -> dict[str, str]:
-        """The allowed values and their labels, for choice conditions."""
+        """Return the allowed values and their labels, for choice conditions."""
         return {str(code): str(label) for code, label in (self.choices() if self.choices else ())}
 
 
@@ -280,7 +284,7 @@ def all_conditions() -> list[ConditionSpec]:
 
 
 def condition_spec(name: str) -> ConditionSpec | None:
-    """The condition registered under `name`, or None."""
+    """Return the condition registered under `name`, or None."""
     spec = _REGISTRY.get(name)
     if spec is not None:
         return spec
@@ -300,7 +304,7 @@ def fold(text: str) -> str:
 
 
 def birthday_window(today: dt.date, days: int) -> set[tuple[int, int]]:
-    """The (month, day) pairs of the next `days` days from today, both ends included.
+    """Return the (month, day) pairs of the next `days` days from today, both ends included.
 
     Someone born on 29 February celebrates on the 28th in a year without one.
     """
@@ -371,11 +375,11 @@ def _positive(kind: Kind, op: str, operand: Any, value: Any, ctx: Context) -> bo
 
 def _date_test(op: str, operand: Any, day: dt.date, today: dt.date) -> bool:
     if op == "on":
-        return day == operand
+        return bool(day == operand)
     if op == "before":
-        return day < operand
+        return bool(day < operand)
     if op == "after":
-        return day > operand
+        return bool(day > operand)
     if op == "between_dates":
         return bool(operand[0] <= day <= operand[1])
     days = dt.timedelta(days=int(operand))
@@ -396,7 +400,7 @@ class OperandError(ValueError):
 
 
 def parse_number(raw: Any) -> Decimal:
-    """A finite, bounded number from JSON (int, float or numeric string)."""
+    """Return a finite, bounded number from JSON (int, float or numeric string)."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         raise OperandError(_("Enter a number."))
     try:
@@ -409,7 +413,7 @@ def parse_number(raw: Any) -> Decimal:
 
 
 def parse_date(raw: Any) -> dt.date:
-    """A calendar date written YYYY-MM-DD."""
+    """Return a calendar date written YYYY-MM-DD."""
     try:
         return dt.date.fromisoformat(str(raw))
     except ValueError:
@@ -417,7 +421,7 @@ def parse_date(raw: Any) -> dt.date:
 
 
 def parse_days(raw: Any) -> int:
-    """A whole number of days, 0 to MAX_DAYS."""
+    """Return a whole number of days, 0 to MAX_DAYS."""
     if isinstance(raw, bool):
         raise OperandError(_("Enter a whole number of days."))
     try:
@@ -430,7 +434,7 @@ def parse_days(raw: Any) -> int:
 
 
 def parse_text(raw: Any) -> str:
-    """A non-empty text operand without control characters."""
+    """Return a non-empty text operand without control characters."""
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
         raise OperandError(_("Enter a text."))
     text = str(raw).strip()
@@ -444,7 +448,7 @@ def parse_text(raw: Any) -> str:
 
 
 def finite(value: float | None) -> float | None:
-    """A float that JSON and both databases can hold, else None."""
+    """Return a float that JSON and both databases can hold, else None."""
     if value is None or math.isnan(value) or math.isinf(value):
         return None
     return value

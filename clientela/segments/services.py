@@ -78,7 +78,7 @@ def clean_segment(
 
 
 def _reference_problem(tree: Any, current: Segment | None) -> str | None:
-    """A referenced segment that does not exist, or a chain that leads back to this one."""
+    """Return a referenced segment that does not exist, or a chain that leads back to this one."""
     seen: set[int] = set()
     pending = list(referenced_segments(tree))
     while pending:
@@ -258,7 +258,7 @@ def remove_from_list(
 def save_as_list(
     *, actor: Any, name: str, contacts: Any, description: str = "", via: str = Via.UI
 ) -> Segment:
-    """A new static list holding `contacts` (a queryset or ids): "save these 312 as a list"."""
+    """Return a new static list holding `contacts` (a queryset or ids): "save these 312 as a list"."""
     _require_manage(actor)
     segment = create_segment(
         actor=actor,
@@ -330,7 +330,7 @@ def _insert_entries(segment: Segment, current: Any, now: dt.datetime) -> int:
     statement = f"INSERT INTO {quote(table)} ({columns}) {select}"
     with connection.cursor() as cursor:
         cursor.execute(statement, [segment.pk, entered_at, *params])
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
 
 def refresh_contacts(contact_ids: Sequence[int], *, ctx: Context | None = None) -> tuple[int, int]:
@@ -441,5 +441,7 @@ def nightly_refresh() -> None:
 
 
 def drain_pending_job() -> None:
-    """Scheduler entry point: the contacts changed since the last run."""
+    """Scheduler entry point: segments never computed (ready-made ones), then changed contacts."""
+    for segment in Segment.objects.filter(deleted_at__isnull=True, refreshed_at__isnull=True):
+        refresh_segment(segment)
     drain_pending()

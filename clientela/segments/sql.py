@@ -54,9 +54,9 @@ class Number(Value):
         )
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
-        """An exact numeric literal parameter."""
+        """Return an exact numeric literal parameter."""
         return "%s", [self.value]
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        """A REAL parameter: SQLite stores and sums decimals as binary floats."""
+        """Return a REAL parameter: SQLite stores and sums decimals as binary floats."""
         return "CAST(%s AS REAL)", [float(self.value)]

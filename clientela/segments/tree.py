@@ -177,7 +177,7 @@ def _parse_condition(
 
 
 def parse_operand(spec: ConditionSpec, op: str, raw: Any) -> Any:
-    """The typed operand of `op` on `spec`, or OperandError with the user's message."""
+    """Return the typed operand of `op` on `spec`, or OperandError with the user's message."""
     operand = OPERATORS[op].operand
     if operand == Operand.NONE:
         return None
@@ -230,7 +230,7 @@ def parse_operand(spec: ConditionSpec, op: str, raw: Any) -> Any:
 
 
 def to_json(node: Node) -> dict[str, Any]:
-    """The JSON form of a tree (what parse reads back unchanged)."""
+    """Return the JSON form of a tree (what parse reads back unchanged)."""
     if isinstance(node, Group):
         return {node.mode: [to_json(child) for child in node.children]}
     if isinstance(node, Not):

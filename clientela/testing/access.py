@@ -1,11 +1,12 @@
 """The one access-matrix helper every app's tests use (UI routes and API operations).
 
 An app's ``tests/test_access_matrix.py`` declares ``ROUTE_MATRIX`` (``"namespace:name"`` →
-status per persona) and, when it serves API operations, its ``tests/test_api_access_matrix.py``
-declares ``API_MATRIX`` (``"METHOD /api/v1/path"`` → status per persona). The coverage test in
-``clientela/core/tests/test_access_coverage.py`` collects every matrix of every installed
-Clientela app and fails when a named route or an API operation is in none of them, so a new
-screen or endpoint cannot ship without saying who may use it.
+status per persona) and runs it with :func:`route_mismatches`; when it serves API operations,
+its ``tests/test_api_access_matrix.py`` declares ``API_MATRIX`` (``"METHOD /api/v1/path"`` →
+status per persona) and runs it with :func:`api_mismatches`. The coverage tests in
+``clientela/core/tests/test_access_coverage.py`` collect every matrix of every installed
+Clientela app and fail when a route of the URLconf or an API operation is in none of them, so
+a new screen or endpoint cannot ship without saying who may use it.
 
 Personas are the shared ones of the root ``conftest.py`` (``personas`` fixture) plus the
 anonymous visitor.
@@ -17,11 +18,16 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+if TYPE_CHECKING:
+    from clientela.accounts.models import User
+
 
 PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
 ANONYMOUS = "anonymous"
@@ -50,7 +56,7 @@ def row(
 
 
 def everyone(status: int, *, anonymous: int = 302) -> Row:
-    """The same status for every signed-in persona, and `anonymous` for visitors."""
+    """Return the same status for every signed-in persona, and `anonymous` for visitors."""
     return row(*(status,) * len(PERSONAS), anonymous=anonymous)
 
 
@@ -85,8 +91,34 @@ def named_routes() -> dict[str, URLPattern]:
     return _walk(get_resolver().url_patterns)
 
 
+def _piece(entry: URLPattern | URLResolver) -> str:
+    # A regular-expression pattern reads "^api/..."; anchors are noise once pieces are joined.
+    return str(entry.pattern).removeprefix("^")
+
+
+def every_route() -> list[tuple[str, str | None]]:
+    """Every URL pattern of the site as ``(route, "namespace:name")``; unnamed ones give None."""
+    found: list[tuple[str, str | None]] = []
+
+    def walk(patterns: Iterable[Any], prefix: str, namespace: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = namespace
+                if entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                walk(entry.url_patterns, prefix + _piece(entry), inner)
+            elif isinstance(entry, URLPattern):
+                name = None
+                if entry.name:
+                    name = f"{namespace}:{entry.name}" if namespace else entry.name
+                found.append((prefix + _piece(entry), name))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
 def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str, Any]) -> str:
-    """The URL a matrix requests: the spec's kwargs, or defaults for the route's parameters."""
+    """Return the URL a matrix requests: the spec's kwargs, else defaults for the route's."""
     if spec.kwargs is not None:
         kwargs = spec.kwargs(world)
     else:
@@ -95,7 +127,35 @@ def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str,
     return reverse(name, kwargs=kwargs) + spec.query(world)
 
 
-def request_route(client: Client, user: Any, url: str, spec: Request, world: Any) -> Any:
+def route_mismatches(
+    name: str,
+    matrix: Mapping[str, Row],
+    spec: Request,
+    personas: Any,
+    build_world: Callable[[Any], Any],
+    default_kwargs: Callable[[Any], Mapping[str, Any]],
+) -> dict[str, int]:
+    """Request route `name` as every persona and the visitor; return the statuses that differ.
+
+    URL parameters come from the spec, else from `default_kwargs`.
+
+    One world serves every persona: each request runs in a savepoint rolled back after it, so
+    one persona's delete does not hide the record from the next.
+    """
+    world = build_world(personas)
+    wrong: dict[str, int] = {}
+    for persona in EVERY_PERSONA:
+        user = None if persona == ANONYMOUS else getattr(personas, persona)
+        with transaction.atomic():
+            url = route_url(name, spec, world, default_kwargs(world))
+            status = request_route(Client(), user, url, spec, world).status_code
+            transaction.set_rollback(True)
+        if status != matrix[name][persona]:
+            wrong[persona] = status
+    return wrong
+
+
+def request_route(client: Client, user: User | None, url: str, spec: Request, world: Any) -> Any:
     """Request a route as `user` (None: an anonymous visitor), in English, and answer the response."""
     from clientela.core.testing import client_for
 
@@ -130,7 +190,7 @@ def api_operations() -> set[str]:
     }
 
 
-def bearer_headers(user: Any) -> dict[str, str]:
+def bearer_headers(user: User | None) -> dict[str, str]:
     """Headers authenticating as `user` with a fresh API token (None: no header)."""
     if user is None:
         return {}
@@ -141,7 +201,7 @@ def bearer_headers(user: Any) -> dict[str, str]:
 
 
 def api_row(*statuses: int) -> Row:
-    """A row of API statuses per persona; visitors without a token always get 401."""
+    """Return a row of API statuses per persona; visitors without a token always get 401."""
     return row(*statuses, anonymous=401)
 
 
@@ -153,8 +213,11 @@ def api_mismatches(
     build_world: Callable[[Any], Any],
     default_kwargs: Callable[[Any], dict[str, Any]],
 ) -> dict[str, int]:
-    """Send `operation` as every persona (a fresh world each) and return the statuses that
-    differ from the matrix; path parameters come from the spec, else from `default_kwargs`."""
+    """Send `operation` as every persona and return the statuses that differ from the matrix.
+
+    Each persona gets a fresh world; path parameters come from the spec, else from
+    `default_kwargs`.
+    """
     if spec.kwargs is None:
         spec = Request(spec.method, default_kwargs, spec.query, spec.data)
     wrong: dict[str, int] = {}

@@ -111,7 +111,7 @@ def json_values(*, depth: int = 4) -> st.SearchStrategy[Any]:
 
 
 def deep_json(levels: int = 200) -> Any:
-    """A list nested `levels` deep (parsers and validators must not recurse to death)."""
+    """Return a list nested `levels` deep (parsers and validators must not recurse to death)."""
     value: Any = []
     for _level in range(levels):
         value = [value]
@@ -119,8 +119,11 @@ def deep_json(levels: int = 200) -> Any:
 
 
 def json_body(fields: Iterable[str]) -> st.SearchStrategy[Any]:
-    """A request body for an operation with these field names: mostly an object of hostile
-    values under the real names (plus an unknown one now and then), sometimes not an object."""
+    """Return a request body for an operation with these field names.
+
+    Mostly an object of hostile values under the real names (plus an unknown one now and
+    then), sometimes not an object.
+    """
     names = sorted(fields)
     as_object = st.dictionaries(
         st.sampled_from(names) if names else hostile_text(),
@@ -147,7 +150,7 @@ def query_values() -> st.SearchStrategy[str]:
 
 
 def query_params(names: Iterable[str]) -> st.SearchStrategy[dict[str, str]]:
-    """A query string over these parameter names (and a `custom.` filter now and then)."""
+    """Return a query string over these parameter names (and a `custom.` filter now and then)."""
     known = sorted(names)
     keys = st.one_of(
         st.sampled_from(known) if known else st.just("q"),

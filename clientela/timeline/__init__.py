@@ -1,0 +1,1 @@
+"""Append-only events: each record's timeline and the audit log."""

@@ -1,15 +1,22 @@
+"""App configuration of clientela.timeline."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
 class TimelineConfig(AppConfig):
+    """The timeline app: the event store, lifecycle verbs and audit log, wired in ready()."""
+
     name = "clientela.timeline"
     label = "timeline"
     verbose_name = _("Timeline and audit log")
 
     def ready(self) -> None:
-        """Register the audit-log capability, store the events apps record, register the
-        lifecycle verbs, become core's export recorder, offer the audit log."""
+        """Become the event store and offer the audit log.
+
+        Registers the audit-log capability and the lifecycle verbs, stores the events apps
+        record and records exports for core.
+        """
         from clientela.accounts.capabilities import Audience, register_capability
 
         register_capability(

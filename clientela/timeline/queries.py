@@ -41,10 +41,10 @@ def record_type_choices() -> list[tuple[str, str]]:
 # How far a reader with a narrower scope than "all records" sees events: each app whose
 # records events point at registers a filter (contacts: events of contacts and companies
 # outside the reader's scope are left out).
-AUDIT_SCOPES: list[Callable[[Any], Q]] = []
+AUDIT_SCOPES: list[Callable[[User], Q]] = []
 
 
-def register_audit_scope(scope: Callable[[Any], Q]) -> None:
+def register_audit_scope(scope: Callable[[User], Q]) -> None:
     """Narrow the audit log for readers who do not see every record (from ready())."""
     if scope not in AUDIT_SCOPES:
         AUDIT_SCOPES.append(scope)
@@ -67,7 +67,7 @@ class AuditFilters:
     date_to: dt.date | None = None
 
     def as_query(self) -> dict[str, str]:
-        """The filters as query-string parameters (for links and the CSV export)."""
+        """Return the filters as query-string parameters (for links and the CSV export)."""
         pairs = {
             "actor": str(self.actor or ""),
             "verb": self.verb,
@@ -83,7 +83,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def audit_events(user: Any, filters: AuditFilters) -> QuerySet[Event]:
+def audit_events(user: User, filters: AuditFilters) -> QuerySet[Event]:
     """Events the user may read in the audit log, newest first, narrowed by `filters`.
 
     Readers with "all records" visibility see every event; a reader with a narrower scope
@@ -112,7 +112,7 @@ def audit_events(user: Any, filters: AuditFilters) -> QuerySet[Event]:
 
 
 def encode_cursor(event: Event) -> str:
-    """A keyset position after `event` (its timestamp and id)."""
+    """Return a keyset position after `event` (its timestamp and id)."""
     return f"{event.created_at.isoformat()}_{event.pk}"
 
 
@@ -136,9 +136,9 @@ class AuditPage:
 
 
 def audit_page(
-    user: Any, filters: AuditFilters, cursor: str = "", size: int = AUDIT_PAGE_SIZE
+    user: User, filters: AuditFilters, cursor: str = "", size: int = AUDIT_PAGE_SIZE
 ) -> AuditPage:
-    """A page of events after `cursor` (keyset: stays fast however large the table grows)."""
+    """Return a page of events after `cursor` (keyset: stays fast however large the table grows)."""
     qs = audit_events(user, filters)
     position = decode_cursor(cursor) if cursor else None
     if position:
@@ -154,7 +154,7 @@ def audit_page(
     )
 
 
-def iter_audit_events(user: Any, filters: AuditFilters) -> Iterator[Event]:
+def iter_audit_events(user: User, filters: AuditFilters) -> Iterator[Event]:
     """Every matching event, streamed in chunks (for the CSV export)."""
     return audit_events(user, filters).iterator(chunk_size=2000)
 
@@ -170,7 +170,7 @@ EXTRA_LABELS = {
 
 @lru_cache(maxsize=512)
 def _field_info(target_type: str, name: str, language: str | None) -> tuple[str, dict[Any, str]]:
-    """A field's label and its choice labels; `language` only keys the cache."""
+    """Return a field's label and its choice labels; `language` only keys the cache."""
     try:
         model_field = apps.get_model(target_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clientela.accounts.models import User
 from clientela.core.events import Verb, register_verbs
 from clientela.timeline.models import Event
 
@@ -63,13 +64,13 @@ class RecordTimeline(Protocol):
         """How the record is named in a sentence ("this contact")."""
 
     def changes(self, data: Mapping[str, Any]) -> list[Change]:
-        """The field changes an event carries, as people read them."""
+        """Return the field changes an event carries, as people read them."""
 
     def from_merged(self, event: Event) -> bool:
         """Whether the event was recorded on a record later merged into this one."""
 
 
-def who(actor: Any) -> str:
+def who(actor: User | None) -> str:
     """How a person is named in a sentence."""
     if actor is None:
         return _("The system")
@@ -77,7 +78,7 @@ def who(actor: Any) -> str:
 
 
 def stored_value(name: str, raw: Any) -> str:
-    """A value as stored in event JSON (dates as ISO text) as people read it."""
+    """Return a value as stored in event JSON (dates as ISO text) as people read it."""
     if raw is None or raw == "" or raw == []:
         return "—"
     if isinstance(raw, list):
@@ -115,7 +116,7 @@ def created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
 
 
 def changes_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
-    """A change of fields: one field in the sentence, several listed under it."""
+    """Tell a change of fields: one field in the sentence, several listed under it."""
     entry.changes = timeline.changes(event.data or {})
     if len(entry.changes) == 1:
         change = entry.changes[0]
@@ -142,7 +143,7 @@ def changes_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
 
 
 def imported_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
-    """An import updated the record (the fields it changed listed under the sentence)."""
+    """Tell that an import updated the record (the fields it changed listed under it)."""
     data = event.data or {}
     entry.changes = timeline.changes(data)
     job = data.get("job_id") or data.get("import_job") or data.get("job")
@@ -155,7 +156,7 @@ def imported_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entr
 
 
 def deleted_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
-    """The record went to the trash."""
+    """Tell that the record went to the trash."""
     entry.sentence = html(
         _("%(who)s moved %(this)s to the trash"), who=who(event.actor), this=timeline.this
     )
@@ -163,7 +164,7 @@ def deleted_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
 
 
 def restored_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
-    """The record came back from the trash."""
+    """Tell that the record came back from the trash."""
     entry.sentence = html(
         _("%(who)s restored %(this)s from the trash"), who=who(event.actor), this=timeline.this
     )

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from clientela.accounts.models import User
 from clientela.core.events import Verb, Via, diff_fields, jsonable
 from clientela.core.exports import ExportRecord
 from clientela.timeline.models import Event
@@ -38,7 +39,7 @@ def _written(events: Sequence[Event]) -> None:
 def build_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,
@@ -46,14 +47,16 @@ def build_event(
     company_id: int | None = None,
     at: datetime | None = None,
 ) -> Event:
-    """Build (without saving) an event about `target`; `at` dates events that happened before
-    they were recorded (a purchase entered later). Used for bulk writes."""
+    """Build (without saving) an event about `target`; used for bulk writes.
+
+    `at` dates events that happened before they were recorded (a purchase entered later).
+    """
     meta = target._meta
     return Event(
         created_at=at or timezone.now(),
         verb=verb,
         via=via,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if actor is not None and actor.pk else None,
         target_type=f"{meta.app_label}.{meta.model_name}",
         target_id=str(target.pk),
         target_repr=str(target)[:200],
@@ -66,7 +69,7 @@ def build_event(
 def record_event(
     verb: str,
     *,
-    actor: Any,
+    actor: User | None,
     target: models.Model,
     via: str = Via.UI,
     data: Mapping[str, Any] | None = None,
@@ -98,7 +101,7 @@ def record_events(events: Iterable[Event]) -> None:
 
 
 def record_export(export: ExportRecord) -> Event:
-    """The audit event of one export (core.exports calls it inside the export's transaction)."""
+    """Record the audit event of one export (core.exports calls it in the export's transaction)."""
     return record_event(
         Verb.EXPORTED,
         actor=export.actor,

@@ -1,3 +1,5 @@
+"""URL routes of the timeline app."""
+
 from django.urls import path
 
 from clientela.timeline import views

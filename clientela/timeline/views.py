@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import users_visible_to
 from clientela.core.events import RECORD_TYPES, verb_choices
 from clientela.core.exports import export_download
 from clientela.core.http import wants_partial
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.timeline.queries import (
     AuditFilters,
     audit_page,
@@ -52,7 +55,7 @@ class AuditFilterForm(forms.Form):
         input_formats=["%Y-%m-%d"],
     )
 
-    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         people = [(u.pk, str(u)) for u in users.order_by("first_name", "last_name", "username")]
         self._choices("actor", [("", gettext_lazy("Everyone")), *people])
@@ -65,7 +68,7 @@ class AuditFilterForm(forms.Form):
         field.choices = choices
 
     def clean(self) -> dict[str, Any]:
-        """The range must not end before it starts."""
+        """Check that the range does not end before it starts."""
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
@@ -73,7 +76,7 @@ class AuditFilterForm(forms.Form):
         return data
 
     def to_filters(self) -> AuditFilters:
-        """The cleaned values as query filters."""
+        """Return the cleaned values as query filters."""
         data = self.cleaned_data
         return AuditFilters(
             actor=data.get("actor"),
@@ -94,7 +97,7 @@ def record_url(target_type: str, target_id: str) -> str | None:
     return reverse(name, args=[int(target_id)])
 
 
-def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters]:
+def _filters(request: AuthenticatedHttpRequest) -> tuple[AuditFilterForm, AuditFilters]:
     if not can_read_audit_log(request.user):
         raise Http404
     form = AuditFilterForm(request.GET or None, users=users_visible_to(request.user))
@@ -103,8 +106,8 @@ def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters]:
 
 
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
-    """The filtered audit log, newest first, one keyset page at a time."""
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the filtered audit log, newest first, one keyset page at a time."""
     form, filters = _filters(request)
     page = audit_page(request.user, filters, request.GET.get("after", ""))
     for row in page.rows:
@@ -133,7 +136,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _csv_rows(user: Any, filters: AuditFilters) -> Iterator[list[Any]]:
+def _csv_rows(user: User, filters: AuditFilters) -> Iterator[list[Any]]:
     tz = timezone.get_current_timezone()
     for event in iter_audit_events(user, filters):
         row = describe_event(event)
@@ -154,8 +157,8 @@ def _csv_rows(user: Any, filters: AuditFilters) -> Iterator[list[Any]]:
 
 
 @require_GET
-def audit_export(request: HttpRequest) -> HttpResponseBase:
-    """The filtered audit log as a CSV file (formula injection neutralised; audited itself)."""
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    """Serve the filtered audit log as CSV (formula injection neutralised; audited itself)."""
     _form, filters = _filters(request)
     headers = [
         _("When"),

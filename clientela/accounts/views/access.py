@@ -27,7 +27,7 @@ def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The `next` parameter when it is a URL inside this site, else `fallback`.
+    """Return the `next` parameter when it is a URL inside this site, else `fallback`.
 
     Only a path ("/contacts/") or an http(s) URL of this host qualifies: `redirect()` takes a
     bare word such as "abc" or '{"a":1}' for a URL name to reverse, which was a 500.
@@ -51,7 +51,7 @@ def _is_url(text: str) -> bool:
 
 
 def signed_in_user(request: HttpRequest) -> User:
-    """The request's user; LoginRequiredMiddleware guarantees one on non-public pages."""
+    """Return the request's user; LoginRequiredMiddleware guarantees one on non-public pages."""
     user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
         raise Http404

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from clientela.accounts.queries import departments_list
 from clientela.accounts.views.access import admin_only
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
 from clientela.core.http import wants_partial
+from clientela.core.users import AuthenticatedHttpRequest
 
 USERS_PER_PAGE = 50
 
@@ -54,7 +55,7 @@ def _users_matching(text: str) -> QuerySet[User]:
 
 
 @admin_only
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """All users with their role, departments, state and last sign-in; searchable."""
     filters = UserFilterForm(request.GET)
     text = filters.cleaned_data["q"] if filters.is_valid() else ""
@@ -68,7 +69,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("password")
 @admin_only
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a user with a role, departments, language and an initial password."""
     form = UserCreateForm(request.POST or None, initial={"language": "es"})
     if request.method == "POST" and form.is_valid():
@@ -93,7 +94,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form, "creating": True})
 
 
-def _person(request: HttpRequest, user_id: int) -> User:
+def _person(request: AuthenticatedHttpRequest, user_id: int) -> User:
     try:
         return services.get_user_for_admin(request.user, user_id)
     except (NotFound, Forbidden) as exc:
@@ -113,7 +114,7 @@ def _user_initial(person: User) -> dict[str, Any]:
 
 
 @admin_only
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Change a user's profile, role, departments and active flag."""
     person = _person(request, user_id)
     form = UserEditForm(request.POST or None, initial=_user_initial(person))
@@ -140,7 +141,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 def _render_user_edit(
-    request: HttpRequest, person: User, *, form: Any, password_form: Any = None
+    request: AuthenticatedHttpRequest, person: User, *, form: Any, password_form: Any = None
 ) -> HttpResponse:
     context = {
         "person": person,
@@ -155,7 +156,7 @@ def _render_user_edit(
 @sensitive_post_parameters("new_password")
 @admin_only
 @require_POST
-def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_password(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Set a new password for a user; their sessions end."""
     person = _person(request, user_id)
     form = PasswordResetForm(request.POST)
@@ -180,7 +181,7 @@ def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @admin_only
-def department_list(request: HttpRequest) -> HttpResponse:
+def department_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Departments with their member counts, and a form to add one."""
     form = DepartmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +204,7 @@ def department_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_only
-def department_edit(request: HttpRequest, department_id: int) -> HttpResponse:
+def department_edit(request: AuthenticatedHttpRequest, department_id: int) -> HttpResponse:
     """Rename a department."""
     department = get_object_or_404(Department, pk=department_id)
     form = DepartmentForm(request.POST or None, initial={"name": department.name})
@@ -227,7 +228,7 @@ def department_edit(request: HttpRequest, department_id: int) -> HttpResponse:
 
 @admin_only
 @require_POST
-def department_delete(request: HttpRequest, department_id: int) -> HttpResponse:
+def department_delete(request: AuthenticatedHttpRequest, department_id: int) -> HttpResponse:
     """Delete an empty department; one with members is refused with the reason."""
     department = get_object_or_404(Department, pk=department_id)
     name = department.name
@@ -243,8 +244,8 @@ def department_delete(request: HttpRequest, department_id: int) -> HttpResponse:
 
 
 @admin_only
-def role_list(request: HttpRequest) -> HttpResponse:
-    """What each role sees and may do: registered capabilities by app, one column per role."""
+def role_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show what each role sees and may do: registered capabilities by app, one column per role."""
     roles = list(Role.objects.order_by("id"))
     rows = [
         (label, [(c, [c.code in role.capabilities for role in roles]) for c in members])
@@ -254,7 +255,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_only
-def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
+def role_edit(request: AuthenticatedHttpRequest, role_id: int) -> HttpResponse:
     """Change a role's name, visibility and capabilities."""
     role = get_object_or_404(Role, pk=role_id)
     initial = {"name": str(role), "visibility": role.visibility, "capabilities": role.capabilities}
@@ -272,10 +273,10 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
 
 
 def moved_to(url_name: str) -> Callable[..., HttpResponse]:
-    """An administration screen that moved: a permanent redirect, kept admin-only."""
+    """Return the view of an administration screen that moved: a permanent redirect, admin-only."""
 
     @admin_only
-    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, **kwargs: Any) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         target = reverse(url_name, kwargs=kwargs) + (f"?{query}" if query else "")
         return HttpResponsePermanentRedirect(target)

@@ -35,8 +35,8 @@ MAX_CODE_TRIES = 5
 LANGUAGE_SESSION_KEY = "clientela_language"
 
 
-def confirmed_totp(user: Any) -> TOTPDevice | None:
-    """The user's confirmed authenticator device, if two-factor sign-in is on."""
+def confirmed_totp(user: User) -> TOTPDevice | None:
+    """Return the user's confirmed authenticator device, if two-factor sign-in is on."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 

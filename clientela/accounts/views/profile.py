@@ -10,7 +10,7 @@ import django_otp
 import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -29,14 +29,15 @@ from clientela.accounts.forms import (
     TokenCreateForm,
     add_service_errors,
 )
-from clientela.accounts.models import ApiToken
+from clientela.accounts.models import ApiToken, User
 from clientela.accounts.queries import has_capability
 from clientela.accounts.views.access import safe_next, signed_in_user
 from clientela.accounts.views.auth import confirmed_totp
 from clientela.core.exceptions import ValidationFailed
+from clientela.core.users import AuthenticatedHttpRequest
 
 
-def _render_profile(request: HttpRequest, **forms: Any) -> HttpResponse:
+def _render_profile(request: AuthenticatedHttpRequest, **forms: Any) -> HttpResponse:
     user = signed_in_user(request)
     context = {
         "language_form": LanguageForm(initial={"language": user.language}),
@@ -51,14 +52,14 @@ def _render_profile(request: HttpRequest, **forms: Any) -> HttpResponse:
 
 
 @require_GET
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the profile page."""
     return _render_profile(request)
 
 
 @sensitive_post_parameters("old_password", "new_password", "new_password_again")
 @require_POST
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Change one's own password; this session stays, every other session ends."""
     user = signed_in_user(request)
     form = PasswordChangeForm(user, request.POST)
@@ -89,13 +90,13 @@ def _qr_svg(url: str) -> str:
     return buffer.getvalue().decode()
 
 
-def _pending_device(user: Any) -> TOTPDevice:
-    """The user's unconfirmed device, created once so reloading keeps the same secret."""
+def _pending_device(user: User) -> TOTPDevice:
+    """Return the user's unconfirmed device, created once so reloading keeps the same secret."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     return device or TOTPDevice.objects.create(user=user, name="Clientela", confirmed=False)
 
 
-def totp_setup(request: HttpRequest) -> HttpResponse:
+def totp_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show a QR code and secret for an authenticator app, then confirm it with a code."""
     user = signed_in_user(request)
     if confirmed_totp(user) is not None:
@@ -130,7 +131,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("password")
 @require_POST
-def totp_disable(request: HttpRequest) -> HttpResponse:
+def totp_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Turn two-factor sign-in off after the user confirms their password."""
     user = signed_in_user(request)
     form = PasswordConfirmForm(user, request.POST)
@@ -144,7 +145,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a personal API token and show its value this one time (it is never stored)."""
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
@@ -163,7 +164,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Revoke one's own token (administrators may revoke anyone's)."""
     token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
     if token is None or (

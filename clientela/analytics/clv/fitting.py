@@ -326,8 +326,11 @@ def _newton(
 def _trust_region_step(
     hessian: FloatArray, grad: FloatArray, radius: float
 ) -> tuple[FloatArray, bool]:
-    """Return the step minimising the quadratic model within the radius, and whether it is
-    the plain Newton step (positive definite Hessian, step inside the region)."""
+    """Return the step minimising the quadratic model within the radius.
+
+    Also whether it is the plain Newton step (positive definite Hessian, step inside the
+    region).
+    """
     # Four parameters: an eigendecomposition is cheaper than any iterative solver and
     # gives every shifted solve (H + mu I)^-1 g at once.
     eigenvalues, vectors = np.linalg.eigh(hessian)

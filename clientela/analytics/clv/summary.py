@@ -209,8 +209,10 @@ def daily_transactions(
 
 
 def _customer_codes(customer: pl.Series) -> tuple[npt.NDArray[np.int32], pl.Series | None, int]:
-    """Return a code per row (dense from 0), the ids by code (None for integer ids) and the
-    integer offset of the codes."""
+    """Return a dense code per row (from 0), the ids by code and the codes' integer offset.
+
+    The ids by code are None for integer ids.
+    """
     if customer.dtype.is_integer():
         lo, hi = customer.min(), customer.max()
         span = min(max(4 * len(customer), 2**20), 2**31 - 1)

@@ -25,7 +25,7 @@ def _number(value: Any) -> float | None:
 
 @register.filter
 def money(value: Any, digits: int = 0) -> str:
-    """A grouped amount in the active language's format (1.234.567 in Spanish); — when unknown."""
+    """Return a grouped amount in the language's format (1.234.567 in Spanish); — when unknown."""
     number = _number(value)
     if number is None:
         return DASH
@@ -34,14 +34,14 @@ def money(value: Any, digits: int = 0) -> str:
 
 @register.filter
 def number(value: Any, digits: int = 1) -> str:
-    """A grouped number with `digits` decimals; — when unknown."""
+    """Return a grouped number with `digits` decimals; — when unknown."""
     number_ = _number(value)
     return DASH if number_ is None else str(floatformat(number_, f"{int(digits)}g"))
 
 
 @register.filter
 def pct(value: Any, digits: int = 0) -> str:
-    """A share (0.25) as a percentage (25 %); — when unknown."""
+    """Return a share (0.25) as a percentage (25 %); — when unknown."""
     number_ = _number(value)
     if number_ is None:
         return DASH
@@ -50,7 +50,7 @@ def pct(value: Any, digits: int = 0) -> str:
 
 @register.filter
 def heat(value: Any, top: Any = 1.0) -> str:
-    """A CSS background for a heatmap cell: deeper green for a larger share of `top`."""
+    """Return a CSS background for a heatmap cell: deeper green for a larger share of `top`."""
     number_ = _number(value)
     limit = _number(top) or 1.0
     if number_ is None or limit <= 0:
@@ -72,7 +72,7 @@ def get(mapping: Any, key: Any) -> Any:
 
 @register.inclusion_tag("analytics/includes/tabs.html", takes_context=True)
 def value_tabs(context: Any, active: str) -> dict[str, Any]:
-    """The tabs of the customer-value section that this user may open."""
+    """Return the tabs of the customer-value section that this user may open."""
     from clientela.analytics.queries import can_manage_settings, can_view_value
     from clientela.orders.queries import can_manage_rates, can_manage_spend
 
@@ -88,7 +88,7 @@ def value_tabs(context: Any, active: str) -> dict[str, Any]:
 
 @register.filter
 def phone(value: Any) -> str:
-    """An E.164 number in international format (+57 300 1234567)."""
+    """Return an E.164 number in international format (+57 300 1234567)."""
     from clientela.contacts.normalize import format_phone
 
     return format_phone(str(value or ""))
@@ -96,7 +96,7 @@ def phone(value: Any) -> str:
 
 @register.inclusion_tag("analytics/includes/customer_value.html", takes_context=True)
 def customer_value_card(context: Any, contact: Any) -> dict[str, Any]:
-    """The customer card's value panel: segment, CLV, P(alive), expected purchases, orders."""
+    """Return the card's value panel: segment, CLV, P(alive), expected purchases, orders."""
     from clientela.accounts.queries import has_capability
     from clientela.analytics.queries import can_view_value, customer_value_for
     from clientela.orders.queries import company_currency
@@ -114,7 +114,7 @@ def customer_value_card(context: Any, contact: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("analytics/includes/reading.html")
 def reading(message: Any) -> dict[str, Any]:
-    """An LTV:CAC reading as a short label, with the full sentence as its tooltip."""
+    """Return an LTV:CAC reading as a short label, with the full sentence as its tooltip."""
     from django.utils.translation import gettext as _
 
     short = {

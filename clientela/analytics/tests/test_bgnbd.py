@@ -81,9 +81,9 @@ def _reference_if_alive(params: BgNbdParams, t: float, x: float, T: float) -> fl
 
     def integrand(p: float) -> float:
         growth = -np.expm1(-r * np.log1p(p * t / alpha)) / p
-        return growth * np.exp((a - 1) * np.log(p) + (b - 1) * np.log1p(-p) - betaln(a, b))
+        return float(growth * np.exp((a - 1) * np.log(p) + (b - 1) * np.log1p(-p) - betaln(a, b)))
 
-    return quad(integrand, 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0]
+    return float(quad(integrand, 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0])
 
 
 @pytest.mark.parametrize(

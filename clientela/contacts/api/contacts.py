@@ -53,8 +53,10 @@ contacts_router = Router(tags=["contacts"])
 
 @contacts_router.get("", response=ContactPage, summary="List contacts")
 def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> dict[str, Any]:
-    """Contacts you may see, filtered and ordered. Filter custom fields with
-    `custom.<key>=value` (e.g. `?custom.budget=300000000`)."""
+    """List the contacts you may see, filtered and ordered.
+
+    Filter custom fields with `custom.<key>=value` (e.g. `?custom.budget=300000000`).
+    """
     user = actor(request)
     # The schema validates and documents the parameters; the list's own parser reads them, so
     # the API filters exactly as the contacts screen and its export do.
@@ -163,8 +165,11 @@ def get_contact(request: HttpRequest, contact_id: RecordId) -> dict[str, Any] | 
 def update_contact(
     request: HttpRequest, contact_id: RecordId, payload: ContactPatch
 ) -> dict[str, Any]:
-    """Change only the fields sent. Send `version` to refuse the change (409) if someone else
-    changed the contact since you read it."""
+    """Change only the fields sent.
+
+    Send `version` to refuse the change (409) if someone else changed the contact since you
+    read it.
+    """
     user = actor(request)
     contact = get_contact_for_user(user, contact_id, write=True)
     data = payload.dict(exclude_unset=True)

@@ -23,13 +23,16 @@ from clientela.core.http import DbInt, Offset, RecordId
 
 
 def _choice(choices: Any, description: str) -> Any:
-    """An optional string field documented with its allowed values (the service validates)."""
+    """Return an optional string field documenting its allowed values (the service validates)."""
     return Field(None, description=description, json_schema_extra={"enum": list(choices.values)})
 
 
 class ContactIn(Schema):
-    """Contact fields. On create at least a name, e-mail or phone is needed; on PATCH every field
-    is optional and only the fields sent change."""
+    """Contact fields.
+
+    On create at least a name, e-mail or phone is needed; on PATCH every field is optional and
+    only the fields sent change.
+    """
 
     model_config = ConfigDict(extra="forbid")
 

@@ -52,7 +52,7 @@ class BulkTable:
         self.index = {name: i for i, name in enumerate(self.attnames)}
 
     def row(self, values: dict[str, Any]) -> list[Any]:
-        """A full row in column order; missing values take the field's default."""
+        """Return a full row in column order; missing values take the field's default."""
         out = self.defaults.copy()
         index = self.index
         for name, value in values.items():
@@ -79,7 +79,7 @@ class BulkTable:
             )
 
     def adapter(self, attname: str) -> Any:
-        """The function that turns a Python value of this column into what `insert` sends."""
+        """Return the function that turns a Python value of this column into what `insert` sends."""
         kind = self.kinds[self.index[attname]]
         if kind == "json":
             return _json
@@ -147,7 +147,7 @@ SQLITE_WAL_PAGES = 16384
 
 @contextmanager
 def bulk_session() -> Iterator[None]:
-    """Connection settings for a long run of batches (restored afterwards)."""
+    """Apply connection settings for a long run of batches (restored afterwards)."""
     if connection.vendor != "sqlite":
         yield
         return
@@ -167,7 +167,7 @@ def bulk_session() -> Iterator[None]:
 
 
 def adapt_now(moment: datetime) -> Any:
-    """A timestamp in the form the fast insert sends it (adapted once for a whole batch)."""
+    """Return a timestamp in the form the fast insert sends it (adapted once for a whole batch)."""
     if connection.vendor == "sqlite":
         return connection.ops.adapt_datetimefield_value(moment)
     return moment

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.conf import settings
 
+from clientela.accounts.models import User
 from clientela.contacts.importing.jobs import run_now, start_import, warning_messages
 from clientela.timeline.choices import Via
 
 
 def import_contacts_file(
-    path: Path, *, actor: Any, options: Mapping[str, Any]
+    path: Path, *, actor: User, options: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Import contacts synchronously through the web import's runner; (summary, warnings)."""
     job = start_import(

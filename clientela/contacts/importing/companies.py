@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from clientela.contacts import services
+from clientela.accounts.models import User
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.presets import CUSTOM_PREFIX, custom_targets, header_key
 from clientela.contacts.importing.rows import split_tags
 from clientela.contacts.importing.writes import OwnerDirectory, folded
 from clientela.contacts.models import Company
 from clientela.contacts.queries import companies_visible_to, custom_fields_for, may_import
+from clientela.contacts.services.companies import create_company, update_company
 from clientela.core import imports
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.core.models import Job
@@ -105,7 +106,7 @@ def _allowed_targets() -> set[str]:
 
 
 def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """The mapping limited to the file's headers; ValidationFailed ("mapping")."""
+    """Return the mapping limited to the file's headers; ValidationFailed ("mapping")."""
     clean = {h: str(mapping.get(h, "") or "") for h in headers}
     allowed = _allowed_targets()
     errors = [
@@ -129,14 +130,16 @@ def check_draft(job: Job) -> None:
     check_mapping(list(job.options.get("headers") or []), job.options.get("mapping") or {})
 
 
-def _require(actor: Any) -> None:
+def _require(actor: User | None) -> User:
+    """Return the actor, when they may import; Forbidden otherwise (a job whose starter is gone)."""
     if actor is None or not may_import(actor):
         raise Forbidden(_("Your role cannot import records."))
+    return actor
 
 
 def start_company_import(
     *,
-    actor: Any,
+    actor: User,
     upload: IO[bytes] | Path,
     filename: str,
     language: str | None = None,
@@ -172,7 +175,7 @@ def start_company_import(
 
 
 def update_mapping(
-    job: Job, *, actor: Any, mapping: Mapping[str, str], options: Mapping[str, Any]
+    job: Job, *, actor: User, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> Job:
     """Change a draft's column mapping ({header: target}) and options; ValidationFailed."""
     _require(actor)
@@ -202,7 +205,7 @@ class CompanyRow:
 class CompanyImport:
     """One pass over a file: read rows, match companies, create or update them."""
 
-    def __init__(self, job: Job, actor: Any) -> None:
+    def __init__(self, job: Job, actor: User) -> None:
         self.job = job
         self.actor = actor
         self.mapping: dict[str, str] = dict(job.options.get("mapping") or {})
@@ -218,7 +221,7 @@ class CompanyImport:
             self.by_name[folded(name)] = pk
 
     def read(self, record: Record) -> CompanyRow:
-        """The row's values by target (owner resolved, tags split, custom fields apart)."""
+        """Return the row's values by target (owner resolved, tags split, custom fields apart)."""
         row = CompanyRow(record.line)
         if record.problems:
             row.errors.extend(("", problem) for problem in record.problems)
@@ -248,7 +251,7 @@ class CompanyImport:
         return row
 
     def find(self, values: Mapping[str, Any]) -> Company | None:
-        """The live company this row is (external id, else tax id, else folded name)."""
+        """Return the live company this row is (external id, else tax id, else folded name)."""
         live = Company.objects.filter(deleted_at__isnull=True).order_by("id")
         for key in ("external_id", "tax_id"):
             if values.get(key):
@@ -273,7 +276,7 @@ class CompanyImport:
         current = self.find(data)
         try:
             if current is None:
-                company = services.create_company(actor=self.actor, data=data, via=Via.IMPORT)
+                company = create_company(actor=self.actor, data=data, via=Via.IMPORT)
                 self.by_name.setdefault(folded(company.name), company.pk)
                 out.created += 1
                 return
@@ -291,7 +294,7 @@ class CompanyImport:
             if "tags" in data:
                 data["tags"] = sorted({*current.tags.values_list("name", flat=True), *data["tags"]})
             before = current.version
-            updated = services.update_company(current, actor=self.actor, data=data, via=Via.IMPORT)
+            updated = update_company(current, actor=self.actor, data=data, via=Via.IMPORT)
             if updated.version != before:
                 out.updated += 1
             else:
@@ -305,9 +308,8 @@ class CompanyImport:
 
 
 def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[CompanyRow]:
-    """The first `n` rows read as the import will read them (no database writes)."""
-    actor = job.created_by
-    _require(actor)
+    """Return the first `n` rows read as the import will read them (no database writes)."""
+    actor = _require(job.created_by)
     run = CompanyImport(job, actor)
     with imports.open_job_file(job) as table:
         return [run.read(record) for record in table.preview(n)]
@@ -315,8 +317,7 @@ def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[CompanyRow]:
 
 def run_job(job: Job, *, batch_size: int | None = None) -> Job:
     """Process a company import job from its checkpoint to the end with its options."""
-    actor = job.created_by
-    _require(actor)
+    actor = _require(job.created_by)
     size = batch_size or int(str(settings.CLIENTELA.get("IMPORT_BATCH_SIZE", 2000)))
     run = CompanyImport(job, actor)
     with imports.open_job_file(job) as table:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clientela.accounts.models import User
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.background import import_contacts
 from clientela.contacts.importing.presets import (
@@ -38,7 +39,7 @@ PREVIEW_ROWS = 20
 IDENTITY_TARGETS = {"first_name", "last_name", "full_name", "email", "phone"}
 
 
-def _require_import(actor: Any) -> None:
+def _require_import(actor: User) -> None:
     if actor is None or not may_import(actor):
         raise Forbidden(_("Your role cannot import records."))
 
@@ -92,7 +93,7 @@ def _check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, 
 
 def start_import(
     *,
-    actor: Any,
+    actor: User,
     upload: IO[bytes] | Path,
     filename: str,
     preset: str = "auto",
@@ -141,7 +142,7 @@ def start_import(
 def update_mapping(
     job: Job,
     *,
-    actor: Any,
+    actor: User,
     mapping: Mapping[str, str],
     update_existing: bool,
     preset: str | None = None,
@@ -165,7 +166,7 @@ def update_mapping(
     return job
 
 
-def remap_preset(job: Job, *, actor: Any, preset: str) -> Job:
+def remap_preset(job: Job, *, actor: User, preset: str) -> Job:
     """Replace a draft's mapping with what a preset suggests for its headers."""
     _require_import(actor)
     if preset not in PRESETS_ORDER:
@@ -181,7 +182,7 @@ def enqueue(job: Job) -> None:
     import_contacts.enqueue(job.pk)
 
 
-def run_now(job: Job, *, actor: Any) -> ImportResult:
+def run_now(job: Job, *, actor: User) -> ImportResult:
     """Run a draft import in this process (the CLI); the job keeps its record for the audit log."""
     _require_import(actor)
     job.options = {**job.options, "stage": "queued"}
@@ -193,7 +194,7 @@ def run_now(job: Job, *, actor: Any) -> ImportResult:
 
 
 def warning_messages(job: Job) -> list[str]:
-    """The job's warnings as sentences (values that were imported with a fallback)."""
+    """Return the job's warnings as sentences (values that were imported with a fallback)."""
     out: list[str] = []
     for kind, values in (job.counts.get("warnings") or {}).items():
         for value, count in values.items():
@@ -227,7 +228,7 @@ class PreviewRow:
 
 
 def preview_rows(job: Job, n: int = PREVIEW_ROWS) -> list[PreviewRow]:
-    """The first `n` rows of a draft cleaned with its mapping (no database writes)."""
+    """Return the first `n` rows of a draft cleaned with its mapping (no database writes)."""
     from clientela.contacts.importing.rows import display_values
 
     plan = RowPlan.build(

@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.importing import companies, jobs
@@ -37,7 +38,7 @@ from clientela.core.importers import (
 from clientela.core.models import Job
 
 
-def sees_all_imports(user: Any) -> bool:
+def sees_all_imports(user: User) -> bool:
     """Those who manage users see everyone's imports."""
     return has_capability(user, "accounts.manage_users")
 
@@ -61,14 +62,14 @@ _CHOICE_LABELS = {"lifecycle_stage": LifecycleStage, "lead_status": LeadStatus, 
 
 
 def _shown(target: str, value: Any) -> Any:
-    """A preview cell as people read it: choice labels instead of codes."""
+    """Return a preview cell as people read it: choice labels instead of codes."""
     choices = _CHOICE_LABELS.get(target)
     if choices is not None and value:
         return dict(choices.choices).get(value, value)
     return value
 
 
-def _contact_preview(job: Job, actor: Any) -> PreviewTable:
+def _contact_preview(job: Job, actor: User) -> PreviewTable:
     labels = {key: label for _group, choices in _contact_targets() for key, label in choices}
     rows = jobs.preview_rows(job)
     used = [t for t in dict.fromkeys((job.options.get("mapping") or {}).values()) if t]
@@ -88,7 +89,7 @@ def _contact_preview(job: Job, actor: Any) -> PreviewTable:
 
 
 def _save_contact_mapping(
-    job: Job, *, actor: Any, mapping: Mapping[str, str], options: Mapping[str, Any]
+    job: Job, *, actor: User, mapping: Mapping[str, str], options: Mapping[str, Any]
 ) -> Job:
     return jobs.update_mapping(
         job,
@@ -164,7 +165,7 @@ def _company_targets() -> TargetGroups:
     return groups
 
 
-def _company_preview(job: Job, actor: Any) -> PreviewTable:
+def _company_preview(job: Job, actor: User) -> PreviewTable:
     labels = {key: label for _group, choices in _company_targets() for key, label in choices}
     rows = companies.preview_rows(job)
     used = [t for t in dict.fromkeys((job.options.get("mapping") or {}).values()) if t]

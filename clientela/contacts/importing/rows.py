@@ -143,7 +143,7 @@ _TABLES: dict[str, dict[str, str]] = {}
 
 
 def value_tables() -> dict[str, dict[str, str]]:
-    """The label tables for the choice fields (built once, after translations load)."""
+    """Return the label tables for the choice fields (built once, after translations load)."""
     if not _TABLES:
         _TABLES["lifecycle_stage"] = _with_choices(LIFECYCLE_LABELS, LifecycleStage)
         _TABLES["lead_status"] = _with_choices(LEAD_STATUS_LABELS, LeadStatus)
@@ -184,7 +184,7 @@ class RowPlan:
         time_zone: str | None = None,
         headers: list[str] | None = None,
     ) -> RowPlan:
-        """A plan from a {column: target} mapping; ignored and unknown targets are dropped."""
+        """Return a plan from a {column: target} mapping; ignored and unknown targets dropped."""
         columns = tuple(
             (column, target)
             for column, target in mapping.items()
@@ -231,7 +231,7 @@ class CleanRow:
         return not self.errors
 
     def to_wire(self) -> tuple[Any, ...]:
-        """The row as a plain tuple: pickling tuples is several times cheaper than objects."""
+        """Return the row as a plain tuple: pickling tuples is far cheaper than objects."""
         return _WIRE(self)
 
     @classmethod
@@ -573,7 +573,7 @@ def clean_list(plan: RowPlan, line: int, values: list[str]) -> CleanRow:
 
 
 def display_values(row: CleanRow) -> dict[str, Any]:
-    """The cleaned values of a row as the preview shows them (plain, JSON-safe)."""
+    """Return the cleaned values of a row as the preview shows them (plain, JSON-safe)."""
     out: dict[str, Any] = {}
     for key, value in row.values.items():
         out[key] = value.isoformat() if isinstance(value, date | datetime) else value

@@ -63,7 +63,7 @@ class ImportResult:
     finished: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The CLI's JSON object."""
+        """Return the CLI's JSON object."""
         return {
             "rows": self.rows,
             "created": self.created,
@@ -162,7 +162,7 @@ class ImportRun(BatchWriter):
         return self.result(finished=True)
 
     def result(self, *, finished: bool) -> ImportResult:
-        """The job's totals with every error, read back from the database."""
+        """Return the job's totals with every error, read back from the database."""
         job = Job.objects.get(pk=self.job.pk)
         counts = job.counts
         return ImportResult(
@@ -233,7 +233,7 @@ class ImportRun(BatchWriter):
             self.tag_names.update(out.new_tag_names)
 
     def _raw(self, records: list[Row], line: int, by_line: dict[int, Row]) -> dict[str, str]:
-        """A rejected row's original cells by header (kept for the rejects file)."""
+        """Return a rejected row's original cells by header (kept for the rejects file)."""
         if not by_line:
             by_line.update((r[0], r) for r in records)
         found = by_line.get(line)

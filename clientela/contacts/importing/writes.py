@@ -42,7 +42,7 @@ UPDATABLE = (
 class OwnerDirectory:
     """Finds assignable users by e-mail, username or full name (unique names only), folded."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         users = list(
             User.objects.filter(is_active=True).values_list(
                 "id", "username", "email", "first_name", "last_name"
@@ -65,7 +65,7 @@ class OwnerDirectory:
         )
 
     def resolve(self, ref: str) -> int | None:
-        """The id of an assignable user named by `ref`, or None."""
+        """Return the id of an assignable user named by `ref`, or None."""
         text = ref.strip()
         user_id = self.by_ref.get(text.lower()) or self.by_ref.get(folded(text))
         if user_id is None or (self.assignable is not None and user_id not in self.assignable):
@@ -91,7 +91,7 @@ class BatchOutcome(imports.BatchOutcome):
 class BatchWriter:
     """Writes batches of clean rows; the runner sets the attributes below before any batch."""
 
-    actor: Any
+    actor: User
     job: Job
     dry_run: bool
     update_existing: bool

@@ -12,7 +12,9 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import may_see_owner
+from clientela.contacts.models import Company, Contact
 from clientela.contacts.normalize import format_phone
 
 register = template.Library()
@@ -22,13 +24,13 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @register.filter
 def phone(value: str) -> str:
-    """An E.164 number in international format (+57 300 1234567)."""
+    """Return an E.164 number in international format (+57 300 1234567)."""
     return format_phone(value or "")
 
 
 @register.filter
 def email_breaks(value: str) -> str:
-    """An e-mail address that wraps after its "@" or before a dot, never mid-word.
+    """Return an e-mail address that wraps after its "@" or before a dot, never mid-word.
 
     Escaped, with <wbr> break opportunities; the CSS of `a.email` forbids other breaks unless
     one part alone is wider than its box.
@@ -47,7 +49,7 @@ def email_breaks(value: str) -> str:
 
 @register.filter
 def tag_color(value: str) -> str:
-    """A tag colour safe to put in a style attribute (anything else gets the default grey)."""
+    """Return a tag colour safe in a style attribute (anything else gets the default grey)."""
     return value if isinstance(value, str) and HEX_COLOUR.match(value) else "#64748b"
 
 
@@ -57,7 +59,7 @@ SHORT_STAGES = {"mql": "MQL", "sql": "SQL"}
 
 @register.filter
 def stage_short(contact: object) -> str:
-    """A contact's lifecycle stage as shown in lists (MQL/SQL abbreviated)."""
+    """Return a contact's lifecycle stage as shown in lists (MQL/SQL abbreviated)."""
     code = getattr(contact, "lifecycle_stage", "")
     if code in SHORT_STAGES:
         return SHORT_STAGES[code]
@@ -66,20 +68,20 @@ def stage_short(contact: object) -> str:
 
 
 @register.filter
-def person_short(user: Any) -> str:
-    """A user as a narrow list column shows them: first name and last initial ("Ana M.")."""
+def person_short(user: User | None) -> str:
+    """Return a user as a narrow list column shows them: first name and last initial ("Ana M.")."""
     if not user:
         return ""
-    first = (getattr(user, "first_name", "") or "").strip()
-    last = (getattr(user, "last_name", "") or "").strip()
+    first = user.first_name.strip()
+    last = user.last_name.strip()
     if first and last:
         return f"{first} {last[0]}."
-    return first or last or str(getattr(user, "username", user))
+    return first or last or user.username
 
 
 @register.filter
 def preview_cells(cells: list[Any], targets: list[tuple[str, str]]) -> list[str]:
-    """An import preview row's values as people read them (phones spaced, dates localised)."""
+    """Return a preview row's values as people read them (phones spaced, dates localised)."""
     shown: list[str] = []
     for value, (key, _label) in zip(cells, targets, strict=False):
         shown.append(_preview_value(key, value))
@@ -115,12 +117,12 @@ COUNTRY_NAMES = {
 
 @register.filter
 def country_name(code: str) -> str:
-    """A country's name for the common ones, else its ISO code."""
+    """Return a country's name for the common ones, else its ISO code."""
     return str(COUNTRY_NAMES.get((code or "").upper(), code or ""))
 
 
 @register.filter
-def visible_to(record: Any, user: Any) -> bool:
+def visible_to(record: Contact | Company | None, user: User) -> bool:
     """Whether `user` may open this (select_related) company or contact: link it, else name it.
 
     A contact's company name is shown wherever the contact is (see docs/decisions.md); its card

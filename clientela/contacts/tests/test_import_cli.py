@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -20,12 +21,13 @@ from clientela.timeline.models import Event
 pytestmark = pytest.mark.django_db
 
 
-def call(*args: str) -> dict:
+def call(*args: str) -> dict[str, Any]:
     out, err = io.StringIO(), io.StringIO()
     call_command("import", *args, stdout=out, stderr=err)
     lines = out.getvalue().strip().splitlines()
     assert len(lines) == 1  # exactly one JSON object
-    return json.loads(lines[0])
+    report: dict[str, Any] = json.loads(lines[0])
+    return report
 
 
 def test_it_prints_one_json_object_and_keeps_good_rows(personas, tmp_path):

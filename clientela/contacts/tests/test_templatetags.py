@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from django.utils import translation
 
+from clientela.accounts.models import User
 from clientela.contacts.models import Contact
 from clientela.contacts.templatetags.contacts_ui import person_short, stage_short
 
@@ -22,7 +21,7 @@ from clientela.contacts.templatetags.contacts_ui import person_short, stage_shor
     ],
 )
 def test_an_owner_is_shortened_to_first_name_and_initial(first, last, username, expected):
-    user = SimpleNamespace(first_name=first, last_name=last, username=username)
+    user = User(first_name=first, last_name=last, username=username)
     assert person_short(user) == expected
 
 

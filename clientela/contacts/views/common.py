@@ -8,16 +8,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import approximate_row_count, highest_id
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.http import Page, querystring
 from clientela.core.http import paginate as core_paginate
+from clientela.core.users import AuthenticatedHttpRequest
 
 # Exact counts above this are not worth the scan on every page view of a large table: "more
 # than 1,000" tells a person as much, and on PostgreSQL with 1M contacts LIMIT 1001 counts in
@@ -28,7 +30,7 @@ COUNT_CAP = 1_000
 EXACT_COUNT_ROWS = 20_000
 
 
-def require_capability(user: Any, capability: str) -> None:
+def require_capability(user: User, capability: str) -> None:
     """Raise Forbidden with a readable reason when the role lacks the capability."""
     if has_capability(user, capability):
         return
@@ -42,7 +44,7 @@ def require_capability(user: Any, capability: str) -> None:
     raise Forbidden(messages.get(capability, _("Your role does not allow this action.")))
 
 
-def is_htmx(request: HttpRequest, target: str | None = None) -> bool:
+def is_htmx(request: AuthenticatedHttpRequest, target: str | None = None) -> bool:
     """Whether HTMX made the request (and, when given, aimed it at this element id)."""
     htmx = getattr(request, "htmx", None)
     if not htmx:
@@ -54,7 +56,7 @@ def paginate(
     qs: QuerySet[Any],
     number: int,
     *,
-    user: Any,
+    user: User,
     filtered: bool,
     model: type[Contact] | type[Company],
 ) -> Page:
@@ -104,7 +106,7 @@ def sort_links(
 
 
 def save_edit(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: Any,
     post: QueryDict,
     save: Callable[[], Any],

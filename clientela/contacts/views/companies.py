@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import (
     assignable_owners,
     has_capability,
@@ -43,6 +44,7 @@ from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring, wants_partial
+from clientela.core.users import AuthenticatedHttpRequest
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 CARD_CONTACTS = 50
@@ -50,8 +52,8 @@ CARD_CONTACTS = 50
 
 @domain_errors
 @require_GET
-def company_list(request: HttpRequest) -> HttpResponse:
-    """The companies list: search, owner and tag filters, sorting and paging."""
+def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
     filters = company_filters_from(params)
@@ -88,7 +90,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/company_list.html", context)
 
 
-def _owner_kwargs(user: Any, current: Any = None) -> dict[str, Any]:
+def _owner_kwargs(user: User, current: User | None = None) -> dict[str, Any]:
     """Owner choices: whom the user may assign to, plus the current owner."""
     owners = list(assignable_owners(user))
     if current is not None and current not in owners:
@@ -98,7 +100,7 @@ def _owner_kwargs(user: Any, current: Any = None) -> dict[str, Any]:
 
 
 def _service_data(form: CompanyForm, company: Company | None) -> dict[str, Any]:
-    """The form's values as the company services take them."""
+    """Return the form's values as the company services take them."""
     cleaned = form.cleaned_data
     data: dict[str, Any] = {
         name: cleaned[name]
@@ -120,8 +122,8 @@ def _service_data(form: CompanyForm, company: Company | None) -> dict[str, Any]:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def company_create(request: HttpRequest) -> HttpResponse:
-    """A new company."""
+def company_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the new-company form and create the company it posts."""
     user = request.user
     require_capability(user, "contacts.write")
     custom_fields = custom_fields_for(Entity.COMPANY)
@@ -143,7 +145,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def company_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Edit a company; a concurrent change is caught by the version."""
     user = request.user
     company = get_company_for_user(user, pk, write=True)
@@ -170,7 +172,9 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/company_form.html", {"form": form, "company": company})
 
 
-def _card_context(request: HttpRequest, company: Company, **forms: Any) -> dict[str, Any]:
+def _card_context(
+    request: AuthenticatedHttpRequest, company: Company, **forms: Any
+) -> dict[str, Any]:
     user = request.user
     custom_fields = custom_fields_for(Entity.COMPANY)
     timeline, truncated = timeline_for(user, company, custom_fields)
@@ -200,15 +204,15 @@ def _card_context(request: HttpRequest, company: Company, **forms: Any) -> dict[
 
 @domain_errors
 @require_GET
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The company card: details, its contacts, notes and timeline."""
+def company_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Show the company card: details, its contacts, notes and timeline."""
     company = get_company_for_user(request.user, pk)
     return render(request, "contacts/company_detail.html", _card_context(request, company))
 
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def company_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask, then move the company to the trash (its contacts stay)."""
     company = get_company_for_user(request.user, pk)
     require_capability(request.user, "contacts.delete")
@@ -234,7 +238,7 @@ def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def company_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def company_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Bring a company back from the trash."""
     company = get_company_for_user(request.user, pk, deleted=True)
     require_capability(request.user, "contacts.delete")
@@ -245,7 +249,7 @@ def company_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def company_note(request: HttpRequest, pk: int) -> HttpResponse:
+def company_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add a note to the company's timeline."""
     company = get_company_for_user(request.user, pk, write=True)
     form = NoteForm(request.POST)
@@ -263,7 +267,7 @@ def company_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def company_options(request: HttpRequest) -> HttpResponse:
+def company_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Company names for the company field's suggestions (a <datalist> body)."""
     q = request.GET.get("company_name", request.GET.get("q", "")).strip()[:200]
     names: list[str] = []

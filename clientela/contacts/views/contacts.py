@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import (
     assignable_owners,
     has_capability,
@@ -40,13 +41,14 @@ from clientela.contacts.forms import (
     TagsForm,
     tag_names,
 )
-from clientela.contacts.models import Contact, CustomField
+from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.queries import (
     ContactFilters,
     companies_visible_to,
     current_consents,
     custom_fields_for,
     duplicates_of,
+    extra_filter_labels,
     filter_companies,
     filter_contacts,
     get_contact_for_user,
@@ -69,6 +71,7 @@ from clientela.core.http import (
     querystring,
     wants_partial,
 )
+from clientela.core.users import AuthenticatedHttpRequest
 
 SORT_COLUMNS = {"name": gettext_lazy("Name"), "created": gettext_lazy("Created")}
 SORT_OPTIONS = [
@@ -82,7 +85,7 @@ SORT_OPTIONS = [
 
 
 def custom_display(definition: CustomField, value: Any) -> str:
-    """A custom value as people read it."""
+    """Return a custom value as people read it."""
     from datetime import date
 
     from django.utils import formats
@@ -111,7 +114,7 @@ def custom_display(definition: CustomField, value: Any) -> str:
 def _filter_controls(
     filters: ContactFilters, custom_fields: dict[str, CustomField]
 ) -> list[dict[str, Any]]:
-    """The custom-field filters offered above the list (choice, yes/no and text fields)."""
+    """Return the custom-field filters offered above the list (choice, yes/no and text fields)."""
     controls = []
     for key, definition in custom_fields.items():
         if definition.field_type not in FILTERABLE_CUSTOM_TYPES:
@@ -136,8 +139,8 @@ def _filter_controls(
 
 @domain_errors
 @require_GET
-def contact_list(request: HttpRequest) -> HttpResponse:
-    """The contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
+def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the contacts list: search, filters, sorting and paging; HTMX swaps only the results."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
     filters = ContactFilters.from_params(request.GET, custom_fields)
@@ -160,6 +163,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "filtered": filters.active(),
         "company_name": company_name,
+        "extra_labels": extra_filter_labels(user, filters),
         "sort": sort_links(params, filters.ordering, SORT_COLUMNS, {"created"}),
         "sort_options": SORT_OPTIONS,
         # Users who only see their own records would read their own name on every row.
@@ -195,7 +199,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_create(request: HttpRequest) -> HttpResponse:
+def contact_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Quick create: a few fields, errors shown inline without losing what was typed."""
     require_capability(request.user, "contacts.write")
     form = QuickContactForm(request.POST.copy() if request.method == "POST" else None)
@@ -217,7 +221,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/contact_create.html", {"quick_form": form})
 
 
-def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
+def _company_is_settled(request: AuthenticatedHttpRequest, form: QuickContactForm) -> bool:
     """Whether the typed company is an existing one, or a new one the user meant to create.
 
     Typing "Inmo" and pressing Enter before picking "Inmobiliaria Andina" would otherwise
@@ -244,7 +248,9 @@ def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
     return False
 
 
-def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[str, Any]:
+def _card_context(
+    request: AuthenticatedHttpRequest, contact: Contact, **forms: Any
+) -> dict[str, Any]:
     """Everything the customer card shows."""
     user = request.user
     custom_fields = custom_fields_for(Entity.CONTACT)
@@ -295,8 +301,8 @@ def _card_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[
 
 @domain_errors
 @require_GET
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The customer card; the old address of a merged-away contact leads to its survivor."""
+def contact_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Show the customer card; the old address of a merged-away contact leads to its survivor."""
     try:
         contact = get_contact_for_user(request.user, pk)
     except NotFound:
@@ -307,7 +313,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/contact_detail.html", _card_context(request, contact))
 
 
-def _resolve_company(user: Any, name: str, current: Any) -> tuple[bool, int | None]:
+def _resolve_company(user: User, name: str, current: Company | None) -> tuple[bool, int | None]:
     """(found, company id) for the company typed by name; (False, None) when none matches."""
     name = " ".join(name.split())
     if not name:
@@ -324,7 +330,7 @@ def _resolve_company(user: Any, name: str, current: Any) -> tuple[bool, int | No
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Edit every field; a concurrent change is caught by the version and explained."""
     user = request.user
     contact = get_contact_for_user(user, pk, write=True)
@@ -381,7 +387,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask, then move the contact to the trash."""
     contact = get_contact_for_user(request.user, pk)
     require_capability(request.user, "contacts.delete")
@@ -406,7 +412,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Bring a contact back from the trash."""
     contact = get_contact_for_user(request.user, pk, deleted=True)
     require_capability(request.user, "contacts.delete")
@@ -421,7 +427,7 @@ def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_tags(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_tags(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Replace the contact's tags (inline on the card)."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = TagsForm(request.POST)
@@ -450,7 +456,7 @@ def contact_tags(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a new consent decision with its source and proof."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = ConsentForm(request.POST)
@@ -476,7 +482,7 @@ def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def contact_note(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add a note to the contact's timeline."""
     contact = get_contact_for_user(request.user, pk, write=True)
     form = NoteForm(request.POST)

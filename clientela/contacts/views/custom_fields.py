@@ -11,19 +11,21 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
-from clientela.contacts import services
 from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CustomFieldForm
 from clientela.contacts.models import CustomField
+from clientela.contacts.services.custom_fields import save_custom_field
 from clientela.core.exceptions import ValidationFailed
+from clientela.core.users import AuthenticatedHttpRequest
 
 
-def may_define_fields(user: Any) -> bool:
+def may_define_fields(user: User) -> bool:
     """Whether the user administers custom fields (those who manage users do)."""
     return has_capability(user, "accounts.manage_users")
 
@@ -32,7 +34,7 @@ def manages_fields(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     """Answer 404 to anyone who may not define custom fields."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not may_define_fields(request.user):
             raise Http404
         return view(request, *args, **kwargs)
@@ -41,8 +43,8 @@ def manages_fields(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 
 @manages_fields
-def custom_field_list(request: HttpRequest) -> HttpResponse:
-    """Custom field definitions of contacts and companies."""
+def custom_field_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show custom field definitions of contacts and companies."""
     fields = list(CustomField.objects.order_by("entity", "position", "id"))
     headings: dict[str, str] = {Entity.CONTACT: _("Contacts"), Entity.COMPANY: _("Companies")}
     groups = [
@@ -53,11 +55,11 @@ def custom_field_list(request: HttpRequest) -> HttpResponse:
 
 
 def _save_custom_field(
-    request: HttpRequest, form: CustomFieldForm, field: CustomField | None
+    request: AuthenticatedHttpRequest, form: CustomFieldForm, field: CustomField | None
 ) -> CustomField | None:
     data = form.cleaned_data
     try:
-        return services.save_custom_field(
+        return save_custom_field(
             actor=request.user,
             entity=field.entity if field else data["entity"],
             key=field.key if field else data["key"],
@@ -72,7 +74,7 @@ def _save_custom_field(
 
 
 @manages_fields
-def custom_field_create(request: HttpRequest) -> HttpResponse:
+def custom_field_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Define a new custom field."""
     initial = {"entity": request.GET.get("entity", Entity.CONTACT), "field_type": "text"}
     form = CustomFieldForm(request.POST or None, initial=initial)
@@ -85,7 +87,7 @@ def custom_field_create(request: HttpRequest) -> HttpResponse:
 
 
 @manages_fields
-def custom_field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
+def custom_field_edit(request: AuthenticatedHttpRequest, field_id: int) -> HttpResponse:
     """Change a custom field's label, type or choices (its key and record type stay)."""
     field = get_object_or_404(CustomField, pk=field_id)
     initial = {

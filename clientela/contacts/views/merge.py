@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.accounts.queries import has_capability
-from clientela.contacts import services
 from clientela.contacts.duplicates import prepare_duplicates
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import (
@@ -26,10 +26,13 @@ from clientela.contacts.queries import (
     get_contact_for_user,
     merges_for,
 )
+from clientela.contacts.services.merge import merge_contacts, undo_merge
+from clientela.contacts.services.records import MERGEABLE_FIELDS
 from clientela.contacts.views.common import paginate, require_capability
 from clientela.contacts.views.timeline import field_label, plain_value
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring
+from clientela.core.users import AuthenticatedHttpRequest
 
 SEARCH_CONTACTS = 8
 SEARCH_COMPANIES = 5
@@ -41,14 +44,14 @@ def _label(name: str) -> str:
 
 
 def _value(contact: Contact, name: str) -> Any:
-    """A comparable value of one mergeable field."""
+    """Return a comparable value of one mergeable field."""
     if name == "custom":
         return dict(contact.custom)
     return getattr(contact, name)
 
 
 def _shown(contact: Contact, name: str) -> str:
-    """A mergeable field as people read it."""
+    """Return a mergeable field as people read it."""
     if name == "company_id":
         return contact.company.name if contact.company else "—"
     if name == "owner_id":
@@ -69,7 +72,7 @@ def _comparison(
     """(differing rows, identical rows) for the side-by-side comparison."""
     differing: list[dict[str, Any]] = []
     same: list[dict[str, Any]] = []
-    for name in (*services.MERGEABLE_FIELDS, "custom"):
+    for name in (*MERGEABLE_FIELDS, "custom"):
         row: dict[str, Any] = {
             "name": name,
             "label": _("Custom fields") if name == "custom" else _label(name),
@@ -91,7 +94,7 @@ def _comparison(
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
-def merge(request: HttpRequest) -> HttpResponse:
+def merge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Compare two contacts side by side, choose the surviving values, merge."""
     user = request.user
     params = request.POST if request.method == "POST" else request.GET
@@ -126,7 +129,7 @@ def merge(request: HttpRequest) -> HttpResponse:
             if request.POST.get(f"keep_{row['name']}", row["default"]) != survivor_side
         ]
         try:
-            done = services.merge_contacts(survivor, other, actor=user, take_from_other=take)
+            done = merge_contacts(survivor, other, actor=user, take_from_other=take)
         except (ValidationFailed, Conflict) as exc:
             text = (
                 " ".join(m for ms in exc.errors.values() for m in ms)
@@ -165,7 +168,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_POST
-def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
+def merge_undo(request: AuthenticatedHttpRequest, pk: int, merge_id: int) -> HttpResponse:
     """Undo a merge into this contact: both records are separate again."""
     contact = get_contact_for_user(request.user, pk)
     require_capability(request.user, "contacts.merge")
@@ -173,7 +176,7 @@ def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
     if found is None:
         raise NotFound(_("This merge cannot be undone any more."))
     try:
-        other = services.undo_merge(found, actor=request.user)
+        other = undo_merge(found, actor=request.user)
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
@@ -186,8 +189,8 @@ def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def duplicates(request: HttpRequest) -> HttpResponse:
-    """Groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
+def duplicates(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show groups of contacts sharing an e-mail, a phone or a similar name at the same company."""
     user = request.user
     ready = prepare_duplicates()
     groups = duplicate_groups(user, live=ready.live, members=GROUP_MEMBERS)
@@ -213,11 +216,11 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def trash(request: HttpRequest) -> HttpResponse:
-    """Deleted contacts or companies, newest first, with Restore."""
+def trash(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show deleted contacts or companies, newest first, with Restore."""
     user = request.user
     kind = "companies" if request.GET.get("kind") == "companies" else "contacts"
-    qs: Any
+    qs: QuerySet[Contact] | QuerySet[Company]
     if kind == "companies":
         qs = companies_visible_to(user, deleted=True).select_related("owner")
         model: type[Contact] | type[Company] = Company
@@ -248,8 +251,8 @@ def trash(request: HttpRequest) -> HttpResponse:
 
 @domain_errors
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    """The Ctrl-K search: a fragment with the best few visible contacts and companies."""
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the Ctrl-K search: a fragment with the best few visible contacts and companies."""
     query = request.GET.get("q", "").strip()[:200]
     if not query:
         return render(request, "contacts/search_results.html", {"q": ""})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 
 from clientela.contacts.queries import start_page_summary
+from clientela.core.users import AuthenticatedHttpRequest
 
 
-def start_panel_context(request: HttpRequest) -> dict[str, Any]:
+def start_panel_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """My contacts by stage and my latest contacts, each linked to its card."""
     summary = start_page_summary(request.user)
     for contact in summary.latest:

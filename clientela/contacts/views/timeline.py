@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, users_visible_to
 from clientela.contacts.choices import (
     ConsentChannel,
@@ -49,7 +50,7 @@ CHOICE_LABELS: dict[str, dict[str, Any]] = {
 
 
 def plain_value(name: str, raw: Any) -> str:
-    """A field value (Python or as stored in event JSON) as people read it."""
+    """Return a field value (Python or as stored in event JSON) as people read it."""
     if raw is None or raw == "" or raw == []:
         return "—"
     if isinstance(raw, str) and name in CHOICE_LABELS:
@@ -60,7 +61,7 @@ def plain_value(name: str, raw: Any) -> str:
 
 
 def field_label(model: type[Model], name: str) -> str:
-    """A model field's verbose name, capitalised (owner_id → Owner)."""
+    """Return a model field's verbose name, capitalised (owner_id → Owner)."""
     try:
         found = model._meta.get_field(name)
     except FieldDoesNotExist:
@@ -73,7 +74,7 @@ LABEL_KEYS = ("label", "verb_label", "title", "summary")
 
 
 def verb_label(verb: str, data: Mapping[str, Any]) -> str:
-    """A readable name for any verb: its registered label, else a label the event carries."""
+    """Return a readable name for any verb: its registered label, else a label the event carries."""
     spec = verb_spec(verb)
     if spec is not None:
         return str(spec.label)
@@ -89,7 +90,7 @@ class Renderer:
 
     def __init__(
         self,
-        user: Any,
+        user: User,
         record: Contact | Company,
         events: list[Event],
         custom_fields: Mapping[str, CustomField],
@@ -162,19 +163,19 @@ class Renderer:
         return self.foreign_contact(event) and event.target_id in self.merged_ids
 
     def undo_other(self, data: Mapping[str, Any]) -> Any:
-        """The contact a merge undo separated from this one."""
+        """Return the contact a merge undo separated from this one."""
         survivor, merged = data.get("survivor_id"), data.get("merged_id")
         return merged if survivor == self.record.pk else survivor
 
-    def import_job_link(self, job: Any) -> str:
-        """The import job's page, for users allowed to open it."""
+    def import_job_link(self, job: object) -> str:
+        """Return the import job's page, for users allowed to open it."""
         if not self.can_import or not isinstance(job, int):
             return ""
         return reverse("contacts:import_job", args=[job])
 
     # Values -----------------------------------------------------------------------------------
     def label(self, name: str) -> str:
-        """The human name of a changed field."""
+        """Return the human name of a changed field."""
         if name == "tags":
             return _("Tags")
         try:
@@ -183,7 +184,7 @@ class Renderer:
             return name
 
     def value(self, name: str, raw: Any) -> str:
-        """A stored value as people read it, related records by name."""
+        """Return a stored value as people read it, related records by name."""
         if name == "owner_id" and isinstance(raw, int):
             return self.users.get(raw, f"#{raw}")
         if name == "company_id" and isinstance(raw, int):
@@ -191,7 +192,7 @@ class Renderer:
         return plain_value(name, raw)
 
     def changes(self, data: Mapping[str, Any]) -> list[Change]:
-        """The field changes an event carries, custom fields expanded one by one."""
+        """Return the field changes an event carries, custom fields expanded one by one."""
         out: list[Change] = []
         for name, pair in (data.get("changes") or {}).items():
             if not isinstance(pair, list | tuple) or len(pair) != 2:
@@ -214,7 +215,7 @@ class Renderer:
 
     # Sentences --------------------------------------------------------------------------------
     def created_entry(self) -> Entry:
-        """The record's creation, told from the record itself (imports write no event per row)."""
+        """Tell the record's creation from the record itself (imports write no event per row)."""
         record = self.record
         via = record.created_via
         if via == Via.IMPORT:
@@ -245,8 +246,10 @@ class Renderer:
         return _("this contact") if self.is_contact else _("this company")
 
     def entry(self, event: Event) -> Entry | None:
-        """One event as a timeline line, as its verb's registered sentence reads; None for
-        events shown elsewhere. A verb no app registered gets the generic sentence."""
+        """Return one event as a timeline line, as its verb's registered sentence reads.
+
+        None for events shown elsewhere. A verb no app registered gets the generic sentence.
+        """
         entry = Entry(event.created_at, event.verb, mark_safe(""), via=self.via_label(event.via))
         if self.from_merged(event):
             entry.note = _("On “%(name)s”, later merged into this contact.") % {
@@ -283,14 +286,14 @@ class Renderer:
 
 
 def timeline_for(
-    user: Any,
+    user: User,
     record: Contact | Company,
     custom_fields: Mapping[str, CustomField],
     *,
     undoable_merges: Iterable[int] = (),
     limit: int = EVENT_LIMIT,
 ) -> tuple[list[Entry], bool]:
-    """The record's timeline and whether older events were left out."""
+    """Return the record's timeline and whether older events were left out."""
     events = list(record.events.select_related("actor").order_by("-created_at", "-id")[: limit + 1])
     truncated = len(events) > limit
     renderer = Renderer(user, record, events[:limit], custom_fields, undoable_merges)
@@ -300,14 +303,14 @@ def timeline_for(
 
 # Sentences of contacts' own verbs (registered in ContactsConfig.ready) -------------------------
 def note_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
-    """A note, its text under the sentence."""
+    """Tell a note, its text under the sentence."""
     entry.sentence = html(_("%(who)s added a note"), who=who(event.actor))
     entry.body = str((event.data or {}).get("body", ""))
     return entry
 
 
 def consent_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
-    """A consent recorded for a channel and purpose."""
+    """Tell a consent recorded for a channel and purpose."""
     data = event.data or {}
     channel, purpose, status = (
         str(data.get("channel", "")),
@@ -359,7 +362,7 @@ def merged_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
 
 
 def merge_undone_entry(timeline: Renderer, event: Event, entry: Entry) -> Entry:
-    """A merge undone: the other contact, linked when the reader may see it."""
+    """Tell a merge undone: the other contact, linked when the reader may see it."""
     actor = who(event.actor)
     other = timeline.undo_other(event.data or {})
     name = timeline.contact_names.get(other) if isinstance(other, int) else None

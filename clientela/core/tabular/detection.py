@@ -98,12 +98,12 @@ class TableError(Exception):
 
 
 def empty_file() -> TableError:
-    """The error for a file with no content."""
+    """Return the error for a file with no content."""
     return TableError(_("The file is empty."), code="empty")
 
 
 def corrupt_xlsx() -> TableError:
-    """The error for a damaged workbook."""
+    """Return the error for a damaged workbook."""
     return TableError(
         _(
             "The file looks like an Excel workbook (.xlsx) but it is damaged or incomplete. "
@@ -114,7 +114,7 @@ def corrupt_xlsx() -> TableError:
 
 
 def unsupported(kind: str | None) -> TableError:
-    """The error for a file that is not CSV or XLSX, naming what it is when known."""
+    """Return the error for a file that is not CSV or XLSX, naming what it is when known."""
     supported = _("Supported formats: CSV (separated by ; , tab or |) and Excel workbook (.xlsx).")
     if kind:
         message = _("Files of type %(kind)s cannot be imported.") % {"kind": kind}

@@ -37,7 +37,8 @@ def _login(opener: urllib.request.OpenerDirector, base: str, username: str, pass
         f"{base}/accounts/login/", data=body, headers={"Referer": f"{base}/accounts/login/"}
     )
     with opener.open(request) as response:
-        return response.geturl()
+        url: str = response.geturl()
+        return url
 
 
 def test_it_serves_the_demo_with_the_production_server(tmp_path):

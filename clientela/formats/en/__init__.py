@@ -1,0 +1,1 @@
+"""English date and number formats."""

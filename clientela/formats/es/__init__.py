@@ -1,0 +1,1 @@
+"""Spanish date and number formats."""

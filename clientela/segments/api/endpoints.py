@@ -70,7 +70,7 @@ SEGMENT_ORDERINGS = {
 def segment_out(
     request: HttpRequest, segment: Segment, member_count: int, scoped: bool
 ) -> dict[str, Any]:
-    """The API representation of a segment (without its definition)."""
+    """Return the API representation of a segment (without its definition)."""
     return {
         "id": segment.pk,
         "name": segment.name,
@@ -89,7 +89,7 @@ def segment_out(
 
 
 def segment_detail(request: HttpRequest, user: User, segment: Segment) -> dict[str, Any]:
-    """A segment with its conditions as the tree's JSON (null for a static list)."""
+    """Return a segment with its conditions as the tree's JSON (null for a static list)."""
     count = visible_member_counts(user, [segment])[segment.pk]
     return {
         **segment_out(request, segment, count, is_scoped(user)),
@@ -98,7 +98,7 @@ def segment_detail(request: HttpRequest, user: User, segment: Segment) -> dict[s
 
 
 def explanation_out(node: Explanation) -> dict[str, Any]:
-    """An explanation tree as plain dictionaries."""
+    """Return an explanation tree as plain dictionaries."""
     return {
         "matched": node.matched,
         "label": node.label,
@@ -144,8 +144,10 @@ def list_segments(request: HttpRequest, query: Query[SegmentQuery]) -> dict[str,
     exclude_unset=True,
 )
 def create_segment(request: HttpRequest, payload: SegmentIn) -> Status[dict[str, Any]]:
-    """Create a dynamic segment from its `definition`, or an empty static list
-    (`"kind": "static"`); the members are computed at once."""
+    """Create a dynamic segment from its `definition`, or an empty static list.
+
+    Send `"kind": "static"` for a list; a segment's members are computed at once.
+    """
     user = actor(request)
     data = payload.dict(exclude_unset=True)
     kind = data.pop("kind", SegmentKind.DYNAMIC)
@@ -159,8 +161,10 @@ def create_segment(request: HttpRequest, payload: SegmentIn) -> Status[dict[str,
     "conditions", response=list[ConditionOut], summary="Conditions a definition may use"
 )
 def list_conditions(request: HttpRequest) -> list[dict[str, Any]]:
-    """Every field a condition may name, its operators and their operands, its parameters and
-    its choices, labelled in your language."""
+    """List every field a condition may name, labelled in your language.
+
+    Each comes with its operators and their operands, its parameters and its choices.
+    """
     actor(request)
     return [
         {
@@ -221,8 +225,11 @@ def get_segment(request: HttpRequest, segment_id: RecordId) -> dict[str, Any]:
 def update_segment(
     request: HttpRequest, segment_id: RecordId, payload: SegmentPatch
 ) -> dict[str, Any]:
-    """Change only the fields sent (a new `definition` recomputes the members). Send `version`
-    to refuse the change (409) if someone else changed the segment since you read it."""
+    """Change only the fields sent (a new `definition` recomputes the members).
+
+    Send `version` to refuse the change (409) if someone else changed the segment since you
+    read it.
+    """
     user = actor(request)
     segment = get_segment_for_user(user, segment_id, write=True)
     sent = payload.dict(exclude_unset=True)
@@ -246,8 +253,10 @@ def update_segment(
     openapi_extra=api_errors(409),
 )
 def delete_segment(request: HttpRequest, segment_id: RecordId) -> Status[None]:
-    """Delete a segment or list (its membership history stays); 409 while other segments'
-    conditions name it."""
+    """Delete a segment or list (its membership history stays).
+
+    Answers 409 while other segments' conditions name it.
+    """
     user = actor(request)
     services.delete_segment(
         get_segment_for_user(user, segment_id, write=True), actor=user, via=Via.API
@@ -260,8 +269,10 @@ def delete_segment(request: HttpRequest, segment_id: RecordId) -> Status[None]:
 
 @segments_router.get("{segment_id}/count", response=CountOut, summary="Count a segment's members")
 def count_members(request: HttpRequest, segment_id: RecordId) -> dict[str, Any]:
-    """How many contacts you may see are in the segment right now (its conditions evaluated
-    now, not the stored count)."""
+    """Count the contacts you may see in the segment right now.
+
+    A dynamic segment's conditions are evaluated now, not read from the stored count.
+    """
     user = actor(request)
     segment = get_segment_for_user(user, segment_id)
     return {"count": members_for_user(user, segment).count(), "scoped": is_scoped(user)}
@@ -271,7 +282,7 @@ def count_members(request: HttpRequest, segment_id: RecordId) -> dict[str, Any]:
 def list_members(
     request: HttpRequest, segment_id: RecordId, query: Query[MemberQuery]
 ) -> dict[str, Any]:
-    """The contacts you may see in the segment right now, paginated like the contacts list."""
+    """List the contacts you may see in the segment right now, paged like the contacts list."""
     user = actor(request)
     segment = get_segment_for_user(user, segment_id)
     fields = CONTACT_ORDERINGS[query.ordering]
@@ -289,7 +300,7 @@ def list_members(
 
 
 def _list_edit(request: HttpRequest, segment_id: int, payload: MembersIn) -> tuple[User, Segment]:
-    """The caller and the static list they may edit; every id must be a contact they see."""
+    """Return the caller and the static list they may edit; every id must be a contact they see."""
     user = actor(request)
     segment = get_segment_for_user(user, segment_id, write=True)
     unknown = invisible_contact_ids(user, payload.contact_ids)
@@ -305,8 +316,11 @@ def _list_edit(request: HttpRequest, segment_id: int, payload: MembersIn) -> tup
     "{segment_id}/members", response=MembersOut, summary="Add contacts to a static list"
 )
 def add_members(request: HttpRequest, segment_id: RecordId, payload: MembersIn) -> dict[str, Any]:
-    """Add contacts to a static list; contacts already in it stay once. `changed` says how
-    many were added. A dynamic segment answers 400: its conditions decide its members."""
+    """Add contacts to a static list; contacts already in it stay once.
+
+    `changed` says how many were added. A dynamic segment answers 400: its conditions decide
+    its members.
+    """
     user, segment = _list_edit(request, segment_id, payload)
     added = services.add_to_list(segment, payload.contact_ids, actor=user, via=Via.API)
     segment.refresh_from_db(fields=["member_count"])
@@ -321,9 +335,11 @@ def add_members(request: HttpRequest, segment_id: RecordId, payload: MembersIn) 
 def remove_members(
     request: HttpRequest, segment_id: RecordId, payload: MembersIn
 ) -> dict[str, Any]:
-    """Take contacts out of a static list (their stay ends; the history keeps it). `changed`
-    says how many left. A POST rather than a DELETE with a body, which many clients and
-    proxies drop."""
+    """Take contacts out of a static list (their stay ends; the history keeps it).
+
+    `changed` says how many left. A POST rather than a DELETE with a body, which many clients
+    and proxies drop.
+    """
     user, segment = _list_edit(request, segment_id, payload)
     removed = services.remove_from_list(segment, payload.contact_ids, actor=user, via=Via.API)
     segment.refresh_from_db(fields=["member_count"])
@@ -338,8 +354,10 @@ def remove_members(
 def explain_member(
     request: HttpRequest, segment_id: RecordId, contact_id: RecordId
 ) -> dict[str, Any]:
-    """Every condition with the contact's value and whether it matched; 404 for a contact you
-    may not see."""
+    """Explain every condition with the contact's value and whether it matched.
+
+    A contact you may not see answers 404.
+    """
     user = actor(request)
     why = explain_for_user(user, get_segment_for_user(user, segment_id), contact_id)
     return {

@@ -25,10 +25,13 @@ Scalar = Union[str, DbInt, float]  # noqa: UP007 - pydantic reads the alias at r
 
 
 class SegmentCondition(BaseModel):
-    """One condition: a field from `GET /api/v1/segments/conditions`, one of its operators, the
-    operand the operator needs (none, a text, a number, `[low, high]`, a date `YYYY-MM-DD`, a
-    number of days, a list of choice values or a segment id), and the field's own parameters
-    as sibling keys (e.g. `"channel": "email", "purpose": "marketing"` for consent)."""
+    """One condition: a field, one of its operators, its operand and the field's parameters.
+
+    The field comes from `GET /api/v1/segments/conditions`; the operand is what the operator
+    needs (none, a text, a number, `[low, high]`, a date `YYYY-MM-DD`, a number of days, a list
+    of choice values or a segment id); parameters are sibling keys (e.g. `"channel": "email",
+    "purpose": "marketing"` for consent).
+    """
 
     model_config = ConfigDict(
         extra="allow",
@@ -214,8 +217,11 @@ class MembersOut(Schema):
 
 
 class ExplanationOut(Schema):
-    """One node of a "why": a group (`mode`: all / any / not) or a condition with the contact's
-    `value`; `matched` says whether it holds for the contact."""
+    """One node of a "why": a group (`mode`: all / any / not) or a condition.
+
+    A condition carries the contact's `value`; `matched` says whether the node holds for the
+    contact.
+    """
 
     matched: bool
     label: str

@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db.models import Expression, F, Q
+from django.db.models import F, Q
+from django.db.models.expressions import BaseExpression
 from django.db.models.lookups import (
     Contains,
     EndsWith,
@@ -40,7 +41,7 @@ def _bounds(ctx: Context, kind: Kind, low: dt.date | None, high: dt.date | None)
 
 
 def date_range(ctx: Context, op: str, operand: Any) -> tuple[dt.date | None, dt.date | None]:
-    """The closed day range [low, high] a date operator selects (None: unbounded)."""
+    """Return the closed day range [low, high] a date operator selects (None: unbounded)."""
     today = ctx.today
     if op == "on":
         return operand, operand
@@ -66,11 +67,11 @@ def column_q(
     condition: Condition,
     ctx: Context,
     *,
-    expression: Expression | None = None,
+    expression: BaseExpression | None = None,
     nullable: bool = True,
     iso_text: bool = False,
 ) -> Q:
-    """The positive operator of `condition` over the column `path` (or `expression`)."""
+    """Return the positive operator of `condition` over the column `path` (or `expression`)."""
     op, operand = condition.positive, condition.value
     target: Any = expression if expression is not None else F(path)
     present = Q(**{f"{path}__isnull": False}) if nullable and expression is None else Q()
@@ -165,7 +166,7 @@ def chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
 def column_loader(
     model: Any, path: str, transform: Callable[[Any], Any] | None = None
 ) -> Callable[..., dict[int, Any]]:
-    """A loader reading one column of Contact (or a path from it) for many contacts."""
+    """Return a loader reading one column of Contact (or a path from it) for many contacts."""
 
     def load(ids: Sequence[int], condition: Condition, ctx: Context) -> dict[int, Any]:
         values: dict[int, Any] = {}

@@ -1,5 +1,7 @@
-"""Conditions over what the contacts app knows: fields, custom fields, tags, consent, owner,
-department and the contact's company."""
+"""Conditions over what the contacts app knows.
+
+Fields, custom fields, tags, consent, owner, department and the contact's company.
+"""
 
 from __future__ import annotations
 
@@ -103,8 +105,8 @@ def _owner_q(condition: Condition, ctx: Context) -> Q:
 def _department_q(condition: Condition, ctx: Context) -> Q:
     through = User.departments.through.objects.filter(user_id=OuterRef("owner_id"))
     if condition.positive == "is_empty":
-        return ~Exists(through)
-    return Exists(through.filter(department_id__in=[int(v) for v in condition.value]))
+        return ~Q(Exists(through))
+    return Q(Exists(through.filter(department_id__in=[int(v) for v in condition.value])))
 
 
 def _department_load(ids: Sequence[int], condition: Condition, ctx: Context) -> dict[int, Any]:
@@ -186,7 +188,7 @@ def _consent_load(ids: Sequence[int], condition: Condition, ctx: Context) -> dic
 
 
 def _consent_predicate(condition: Condition, value: Any, ctx: Context) -> bool:
-    return value == ConsentStatus.GRANTED
+    return bool(value == ConsentStatus.GRANTED)
 
 
 def _consent_show(value: Any) -> str:
@@ -203,7 +205,7 @@ def _company_column(
         live = Company.objects.filter(pk=OuterRef("company_id"), deleted_at__isnull=True)
         if condition.positive == "is_empty":
             # No live company, or one whose field is empty.
-            return ~Exists(live.exclude(**{path: ""}))
+            return ~Q(Exists(live.exclude(**{path: ""})))
         return Q(Exists(live.filter(column_q(path, kind, condition, ctx, nullable=False))))
 
     def load(ids: Sequence[int], condition: Condition, ctx: Context) -> dict[int, Any]:
@@ -239,7 +241,7 @@ _CUSTOM_KINDS = {
 
 def _custom_spec(definition: CustomField) -> ConditionSpec:
     key = definition.key
-    kind = _CUSTOM_KINDS[definition.field_type]
+    kind = _CUSTOM_KINDS[CustomFieldType(definition.field_type)]
     text = KeyTextTransform(key, "custom")
 
     def expression() -> Any:

@@ -73,7 +73,7 @@ def _count_q(condition: Condition, ctx: Context) -> Q:
 
 
 def _total_q(condition: Condition, ctx: Context) -> Q:
-    money = DecimalField(max_digits=20, decimal_places=2)
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
     total = _aggregate(
         condition,
         ctx,
@@ -85,7 +85,7 @@ def _total_q(condition: Condition, ctx: Context) -> Q:
 
 def _last_q(condition: Condition, ctx: Context) -> Q:
     if condition.positive == "is_empty":
-        return ~Exists(Order.objects.filter(contact_id=OuterRef("pk")))
+        return ~Q(Exists(Order.objects.filter(contact_id=OuterRef("pk"))))
     last = Subquery(
         Order.objects.filter(contact_id=OuterRef("pk"))
         .order_by()

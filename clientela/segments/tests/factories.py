@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 import factory
 from django.conf import settings
 
-from clientela.accounts.models import Department, User
+from clientela.accounts.models import User
+from clientela.accounts.tests.factories import DepartmentFactory
+from clientela.analytics.rfm import INACTIVITY_CODES, SEGMENT_CODES
+from clientela.analytics.tests.factories import CustomerValueFactory, ValueSnapshotFactory
 from clientela.contacts.choices import (
     ConsentChannel,
     ConsentPurpose,
@@ -23,14 +26,19 @@ from clientela.contacts.choices import (
     LifecycleStage,
     Source,
 )
-from clientela.contacts.models import Consent, CustomField, Tag
-from clientela.contacts.tests.factories import CompanyFactory, ContactFactory
-from clientela.orders.models import Order, OrderLine
+from clientela.contacts.models import Consent, Contact
+from clientela.contacts.tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    CustomFieldFactory,
+    TagFactory,
+)
+from clientela.orders.tests.factories import OrderFactory, OrderLineFactory
 from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
 
 
-class SegmentFactory(factory.django.DjangoModelFactory):
+class SegmentFactory(factory.django.DjangoModelFactory[Segment]):
     """A dynamic segment with no conditions (everyone) unless given a definition."""
 
     class Meta:
@@ -41,7 +49,7 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     definition = factory.LazyFunction(dict)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     """An open stay of a contact in a segment."""
 
     class Meta:
@@ -107,15 +115,15 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     """A deterministic random world: contacts with every kind of data segments look at."""
     zone = ZoneInfo(settings.TIME_ZONE)
     world = World(now=now)
-    departments = [Department.objects.create(name=f"Dpto {i}") for i in range(2)]
+    departments = [DepartmentFactory.create(name=f"Dpto {i}") for i in range(2)]
     users = [User.objects.create_user(username=f"user{i}", password="x") for i in range(3)]
     users[0].departments.set(departments)
     users[1].departments.set(departments[:1])
     world.user_ids = [u.pk for u in users]
     world.department_ids = [d.pk for d in departments]
-    tags = [Tag.objects.create(name=name) for name in TAG_NAMES]
+    tags = [TagFactory.create(name=name) for name in TAG_NAMES]
     companies = [
-        CompanyFactory(
+        CompanyFactory.create(
             name=rng.choice(TEXTS) or "Sin nombre",
             city=rng.choice(TEXTS),
             industry=rng.choice(TEXTS),
@@ -131,7 +139,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
         ("plan", CustomFieldType.CHOICE, ["basico", "pro"]),
         ("activo", CustomFieldType.BOOLEAN, []),
     ):
-        CustomField.objects.create(
+        CustomFieldFactory.create(
             entity=Entity.CONTACT, key=key, label=key, field_type=kind, choices=choices
         )
     today = now.astimezone(zone).date()
@@ -159,7 +167,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
             custom["plan"] = rng.choice(["basico", "pro", None])
         if rng.random() < 0.7:
             custom["activo"] = rng.choice([True, False, None])
-        contact = ContactFactory(
+        contact = ContactFactory.create(
             first_name=rng.choice(TEXTS),
             last_name=rng.choice(TEXTS),
             email=rng.choice(["", f"c{index}@example.co", f"C{index}@Example.CO"]),
@@ -193,24 +201,40 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
         for _ in range(rng.choice([0, 0, 1, 2, 4])):
             day = rng.choice(world.days)
             amount = rng.choice(AMOUNTS)
-            order = Order.objects.create(
+            order = OrderFactory.create(
                 contact=contact,
                 ordered_at=dt.datetime.combine(day, dt.time(12), tzinfo=zone),
                 ordered_on=day,
                 amount=amount,
-                currency="COP",
-                exchange_rate=Decimal(1),
-                amount_company_currency=amount,
             )
             sku, name = rng.choice(PRODUCTS)
-            OrderLine.objects.create(order=order, sku=sku, product_name=name, unit_price=amount)
+            OrderLineFactory.create(order=order, sku=sku, product_name=name, unit_price=amount)
         world.contact_ids.append(contact.pk)
         if contact.deleted_at is None:
             world.live_ids.append(contact.pk)
-    static = SegmentFactory(name="Lista", kind=SegmentKind.STATIC)
+    # Customer value: an older snapshot the conditions must ignore, and the latest one.
+    old = ValueSnapshotFactory.create(state="done", created_at=now - dt.timedelta(days=2))
+    latest = ValueSnapshotFactory.create(state="done", created_at=now - dt.timedelta(days=1))
+    for contact in Contact.objects.filter(pk__in=world.contact_ids):
+        CustomerValueFactory.create(
+            snapshot=old,
+            contact=contact,
+            segment="champions",
+            clv=1.0,
+        )
+        if rng.random() < 0.7:
+            CustomerValueFactory.create(
+                snapshot=latest,
+                contact=contact,
+                segment=rng.choice(SEGMENT_CODES),
+                inactivity=rng.choice(INACTIVITY_CODES),
+                clv=rng.choice([None, 0.0, 1.5, 100.0, 99.99, 1e6]),
+                p_alive=rng.choice([None, 0.0, 0.5, 0.999, 1.0]),
+            )
+    static = SegmentFactory.create(name="Lista", kind=SegmentKind.STATIC)
     for contact_id in rng.sample(world.contact_ids, len(world.contact_ids) // 3):
-        Membership.objects.create(segment=static, contact_id=contact_id)
-    dynamic = SegmentFactory(
+        MembershipFactory.create(segment=static, contact_id=contact_id)
+    dynamic = SegmentFactory.create(
         name="VIP", definition={"all": [{"field": "tag", "op": "has", "value": "vip"}]}
     )
     world.segment_ids = [static.pk, dynamic.pk]

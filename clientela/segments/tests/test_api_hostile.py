@@ -93,7 +93,9 @@ def _operand(operand: Operand, payload: str) -> Any:
 
 def test_payloads_as_every_value_and_setting_are_data_or_400(personas, client, headers):
     # Contacts named with the payloads: a condition on the name must find exactly that one.
-    named = {p: ContactFactory.create(first_name=p, city=p, owner=personas.rep) for p in SQL_PAYLOADS}
+    named = {
+        p: ContactFactory.create(first_name=p, city=p, owner=personas.rep) for p in SQL_PAYLOADS
+    }
     ContactFactory.create(first_name="Ana", city="Bogotá", owner=personas.rep)
     contacts = set(Contact.objects.values_list("pk", flat=True))
     users = User.objects.count()

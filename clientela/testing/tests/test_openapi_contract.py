@@ -77,7 +77,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", InTestTransaction()
 @pytest.fixture
 def admin(personas: Any) -> User:
     """The caller: an administrator may reach every operation."""
-    return personas.admin
+    user: User = personas.admin
+    return user
 
 
 @schema.parametrize()

@@ -12,15 +12,19 @@ from clientela.core.events import Via
 
 
 class Command(BaseCommand):
+    """Create API tokens from the command line (`clientela token create USERNAME`)."""
+
     help = "Manage API tokens. `token create USERNAME` prints a new token (shown only once)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the `create` subcommand and its arguments."""
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a token for USERNAME")
         create.add_argument("username")
         create.add_argument("--name", default="cli")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Create a token for the named active user and print it once."""
         try:
             user = User.objects.get(username=options["username"])
         except User.DoesNotExist as exc:

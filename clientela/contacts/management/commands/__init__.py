@@ -1,0 +1,1 @@
+"""The contacts app's commands (run as `clientela <command>`)."""

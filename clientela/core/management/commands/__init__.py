@@ -1,0 +1,1 @@
+"""The core app's commands (run as `clientela <command>`)."""

@@ -21,7 +21,7 @@ from clientela.core.tabular import TableError
 
 
 def _command_kinds() -> dict[str, Importer]:
-    """The registered import kinds that run from a file, by name."""
+    """Return the registered import kinds that run from a file, by name."""
     return {kind.name: kind for kind in importers() if kind.run_file is not None}
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """The kind, the file and the options the registered importers read."""
+        """Declare the kind, the file and the options the registered importers read."""
         kinds = _command_kinds()
         presets = sorted({preset for kind in kinds.values() for preset in kind.command_presets})
         parser.add_argument("entity", choices=sorted(kinds), help="What to import.")

@@ -13,13 +13,17 @@ from clientela.core.scheduling import REGISTRY, run_due
 
 
 class Command(BaseCommand):
+    """The periodic-work loop: enqueue due schedules every few seconds until stopped."""
+
     help = "Enqueue due periodic work (nightly analytics, scheduled campaigns…) every few seconds."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the interval between checks and `--once`."""
         parser.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
         parser.add_argument("--once", action="store_true", help="check once and exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Enqueue due work every `--interval` seconds until SIGTERM/SIGINT (or once)."""
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:

@@ -1,0 +1,1 @@
+"""The demo app's commands (run as `clientela <command>`)."""

@@ -20,15 +20,19 @@ from clientela.demo.seeding import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
 class Command(BaseCommand):
+    """Create the database, load the demo company once and serve Clientela."""
+
     help = "Create the database, load the demo company (once) and serve Clientela."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare where to serve and how large a demo to build."""
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--contacts", type=int, default=2000, help="demo contacts to create")
         parser.add_argument("--no-serve", action="store_true", help="prepare the data and exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Migrate, seed the demo company when missing, then serve it (unless `--no-serve`)."""
         translation.activate("es")
         call_command("migrate", interactive=False, verbosity=0)
         created = load_demo(contacts=options["contacts"])

@@ -11,14 +11,18 @@ from clientela.demo.seeding import seed_contacts
 
 
 class Command(BaseCommand):
+    """Add deterministic synthetic contacts (with companies, tags and consents)."""
+
     help = "Add N deterministic synthetic contacts (with companies, tags and consents)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare how many contacts to add, the random seed and the batch size."""
         parser.add_argument("--contacts", type=int, required=True)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--batch-size", type=int, default=5000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Insert the contacts, reporting progress and the time taken."""
         started = time.monotonic()
         total = options["contacts"]
 

@@ -18,9 +18,12 @@ from clientela.demo.processes import (
 
 
 class Command(BaseCommand):
+    """Serve Clientela with the production server, the background worker and the scheduler."""
+
     help = "Serve Clientela with the production server and run the background worker."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the address, the web workers and threads, and `--no-worker`."""
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CLIENTELA_WEB_WORKERS", "0")) or None,
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Collect static files, then supervise the server, worker and scheduler processes."""
         call_command("collectstatic", interactive=False, verbosity=0)
         workers = options["workers"] or default_web_workers()
         commands = [server_command(options["host"], options["port"], workers, options["threads"])]

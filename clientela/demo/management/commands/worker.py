@@ -9,15 +9,19 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
+    """Run the background worker that executes queued jobs."""
+
     help = "Run the background worker that executes queued jobs."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the queue to work and `--batch`."""
         parser.add_argument("--queue-name", default="default")
         parser.add_argument(
             "--batch", action="store_true", help="process what is queued, then exit"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run django-tasks' database worker with those options."""
         call_command(
             "db_worker",
             queue_name=options["queue_name"],
