@@ -12,11 +12,13 @@ from typing import Any, cast
 import pytest
 from django.test import Client
 
+from clientela.accounts.api import accounts_router
 from clientela.accounts.models import User
 from clientela.accounts.services import create_token
 from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.api import api
 from clientela.contacts import services
+from clientela.contacts.api import companies_router, contacts_router
 from clientela.contacts.models import Company, Contact, Merge
 from clientela.contacts.queries import contacts_visible_to
 from clientela.contacts.representation import ContactOut, alphabetical, reload_contact
@@ -830,9 +832,14 @@ SETUPS: dict[tuple[str, str], Setup] = {
 
 
 def registered_operations() -> set[tuple[str, str]]:
-    """Every (method, path) the API serves, read from the routers themselves."""
+    """Every (method, path) the accounts, contacts and companies routers serve.
+
+    Other apps' operations are held by their own API_MATRIX (core's access-coverage test).
+    """
     operations: set[tuple[str, str]] = set()
     for bound in api._get_bound_routers():
+        if bound.template not in (accounts_router, contacts_router, companies_router):
+            continue
         for path, path_view in bound.path_operations.items():
             full = "/api/" + "/".join(p.strip("/") for p in (bound.prefix, path) if p.strip("/"))
             for operation in path_view.operations:

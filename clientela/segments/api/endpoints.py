@@ -73,8 +73,9 @@ def segment_out(
     """Return the API representation of a segment (without its definition)."""
     return {
         "id": segment.pk,
-        "name": segment.name,
-        "description": segment.description,
+        "name": segment.display_name,
+        "description": segment.display_description,
+        "code": segment.code,
         "kind": segment.kind,
         "member_count": member_count,
         "scoped": scoped,
@@ -196,7 +197,7 @@ def list_conditions(request: HttpRequest) -> list[dict[str, Any]]:
             if spec.choices
             else None,
         }
-        for spec in sorted(all_conditions(), key=lambda spec: (str(spec.group), spec.field))
+        for spec in all_conditions()  # in the builder's order: as the apps registered them
     ]
 
 
@@ -236,9 +237,10 @@ def update_segment(
     version = sent.pop("version", None)
     if segment.is_static and sent.get("definition") not in (None, {}):
         raise ValidationFailed({"definition": [_("A static list has no conditions.")]})
+    # A ready-made segment nobody renamed keeps its name in the caller's language once changed.
     data = {
-        "name": segment.name,
-        "description": segment.description,
+        "name": segment.display_name,
+        "description": segment.display_description,
         "definition": segment.definition,
         **{key: value for key, value in sent.items() if value is not None},
     }

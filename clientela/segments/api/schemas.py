@@ -100,8 +100,11 @@ class SegmentOut(Schema):
     """A segment or static list, with its members counted as the caller may see them."""
 
     id: int
-    name: str
+    name: str = Field(description="A ready-made segment nobody renamed reads in your language")
     description: str
+    code: str = Field(
+        description="A ready-made segment's stable code (e.g. `birthdays_next_7_days`); else empty"
+    )
     kind: str = Field(description="`dynamic` (follows its conditions) or `static` (edited by hand)")
     member_count: int = Field(
         description="Members you may see, as of `refreshed_at` (live: `/count`)"
