@@ -41,6 +41,7 @@ from clientela.core.exceptions import (
     ValidationFailed,
 )
 from clientela.core.http import error_response, unstorable_reason
+from clientela.segments.api import segments_router
 
 logger = logging.getLogger("clientela.api")
 
@@ -242,7 +243,7 @@ api = ClientelaAPI(
     title="Clientela API",
     version="1",
     description=(
-        "Contacts, companies, users and departments of a Clientela installation. "
+        "Contacts, companies, segments, users and departments of a Clientela installation. "
         "Send `Authorization: Bearer <token>` (create tokens in your profile, with "
         "`clientela token create USERNAME`, or with POST /api/v1/tokens). "
         "Every call acts with the token user's permissions."
@@ -349,6 +350,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/companies", companies_router)
+api.add_router("/v1/segments", segments_router)
 
 
 @csrf_exempt

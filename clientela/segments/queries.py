@@ -181,4 +181,33 @@ def uses_of(segment: Segment) -> list[Segment]:
     return [other for other in others if segment.pk in referenced_segments(tree_of(other))]
 
 
+def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
+    """Count each segment's current members the user may see, from the materialised membership.
+
+    An unscoped user gets the stored counts; a scoped one one grouped query through
+    contacts_visible_to, so a rep's list never counts contacts he may not see.
+    """
+    if not is_scoped(user):
+        return {segment.pk: segment.member_count for segment in segments}
+    counts = dict(
+        Membership.objects.filter(
+            segment__in=[segment.pk for segment in segments],
+            left_at__isnull=True,
+            contact__in=contacts_visible_to(user).values("pk"),
+        )
+        .values("segment")
+        .annotate(n=Count("id"))
+        .values_list("segment", "n")
+    )
+    return {segment.pk: counts.get(segment.pk, 0) for segment in segments}
+
+
+def invisible_contact_ids(user: Any, contact_ids: list[int]) -> list[int]:
+    """Return the ids among `contact_ids` naming no live contact the user may see, in order."""
+    visible = set(
+        contacts_visible_to(user).filter(pk__in=set(contact_ids)).values_list("pk", flat=True)
+    )
+    return sorted({pk for pk in contact_ids if pk not in visible})
+
+
 __all__ = ["EMPTY"]

@@ -9,13 +9,6 @@ from ninja import Query, Router, Status
 
 from clientela.accounts.api_auth import actor
 from clientela.contacts import services
-from clientela.contacts.api.output import (
-    company_detail,
-    company_out,
-    no_results,
-    page_of,
-    tag_id,
-)
 from clientela.contacts.api.schemas import (
     CompanyIn,
     CompanyOut,
@@ -24,7 +17,14 @@ from clientela.contacts.api.schemas import (
     CompanyQuery,
 )
 from clientela.contacts.queries import COMPANY_ORDERINGS, filter_companies, get_company_for_user
+from clientela.contacts.representation import (
+    company_detail,
+    company_out,
+    no_results,
+    tag_id,
+)
 from clientela.core.http import RecordId, api_errors
+from clientela.core.keyset import page_of
 from clientela.timeline.choices import Via
 
 companies_router = Router(tags=["companies"])

@@ -10,17 +10,9 @@ from ninja import Query, Router, Status
 
 from clientela.accounts.api_auth import actor
 from clientela.contacts import services
-from clientela.contacts.api.output import (
-    contact_row_out,
-    contact_rows,
-    page_of,
-    ref,
-    reload_contact,
-)
 from clientela.contacts.api.schemas import (
     ConsentIn,
     ContactIn,
-    ContactOut,
     ContactPage,
     ContactPatch,
     ContactQuery,
@@ -42,9 +34,17 @@ from clientela.contacts.queries import (
     get_contact_for_user,
     survivor_for_user,
 )
+from clientela.contacts.representation import (
+    ContactOut,
+    contact_row_out,
+    contact_rows,
+    ref,
+    reload_contact,
+)
 from clientela.core.events import verb_label
 from clientela.core.exceptions import NotFound
 from clientela.core.http import RecordId, api_errors
+from clientela.core.keyset import page_of
 from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
 

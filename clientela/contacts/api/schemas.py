@@ -16,65 +16,10 @@ from clientela.contacts.choices import (
     LifecycleStage,
     Source,
 )
+from clientela.contacts.representation import ContactOut, Ref
 from clientela.core.http import DbInt, Offset, RecordId
 
 # --- contacts -------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    """A related record: its id and display name."""
-
-    id: RecordId
-    name: str
-
-
-class ConsentOut(Schema):
-    """The latest consent decision for one channel and purpose."""
-
-    channel: str
-    purpose: str
-    status: str
-    recorded_at: datetime
-    source: str
-
-
-class ContactOut(Schema):
-    """A contact."""
-
-    id: int
-    first_name: str
-    last_name: str
-    full_name: str
-    email: str
-    phone: str = Field(..., description="E.164, e.g. +573001234567")
-    job_title: str
-    company: Ref | None
-    city: str
-    country: str
-    birthday: date | None
-    language: str
-    owner: Ref | None
-    lifecycle_stage: str
-    lead_status: str
-    source: str
-    first_utm_source: str
-    first_utm_medium: str
-    first_utm_campaign: str
-    first_utm_term: str
-    first_utm_content: str
-    first_touch_at: datetime | None
-    last_utm_source: str
-    last_utm_medium: str
-    last_utm_campaign: str
-    last_utm_term: str
-    last_utm_content: str
-    last_touch_at: datetime | None
-    tags: list[str]
-    custom: dict[str, Any]
-    consents: list[ConsentOut]
-    created_at: datetime
-    updated_at: datetime
-    version: int
 
 
 def _choice(choices: Any, description: str) -> Any:

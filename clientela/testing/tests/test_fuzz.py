@@ -38,6 +38,7 @@ from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
 from clientela.orders import services as order_services
+from clientela.segments import services as segment_services
 from clientela.testing.fuzz import (
     form_data,
     hostile_text,
@@ -72,6 +73,7 @@ class World:
     rate: int
     import_job: int
     job: int
+    segment: int
 
 
 @pytest.fixture
@@ -99,6 +101,10 @@ def world(personas: Any) -> World:
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
     )
+    segment = segment_services.create_segment(
+        actor=admin,
+        data={"name": "VIP", "definition": {"field": "tag", "op": "has", "value": "vip"}},
+    )
     return World(
         admin=admin,
         contact=contact.pk,
@@ -114,6 +120,7 @@ def world(personas: Any) -> World:
         rate=rate.pk,
         import_job=import_job.pk,
         job=Job.objects.order_by("id").values_list("id", flat=True).first() or import_job.pk,
+        segment=segment.pk,
     )
 
 
@@ -158,6 +165,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "department_id": lambda w: w.department,
     "token_id": lambda w: w.token,
     "code": lambda w: w.role.code,
+    "segment_id": lambda w: w.segment,
 }
 
 

@@ -101,12 +101,15 @@ def test_every_api_input_integer_is_bounded() -> None:
     document = api.get_openapi_schema()
     components = document["components"]["schemas"]
     unbounded: list[str] = []
+    walked: set[str] = set()  # a recursive schema (a segment's definition) is walked once
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
             if "$ref" in node:
                 name = node["$ref"].rsplit("/", 1)[-1]
-                walk(components[name], name)
+                if name not in walked:
+                    walked.add(name)
+                    walk(components[name], name)
                 return
             if node.get("type") == "integer" and ("minimum" not in node or "maximum" not in node):
                 unbounded.append(where)
