@@ -1,11 +1,12 @@
 """The one access-matrix helper every app's tests use (UI routes and API operations).
 
 An app's ``tests/test_access_matrix.py`` declares ``ROUTE_MATRIX`` (``"namespace:name"`` →
-status per persona) and, when it serves API operations, its ``tests/test_api_access_matrix.py``
-declares ``API_MATRIX`` (``"METHOD /api/v1/path"`` → status per persona). The coverage test in
-``clientela/core/tests/test_access_coverage.py`` collects every matrix of every installed
-Clientela app and fails when a named route or an API operation is in none of them, so a new
-screen or endpoint cannot ship without saying who may use it.
+status per persona) and runs it with :func:`route_mismatches`; when it serves API operations,
+its ``tests/test_api_access_matrix.py`` declares ``API_MATRIX`` (``"METHOD /api/v1/path"`` →
+status per persona) and runs it with :func:`api_mismatches`. The coverage tests in
+``clientela/core/tests/test_access_coverage.py`` collect every matrix of every installed
+Clientela app and fail when a route of the URLconf or an API operation is in none of them, so
+a new screen or endpoint cannot ship without saying who may use it.
 
 Personas are the shared ones of the root ``conftest.py`` (``personas`` fixture) plus the
 anonymous visitor.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -85,6 +87,32 @@ def named_routes() -> dict[str, URLPattern]:
     return _walk(get_resolver().url_patterns)
 
 
+def _piece(entry: URLPattern | URLResolver) -> str:
+    # A regular-expression pattern reads "^api/..."; anchors are noise once pieces are joined.
+    return str(entry.pattern).removeprefix("^")
+
+
+def every_route() -> list[tuple[str, str | None]]:
+    """Every URL pattern of the site as ``(route, "namespace:name")``; unnamed ones give None."""
+    found: list[tuple[str, str | None]] = []
+
+    def walk(patterns: Iterable[Any], prefix: str, namespace: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = namespace
+                if entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                walk(entry.url_patterns, prefix + _piece(entry), inner)
+            elif isinstance(entry, URLPattern):
+                name = None
+                if entry.name:
+                    name = f"{namespace}:{entry.name}" if namespace else entry.name
+                found.append((prefix + _piece(entry), name))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
 def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str, Any]) -> str:
     """The URL a matrix requests: the spec's kwargs, or defaults for the route's parameters."""
     if spec.kwargs is not None:
@@ -93,6 +121,33 @@ def route_url(name: str, spec: Request, world: Any, default_kwargs: Mapping[str,
         converters = getattr(named_routes()[name].pattern, "converters", {})
         kwargs = {key: default_kwargs[key] for key in converters}
     return reverse(name, kwargs=kwargs) + spec.query(world)
+
+
+def route_mismatches(
+    name: str,
+    matrix: Mapping[str, Row],
+    spec: Request,
+    personas: Any,
+    build_world: Callable[[Any], Any],
+    default_kwargs: Callable[[Any], Mapping[str, Any]],
+) -> dict[str, int]:
+    """Request route `name` as every persona and the visitor and return the statuses that
+    differ from the matrix; URL parameters come from the spec, else from `default_kwargs`.
+
+    One world serves every persona: each request runs in a savepoint rolled back after it, so
+    one persona's delete does not hide the record from the next.
+    """
+    world = build_world(personas)
+    wrong: dict[str, int] = {}
+    for persona in EVERY_PERSONA:
+        user = None if persona == ANONYMOUS else getattr(personas, persona)
+        with transaction.atomic():
+            url = route_url(name, spec, world, default_kwargs(world))
+            status = request_route(Client(), user, url, spec, world).status_code
+            transaction.set_rollback(True)
+        if status != matrix[name][persona]:
+            wrong[persona] = status
+    return wrong
 
 
 def request_route(client: Client, user: Any, url: str, spec: Request, world: Any) -> Any:

@@ -16,6 +16,7 @@ import pytest
 
 from clientela.accounts import services
 from clientela.accounts.models import ApiToken, Department, User
+from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.testing.access import Request, api_mismatches, api_row, check_rows
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def default_kwargs(world: World) -> dict[str, Any]:
 
 def build_world(personas: Any) -> World:
     """Rep, an empty department that may be deleted, and one of rep's tokens."""
-    department = Department.objects.create(name=f"Temporal {next(_SEQUENCE)}")
+    department = DepartmentFactory.create(name=f"Temporal {next(_SEQUENCE)}")
     token, _raw = services.create_token(personas.rep, actor=personas.rep)
     return World(personas.rep, department, token)
 

@@ -24,6 +24,7 @@ from clientela.accounts.capabilities import (
 from clientela.accounts.models import CapabilityDefault, Role, User
 from clientela.accounts.queries import has_capability, users_with_capability
 from clientela.accounts.services import apply_capability_defaults, update_role
+from clientela.accounts.tests.factories import RoleFactory
 
 ROLES = ("administrador", "gerente", "comercial", "mercadeo", "servicio", "solo_lectura")
 # Who may do what with the built-in roles, written from the behaviour before the registry
@@ -135,7 +136,7 @@ def new_capability() -> Any:
 
 
 def test_a_new_capability_reaches_its_audience_once(personas: Any, new_capability: Any) -> None:
-    Role.objects.create(code="socio", name="Socio", capabilities=["contacts.write"])
+    RoleFactory.create(code="socio", name="Socio", capabilities=["contacts.write"])
     assert apply_capability_defaults() == ["deals.manage_pipelines"]
     roles = {role.code: role for role in Role.objects.all()}
     granted = {

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clientela.accounts.models import Department, Role, User
+from clientela.accounts.tests.factories import DepartmentFactory
 
 NOT_ADMINS = ["manager", "rep", "rep2", "colleague", "marketer", "outsider"]
 
@@ -251,7 +252,7 @@ def test_it_refuses_to_delete_a_department_with_members(
 
 
 def test_it_deletes_an_empty_department(admin_client: Client, personas: Any) -> None:
-    empty = Department.objects.create(name="Vacío")
+    empty = DepartmentFactory.create(name="Vacío")
     response = admin_client.post(reverse("accounts:department_delete", args=[empty.pk]))
     assert response.status_code == 302
     assert not Department.objects.filter(pk=empty.pk).exists()

@@ -17,7 +17,7 @@ from clientela.analytics.queries import (
     segment_grid,
     value_overview,
 )
-from clientela.orders.tests.value_world import build_world
+from clientela.analytics.tests.factories import build_world
 
 pytestmark = pytest.mark.django_db
 

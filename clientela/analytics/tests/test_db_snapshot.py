@@ -16,18 +16,20 @@ from clientela.analytics import services
 from clientela.analytics.aggregates import summary_from_aggregates
 from clientela.analytics.clv import score_customers, summarize_transactions
 from clientela.analytics.models import (
-    AnalyticsSettings,
     CustomerValue,
     SnapshotState,
     ValueSnapshot,
 )
 from clientela.analytics.queries import latest_snapshot
 from clientela.analytics.rfm import rfm_table
+from clientela.analytics.tests.factories import AnalyticsSettingsFactory, ValueSnapshotFactory
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.services import delete_contact
+from clientela.contacts.tests.factories import CompanyFactory, ContactFactory
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.models import JobState
 from clientela.orders.models import Order
+from clientela.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 6, 30)
@@ -41,18 +43,13 @@ def _english() -> Iterator[None]:
 
 def add_orders(rows: list[tuple[Any, dt.date, float]], channel: str = "") -> None:
     """Orders straight into the table: (contact or company, day, amount in COP)."""
-    tz = timezone.get_current_timezone()
     Order.objects.bulk_create(
         [
-            Order(
+            OrderFactory.build(
                 contact=customer if isinstance(customer, Contact) else None,
                 company=customer if isinstance(customer, Company) else None,
-                ordered_at=dt.datetime.combine(day, dt.time(10), tzinfo=tz),
-                ordered_on=day,
+                day=day,
                 amount=Decimal(str(amount)),
-                currency="COP",
-                exchange_rate=Decimal(1),
-                amount_company_currency=Decimal(str(amount)),
                 channel=channel,
             )
             for customer, day, amount in rows
@@ -65,11 +62,10 @@ def random_history(
 ) -> list[tuple[Any, dt.date, float]]:
     """A deterministic purchase history with repeat buyers, same-day orders and idle customers."""
     rng = np.random.default_rng(seed)
-    contacts = Contact.objects.bulk_create(
-        [Contact(first_name=f"C{i}", owner=owner, source="facebook") for i in range(customers)]
-    )
-    if contacts[0].pk is None:
-        contacts = list(Contact.objects.order_by("id"))
+    contacts = [
+        ContactFactory.create(bare=True, first_name=f"C{i}", owner=owner, source="facebook")
+        for i in range(customers)
+    ]
     rows = []
     for contact in contacts:
         start = AS_OF - dt.timedelta(days=int(rng.integers(30, 700)))
@@ -166,12 +162,12 @@ def test_it_counts_movements_between_segments_since_the_previous_snapshot(person
 
 
 def test_it_uses_the_configured_inactivity_thresholds(personas):
-    contacts = [Contact.objects.create(first_name=f"I{i}", owner=personas.rep) for i in range(5)]
+    contacts = [
+        ContactFactory.create(bare=True, first_name=f"I{i}", owner=personas.rep) for i in range(5)
+    ]
     add_orders([(c, AS_OF - dt.timedelta(days=31 * months), 1000) for c, months in
                 zip(contacts, (0, 2, 4, 7, 13), strict=True)])  # fmt: skip
-    AnalyticsSettings.objects.create(
-        pk=1, inactive_9m=2, inactive_12m=4, inactive_15m=6, churned=12
-    )
+    AnalyticsSettingsFactory.create(inactive_9m=2, inactive_12m=4, inactive_15m=6, churned=12)
     snapshot = services.compute_customer_value_snapshot(as_of=AS_OF)
     assert snapshot.inactivity_counts == {
         "active": 1, "inactive_9m": 1, "inactive_12m": 1, "inactive_15m": 1, "churned": 1,
@@ -179,7 +175,7 @@ def test_it_uses_the_configured_inactivity_thresholds(personas):
 
 
 def test_it_keeps_the_snapshot_when_clv_cannot_be_fitted(personas):
-    only = Contact.objects.create(first_name="Sola", owner=personas.rep)
+    only = ContactFactory.create(bare=True, first_name="Sola", owner=personas.rep)
     add_orders([(only, AS_OF, 1000)])
     snapshot = services.compute_customer_value_snapshot(as_of=AS_OF)
     row = CustomerValue.objects.get(snapshot=snapshot)
@@ -190,9 +186,9 @@ def test_it_keeps_the_snapshot_when_clv_cannot_be_fitted(personas):
 
 
 def test_it_keys_company_customers_and_skips_customers_in_the_trash(personas):
-    company = Company.objects.create(name="Droguería Central", owner=personas.rep)
-    gone = Contact.objects.create(first_name="Ida", owner=personas.rep)
-    kept = Contact.objects.create(first_name="Eva", owner=personas.rep, company=company)
+    company = CompanyFactory.create(bare=True, name="Droguería Central", owner=personas.rep)
+    gone = ContactFactory.create(bare=True, first_name="Ida", owner=personas.rep)
+    kept = ContactFactory.create(bare=True, first_name="Eva", owner=personas.rep, company=company)
     add_orders([(company, AS_OF, 1000), (gone, AS_OF, 500), (kept, AS_OF, 200)])
     delete_contact(gone, actor=personas.manager)
     snapshot = services.compute_customer_value_snapshot(as_of=AS_OF)
@@ -207,7 +203,7 @@ def test_it_lets_only_managers_recompute_and_never_twice_at_once(personas):
         services.compute_customer_value_snapshot(actor=personas.rep)
     with pytest.raises(Forbidden):
         services.request_customer_value_snapshot(actor=personas.marketer)
-    ValueSnapshot.objects.create(as_of=AS_OF)  # another computation is running
+    ValueSnapshotFactory.create(as_of=AS_OF)  # another computation is running
     with pytest.raises(Conflict):
         services.compute_customer_value_snapshot(actor=personas.manager)
     ValueSnapshot.objects.update(created_at=timezone.now() - dt.timedelta(hours=3))
@@ -217,7 +213,7 @@ def test_it_lets_only_managers_recompute_and_never_twice_at_once(personas):
 
 def test_it_prunes_the_rows_of_old_snapshots_but_keeps_their_figures(personas):
     add_orders(random_history(personas.rep, customers=20))
-    AnalyticsSettings.objects.create(pk=1, snapshots_kept=2)
+    AnalyticsSettingsFactory.create(snapshots_kept=2)
     made = [services.compute_customer_value_snapshot(as_of=AS_OF) for _ in range(3)]
     made[0].refresh_from_db()
     assert not made[0].has_rows and made[0].customers == 20

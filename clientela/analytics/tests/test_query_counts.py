@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clientela.analytics.tests.factories import build_world
 from clientela.core.testing import client_for
-from clientela.orders.tests.value_world import build_world
 
 pytestmark = pytest.mark.django_db
 

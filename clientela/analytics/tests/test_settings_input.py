@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from clientela.analytics.models import AnalyticsSettings
 from clientela.analytics.queries import get_analytics_settings
+from clientela.analytics.tests.factories import AnalyticsSettingsFactory, build_world
 from clientela.core.testing import client_for
-from clientela.orders.tests.value_world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_the_service_refuses_what_its_fields_cannot_hold(personas):
 
 
 def test_the_pages_survive_a_value_stored_before_digits_were_checked(client, personas):
-    AnalyticsSettings.objects.create(pk=1, retention_cost_per_customer=Decimal("100"))
+    AnalyticsSettingsFactory.create(retention_cost_per_customer=Decimal("100"))
     update = "UPDATE analytics_analyticssettings SET retention_cost_per_customer = 1e20"
     if connection.vendor == "postgresql":
         # PostgreSQL refuses the value itself; only SQLite ever stored one.
@@ -97,8 +97,7 @@ def test_the_pages_survive_a_value_stored_before_digits_were_checked(client, per
 
 
 def test_settings_show_numbers_in_the_users_format_with_their_units(client, personas):
-    AnalyticsSettings.objects.create(
-        pk=1,
+    AnalyticsSettingsFactory.create(
         monthly_discount_rate=Decimal("0.0125"),
         default_gross_margin=Decimal("0.4550"),
         retention_cost_per_customer=Decimal("1250000.50"),

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from clientela.analytics.models import AnalyticsSettings, CustomerValue, ValueSnapshot
 from clientela.analytics.queries import customer_value_for
+from clientela.analytics.tests.factories import FILLER, build_world
 from clientela.core.models import Job
 from clientela.core.testing import client_for
-from clientela.orders.tests.value_world import FILLER, build_world
 
 pytestmark = pytest.mark.django_db
 

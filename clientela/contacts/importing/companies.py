@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from clientela.contacts import services
 from clientela.contacts.choices import Entity
 from clientela.contacts.importing.presets import CUSTOM_PREFIX, custom_targets, header_key
 from clientela.contacts.importing.rows import split_tags
 from clientela.contacts.importing.writes import OwnerDirectory, folded
 from clientela.contacts.models import Company
 from clientela.contacts.queries import companies_visible_to, custom_fields_for, may_import
+from clientela.contacts.services.companies import create_company, update_company
 from clientela.core import imports
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.core.models import Job
@@ -273,7 +273,7 @@ class CompanyImport:
         current = self.find(data)
         try:
             if current is None:
-                company = services.create_company(actor=self.actor, data=data, via=Via.IMPORT)
+                company = create_company(actor=self.actor, data=data, via=Via.IMPORT)
                 self.by_name.setdefault(folded(company.name), company.pk)
                 out.created += 1
                 return
@@ -291,7 +291,7 @@ class CompanyImport:
             if "tags" in data:
                 data["tags"] = sorted({*current.tags.values_list("name", flat=True), *data["tags"]})
             before = current.version
-            updated = services.update_company(current, actor=self.actor, data=data, via=Via.IMPORT)
+            updated = update_company(current, actor=self.actor, data=data, via=Via.IMPORT)
             if updated.version != before:
                 out.updated += 1
             else:

@@ -12,8 +12,9 @@ from typing import Any, cast
 import pytest
 from django.test import Client
 
-from clientela.accounts.models import Department, User
+from clientela.accounts.models import User
 from clientela.accounts.services import create_token
+from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.api import api
 from clientela.contacts import services
 from clientela.contacts.api.output import alphabetical, reload_contact
@@ -775,7 +776,7 @@ def _merge(p: SimpleNamespace, _user: User) -> tuple[dict[str, Any], Any]:
 
 
 def _empty_department(p: SimpleNamespace, _user: User) -> tuple[dict[str, Any], Any]:
-    department = Department.objects.create(name=f"Temporal {next(_counter)}")
+    department = DepartmentFactory.create(name=f"Temporal {next(_counter)}")
     return {"department_id": department.pk}, {"name": f"Renombrado {next(_counter)}"}
 
 

@@ -11,8 +11,13 @@ import pytest
 from django.urls import reverse
 
 from clientela.contacts.choices import CustomFieldType
-from clientela.contacts.models import Company, Contact, CustomField, Tag
-from clientela.contacts.tests.factories import ContactFactory
+from clientela.contacts.models import Contact
+from clientela.contacts.tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    CustomFieldFactory,
+    TagFactory,
+)
 from clientela.contacts.tests.import_helpers import run, start
 from clientela.timeline.models import Event
 
@@ -26,12 +31,12 @@ def make(**values: Any) -> Contact:
 
 @pytest.fixture
 def book(personas):
-    vip = Tag.objects.create(name="VIP")
-    acme = Company.objects.create(name="Acme S.A.S.")
-    CustomField.objects.create(
+    vip = TagFactory.create(name="VIP")
+    acme = CompanyFactory(bare=True, name="Acme S.A.S.")
+    CustomFieldFactory.create(
         key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
     )
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         key="canal", label="Canal preferido", field_type=CustomFieldType.CHOICE,
         choices=["WhatsApp", "Correo"],
     )  # fmt: skip
@@ -143,7 +148,7 @@ def test_it_refuses_an_unknown_format(client, personas, book):
 def test_it_streams_large_exports_with_a_bounded_number_of_queries(
     client, personas, django_assert_max_num_queries
 ):
-    vip = Tag.objects.create(name="VIP")
+    vip = TagFactory.create(name="VIP")
     for i in range(30):
         make(email=f"c{i}@example.co", owner=personas.admin).tags.add(vip)
     client.force_login(personas.admin)

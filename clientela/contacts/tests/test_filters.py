@@ -13,9 +13,14 @@ from django.urls import reverse
 
 from clientela.accounts.services import create_token
 from clientela.contacts.choices import CustomFieldType
-from clientela.contacts.models import Company, Contact, CustomField, Tag
+from clientela.contacts.models import Contact
 from clientela.contacts.queries import ContactFilters
-from clientela.contacts.tests.factories import ContactFactory
+from clientela.contacts.tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    CustomFieldFactory,
+    TagFactory,
+)
 
 pytestmark = pytest.mark.django_db
 ROW_LINK = re.compile(r'<td class="person"><a href="/contacts/(\d+)/"')
@@ -28,15 +33,15 @@ def make(**values: Any) -> Contact:
 @pytest.fixture
 def book(personas: Any) -> dict[str, Any]:
     """Six contacts spread so that every filter keeps some and drops others."""
-    vip = Tag.objects.create(name="VIP")
-    acme = Company.objects.create(name="Acme S.A.S.")
-    CustomField.objects.create(
+    vip = TagFactory.create(name="VIP")
+    acme = CompanyFactory(bare=True, name="Acme S.A.S.")
+    CustomFieldFactory.create(
         key="canal",
         label="Canal",
         field_type=CustomFieldType.CHOICE,
         choices=["WhatsApp", "Correo"],
     )
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
     )
     rep, rep2 = personas.rep, personas.rep2

@@ -14,8 +14,13 @@ from django.utils import timezone, translation
 from clientela.contacts.choices import CustomFieldType
 from clientela.contacts.exporting import EXPORT_COLUMNS
 from clientela.contacts.importing.runner import ImportResult, run_import
-from clientela.contacts.models import Company, Contact, CustomField, Note, Tag
-from clientela.contacts.tests.factories import ContactFactory
+from clientela.contacts.models import Company, Contact, Note, Tag
+from clientela.contacts.tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    CustomFieldFactory,
+    TagFactory,
+)
 from clientela.contacts.tests.import_helpers import csv_bytes, fixture_bytes, run, start
 from clientela.core.exceptions import Forbidden
 from clientela.core.models import Job, JobRowError, JobState
@@ -37,7 +42,7 @@ def make_contact(**values: Any) -> Contact:
 
 @pytest.fixture
 def budget(db):
-    return CustomField.objects.create(
+    return CustomFieldFactory.create(
         key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
     )
 
@@ -234,7 +239,7 @@ def test_it_reports_repeated_rows_within_the_file_across_batches(personas):
 
 
 def test_it_matches_existing_contacts_by_email_then_phone_then_name_and_company(personas):
-    acme = Company.objects.create(name="Acme S.A.S.")
+    acme = CompanyFactory(bare=True, name="Acme S.A.S.")
     make_contact(email="ana@example.co", phone="", owner=personas.admin)
     make_contact(email="", phone="+573001234567", owner=personas.admin)
     make_contact(
@@ -256,7 +261,7 @@ def test_it_updates_existing_contacts_only_when_asked_with_one_event_each(person
     existing = make_contact(
         email="ana@example.co", city="Cali", job_title="Analista", owner=personas.admin
     )
-    Tag.objects.create(name="VIP")
+    TagFactory.create(name="VIP")
     content = csv_bytes(
         "correo;ciudad;cargo;etiquetas;notas",
         "ana@example.co;Medellín;;vip, Feria 2025;Llamar el lunes",
@@ -359,8 +364,8 @@ def test_it_writes_nothing_in_a_dry_run_but_reports_every_error(personas):
 
 
 def test_it_splits_tags_on_commas_and_semicolons_and_reuses_companies(personas):
-    Company.objects.create(name="Constructora Ñandú")
-    Tag.objects.create(name="Feria")
+    CompanyFactory(bare=True, name="Constructora Ñandú")
+    TagFactory.create(name="Feria")
     content = csv_bytes(
         "nombre,correo,empresa,etiquetas",
         'Ana,ana@example.co,CONSTRUCTORA ÑANDÚ,"feria; VIP, vip"',

@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 
 from clientela.contacts import services
-from clientela.contacts.models import Contact, CustomField
+from clientela.contacts.models import Contact
+from clientela.contacts.tests.factories import ContactFactory, CustomFieldFactory
 from clientela.core.testing import client_for
+from clientela.core.tests.factories import JobFactory
 from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +88,11 @@ def test_it_filters_by_owner(client, personas, ana):
 
 
 def test_it_filters_by_custom_fields(client, personas):
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         key="budget", label="Presupuesto", field_type="choice", choices=["Bajo", "Alto"]
     )
-    CustomField.objects.create(key="investor", label="Inversionista", field_type="boolean")
-    CustomField.objects.create(key="interest", label="Interés", field_type="text")
+    CustomFieldFactory.create(key="investor", label="Inversionista", field_type="boolean")
+    CustomFieldFactory.create(key="interest", label="Interés", field_type="text")
     services.create_contact(
         actor=personas.rep,
         data={
@@ -133,7 +135,12 @@ def test_it_sorts_by_name_created_and_updated(client, personas):
 def test_it_pages_fifty_at_a_time_without_counting_unfiltered_lists(client, personas):
     Contact.objects.bulk_create(
         [
-            Contact(first_name=f"Persona{i:03d}", owner=personas.rep, search_text=f"persona{i:03d}")
+            ContactFactory.build(
+                bare=True,
+                first_name=f"Persona{i:03d}",
+                owner=personas.rep,
+                search_text=f"persona{i:03d}",
+            )
             for i in range(120)
         ]
     )
@@ -159,7 +166,12 @@ def test_it_caps_the_count_of_huge_filtered_lists(client, personas, monkeypatch)
     monkeypatch.setattr(common, "COUNT_CAP", 60)
     monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 65)  # a table "too large" to count
     Contact.objects.bulk_create(
-        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
+        [
+            ContactFactory.build(
+                bare=True, first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}"
+            )
+            for i in range(70)
+        ]
     )
     response = client_for(client, personas.rep).get(reverse("contacts:contact_list"), {"q": "p"})
     assert "More than 60" in response.content.decode()
@@ -170,7 +182,12 @@ def test_it_counts_a_small_table_exactly_past_the_cap(client, personas, monkeypa
 
     monkeypatch.setattr(common, "COUNT_CAP", 60)  # the demo's 2,020 contacts against 1,000
     Contact.objects.bulk_create(
-        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(70)]
+        [
+            ContactFactory.build(
+                bare=True, first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}"
+            )
+            for i in range(70)
+        ]
     )
     for params in ({}, {"q": "p"}):
         for user in (personas.manager, personas.rep):
@@ -188,7 +205,12 @@ def test_it_shows_an_estimate_for_huge_unfiltered_lists_in_es_co_format(
     monkeypatch.setattr(common, "approximate_row_count", lambda model: 1_234_567)
     # More than a page (a list that fits on one page states its exact length).
     Contact.objects.bulk_create(
-        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(60)]
+        [
+            ContactFactory.build(
+                bare=True, first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}"
+            )
+            for i in range(60)
+        ]
     )
     c = client_for(client, personas.manager, language="es")
     body = c.get(reverse("contacts:contact_list")).content.decode()
@@ -209,7 +231,12 @@ def test_it_reads_the_planner_estimate_on_postgresql(client, personas, monkeypat
     monkeypatch.setattr(common, "COUNT_CAP", 60)
     monkeypatch.setattr(common, "EXACT_COUNT_ROWS", 70)
     Contact.objects.bulk_create(
-        [Contact(first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}") for i in range(80)]
+        [
+            ContactFactory.build(
+                bare=True, first_name=f"P{i}", owner=personas.rep, search_text=f"p{i}"
+            )
+            for i in range(80)
+        ]
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE contacts_contact")
@@ -228,9 +255,7 @@ def test_it_pins_the_list_query_count(client, personas, django_assert_max_num_qu
             data={"first_name": f"Persona{i}", "company": company.pk, "tags": ["VIP"]},
         )
         contact.tags.set(tags)
-    CustomField.objects.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["A"]
-    )
+    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="choice", choices=["A"])
     c = client_for(client, personas.manager)
     with django_assert_max_num_queries(12):
         response = c.get(reverse("contacts:contact_list"))
@@ -374,7 +399,7 @@ def test_it_refuses_quick_create_to_read_only_users(client, personas):
 
 
 def test_it_shows_the_customer_card(client, personas, ana):
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         key="budget", label="Presupuesto", field_type="choice", choices=["Alto"]
     )
     services.update_contact(
@@ -424,10 +449,9 @@ def test_it_tells_the_timeline_in_sentences(client, personas, ana):
 
 
 def test_it_says_a_contact_came_from_an_import(client, personas):
-    from clientela.core.models import Job
-
-    job = Job.objects.create(kind="import_contacts", created_by=personas.rep)
-    contact = Contact.objects.create(
+    job = JobFactory.create(kind="import_contacts", created_by=personas.rep)
+    contact = ContactFactory.create(
+        bare=True,
         first_name="Importado",
         owner=personas.rep,
         created_by=personas.rep,
@@ -554,7 +578,7 @@ def test_it_shows_service_errors_on_the_edit_fields(client, personas, ana):
 
 
 def test_it_shows_custom_field_errors_on_the_field(client, personas, ana):
-    CustomField.objects.create(key="budget", label="Presupuesto", field_type="number")
+    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="number")
     response = client_for(client, personas.rep).post(
         reverse("contacts:contact_edit", args=[ana.pk]), edit_payload(ana, cf_budget="mucho")
     )

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from clientela.contacts import services
-from clientela.contacts.models import Company, CustomField
+from clientela.contacts.models import Company
+from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,7 @@ def test_it_does_not_offer_a_rep_to_leave_a_company_without_owner(client, person
 
 
 def test_it_edits_a_company_with_custom_fields(client, personas, andina):
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         entity="company", key="employees", label="Empleados", field_type="number"
     )
     c = client_for(client, personas.rep)

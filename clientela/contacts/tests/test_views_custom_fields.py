@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clientela.contacts.models import CustomField
+from clientela.contacts.tests.factories import CustomFieldFactory
 
 NOT_ADMINS = ["manager", "rep", "rep2", "colleague", "marketer", "outsider"]
 
@@ -53,7 +54,7 @@ def test_it_creates_and_lists_custom_fields(admin_client: Client, personas: Any)
 def test_it_explains_invalid_custom_fields(
     admin_client: Client, personas: Any, data: dict[str, str], message: str
 ) -> None:
-    CustomField.objects.create(entity="contact", key="budget", label="Budget", field_type="text")
+    CustomFieldFactory.create(entity="contact", key="budget", label="Budget", field_type="text")
     form = {"entity": "contact", "label": "Otro", "key": "otro", "field_type": "text", **data}
     response = admin_client.post(reverse("contacts:custom_field_create"), form)
     assert response.status_code == 200
@@ -61,7 +62,7 @@ def test_it_explains_invalid_custom_fields(
 
 
 def test_it_edits_a_custom_field_but_not_its_key(admin_client: Client, personas: Any) -> None:
-    field = CustomField.objects.create(
+    field = CustomFieldFactory.create(
         entity="company", key="sector", label="Sector", field_type="text"
     )
     url = reverse("contacts:custom_field_edit", args=[field.pk])

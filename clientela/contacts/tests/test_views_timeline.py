@@ -7,9 +7,11 @@ from django.urls import reverse
 
 from clientela.contacts import services
 from clientela.contacts.models import Contact, Merge
+from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.contacts.tests.import_helpers import csv_bytes, start
 from clientela.core.testing import client_for
 from clientela.timeline.models import Event
+from clientela.timeline.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ def make(actor, **data):
 
 def purchase(contact, label=None, verb="purchase"):
     """An event another app (orders) records on the contact."""
-    return Event.objects.create(
+    return EventFactory.create(
         contact=contact,
         verb=verb,
         target_type="orders.order",
@@ -145,9 +147,8 @@ def test_it_shows_the_country_without_a_dash_when_the_city_is_empty(client, pers
 
 
 def test_it_groups_the_thousands_of_number_custom_fields(client, personas):
-    from clientela.contacts.models import CustomField
 
-    CustomField.objects.create(key="budget", label="Presupuesto", field_type="number")
+    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="number")
     ana = make(personas.rep, first_name="Ana", custom={"budget": 1234567})
     body = card(client, personas.rep, ana).content.decode()
     assert "1,234,567" in body

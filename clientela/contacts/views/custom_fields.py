@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from clientela.accounts.queries import has_capability
-from clientela.contacts import services
 from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CustomFieldForm
 from clientela.contacts.models import CustomField
+from clientela.contacts.services.custom_fields import save_custom_field
 from clientela.core.exceptions import ValidationFailed
 
 
@@ -57,7 +57,7 @@ def _save_custom_field(
 ) -> CustomField | None:
     data = form.cleaned_data
     try:
-        return services.save_custom_field(
+        return save_custom_field(
             actor=request.user,
             entity=field.entity if field else data["entity"],
             key=field.key if field else data["key"],

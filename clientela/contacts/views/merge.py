@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.accounts.queries import has_capability
-from clientela.contacts import services
 from clientela.contacts.duplicates import prepare_duplicates
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import (
@@ -26,6 +25,7 @@ from clientela.contacts.queries import (
     get_contact_for_user,
     merges_for,
 )
+from clientela.contacts.services.merge import MERGEABLE_FIELDS, merge_contacts, undo_merge
 from clientela.contacts.views.common import paginate, require_capability
 from clientela.contacts.views.timeline import field_label, plain_value
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -69,7 +69,7 @@ def _comparison(
     """(differing rows, identical rows) for the side-by-side comparison."""
     differing: list[dict[str, Any]] = []
     same: list[dict[str, Any]] = []
-    for name in (*services.MERGEABLE_FIELDS, "custom"):
+    for name in (*MERGEABLE_FIELDS, "custom"):
         row: dict[str, Any] = {
             "name": name,
             "label": _("Custom fields") if name == "custom" else _label(name),
@@ -126,7 +126,7 @@ def merge(request: HttpRequest) -> HttpResponse:
             if request.POST.get(f"keep_{row['name']}", row["default"]) != survivor_side
         ]
         try:
-            done = services.merge_contacts(survivor, other, actor=user, take_from_other=take)
+            done = merge_contacts(survivor, other, actor=user, take_from_other=take)
         except (ValidationFailed, Conflict) as exc:
             text = (
                 " ".join(m for ms in exc.errors.values() for m in ms)
@@ -173,7 +173,7 @@ def merge_undo(request: HttpRequest, pk: int, merge_id: int) -> HttpResponse:
     if found is None:
         raise NotFound(_("This merge cannot be undone any more."))
     try:
-        other = services.undo_merge(found, actor=request.user)
+        other = undo_merge(found, actor=request.user)
     except Conflict as exc:
         messages.error(request, str(exc))
     else:

@@ -12,11 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
+from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.core.models import Job, JobState
 from clientela.core.testing import client_for
 from clientela.orders.importing import run_order_import
 from clientela.orders.models import Order
-from clientela.orders.tests.helpers import contact_of, rate
+from clientela.orders.tests.factories import ExchangeRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +38,12 @@ DETECTED = [
 @pytest.fixture
 def customers(personas):
     """Ana (by e-mail) and Beatriz (by phone) are the marketer's contacts; USD has a rate."""
-    rate("USD", dt.date(2026, 1, 1), "4000")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
     return {
-        "ana": contact_of(personas.marketer, "Ana"),
-        "bea": contact_of(personas.marketer, "Beatriz", phone="+573001234567", email=""),
+        "ana": EnteredContactFactory.create(actor=personas.marketer, first_name="Ana"),
+        "bea": EnteredContactFactory.create(
+            actor=personas.marketer, first_name="Beatriz", phone="+573001234567", email=""
+        ),
     }
 
 

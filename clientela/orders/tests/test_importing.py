@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.core.exceptions import Forbidden, ValidationFailed
-from clientela.core.models import Job, JobRowError
+from clientela.core.models import JobRowError
+from clientela.core.tests.factories import JobFactory
 from clientela.orders.importing import detect_mapping, import_orders
 from clientela.orders.models import Order
-from clientela.orders.tests.helpers import contact_of, rate
+from clientela.orders.tests.factories import ExchangeRateFactory
 from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +52,12 @@ def _reps_import(personas):
 @pytest.fixture
 def customers(personas):
     """Ana (by e-mail) and Beatriz (by phone) are rep's contacts; USD has a rate."""
-    rate("USD", dt.date(2026, 1, 1), "4000")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
     return {
-        "ana": contact_of(personas.rep, "Ana"),
-        "bea": contact_of(personas.rep, "Beatriz", phone="+573001234567", email=""),
+        "ana": EnteredContactFactory.create(actor=personas.rep, first_name="Ana"),
+        "bea": EnteredContactFactory.create(
+            actor=personas.rep, first_name="Beatriz", phone="+573001234567", email=""
+        ),
     }
 
 
@@ -142,7 +146,7 @@ def test_it_creates_unknown_customers_when_allowed(tmp_path, personas, customers
 
 
 def test_it_refuses_customers_outside_the_users_scope(tmp_path, personas):
-    contact_of(personas.rep2, "Ana")
+    EnteredContactFactory.create(actor=personas.rep2, first_name="Ana")
     text = "Fecha;Correo;Total\r\n15/03/2026;ana@example.co;100\r\n"
     result = import_orders(actor=personas.rep, path=write(tmp_path, text), create_missing=True)
     assert result.errors == [
@@ -160,7 +164,7 @@ def test_it_saves_nothing_in_a_dry_run(tmp_path, personas, customers):
 
 def test_it_resumes_after_the_last_committed_batch(tmp_path, personas, customers):
     path = write(tmp_path, SPANISH)
-    job = Job.objects.create(kind="import_orders", created_by=personas.rep, checkpoint=2)
+    job = JobFactory.create(kind="import_orders", created_by=personas.rep, checkpoint=2)
     result = import_orders(actor=personas.rep, path=path, job=job, batch_size=2)
     assert result.rows == 5 and not Order.objects.filter(external_id="F-1").exists()
     job.refresh_from_db()

@@ -7,17 +7,22 @@ import datetime as dt
 import pytest
 
 from clientela.contacts import services as contact_services
+from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.orders.models import Order
-from clientela.orders.tests.helpers import contact_of, order_for
+from clientela.orders.tests.factories import EnteredOrderFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_moves_orders_to_the_survivor_and_back_on_undo(personas):
-    survivor = contact_of(personas.manager, "Ana")
-    other = contact_of(personas.manager, "Anita")
-    kept = order_for(personas.manager, survivor, dt.date(2026, 3, 1))
-    moved = order_for(personas.manager, other, dt.date(2026, 4, 1))
+    survivor = EnteredContactFactory.create(actor=personas.manager, first_name="Ana")
+    other = EnteredContactFactory.create(actor=personas.manager, first_name="Anita")
+    kept = EnteredOrderFactory.create(
+        actor=personas.manager, contact=survivor, day=dt.date(2026, 3, 1)
+    )
+    moved = EnteredOrderFactory.create(
+        actor=personas.manager, contact=other, day=dt.date(2026, 4, 1)
+    )
 
     merge = contact_services.merge_contacts(survivor, other, actor=personas.manager)
     assert set(Order.objects.filter(contact=survivor).values_list("pk", flat=True)) == {

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from clientela.contacts.services import delete_contact
+from clientela.contacts.tests.factories import EnteredCompanyFactory, EnteredContactFactory
 from clientela.core.exceptions import NotFound
 from clientela.orders import services
 from clientela.orders.queries import (
@@ -18,7 +19,7 @@ from clientela.orders.queries import (
     order_totals,
     orders_visible_to,
 )
-from clientela.orders.tests.helpers import company_of, contact_of, order_for
+from clientela.orders.tests.factories import EnteredOrderFactory
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 10)
@@ -27,13 +28,19 @@ DAY = dt.date(2026, 3, 10)
 @pytest.fixture
 def orders(personas):
     """Two orders of rep's customer, one of rep2's, one of a company rep owns (no contact)."""
-    mine = contact_of(personas.rep, "Ana", source="facebook")
-    theirs = contact_of(personas.rep2, "Beatriz")
-    company = company_of(personas.rep)
+    mine = EnteredContactFactory.create(actor=personas.rep, first_name="Ana", source="facebook")
+    theirs = EnteredContactFactory.create(actor=personas.rep2, first_name="Beatriz")
+    company = EnteredCompanyFactory.create(actor=personas.rep, name="Perfumería Andina")
     return {
-        "mine": order_for(personas.rep, mine, DAY, 100, channel="walk_in"),
-        "mine_later": order_for(personas.rep, mine, dt.date(2026, 4, 2), 300, channel="website"),
-        "theirs": order_for(personas.rep2, theirs, DAY, 50),
+        "mine": EnteredOrderFactory.create(
+            actor=personas.rep, contact=mine, day=DAY, amount=100, channel="walk_in"
+        ),
+        "mine_later": EnteredOrderFactory.create(
+            actor=personas.rep, contact=mine, day=dt.date(2026, 4, 2), amount=300, channel="website"
+        ),
+        "theirs": EnteredOrderFactory.create(
+            actor=personas.rep2, contact=theirs, day=DAY, amount=50
+        ),
         "company": services.create_order(
             actor=personas.rep, data={"company": company.pk, "ordered_at": DAY, "amount": 7}
         ),

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from clientela.contacts.tests.factories import EnteredCompanyFactory, EnteredContactFactory
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.orders import services
 from clientela.orders.choices import PURCHASE_VERB
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order
 from clientela.orders.queries import cac_by_channel, convert
-from clientela.orders.tests.helpers import at, company_of, contact_of, order_for, rate
+from clientela.orders.tests.factories import EnteredOrderFactory, ExchangeRateFactory, at
 from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,16 @@ DAY = dt.date(2026, 3, 10)
 
 
 def test_it_creates_an_order_in_the_company_currency_and_puts_it_on_the_timeline(personas):
-    ana = contact_of(personas.rep)
-    order = order_for(personas.rep, ana, DAY, "125.000,50", channel="facebook")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    order = services.create_order(
+        actor=personas.rep,
+        data={
+            "contact": ana.pk,
+            "ordered_at": at(DAY),
+            "amount": "125.000,50",
+            "channel": "facebook",
+        },
+    )
     assert order.currency == "COP"
     assert order.amount == Decimal("125000.50")
     assert order.exchange_rate == 1
@@ -34,7 +43,7 @@ def test_it_creates_an_order_in_the_company_currency_and_puts_it_on_the_timeline
 
 
 def test_it_dates_an_order_by_the_local_day(personas):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     # 02:00 UTC on the 11th is still the 10th in Bogotá (UTC-5).
     moment = dt.datetime(2026, 3, 11, 2, 0, tzinfo=dt.UTC)
     order = services.create_order(
@@ -44,11 +53,22 @@ def test_it_dates_an_order_by_the_local_day(personas):
 
 
 def test_it_converts_with_the_rate_in_force_on_the_order_date(personas):
-    rate("USD", dt.date(2026, 3, 1), "4000")
-    rate("USD", dt.date(2026, 3, 15), "4200")
-    ana = contact_of(personas.rep)
-    before = order_for(personas.rep, ana, DAY, "10.50", currency="usd")
-    after = order_for(personas.rep, ana, dt.date(2026, 3, 20), "10", currency="USD")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 3, 1), rate=Decimal("4000"))
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 3, 15), rate=Decimal("4200"))
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    before = services.create_order(
+        actor=personas.rep,
+        data={"contact": ana.pk, "ordered_at": at(DAY), "amount": "10.50", "currency": "usd"},
+    )
+    after = services.create_order(
+        actor=personas.rep,
+        data={
+            "contact": ana.pk,
+            "ordered_at": at(dt.date(2026, 3, 20)),
+            "amount": "10",
+            "currency": "USD",
+        },
+    )
     assert (before.currency, before.exchange_rate) == ("USD", Decimal("4000"))
     assert before.amount_company_currency == Decimal("42000.00")
     assert after.amount_company_currency == Decimal("42000.00")
@@ -56,10 +76,13 @@ def test_it_converts_with_the_rate_in_force_on_the_order_date(personas):
 
 
 def test_it_refuses_a_foreign_currency_without_a_rate(personas):
-    ana = contact_of(personas.rep)
-    rate("USD", dt.date(2026, 4, 1), "4000")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 4, 1), rate=Decimal("4000"))
     with pytest.raises(ValidationFailed) as caught:
-        order_for(personas.rep, ana, DAY, 10, currency="USD")
+        services.create_order(
+            actor=personas.rep,
+            data={"contact": ana.pk, "ordered_at": at(DAY), "amount": "10", "currency": "USD"},
+        )
     assert caught.value.errors["currency"] == [
         "There is no exchange rate for USD on or before 2026-03-10. "
         "Add it under Exchange rates first."
@@ -86,7 +109,7 @@ def test_it_refuses_a_foreign_currency_without_a_rate(personas):
     ],
 )
 def test_it_explains_what_is_wrong_with_an_order(personas, data, field, message):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     values = {"contact": ana.pk, "ordered_at": "2026-03-10", "amount": "100", **data}
     with pytest.raises(ValidationFailed) as caught:
         services.create_order(actor=personas.rep, data=values)
@@ -94,7 +117,7 @@ def test_it_explains_what_is_wrong_with_an_order(personas, data, field, message)
 
 
 def test_it_refuses_an_order_dated_in_the_future(personas):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     later = timezone.now() + dt.timedelta(days=3)
     with pytest.raises(ValidationFailed) as caught:
         services.create_order(
@@ -104,7 +127,7 @@ def test_it_refuses_an_order_dated_in_the_future(personas):
 
 
 def test_it_sums_the_lines_when_no_amount_is_given_and_keeps_margin_as_cost(personas):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     order = services.create_order(
         actor=personas.rep,
         data={
@@ -125,7 +148,7 @@ def test_it_sums_the_lines_when_no_amount_is_given_and_keeps_margin_as_cost(pers
 
 
 def test_it_reports_a_bad_line_by_its_number(personas):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     with pytest.raises(ValidationFailed) as caught:
         services.create_order(
             actor=personas.rep,
@@ -139,16 +162,17 @@ def test_it_reports_a_bad_line_by_its_number(personas):
 
 
 def test_it_keeps_external_ids_unique_per_source_system(personas):
-    ana = contact_of(personas.rep)
-    order_for(personas.rep, ana, DAY, source_system="shop", external_id="F-1")
-    order_for(personas.rep, ana, DAY, source_system="web", external_id="F-1")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    values = {"contact": ana.pk, "ordered_at": at(DAY), "amount": "100000", "external_id": "F-1"}
+    services.create_order(actor=personas.rep, data={**values, "source_system": "shop"})
+    services.create_order(actor=personas.rep, data={**values, "source_system": "web"})
     with pytest.raises(ValidationFailed) as caught:
-        order_for(personas.rep, ana, DAY, source_system="shop", external_id="F-1")
+        services.create_order(actor=personas.rep, data={**values, "source_system": "shop"})
     assert caught.value.errors["external_id"] == ["An order with this external id already exists."]
 
 
 def test_it_records_a_company_order_on_the_company_timeline(personas):
-    company = company_of(personas.rep)
+    company = EnteredCompanyFactory.create(actor=personas.rep, name="Perfumería Andina")
     order = services.create_order(
         actor=personas.rep, data={"company": company.pk, "ordered_at": DAY, "amount": 5}
     )
@@ -157,19 +181,25 @@ def test_it_records_a_company_order_on_the_company_timeline(personas):
 
 
 def test_it_refuses_customers_the_actor_may_not_see_and_read_only_roles(personas):
-    theirs = contact_of(personas.rep2, "Beatriz")
+    theirs = EnteredContactFactory.create(actor=personas.rep2, first_name="Beatriz")
     with pytest.raises(ValidationFailed) as caught:
-        order_for(personas.rep, theirs, DAY)
+        services.create_order(
+            actor=personas.rep,
+            data={"contact": theirs.pk, "ordered_at": at(DAY), "amount": "100000"},
+        )
     assert caught.value.errors["contact"] == ["Contact not found."]
-    mine = contact_of(personas.rep)
+    mine = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     with pytest.raises(Forbidden):
-        order_for(personas.colleague, mine, DAY)
+        services.create_order(
+            actor=personas.colleague,
+            data={"contact": mine.pk, "ordered_at": at(DAY), "amount": "100000"},
+        )
 
 
 def test_it_updates_an_order_converting_it_again(personas):
-    rate("USD", dt.date(2026, 1, 1), "4000")
-    ana = contact_of(personas.rep)
-    order = order_for(personas.rep, ana, DAY, 100)
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    order = EnteredOrderFactory.create(actor=personas.rep, contact=ana, day=DAY, amount=100)
     changed = services.update_order(
         order, actor=personas.rep, data={"currency": "USD", "amount": "2"}, expected_version=1
     )
@@ -182,8 +212,8 @@ def test_it_updates_an_order_converting_it_again(personas):
 
 
 def test_it_deletes_orders_only_for_roles_that_delete(personas):
-    ana = contact_of(personas.rep)
-    order = order_for(personas.rep, ana, DAY)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    order = EnteredOrderFactory.create(actor=personas.rep, contact=ana, day=DAY)
     with pytest.raises(Forbidden):
         services.delete_order(order, actor=personas.rep)
     services.delete_order(order, actor=personas.manager)
@@ -192,12 +222,23 @@ def test_it_deletes_orders_only_for_roles_that_delete(personas):
 
 
 def test_it_converts_again_the_orders_a_new_rate_covers(personas):
-    rate("USD", dt.date(2026, 1, 1), "4000")
-    ana = contact_of(personas.rep)
-    early = order_for(personas.rep, ana, dt.date(2026, 2, 1), 1, currency="USD")
-    covered = order_for(personas.rep, ana, dt.date(2026, 3, 5), 1, currency="USD", cost="0.5")
-    later = order_for(personas.rep, ana, dt.date(2026, 4, 2), 1, currency="USD")
-    rate("USD", dt.date(2026, 4, 1), "3900")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    early = EnteredOrderFactory.create(
+        actor=personas.rep, contact=ana, day=dt.date(2026, 2, 1), amount=1, currency="USD"
+    )
+    covered = EnteredOrderFactory.create(
+        actor=personas.rep,
+        contact=ana,
+        day=dt.date(2026, 3, 5),
+        amount=1,
+        currency="USD",
+        cost="0.5",
+    )
+    later = EnteredOrderFactory.create(
+        actor=personas.rep, contact=ana, day=dt.date(2026, 4, 2), amount=1, currency="USD"
+    )
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 4, 1), rate=Decimal("3900"))
     services.set_rate(actor=personas.manager, currency="usd", day="2026-03-01", rate="4.100,5")
     for order in (early, covered, later):
         order.refresh_from_db()
@@ -223,10 +264,14 @@ def test_it_validates_rates_and_limits_them_to_managers(personas):
 
 
 def test_it_deletes_a_rate_falling_back_to_the_previous_one(personas):
-    rate("USD", dt.date(2026, 1, 1), "4000")
-    newer = rate("USD", dt.date(2026, 3, 1), "4200")
-    ana = contact_of(personas.rep)
-    order = order_for(personas.rep, ana, DAY, 1, currency="USD")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
+    newer = ExchangeRateFactory.create(
+        currency="USD", date=dt.date(2026, 3, 1), rate=Decimal("4200")
+    )
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    order = EnteredOrderFactory.create(
+        actor=personas.rep, contact=ana, day=DAY, amount=1, currency="USD"
+    )
     services.delete_rate(newer, actor=personas.manager)
     order.refresh_from_db()
     assert order.amount_company_currency == Decimal("4000.00")
@@ -236,7 +281,7 @@ def test_it_deletes_a_rate_falling_back_to_the_previous_one(personas):
 
 
 def test_it_records_spend_per_channel_and_month_converting_it(personas):
-    rate("USD", dt.date(2026, 1, 1), "4000")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
     row = services.record_spend(
         actor=personas.marketer,
         channel="google_ads",
@@ -284,16 +329,24 @@ def test_it_computes_cac_per_channel_from_first_orders(personas):
         actor=personas.manager, channel="event", month=dt.date(2026, 3, 1), amount="500000"
     )
     rep = personas.rep
-    first = contact_of(rep, "Ana", source="facebook")
-    second = contact_of(rep, "Bea", source="instagram")
-    third = contact_of(rep, "Caro", source="event")
-    old = contact_of(rep, "Dora", source="facebook")
-    order_for(rep, first, dt.date(2026, 3, 2))  # no channel: the contact's source
-    order_for(rep, first, dt.date(2026, 3, 20), channel="walk_in")  # a repeat purchase
-    order_for(rep, second, dt.date(2026, 3, 3), channel="facebook")  # the order's channel wins
-    order_for(rep, third, dt.date(2026, 3, 4))
-    order_for(rep, old, dt.date(2026, 1, 4))  # acquired before the period
-    order_for(rep, old, dt.date(2026, 3, 4))
+    first = EnteredContactFactory.create(actor=rep, first_name="Ana", source="facebook")
+    second = EnteredContactFactory.create(actor=rep, first_name="Bea", source="instagram")
+    third = EnteredContactFactory.create(actor=rep, first_name="Caro", source="event")
+    old = EnteredContactFactory.create(actor=rep, first_name="Dora", source="facebook")
+    EnteredOrderFactory.create(
+        actor=rep, contact=first, day=dt.date(2026, 3, 2)
+    )  # no channel: the contact's source
+    EnteredOrderFactory.create(
+        actor=rep, contact=first, day=dt.date(2026, 3, 20), channel="walk_in"
+    )  # a repeat purchase
+    EnteredOrderFactory.create(
+        actor=rep, contact=second, day=dt.date(2026, 3, 3), channel="facebook"
+    )  # the order's channel wins
+    EnteredOrderFactory.create(actor=rep, contact=third, day=dt.date(2026, 3, 4))
+    EnteredOrderFactory.create(
+        actor=rep, contact=old, day=dt.date(2026, 1, 4)
+    )  # acquired before the period
+    EnteredOrderFactory.create(actor=rep, contact=old, day=dt.date(2026, 3, 4))
     rows = {row.channel: row for row in cac_by_channel(dt.date(2026, 3, 1), dt.date(2026, 3, 31))}
     assert rows["facebook"].new_customers == 2
     assert rows["facebook"].cac == Decimal("150000.00")
@@ -303,8 +356,8 @@ def test_it_computes_cac_per_channel_from_first_orders(personas):
 
 def test_it_leaves_out_customers_in_the_trash_from_cac(personas):
     rep = personas.rep
-    gone = contact_of(rep, "Ana", source="facebook")
-    order_for(rep, gone, dt.date(2026, 3, 2))
+    gone = EnteredContactFactory.create(actor=rep, first_name="Ana", source="facebook")
+    EnteredOrderFactory.create(actor=rep, contact=gone, day=dt.date(2026, 3, 2))
     from clientela.contacts.services import delete_contact
 
     delete_contact(gone, actor=personas.manager)
@@ -312,7 +365,7 @@ def test_it_leaves_out_customers_in_the_trash_from_cac(personas):
 
 
 def test_it_accepts_a_datetime_for_an_order(personas):
-    ana = contact_of(personas.rep)
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     order = services.create_order(
         actor=personas.rep, data={"contact": ana, "ordered_at": at(DAY, 9), "amount": 1}
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from clientela.core.testing import client_for
 from clientela.orders.models import MarketingSpend
 from clientela.orders.spend_import import parse_month
-from clientela.orders.tests.helpers import rate
+from clientela.orders.tests.factories import ExchangeRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def send(c, content: bytes, name: str = "gastos.csv"):
 
 
 def test_it_keeps_the_good_rows_and_lists_the_bad_ones(client, personas):
-    rate("USD", dt.date(2026, 1, 1), "4000")
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 1, 1), rate=Decimal("4000"))
     response = send(client_for(client, personas.marketer), MIXED)
     assert response.status_code == 200
     saved = {

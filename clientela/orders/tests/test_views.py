@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.core.testing import client_for
 from clientela.orders.models import ExchangeRate, MarketingSpend, Order
-from clientela.orders.tests.helpers import contact_of, order_for
+from clientela.orders.tests.factories import EnteredOrderFactory, ExchangeRateFactory
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 10)
@@ -21,14 +22,29 @@ DAY = dt.date(2026, 3, 10)
 @pytest.fixture
 def shop(personas):
     """Ana (rep's) with two orders, Carla (rep2's) with one."""
-    ana = contact_of(personas.rep, "Ana")
-    carla = contact_of(personas.rep2, "Carla")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    carla = EnteredContactFactory.create(actor=personas.rep2, first_name="Carla")
     return {
         "ana": ana,
         "carla": carla,
-        "first": order_for(personas.rep, ana, DAY, 100000, channel="facebook", external_id="=1+2"),
-        "second": order_for(personas.rep, ana, dt.date(2026, 4, 1), 50000, channel="walk_in"),
-        "theirs": order_for(personas.rep2, carla, DAY, 70000),
+        "first": EnteredOrderFactory.create(
+            actor=personas.rep,
+            contact=ana,
+            day=DAY,
+            amount=100000,
+            channel="facebook",
+            external_id="=1+2",
+        ),
+        "second": EnteredOrderFactory.create(
+            actor=personas.rep,
+            contact=ana,
+            day=dt.date(2026, 4, 1),
+            amount=50000,
+            channel="walk_in",
+        ),
+        "theirs": EnteredOrderFactory.create(
+            actor=personas.rep2, contact=carla, day=DAY, amount=70000
+        ),
     }
 
 
@@ -50,9 +66,11 @@ def test_it_filters_the_list_and_answers_htmx_with_the_results_only(client, pers
 
 
 def test_it_pins_the_queries_of_the_orders_list(client, personas, django_assert_max_num_queries):
-    ana = contact_of(personas.rep, "Ana")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     for day in range(1, 30):
-        order_for(personas.rep, ana, DAY - dt.timedelta(days=day), 1000)
+        EnteredOrderFactory.create(
+            actor=personas.rep, contact=ana, day=DAY - dt.timedelta(days=day), amount=1000
+        )
     c = client_for(client, personas.rep)
     with django_assert_max_num_queries(12):
         assert c.get(reverse("orders:order_list")).status_code == 200
@@ -72,7 +90,7 @@ def test_it_exports_the_filtered_orders_with_formulas_neutralised(client, person
 
 
 def test_it_enters_an_order_for_a_contact_with_lines(client, personas):
-    ana = contact_of(personas.rep, "Ana")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     c = client_for(client, personas.rep)
     form = c.get(reverse("orders:order_create"), {"contact": ana.pk})
     assert form.context["contact"] == ana
@@ -98,7 +116,7 @@ def test_it_enters_an_order_for_a_contact_with_lines(client, personas):
 
 
 def test_it_shows_what_is_wrong_with_an_order_and_saves_nothing(client, personas):
-    ana = contact_of(personas.rep, "Ana")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
     response = client_for(client, personas.rep).post(
         reverse("orders:order_create"),
         {
@@ -212,7 +230,7 @@ def test_it_shows_and_reads_spend_in_the_users_number_format(
 
 def test_it_keeps_a_dollar_row_in_dollars_with_its_total_in_the_company_currency(client, personas):
 
-    ExchangeRate.objects.create(currency="USD", date=dt.date(2026, 2, 1), rate=Decimal("4000"))
+    ExchangeRateFactory.create(currency="USD", date=dt.date(2026, 2, 1), rate=Decimal("4000"))
     c = client_for(client, personas.marketer, language="es")
     url = reverse("orders:spend")
     saved = c.post(
@@ -268,8 +286,10 @@ def test_it_adds_a_rate_and_explains_a_wrong_one(client, personas):
 def test_a_purchase_reads_on_the_customer_card_in_the_readers_formats(
     client, personas, language, sentence
 ):
-    ana = contact_of(personas.rep)
-    order_for(personas.rep, ana, dt.date(2026, 3, 10), "125.000,50")
+    ana = EnteredContactFactory.create(actor=personas.rep, first_name="Ana")
+    EnteredOrderFactory.create(
+        actor=personas.rep, contact=ana, day=dt.date(2026, 3, 10), amount="125.000,50"
+    )
     card = client_for(client, personas.rep, language).get(
         reverse("contacts:contact_detail", args=[ana.pk])
     )

@@ -28,13 +28,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clientela.accounts.models import ApiToken, Department, Role, User
+from clientela.accounts.models import ApiToken, Role, User
 from clientela.accounts.services import create_token
+from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.api import api
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
-from clientela.contacts.models import CustomField
+from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
 from clientela.orders import services as order_services
 from clientela.testing.fuzz import (
@@ -85,7 +86,7 @@ def world(personas: Any) -> World:
     merged = services.create_contact(actor=rep, data={"first_name": "Luis Alberto"})
     merge = services.merge_contacts(survivor, merged, actor=admin)
     token, _raw = create_token(rep, actor=rep, name="para revocar")
-    field = CustomField.objects.create(
+    field = CustomFieldFactory.create(
         entity=Entity.CONTACT, key="presupuesto", label="Presupuesto",
         field_type=CustomFieldType.NUMBER,
     )  # fmt: skip
@@ -105,7 +106,7 @@ def world(personas: Any) -> World:
         merge=merge.pk,
         merge_survivor=survivor.pk,
         user=rep.pk,
-        department=Department.objects.create(name="Temporal").pk,
+        department=DepartmentFactory.create(name="Temporal").pk,
         role=Role.objects.get(code="mercadeo"),
         token=token.pk,
         custom_field=field.pk,

@@ -18,6 +18,7 @@ from django.test import Client
 from clientela.accounts.services import create_token
 from clientela.contacts import services
 from clientela.contacts.models import Company, Contact
+from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.numbers import bounded_int, fit_decimal
 from clientela.core.testing import client_for
 from clientela.orders.models import ExchangeRate
@@ -240,9 +241,8 @@ def test_it_accepts_api_paths_with_a_trailing_slash(
 @pytest.mark.parametrize("value", ["1e400", "-1e400", "nan", "inf"])
 def test_it_finds_nothing_for_a_custom_number_no_json_can_hold(personas, quiet_client, value):
     from clientela.contacts.choices import CustomFieldType, Entity
-    from clientela.contacts.models import CustomField
 
-    CustomField.objects.create(
+    CustomFieldFactory.create(
         entity=Entity.CONTACT, key="presupuesto", label="Presupuesto",
         field_type=CustomFieldType.NUMBER,
     )  # fmt: skip

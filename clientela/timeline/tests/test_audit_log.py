@@ -22,6 +22,7 @@ from clientela.timeline.choices import Verb, Via
 from clientela.timeline.models import Event
 from clientela.timeline.queries import AuditFilters, audit_page, decode_cursor
 from clientela.timeline.services import record_event
+from clientela.timeline.tests.factories import EventFactory
 
 AUDIT = "/audit/"
 
@@ -141,7 +142,7 @@ def test_it_pages_through_a_large_log_with_a_cursor(
 ) -> None:
     now = timezone.now()
     events = [
-        Event(
+        EventFactory.build(
             verb=ContactVerb.NOTE,
             actor=personas.rep,
             target_type="accounts.user",

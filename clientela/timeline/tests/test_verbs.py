@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clientela.core.events import VERBS, register_verb, verb_label
-from clientela.timeline.models import Event
+from clientela.timeline.tests.factories import EventFactory
 
 PACKAGE = Path(__file__).resolve().parents[2]
 WRITERS = {"record_event", "build_event"}
@@ -106,7 +106,7 @@ def test_it_refuses_a_verb_registered_twice_with_another_meaning() -> None:
 
 
 def test_it_lists_every_apps_verbs_and_shows_unknown_ones(client: Client, personas: Any) -> None:
-    Event.objects.create(
+    EventFactory.create(
         verb="ticket_opened", target_type="service.ticket", target_id="9", target_repr="Caso 9"
     )
     client.force_login(personas.admin)
