@@ -182,3 +182,75 @@ def uses_of(segment: Segment) -> list[Segment]:
 
 
 __all__ = ["EMPTY"]
+
+
+# --- Reads for the segment screens --------------------------------------------------------------
+
+
+def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
+    """Members of each segment the user may see: the materialised counts for a viewer who sees
+    every contact, else one grouped query over the open memberships of his visible contacts."""
+    if not is_scoped(user):
+        return {segment.pk: segment.member_count for segment in segments}
+    rows = (
+        Membership.objects.filter(
+            segment_id__in=[segment.pk for segment in segments],
+            left_at__isnull=True,
+            contact_id__in=contacts_visible_to(user).values("pk"),
+        )
+        .order_by()
+        .values("segment_id")
+        .annotate(n=Count("id"))
+        .values_list("segment_id", "n")
+    )
+    counts = dict.fromkeys((segment.pk for segment in segments), 0)
+    counts.update(dict(rows))
+    return counts
+
+
+@dataclass(frozen=True)
+class Described:
+    """One node of a definition in words: a group (mode, children) or a condition's text."""
+
+    mode: str = ""  # "all" / "any" / "not" for groups, "" for a condition
+    label: str = ""
+    operator: str = ""
+    operand: str = ""
+    children: tuple[Described, ...] = ()
+
+
+def describe_tree(node: Node) -> Described:
+    """A definition as words for the detail page (labels in the reader's language)."""
+    from clientela.segments.engine import describe_operand
+    from clientela.segments.registry import OPERATORS, condition_spec
+    from clientela.segments.tree import Group, Not
+
+    if isinstance(node, Group):
+        return Described(mode=node.mode, children=tuple(describe_tree(c) for c in node.children))
+    if isinstance(node, Not):
+        return Described(mode="not", children=(describe_tree(node.child),))
+    spec = condition_spec(node.field)
+    if spec is None:
+        return Described(label=node.field, operator=_("no longer exists"))
+    return Described(
+        label=str(spec.label),
+        operator=str(OPERATORS[node.op].label),
+        operand=describe_operand(spec, node),
+    )
+
+
+def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> list[Contact]:
+    """Contacts the user may see whose name, e-mail or phone match `text`, not yet in the list."""
+    from clientela.contacts.queries import search_q
+
+    if len(text.strip()) < 2:
+        return []
+    inside = Membership.objects.filter(segment=segment, left_at__isnull=True).values("contact_id")
+    found = (
+        contacts_visible_to(user)
+        .filter(search_q(text))
+        .exclude(pk__in=inside)
+        .select_related("company")
+        .order_by("last_name", "first_name", "pk")
+    )
+    return list(found[:limit])
