@@ -38,6 +38,8 @@ from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
 from clientela.orders import services as order_services
+from clientela.segments.choices import SegmentKind
+from clientela.segments.tests.factories import EnteredSegmentFactory
 from clientela.testing.fuzz import (
     form_data,
     hostile_text,
@@ -72,6 +74,8 @@ class World:
     rate: int
     import_job: int
     job: int
+    segment: int
+    segment_list: int
 
 
 @pytest.fixture
@@ -114,6 +118,10 @@ def world(personas: Any) -> World:
         rate=rate.pk,
         import_job=import_job.pk,
         job=Job.objects.order_by("id").values_list("id", flat=True).first() or import_job.pk,
+        segment=EnteredSegmentFactory.create(
+            actor=admin, definition={"all": [{"field": "first_name", "op": "is", "value": "Ana"}]}
+        ).pk,
+        segment_list=EnteredSegmentFactory.create(actor=admin, kind=SegmentKind.STATIC).pk,
     )
 
 
@@ -292,6 +300,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name == "analytics:job_status"
         else w.merge_survivor
         if name == "contacts:merge_undo"
+        else w.segment_list
+        if name in ("segments:list_add", "segments:list_remove")
+        else w.segment
+        if name.startswith("segments:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -309,6 +321,7 @@ COMMON_FIELDS = (
     "next", "version", "q", "name", "email", "first_name", "last_name", "phone", "owner",
     "company", "company_name", "tags", "body", "departments", "role", "rate", "amount",
     "currency", "date", "language", "password", "new_password", "token", "survivor",
+    "definition", "description", "contact",
 )  # fmt: skip
 
 
