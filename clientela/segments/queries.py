@@ -232,10 +232,30 @@ def describe_tree(node: Node) -> Described:
     spec = condition_spec(node.field)
     if spec is None:
         return Described(label=node.field, operator=_("no longer exists"))
-    return Described(
-        label=str(spec.label),
-        operator=str(OPERATORS[node.op].label),
-        operand=describe_operand(spec, node),
+    operator, operand = fold_operand(str(OPERATORS[node.op].label), describe_operand(spec, node))
+    return Described(label=str(spec.label), operator=operator, operand=operand)
+
+
+def fold_operand(operator: str, operand: str) -> tuple[str, str]:
+    """ "in the last … days" and "30" read "in the last 30 days": the operand fills the gap
+    when the operator has one (its first part; settings such as a channel stay apart)."""
+    if "…" not in operator or not operand:
+        return operator, operand
+    first, _sep, rest = operand.partition(" · ")
+    return operator.replace("…", first, 1), rest
+
+
+def readable(explanation: Explanation) -> Explanation:
+    """An explanation whose operators carry their operand where they have a gap for it."""
+    operator, operand = fold_operand(explanation.operator, explanation.operand)
+    return Explanation(
+        explanation.matched,
+        explanation.label,
+        operator,
+        operand,
+        explanation.value,
+        explanation.mode,
+        [readable(child) for child in explanation.children],
     )
 
 

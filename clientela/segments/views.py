@@ -58,6 +58,7 @@ from clientela.segments.queries import (
     may_manage_segments,
     may_see_segments,
     members_for_user,
+    readable,
     segments_visible_to,
     tree_of,
     uses_of,
@@ -361,7 +362,12 @@ def why(request: HttpRequest, pk: int, contact_id: int) -> HttpResponse:
     """Why a contact the viewer may see is in the segment, or why not: every condition."""
     segment = get_segment_for_user(request.user, pk)
     answer = explain_for_user(request.user, segment, contact_id)
-    return render(request, "segments/why.html", {"segment": segment, "why": answer})
+    explanation = readable(answer.explanation) if answer.explanation else None
+    return render(
+        request,
+        "segments/why.html",
+        {"segment": segment, "why": answer, "explanation": explanation},
+    )
 
 
 @require_GET

@@ -56,6 +56,7 @@ def _edit(rng: random.Random, actor: Any, contact: Contact) -> None:
             channel=ConsentChannel.EMAIL,
             purpose=ConsentPurpose.MARKETING,
             status=rng.choice(ConsentStatus.values),
+            source="formulario web",
         )
     elif contact.deleted_at is None:
         contact_services.delete_contact(contact, actor=actor)

@@ -234,12 +234,14 @@
     var label = words.condition + " " + number;
     var row = el("div", { class: "cond" + (node.negate ? " negated" : ""), role: "group", "aria-label": label, "data-node": node.id });
     var line = el("div", { class: "cond-line" });
-    line.appendChild(fieldSelect(node));
+    var main = el("div", { class: "cond-main" });
+    main.appendChild(fieldSelect(node));
     if (node.field) {
-      line.appendChild(operatorSelect(node));
-      line.appendChild(operandInputs(node, words.value));
-      line.appendChild(paramInputs(node));
+      main.appendChild(operatorSelect(node));
+      main.appendChild(operandInputs(node, words.value));
+      main.appendChild(paramInputs(node));
     }
+    line.appendChild(main);
     var tools = el("span", { class: "cond-tools" });
     tools.appendChild(notToggle(node, label));
     tools.appendChild(el("button", { type: "button", class: "btn btn-secondary btn-small", "data-role": "remove", id: "b" + node.id + "-remove", "aria-label": words.remove + ": " + label }, words.remove));
