@@ -274,3 +274,25 @@ def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> 
         .order_by("last_name", "first_name", "pk")
     )
     return list(found[:limit])
+
+
+def growth_for_user(user: Any, segment: Segment, days: int = 90) -> list[GrowthDay]:
+    """Entries and exits per day of the members the user may see (all of them when unscoped)."""
+    if not is_scoped(user):
+        return growth(segment, days)
+    since = timezone.now() - dt.timedelta(days=days)
+    stays = Membership.objects.filter(
+        segment=segment, contact_id__in=contacts_visible_to(user).values("pk")
+    )
+    per_day: dict[dt.date, list[int]] = {}
+    for column, index in (("entered_at", 0), ("left_at", 1)):
+        rows = (
+            stays.filter(**{f"{column}__gte": since})
+            .annotate(day=TruncDate(column))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        for day, n in rows:
+            per_day.setdefault(day, [0, 0])[index] = n
+    return [GrowthDay(day, *per_day[day]) for day in sorted(per_day)]

@@ -52,7 +52,7 @@ from clientela.segments.queries import (
     describe_tree,
     explain_for_user,
     get_segment_for_user,
-    growth,
+    growth_for_user,
     is_scoped,
     list_candidates,
     may_manage_segments,
@@ -331,6 +331,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "total": total,
         "total_text": count_text(total, is_scoped(request.user)),
+        "scoped": is_scoped(request.user),
         "prev_url": querystring(request.GET, page=page.number - 1),
         "next_url": querystring(request.GET, page=page.number + 1),
         "hx_target": "#members",
@@ -339,7 +340,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if wants_partial(request, "members"):
         return render(request, "segments/segment_detail.html#members", context)
-    days = growth(segment)
+    days = growth_for_user(request.user, segment)
     context.update(
         {
             "described": None if segment.is_static else describe_tree(tree_of(segment)),

@@ -23,7 +23,7 @@ def world(personas: Any) -> ScreensWorld:
     return build_screens_world(personas)
 
 
-def as_user(client: Client, user: Any, language: str = "en") -> Client:
+def as_user(client: Client, user: Any, language: str = "en") -> Any:
     """The client signed in as `user`."""
     return client_for(client, user, language)
 
@@ -278,3 +278,12 @@ def test_the_export_holds_only_visible_members_and_leaves_its_event(
 def test_the_sidebar_offers_segments(client: Client, world: ScreensWorld) -> None:
     html = as_user(client, world.personas.rep, "es").get(reverse("core:home")).content.decode()
     assert f'href="{reverse("segments:list")}"' in html and "Segmentos" in html
+
+
+def test_growth_counts_only_the_members_a_rep_may_see(client: Client, world: ScreensWorld) -> None:
+    page = as_user(client, world.personas.rep).get(reverse("segments:detail", args=[world.vip.pk]))
+    assert [(day.entered, day.left) for day in page.context["growth"]] == [(1, 0)]
+    page = as_user(Client(), world.personas.admin).get(
+        reverse("segments:detail", args=[world.vip.pk])
+    )
+    assert [(day.entered, day.left) for day in page.context["growth"]] == [(2, 0)]
