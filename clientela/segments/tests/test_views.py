@@ -287,3 +287,15 @@ def test_growth_counts_only_the_members_a_rep_may_see(client: Client, world: Scr
         reverse("segments:detail", args=[world.vip.pk])
     )
     assert [(day.entered, day.left) for day in page.context["growth"]] == [(2, 0)]
+
+
+def test_paging_members_with_htmx_answers_only_the_members(
+    client: Client, world: ScreensWorld
+) -> None:
+    page = as_user(client, world.personas.admin).get(
+        reverse("segments:detail", args=[world.vip.pk]),
+        headers={"HX-Request": "true", "HX-Target": "members"},
+    )
+    html = page.content.decode()
+    assert html.lstrip().startswith('<section class="panel" id="members"')
+    assert "Ana Restrepo" in html and "<html" not in html
