@@ -10,6 +10,7 @@ urlpatterns = [
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
     path("value/", include("clientela.analytics.urls")),
+    path("segments/", include("clientela.segments.urls")),
     *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

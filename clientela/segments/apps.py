@@ -75,3 +75,20 @@ class SegmentsConfig(AppConfig):
         register_contact_conditions()
         register_purchase_conditions()
         register_segment_conditions()
+
+        from clientela.core.registries import NavItem, register_nav_item
+        from clientela.segments.queries import may_see_segments
+
+        register_nav_item(
+            NavItem(
+                "segments:list",
+                _("Segments"),
+                "target",
+                order=55,
+                allowed=may_see_segments,
+                active_on=tuple(
+                    f"segments:{name}"
+                    for name in ("create", "list_create", "detail", "edit", "delete", "why")
+                ),
+            )
+        )

@@ -148,8 +148,18 @@ def _explain(
         label=str(spec.label),
         operator=str(OPERATORS[node.op].label),
         operand=describe_operand(spec, node),
-        value=(spec.show or show_value)(value),
+        value=(spec.show or show_value)(_choice_label(spec, value)),
     )
+
+
+def _choice_label(spec: Any, value: Any) -> Any:
+    """A choice code as its label ("customer" reads "Customer"); other values unchanged."""
+    if spec.show is not None or spec.choices is None or value is None:
+        return value
+    labels = spec.choice_values()
+    if isinstance(value, frozenset | set | tuple | list):
+        return frozenset(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), value)
 
 
 def show_value(value: Any) -> str:

@@ -211,3 +211,117 @@ def invisible_contact_ids(user: Any, contact_ids: list[int]) -> list[int]:
 
 
 __all__ = ["EMPTY"]
+
+
+# --- Reads for the segment screens --------------------------------------------------------------
+
+
+def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
+    """Members of each segment the user may see: the materialised counts for a viewer who sees
+    every contact, else one grouped query over the open memberships of his visible contacts."""
+    if not is_scoped(user):
+        return {segment.pk: segment.member_count for segment in segments}
+    rows = (
+        Membership.objects.filter(
+            segment_id__in=[segment.pk for segment in segments],
+            left_at__isnull=True,
+            contact_id__in=contacts_visible_to(user).values("pk"),
+        )
+        .order_by()
+        .values("segment_id")
+        .annotate(n=Count("id"))
+        .values_list("segment_id", "n")
+    )
+    counts = dict.fromkeys((segment.pk for segment in segments), 0)
+    counts.update(dict(rows))
+    return counts
+
+
+@dataclass(frozen=True)
+class Described:
+    """One node of a definition in words: a group (mode, children) or a condition's text."""
+
+    mode: str = ""  # "all" / "any" / "not" for groups, "" for a condition
+    label: str = ""
+    operator: str = ""
+    operand: str = ""
+    children: tuple[Described, ...] = ()
+
+
+def describe_tree(node: Node) -> Described:
+    """A definition as words for the detail page (labels in the reader's language)."""
+    from clientela.segments.engine import describe_operand
+    from clientela.segments.registry import OPERATORS, condition_spec
+    from clientela.segments.tree import Group, Not
+
+    if isinstance(node, Group):
+        return Described(mode=node.mode, children=tuple(describe_tree(c) for c in node.children))
+    if isinstance(node, Not):
+        return Described(mode="not", children=(describe_tree(node.child),))
+    spec = condition_spec(node.field)
+    if spec is None:
+        return Described(label=node.field, operator=_("no longer exists"))
+    operator, operand = fold_operand(str(OPERATORS[node.op].label), describe_operand(spec, node))
+    return Described(label=str(spec.label), operator=operator, operand=operand)
+
+
+def fold_operand(operator: str, operand: str) -> tuple[str, str]:
+    """ "in the last … days" and "30" read "in the last 30 days": the operand fills the gap
+    when the operator has one (its first part; settings such as a channel stay apart)."""
+    if "…" not in operator or not operand:
+        return operator, operand
+    first, _sep, rest = operand.partition(" · ")
+    return operator.replace("…", first, 1), rest
+
+
+def readable(explanation: Explanation) -> Explanation:
+    """An explanation whose operators carry their operand where they have a gap for it."""
+    operator, operand = fold_operand(explanation.operator, explanation.operand)
+    return Explanation(
+        explanation.matched,
+        explanation.label,
+        operator,
+        operand,
+        explanation.value,
+        explanation.mode,
+        [readable(child) for child in explanation.children],
+    )
+
+
+def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> list[Contact]:
+    """Contacts the user may see whose name, e-mail or phone match `text`, not yet in the list."""
+    from clientela.contacts.queries import search_q
+
+    if len(text.strip()) < 2:
+        return []
+    inside = Membership.objects.filter(segment=segment, left_at__isnull=True).values("contact_id")
+    found = (
+        contacts_visible_to(user)
+        .filter(search_q(text))
+        .exclude(pk__in=inside)
+        .select_related("company")
+        .order_by("last_name", "first_name", "pk")
+    )
+    return list(found[:limit])
+
+
+def growth_for_user(user: Any, segment: Segment, days: int = 90) -> list[GrowthDay]:
+    """Entries and exits per day of the members the user may see (all of them when unscoped)."""
+    if not is_scoped(user):
+        return growth(segment, days)
+    since = timezone.now() - dt.timedelta(days=days)
+    stays = Membership.objects.filter(
+        segment=segment, contact_id__in=contacts_visible_to(user).values("pk")
+    )
+    per_day: dict[dt.date, list[int]] = {}
+    for column, index in (("entered_at", 0), ("left_at", 1)):
+        rows = (
+            stays.filter(**{f"{column}__gte": since})
+            .annotate(day=TruncDate(column))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        for day, n in rows:
+            per_day.setdefault(day, [0, 0])[index] = n
+    return [GrowthDay(day, *per_day[day]) for day in sorted(per_day)]

@@ -26,6 +26,8 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "analytics:customers_export": [(["csv"], {}), (["xlsx"], {})],
     "analytics:table_export": [(["segments", "csv"], {}), (["trend", "xlsx"], {})],
     "timeline:audit_export": [([], {})],
+    # "{segment}" stands for the id of a segment the test creates first.
+    "segments:export": [(["{segment}", "csv"], {}), (["{segment}", "xlsx"], {})],
 }
 
 
@@ -45,10 +47,20 @@ def test_every_export_route_is_listed():
     assert exports == set(ROUTE_ARGS)
 
 
+def _segment_id(personas: Any) -> int:
+    """A segment of every contact (created once per test)."""
+    from clientela.segments.models import Segment
+    from clientela.segments.tests.factories import EnteredSegmentFactory
+
+    found = Segment.objects.filter(name="Todos").first()
+    return (found or EnteredSegmentFactory.create(actor=personas.admin, name="Todos")).pk
+
+
 @pytest.mark.parametrize("route", sorted(ROUTE_ARGS))
 def test_it_leaves_exactly_one_event_per_export(client, personas, route):
     signed = client_for(client, personas.admin)
-    for args, query in ROUTE_ARGS[route]:
+    for template, query in ROUTE_ARGS[route]:
+        args = [arg.format(segment=_segment_id(personas)) for arg in template]
         before = Event.objects.filter(verb="exported").count()
         response = signed.get(reverse(route, args=args), query)
         assert response.status_code == 200, (route, args, response.status_code)

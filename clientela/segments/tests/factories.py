@@ -239,3 +239,68 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     )
     world.segment_ids = [static.pk, dynamic.pk]
     return world
+
+
+class EnteredSegmentFactory(factory.django.DjangoModelFactory):
+    """A segment or list created through the service by `actor` (required), members computed.
+
+    `definition` is the condition tree's JSON; `kind` "static" makes a list.
+    """
+
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Audiencia {n}")
+    definition = factory.LazyFunction(dict)
+
+    @classmethod
+    def _create(cls, model_class: type[Segment], *args: Any, **data: Any) -> Segment:
+        from clientela.segments.services import create_segment
+
+        actor = data.pop("actor")
+        kind = data.pop("kind", SegmentKind.DYNAMIC)
+        return create_segment(actor=actor, data=data, kind=kind)
+
+
+@dataclass
+class ScreensWorld:
+    """What the segment screens are tried against: rep's and rep2's VIP contacts, a segment
+    over the tag, a list holding rep's contact, and a segment that uses the first one."""
+
+    personas: Any
+    ana: Any
+    bruno: Any
+    vip: Segment
+    feria: Segment
+    uses_vip: Segment
+
+
+VIP = {"all": [{"field": "tag", "op": "has", "value": "vip"}]}
+
+
+def build_screens_world(personas: Any) -> ScreensWorld:
+    """Rep owns Ana and rep2 owns Bruno, both tagged VIP; the segments are the admin's."""
+    from clientela.contacts.tests.factories import TagFactory
+    from clientela.segments.services import add_to_list
+
+    vip_tag = TagFactory.create(name="VIP")
+    ana = ContactFactory.create(first_name="Ana", last_name="Restrepo", owner=personas.rep)
+    bruno = ContactFactory.create(first_name="Bruno", last_name="Díaz", owner=personas.rep2)
+    for contact in (ana, bruno):
+        contact.tags.add(vip_tag)
+    vip = EnteredSegmentFactory.create(actor=personas.admin, name="Clientes VIP", definition=VIP)
+    feria = EnteredSegmentFactory.create(
+        actor=personas.admin, name="Feria de vivienda", kind=SegmentKind.STATIC
+    )
+    add_to_list(feria, [ana.pk], actor=personas.admin)
+    uses_vip = EnteredSegmentFactory.create(
+        actor=personas.admin,
+        name="VIP de la feria",
+        definition={
+            "all": [
+                {"field": "segment", "op": "in_segment", "value": vip.pk},
+                {"field": "segment", "op": "in_segment", "value": feria.pk},
+            ]
+        },
+    )
+    return ScreensWorld(personas, ana, bruno, vip, feria, uses_vip)

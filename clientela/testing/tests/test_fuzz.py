@@ -38,7 +38,8 @@ from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
 from clientela.orders import services as order_services
-from clientela.segments import services as segment_services
+from clientela.segments.choices import SegmentKind
+from clientela.segments.tests.factories import EnteredSegmentFactory
 from clientela.testing.fuzz import (
     form_data,
     hostile_text,
@@ -74,6 +75,7 @@ class World:
     import_job: int
     job: int
     segment: int
+    segment_list: int
 
 
 @pytest.fixture
@@ -101,10 +103,6 @@ def world(personas: Any) -> World:
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
     )
-    segment = segment_services.create_segment(
-        actor=admin,
-        data={"name": "VIP", "definition": {"field": "tag", "op": "has", "value": "vip"}},
-    )
     return World(
         admin=admin,
         contact=contact.pk,
@@ -120,7 +118,10 @@ def world(personas: Any) -> World:
         rate=rate.pk,
         import_job=import_job.pk,
         job=Job.objects.order_by("id").values_list("id", flat=True).first() or import_job.pk,
-        segment=segment.pk,
+        segment=EnteredSegmentFactory.create(
+            actor=admin, definition={"all": [{"field": "first_name", "op": "is", "value": "Ana"}]}
+        ).pk,
+        segment_list=EnteredSegmentFactory.create(actor=admin, kind=SegmentKind.STATIC).pk,
     )
 
 
@@ -300,6 +301,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name == "analytics:job_status"
         else w.merge_survivor
         if name == "contacts:merge_undo"
+        else w.segment_list
+        if name in ("segments:list_add", "segments:list_remove")
+        else w.segment
+        if name.startswith("segments:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -317,6 +322,7 @@ COMMON_FIELDS = (
     "next", "version", "q", "name", "email", "first_name", "last_name", "phone", "owner",
     "company", "company_name", "tags", "body", "departments", "role", "rate", "amount",
     "currency", "date", "language", "password", "new_password", "token", "survivor",
+    "definition", "description", "contact",
 )  # fmt: skip
 
 
