@@ -216,27 +216,6 @@ __all__ = ["EMPTY"]
 # --- Reads for the segment screens --------------------------------------------------------------
 
 
-def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
-    """Members of each segment the user may see: the materialised counts for a viewer who sees
-    every contact, else one grouped query over the open memberships of his visible contacts."""
-    if not is_scoped(user):
-        return {segment.pk: segment.member_count for segment in segments}
-    rows = (
-        Membership.objects.filter(
-            segment_id__in=[segment.pk for segment in segments],
-            left_at__isnull=True,
-            contact_id__in=contacts_visible_to(user).values("pk"),
-        )
-        .order_by()
-        .values("segment_id")
-        .annotate(n=Count("id"))
-        .values_list("segment_id", "n")
-    )
-    counts = dict.fromkeys((segment.pk for segment in segments), 0)
-    counts.update(dict(rows))
-    return counts
-
-
 @dataclass(frozen=True)
 class Described:
     """One node of a definition in words: a group (mode, children) or a condition's text."""

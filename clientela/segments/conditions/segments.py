@@ -72,10 +72,9 @@ def _segment_load(ids: Sequence[int], condition: Condition, ctx: Context) -> dic
 def _segment_choices() -> list[tuple[str, str]]:
     from clientela.segments.models import Segment
 
-    return [
-        (str(pk), name)
-        for pk, name in Segment.objects.filter(deleted_at__isnull=True).values_list("pk", "name")
-    ]
+    # display_name: a ready-made segment nobody renamed is named in the reader's language.
+    segments = Segment.objects.filter(deleted_at__isnull=True).only("pk", "name", "code")
+    return [(str(segment.pk), segment.display_name) for segment in segments]
 
 
 def _show(value: Any) -> str:
