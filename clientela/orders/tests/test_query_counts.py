@@ -10,10 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clientela.contacts.choices import Source
+from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.core.testing import client_for
 from clientela.orders import services
-from clientela.orders.choices import Channel, Source
-from clientela.orders.tests.helpers import contact_of, order_for
+from clientela.orders.choices import Channel
+from clientela.orders.tests.factories import EnteredOrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +59,12 @@ def test_the_spend_screen_pins_its_queries(
         currencies={Source.FACEBOOK: "USD"},
     )
     for i, channel in enumerate(channels * 3):
-        buyer = contact_of(personas.rep, f"Cliente{i}", source=channel)
-        order_for(personas.rep, buyer, dt.date(YEAR, i % 12 + 1, 10), 90000)
+        buyer = EnteredContactFactory.create(
+            actor=personas.rep, first_name=f"Cliente{i}", source=channel
+        )
+        EnteredOrderFactory.create(
+            actor=personas.rep, contact=buyer, day=dt.date(YEAR, i % 12 + 1, 10), amount=90000
+        )
     c = client_for(client, personas.marketer)
     # Session, user, role; the year's spend cells; spend and new customers per channel (CAC).
     with django_assert_num_queries(6):
