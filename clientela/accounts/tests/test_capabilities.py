@@ -51,6 +51,7 @@ MATRIX = {
     "analytics.export": "1  1  0  1  0  0",
     "analytics.recompute": "1  1  0  0  0  0",
     "analytics.manage_settings": "1  1  0  0  0  0",
+    "segments.manage": "1  1  0  1  0  0",
 }
 
 
