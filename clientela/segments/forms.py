@@ -32,7 +32,7 @@ class SegmentForm(forms.Form):
     )
 
     def clean_definition(self) -> Any:
-        """The definition as JSON data; tree.parse (in the service) validates its meaning."""
+        """Read the definition as JSON data; tree.parse (in the service) validates its meaning."""
         return read_definition(self.cleaned_data.get("definition") or "")
 
 
@@ -65,7 +65,7 @@ class IdListField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value: Any) -> list[int]:
-        """The ids as integers; a malformed or out-of-range one is an error."""
+        """Read the ids as integers; a malformed or out-of-range one is an error."""
         values = value if isinstance(value, list | tuple) else [value] if value else []
         if len(values) > MAX_IDS:
             raise ValidationError(_("Choose at most %(max)s contacts at once.") % {"max": MAX_IDS})
@@ -87,7 +87,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Name, e-mail or phone"), max_length=100, required=False)
 
     def text(self) -> str:
-        """The search text, empty when the form is not valid."""
+        """Return the search text, empty when the form is not valid."""
         return str(self.cleaned_data.get("q") or "").strip() if self.is_valid() else ""
 
 

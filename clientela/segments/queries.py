@@ -228,7 +228,7 @@ class Described:
 
 
 def describe_tree(node: Node) -> Described:
-    """A definition as words for the detail page (labels in the reader's language)."""
+    """Describe a definition in words for the detail page (labels in the reader's language)."""
     from clientela.segments.engine import describe_operand
     from clientela.segments.registry import OPERATORS, condition_spec
     from clientela.segments.tree import Group, Not
@@ -245,8 +245,10 @@ def describe_tree(node: Node) -> Described:
 
 
 def fold_operand(operator: str, operand: str) -> tuple[str, str]:
-    """ "in the last … days" and "30" read "in the last 30 days": the operand fills the gap
-    when the operator has one (its first part; settings such as a channel stay apart)."""
+    """Put the operand into the operator's gap: "in the last … days" + "30" → "in the last 30 days".
+
+    Only the operand's first part fills the gap; settings such as a channel stay apart.
+    """
     if "…" not in operator or not operand:
         return operator, operand
     first, _sep, rest = operand.partition(" · ")
@@ -254,7 +256,7 @@ def fold_operand(operator: str, operand: str) -> tuple[str, str]:
 
 
 def readable(explanation: Explanation) -> Explanation:
-    """An explanation whose operators carry their operand where they have a gap for it."""
+    """Rewrite an explanation so operators carry their operand where they have a gap for it."""
     operator, operand = fold_operand(explanation.operator, explanation.operand)
     return Explanation(
         explanation.matched,
@@ -268,7 +270,7 @@ def readable(explanation: Explanation) -> Explanation:
 
 
 def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> list[Contact]:
-    """Contacts the user may see whose name, e-mail or phone match `text`, not yet in the list."""
+    """Find contacts the user may see by name, e-mail or phone that are not yet in the list."""
     from clientela.contacts.queries import search_q
 
     if len(text.strip()) < 2:
@@ -285,7 +287,7 @@ def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> 
 
 
 def growth_for_user(user: Any, segment: Segment, days: int = 90) -> list[GrowthDay]:
-    """Entries and exits per day of the members the user may see (all of them when unscoped)."""
+    """Count entries and exits per day of the members the user may see (all when unscoped)."""
     if not is_scoped(user):
         return growth(segment, days)
     since = timezone.now() - dt.timedelta(days=days)

@@ -1,3 +1,5 @@
+"""Segment screens, mounted at /segments/."""
+
 from django.urls import path
 
 from clientela.segments import views

@@ -79,7 +79,7 @@ def _require_manage(user: Any) -> None:
 
 
 def count_text(count: int, scoped: bool) -> str:
-    """ "N contacts", or "N contacts you can see" for a viewer who sees only part of them."""
+    """Say "N contacts", or "N contacts you can see" to a viewer who sees only part of them."""
     shown = number_format(count, force_grouping=True)
     if scoped:
         return ngettext("%(n)s contact you can see", "%(n)s contacts you can see", count) % {
@@ -158,7 +158,7 @@ def _builder(
 
 
 def _posted_definition(form: SegmentForm) -> Any:
-    """What the builder sent, to show it again after an error (nothing when unreadable)."""
+    """Read what the builder sent, to show it again after an error (nothing when unreadable)."""
     try:
         return read_definition(str(form.data.get("definition") or ""))
     except ValidationError:  # a definition that does not read starts over
@@ -257,8 +257,10 @@ def _update(
     *,
     version: int | None = None,
 ) -> tuple[bool, dict[str, list[str]]]:
-    """Save through the service: whether it saved, and the definition's errors by tree path
-    (the other errors go on the form)."""
+    """Save through the service; answer whether it saved and the definition's errors by path.
+
+    The other errors go on the form.
+    """
     try:
         services.update_segment(segment, actor=request.user, data=data, version=version)
     except ValidationFailed as exc:
@@ -273,7 +275,7 @@ def _update(
 @require_POST
 @domain_errors
 def preview(request: HttpRequest) -> JsonResponse:
-    """The builder's live count: members the viewer may see and the first few, or the errors."""
+    """Count the members of an unsaved definition the viewer may see and list the first few."""
     _require_manage(request.user)
     try:
         tree = parse(read_definition(str(request.POST.get("definition") or "")))
@@ -320,7 +322,7 @@ def _max_growth(days: list[Any]) -> int:
 @require_GET
 @domain_errors
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A segment: members the viewer may see, its conditions, growth, and "why not?"."""
+    """Show a segment: members the viewer may see, its conditions, growth and "why not?"."""
     segment = get_segment_for_user(request.user, pk)
     members = members_for_user(request.user, segment).select_related("company")
     total = members.count()
@@ -414,7 +416,7 @@ def _member_rows(qs: Any) -> Iterator[list[Any]]:
 @require_GET
 @domain_errors
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
-    """The members the viewer may see as CSV or XLSX (audited by core.exports)."""
+    """Download the members the viewer may see as CSV or XLSX (audited by core.exports)."""
     segment = get_segment_for_user(request.user, pk)
     forbid_unless(
         has_capability(request.user, "contacts.export"), _("Your role cannot export records.")
