@@ -109,31 +109,41 @@ BENCH_CODE = "bench_five_conditions"
 # --- The hand-written SQL for the same question -----------------------------------------------
 
 
-def _birthday_ranges(today: dt.date, days: int) -> list[tuple[str, str]]:
-    """MMDD ranges of the birthday window (29 February joins the 28th in a common year)."""
+def _birthday_ranges(today: dt.date, days: int) -> list[tuple[int, int, int]]:
+    """(month, first day, last day) runs of the birthday window (29 February with the 28th)."""
     from clientela.segments.registry import birthday_window
 
-    keys = sorted(f"{m:02d}{d:02d}" for m, d in birthday_window(today, days))
-    ranges: list[tuple[str, str]] = []
-    for key in keys:
-        day = dt.date(2000, int(key[:2]), int(key[2:]))
-        if ranges:
-            last = dt.date(2000, int(ranges[-1][1][:2]), int(ranges[-1][1][2:]))
-            if day - last == dt.timedelta(days=1):
-                ranges[-1] = (ranges[-1][0], key)
-                continue
-        ranges.append((key, key))
-    return ranges
+    runs: list[tuple[int, int, int]] = []
+    for month, day in sorted(birthday_window(today, days)):
+        if runs and runs[-1][0] == month and runs[-1][2] == day - 1:
+            runs[-1] = (month, runs[-1][1], day)
+        else:
+            runs.append((month, day, day))
+    return runs
 
 
 def baseline_sql(vendor: str, today: dt.date, snapshot_id: int, select: str = "count(*)") -> str:
-    """Return the same question as DEFINITION written by hand (operands inlined: all ours)."""
-    mmdd = (
-        "to_char(c.birthday, 'MMDD')" if vendor == "postgresql" else "strftime('%m%d', c.birthday)"
-    )
-    birthday = " OR ".join(
-        f"{mmdd} BETWEEN '{a}' AND '{b}'" for a, b in _birthday_ranges(today, BIRTHDAY_DAYS)
-    )
+    """Return the same question as DEFINITION written by hand (operands inlined: all ours).
+
+    On PostgreSQL the birthday test is written the way the live-birthday index reads it.
+    """
+    if vendor == "postgresql":
+        from clientela.segments.conditions.base import LONGEST_MONTH
+
+        arms = []
+        for m, a, b in _birthday_ranges(today, BIRTHDAY_DAYS):
+            arm = [f"EXTRACT(MONTH FROM c.birthday) = {m}"]
+            if a > 1:
+                arm.append(f"EXTRACT(DAY FROM c.birthday) >= {a}")
+            if b < LONGEST_MONTH[m]:
+                arm.append(f"EXTRACT(DAY FROM c.birthday) <= {b}")
+            arms.append("(" + " AND ".join(arm) + ")")
+    else:
+        arms = [
+            f"strftime('%m%d', c.birthday) BETWEEN '{m:02d}{a:02d}' AND '{m:02d}{b:02d}'"
+            for m, a, b in _birthday_ranges(today, BIRTHDAY_DAYS)
+        ]
+    birthday = " OR ".join(arms)
     since = (today - dt.timedelta(days=365)).isoformat()
     groups = ", ".join(f"'{g}'" for g in RFM_GROUPS)
     return f"""
