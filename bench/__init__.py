@@ -8,4 +8,5 @@ SCENARIOS = {
     "duplicates-1m": "bench.duplicates_1m",
     "tabular-read": "bench.tabular_read",
     "value-pages": "bench.value_pages",
+    "segment-1m": "bench.segment_1m",
 }

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from clientela.segments.queries import (
     uses_of,
 )
 from clientela.segments.registry import Context
+from clientela.segments.sql import without_jit
 from clientela.segments.tree import DefinitionError, parse, to_json
 
 MAX_NAME = 120
@@ -297,9 +298,12 @@ def refresh_segment(segment: Segment, *, ctx: Context | None = None) -> tuple[in
     now = ctx.now
     current = live_contacts().filter(segment_q(segment, ctx))
     with transaction.atomic():
+        # NOT EXISTS, never NOT IN (subquery): PostgreSQL runs NOT IN as a hashed subplan only
+        # while the members fit in work_mem, and otherwise re-runs the subquery for every open
+        # stay (hours for a 500,000-member segment); NOT EXISTS is a hash anti-join either way.
         left = (
             Membership.objects.filter(segment=segment, left_at__isnull=True)
-            .exclude(contact_id__in=current.values("pk"))
+            .filter(~Exists(current.filter(pk=OuterRef("contact_id"))))
             .update(left_at=now)
         )
         entered = _insert_entries(segment, current, now)
@@ -310,9 +314,11 @@ def refresh_segment(segment: Segment, *, ctx: Context | None = None) -> tuple[in
 def _insert_entries(segment: Segment, current: Any, now: dt.datetime) -> int:
     """INSERT … SELECT the members without an open stay: one statement, nothing through Python."""
     newcomers = (
-        current.exclude(
-            pk__in=Membership.objects.filter(segment=segment, left_at__isnull=True).values(
-                "contact_id"
+        current.filter(
+            ~Exists(
+                Membership.objects.filter(
+                    segment=segment, contact_id=OuterRef("pk"), left_at__isnull=True
+                )
             )
         )
         .order_by()
@@ -340,6 +346,7 @@ def refresh_contacts(contact_ids: Sequence[int], *, ctx: Context | None = None) 
     ids = sorted({int(pk) for pk in contact_ids})
     entered = left = 0
     segments = list(Segment.objects.filter(deleted_at__isnull=True))
+    dynamic = [segment for segment in segments if not segment.is_static]
     with transaction.atomic():
         for segment in segments:
             if segment.is_static:
@@ -352,35 +359,56 @@ def refresh_contacts(contact_ids: Sequence[int], *, ctx: Context | None = None) 
                 left += gone
                 if gone:
                     _count(segment, now)
-                continue
-            inside = set(
-                live_contacts()
-                .filter(pk__in=ids)
-                .filter(segment_q(segment, ctx))
-                .values_list("pk", flat=True)
-            )
-            open_ids = set(
-                Membership.objects.filter(
-                    segment=segment, contact_id__in=ids, left_at__isnull=True
-                ).values_list("contact_id", flat=True)
-            )
-            out = open_ids - inside
+        if not ids or not dynamic:
+            return entered, left
+        inside = _members_among(ids, dynamic, ctx)
+        open_ids: dict[int, set[int]] = {segment.pk: set() for segment in dynamic}
+        for segment_id, contact_id in Membership.objects.filter(
+            segment_id__in=list(open_ids), contact_id__in=ids, left_at__isnull=True
+        ).values_list("segment_id", "contact_id"):
+            open_ids[segment_id].add(contact_id)
+        newcomers: list[Membership] = []
+        for segment in dynamic:
+            out = open_ids[segment.pk] - inside[segment.pk]
+            new = inside[segment.pk] - open_ids[segment.pk]
             if out:
                 left += Membership.objects.filter(
                     segment=segment, contact_id__in=out, left_at__isnull=True
                 ).update(left_at=now)
-            new = inside - open_ids
-            Membership.objects.bulk_create(
-                [Membership(segment=segment, contact_id=pk, entered_at=now) for pk in sorted(new)],
-                batch_size=1000,
-            )
+            newcomers += [
+                Membership(segment=segment, contact_id=pk, entered_at=now) for pk in sorted(new)
+            ]
             entered += len(new)
             if out or new:
                 delta = len(new) - len(out)
                 Segment.objects.filter(pk=segment.pk).update(
                     member_count=F("member_count") + delta, refreshed_at=now
                 )
+        Membership.objects.bulk_create(newcomers, batch_size=1000)
     return entered, left
+
+
+def _members_among(
+    ids: Sequence[int], segments: Sequence[Segment], ctx: Context
+) -> dict[int, set[int]]:
+    """Which of the live contacts `ids` each dynamic segment selects.
+
+    One query for all the segments, each segment's conditions a boolean column: the id list is
+    sent, planned and looked up once instead of once per segment.
+    """
+    flags = {
+        f"in_{segment.pk}": ExpressionWrapper(segment_q(segment, ctx), output_field=BooleanField())
+        for segment in segments
+    }
+    inside: dict[int, set[int]] = {segment.pk: set() for segment in segments}
+    rows = live_contacts().filter(pk__in=ids).annotate(**flags).order_by().values_list("pk", *flags)
+    with without_jit():
+        answered = list(rows)
+    for pk, *answers in answered:
+        for segment, answer in zip(segments, answers, strict=True):
+            if answer:
+                inside[segment.pk].add(pk)
+    return inside
 
 
 def mark_contacts_changed(contact_ids: Iterable[int]) -> None:

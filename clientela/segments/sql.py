@@ -8,9 +8,12 @@ on SQLite it calls a deterministic Python function registered on every connectio
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, DecimalField, Func, Value
 
@@ -60,3 +63,24 @@ class Number(Value):
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         """Return a REAL parameter: SQLite stores and sums decimals as binary floats."""
         return "CAST(%s AS REAL)", [float(self.value)]
+
+
+@contextmanager
+def without_jit() -> Iterator[None]:
+    """Run the block with PostgreSQL's JIT compiler off (inside the current transaction).
+
+    A query that probes indexes for a thousand contacts across every segment is estimated
+    costly enough for JIT, whose compilation then takes longer than the whole query
+    (segment-1m: 600 ms with JIT, 250 ms without). The previous setting is put back after.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        previous = cursor.fetchone()[0]
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('jit', %s, true)", [previous])

@@ -132,6 +132,10 @@ def column_q(
     raise ValueError(f"no column operator for {kind}/{op}")
 
 
+# The most days each month can have (29 February included).
+LONGEST_MONTH = {month: 30 if month in (4, 6, 9, 11) else 31 for month in range(1, 13)} | {2: 29}
+
+
 def birthday_q(path: str, op: str, operand: Any, ctx: Context) -> Q:
     """Birthdays by month, or within the next N days (29 February celebrated on the 28th)."""
     if op == "in_month":
@@ -139,13 +143,19 @@ def birthday_q(path: str, op: str, operand: Any, ctx: Context) -> Q:
     by_month: dict[int, list[int]] = defaultdict(list)
     for month, day in birthday_window(ctx.today, int(operand)):
         by_month[month].append(day)
-    q = Q(pk__isnull=True)
+    # Only (month, day) ranges OR-ed together, nothing else: each arm can then be read from
+    # the live-birthday index and estimated from its statistics (segments migration 0002).
+    q: Q | None = None
     for month, days in sorted(by_month.items()):
         for first, last in _runs(sorted(days)):
-            q |= Q(
-                **{f"{path}__month": month, f"{path}__day__gte": first, f"{path}__day__lte": last}
-            )
-    return q
+            # Bounds every date meets are left out (day ≥ 1, day ≤ the month's longest).
+            bounds: dict[str, int] = {f"{path}__month": month}
+            if first > 1:
+                bounds[f"{path}__day__gte"] = first
+            if last < LONGEST_MONTH[month]:
+                bounds[f"{path}__day__lte"] = last
+            q = Q(**bounds) if q is None else q | Q(**bounds)
+    return q if q is not None else Q(pk__isnull=True)
 
 
 def _runs(days: list[int]) -> list[tuple[int, int]]:

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.db.models.lookups import Contains, Exact
 from django.utils.translation import gettext_lazy as _
 
 from clientela.orders.models import Order, OrderLine
-from clientela.segments.conditions.base import chunks, column_q
+from clientela.segments.conditions.base import chunks, column_q, date_range
 from clientela.segments.registry import (
     Condition,
     ConditionSpec,
@@ -84,17 +84,23 @@ def _total_q(condition: Condition, ctx: Context) -> Q:
 
 
 def _last_q(condition: Condition, ctx: Context) -> Q:
+    """Last purchase day within [low, high]: a purchase in the range and none after it.
+
+    Two EXISTS over the (contact, day) index instead of each contact's MAX(day) in a
+    correlated subquery: PostgreSQL turns them into semi- and anti-joins (segment-1m: a
+    500,000-member "bought in the last 365 days" refreshed in a fraction of the time).
+    """
+    orders = Order.objects.filter(contact_id=OuterRef("pk"))
     if condition.positive == "is_empty":
-        return ~Q(Exists(Order.objects.filter(contact_id=OuterRef("pk"))))
-    last = Subquery(
-        Order.objects.filter(contact_id=OuterRef("pk"))
-        .order_by()
-        .values("contact_id")
-        .annotate(last=Max("ordered_on"))
-        .values("last")
-    )
-    return Q(Exists(Order.objects.filter(contact_id=OuterRef("pk")))) & column_q(
-        "orders", Kind.DATE, condition, ctx, expression=last
+        return ~Q(Exists(orders))
+    low, high = date_range(ctx, condition.positive, condition.value)
+    within = orders
+    if low is not None:
+        within = within.filter(ordered_on__gte=low)
+    if high is None:
+        return Q(Exists(within))
+    return Q(Exists(within.filter(ordered_on__lte=high))) & ~Q(
+        Exists(orders.filter(ordered_on__gt=high))
     )
 
 
