@@ -17,7 +17,12 @@ class AccountsConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.accounts.choices import AccountVerb
         from clientela.accounts.queries import default_command_actor, has_capability
-        from clientela.core.events import register_record_type, register_verbs
+        from clientela.core.events import (
+            DataKey,
+            register_data_keys,
+            register_record_type,
+            register_verbs,
+        )
         from clientela.core.registries import (
             ADMINISTRATION,
             NavItem,
@@ -28,6 +33,13 @@ class AccountsConfig(AppConfig):
         )
 
         register_verbs(AccountVerb)  # read in the audit log; never on a customer's timeline
+        register_data_keys(
+            {
+                "two_factor": DataKey(_("Two-factor sign-in")),
+                "step": DataKey(_("Step")),
+                "token": DataKey(_("API token")),
+            }
+        )
         register_record_type("accounts.user", "accounts:user_edit")
         register_record_type("accounts.department")
         register_record_type("accounts.role")
