@@ -21,6 +21,12 @@ class ContactsConfig(AppConfig):
         from clientela.timeline.queries import register_audit_scope
 
         register_contact_verbs()
+        from clientela.core.job_titles import fixed_title, named_after_file, register_job_title
+
+        register_job_title("import_contacts", named_after_file(_("Contacts import: %(name)s")))
+        register_job_title("import_companies", named_after_file(_("Companies import: %(name)s")))
+        register_job_title("export_contacts", fixed_title(_("Contacts export")))
+        register_job_title("export_companies", fixed_title(_("Companies export")))
         register_record_type("contacts.contact", "contacts:contact_detail")
         register_record_type("contacts.company", "contacts:company_detail")
         register_record_type("contacts.customfield")

@@ -30,6 +30,9 @@ class TimelineConfig(AppConfig):
         # Every export writes its "exported" event here (core.exports refuses without it).
         register_export_recorder(record_export)
         register_lifecycle_verbs()
+        from clientela.core.job_titles import fixed_title, register_job_title
+
+        register_job_title("export_audit_log", fixed_title(_("Audit log export")))
 
         register_nav_item(
             NavItem(

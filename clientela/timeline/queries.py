@@ -28,9 +28,11 @@ from clientela.core.events import (
     verb_label,
     via_label,
 )
+from clientela.core.models import Job
 from clientela.timeline.models import Event
 
 AUDIT_PAGE_SIZE = 50
+JOB_TYPE = "core.job"
 
 
 def record_type_choices() -> list[tuple[str, str]]:
@@ -154,10 +156,21 @@ def audit_page(
     events = list(qs[: size + 1])
     more = len(events) > size
     events = events[:size]
+    rows = [describe_event(e) for e in events]
+    # A job is named in the reader's language (its stored name is in its creator's).
+    job_ids = {
+        int(e.target_id) for e in events if e.target_type == JOB_TYPE and e.target_id.isdigit()
+    }
+    if job_ids:
+        names = {job.pk: job.display_title for job in Job.objects.filter(pk__in=job_ids)}
+        for row in rows:
+            event = row["event"]
+            if event.target_type == JOB_TYPE and event.target_id.isdigit():
+                row["record"] = names.get(int(event.target_id), row["record"])
     return AuditPage(
         events=events,
         next_cursor=encode_cursor(events[-1]) if more and events else None,
-        rows=[describe_event(e) for e in events],
+        rows=rows,
     )
 
 
@@ -281,5 +294,6 @@ def describe_event(event: Event) -> dict[str, Any]:
         "verb": verb_label(event.verb),
         "via": via_label(event.via),
         "type_label": type_label,
+        "record": event.target_repr or event.target_id,
         "details": details,
     }
