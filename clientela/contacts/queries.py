@@ -16,7 +16,6 @@ from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
 from clientela.core.exceptions import Forbidden, NotFound
-from clientela.core.http import id_param
 from clientela.core.numbers import DB_INT_MAX, bounded_int
 
 
@@ -288,35 +287,61 @@ def filter_contacts(
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 
-def company_filters_from(params: Mapping[str, str]) -> dict[str, Any]:
-    """filter_companies' arguments from a query string: the list, its count and its export."""
-    ordering = params.get("sort", "name")
-    return {
-        "q": params.get("q", "").strip()[:200],
-        "owner": id_param(params, "owner"),
-        "tag": id_param(params, "tag"),
-        "ordering": ordering if ordering in COMPANY_ORDERINGS else "name",
-    }
+@dataclass(frozen=True)
+class CompanyFilters:
+    """What a companies list is narrowed by.
+
+    `CompanyFilters.from_params` is the one reader of a query string: the list, its count, its
+    export and the API list all build their filters with it, as contacts do with
+    `ContactFilters`. `tag` and `owner` of 0 match nothing (an unknown tag, an impossible id).
+    """
+
+    q: str = ""
+    owner: int | None = None
+    tag: int | None = None
+    ordering: str = "name"
+
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return bool(self.q or self.owner is not None or self.tag is not None)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CompanyFilters:
+        """Read the filters from a query string; values that are not valid are ignored.
+
+        Names: `q`, `owner`, `tag` (a tag name, case-insensitive; a number is also read as a
+        tag id) and `ordering` (or `sort`).
+        """
+
+        def text(*names: str) -> str:
+            for name in names:
+                value = params.get(name)
+                if value:
+                    return str(value).strip()
+            return ""
+
+        ordering = text("ordering", "sort")
+        return cls(
+            q=text("q")[:200],
+            owner=_record_id(text("owner")),
+            tag=_tag_id(text("tag")),
+            ordering=ordering if ordering in COMPANY_ORDERINGS else "name",
+        )
 
 
 def filter_companies(
-    user: Any,
-    *,
-    q: str = "",
-    owner: int | None = None,
-    tag: int | None = None,
-    ordering: str = "name",
-    deleted: bool = False,
+    user: Any, filters: CompanyFilters | None = None, *, deleted: bool = False
 ) -> QuerySet[Company]:
-    """The visible companies narrowed and ordered."""
+    """The visible companies narrowed and ordered by `filters`."""
+    filters = filters or CompanyFilters()
     qs = companies_visible_to(user, deleted=deleted)
-    if q:
-        qs = qs.filter(search_q(q))
-    if owner:
-        qs = qs.filter(owner_id=owner)
-    if tag:
-        qs = qs.filter(tags__id=tag)
-    return qs.order_by(*COMPANY_ORDERINGS.get(ordering, COMPANY_ORDERINGS["name"]))
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    if filters.owner is not None:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.tag is not None:
+        qs = qs.filter(tags__id=filters.tag)
+    return qs.order_by(*COMPANY_ORDERINGS.get(filters.ordering, COMPANY_ORDERINGS["name"]))
 
 
 def current_consents(contact: Contact) -> dict[tuple[str, str], Consent]:

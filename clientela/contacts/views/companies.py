@@ -24,7 +24,7 @@ from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
-    company_filters_from,
+    CompanyFilters,
     contacts_visible_to,
     custom_fields_for,
     filter_companies,
@@ -54,11 +54,11 @@ def company_list(request: HttpRequest) -> HttpResponse:
     """The companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
-    filters = company_filters_from(params)
-    q, owner, tag, ordering = filters["q"], filters["owner"], filters["tag"], filters["ordering"]
-    qs = filter_companies(user, **filters)
+    filters = CompanyFilters.from_params(params)
+    q, owner, tag, ordering = filters.q, filters.owner, filters.tag, filters.ordering
+    qs = filter_companies(user, filters)
     qs = with_visible_contact_counts(user, qs.select_related("owner").prefetch_related("tags"))
-    filtered = bool(q or owner or tag)
+    filtered = filters.active()
     page = paginate(qs, page_number(params), user=user, filtered=filtered, model=Company)
     context: dict[str, Any] = {
         "page": page,
@@ -268,5 +268,7 @@ def company_options(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("company_name", request.GET.get("q", "")).strip()[:200]
     names: list[str] = []
     if q:
-        names = list(filter_companies(request.user, q=q).values_list("name", flat=True)[:10])
+        names = list(
+            filter_companies(request.user, CompanyFilters(q=q)).values_list("name", flat=True)[:10]
+        )
     return render(request, "contacts/includes/company_options.html", {"names": names})

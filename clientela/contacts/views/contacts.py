@@ -42,6 +42,7 @@ from clientela.contacts.forms import (
 )
 from clientela.contacts.models import Contact, CustomField
 from clientela.contacts.queries import (
+    CompanyFilters,
     ContactFilters,
     companies_visible_to,
     current_consents,
@@ -229,7 +230,9 @@ def _company_is_settled(request: HttpRequest, form: QuickContactForm) -> bool:
     visible = companies_visible_to(request.user)
     if visible.filter(name__iexact=name).exists():
         return True
-    similar = list(filter_companies(request.user, q=name).values_list("name", flat=True)[:3])
+    similar = list(
+        filter_companies(request.user, CompanyFilters(q=name)).values_list("name", flat=True)[:3]
+    )
     if not similar:
         return True
     form.data["confirmed_company"] = name  # type: ignore[index]
