@@ -44,6 +44,12 @@ class AccountsConfig(AppConfig):
         register_record_type("accounts.department")
         register_record_type("accounts.role")
         register_default_command_actor(default_command_actor)
+        from clientela.accounts.start import users_panel_context
+        from clientela.core.registries import StartPanel, register_start_panel
+
+        register_start_panel(
+            StartPanel("accounts.users", 50, "accounts/start_panel.html", users_panel_context)
+        )
 
         def manages_users(user: Any) -> bool:
             return has_capability(user, "accounts.manage_users")

@@ -128,7 +128,6 @@ class ContactsConfig(AppConfig):
         )
         for link in (
             QuickLink("contacts:contact_create", _("New contact"), order=10),
-            QuickLink("contacts:contact_list", _("All my contacts"), order=20),
             QuickLink("contacts:company_list", _("Companies"), order=30),
             QuickLink("contacts:import_start", _("Import contacts"), order=40, allowed=may_import),
         ):

@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from clientela.accounts.queries import has_capability, owner_scope
+from clientela.accounts.choices import Visibility
+from clientela.accounts.queries import has_capability, owner_scope, visibility_of
 from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
@@ -599,23 +600,42 @@ def live_duplicate_groups(user: Any, *, limit: int = 50, members: int = 10) -> l
 
 @dataclass
 class StartPage:
-    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
+    """What a user sees first: the contacts of their scope by lifecycle stage, the latest
+    ones, and the list filters that open exactly those contacts."""
 
     stages: list[tuple[str, str, int]]
     total: int
     latest: list[Contact]
+    scope: str = Visibility.OWN
+    # The contacts list's query string for these contacts (one stage's adds `stage`).
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def start_page_filters(user: Any) -> ContactFilters:
+    """The contacts the start page counts: a rep's own; the whole scope for a role that sees
+    more (a manager's team, an administrator's every contact)."""
+    if visibility_of(user) == Visibility.OWN:
+        return ContactFilters(owner=user.pk)
+    return ContactFilters()
 
 
 def start_page_summary(user: Any, latest: int = 8) -> StartPage:
-    """Counts of the user's own contacts per lifecycle stage, and their newest contacts."""
-    mine = contacts_visible_to(user).filter(owner_id=user.pk)
+    """Counts per lifecycle stage of the contacts of the user's start page, and the newest."""
+    filters = start_page_filters(user)
+    counted = filter_contacts(user, filters)
     counts = {
         row["lifecycle_stage"]: row["n"]
-        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
+        for row in counted.order_by().values("lifecycle_stage").annotate(n=Count("id"))
     }
     stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
-    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
-    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
+    newest = list(counted.select_related("company").order_by("-created_at", "-id")[:latest])
+    return StartPage(
+        stages=stages,
+        total=sum(counts.values()),
+        latest=newest,
+        scope=visibility_of(user) or Visibility.OWN,
+        params={"owner": str(filters.owner)} if filters.owner is not None else {},
+    )
 
 
 def may_import(user: Any) -> bool:

@@ -34,6 +34,12 @@ class TimelineConfig(AppConfig):
 
         register_job_title("export_audit_log", fixed_title(_("Audit log export")))
 
+        from clientela.core.registries import StartPanel, register_start_panel
+        from clientela.timeline.start import audit_panel_context
+
+        register_start_panel(
+            StartPanel("timeline.audit", 30, "timeline/start_panel.html", audit_panel_context)
+        )
         register_nav_item(
             NavItem(
                 "timeline:audit_log",

@@ -6,13 +6,49 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
+from clientela.accounts.choices import Visibility
 from clientela.contacts.queries import start_page_summary
+
+# Words of the card for each visibility scope: (by stage, latest, link to all, none yet).
+HEADINGS: dict[str, tuple[Any, Any, Any, Any]] = {
+    Visibility.OWN: (
+        _("My contacts by stage"),
+        _("My latest contacts"),
+        _("All my contacts"),
+        _("You do not own any contacts yet."),
+    ),
+    Visibility.DEPARTMENT: (
+        _("My departments' contacts by stage"),
+        _("Latest contacts of my departments"),
+        _("All my departments' contacts"),
+        _("Your departments have no contacts yet."),
+    ),
+    Visibility.ALL: (
+        _("Contacts by stage"),
+        _("Latest contacts"),
+        _("All contacts"),
+        _("There are no contacts yet."),
+    ),
+}
 
 
 def start_panel_context(request: HttpRequest) -> dict[str, Any]:
-    """My contacts by stage and my latest contacts, each linked to its card."""
+    """The contacts of the user's scope by stage and the latest ones, each stage and the whole
+    set linked to the contacts list filtered to exactly the contacts counted."""
     summary = start_page_summary(request.user)
     for contact in summary.latest:
         contact.card_url = reverse("contacts:contact_detail", args=[contact.pk])  # type: ignore[attr-defined]
-    return {"summary": summary, "contacts_url": reverse("contacts:contact_list")}
+    base = reverse("contacts:contact_list")
+    by_stage, latest, all_link, empty = HEADINGS.get(summary.scope, HEADINGS[Visibility.OWN])
+    return {
+        "summary": summary,
+        "stage_links": [
+            (label, count, f"{base}?{urlencode({**summary.params, 'stage': value})}", value)
+            for value, label, count in summary.stages
+        ],
+        "all_url": f"{base}?{urlencode(summary.params)}" if summary.params else base,
+        "headings": {"stages": by_stage, "latest": latest, "all": all_link, "empty": empty},
+    }
