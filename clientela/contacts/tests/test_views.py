@@ -715,7 +715,9 @@ def test_it_tells_a_scoped_role_why_its_list_is_empty_without_counting_the_rest(
     body = client_for(client, personas.outsider).get(reverse("contacts:contact_list"))
     text = body.content.decode()
     assert "No contacts yet" not in text
-    assert "Your role shows only the contacts owned by people in your departments." in text
+    assert (
+        "Your role shows only the contacts of your departments; there are none in Servicio." in text
+    )
     assert 'data-scope="department"' in text
     # The admin of an empty database still gets the first-steps message.
     Contact.objects.all().delete()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -40,6 +41,7 @@ from clientela.contacts.views.common import (
     sort_links,
 )
 from clientela.contacts.views.contacts import custom_display
+from clientela.contacts.views.scope import scope_hint
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring, wants_partial
@@ -66,6 +68,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
         "owner": owner,
         "tag": tag,
         "filtered": filtered,
+        # An empty list says what the role's scope leaves out (the hint queried only then).
+        "visibility": visibility_of(user),
+        "scope_hint": partial(scope_hint, user, companies=True),
         "sort": sort_links(params, ordering, SORT_COLUMNS, {"created"}),
         "sort_value": ordering,
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),

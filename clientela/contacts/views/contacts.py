@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -61,6 +62,7 @@ from clientela.contacts.views.common import (
     save_edit,
     sort_links,
 )
+from clientela.contacts.views.scope import scope_hint
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
 from clientela.core.http import (
@@ -167,6 +169,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "show_owner": visibility_of(user) != Visibility.OWN,
         # An empty list says what the role's scope leaves out.
         "visibility": visibility_of(user),
+        # Called by the template only when the list is empty (no query otherwise).
+        "scope_hint": partial(scope_hint, user),
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),

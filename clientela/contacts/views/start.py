@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,20 +12,22 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.choices import Visibility
 from clientela.contacts.queries import start_page_summary
+from clientela.contacts.views.scope import scope_hint
 
-# Words of the card for each visibility scope: (by stage, latest, link to all, none yet).
+# Words of the card for each visibility scope: (by stage, latest, link to all, none yet);
+# a narrow scope's "none yet" says what the scope hides (views.scope).
 HEADINGS: dict[str, tuple[Any, Any, Any, Any]] = {
     Visibility.OWN: (
         _("My contacts by stage"),
         _("My latest contacts"),
         _("All my contacts"),
-        _("You do not own any contacts yet."),
+        None,
     ),
     Visibility.DEPARTMENT: (
         _("My departments' contacts by stage"),
         _("Latest contacts of my departments"),
         _("All my departments' contacts"),
-        _("Your departments have no contacts yet."),
+        None,
     ),
     Visibility.ALL: (
         _("Contacts by stage"),
@@ -50,5 +53,11 @@ def start_panel_context(request: HttpRequest) -> dict[str, Any]:
             for value, label, count in summary.stages
         ],
         "all_url": f"{base}?{urlencode(summary.params)}" if summary.params else base,
-        "headings": {"stages": by_stage, "latest": latest, "all": all_link, "empty": empty},
+        "headings": {
+            "stages": by_stage,
+            "latest": latest,
+            "all": all_link,
+            # Called by the template only when the card is empty (no query otherwise).
+            "empty": empty or partial(scope_hint, request.user),
+        },
     }
