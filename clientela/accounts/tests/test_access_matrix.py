@@ -114,7 +114,7 @@ def route_args(personas: SimpleNamespace) -> dict[str, Any]:
     """A value for every URL parameter the covered routes take."""
     token, _raw = services.create_token(personas.rep, actor=personas.rep)
     field = CustomField.objects.create(
-        entity="contact", key="presupuesto", label="Presupuesto", field_type="text"
+        entity="contact", key="presupuesto", label_es="Presupuesto", field_type="text"
     )
     return {
         "user_id": personas.rep.pk,

@@ -29,10 +29,10 @@ def book(personas):
     vip = Tag.objects.create(name="VIP")
     acme = Company.objects.create(name="Acme S.A.S.")
     CustomField.objects.create(
-        key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
+        key="presupuesto", label_es="Presupuesto", field_type=CustomFieldType.NUMBER
     )
     CustomField.objects.create(
-        key="canal", label="Canal preferido", field_type=CustomFieldType.CHOICE,
+        key="canal", label_es="Canal preferido", field_type=CustomFieldType.CHOICE,
         choices=["WhatsApp", "Correo"],
     )  # fmt: skip
     evil = make(

@@ -38,7 +38,7 @@ def make_contact(**values: Any) -> Contact:
 @pytest.fixture
 def budget(db):
     return CustomField.objects.create(
-        key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
+        key="presupuesto", label_es="Presupuesto", field_type=CustomFieldType.NUMBER
     )
 
 

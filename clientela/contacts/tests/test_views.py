@@ -87,10 +87,10 @@ def test_it_filters_by_owner(client, personas, ana):
 
 def test_it_filters_by_custom_fields(client, personas):
     CustomField.objects.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["Bajo", "Alto"]
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["Bajo", "Alto"]
     )
-    CustomField.objects.create(key="investor", label="Inversionista", field_type="boolean")
-    CustomField.objects.create(key="interest", label="Interés", field_type="text")
+    CustomField.objects.create(key="investor", label_es="Inversionista", field_type="boolean")
+    CustomField.objects.create(key="interest", label_es="Interés", field_type="text")
     services.create_contact(
         actor=personas.rep,
         data={
@@ -229,7 +229,7 @@ def test_it_pins_the_list_query_count(client, personas, django_assert_max_num_qu
         )
         contact.tags.set(tags)
     CustomField.objects.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["A"]
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["A"]
     )
     c = client_for(client, personas.manager)
     with django_assert_max_num_queries(12):
@@ -375,7 +375,7 @@ def test_it_refuses_quick_create_to_read_only_users(client, personas):
 
 def test_it_shows_the_customer_card(client, personas, ana):
     CustomField.objects.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["Alto"]
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["Alto"]
     )
     services.update_contact(
         ana,
@@ -554,7 +554,7 @@ def test_it_shows_service_errors_on_the_edit_fields(client, personas, ana):
 
 
 def test_it_shows_custom_field_errors_on_the_field(client, personas, ana):
-    CustomField.objects.create(key="budget", label="Presupuesto", field_type="number")
+    CustomField.objects.create(key="budget", label_es="Presupuesto", field_type="number")
     response = client_for(client, personas.rep).post(
         reverse("contacts:contact_edit", args=[ana.pk]), edit_payload(ana, cf_budget="mucho")
     )

@@ -152,7 +152,7 @@ def test_it_does_not_offer_a_rep_to_leave_a_company_without_owner(client, person
 
 def test_it_edits_a_company_with_custom_fields(client, personas, andina):
     CustomField.objects.create(
-        entity="company", key="employees", label="Empleados", field_type="number"
+        entity="company", key="employees", label_es="Empleados", field_type="number"
     )
     c = client_for(client, personas.rep)
     url = reverse("contacts:company_edit", args=[andina.pk])

@@ -108,6 +108,8 @@ def custom_display(definition: CustomField, value: Any) -> str:
             return str(value)
         # Grouped the local way (es-CO: 1.234.567,5) even though the setting is off site-wide.
         return formats.number_format(number, use_l10n=True, force_grouping=True)
+    if definition.field_type == CustomFieldType.CHOICE:
+        return definition.option_label(value)
     return str(value)
 
 
@@ -122,7 +124,7 @@ def _filter_controls(
         if definition.field_type == CustomFieldType.BOOLEAN:
             options = [("true", _("Yes")), ("false", _("No"))]
         elif definition.field_type == CustomFieldType.CHOICE:
-            options = [(str(c), str(c)) for c in definition.choices]
+            options = definition.options()
         else:
             options = []
         controls.append(

@@ -213,11 +213,12 @@ class Renderer:
                     if old.get(key) != new.get(key):
                         definition = self.custom_fields.get(key)
                         label = definition.label if definition else key
-                        out.append(
-                            Change(
-                                label, self.value(key, old.get(key)), self.value(key, new.get(key))
-                            )
-                        )
+                        before, after = old.get(key), new.get(key)
+                        if definition is not None and definition.choices:
+                            # An option reads in the reader's language.
+                            before = definition.option_label(before) if before else before
+                            after = definition.option_label(after) if after else after
+                        out.append(Change(label, self.value(key, before), self.value(key, after)))
                 continue
             out.append(Change(self.label(name), self.value(name, old), self.value(name, new)))
         return out
