@@ -78,7 +78,7 @@ def ensure_structure() -> DemoCompany:
             ("interes", "Interés", "Interest", "text", [], []),
         )
     ):
-        CustomField.objects.get_or_create(
+        field, created = CustomField.objects.get_or_create(
             entity="contact",
             key=key,
             defaults={
@@ -90,6 +90,10 @@ def ensure_structure() -> DemoCompany:
                 "position": position,
             },
         )
+        if not created and field.label_en == field.label_es == label_es:
+            # A demo loaded before fields had two languages: the migration copied the Spanish.
+            field.label_en, field.choices_en = label_en, choices_en
+            field.save(update_fields=["label_en", "choices_en"])
     owners = [users[name] for name in ("ana", "carlos", "luisa", "gerente")]
     return DemoCompany(users=users, owners=owners, service=users["servicio"])
 
