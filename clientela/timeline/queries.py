@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from django.apps import apps
@@ -156,17 +157,7 @@ def audit_page(
     events = list(qs[: size + 1])
     more = len(events) > size
     events = events[:size]
-    rows = [describe_event(e) for e in events]
-    # A job is named in the reader's language (its stored name is in its creator's).
-    job_ids = {
-        int(e.target_id) for e in events if e.target_type == JOB_TYPE and e.target_id.isdigit()
-    }
-    if job_ids:
-        names = {job.pk: job.display_title for job in Job.objects.filter(pk__in=job_ids)}
-        for row in rows:
-            event = row["event"]
-            if event.target_type == JOB_TYPE and event.target_id.isdigit():
-                row["record"] = names.get(int(event.target_id), row["record"])
+    rows = describe_events(events)
     return AuditPage(
         events=events,
         next_cursor=encode_cursor(events[-1]) if more and events else None,
@@ -177,6 +168,31 @@ def audit_page(
 def iter_audit_events(user: Any, filters: AuditFilters) -> Iterator[Event]:
     """Every matching event, streamed in chunks (for the CSV export)."""
     return audit_events(user, filters).iterator(chunk_size=2000)
+
+
+def iter_audit_rows(
+    user: Any, filters: AuditFilters, chunk: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every matching event described (describe_events), streamed in chunks (the CSV export)."""
+    events = iter_audit_events(user, filters)
+    while batch := list(islice(events, chunk)):
+        yield from describe_events(batch)
+
+
+def describe_events(events: list[Event]) -> list[dict[str, Any]]:
+    """describe_event for many events; a job is named in the reader's language (the name
+    stored with the event is in its creator's), with one query for all of them."""
+    rows = [describe_event(e) for e in events]
+    job_ids = {
+        int(e.target_id) for e in events if e.target_type == JOB_TYPE and e.target_id.isdigit()
+    }
+    if job_ids:
+        names = {job.pk: job.display_title for job in Job.objects.filter(pk__in=job_ids)}
+        for row in rows:
+            event = row["event"]
+            if event.target_type == JOB_TYPE and event.target_id.isdigit():
+                row["record"] = names.get(int(event.target_id), row["record"])
+    return rows
 
 
 @lru_cache(maxsize=512)

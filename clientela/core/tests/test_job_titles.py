@@ -76,3 +76,16 @@ def test_the_audit_log_names_an_import_in_the_readers_language(
     page = client.get("/audit/", {"record_type": "core.job"}).content.decode()
     assert "Contacts import: clientes.csv" in page
     assert "Importación de contactos" not in page
+
+
+def test_the_audit_export_names_an_import_in_the_readers_language(
+    client: Client, personas: Any
+) -> None:
+    with translation.override("es"):
+        run(personas.admin, csv_bytes("Nombre,Email", "Ana,ana@x.co"), "clientes.csv")
+    client.force_login(personas.admin)
+    client.cookies["django_language"] = "en"
+    response: Any = client.get(reverse("timeline:audit_export"), {"record_type": "core.job"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Contacts import: clientes.csv" in text
+    assert "Importación de contactos" not in text
