@@ -22,8 +22,12 @@ class AnalyticsConfig(AppConfig):
         from clientela.analytics.queries import can_view_value
         from clientela.analytics.refresh import refresh_after_merge
         from clientela.contacts.services import register_merge_listener
+        from clientela.core.job_titles import fixed_title, register_job_title
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
+
+        register_job_title("customer_value", fixed_title(_("Customer value")))
+        register_job_title("export_customers", fixed_title(_("Customer value export")))
 
         group = _("Customer value")
         leads = Audience.ADMINS | Audience.MANAGERS
