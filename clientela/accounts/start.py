@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.http import HttpRequest
 from django.urls import reverse
 
 from clientela.accounts.models import Role, User
 from clientela.accounts.queries import has_capability
+from clientela.core.users import AuthenticatedHttpRequest
 
 
-def users_panel_context(request: HttpRequest) -> dict[str, Any] | None:
-    """Active users per role, linked to the users screen; None for those who do not manage
-    users."""
+def users_panel_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    """Count the active users per role, linked to the users screen.
+
+    None for those who do not manage users.
+    """
     if not has_capability(request.user, "accounts.manage_users"):
         return None
     counts = dict(

@@ -379,7 +379,7 @@ class CustomFieldForm(forms.Form):
                 self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
-        """A label in at least one language."""
+        """Require a label in at least one language."""
         data = super().clean() or {}
         if not (data.get("label_es") or "").strip() and not (data.get("label_en") or "").strip():
             self.add_error("label_es", _("Enter the label people will see."))
@@ -390,7 +390,7 @@ class CustomFieldForm(forms.Form):
         return [line.strip() for line in self.cleaned_data.get("choices", "").splitlines() if line]
 
     def english_choice_lines(self) -> list[str]:
-        """The English names of the choices, line by line (an empty line keeps the choice)."""
+        """Return the English names of the choices, line by line (empty keeps the choice)."""
         lines = self.cleaned_data.get("choices_en", "").splitlines()
         return [line.strip() for line in lines]
 

@@ -95,7 +95,7 @@ class CustomField(models.Model):
         return text
 
     def options(self) -> list[tuple[str, str]]:
-        """(stored value, label in the reader's language) of every option."""
+        """Return (stored value, label in the reader's language) of every option."""
         return [(str(c), self.option_label(c)) for c in self.choices or []]
 
 

@@ -603,8 +603,10 @@ def live_duplicate_groups(
 
 @dataclass
 class StartPage:
-    """What a user sees first: the contacts of their scope by lifecycle stage, the latest
-    ones, and the list filters that open exactly those contacts."""
+    """Hold what a user sees first: the contacts of their scope by lifecycle stage.
+
+    Also the latest ones, and the list filters that open exactly those contacts.
+    """
 
     stages: list[tuple[str, str, int]]
     total: int

@@ -47,13 +47,13 @@ class Via(models.TextChoices):
 
 
 def via_label(code: str) -> str:
-    """A channel as people read it, in the current language; never the stored code."""
+    """Return a channel as people read it, in the current language; never the stored code."""
     label = dict(Via.choices).get(code)
     return str(label) if label is not None else humanize_key(code)
 
 
 def humanize_key(name: str) -> str:
-    """A stored key or code nobody labelled, readable ("merged_created_at" → "Merged created at")."""
+    """Make a stored key or code nobody labelled readable ("merged_at" → "Merged at")."""
     return str(capfirst(str(name).replace("_", " ").replace(".", " ").strip())) or "—"
 
 

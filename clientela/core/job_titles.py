@@ -25,8 +25,11 @@ def register_job_title(kind: str, title: JobTitle) -> None:
 
 
 def job_title(kind: str, options: Mapping[str, Any] | None, stored: str = "") -> str:
-    """A job's title in the current language: the kind's registered words, else the title
-    stored by older versions, else the kind itself made readable."""
+    """Return a job's title in the current language.
+
+    The kind's registered words, else the title stored by older versions, else the kind itself
+    made readable.
+    """
     options = options if isinstance(options, Mapping) else {}
     render = JOB_TITLES.get(kind)
     title = render(options) if render is not None else ""
@@ -38,12 +41,12 @@ def job_title(kind: str, options: Mapping[str, Any] | None, stored: str = "") ->
 
 
 def file_name(options: Mapping[str, Any]) -> str:
-    """The uploaded file's name a job keeps in its options ("" when it has none)."""
+    """Return the uploaded file's name a job keeps in its options ("" when it has none)."""
     return str(options.get("filename") or "")[:150]
 
 
 def named_after_file(message: Any) -> JobTitle:
-    """A title naming the job's file: `message` (gettext_lazy) holds "%(name)s"."""
+    """Build a title naming the job's file: `message` (gettext_lazy) holds "%(name)s"."""
 
     def title(options: Mapping[str, Any]) -> str:
         name = file_name(options)
@@ -53,5 +56,5 @@ def named_after_file(message: Any) -> JobTitle:
 
 
 def fixed_title(label: Any) -> JobTitle:
-    """A title that is the same words for every job of the kind (gettext_lazy)."""
+    """Build a title that is the same words for every job of the kind (gettext_lazy)."""
     return lambda options: str(label)

@@ -61,8 +61,10 @@ class Job(models.Model):
 
     @property
     def display_title(self) -> str:
-        """The job's title in the reader's language (core.job_titles), rendered from its kind
-        and options; `title` is only what versions before that stored."""
+        """Return the job's title in the reader's language (core.job_titles).
+
+        It is rendered from the kind and options; `title` is only what older versions stored.
+        """
         return job_title(self.kind, self.options, self.title)
 
     @property

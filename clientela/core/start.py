@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 
 from clientela.core.importers import importers
 from clientela.core.models import Job
+from clientela.core.users import AuthenticatedHttpRequest
 
 LATEST = 5
 
 
-def imports_panel_context(request: HttpRequest) -> dict[str, Any] | None:
-    """The latest imports of the kinds the user may run (everyone's, for those who see all);
-    None for those who may import nothing."""
+def imports_panel_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    """List the latest imports of the kinds the user may run (everyone's, for those who see all).
+
+    None for those who may import nothing.
+    """
     user = request.user
     kinds = {imp.job_kind: imp for imp in importers() if imp.may_import(user)}
     if not kinds:

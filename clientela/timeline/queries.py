@@ -171,17 +171,20 @@ def iter_audit_events(user: User, filters: AuditFilters) -> Iterator[Event]:
 
 
 def iter_audit_rows(
-    user: Any, filters: AuditFilters, chunk: int = 2000
+    user: User, filters: AuditFilters, chunk: int = 2000
 ) -> Iterator[dict[str, Any]]:
-    """Every matching event described (describe_events), streamed in chunks (the CSV export)."""
+    """Describe every matching event (describe_events), streamed in chunks for the CSV export."""
     events = iter_audit_events(user, filters)
     while batch := list(islice(events, chunk)):
         yield from describe_events(batch)
 
 
 def describe_events(events: list[Event]) -> list[dict[str, Any]]:
-    """describe_event for many events; a job is named in the reader's language (the name
-    stored with the event is in its creator's), with one query for all of them."""
+    """Describe many events (describe_event).
+
+    A job is named in the reader's language (the name stored with the event is in its
+    creator's), with one query for all of them.
+    """
     rows = [describe_event(e) for e in events]
     job_ids = {
         int(e.target_id) for e in events if e.target_type == JOB_TYPE and e.target_id.isdigit()
@@ -219,7 +222,7 @@ def _field_info(
 
 
 def _moment(value: Any) -> str | None:
-    """An ISO date and time in the reader's time zone and format; None when it is not one."""
+    """Format an ISO date and time in the reader's time zone; None when it is not one."""
     try:
         moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
@@ -230,7 +233,7 @@ def _moment(value: Any) -> str | None:
 
 
 def _day(value: Any) -> str | None:
-    """An ISO date in the reader's format; None when it is not one."""
+    """Format an ISO date in the reader's format; None when it is not one."""
     try:
         return formats.date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
     except ValueError:
@@ -238,7 +241,7 @@ def _day(value: Any) -> str | None:
 
 
 def _text(value: Any, choices: Mapping[Any, Any] | None = None, kind: str = DataKind.TEXT) -> str:
-    """A stored value as people read it: choices by label, moments in the reader's zone."""
+    """Return a stored value as people read it: choices by label, moments in their zone."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if value is True:
@@ -261,7 +264,7 @@ def _text(value: Any, choices: Mapping[Any, Any] | None = None, kind: str = Data
 
 
 def _implied_kind(name: str) -> str:
-    """The kind of value an unregistered key holds, by the naming convention of our models."""
+    """Guess the kind of value an unregistered key holds, by our models' naming convention."""
     if name.endswith("_at"):
         return DataKind.MOMENT
     if name.endswith("_on") or name == "birthday":
@@ -286,8 +289,11 @@ def _detail(event: Event, name: str, language: str | None) -> tuple[str, dict[An
 
 
 def describe_event(event: Event) -> dict[str, Any]:
-    """Readable pieces of an event: its verb, record type and details, every key labelled in
-    the reader's language (through the data-key registry), ids left out."""
+    """Return the readable pieces of an event: its verb, record type and details.
+
+    Every key is labelled in the reader's language (through the data-key registry); ids are
+    left out.
+    """
     data = event.data if isinstance(event.data, dict) else {}
     details: list[tuple[str, str, str | None]] = []
     language = get_language()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.timeline.queries import AuditFilters, audit_page, can_read_audit_log
 
 LATEST = 6
 
 
-def audit_panel_context(request: HttpRequest) -> dict[str, Any] | None:
-    """The newest audit events the reader may see; None for those who may not read the log."""
+def audit_panel_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    """List the newest audit events the reader may see; None for those who may not read it."""
     if not can_read_audit_log(request.user):
         return None
     page = audit_page(request.user, AuditFilters(), size=LATEST)

@@ -255,7 +255,9 @@ def test_it_pins_the_list_query_count(client, personas, django_assert_max_num_qu
             data={"first_name": f"Persona{i}", "company": company.pk, "tags": ["VIP"]},
         )
         contact.tags.set(tags)
-    CustomFieldFactory.create(key="budget", label_es="Presupuesto", field_type="choice", choices=["A"])
+    CustomFieldFactory.create(
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["A"]
+    )
     c = client_for(client, personas.manager)
     with django_assert_max_num_queries(12):
         response = c.get(reverse("contacts:contact_list"))

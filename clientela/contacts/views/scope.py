@@ -1,20 +1,25 @@
-"""What a role's scope hides, said on empty lists: a service agent on a database of 2,000
-contacts read "No contacts yet" when his role simply showed none of them."""
+"""Say what a role's scope hides on empty lists.
+
+A service agent on a database of 2,000 contacts read "No contacts yet" when his role simply
+showed none of them.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
 from clientela.accounts.queries import visibility_of
 
 
-def scope_hint(user: Any, *, companies: bool = False) -> str:
-    """Why the user's list is empty when their role sees only part of the records ("" for a
-    role that sees everything): the scope, and the departments it covers."""
+def scope_hint(user: User, *, companies: bool = False) -> str:
+    """Say why the user's list is empty when their role sees only part of the records.
+
+    The hint names the scope and the departments it covers ("" for a role that sees
+    everything).
+    """
     scope = visibility_of(user)
     if scope == Visibility.ALL:
         return ""

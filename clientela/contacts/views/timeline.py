@@ -248,8 +248,10 @@ class Renderer:
 
     @staticmethod
     def via_label(via: str) -> str:
-        """Where a change came from, as a short label in the reader's language ("Demo data",
-        never the stored "seed"); none for the web UI (the usual case)."""
+        """Return where a change came from, as a short label in the reader's language.
+
+        "Demo data", never the stored "seed"; none for the web UI (the usual case).
+        """
         return "" if via == Via.UI else str(capfirst(via_label(via)))
 
     @property
