@@ -27,9 +27,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clientela.accounts.models import User
+if TYPE_CHECKING:  # the child process imports this module before django.setup()
+    from clientela.accounts.models import User
 
 PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 MARK = "bench-dup"
