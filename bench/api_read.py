@@ -10,6 +10,7 @@ Baseline, same server and run: GET /healthz (a view doing `SELECT 1`) — the fr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
 LUA = """
 local ids = {}
 math.randomseed(%(seed)d)
@@ -39,6 +41,18 @@ done = function(summary, latency, requests)
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
+
+
+def database_name(size: int) -> str:
+    """Name the seeded database after its size and the migrations it was built with.
+
+    The database outlives a run and the server may be shared by checkouts at other
+    migrations: one seeded before a migration (a renamed column) answered 500s to the code
+    after it, and migrating it in place would break the checkouts still before it.
+    """
+    migrations = sorted(p.name for p in ROOT.glob("clientela/*/migrations/0*.py"))
+    digest = hashlib.sha1("\n".join(migrations).encode(), usedforsecurity=False).hexdigest()
+    return f"clientela_bench_api_{size}_{digest[:8]}"
 
 
 def _env(database: str, data_dir: Path) -> dict[str, str]:
@@ -118,7 +132,7 @@ def run(
     if shutil.which("wrk") is None:
         raise SystemExit("api-read needs wrk (apt-get install wrk)")
     seconds = seconds if size >= 100_000 else 2
-    name = f"clientela_bench_api_{size}"
+    name = database_name(size)
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
     env = _env(name, data_dir)
     started = time.monotonic()

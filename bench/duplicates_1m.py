@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bench.api_read import database_name
+
 if TYPE_CHECKING:  # the child process imports this module before django.setup()
     from clientela.accounts.models import User
 
@@ -77,7 +79,7 @@ def _ensure_database(name: str, size: int, seed: int, env: dict[str, str]) -> No
             return
         if exists:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        template = f"clientela_bench_api_{size}"
+        template = database_name(size)
         if _count(template) == size:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
             _manage(env, "migrate", "-v0")

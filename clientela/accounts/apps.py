@@ -24,7 +24,12 @@ class AccountsConfig(AppConfig):
         from clientela.accounts.choices import AccountVerb
         from clientela.accounts.models import User
         from clientela.accounts.queries import default_command_actor, has_capability
-        from clientela.core.events import register_record_type, register_verbs
+        from clientela.core.events import (
+            DataKey,
+            register_data_keys,
+            register_record_type,
+            register_verbs,
+        )
         from clientela.core.registries import (
             ADMINISTRATION,
             NavItem,
@@ -35,10 +40,23 @@ class AccountsConfig(AppConfig):
         )
 
         register_verbs(AccountVerb)  # read in the audit log; never on a customer's timeline
+        register_data_keys(
+            {
+                "two_factor": DataKey(_("Two-factor sign-in")),
+                "step": DataKey(_("Step")),
+                "token": DataKey(_("API token")),
+            }
+        )
         register_record_type("accounts.user", "accounts:user_edit")
         register_record_type("accounts.department")
         register_record_type("accounts.role")
         register_default_command_actor(default_command_actor)
+        from clientela.accounts.start import users_panel_context
+        from clientela.core.registries import StartPanel, register_start_panel
+
+        register_start_panel(
+            StartPanel("accounts.users", 50, "accounts/start_panel.html", users_panel_context)
+        )
 
         def manages_users(user: User) -> bool:
             return has_capability(user, "accounts.manage_users")

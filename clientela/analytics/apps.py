@@ -26,9 +26,12 @@ class AnalyticsConfig(AppConfig):
             register_value_ready_made,
         )
         from clientela.contacts.services import register_merge_listener
+        from clientela.core.job_titles import fixed_title, register_job_title
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
 
+        register_job_title("customer_value", fixed_title(_("Customer value")))
+        register_job_title("export_customers", fixed_title(_("Customer value export")))
         register_value_conditions()
         register_value_ready_made()
 

@@ -390,7 +390,6 @@ def request_customer_value_snapshot(*, actor: User) -> Job:
         job = Job.objects.create(
             kind=JOB_KIND,
             created_by=actor,
-            title=_("Customer value"),
             total=STEPS,
         )
         transaction.on_commit(partial(task.enqueue, job.pk))

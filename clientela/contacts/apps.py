@@ -28,6 +28,12 @@ class ContactsConfig(AppConfig):
         from clientela.timeline.queries import register_audit_scope
 
         register_contact_verbs()
+        from clientela.core.job_titles import fixed_title, named_after_file, register_job_title
+
+        register_job_title("import_contacts", named_after_file(_("Contacts import: %(name)s")))
+        register_job_title("import_companies", named_after_file(_("Companies import: %(name)s")))
+        register_job_title("export_contacts", fixed_title(_("Contacts export")))
+        register_job_title("export_companies", fixed_title(_("Companies export")))
         register_record_type("contacts.contact", "contacts:contact_detail")
         register_record_type("contacts.company", "contacts:company_detail")
         register_record_type("contacts.customfield")
@@ -129,7 +135,6 @@ class ContactsConfig(AppConfig):
         )
         for link in (
             QuickLink("contacts:contact_create", _("New contact"), order=10),
-            QuickLink("contacts:contact_list", _("All my contacts"), order=20),
             QuickLink("contacts:company_list", _("Companies"), order=30),
             QuickLink("contacts:import_start", _("Import contacts"), order=40, allowed=may_import),
         ):

@@ -8,7 +8,7 @@ flat whatever the list's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -20,6 +20,7 @@ from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity, LeadStatus, LifecycleStage, Source
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import (
+    CompanyFilters,
     ContactFilters,
     custom_fields_for,
     filter_companies,
@@ -168,13 +169,13 @@ def _company_rows(companies: Iterable[Company], custom_keys: list[str]) -> Itera
 
 
 def export_companies(
-    *, actor: User, filters: Mapping[str, Any], fmt: str, via: str = Via.UI
+    *, actor: User, filters: CompanyFilters, fmt: str, via: str = Via.UI
 ) -> ExportFile:
     """Prepare the export of the actor's companies list filtered as on screen (audited)."""
     _require_export(actor)
     definitions = custom_fields_for(Entity.COMPANY)
     custom_keys = list(definitions)
-    companies = filter_companies(actor, **filters).select_related("owner").prefetch_related("tags")
+    companies = filter_companies(actor, filters).select_related("owner").prefetch_related("tags")
     headers = [str(label) for _key, label in COMPANY_COLUMNS]
     headers += [definitions[k].label for k in custom_keys]
     count = companies.count() if fmt in FORMATS else 0
@@ -188,6 +189,6 @@ def export_companies(
         title=_("Companies export"),
         sheet_title=_("Companies"),
         count=count,
-        filters=filters,
+        filters=asdict(filters),
         via=via,
     )

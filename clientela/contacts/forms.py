@@ -67,7 +67,7 @@ def custom_form_field(definition: CustomField) -> forms.Field:
         return forms.ChoiceField(
             label=label,
             required=False,
-            choices=_blank((str(c), str(c)) for c in definition.choices),
+            choices=_blank(definition.options()),
         )
     if kind == CustomFieldType.BOOLEAN:
         return forms.ChoiceField(label=label, required=False, choices=YES_NO)
@@ -344,11 +344,9 @@ class CustomFieldForm(forms.Form):
     """Definition of an admin-defined field on contacts or companies."""
 
     entity = forms.ChoiceField(label=_("Record type"), choices=Entity.choices)
-    label = forms.CharField(
-        label=_("Label"),
-        max_length=100,
-        error_messages={"required": _("Enter the label people will see.")},
-    )
+    # Both languages: each reader sees theirs, or the other one while it is empty.
+    label_es = forms.CharField(label=_("Label in Spanish"), max_length=100, required=False)
+    label_en = forms.CharField(label=_("Label in English"), max_length=100, required=False)
     key = forms.CharField(
         label=_("Key"),
         max_length=50,
@@ -363,7 +361,13 @@ class CustomFieldForm(forms.Form):
         label=_("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("For the Choice type: one option per line."),
+        help_text=_("For the Choice type: one option per line, in Spanish."),
+    )
+    choices_en = forms.CharField(
+        label=_("Choices in English"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The same options in English, in the same order; an empty line keeps it."),
     )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -374,9 +378,21 @@ class CustomFieldForm(forms.Form):
                 self.fields[name].disabled = True
                 self.fields[name].required = False
 
+    def clean(self) -> dict[str, Any]:
+        """Require a label in at least one language."""
+        data = super().clean() or {}
+        if not (data.get("label_es") or "").strip() and not (data.get("label_en") or "").strip():
+            self.add_error("label_es", _("Enter the label people will see."))
+        return data
+
     def choice_lines(self) -> list[str]:
         """Return the choices, one per non-empty line."""
         return [line.strip() for line in self.cleaned_data.get("choices", "").splitlines() if line]
+
+    def english_choice_lines(self) -> list[str]:
+        """Return the English names of the choices, line by line (empty keeps the choice)."""
+        lines = self.cleaned_data.get("choices_en", "").splitlines()
+        return [line.strip() for line in lines]
 
     def apply_service_errors(self, errors: Mapping[str, Iterable[str]]) -> None:
         """Show a service's ValidationFailed errors on the matching fields (else on top)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clientela.contacts.choices import (
@@ -43,9 +46,14 @@ class CustomField(models.Model):
         _("record type"), max_length=10, choices=Entity.choices, default=Entity.CONTACT
     )
     key = models.SlugField(_("key"), max_length=50)
-    label = models.CharField(_("label"), max_length=100)
+    # The label in each interface language; a reader gets the other one when theirs is empty.
+    label_es = models.CharField(_("label in Spanish"), max_length=100, blank=True)
+    label_en = models.CharField(_("label in English"), max_length=100, blank=True)
     field_type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
+    # The options' stored values (written in Spanish, as records keep them) and, position by
+    # position, how each reads in English ("" where it reads the same).
     choices = models.JSONField(_("choices"), default=list, blank=True)
+    choices_en = models.JSONField(_("choices in English"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -59,6 +67,36 @@ class CustomField(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def label(self) -> str:
+        """The label in the reader's language, else in the other one."""
+        english = (get_language() or "es").startswith("en")
+        first, second = (
+            (self.label_en, self.label_es) if english else (self.label_es, self.label_en)
+        )
+        return first or second or self.key
+
+    @label.setter
+    def label(self, text: str) -> None:
+        """One label for both languages (until someone translates it)."""
+        self.label_es = self.label_en = text
+
+    def option_label(self, value: Any) -> str:
+        """How a stored option reads in the reader's language (the value itself by default)."""
+        text = "" if value is None else str(value)
+        if (get_language() or "es").startswith("en"):
+            options = [str(c) for c in self.choices or []]
+            english = list(self.choices_en or [])
+            if text in options:
+                position = options.index(text)
+                if position < len(english) and english[position]:
+                    return str(english[position])
+        return text
+
+    def options(self) -> list[tuple[str, str]]:
+        """Return (stored value, label in the reader's language) of every option."""
+        return [(str(c), self.option_label(c)) for c in self.choices or []]
 
 
 class RecordBase(models.Model):

@@ -11,13 +11,13 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
-from clientela.accounts.queries import has_capability, owner_scope
+from clientela.accounts.queries import has_capability, owner_scope, visibility_of
 from clientela.contacts.choices import CustomFieldType, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField, Merge, Tag
 from clientela.contacts.normalize import fold, name_key
 from clientela.core.exceptions import Forbidden, NotFound
-from clientela.core.http import id_param
 from clientela.core.numbers import DB_INT_MAX, bounded_int
 
 
@@ -338,35 +338,61 @@ def filter_contacts(
     return qs.order_by(*CONTACT_ORDERINGS.get(filters.ordering, CONTACT_ORDERINGS["-created"]))
 
 
-def company_filters_from(params: Mapping[str, str]) -> dict[str, Any]:
-    """filter_companies' arguments from a query string: the list, its count and its export."""
-    ordering = params.get("sort", "name")
-    return {
-        "q": params.get("q", "").strip()[:200],
-        "owner": id_param(params, "owner"),
-        "tag": id_param(params, "tag"),
-        "ordering": ordering if ordering in COMPANY_ORDERINGS else "name",
-    }
+@dataclass(frozen=True)
+class CompanyFilters:
+    """What a companies list is narrowed by.
+
+    `CompanyFilters.from_params` is the one reader of a query string: the list, its count, its
+    export and the API list all build their filters with it, as contacts do with
+    `ContactFilters`. `tag` and `owner` of 0 match nothing (an unknown tag, an impossible id).
+    """
+
+    q: str = ""
+    owner: int | None = None
+    tag: int | None = None
+    ordering: str = "name"
+
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return bool(self.q or self.owner is not None or self.tag is not None)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CompanyFilters:
+        """Read the filters from a query string; values that are not valid are ignored.
+
+        Names: `q`, `owner`, `tag` (a tag name, case-insensitive; a number is also read as a
+        tag id) and `ordering` (or `sort`).
+        """
+
+        def text(*names: str) -> str:
+            for name in names:
+                value = params.get(name)
+                if value:
+                    return str(value).strip()
+            return ""
+
+        ordering = text("ordering", "sort")
+        return cls(
+            q=text("q")[:200],
+            owner=_record_id(text("owner")),
+            tag=_tag_id(text("tag")),
+            ordering=ordering if ordering in COMPANY_ORDERINGS else "name",
+        )
 
 
 def filter_companies(
-    user: User,
-    *,
-    q: str = "",
-    owner: int | None = None,
-    tag: int | None = None,
-    ordering: str = "name",
-    deleted: bool = False,
+    user: User, filters: CompanyFilters | None = None, *, deleted: bool = False
 ) -> QuerySet[Company]:
-    """Return the visible companies narrowed and ordered."""
+    """Return the visible companies narrowed and ordered by `filters`."""
+    filters = filters or CompanyFilters()
     qs = companies_visible_to(user, deleted=deleted)
-    if q:
-        qs = qs.filter(search_q(q))
-    if owner:
-        qs = qs.filter(owner_id=owner)
-    if tag:
-        qs = qs.filter(tags__id=tag)
-    return qs.order_by(*COMPANY_ORDERINGS.get(ordering, COMPANY_ORDERINGS["name"]))
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    if filters.owner is not None:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.tag is not None:
+        qs = qs.filter(tags__id=filters.tag)
+    return qs.order_by(*COMPANY_ORDERINGS.get(filters.ordering, COMPANY_ORDERINGS["name"]))
 
 
 def current_consents(contact: Contact) -> dict[tuple[str, str], Consent]:
@@ -626,23 +652,47 @@ def live_duplicate_groups(
 
 @dataclass
 class StartPage:
-    """What a rep sees first: their contacts by lifecycle stage and the latest ones."""
+    """Hold what a user sees first: the contacts of their scope by lifecycle stage.
+
+    Also the latest ones, and the list filters that open exactly those contacts.
+    """
 
     stages: list[tuple[str, str, int]]
     total: int
     latest: list[Contact]
+    scope: str = Visibility.OWN
+    # The contacts list's query string for these contacts (one stage's adds `stage`).
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def start_page_filters(user: User) -> ContactFilters:
+    """Return the filters of the contacts the start page counts.
+
+    A rep counts his own; a role that sees more counts its whole scope (a manager's team, an
+    administrator's every contact).
+    """
+    if visibility_of(user) == Visibility.OWN:
+        return ContactFilters(owner=user.pk)
+    return ContactFilters()
 
 
 def start_page_summary(user: User, latest: int = 8) -> StartPage:
-    """Return counts of the user's own contacts per lifecycle stage, and their newest contacts."""
-    mine = contacts_visible_to(user).filter(owner_id=user.pk)
+    """Return counts per lifecycle stage of the start page's contacts, and the newest ones."""
+    filters = start_page_filters(user)
+    counted = filter_contacts(user, filters)
     counts = {
         row["lifecycle_stage"]: row["n"]
-        for row in mine.order_by().values("lifecycle_stage").annotate(n=Count("id"))
+        for row in counted.order_by().values("lifecycle_stage").annotate(n=Count("id"))
     }
     stages = [(value, str(label), counts.get(value, 0)) for value, label in LifecycleStage.choices]
-    newest = list(mine.select_related("company").order_by("-created_at", "-id")[:latest])
-    return StartPage(stages=stages, total=sum(counts.values()), latest=newest)
+    newest = list(counted.select_related("company").order_by("-created_at", "-id")[:latest])
+    return StartPage(
+        stages=stages,
+        total=sum(counts.values()),
+        latest=newest,
+        scope=visibility_of(user) or Visibility.OWN,
+        params={"owner": str(filters.owner)} if filters.owner is not None else {},
+    )
 
 
 def may_import(user: User) -> bool:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clientela.contacts.choices import Entity
 from clientela.contacts.exporting import export_companies, export_contacts
-from clientela.contacts.queries import ContactFilters, company_filters_from, custom_fields_for
+from clientela.contacts.queries import CompanyFilters, ContactFilters, custom_fields_for
 from clientela.contacts.views.common import require_capability
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.exports import export_response
@@ -46,7 +46,7 @@ def company_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     try:
         prepared = export_companies(
             actor=request.user,
-            filters=company_filters_from(request.GET),
+            filters=CompanyFilters.from_params(request.GET),
             fmt=request.GET.get("format", "csv"),
         )
     except ValidationFailed as exc:

@@ -14,11 +14,17 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        """Register core's record type and its housekeeping schedules."""
+        """Register core's record type, the latest-imports card and the housekeeping schedules."""
         from clientela.core.events import register_record_type
         from clientela.core.scheduling import Schedule, register
 
         register_record_type("core.job")
+        from clientela.core.registries import StartPanel, register_start_panel
+        from clientela.core.start import imports_panel_context
+
+        register_start_panel(
+            StartPanel("core.imports", 40, "core/start_panel.html", imports_panel_context)
+        )
 
         register(
             Schedule(

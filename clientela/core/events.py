@@ -6,6 +6,10 @@
   code stored in Event.verb, its label (es/en through gettext_lazy, the audit log's "What"),
   and optionally how a timeline entry reads. A verb nobody registered still shows, with a
   generic sentence.
+* Data keys: how the details an event stores (its JSON `data`) read in the audit log — a
+  translated label per key, and whether the value is a moment, a date, a channel, one of a
+  set of choices, or a technical id the reader never sees. Apps register the keys of their
+  verbs; a key nobody registered reads as its model field's name, else humanised.
 * Record types: the kinds of record events are about, and the screen that shows each one,
   registered by the app that owns them (the audit log's filter and links).
 * The port: the timeline app (above accounts in the stack) stores events; accounts, which
@@ -15,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +42,19 @@ class Via(models.TextChoices):
     CLI = "cli", _("command line")
     IMPORT = "import", _("import")
     SYSTEM = "system", _("system")
+    # Records the demo and the benchmarks load (stored as `created_via` on their rows).
+    SEED = "seed", _("demo data")
+
+
+def via_label(code: str) -> str:
+    """Return a channel as people read it, in the current language; never the stored code."""
+    label = dict(Via.choices).get(code)
+    return str(label) if label is not None else humanize_key(code)
+
+
+def humanize_key(name: str) -> str:
+    """Make a stored key or code nobody labelled readable ("merged_at" → "Merged at")."""
+    return str(capfirst(str(name).replace("_", " ").replace(".", " ").strip())) or "—"
 
 
 class Verb(models.TextChoices):
@@ -88,6 +105,50 @@ def register_verbs(
     sentences = timeline or {}
     for code, label in choices.choices:
         register_verb(code, label, timeline=sentences.get(code))
+
+
+class DataKind(models.TextChoices):
+    """How the value under an event data key reads."""
+
+    TEXT = "text", "text"
+    MOMENT = "moment", "moment"  # an ISO date and time, shown in the reader's time zone
+    DATE = "date", "date"  # an ISO date
+    VIA = "via", "via"  # a channel code (Via)
+    CHOICE = "choice", "choice"  # a code of `choices`
+    HIDDEN = "hidden", "hidden"  # a technical id: never shown to people
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """How one key of an event's data reads: its label (gettext_lazy) and its kind of value."""
+
+    label: Any = ""
+    kind: str = DataKind.TEXT
+    choices: Mapping[Any, Any] | None = None
+
+    @property
+    def hidden(self) -> bool:
+        """Whether the key is technical and never shown."""
+        return self.kind == DataKind.HIDDEN
+
+
+# A technical key, never shown (merge ids, note ids, job ids: the record is linked instead).
+HIDDEN = DataKey(kind=DataKind.HIDDEN)
+
+# verb code -> {key: DataKey}; the verb "" holds the keys any verb may store.
+DATA_KEYS: dict[str, dict[str, DataKey]] = {}
+
+
+def register_data_keys(keys: Mapping[str, DataKey], *, verbs: Iterable[str] = ("",)) -> None:
+    """Say how data keys of `verbs` read (every verb when none is named); from ready()."""
+    for verb in verbs:
+        DATA_KEYS.setdefault(str(verb), {}).update(keys)
+
+
+def data_key(verb: str, name: str) -> DataKey | None:
+    """How `name` reads in an event of `verb`: the verb's own key first, then a shared one."""
+    found = DATA_KEYS.get(verb, {}).get(name)
+    return found if found is not None else DATA_KEYS.get("", {}).get(name)
 
 
 def verb_spec(code: str) -> VerbSpec | None:

@@ -209,7 +209,7 @@ def start_dry_run(job: Job, *, actor: User, enqueue: Enqueue) -> Job:
     preview = Job.objects.create(
         kind=job.kind,
         created_by=actor,
-        title=_("Dry run: %(title)s") % {"title": job.title[:180]},
+        title=job.title,  # a job stored before titles were rendered keeps its fallback
         file=job.file,
         options={**job.options, "dry_run": True, "stage": "queued", "parent": job.pk},
     )

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clientela.core.job_titles import job_title
+
 
 class JobState(models.TextChoices):
     """Where a job is in its life."""
@@ -36,6 +38,7 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Only jobs stored before titles were rendered at read time have one (display_title).
     title = models.CharField(_("title"), max_length=200, blank=True)
     file = models.CharField(_("file"), max_length=500, blank=True)
     options = models.JSONField(default=dict, blank=True)
@@ -54,7 +57,15 @@ class Job(models.Model):
         indexes = [models.Index(fields=["state", "kind"], name="job_state_kind_idx")]
 
     def __str__(self) -> str:
-        return self.title or f"{self.kind} #{self.pk}"
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """Return the job's title in the reader's language (core.job_titles).
+
+        It is rendered from the kind and options; `title` is only what older versions stored.
+        """
+        return job_title(self.kind, self.options, self.title)
 
     @property
     def percent(self) -> int:

@@ -62,24 +62,38 @@ def ensure_structure() -> DemoCompany:
             user.save()
             user.departments.set([departments[d] for d in depts])
         users[username] = user
-    for position, (key, label, kind, choices) in enumerate(
+    # Each field reads in the viewer's language: (key, Spanish, English, type, options, English).
+    for position, (key, label_es, label_en, kind, choices, choices_en) in enumerate(
         (
-            ("presupuesto_usd", "Presupuesto (USD)", "number", []),
+            ("presupuesto_usd", "Presupuesto (USD)", "Budget (USD)", "number", [], []),
             (
                 "plazo_compra",
                 "Plazo de compra",
+                "Purchase timeframe",
                 "choice",
                 ["Inmediato", "3 meses", "6 meses", "1 año o más"],
+                ["Right away", "3 months", "6 months", "1 year or more"],
             ),
-            ("decide_solo", "¿Decide solo?", "boolean", []),
-            ("interes", "Interés", "text", []),
+            ("decide_solo", "¿Decide solo?", "Decides alone?", "boolean", [], []),
+            ("interes", "Interés", "Interest", "text", [], []),
         )
     ):
-        CustomField.objects.get_or_create(
+        field, created = CustomField.objects.get_or_create(
             entity="contact",
             key=key,
-            defaults={"label": label, "field_type": kind, "choices": choices, "position": position},
+            defaults={
+                "label_es": label_es,
+                "label_en": label_en,
+                "field_type": kind,
+                "choices": choices,
+                "choices_en": choices_en,
+                "position": position,
+            },
         )
+        if not created and field.label_en == field.label_es == label_es:
+            # A demo loaded before fields had two languages: the migration copied the Spanish.
+            field.label_en, field.choices_en = label_en, choices_en
+            field.save(update_fields=["label_en", "choices_en"])
     owners = [users[name] for name in ("ana", "carlos", "luisa", "gerente")]
     return DemoCompany(users=users, owners=owners, service=users["servicio"])
 

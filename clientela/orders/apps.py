@@ -62,6 +62,10 @@ class OrdersConfig(AppConfig):
             register_capability(code, label, group=group, description=description, default=default)
 
         register_order_verbs()
+        from clientela.core.job_titles import fixed_title, named_after_file, register_job_title
+
+        register_job_title("import_orders", named_after_file(_("Orders from %(name)s")))
+        register_job_title("export_orders", fixed_title(_("Orders export")))
         register_record_type("orders.order", "orders:order_detail")
 
         # The orders import runs through core's import pipeline and screens.

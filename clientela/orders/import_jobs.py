@@ -103,7 +103,6 @@ def start_order_import(
         return Job.objects.create(
             kind=KIND,
             created_by=actor,
-            title=_("Orders from %(name)s") % {"name": filename[:150]},
             file=stored,
             options=options,
         )

@@ -500,7 +500,6 @@ def import_orders(
         job = Job.objects.create(
             kind=KIND,
             created_by=actor,
-            title=_("Orders from %(name)s") % {"name": options["filename"]},
             file=str(path.resolve()),
             options=options,
             total=total,

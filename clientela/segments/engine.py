@@ -153,7 +153,7 @@ def _explain(
 
 
 def _choice_label(spec: Any, value: Any) -> Any:
-    """A choice code as its label ("customer" reads "Customer"); other values unchanged."""
+    """Return a choice code as its label ("customer" reads "Customer"); other values unchanged."""
     if spec.show is not None or spec.choices is None or value is None:
         return value
     labels = spec.choice_values()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +35,7 @@ from clientela.core.http import (
     require,
     wants_partial,
 )
+from clientela.core.users import AuthenticatedHttpRequest
 from clientela.segments import services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.forms import (
@@ -90,7 +91,7 @@ def count_text(count: int, scoped: bool) -> str:
 
 @require_GET
 @domain_errors
-def segment_list(request: HttpRequest) -> HttpResponse:
+def segment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every segment and list with its members the viewer may see."""
     _require_see(request.user)
     segments = list(segments_visible_to(request.user))
@@ -136,7 +137,7 @@ def _split_errors(form: Any, error: ValidationFailed) -> dict[str, list[str]]:
 
 
 def _builder(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: SegmentForm,
     *,
     segment: Segment | None,
@@ -167,7 +168,7 @@ def _posted_definition(form: SegmentForm) -> Any:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def segment_create(request: HttpRequest) -> HttpResponse:
+def segment_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Build a dynamic segment with the condition builder and save it."""
     _require_manage(request.user)
     form = SegmentForm(request.POST or None)
@@ -196,7 +197,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def list_create(request: HttpRequest) -> HttpResponse:
+def list_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create an empty static list (members are added on its page)."""
     _require_manage(request.user)
     form = StaticListForm(request.POST or None)
@@ -215,7 +216,7 @@ def list_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Change a segment's name, description and conditions (a list's name and description)."""
     segment = get_segment_for_user(request.user, pk, write=True)
     initial = {
@@ -250,7 +251,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _update(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: Any,
     segment: Segment,
     data: Mapping[str, Any],
@@ -274,7 +275,7 @@ def _update(
 
 @require_POST
 @domain_errors
-def preview(request: HttpRequest) -> JsonResponse:
+def preview(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Count the members of an unsaved definition the viewer may see and list the first few."""
     _require_manage(request.user)
     try:
@@ -308,7 +309,7 @@ def preview(request: HttpRequest) -> JsonResponse:
 # --- Detail -------------------------------------------------------------------------------------
 
 
-def _members_page(request: HttpRequest, qs: Any, total: int) -> Page:
+def _members_page(request: AuthenticatedHttpRequest, qs: Any, total: int) -> Page:
     number = page_number(request.GET)
     offset = (number - 1) * PAGE_SIZE
     rows = list(qs[offset : offset + PAGE_SIZE + 1])
@@ -316,12 +317,12 @@ def _members_page(request: HttpRequest, qs: Any, total: int) -> Page:
 
 
 def _max_growth(days: list[Any]) -> int:
-    return max([1, *(max(day.entered, day.left) for day in days)])
+    return int(max([1, *(max(day.entered, day.left) for day in days)]))
 
 
 @require_GET
 @domain_errors
-def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a segment: members the viewer may see, its conditions, growth and "why not?"."""
     segment = get_segment_for_user(request.user, pk)
     members = members_for_user(request.user, segment).select_related("company")
@@ -361,7 +362,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def why(request: HttpRequest, pk: int, contact_id: int) -> HttpResponse:
+def why(request: AuthenticatedHttpRequest, pk: int, contact_id: int) -> HttpResponse:
     """Why a contact the viewer may see is in the segment, or why not: every condition."""
     segment = get_segment_for_user(request.user, pk)
     answer = explain_for_user(request.user, segment, contact_id)
@@ -375,7 +376,7 @@ def why(request: HttpRequest, pk: int, contact_id: int) -> HttpResponse:
 
 @require_GET
 @domain_errors
-def why_not(request: HttpRequest, pk: int) -> HttpResponse:
+def why_not(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Contacts the viewer may see matching a name, each linked to its explanation."""
     segment = get_segment_for_user(request.user, pk)
     form = SearchForm(request.GET)
@@ -415,7 +416,7 @@ def _member_rows(qs: Any) -> Iterator[list[Any]]:
 
 @require_GET
 @domain_errors
-def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+def export(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     """Download the members the viewer may see as CSV or XLSX (audited by core.exports)."""
     segment = get_segment_for_user(request.user, pk)
     forbid_unless(
@@ -441,7 +442,7 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 @domain_errors
-def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask, then delete a segment or list; refused while other segments use it."""
     segment = get_segment_for_user(request.user, pk, write=True)
     if request.method == "POST":
@@ -462,7 +463,7 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Static lists ------------------------------------------------------------------------------
 
 
-def _static_list(request: HttpRequest, pk: int) -> Segment:
+def _static_list(request: AuthenticatedHttpRequest, pk: int) -> Segment:
     segment = get_segment_for_user(request.user, pk, write=True)
     require(segment.is_static)
     return segment
@@ -470,7 +471,7 @@ def _static_list(request: HttpRequest, pk: int) -> Segment:
 
 @require_GET
 @domain_errors
-def list_candidates_view(request: HttpRequest, pk: int) -> HttpResponse:
+def list_candidates_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Contacts to add to a static list, found by name, e-mail or phone (HTMX fragment)."""
     segment = _static_list(request, pk)
     text = SearchForm(request.GET).text()
@@ -482,13 +483,13 @@ def list_candidates_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _visible_ids(request: HttpRequest, ids: list[int]) -> list[int]:
+def _visible_ids(request: AuthenticatedHttpRequest, ids: list[int]) -> list[int]:
     return list(contacts_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 @require_POST
 @domain_errors
-def list_add(request: HttpRequest, pk: int) -> HttpResponse:
+def list_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add contacts the user may see to a static list."""
     segment = _static_list(request, pk)
     form = ContactsForm(request.POST)
@@ -506,7 +507,7 @@ def list_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def list_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def list_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Take contacts the user may see out of a static list."""
     segment = _static_list(request, pk)
     form = ContactsForm(request.POST)
@@ -525,7 +526,7 @@ def list_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @domain_errors
-def save_as_list(request: HttpRequest, pk: int) -> HttpResponse:
+def save_as_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Keep a segment's current members (those the user may see) as a new static list."""
     segment = get_segment_for_user(request.user, pk)
     _require_manage(request.user)

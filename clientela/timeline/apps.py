@@ -37,7 +37,16 @@ class TimelineConfig(AppConfig):
         # Every export writes its "exported" event here (core.exports refuses without it).
         register_export_recorder(record_export)
         register_lifecycle_verbs()
+        from clientela.core.job_titles import fixed_title, register_job_title
 
+        register_job_title("export_audit_log", fixed_title(_("Audit log export")))
+
+        from clientela.core.registries import StartPanel, register_start_panel
+        from clientela.timeline.start import audit_panel_context
+
+        register_start_panel(
+            StartPanel("timeline.audit", 30, "timeline/start_panel.html", audit_panel_context)
+        )
         register_nav_item(
             NavItem(
                 "timeline:audit_log",

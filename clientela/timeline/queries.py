@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import DateField, DateTimeField, Q, QuerySet
+from django.utils import formats, timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, visibility_of
-from clientela.core.events import RECORD_TYPES, verb_label
+from clientela.core.events import (
+    RECORD_TYPES,
+    DataKind,
+    data_key,
+    humanize_key,
+    verb_label,
+    via_label,
+)
+from clientela.core.models import Job
 from clientela.timeline.models import Event
 
 AUDIT_PAGE_SIZE = 50
+JOB_TYPE = "core.job"
 
 
 def record_type_choices() -> list[tuple[str, str]]:
@@ -147,10 +157,11 @@ def audit_page(
     events = list(qs[: size + 1])
     more = len(events) > size
     events = events[:size]
+    rows = describe_events(events)
     return AuditPage(
         events=events,
         next_cursor=encode_cursor(events[-1]) if more and events else None,
-        rows=[describe_event(e) for e in events],
+        rows=rows,
     )
 
 
@@ -159,57 +170,145 @@ def iter_audit_events(user: User, filters: AuditFilters) -> Iterator[Event]:
     return audit_events(user, filters).iterator(chunk_size=2000)
 
 
-# Labels of keys that events store but that are not model fields.
-EXTRA_LABELS = {
-    "two_factor": gettext_lazy("Two-factor sign-in"),
-    "step": gettext_lazy("Step"),
-    "token": gettext_lazy("API token"),
-    "changes": gettext_lazy("Changes"),
-}
+def iter_audit_rows(
+    user: User, filters: AuditFilters, chunk: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Describe every matching event (describe_events), streamed in chunks for the CSV export."""
+    events = iter_audit_events(user, filters)
+    while batch := list(islice(events, chunk)):
+        yield from describe_events(batch)
+
+
+def describe_events(events: list[Event]) -> list[dict[str, Any]]:
+    """Describe many events (describe_event).
+
+    A job is named in the reader's language (the name stored with the event is in its
+    creator's), with one query for all of them.
+    """
+    rows = [describe_event(e) for e in events]
+    job_ids = {
+        int(e.target_id) for e in events if e.target_type == JOB_TYPE and e.target_id.isdigit()
+    }
+    if job_ids:
+        names = {job.pk: job.display_title for job in Job.objects.filter(pk__in=job_ids)}
+        for row in rows:
+            event = row["event"]
+            if event.target_type == JOB_TYPE and event.target_id.isdigit():
+                row["record"] = names.get(int(event.target_id), row["record"])
+    return rows
 
 
 @lru_cache(maxsize=512)
-def _field_info(target_type: str, name: str, language: str | None) -> tuple[str, dict[Any, str]]:
-    """Return a field's label and its choice labels; `language` only keys the cache."""
+def _field_info(
+    target_type: str, name: str, language: str | None
+) -> tuple[str, dict[Any, str], str | None]:
+    """Return a model field's label, its choice labels and the kind of its values.
+
+    ("", {}, None) when `name` is no field of the record type; `language` only keys the cache.
+    """
     try:
         model_field = apps.get_model(target_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return str(capfirst(EXTRA_LABELS.get(name, name.replace("_", " ")))), {}
+        return "", {}, None
     choices = {value: str(label) for value, label in (getattr(model_field, "choices", None) or [])}
-    return str(capfirst(getattr(model_field, "verbose_name", name))), choices
+    kind = (
+        DataKind.MOMENT
+        if isinstance(model_field, DateTimeField)
+        else DataKind.DATE
+        if isinstance(model_field, DateField)
+        else None
+    )
+    return str(capfirst(getattr(model_field, "verbose_name", name))), choices, kind
 
 
-def _text(value: Any, choices: dict[Any, str] | None = None) -> str:
-    if value is None or value == "":
+def _moment(value: Any) -> str | None:
+    """Format an ISO date and time in the reader's time zone; None when it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _day(value: Any) -> str | None:
+    """Format an ISO date in the reader's format; None when it is not one."""
+    try:
+        return formats.date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return None
+
+
+def _text(value: Any, choices: Mapping[Any, Any] | None = None, kind: str = DataKind.TEXT) -> str:
+    """Return a stored value as people read it: choices by label, moments in their zone."""
+    if value is None or value == "" or value == [] or value == {}:
         return "—"
     if value is True:
         return _("yes")
     if value is False:
         return _("no")
     if isinstance(value, list):
-        return ", ".join(_text(v, choices) for v in value) or "—"
+        return ", ".join(_text(v, choices, kind) for v in value) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+        return ", ".join(f"{humanize_key(str(k))}: {_text(v)}" for k, v in value.items())
+    if kind == DataKind.VIA:
+        return via_label(str(value))
     if choices and isinstance(value, str | int) and value in choices:
-        return choices[value]
+        return str(choices[value])
+    if kind == DataKind.MOMENT:
+        return _moment(value) or str(value)
+    if kind == DataKind.DATE:
+        return _day(value) or str(value)
     return str(value)
 
 
+def _implied_kind(name: str) -> str:
+    """Guess the kind of value an unregistered key holds, by our models' naming convention."""
+    if name.endswith("_at"):
+        return DataKind.MOMENT
+    if name.endswith("_on") or name == "birthday":
+        return DataKind.DATE
+    if name == "via" or name.endswith("_via"):
+        return DataKind.VIA
+    return DataKind.TEXT
+
+
+def _detail(event: Event, name: str, language: str | None) -> tuple[str, dict[Any, Any], str]:
+    """(label, choices, kind) of one data key; label "" for a key never shown."""
+    key = data_key(event.verb, name)
+    if key is not None and key.hidden:
+        return "", {}, DataKind.HIDDEN
+    field_label, field_choices, field_kind = _field_info(event.target_type, name, language)
+    label = str(capfirst(key.label)) if key is not None and key.label else field_label
+    choices = dict(key.choices) if key is not None and key.choices else field_choices
+    kind = key.kind if key is not None else field_kind or _implied_kind(name)
+    if not label and name.endswith("_id"):
+        return "", {}, DataKind.HIDDEN  # a technical id nobody labelled
+    return label or humanize_key(name), choices, kind
+
+
 def describe_event(event: Event) -> dict[str, Any]:
-    """Readable pieces of an event: its verb, record type and changed fields."""
+    """Return the readable pieces of an event: its verb, record type and details.
+
+    Every key is labelled in the reader's language (through the data-key registry); ids are
+    left out.
+    """
     data = event.data if isinstance(event.data, dict) else {}
-    changes = data.get("changes") if isinstance(data.get("changes"), dict) else None
     details: list[tuple[str, str, str | None]] = []
     language = get_language()
-    if changes:
-        for name, pair in changes.items():
-            label, choices = _field_info(event.target_type, name, language)
-            old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-            details.append((label, _text(old, choices), _text(new, choices)))
-    else:
-        for name, value in data.items():
-            label, choices = _field_info(event.target_type, name, language)
-            details.append((label, _text(value, choices), None))
+    for name, value in data.items():
+        if name == "changes" and isinstance(value, dict):
+            for field_name, pair in value.items():
+                label, choices, kind = _detail(event, field_name, language)
+                if kind == DataKind.HIDDEN:
+                    continue
+                old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+                details.append((label, _text(old, choices, kind), _text(new, choices, kind)))
+            continue
+        label, choices, kind = _detail(event, name, language)
+        if kind != DataKind.HIDDEN:
+            details.append((label, _text(value, choices, kind), None))
     try:
         type_label = str(apps.get_model(event.target_type)._meta.verbose_name)
     except (LookupError, ValueError):
@@ -217,7 +316,8 @@ def describe_event(event: Event) -> dict[str, Any]:
     return {
         "event": event,
         "verb": verb_label(event.verb),
-        "via": event.get_via_display(),
+        "via": via_label(event.via),
         "type_label": type_label,
+        "record": event.target_repr or event.target_id,
         "details": details,
     }

@@ -16,10 +16,17 @@ from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from clientela.accounts.models import User
-from clientela.core.events import Verb, register_verbs
+from clientela.core.events import (
+    HIDDEN,
+    DataKey,
+    DataKind,
+    Verb,
+    register_data_keys,
+    register_verbs,
+)
 from clientela.timeline.models import Event
 
 
@@ -182,4 +189,38 @@ def register_lifecycle_verbs() -> None:
             Verb.DELETED: deleted_entry,
             Verb.RESTORED: restored_entry,
         },
+    )
+    # Keys many apps' events store: ids of jobs, notes and merges are for the software only.
+    register_data_keys(
+        {
+            "job": HIDDEN,
+            "job_id": HIDDEN,
+            "import_job": HIDDEN,
+            "changes": DataKey(gettext_lazy("Changes")),
+            "via": DataKey(gettext_lazy("Made through"), DataKind.VIA),
+        }
+    )
+    # What an import's audit event counts (core.imports job counts).
+    register_data_keys(
+        {
+            "rows": DataKey(gettext_lazy("Rows read")),
+            "created": DataKey(gettext_lazy("Records created")),
+            "updated": DataKey(gettext_lazy("Records updated")),
+            "unchanged": DataKey(gettext_lazy("Records unchanged")),
+            "errors": DataKey(gettext_lazy("Rows rejected")),
+            "warnings": HIDDEN,
+        },
+        verbs=[Verb.IMPORTED],
+    )
+    # What an export's audit event says (clientela.timeline.services.record_export).
+    register_data_keys(
+        {
+            "entity": DataKey(gettext_lazy("Records exported")),
+            "format": DataKey(
+                gettext_lazy("Format"), DataKind.CHOICE, {"csv": "CSV", "xlsx": "XLSX"}
+            ),
+            "rows": DataKey(gettext_lazy("Rows")),
+            "filters": DataKey(gettext_lazy("Filters")),
+        },
+        verbs=[Verb.EXPORTED],
     )

@@ -27,8 +27,7 @@ from clientela.timeline.queries import (
     AuditFilters,
     audit_page,
     can_read_audit_log,
-    describe_event,
-    iter_audit_events,
+    iter_audit_rows,
     record_type_choices,
 )
 
@@ -138,8 +137,8 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _csv_rows(user: User, filters: AuditFilters) -> Iterator[list[Any]]:
     tz = timezone.get_current_timezone()
-    for event in iter_audit_events(user, filters):
-        row = describe_event(event)
+    for row in iter_audit_rows(user, filters):
+        event = row["event"]
         changes = "; ".join(
             f"{label}: {old} → {new}" if new is not None else f"{label}: {old}"
             for label, old, new in row["details"]
@@ -150,7 +149,7 @@ def _csv_rows(user: User, filters: AuditFilters) -> Iterator[list[Any]]:
             row["verb"],
             row["type_label"],
             event.target_id,
-            event.target_repr,
+            row["record"],
             row["via"],
             changes,
         ]

@@ -83,7 +83,7 @@ def build_world(personas: Any) -> dict[str, Any]:
     field, _created = CustomField.objects.get_or_create(
         entity="contact",
         key="presupuesto",
-        defaults={"label": "Presupuesto", "field_type": "text"},
+        defaults={"label_es": "Presupuesto", "field_type": "text"},
     )
     return {
         "user_id": personas.rep.pk,

@@ -168,7 +168,6 @@ def start_company_import(
         return Job.objects.create(
             kind=KIND,
             created_by=actor,
-            title=_("Companies import: %(name)s") % {"name": filename[:150]},
             file=stored,
             options=options,
         )

@@ -133,7 +133,6 @@ def start_import(
         return Job.objects.create(
             kind=KIND,
             created_by=actor,
-            title=_("Contacts import: %(name)s") % {"name": filename[:150]},
             file=stored,
             options=options,
         )

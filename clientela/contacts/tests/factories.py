@@ -100,7 +100,7 @@ class CustomFieldFactory(factory.django.DjangoModelFactory[CustomField]):
         model = CustomField
 
     key = factory.Sequence(lambda n: f"campo_{n}")
-    label = factory.Sequence(lambda n: f"Campo {n}")
+    label_es = factory.Sequence(lambda n: f"Campo {n}")
     field_type = "text"
 
 

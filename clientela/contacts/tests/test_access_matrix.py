@@ -97,7 +97,7 @@ class World:
 
 def _custom_field(world: World) -> dict[str, Any]:
     field, _created = CustomField.objects.get_or_create(
-        entity="contact", key="presupuesto", defaults={"label": "Presupuesto"}
+        entity="contact", key="presupuesto", defaults={"label_es": "Presupuesto"}
     )
     return {"field_id": field.pk}
 

@@ -34,10 +34,10 @@ def book(personas):
     vip = TagFactory.create(name="VIP")
     acme = CompanyFactory(bare=True, name="Acme S.A.S.")
     CustomFieldFactory.create(
-        key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
+        key="presupuesto", label_es="Presupuesto", field_type=CustomFieldType.NUMBER
     )
     CustomFieldFactory.create(
-        key="canal", label="Canal preferido", field_type=CustomFieldType.CHOICE,
+        key="canal", label_es="Canal preferido", field_type=CustomFieldType.CHOICE,
         choices=["WhatsApp", "Correo"],
     )  # fmt: skip
     evil = make(

@@ -37,12 +37,12 @@ def book(personas: Any) -> dict[str, Any]:
     acme = CompanyFactory(bare=True, name="Acme S.A.S.")
     CustomFieldFactory.create(
         key="canal",
-        label="Canal",
+        label_es="Canal",
         field_type=CustomFieldType.CHOICE,
         choices=["WhatsApp", "Correo"],
     )
     CustomFieldFactory.create(
-        key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
+        key="presupuesto", label_es="Presupuesto", field_type=CustomFieldType.NUMBER
     )
     rep, rep2 = personas.rep, personas.rep2
     first = make(first_name="Ana", owner=rep, lifecycle_stage="customer", company=acme,

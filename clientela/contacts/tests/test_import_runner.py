@@ -43,7 +43,7 @@ def make_contact(**values: Any) -> Contact:
 @pytest.fixture
 def budget(db):
     return CustomFieldFactory.create(
-        key="presupuesto", label="Presupuesto", field_type=CustomFieldType.NUMBER
+        key="presupuesto", label_es="Presupuesto", field_type=CustomFieldType.NUMBER
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clientela.accounts import services as account_services
 from clientela.contacts.tests.factories import ContactFactory
 
 
@@ -45,7 +47,7 @@ def test_it_shows_an_empty_start_page_to_a_new_user(client: Client, personas: An
     client.force_login(personas.outsider)
     client.cookies["django_language"] = "en"
     text = client.get(reverse("core:home_panel")).content.decode()
-    assert "You do not own any contacts yet." in text
+    assert "Your role shows only the contacts of your departments; there are none in" in text
 
 
 @pytest.mark.parametrize("persona", ["admin", "manager"])
@@ -62,3 +64,68 @@ def test_it_hides_the_import_from_those_who_may_not(rep_client: Client) -> None:
     text = rep_client.get(reverse("core:home_panel")).content.decode()
     assert "Import contacts" not in text
     assert reverse("contacts:contact_create") in text  # the other quick links still show
+
+
+STAGE_LINK = re.compile(
+    r'<a href="(/contacts/\?[^"]*stage=(\w+))"><span class="stage-label">[^<]*</span>'
+    r'<span class="stage-count">([\d.,]+)</span>'
+)
+ALL_LINK = re.compile(r'<a class="all-contacts" href="([^"]+)">[^<]*\(([\d.,]+)\)</a>')
+
+
+def listed_total(client: Client, url: str) -> int:
+    """The total the contacts list states for `url`."""
+    response = client.get(url.replace("&amp;", "&"))
+    assert response.status_code == 200
+    return int(response.context["page"].total)
+
+
+@pytest.mark.parametrize(("persona", "expected"), [("rep", 3), ("manager", 5), ("admin", 5)])
+def test_the_card_counts_exactly_what_its_links_open(
+    client: Client, personas: Any, persona: str, expected: int
+) -> None:
+    ContactFactory.create_batch(2, owner=personas.rep, lifecycle_stage="lead")
+    ContactFactory(owner=personas.rep, lifecycle_stage="customer")
+    ContactFactory(owner=personas.rep2, lifecycle_stage="customer")
+    ContactFactory(owner=None, lifecycle_stage="lead")
+    user = getattr(personas, persona)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    text = client.get(reverse("core:home_panel")).content.decode()
+    url, shown = ALL_LINK.search(text).groups()  # type: ignore[union-attr]
+    assert int(shown) == expected == listed_total(client, url)
+    stages = STAGE_LINK.findall(text)
+    assert stages
+    for stage_url, _stage, count in stages:
+        assert listed_total(client, stage_url) == int(count), stage_url
+    assert "All my contacts" in text if persona == "rep" else "All contacts" in text
+
+
+def test_a_manager_sees_the_team_not_only_his_own(client: Client, personas: Any) -> None:
+    ContactFactory(owner=personas.rep, first_name="Delequipo")
+    client.force_login(personas.manager)
+    client.cookies["django_language"] = "es"
+    text = client.get(reverse("core:home_panel")).content.decode()
+    assert "Delequipo" in text
+    assert "Contactos por etapa" in text
+
+
+def test_the_admins_start_page_has_cards_of_its_own(
+    client: Client, personas: Any, django_assert_max_num_queries: Any
+) -> None:
+    client.force_login(personas.admin)
+    client.cookies["django_language"] = "en"
+    account_services.create_department(actor=personas.admin, name="Postventa")
+    with django_assert_max_num_queries(20):
+        text = client.get(reverse("core:home_panel")).content.decode()
+    assert "Users" in text and "active users" in text
+    assert reverse("accounts:user_list") in text
+    assert "Latest changes" in text and "Postventa" in text
+    assert "Latest imports" in text
+    assert "There are no contacts yet." in text
+
+
+def test_a_rep_gets_no_administration_cards(rep_client: Client) -> None:
+    text = rep_client.get(reverse("core:home_panel")).content.decode()
+    assert "Latest changes" not in text
+    assert "active users" not in text

@@ -89,10 +89,10 @@ def test_it_filters_by_owner(client, personas, ana):
 
 def test_it_filters_by_custom_fields(client, personas):
     CustomFieldFactory.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["Bajo", "Alto"]
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["Bajo", "Alto"]
     )
-    CustomFieldFactory.create(key="investor", label="Inversionista", field_type="boolean")
-    CustomFieldFactory.create(key="interest", label="Interés", field_type="text")
+    CustomFieldFactory.create(key="investor", label_es="Inversionista", field_type="boolean")
+    CustomFieldFactory.create(key="interest", label_es="Interés", field_type="text")
     services.create_contact(
         actor=personas.rep,
         data={
@@ -255,7 +255,9 @@ def test_it_pins_the_list_query_count(client, personas, django_assert_max_num_qu
             data={"first_name": f"Persona{i}", "company": company.pk, "tags": ["VIP"]},
         )
         contact.tags.set(tags)
-    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="choice", choices=["A"])
+    CustomFieldFactory.create(
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["A"]
+    )
     c = client_for(client, personas.manager)
     with django_assert_max_num_queries(12):
         response = c.get(reverse("contacts:contact_list"))
@@ -400,7 +402,7 @@ def test_it_refuses_quick_create_to_read_only_users(client, personas):
 
 def test_it_shows_the_customer_card(client, personas, ana):
     CustomFieldFactory.create(
-        key="budget", label="Presupuesto", field_type="choice", choices=["Alto"]
+        key="budget", label_es="Presupuesto", field_type="choice", choices=["Alto"]
     )
     services.update_contact(
         ana,
@@ -578,7 +580,7 @@ def test_it_shows_service_errors_on_the_edit_fields(client, personas, ana):
 
 
 def test_it_shows_custom_field_errors_on_the_field(client, personas, ana):
-    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="number")
+    CustomFieldFactory.create(key="budget", label_es="Presupuesto", field_type="number")
     response = client_for(client, personas.rep).post(
         reverse("contacts:contact_edit", args=[ana.pk]), edit_payload(ana, cf_budget="mucho")
     )
@@ -739,7 +741,9 @@ def test_it_tells_a_scoped_role_why_its_list_is_empty_without_counting_the_rest(
     body = client_for(client, personas.outsider).get(reverse("contacts:contact_list"))
     text = body.content.decode()
     assert "No contacts yet" not in text
-    assert "Your role shows only the contacts owned by people in your departments." in text
+    assert (
+        "Your role shows only the contacts of your departments; there are none in Servicio." in text
+    )
     assert 'data-scope="department"' in text
     # The admin of an empty database still gets the first-steps message.
     Contact.objects.all().delete()

@@ -55,7 +55,9 @@ def test_it_hides_companies_of_other_departments(client, personas, andina):
             reverse("contacts:company_list")
         )
         assert company_names(response) == []
-        assert "No companies yet" in response.content.decode()
+        # The empty list says the role's scope hides the rest (not "no companies yet").
+        assert "No companies yet" not in response.content.decode()
+        assert "Your role shows only the companies" in response.content.decode()
 
 
 def test_it_searches_filters_and_sorts_companies(client, personas, andina):
@@ -151,7 +153,7 @@ def test_it_does_not_offer_a_rep_to_leave_a_company_without_owner(client, person
 
 def test_it_edits_a_company_with_custom_fields(client, personas, andina):
     CustomFieldFactory.create(
-        entity="company", key="employees", label="Empleados", field_type="number"
+        entity="company", key="employees", label_es="Empleados", field_type="number"
     )
     c = client_for(client, personas.rep)
     url = reverse("contacts:company_edit", args=[andina.pk])

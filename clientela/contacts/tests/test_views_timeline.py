@@ -148,7 +148,7 @@ def test_it_shows_the_country_without_a_dash_when_the_city_is_empty(client, pers
 
 def test_it_groups_the_thousands_of_number_custom_fields(client, personas):
 
-    CustomFieldFactory.create(key="budget", label="Presupuesto", field_type="number")
+    CustomFieldFactory.create(key="budget", label_es="Presupuesto", field_type="number")
     ana = make(personas.rep, first_name="Ana", custom={"budget": 1234567})
     body = card(client, personas.rep, ana).content.decode()
     assert "1,234,567" in body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ from clientela.contacts.choices import Entity
 from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
-    company_filters_from,
+    CompanyFilters,
     contacts_visible_to,
     custom_fields_for,
     filter_companies,
@@ -41,6 +42,7 @@ from clientela.contacts.views.common import (
     sort_links,
 )
 from clientela.contacts.views.contacts import custom_display
+from clientela.contacts.views.scope import scope_hint
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, page_number, querystring, wants_partial
@@ -56,11 +58,11 @@ def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the companies list: search, owner and tag filters, sorting and paging."""
     user = request.user
     params = request.GET
-    filters = company_filters_from(params)
-    q, owner, tag, ordering = filters["q"], filters["owner"], filters["tag"], filters["ordering"]
-    qs = filter_companies(user, **filters)
+    filters = CompanyFilters.from_params(params)
+    q, owner, tag, ordering = filters.q, filters.owner, filters.tag, filters.ordering
+    qs = filter_companies(user, filters)
     qs = with_visible_contact_counts(user, qs.select_related("owner").prefetch_related("tags"))
-    filtered = bool(q or owner or tag)
+    filtered = filters.active()
     page = paginate(qs, page_number(params), user=user, filtered=filtered, model=Company)
     context: dict[str, Any] = {
         "page": page,
@@ -68,6 +70,9 @@ def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "owner": owner,
         "tag": tag,
         "filtered": filtered,
+        # An empty list says what the role's scope leaves out (the hint queried only then).
+        "visibility": visibility_of(user),
+        "scope_hint": partial(scope_hint, user, companies=True),
         "sort": sort_links(params, ordering, SORT_COLUMNS, {"created"}),
         "sort_value": ordering,
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
@@ -272,5 +277,7 @@ def company_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("company_name", request.GET.get("q", "")).strip()[:200]
     names: list[str] = []
     if q:
-        names = list(filter_companies(request.user, q=q).values_list("name", flat=True)[:10])
+        names = list(
+            filter_companies(request.user, CompanyFilters(q=q)).values_list("name", flat=True)[:10]
+        )
     return render(request, "contacts/includes/company_options.html", {"names": names})

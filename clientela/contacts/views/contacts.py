@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -43,6 +44,7 @@ from clientela.contacts.forms import (
 )
 from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.queries import (
+    CompanyFilters,
     ContactFilters,
     companies_visible_to,
     current_consents,
@@ -62,6 +64,7 @@ from clientela.contacts.views.common import (
     save_edit,
     sort_links,
 )
+from clientela.contacts.views.scope import scope_hint
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
 from clientela.core.http import (
@@ -108,6 +111,8 @@ def custom_display(definition: CustomField, value: Any) -> str:
             return str(value)
         # Grouped the local way (es-CO: 1.234.567,5) even though the setting is off site-wide.
         return formats.number_format(number, use_l10n=True, force_grouping=True)
+    if definition.field_type == CustomFieldType.CHOICE:
+        return definition.option_label(value)
     return str(value)
 
 
@@ -122,7 +127,7 @@ def _filter_controls(
         if definition.field_type == CustomFieldType.BOOLEAN:
             options = [("true", _("Yes")), ("false", _("No"))]
         elif definition.field_type == CustomFieldType.CHOICE:
-            options = [(str(c), str(c)) for c in definition.choices]
+            options = definition.options()
         else:
             options = []
         controls.append(
@@ -170,6 +175,8 @@ def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "show_owner": visibility_of(user) != Visibility.OWN,
         # An empty list says what the role's scope leaves out.
         "visibility": visibility_of(user),
+        # Called by the template only when the list is empty (no query otherwise).
+        "scope_hint": partial(scope_hint, user),
         "prev_url": querystring(params, page=page.number - 1 if page.number > 2 else None),
         "next_url": querystring(params, page=page.number + 1),
         "clear_url": reverse("contacts:contact_list"),
@@ -233,7 +240,9 @@ def _company_is_settled(request: AuthenticatedHttpRequest, form: QuickContactFor
     visible = companies_visible_to(request.user)
     if visible.filter(name__iexact=name).exists():
         return True
-    similar = list(filter_companies(request.user, q=name).values_list("name", flat=True)[:3])
+    similar = list(
+        filter_companies(request.user, CompanyFilters(q=name)).values_list("name", flat=True)[:3]
+    )
     if not similar:
         return True
     form.data["confirmed_company"] = name  # type: ignore[index]

@@ -63,9 +63,11 @@ def _save_custom_field(
             actor=request.user,
             entity=field.entity if field else data["entity"],
             key=field.key if field else data["key"],
-            label=data["label"],
+            label_es=data["label_es"],
+            label_en=data["label_en"],
             field_type=data["field_type"],
             choices=form.choice_lines(),
+            choices_en=form.english_choice_lines(),
             field=field,
         )
     except ValidationFailed as exc:
@@ -93,9 +95,11 @@ def custom_field_edit(request: AuthenticatedHttpRequest, field_id: int) -> HttpR
     initial = {
         "entity": field.entity,
         "key": field.key,
-        "label": field.label,
+        "label_es": field.label_es,
+        "label_en": field.label_en,
         "field_type": field.field_type,
         "choices": "\n".join(str(c) for c in field.choices or []),
+        "choices_en": "\n".join(str(c) for c in field.choices_en or []),
     }
     form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
     if (

@@ -16,6 +16,7 @@ from clientela.accounts.queries import has_capability
 from clientela.contacts.duplicates import prepare_duplicates
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import (
+    CompanyFilters,
     ContactFilters,
     companies_visible_to,
     contacts_visible_to,
@@ -260,7 +261,7 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     contacts = list(
         filter_contacts(user, ContactFilters(q=query)).select_related("company")[:SEARCH_CONTACTS]
     )
-    companies = list(filter_companies(user, q=query)[:SEARCH_COMPANIES])
+    companies = list(filter_companies(user, CompanyFilters(q=query))[:SEARCH_COMPANIES])
     return render(
         request,
         "contacts/search_results.html",

@@ -20,6 +20,7 @@ from clientela.contacts.choices import (
     ConsentPurpose,
     ConsentStatus,
     ContactVerb,
+    CustomFieldType,
     Entity,
     LeadStatus,
     LifecycleStage,
@@ -28,7 +29,16 @@ from clientela.contacts.choices import (
 from clientela.contacts.models import Company, Contact, CustomField, Merge
 from clientela.contacts.normalize import format_phone
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
-from clientela.core.events import register_verbs, verb_spec
+from clientela.core.events import (
+    HIDDEN,
+    DataKey,
+    DataKind,
+    Verb,
+    register_data_keys,
+    register_verbs,
+    verb_spec,
+    via_label,
+)
 from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import (
@@ -204,11 +214,12 @@ class Renderer:
                     if old.get(key) != new.get(key):
                         definition = self.custom_fields.get(key)
                         label = definition.label if definition else key
-                        out.append(
-                            Change(
-                                label, self.value(key, old.get(key)), self.value(key, new.get(key))
-                            )
-                        )
+                        before, after = old.get(key), new.get(key)
+                        if definition is not None and definition.choices:
+                            # An option reads in the reader's language.
+                            before = definition.option_label(before) if before else before
+                            after = definition.option_label(after) if after else after
+                        out.append(Change(label, self.value(key, before), self.value(key, after)))
                 continue
             out.append(Change(self.label(name), self.value(name, old), self.value(name, new)))
         return out
@@ -237,8 +248,11 @@ class Renderer:
 
     @staticmethod
     def via_label(via: str) -> str:
-        """Where a change came from, as a short label; none for the web UI (the usual case)."""
-        return "" if via == Via.UI else str(dict(Via.choices).get(via, via))
+        """Return where a change came from, as a short label in the reader's language.
+
+        "Demo data", never the stored "seed"; none for the web UI (the usual case).
+        """
+        return "" if via == Via.UI else str(capfirst(via_label(via)))
 
     @property
     def this(self) -> str:
@@ -394,4 +408,37 @@ def register_contact_verbs() -> None:
             ContactVerb.MERGE_UNDONE: merge_undone_entry,
             ContactVerb.TAGGED: changes_entry,
         },
+    )
+    # How contacts' events' details read in the audit log (ids are the software's business).
+    register_data_keys(
+        {"merge_id": HIDDEN, "merged_id": HIDDEN, "survivor_id": HIDDEN, "note_id": HIDDEN}
+    )
+    register_data_keys(
+        {
+            "merged": DataKey(gettext_lazy("Merged contact")),
+            "merged_created_at": DataKey(gettext_lazy("Merged contact created"), DataKind.MOMENT),
+            "merged_created_via": DataKey(gettext_lazy("Merged contact came from"), DataKind.VIA),
+            "merged_import_job": HIDDEN,
+        },
+        verbs=[ContactVerb.MERGED],
+    )
+    register_data_keys({"body": DataKey(gettext_lazy("Note"))}, verbs=[ContactVerb.NOTE])
+    register_data_keys(
+        {
+            "channel": DataKey(
+                gettext_lazy("Channel"), DataKind.CHOICE, dict(ConsentChannel.choices)
+            ),
+            "purpose": DataKey(
+                gettext_lazy("Purpose"), DataKind.CHOICE, dict(ConsentPurpose.choices)
+            ),
+            "status": DataKey(
+                gettext_lazy("Decision"), DataKind.CHOICE, dict(ConsentStatus.choices)
+            ),
+            "source": DataKey(gettext_lazy("Where it was given")),
+        },
+        verbs=[ContactVerb.CONSENT],
+    )
+    register_data_keys(
+        {"type": DataKey(gettext_lazy("Type"), DataKind.CHOICE, dict(CustomFieldType.choices))},
+        verbs=[Verb.UPDATED],
     )

@@ -241,7 +241,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     return world
 
 
-class EnteredSegmentFactory(factory.django.DjangoModelFactory):
+class EnteredSegmentFactory(factory.django.DjangoModelFactory[Segment]):
     """A segment or list created through the service by `actor` (required), members computed.
 
     `definition` is the condition tree's JSON; `kind` "static" makes a list.

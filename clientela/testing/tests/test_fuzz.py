@@ -91,7 +91,7 @@ def world(personas: Any) -> World:
     merge = services.merge_contacts(survivor, merged, actor=admin)
     token, _raw = create_token(rep, actor=rep, name="para revocar")
     field = CustomFieldFactory.create(
-        entity=Entity.CONTACT, key="presupuesto", label="Presupuesto",
+        entity=Entity.CONTACT, key="presupuesto", label_es="Presupuesto",
         field_type=CustomFieldType.NUMBER,
     )  # fmt: skip
     order = order_services.create_order(

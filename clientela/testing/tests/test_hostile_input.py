@@ -243,7 +243,7 @@ def test_it_finds_nothing_for_a_custom_number_no_json_can_hold(personas, quiet_c
     from clientela.contacts.choices import CustomFieldType, Entity
 
     CustomFieldFactory.create(
-        entity=Entity.CONTACT, key="presupuesto", label="Presupuesto",
+        entity=Entity.CONTACT, key="presupuesto", label_es="Presupuesto",
         field_type=CustomFieldType.NUMBER,
     )  # fmt: skip
     services.create_contact(
