@@ -220,8 +220,8 @@ def segment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Change a segment's name, description and conditions (a list's name and description)."""
     segment = get_segment_for_user(request.user, pk, write=True)
     initial = {
-        "name": segment.name,
-        "description": segment.description,
+        "name": segment.display_name,
+        "description": segment.display_description,
         "version": segment.version,
     }
     if segment.is_static:
