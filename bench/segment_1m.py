@@ -673,6 +673,7 @@ def _serve(env: dict[str, str], segment_id: int, requests: int) -> list[dict[str
         server.wait(timeout=30)
     return [
         {"figure": "api_count_p95_ms", "persona": who, "value": round(p95(r["times"]), 1),
+         "p50_ms": round(statistics.median(r["times"]), 1),
          "statuses": r["statuses"], "count": r["count"], "server": "granian",
          "server_workers": int(workers), "requests": requests,
          "endpoint": "GET /api/v1/contacts?segment=<id>&limit=50 (count in the body)",
