@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
+import phonenumbers
 from django.db.models import Exists, F, FloatField, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -78,8 +79,9 @@ def _languages() -> list[tuple[str, Any]]:
 
 
 def _countries() -> list[tuple[str, str]]:
-    codes = Contact.objects.exclude(country="").values_list("country", flat=True).distinct()
-    return [(code, code) for code in sorted(set(codes) | {"CO"})]
+    # Every ISO region a phone number can belong to: a fixed list, where a DISTINCT over the
+    # contacts would scan a million rows each time the builder opens.
+    return [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
 
 
 def _users() -> list[tuple[str, str]]:
