@@ -20,7 +20,7 @@ from clientela.segments.choices import SegmentKind
 from clientela.segments.engine import Explanation, compile_q, explain
 from clientela.segments.models import Membership, Segment
 from clientela.segments.registry import Context
-from clientela.segments.tree import EMPTY, DefinitionError, Node, conditions, parse
+from clientela.segments.tree import DefinitionError, Node, conditions, parse
 
 
 def may_manage_segments(user: Any) -> bool:
@@ -208,9 +208,6 @@ def invisible_contact_ids(user: Any, contact_ids: list[int]) -> list[int]:
         contacts_visible_to(user).filter(pk__in=set(contact_ids)).values_list("pk", flat=True)
     )
     return sorted({pk for pk in contact_ids if pk not in visible})
-
-
-__all__ = ["EMPTY"]
 
 
 # --- Reads for the segment screens --------------------------------------------------------------
