@@ -146,7 +146,7 @@ def register_contact_filter(extra: ContactFilter) -> ContactFilter:
     return extra
 
 
-def extra_filter_labels(user: Any, filters: ContactFilters) -> list[str]:
+def extra_filter_labels(user: User, filters: ContactFilters) -> list[str]:
     """How the registered filters in use read, for the list's heading."""
     labels = []
     for param, value in filters.extra.items():

@@ -6,11 +6,10 @@ with contacts in SegmentsConfig.ready).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.queries import ContactFilter
 from clientela.core.numbers import DB_INT_MAX
 from clientela.segments.engine import NOBODY
@@ -25,12 +24,12 @@ def _parse(raw: str) -> int | None:
     return number if 0 < number <= DB_INT_MAX else 0
 
 
-def _q(user: Any, segment_id: int) -> Q:
+def _q(user: User, segment_id: int) -> Q:
     segment = segments_visible_to(user).filter(pk=segment_id).first() if segment_id else None
     return NOBODY if segment is None else segment_q(segment)
 
 
-def _describe(user: Any, segment_id: int) -> str | None:
+def _describe(user: User, segment_id: int) -> str | None:
     name = segments_visible_to(user).filter(pk=segment_id).values_list("name", flat=True).first()
     return _("in segment “%(name)s”") % {"name": name} if name else None
 

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, owner_scope, visibility_of
 from clientela.contacts.models import Contact
 from clientela.contacts.queries import contacts_visible_to
@@ -23,12 +24,12 @@ from clientela.segments.registry import Context
 from clientela.segments.tree import DefinitionError, Node, conditions, parse
 
 
-def may_manage_segments(user: Any) -> bool:
+def may_manage_segments(user: User) -> bool:
     """Whether the user may create, change and delete segments and lists."""
     return has_capability(user, "segments.manage")
 
 
-def may_see_segments(user: Any) -> bool:
+def may_see_segments(user: User) -> bool:
     """Whether the user may open segments at all: anyone whose role lets them see contacts."""
     return bool(
         getattr(user, "is_authenticated", False)
@@ -37,14 +38,14 @@ def may_see_segments(user: Any) -> bool:
     )
 
 
-def segments_visible_to(user: Any) -> QuerySet[Segment]:
+def segments_visible_to(user: User) -> QuerySet[Segment]:
     """Segments and lists the user may open (definitions are shared; members are scoped)."""
     if not may_see_segments(user):
         return Segment.objects.none()
     return Segment.objects.filter(deleted_at__isnull=True)
 
 
-def get_segment_for_user(user: Any, segment_id: Any, *, write: bool = False) -> Segment:
+def get_segment_for_user(user: User, segment_id: Any, *, write: bool = False) -> Segment:
     """One live segment the user may open (NotFound), and change when `write` (Forbidden)."""
     try:
         pk = int(segment_id)
@@ -82,19 +83,19 @@ def segment_q(segment: Segment, ctx: Context | None = None) -> Q:
     return compile_q(tree_of(segment), Context(ctx.now, ctx.zone, ctx.cache, (segment.pk,)))
 
 
-def members_for_user(user: Any, segment: Segment, ctx: Context | None = None) -> QuerySet[Contact]:
+def members_for_user(user: User, segment: Segment, ctx: Context | None = None) -> QuerySet[Contact]:
     """Return the segment's current members the user may see, newest first."""
     return contacts_visible_to(user).filter(segment_q(segment, ctx))
 
 
 def definition_members_for_user(
-    user: Any, tree: Node, ctx: Context | None = None
+    user: User, tree: Node, ctx: Context | None = None
 ) -> QuerySet[Contact]:
     """Members of an unsaved definition (the builder's live preview) the user may see."""
     return contacts_visible_to(user).filter(compile_q(tree, ctx or Context()))
 
 
-def is_scoped(user: Any) -> bool:
+def is_scoped(user: User) -> bool:
     """Whether the user sees only part of the contacts (counts then say "that you can see")."""
     return owner_scope(user) is not None
 
@@ -110,7 +111,7 @@ class Why:
 
 
 def explain_for_user(
-    user: Any, segment: Segment, contact_id: Any, ctx: Context | None = None
+    user: User, segment: Segment, contact_id: Any, ctx: Context | None = None
 ) -> Why:
     """Why a contact the user may see is in the segment, or why not."""
     try:
@@ -181,7 +182,7 @@ def uses_of(segment: Segment) -> list[Segment]:
     return [other for other in others if segment.pk in referenced_segments(tree_of(other))]
 
 
-def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
+def visible_member_counts(user: User, segments: list[Segment]) -> dict[int, int]:
     """Count each segment's current members the user may see, from the materialised membership.
 
     An unscoped user gets the stored counts; a scoped one one grouped query through
@@ -202,7 +203,7 @@ def visible_member_counts(user: Any, segments: list[Segment]) -> dict[int, int]:
     return {segment.pk: counts.get(segment.pk, 0) for segment in segments}
 
 
-def invisible_contact_ids(user: Any, contact_ids: list[int]) -> list[int]:
+def invisible_contact_ids(user: User, contact_ids: list[int]) -> list[int]:
     """Return the ids among `contact_ids` naming no live contact the user may see, in order."""
     visible = set(
         contacts_visible_to(user).filter(pk__in=set(contact_ids)).values_list("pk", flat=True)
@@ -266,7 +267,7 @@ def readable(explanation: Explanation) -> Explanation:
     )
 
 
-def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> list[Contact]:
+def list_candidates(user: User, segment: Segment, text: str, limit: int = 10) -> list[Contact]:
     """Find contacts the user may see by name, e-mail or phone that are not yet in the list."""
     from clientela.contacts.queries import search_q
 
@@ -283,7 +284,7 @@ def list_candidates(user: Any, segment: Segment, text: str, limit: int = 10) -> 
     return list(found[:limit])
 
 
-def growth_for_user(user: Any, segment: Segment, days: int = 90) -> list[GrowthDay]:
+def growth_for_user(user: User, segment: Segment, days: int = 90) -> list[GrowthDay]:
     """Count entries and exits per day of the members the user may see (all when unscoped)."""
     if not is_scoped(user):
         return growth(segment, days)

@@ -21,7 +21,9 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.contacts.models import Contact
+from clientela.contacts.queries import contacts_visible_to
 from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.segments.choices import SegmentKind, SegmentVerb
@@ -41,7 +43,7 @@ from clientela.segments.tree import DefinitionError, parse, to_json
 MAX_NAME = 120
 
 
-def _require_manage(actor: Any) -> None:
+def _require_manage(actor: User) -> None:
     if not may_manage_segments(actor):
         raise Forbidden(_("Your role cannot change segments."))
 
@@ -99,7 +101,7 @@ def _reference_problem(tree: Any, current: Segment | None) -> str | None:
 
 def create_segment(
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     kind: str = SegmentKind.DYNAMIC,
     via: str = Via.UI,
@@ -128,7 +130,7 @@ def create_segment(
 def update_segment(
     segment: Segment,
     *,
-    actor: Any,
+    actor: User,
     data: Mapping[str, Any],
     version: int | None = None,
     via: str = Via.UI,
@@ -161,7 +163,7 @@ def update_segment(
     return locked
 
 
-def delete_segment(segment: Segment, *, actor: Any, via: str = Via.UI) -> Segment:
+def delete_segment(segment: Segment, *, actor: User, via: str = Via.UI) -> Segment:
     """Delete a segment (soft: its history stays); refused while other segments use it."""
     _require_manage(actor)
     users = uses_of(segment)
@@ -193,9 +195,13 @@ def _require_list(segment: Segment) -> None:
 
 
 def add_to_list(
-    segment: Segment, contact_ids: Iterable[int], *, actor: Any, via: str = Via.UI
+    segment: Segment, contact_ids: Iterable[int], *, actor: User, via: str = Via.UI
 ) -> int:
-    """Add live contacts to a static list; return how many were added (members stay once)."""
+    """Add contacts the actor may see to a static list; return how many were added.
+
+    Members stay once; ids of contacts the actor may not see (or that are gone) are skipped,
+    so no path can put a contact outside the actor's scope on a list.
+    """
     _require_manage(actor)
     _require_list(segment)
     now = timezone.now()
@@ -203,10 +209,11 @@ def add_to_list(
     with transaction.atomic():
         Segment.objects.select_for_update().filter(pk=segment.pk).first()
         wanted = {int(pk) for pk in contact_ids}
+        visible = contacts_visible_to(actor)
         chunk = list(wanted)
         for start in range(0, len(chunk), 900):
             part = chunk[start : start + 900]
-            live = set(live_contacts().filter(pk__in=part).values_list("pk", flat=True))
+            live = set(visible.filter(pk__in=part).values_list("pk", flat=True))
             already = set(
                 Membership.objects.filter(
                     segment=segment, contact_id__in=part, left_at__isnull=True
@@ -231,9 +238,9 @@ def add_to_list(
 
 
 def remove_from_list(
-    segment: Segment, contact_ids: Iterable[int], *, actor: Any, via: str = Via.UI
+    segment: Segment, contact_ids: Iterable[int], *, actor: User, via: str = Via.UI
 ) -> int:
-    """Take contacts out of a static list; return how many left it."""
+    """Take contacts the actor may see out of a static list; return how many left it."""
     _require_manage(actor)
     _require_list(segment)
     now = timezone.now()
@@ -242,7 +249,10 @@ def remove_from_list(
         removed = 0
         for start in range(0, len(ids), 900):
             removed += Membership.objects.filter(
-                segment=segment, contact_id__in=ids[start : start + 900], left_at__isnull=True
+                segment=segment,
+                contact_id__in=ids[start : start + 900],
+                contact__in=contacts_visible_to(actor).values("pk"),
+                left_at__isnull=True,
             ).update(left_at=now)
         if removed:
             _count(segment, now)
@@ -257,7 +267,7 @@ def remove_from_list(
 
 
 def save_as_list(
-    *, actor: Any, name: str, contacts: Any, description: str = "", via: str = Via.UI
+    *, actor: User, name: str, contacts: Any, description: str = "", via: str = Via.UI
 ) -> Segment:
     """Return a new static list holding `contacts` (a queryset or ids): "save these 312 as a list"."""
     _require_manage(actor)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import contacts_visible_to, search_q
 from clientela.core.exceptions import Conflict, ValidationFailed
@@ -71,11 +72,11 @@ PREVIEW_MEMBERS = 10
 SEARCH_RESULTS = 8
 
 
-def _require_see(user: Any) -> None:
+def _require_see(user: User) -> None:
     require(may_see_segments(user))
 
 
-def _require_manage(user: Any) -> None:
+def _require_manage(user: User) -> None:
     forbid_unless(may_manage_segments(user), _("Your role cannot change segments."))
 
 
@@ -483,10 +484,6 @@ def list_candidates_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     )
 
 
-def _visible_ids(request: AuthenticatedHttpRequest, ids: list[int]) -> list[int]:
-    return list(contacts_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
-
-
 @require_POST
 @domain_errors
 def list_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -496,9 +493,7 @@ def list_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(_flat(form.errors)))
         return redirect("segments:detail", pk=segment.pk)
-    added = services.add_to_list(
-        segment, _visible_ids(request, form.cleaned_data["contact"]), actor=request.user
-    )
+    added = services.add_to_list(segment, form.cleaned_data["contact"], actor=request.user)
     messages.success(
         request, ngettext("%(n)d contact added.", "%(n)d contacts added.", added) % {"n": added}
     )
@@ -514,9 +509,7 @@ def list_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(_flat(form.errors)))
         return redirect("segments:detail", pk=segment.pk)
-    removed = services.remove_from_list(
-        segment, _visible_ids(request, form.cleaned_data["contact"]), actor=request.user
-    )
+    removed = services.remove_from_list(segment, form.cleaned_data["contact"], actor=request.user)
     messages.success(
         request,
         ngettext("%(n)d contact removed.", "%(n)d contacts removed.", removed) % {"n": removed},

@@ -151,3 +151,21 @@ def test_static_lists_are_edited_by_hand(personas: Any) -> None:
     listed.refresh_from_db()
     assert listed.member_count == 2
     assert _open(listed) == {people[1].pk, people[2].pk}
+
+
+def test_it_keeps_contacts_outside_the_actors_scope_off_a_list(personas: Any) -> None:
+    from clientela.contacts.tests.factories import ContactFactory
+
+    role = personas.rep.role
+    role.capabilities = [*role.capabilities, "segments.manage"]
+    role.save(update_fields=["capabilities"])
+    personas.rep.refresh_from_db()
+    mine = ContactFactory.create(owner=personas.rep)
+    theirs = ContactFactory.create(owner=personas.rep2)
+    listed = services.save_as_list(actor=personas.rep, name="Mis visitas", contacts=[mine.pk])
+    assert services.add_to_list(listed, [theirs.pk], actor=personas.rep) == 0
+    services.add_to_list(listed, [theirs.pk], actor=personas.admin)
+    assert _open(listed) == {mine.pk, theirs.pk}
+    # Nor can the rep take out a member he may not see.
+    assert services.remove_from_list(listed, [theirs.pk], actor=personas.rep) == 0
+    assert _open(listed) == {mine.pk, theirs.pk}
