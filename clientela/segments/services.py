@@ -13,8 +13,10 @@ which must agree (a test holds the incremental path equal to a full recompute):
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef
@@ -23,9 +25,14 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.contacts.models import Contact
+from clientela.contacts.normalize import InvalidValue, normalize_email, normalize_phone
 from clientela.contacts.queries import contacts_visible_to
+from clientela.contacts.services.records import region
 from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.numbers import DB_INT_MAX
+from clientela.core.tabular.detection import TableError
+from clientela.core.tabular.reading import open_table
 from clientela.segments.choices import SegmentKind, SegmentVerb
 from clientela.segments.engine import live_contacts
 from clientela.segments.models import Membership, PendingContact, Segment
@@ -281,6 +288,126 @@ def save_as_list(
     add_to_list(segment, list(ids), actor=actor, via=via)
     segment.refresh_from_db()
     return segment
+
+
+# --- Filling a list from a file ---------------------------------------------------------------
+
+# A file is matched in the request (one query per 900 values), so its size is bounded; a larger
+# audience is imported as contacts with a tag and selected by a segment on that tag.
+MAX_LIST_FILE_ROWS = 20_000
+
+# Column headers recognised (folded: lower case, no accents, no spaces or dashes).
+EMAIL_HEADERS = frozenset({"email", "correo", "correoelectronico", "mail", "emailaddress"})
+PHONE_HEADERS = frozenset({"phone", "telefono", "celular", "movil", "mobile", "whatsapp"})
+ID_HEADERS = frozenset({"id", "contactid", "idcontacto", "contacto"})
+
+
+@dataclass
+class ListFileResult:
+    """What a file did to a list: rows read, contacts added, and every row left out, by line."""
+
+    rows: int = 0
+    matched: int = 0
+    added: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
+
+
+def _header_key(header: str) -> str:
+    folded = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def _match_column(headers: Sequence[str]) -> tuple[str, str]:
+    """Return (header, "email" | "phone" | "id") of the column that names the contacts."""
+    keys = {_header_key(header): header for header in headers}
+    for kind, names in (("email", EMAIL_HEADERS), ("phone", PHONE_HEADERS), ("id", ID_HEADERS)):
+        for key, header in keys.items():
+            if key in names:
+                return header, kind
+    raise ValidationFailed(
+        {
+            "file": [
+                _(
+                    "The file needs a column named “e-mail”, “phone” or “id” to find the "
+                    "contacts (its columns: %(columns)s)."
+                )
+                % {"columns": ", ".join(headers) or "—"}
+            ]
+        }
+    )
+
+
+def _normalised(value: str, kind: str) -> str:
+    """Return the value as contacts store it; InvalidValue when it cannot be one."""
+    if kind == "email":
+        return normalize_email(value)
+    if kind == "phone":
+        return normalize_phone(value, region())
+    if not value.isdigit() or not 0 < int(value) <= DB_INT_MAX:
+        raise InvalidValue(_("“%(value)s” is not a contact id.") % {"value": value})
+    return str(int(value))
+
+
+def fill_list_from_file(
+    segment: Segment, upload: IO[bytes], *, filename: str, actor: User, via: str = Via.UI
+) -> ListFileResult:
+    """Add the contacts a CSV/XLSX file names (by e-mail, phone or id) to a static list.
+
+    Only contacts the actor may see are found; every other row is reported with its line
+    number and the reason, and nothing already in the list is added twice.
+    """
+    _require_manage(actor)
+    _require_list(segment)
+    try:
+        table = open_table(upload, filename=filename)
+    except TableError as exc:
+        raise ValidationFailed({"file": [exc.message]}) from exc
+    header, kind = _match_column(table.headers)
+    result = ListFileResult()
+    wanted: dict[str, list[tuple[int, str]]] = {}
+    for record in table.records():
+        result.rows += 1
+        if result.rows > MAX_LIST_FILE_ROWS:
+            raise ValidationFailed(
+                {
+                    "file": [
+                        _(
+                            "A list takes at most %(max)s rows from one file. Import the "
+                            "contacts with a tag and build a segment on that tag instead."
+                        )
+                        % {"max": f"{MAX_LIST_FILE_ROWS:,}"}
+                    ]
+                }
+            )
+        raw = (record.values.get(header) or "").strip()
+        if record.problems:
+            result.rejected.append((record.line, raw, "; ".join(record.problems)))
+            continue
+        if not raw:
+            result.rejected.append((record.line, raw, _("The row has no value in “%s”.") % header))
+            continue
+        try:
+            key = _normalised(raw, kind)
+        except InvalidValue as exc:
+            result.rejected.append((record.line, raw, str(exc)))
+            continue
+        wanted.setdefault(key, []).append((record.line, raw))
+    lookup = {"email": "email", "phone": "phone", "id": "pk"}[kind]
+    found: dict[str, list[int]] = {}
+    keys = list(wanted)
+    for start in range(0, len(keys), 900):
+        rows = contacts_visible_to(actor).filter(**{f"{lookup}__in": keys[start : start + 900]})
+        for pk, value in rows.values_list("pk", lookup):
+            found.setdefault(str(value), []).append(pk)
+    missing = _("No contact you can see has this value.")
+    for key, lines in wanted.items():
+        if key not in found:
+            result.rejected.extend((line, raw, missing) for line, raw in lines)
+    result.rejected.sort()
+    ids = sorted({pk for pks in found.values() for pk in pks})
+    result.matched = len(ids)
+    result.added = add_to_list(segment, ids, actor=actor, via=via) if ids else 0
+    return result
 
 
 # --- Membership refresh --------------------------------------------------------------------------

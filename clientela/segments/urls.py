@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/members/search/", views.list_candidates_view, name="list_candidates"),
     path("<int:pk>/members/add/", views.list_add, name="list_add"),
     path("<int:pk>/members/remove/", views.list_remove, name="list_remove"),
+    path("<int:pk>/members/upload/", views.list_upload, name="list_upload"),
 ]

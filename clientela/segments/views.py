@@ -36,6 +36,7 @@ from clientela.core.http import (
     require,
     wants_partial,
 )
+from clientela.core.import_screens import UploadForm
 from clientela.core.users import AuthenticatedHttpRequest
 from clientela.segments import services
 from clientela.segments.choices import SegmentKind
@@ -498,6 +499,31 @@ def list_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request, ngettext("%(n)d contact added.", "%(n)d contacts added.", added) % {"n": added}
     )
     return redirect("segments:detail", pk=segment.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def list_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Add the contacts a CSV/XLSX file names to a static list; show every row left out."""
+    segment = _static_list(request, pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.fill_list_from_file(
+                segment, upload, filename=upload.name, actor=request.user
+            )
+        except ValidationFailed as error:
+            for message in _flat(error.errors):
+                form.add_error("file", message)
+        else:
+            segment.refresh_from_db()
+    return render(
+        request,
+        "segments/list_upload.html",
+        {"segment": segment, "form": form, "result": result},
+    )
 
 
 @require_POST

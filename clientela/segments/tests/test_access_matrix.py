@@ -36,6 +36,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "segments:list_candidates":   row(200,  200,    403, 403, 403,      200,     403),
     "segments:list_add":          row(302,  302,    403, 403, 403,      302,     403),
     "segments:list_remove":       row(302,  302,    403, 403, 403,      302,     403),
+    "segments:list_upload":       row(200,  200,    403, 403, 403,      200,     403),
 }  # fmt: skip
 
 
@@ -52,6 +53,7 @@ REQUESTS: dict[str, Request] = {
     "segments:list_add": Request(
         "POST", kwargs=lambda w: {"pk": w.feria.pk}, data=lambda w: {"contact": w.bruno.pk}
     ),
+    "segments:list_upload": Request(kwargs=lambda w: {"pk": w.feria.pk}),
     "segments:list_remove": Request(
         "POST", kwargs=lambda w: {"pk": w.feria.pk}, data=lambda w: {"contact": w.ana.pk}
     ),
