@@ -45,6 +45,19 @@ def segments_visible_to(user: User) -> QuerySet[Segment]:
     return Segment.objects.filter(deleted_at__isnull=True)
 
 
+def name_q(text: str) -> Q:
+    """Match segments whose name contains `text`, ready-made ones by their label in your language.
+
+    A ready-made segment nobody renamed stores no name (it is shown in the reader's language),
+    so its label is matched here, in Python, among the few registered ones.
+    """
+    from clientela.segments.readymade import all_ready_made
+
+    needle = text.strip().casefold()
+    codes = [made.code for made in all_ready_made() if needle in str(made.label).casefold()]
+    return Q(name__icontains=text.strip()) | Q(name="", code__in=codes)
+
+
 def get_segment_for_user(user: User, segment_id: Any, *, write: bool = False) -> Segment:
     """One live segment the user may open (NotFound), and change when `write` (Forbidden)."""
     try:

@@ -45,6 +45,7 @@ from clientela.segments.queries import (
     invisible_contact_ids,
     is_scoped,
     members_for_user,
+    name_q,
     segments_visible_to,
     tree_of,
     visible_member_counts,
@@ -120,7 +121,7 @@ def list_segments(request: HttpRequest, query: Query[SegmentQuery]) -> dict[str,
     user = actor(request)
     qs = segments_visible_to(user)
     if query.q.strip():
-        qs = qs.filter(name__icontains=query.q.strip())
+        qs = qs.filter(name_q(query.q))
     if query.kind:
         qs = qs.filter(kind=query.kind)
     page = page_of(

@@ -394,6 +394,14 @@ def test_ready_made_segments_read_in_the_callers_language(personas, client):
     )
 
 
+def test_it_finds_ready_made_segments_by_their_name_in_the_callers_language(personas, client):
+    found = call(client, "GET", f"{URL}?q=próximos 7", personas.rep, lang="es").json()["items"]
+    assert [s["code"] for s in found] == ["birthdays_next_7_days"]
+    found = call(client, "GET", f"{URL}?q=next 7 DAYS", personas.rep).json()["items"]
+    assert [s["code"] for s in found] == ["birthdays_next_7_days"]
+    assert call(client, "GET", f"{URL}?q=próximos 7", personas.rep).json()["items"] == []
+
+
 def _documented_story_2() -> dict[str, Any]:
     """The body of the curl example in docs/api.md that creates the story-2 segment."""
     text = (settings.BASE_DIR.parent / "docs" / "api.md").read_text(encoding="utf-8")
