@@ -3,7 +3,8 @@
 Usage: python scripts/check.py [extra pytest args]
 
 The test suite runs on SQLite, and again on PostgreSQL when CLIENTELA_TEST_DATABASE_URL is set.
-CLIENTELA_REQUIRE_BROWSER=1 turns a missing Chromium into a failure instead of a skip (CI sets it).
+CLIENTELA_REQUIRE_BROWSER=1 turns a missing Chromium into a failure instead of a skip, and
+CLIENTELA_REQUIRE_POSTGRES=1 a missing PostgreSQL URL into a failure (CI sets both).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def main() -> None:
             [*pytest, *extra],
             {**test_env, "CLIENTELA_TEST_DATABASE_URL": pg_url},
         )
+    elif os.environ.get("CLIENTELA_REQUIRE_POSTGRES") == "1":
+        print("\nCLIENTELA_REQUIRE_POSTGRES=1 but CLIENTELA_TEST_DATABASE_URL is not set.")
+        sys.exit(1)
     else:
         print("\n(PostgreSQL run not requested: set CLIENTELA_TEST_DATABASE_URL to add it)")
     print("\nAll checks passed.")
