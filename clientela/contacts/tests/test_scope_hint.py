@@ -36,7 +36,7 @@ def test_the_contacts_list_says_the_service_scope_hides_the_rest(
     text = read(client, personas.outsider, reverse("contacts:contact_list"))
     assert "Aún no hay contactos" not in text
     assert (
-        "Tu rol solo muestra los contactos de tus departamentos; no hay ninguno en Servicio."
+        "Su rol solo muestra los contactos de sus departamentos; no hay ninguno en Servicio."
         in text
     )
 
