@@ -1,5 +1,7 @@
-"""Writes of web forms: the builder (`building`), submissions (`submitting`), double opt-in
-(`confirming`). Adapters and other apps import from here.
+"""Writes of web forms: the builder, submissions and double opt-in.
+
+The work lives in `building`, `submitting` and `confirming`; adapters and other apps import
+from here.
 """
 
 from __future__ import annotations

@@ -149,7 +149,11 @@ def form_context(
 
 def _parse(request: HttpRequest) -> tuple[Any, dict[str, list[str]] | None]:
     """Return the posted data (a dict or a QueryDict), or field errors for an unusable body."""
-    if len(request.body) > MAX_BODY:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = MAX_BODY + 1
+    if length > MAX_BODY:
         return None, {"__all__": [_("The submission is too large.")]}
     if request.headers.get("Content-Type", "").startswith("application/json"):
         try:
