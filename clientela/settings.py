@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clientela.timeline",
     "clientela.contacts",
     "clientela.orders",
+    "clientela.webforms",
     "clientela.segments",
     "clientela.analytics",
     "clientela.demo",
@@ -281,4 +282,18 @@ CLIENTELA = {
     "IMPORT_WORKERS": int(os.environ["CLIENTELA_IMPORT_WORKERS"])
     if os.environ.get("CLIENTELA_IMPORT_WORKERS")
     else None,
+    # Public web forms (clientela.webforms). The address links in e-mails point at (the
+    # double opt-in confirmation), the hosts a form may redirect to after a submission, the
+    # time trap, the rate limits (per visitor IP and per form) and the proof of work.
+    "PUBLIC_URL": os.environ.get("CLIENTELA_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+    "FORM_REDIRECT_HOSTS": env_list("CLIENTELA_FORM_REDIRECT_HOSTS"),
+    "FORM_MIN_FILL_SECONDS": float(os.environ.get("CLIENTELA_FORM_MIN_FILL_SECONDS", "3")),
+    "FORM_TOKEN_MAX_AGE": int(os.environ.get("CLIENTELA_FORM_TOKEN_MAX_AGE", "86400")),
+    "FORM_RATE_IP": os.environ.get("CLIENTELA_FORM_RATE_IP", "20/m"),
+    "FORM_RATE_FORM": os.environ.get("CLIENTELA_FORM_RATE_FORM", "1200/m"),
+    "ALTCHA_MAX_NUMBER": int(os.environ.get("CLIENTELA_ALTCHA_MAX_NUMBER", "50000")),
+    "CONFIRM_MAX_AGE_DAYS": int(os.environ.get("CLIENTELA_CONFIRM_MAX_AGE_DAYS", "30")),
 }
+# django-ratelimit counts in the default cache (LocMem per process; Redis when
+# CLIENTELA_CACHE_URL is set, so every worker shares the counts).
+RATELIMIT_USE_CACHE = "default"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
+    path("", include("clientela.webforms.urls")),
     *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,7 +10,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
-PUBLIC_PREFIXES = ("/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon")
+PUBLIC_PREFIXES = (
+    "/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon",
+    "/f/",  # public web forms (clientela.webforms.views.public)
+)  # fmt: skip
 
 
 class UserLanguageMiddleware:

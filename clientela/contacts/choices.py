@@ -67,6 +67,9 @@ class ConsentStatus(models.TextChoices):
     GRANTED = "granted", _("Granted")
     DENIED = "denied", _("Denied")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Asked for through a public form and waiting for the confirmation click (double opt-in):
+    # not a consent yet, so nothing may be sent on its strength.
+    PENDING = "pending", _("Awaiting confirmation")
 
 
 class CustomFieldType(models.TextChoices):

@@ -42,6 +42,8 @@ class Via(models.TextChoices):
     CLI = "cli", _("command line")
     IMPORT = "import", _("import")
     SYSTEM = "system", _("system")
+    # A visitor's submission of a public web form (no signed-in user: the actor is None).
+    FORM = "form", _("public form")
     # Records the demo and the benchmarks load (stored as `created_via` on their rows).
     SEED = "seed", _("demo data")
 

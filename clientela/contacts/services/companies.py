@@ -20,6 +20,7 @@ from clientela.contacts.services.records import (
     lock_current,
     region,
     require_capability,
+    require_public_via,
     resolve_relations,
     set_deleted,
 )
@@ -31,14 +32,20 @@ from clientela.timeline.services import record_event
 
 
 @transaction.atomic
-def create_company(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Company:
-    """Validate and create a company."""
+def create_company(*, actor: User | None, data: Mapping[str, Any], via: str = Via.UI) -> Company:
+    """Validate and create a company (the actor None: a public form's visitor, via=Via.FORM)."""
+    require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
     values = clean_common(data, COMPANY_FIELDS, region=region(), errors=errors)
     values.update(
         resolve_relations(
-            {"owner": actor.pk, **{k: v for k, v in data.items() if k == "owner"}}, actor, errors
+            {
+                **({"owner": actor.pk} if actor is not None else {}),
+                **{k: v for k, v in data.items() if k == "owner"},
+            },
+            actor,
+            errors,
         )
     )
     custom = clean_custom(data.get("custom") or {}, custom_fields_for(Entity.COMPANY), errors)
@@ -47,7 +54,7 @@ def create_company(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -
     if errors:
         raise ValidationFailed(errors)
     company = Company(**values, custom={k: v for k, v in custom.items() if v is not None})
-    company.created_by = actor if getattr(actor, "pk", None) else None
+    company.created_by = actor if actor is not None and actor.pk else None
     company.created_via = via
     company.search_text = company_search_text(company)
     company.save()

@@ -21,6 +21,7 @@ from clientela.contacts.services.records import (
     lock_current,
     region,
     require_capability,
+    require_public_via,
     resolve_relations,
     set_deleted,
     snapshot_fields,
@@ -39,7 +40,7 @@ from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import record_event
 
 
-def refuse_email_in_use(email: str, *, actor: User, exclude: int | None = None) -> None:
+def refuse_email_in_use(email: str, *, actor: User | None, exclude: int | None = None) -> None:
     """Refuse an e-mail another live contact already has (DuplicateRecord, 409 in the API).
 
     Race-safe without a unique index (the demo and imports from before keep same-e-mail pairs
@@ -55,7 +56,7 @@ def refuse_email_in_use(email: str, *, actor: User, exclude: int | None = None) 
     existing_id = existing.order_by("id").values_list("pk", flat=True).first()
     if existing_id is None:
         return
-    if contacts_visible_to(actor).filter(pk=existing_id).exists():
+    if actor is not None and contacts_visible_to(actor).filter(pk=existing_id).exists():
         message = _("Contact #%(id)s already has this e-mail. Open it or merge instead.") % {
             "id": existing_id
         }
@@ -67,19 +68,25 @@ def refuse_email_in_use(email: str, *, actor: User, exclude: int | None = None) 
 
 
 @transaction.atomic
-def create_contact(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
-    """Validate and create a contact owned by the actor unless another owner is given."""
+def create_contact(*, actor: User | None, data: Mapping[str, Any], via: str = Via.UI) -> Contact:
+    """Validate and create a contact owned by the actor unless another owner is given.
+
+    The actor None is a public form's visitor (via=Via.FORM): the contact has no owner and no
+    creator, and its timeline says it came through the public form.
+    """
+    require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
     errors: Errors = {}
     values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
-    values.update(resolve_relations({"owner": actor.pk, **data}, actor, errors))
+    owner = {"owner": actor.pk} if actor is not None else {}
+    values.update(resolve_relations({**owner, **data}, actor, errors))
     custom = clean_custom(data.get("custom") or {}, custom_fields_for(Entity.CONTACT), errors)
     require_identity(values, errors)
     if errors:
         raise ValidationFailed(errors)
     refuse_email_in_use(values.get("email") or "", actor=actor)
     contact = Contact(**values, custom={k: v for k, v in custom.items() if v is not None})
-    contact.created_by = actor if getattr(actor, "pk", None) else None
+    contact.created_by = actor if actor is not None and actor.pk else None
     contact.created_via = via
     contact.search_text = contact_search_text(contact)
     contact.save()
@@ -93,12 +100,16 @@ def create_contact(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -
 def update_contact(
     contact: Contact,
     *,
-    actor: User,
+    actor: User | None,
     data: Mapping[str, Any],
     via: str = Via.UI,
     expected_version: int | None = None,
 ) -> Contact:
-    """Change the given fields of a visible contact; stale versions are refused."""
+    """Change the given fields of a visible contact; stale versions are refused.
+
+    The actor None is a public form's visitor (via=Via.FORM), as in create_contact.
+    """
+    require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
     locked = lock_current(Contact, contact.pk, expected_version)
     errors: Errors = {}

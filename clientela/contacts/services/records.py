@@ -24,7 +24,7 @@ from clientela.contacts.queries import companies_visible_to
 from clientela.contacts.services.tags import tags_from_names
 from clientela.contacts.validation import COMPANY_FIELDS, Errors
 from clientela.core.exceptions import Conflict, Forbidden
-from clientela.timeline.choices import Verb
+from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import diff_fields, record_event
 
 MERGEABLE_FIELDS = (
@@ -43,9 +43,13 @@ def region() -> str:
     return str(settings.CLIENTELA["DEFAULT_PHONE_REGION"])
 
 
-def require_capability(actor: User, capability: str, message: str) -> None:
-    """Forbidden (with `message`) unless the actor holds the capability."""
-    if not has_capability(actor, capability):
+def require_capability(actor: User | None, capability: str, message: str) -> None:
+    """Forbidden (with `message`) unless the actor holds the capability.
+
+    The actor None is a public form's visitor (clientela.webforms): no signed-in user, and the
+    write is the form's own (its service decides what a visitor may set), so no capability.
+    """
+    if actor is not None and not has_capability(actor, capability):
         raise Forbidden(message)
 
 
@@ -59,9 +63,16 @@ def company_search_text(company: Company) -> str:
     return search_key(company.name, company.domain, company.email, company.phone, company.tax_id)
 
 
-def resolve_relations(data: Mapping[str, Any], actor: User, errors: Errors) -> dict[str, Any]:
-    """Check owner and company references against what the actor may use."""
+def resolve_relations(
+    data: Mapping[str, Any], actor: User | None, errors: Errors
+) -> dict[str, Any]:
+    """Check owner and company references against what the actor may use.
+
+    A public form (actor None) sets neither: its writes name no owner and no company id.
+    """
     out: dict[str, Any] = {}
+    if actor is None:
+        return _public_relations(data, errors)
     if "owner" in data:
         owner = data["owner"]
         owner_id = getattr(owner, "pk", owner)
@@ -89,6 +100,33 @@ def resolve_relations(data: Mapping[str, Any], actor: User, errors: Errors) -> d
     return out
 
 
+def _public_relations(data: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
+    """Return a public form's relations: no owner; a company only by the id its service found."""
+    out: dict[str, Any] = {}
+    if "company" in data:
+        company = data["company"]
+        company_id = getattr(company, "pk", company)
+        if company_id in (None, ""):
+            out["company_id"] = None
+        else:
+            found = (
+                Company.objects.filter(pk=company_id, deleted_at__isnull=True)
+                .values_list("id", flat=True)
+                .first()
+            )
+            if found is None:
+                errors.setdefault("company", []).append(_("Company not found."))
+            else:
+                out["company_id"] = found
+    return out
+
+
+def require_public_via(actor: User | None, via: str) -> None:
+    """Refuse a write without a user unless it comes from a public form (a programming error)."""
+    if actor is None and via != Via.FORM:
+        raise ValueError("only a public form writes without an actor (via=Via.FORM)")
+
+
 def snapshot_fields(record: Contact | Company) -> dict[str, Any]:
     """Return the fields an edit can change, to diff before against after."""
     names = MERGEABLE_FIELDS if isinstance(record, Contact) else (*COMPANY_FIELDS, "owner_id")
@@ -98,7 +136,7 @@ def snapshot_fields(record: Contact | Company) -> dict[str, Any]:
 
 
 def record_on_timeline(
-    verb: str, record: Contact | Company, *, actor: User, via: str, data: Any = None
+    verb: str, record: Contact | Company, *, actor: User | None, via: str, data: Any = None
 ) -> None:
     """Record an event about this record on the contact's or the company's own timeline."""
     is_contact = isinstance(record, Contact)
@@ -128,7 +166,7 @@ def lock_current(model: type[R], pk: int, expected_version: int | None) -> R:
 def apply_changes(
     locked: Contact | Company,
     *,
-    actor: User,
+    actor: User | None,
     via: str,
     values: Mapping[str, Any],
     custom: Mapping[str, Any],

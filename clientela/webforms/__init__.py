@@ -1,0 +1,1 @@
+"""Public web forms and their submissions: the first public surface of Clientela."""

@@ -1,0 +1,57 @@
+"""App configuration of clientela.webforms."""
+
+from datetime import timedelta
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebformsConfig(AppConfig):
+    """Public web forms: capability, verbs, record types, the builder's link, the retry job."""
+
+    name = "clientela.webforms"
+    label = "webforms"
+    verbose_name = _("Web forms")
+
+    def ready(self) -> None:
+        """Register what web forms offer the registries."""
+        from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.core.events import register_record_type
+        from clientela.core.registries import NavItem, register_nav_item
+        from clientela.core.scheduling import Schedule, register
+        from clientela.webforms.queries import may_manage_forms
+        from clientela.webforms.timeline import register_form_verbs
+
+        register_capability(
+            "webforms.manage",
+            _("Manage web forms"),
+            group=_("Web forms"),
+            description=_(
+                "Build, publish and embed web forms, read their submissions and retry failed ones."
+            ),
+            default=Audience.ADMINS | Audience.MARKETING,
+        )
+        register_form_verbs()
+        register_record_type("webforms.form", "webforms:detail")
+        register_record_type("webforms.submission")
+        register_nav_item(
+            NavItem(
+                "webforms:list",
+                _("Web forms"),
+                "fields",
+                order=58,
+                allowed=may_manage_forms,
+                active_on=tuple(
+                    f"webforms:{name}"
+                    for name in ("create", "detail", "edit", "submissions", "submission")
+                ),
+            )
+        )
+        # Failed submissions (and any left unprocessed by a crash) are processed again.
+        register(
+            Schedule(
+                "webforms.retry",
+                "clientela.webforms.tasks.retry_failed_job",
+                every=timedelta(minutes=5),
+            )
+        )

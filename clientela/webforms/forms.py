@@ -1,0 +1,130 @@
+"""Django forms of the builder screens; the services validate again and own the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clientela.contacts.choices import ConsentChannel, ConsentPurpose, LifecycleStage, Source
+from clientela.contacts.models import CustomField
+from clientela.webforms.choices import ContactTarget, FieldKind, HiddenSource, SubmissionState
+
+LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
+
+
+class NewFormForm(forms.Form):
+    """Name and default language of a new form."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    language = forms.ChoiceField(label=_("Default language"), choices=LANGUAGES)
+
+
+class SettingsForm(forms.Form):
+    """A form's settings: texts, what a submission gets, redirects and embedding."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    language = forms.ChoiceField(label=_("Default language"), choices=LANGUAGES)
+    thank_you_es = forms.CharField(
+        label=_("Thank-you message (Spanish)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    thank_you_en = forms.CharField(
+        label=_("Thank-you message (English)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    redirect_url = forms.CharField(
+        label=_("Or redirect to"), required=False, max_length=500,
+        help_text=_("Only to the sites your administrator allowed."),
+    )  # fmt: skip
+    tags = forms.CharField(
+        label=_("Tags for the contact"), required=False, help_text=_("Separated by commas.")
+    )
+    lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=LifecycleStage.choices)
+    contact_source = forms.ChoiceField(label=_("Contact source"), choices=Source.choices)
+    allowed_origins = forms.CharField(
+        label=_("Sites that may embed the form"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One origin per line, e.g. https://www.example.co"),
+    )  # fmt: skip
+    welcome_subject_es = forms.CharField(label=_("Welcome subject (Spanish)"), required=False)
+    welcome_body_es = forms.CharField(
+        label=_("Welcome message (Spanish)"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("You may use {{ first_name }}, {{ last_name }} and {{ form }}."),
+    )  # fmt: skip
+    welcome_subject_en = forms.CharField(label=_("Welcome subject (English)"), required=False)
+    welcome_body_en = forms.CharField(
+        label=_("Welcome message (English)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31
+    )
+
+    def service_data(self) -> dict[str, Any]:
+        """Return the cleaned values as the service takes them."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data["tags"] = [t for t in data["tags"].split(",") if t.strip()]
+        data["allowed_origins"] = data["allowed_origins"].split()
+        return data
+
+
+def custom_field_choices() -> list[tuple[str, str]]:
+    """Return the active custom fields of contacts as choices."""
+    rows = CustomField.objects.filter(entity="contact", is_active=True).order_by("position", "id")
+    return [("", "—"), *((str(f.pk), f.label) for f in rows)]
+
+
+class FieldForm(forms.Form):
+    """One field of a form."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=FieldKind.choices)
+    target = forms.ChoiceField(
+        label=_("Contact field"), choices=[("", "—"), *ContactTarget.choices], required=False
+    )
+    custom_field = forms.ChoiceField(label=_("Custom field"), choices=(), required=False)
+    hidden_source = forms.ChoiceField(
+        label=_("Hidden value from"), choices=[("", "—"), *HiddenSource.choices], required=False
+    )
+    hidden_value = forms.CharField(label=_("Fixed value"), required=False, max_length=200)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    label_es = forms.CharField(label=_("Label (Spanish)"), required=False, max_length=200)
+    label_en = forms.CharField(label=_("Label (English)"), required=False, max_length=200)
+    help_es = forms.CharField(label=_("Help (Spanish)"), required=False, max_length=300)
+    help_en = forms.CharField(label=_("Help (English)"), required=False, max_length=300)
+    placeholder = forms.CharField(label=_("Placeholder"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Offer the active custom fields."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["custom_field"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = custom_field_choices()
+
+
+class ConsentForm(forms.Form):
+    """A consent checkbox and its legal text."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=ConsentChannel.choices)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    text_es = forms.CharField(
+        label=_("Legal text (Spanish)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    text_en = forms.CharField(
+        label=_("Legal text (English)"), max_length=5000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+
+
+class StateFilterForm(forms.Form):
+    """The state filter of the submissions list."""
+
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *SubmissionState.choices], required=False
+    )

@@ -1,0 +1,469 @@
+"""Submissions: validate in the visitor's language, store raw first, then process into a contact.
+
+The request validates the visitor's input without writing anything (field errors go back to
+the visitor, nothing is stored). A valid submission is stored raw, exactly as received, in its
+own transaction (so nothing is lost), then processed in a second one: the contact found by
+e-mail or phone (under a lock on the normalised values) and updated without blanking any
+filled field, or created; UTM touches, tags, lifecycle stage, custom fields, consents (marketing
+pending until the double opt-in click) and the timeline event. A failure leaves the submission
+`failed` with its error, retried by the scheduler and by administrators.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clientela.accounts.models import User
+from clientela.contacts import services as contact_services
+from clientela.contacts.choices import ConsentStatus, Entity, LifecycleStage
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import custom_fields_for
+from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
+from clientela.core.exceptions import ValidationFailed
+from clientela.core.http import unstorable_reason
+from clientela.core.locks import lock_name
+from clientela.timeline.choices import Via
+from clientela.timeline.services import record_event
+from clientela.webforms.choices import (
+    ContactTarget,
+    FieldKind,
+    FormVerb,
+    HiddenSource,
+    SubmissionSource,
+    SubmissionState,
+)
+from clientela.webforms.models import Form, FormConsent, FormField, PendingConsent, Submission
+from clientela.webforms.services.building import require_manager
+
+logger = logging.getLogger("clientela.webforms")
+Errors = dict[str, list[str]]
+UTM_PARTS = ("source", "medium", "campaign", "term", "content")
+MAX_VALUE = 2000
+MAX_ATTEMPTS = 5
+STAGE_ORDER = list(LifecycleStage.values)
+
+# Called after a submission is processed (on commit) with the submission, its contact and the
+# consents awaiting confirmation: the integrator sends the welcome and confirmation messages
+# (clientela.webforms.emails) through delivery; assignment rules will listen here too.
+SubmissionListener = Callable[[Submission, Contact, Sequence[PendingConsent]], None]
+SUBMISSION_LISTENERS: list[SubmissionListener] = []
+
+
+def register_submission_listener(listener: SubmissionListener) -> None:
+    """Call `listener` after every processed submission (from a higher app's ready())."""
+    if listener not in SUBMISSION_LISTENERS:
+        SUBMISSION_LISTENERS.append(listener)
+
+
+@dataclass
+class Cleaned:
+    """A valid submission's values, by destination."""
+
+    contact: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    company_name: str = ""
+    hidden: dict[str, str] = field(default_factory=dict)
+    consents: list[FormConsent] = field(default_factory=list)
+    shown: dict[str, str] = field(default_factory=dict)  # label → value, for the timeline
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Where a submission came from: the visitor's request, as the adapter read it."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    page_url: str = ""
+    referrer: str = ""
+    language: str = "es"
+    visitor_id: str = ""
+
+
+def _add(errors: Errors, key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _scalar(value: Any) -> tuple[str | None, bool]:
+    """Return a posted value as text (None when absent) and whether it was of a usable type."""
+    if value is None:
+        return None, True
+    if isinstance(value, list):  # a form field posted twice: the last one counts
+        value = value[-1] if value else None
+        if value is None:
+            return None, True
+    if isinstance(value, bool):
+        return ("1" if value else ""), True
+    if isinstance(value, int | float | str):
+        return str(value), True
+    return None, False
+
+
+def text_problems(payload: Any, errors: Errors, where: str = "") -> None:
+    """Add an error for every text no database can store (NUL, lone surrogates)."""
+    if isinstance(payload, str):
+        if unstorable_reason(payload):
+            _add(errors, where or "__all__", _("This text holds characters that cannot be stored."))
+    elif isinstance(payload, dict):
+        for key, item in payload.items():
+            text_problems(str(key), errors, where or "__all__")
+            text_problems(item, errors, where or str(key))
+    elif isinstance(payload, list):
+        for item in payload:
+            text_problems(item, errors, where)
+
+
+def region_of(value: str | None, default: str) -> str:
+    """Return a valid ISO region (the phone's country selector), else the company's default."""
+    text = (value or "").strip().upper()
+    return text if text in phonenumbers.SUPPORTED_REGIONS else default
+
+
+def clean_payload(
+    form: Form,
+    fields: Sequence[FormField],
+    consents: Sequence[FormConsent],
+    data: Mapping[str, Any],
+) -> tuple[Cleaned, Errors]:
+    """Validate a posted payload against the form in the current language (no writes)."""
+    cleaned: Cleaned = Cleaned()
+    errors: Errors = {}
+    text_problems(dict(data), errors)
+    if errors:
+        return cleaned, errors
+    region = region_of(_scalar(data.get("phone_country"))[0], contact_services.region())
+    definitions = custom_fields_for(Entity.CONTACT)
+    for item in fields:
+        name = item.input_name
+        if item.kind == FieldKind.HIDDEN and item.hidden_source == HiddenSource.FIXED:
+            raw: str | None = item.hidden_value
+        else:
+            raw, usable = _scalar(data.get(name))
+            if not usable:
+                _add(errors, name, _("Enter a valid value."))
+                continue
+        text = (raw or "").strip()
+        if len(text) > MAX_VALUE:
+            _add(errors, name, _("Use at most %(limit)d characters.") % {"limit": MAX_VALUE})
+            continue
+        if not text:
+            if item.required:
+                _add(errors, name, _("This field is required."))
+            continue
+        if item.kind == FieldKind.CONTACT:
+            _clean_contact_value(item, text, region, cleaned, errors)
+        elif item.kind == FieldKind.CUSTOM and item.custom_field is not None:
+            key = item.custom_field.key
+            local: Errors = {}
+            value = clean_custom({key: text}, definitions, local).get(key)
+            if local:
+                errors.setdefault(name, []).extend(m for ms in local.values() for m in ms)
+            elif value is not None:
+                cleaned.custom[key] = value
+        elif item.kind == FieldKind.HIDDEN:
+            cleaned.hidden[item.hidden_source or name] = text[:150]
+            if item.custom_field is not None and item.custom_field.key in definitions:
+                local = {}
+                value = clean_custom({item.custom_field.key: text}, definitions, local).get(
+                    item.custom_field.key
+                )
+                if value is not None and not local:
+                    cleaned.custom[item.custom_field.key] = value
+        if item.kind != FieldKind.HIDDEN:
+            cleaned.shown[item.label()] = text[:200]
+    for consent in consents:
+        raw, _usable = _scalar(data.get(consent.input_name))
+        checked = (raw or "").strip().lower() in {"1", "true", "on", "yes", "si", "sí"}
+        if checked:
+            cleaned.consents.append(consent)
+        elif consent.required:
+            _add(errors, consent.input_name, _("Accept this to continue."))
+    if not errors and not (cleaned.contact.get("email") or cleaned.contact.get("phone")):
+        _add(errors, "__all__", _("Enter an e-mail or a phone so we can reach you."))
+    return cleaned, errors
+
+
+def _clean_contact_value(
+    item: FormField, text: str, region: str, cleaned: Cleaned, errors: Errors
+) -> None:
+    target = item.target
+    if target == ContactTarget.COMPANY_NAME:
+        if len(text) > 200:
+            _add(errors, target, _("Use at most %(limit)d characters.") % {"limit": 200})
+        else:
+            cleaned.company_name = " ".join(text.split())
+        return
+    value: Any = text
+    if target == ContactTarget.BIRTHDAY:
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            _add(errors, target, _("Enter a valid date."))
+            return
+    local: Errors = {}
+    clean = clean_common({target: value}, CONTACT_FIELDS, region=region, errors=local)
+    if local:
+        errors.setdefault(target, []).extend(m for ms in local.values() for m in ms)
+    elif clean.get(target) not in (None, ""):
+        cleaned.contact[target] = clean[target]
+
+
+def raw_payload(data: Any) -> dict[str, Any]:
+    """Return the posted data as stored: a JSON object as is, form fields as text or lists."""
+    if hasattr(data, "lists"):
+        return {k: (v[0] if len(v) == 1 else list(v)) for k, v in data.lists()}
+    return dict(data) if isinstance(data, dict) else {"_body": data}
+
+
+def count_spam(form: Form) -> None:
+    """Count one submission refused as spam (nothing else is stored)."""
+    Form.objects.filter(pk=form.pk).update(spam_count=F("spam_count") + 1)
+
+
+def store_submission(
+    form: Form,
+    *,
+    payload: Mapping[str, Any],
+    visit: Visit,
+    idempotency_key: str = "",
+    source: str = SubmissionSource.FORM,
+) -> tuple[Submission, bool]:
+    """Store the raw submission in its own transaction; (the existing one, False) on a repeat."""
+    key = idempotency_key[:64]
+    try:
+        with transaction.atomic():
+            if key:
+                lock_name(f"webforms.submission:{form.pk}:{key}")
+                existing = Submission.objects.filter(form=form, idempotency_key=key).first()
+                if existing is not None:
+                    return existing, False
+            submission = Submission.objects.create(
+                form=form,
+                payload=dict(payload),
+                source=source,
+                language=visit.language,
+                ip=visit.ip,
+                user_agent=visit.user_agent[:300],
+                page_url=visit.page_url[:1000],
+                referrer=visit.referrer[:1000],
+                visitor_id=visit.visitor_id[:64],
+                idempotency_key=key,
+            )
+    except IntegrityError:
+        found = Submission.objects.filter(form=form, idempotency_key=key).first()
+        if found is None:
+            raise
+        return found, False
+    return submission, True
+
+
+def process_submission(submission_id: int) -> Submission:
+    """Turn a stored submission into a contact; a failure leaves it `failed` with the error."""
+    pending: list[PendingConsent] = []
+    try:
+        with transaction.atomic():
+            locked = (
+                Submission.objects.select_for_update().select_related("form").get(pk=submission_id)
+            )
+            if locked.state == SubmissionState.PROCESSED:
+                return locked
+            contact = _process(locked, pending)
+            locked.state = SubmissionState.PROCESSED
+            locked.contact = contact
+            locked.error = ""
+            locked.attempts += 1
+            locked.processed_at = timezone.now()
+            locked.save(update_fields=["state", "contact", "error", "attempts", "processed_at"])
+            done, who = locked, contact
+            transaction.on_commit(lambda: _notify(done, who, list(pending)))
+            return locked
+    except Exception as exc:
+        logger.warning("submission %s failed: %s", submission_id, exc, exc_info=True)
+        message = (
+            json.dumps(exc.errors, ensure_ascii=False)
+            if isinstance(exc, ValidationFailed)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        Submission.objects.filter(pk=submission_id).update(
+            state=SubmissionState.FAILED, attempts=F("attempts") + 1, error=message[:2000]
+        )
+        return Submission.objects.get(pk=submission_id)
+
+
+def _notify(submission: Submission, contact: Contact, pending: list[PendingConsent]) -> None:
+    for listener in SUBMISSION_LISTENERS:
+        try:
+            listener(submission, contact, pending)
+        except Exception:
+            logger.exception("submission listener %r failed", listener)
+
+
+def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
+    form = submission.form
+    fields = list(form.fields.select_related("custom_field").order_by("position", "id"))
+    consents = list(form.consents.order_by("position", "id"))
+    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    with translation.override(submission.language or form.language):
+        cleaned, errors = clean_payload(form, fields, consents, payload)
+        if errors:
+            raise ValidationFailed(errors)
+        contact = upsert_contact(form, cleaned, submission)
+        for consent in cleaned.consents:
+            found = record_form_consent(submission, contact, consent)
+            if found is not None:
+                pending.append(found)
+    record_event(
+        FormVerb.SUBMITTED,
+        actor=None,
+        target=submission,
+        via=Via.FORM,
+        contact_id=contact.pk,
+        data={"form": form.name, "form_id": form.pk, "fields": cleaned.shown,
+              "source": submission.source},
+    )  # fmt: skip
+    return contact
+
+
+def _find_contact(email: str, phone: str) -> Contact | None:
+    live = Contact.objects.filter(deleted_at__isnull=True).order_by("id")
+    if email:
+        found = live.filter(email=email).first()
+        if found is not None:
+            return found
+    if phone:
+        return live.filter(phone=phone).first()
+    return None
+
+
+def _company_id(name: str) -> int | None:
+    if not name:
+        return None
+    live = Company.objects.filter(deleted_at__isnull=True).order_by("id")
+    found = live.filter(name=name).first() or live.filter(name__iexact=name).first()
+    if found is None:
+        found = contact_services.create_company(actor=None, data={"name": name}, via=Via.FORM)
+    return found.pk
+
+
+def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> Contact:
+    """Find the contact by e-mail or phone (locked) and fill it in, or create it."""
+    email = str(cleaned.contact.get("email") or "")
+    phone = str(cleaned.contact.get("phone") or "")
+    if email:
+        lock_name(f"contacts.email:{email}")
+    if phone:
+        lock_name(f"contacts.phone:{phone}")
+    contact = _find_contact(email, phone)
+    now = timezone.now()
+    values: dict[str, Any] = {k: v for k, v in cleaned.contact.items() if v not in ("", None)}
+    utm = {p: cleaned.hidden.get(f"utm_{p}", "") for p in UTM_PARTS}
+    if any(utm.values()):
+        if contact is None or contact.first_touch_at is None:
+            values.update({f"first_utm_{p}": v for p, v in utm.items()}, first_touch_at=now)
+        values.update({f"last_utm_{p}": v for p, v in utm.items()}, last_touch_at=now)
+    company_id = _company_id(cleaned.company_name)
+    if company_id is not None and (contact is None or contact.company_id is None):
+        values["company"] = company_id
+    if contact is None:
+        values.setdefault("language", submission.language or form.language)
+        data: dict[str, Any] = {
+            **values,
+            "lifecycle_stage": form.lifecycle_stage,
+            "source": form.contact_source,
+            "custom": cleaned.custom,
+            "tags": list(form.tags),
+        }
+        return contact_services.create_contact(actor=None, data=data, via=Via.FORM)
+    current = contact.lifecycle_stage
+    stages = (form.lifecycle_stage, current)
+    if all(s in STAGE_ORDER for s in stages) and (
+        STAGE_ORDER.index(form.lifecycle_stage) > STAGE_ORDER.index(current)
+    ):
+        values["lifecycle_stage"] = form.lifecycle_stage
+    if not contact.source:
+        values["source"] = form.contact_source
+    update: dict[str, Any] = dict(values)
+    if cleaned.custom:
+        update["custom"] = cleaned.custom
+    tags = sorted(contact.tags.values_list("name", flat=True))
+    if any(t.lower() not in {x.lower() for x in tags} for t in form.tags):
+        update["tags"] = [*tags, *form.tags]
+    return contact_services.update_contact(contact, actor=None, data=update, via=Via.FORM)
+
+
+def consent_proof(submission: Submission, consent: FormConsent) -> dict[str, Any]:
+    """Return the proof of a consent given in a form: form, text version, IP, browser, page, time."""
+    return {
+        "form": submission.form.public_id,
+        "form_name": submission.form.name,
+        "submission": submission.reference,
+        "consent_text_version": consent.version,
+        "ip": submission.ip,
+        "user_agent": submission.user_agent,
+        "page_url": submission.page_url,
+        "at": submission.created_at.isoformat(),
+    }
+
+
+def record_form_consent(
+    submission: Submission, contact: Contact, consent: FormConsent
+) -> PendingConsent | None:
+    """Record a ticked consent: granted with its proof, or pending double opt-in (marketing)."""
+    proof = consent_proof(submission, consent)
+    status = ConsentStatus.PENDING if consent.needs_double_opt_in else ConsentStatus.GRANTED
+    contact_services.record_consent(
+        contact,
+        actor=None,
+        channel=consent.channel,
+        purpose=consent.purpose,
+        status=status,
+        source=f"form:{submission.form.public_id}",
+        proof=json.dumps(proof, ensure_ascii=False),
+        via=Via.FORM,
+    )
+    if status != ConsentStatus.PENDING:
+        return None
+    return PendingConsent.objects.create(
+        submission=submission, form_consent=consent, text_version=consent.version, contact=contact
+    )
+
+
+def retry_submission(submission: Submission, *, actor: User) -> Submission:
+    """Process a failed or stuck submission again (an administrator's retry)."""
+    require_manager(actor)
+    if submission.state == SubmissionState.PROCESSED:
+        return submission
+    record_event(
+        FormVerb.RETRIED, actor=actor, target=submission, via=Via.UI,
+        data={"retried": True, "attempts": submission.attempts},
+    )  # fmt: skip
+    return process_submission(submission.pk)
+
+
+def retry_failed_submissions(*, limit: int = 200) -> int:
+    """Process again failed submissions (fewer than MAX_ATTEMPTS) and ones stuck unprocessed."""
+    stuck_before = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        Submission.objects.filter(state=SubmissionState.FAILED, attempts__lt=MAX_ATTEMPTS)
+        .values_list("pk", flat=True)
+        .order_by("created_at")[:limit]
+    ) + list(
+        Submission.objects.filter(state=SubmissionState.RECEIVED, created_at__lt=stuck_before)
+        .values_list("pk", flat=True)
+        .order_by("created_at")[:limit]
+    )
+    processed = 0
+    for pk in ids:
+        if process_submission(pk).state == SubmissionState.PROCESSED:
+            processed += 1
+    return processed

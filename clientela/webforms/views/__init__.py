@@ -1,0 +1,1 @@
+"""Web form screens: the public endpoints (`public`) and the builder (`builder`)."""
