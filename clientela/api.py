@@ -32,6 +32,7 @@ from clientela.accounts.api_auth import (
     TokenRateThrottle,
     activate_api_language,
 )
+from clientela.activities.api import activities_router
 from clientela.contacts.api import companies_router, contacts_router
 from clientela.core.exceptions import (
     Conflict,
@@ -243,7 +244,8 @@ api = ClientelaAPI(
     title="Clientela API",
     version="1",
     description=(
-        "Contacts, companies, segments, users and departments of a Clientela installation. "
+        "Contacts, companies, segments, activities, users and departments of a Clientela "
+        "installation. "
         "Send `Authorization: Bearer <token>` (create tokens in your profile, with "
         "`clientela token create USERNAME`, or with POST /api/v1/tokens). "
         "Every call acts with the token user's permissions."
@@ -351,6 +353,7 @@ api.add_router("/v1/", accounts_router)
 api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/companies", companies_router)
 api.add_router("/v1/segments", segments_router)
+api.add_router("/v1/activities", activities_router)
 
 
 @csrf_exempt

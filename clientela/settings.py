@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clientela.timeline",
     "clientela.contacts",
     "clientela.orders",
+    "clientela.activities",
     "clientela.webforms",
     "clientela.segments",
     "clientela.analytics",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("clientela.accounts.urls")),
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
+    path("activities/", include("clientela.activities.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
     path("", include("clientela.webforms.urls")),

@@ -11,6 +11,7 @@ from clientela.core.registries import (
     ADMINISTRATION,
     MODULES,
     NavItem,
+    header_items,
     nav_items,
     register_nav_item,
 )
@@ -19,7 +20,6 @@ from clientela.core.registries import (
 for _item in (
     NavItem("core:home", _("Home"), "home", order=0),
     NavItem(None, _("Deals"), "kanban", order=40),
-    NavItem(None, _("Activities"), "calendar", order=50),
     NavItem(None, _("Marketing"), "megaphone", order=60),
     NavItem(None, _("Service"), "lifebuoy", order=80),
 ):
@@ -30,7 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Return the modules and administration screens this user may open.
 
     `is_admin` (whether the sidebar shows its administration section) is true when any app
-    registered an administration screen this user may open.
+    registered an administration screen this user may open; `header_items` are the templates
+    of the header pieces apps registered (the notifications bell).
     """
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
@@ -39,4 +40,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_modules": [(i.url_name, i.label, i.icon) for i in nav_items(MODULES, user)],
         "admin_nav": admin,
         "is_admin": bool(admin),
+        "header_items": [item.template for item in header_items(user)] if signed_in else [],
     }

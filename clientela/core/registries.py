@@ -131,3 +131,35 @@ COMMAND_ACTORS: list[Callable[[], User | None]] = []
 def register_default_command_actor(find: Callable[[], User | None]) -> None:
     """Set how commands find the user they act as by default (call from an AppConfig.ready)."""
     COMMAND_ACTORS[:] = [find]
+
+
+@dataclass(frozen=True)
+class HeaderItem:
+    """A piece of the page header, beside the user menu (the notifications bell).
+
+    `template` is included with the page's context; `allowed` None means every signed-in user.
+    Keep it free of queries: the page's own query counts are pinned, so a count is better
+    fetched by the piece itself (HTMX) than computed for every page.
+    """
+
+    name: str
+    template: str
+    order: int
+    allowed: Allowed | None = None
+
+
+HEADER_ITEMS: dict[str, HeaderItem] = {}
+
+
+def register_header_item(item: HeaderItem) -> HeaderItem:
+    """Add a piece to the page header (call from an AppConfig.ready)."""
+    HEADER_ITEMS[item.name] = item
+    return item
+
+
+def header_items(user: User | AnonymousUser | None) -> list[HeaderItem]:
+    """Return the header pieces `user` may see, in order (none for visitors)."""
+    if user is None or not user.is_authenticated:
+        return []
+    items = sorted(HEADER_ITEMS.values(), key=lambda item: item.order)
+    return [item for item in items if item.allowed is None or item.allowed(user)]

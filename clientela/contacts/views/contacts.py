@@ -43,6 +43,7 @@ from clientela.contacts.forms import (
     tag_names,
 )
 from clientela.contacts.models import Company, Contact, CustomField
+from clientela.contacts.panels import contact_panels
 from clientela.contacts.queries import (
     CompanyFilters,
     ContactFilters,
@@ -305,6 +306,7 @@ def _card_context(
         "tags_form": forms.get("tags_form")
         or TagsForm(initial={"tags": ", ".join(t.name for t in tags)}),
         "consent_open": "consent_form" in forms,
+        "panels": contact_panels(request, contact),
     }
 
 

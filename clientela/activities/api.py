@@ -1,0 +1,253 @@
+"""API for activities (mounted at /api/v1/activities): thin adapters over queries and services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from clientela.accounts.api_auth import actor
+from clientela.accounts.models import User
+from clientela.activities import services
+from clientela.activities.choices import TOUCH_KINDS, ActivityKind, Outcome
+from clientela.activities.models import Activity
+from clientela.activities.queries import ActivityFilters, filter_activities, get_activity_for_user
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import get_company_for_user, get_contact_for_user
+from clientela.contacts.representation import Ref, ref
+from clientela.core.events import Via
+from clientela.core.exceptions import ValidationFailed
+from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.keyset import page_of
+
+activities_router = Router(tags=["activities"])
+
+ORDERINGS = {"created": ("created_at", "id"), "-created": ("-created_at", "-id")}
+
+
+class ActivityOut(Schema):
+    """An activity: open while `done_at` is null; a done call, e-mail or meeting is logged."""
+
+    id: int
+    kind: ActivityKind
+    kind_label: str
+    subject: str
+    notes: str
+    contact: Ref | None
+    company: Ref | None
+    owner: Ref
+    due_at: datetime | None
+    done_at: datetime | None
+    is_done: bool
+    outcome: str = Field(description="For calls: reached, no_answer, voicemail, busy, …")
+    duration_minutes: int | None
+    source: str = Field(description="What made it, for programs (webforms.assignment, …)")
+    created_by: Ref | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ActivityPage(Schema):
+    """A page of activities: `next` is the URL of the following page, or null."""
+
+    items: list[ActivityOut]
+    count: int = Field(description="Matching records, counted exactly up to 10,000")
+    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
+    next: str | None
+
+
+class ActivityQuery(Schema):
+    """Filters, ordering and pagination of the activities list."""
+
+    owner: RecordId | None = Field(None, description="Assigned user id")
+    contact: RecordId | None = Field(None, description="Contact id")
+    kind: ActivityKind | None = None
+    state: Literal["open", "done"] | None = Field(None, description="Open (to do) or done")
+    ordering: Literal["created", "-created"] = "-created"
+    limit: int = Field(50, ge=1, le=200)
+    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
+    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
+
+
+class ActivityIn(Schema):
+    """A task to do, or (with `done` or `done_at`) a call, e-mail or meeting that happened."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ActivityKind = ActivityKind.TASK
+    subject: str = Field("", max_length=200)
+    notes: str = Field("", max_length=10_000)
+    contact: RecordId | None = None
+    company: RecordId | None = None
+    owner: RecordId | None = Field(None, description="Assigned user id (yourself when omitted)")
+    due_at: datetime | None = None
+    done: bool = Field(False, description="Log it as done (a call, e-mail or meeting)")
+    done_at: datetime | None = Field(None, description="When it happened (implies `done`)")
+    outcome: Outcome | None = None
+    duration_minutes: int | None = Field(None, ge=0, le=services.DURATION_MAX)
+
+
+class ActivityPatch(Schema):
+    """Changes to an activity: `done` completes or reopens it, `due_at` reschedules it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=10_000)
+    kind: ActivityKind | None = None
+    owner: RecordId | None = None
+    due_at: datetime | None = None
+    done: bool | None = Field(None, description="true completes it, false opens it again")
+    outcome: Outcome | None = None
+    duration_minutes: int | None = Field(None, ge=0, le=services.DURATION_MAX)
+    version: DbInt | None = Field(None, description="Refuse the change if the activity moved on")
+
+
+def activity_out(activity: Activity) -> dict[str, Any]:
+    """Return the API representation of an activity (related rows selected beforehand)."""
+    return {
+        "id": activity.pk,
+        "kind": activity.kind,
+        "kind_label": str(activity.get_kind_display()),
+        "subject": activity.subject,
+        "notes": activity.notes,
+        "contact": ref(activity.contact),
+        "company": ref(activity.company),
+        "owner": ref(activity.owner),
+        "due_at": activity.due_at,
+        "done_at": activity.done_at,
+        "is_done": activity.done_at is not None,
+        "outcome": activity.outcome,
+        "duration_minutes": activity.duration_minutes,
+        "source": activity.source,
+        "created_by": ref(activity.created_by),
+        "created_at": activity.created_at,
+        "updated_at": activity.updated_at,
+        "version": activity.version,
+    }
+
+
+def _owner(user: User, owner_id: int | None) -> User:
+    if owner_id is None or owner_id == user.pk:
+        return user
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        raise ValidationFailed({"owner": _("Select a valid user.")})
+    return owner
+
+
+@activities_router.get("", response=ActivityPage, summary="List activities")
+def list_activities(request: HttpRequest, query: Query[ActivityQuery]) -> dict[str, Any]:
+    """List the activities you may see: yours, and those about customers you may see."""
+    user = actor(request)
+    filters = ActivityFilters(
+        kind=query.kind or "",
+        owner_id=query.owner,
+        contact_id=query.contact,
+        state=query.state or "",
+    )
+    qs = filter_activities(user, filters)
+    page = page_of(
+        request,
+        qs,
+        fields=ORDERINGS[query.ordering],
+        ordering=query.ordering,
+        limit=query.limit,
+        offset=query.offset,
+        cursor=query.cursor,
+        shape=lambda rows: rows.select_related("contact", "company", "owner", "created_by"),
+    )
+    return page.body([activity_out(row) for row in page.rows])
+
+
+@activities_router.get("{activity_id}", response=ActivityOut, summary="Get an activity")
+def get_activity(request: HttpRequest, activity_id: RecordId) -> dict[str, Any]:
+    """One activity you may see."""
+    return activity_out(get_activity_for_user(actor(request), activity_id))
+
+
+@activities_router.post(
+    "", response={201: ActivityOut}, summary="Create or log an activity",
+    openapi_extra=api_errors(404),
+)  # fmt: skip
+def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[dict[str, Any]]:
+    """Create a task (or a planned call, e-mail, meeting), or log one that happened.
+
+    With `done: true` or a `done_at` the activity is logged as done (calls, e-mails and
+    meetings only); otherwise it is open, due at `due_at`. Giving it to another `owner` needs
+    the right to assign tasks.
+    """
+    user = actor(request)
+    contact: Contact | None = (
+        get_contact_for_user(user, payload.contact) if payload.contact else None
+    )
+    company: Company | None = (
+        get_company_for_user(user, payload.company) if payload.company else None
+    )
+    owner = _owner(user, payload.owner)
+    if payload.done or payload.done_at is not None:
+        if payload.kind not in TOUCH_KINDS:
+            raise ValidationFailed({"kind": _("Log a call, an e-mail or a meeting.")})
+        activity = services.log_activity(
+            kind=payload.kind,
+            contact=contact,
+            company=company,
+            subject=payload.subject,
+            done_at=payload.done_at,
+            outcome=payload.outcome or "",
+            duration_minutes=payload.duration_minutes,
+            notes=payload.notes,
+            owner=owner,
+            actor=user,
+            via=Via.API,
+        )
+    else:
+        activity = services.create_task(
+            owner=owner,
+            subject=payload.subject,
+            due_at=payload.due_at,
+            contact=contact,
+            company=company,
+            notes=payload.notes,
+            kind=payload.kind,
+            actor=user,
+            via=Via.API,
+        )
+    return Status(201, activity_out(get_activity_for_user(user, activity.pk)))
+
+
+@activities_router.patch(
+    "{activity_id}", response=ActivityOut, summary="Change, complete or reschedule an activity",
+    openapi_extra=api_errors(409),
+)  # fmt: skip
+def update_activity(
+    request: HttpRequest, activity_id: RecordId, payload: ActivityPatch
+) -> dict[str, Any]:
+    """Change only the fields sent; `done` completes (true) or reopens (false) it.
+
+    Send `version` to refuse the change (409) if someone else changed it since you read it.
+    """
+    user = actor(request)
+    activity = get_activity_for_user(user, activity_id, write=True)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    done = data.pop("done", None)
+    if "owner" in data:
+        data["owner"] = _owner(user, data["owner"]) if data["owner"] is not None else None
+    if "outcome" in data and data["outcome"] is None:
+        data["outcome"] = ""
+    if data:
+        activity = services.update_activity(
+            activity, actor=user, data=data, expected_version=version, via=Via.API
+        )
+        version = None  # checked once
+    if done is True:
+        services.complete_activity(activity, actor=user, expected_version=version, via=Via.API)
+    elif done is False:
+        services.reopen_activity(activity, actor=user, expected_version=version, via=Via.API)
+    return activity_out(get_activity_for_user(user, activity_id))

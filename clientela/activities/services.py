@@ -1,0 +1,433 @@
+"""The only code that writes activities and notifications.
+
+Every change of an activity writes its event on the customer's timeline (and the audit log);
+notifications are a user's private inbox and write none. `actor=None` is the system (an
+automatic assignment, a stage rule): it skips the role checks a person goes through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from clientela.accounts.models import User
+from clientela.accounts.queries import assignable_owners
+from clientela.activities.choices import TOUCH_KINDS, ActivityKind, ActivityVerb, Outcome
+from clientela.activities.models import Activity, Notification
+from clientela.activities.queries import can_assign, can_write, may_change
+from clientela.contacts.models import Company, Contact
+from clientela.contacts.queries import get_company_for_user, get_contact_for_user
+from clientela.core.events import Via, jsonable
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.timeline.services import record_event
+
+SUBJECT_MAX = 200
+NOTES_MAX = 10_000
+DURATION_MAX = 24 * 60  # minutes: a touch longer than a day is a typo
+# A logged touch may be dated a little ahead of the server's clock (a phone's clock), no more.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+URL_MAX = 500
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+    text = " ".join(str(value or "").split()) if field == "subject" else str(value or "").strip()
+    if required and not text:
+        raise ValidationFailed({field: _("This field is required.")})
+    if len(text) > limit:
+        raise ValidationFailed({field: _("Use at most %(limit)d characters.") % {"limit": limit}})
+    return text
+
+
+def _duration(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationFailed({"duration_minutes": _("Enter a whole number.")}) from exc
+    if not 0 <= minutes <= DURATION_MAX:
+        raise ValidationFailed(
+            {"duration_minutes": _("Enter minutes between 0 and %(max)d.") % {"max": DURATION_MAX}}
+        )
+    return minutes
+
+
+def _outcome(value: Any) -> str:
+    outcome = str(value or "")
+    if outcome and outcome not in Outcome.values:
+        raise ValidationFailed({"outcome": _("Select a valid outcome.")})
+    return outcome
+
+
+def _moment(value: Any, field: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise ValidationFailed({field: _("Enter a valid date/time.")})
+    moment: dt.datetime = value
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _check_actor(actor: User | None, owner: User) -> None:
+    """Check a person has activities.write, and activities.assign to give work to others."""
+    if not owner.is_active:
+        raise ValidationFailed({"owner": _("This user is not active.")})
+    if actor is None:
+        return
+    if not can_write(actor):
+        raise Forbidden(_("Your role can only read activities."))
+    if owner.pk != actor.pk:
+        if not can_assign(actor):
+            raise Forbidden(_("Your role cannot give tasks to other people."))
+        if not assignable_owners(actor).filter(pk=owner.pk).exists():
+            raise ValidationFailed({"owner": _("You cannot give tasks to this user.")})
+
+
+def _check_customer(
+    actor: User | None, contact: Contact | None, company: Company | None
+) -> Company | None:
+    """Check the actor sees the contact and company; return the company (the contact's)."""
+    if actor is not None:
+        if contact is not None:
+            get_contact_for_user(actor, contact.pk)
+        if company is not None:
+            get_company_for_user(actor, company.pk)
+    if company is None and contact is not None and contact.company_id is not None:
+        return contact.company
+    return company
+
+
+def _event_data(activity: Activity, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "activity_id": activity.pk,
+        "kind": activity.kind,
+        "subject": activity.subject,
+        "owner": activity.owner.get_full_name() or activity.owner.username,
+        "owner_id": activity.owner_id,
+    }
+    if activity.due_at:
+        data["due_at"] = activity.due_at.isoformat()
+    if activity.done_at:
+        data["done_at"] = activity.done_at.isoformat()
+    if activity.outcome:
+        data["outcome"] = activity.outcome
+    if activity.duration_minutes is not None:
+        data["duration_minutes"] = activity.duration_minutes
+    if activity.source:
+        data["source"] = activity.source
+    data.update(extra)
+    return data
+
+
+def _record(verb: str, activity: Activity, actor: User | None, via: str, **extra: Any) -> None:
+    record_event(
+        verb,
+        actor=actor,
+        target=activity,
+        via=via,
+        data=_event_data(activity, **extra),
+        contact_id=activity.contact_id,
+        company_id=activity.company_id,
+    )
+
+
+@transaction.atomic
+def create_task(
+    *,
+    owner: User,
+    subject: str,
+    due_at: dt.datetime | None = None,
+    contact: Contact | None = None,
+    company: Company | None = None,
+    notes: str = "",
+    source: str = "",
+    kind: str = ActivityKind.TASK,
+    actor: User | None,
+    via: str = Via.UI,
+) -> Activity:
+    """Give `owner` an open activity to do (a task, or a planned call, e-mail or meeting).
+
+    A person giving a task to someone else needs activities.assign, and the owner gets a
+    notification; with `actor=None` (the system) the caller sends its own notification.
+    """
+    _check_actor(actor, owner)
+    if kind not in ActivityKind.values:
+        raise ValidationFailed({"kind": _("Select a valid kind.")})
+    company = _check_customer(actor, contact, company)
+    activity = Activity.objects.create(
+        kind=kind,
+        subject=_text(subject, "subject", SUBJECT_MAX, required=True),
+        notes=_text(notes, "notes", NOTES_MAX),
+        contact=contact,
+        company=company,
+        owner=owner,
+        due_at=_moment(due_at, "due_at"),
+        created_by=actor,
+        source=_text(source, "source", 60),
+    )
+    _record(ActivityVerb.TASK_CREATED, activity, actor, via)
+    if actor is not None and actor.pk != owner.pk:
+        _tell_new_owner(activity, actor)
+    return activity
+
+
+def _tell_new_owner(activity: Activity, actor: User) -> None:
+    """Notify the owner of a task someone else gave them, in the owner's language."""
+    with translation.override(activity.owner.language or None):
+        title = _("New task from %(name)s") % {"name": actor.get_full_name() or actor.username}
+    notify(activity.owner, title, activity.title, url=reverse("activities:my_tasks"))
+
+
+@transaction.atomic
+def log_activity(
+    *,
+    kind: str,
+    contact: Contact | None,
+    subject: str = "",
+    done_at: dt.datetime | None = None,
+    outcome: str = "",
+    duration_minutes: int | None = None,
+    notes: str = "",
+    company: Company | None = None,
+    owner: User | None = None,
+    source: str = "",
+    actor: User | None,
+    via: str = Via.UI,
+) -> Activity:
+    """Record a call, e-mail or meeting that happened (a logged touch), by default just now.
+
+    The owner is the actor unless given (the system must name one).
+    """
+    if kind not in TOUCH_KINDS:
+        raise ValidationFailed({"kind": _("Log a call, an e-mail or a meeting.")})
+    who = owner or actor
+    if who is None:
+        raise ValidationFailed({"owner": _("Say who made the call, e-mail or meeting.")})
+    _check_actor(actor, who)
+    if contact is None and company is None:
+        raise ValidationFailed({"contact": _("Choose the contact it was with.")})
+    company = _check_customer(actor, contact, company)
+    now = timezone.now()
+    moment = _moment(done_at, "done_at") or now
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed({"done_at": _("A logged activity cannot be in the future.")})
+    activity = Activity.objects.create(
+        kind=kind,
+        subject=_text(subject, "subject", SUBJECT_MAX),
+        notes=_text(notes, "notes", NOTES_MAX),
+        contact=contact,
+        company=company,
+        owner=who,
+        done_at=moment,
+        outcome=_outcome(outcome),
+        duration_minutes=_duration(duration_minutes),
+        created_by=actor,
+        source=_text(source, "source", 60),
+    )
+    _record(ActivityVerb.LOGGED, activity, actor, via)
+    return activity
+
+
+def _locked(activity: Activity, actor: User | None, expected_version: int | None) -> Activity:
+    if actor is not None and not may_change(actor, activity):
+        raise Forbidden(_("Your role does not allow changing this activity."))
+    locked = Activity.objects.select_for_update().select_related("owner").get(pk=activity.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(_("Someone else changed this activity meanwhile. Reload it and try again."))
+    return locked
+
+
+def _save(locked: Activity, fields: list[str]) -> None:
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def complete_activity(
+    activity: Activity,
+    *,
+    actor: User | None,
+    done_at: dt.datetime | None = None,
+    outcome: str = "",
+    duration_minutes: int | None = None,
+    expected_version: int | None = None,
+    via: str = Via.UI,
+) -> Activity:
+    """Mark an open activity done (a planned call done becomes a logged call).
+
+    Completing a done activity changes nothing (a double click is harmless).
+    """
+    locked = _locked(activity, actor, expected_version)
+    if locked.done_at is not None:
+        return locked
+    now = timezone.now()
+    moment = _moment(done_at, "done_at") or now
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed({"done_at": _("A logged activity cannot be in the future.")})
+    locked.done_at = moment
+    fields = ["done_at"]
+    if outcome:
+        locked.outcome = _outcome(outcome)
+        fields.append("outcome")
+    if duration_minutes is not None:
+        locked.duration_minutes = _duration(duration_minutes)
+        fields.append("duration_minutes")
+    _save(locked, fields)
+    _record(ActivityVerb.COMPLETED, locked, actor, via)
+    return locked
+
+
+@transaction.atomic
+def reopen_activity(
+    activity: Activity,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+    via: str = Via.UI,
+) -> Activity:
+    """Make a done activity open again (completed by mistake); an open one stays as it is."""
+    locked = _locked(activity, actor, expected_version)
+    if locked.done_at is None:
+        return locked
+    locked.done_at = None
+    _save(locked, ["done_at"])
+    _record(ActivityVerb.REOPENED, locked, actor, via)
+    return locked
+
+
+EDITABLE = ("subject", "notes", "due_at", "owner", "outcome", "duration_minutes", "kind")
+
+
+@transaction.atomic
+def update_activity(
+    activity: Activity,
+    *,
+    actor: User | None,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    via: str = Via.UI,
+) -> Activity:
+    """Change the fields given (subject, notes, due_at, owner, outcome, duration, kind).
+
+    A stale `expected_version` is refused with Conflict; handing the activity to another
+    owner needs activities.assign.
+    """
+    locked = _locked(activity, actor, expected_version)
+    before = {name: getattr(locked, name) for name in EDITABLE}
+    before["owner"] = locked.owner_id
+    changed: list[str] = []
+    if "subject" in data:
+        required = locked.kind == ActivityKind.TASK or locked.done_at is None
+        locked.subject = _text(data["subject"], "subject", SUBJECT_MAX, required=required)
+    if "notes" in data:
+        locked.notes = _text(data["notes"], "notes", NOTES_MAX)
+    if "due_at" in data:
+        locked.due_at = _moment(data["due_at"], "due_at")
+    if "outcome" in data:
+        locked.outcome = _outcome(data["outcome"])
+    if "duration_minutes" in data:
+        locked.duration_minutes = _duration(data["duration_minutes"])
+    if "kind" in data:
+        kind = str(data["kind"] or "")
+        allowed = TOUCH_KINDS if locked.done_at and locked.kind in TOUCH_KINDS else ActivityKind
+        if kind not in [str(k) for k in allowed]:
+            raise ValidationFailed({"kind": _("Select a valid kind.")})
+        locked.kind = kind
+    if "owner" in data and data["owner"] is not None:
+        owner = data["owner"]
+        if not isinstance(owner, User):
+            owner = User.objects.filter(pk=owner).first()
+            if owner is None:
+                raise ValidationFailed({"owner": _("Select a valid user.")})
+        if owner.pk != locked.owner_id:
+            _check_actor(actor, owner)
+            if actor is not None and not can_assign(actor):
+                raise Forbidden(_("Your role cannot give tasks to other people."))
+            locked.owner = owner
+    after = {name: getattr(locked, name) for name in EDITABLE}
+    after["owner"] = locked.owner_id
+    changed = [name for name in EDITABLE if jsonable(before[name]) != jsonable(after[name])]
+    if not changed:
+        return locked
+    _save(locked, changed)
+    changes = {name: [jsonable(before[name]), jsonable(after[name])] for name in changed}
+    changes.pop("owner", None)  # ids are the software's business: the owner's name is in data
+    _record(ActivityVerb.CHANGED, locked, actor, via, changes=changes)
+    if "owner" in changed and actor is not None and actor.pk != locked.owner_id:
+        _tell_new_owner(locked, actor)
+    return locked
+
+
+@transaction.atomic
+def delete_activity(activity: Activity, *, actor: User | None, via: str = Via.UI) -> None:
+    """Delete an activity; its events stay on the timeline and the audit log."""
+    locked = _locked(activity, actor, None)
+    _record(ActivityVerb.DELETED, locked, actor, via)
+    locked.delete()
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def internal_url(url: str) -> str:
+    """Return `url` when it is a path of this site ("/contacts/7/"), else raise ValidationFailed.
+
+    Notifications only link inside Clientela: no scheme, no host, no protocol-relative "//".
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if (
+        not url.startswith("/")
+        or url.startswith("//")
+        or "\\" in url
+        or any(ord(ch) < 32 for ch in url)
+        or len(url) > URL_MAX
+    ):
+        raise ValidationFailed({"url": _("Link to a page of Clientela (a path starting with /).")})
+    return url
+
+
+def notify(
+    user: User, title: str | Promise, body: str | Promise = "", url: str = ""
+) -> Notification:
+    """Put a message in the user's in-app inbox (the bell); `url` must be an internal path.
+
+    Lazy texts (gettext_lazy) are written in the recipient's language. Records no event: the
+    inbox is the recipient's own.
+    """
+    with translation.override(user.language or None):
+        title_text, body_text = str(title), str(body)
+    return Notification.objects.create(
+        recipient=user,
+        title=_text(title_text, "title", 200, required=True),
+        body=_text(body_text, "body", 2000),
+        url=internal_url(url),
+    )
+
+
+def mark_read(notification: Notification, *, actor: User) -> Notification:
+    """Mark one of the actor's notifications read (already read: unchanged)."""
+    if notification.recipient_id != actor.pk:
+        raise Forbidden(_("This is not your notification."))
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def mark_all_read(*, actor: User) -> int:
+    """Mark every unread notification of the actor read; return how many."""
+    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
