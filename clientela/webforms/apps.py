@@ -32,6 +32,7 @@ class WebformsConfig(AppConfig):
             default=Audience.ADMINS | Audience.MARKETING,
         )
         register_form_verbs()
+        self._register_routing()
         register_record_type("webforms.form", "webforms:detail")
         register_record_type("webforms.submission")
         register_nav_item(
@@ -53,5 +54,48 @@ class WebformsConfig(AppConfig):
                 "webforms.retry",
                 "clientela.webforms.tasks.retry_failed_job",
                 every=timedelta(minutes=5),
+            )
+        )
+
+    def _register_routing(self) -> None:
+        """Register lead routing: its capability, verbs, listener and screens' links."""
+        from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.core.events import register_record_type
+        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.webforms.routing_verbs import register_routing_verbs
+        from clientela.webforms.services.assigning import assign_safely, may_route_leads
+        from clientela.webforms.services.submitting import register_submission_listener
+
+        register_capability(
+            "webforms.route_leads",
+            _("Route leads and see speed to lead"),
+            group=_("Web forms"),
+            description=_(
+                "Change the rules that give each new lead a rep and a task, and see how fast "
+                "reps answer new leads."
+            ),
+            default=Audience.ADMINS | Audience.MANAGERS,
+        )
+        register_routing_verbs()
+        register_record_type("webforms.assignmentrule", "webforms:rules")
+        register_submission_listener(assign_safely)
+        register_nav_item(
+            NavItem(
+                "webforms:speed",
+                _("Speed to lead"),
+                "clock",
+                order=59,
+                allowed=may_route_leads,
+            )
+        )
+        register_nav_item(
+            NavItem(
+                "webforms:rules",
+                _("Lead routing"),
+                "route",
+                order=45,
+                section=ADMINISTRATION,
+                allowed=may_route_leads,
+                active_on=("webforms:rule_create", "webforms:rule_edit", "webforms:rule_delete"),
             )
         )

@@ -73,3 +73,19 @@ class FormVerb(models.TextChoices):
     PUBLISHED = "form_published", _("form published")
     UNPUBLISHED = "form_unpublished", _("form unpublished")
     RETRIED = "submission_retried", _("submission retried")
+
+
+class AssignmentStrategy(models.TextChoices):
+    """How a routing rule picks the rep among its members."""
+
+    ROUND_ROBIN = "round_robin", _("Round robin (each in turn)")
+    LEAST_OPEN = "least_open", _("Fewest open leads")
+    FIXED = "fixed", _("Always the same person")
+
+
+class RoutingVerb(models.TextChoices):
+    """Timeline verbs of lead routing (registered in WebformsConfig.ready)."""
+
+    ASSIGNED = "lead_assigned", _("lead assigned")
+    RULE_SAVED = "routing_rule_saved", _("routing rule saved")
+    RULE_DELETED = "routing_rule_deleted", _("routing rule deleted")

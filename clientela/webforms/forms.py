@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose, LifecycleStage, Source
 from clientela.contacts.models import CustomField
-from clientela.webforms.choices import ContactTarget, FieldKind, HiddenSource, SubmissionState
+from clientela.webforms.choices import (
+    AssignmentStrategy,
+    ContactTarget,
+    FieldKind,
+    HiddenSource,
+    SubmissionState,
+)
 
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 
@@ -128,3 +134,91 @@ class StateFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *SubmissionState.choices], required=False
     )
+
+
+def _people() -> list[tuple[str, str]]:
+    from clientela.accounts.models import User
+
+    return [
+        (str(user.pk), user.get_full_name() or user.username)
+        for user in User.objects.filter(is_active=True).order_by("first_name", "last_name", "pk")
+    ]
+
+
+class RuleForm(forms.Form):
+    """A lead-routing rule: what it takes, who it gives leads to, and the rep's task."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    form_ids = forms.MultipleChoiceField(
+        label=_("Forms"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: leads from any form or webhook."),
+    )
+    sources = forms.MultipleChoiceField(
+        label=_("Sources"),
+        required=False,
+        choices=Source.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any source."),
+    )
+    products = forms.CharField(
+        label=_("Products of interest"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separated by commas, as the form's “product” value carries them."),
+    )
+    countries = forms.CharField(
+        label=_("Countries"),
+        required=False,
+        max_length=300,
+        help_text=_("Two-letter codes separated by commas (CO, MX). Empty: any."),
+    )
+    cities = forms.CharField(
+        label=_("Cities"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separated by commas; accents and capitals do not matter. Empty: any."),
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        required=False,
+        choices=LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    strategy = forms.ChoiceField(
+        label=_("How the rep is chosen"), choices=AssignmentStrategy.choices
+    )
+    members = forms.MultipleChoiceField(
+        label=_("Reps"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only active users take leads."),
+    )
+    fixed_owner = forms.ChoiceField(label=_("Always to"), required=False)
+    fallback_owner = forms.ChoiceField(
+        label=_("If nobody is available"),
+        required=False,
+        help_text=_("Who gets the lead when every rep of the rule is inactive."),
+    )
+    sla_hours = forms.IntegerField(
+        label=_("Hours to first contact"), min_value=1, max_value=720, initial=24
+    )
+    task_es = forms.CharField(
+        label=_("Task in Spanish"), required=False, max_length=200, initial="Llamar dentro de 24 h"
+    )
+    task_en = forms.CharField(
+        label=_("Task in English"), required=False, max_length=200, initial="Call within 24 h"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from clientela.webforms.models import Form as WebForm
+
+        people = _people()
+        choices = [(f.public_id, f.name) for f in WebForm.objects.order_by("name", "id")]
+        self.fields["form_ids"].choices = choices  # type: ignore[attr-defined]
+        self.fields["members"].choices = people  # type: ignore[attr-defined]
+        self.fields["fixed_owner"].choices = [("", "—"), *people]  # type: ignore[attr-defined]
+        self.fields["fallback_owner"].choices = [("", "—"), *people]  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose, LifecycleStage, Source
 from clientela.webforms.choices import (
+    AssignmentStrategy,
     ContactTarget,
     FieldKind,
     FormStatus,
@@ -294,3 +295,100 @@ class PendingConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.form_consent_id} v{self.text_version}"
+
+
+class AssignmentRule(models.Model):
+    """A lead-routing rule: which leads it takes (criteria) and how it picks their rep."""
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Lists of accepted values per criterion (webforms.routing.CRITERIA); empty accepts all.
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    strategy = models.CharField(
+        _("strategy"),
+        max_length=12,
+        choices=AssignmentStrategy.choices,
+        default=AssignmentStrategy.ROUND_ROBIN,
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("reps"), blank=True, related_name="+"
+    )
+    fixed_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    fallback_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("fallback owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sla_hours = models.PositiveIntegerField(_("hours to first contact"), default=24)
+    task_es = models.CharField(
+        _("task in Spanish"), max_length=200, default="Llamar dentro de 24 h", blank=True
+    )
+    task_en = models.CharField(
+        _("task in English"), max_length=200, default="Call within 24 h", blank=True
+    )
+    # Round robin's place: who got this rule's last lead (read and written under a row lock).
+    last_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def task_text(self, language: str) -> str:
+        """Return the rep's task in `language` (the other one when it is empty)."""
+        first, second = (
+            (self.task_en, self.task_es) if language == "en" else (self.task_es, self.task_en)
+        )
+        return first or second
+
+
+class LeadAssignment(models.Model):
+    """Who got a lead, by which rule, when, and by when the first contact is due."""
+
+    submission = models.OneToOneField(
+        Submission, on_delete=models.CASCADE, related_name="assignment"
+    )
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(
+        AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=20, blank=True)
+    submitted_at = models.DateTimeField(_("received"))
+    assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
+    due_at = models.DateTimeField(_("first contact due"))
+    task = models.ForeignKey(
+        "activities.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("lead assignment")
+        verbose_name_plural = _("lead assignments")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["submitted_at"], name="assignment_submitted_idx"),
+            models.Index(fields=["owner", "submitted_at"], name="assignment_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} → {self.owner_id}"

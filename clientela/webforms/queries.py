@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import DB_INT_MAX
 from clientela.webforms.choices import FormStatus
-from clientela.webforms.models import Form, FormConsent, FormField, Submission
+from clientela.webforms.models import (
+    AssignmentRule,
+    Form,
+    FormConsent,
+    FormField,
+    LeadAssignment,
+    Submission,
+)
+from clientela.webforms.speed import Lead, SpeedRow, past_sla, summarise
 
 
 def may_manage_forms(user: Any) -> bool:
@@ -89,3 +101,83 @@ def get_submission_for_user(user: Any, form: Form, pk: Any) -> Submission:
     if found is None:
         raise NotFound(_("Submission not found."))
     return found
+
+
+# --- Lead routing and speed to lead -------------------------------------------------------------
+
+
+def routing_rules() -> QuerySet[AssignmentRule]:
+    """Return every routing rule in the order they are tried, with their people."""
+    return AssignmentRule.objects.select_related("fixed_owner", "fallback_owner").prefetch_related(
+        "members"
+    )
+
+
+@dataclass(frozen=True)
+class SpeedReport:
+    """Speed to lead over a period: per rep, per source, and the leads waiting past their SLA."""
+
+    days: int
+    leads: int
+    by_owner: list[tuple[str, SpeedRow]]
+    by_source: list[tuple[str, SpeedRow]]
+    late: list[tuple[LeadAssignment, float]]  # (assignment, hours waited so far)
+    slowest_minutes: float
+
+
+def speed_report(user: User, *, days: int = 30, now: dt.datetime | None = None) -> SpeedReport:
+    """Measure how fast reps answered the leads assigned in the last `days` that `user` may see.
+
+    A lead's wait ends at the first logged call, e-mail or meeting on its contact
+    (activities.first_logged_touch); leads whose contact the user may not see are left out.
+    """
+    from clientela.activities.queries import first_logged_touch
+    from clientela.contacts.choices import Source
+    from clientela.contacts.queries import contacts_visible_to
+
+    now = now or timezone.now()
+    rows = list(
+        LeadAssignment.objects.filter(
+            submitted_at__gte=now - dt.timedelta(days=days),
+            contact__in=contacts_visible_to(user).values("pk"),
+        )
+        .select_related("owner", "contact")
+        .order_by("submitted_at")[:20_000]
+    )
+    touches = first_logged_touch(
+        [row.contact_id for row in rows], {row.contact_id: row.submitted_at for row in rows}
+    )
+    leads = [
+        (
+            row,
+            Lead(
+                submitted_at=row.submitted_at,
+                owner_id=row.owner_id,
+                source=row.source,
+                sla=row.due_at - row.submitted_at,
+                first_touch_at=touches.get(row.contact_id),
+            ),
+        )
+        for row in rows
+    ]
+    owners = {row.owner_id: row.owner for row in rows}
+    sources = dict(Source.choices)
+
+    def owner_name(owner_id: Any) -> str:
+        owner = owners.get(owner_id)
+        return (owner.get_full_name() or owner.username) if owner else _("Nobody")
+
+    plain = [lead for _row, lead in leads]
+    by_owner = [(owner_name(r.key), r) for r in summarise(plain, lambda lead: lead.owner_id, now)]
+    by_source = [
+        (str(sources.get(str(r.key), r.key or _("Unknown"))), r)
+        for r in summarise(plain, lambda lead: lead.source, now)
+    ]
+    late_ids = {id(lead) for lead in past_sla(plain, now)}
+    late = [
+        (row, lead.waited(now).total_seconds() / 3600)
+        for row, lead in leads
+        if id(lead) in late_ids
+    ]
+    slowest = max((r.median_minutes or 0.0 for _n, r in by_owner), default=0.0)
+    return SpeedReport(days, len(rows), by_owner, by_source, late[:200], slowest)

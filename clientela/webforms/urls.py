@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clientela.webforms.views import builder, public
+from clientela.webforms.views import builder, public, routing
 
 app_name = "webforms"
 urlpatterns = [
@@ -40,4 +40,11 @@ urlpatterns = [
         builder.submission_export,
         name="submission_export",
     ),
+    # Lead routing and speed to lead (managers).
+    path("forms/routing/", routing.rule_list, name="rules"),
+    path("forms/routing/new/", routing.rule_create, name="rule_create"),
+    path("forms/routing/<int:pk>/", routing.rule_edit, name="rule_edit"),
+    path("forms/routing/<int:pk>/delete/", routing.rule_delete, name="rule_delete"),
+    path("forms/routing/<int:pk>/move/", routing.rule_move, name="rule_move"),
+    path("forms/speed-to-lead/", routing.speed, name="speed"),
 ]

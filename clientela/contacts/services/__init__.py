@@ -22,6 +22,7 @@ from clientela.contacts.services.contacts import (
     delete_contact,
     refuse_email_in_use,
     restore_contact,
+    route_contact,
     update_contact,
 )
 from clientela.contacts.services.custom_fields import save_custom_field
@@ -63,6 +64,7 @@ __all__ = [
     "register_merge_relation",
     "restore_company",
     "restore_contact",
+    "route_contact",
     "save_custom_field",
     "tags_from_names",
     "undo_merge",

@@ -130,6 +130,22 @@ def update_contact(
 
 
 @transaction.atomic
+def route_contact(contact: Contact, *, owner: User, via: str = Via.FORM) -> Contact:
+    """Give a contact to the rep lead routing chose: a system write (no actor), on its timeline.
+
+    Only lead capture calls it (via=Via.FORM), for a contact its routing rules assign.
+    """
+    require_public_via(None, via)
+    if not owner.is_active:
+        raise ValidationFailed({"owner": [_("You cannot assign records to this user.")]})
+    locked = lock_current(Contact, contact.pk, None)
+    apply_changes(
+        locked, actor=None, via=via, values={"owner_id": owner.pk}, custom={}, tags=NO_TAGS
+    )
+    return locked
+
+
+@transaction.atomic
 def delete_contact(contact: Contact, *, actor: User, via: str = Via.UI) -> Contact:
     """Move a contact to the trash (restorable)."""
     require_capability(actor, "contacts.delete", _("Your role cannot delete records."))
