@@ -293,6 +293,9 @@ CLIENTELA = {
     "FORM_RATE_IP": os.environ.get("CLIENTELA_FORM_RATE_IP", "20/m"),
     "FORM_RATE_FORM": os.environ.get("CLIENTELA_FORM_RATE_FORM", "1200/m"),
     "ALTCHA_MAX_NUMBER": int(os.environ.get("CLIENTELA_ALTCHA_MAX_NUMBER", "50000")),
+    # Inbound leads: Meta's Graph API (a local fake in tests) and the per-IP rate of the hooks.
+    "META_GRAPH_URL": os.environ.get("CLIENTELA_META_GRAPH_URL", "https://graph.facebook.com"),
+    "HOOK_RATE_IP": os.environ.get("CLIENTELA_HOOK_RATE_IP", "600/m"),
     "CONFIRM_MAX_AGE_DAYS": int(os.environ.get("CLIENTELA_CONFIRM_MAX_AGE_DAYS", "30")),
 }
 # django-ratelimit counts in the default cache (LocMem per process; Redis when

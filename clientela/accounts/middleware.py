@@ -13,6 +13,8 @@ from django.utils import translation
 PUBLIC_PREFIXES = (
     "/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon",
     "/f/",  # public web forms (clientela.webforms.views.public)
+    "/hooks/",  # inbound leads from ad platforms and webhooks (clientela.webforms.views.hooks)
+    "/p/",  # published landing pages (clientela.webforms.views.pages)
 )  # fmt: skip
 
 

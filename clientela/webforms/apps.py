@@ -79,6 +79,7 @@ class WebformsConfig(AppConfig):
         register_routing_verbs()
         register_record_type("webforms.assignmentrule", "webforms:rules")
         register_submission_listener(assign_safely)
+        self._register_inbound()
         register_nav_item(
             NavItem(
                 "webforms:speed",
@@ -97,5 +98,29 @@ class WebformsConfig(AppConfig):
                 section=ADMINISTRATION,
                 allowed=may_route_leads,
                 active_on=("webforms:rule_create", "webforms:rule_edit", "webforms:rule_delete"),
+            )
+        )
+
+    def _register_inbound(self) -> None:
+        """Register inbound lead sources: the Meta preparer, audit verbs, the screens' link."""
+        from clientela.core.events import register_record_type, register_verbs
+        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.webforms.choices import SourceVerb, SubmissionSource
+        from clientela.webforms.queries import may_manage_forms
+        from clientela.webforms.services.inbound import prepare_meta_submission
+        from clientela.webforms.services.submitting import register_submission_preparer
+
+        register_submission_preparer(SubmissionSource.META, prepare_meta_submission)
+        register_verbs(SourceVerb)
+        register_record_type("webforms.leadsource", "webforms:sources")
+        register_nav_item(
+            NavItem(
+                "webforms:sources",
+                _("Lead sources"),
+                "plug",
+                order=46,
+                section=ADMINISTRATION,
+                allowed=may_manage_forms,
+                active_on=("webforms:source_create", "webforms:source_edit"),
             )
         )

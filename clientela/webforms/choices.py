@@ -89,3 +89,18 @@ class RoutingVerb(models.TextChoices):
     ASSIGNED = "lead_assigned", _("lead assigned")
     RULE_SAVED = "routing_rule_saved", _("routing rule saved")
     RULE_DELETED = "routing_rule_deleted", _("routing rule deleted")
+
+
+class LeadSourceKind(models.TextChoices):
+    """Which protocol an inbound lead source speaks."""
+
+    META = "meta", _("Meta Lead Ads (Facebook, Instagram)")
+    GOOGLE = "google", _("Google Ads lead form")
+    WEBHOOK = "webhook", _("Signed JSON webhook")
+
+
+class SourceVerb(models.TextChoices):
+    """Audit verbs of lead sources (registered in WebformsConfig.ready)."""
+
+    SAVED = "lead_source_saved", _("lead source saved")
+    DELETED = "lead_source_deleted", _("lead source deleted")

@@ -14,6 +14,7 @@ from clientela.webforms.choices import (
     ContactTarget,
     FieldKind,
     HiddenSource,
+    LeadSourceKind,
     SubmissionState,
 )
 
@@ -222,3 +223,69 @@ class RuleForm(forms.Form):
         self.fields["members"].choices = people  # type: ignore[attr-defined]
         self.fields["fixed_owner"].choices = [("", "—"), *people]  # type: ignore[attr-defined]
         self.fields["fallback_owner"].choices = [("", "—"), *people]  # type: ignore[attr-defined]
+
+
+class LeadSourceForm(forms.Form):
+    """An inbound lead source: where leads come from, the form they fill, the sender's secrets."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Leads come from"), choices=LeadSourceKind.choices)
+    form = forms.ChoiceField(
+        label=_("Form they fill in"),
+        help_text=_(
+            "Its fields, tags, stage, welcome message and lead routing apply: answers it has "
+            "no field for stay on the submission, not on the contact."
+        ),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    app_secret = forms.CharField(
+        label=_("Meta app secret"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("From the Meta app's basic settings. Leave empty to keep the saved one."),
+    )
+    access_token = forms.CharField(
+        label=_("Meta page access token"),
+        required=False,
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("A long-lived token of the page with the leads_retrieval permission."),
+    )
+    mapping = forms.CharField(
+        label=_("Field mapping (JSON webhook)"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One line per field: email = contact.email"),
+    )
+    id_path = forms.CharField(
+        label=_("Path of the lead's id (JSON webhook)"),
+        required=False,
+        max_length=200,
+        help_text=_("E.g. id or lead.id: a lead sent twice is then taken once."),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from clientela.webforms.models import Form as WebForm
+
+        self.fields["form"].choices = [  # type: ignore[attr-defined]
+            (str(f.pk), f.name) for f in WebForm.objects.order_by("name", "id")
+        ]
+        if editing:
+            del self.fields["kind"]
+
+    def clean_mapping(self) -> dict[str, str]:
+        """Read "field = path" lines into a mapping."""
+        mapping: dict[str, str] = {}
+        for number, line in enumerate(str(self.cleaned_data["mapping"]).splitlines(), start=1):
+            if not line.strip():
+                continue
+            field, sep, path = line.partition("=")
+            if not sep or not field.strip() or not path.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)s: write it as field = path.") % {"n": number}
+                )
+            mapping[field.strip()] = path.strip()
+        return mapping

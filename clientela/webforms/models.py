@@ -18,6 +18,7 @@ from clientela.webforms.choices import (
     FieldKind,
     FormStatus,
     HiddenSource,
+    LeadSourceKind,
     SubmissionSource,
     SubmissionState,
 )
@@ -392,3 +393,54 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} → {self.owner_id}"
+
+
+def new_secret() -> str:
+    """Return a shared secret of 256 bits for a webhook's signature or verify token."""
+    return secrets.token_urlsafe(32)
+
+
+class LeadSource(models.Model):
+    """An ad platform or system that posts leads to Clientela, each into one of our forms.
+
+    Its URL names it by an unguessable public id; what proves a request is the sender's is the
+    protocol's own secret (Meta's app secret, Google's key, our HMAC secret), kept here.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=LeadSourceKind.choices)
+    form = models.ForeignKey(
+        Form,
+        verbose_name=_("form"),
+        on_delete=models.PROTECT,
+        related_name="lead_sources",
+        help_text=_("Its fields, tags, stage and welcome message apply to these leads."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Meta: the verify token of the handshake, the app secret signing notifications, and the
+    # page access token that reads leads from the Graph API.
+    verify_token = models.CharField(max_length=64, default=new_secret, editable=False)
+    app_secret = models.CharField(_("app secret"), max_length=200, blank=True)
+    access_token = models.TextField(_("page access token"), blank=True)
+    # Google: the key typed into the lead form's webhook settings. Generic: the HMAC secret.
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    # Generic webhook: contact field -> dotted path in the JSON, and where the lead's id is.
+    mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
+    id_path = models.CharField(_("lead id path"), max_length=200, blank=True)
+    received = models.PositiveIntegerField(_("leads received"), default=0)
+    refused = models.PositiveIntegerField(_("requests refused"), default=0)
+    last_received_at = models.DateTimeField(_("last lead"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clientela.webforms.views import builder, public, routing
+from clientela.webforms.views import builder, hooks, public, routing, sources
 
 app_name = "webforms"
 urlpatterns = [
@@ -47,4 +47,12 @@ urlpatterns = [
     path("forms/routing/<int:pk>/delete/", routing.rule_delete, name="rule_delete"),
     path("forms/routing/<int:pk>/move/", routing.rule_move, name="rule_move"),
     path("forms/speed-to-lead/", routing.speed, name="speed"),
+    # Inbound leads (public, signed) and their sources (managers of forms).
+    path("hooks/meta/<str:public_id>", hooks.meta_hook, name="hook_meta"),
+    path("hooks/google/<str:public_id>", hooks.google_hook, name="hook_google"),
+    path("hooks/json/<str:public_id>", hooks.json_hook, name="hook_json"),
+    path("forms/sources/", sources.source_list, name="sources"),
+    path("forms/sources/new/", sources.source_create, name="source_create"),
+    path("forms/sources/<int:pk>/", sources.source_edit, name="source_edit"),
+    path("forms/sources/<int:pk>/delete/", sources.source_delete, name="source_delete"),
 ]

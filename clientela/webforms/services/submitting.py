@@ -66,6 +66,18 @@ def register_submission_listener(listener: SubmissionListener) -> None:
         SUBMISSION_LISTENERS.append(listener)
 
 
+# Sources whose raw submission must be completed before processing (a Meta notice carries only
+# the lead's id: the lead is fetched from the Graph API). Called inside the processing
+# transaction; raising leaves the submission failed, and the retry job calls it again.
+SubmissionPreparer = Callable[[Submission], None]
+SUBMISSION_PREPARERS: dict[str, SubmissionPreparer] = {}
+
+
+def register_submission_preparer(source: str, preparer: SubmissionPreparer) -> None:
+    """Complete submissions from `source` before they are processed (inbound webhooks)."""
+    SUBMISSION_PREPARERS[source] = preparer
+
+
 @dataclass
 class Cleaned:
     """A valid submission's values, by destination."""
@@ -277,6 +289,9 @@ def process_submission(submission_id: int) -> Submission:
             )
             if locked.state == SubmissionState.PROCESSED:
                 return locked
+            prepare = SUBMISSION_PREPARERS.get(locked.source)
+            if prepare is not None:
+                prepare(locked)
             contact = _process(locked, pending)
             locked.state = SubmissionState.PROCESSED
             locked.contact = contact

@@ -19,8 +19,21 @@ import factory
 
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose
 from clientela.webforms import antispam
-from clientela.webforms.choices import ContactTarget, FieldKind, FormStatus, HiddenSource
-from clientela.webforms.models import ConsentText, Form, FormConsent, FormField, Submission
+from clientela.webforms.choices import (
+    ContactTarget,
+    FieldKind,
+    FormStatus,
+    HiddenSource,
+    LeadSourceKind,
+)
+from clientela.webforms.models import (
+    ConsentText,
+    Form,
+    FormConsent,
+    FormField,
+    LeadSource,
+    Submission,
+)
 
 
 class FormFactory(factory.django.DjangoModelFactory[Form]):
@@ -125,3 +138,16 @@ def answer(form: Form, *, token: str | None = None, **values: Any) -> dict[str, 
         antispam.ALTCHA_FIELD: solved_altcha(),
         **values,
     }
+
+
+class LeadSourceFactory(factory.django.DjangoModelFactory[LeadSource]):
+    """An active Meta lead source posting into a new webinar form (secrets made by the model)."""
+
+    class Meta:
+        model = LeadSource
+
+    name = factory.Sequence(lambda n: f"Meta Ads {n}")
+    kind = LeadSourceKind.META
+    form = factory.LazyFunction(lambda: webinar_form())
+    app_secret = "meta-app-secret"
+    access_token = "EAAtoken"

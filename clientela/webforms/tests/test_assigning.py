@@ -60,6 +60,7 @@ def test_it_gives_leads_in_turn_with_a_task_a_notice_and_a_timeline_line(persona
     assert owners == [personas.rep.pk, personas.rep2.pk, personas.rep.pk, personas.rep2.pk]
     last = LeadAssignment.objects.order_by("-id").first()
     assert last is not None and last.contact.owner_id == personas.rep2.pk
+    assert last.task_id is not None
     task = Activity.objects.get(pk=last.task_id)
     assert task.subject == "Llamar dentro de 24 h" and task.owner_id == personas.rep2.pk
     assert task.due_at == last.submitted_at + (last.due_at - last.submitted_at)
