@@ -77,7 +77,7 @@ class WebformsConfig(AppConfig):
             default=Audience.ADMINS | Audience.MANAGERS,
         )
         register_routing_verbs()
-        register_record_type("webforms.assignmentrule", "webforms:rules")
+        register_record_type("webforms.assignmentrule", "webforms:rule_edit")
         register_submission_listener(assign_safely)
         self._register_inbound()
         register_nav_item(
@@ -105,14 +105,29 @@ class WebformsConfig(AppConfig):
         """Register inbound lead sources: the Meta preparer, audit verbs, the screens' link."""
         from clientela.core.events import register_record_type, register_verbs
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
-        from clientela.webforms.choices import SourceVerb, SubmissionSource
+        from clientela.webforms.choices import PageVerb, SourceVerb, SubmissionSource
         from clientela.webforms.queries import may_manage_forms
         from clientela.webforms.services.inbound import prepare_meta_submission
         from clientela.webforms.services.submitting import register_submission_preparer
 
         register_submission_preparer(SubmissionSource.META, prepare_meta_submission)
         register_verbs(SourceVerb)
-        register_record_type("webforms.leadsource", "webforms:sources")
+        register_verbs(PageVerb)
+        register_record_type("webforms.landingpage", "webforms:page_edit")
+        register_record_type("webforms.pageimage")
+        register_nav_item(
+            NavItem(
+                "webforms:pages",
+                _("Landing pages"),
+                "page",
+                order=58,
+                allowed=may_manage_forms,
+                active_on=tuple(
+                    f"webforms:{name}" for name in ("page_create", "page_edit", "page_settings")
+                ),
+            )
+        )
+        register_record_type("webforms.leadsource", "webforms:source_edit")
         register_nav_item(
             NavItem(
                 "webforms:sources",

@@ -104,3 +104,13 @@ class SourceVerb(models.TextChoices):
 
     SAVED = "lead_source_saved", _("lead source saved")
     DELETED = "lead_source_deleted", _("lead source deleted")
+
+
+class PageVerb(models.TextChoices):
+    """Audit verbs of landing pages (registered in WebformsConfig.ready)."""
+
+    SAVED = "landing_page_saved", _("landing page saved")
+    PUBLISHED = "landing_page_published", _("landing page published")
+    UNPUBLISHED = "landing_page_unpublished", _("landing page unpublished")
+    DELETED = "landing_page_deleted", _("landing page deleted")
+    IMAGE_UPLOADED = "page_image_uploaded", _("page image uploaded")

@@ -289,3 +289,83 @@ class LeadSourceForm(forms.Form):
                 )
             mapping[field.strip()] = path.strip()
         return mapping
+
+
+class PageSettingsForm(forms.Form):
+    """A landing page's address, titles, description and default language."""
+
+    slug = forms.SlugField(
+        label=_("Address"),
+        max_length=80,
+        help_text=_("The page opens at /p/<address>, e.g. webinar-vivienda-2026."),
+    )
+    title_es = forms.CharField(label=_("Title (Spanish)"), required=False, max_length=200)
+    title_en = forms.CharField(label=_("Title (English)"), required=False, max_length=200)
+    description_es = forms.CharField(
+        label=_("Description for search engines (Spanish)"), required=False, max_length=300
+    )
+    description_en = forms.CharField(
+        label=_("Description for search engines (English)"), required=False, max_length=300
+    )
+    language = forms.ChoiceField(label=_("Default language"), choices=LANGUAGES)
+
+
+class BlockForm(forms.Form):
+    """One block's words and settings; only the fields of its kind are shown."""
+
+    FIELDS = {
+        "heading": ("text_es", "text_en", "level"),
+        "text": ("html_es", "html_en"),
+        "image": ("image", "alt_es", "alt_en"),
+        "form": ("form",),
+        "button": ("label_es", "label_en", "url"),
+        "video": ("url", "caption_es", "caption_en"),
+    }
+
+    text_es = forms.CharField(label=_("Text (Spanish)"), required=False, max_length=200)
+    text_en = forms.CharField(label=_("Text (English)"), required=False, max_length=200)
+    level = forms.TypedChoiceField(
+        label=_("Size"), coerce=int, choices=[(1, _("Title")), (2, _("Section")), (3, _("Small"))]
+    )
+    html_es = forms.CharField(
+        label=_("Text (Spanish)"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Paragraphs, bold, italics, lists and links are kept; anything else is removed."
+        ),
+    )
+    html_en = forms.CharField(
+        label=_("Text (English)"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    image = forms.ChoiceField(label=_("Image"))
+    alt_es = forms.CharField(label=_("Description of the image (Spanish)"), required=False)
+    alt_en = forms.CharField(label=_("Description of the image (English)"), required=False)
+    form = forms.ChoiceField(label=_("Form"))
+    label_es = forms.CharField(label=_("Button text (Spanish)"), required=False, max_length=80)
+    label_en = forms.CharField(label=_("Button text (English)"), required=False, max_length=80)
+    url = forms.CharField(label=_("Link"), required=False, max_length=500)
+    caption_es = forms.CharField(label=_("Caption (Spanish)"), required=False, max_length=200)
+    caption_en = forms.CharField(label=_("Caption (English)"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from clientela.webforms.models import Form as WebForm
+        from clientela.webforms.models import PageImage
+
+        keep = set(self.FIELDS.get(kind, ()))
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if "form" in self.fields:
+            self.fields["form"].choices = [  # type: ignore[attr-defined]
+                (f.public_id, f.name) for f in WebForm.objects.order_by("name", "id")
+            ]
+        if "image" in self.fields:
+            self.fields["image"].choices = [  # type: ignore[attr-defined]
+                (i.token, i.name or i.token) for i in PageImage.objects.defer("data")[:200]
+            ]

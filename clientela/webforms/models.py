@@ -444,3 +444,68 @@ class LeadSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LandingPage(models.Model):
+    """A simple page of blocks (heading, text, image, form, button, video link) at /p/<slug>."""
+
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title_es = models.CharField(_("title in Spanish"), max_length=200, blank=True)
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True)
+    description_es = models.CharField(_("description in Spanish"), max_length=300, blank=True)
+    description_en = models.CharField(_("description in English"), max_length=300, blank=True)
+    language = models.CharField(_("default language"), max_length=2, default="es")
+    status = models.CharField(
+        _("status"), max_length=10, choices=FormStatus.choices, default=FormStatus.DRAFT
+    )
+    # Cleaned by webforms.pages.clean_blocks before it is stored: never raw author input.
+    blocks = models.JSONField(_("blocks"), default=list, blank=True)
+    views = models.PositiveBigIntegerField(_("views"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("landing page")
+        verbose_name_plural = _("landing pages")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title() or self.slug
+
+    def title(self) -> str:
+        """Return the title in the current language (the other one when it is empty)."""
+        return _in_language(self.title_es, self.title_en)
+
+    @property
+    def is_published(self) -> bool:
+        """Whether visitors can open the page."""
+        return self.status == FormStatus.PUBLISHED
+
+
+class PageImage(models.Model):
+    """An image for landing pages, re-encoded on upload (webforms.images), served by token."""
+
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    # Kept in the database: a few hundred KB each after re-encoding, backed up with the rest.
+    data = models.BinaryField()
+    extension = models.CharField(max_length=4)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("page image")
+        verbose_name_plural = _("page images")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.token

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clientela.webforms.views import builder, hooks, public, routing, sources
+from clientela.webforms.views import builder, hooks, pages, public, routing, sources
 
 app_name = "webforms"
 urlpatterns = [
@@ -55,4 +55,18 @@ urlpatterns = [
     path("forms/sources/new/", sources.source_create, name="source_create"),
     path("forms/sources/<int:pk>/", sources.source_edit, name="source_edit"),
     path("forms/sources/<int:pk>/delete/", sources.source_delete, name="source_delete"),
+    # Landing pages: public at /p/, edited under /forms/pages/.
+    path("p/img/<str:token>.<str:extension>", pages.page_image, name="page_image"),
+    path("p/<slug:slug>", pages.landing_page, name="landing"),
+    path("forms/pages/", pages.page_list, name="pages"),
+    path("forms/pages/new/", pages.page_create, name="page_create"),
+    path("forms/pages/<int:pk>/", pages.page_edit, name="page_edit"),
+    path("forms/pages/<int:pk>/settings/", pages.page_settings, name="page_settings"),
+    path("forms/pages/<int:pk>/preview/", pages.page_preview, name="page_preview"),
+    path("forms/pages/<int:pk>/status/", pages.page_status, name="page_status"),
+    path("forms/pages/<int:pk>/delete/", pages.page_delete, name="page_delete"),
+    path("forms/pages/<int:pk>/images/", pages.image_upload, name="image_upload"),
+    path("forms/pages/<int:pk>/blocks/add/", pages.block_add, name="block_add"),
+    path("forms/pages/<int:pk>/blocks/<int:index>/", pages.block_save, name="block_save"),
+    path("forms/pages/<int:pk>/blocks/<int:index>/move/", pages.block_move, name="block_move"),
 ]
