@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clientela.timeline",
     "clientela.contacts",
     "clientela.orders",
+    "clientela.delivery",
     "clientela.segments",
     "clientela.analytics",
     "clientela.demo",
@@ -260,6 +261,9 @@ EMAIL_PORT = int(os.environ.get("CLIENTELA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("CLIENTELA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CLIENTELA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CLIENTELA_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("CLIENTELA_EMAIL_USE_SSL")
+# Seconds before a silent SMTP server counts as a temporary failure (well inside the lease).
+EMAIL_TIMEOUT = int(os.environ.get("CLIENTELA_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get(
     "CLIENTELA_DEFAULT_FROM_EMAIL", "Clientela <no-reply@localhost>"
 )
@@ -281,4 +285,11 @@ CLIENTELA = {
     "IMPORT_WORKERS": int(os.environ["CLIENTELA_IMPORT_WORKERS"])
     if os.environ.get("CLIENTELA_IMPORT_WORKERS")
     else None,
+    # The outbound worker (clientela.delivery): messages claimed per batch, attempts before a
+    # temporarily failing message is given up, how long a claim lasts (a killed worker's batch
+    # is sent by another after it), and the first retry's wait (doubled on each attempt).
+    "DELIVERY_BATCH": int(os.environ.get("CLIENTELA_DELIVERY_BATCH", "100")),
+    "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
+    "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
+    "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("clientela.accounts.urls")),
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
+    path("outbox/", include("clientela.delivery.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
     *api_urlpatterns,
