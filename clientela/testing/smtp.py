@@ -37,7 +37,7 @@ class Received:
         found = self.message.get_body(preferencelist=(content_type.split("/")[1],))
         if found is None or found.get_content_type() != content_type:
             raise LookupError(content_type)
-        return str(found.get_content())  # type: ignore[attr-defined]
+        return str(found.get_content())
 
 
 @dataclass
@@ -49,7 +49,7 @@ class RecordingHandler:
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         """Refuse the address with its next scripted reply, else accept it."""
@@ -60,15 +60,13 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message and answer with a queue id."""
         raw = bytes(envelope.content)
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         with self.lock:
             self.counter += 1
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed)  # type: ignore[arg-type]
-            )
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed))
             return f"250 2.0.0 Ok: queued as T{self.counter:05d}"
 
 

@@ -22,14 +22,18 @@ VALUES = {"contacto": {"nombre": "Ana", "apellido": ""}, "contact": {"first_name
 
 def test_it_fills_values_and_falls_back_with_both_default_spellings():
     assert render_template("Hola {{ contacto.nombre }}", VALUES, html=False) == "Hola Ana"
-    assert render_template('{{ contacto.apellido|default("amigo") }}', VALUES, html=False) == "amigo"
+    assert (
+        render_template('{{ contacto.apellido|default("amigo") }}', VALUES, html=False) == "amigo"
+    )
     assert render_template('{{ contacto.apellido|default:"amigo" }}', VALUES, html=False) == "amigo"
     assert render_template("{{ contacto.apellido|default:'amiga' }}", VALUES, html=False) == "amiga"
     assert render_template('{{ nadie.nombre|default:"amigo" }}', VALUES, html=False) == "amigo"
 
 
 def test_it_renders_unknown_values_empty():
-    assert render_template("[{{ contacto.edad }}][{{ otra.cosa.mas }}]", VALUES, html=False) == "[][]"
+    assert (
+        render_template("[{{ contacto.edad }}][{{ otra.cosa.mas }}]", VALUES, html=False) == "[][]"
+    )
 
 
 def test_it_rewrites_the_django_spelling_only_inside_expressions():
@@ -41,7 +45,10 @@ def test_it_escapes_values_in_html_but_not_in_text():
     values = {"contacto": {"nombre": '<script>alert("x")</script>'}}
     assert "<script>" not in render_template("<p>{{ contacto.nombre }}</p>", values, html=True)
     assert "&lt;script&gt;" in render_template("<p>{{ contacto.nombre }}</p>", values, html=True)
-    assert render_template("{{ contacto.nombre }}", values, html=False) == '<script>alert("x")</script>'
+    assert (
+        render_template("{{ contacto.nombre }}", values, html=False)
+        == '<script>alert("x")</script>'
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,20 +58,27 @@ def test_it_escapes_values_in_html_but_not_in_text():
         "{{ contacto.nombre.__class__.__mro__ }}",
         "{{ contacto.objects }}",
         "{{ contacto.__init__.__globals__ }}",
+    ],
+)
+def test_it_renders_python_internals_and_unknown_attributes_empty(source):
+    assert render_template(source, VALUES, html=True) == ""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
         "{{ ''.__class__.__base__.__subclasses__() }}",
         "{{ contacto.update({'nombre': 'x'}) }}",
+        "{{ contacto.objects.all() }}",
         "{{ 'a' * 100000000 }}",
+        "{{ 2 ** 1000 }}",
         "{% for i in range(100000000) %}x{% endfor %}",
     ],
 )
-def test_it_never_reaches_python_objects_from_a_template(source):
-    try:
-        output = render_template(source, VALUES, html=True)
-    except ValidationFailed as exc:
-        assert "body" in exc.errors
-    else:
-        assert output in ("", "None"), output
-        assert "class" not in output and "module" not in output
+def test_it_refuses_what_the_sandbox_forbids_with_a_field_error(source):
+    with pytest.raises(ValidationFailed) as exc:
+        render_template(source, VALUES, html=True)
+    assert list(exc.value.errors) == ["body"]
 
 
 def test_it_reports_a_syntax_error_with_its_line_in_the_reader_language():
@@ -100,14 +114,18 @@ def test_it_renders_a_whole_email_with_a_generated_text_part():
 
 
 def test_it_inlines_css():
-    html = inline_css("<html><head><style>p { color: red }</style></head><body><p>x</p></body></html>")
+    html = inline_css(
+        "<html><head><style>p { color: red }</style></head><body><p>x</p></body></html>"
+    )
     assert 'style="color: red' in html
 
 
 @pytest.mark.django_db
 def test_it_gives_templates_only_the_allow_listed_contact_fields():
     company = CompanyFactory.create(name="Café Andino")
-    contact = ContactFactory.create(first_name="Ana", last_name="Gómez", city="Cali", company=company)
+    contact = ContactFactory.create(
+        first_name="Ana", last_name="Gómez", city="Cali", company=company
+    )
     values = contact_values(contact, enlace="https://example.co/c")
     assert set(values) == {"contacto", "contact", "enlace"}
     fields = values["contacto"]

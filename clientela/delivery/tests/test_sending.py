@@ -207,7 +207,7 @@ def test_it_gives_concurrent_claimers_disjoint_batches_on_postgresql():
     def claimer(name):
         try:
             start.wait()
-            ids = []
+            ids: list[int] = []
             while batch := claim_batch(name, 7, timedelta(minutes=5)):
                 ids.extend(m.pk for m in batch)
             claimed[name] = ids

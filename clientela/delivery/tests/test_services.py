@@ -67,7 +67,12 @@ def test_it_gives_every_message_its_own_message_id():
     ],
 )
 def test_it_refuses_bad_input_with_a_field_error_and_stores_nothing(changes, field):
-    values = {"to": "ana@example.co", "subject": "Hola", "html": "<p>x</p>", "kind": "delivery.test"}
+    values = {
+        "to": "ana@example.co",
+        "subject": "Hola",
+        "html": "<p>x</p>",
+        "kind": "delivery.test",
+    }
     with pytest.raises(ValidationFailed) as exc:
         queue_email(**{**values, **changes})
     assert field in exc.value.errors

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_it_lists_messages_with_state_kind_and_address_filters(client, personas):
     MessageFactory.create(to_address="ana@example.co", subject="Para Ana")
-    MessageFactory.create(to_address="beto@example.co", subject="Para Beto", state=MessageState.FAILED)
+    MessageFactory.create(
+        to_address="beto@example.co", subject="Para Beto", state=MessageState.FAILED
+    )
     c = client_for(client, personas.admin)
     url = reverse("delivery:message_list")
 
@@ -36,7 +38,10 @@ def test_the_outbox_pins_its_queries(client, personas, django_assert_num_queries
     with django_assert_num_queries(5):
         assert c.get(reverse("delivery:message_list")).status_code == 200
     with django_assert_num_queries(5):
-        assert c.get(reverse("delivery:message_list"), {"page": 2, "state": "queued"}).status_code == 200
+        assert (
+            c.get(reverse("delivery:message_list"), {"page": 2, "state": "queued"}).status_code
+            == 200
+        )
 
 
 def test_it_shows_the_html_part_only_inside_a_sandboxed_frame_and_escaped(client, personas):
