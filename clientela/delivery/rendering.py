@@ -11,8 +11,8 @@ objects (`__class__`, `.objects`): unknown names and attributes render empty.
 * `default` treats empty values as missing (a contact without a first name gets the fallback),
   and the Django spelling `|default:"amigo"` is accepted as well as Jinja's `|default("amigo")`.
 * Syntax and runtime errors raise ValidationFailed with a message in the reader's language.
-* `html_to_text` uses inscriptis (Apache-2.0), which lays out lists, tables and links;
-  `inline_css` uses css-inline for e-mail clients that drop <style> blocks.
+* `html_to_text` (clientela.delivery.plaintext) reads paragraphs, lists, tables and link
+  targets; `inline_css` uses css-inline for e-mail clients that drop <style> blocks.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from clientela.core.exceptions import ValidationFailed
+from clientela.delivery.plaintext import html_to_text
 
 if TYPE_CHECKING:
     from clientela.contacts.models import Contact
@@ -152,26 +153,25 @@ def render_template(
     return output
 
 
-def html_to_text(html: str) -> str:
-    """Return the plain-text reading of an HTML part: paragraphs, lists, tables, link targets."""
-    if not html.strip():
-        return ""
-    from inscriptis import get_text
-    from inscriptis.css_profiles import CSS_PROFILES
-    from inscriptis.model.config import ParserConfig
-
-    config = ParserConfig(css=CSS_PROFILES["relaxed"], display_links=True)
-    text = get_text(html, config)
-    lines = [line.rstrip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
-
-
 def inline_css(html: str) -> str:
     """Move <style> rules into style attributes (e-mail clients that drop <style> keep them)."""
     import css_inline
 
     inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
     return str(inliner.inline(html))
+
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "RenderedEmail",
+    "accept_django_default",
+    "compile_template",
+    "contact_values",
+    "html_to_text",
+    "inline_css",
+    "render_email",
+    "render_template",
+]
 
 
 @dataclass(frozen=True)

@@ -286,19 +286,20 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         for name, value in values.items():
             setattr(message, name, value)
         if verb is not None:
-            record_event(
-                verb,
-                actor=None,
-                target=message,
-                via=Via.SYSTEM,
-                data=event_data(
-                    message,
-                    smtp_code=outcome.code,
-                    reason=values.get("last_error", ""),
-                ),
-                contact_id=message.contact_id,
-            )
+            _record_outcome(verb, message, outcome, str(values.get("last_error", "")))
     return result
+
+
+def _record_outcome(verb: str, message: Message, outcome: Outcome, reason: str) -> None:
+    """Write a sent or failed message's event on its contact's timeline."""
+    record_event(
+        verb,
+        actor=None,
+        target=message,
+        via=Via.SYSTEM,
+        data=event_data(message, smtp_code=outcome.code, reason=reason),
+        contact_id=message.contact_id,
+    )
 
 
 def _release(messages: Sequence[Message]) -> int:

@@ -135,3 +135,24 @@ def test_it_gives_templates_only_the_allow_listed_contact_fields():
     assert fields["empresa"] == "Café Andino" and fields["ciudad"] == "Cali"
     assert fields["nombre_completo"] == "Ana Gómez"
     assert contact_values(None)["contacto"]["nombre"] == ""
+
+
+def test_it_reads_nested_lists_tables_breaks_and_preformatted_text():
+    text = html_to_text(
+        "<ul><li>uno</li><li>dos<ol><li>a</li><li>b</li></ol></li><li>tres</li></ul>"
+        "<table><tr><th>Plan</th><th>Precio</th></tr><tr><td>Básico</td><td>10</td></tr></table>"
+        "<p>Línea<br>otra</p><pre>  x\n   y</pre>"
+    )
+    assert (
+        text
+        == "* uno\n* dos\n  1. a\n  2. b\n* tres\n\nPlan  Precio\nBásico  10\n\nLínea\notra\n\n  x\n   y\n"
+    )
+
+
+def test_it_shows_link_targets_once_and_drops_unsafe_ones():
+    text = html_to_text(
+        '<p><a href="https://e.co">https://e.co</a> <a href="mailto:a@b.co">a@b.co</a> '
+        '<a href="javascript:x()">clic</a> <img src="x" alt="Logo"></p>'
+    )
+    assert text == "https://e.co a@b.co clic Logo\n"
+    assert html_to_text("") == "" and html_to_text("<p> </p>") == ""

@@ -222,3 +222,30 @@ def test_it_gives_concurrent_claimers_disjoint_batches_on_postgresql():
     every = [pk for ids in claimed.values() for pk in ids]
     assert len(every) == len(set(every)) == 200
     assert sum(1 for ids in claimed.values() if ids) >= 2
+
+
+def test_it_tells_sent_and_failed_messages_on_the_contact_timeline_escaped(
+    smtp_server, client, personas
+):
+    from django.urls import reverse
+
+    from clientela.core.testing import client_for
+
+    contact = ContactFactory.create(email="ana@example.co", owner=personas.rep)
+    QueuedEmailFactory.create(to="ana@example.co", contact=contact, subject="<img src=x>Hola")
+    smtp_server.answer("ana2@example.co", "550 5.1.1 <b>unknown</b>")
+    QueuedEmailFactory.create(to="ana2@example.co", contact=contact, subject="Segundo")
+    send_due(owner="test")
+
+    page = (
+        client_for(client, personas.rep)
+        .get(reverse("contacts:contact_detail", args=[contact.pk]))
+        .content.decode()
+    )
+    assert "E-mail “&lt;img src=x&gt;Hola” (Test message) sent to ana@example.co" in page
+    assert (
+        "E-mail “Segundo” (Test message) to ana2@example.co failed: 5.1.1 &lt;b&gt;unknown" in page
+    )
+    assert "<img src=x>" not in page
+    # Queueing is in the audit log, not on the contact's timeline.
+    assert "message queued" not in page.lower()
