@@ -248,7 +248,8 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
     )
     common: dict[str, Any] = {
         "smtp_code": outcome.code,
-        "smtp_response": outcome.answer[:2000],
+        # A network error is no answer from the server: it goes to last_error only.
+        "smtp_response": outcome.answer[:2000] if outcome.code is not None or outcome.sent else "",
         "leased_until": None,
         "lease_owner": "",
     }
