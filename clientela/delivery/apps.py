@@ -39,7 +39,11 @@ class DeliveryConfig(AppConfig):
             description=_("Cancel queued messages and queue failed ones again."),
             default=Audience.ADMINS,
         )
+        from clientela.contacts.services import register_merge_relation
+
         register_delivery_verbs()
+        # A merged contact's messages belong to the surviving contact (and go back on undo).
+        register_merge_relation("delivery.Message", "contact")
         register_record_type("delivery.message", "delivery:message_detail")
         register_kind("delivery.test", _("Test message"))
         # Queueing wakes a worker at once; this is the safety net (retries that came due, a

@@ -117,3 +117,47 @@ def test_it_cancels_only_queued_messages_and_retries_only_failed_ones(personas):
     verbs = list(Event.objects.order_by("id").values_list("verb", "actor_id"))
     assert (DeliveryVerb.CANCELLED, personas.admin.pk) in verbs
     assert (DeliveryVerb.RETRIED, personas.admin.pk) in verbs
+
+
+def test_it_moves_a_merged_contacts_messages_to_the_survivor_and_back_on_undo(personas):
+    from clientela.contacts import services as contact_services
+    from clientela.contacts.tests.factories import EnteredContactFactory
+
+    survivor = EnteredContactFactory.create(actor=personas.manager, first_name="Ana")
+    other = EnteredContactFactory.create(actor=personas.manager, first_name="Anita")
+    message = QueuedEmailFactory.create(contact=other)
+    merge = contact_services.merge_contacts(survivor, other, actor=personas.manager)
+    message.refresh_from_db()
+    assert message.contact_id == survivor.pk
+    contact_services.undo_merge(merge, actor=personas.manager)
+    message.refresh_from_db()
+    assert message.contact_id == other.pk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL",
+)
+def test_it_queues_one_message_when_the_same_key_races_in_parallel():
+    import threading
+
+    from django.db import connections
+
+    start = threading.Barrier(8)
+    got: list[int] = []
+
+    def submit():
+        try:
+            start.wait()
+            got.append(QueuedEmailFactory.create(idempotency_key="form:x:1", to="a@example.co").pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 8 and len(set(got)) == 1
+    assert Message.objects.count() == 1
