@@ -106,3 +106,24 @@ def page(chromium: Any) -> Any:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Any:
+    """A real SMTP server (aiosmtpd) on a free port, with Django's SMTP backend pointed at it.
+
+    Yields a `clientela.testing.smtp.SmtpServer`: `.messages` holds what it received and
+    `.answer(address, "451 …")` scripts refusals for a recipient.
+    """
+    from clientela.testing.smtp import running_smtp_server
+
+    with running_smtp_server() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 10
+        yield server

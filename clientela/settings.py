@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "clientela.orders",
     "clientela.activities",
     "clientela.webforms",
+    "clientela.delivery",
     "clientela.segments",
     "clientela.analytics",
     "clientela.demo",
@@ -262,6 +263,9 @@ EMAIL_PORT = int(os.environ.get("CLIENTELA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("CLIENTELA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CLIENTELA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CLIENTELA_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("CLIENTELA_EMAIL_USE_SSL")
+# Seconds before a silent SMTP server counts as a temporary failure (well inside the lease).
+EMAIL_TIMEOUT = int(os.environ.get("CLIENTELA_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get(
     "CLIENTELA_DEFAULT_FROM_EMAIL", "Clientela <no-reply@localhost>"
 )
@@ -297,6 +301,13 @@ CLIENTELA = {
     "META_GRAPH_URL": os.environ.get("CLIENTELA_META_GRAPH_URL", "https://graph.facebook.com"),
     "HOOK_RATE_IP": os.environ.get("CLIENTELA_HOOK_RATE_IP", "600/m"),
     "CONFIRM_MAX_AGE_DAYS": int(os.environ.get("CLIENTELA_CONFIRM_MAX_AGE_DAYS", "30")),
+    # The outbound worker (clientela.delivery): messages claimed per batch, attempts before a
+    # temporarily failing message is given up, how long a claim lasts (a killed worker's batch
+    # is sent by another after it), and the first retry's wait (doubled on each attempt).
+    "DELIVERY_BATCH": int(os.environ.get("CLIENTELA_DELIVERY_BATCH", "100")),
+    "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
+    "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
+    "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
 }
 # django-ratelimit counts in the default cache (LocMem per process; Redis when
 # CLIENTELA_CACHE_URL is set, so every worker shares the counts).

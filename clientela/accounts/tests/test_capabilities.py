@@ -52,6 +52,8 @@ MATRIX = {
     "analytics.recompute": "1  1  0  0  0  0",
     "analytics.manage_settings": "1  1  0  0  0  0",
     "segments.manage": "1  1  0  1  0  0",
+    "delivery.view_messages": "1  0  0  0  0  0",
+    "delivery.manage_messages": "1  0  0  0  0  0",
 }
 
 

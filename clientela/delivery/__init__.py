@@ -1,0 +1,1 @@
+"""Delivery: Clientela's one outbound sending path (e-mail now; SMS and WhatsApp later)."""

@@ -1,0 +1,246 @@
+"""Writing outbound messages: queue an e-mail, cancel it, queue a failed one again.
+
+`queue_email` is the one way any app sends: it validates and stores the message in the
+caller's transaction and, once that commits, asks the worker to send what is due
+(`services.sending`). A retried form post passes the same `idempotency_key` and gets the
+message already queued back, so nobody is e-mailed twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from email.utils import formataddr, make_msgid, parseaddr
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.models import User
+from clientela.contacts.models import Contact
+from clientela.contacts.normalize import InvalidValue, normalize_email
+from clientela.core.events import Via
+from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.delivery.choices import Channel, DeliveryVerb, MessageState
+from clientela.delivery.kinds import require_kind
+from clientela.delivery.models import Message
+from clientela.delivery.rendering import html_to_text
+from clientela.timeline.services import record_event
+
+SEND_SCHEDULE = "delivery.send_due"
+MAX_SUBJECT = 500
+MAX_KEY = 200
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,75}$")
+# Headers the message itself sets: a caller's value would contradict it or open injection.
+RESERVED_HEADERS = frozenset(
+    {
+        "from", "to", "cc", "bcc", "subject", "date", "message-id", "reply-to", "sender",
+        "mime-version", "content-type", "content-transfer-encoding", "return-path",
+    }
+)  # fmt: skip
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    html: str,
+    text: str = "",
+    kind: str,
+    contact: Contact | None = None,
+    language: str = "es",
+    source: str = "",
+    idempotency_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    from_email: str | None = None,
+    reply_to: str | None = None,
+    actor: User | None = None,
+) -> Message:
+    """Store an e-mail to send and wake the worker when the caller's transaction commits.
+
+    `subject`, `html` and `text` are final (personalise them first with
+    `rendering.render_email`); a missing text part is derived from the HTML. The sender is
+    `from_email` or DEFAULT_FROM_EMAIL, and the Message-ID is made now with its domain. With
+    an `idempotency_key` already used, the message stored then is returned unchanged.
+    `actor` None means the system (a form, a journey) queued it.
+    """
+    require_kind(kind)
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > MAX_KEY:
+            raise ValidationFailed({"idempotency_key": [_("The key is too long.")]})
+        existing = Message.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    errors: dict[str, list[str]] = {}
+    to_address = _recipient(to, errors)
+    sender = _mailbox(from_email or settings.DEFAULT_FROM_EMAIL, "from_email", errors)
+    reply = _mailbox(reply_to, "reply_to", errors) if reply_to else ""
+    clean_subject = " ".join((subject or "").split())
+    if not clean_subject:
+        errors.setdefault("subject", []).append(_("Write a subject."))
+    elif len(clean_subject) > MAX_SUBJECT:
+        errors.setdefault("subject", []).append(_("The subject is too long."))
+    if not (html or "").strip() and not (text or "").strip():
+        errors.setdefault("html", []).append(_("The message has no content."))
+    if language not in dict(settings.LANGUAGES):
+        errors.setdefault("language", []).append(_("Choose Spanish or English."))
+    extra = _headers(headers or {}, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    fields = {
+        "channel": Channel.EMAIL,
+        "kind": kind,
+        "contact": contact,
+        "to_address": to_address,
+        "from_address": sender,
+        "reply_to": reply,
+        "subject": clean_subject,
+        "html_body": html or "",
+        "text_body": text or html_to_text(html),
+        "language": language,
+        "headers": extra,
+        "message_id": make_msgid(domain=domain),
+        "idempotency_key": key,
+        "source": source[:200],
+        "queued_by": actor if actor is not None and actor.pk else None,
+    }
+    # Joins the caller's transaction without a savepoint (two INSERTs per message matter when
+    # a campaign queues thousands); only a keyed insert needs one, to survive a lost race.
+    with transaction.atomic(savepoint=False):
+        if key is None:
+            message = Message.objects.create(**fields)
+        else:
+            try:
+                with transaction.atomic():
+                    message = Message.objects.create(**fields)
+            except IntegrityError:
+                # Another request with the same key committed between look-up and insert.
+                existing = Message.objects.filter(idempotency_key=key).first()
+                if existing is None:
+                    raise
+                return existing
+        _record(DeliveryVerb.QUEUED, message, actor=actor, via=Via.SYSTEM)
+        wake_worker()
+    return message
+
+
+def cancel_message(message: Message, *, actor: User | None, via: str = Via.UI) -> Message:
+    """Cancel a queued message (Conflict once a worker has it or it left)."""
+    with transaction.atomic():
+        changed = Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
+            state=MessageState.CANCELLED, leased_until=None, lease_owner=""
+        )
+        if not changed:
+            raise Conflict(_("Only a queued message can be cancelled."))
+        message.refresh_from_db()
+        _record(DeliveryVerb.CANCELLED, message, actor=actor, via=via)
+    return message
+
+
+def retry_message(message: Message, *, actor: User | None, via: str = Via.UI) -> Message:
+    """Queue a failed message again now, with a fresh count of attempts."""
+    with transaction.atomic():
+        changed = Message.objects.filter(pk=message.pk, state=MessageState.FAILED).update(
+            state=MessageState.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            leased_until=None,
+            lease_owner="",
+        )
+        if not changed:
+            raise Conflict(_("Only a failed message can be sent again."))
+        message.refresh_from_db()
+        _record(DeliveryVerb.RETRIED, message, actor=actor, via=via)
+        wake_worker()
+    return message
+
+
+def wake_worker() -> None:
+    """Ask a worker to send what is due once the current transaction commits (once per commit).
+
+    A campaign queueing thousands of messages in one transaction enqueues one task, not one
+    per message: the callback is registered only if it is not already waiting.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is _enqueue_send for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_enqueue_send)
+
+
+def _enqueue_send() -> None:
+    from clientela.core.tasks import run_scheduled
+
+    run_scheduled.enqueue(SEND_SCHEDULE)
+
+
+def _record(verb: str, message: Message, *, actor: User | None, via: str) -> None:
+    record_event(
+        verb,
+        actor=actor,
+        target=message,
+        via=via,
+        data=event_data(message),
+        contact_id=message.contact_id,
+    )
+
+
+def event_data(message: Message, **more: object) -> dict[str, object]:
+    """Return what a message's events store: kind, subject, recipient, and what happened."""
+    return {
+        "kind": message.kind,
+        "subject": message.subject,
+        "to": message.to_address,
+        "channel": message.channel,
+        **more,
+    }
+
+
+def _recipient(value: str, errors: dict[str, list[str]]) -> str:
+    try:
+        address = normalize_email(value or "")
+    except InvalidValue as exc:
+        errors.setdefault("to", []).append(str(exc))
+        return ""
+    if not address:
+        errors.setdefault("to", []).append(_("Write the recipient's e-mail address."))
+    return address
+
+
+def _mailbox(value: str | None, field: str, errors: dict[str, list[str]]) -> str:
+    """Return `Name <address>` (or the bare address) for a sender or reply-to, checked."""
+    raw = value or ""
+    if "\r" in raw or "\n" in raw:
+        errors.setdefault(field, []).append(_("An address cannot span lines."))
+        return ""
+    name, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or any(ch.isspace() for ch in address):
+        errors.setdefault(field, []).append(
+            _("“%(value)s” is not a valid e-mail address.") % {"value": raw}
+        )
+        return ""
+    return formataddr((name, address)) if name else address
+
+
+def _headers(headers: Mapping[str, str], errors: dict[str, list[str]]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for name, value in headers.items():
+        text = str(value)
+        if (
+            not _HEADER_NAME.match(str(name))
+            or name.lower() in RESERVED_HEADERS
+            or "\r" in text
+            or "\n" in text
+            or len(text) > 2000
+        ):
+            errors.setdefault("headers", []).append(
+                _("The header “%(name)s” cannot be set.") % {"name": name}
+            )
+            continue
+        clean[str(name)] = text
+    return clean

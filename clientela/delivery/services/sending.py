@@ -1,0 +1,398 @@
+"""The worker's path: claim due messages under a lease, send them, record each answer.
+
+DESIGN rule 8. `claim_batch` moves due `queued` messages (and `sending` ones whose lease
+expired: a killed worker's batch) to `sending` under a unique claim token with one guarded
+UPDATE, so two workers never hold the same row; on PostgreSQL the candidates are picked with
+`SELECT … FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's rows instead of
+waiting. `send_batch` sends them over one connection of Django's e-mail backend (SMTP
+connection reuse) and records each message's outcome in its own small transaction right after
+its hand-off, so a worker killed mid-batch re-sends at most the one message whose answer it
+had not recorded yet (logged when the batch is reclaimed).
+
+Temporary failures (SMTP 4xx, a refused or dropped connection, a timeout) go back to `queued`
+with exponential backoff until DELIVERY_MAX_ATTEMPTS; permanent ones (5xx, a refused
+recipient) fail with the server's reason. Sent and failed messages are on the contact's
+timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import smtplib
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clientela.core.events import Via
+from clientela.delivery.choices import DeliveryVerb, MessageState
+from clientela.delivery.models import Message
+from clientela.delivery.services import event_data, wake_worker
+from clientela.timeline.services import record_event
+
+log = logging.getLogger("clientela.delivery")
+
+MAX_BACKOFF = timedelta(hours=6)
+# Stop a batch this long before its lease ends: the rest goes back to the queue unsent.
+LEASE_MARGIN = timedelta(seconds=5)
+# One run of send_due stops after this long and asks for another (the worker stays fair).
+RUN_BUDGET_S = 240.0
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The worker's knobs (CLIENTELA_DELIVERY_* environment variables)."""
+
+    batch: int
+    max_attempts: int
+    lease: timedelta
+    retry: timedelta
+
+
+def delivery_settings() -> DeliverySettings:
+    """Return the delivery settings in force."""
+    conf: dict[str, Any] = settings.CLIENTELA
+    return DeliverySettings(
+        batch=max(1, int(conf.get("DELIVERY_BATCH", 100))),
+        max_attempts=max(1, int(conf.get("DELIVERY_MAX_ATTEMPTS", 8))),
+        lease=timedelta(seconds=max(10, int(conf.get("DELIVERY_LEASE_SECONDS", 300)))),
+        retry=timedelta(seconds=max(1, int(conf.get("DELIVERY_RETRY_SECONDS", 60)))),
+    )
+
+
+def worker_name() -> str:
+    """Return a name for this worker: host, process and thread."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    """Return the wait before attempt `attempts + 1`: base, 2×, 4×, … capped at six hours."""
+    wait: timedelta = base * (2 ** max(0, attempts - 1))
+    return min(wait, MAX_BACKOFF)
+
+
+def is_permanent(code: int | None) -> bool:
+    """Whether an SMTP reply code means "do not try again" (5xx); no code is a network error."""
+    return code is not None and 500 <= code < 600
+
+
+def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
+    """Claim up to `size` due messages for `owner` for `lease`; return them in `sending`.
+
+    Messages in `sending` whose lease expired come first (their worker died): each may have
+    been handed to the server already, so claiming it again risks one duplicate, logged here.
+    """
+    now = timezone.now()
+    token = f"{owner[:80]}/{secrets.token_hex(6)}"
+    expired = Q(state=MessageState.SENDING, leased_until__lt=now)
+    due = Q(state=MessageState.QUEUED, next_attempt_at__lte=now)
+    reclaimed: dict[int, str] = {}
+    with transaction.atomic():
+        claimed = 0
+        for condition, order in (
+            (expired, ("leased_until", "id")),
+            (due, ("next_attempt_at", "id")),
+        ):
+            if claimed >= size:
+                break
+            candidates = Message.objects.filter(condition).order_by(*order)
+            if db_connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            picked = list(candidates.values_list("id", "lease_owner")[: size - claimed])
+            if not picked:
+                continue
+            # Guarded: the condition is checked again by the UPDATE itself, so a row another
+            # claimer took in between (SQLite has no row locks) is not taken twice.
+            claimed += Message.objects.filter(condition, pk__in=[pk for pk, _ in picked]).update(
+                state=MessageState.SENDING,
+                lease_owner=token,
+                leased_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
+            if condition is expired:
+                reclaimed.update(dict(picked))
+    batch = list(
+        Message.objects.filter(lease_owner=token, state=MessageState.SENDING).order_by("id")
+    )
+    again = [message.pk for message in batch if message.pk in reclaimed]
+    if again:
+        log.warning(
+            "delivery: reclaimed %d message(s) whose lease expired (ids %s, from %s); each may "
+            "be delivered twice if its worker had handed it over before dying",
+            len(again),
+            again,
+            sorted({reclaimed[pk] for pk in again}),
+        )
+    return batch
+
+
+@dataclass
+class BatchResult:
+    """What one batch (or one run) did."""
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        """Add another batch's counts to this one."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.released += other.released
+        self.errors.extend(other.errors[:10])
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts as a dict (the task's result)."""
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "released": self.released,
+        }
+
+
+def build_email(
+    message: Message, connection: BaseEmailBackend | None = None
+) -> EmailMultiAlternatives:
+    """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers."""
+    headers = {"Content-Language": message.language, **(message.headers or {})}
+    headers["Message-ID"] = message.message_id
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text_body,
+        from_email=message.from_address,
+        to=[message.to_address],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+        connection=connection,
+    )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+    return email
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _capture_data_replies(backend: BaseEmailBackend) -> list[tuple[int, str]] | None:
+    """Record the server's answer to each DATA (smtplib drops it); None for other backends."""
+    smtp = getattr(backend, "connection", None)
+    if not isinstance(smtp, smtplib.SMTP):
+        return None
+    replies: list[tuple[int, str]] = []
+    original: Callable[[Any], tuple[int, bytes]] = smtp.data
+
+    def data(msg: Any) -> tuple[int, bytes]:
+        code, answer = original(msg)
+        replies.append((code, _text(answer)))
+        return code, answer
+
+    setattr(smtp, "data", data)  # noqa: B010 - an instance attribute shadows the method
+    return replies
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one hand-off: sent, or failed with an SMTP code (None: network)."""
+
+    sent: bool
+    code: int | None
+    answer: str
+
+
+def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
+    """Send one message over the open connection and return the server's verdict."""
+    replies = _capture_data_replies(backend)
+    try:
+        count = backend.send_messages([build_email(message, backend)])
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused: tuple[int, bytes] = next(iter(exc.recipients.values()), (550, b"refused"))
+        return Outcome(False, int(refused[0]), _text(refused[1]))
+    except smtplib.SMTPResponseException as exc:
+        return Outcome(False, int(exc.smtp_code), _text(exc.smtp_error))
+    except (smtplib.SMTPException, OSError) as exc:
+        # Dropped connection, timeout, reset: nothing was accepted; try again later.
+        return Outcome(False, None, f"{exc.__class__.__name__}: {exc}")
+    if not count:
+        return Outcome(False, None, "the e-mail backend sent nothing")
+    if replies:
+        code, answer = replies[-1]
+        return Outcome(True, code, answer)
+    return Outcome(True, None, f"accepted by {backend.__class__.__name__}")
+
+
+def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
+    """Record one outcome (its own transaction); return "sent", "failed" or "deferred"."""
+    now = timezone.now()
+    mine = Message.objects.filter(
+        pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
+    )
+    common: dict[str, Any] = {
+        "smtp_code": outcome.code,
+        # A network error is no answer from the server: it goes to last_error only.
+        "smtp_response": outcome.answer[:2000] if outcome.code is not None or outcome.sent else "",
+        "leased_until": None,
+        "lease_owner": "",
+    }
+    if outcome.sent:
+        values = {**common, "state": MessageState.SENT, "sent_at": now, "last_error": ""}
+        verb: str | None = DeliveryVerb.SENT
+        result = "sent"
+    elif is_permanent(outcome.code) or message.attempts >= conf.max_attempts:
+        reason = (
+            outcome.answer
+            if is_permanent(outcome.code)
+            else f"gave up after {message.attempts} attempts: {outcome.answer}"
+        )
+        values = {**common, "state": MessageState.FAILED, "last_error": reason[:2000]}
+        verb = DeliveryVerb.FAILED
+        result = "failed"
+    else:
+        values = {
+            **common,
+            "state": MessageState.QUEUED,
+            "next_attempt_at": now + backoff(message.attempts, conf.retry),
+            "last_error": outcome.answer[:2000],
+        }
+        verb = None  # a retry later is not news for the contact's timeline
+        result = "deferred"
+    with transaction.atomic():
+        if not mine.update(**values):
+            log.warning(
+                "delivery: message %s was reclaimed by another worker before its answer was "
+                "recorded (%s)",
+                message.pk,
+                outcome.answer,
+            )
+            return "released"
+        for name, value in values.items():
+            setattr(message, name, value)
+        if verb is not None:
+            _record_outcome(verb, message, outcome, str(values.get("last_error", "")))
+    return result
+
+
+def _record_outcome(verb: str, message: Message, outcome: Outcome, reason: str) -> None:
+    """Write a sent or failed message's event on its contact's timeline."""
+    record_event(
+        verb,
+        actor=None,
+        target=message,
+        via=Via.SYSTEM,
+        data=event_data(message, smtp_code=outcome.code, reason=reason),
+        contact_id=message.contact_id,
+    )
+
+
+def _release(messages: Sequence[Message]) -> int:
+    """Put claimed messages back in the queue untouched (the attempt is not counted)."""
+    released = 0
+    for message in messages:
+        released += Message.objects.filter(
+            pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
+        ).update(
+            state=MessageState.QUEUED,
+            leased_until=None,
+            lease_owner="",
+            attempts=F("attempts") - 1,
+        )
+    return released
+
+
+def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = None) -> BatchResult:
+    """Send claimed messages over one connection of the e-mail backend; record each answer."""
+    conf = conf or delivery_settings()
+    result = BatchResult()
+    if not messages:
+        return result
+    backend = get_connection(fail_silently=False)
+    try:
+        backend.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        outcome = Outcome(False, None, f"{exc.__class__.__name__}: {exc}")
+        for message in messages:
+            _count(result, _finish(message, outcome, conf))
+        result.errors.append(outcome.answer)
+        return result
+    try:
+        for index, message in enumerate(messages):
+            if message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN:
+                result.released += _release(messages[index:])
+                break
+            outcome = _hand_over(backend, message)
+            _count(result, _finish(message, outcome, conf))
+            if not outcome.sent and outcome.code is None:
+                result.errors.append(outcome.answer)
+                # The connection may be gone: open a new one for the rest of the batch.
+                backend.close()
+                try:
+                    backend.open()
+                except (smtplib.SMTPException, OSError) as exc:
+                    down = Outcome(False, None, f"{exc.__class__.__name__}: {exc}")
+                    for rest in messages[index + 1 :]:
+                        _count(result, _finish(rest, down, conf))
+                    break
+    finally:
+        try:
+            backend.close()
+        except (smtplib.SMTPException, OSError):
+            log.debug("delivery: closing the e-mail connection failed", exc_info=True)
+    return result
+
+
+def _count(result: BatchResult, what: str) -> None:
+    if what == "sent":
+        result.sent += 1
+    elif what == "failed":
+        result.failed += 1
+    elif what == "deferred":
+        result.deferred += 1
+    else:
+        result.released += 1
+
+
+def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dict[str, int]:
+    """Send every due message, batch after batch, until none is due or the budget is spent."""
+    conf = delivery_settings()
+    name = owner or worker_name()
+    total = BatchResult()
+    started = time.monotonic()
+    while True:
+        batch = claim_batch(name, conf.batch, conf.lease)
+        if not batch:
+            break
+        total.add(send_batch(batch, conf=conf))
+        if time.monotonic() - started > budget_s:
+            # More may be due: another run continues (this worker stays fair to other tasks).
+            wake_worker()
+            break
+    return total.as_dict()
+
+
+def next_due_at() -> datetime | None:
+    """Return when the next queued message becomes due (None when the queue is empty)."""
+    return (
+        Message.objects.filter(state=MessageState.QUEUED)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )

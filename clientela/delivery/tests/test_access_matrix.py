@@ -1,0 +1,56 @@
+"""Access matrix of the outbox routes.
+
+The outbox is an administration screen: `delivery.view_messages` and
+`delivery.manage_messages` go to administrators by default, so every other role gets 404 (the
+screen does not exist for them) and anonymous visitors are sent to sign in.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from clientela.delivery.choices import MessageState
+from clientela.delivery.tests.factories import MessageFactory
+from clientela.testing.access import Request, check_rows, route_mismatches, row
+
+pytestmark = pytest.mark.django_db
+
+#                                      admin manager rep  rep2 colleague marketer outsider
+ROUTE_MATRIX: dict[str, dict[str, int]] = {
+    "delivery:message_list":      row(200,  404,    404, 404, 404,      404,     404),
+    "delivery:message_detail":    row(200,  404,    404, 404, 404,      404,     404),
+    "delivery:message_cancel":    row(302,  404,    404, 404, 404,      404,     404),
+    "delivery:message_retry":     row(302,  404,    404, 404, 404,      404,     404),
+}  # fmt: skip
+
+REQUESTS = {
+    "delivery:message_cancel": Request("POST"),
+    "delivery:message_retry": Request("POST", kwargs=lambda w: {"pk": w.failed.pk}),
+}
+
+
+def build_world(personas: Any) -> SimpleNamespace:
+    """A queued and a failed message."""
+    return SimpleNamespace(
+        queued=MessageFactory.create(),
+        failed=MessageFactory.create(state=MessageState.FAILED, last_error="550 no"),
+    )
+
+
+def default_kwargs(world: SimpleNamespace) -> dict[str, Any]:
+    """The queued message for every route taking a pk."""
+    return {"pk": world.queued.pk}
+
+
+def test_it_gives_every_row_a_status_per_persona() -> None:
+    check_rows(ROUTE_MATRIX)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTE_MATRIX))
+def test_it_answers_each_persona_as_the_matrix_says(route: str, personas: Any) -> None:
+    spec = REQUESTS.get(route, Request())
+    wrong = route_mismatches(route, ROUTE_MATRIX, spec, personas, build_world, default_kwargs)
+    assert not wrong, f"{route} answered {wrong}, expected {ROUTE_MATRIX[route]}"
