@@ -79,6 +79,7 @@ class WebformsConfig(AppConfig):
         register_routing_verbs()
         register_record_type("webforms.assignmentrule", "webforms:rule_edit")
         register_submission_listener(assign_safely)
+        self._register_mail()
         self._register_inbound()
         register_nav_item(
             NavItem(
@@ -139,3 +140,14 @@ class WebformsConfig(AppConfig):
                 active_on=("webforms:source_create", "webforms:source_edit"),
             )
         )
+
+    def _register_mail(self) -> None:
+        """Register the kinds of e-mail lead capture sends and the listener that queues them."""
+        from clientela.delivery.kinds import register_kind
+        from clientela.webforms.services import mailing
+        from clientela.webforms.services.submitting import register_submission_listener
+
+        register_kind(mailing.WELCOME, _("Welcome message of a form"))
+        register_kind(mailing.CONFIRM, _("Subscription confirmation (double opt-in)"))
+        register_kind(mailing.LEAD_ASSIGNED, _("New lead for a rep"))
+        register_submission_listener(mailing.send_safely)

@@ -11,19 +11,18 @@ contact's values, escaped in the HTML part; nothing else is evaluated.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from clientela.contacts.models import Contact
+from clientela.delivery.rendering import contact_values, render_template
 from clientela.webforms.models import PendingConsent, Submission
 from clientela.webforms.services.confirming import confirmation_url
-
-PLACEHOLDER = re.compile(r"\{\{\s*(first_name|last_name|full_name|email|form)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,15 @@ def _language(contact: Contact, submission: Submission) -> str:
     return language if language in {"es", "en"} else "es"
 
 
-def _fill(template: str, values: dict[str, str], *, html: bool) -> str:
-    def value(match: re.Match[str]) -> str:
-        text = values.get(match.group(1), "")
-        return str(escape(text)) if html else text
+def _fill(template: str, values: dict[str, Any], *, html: bool) -> str:
+    """Personalise an author's plain text in delivery's sandbox; as escaped HTML when `html`.
 
-    return PLACEHOLDER.sub(value, str(escape(template)) if html else template)
+    The body is text the author typed, so the HTML part is that text escaped, not markup:
+    `{{ first_name }}`, `{{ contacto.nombre|default:"amigo" }}` and the like are filled from
+    `values` only (delivery.rendering.contact_values).
+    """
+    text = render_template(template, values, html=False, field="welcome_body")
+    return str(escape(text)) if html else text
 
 
 def compose_submission_emails(
@@ -59,13 +61,15 @@ def compose_submission_emails(
         return []
     form = submission.form
     language = _language(contact, submission)
-    values = {
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "full_name": contact.full_name,
-        "email": contact.email,
-        "form": form.name,
-    }
+    values = contact_values(
+        contact,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=contact.full_name,
+        email=contact.email,
+        form=form.name,
+        formulario=form.name,
+    )
     messages: list[ComposedEmail] = []
     with translation.override(language):
         english = language == "en"

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -32,6 +33,7 @@ from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationF
 from clientela.webforms import routing
 from clientela.webforms.choices import AssignmentStrategy, RoutingVerb
 from clientela.webforms.models import AssignmentRule, LeadAssignment, PendingConsent, Submission
+from clientela.webforms.services.mailing import email_rep
 
 logger = logging.getLogger("clientela.webforms")
 Errors = dict[str, list[str]]
@@ -301,6 +303,8 @@ def assign_submission(
             due_at=due,
             task=task,
         )
+        public_url = str(settings.CLIENTELA["PUBLIC_URL"])
+        transaction.on_commit(lambda: email_rep(assignment, public_url))
         record_event(
             RoutingVerb.ASSIGNED,
             actor=None,
