@@ -14,11 +14,12 @@ def test_it_keeps_a_well_formed_page_and_its_words_in_both_languages() -> None:
             {"type": "heading", "text_es": "Webinar: invertir en vivienda", "level": 1},
             {"type": "text", "html_es": "<p>Gratis, <strong>el jueves</strong></p>"},
             {"type": "form", "form": "abc123"},
+            {"type": "image", "image": "Ab-_9"},
             {"type": "button", "label_es": "Ver proyectos", "url": "#formulario"},
             {"type": "video", "url": "https://www.youtube.com/watch?v=x", "caption_en": "Tour"},
         ]
     )
-    assert [b["type"] for b in blocks] == ["heading", "text", "form", "button", "video"]
+    assert [b["type"] for b in blocks] == ["heading", "text", "form", "image", "button", "video"]
     assert blocks[0]["level"] == 1
     assert in_language(blocks[0], "text", "en") == "Webinar: invertir en vivienda"
     assert forms_used(blocks) == ["abc123"]
@@ -46,6 +47,7 @@ def test_it_sanitises_author_html() -> None:
         ({"type": "button", "label_es": "Ir", "url": "//evil.example"}, "blocks.0.url"),
         ({"type": "video", "url": "ftp://x.example/v"}, "blocks.0.url"),
         ({"type": "image", "image": "../../etc/passwd"}, "blocks.0.image"),
+        ({"type": "image", "image": "a b"}, "blocks.0.image"),
         ({"type": "form"}, "blocks.0.form"),
         ("not a block", "blocks.0.type"),
     ],
