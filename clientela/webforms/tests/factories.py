@@ -63,7 +63,7 @@ class FormConsentFactory(factory.django.DjangoModelFactory[FormConsent]):
     text_en = "I agree to receive marketing information by e-mail."
 
     @factory.post_generation
-    def keep_text(obj: FormConsent, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def keep_text(obj: FormConsent, create: bool, extracted: Any, **kwargs: Any) -> None:
         """Keep the text's version like the builder does."""
         if create:
             ConsentText.objects.get_or_create(
@@ -120,7 +120,8 @@ def solved_altcha() -> str:
 def answer(form: Form, *, token: str | None = None, **values: Any) -> dict[str, Any]:
     """Return a submission as the hosted page posts it: values, render token, ALTCHA payload."""
     return {
-        antispam.TOKEN_FIELD: token or antispam.issue_render_token(form.public_id, now=time.time() - 60),
+        antispam.TOKEN_FIELD: token
+        or antispam.issue_render_token(form.public_id, now=time.time() - 60),
         antispam.ALTCHA_FIELD: solved_altcha(),
         **values,
     }

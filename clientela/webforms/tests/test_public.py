@@ -58,7 +58,9 @@ def test_it_answers_field_errors_as_json_in_spanish_and_english() -> None:
     errors = spanish.json()["errors"]
     assert errors["first_name"] == ["Este campo es obligatorio."]
     assert "email" in errors
-    english = post_json(Client(), form, answer(form, first_name="", email="x"), HTTP_ACCEPT_LANGUAGE="en")
+    english = post_json(
+        Client(), form, answer(form, first_name="", email="x"), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert english.json()["errors"]["first_name"] == ["This field is required."]
     assert not Submission.objects.exists() and not Contact.objects.exists()
 
@@ -86,7 +88,11 @@ def test_it_creates_the_contact_with_utm_consent_pending_and_timeline() -> None:
     assert submission.state == SubmissionState.PROCESSED
     contact = submission.contact
     assert contact is not None
-    assert (contact.email, contact.phone, contact.city) == ("ana@example.co", "+573001234567", "Cali")
+    assert (contact.email, contact.phone, contact.city) == (
+        "ana@example.co",
+        "+573001234567",
+        "Cali",
+    )
     assert contact.first_utm_source == contact.last_utm_source == "facebook"
     assert contact.lifecycle_stage == LifecycleStage.LEAD and contact.source == "form"
     assert contact.owner_id is None and contact.created_via == "form"
@@ -131,7 +137,12 @@ def test_it_finds_the_contact_by_phone_when_the_email_is_new() -> None:
 def test_it_never_moves_a_customer_back_to_lead() -> None:
     form = webinar_form()
     known = ContactFactory.create(email="eva@example.co", lifecycle_stage=LifecycleStage.CUSTOMER)
-    assert post_json(Client(), form, answer(form, first_name="Eva", email="eva@example.co")).status_code == 201
+    assert (
+        post_json(
+            Client(), form, answer(form, first_name="Eva", email="eva@example.co")
+        ).status_code
+        == 201
+    )
     known.refresh_from_db()
     assert known.lifecycle_stage == LifecycleStage.CUSTOMER
 
@@ -212,7 +223,9 @@ def test_it_redirects_only_to_an_allowed_host() -> None:
 
 def test_it_shows_the_thank_you_page_in_english() -> None:
     form = webinar_form()
-    response = Client().post(url(form) + "?lang=en", answer(form, first_name="Ana", email="ana@example.co"))
+    response = Client().post(
+        url(form) + "?lang=en", answer(form, first_name="Ana", email="ana@example.co")
+    )
     assert response.status_code == 200 and "Thank you! We will write" in response.content.decode()
 
 
@@ -252,7 +265,9 @@ def test_it_keeps_a_failed_submission_and_retries_it() -> None:
     submission = Submission.objects.create(form=form, payload={"email": "no-valido"})
     done = services.process_submission(submission.pk)
     assert done.state == SubmissionState.FAILED and done.attempts == 1 and "email" in done.error
-    Submission.objects.filter(pk=done.pk).update(payload={"first_name": "Ana", "email": "ana@example.co"})
+    Submission.objects.filter(pk=done.pk).update(
+        payload={"first_name": "Ana", "email": "ana@example.co"}
+    )
     assert services.retry_failed_submissions() == 1
     done.refresh_from_db()
     assert done.state == SubmissionState.PROCESSED and done.contact is not None
@@ -261,5 +276,7 @@ def test_it_keeps_a_failed_submission_and_retries_it() -> None:
 def test_it_fills_a_time_trap_token_that_expired(settings: Any) -> None:
     form = webinar_form()
     old = antispam.issue_render_token(form.public_id, now=time.time() - 90000)
-    response = post_json(Client(), form, answer(form, token=old, first_name="Ana", email="a@example.co"))
+    response = post_json(
+        Client(), form, answer(form, token=old, first_name="Ana", email="a@example.co")
+    )
     assert response.status_code == 400
