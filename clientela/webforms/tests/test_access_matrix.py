@@ -38,6 +38,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "webforms:embed":             everyone(200, anonymous=200),
     "webforms:altcha":            everyone(200, anonymous=200),
     "webforms:confirm":           everyone(200, anonymous=200),
+    "webforms:public_fallback":   everyone(404, anonymous=404),
 }  # fmt: skip
 
 
@@ -74,6 +75,7 @@ def default_kwargs(world: World) -> dict[str, Any]:
         "submission_id": world.submission.pk,
         "fmt": "csv",
         "token": services.confirmation_token(world.pending),
+        "rest": "no/such/form",
     }
 
 
@@ -92,6 +94,7 @@ REQUESTS = {
         "POST", data=lambda w: {"purpose": "service", "channel": "email", "text_es": "Acepto."}
     ),
     "webforms:consent_remove": Request("POST"),
+    "webforms:public_fallback": Request("GET", kwargs=lambda w: {"rest": "no/such/form"}),
 }  # fmt: skip
 
 

@@ -195,6 +195,15 @@ def public_form(request: HttpRequest, public_id: str) -> HttpResponse:
         return response
 
 
+@csrf_exempt
+def public_fallback(request: HttpRequest, rest: str) -> HttpResponse:
+    """Answer 404 for any other path under /f/: JSON when the client asks for it, else a page."""
+    with translation.override(visitor_language(request, None)):
+        if wants_json(request):
+            return _json_error(request, None, 404, {"__all__": [_("This form does not exist.")]})
+        return _public_page(request, None, "webforms/public_missing.html", {}, status=404)
+
+
 def preflight(request: HttpRequest, form: Form | None) -> HttpResponse:
     """Answer a CORS preflight: only for an origin the form allows, else 403 with no CORS headers."""
     origin = allowed_origin(request, form)
