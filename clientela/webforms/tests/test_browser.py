@@ -39,7 +39,11 @@ def host_site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 @pytest.fixture
 def _quick_form(settings: Any) -> None:
-    settings.CLIENTELA = {**settings.CLIENTELA, "FORM_MIN_FILL_SECONDS": 0, "ALTCHA_MAX_NUMBER": 500}
+    settings.CLIENTELA = {
+        **settings.CLIENTELA,
+        "FORM_MIN_FILL_SECONDS": 0,
+        "ALTCHA_MAX_NUMBER": 500,
+    }
 
 
 def embed_page(folder: Path, form: Form, clientela_url: str) -> None:

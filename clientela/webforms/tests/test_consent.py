@@ -49,11 +49,16 @@ def test_it_activates_the_consent_on_the_click_with_its_proof() -> None:
     assert latest is not None and latest.status == ConsentStatus.GRANTED
     proof = json.loads(latest.proof)
     assert proof["consent_text_version"] == 1 and proof["confirm_user_agent"] == "Chrome clic"
-    assert proof["user_agent"] == "Firefox prueba" and proof["page_url"] == "https://www.example.co/webinar"
+    assert (
+        proof["user_agent"] == "Firefox prueba"
+        and proof["page_url"] == "https://www.example.co/webinar"
+    )
     assert proof["form"] == pending.submission.form.public_id and proof["confirmed_at"]
     again = Client().get(confirm_url(services.confirmation_token(pending)))
     assert again.status_code == 200
-    assert Consent.objects.filter(contact=pending.contact, status=ConsentStatus.GRANTED).count() == 1
+    assert (
+        Consent.objects.filter(contact=pending.contact, status=ConsentStatus.GRANTED).count() == 1
+    )
 
 
 def test_it_refuses_a_tampered_or_expired_link() -> None:

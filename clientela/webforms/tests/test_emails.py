@@ -21,7 +21,10 @@ def submit(lang: str) -> Submission:
     data = answer(form, first_name="<b>Ana</b>", email="ana@example.co", language=lang,
                   **{f"consent_{form.consents.get().pk}": "1"})  # fmt: skip
     url = reverse("webforms:public", kwargs={"public_id": form.public_id})
-    assert Client().post(url + f"?lang={lang}", data, HTTP_ACCEPT="application/json").status_code == 201
+    assert (
+        Client().post(url + f"?lang={lang}", data, HTTP_ACCEPT="application/json").status_code
+        == 201
+    )
     return Submission.objects.get()
 
 

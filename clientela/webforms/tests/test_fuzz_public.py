@@ -72,19 +72,27 @@ def test_it_survives_ten_thousand_generated_submissions() -> None:
         if kind < 0.35:  # passes the anti-spam checks; the values are hostile
             data = answer(form, **{"email": f"p{number % 500}@example.co", **fields})
             data.pop("website", None) if rng.random() < 0.9 else None
-            response = client.post(url, json.dumps(data, default=str), content_type="application/json")
+            response = client.post(
+                url, json.dumps(data, default=str), content_type="application/json"
+            )
         elif kind < 0.55:
-            data = answer(form, **{k: v for k, v in fields.items() if isinstance(v, str) and _encodable(v)})
+            data = answer(
+                form, **{k: v for k, v in fields.items() if isinstance(v, str) and _encodable(v)}
+            )
             response = client.post(url, data, HTTP_ACCEPT="application/json")
         elif kind < 0.75:
-            response = client.post(url, json.dumps(fields, default=str), content_type="application/json")
+            response = client.post(
+                url, json.dumps(fields, default=str), content_type="application/json"
+            )
         elif kind < 0.85:
             body = rng.choice([b"[]", b"null", b"{", b"\xff\xfe", b'{"a":' * 300, b'"x"', b"1e999"])
             response = client.post(url, body, content_type="application/json")
         elif kind < 0.95:
             response = client.post(url, {k: str(v) for k, v in fields.items() if _encodable(v)})
         else:
-            response = client.post(url, b"x=" + b"y" * 70_000, content_type="application/x-www-form-urlencoded")
+            response = client.post(
+                url, b"x=" + b"y" * 70_000, content_type="application/x-www-form-urlencoded"
+            )
         what = f"#{number} → {response.status_code}"
         assert response.status_code < 500, what
         after = (Submission.objects.count(), Contact.objects.count())

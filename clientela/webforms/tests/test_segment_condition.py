@@ -26,9 +26,13 @@ def test_it_finds_contacts_who_submitted_the_form_within_the_window() -> None:
         form=form, contact=old, state=SubmissionState.PROCESSED, created_at=now - timedelta(days=40)
     )
     SubmissionFactory.create(form=other, contact=elsewhere, state=SubmissionState.PROCESSED)
-    within = parse({"all": [{"field": "submitted_form", "op": "yes", "form": str(form.pk), "days": 30}]})
+    within = parse(
+        {"all": [{"field": "submitted_form", "op": "yes", "form": str(form.pk), "days": 30}]}
+    )
     ever = parse({"all": [{"field": "submitted_form", "op": "yes", "form": str(form.pk)}]})
-    not_within = parse({"all": [{"field": "submitted_form", "op": "no", "form": str(form.pk), "days": 30}]})
+    not_within = parse(
+        {"all": [{"field": "submitted_form", "op": "no", "form": str(form.pk), "days": 30}]}
+    )
     ids = list(live_contacts().values_list("pk", flat=True))
     for tree, expected in (
         (within, {recent.pk}),

@@ -23,7 +23,7 @@ from clientela.webforms.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'&'
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&"
 
 
 def test_it_builds_and_publishes_a_form_on_screen(client: Client, personas: Any) -> None:
@@ -36,10 +36,16 @@ def test_it_builds_and_publishes_a_form_on_screen(client: Client, personas: Any)
     form.refresh_from_db()
     assert form.status == FormStatus.DRAFT  # no e-mail or phone field yet
     for target in ("first_name", "email"):
-        web.post(reverse("webforms:field_add", args=[form.pk]), {"kind": "contact", "target": target, "required": "on"})
+        web.post(
+            reverse("webforms:field_add", args=[form.pk]),
+            {"kind": "contact", "target": target, "required": "on"},
+        )
     email = FormField.objects.get(form=form, target="email")
     web.post(reverse("webforms:field_move", args=[form.pk, email.pk]), {"direction": "up"})
-    assert list(form.fields.order_by("position").values_list("target", flat=True)) == ["email", "first_name"]
+    assert list(form.fields.order_by("position").values_list("target", flat=True)) == [
+        "email",
+        "first_name",
+    ]
     web.post(reverse("webforms:status", args=[form.pk]), {"status": "published"})
     form.refresh_from_db()
     assert form.status == FormStatus.PUBLISHED
@@ -111,10 +117,14 @@ def test_it_retries_a_failed_submission_from_its_screen(client: Client, personas
 
 def test_it_exports_the_submissions_with_an_audit_event(client: Client, personas: Any) -> None:
     form = webinar_form()
-    SubmissionFactory.create(form=form, payload={"first_name": "=HYPERLINK(\"x\")"})
+    SubmissionFactory.create(form=form, payload={"first_name": '=HYPERLINK("x")'})
     web = client_for(client, personas.marketer)
     response = web.get(reverse("webforms:submission_export", args=[form.pk, "csv"]))
-    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    body = (
+        b"".join(response.streaming_content).decode()
+        if response.streaming
+        else response.content.decode()
+    )
     assert response.status_code == 200 and "HYPERLINK" in body
     assert Event.objects.filter(verb="exported").count() == 1
 
@@ -127,7 +137,10 @@ def test_it_renders_hostile_values_inert_on_every_screen(client: Client, persona
         product=XSS, _page=XSS,
     )  # fmt: skip
     public = reverse("webforms:public", kwargs={"public_id": form.public_id})
-    assert Client().post(public, json.dumps(payload), content_type="application/json").status_code == 201
+    assert (
+        Client().post(public, json.dumps(payload), content_type="application/json").status_code
+        == 201
+    )
     submission = Submission.objects.get()
     assert submission.contact is not None
     web = client_for(client, personas.admin)
