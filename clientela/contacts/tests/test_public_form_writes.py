@@ -40,9 +40,9 @@ def test_it_records_a_pending_consent_without_an_actor() -> None:
 
 
 def test_it_refuses_a_write_without_an_actor_outside_a_public_form() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only a public form"):
         services.create_contact(actor=None, data={"first_name": "Ana"})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only a public form"):
         services.create_company(actor=None, data={"name": "Andina"}, via=Via.UI)
 
 
