@@ -4,6 +4,7 @@ tampered and expired links are refused; a second click changes nothing."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ def test_it_refuses_a_tampered_or_expired_link() -> None:
     tampered = token[:-2] + ("aa" if not token.endswith("aa") else "bb")
     assert Client().get(confirm_url(tampered)).status_code == 404
     assert Client().get(confirm_url("nada")).status_code == 404
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=31)):
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
         assert Client().get(confirm_url(token)).status_code == 404
     assert not Consent.objects.filter(status=ConsentStatus.GRANTED).exists()
 
@@ -89,3 +90,22 @@ def test_it_keeps_every_version_of_a_consent_text(personas: Any) -> None:
     )  # fmt: skip
     consent.refresh_from_db()
     assert consent.version == 2 and consent.required
+
+
+def test_it_exports_the_proof_from_the_contact_screen(personas: Any) -> None:
+    from clientela.core.testing import client_for
+
+    pending = submit_with_consent()
+    Client().get(confirm_url(services.confirmation_token(pending)), HTTP_USER_AGENT="Chrome clic")
+    web = client_for(Client(), personas.admin)
+    card = web.get(reverse("contacts:contact_detail", args=[pending.contact_id])).content.decode()
+    export_url = reverse("contacts:contact_consent_export", args=[pending.contact_id, "csv"])
+    assert export_url in card
+    response = web.get(export_url)
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert response.status_code == 200
+    assert (
+        "Chrome clic" in body
+        and "Firefox prueba" in body
+        and "https://www.example.co/webinar" in body
+    )
