@@ -137,7 +137,9 @@ def form_context(
         "consents": consent_rows,
         "general_errors": (errors or {}).get("__all__", []),
         "token": antispam.issue_render_token(form.public_id),
-        "action": reverse("webforms:public", kwargs={"public_id": form.public_id}),
+        # The iframe version posts back into the frame: its answer must stay frameable.
+        "action": reverse("webforms:public", kwargs={"public_id": form.public_id})
+        + ("?embed=1" if request.GET.get("embed") == "1" else ""),
         "challenge_url": reverse("webforms:altcha", kwargs={"public_id": form.public_id}),
         "page_url": str(data.get("_page", "")) if values is not None else request.build_absolute_uri(),
         "referrer": str(data.get("_referrer", "")) if values is not None else request.headers.get("Referer", ""),
