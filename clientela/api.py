@@ -6,6 +6,7 @@ Domain exceptions and request validation errors become JSON in the caller's lang
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -43,6 +44,8 @@ from clientela.core.exceptions import (
 )
 from clientela.core.http import error_response, unstorable_reason
 from clientela.segments.api import segments_router
+from clientela.webforms.api import forms_router
+from clientela.webforms.api import public_paths as webforms_public_paths
 
 logger = logging.getLogger("clientela.api")
 
@@ -137,6 +140,8 @@ class ClientelaAPI(NinjaAPI):
         """
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        # Public endpoints served by Django views outside /api/ (documented here all the same).
+        schema.setdefault("paths", {}).update(copy.deepcopy(webforms_public_paths()))
         for operations in schema.get("paths", {}).values():
             for method, operation in operations.items():
                 statuses = {401, 429}
@@ -354,6 +359,7 @@ api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/companies", companies_router)
 api.add_router("/v1/segments", segments_router)
 api.add_router("/v1/activities", activities_router)
+api.add_router("/v1/forms", forms_router)
 
 
 @csrf_exempt

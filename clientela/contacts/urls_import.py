@@ -13,4 +13,9 @@ urlpatterns = [
     *import_urlpatterns("companies", route="companies/import/", prefix="company_"),
     path("export/", views_export.export, name="export"),
     path("companies/export/", views_export.company_export, name="company_export"),
+    path(
+        "<int:pk>/consent/export.<str:fmt>",
+        views_export.contact_consent_export,
+        name="contact_consent_export",
+    ),
 ]

@@ -19,6 +19,7 @@ class SegmentsConfig(AppConfig):
 
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.segments.conditions.contacts import register_contact_conditions
+        from clientela.segments.conditions.forms import register_form_conditions
         from clientela.segments.conditions.purchases import register_purchase_conditions
         from clientela.segments.conditions.segments import register_segment_conditions
         from clientela.segments.sql import register_sqlite_functions
@@ -75,6 +76,7 @@ class SegmentsConfig(AppConfig):
         register_contact_conditions()
         register_purchase_conditions()
         register_segment_conditions()
+        register_form_conditions()
 
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.segments.queries import may_see_segments

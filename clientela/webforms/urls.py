@@ -1,6 +1,6 @@
 """Web form routes: the public ones under /f/ and the builder under /forms/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from clientela.webforms.views import builder, hooks, pages, public, routing, sources
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("f/<str:public_id>", public.public_form, name="public"),
     path("f/<str:public_id>/embed.js", public.embed_script, name="embed"),
     path("f/<str:public_id>/altcha", public.altcha_challenge, name="altcha"),
+    # Anything else under /f/ (an empty or malformed id): a 404 in the shape the client asked.
+    re_path(r"^f/(?P<rest>.*)$", public.public_fallback, name="public_fallback"),
     # The builder and the submissions.
     path("forms/", builder.form_list, name="list"),
     path("forms/new/", builder.form_create, name="create"),

@@ -66,6 +66,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "contacts:import_job_progress":         row(200,  404,    403, 403, 403,      200,     403),
     "contacts:import_rejects":              row(200,  404,    403, 403, 403,      200,     403),
     "contacts:export":                      row(200,  200,    403, 403, 403,      200,     403),
+    "contacts:contact_consent_export":      row(200,  200,    403, 404, 403,      200,     404),
     # Custom field definitions are an administration screen: 404 for everyone else.
     "contacts:custom_field_list":           row(200,  404,    404, 404, 404,      404,     404),
     "contacts:custom_field_create":         row(200,  404,    404, 404, 404,      404,     404),
@@ -149,7 +150,7 @@ REQUESTS: dict[str, Request] = {
 
 def default_kwargs(world: World) -> dict[str, Any]:
     """`pk` of rep's contact (routes about something else say so in REQUESTS)."""
-    return {"pk": world.contact.pk}
+    return {"pk": world.contact.pk, "fmt": "csv"}
 
 
 def build_world(personas: Any) -> World:

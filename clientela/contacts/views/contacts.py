@@ -300,6 +300,7 @@ def _card_context(
         "merged_banner": merged_banner,
         "can_write": has_capability(user, "contacts.write"),
         "can_delete": has_capability(user, "contacts.delete"),
+        "can_export": has_capability(user, "contacts.export"),
         "can_merge": can_merge,
         "note_form": forms.get("note_form") or NoteForm(),
         "consent_form": forms.get("consent_form") or ConsentForm(),

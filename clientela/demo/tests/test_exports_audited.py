@@ -28,6 +28,8 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "timeline:audit_export": [([], {})],
     # "{segment}" stands for the id of a segment the test creates first.
     "segments:export": [(["{segment}", "csv"], {}), (["{segment}", "xlsx"], {})],
+    "webforms:submission_export": [(["{form}", "csv"], {}), (["{form}", "xlsx"], {})],
+    "contacts:contact_consent_export": [(["{contact}", "csv"], {}), (["{contact}", "xlsx"], {})],
 }
 
 
@@ -56,11 +58,42 @@ def _segment_id(personas: Any) -> int:
     return (found or EnteredSegmentFactory.create(actor=personas.admin, name="Todos")).pk
 
 
+def _form_id() -> int:
+    from clientela.webforms.models import Form
+    from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
+
+    found = Form.objects.order_by("id").first()
+    if found is None:
+        found = webinar_form()
+        SubmissionFactory.create(form=found)
+    return found.pk
+
+
+def _contact_id(personas: Any) -> int:
+    from clientela.contacts import services
+    from clientela.contacts.models import Contact
+
+    found = Contact.objects.order_by("id").first() or services.create_contact(
+        actor=personas.admin, data={"first_name": "Ana", "email": "ana@example.co"}
+    )
+    if not found.consents.exists():
+        services.record_consent(
+            found, actor=personas.admin, channel="email", purpose="marketing",
+            status="granted", source="formulario firmado",
+        )  # fmt: skip
+    return found.pk
+
+
 @pytest.mark.parametrize("route", sorted(ROUTE_ARGS))
 def test_it_leaves_exactly_one_event_per_export(client, personas, route):
     signed = client_for(client, personas.admin)
     for template, query in ROUTE_ARGS[route]:
-        args = [arg.format(segment=_segment_id(personas)) for arg in template]
+        args = [
+            arg.format(
+                segment=_segment_id(personas), form=_form_id(), contact=_contact_id(personas)
+            )
+            for arg in template
+        ]
         before = Event.objects.filter(verb="exported").count()
         response = signed.get(reverse(route, args=args), query)
         assert response.status_code == 200, (route, args, response.status_code)

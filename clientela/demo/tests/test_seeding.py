@@ -88,3 +88,18 @@ def test_it_tells_the_story_of_a_real_estate_company():
     assert Contact.objects.filter(owner=service, lifecycle_stage="customer").exists()
     words = " ".join(vocabulary.COMPANY_WORDS + vocabulary.INDUSTRIES).lower()
     assert "agro" not in words and "textil" not in words
+
+
+def test_it_publishes_the_webinar_form():
+    from django.test import Client
+
+    from clientela.webforms.models import Form
+
+    load_demo(contacts=30)
+    form = Form.objects.get()
+    assert form.status == "published"
+    inputs = [f.input_name for f in form.fields.all()]
+    assert {"first_name", "email", "phone", "city", "product", "utm_source"} <= set(inputs)
+    assert form.consents.get().purpose == "marketing"
+    page = Client().get(f"/f/{form.public_id}?utm_source=facebook")
+    assert page.status_code == 200 and 'value="facebook"' in page.content.decode()

@@ -36,6 +36,8 @@ from clientela.contacts.tests.factories import (
 from clientela.orders.tests.factories import OrderFactory, OrderLineFactory
 from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
+from clientela.webforms.choices import SubmissionState
+from clientela.webforms.tests.factories import FormFactory, SubmissionFactory
 
 
 class SegmentFactory(factory.django.DjangoModelFactory[Segment]):
@@ -122,6 +124,7 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     world.user_ids = [u.pk for u in users]
     world.department_ids = [d.pk for d in departments]
     tags = [TagFactory.create(name=name) for name in TAG_NAMES]
+    web_forms = [FormFactory.create(name=f"Formulario {i}") for i in range(2)]
     companies = [
         CompanyFactory.create(
             name=rng.choice(TEXTS) or "Sin nombre",
@@ -209,6 +212,13 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
             )
             sku, name = rng.choice(PRODUCTS)
             OrderLineFactory.create(order=order, sku=sku, product_name=name, unit_price=amount)
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            SubmissionFactory.create(
+                form=rng.choice(web_forms),
+                contact=contact,
+                state=rng.choice([SubmissionState.PROCESSED, SubmissionState.FAILED]),
+                created_at=_moment(rng, now, zone),
+            )
         world.contact_ids.append(contact.pk)
         if contact.deleted_at is None:
             world.live_ids.append(contact.pk)

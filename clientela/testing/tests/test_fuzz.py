@@ -48,6 +48,7 @@ from clientela.testing.fuzz import (
     query_params,
     row_counts,
 )
+from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -76,6 +77,11 @@ class World:
     job: int
     segment: int
     segment_list: int
+    form: int
+    form_public_id: str
+    form_field: int
+    form_consent: int
+    submission: int
 
 
 @pytest.fixture
@@ -99,6 +105,7 @@ def world(personas: Any) -> World:
         data={"contact": contact.pk, "ordered_at": "2026-03-01T10:00:00-05:00", "amount": 125000},
     )
     rate = order_services.set_rate(actor=admin, currency="USD", day="2026-03-01", rate="4150")
+    web_form = webinar_form()
     upload = b"nombre;correo\nEva;eva@example.co\n"
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
@@ -122,6 +129,11 @@ def world(personas: Any) -> World:
             actor=admin, definition={"all": [{"field": "first_name", "op": "is", "value": "Ana"}]}
         ).pk,
         segment_list=EnteredSegmentFactory.create(actor=admin, kind=SegmentKind.STATIC).pk,
+        form=web_form.pk,
+        form_public_id=web_form.public_id,
+        form_field=web_form.fields.order_by("position").values_list("pk", flat=True)[0],
+        form_consent=web_form.consents.values_list("pk", flat=True)[0],
+        submission=SubmissionFactory.create(form=web_form).pk,
     )
 
 
@@ -167,6 +179,8 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "token_id": lambda w: w.token,
     "code": lambda w: w.role.code,
     "segment_id": lambda w: w.segment,
+    "form_id": lambda w: w.form,
+    "public_id": lambda w: w.form_public_id,
 }
 
 
@@ -281,6 +295,9 @@ FORM_EXCLUSIONS: dict[str, str] = {
     "(its code field is fuzzed through accounts:login's neighbour tests in test_views_auth)",
     "core:home": "a page without a method decorator: a POST renders it like a GET",
     "core:healthz": "the load balancer's check: reads nothing from the request",
+    "webforms:public_fallback": "the 404 of malformed public form paths: reads nothing, writes "
+    "nothing (the public submit itself is fuzzed as webforms:public and in webforms' own "
+    "10,000-request test)",
 }
 # Routes fuzzed without signing in (they answer signed-in users with a redirect).
 ANONYMOUS_ROUTES = {"accounts:login"}
@@ -305,13 +322,18 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name in ("segments:list_add", "segments:list_remove")
         else w.segment
         if name.startswith("segments:")
+        else w.form
+        if name.startswith("webforms:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
     "user_id": lambda w, name: w.user,
     "department_id": lambda w, name: w.department,
     "role_id": lambda w, name: w.role.pk,
-    "field_id": lambda w, name: w.custom_field,
+    "field_id": lambda w, name: w.form_field if name.startswith("webforms:") else w.custom_field,
+    "consent_id": lambda w, name: w.form_consent,
+    "submission_id": lambda w, name: w.submission,
+    "public_id": lambda w, name: w.form_public_id,
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
     "fmt": lambda w, name: "csv",

@@ -256,6 +256,11 @@ def test_it_frames_the_iframe_version_only_in_allowed_origins() -> None:
     response = Client().get(url(form) + "?embed=1")
     assert "frame-ancestors https://www.example.co" in response["Content-Security-Policy"]
     assert "X-Frame-Options" not in response
+    assert f'action="{url(form)}?embed=1"' in response.content.decode()
+    thanks = Client().post(
+        url(form) + "?embed=1", answer(form, first_name="Ana", email="ana@example.co")
+    )
+    assert "frame-ancestors https://www.example.co" in thanks["Content-Security-Policy"]
 
 
 def test_it_keeps_a_failed_submission_and_retries_it() -> None:

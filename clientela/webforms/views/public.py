@@ -137,7 +137,9 @@ def form_context(
         "consents": consent_rows,
         "general_errors": (errors or {}).get("__all__", []),
         "token": antispam.issue_render_token(form.public_id),
-        "action": reverse("webforms:public", kwargs={"public_id": form.public_id}),
+        # The iframe version posts back into the frame: its answer must stay frameable.
+        "action": reverse("webforms:public", kwargs={"public_id": form.public_id})
+        + ("?embed=1" if request.GET.get("embed") == "1" else ""),
         "challenge_url": reverse("webforms:altcha", kwargs={"public_id": form.public_id}),
         "page_url": str(data.get("_page", "")) if values is not None else request.build_absolute_uri(),
         "referrer": str(data.get("_referrer", "")) if values is not None else request.headers.get("Referer", ""),
@@ -193,6 +195,15 @@ def public_form(request: HttpRequest, public_id: str) -> HttpResponse:
         response = submit(request, form, language)
         response["Content-Language"] = language
         return response
+
+
+@csrf_exempt
+def public_fallback(request: HttpRequest, rest: str) -> HttpResponse:
+    """Answer 404 for any other path under /f/: JSON when the client asks for it, else a page."""
+    with translation.override(visitor_language(request, None)):
+        if wants_json(request):
+            return _json_error(request, None, 404, {"__all__": [_("This form does not exist.")]})
+        return _public_page(request, None, "webforms/public_missing.html", {}, status=404)
 
 
 def preflight(request: HttpRequest, form: Form | None) -> HttpResponse:

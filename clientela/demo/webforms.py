@@ -1,0 +1,86 @@
+"""The demo company's published "Webinar" form (story 1: a Facebook ad → the webinar form).
+
+Name, e-mail, phone, city, the product of interest and the UTM parameters of the ad's link
+(hidden, taken from the page URL), and the marketing consent with its Habeas Data text, built
+through the webforms services as the demo's marketer would.
+"""
+
+from __future__ import annotations
+
+from clientela.accounts.models import User
+from clientela.contacts.choices import ConsentChannel, ConsentPurpose
+from clientela.webforms import services
+from clientela.webforms.choices import ContactTarget, FieldKind, FormStatus, HiddenSource
+from clientela.webforms.models import Form
+
+WEBINAR = "Webinar: invertir en lotes en Florida"
+
+
+def seed_webinar_form(marketer: User) -> Form:
+    """Create and publish the webinar form once (found again by name)."""
+    existing = Form.objects.filter(name=WEBINAR).first()
+    if existing is not None:
+        return existing
+    form = services.create_form(
+        actor=marketer,
+        data={
+            "name": WEBINAR,
+            "language": "es",
+            "thank_you_es": "¡Gracias! Le enviamos el enlace del webinar a su correo.",
+            "thank_you_en": "Thank you! We sent the webinar link to your e-mail.",
+            "tags": ["webinar"],
+            "lifecycle_stage": "lead",
+            "contact_source": "form",
+            "welcome_subject_es": "Su cupo en el webinar, {{ first_name }}",
+            "welcome_body_es": (
+                "Hola {{ first_name }}:\n\nGracias por inscribirse en «{{ form }}». "
+                "El jueves a las 7 p. m. le enviaremos el enlace de la transmisión."
+            ),
+            "welcome_subject_en": "Your seat at the webinar, {{ first_name }}",
+            "welcome_body_en": (
+                "Hi {{ first_name }},\n\nThank you for signing up for “{{ form }}”. "
+                "We will send you the stream link on Thursday at 7 p.m."
+            ),
+        },
+        via="seed",
+    )
+    for target, required, es, en in (
+        (ContactTarget.FIRST_NAME, True, "Nombre", "Name"),
+        (ContactTarget.EMAIL, True, "Correo electrónico", "E-mail"),
+        (ContactTarget.PHONE, False, "Celular (WhatsApp)", "Mobile (WhatsApp)"),
+        (ContactTarget.CITY, False, "Ciudad", "City"),
+    ):
+        services.add_field(
+            form, actor=marketer, via="seed",
+            data={"kind": FieldKind.CONTACT, "target": target, "required": required,
+                  "label_es": es, "label_en": en},
+        )  # fmt: skip
+    for source in (
+        HiddenSource.PRODUCT, HiddenSource.UTM_SOURCE, HiddenSource.UTM_MEDIUM,
+        HiddenSource.UTM_CAMPAIGN, HiddenSource.UTM_TERM, HiddenSource.UTM_CONTENT,
+    ):  # fmt: skip
+        services.add_field(
+            form, actor=marketer, via="seed",
+            data={"kind": FieldKind.HIDDEN, "hidden_source": source},
+        )  # fmt: skip
+    services.add_consent(
+        form,
+        actor=marketer,
+        via="seed",
+        data={
+            "purpose": ConsentPurpose.MARKETING,
+            "channel": ConsentChannel.EMAIL,
+            "required": False,
+            "text_es": (
+                "Autorizo a Inmobiliaria Andina S.A.S. a tratar mis datos personales para "
+                "enviarme información comercial por correo electrónico, conforme a la Ley 1581 "
+                "de 2012 y su política de tratamiento de datos."
+            ),
+            "text_en": (
+                "I authorise Inmobiliaria Andina S.A.S. to process my personal data to send me "
+                "marketing information by e-mail, under Colombian Law 1581 of 2012 and its "
+                "data-processing policy."
+            ),
+        },
+    )
+    return services.set_form_status(form, actor=marketer, status=FormStatus.PUBLISHED, via="seed")
