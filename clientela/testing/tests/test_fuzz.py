@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from clientela.accounts.models import ApiToken, Role, User
 from clientela.accounts.services import create_token
 from clientela.accounts.tests.factories import DepartmentFactory
+from clientela.activities import services as activity_services
 from clientela.api import api
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
@@ -76,6 +77,8 @@ class World:
     job: int
     segment: int
     segment_list: int
+    activity: int
+    notification: int
 
 
 @pytest.fixture
@@ -122,6 +125,10 @@ def world(personas: Any) -> World:
             actor=admin, definition={"all": [{"field": "first_name", "op": "is", "value": "Ana"}]}
         ).pk,
         segment_list=EnteredSegmentFactory.create(actor=admin, kind=SegmentKind.STATIC).pk,
+        activity=activity_services.create_task(
+            owner=rep, subject="Llamar", contact=contact, actor=rep
+        ).pk,
+        notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
     )
 
 
@@ -167,6 +174,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "token_id": lambda w: w.token,
     "code": lambda w: w.role.code,
     "segment_id": lambda w: w.segment,
+    "activity_id": lambda w: w.activity,
 }
 
 
@@ -305,6 +313,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name in ("segments:list_add", "segments:list_remove")
         else w.segment
         if name.startswith("segments:")
+        else w.notification
+        if name.startswith("activities:notification")
+        else w.activity
+        if name.startswith("activities:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -314,6 +326,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "field_id": lambda w, name: w.custom_field,
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
+    "contact_pk": lambda w, name: w.contact,
     "fmt": lambda w, name: "csv",
     "table": lambda w, name: "customers",
 }
