@@ -58,8 +58,12 @@ def test_it_creates_a_task_and_logs_a_call(client: Client, personas: Any) -> Non
     assert task.json()["is_done"] is False and task.json()["owner"]["id"] == personas.rep.pk
     call = _send(client, "post", BASE, personas.rep,
                  {"kind": "call", "done": True, "contact": contact.pk, "outcome": "voicemail"})  # fmt: skip
-    assert call.status_code == 201 and call.json()["done_at"] and call.json()["outcome"] == "voicemail"
-    refused = _send(client, "post", BASE, personas.rep, {"kind": "task", "done": True, "subject": "x"})
+    assert (
+        call.status_code == 201 and call.json()["done_at"] and call.json()["outcome"] == "voicemail"
+    )
+    refused = _send(
+        client, "post", BASE, personas.rep, {"kind": "task", "done": True, "subject": "x"}
+    )
     assert refused.status_code == 400 and "kind" in refused.json()["errors"]
 
 
@@ -84,7 +88,9 @@ def test_it_refuses_giving_a_task_to_another_rep_without_the_right(
 ) -> None:
     refused = _send(client, "post", BASE, personas.rep, {"subject": "x", "owner": personas.rep2.pk})
     assert refused.status_code == 403
-    given = _send(client, "post", BASE, personas.manager, {"subject": "x", "owner": personas.rep2.pk})
+    given = _send(
+        client, "post", BASE, personas.manager, {"subject": "x", "owner": personas.rep2.pk}
+    )
     assert given.status_code == 201
     assert Activity.objects.get().owner == personas.rep2
 

@@ -58,7 +58,7 @@ def test_the_notifications_pin_their_queries(
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_api_list_pins_its_queries(
-    client: Client, personas: Any, django_assert_num_queries: Any, count: int
+    client: Any, personas: Any, django_assert_num_queries: Any, count: int
 ) -> None:
     _board(personas, count)
     headers = bearer_headers(personas.rep)
