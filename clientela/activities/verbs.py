@@ -43,6 +43,16 @@ def task_created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> 
     """Tell a task given to someone, with its due moment."""
     data = event.data or {}
     values = {"who": who(event.actor), "owner": data.get("owner") or "—", "subject": _subject(data)}
+    if event.actor_id is not None and event.actor_id == data.get("owner_id"):
+        if data.get("due_at"):
+            entry.sentence = html(
+                _("%(who)s created a task: “%(subject)s”, due %(due)s"),
+                due=stored_value("due_at", data["due_at"]),
+                **values,
+            )
+        else:
+            entry.sentence = html(_("%(who)s created a task: “%(subject)s”"), **values)
+        return entry
     if data.get("due_at"):
         entry.sentence = html(
             _("%(who)s gave %(owner)s a task: “%(subject)s”, due %(due)s"),
