@@ -88,7 +88,10 @@ def seed_activities(seed: int = 2026, now: dt.datetime | None = None) -> int:
             ))  # fmt: skip
     with transaction.atomic():
         created = Activity.objects.bulk_create(rows, batch_size=500)
-        record_events(_event(activity) for activity in created)
+        record_events(
+            _event(a, ActivityVerb.LOGGED if a.done_at else ActivityVerb.TASK_CREATED)
+            for a in created
+        )
         Notification.objects.bulk_create(
             Notification(
                 recipient=rep,
@@ -103,7 +106,7 @@ def seed_activities(seed: int = 2026, now: dt.datetime | None = None) -> int:
     return len(created)
 
 
-def _event(activity: Activity) -> Event:
+def _event(activity: Activity, verb: str) -> Event:
     """Build the timeline event the service would have written for a demo activity."""
     logged = activity.done_at is not None
     data: dict[str, object] = {
@@ -123,7 +126,7 @@ def _event(activity: Activity) -> Event:
     elif activity.due_at:
         data["due_at"] = activity.due_at.isoformat()
     return build_event(
-        ActivityVerb.LOGGED if logged else ActivityVerb.TASK_CREATED,
+        verb,
         actor=activity.owner,
         target=activity,
         via=Via.SEED,

@@ -52,7 +52,7 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_rep_logs_a_call_plans_a_task_completes_it_and_reads_a_notification(
+def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notification(
     page: Page, server: RunningServer, shots: Path
 ) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})

@@ -31,7 +31,7 @@ def _board(personas: Any, count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_my_tasks_pins_its_queries(
+def test_it_pins_the_queries_of_my_tasks(
     client: Client, personas: Any, django_assert_num_queries: Any, count: int
 ) -> None:
     _board(personas, count)
@@ -43,7 +43,7 @@ def test_my_tasks_pins_its_queries(
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_the_notifications_pin_their_queries(
+def test_it_pins_the_queries_of_the_notifications(
     client: Client, personas: Any, django_assert_num_queries: Any, count: int
 ) -> None:
     for _ in range(count):
@@ -57,7 +57,7 @@ def test_the_notifications_pin_their_queries(
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_the_api_list_pins_its_queries(
+def test_it_pins_the_queries_of_the_api_list(
     client: Any, personas: Any, django_assert_num_queries: Any, count: int
 ) -> None:
     _board(personas, count)
@@ -66,3 +66,25 @@ def test_the_api_list_pins_its_queries(
     with django_assert_num_queries(4):
         response = client.get("/api/v1/activities?limit=100", **headers)
     assert response.status_code == 200
+
+
+def test_it_costs_the_contact_card_the_same_with_few_or_many_tasks(
+    client: Client, personas: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clientela.contacts.tests.factories import EnteredContactFactory
+
+    signed_in = client_for(client, personas.manager)
+    counts = []
+    for tasks in (1, 15):
+        contact = EnteredContactFactory.create(actor=personas.rep)
+        for _ in range(tasks):
+            owner = (personas.rep, personas.rep2, personas.manager)[_ % 3]
+            ActivityFactory.create(owner=owner, contact=contact)
+        url = reverse("contacts:contact_detail", args=[contact.pk])
+        with CaptureQueriesContext(connection) as captured:
+            assert signed_in.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
