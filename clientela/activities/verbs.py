@@ -21,14 +21,10 @@ from clientela.timeline.models import Event
 from clientela.timeline.rendering import Change, Entry, RecordTimeline, html, stored_value, who
 
 
-def _kind(data: Mapping[str, Any]) -> str:
-    code = str(data.get("kind", ""))
-    return str(dict(ActivityKind.choices).get(code, code)).lower()
-
-
 def _subject(data: Mapping[str, Any]) -> str:
-    subject = str(data.get("subject") or "")
-    return subject or str(capfirst(_kind(data)))
+    """Return the subject, or the kind's name when the activity has none ("Call")."""
+    code = str(data.get("kind", ""))
+    return str(data.get("subject") or "") or str(dict(ActivityKind.choices).get(code, code))
 
 
 def _details(data: Mapping[str, Any]) -> str:
@@ -47,6 +43,16 @@ def task_created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> 
     """Tell a task given to someone, with its due moment."""
     data = event.data or {}
     values = {"who": who(event.actor), "owner": data.get("owner") or "—", "subject": _subject(data)}
+    if event.actor_id is not None and event.actor_id == data.get("owner_id"):
+        if data.get("due_at"):
+            entry.sentence = html(
+                _("%(who)s created a task: “%(subject)s”, due %(due)s"),
+                due=stored_value("due_at", data["due_at"]),
+                **values,
+            )
+        else:
+            entry.sentence = html(_("%(who)s created a task: “%(subject)s”"), **values)
+        return entry
     if data.get("due_at"):
         entry.sentence = html(
             _("%(who)s gave %(owner)s a task: “%(subject)s”, due %(due)s"),
@@ -61,10 +67,14 @@ def task_created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> 
 def logged_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
     """Tell a call, e-mail or meeting that happened, with its outcome and duration."""
     data = event.data or {}
+    sentences: dict[str, str] = {
+        ActivityKind.CALL: _("%(who)s logged a call: “%(subject)s”"),
+        ActivityKind.EMAIL: _("%(who)s logged an e-mail: “%(subject)s”"),
+        ActivityKind.MEETING: _("%(who)s logged a meeting: “%(subject)s”"),
+    }
     entry.sentence = html(
-        _("%(who)s logged a %(kind)s: “%(subject)s”"),
+        sentences.get(str(data.get("kind")), _("%(who)s logged an activity: “%(subject)s”")),
         who=who(event.actor) if event.actor else str(data.get("owner") or who(None)),
-        kind=_kind(data),
         subject=_subject(data),
     )
     entry.note = _details(data)
@@ -127,10 +137,7 @@ def deleted_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
     """Tell an activity deleted."""
     data = event.data or {}
     entry.sentence = html(
-        _("%(who)s deleted the %(kind)s “%(subject)s”"),
-        who=who(event.actor),
-        kind=_kind(data),
-        subject=_subject(data),
+        _("%(who)s deleted “%(subject)s”"), who=who(event.actor), subject=_subject(data)
     )
     return entry
 

@@ -263,7 +263,7 @@ def contact_log(request: AuthenticatedHttpRequest, contact_pk: int) -> HttpRespo
         else:
             messages.success(
                 request,
-                _("%(kind)s logged.") % {"kind": activity.get_kind_display()},
+                _("Logged on the timeline: %(kind)s.") % {"kind": activity.get_kind_display()},
             )
             return redirect(_back(request, detail))
     return render(request, "activities/log_form.html", {"form": form, "contact": contact})

@@ -321,4 +321,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.webforms import seed_webinar_form
 
     seed_webinar_form(User.objects.get(username="mercadeo"))
+    from clientela.demo.activities import seed_activities
+
+    seed_activities(seed=seed)
     return created

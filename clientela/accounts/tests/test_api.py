@@ -185,6 +185,7 @@ def test_it_describes_the_signed_in_user(personas, client):
         "contacts.merge",
         "orders.view",
         "orders.write",
+        "activities.write",
         "analytics.view",
     ]
     assert body["departments"] == [

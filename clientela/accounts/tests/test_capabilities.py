@@ -54,6 +54,8 @@ MATRIX = {
     "segments.manage": "1  1  0  1  0  0",
     "delivery.view_messages": "1  0  0  0  0  0",
     "delivery.manage_messages": "1  0  0  0  0  0",
+    "activities.write": "1  1  1  1  1  0",
+    "activities.assign": "1  1  0  0  0  0",
 }
 
 
@@ -256,7 +258,7 @@ def test_the_migration_turns_each_roles_flags_into_codes() -> None:
     roles = {role.code: role for role in Role.objects.all()}
     assert set(roles["comercial"].capabilities) == {
         *("contacts.write", "orders.write", "contacts.export", "orders.export"),
-        *("analytics.export", "orders.view", "analytics.view"),
+        *("analytics.export", "orders.view", "analytics.view", "activities.write"),
     }
     assert {"contacts.import", "orders.import"} <= set(roles["servicio"].capabilities)
     assert "analytics.view" not in roles["servicio"].capabilities

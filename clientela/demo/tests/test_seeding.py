@@ -103,3 +103,23 @@ def test_it_publishes_the_webinar_form():
     assert form.consents.get().purpose == "marketing"
     page = Client().get(f"/f/{form.public_id}?utm_source=facebook")
     assert page.status_code == 200 and 'value="facebook"' in page.content.decode()
+def test_it_gives_the_demo_reps_tasks_logged_calls_and_notifications():
+    from django.utils import timezone
+
+    from clientela.activities.models import Activity, Notification
+    from clientela.activities.queries import task_board
+    from clientela.demo.activities import seed_activities
+    from clientela.demo.seeding import ensure_structure
+
+    ensure_structure()
+    seed_contacts(200, seed=4)
+    now = timezone.now()
+    created = seed_activities(seed=4, now=now)
+    assert created == Activity.objects.count() > 0
+    ana = ensure_structure().users["ana"]
+    board = task_board(ana, owner_id=ana.pk, now=now)
+    assert board.overdue and board.today and board.upcoming and board.done
+    assert Notification.objects.filter(recipient=ana, read_at__isnull=True).count() == 2
+    for activity in Activity.objects.select_related("contact"):
+        assert activity.contact is not None
+        assert activity.created_at >= activity.contact.created_at

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from clientela.accounts.models import ApiToken, Role, User
 from clientela.accounts.services import create_token
 from clientela.accounts.tests.factories import DepartmentFactory
+from clientela.activities import services as activity_services
 from clientela.api import api
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
@@ -82,6 +83,8 @@ class World:
     form_field: int
     form_consent: int
     submission: int
+    activity: int
+    notification: int
 
 
 @pytest.fixture
@@ -134,6 +137,10 @@ def world(personas: Any) -> World:
         form_field=web_form.fields.order_by("position").values_list("pk", flat=True)[0],
         form_consent=web_form.consents.values_list("pk", flat=True)[0],
         submission=SubmissionFactory.create(form=web_form).pk,
+        activity=activity_services.create_task(
+            owner=rep, subject="Llamar", contact=contact, actor=rep
+        ).pk,
+        notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
     )
 
 
@@ -181,6 +188,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "segment_id": lambda w: w.segment,
     "form_id": lambda w: w.form,
     "public_id": lambda w: w.form_public_id,
+    "activity_id": lambda w: w.activity,
 }
 
 
@@ -324,6 +332,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("segments:")
         else w.form
         if name.startswith("webforms:")
+        else w.notification
+        if name.startswith("activities:notification")
+        else w.activity
+        if name.startswith("activities:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -336,6 +348,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "public_id": lambda w, name: w.form_public_id,
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
+    "contact_pk": lambda w, name: w.contact,
     "fmt": lambda w, name: "csv",
     "table": lambda w, name: "customers",
 }

@@ -1,0 +1,121 @@
+"""Real Chromium against the production server with the demo company: a rep opens a contact,
+logs a call, creates a task, completes it on "Mis tareas" with one click, and sees the bell's
+count drop after reading a notification."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from clientela.demo.seeding import DEMO_PASSWORD
+from clientela.testing.processes import RunningServer, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`clientela serve` on a fresh database with the demo company loaded."""
+    with running_server(tmp_path_factory.mktemp("activities-server"), demo_contacts=120) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect() -> Iterator[None]:
+    """Wait as long for an assertion as for an action: CI runs two suites beside Chromium."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=None)
+
+
+def sign_in(page: Page, server: RunningServer, username: str) -> None:
+    """Sign in through the login form and wait for the start page."""
+    page.goto(f"{server.url}/accounts/login/")
+    form = page.locator("form[action$='/accounts/login/']")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(DEMO_PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/")
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go ($CLIENTELA_SCREENSHOTS, else pytest's temporary folder)."""
+    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
+    folder = Path(configured) if configured else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notification(
+    page: Page, server: RunningServer, shots: Path
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, "ana")
+    bell = page.locator("a.bell .bell-count")
+    expect(bell).to_have_text("2")  # the demo left Ana two unread notifications
+
+    # Open one of her contacts from the list.
+    page.goto(f"{server.url}/contacts/")
+    page.locator("table a[href^='/contacts/']").first.click()
+    page.wait_for_url(re.compile(r"/contacts/\d+/$"))
+    panel = page.locator("#activities-panel")
+    expect(panel.get_by_role("heading", name="Actividades")).to_be_visible()
+
+    # Log a call: who answered, how long.
+    panel.get_by_text("Registrar una llamada, un correo o una reunión").click()
+    log = panel.locator("form.log-form")
+    log.get_by_label("Llamada").check()
+    log.get_by_label("Asunto").fill("Le conté de los lotes en Ocala")
+    log.get_by_label("Resultado").select_option("reached")
+    log.get_by_label("Minutos").fill("7")
+    log.get_by_role("button", name="Registrar").click()
+    expect(page.locator(".messages")).to_contain_text("Registrado en el historial: Llamada")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("registró una llamada: «Le conté de los lotes en Ocala»")
+    expect(timeline).to_contain_text("Contestó · 7 min")
+
+    # Plan the next step as a task.
+    panel = page.locator("#activities-panel")
+    panel.get_by_text("Crear una tarea").click()
+    task_form = panel.locator("#new-task form")
+    task_form.get_by_label("Qué hay que hacer").fill("Enviar el plano del lote 14")
+    task_form.get_by_role("button", name="Crear tarea").click()
+    expect(page.locator(".messages")).to_contain_text("Tarea creada.")
+    expect(page.locator("#activities-panel")).to_contain_text("Enviar el plano del lote 14")
+    page.screenshot(path=str(shots / "activities-contact.png"), full_page=True)
+
+    # Complete it on "Mis tareas" with one click (HTMX swaps the row).
+    page.locator("nav.sidebar").get_by_role("link", name="Actividades").click()
+    expect(page.get_by_role("heading", name="Mis tareas")).to_be_visible()
+    row = page.locator("li.task", has_text="Enviar el plano del lote 14")
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Completar «Enviar el plano del lote 14»").click()
+    expect(row).to_have_class(re.compile(r"task-done"))
+    page.screenshot(path=str(shots / "activities-my-tasks.png"), full_page=True)
+    page.reload()
+    done = page.locator("#group-done li.task", has_text="Enviar el plano del lote 14")
+    expect(done).to_be_visible()
+
+    # Read a notification: the bell's count drops.
+    page.locator("a.bell").click()
+    page.wait_for_url(f"{server.url}/activities/notifications/")
+    expect(page.locator("li.notification.unread")).to_have_count(2)
+    page.locator("li.notification.unread").first.get_by_role(
+        "button", name="Marcar como leída"
+    ).click()
+    expect(page.locator("li.notification.unread")).to_have_count(1)
+    expect(page.locator("a.bell .bell-count")).to_have_text("1")
+    page.screenshot(path=str(shots / "activities-notifications.png"), full_page=True)
+
+    # On a phone the page still fits.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server.url}/activities/")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390
+    page.screenshot(path=str(shots / "activities-phone.png"), full_page=True)
