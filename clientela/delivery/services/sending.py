@@ -276,6 +276,12 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         verb = None  # a retry later is not news for the contact's timeline
         result = "deferred"
     with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            # Do not wait for the WAL flush: a killed worker loses nothing (the server has the
+            # commit), and only a crash of the database server itself could forget the last
+            # fraction of a second of answers, whose messages would then go out once more.
+            with db_connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         if not mine.update(**values):
             log.warning(
                 "delivery: message %s was reclaimed by another worker before its answer was "
