@@ -217,6 +217,8 @@ class Outcome:
     sent: bool
     code: int | None
     answer: str
+    # A failure no retry can cure though the server said nothing (a message we cannot build).
+    permanent: bool = False
 
 
 def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
@@ -232,6 +234,10 @@ def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
     except (smtplib.SMTPException, OSError) as exc:
         # Dropped connection, timeout, reset: nothing was accepted; try again later.
         return Outcome(False, None, f"{exc.__class__.__name__}: {exc}")
+    except Exception as exc:
+        # The stored message cannot be built (a header Django refuses): no retry cures that.
+        log.exception("delivery: message %s cannot be built", message.pk)
+        return Outcome(False, None, f"{exc.__class__.__name__}: {exc}", permanent=True)
     if not count:
         return Outcome(False, None, "the e-mail backend sent nothing")
     if replies:
@@ -243,6 +249,7 @@ def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
 def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
     """Record one outcome (its own transaction); return "sent", "failed" or "deferred"."""
     now = timezone.now()
+    final = outcome.permanent or is_permanent(outcome.code)
     mine = Message.objects.filter(
         pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
     )
@@ -257,10 +264,10 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         values = {**common, "state": MessageState.SENT, "sent_at": now, "last_error": ""}
         verb: str | None = DeliveryVerb.SENT
         result = "sent"
-    elif is_permanent(outcome.code) or message.attempts >= conf.max_attempts:
+    elif final or message.attempts >= conf.max_attempts:
         reason = (
             outcome.answer
-            if is_permanent(outcome.code)
+            if final
             else f"gave up after {message.attempts} attempts: {outcome.answer}"
         )
         values = {**common, "state": MessageState.FAILED, "last_error": reason[:2000]}
@@ -344,6 +351,11 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
             if message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN:
                 result.released += _release(messages[index:])
                 break
+            if message.attempts > conf.max_attempts:
+                # Claimed again and again after expired leases: its worker keeps dying on it.
+                gave_up = Outcome(False, None, "the worker was interrupted on every attempt")
+                _count(result, _finish(message, gave_up, conf))
+                continue
             outcome = _hand_over(backend, message)
             _count(result, _finish(message, outcome, conf))
             if not outcome.sent and outcome.code is None:
