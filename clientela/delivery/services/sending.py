@@ -100,6 +100,7 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
     expired = Q(state=MessageState.SENDING, leased_until__lt=now)
     due = Q(state=MessageState.QUEUED, next_attempt_at__lte=now)
     reclaimed: dict[int, str] = {}
+    candidates_ids: list[int] = []
     with transaction.atomic():
         claimed = 0
         for condition, order in (
@@ -114,6 +115,7 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             picked = list(candidates.values_list("id", "lease_owner")[: size - claimed])
             if not picked:
                 continue
+            candidates_ids.extend(pk for pk, _ in picked)
             # Guarded: the condition is checked again by the UPDATE itself, so a row another
             # claimer took in between (SQLite has no row locks) is not taken twice.
             claimed += Message.objects.filter(condition, pk__in=[pk for pk, _ in picked]).update(
@@ -124,8 +126,11 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             )
             if condition is expired:
                 reclaimed.update(dict(picked))
+    # Read back by primary key (lease_owner has no index): the token says which were ours.
     batch = list(
-        Message.objects.filter(lease_owner=token, state=MessageState.SENDING).order_by("id")
+        Message.objects.filter(
+            pk__in=candidates_ids, lease_owner=token, state=MessageState.SENDING
+        ).order_by("id")
     )
     again = [message.pk for message in batch if message.pk in reclaimed]
     if again:
