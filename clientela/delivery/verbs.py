@@ -63,7 +63,7 @@ def register_delivery_verbs() -> None:
         {
             "kind": DataKey(gettext_lazy("Kind")),
             "subject": DataKey(gettext_lazy("Subject")),
-            "to": DataKey(gettext_lazy("To")),
+            "to": DataKey(gettext_lazy("Recipient")),
             "channel": DataKey(gettext_lazy("Channel"), DataKind.CHOICE, dict(Channel.choices)),
             "smtp_code": DataKey(gettext_lazy("SMTP code")),
             "reason": DataKey(gettext_lazy("Reason")),

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +99,18 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) ->
 
 @contextmanager
 def running_server(
-    data_dir: Path, *, demo_contacts: int = 0, serve_args: tuple[str, ...] = ()
+    data_dir: Path,
+    *,
+    demo_contacts: int = 0,
+    serve_args: tuple[str, ...] = (),
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningServer]:
-    """Migrate a fresh database, optionally load the demo, then run `clientela serve` until the block ends."""
+    """Migrate a fresh database, optionally load the demo, then run `clientela serve` until the block ends.
+
+    `extra_env` adds settings for the processes (an SMTP server's CLIENTELA_EMAIL_PORT, say).
+    """
     env = server_env(data_dir)
+    env.update(extra_env or {})
     port = free_port()
     log = data_dir / "server.log"
     try:

@@ -100,6 +100,7 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
     expired = Q(state=MessageState.SENDING, leased_until__lt=now)
     due = Q(state=MessageState.QUEUED, next_attempt_at__lte=now)
     reclaimed: dict[int, str] = {}
+    candidates_ids: list[int] = []
     with transaction.atomic():
         claimed = 0
         for condition, order in (
@@ -114,6 +115,7 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             picked = list(candidates.values_list("id", "lease_owner")[: size - claimed])
             if not picked:
                 continue
+            candidates_ids.extend(pk for pk, _ in picked)
             # Guarded: the condition is checked again by the UPDATE itself, so a row another
             # claimer took in between (SQLite has no row locks) is not taken twice.
             claimed += Message.objects.filter(condition, pk__in=[pk for pk, _ in picked]).update(
@@ -124,8 +126,11 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             )
             if condition is expired:
                 reclaimed.update(dict(picked))
+    # Read back by primary key (lease_owner has no index): the token says which were ours.
     batch = list(
-        Message.objects.filter(lease_owner=token, state=MessageState.SENDING).order_by("id")
+        Message.objects.filter(
+            pk__in=candidates_ids, lease_owner=token, state=MessageState.SENDING
+        ).order_by("id")
     )
     again = [message.pk for message in batch if message.pk in reclaimed]
     if again:
@@ -217,6 +222,8 @@ class Outcome:
     sent: bool
     code: int | None
     answer: str
+    # A failure no retry can cure though the server said nothing (a message we cannot build).
+    permanent: bool = False
 
 
 def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
@@ -232,6 +239,10 @@ def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
     except (smtplib.SMTPException, OSError) as exc:
         # Dropped connection, timeout, reset: nothing was accepted; try again later.
         return Outcome(False, None, f"{exc.__class__.__name__}: {exc}")
+    except Exception as exc:
+        # The stored message cannot be built (a header Django refuses): no retry cures that.
+        log.exception("delivery: message %s cannot be built", message.pk)
+        return Outcome(False, None, f"{exc.__class__.__name__}: {exc}", permanent=True)
     if not count:
         return Outcome(False, None, "the e-mail backend sent nothing")
     if replies:
@@ -243,6 +254,7 @@ def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
 def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
     """Record one outcome (its own transaction); return "sent", "failed" or "deferred"."""
     now = timezone.now()
+    final = outcome.permanent or is_permanent(outcome.code)
     mine = Message.objects.filter(
         pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
     )
@@ -257,10 +269,10 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         values = {**common, "state": MessageState.SENT, "sent_at": now, "last_error": ""}
         verb: str | None = DeliveryVerb.SENT
         result = "sent"
-    elif is_permanent(outcome.code) or message.attempts >= conf.max_attempts:
+    elif final or message.attempts >= conf.max_attempts:
         reason = (
             outcome.answer
-            if is_permanent(outcome.code)
+            if final
             else f"gave up after {message.attempts} attempts: {outcome.answer}"
         )
         values = {**common, "state": MessageState.FAILED, "last_error": reason[:2000]}
@@ -276,6 +288,12 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         verb = None  # a retry later is not news for the contact's timeline
         result = "deferred"
     with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            # Do not wait for the WAL flush: a killed worker loses nothing (the server has the
+            # commit), and only a crash of the database server itself could forget the last
+            # fraction of a second of answers, whose messages would then go out once more.
+            with db_connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         if not mine.update(**values):
             log.warning(
                 "delivery: message %s was reclaimed by another worker before its answer was "
@@ -338,6 +356,11 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
             if message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN:
                 result.released += _release(messages[index:])
                 break
+            if message.attempts > conf.max_attempts:
+                # Claimed again and again after expired leases: its worker keeps dying on it.
+                gave_up = Outcome(False, None, "the worker was interrupted on every attempt")
+                _count(result, _finish(message, gave_up, conf))
+                continue
             outcome = _hand_over(backend, message)
             _count(result, _finish(message, outcome, conf))
             if not outcome.sent and outcome.code is None:

@@ -1,7 +1,8 @@
-"""Real Chromium against the production server: an administrator opens the outbox and a
-message whose HTML carries a script; the HTML shows in its sandboxed frame, the script never
-runs, and no screen breaks the Content-Security-Policy. Screenshots at 1280 px and 390 px go
-to $CLIENTELA_SCREENSHOTS (or pytest's temporary folder)."""
+"""Real processes end to end: a message queued in the production server's database is sent by
+its worker to a real SMTP server (aiosmtpd in this test), and in real Chromium an administrator
+opens the outbox and the message, whose HTML carries a script: the HTML shows in its sandboxed
+frame, the script never runs, and no screen breaks the Content-Security-Policy. Screenshots at
+1280 px and 390 px go to $CLIENTELA_SCREENSHOTS (or pytest's temporary folder)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from clientela.testing.processes import RunningServer, running_server
+from clientela.testing.smtp import SmtpServer, running_smtp_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -31,15 +33,27 @@ queue_email(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server the production server's worker sends to."""
+    with running_smtp_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with an administrator and one queued e-mail."""
-    with running_server(tmp_path_factory.mktemp("outbox-server")) as running:
+    env = {
+        "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "CLIENTELA_EMAIL_HOST": smtp.host,
+        "CLIENTELA_EMAIL_PORT": str(smtp.port),
+    }
+    with running_server(tmp_path_factory.mktemp("outbox-server"), extra_env=env) as running:
         running.manage("shell", "-c", SETUP)
         yield running
 
 
-def test_an_admin_reads_a_message_whose_html_stays_sandboxed(
-    page: Page, server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+def test_the_worker_sends_and_an_admin_reads_the_message_sandboxed(
+    page: Page, server: RunningServer, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     expect.set_options(timeout=15_000)
     folder = Path(os.environ.get("CLIENTELA_SCREENSHOTS") or tmp_path_factory.mktemp("outbox"))
@@ -58,12 +72,23 @@ def test_an_admin_reads_a_message_whose_html_stays_sandboxed(
     form.locator("button[type=submit]").click()
     page.wait_for_url(f"{server.url}/")
 
+    # The server's worker was woken when the message was queued and sent it.
+    for _ in range(150):
+        if smtp.messages:
+            break
+        page.wait_for_timeout(200)
+    [received] = smtp.messages
+    assert received.recipients == ["ana@example.co"]
+    assert "Hola Ana" in received.part("text/html") and "Hola Ana" in received.part("text/plain")
+
     page.get_by_role("link", name="Mensajes").first.click()
     expect(page.locator("h1")).to_have_text("Mensajes")
+    expect(page.locator("table.list .badge")).to_have_text("Enviado")
     page.screenshot(path=str(folder / "outbox-1280.png"), full_page=True)
-    page.get_by_role("link", name="ana@example.co").first.is_visible()
     page.locator("table.list a").first.click()
     expect(page.locator("h1")).to_have_text("Bienvenida <b>Ana</b>")
+    expect(page.locator(".message-headers")).to_contain_text(str(received.message["Message-ID"]))
+    expect(page.locator("body")).to_contain_text("queued as")
     frame = page.frame_locator("iframe.message-preview")
     expect(frame.locator("#saludo")).to_have_text("Hola Ana")
     assert page.title() != "PWNED"

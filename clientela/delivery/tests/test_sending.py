@@ -249,3 +249,27 @@ def test_it_tells_sent_and_failed_messages_on_the_contact_timeline_escaped(
     assert "<img src=x>" not in page
     # Queueing is in the audit log, not on the contact's timeline.
     assert "message queued" not in page.lower()
+
+
+def test_it_fails_a_message_it_cannot_build_without_stopping_the_batch(smtp_server):
+    broken = MessageFactory.create(headers={"X-Bad": "a\nb"})
+    fine = QueuedEmailFactory.create()
+    result = send_due(owner="test")
+    assert result["failed"] == 1 and result["sent"] == 1
+    broken.refresh_from_db()
+    assert broken.state == MessageState.FAILED and "BadHeaderError" in broken.last_error
+    assert [m.recipients for m in smtp_server.messages] == [[fine.to_address]]
+
+
+def test_it_gives_up_on_a_message_whose_worker_died_on_every_attempt(smtp_server, settings):
+    settings.CLIENTELA = {**settings.CLIENTELA, "DELIVERY_MAX_ATTEMPTS": 3}
+    poison = MessageFactory.create(
+        state=MessageState.SENDING,
+        attempts=3,
+        lease_owner="muerto:1/abc",
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert send_due(owner="test")["failed"] == 1
+    poison.refresh_from_db()
+    assert poison.state == MessageState.FAILED and "interrupted" in poison.last_error
+    assert smtp_server.messages == []
