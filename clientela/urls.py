@@ -11,6 +11,8 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
+    # /t/… (the public script and ingest) and /tracking/… (the sites screens).
+    path("", include("clientela.tracking.urls")),
     *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,7 +10,15 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
-PUBLIC_PREFIXES = ("/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon")
+PUBLIC_PREFIXES = (
+    "/accounts/login",
+    "/api/",
+    "/static/",
+    "/healthz",
+    "/i18n/",
+    "/favicon",
+    "/t/",  # the tracking script and its ingest (clientela.tracking), public by design
+)
 
 
 class UserLanguageMiddleware:

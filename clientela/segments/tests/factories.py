@@ -36,6 +36,8 @@ from clientela.contacts.tests.factories import (
 from clientela.orders.tests.factories import OrderFactory, OrderLineFactory
 from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
+from clientela.tracking.choices import EventKind
+from clientela.tracking.tests.factories import EventFactory, TrackedSiteFactory, VisitorFactory
 
 
 class SegmentFactory(factory.django.DjangoModelFactory[Segment]):
@@ -155,6 +157,10 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
         dt.date(2000, 1, 1),
     ]
     birthdays += [dt.date(1970, d.month, min(d.day, 28)) for d in world.days]
+    # Web behaviour draws from its own generator so the rest of the world stays as it was.
+    behaviour = random.Random(repr(rng.getstate()[1][:8]))
+    site = TrackedSiteFactory.create()
+    anonymous = VisitorFactory.create()
     for index in range(size):
         custom: dict[str, Any] = {}
         if rng.random() < 0.7:
@@ -209,6 +215,20 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
             )
             sku, name = rng.choice(PRODUCTS)
             OrderLineFactory.create(order=order, sku=sku, product_name=name, unit_price=amount)
+        visitor = VisitorFactory.create(contact=contact)
+        for _ in range(behaviour.choice([0, 0, 1, 2, 3])):
+            text = behaviour.choice(TEXTS)
+            for who, visitor_row in ((contact, visitor), (None, anonymous)):
+                EventFactory.create(
+                    site=site,
+                    visitor=visitor_row,
+                    contact=who,
+                    kind=behaviour.choice([EventKind.PAGEVIEW, EventKind.CLICK]),
+                    path=f"/{text}",
+                    url=f"https://www.example.co/{text}?utm_source=x",
+                    cta=behaviour.choice(TEXTS),
+                    occurred_at=_moment(behaviour, now, zone),
+                )
         world.contact_ids.append(contact.pk)
         if contact.deleted_at is None:
             world.live_ids.append(contact.pk)

@@ -1,0 +1,276 @@
+"""Tracking's writers: sites, the ingest of event batches, identifying a visitor, the purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.models import User
+from clientela.contacts.models import Contact
+from clientela.core.events import Via, diff_fields, record_event
+from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.tracking.choices import ConsentMode, EventKind, TrackingVerb
+from clientela.tracking.ingest import VISITOR_KEY, IncomingEvent
+from clientela.tracking.models import Event, TrackedSite, Visitor
+from clientela.tracking.queries import IngestSite, forget_cached_sites, may_manage_sites
+
+SITE_FIELDS = ("name", "allowed_origins", "consent_mode", "is_active")
+MAX_ORIGINS = 20
+
+
+# --- Sites ---------------------------------------------------------------------------------
+
+
+def _origin_lines(raw: str) -> list[str]:
+    """Return the origins of a text (one per line), or raise with the first bad line."""
+    origins: list[str] = []
+    check = URLValidator(schemes=["http", "https"])
+    for line in raw.splitlines():
+        origin = line.strip().rstrip("/")
+        if not origin:
+            continue
+        try:
+            check(origin)
+        except DjangoValidationError:
+            origin = ""
+        scheme, _sep, rest = origin.partition("://")
+        if not origin or "/" in rest or "?" in rest or "#" in rest or "@" in rest:
+            raise ValidationFailed(
+                {
+                    "allowed_origins": _(
+                        "“%(line)s” is not an origin: write the scheme and host only, such as "
+                        "https://www.example.co"
+                    )
+                    % {"line": line.strip()[:100]}
+                }
+            )
+        origins.append(f"{scheme.lower()}://{rest.lower()}")
+    if not origins:
+        raise ValidationFailed({"allowed_origins": _("Enter at least one origin.")})
+    if len(origins) > MAX_ORIGINS:
+        raise ValidationFailed(
+            {"allowed_origins": _("Enter at most %(max)d origins.") % {"max": MAX_ORIGINS}}
+        )
+    return list(dict.fromkeys(origins))
+
+
+def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise ValidationFailed({"name": _("This field is required.")})
+    mode = str(data.get("consent_mode") or "")
+    if mode not in ConsentMode.values:
+        raise ValidationFailed({"consent_mode": _("Select a valid choice.")})
+    return {
+        "name": name[:120],
+        "allowed_origins": "\n".join(_origin_lines(str(data.get("allowed_origins") or ""))),
+        "consent_mode": mode,
+        "is_active": bool(data.get("is_active", True)),
+    }
+
+
+def _require_manage(actor: User) -> None:
+    if not may_manage_sites(actor):
+        raise Forbidden(_("You may not manage tracked websites."))
+
+
+def create_site(*, actor: User, data: Mapping[str, Any]) -> TrackedSite:
+    """Create a tracked site with a fresh public key (audit event site_created)."""
+    _require_manage(actor)
+    values = _clean(data)
+    with transaction.atomic():
+        site = TrackedSite.objects.create(created_by=actor, **values)
+        record_event(TrackingVerb.SITE_CREATED, actor=actor, target=site, data=values)
+    transaction.on_commit(forget_cached_sites)
+    return site
+
+
+def update_site(site: TrackedSite, *, actor: User, data: Mapping[str, Any]) -> TrackedSite:
+    """Change a tracked site's name, origins, consent mode or state (audit event site_changed)."""
+    _require_manage(actor)
+    values = _clean(data)
+    with transaction.atomic():
+        locked = TrackedSite.objects.select_for_update().get(pk=site.pk)
+        before = {name: getattr(locked, name) for name in SITE_FIELDS}
+        changes = diff_fields(before, values)
+        if changes:
+            for name, value in values.items():
+                setattr(locked, name, value)
+            locked.updated_at = timezone.now()
+            locked.save()
+            record_event(TrackingVerb.SITE_CHANGED, actor=actor, target=locked, data=changes)
+    transaction.on_commit(forget_cached_sites)
+    return locked
+
+
+# --- Ingest --------------------------------------------------------------------------------
+
+
+def _upsert_visitor(key: str, seen_at: dt.datetime) -> tuple[int, int | None]:
+    """Insert the visitor or move its last_seen; return (id, contact id) in one statement.
+
+    On PostgreSQL the conflicting row stays locked until the transaction ends, so a visitor
+    being identified meanwhile is seen with its contact (no event is left anonymous).
+    """
+    table = connection.ops.quote_name(Visitor._meta.db_table)
+    moment = connection.ops.adapt_datetimefield_value(seen_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, first_seen, last_seen) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen "
+            "RETURNING id, contact_id",
+            [key, moment, moment],
+        )
+        row = cursor.fetchone()
+    return int(row[0]), (int(row[1]) if row[1] is not None else None)
+
+
+def ingest_events(
+    site: IngestSite,
+    visitor_key: str,
+    events: Sequence[IncomingEvent],
+    *,
+    received_at: dt.datetime | None = None,
+) -> int:
+    """Store one validated batch of a visitor's events; return how many were stored.
+
+    One transaction: the visitor upsert and one multi-row insert. An identified visitor's
+    events carry its contact id directly.
+    """
+    now = received_at or timezone.now()
+    with transaction.atomic():
+        visitor_id, contact_id = _upsert_visitor(visitor_key, now)
+        rows = [
+            Event(
+                site_id=site.pk,
+                visitor_id=visitor_id,
+                contact_id=contact_id,
+                kind=event.kind_code,
+                url=event.url,
+                path=event.path,
+                referrer=event.referrer,
+                cta=event.cta,
+                title=event.title,
+                occurred_at=event.occurred_at(now),
+                received_at=now,
+            )
+            for event in events
+        ]
+        Event.objects.bulk_create(rows)
+    return len(rows)
+
+
+# --- Identify ------------------------------------------------------------------------------
+
+TOP_PAGES = 5
+TOP_CTAS = 3
+
+
+def _summary(visitor_id: int) -> dict[str, Any]:
+    """Count the visitor's anonymous events by path and CTA label (what joins the contact)."""
+    pages: Counter[str] = Counter()
+    ctas: Counter[str] = Counter()
+    first: dt.datetime | None = None
+    total = 0
+    rows = Event.objects.filter(visitor_id=visitor_id, contact__isnull=True).values_list(
+        "kind", "path", "cta", "occurred_at"
+    )
+    for kind, path, cta, occurred_at in rows.iterator(chunk_size=2000):
+        total += 1
+        if kind == EventKind.PAGEVIEW:
+            pages[path] += 1
+        elif kind == EventKind.CLICK:
+            ctas[cta or path] += 1
+        first = occurred_at if first is None else min(first, occurred_at)
+    return {
+        "events": total,
+        "pageviews": sum(pages.values()),
+        "clicks": sum(ctas.values()),
+        "pages": [[path, count] for path, count in pages.most_common(TOP_PAGES)],
+        "ctas": [[label, count] for label, count in ctas.most_common(TOP_CTAS)],
+        "first_at": first.isoformat() if first else None,
+    }
+
+
+def identify_visitor(visitor_id: str, contact: Contact) -> int:
+    """Join a visitor (the `clv_id` the form posted as `clientela_visitor`) to a contact.
+
+    Links the visitor, gives its earlier anonymous events the contact, writes ONE timeline
+    event on the contact summarising them ("Visitó /precios 3 veces"), and returns how many
+    events joined. Later events of the visitor carry the contact directly. An id that is not a
+    visitor id joins nothing (0). Calling it again for the same contact with nothing new is a
+    no-op. Runs in the caller's transaction when there is one (a savepoint otherwise).
+    """
+    if not isinstance(visitor_id, str) or not VISITOR_KEY.fullmatch(visitor_id):
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        pk, _contact = _upsert_visitor(visitor_id, now)
+        visitor = Visitor.objects.select_for_update().get(pk=pk)
+        summary = _summary(visitor.pk)
+        joined = Event.objects.filter(visitor_id=visitor.pk, contact__isnull=True).update(
+            contact=contact
+        )
+        relinked = visitor.contact_id != contact.pk
+        if relinked:
+            visitor.contact = contact
+            visitor.identified_at = now
+            visitor.save(update_fields=["contact", "identified_at"])
+        if joined or relinked:
+            record_event(
+                TrackingVerb.VISITOR_IDENTIFIED,
+                actor=None,
+                target=contact,
+                via=Via.SYSTEM,
+                contact_id=contact.pk,
+                data=summary,
+            )
+    return joined
+
+
+# --- Retention -----------------------------------------------------------------------------
+
+PURGE_CHUNK = 10_000
+
+
+def purge_old_events(*, now: dt.datetime | None = None) -> int:
+    """Delete events older than CLIENTELA_TRACK_RETENTION_DAYS, in chunks; return how many.
+
+    Anonymous visitors left without events and unseen for as long go too. Run nightly by the
+    scheduler; 0 days keeps everything.
+    """
+    days = int(str(settings.CLIENTELA.get("TRACK_RETENTION_DAYS") or 0))
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted = 0
+    for site_id in TrackedSite.objects.values_list("pk", flat=True):
+        # (site, received_at) is indexed: each chunk is found without reading the table.
+        while True:
+            ids = list(
+                Event.objects.filter(site_id=site_id, received_at__lt=cutoff).values_list(
+                    "pk", flat=True
+                )[:PURGE_CHUNK]
+            )
+            if not ids:
+                break
+            deleted += Event.objects.filter(pk__in=ids).delete()[0]
+    while True:
+        stale = list(
+            Visitor.objects.filter(last_seen__lt=cutoff, contact__isnull=True).values_list(
+                "pk", flat=True
+            )[:PURGE_CHUNK]
+        )
+        if not stale:
+            break
+        Visitor.objects.filter(pk__in=stale).delete()
+    return deleted
