@@ -74,10 +74,7 @@ def test_it_selects_who_clicked_a_cta_and_escapes_wildcards():
     assert selected({"all": [{**clicked, "value": "50%"}]}) == {"Eva"}
     assert selected({"all": [{**clicked, "value": "5_%"}]}) == set()
     # A page view is not a click.
-    assert (
-        selected({"all": [{**clicked, "value": "", "field": "clicked_cta"} | {"value": "precios"}]})
-        == set()
-    )
+    assert selected({"all": [{**clicked, "value": "precios"}]}) == set()
 
 
 def test_it_compiles_to_one_parameterised_exists():
