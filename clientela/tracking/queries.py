@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
-from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.exceptions import NotFound
 from clientela.tracking.models import Event, TrackedSite
 
 MANAGE_SITES = "tracking.manage_sites"
@@ -31,9 +31,10 @@ def sites_visible_to(user: User) -> QuerySet[TrackedSite]:
 
 
 def get_site_for_user(user: User, pk: int, *, write: bool = False) -> TrackedSite:
-    """Return one tracked site the user may see (and change); NotFound / Forbidden otherwise."""
-    if not may_manage_sites(user):
-        raise Forbidden()
+    """Return one tracked site the user may see and change; NotFound otherwise.
+
+    Sites are all or nothing: whoever may see one may change it (`write` changes nothing).
+    """
     site = sites_visible_to(user).filter(pk=pk).first()
     if site is None:
         raise NotFound()

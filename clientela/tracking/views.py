@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -101,7 +102,11 @@ def events(request: HttpRequest) -> HttpResponse:
         declared = 0
     if declared > MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    batch = parse_batch(request.body)
+    try:
+        body = request.body
+    except RawPostDataException:  # a multipart form, already read: not a batch
+        return HttpResponse(status=400)
+    batch = parse_batch(body)
     if batch is None:
         return HttpResponse(status=400)
     site = site_for_key(batch.site)
