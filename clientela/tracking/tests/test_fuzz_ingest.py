@@ -59,10 +59,11 @@ def hostile_request(rng: random.Random, keys: tuple[str, str]) -> tuple[bytes, d
     for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
         where = rng.choice(["site", "visitor", "events", "event", "event", "drop", "extra"])
         events = body.get("events")
-        if where == "event" and isinstance(events, list) and events:
-            rng.choice(events)[rng.choice(KEYS)] = rng.choice(HOSTILE)
-        elif where == "drop" and isinstance(events, list) and events:
-            rng.choice(events).pop(rng.choice(KEYS), None)
+        targets = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+        if where == "event" and targets:
+            rng.choice(targets)[rng.choice(KEYS)] = rng.choice(HOSTILE)
+        elif where == "drop" and targets:
+            rng.choice(targets).pop(rng.choice(KEYS), None)
         elif where == "extra":
             body[str(rng.choice(HOSTILE))[:50]] = rng.choice(HOSTILE)
         elif where in body:
