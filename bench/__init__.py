@@ -9,4 +9,5 @@ SCENARIOS = {
     "tabular-read": "bench.tabular_read",
     "value-pages": "bench.value_pages",
     "segment-1m": "bench.segment_1m",
+    "track-ingest": "bench.track_ingest",
 }

@@ -62,7 +62,9 @@ def host(server: RunningServer) -> Iterator[tuple[str, dict[str, str]]]:
     """The company's own website: another port, so another origin, with one page per site."""
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    keys = json.loads(server.manage("shell", "-v", "0", "-c", MAKE_SITES % {"origin": origin}).stdout)
+    keys = json.loads(
+        server.manage("shell", "-v", "0", "-c", MAKE_SITES % {"origin": origin}).stdout
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

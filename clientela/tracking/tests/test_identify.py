@@ -11,10 +11,10 @@ from clientela.contacts.services import merge_contacts
 from clientela.contacts.tests.factories import ContactFactory
 from clientela.timeline.models import Event as TimelineEvent
 from clientela.tracking.choices import EventKind, TrackingVerb
-from clientela.tracking.models import Event, Visitor
-from clientela.tracking.services import identify_visitor, ingest_events
 from clientela.tracking.ingest import IncomingEvent
+from clientela.tracking.models import Event, Visitor
 from clientela.tracking.queries import site_for_key
+from clientela.tracking.services import identify_visitor, ingest_events
 from clientela.tracking.tests.factories import (
     EventFactory,
     TrackedSiteFactory,
