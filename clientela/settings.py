@@ -280,6 +280,9 @@ CLIENTELA = {
     # Tracking batches (POST /t/events) one IP address may send (django-ratelimit, over the
     # default cache: per process with the local-memory cache, shared with Redis).
     "TRACK_RATE": os.environ.get("CLIENTELA_TRACK_RATE", "600/m"),
+    # The header a reverse proxy sets to the client's address ("X-Real-IP"); empty: the
+    # connection's address (public endpoints' rate limits count per client address).
+    "CLIENT_IP_HEADER": os.environ.get("CLIENTELA_CLIENT_IP_HEADER", ""),
     # Days page views and clicks are kept (0: for ever); the nightly purge deletes older ones.
     "TRACK_RETENTION_DAYS": int(os.environ.get("CLIENTELA_TRACK_RETENTION_DAYS", "395")),
     "IMPORT_BATCH_SIZE": int(os.environ.get("CLIENTELA_IMPORT_BATCH_SIZE", "10000")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import cache
 from pathlib import Path
@@ -76,6 +77,26 @@ def _rate() -> str:
     return str(settings.CLIENTELA.get("TRACK_RATE") or "600/m")
 
 
+def client_address(group: str, request: HttpRequest) -> str:
+    """Return the rate-limit key: the client's address (an IPv6 client's /64 network).
+
+    Behind a reverse proxy every request comes from the proxy: CLIENTELA_CLIENT_IP_HEADER
+    names the header the proxy sets to the real address (X-Real-IP); without it, or when it
+    holds no address, the connection's address counts.
+    """
+    header = str(settings.CLIENTELA.get("CLIENT_IP_HEADER") or "")
+    raw = request.headers.get(header, "") if header else ""
+    for candidate in (raw.strip(), str(request.META.get("REMOTE_ADDR") or "")):
+        try:
+            address = ipaddress.ip_address(candidate[:64])
+        except ValueError:
+            continue
+        if address.version == 6:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+        return str(address)
+    return "unknown"
+
+
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def events(request: HttpRequest) -> HttpResponse:
@@ -94,7 +115,9 @@ def events(request: HttpRequest) -> HttpResponse:
             response["Access-Control-Allow-Headers"] = "Content-Type"
             response["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
         return response
-    if is_ratelimited(request, group="tracking.events", key="ip", rate=_rate(), increment=True):
+    if is_ratelimited(
+        request, group="tracking.events", key=client_address, rate=_rate(), increment=True
+    ):
         return HttpResponse(status=429)
     try:
         declared = int(request.headers.get("Content-Length") or 0)

@@ -281,3 +281,17 @@ def test_it_tells_the_script_the_sites_consent_mode(client):
     assert response["Access-Control-Allow-Origin"] == "*"
     assert client.get("/t/sites/unknownunknownunknown.json").status_code == 404
     assert client.get("/t/sites/%00.json").status_code in (400, 404)
+
+
+def test_it_counts_the_address_a_proxy_names_when_told_to(client, settings):
+    settings.CLIENTELA = {**settings.CLIENTELA, "TRACK_RATE": "1/m", "CLIENT_IP_HEADER": "X-Real-IP"}
+    site = TrackedSiteFactory.create()
+    assert post(client, batch(site), HTTP_X_REAL_IP="203.0.113.7").status_code == 204
+    assert post(client, batch(site), HTTP_X_REAL_IP="203.0.113.8").status_code == 204
+    assert post(client, batch(site), HTTP_X_REAL_IP="203.0.113.7").status_code == 429
+    # Not an address: the connection's address counts.
+    assert post(client, batch(site), HTTP_X_REAL_IP="nonsense").status_code == 204
+    assert post(client, batch(site), HTTP_X_REAL_IP="nonsense").status_code == 429
+    # One IPv6 client is its /64.
+    assert post(client, batch(site), HTTP_X_REAL_IP="2001:db8::1").status_code == 204
+    assert post(client, batch(site), HTTP_X_REAL_IP="2001:db8::2").status_code == 429
