@@ -98,7 +98,7 @@ def visit(chromium: Any) -> Iterator[Any]:
         context = chromium.new_context(user_agent=DESKTOP, locale="es-CO")
         context.set_default_timeout(15_000)
         contexts.append(context)
-        page = context.new_page()
+        page: Page = context.new_page()
         page.goto(url)
         page.wait_for_function("typeof window.clientela === 'function'")
         return page

@@ -284,7 +284,11 @@ def test_it_tells_the_script_the_sites_consent_mode(client):
 
 
 def test_it_counts_the_address_a_proxy_names_when_told_to(client, settings):
-    settings.CLIENTELA = {**settings.CLIENTELA, "TRACK_RATE": "1/m", "CLIENT_IP_HEADER": "X-Real-IP"}
+    settings.CLIENTELA = {
+        **settings.CLIENTELA,
+        "TRACK_RATE": "1/m",
+        "CLIENT_IP_HEADER": "X-Real-IP",
+    }
     site = TrackedSiteFactory.create()
     assert post(client, batch(site), HTTP_X_REAL_IP="203.0.113.7").status_code == 204
     assert post(client, batch(site), HTTP_X_REAL_IP="203.0.113.8").status_code == 204
