@@ -40,6 +40,7 @@ from clientela.core.models import Job
 from clientela.orders import services as order_services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.tests.factories import EnteredSegmentFactory
+from clientela.tracking.tests.factories import EnteredSiteFactory
 from clientela.testing.fuzz import (
     form_data,
     hostile_text,
@@ -76,6 +77,7 @@ class World:
     job: int
     segment: int
     segment_list: int
+    tracked_site: int
 
 
 @pytest.fixture
@@ -122,6 +124,7 @@ def world(personas: Any) -> World:
             actor=admin, definition={"all": [{"field": "first_name", "op": "is", "value": "Ana"}]}
         ).pk,
         segment_list=EnteredSegmentFactory.create(actor=admin, kind=SegmentKind.STATIC).pk,
+        tracked_site=EnteredSiteFactory.create(actor=admin).pk,
     )
 
 
@@ -305,6 +308,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name in ("segments:list_add", "segments:list_remove")
         else w.segment
         if name.startswith("segments:")
+        else w.tracked_site
+        if name.startswith("tracking:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
