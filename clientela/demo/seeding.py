@@ -318,4 +318,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.orders import seed_orders
 
     seed_orders(seed=seed)
+    from clientela.demo.tracking import seed_tracking
+
+    seed_tracking(seed=seed)
     return created
