@@ -41,4 +41,5 @@ def test_it_gives_the_demo_a_website_with_identified_and_anonymous_visitors():
     ) == set(identified.values_list("contact_id", flat=True))
     visited = parse({"all": [{"field": "visited_url", "op": "contains", "value": "/precios"}]})
     assert 0 < members(visited, Context(now=now)).count() < Contact.objects.count()
-    assert dt.timedelta(0) <= now - Event.objects.order_by("occurred_at").first().occurred_at
+    first = Event.objects.order_by("occurred_at").first()
+    assert first is not None and dt.timedelta(0) <= now - first.occurred_at
