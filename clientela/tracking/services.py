@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.contacts.models import Contact
+from clientela.core.compiled import prepared_cursor
 from clientela.core.events import Via, diff_fields, record_event
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.tracking.choices import ConsentMode, EventKind, TrackingVerb
@@ -116,28 +117,19 @@ def update_site(site: TrackedSite, *, actor: User, data: Mapping[str, Any]) -> T
 # --- Ingest --------------------------------------------------------------------------------
 
 
-def _upsert_visitor(
-    key: str, seen_at: dt.datetime, *, relaxed_commit: bool = False
-) -> tuple[int, int | None]:
+def _upsert_visitor(key: str, seen_at: dt.datetime) -> tuple[int, int | None]:
     """Insert the visitor or move its last_seen; return (id, contact id) in one statement.
 
     On PostgreSQL the conflicting row stays locked until the transaction ends, so a visitor
     being identified meanwhile is seen with its contact (no event is left anonymous).
-    `relaxed_commit` also turns synchronous_commit off for the rest of the transaction on
-    PostgreSQL, in the same round trip (set_config(..., true) is SET LOCAL).
     """
     table = connection.ops.quote_name(Visitor._meta.db_table)
     moment = connection.ops.adapt_datetimefield_value(seen_at)
-    relax = (
-        ", set_config('synchronous_commit', 'off', true)"
-        if relaxed_commit and connection.vendor == "postgresql"
-        else ""
-    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (key, first_seen, last_seen) VALUES (%s, %s, %s) "  # noqa: S608
             "ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen "
-            f"RETURNING id, contact_id{relax}",
+            "RETURNING id, contact_id",
             [key, moment, moment],
         )
         row = cursor.fetchone()
@@ -164,11 +156,38 @@ def _insert_sql(rows: int) -> str:
 
 
 @cache
-def _copy_sql() -> str:
-    """Return the COPY statement the PostgreSQL ingest streams a batch's rows into."""
-    table = connection.ops.quote_name(Event._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in EVENT_COLUMNS)
-    return f"COPY {table} ({columns}) FROM STDIN"
+def _pg_ingest_sql(binary: bool) -> str:
+    """Return the PostgreSQL ingest: the visitor upsert and the batch's rows in ONE statement.
+
+    A data-modifying CTE upserts the visitor (and turns synchronous_commit off for this
+    transaction, set_config(..., true) being SET LOCAL); the events come as one array per
+    column, unnested. One short statement (its text is the same for every batch) is one round
+    trip and its own transaction, against five for BEGIN, upsert, insert and COMMIT.
+    """
+    quote = connection.ops.quote_name
+    visitors, events = quote(Visitor._meta.db_table), quote(Event._meta.db_table)
+    arrays = ", ".join(
+        f"{'%b' if binary else '%s'}::{kind}[]"
+        for kind in (
+            "smallint",
+            "varchar",
+            "varchar",
+            "varchar",
+            "varchar",
+            "varchar",
+            "timestamptz",
+        )
+    )
+    columns = ", ".join(quote(name) for name in EVENT_COLUMNS)
+    return (
+        f"WITH v AS (INSERT INTO {visitors} (key, first_seen, last_seen) "  # noqa: S608
+        "VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen "
+        "RETURNING id, contact_id, set_config('synchronous_commit', 'off', true)) "
+        f"INSERT INTO {events} ({columns}) "
+        "SELECT %s, v.id, v.contact_id, e.kind, e.url, e.path, e.referrer, e.cta, e.title, "
+        f"e.occurred_at, %s FROM v, unnest({arrays}) "
+        "AS e(kind, url, path, referrer, cta, title, occurred_at)"
+    )
 
 
 def ingest_events(
@@ -180,40 +199,43 @@ def ingest_events(
 ) -> int:
     """Store one validated batch of a visitor's events; return how many were stored.
 
-    One transaction: the visitor upsert and one multi-row insert. An identified visitor's
-    events carry its contact id directly.
+    All or nothing: the visitor upsert and the rows in one transaction (one statement on
+    PostgreSQL). An identified visitor's events carry its contact id directly. Page views are
+    telemetry: on PostgreSQL the commit does not wait for the WAL flush, so a crash of the
+    database may lose the last fraction of a second of them, never corrupt anything
+    (docs/decisions.md, "Tracking ingest").
     """
     now = received_at or timezone.now()
+    if connection.vendor == "postgresql":
+        # Prepared once per connection, with the arrays in psycopg's binary format (encoded
+        # in C; Django's client-side cursor quotes every string in Python) unless queries
+        # are being logged (DEBUG, tests counting queries), which use Django's own cursor.
+        binary = not connection.queries_logged
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(
+                _pg_ingest_sql(binary),
+                [
+                    visitor_key, now, now, site.pk, now,
+                    [int(e.kind_code) for e in events], [e.url for e in events],
+                    [e.path for e in events], [e.referrer for e in events],
+                    [e.cta for e in events], [e.title for e in events],
+                    [e.occurred_at(now) for e in events],
+                ],
+            )  # fmt: skip
+        return len(events)
     with transaction.atomic():
-        # Page views are telemetry: a crash of PostgreSQL may lose the last fraction of a
-        # second of them (never corrupt anything), so the commit does not wait for the WAL
-        # flush (docs/decisions.md, "Tracking ingest").
-        visitor_id, contact_id = _upsert_visitor(visitor_key, now, relaxed_commit=True)
+        visitor_id, contact_id = _upsert_visitor(visitor_key, now)
         received = connection.ops.adapt_datetimefield_value(now)
         rows = [
             (
-                site.pk,
-                visitor_id,
-                contact_id,
-                int(event.kind_code),
-                event.url,
-                event.path,
-                event.referrer,
-                event.cta,
-                event.title,
-                connection.ops.adapt_datetimefield_value(event.occurred_at(now)),
-                received,
+                site.pk, visitor_id, contact_id, int(event.kind_code), event.url, event.path,
+                event.referrer, event.cta, event.title,
+                connection.ops.adapt_datetimefield_value(event.occurred_at(now)), received,
             )
             for event in events
-        ]
+        ]  # fmt: skip
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY: no SQL text to build or parse per batch, values encoded in C.
-                with cursor.cursor.copy(_copy_sql()) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+            cursor.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
     return len(rows)
 
 
