@@ -40,7 +40,6 @@ from clientela.core.models import Job
 from clientela.orders import services as order_services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.tests.factories import EnteredSegmentFactory
-from clientela.tracking.tests.factories import EnteredSiteFactory
 from clientela.testing.fuzz import (
     form_data,
     hostile_text,
@@ -49,6 +48,7 @@ from clientela.testing.fuzz import (
     query_params,
     row_counts,
 )
+from clientela.tracking.tests.factories import EnteredSiteFactory
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
