@@ -10,4 +10,5 @@ SCENARIOS = {
     "value-pages": "bench.value_pages",
     "segment-1m": "bench.segment_1m",
     "delivery-send": "bench.delivery_send",
+    "track-ingest": "bench.track_ingest",
 }

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "clientela.activities",
     "clientela.webforms",
     "clientela.delivery",
+    "clientela.tracking",
     "clientela.segments",
     "clientela.analytics",
     "clientela.demo",
@@ -282,6 +283,14 @@ CLIENTELA = {
     "DEFAULT_PHONE_REGION": os.environ.get("CLIENTELA_PHONE_REGION", "CO"),
     "COMPANY_CURRENCY": os.environ.get("CLIENTELA_CURRENCY", "COP"),
     "API_RATE": os.environ.get("CLIENTELA_API_RATE", "6000/m"),
+    # Tracking batches (POST /t/events) one IP address may send (django-ratelimit, over the
+    # default cache: per process with the local-memory cache, shared with Redis).
+    "TRACK_RATE": os.environ.get("CLIENTELA_TRACK_RATE", "600/m"),
+    # The header a reverse proxy sets to the client's address ("X-Real-IP"); empty: the
+    # connection's address (public endpoints' rate limits count per client address).
+    "CLIENT_IP_HEADER": os.environ.get("CLIENTELA_CLIENT_IP_HEADER", ""),
+    # Days page views and clicks are kept (0: for ever); the nightly purge deletes older ones.
+    "TRACK_RETENTION_DAYS": int(os.environ.get("CLIENTELA_TRACK_RETENTION_DAYS", "395")),
     "IMPORT_BATCH_SIZE": int(os.environ.get("CLIENTELA_IMPORT_BATCH_SIZE", "10000")),
     # Processes cleaning import rows beside the writer (unset: one per CPU core; 0 or 1: none).
     "IMPORT_WORKERS": int(os.environ["CLIENTELA_IMPORT_WORKERS"])

@@ -14,6 +14,8 @@ urlpatterns = [
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
     path("", include("clientela.webforms.urls")),
+    # /t/… (the public script and ingest) and /tracking/… (the sites screens).
+    path("", include("clientela.tracking.urls")),
     *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -15,6 +15,7 @@ PUBLIC_PREFIXES = (
     "/f/",  # public web forms (clientela.webforms.views.public)
     "/hooks/",  # inbound leads from ad platforms and webhooks (clientela.webforms.views.hooks)
     "/p/",  # published landing pages (clientela.webforms.views.pages)
+    "/t/",  # the tracking script and its ingest (clientela.tracking), public by design
 )  # fmt: skip
 
 

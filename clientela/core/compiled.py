@@ -64,6 +64,15 @@ def _cursor(connection: BaseDatabaseWrapper) -> Any:
         return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
+def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """Return a cursor that prepares its statements on PostgreSQL (server-side binding).
+
+    For a hot statement whose SQL never changes (the tracking ingest); on SQLite, and when
+    queries are logged, Django's usual cursor. Use it as a context manager.
+    """
+    return _cursor(connection)
+
+
 @functools.cache
 def _preparing_cursor_class() -> type:
     from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ class SegmentsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.segments.conditions.behaviour import register_behaviour_conditions
         from clientela.segments.conditions.contacts import register_contact_conditions
         from clientela.segments.conditions.forms import register_form_conditions
         from clientela.segments.conditions.purchases import register_purchase_conditions
@@ -77,6 +78,7 @@ class SegmentsConfig(AppConfig):
         register_purchase_conditions()
         register_segment_conditions()
         register_form_conditions()
+        register_behaviour_conditions()
 
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.segments.queries import may_see_segments

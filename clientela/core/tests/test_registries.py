@@ -26,6 +26,7 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "accounts:role_list",
         "contacts:custom_field_list",
         "delivery:message_list",
+        "tracking:site_list",
         "timeline:audit_log",
     ]
     # The manager reads the audit log, and so gets the section with that one screen.

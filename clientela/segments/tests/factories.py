@@ -38,6 +38,8 @@ from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
 from clientela.webforms.choices import SubmissionState
 from clientela.webforms.tests.factories import FormFactory, SubmissionFactory
+from clientela.tracking.choices import EventKind
+from clientela.tracking.tests.factories import EventFactory, TrackedSiteFactory, VisitorFactory
 
 
 class SegmentFactory(factory.django.DjangoModelFactory[Segment]):
@@ -158,6 +160,10 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
         dt.date(2000, 1, 1),
     ]
     birthdays += [dt.date(1970, d.month, min(d.day, 28)) for d in world.days]
+    # Web behaviour draws from its own generator so the rest of the world stays as it was.
+    behaviour = random.Random(repr(rng.getstate()[1][:8]))
+    site = TrackedSiteFactory.create()
+    anonymous = VisitorFactory.create()
     for index in range(size):
         custom: dict[str, Any] = {}
         if rng.random() < 0.7:
@@ -219,6 +225,20 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
                 state=rng.choice([SubmissionState.PROCESSED, SubmissionState.FAILED]),
                 created_at=_moment(rng, now, zone),
             )
+        visitor = VisitorFactory.create(contact=contact)
+        for _ in range(behaviour.choice([0, 0, 1, 2, 3])):
+            text = behaviour.choice(TEXTS)
+            for who, visitor_row in ((contact, visitor), (None, anonymous)):
+                EventFactory.create(
+                    site=site,
+                    visitor=visitor_row,
+                    contact=who,
+                    kind=behaviour.choice([EventKind.PAGEVIEW, EventKind.CLICK]),
+                    path=f"/{text}",
+                    url=f"https://www.example.co/{text}?utm_source=x",
+                    cta=behaviour.choice(TEXTS),
+                    occurred_at=_moment(behaviour, now, zone),
+                )
         world.contact_ids.append(contact.pk)
         if contact.deleted_at is None:
             world.live_ids.append(contact.pk)

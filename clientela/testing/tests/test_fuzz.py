@@ -50,6 +50,7 @@ from clientela.testing.fuzz import (
     row_counts,
 )
 from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
+from clientela.tracking.tests.factories import EnteredSiteFactory
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -85,6 +86,7 @@ class World:
     submission: int
     activity: int
     notification: int
+    tracked_site: int
 
 
 @pytest.fixture
@@ -141,6 +143,7 @@ def world(personas: Any) -> World:
             owner=rep, subject="Llamar", contact=contact, actor=rep
         ).pk,
         notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
+        tracked_site=EnteredSiteFactory.create(actor=admin).pk,
     )
 
 
@@ -336,6 +339,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("activities:notification")
         else w.activity
         if name.startswith("activities:")
+        else w.tracked_site
+        if name.startswith("tracking:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,

@@ -1,0 +1,1 @@
+"""First-party web tracking: tracked sites, anonymous visitors, page views and CTA clicks."""
