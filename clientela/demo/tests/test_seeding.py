@@ -103,6 +103,8 @@ def test_it_publishes_the_webinar_form():
     assert form.consents.get().purpose == "marketing"
     page = Client().get(f"/f/{form.public_id}?utm_source=facebook")
     assert page.status_code == 200 and 'value="facebook"' in page.content.decode()
+
+
 def test_it_gives_the_demo_reps_tasks_logged_calls_and_notifications():
     from django.utils import timezone
 

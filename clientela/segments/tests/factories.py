@@ -36,10 +36,10 @@ from clientela.contacts.tests.factories import (
 from clientela.orders.tests.factories import OrderFactory, OrderLineFactory
 from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
-from clientela.webforms.choices import SubmissionState
-from clientela.webforms.tests.factories import FormFactory, SubmissionFactory
 from clientela.tracking.choices import EventKind
 from clientela.tracking.tests.factories import EventFactory, TrackedSiteFactory, VisitorFactory
+from clientela.webforms.choices import SubmissionState
+from clientela.webforms.tests.factories import FormFactory, SubmissionFactory
 
 
 class SegmentFactory(factory.django.DjangoModelFactory[Segment]):

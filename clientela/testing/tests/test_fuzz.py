@@ -49,8 +49,8 @@ from clientela.testing.fuzz import (
     query_params,
     row_counts,
 )
-from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
 from clientela.tracking.tests.factories import EnteredSiteFactory
+from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
