@@ -3,16 +3,30 @@ marketing by default; 403 for everyone else); the public endpoints answer anyone
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from clientela.contacts.tests.factories import ContactFactory
 from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
 from clientela.webforms import services
-from clientela.webforms.models import Form, FormConsent, FormField, PendingConsent, Submission
-from clientela.webforms.tests.factories import SubmissionFactory, webinar_form
+from clientela.webforms.choices import LeadSourceKind
+from clientela.webforms.models import (
+    AssignmentRule,
+    Form,
+    FormConsent,
+    FormField,
+    LandingPage,
+    LeadSource,
+    PageImage,
+    PendingConsent,
+    Submission,
+)
+from clientela.webforms.services import assigning, pages
+from clientela.webforms.tests.factories import LeadSourceFactory, SubmissionFactory, webinar_form
 
 pytestmark = pytest.mark.django_db
 
@@ -39,18 +53,52 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "webforms:altcha":            everyone(200, anonymous=200),
     "webforms:confirm":           everyone(200, anonymous=200),
     "webforms:public_fallback":   everyone(404, anonymous=404),
+    # Lead routing and speed to lead: `webforms.route_leads` (administrators and managers).
+    "webforms:rules":             row(200, 200, 403, 403, 403, 403, 403),
+    "webforms:rule_create":       row(200, 200, 403, 403, 403, 403, 403),
+    "webforms:rule_edit":         row(200, 200, 403, 403, 403, 403, 403),
+    "webforms:rule_delete":       row(302, 302, 403, 403, 403, 403, 403),
+    "webforms:rule_move":         row(302, 302, 403, 403, 403, 403, 403),
+    "webforms:speed":             row(200, 200, 403, 403, 403, 403, 403),
+    # Lead sources and landing pages: `webforms.manage`.
+    "webforms:sources":           row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:source_create":     row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:source_edit":       row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:source_delete":     row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:pages":             row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:page_create":       row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:page_edit":         row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:page_settings":     row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:page_preview":      row(200, 403, 403, 403, 403, 200, 403),
+    "webforms:page_status":       row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:page_delete":       row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:image_upload":      row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:block_add":         row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:block_save":        row(302, 403, 403, 403, 403, 302, 403),
+    "webforms:block_move":        row(302, 403, 403, 403, 403, 302, 403),
+    # Public: a published page and its images for anyone; the hooks prove the sender instead.
+    "webforms:landing":           everyone(200, anonymous=200),
+    "webforms:page_image":        everyone(200, anonymous=200),
+    "webforms:hook_meta":         everyone(200, anonymous=200),
+    "webforms:hook_google":       everyone(400, anonymous=400),
+    "webforms:hook_json":         everyone(400, anonymous=400),
 }  # fmt: skip
 
 
 @dataclass
 class World:
-    """A published webinar form, one of its fields and consents, a submission, a pending consent."""
+    """A published webinar form, one of its fields and consents, a submission, a pending consent;
+    a routing rule, a lead source per kind, a published landing page with an image."""
 
     form: Form
     field: FormField
     consent: FormConsent
     submission: Submission
     pending: PendingConsent
+    rule: AssignmentRule
+    sources: dict[str, LeadSource]
+    page: LandingPage
+    image: PageImage
 
 
 def build_world(personas: Any) -> World:
@@ -62,7 +110,24 @@ def build_world(personas: Any) -> World:
         submission=submission, form_consent=consent, text_version=1,
         contact=ContactFactory.create(),
     )  # fmt: skip
-    return World(form, form.fields.order_by("position").last(), consent, submission, pending)  # type: ignore[arg-type]
+    admin = personas.admin
+    rule = assigning.save_rule(
+        None, actor=admin, data={"name": "Todos", "members": [personas.rep.pk], "task_es": "Llamar"}
+    )
+    sources = {
+        kind: LeadSourceFactory.create(kind=kind, form=form) for kind in LeadSourceKind.values
+    }
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(picture, "PNG")
+    image = pages.upload_image(actor=admin, raw=picture.getvalue(), name="x.png")
+    page = pages.create_page(actor=admin, data={"slug": "webinar", "title_es": "Webinar"})
+    page = pages.update_page(page, actor=admin, data={"blocks": [
+        *page.blocks, {"type": "image", "image": image.token}, {"type": "form", "form": form.public_id},
+    ]})  # fmt: skip
+    pages.set_page_status(page, actor=admin, status="published")
+    field = form.fields.order_by("position").last()
+    assert field is not None
+    return World(form, field, consent, submission, pending, rule, sources, page, image)
 
 
 def default_kwargs(world: World) -> dict[str, Any]:
@@ -95,6 +160,34 @@ REQUESTS = {
     ),
     "webforms:consent_remove": Request("POST"),
     "webforms:public_fallback": Request("GET", kwargs=lambda w: {"rest": "no/such/form"}),
+    "webforms:rule_edit": Request(kwargs=lambda w: {"pk": w.rule.pk}),
+    "webforms:rule_delete": Request("POST", kwargs=lambda w: {"pk": w.rule.pk}),
+    "webforms:rule_move": Request("POST", kwargs=lambda w: {"pk": w.rule.pk},
+                                  data=lambda w: {"direction": "up"}),
+    "webforms:source_edit": Request(kwargs=lambda w: {"pk": w.sources["google"].pk}),
+    "webforms:source_delete": Request("POST", kwargs=lambda w: {"pk": w.sources["google"].pk}),
+    "webforms:page_edit": Request(kwargs=lambda w: {"pk": w.page.pk}),
+    "webforms:page_settings": Request(kwargs=lambda w: {"pk": w.page.pk}),
+    "webforms:page_preview": Request(kwargs=lambda w: {"pk": w.page.pk}),
+    "webforms:page_status": Request("POST", kwargs=lambda w: {"pk": w.page.pk},
+                                    data=lambda w: {"status": "published"}),
+    "webforms:page_delete": Request("POST", kwargs=lambda w: {"pk": w.page.pk}),
+    "webforms:image_upload": Request("POST", kwargs=lambda w: {"pk": w.page.pk}),
+    "webforms:block_add": Request("POST", kwargs=lambda w: {"pk": w.page.pk},
+                                  data=lambda w: {"kind": "heading"}),
+    "webforms:block_save": Request("POST", kwargs=lambda w: {"pk": w.page.pk, "index": 0},
+                                   data=lambda w: {"b0-text_es": "Hola", "b0-level": "1"}),
+    "webforms:block_move": Request("POST", kwargs=lambda w: {"pk": w.page.pk, "index": 1},
+                                   data=lambda w: {"action": "up"}),
+    "webforms:landing": Request(kwargs=lambda w: {"slug": w.page.slug}),
+    "webforms:page_image": Request(kwargs=lambda w: {"token": w.image.token,
+                                                     "extension": w.image.extension}),
+    "webforms:hook_meta": Request(
+        kwargs=lambda w: {"public_id": w.sources["meta"].public_id},
+        query=lambda w: f"?hub.mode=subscribe&hub.challenge=42&hub.verify_token={w.sources['meta'].verify_token}",
+    ),
+    "webforms:hook_google": Request("POST", kwargs=lambda w: {"public_id": w.sources["google"].public_id}),
+    "webforms:hook_json": Request("POST", kwargs=lambda w: {"public_id": w.sources["webhook"].public_id}),
 }  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -53,10 +54,20 @@ def _refuse(status: int) -> HttpResponse:
 
 
 def _body(request: HttpRequest) -> bytes | None:
+    """Return the raw body, or None when it is too large or not a raw body (a multipart form).
+
+    Senders post JSON; a multipart body may already have been parsed by then (its raw bytes
+    are gone), and nothing a sender posts is a file upload.
+    """
     length = request.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         return None
-    body = request.body
+    if request.content_type.startswith("multipart/"):
+        return None
+    try:
+        body = request.body
+    except RawPostDataException:
+        return None
     return body if len(body) <= MAX_BODY else None
 
 
@@ -75,7 +86,7 @@ def meta_hook(request: HttpRequest, public_id: str) -> HttpResponse:
             return HttpResponse(meta_handshake(source, params), content_type="text/plain")
         body = _body(request)
         if body is None:
-            return _refuse(413)
+            return _refuse(400)
         taken = receive_meta(
             source, body, request.headers.get("X-Hub-Signature-256", ""), _visit(request)
         )
@@ -95,7 +106,7 @@ def google_hook(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(429)
     body = _body(request)
     if body is None:
-        return _refuse(413)
+        return _refuse(400)
     try:
         submission = receive_google(source, body, _visit(request))
     except InboundRefused:
@@ -114,7 +125,7 @@ def json_hook(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(429)
     body = _body(request)
     if body is None:
-        return _refuse(413)
+        return _refuse(400)
     try:
         submission = receive_webhook(
             source, body, request.headers.get("X-Clientela-Signature", ""), _visit(request)
