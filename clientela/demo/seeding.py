@@ -318,9 +318,14 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.orders import seed_orders
 
     seed_orders(seed=seed)
-    from clientela.demo.webforms import seed_webinar_form
+    from clientela.demo.webforms import seed_capture, seed_webinar_form
 
-    seed_webinar_form(User.objects.get(username="mercadeo"))
+    webinar = seed_webinar_form(User.objects.get(username="mercadeo"))
+    seed_capture(
+        webinar,
+        manager=User.objects.get(username="gerente"),
+        marketer=User.objects.get(username="mercadeo"),
+    )
     from clientela.demo.activities import seed_activities
 
     seed_activities(seed=seed)

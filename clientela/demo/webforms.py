@@ -84,3 +84,60 @@ def seed_webinar_form(marketer: User) -> Form:
         },
     )
     return services.set_form_status(form, actor=marketer, status=FormStatus.PUBLISHED, via="seed")
+
+
+WEBINAR_PAGE = "webinar-lotes-florida"
+
+
+def seed_capture(form: Form, *, manager: User, marketer: User) -> None:
+    """Give the demo the rest of story 1's capture: the webinar's landing page and routing.
+
+    The page carries the form (the ad's UTM parameters reach it); one rule gives every new
+    lead to the three reps in turn with "Llamar dentro de 24 h", the manager as fallback.
+    """
+    from clientela.webforms.models import AssignmentRule, LandingPage
+    from clientela.webforms.services import assigning, pages
+
+    if not LandingPage.objects.filter(slug=WEBINAR_PAGE).exists():
+        page = pages.create_page(
+            actor=marketer,
+            data={
+                "slug": WEBINAR_PAGE,
+                "title_es": "Webinar gratuito: invertir en lotes en Florida",
+                "title_en": "Free webinar: investing in plots in Florida",
+                "description_es": "Una hora con nuestros asesores, el jueves a las 7 p. m.",
+                "description_en": "One hour with our advisers, on Thursday at 7 p.m.",
+            },
+            via="seed",
+        )
+        blocks = [
+            *page.blocks,
+            {
+                "type": "text",
+                "html_es": "<p>Aprenda cómo <strong>invertir desde Colombia</strong> en lotes "
+                "con escritura, financiación propia y sin intermediarios.</p>",
+                "html_en": "<p>Learn how to <strong>invest from abroad</strong> in titled "
+                "plots, with our own financing and no middlemen.</p>",
+            },
+            {"type": "button", "label_es": "Reservar mi cupo", "label_en": "Save my seat",
+             "url": "#formulario"},
+            {"type": "form", "form": form.public_id},
+        ]  # fmt: skip
+        page = pages.update_page(page, actor=marketer, data={"blocks": blocks}, via="seed")
+        pages.set_page_status(page, actor=marketer, status="published", via="seed")
+    if not AssignmentRule.objects.exists():
+        reps = User.objects.filter(username__in=["ana", "carlos", "luisa"]).order_by("pk")
+        assigning.save_rule(
+            None,
+            actor=manager,
+            data={
+                "name": "Todos los prospectos, en rotación",
+                "strategy": "round_robin",
+                "members": [rep.pk for rep in reps],
+                "fallback_owner": manager.pk,
+                "sla_hours": 24,
+                "task_es": "Llamar dentro de 24 h",
+                "task_en": "Call within 24 h",
+            },
+            via="seed",
+        )
