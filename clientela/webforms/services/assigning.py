@@ -297,7 +297,8 @@ def assign_submission(
             contact=contact,
             rule=rule,
             owner=owner,
-            source=contact.source or submission.source,
+            # Speed by source reads "facebook" / "google" where the ad said so, else the channel.
+            source=(contact.last_utm_source or contact.source or submission.source)[:20],
             submitted_at=submission.created_at,
             assigned_at=now,
             due_at=due,

@@ -150,6 +150,7 @@ def test_a_facebook_lead_becomes_a_contact_a_welcome_a_rep_task_and_a_speed_figu
     page.goto(f"{server.url}/contacts/{facts['id']}/")
     expect(page.locator("body")).to_contain_text("Laura")
     page.screenshot(path=str(shots / "capture-contact.png"), full_page=True)
+    page.locator("details:has(form.log-form) > summary").first.click()
     log = page.locator("form.log-form")
     log.locator("input[name=kind][value=call]").check()
     log.locator("input[name=subject]").fill("Llamada de bienvenida")
