@@ -10,5 +10,6 @@ SCENARIOS = {
     "value-pages": "bench.value_pages",
     "segment-1m": "bench.segment_1m",
     "delivery-send": "bench.delivery_send",
+    "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
 }

@@ -1,0 +1,31 @@
+"""form-submit runs end to end at a tiny size (figures are not asserted: speed lives in docs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None and not os.environ.get("CLIENTELA_REQUIRE_BENCH"),
+    reason="wrk (Debian package) is not installed",
+)
+@pytest.mark.skipif(
+    not os.environ.get("CLIENTELA_TEST_DATABASE_URL"), reason="form-submit needs PostgreSQL"
+)
+def test_it_reports_both_figures_and_stores_every_submission_once():
+    from bench.form_submit import run
+
+    figures = run(size=600, seed=1, seconds=1, connections=2)
+    assert [f["figure"] for f in figures] == ["submissions_per_second", "submission_p99"]
+    first = figures[0]
+    assert first["errors"] == 0 and first["requests"] > 0
+    # Each body is a new visitor, posted once (a body posted again is refused as a replay).
+    assert first["stored"] == first["processed"] == min(first["requests"], 600)
+    assert first["non2xx"] == max(0, first["requests"] - 600)
+    assert first["assigned"] == first["stored"]
+    assert first["emails_queued"] >= first["stored"]
