@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.activities import services as activity_services
+from clientela.activities.choices import ActivityKind
 from clientela.activities.queries import open_task_counts
 from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
@@ -278,6 +279,8 @@ def assign_submission(
                 due_at=due,
                 contact=contact,
                 source="webforms.assignment",
+                # A planned call: ticked done, it is the rep's first touch for speed to lead.
+                kind=ActivityKind.CALL,
                 actor=None,
                 via=Via.FORM,
             )
