@@ -168,3 +168,19 @@ def test_it_corrects_the_outcome_of_a_logged_call(client: Client, personas: Any)
     assert response.status_code == 302
     call.refresh_from_db()
     assert call.outcome == "voicemail" and call.duration_minutes == 1 and call.done_at
+
+
+def test_it_lists_todays_and_overdue_tasks_on_the_start_page(client: Client, personas: Any) -> None:
+    now = timezone.now()
+    ActivityFactory.create(
+        owner=personas.rep, subject="Atrasada", due_at=now - dt.timedelta(days=1)
+    )
+    ActivityFactory.create(
+        owner=personas.rep, subject="Otro mes", due_at=now + dt.timedelta(days=40)
+    )
+    ActivityFactory.create(
+        owner=personas.rep2, subject="De rep2", due_at=now - dt.timedelta(hours=1)
+    )
+    html = client_for(client, personas.rep).get(reverse("core:home_panel")).content.decode()
+    assert "My tasks for today" in html and "1 task is overdue." in html
+    assert "Atrasada" in html and "Otro mes" not in html and "De rep2" not in html
