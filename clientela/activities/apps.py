@@ -14,7 +14,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         """Register what activities offers the registries of the apps below it."""
         from clientela.accounts.capabilities import Audience, register_capability
-        from clientela.activities.panel import contact_panel_context
+        from clientela.activities.panel import contact_panel_context, start_panel_context
         from clientela.activities.verbs import register_activity_verbs
         from clientela.contacts.panels import ContactPanel, register_contact_panel
         from clientela.contacts.services import register_merge_relation
@@ -22,8 +22,10 @@ class ActivitiesConfig(AppConfig):
         from clientela.core.registries import (
             HeaderItem,
             NavItem,
+            StartPanel,
             register_header_item,
             register_nav_item,
+            register_start_panel,
         )
 
         group = _("Activities")
@@ -55,6 +57,12 @@ class ActivitiesConfig(AppConfig):
             ContactPanel(
                 "activities", order=10, template="activities/contact_panel.html",
                 context=contact_panel_context,
+            )
+        )  # fmt: skip
+        register_start_panel(
+            StartPanel(
+                "activities.today", order=5, template="activities/start_panel.html",
+                context=start_panel_context,
             )
         )  # fmt: skip
         # A merged contact's activities belong to the surviving contact (and go back on undo).

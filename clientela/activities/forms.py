@@ -52,6 +52,12 @@ class TaskForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *Outcome.choices], required=False
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Minutes"), min_value=0, max_value=DURATION_MAX, required=False
+    )
     contact = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1, max_value=DB_INT_MAX
     )

@@ -1,4 +1,7 @@
-"""The activities panel of the customer card (registered with contacts in ActivitiesConfig.ready)."""
+"""What activities shows on other apps' screens: the customer card's panel, the start card.
+
+Both are registered in ActivitiesConfig.ready().
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,12 @@ from django.urls import reverse
 
 from clientela.accounts.queries import assignable_owners
 from clientela.activities.forms import LogForm, TaskForm
-from clientela.activities.queries import can_assign, can_write, contact_open_activities
+from clientela.activities.queries import (
+    can_assign,
+    can_write,
+    contact_open_activities,
+    due_soon,
+)
 from clientela.contacts.models import Contact
 from clientela.core.users import AuthenticatedHttpRequest
 
@@ -34,3 +42,9 @@ def contact_panel_context(
         else None,
         "next": reverse("contacts:contact_detail", args=[contact.pk]),
     }
+
+
+def start_panel_context(request: AuthenticatedHttpRequest) -> Mapping[str, Any] | None:
+    """Fill the start page's card: the user's tasks due by tonight, overdue ones counted."""
+    tasks, overdue = due_soon(request.user)
+    return {"tasks": tasks, "overdue": overdue}

@@ -242,3 +242,23 @@ def get_notification_for_user(user: User, notification_id: Any) -> Notification:
         return notifications_of(user).get(pk=int(notification_id))
     except (Notification.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise NotFound(_("Notification not found.")) from exc
+
+
+def due_soon(
+    user: User, now: dt.datetime | None = None, limit: int = 5
+) -> tuple[list[Activity], int]:
+    """Return the user's first open activities due by tonight, and how many are overdue.
+
+    For the start page's card: one query over the open (owner, due_at) index.
+    """
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = list(
+        Activity.objects.filter(
+            owner_id=user.pk, done_at__isnull=True, due_at__lt=start + dt.timedelta(days=1)
+        )
+        .select_related("contact")
+        .order_by("due_at", "id")[: limit + 50]
+    )
+    overdue = sum(1 for row in rows if row.due_at is not None and row.due_at < now)
+    return rows[:limit], overdue

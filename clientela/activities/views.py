@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners
 from clientela.activities import services
+from clientela.activities.choices import ActivityKind
 from clientela.activities.forms import BoardFilterForm, LogForm, TaskForm, show_errors
 from clientela.activities.models import Activity
 from clientela.activities.queries import (
@@ -108,6 +109,8 @@ def _task_initial(activity: Activity) -> dict[str, Any]:
         "due_at": activity.due_at,
         "owner": activity.owner_id,
         "notes": activity.notes,
+        "outcome": activity.outcome,
+        "duration_minutes": activity.duration_minutes,
         "contact": activity.contact_id,
         "version": activity.version,
     }
@@ -171,6 +174,9 @@ def activity_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = dict(form.cleaned_data)
             data.pop("contact", None)
+            if activity.kind == ActivityKind.TASK:  # a plain task has no outcome or duration
+                data.pop("outcome", None)
+                data.pop("duration_minutes", None)
             version = data.pop("version", None)
             if "owner" not in form.fields:
                 data.pop("owner", None)

@@ -59,6 +59,10 @@ def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notificatio
     sign_in(page, server, "ana")
     bell = page.locator("a.bell .bell-count")
     expect(bell).to_have_text("2")  # the demo left Ana two unread notifications
+    card = page.locator("#home-panel .start-tasks")
+    expect(card).to_contain_text("Mis tareas de hoy")
+    expect(card).to_contain_text("2 tareas están vencidas.")
+    page.screenshot(path=str(shots / "activities-start.png"), full_page=True)
 
     # Open one of her contacts from the list.
     page.goto(f"{server.url}/contacts/")

@@ -150,3 +150,37 @@ def test_it_lists_and_reads_notifications_and_the_bell_counts_them(
     signed_in.post(reverse("activities:notifications_read_all"))
     assert not Notification.objects.filter(recipient=personas.rep, read_at__isnull=True).exists()
     assert Notification.objects.filter(recipient=personas.rep2, read_at__isnull=True).exists()
+
+
+def test_it_corrects_the_outcome_of_a_logged_call(client: Client, personas: Any) -> None:
+    from clientela.activities.tests.factories import LoggedActivityFactory
+
+    contact = EnteredContactFactory.create(actor=personas.rep)
+    call = LoggedActivityFactory.create(actor=personas.rep, contact=contact)
+    signed_in = client_for(client, personas.rep)
+    form = signed_in.get(reverse("activities:activity_edit", args=[call.pk])).content.decode()
+    assert 'name="outcome"' in form and 'name="duration_minutes"' in form
+    response = signed_in.post(
+        reverse("activities:activity_edit", args=[call.pk]),
+        {"kind": "call", "subject": "Primera llamada", "outcome": "voicemail",
+         "duration_minutes": 1, "version": call.version},
+    )  # fmt: skip
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert call.outcome == "voicemail" and call.duration_minutes == 1 and call.done_at
+
+
+def test_it_lists_todays_and_overdue_tasks_on_the_start_page(client: Client, personas: Any) -> None:
+    now = timezone.now()
+    ActivityFactory.create(
+        owner=personas.rep, subject="Atrasada", due_at=now - dt.timedelta(days=1)
+    )
+    ActivityFactory.create(
+        owner=personas.rep, subject="Otro mes", due_at=now + dt.timedelta(days=40)
+    )
+    ActivityFactory.create(
+        owner=personas.rep2, subject="De rep2", due_at=now - dt.timedelta(hours=1)
+    )
+    html = client_for(client, personas.rep).get(reverse("core:home_panel")).content.decode()
+    assert "My tasks for today" in html and "1 task is overdue." in html
+    assert "Atrasada" in html and "Otro mes" not in html and "De rep2" not in html
