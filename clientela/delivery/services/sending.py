@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -409,13 +409,3 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
             wake_worker()
             break
     return total.as_dict()
-
-
-def next_due_at() -> datetime | None:
-    """Return when the next queued message becomes due (None when the queue is empty)."""
-    return (
-        Message.objects.filter(state=MessageState.QUEUED)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )

@@ -1,6 +1,8 @@
-"""Real worker processes claim from one queue at once and never share a message — on SQLite
-(a file database in WAL mode, write transactions taken IMMEDIATE) and on PostgreSQL
-(`FOR UPDATE SKIP LOCKED`), whichever the suite runs on."""
+"""Real worker processes, on SQLite (a file database in WAL mode, write transactions taken
+IMMEDIATE) or PostgreSQL (`FOR UPDATE SKIP LOCKED`), whichever the suite runs on: three claim
+from one queue at once and never share a message; one killed with SIGKILL in the middle of a
+batch loses nobody, and the worker that takes over after the lease repeats at most the one
+message that was being handed over."""
 
 from __future__ import annotations
 
@@ -76,3 +78,65 @@ def test_it_gives_concurrent_worker_processes_disjoint_batches(tmp_path, db):
         drop_database(env)
     every = [pk for ids in claimed for pk in ids]
     assert len(every) == len(set(every)) == MESSAGES
+
+
+SEND = """
+from clientela.delivery.services.sending import send_due
+print(send_due(owner="kill-test"))
+"""
+EXPIRE = """
+from datetime import timedelta
+from django.utils import timezone
+from clientela.delivery.models import Message
+Message.objects.filter(state="sending").update(leased_until=timezone.now() - timedelta(seconds=1))
+"""
+STATES = """
+import json
+from django.db.models import Count
+from clientela.delivery.models import Message
+print(json.dumps(dict(Message.objects.values_list("state").annotate(n=Count("id")))))
+"""
+
+
+def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_one(tmp_path, db):
+    import signal
+
+    from clientela.testing.smtp import running_smtp_server
+
+    with running_smtp_server() as smtp:
+        env = server_env(tmp_path)
+        env.update({
+            "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "CLIENTELA_EMAIL_HOST": smtp.host, "CLIENTELA_EMAIL_PORT": str(smtp.port),
+            "CLIENTELA_DELIVERY_BATCH": "50", "DJANGO_SETTINGS_MODULE": "clientela.settings",
+        })  # fmt: skip
+        try:
+
+            def manage(*args: str) -> str:
+                return subprocess.run(
+                    [sys.executable, "-m", "clientela", *args], env=env, capture_output=True,
+                    text=True, check=True, timeout=300,
+                ).stdout  # fmt: skip
+
+            manage("migrate", "-v0")
+            manage("shell", "-c", SEED)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "clientela", "shell", "-c", SEND], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 120
+            while len(smtp.messages) < 75 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            worker.send_signal(signal.SIGKILL)  # in the middle of its second batch
+            worker.wait(timeout=30)
+            assert 0 < len(smtp.messages) < MESSAGES
+            # The lease runs out (here: at once), and the next worker takes over.
+            manage("shell", "-c", EXPIRE)
+            manage("shell", "-c", SEND)
+            states = json.loads(manage("shell", "-c", STATES).strip().splitlines()[-1])
+        finally:
+            drop_database(env)
+        received = [m.recipients[0] for m in smtp.messages]
+    assert states == {"sent": MESSAGES}
+    assert set(received) == {f"p{i}@example.co" for i in range(MESSAGES)}
+    assert len(received) - len(set(received)) <= 1
