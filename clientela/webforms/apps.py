@@ -151,3 +151,6 @@ class WebformsConfig(AppConfig):
         register_kind(mailing.CONFIRM, _("Subscription confirmation (double opt-in)"))
         register_kind(mailing.LEAD_ASSIGNED, _("New lead for a rep"))
         register_submission_listener(mailing.send_safely)
+        from clientela.webforms.services.visits import join_visitor
+
+        register_submission_listener(join_visitor)

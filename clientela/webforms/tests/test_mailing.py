@@ -15,6 +15,7 @@ from clientela.contacts.models import Consent
 from clientela.delivery.models import Message
 from clientela.delivery.services.sending import send_due
 from clientela.webforms.choices import AssignmentStrategy
+from clientela.webforms.models import Submission
 from clientela.webforms.services import assigning
 from clientela.webforms.tests.factories import answer, webinar_form
 
@@ -84,3 +85,22 @@ def test_a_double_post_sends_one_welcome(
                 HTTP_ACCEPT="application/json",
             )  # fmt: skip
     assert Message.objects.filter(kind="webforms.welcome").count() == 1
+
+
+def test_a_submission_joins_the_visitors_earlier_web_history(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from clientela.timeline.models import Event
+    from clientela.tracking.models import Event as Visit
+    from clientela.tracking.tests.factories import EventFactory, VisitorFactory
+
+    form = webinar_form()
+    visitor = VisitorFactory.create()
+    EventFactory.create_batch(3, visitor=visitor, contact=None, path="/precios")
+    response = _post(form, django_capture_on_commit_callbacks, first_name="Ana",
+                     email="ana@example.co", clientela_visitor=visitor.key)  # fmt: skip
+    assert response.status_code == 201, response.content
+    contact = Submission.objects.get().contact
+    assert contact is not None
+    assert Visit.objects.filter(contact=contact).count() == 3
+    assert Event.objects.filter(contact_id=contact.pk, verb="visitor_identified").exists()
