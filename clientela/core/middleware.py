@@ -45,7 +45,7 @@ class NullCharacterMiddleware:
         """Answer 400 when the request holds a NUL character, else pass it on."""
         if _holds_nul(request):
             message = str(ProhibitNullCharactersValidator.message)
-            if request.path.startswith("/api/"):
+            if request.path.startswith("/api/") or _asks_for_json(request):
                 return JsonResponse(
                     {"detail": message, "errors": {"__all__": [message]}}, status=400
                 )
@@ -54,6 +54,13 @@ class NullCharacterMiddleware:
 
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _asks_for_json(request: HttpRequest) -> bool:
+    """Whether a client outside /api/ (a public form's script) sent or asked for JSON."""
+    return "application/json" in request.headers.get("Accept", "") or request.headers.get(
+        "Content-Type", ""
+    ).startswith("application/json")
 
 
 def _holds_nul(request: HttpRequest) -> bool:

@@ -56,6 +56,8 @@ MATRIX = {
     "delivery.manage_messages": "1  0  0  0  0  0",
     "activities.write": "1  1  1  1  1  0",
     "activities.assign": "1  1  0  0  0  0",
+    "webforms.manage": "1  0  0  1  0  0",
+    "webforms.route_leads": "1  1  0  0  0  0",
 }
 
 

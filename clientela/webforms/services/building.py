@@ -203,8 +203,14 @@ def set_form_status(form: Form, *, actor: User, status: str, via: str = Via.UI) 
         status=status, updated_at=timezone.now(), version=F("version") + 1
     )
     locked.refresh_from_db()
-    verb = FormVerb.PUBLISHED if status == FormStatus.PUBLISHED else FormVerb.UNPUBLISHED
-    record_event(verb, actor=actor, target=locked, via=via, data={"status": status})
+    if status == FormStatus.PUBLISHED:
+        record_event(
+            FormVerb.PUBLISHED, actor=actor, target=locked, via=via, data={"status": status}
+        )
+    else:
+        record_event(
+            FormVerb.UNPUBLISHED, actor=actor, target=locked, via=via, data={"status": status}
+        )
     return locked
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from clientela.accounts.models import User
 from clientela.contacts import services as contact_services
 from clientela.contacts.choices import ConsentStatus, Entity, LifecycleStage
-from clientela.contacts.models import Company, Contact
+from clientela.contacts.models import Company, Consent, Contact
 from clientela.contacts.queries import custom_fields_for
 from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
 from clientela.core.exceptions import ValidationFailed
@@ -436,6 +436,18 @@ def record_form_consent(
     """Record a ticked consent: granted with its proof, or pending double opt-in (marketing)."""
     proof = consent_proof(submission, consent)
     status = ConsentStatus.PENDING if consent.needs_double_opt_in else ConsentStatus.GRANTED
+    if status == ConsentStatus.PENDING:
+        latest = (
+            Consent.objects.filter(
+                contact=contact, channel=consent.channel, purpose=consent.purpose
+            )
+            .order_by("-recorded_at", "-id")
+            .values_list("status", flat=True)
+            .first()
+        )
+        if latest == ConsentStatus.GRANTED:
+            # Already subscribed: a pending row would suspend the consent until a new click.
+            return None
     contact_services.record_consent(
         contact,
         actor=None,

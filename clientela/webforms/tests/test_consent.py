@@ -109,3 +109,16 @@ def test_it_exports_the_proof_from_the_contact_screen(personas: Any) -> None:
         and "Firefox prueba" in body
         and "https://www.example.co/webinar" in body
     )
+
+
+def test_it_keeps_a_granted_marketing_consent_when_the_person_submits_again() -> None:
+    pending = submit_with_consent()
+    Client().get(confirm_url(services.confirmation_token(pending)))
+    form = pending.submission.form
+    data = answer(form, first_name="Ana", email="ana@example.co",
+                  **{f"consent_{form.consents.get().pk}": "1"})  # fmt: skip
+    url = reverse("webforms:public", kwargs={"public_id": form.public_id})
+    assert Client().post(url, data, HTTP_ACCEPT="application/json").status_code == 201
+    latest = Consent.objects.filter(contact=pending.contact).order_by("-recorded_at", "-id").first()
+    assert latest is not None and latest.status == ConsentStatus.GRANTED
+    assert PendingConsent.objects.count() == 1
