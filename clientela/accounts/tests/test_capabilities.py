@@ -52,6 +52,7 @@ MATRIX = {
     "analytics.recompute": "1  1  0  0  0  0",
     "analytics.manage_settings": "1  1  0  0  0  0",
     "segments.manage": "1  1  0  1  0  0",
+    "tracking.manage_sites": "1  0  0  1  0  0",
 }
 
 
