@@ -58,6 +58,7 @@ MATRIX = {
     "activities.assign": "1  1  0  0  0  0",
     "webforms.manage": "1  0  0  1  0  0",
     "webforms.route_leads": "1  1  0  0  0  0",
+    "tracking.manage_sites": "1  0  0  1  0  0",
 }
 
 

@@ -858,7 +858,7 @@ PHONE_SCREENS = (
     "/contacts/import/", "/contacts/new/", "/value/", "/value/customers/", "/value/ltv/",
     "/value/cohorts/", "/value/settings/", "/orders/", "/orders/new/", "/orders/spend/",
     "/orders/rates/", "/orders/import/", "/accounts/profile/", "/accounts/users/", "/audit/",
-    "/accounts/roles/",
+    "/accounts/roles/", "/tracking/", "/tracking/1/",
 )  # fmt: skip
 
 
