@@ -25,12 +25,16 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "accounts:department_list",
         "accounts:role_list",
         "contacts:custom_field_list",
+        "webforms:rules",
+        "webforms:sources",
         "delivery:message_list",
         "tracking:site_list",
         "timeline:audit_log",
     ]
-    # The manager reads the audit log, and so gets the section with that one screen.
-    assert admin_links(personas.manager) == ["timeline:audit_log"]
+    # The manager routes leads and reads the audit log: the section holds those two screens.
+    assert admin_links(personas.manager) == ["webforms:rules", "timeline:audit_log"]
+    # Marketing connects lead sources and tracked sites.
+    assert admin_links(personas.marketer) == ["webforms:sources", "tracking:site_list"]
     assert admin_links(personas.rep) == []
 
 

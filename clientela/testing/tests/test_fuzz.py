@@ -355,6 +355,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
     "fmt": lambda w, name: "csv",
+    "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
 }
 # Field names every form gets besides those it renders (hidden and POST-only forms too).

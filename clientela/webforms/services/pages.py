@@ -175,8 +175,11 @@ def set_page_status(page: LandingPage, *, actor: User, status: str, via: str = V
         raise ValidationFailed({"status": [_("Choose published or draft.")]})
     with transaction.atomic():
         LandingPage.objects.filter(pk=page.pk).update(status=status, updated_at=timezone.now())
-        verb = PageVerb.PUBLISHED if status == FormStatus.PUBLISHED else PageVerb.UNPUBLISHED
-        record_event(verb, actor=actor, target=page, via=via, data={"slug": page.slug})
+        data = {"slug": page.slug}
+        if status == FormStatus.PUBLISHED:
+            record_event(PageVerb.PUBLISHED, actor=actor, target=page, via=via, data=data)
+        else:
+            record_event(PageVerb.UNPUBLISHED, actor=actor, target=page, via=via, data=data)
 
 
 def delete_page(page: LandingPage, *, actor: User, via: str = Via.UI) -> None:
