@@ -19,12 +19,11 @@ logger = logging.getLogger("clientela.webforms")
 
 def join_visitor(
     submission: Submission, contact: Contact, pending: Sequence[PendingConsent] = ()
-) -> int:
-    """Join the submission's visitor history to its contact; return how many events joined."""
+) -> None:
+    """Join the submission's visitor history to its contact (a listener: failures are logged)."""
     if not submission.visitor_id:
-        return 0
+        return
     try:
-        return identify_visitor(submission.visitor_id, contact)
+        identify_visitor(submission.visitor_id, contact)
     except Exception:
         logger.exception("could not join the visitor of submission %s", submission.pk)
-        return 0

@@ -98,7 +98,7 @@ def test_the_hooks_survive_ten_thousand_generated_requests(settings: Any) -> Non
             kind = rng.choice(list(LeadSourceKind.values))
             source = sources[kind]
             roll = rng.random()
-            headers: dict[str, str] = {}
+            headers: dict[str, Any] = {}
             if kind == "google":
                 body = json.dumps(_google(rng, source.secret, number), default=str).encode()
             elif kind == "webhook":

@@ -62,7 +62,7 @@ def _body(request: HttpRequest) -> bytes | None:
     length = request.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         return None
-    if request.content_type.startswith("multipart/"):
+    if (request.content_type or "").startswith("multipart/"):
         return None
     try:
         body = request.body
