@@ -132,3 +132,12 @@ def forget_cached_sites() -> None:
     with _lock:
         _sites.clear()
         _origins = None
+
+
+def site_for_origin(origin: str) -> TrackedSite | None:
+    """Return the active tracked site that lists `origin` (e.g. Clientela's own, for its pages)."""
+    wanted = origin.strip().rstrip("/")
+    for site in TrackedSite.objects.filter(is_active=True, allowed_origins__contains=wanted):
+        if wanted in site.origins:
+            return site
+    return None

@@ -114,3 +114,26 @@ def test_the_editor_adds_edits_moves_and_removes_blocks(client: Any, personas: A
                          {"image": io.BytesIO(b"<svg onload=alert(1)>")})  # fmt: skip
     assert upload.status_code == 302
     assert client.get(reverse("webforms:pages")).status_code == 200
+
+
+def test_a_published_page_carries_the_tracking_script_of_the_site_listing_clientela(
+    personas: Any,
+) -> None:
+    from clientela.tracking.tests.factories import TrackedSiteFactory
+
+    form = webinar_form()
+    page = _page(personas)
+    page = pages.update_page(page, actor=personas.marketer, data={"blocks": [
+        *page.blocks, {"type": "button", "label_es": "Quiero ir", "url": "#formulario"},
+        {"type": "form", "form": form.public_id},
+    ]})  # fmt: skip
+    pages.set_page_status(page, actor=personas.marketer, status="published")
+    url = reverse("webforms:landing", kwargs={"slug": page.slug})
+    assert "/t/clientela.js" not in Client().get(url).content.decode()
+    site = TrackedSiteFactory.create(allowed_origins="https://www.example.co\nhttp://testserver")
+    html = Client().get(url).content.decode()
+    assert f'data-site="{site.key}"' in html and 'data-clientela-cta="Quiero ir"' in html
+    client = Client()
+    client.force_login(personas.marketer)
+    preview = client.get(reverse("webforms:page_preview", args=[page.pk])).content.decode()
+    assert "/t/clientela.js" not in preview

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, forbid_unless
 from clientela.core.users import AuthenticatedHttpRequest
+from clientela.tracking.queries import site_for_origin
 from clientela.webforms.choices import FormStatus
 from clientela.webforms.forms import BlockForm, PageSettingsForm
 from clientela.webforms.models import Form, LandingPage, PageImage
@@ -89,6 +90,11 @@ def _page_response(request: HttpRequest, page: LandingPage, *, preview: bool) ->
             ),
             "blocks": rendered_blocks(request, page, language),
             "preview": preview,
+            # Page views and CTA clicks are tracked like the company's own site when a tracked
+            # site lists Clientela's address (never in the editor's preview).
+            "tracking_site": None
+            if preview
+            else site_for_origin(request.build_absolute_uri("/").rstrip("/")),
         }
         response = HttpResponse(render_to_string("webforms/landing_page.html", context, request))
     response["Content-Language"] = language
