@@ -24,15 +24,23 @@ from typing import Any
 
 from bench.api_read import PG, _wrk
 
+# wrk runs two threads (bench.api_read._wrk: -t2), each with its own Lua state: thread k posts
+# bodies k+1, k+3, k+5, … so no body is posted twice while the file lasts.
 POST_LUA = """
 local bodies = {}
 local i = 0
+local threads = 0
+setup = function(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 init = function(args)
   for line in io.lines("%(path)s") do bodies[#bodies + 1] = line end
+  i = tonumber(wrk.thread:get("id")) - 1
 end
 request = function()
-  i = i + 1
-  if i > #bodies then i = 1 end
+  i = i + 2
+  if i > #bodies then i = (i - 1) %% 2 + 1 end
   return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json",
     ["Accept"] = "application/json"}, bodies[i])
 end
@@ -43,11 +51,7 @@ done = function(summary, latency, requests)
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
-GET_LUA = (
-    POST_LUA.split("request = function()")[0].replace(
-        'for line in io.lines("%(path)s") do bodies[#bodies + 1] = line end', ""
-    )
-    + """
+GET_LUA = """
 done = function(summary, latency, requests)
   io.write(string.format('{"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f}\\n',
     summary.requests, summary.duration / 1e6,
@@ -55,7 +59,6 @@ done = function(summary, latency, requests)
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
-)
 
 # Made in a child process with the server's settings (its secret key signs the tokens).
 PAYLOADS = """

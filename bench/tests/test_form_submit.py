@@ -24,8 +24,10 @@ def test_it_reports_both_figures_and_stores_every_submission_once():
     assert [f["figure"] for f in figures] == ["submissions_per_second", "submission_p99"]
     first = figures[0]
     assert first["errors"] == 0 and first["requests"] > 0
-    # Each body is a new visitor, posted once (a body posted again is refused as a replay).
-    assert first["stored"] == first["processed"] == min(first["requests"], 600)
-    assert first["non2xx"] == max(0, first["requests"] - 600)
+    # Each body is a new visitor, posted once: every answered request stored one processed
+    # submission (plus the ones still in flight when wrk stopped counting, one per connection).
+    assert first["non2xx"] == 0
+    assert first["stored"] == first["processed"]
+    assert first["requests"] <= first["stored"] <= first["requests"] + 2
     assert first["assigned"] == first["stored"]
     assert first["emails_queued"] >= first["stored"]

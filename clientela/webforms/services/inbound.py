@@ -33,6 +33,7 @@ from clientela.webforms.services.submitting import (
     Visit,
     process_submission,
     store_submission,
+    text_problems,
 )
 
 # InboundLead field -> the form input it fills (the rest keep their names).
@@ -81,6 +82,13 @@ def _counted(source: LeadSource, *, refused: bool) -> None:
 
 
 def _take(source: LeadSource, payload: dict[str, Any], key: str, visit: Visit) -> Submission:
+    # What no database can store (NUL, lone surrogates) is refused before anything is written:
+    # the raw payload is stored as sent, so it must be storable as it is.
+    problems: dict[str, list[str]] = {}
+    text_problems({"_key": key, **payload}, problems)
+    if problems:
+        with _refusing(source):
+            raise InboundRefused("unstorable characters")
     submission, created = store_submission(
         source.form,
         payload=payload,

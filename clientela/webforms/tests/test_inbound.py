@@ -172,3 +172,19 @@ def test_the_source_screens_show_the_url_and_secret(client: Any, personas: Any) 
     bad = client.post(reverse("webforms:source_edit", args=[source.pk]),
                       {"name": "", "form": form.pk, "mapping": "sin igual"})  # fmt: skip
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+
+
+def test_it_refuses_leads_carrying_text_no_database_can_store() -> None:
+    google = LeadSourceFactory.create(kind=LeadSourceKind.GOOGLE)
+    assert _google(google, google.secret, lead_id="lead-\x00").status_code == 403
+    source = LeadSourceFactory.create(
+        kind=LeadSourceKind.WEBHOOK, mapping={"email": "email", "city": "city"}, id_path="id"
+    )
+    body = json.dumps({"id": "x1", "email": "a@example.co", "city": "Cali\x00"})
+    header = signed.sign(body.encode(), source.secret, int(time.time()))
+    response = Client().post(_url(source), body, content_type="application/json",
+                             HTTP_X_CLIENTELA_SIGNATURE=header)  # fmt: skip
+    assert response.status_code == 403
+    assert not Submission.objects.exists()
+    google.refresh_from_db()
+    assert google.refused == 1
