@@ -7,6 +7,8 @@ source's screen counts refusals); a replayed delivery answers 200 and changes no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
@@ -16,7 +18,7 @@ from django_ratelimit.core import is_ratelimited
 
 from clientela.webforms.choices import LeadSourceKind
 from clientela.webforms.inbound import InboundRefused
-from clientela.webforms.models import LeadSource
+from clientela.webforms.models import LeadSource, Submission
 from clientela.webforms.services.inbound import (
     meta_handshake,
     receive_google,
@@ -95,11 +97,14 @@ def meta_hook(request: HttpRequest, public_id: str) -> HttpResponse:
     return JsonResponse({"received": len(taken)})
 
 
-@csrf_exempt
-@require_POST
-def google_hook(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Take a Google Ads lead-form webhook (its `google_key` must be this source's)."""
-    source = _source(public_id, LeadSourceKind.GOOGLE)
+def _take_one(
+    request: HttpRequest,
+    public_id: str,
+    kind: str,
+    receive: Callable[[LeadSource, bytes, Visit], Submission],
+) -> HttpResponse:
+    """Find the source, hold the rate, read the body and take one lead with `receive`."""
+    source = _source(public_id, kind)
     if source is None:
         return _refuse(404)
     if _limited(request):
@@ -108,28 +113,27 @@ def google_hook(request: HttpRequest, public_id: str) -> HttpResponse:
     if body is None:
         return _refuse(400)
     try:
-        submission = receive_google(source, body, _visit(request))
+        submission = receive(source, body, _visit(request))
     except InboundRefused:
         return _refuse(403)
     return JsonResponse({"reference": submission.reference})
+
+
+@csrf_exempt
+@require_POST
+def google_hook(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Take a Google Ads lead-form webhook (its `google_key` must be this source's)."""
+    return _take_one(request, public_id, LeadSourceKind.GOOGLE, receive_google)
 
 
 @csrf_exempt
 @require_POST
 def json_hook(request: HttpRequest, public_id: str) -> HttpResponse:
     """Take a JSON lead signed with this source's secret (header X-Clientela-Signature)."""
-    source = _source(public_id, LeadSourceKind.WEBHOOK)
-    if source is None:
-        return _refuse(404)
-    if _limited(request):
-        return _refuse(429)
-    body = _body(request)
-    if body is None:
-        return _refuse(400)
-    try:
-        submission = receive_webhook(
-            source, body, request.headers.get("X-Clientela-Signature", ""), _visit(request)
-        )
-    except InboundRefused:
-        return _refuse(403)
-    return JsonResponse({"reference": submission.reference})
+    signature = request.headers.get("X-Clientela-Signature", "")
+    return _take_one(
+        request,
+        public_id,
+        LeadSourceKind.WEBHOOK,
+        lambda source, body, visit: receive_webhook(source, body, signature, visit),
+    )
