@@ -160,6 +160,12 @@ def run(
         budget = max(1, min(seconds, int(size / 800)))
         posted = _wrk(f"{base}/f/{public_id}", seconds=budget, connections=connections,
                       headers={}, lua=lua)  # fmt: skip
+        # Requests in flight when wrk stopped counting are still being processed: wait for them.
+        deadline = time.monotonic() + 30
+        received = "SELECT count(*) FROM webforms_submission WHERE state = 'received'"
+        while _count(database, received) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # their after-commit listeners (routing, e-mails) run just after
         stored = _count(database, "SELECT count(*) FROM webforms_submission") - before
         processed = (
             _count(database, "SELECT count(*) FROM webforms_submission WHERE state = 'processed'")
