@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from clientela.accounts.queries import has_capability
 from clientela.core.exceptions import NotFound
@@ -80,3 +80,13 @@ def filter_messages(user: Any, filters: MessageFilters) -> QuerySet[Message]:
         # A prefix of the address (indexed); typed case is tried as written and lowercased.
         qs = qs.filter(Q(to_address__startswith=term) | Q(to_address__startswith=term.lower()))
     return qs.only(*LIST_FIELDS).order_by("-id")
+
+
+def group_progress(group: str) -> dict[str, int]:
+    """Return how many of the group's messages are in each state (every state present)."""
+    counts = dict.fromkeys(MessageState.values, 0)
+    for row in (
+        Message.objects.filter(group=group).values("state").annotate(n=Count("id")).order_by()
+    ):
+        counts[row["state"]] = row["n"]
+    return counts

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
+from clientela.delivery.kinds import KINDS
 from clientela.delivery.models import Message
 from clientela.delivery.services import event_data, wake_worker
 from clientela.timeline.services import record_event
@@ -259,6 +260,9 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
     )
     common: dict[str, Any] = {
+        # A rendered message keeps the subject and sender it went out with (not its body).
+        "subject": message.subject,
+        "from_address": message.from_address,
         "smtp_code": outcome.code,
         # A network error is no answer from the server: it goes to last_error only.
         "smtp_response": outcome.answer[:2000] if outcome.code is not None or outcome.sent else "",
@@ -336,12 +340,50 @@ def _release(messages: Sequence[Message]) -> int:
     return released
 
 
+def render_batch(messages: Sequence[Message]) -> dict[int, Outcome]:
+    """Give each bodiless message its content from its kind's renderer, in place.
+
+    Returns the messages that cannot be sent with why: the renderer failed (try again later)
+    or had nothing for the message (its sender deleted what it was to send: no retry cures it).
+    """
+    unsendable: dict[int, Outcome] = {}
+    waiting: dict[str, list[Message]] = {}
+    for message in messages:
+        kind = KINDS.get(message.kind)
+        if kind is not None and kind.renderer is not None and not message.html_body:
+            waiting.setdefault(message.kind, []).append(message)
+    for key, group in waiting.items():
+        renderer = KINDS[key].renderer
+        assert renderer is not None
+        try:
+            made = renderer(group)
+        except Exception as exc:
+            log.exception("delivery: the renderer of %s failed on %d message(s)", key, len(group))
+            failed = Outcome(False, None, f"could not make the content: {exc.__class__.__name__}")
+            unsendable.update(dict.fromkeys((m.pk for m in group), failed))
+            continue
+        for message in group:
+            content = made.get(message.pk)
+            if content is None:
+                unsendable[message.pk] = Outcome(
+                    False, None, "there is nothing to send any more", permanent=True
+                )
+                continue
+            message.subject = " ".join(content.subject.split())[:500]
+            message.html_body = content.html
+            message.text_body = content.text
+            if content.from_email:
+                message.from_address = content.from_email
+    return unsendable
+
+
 def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = None) -> BatchResult:
     """Send claimed messages over one connection of the e-mail backend; record each answer."""
     conf = conf or delivery_settings()
     result = BatchResult()
     if not messages:
         return result
+    unsendable = render_batch(messages)
     backend = get_connection(fail_silently=False)
     try:
         backend.open()
@@ -360,6 +402,9 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
                 # Claimed again and again after expired leases: its worker keeps dying on it.
                 gave_up = Outcome(False, None, "the worker was interrupted on every attempt")
                 _count(result, _finish(message, gave_up, conf))
+                continue
+            if message.pk in unsendable:
+                _count(result, _finish(message, unsendable[message.pk], conf))
                 continue
             outcome = _hand_over(backend, message)
             _count(result, _finish(message, outcome, conf))
