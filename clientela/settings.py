@@ -317,6 +317,7 @@ CLIENTELA = {
     "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
     "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
     "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
+    "DELIVERY_THREADS": int(os.environ.get("CLIENTELA_DELIVERY_THREADS", "2")),
 }
 # django-ratelimit counts in the default cache (LocMem per process; Redis when
 # CLIENTELA_CACHE_URL is set, so every worker shares the counts).
