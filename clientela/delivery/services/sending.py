@@ -460,7 +460,7 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
     """
     conf = delivery_settings()
     name = owner or worker_name()
-    if conf.threads <= 1 or db_connection.in_atomic_block or _in_memory_sqlite():
+    if conf.threads <= 1 or db_connection.in_atomic_block or in_memory_sqlite():
         return _send_loop(name, conf, budget_s).as_dict()
     results = [BatchResult() for _ in range(conf.threads)]
 
@@ -486,8 +486,10 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
     return total.as_dict()
 
 
-def _in_memory_sqlite() -> bool:
-    return db_connection.vendor == "sqlite" and bool(db_connection.is_in_memory_db())
+def in_memory_sqlite() -> bool:
+    """Whether the database is an in-memory SQLite one (the tests'): threads cannot share it."""
+    in_memory = getattr(db_connection, "is_in_memory_db", None)
+    return db_connection.vendor == "sqlite" and callable(in_memory) and bool(in_memory())
 
 
 def _send_loop(name: str, conf: DeliverySettings, budget_s: float) -> BatchResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from clientela.contacts.tests.factories import ContactFactory
 from clientela.core.exceptions import ValidationFailed
@@ -185,7 +185,7 @@ def test_a_run_outside_a_transaction_sends_from_several_threads_each_message_onc
     assert send_due(owner="t")["sent"] == 30
     received = sorted(m.recipients[0] for m in smtp_server.messages)
     assert received == sorted(c.email for c in contacts)
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if sending.in_memory_sqlite():
         # The tests' in-memory SQLite cannot share writes between threads: one loop sends.
         assert set(owners) == {"t"}
     else:
