@@ -329,6 +329,9 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.activities import seed_activities
 
     seed_activities(seed=seed)
+    from clientela.demo.webforms import seed_lead_history
+
+    seed_lead_history(webinar, seed=seed)
     from clientela.demo.tracking import seed_tracking
 
     seed_tracking(seed=seed)
