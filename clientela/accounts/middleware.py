@@ -16,6 +16,8 @@ PUBLIC_PREFIXES = (
     "/hooks/",  # inbound leads from ad platforms and webhooks (clientela.webforms.views.hooks)
     "/p/",  # published landing pages (clientela.webforms.views.pages)
     "/t/",  # the tracking script and its ingest (clientela.tracking), public by design
+    "/m/",  # sent e-mail's signed pixel, clicks and unsubscribe (clientela.delivery.public)
+    "/anymail/",  # e-mail providers' webhooks (django-anymail; basic auth with its secret)
 )  # fmt: skip
 
 

@@ -22,6 +22,8 @@ class DeliveryConfig(AppConfig):
         from clientela.delivery.kinds import register_kind
         from clientela.delivery.queries import may_view_messages
         from clientela.delivery.services import SEND_SCHEDULE
+        from clientela.delivery.services.engagement import POST_SCHEDULE
+        from clientela.delivery.topics import register_topic
         from clientela.delivery.verbs import register_delivery_verbs
 
         group = _("Outbound messages")
@@ -39,6 +41,15 @@ class DeliveryConfig(AppConfig):
             description=_("Cancel queued messages and queue failed ones again."),
             default=Audience.ADMINS,
         )
+        register_capability(
+            "delivery.manage_suppressions",
+            _("Manage the suppression list"),
+            group=group,
+            description=_(
+                "See, add, import, export and remove the addresses Clientela never e-mails."
+            ),
+            default=Audience.ADMINS,
+        )
         from clientela.contacts.services import register_merge_relation
 
         register_delivery_verbs()
@@ -46,6 +57,22 @@ class DeliveryConfig(AppConfig):
         register_merge_relation("delivery.Message", "contact")
         register_record_type("delivery.message", "delivery:message_detail")
         register_kind("delivery.test", _("Test message"))
+        register_topic("newsletter", _("Newsletter"), order=10)
+        register_topic("promotions", _("Promotions and offers"), order=20)
+        register_record_type("delivery.suppression", "delivery:suppression_list")
+        # Opens and clicks reach the contacts' timelines in bulk, off the public endpoints.
+        register(
+            Schedule(
+                POST_SCHEDULE,
+                "clientela.delivery.services.engagement.post_events",
+                every=timedelta(minutes=1),
+            )
+        )
+        from anymail.signals import tracking
+
+        from clientela.delivery.services.provider_events import on_provider_event
+
+        tracking.connect(on_provider_event, dispatch_uid="clientela.delivery.provider_events")
         # Queueing wakes a worker at once; this is the safety net (retries that came due, a
         # wake-up lost with a crashed worker).
         register(

@@ -40,7 +40,9 @@ from django.utils import timezone
 from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
 from clientela.delivery.models import Message
+from clientela.delivery.queries import refusal_reason
 from clientela.delivery.services import event_data, wake_worker
+from clientela.delivery.services.outbound import outbound
 from clientela.timeline.services import record_event
 
 log = logging.getLogger("clientela.delivery")
@@ -175,20 +177,30 @@ class BatchResult:
 def build_email(
     message: Message, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
-    """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers."""
-    headers = {"Content-Language": message.language, **(message.headers or {})}
+    """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers.
+
+    `services.outbound` adds the per-message mechanics: the VERP envelope sender and, for
+    marketing kinds, the unsubscribe headers, Feedback-ID and tracked links.
+    """
+    extra = outbound(message)
+    headers = {"Content-Language": message.language, **(message.headers or {}), **extra.headers}
     headers["Message-ID"] = message.message_id
+    if extra.envelope_from:
+        # The envelope sender (Return-Path) is the bounce address; the From: header stays.
+        headers["From"] = message.from_address
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text_body,
-        from_email=message.from_address,
+        from_email=extra.envelope_from or message.from_address,
         to=[message.to_address],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,
         connection=connection,
     )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
+    if extra.html:
+        email.attach_alternative(extra.html, "text/html")
+    # django-anymail sends this to providers, whose webhooks echo it back (bounces, complaints).
+    email.metadata = {"clientela_token": message.token}  # type: ignore[attr-defined]
     return email
 
 
@@ -228,6 +240,10 @@ class Outcome:
 
 def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
     """Send one message over the open connection and return the server's verdict."""
+    suppressed = refusal_reason(message)
+    if suppressed is not None:
+        # A suppressed address (or a topic its owner left) is never sent to, tests included.
+        return Outcome(False, None, f"suppressed: {suppressed}", permanent=True)
     replies = _capture_data_replies(backend)
     try:
         count = backend.send_messages([build_email(message, backend)])

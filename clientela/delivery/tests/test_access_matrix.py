@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from clientela.delivery.choices import MessageState
 from clientela.delivery.tests.factories import MessageFactory
-from clientela.testing.access import Request, check_rows, route_mismatches, row
+from clientela.delivery.links import CLICK, OPEN, UNSUBSCRIBE, sign
+from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
+
+TARGET = "https://tienda.example.co/"
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +28,25 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "delivery:message_detail":    row(200,  404,    404, 404, 404,      404,     404),
     "delivery:message_cancel":    row(302,  404,    404, 404, 404,      404,     404),
     "delivery:message_retry":     row(302,  404,    404, 404, 404,      404,     404),
+    # The public links of sent e-mail: signed per message, the same for everyone.
+    "mail:open":                  everyone(200, anonymous=200),
+    "mail:click":                 everyone(302, anonymous=302),
+    "mail:preferences":           everyone(200, anonymous=200),
 }  # fmt: skip
 
 REQUESTS = {
     "delivery:message_cancel": Request("POST"),
     "delivery:message_retry": Request("POST", kwargs=lambda w: {"pk": w.failed.pk}),
+    "mail:open": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(OPEN, w.queued.token)}
+    ),
+    "mail:click": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(CLICK, w.queued.token, TARGET)},
+        query=lambda w: f"?u={quote(TARGET, safe='')}",
+    ),
+    "mail:preferences": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(UNSUBSCRIBE, w.queued.token)}
+    ),
 }
 
 
