@@ -14,8 +14,8 @@ from urllib.parse import quote
 import pytest
 
 from clientela.delivery.choices import MessageState
-from clientela.delivery.tests.factories import MessageFactory
 from clientela.delivery.links import CLICK, OPEN, UNSUBSCRIBE, sign
+from clientela.delivery.tests.factories import MessageFactory
 from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
 
 TARGET = "https://tienda.example.co/"

@@ -1,0 +1,1 @@
+"""The delivery commands: the bounce receiver and the bounce mailbox reader."""
