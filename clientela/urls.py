@@ -13,8 +13,6 @@ urlpatterns = [
     path("outbox/", include("clientela.delivery.urls")),
     # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).
     path("", include("clientela.delivery.urls_public")),
-    # Provider webhooks (bounces, complaints, unsubscribes) through django-anymail.
-    path("anymail/", include("anymail.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
     path("", include("clientela.webforms.urls")),

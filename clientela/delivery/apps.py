@@ -20,7 +20,7 @@ class DeliveryConfig(AppConfig):
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
         from clientela.delivery.kinds import register_kind
-        from clientela.delivery.queries import may_view_messages
+        from clientela.delivery.queries import may_manage_suppressions, may_view_messages
         from clientela.delivery.services import SEND_SCHEDULE
         from clientela.delivery.services.engagement import POST_SCHEDULE
         from clientela.delivery.topics import register_topic
@@ -91,5 +91,15 @@ class DeliveryConfig(AppConfig):
                 section=ADMINISTRATION,
                 allowed=may_view_messages,
                 active_on=("delivery:message_detail",),
+            )
+        )
+        register_nav_item(
+            NavItem(
+                "delivery:suppression_list",
+                _("Suppression list"),
+                "mail",
+                order=71,
+                section=ADMINISTRATION,
+                allowed=may_manage_suppressions,
             )
         )
