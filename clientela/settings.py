@@ -318,6 +318,7 @@ CLIENTELA = {
     "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
     "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
     "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
+    "DELIVERY_THREADS": int(os.environ.get("CLIENTELA_DELIVERY_THREADS", "2")),
     # Mail operations (clientela.delivery): the domain of per-message bounce addresses
     # (bounce+<token>@ and unsubscribe+<token>@; empty: no VERP, no mailto unsubscribe), the
     # sender id of Feedback-ID, open/click tracking of marketing mail, soft bounces before an

@@ -15,10 +15,12 @@ class MessageState(models.TextChoices):
 
     queued → sending (claimed by a worker under a lease) → sent / failed; a temporary failure
     goes back to queued with a later attempt time; an administrator may cancel a queued message
-    or queue a failed one again.
+    or queue a failed one again; a bulk sender may hold its queued messages and release them.
     """
 
     QUEUED = "queued", _("Queued")
+    # Kept back by its sender (a paused campaign): never claimed until released.
+    HELD = "held", _("Held")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")

@@ -8,10 +8,15 @@ typo fails in the tests instead of filling the outbox with unlabelled rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from clientela.delivery.models import Message
 
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 MAX_KIND_LENGTH = 64
@@ -22,21 +27,51 @@ class UnknownKind(LookupError):
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A message's content made at send time by its kind's renderer."""
+
+    subject: str
+    html: str
+    text: str
+    from_email: str | None = None
+
+
+# Makes the content of a batch of claimed messages at once (one template load, one query for
+# the contacts' values): message id → its content. A message missing from the answer has
+# nothing to send any more (its campaign was deleted) and fails without retry.
+Renderer = Callable[[Sequence["Message"]], Mapping[int, Rendered]]
+
+
+@dataclass(frozen=True)
 class MessageKind:
-    """A registered kind of message: its key ("<app>.<what>") and label (gettext_lazy)."""
+    """A registered kind of message: key ("<app>.<what>"), label, and how it is sent.
+
+    `marketing` kinds are bulk mail a person subscribed to: they carry the unsubscribe headers
+    and links, are tracked, and are never sent to an address that unsubscribed. A kind with a
+    `renderer` is queued without a body (`services.bulk.queue_bulk`): the worker asks the
+    renderer for each claimed batch's content, so a campaign never stores 100,000 bodies.
+    """
 
     key: str
     label: str | Promise
+    marketing: bool = False
+    renderer: Renderer | None = None
 
 
 KINDS: dict[str, MessageKind] = {}
 
 
-def register_kind(key: str, label: str | Promise) -> MessageKind:
+def register_kind(
+    key: str,
+    label: str | Promise,
+    *,
+    marketing: bool = False,
+    renderer: Renderer | None = None,
+) -> MessageKind:
     """Register a kind of message (call from an AppConfig.ready); a key belongs to one app."""
     if not KIND_PATTERN.match(key) or len(key) > MAX_KIND_LENGTH:
         raise ImproperlyConfigured(f"message kind {key!r} must read '<app>.<what>'")
-    kind = MessageKind(key, label)
+    kind = MessageKind(key, label, marketing=marketing, renderer=renderer)
     known = KINDS.get(key)
     if known is not None and known != kind:
         raise ImproperlyConfigured(f"message kind {key!r} is registered twice")

@@ -56,6 +56,10 @@ class Message(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
     idempotency_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
+    # A bulk sender's messages ("campaign:12") and each one's key in it ("r:345"): one
+    # message per (group, ref), so a retried snapshot queues nobody twice.
+    group = models.CharField(_("group"), max_length=100, blank=True)
+    ref = models.CharField(max_length=200, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=MessageState.choices, default=MessageState.QUEUED
     )
@@ -84,7 +88,18 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "ref"],
+                condition=~Q(ref=""),
+                name="delivery_msg_group_ref_uniq",
+            ),
+        ]
         indexes = [
+            # A group's progress (counts by state), its pause and resume.
+            models.Index(
+                fields=["group", "state"], condition=~Q(group=""), name="delivery_msg_group_idx"
+            ),
             # The worker's claim: due queued messages, oldest attempt first.
             models.Index(
                 fields=["next_attempt_at", "id"],

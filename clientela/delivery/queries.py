@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from clientela.accounts.queries import has_capability
 from clientela.core.exceptions import NotFound
@@ -90,7 +90,8 @@ def filter_messages(user: Any, filters: MessageFilters) -> QuerySet[Message]:
 
 def is_marketing(kind: str) -> bool:
     """Whether messages of `kind` are marketing mail (List-Unsubscribe, tracking, opt-outs)."""
-    return bool(getattr(KINDS.get(kind), "marketing", False))
+    registered = KINDS.get(kind)
+    return registered is not None and registered.marketing
 
 
 def suppression_reasons(emails: Iterable[str]) -> dict[str, str]:
@@ -116,24 +117,32 @@ def topic_opt_outs(emails: Iterable[str], topic: str) -> set[str]:
     return found
 
 
-def refusal_reason(message: Message) -> str | None:
-    """Return why the worker must not send `message` (a suppression or opt-out), else None.
+def refusal_reasons(messages: Sequence[Message]) -> dict[int, str]:
+    """Return {message id: why} for the messages the worker must not send (two queries).
 
     Hard bounces, complaints, invalid and hand-added addresses refuse every message;
     an unsubscribed address and a topic the recipient left refuse marketing mail only.
     """
-    address = message.to_address.strip().lower()
-    reason = Suppression.objects.filter(email=address).values_list("reason", flat=True).first()
-    marketing = is_marketing(message.kind)
-    if reason is not None and (reason != SuppressionReason.UNSUBSCRIBED or marketing):
-        return reason
-    if (
-        marketing
-        and message.purpose
-        and TopicOptOut.objects.filter(email=address, topic=message.purpose).exists()
-    ):
-        return "topic_opt_out"
-    return None
+    addresses = {message.to_address.strip().lower() for message in messages}
+    suppressed = suppression_reasons(addresses)
+    topics = {m.purpose for m in messages if m.purpose and is_marketing(m.kind)}
+    opted_out: set[tuple[str, str]] = set()
+    if topics:
+        opted_out = set(
+            TopicOptOut.objects.filter(email__in=addresses, topic__in=topics).values_list(
+                "email", "topic"
+            )
+        )
+    refused: dict[int, str] = {}
+    for message in messages:
+        address = message.to_address.strip().lower()
+        marketing = is_marketing(message.kind)
+        reason = suppressed.get(address)
+        if reason is not None and (reason != SuppressionReason.UNSUBSCRIBED or marketing):
+            refused[message.pk] = reason
+        elif marketing and message.purpose and (address, message.purpose) in opted_out:
+            refused[message.pk] = "topic_opt_out"
+    return refused
 
 
 def message_for_token(token: str) -> Message | None:
@@ -147,7 +156,7 @@ def contacts_with_events(
     since: datetime | None = None,
     human_only: bool = True,
     message_kind: str | None = None,
-    ref_prefix: str | None = None,
+    group: str | None = None,
 ) -> QuerySet[MessageEvent, int]:
     """Return the contact ids with an event of `kinds` (opens, clicks…) as a flat values queryset.
 
@@ -162,8 +171,8 @@ def contacts_with_events(
         qs = qs.filter(machine=False)
     if message_kind:
         qs = qs.filter(message__kind=message_kind)
-    if ref_prefix:
-        qs = qs.filter(**{"message__ref__startswith": ref_prefix})
+    if group:
+        qs = qs.filter(message__group=group)
     return qs.values_list("message__contact_id", flat=True)
 
 
@@ -208,3 +217,13 @@ def filter_suppressions(user: Any, filters: SuppressionFilters) -> QuerySet[Supp
     if term:
         qs = qs.filter(email__startswith=term)
     return qs.select_related("created_by").order_by("-created_at", "-id")
+
+
+def group_progress(group: str) -> dict[str, int]:
+    """Return how many of the group's messages are in each state (every state present)."""
+    counts = dict.fromkeys(MessageState.values, 0)
+    for row in (
+        Message.objects.filter(group=group).values("state").annotate(n=Count("id")).order_by()
+    ):
+        counts[row["state"]] = row["n"]
+    return counts

@@ -68,9 +68,8 @@ def add_pixel(body: str, token: str) -> str:
 
 
 def feedback_id(message: Message) -> str:
-    """Return the Feedback-ID: campaign (from the message's ref), kind, and sender id."""
-    ref = str(getattr(message, "ref", "") or "")
-    campaign = "-".join(ref.split(":")[:2]) if ref else "0"
+    """Return the Feedback-ID: campaign (the message's group), kind, and sender id."""
+    campaign = message.group or "0"
     sender = str(links.conf("MAIL_FEEDBACK_SENDER", "clientela"))
     parts = (campaign, message.kind, sender)
     return ":".join(FEEDBACK_PART.sub("-", part)[:60] or "0" for part in parts)

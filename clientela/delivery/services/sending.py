@@ -39,8 +39,9 @@ from django.utils import timezone
 
 from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
+from clientela.delivery.kinds import KINDS
 from clientela.delivery.models import Message
-from clientela.delivery.queries import refusal_reason
+from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
 from clientela.delivery.services.outbound import outbound
 from clientela.timeline.services import record_event
@@ -62,6 +63,7 @@ class DeliverySettings:
     max_attempts: int
     lease: timedelta
     retry: timedelta
+    threads: int = 1
 
 
 def delivery_settings() -> DeliverySettings:
@@ -72,6 +74,7 @@ def delivery_settings() -> DeliverySettings:
         max_attempts=max(1, int(conf.get("DELIVERY_MAX_ATTEMPTS", 8))),
         lease=timedelta(seconds=max(10, int(conf.get("DELIVERY_LEASE_SECONDS", 300)))),
         retry=timedelta(seconds=max(1, int(conf.get("DELIVERY_RETRY_SECONDS", 60)))),
+        threads=min(16, max(1, int(conf.get("DELIVERY_THREADS", 2)))),
     )
 
 
@@ -211,10 +214,17 @@ def _text(value: Any) -> str:
 
 
 def _capture_data_replies(backend: BaseEmailBackend) -> list[tuple[int, str]] | None:
-    """Record the server's answer to each DATA (smtplib drops it); None for other backends."""
+    """Record the server's answer to each DATA (smtplib drops it); None for other backends.
+
+    The connection's `data` is wrapped once; each hand-off empties the same list of replies.
+    """
     smtp = getattr(backend, "connection", None)
     if not isinstance(smtp, smtplib.SMTP):
         return None
+    known: list[tuple[int, str]] | None = getattr(smtp, "clientela_replies", None)
+    if known is not None:
+        known.clear()
+        return known
     replies: list[tuple[int, str]] = []
     original: Callable[[Any], tuple[int, bytes]] = smtp.data
 
@@ -224,6 +234,7 @@ def _capture_data_replies(backend: BaseEmailBackend) -> list[tuple[int, str]] | 
         return code, answer
 
     setattr(smtp, "data", data)  # noqa: B010 - an instance attribute shadows the method
+    setattr(smtp, "clientela_replies", replies)  # noqa: B010
     return replies
 
 
@@ -240,10 +251,6 @@ class Outcome:
 
 def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
     """Send one message over the open connection and return the server's verdict."""
-    suppressed = refusal_reason(message)
-    if suppressed is not None:
-        # A suppressed address (or a topic its owner left) is never sent to, tests included.
-        return Outcome(False, None, f"suppressed: {suppressed}", permanent=True)
     replies = _capture_data_replies(backend)
     try:
         count = backend.send_messages([build_email(message, backend)])
@@ -275,6 +282,9 @@ def _finish(message: Message, outcome: Outcome, conf: DeliverySettings) -> str:
         pk=message.pk, lease_owner=message.lease_owner, state=MessageState.SENDING
     )
     common: dict[str, Any] = {
+        # A rendered message keeps the subject and sender it went out with (not its body).
+        "subject": message.subject,
+        "from_address": message.from_address,
         "smtp_code": outcome.code,
         # A network error is no answer from the server: it goes to last_error only.
         "smtp_response": outcome.answer[:2000] if outcome.code is not None or outcome.sent else "",
@@ -352,12 +362,63 @@ def _release(messages: Sequence[Message]) -> int:
     return released
 
 
+def refuse_suppressed(messages: Sequence[Message]) -> dict[int, Outcome]:
+    """Return the messages never to send, each failing for good with its suppression.
+
+    A suppressed address (or a topic its owner left) is never sent to, test sends included:
+    two queries for the whole batch (`queries.refusal_reasons`).
+    """
+    return {
+        pk: Outcome(False, None, f"suppressed: {reason}", permanent=True)
+        for pk, reason in refusal_reasons(messages).items()
+    }
+
+
+def render_batch(messages: Sequence[Message]) -> dict[int, Outcome]:
+    """Give each bodiless message its content from its kind's renderer, in place.
+
+    Returns the messages that cannot be sent with why: the renderer failed (try again later)
+    or had nothing for the message (its sender deleted what it was to send: no retry cures it).
+    """
+    unsendable: dict[int, Outcome] = {}
+    waiting: dict[str, list[Message]] = {}
+    for message in messages:
+        kind = KINDS.get(message.kind)
+        if kind is not None and kind.renderer is not None and not message.html_body:
+            waiting.setdefault(message.kind, []).append(message)
+    for key, group in waiting.items():
+        renderer = KINDS[key].renderer
+        assert renderer is not None
+        try:
+            made = renderer(group)
+        except Exception as exc:
+            log.exception("delivery: the renderer of %s failed on %d message(s)", key, len(group))
+            failed = Outcome(False, None, f"could not make the content: {exc.__class__.__name__}")
+            unsendable.update(dict.fromkeys((m.pk for m in group), failed))
+            continue
+        for message in group:
+            content = made.get(message.pk)
+            if content is None:
+                unsendable[message.pk] = Outcome(
+                    False, None, "there is nothing to send any more", permanent=True
+                )
+                continue
+            message.subject = " ".join(content.subject.split())[:500]
+            message.html_body = content.html
+            message.text_body = content.text
+            if content.from_email:
+                message.from_address = content.from_email
+    return unsendable
+
+
 def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = None) -> BatchResult:
     """Send claimed messages over one connection of the e-mail backend; record each answer."""
     conf = conf or delivery_settings()
     result = BatchResult()
     if not messages:
         return result
+    unsendable = render_batch(messages)
+    unsendable.update(refuse_suppressed(messages))
     backend = get_connection(fail_silently=False)
     try:
         backend.open()
@@ -376,6 +437,9 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
                 # Claimed again and again after expired leases: its worker keeps dying on it.
                 gave_up = Outcome(False, None, "the worker was interrupted on every attempt")
                 _count(result, _finish(message, gave_up, conf))
+                continue
+            if message.pk in unsendable:
+                _count(result, _finish(message, unsendable[message.pk], conf))
                 continue
             outcome = _hand_over(backend, message)
             _count(result, _finish(message, outcome, conf))
@@ -410,9 +474,51 @@ def _count(result: BatchResult, what: str) -> None:
 
 
 def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dict[str, int]:
-    """Send every due message, batch after batch, until none is due or the budget is spent."""
+    """Send every due message, batch after batch, until none is due or the budget is spent.
+
+    With DELIVERY_THREADS > 1 the run sends from that many threads, each claiming its own
+    batches over its own database and SMTP connections, so one thread builds and records while
+    another waits for the server. Inside a transaction (a test, a caller's atomic block) the
+    run stays in the calling thread: other connections could not see its uncommitted rows; so
+    does a run on an in-memory SQLite database (the tests'), whose shared-cache table locks do
+    not wait for each other.
+    """
     conf = delivery_settings()
     name = owner or worker_name()
+    if conf.threads <= 1 or db_connection.in_atomic_block or in_memory_sqlite():
+        return _send_loop(name, conf, budget_s).as_dict()
+    results = [BatchResult() for _ in range(conf.threads)]
+
+    def run(index: int) -> None:
+        try:
+            results[index] = _send_loop(f"{name}/{index}", conf, budget_s)
+        except Exception:
+            log.exception("delivery: sending thread %d stopped", index)
+        finally:
+            db_connection.close()
+
+    workers = [
+        threading.Thread(target=run, args=(index,), name=f"delivery-{index}", daemon=True)
+        for index in range(conf.threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    total = BatchResult()
+    for result in results:
+        total.add(result)
+    return total.as_dict()
+
+
+def in_memory_sqlite() -> bool:
+    """Whether the database is an in-memory SQLite one (the tests'): threads cannot share it."""
+    in_memory = getattr(db_connection, "is_in_memory_db", None)
+    return db_connection.vendor == "sqlite" and callable(in_memory) and bool(in_memory())
+
+
+def _send_loop(name: str, conf: DeliverySettings, budget_s: float) -> BatchResult:
+    """Claim and send batches in this thread until none is due or the budget is spent."""
     total = BatchResult()
     started = time.monotonic()
     while True:
@@ -424,4 +530,4 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
             # More may be due: another run continues (this worker stays fair to other tasks).
             wake_worker()
             break
-    return total.as_dict()
+    return total

@@ -66,12 +66,7 @@ MARKETING_KIND = "delivery.marketing_test"
 
 def register_marketing_kind() -> str:
     """Register a marketing kind for tests (the campaigns app registers the real one)."""
-    from clientela.delivery.kinds import KINDS, MessageKind
+    from clientela.delivery.kinds import register_kind
 
-    try:
-        kind = MessageKind(MARKETING_KIND, "Marketing test", marketing=True)  # type: ignore[call-arg]
-    except TypeError:  # before the kind registry knows `marketing`
-        kind = MessageKind(MARKETING_KIND, "Marketing test")
-        object.__setattr__(kind, "marketing", True)
-    KINDS[MARKETING_KIND] = kind
+    register_kind(MARKETING_KIND, "Marketing test", marketing=True)
     return MARKETING_KIND

@@ -130,3 +130,27 @@ def test_it_gives_every_message_its_own_long_random_token():
     tokens = {_queue("delivery.test", to=f"p{n}@example.co").token for n in range(20)}
     assert len(tokens) == 20
     assert all(re.fullmatch(r"[0-9a-f]{40}", token) for token in tokens)
+
+
+def test_bulk_sends_get_tokens_purposes_headers_and_skip_suppressed_addresses(
+    smtp_server, marketing_kind, mail_settings
+):
+    from clientela.delivery.services.bulk import BulkEmail, queue_bulk
+
+    SuppressionFactory.create(email="p3@example.co", reason=SuppressionReason.COMPLAINT)
+    rows = [
+        BulkEmail(to=f"p{n}@example.co", contact_id=None, language="es", ref=f"r:{n}",
+                  subject="Boletín", html=HTML, purpose="newsletter")
+        for n in range(6)
+    ]  # fmt: skip
+    assert queue_bulk(rows, kind=marketing_kind, group="campaign:7").inserted == 6
+    messages = list(Message.objects.order_by("id"))
+    assert len({m.token for m in messages}) == 6
+    assert {m.purpose for m in messages} == {"newsletter"}
+    result = send_due(owner="test")
+    assert (result["sent"], result["failed"]) == (5, 1)
+    assert "p3@example.co" not in {r.recipients[0] for r in smtp_server.messages}
+    assert all(r.message["List-Unsubscribe-Post"] for r in smtp_server.messages)
+    assert (
+        smtp_server.messages[0].message["Feedback-ID"] == f"campaign-7:{marketing_kind}:clientela"
+    )

@@ -18,7 +18,7 @@ def fill_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('delivery', '0001_initial'),
+        ('delivery', '0002_bulk_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
