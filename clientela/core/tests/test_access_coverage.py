@@ -17,9 +17,6 @@ EXEMPT_PREFIXES = {
     # unknown paths) authenticates by token, not by session: the API test below and API_MATRIX
     # hold it.
     "api/": "the REST API, covered by API_MATRIX",
-    # django-anymail's provider webhooks (one route per provider, none of ours): anonymous by
-    # design, guarded by the basic-auth secret; delivery/tests/test_provider_webhooks.py.
-    "anymail/": "provider webhooks, guarded by ANYMAIL WEBHOOK_SECRET",
 }
 
 
