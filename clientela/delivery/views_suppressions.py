@@ -33,6 +33,22 @@ from clientela.delivery.queries import (
 from clientela.delivery.services.suppression import import_suppressions, suppress, unsuppress
 
 COUNT_CAP = 10_000
+# What the system stores as a suppression's detail, told in the reader's language.
+DETAIL_LABELS = {
+    "one-click": gettext_lazy("One-click unsubscribe"),
+    "mailto": gettext_lazy("Unsubscribe e-mail"),
+    "preference page": gettext_lazy("Preference page"),
+    "complaint": gettext_lazy("Spam complaint"),
+    "import": gettext_lazy("Imported"),
+}
+
+
+def detail_label(detail: str) -> str:
+    """Return a suppression's detail as people read it (a system code becomes words)."""
+    label = DETAIL_LABELS.get(detail)
+    return str(label) if label is not None else detail
+
+
 EXPORT_HEADERS = (
     gettext_lazy("E-mail"),
     gettext_lazy("Reason"),
@@ -63,7 +79,7 @@ def _list(
     context: dict[str, Any] = {
         "form": form,
         "page": page,
-        "rows": page.rows,
+        "rows": [(item, detail_label(item.detail)) for item in page.rows],
         "filtered": filters.active(),
         "add_form": add_form or SuppressionForm(),
         "import_form": import_form or SuppressionImportForm(),
@@ -151,7 +167,7 @@ def suppression_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def _export_rows(rows: Any) -> Iterator[list[Any]]:
     item: Suppression
     for item in rows.iterator(chunk_size=2000):
-        yield [item.email, item.get_reason_display(), item.detail, item.created_at]
+        yield [item.email, item.get_reason_display(), detail_label(item.detail), item.created_at]
 
 
 @require_GET

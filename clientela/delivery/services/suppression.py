@@ -163,6 +163,6 @@ def import_suppressions(
         if Suppression.objects.filter(email=address).exists():
             result.already += 1
             continue
-        suppress(address, reason=reason, actor=actor, detail=_("Imported"), via=Via.IMPORT)
+        suppress(address, reason=reason, actor=actor, detail="import", via=Via.IMPORT)
         result.added += 1
     return result
