@@ -13,4 +13,5 @@ SCENARIOS = {
     "delivery-kill": "bench.delivery_kill",
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
+    "mail-tracking": "bench.mail_tracking",
 }

@@ -54,6 +54,7 @@ MATRIX = {
     "segments.manage": "1  1  0  1  0  0",
     "delivery.view_messages": "1  0  0  0  0  0",
     "delivery.manage_messages": "1  0  0  0  0  0",
+    "delivery.manage_suppressions": "1  0  0  0  0  0",
     "activities.write": "1  1  1  1  1  0",
     "activities.assign": "1  1  0  0  0  0",
     "webforms.manage": "1  0  0  1  0  0",

@@ -38,6 +38,8 @@ from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.delivery.links import UNSUBSCRIBE, sign
+from clientela.delivery.tests.factories import MessageFactory, SuppressionFactory
 from clientela.orders import services as order_services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.tests.factories import EnteredSegmentFactory
@@ -87,6 +89,8 @@ class World:
     activity: int
     notification: int
     tracked_site: int
+    suppression: int
+    message_token: str
 
 
 @pytest.fixture
@@ -144,6 +148,8 @@ def world(personas: Any) -> World:
         ).pk,
         notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
         tracked_site=EnteredSiteFactory.create(actor=admin).pk,
+        suppression=SuppressionFactory.create().pk,
+        message_token=MessageFactory.create(to_address="ana@example.co").token,
     )
 
 
@@ -192,6 +198,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "form_id": lambda w: w.form,
     "public_id": lambda w: w.form_public_id,
     "activity_id": lambda w: w.activity,
+    "suppression_id": lambda w: w.suppression,
 }
 
 
@@ -341,6 +348,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("activities:")
         else w.tracked_site
         if name.startswith("tracking:")
+        else w.suppression
+        if name.startswith("delivery:suppression_")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -357,6 +366,9 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
+    # The signed public links of sent e-mail (clientela.delivery.public).
+    "token": lambda w, name: w.message_token,
+    "sig": lambda w, name: sign(UNSUBSCRIBE, w.message_token),
 }
 # Field names every form gets besides those it renders (hidden and POST-only forms too).
 COMMON_FIELDS = (
@@ -430,11 +442,16 @@ def _rejected(response: Any) -> bool:
         return True
     if response.status_code != 200 or response.context is None:
         return False
-    for key in response.context.keys():  # noqa: SIM118 (a ContextList iterates contexts)
-        value = response.context[key]
-        if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
-            return True
-    return False
+    context = response.context
+    # A ContextList (several templates) has keys(); one template's Context flattens.
+    values = (
+        [context[key] for key in context.keys()]  # noqa: SIM118 (a ContextList iterates contexts)
+        if hasattr(context, "keys")
+        else list(context.flatten().values())
+    )
+    return any(
+        isinstance(value, forms.BaseForm) and value.is_bound and value.errors for value in values
+    )
 
 
 def _form_fields(client: Client, url: str) -> set[str]:
