@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "clientela.delivery",
     "clientela.tracking",
     "clientela.segments",
+    "clientela.campaigns",
     "clientela.analytics",
     "clientela.demo",
 ]
@@ -317,6 +318,10 @@ CLIENTELA = {
     "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
     "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
     "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
+    # E-mail campaigns (clientela.campaigns): the postal address every marketing footer shows
+    # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
+    "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),
+    "CAMPAIGN_BATCH": int(os.environ.get("CLIENTELA_CAMPAIGN_BATCH", "2000")),
 }
 # django-ratelimit counts in the default cache (LocMem per process; Redis when
 # CLIENTELA_CACHE_URL is set, so every worker shares the counts).

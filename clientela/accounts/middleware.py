@@ -16,6 +16,7 @@ PUBLIC_PREFIXES = (
     "/hooks/",  # inbound leads from ad platforms and webhooks (clientela.webforms.views.hooks)
     "/p/",  # published landing pages (clientela.webforms.views.pages)
     "/t/",  # the tracking script and its ingest (clientela.tracking), public by design
+    "/ci/",  # images in campaign e-mails (clientela.campaigns.urls_public)
 )  # fmt: skip
 
 
