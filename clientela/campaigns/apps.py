@@ -51,6 +51,9 @@ class CampaignsConfig(AppConfig):
         from clientela.campaigns.kinds import register_campaign_kinds
 
         register_campaign_kinds()
+        from clientela.campaigns.segment_conditions import register_engagement_conditions
+
+        register_engagement_conditions()
         register(
             Schedule(
                 "campaigns.due",

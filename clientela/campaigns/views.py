@@ -10,6 +10,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clientela.campaigns.blocks import company_address
@@ -526,11 +527,24 @@ def campaign_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-REPORT_HEADERS = (
-    "variant", "recipients", "sent", "failed", "delivered", "bounced_hard", "bounced_soft",
-    "unique_opens", "total_opens", "machine_opens", "unique_clicks", "total_clicks",
-    "machine_clicks", "unsubscribed", "complained", "orders", "revenue",
-)  # fmt: skip
+REPORT_COLUMNS = (
+    ("recipients", gettext_lazy("Recipients")),
+    ("sent", gettext_lazy("Sent")),
+    ("failed", gettext_lazy("Failed")),
+    ("delivered", gettext_lazy("Delivered")),
+    ("bounced_hard", gettext_lazy("Bounced (hard)")),
+    ("bounced_soft", gettext_lazy("Bounced (soft)")),
+    ("unique_opens", gettext_lazy("Unique opens")),
+    ("total_opens", gettext_lazy("Total opens")),
+    ("machine_opens", gettext_lazy("Opens by machines (not counted)")),
+    ("unique_clicks", gettext_lazy("Unique clicks")),
+    ("total_clicks", gettext_lazy("Total clicks")),
+    ("machine_clicks", gettext_lazy("Clicks by scanners (not counted)")),
+    ("unsubscribed", gettext_lazy("Unsubscribed")),
+    ("complained", gettext_lazy("Complaints")),
+    ("orders", gettext_lazy("Orders attributed")),
+    ("revenue", gettext_lazy("Revenue attributed")),
+)
 
 
 @require_GET
@@ -542,17 +556,14 @@ def campaign_report_export(
     campaign = get_campaign_for_user(request.user, pk)
     report = build_report(campaign)
     rows = [
-        [
-            getattr(f, name) if name != "variant" else (f.label or _("All"))
-            for name in REPORT_HEADERS
-        ]
+        [f.label or _("All"), *(getattr(f, key) for key, _label in REPORT_COLUMNS)]
         for f in [report.total, *report.variants]
     ]
     return export_download(
         actor=request.user,
         kind="campaign_report",
         fmt=fmt,
-        headers=REPORT_HEADERS,
+        headers=[_("Variant"), *(label for _key, label in REPORT_COLUMNS)],
         rows=rows,
         name=f"campaign-{campaign.pk}",
         title=_("Report of the campaign “%(name)s”") % {"name": campaign.name},
