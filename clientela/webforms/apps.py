@@ -20,6 +20,7 @@ class WebformsConfig(AppConfig):
         from clientela.core.registries import NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
         from clientela.webforms.queries import may_manage_forms
+        from clientela.webforms.services.submitting import FOLLOW_UP_SCHEDULE
         from clientela.webforms.timeline import register_form_verbs
 
         register_capability(
@@ -46,6 +47,14 @@ class WebformsConfig(AppConfig):
                     f"webforms:{name}"
                     for name in ("create", "detail", "edit", "submissions", "submission")
                 ),
+            )
+        )
+        # Follow-up work of processed submissions (woken on commit; this is the safety net).
+        register(
+            Schedule(
+                FOLLOW_UP_SCHEDULE,
+                "clientela.webforms.tasks.follow_up_job",
+                every=timedelta(minutes=1),
             )
         )
         # Failed submissions (and any left unprocessed by a crash) are processed again.

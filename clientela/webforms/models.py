@@ -254,6 +254,9 @@ class Submission(models.Model):
     )
     created_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # When the follow-up work ran (assignment, welcome e-mails, the visitor's history): in the
+    # worker, after the visitor already has the answer.
+    followed_up_at = models.DateTimeField(_("followed up"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("submission")

@@ -61,6 +61,7 @@ class DeliverySettings:
     max_attempts: int
     lease: timedelta
     retry: timedelta
+    threads: int = 1
 
 
 def delivery_settings() -> DeliverySettings:
@@ -71,6 +72,7 @@ def delivery_settings() -> DeliverySettings:
         max_attempts=max(1, int(conf.get("DELIVERY_MAX_ATTEMPTS", 8))),
         lease=timedelta(seconds=max(10, int(conf.get("DELIVERY_LEASE_SECONDS", 300)))),
         retry=timedelta(seconds=max(1, int(conf.get("DELIVERY_RETRY_SECONDS", 60)))),
+        threads=min(16, max(1, int(conf.get("DELIVERY_THREADS", 2)))),
     )
 
 
@@ -200,10 +202,17 @@ def _text(value: Any) -> str:
 
 
 def _capture_data_replies(backend: BaseEmailBackend) -> list[tuple[int, str]] | None:
-    """Record the server's answer to each DATA (smtplib drops it); None for other backends."""
+    """Record the server's answer to each DATA (smtplib drops it); None for other backends.
+
+    The connection's `data` is wrapped once; each hand-off empties the same list of replies.
+    """
     smtp = getattr(backend, "connection", None)
     if not isinstance(smtp, smtplib.SMTP):
         return None
+    known: list[tuple[int, str]] | None = getattr(smtp, "clientela_replies", None)
+    if known is not None:
+        known.clear()
+        return known
     replies: list[tuple[int, str]] = []
     original: Callable[[Any], tuple[int, bytes]] = smtp.data
 
@@ -213,6 +222,7 @@ def _capture_data_replies(backend: BaseEmailBackend) -> list[tuple[int, str]] | 
         return code, answer
 
     setattr(smtp, "data", data)  # noqa: B010 - an instance attribute shadows the method
+    setattr(smtp, "clientela_replies", replies)  # noqa: B010
     return replies
 
 
@@ -439,9 +449,51 @@ def _count(result: BatchResult, what: str) -> None:
 
 
 def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dict[str, int]:
-    """Send every due message, batch after batch, until none is due or the budget is spent."""
+    """Send every due message, batch after batch, until none is due or the budget is spent.
+
+    With DELIVERY_THREADS > 1 the run sends from that many threads, each claiming its own
+    batches over its own database and SMTP connections, so one thread builds and records while
+    another waits for the server. Inside a transaction (a test, a caller's atomic block) the
+    run stays in the calling thread: other connections could not see its uncommitted rows; so
+    does a run on an in-memory SQLite database (the tests'), whose shared-cache table locks do
+    not wait for each other.
+    """
     conf = delivery_settings()
     name = owner or worker_name()
+    if conf.threads <= 1 or db_connection.in_atomic_block or in_memory_sqlite():
+        return _send_loop(name, conf, budget_s).as_dict()
+    results = [BatchResult() for _ in range(conf.threads)]
+
+    def run(index: int) -> None:
+        try:
+            results[index] = _send_loop(f"{name}/{index}", conf, budget_s)
+        except Exception:
+            log.exception("delivery: sending thread %d stopped", index)
+        finally:
+            db_connection.close()
+
+    workers = [
+        threading.Thread(target=run, args=(index,), name=f"delivery-{index}", daemon=True)
+        for index in range(conf.threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    total = BatchResult()
+    for result in results:
+        total.add(result)
+    return total.as_dict()
+
+
+def in_memory_sqlite() -> bool:
+    """Whether the database is an in-memory SQLite one (the tests'): threads cannot share it."""
+    in_memory = getattr(db_connection, "is_in_memory_db", None)
+    return db_connection.vendor == "sqlite" and callable(in_memory) and bool(in_memory())
+
+
+def _send_loop(name: str, conf: DeliverySettings, budget_s: float) -> BatchResult:
+    """Claim and send batches in this thread until none is due or the budget is spent."""
     total = BatchResult()
     started = time.monotonic()
     while True:
@@ -453,4 +505,4 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
             # More may be due: another run continues (this worker stays fair to other tasks).
             wake_worker()
             break
-    return total.as_dict()
+    return total

@@ -160,3 +160,34 @@ def test_held_messages_are_never_claimed_until_released_and_cancel_takes_the_res
     progress = group_progress("campaign:6")
     assert progress[MessageState.CANCELLED] == 3 and progress[MessageState.SENT] == 1
     assert smtp_server.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_outside_a_transaction_sends_from_several_threads_each_message_once(
+    smtp_server, settings, monkeypatch
+):
+    from clientela.delivery.services import sending
+
+    settings.CLIENTELA = {**settings.CLIENTELA, "DELIVERY_THREADS": 3, "DELIVERY_BATCH": 4}
+    owners: list[str] = []
+    real_claim = sending.claim_batch
+
+    def claim(owner, size, lease):
+        batch = real_claim(owner, size, lease)
+        if batch:
+            owners.append(owner)
+        return batch
+
+    monkeypatch.setattr(sending, "claim_batch", claim)
+    contacts = ContactFactory.create_batch(30)
+    queue_bulk(_rows(contacts), kind=KIND, group="campaign:7")
+
+    assert send_due(owner="t")["sent"] == 30
+    received = sorted(m.recipients[0] for m in smtp_server.messages)
+    assert received == sorted(c.email for c in contacts)
+    if sending.in_memory_sqlite():
+        # The tests' in-memory SQLite cannot share writes between threads: one loop sends.
+        assert set(owners) == {"t"}
+    else:
+        assert {owner.rsplit("/", 1)[1] for owner in owners} == {"0", "1", "2"}
+    assert group_progress("campaign:7")[MessageState.SENT] == 30

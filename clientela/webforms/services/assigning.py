@@ -308,7 +308,13 @@ def assign_submission(
             task=task,
         )
         public_url = str(settings.CLIENTELA["PUBLIC_URL"])
-        transaction.on_commit(lambda: email_rep(assignment, public_url))
+        try:
+            # Queued with the assignment (one commit); a rep address the outbox refuses
+            # leaves the lead assigned all the same.
+            with transaction.atomic():
+                email_rep(assignment, public_url)
+        except ValidationFailed as exc:
+            logger.warning("the new-lead e-mail to %s was not queued: %s", owner, exc.errors)
         record_event(
             RoutingVerb.ASSIGNED,
             actor=None,

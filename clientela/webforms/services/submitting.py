@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -53,9 +53,10 @@ MAX_VALUE = 2000
 MAX_ATTEMPTS = 5
 STAGE_ORDER = list(LifecycleStage.values)
 
-# Called after a submission is processed (on commit) with the submission, its contact and the
-# consents awaiting confirmation: the integrator sends the welcome and confirmation messages
-# (clientela.webforms.emails) through delivery; assignment rules will listen here too.
+# Called by the worker after a submission is processed (`follow_up_pending`), with the
+# submission, its contact and the consents awaiting confirmation: the welcome and confirmation
+# e-mails, lead assignment and the visitor's web history listen here. Listeners are idempotent:
+# after a crash the same submission may be followed up once more.
 SubmissionListener = Callable[[Submission, Contact, Sequence[PendingConsent]], None]
 SUBMISSION_LISTENERS: list[SubmissionListener] = []
 
@@ -299,8 +300,8 @@ def process_submission(submission_id: int) -> Submission:
             locked.attempts += 1
             locked.processed_at = timezone.now()
             locked.save(update_fields=["state", "contact", "error", "attempts", "processed_at"])
-            done, who = locked, contact
-            transaction.on_commit(lambda: _notify(done, who, list(pending)))
+            # The visitor gets the answer now; the worker does the follow-up work.
+            transaction.on_commit(_wake_follow_up)
             return locked
     except Exception as exc:
         logger.warning("submission %s failed: %s", submission_id, exc, exc_info=True)
@@ -315,10 +316,55 @@ def process_submission(submission_id: int) -> Submission:
         return Submission.objects.get(pk=submission_id)
 
 
+FOLLOW_UP_SCHEDULE = "webforms.follow_up"
+
+
+def _wake_follow_up() -> None:
+    from clientela.core.tasks import run_scheduled
+
+    run_scheduled.enqueue(FOLLOW_UP_SCHEDULE)
+
+
+def follow_up_pending(*, limit: int = 500) -> int:
+    """Run the listeners of processed submissions not followed up yet; return how many ran.
+
+    Each submission is taken under a row lock (skipped by a concurrent worker on PostgreSQL)
+    and marked in the same transaction, so it is followed up once unless a worker dies midway.
+    """
+    ids = list(
+        Submission.objects.filter(state=SubmissionState.PROCESSED, followed_up_at__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for pk in ids:
+        with transaction.atomic():
+            candidates = Submission.objects.filter(pk=pk, followed_up_at__isnull=True)
+            row = (
+                candidates.select_for_update(skip_locked=skip_locked)
+                .select_related("form", "contact")
+                .first()
+            )
+            if row is None or row.contact is None:
+                continue
+            pending = list(
+                PendingConsent.objects.filter(submission=row, confirmed_at__isnull=True)
+                .select_related("form_consent")
+                .order_by("id")
+            )
+            _notify(row, row.contact, pending)
+            Submission.objects.filter(pk=pk).update(followed_up_at=timezone.now())
+            done += 1
+    return done
+
+
 def _notify(submission: Submission, contact: Contact, pending: list[PendingConsent]) -> None:
     for listener in SUBMISSION_LISTENERS:
         try:
-            listener(submission, contact, pending)
+            # A savepoint each: one listener's failed query leaves the others theirs.
+            with transaction.atomic():
+                listener(submission, contact, pending)
         except Exception:
             logger.exception("submission listener %r failed", listener)
 

@@ -131,9 +131,14 @@ def test_it_assigns_once_even_when_the_listener_runs_twice(personas: Any) -> Non
     assert LeadAssignment.objects.count() == Activity.objects.count() == 1
 
 
-def test_a_public_post_is_routed_after_it_commits(
+def test_a_public_post_is_answered_at_once_and_routed_by_the_worker(
     personas: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from clientela.webforms.models import Submission
+    from clientela.webforms.services.submitting import FOLLOW_UP_SCHEDULE, follow_up_pending
+
     form = webinar_form()
     _rule(personas)
     data = answer(form, first_name="Ana", email="ana@example.co")
@@ -143,8 +148,17 @@ def test_a_public_post_is_routed_after_it_commits(
             json.dumps(data), content_type="application/json", HTTP_ACCEPT="application/json",
         )  # fmt: skip
     assert response.status_code == 201
+    # The request stored and processed the lead and woke the worker; it routed nobody itself.
+    assert not LeadAssignment.objects.exists()
+    [task] = DBTaskResult.objects.all()
+    assert task.args_kwargs["args"] == [FOLLOW_UP_SCHEDULE]
+    assert follow_up_pending() == 1
     assignment = LeadAssignment.objects.get()
     assert assignment.owner_id == personas.rep.pk
+    assert Submission.objects.get().followed_up_at is not None
+    # A second run (the schedule's safety net, a duplicate wake-up) routes nobody again.
+    assert follow_up_pending() == 0
+    assert LeadAssignment.objects.count() == 1
 
 
 def test_it_validates_a_rule_with_field_messages(personas: Any) -> None:
