@@ -12,4 +12,5 @@ SCENARIOS = {
     "delivery-send": "bench.delivery_send",
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
+    "campaign-100k": "bench.campaign_100k",
 }

@@ -169,7 +169,8 @@ def _footer(block: Mapping[str, Any], shelf: _Shelf, language: str) -> str:
     )
     extra = _rich(block.get("text"), shelf) if block.get("text") else f"<p>{escape(note)}</p>"
     address = escape(company_address())
-    link = f'<a href="{{{{ {UNSUBSCRIBE_VALUE} }}}}">{unsubscribe}</a>'
+    target = shelf.keep(f"{{{{ {UNSUBSCRIBE_VALUE} }}}}")
+    link = f'<a href="{target}">{unsubscribe}</a>'
     return _row(f"{extra}<p>{address}</p><p>{link}</p>", "footer")
 
 
@@ -213,8 +214,10 @@ def _block_html(block: Mapping[str, Any], shelf: _Shelf, language: str) -> str:
     return ""
 
 
-def _document(body_rows: str, preheader: str, language: str, *, with_footer: bool) -> str:
-    footer = "" if not with_footer else _footer({}, _Shelf(), language)
+def _document(
+    body_rows: str, preheader: str, language: str, *, with_footer: bool, shelf: _Shelf
+) -> str:
+    footer = "" if not with_footer else _footer({}, shelf, language)
     return (
         f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -283,8 +286,13 @@ def _has_footer(blocks: Sequence[Mapping[str, Any]]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _compiled(mode: str, blocks_key: str, html: str, preheader: str, language: str) -> str:
+def _compiled(
+    mode: str, blocks_key: str, html: str, preheader: str, language: str
+) -> tuple[str, str]:
+    """Return the Jinja sources of the HTML part and of the plain-text part."""
     import json
+
+    from clientela.delivery.plaintext import html_to_text
 
     shelf = _Shelf()
     if mode == "html":
@@ -292,15 +300,26 @@ def _compiled(mode: str, blocks_key: str, html: str, preheader: str, language: s
         has_unsubscribe = UNSUBSCRIBE_VALUE in html
         rows = _row(sanitise(body, source=True))
         document = _document(
-            rows, _text(preheader, shelf), language, with_footer=not has_unsubscribe
+            rows, _text(preheader, shelf), language, with_footer=not has_unsubscribe, shelf=shelf
         )
     else:
         blocks = json.loads(blocks_key)
         rows = "".join(_block_html(block, shelf, language) for block in blocks)
         document = _document(
-            rows, _text(preheader, shelf), language, with_footer=not _has_footer(blocks)
+            rows,
+            _text(preheader, shelf),
+            language,
+            with_footer=not _has_footer(blocks),
+            shelf=shelf,
         )
-    return shelf.restore(_inline(document))
+    inlined = _inline(document)
+    # The text part is derived once from the shelved HTML, so each message renders two small
+    # templates instead of reading its HTML again; a link whose target is an expression keeps
+    # it (the reader turns only absolute links into "text (address)").
+    linked = re.sub(r'href="JINJAEXPR(\d+)X"', r'href="https://jinjaexpr.invalid/\1"', inlined)
+    text = html_to_text(linked)
+    text = re.sub(r"https://jinjaexpr\.invalid/(\d+)", r"JINJAEXPR\1X", text)
+    return shelf.restore(inlined), shelf.restore(text)
 
 
 def compile_document(
@@ -315,4 +334,15 @@ def compile_document(
 
     if len(html) > MAX_SOURCE:
         raise ValidationFailed({"html": [_("The HTML source is too long.")]})
-    return _compiled(mode, json.dumps(list(blocks), sort_keys=True), html, preheader, language)
+    key = json.dumps(list(blocks), sort_keys=True)
+    return _compiled(mode, key, html, preheader, language)[0]
+
+
+def compile_text(
+    *, mode: str, blocks: Sequence[Mapping[str, Any]], html: str, preheader: str, language: str
+) -> str:
+    """Return the Jinja source of the plain-text part matching `compile_document`'s HTML."""
+    import json
+
+    key = json.dumps(list(blocks), sort_keys=True)
+    return _compiled(mode, key, html[:MAX_SOURCE], preheader, language)[1]

@@ -402,7 +402,8 @@ def campaign_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a campaign: audience and exclusions, variants, schedule, progress and actions."""
     campaign = get_campaign_for_user(request.user, pk)
-    counts = audience_counts(campaign) if campaign.is_editable else None
+    # Until the snapshot is taken (a draft, or sending that has not started) the counts are live.
+    counts = audience_counts(campaign) if campaign.snapshot_at is None else None
     context = {
         "campaign": campaign,
         "variants": list(campaign.variants.select_related("template")),

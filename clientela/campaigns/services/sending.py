@@ -50,7 +50,7 @@ from clientela.campaigns.models import Campaign, CampaignRecipient, Variant
 from clientela.campaigns.queries import audience_counts, may_send_campaigns, sendable_audience
 from clientela.campaigns.reports import event_model, group_of
 from clientela.campaigns.services.campaigns import company_zone
-from clientela.campaigns.services.templates import document_source, language_for
+from clientela.campaigns.services.templates import document_source, language_for, text_source
 from clientela.campaigns.zones import zone_for_country
 from clientela.contacts.models import Contact
 from clientela.core.events import Via, record_event
@@ -549,7 +549,9 @@ def _unsubscribe_url(message: Message) -> str:
     try:
         from clientela.delivery import links  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # pragma: no cover - before delivery's links existed
-        return f"mailto:{message.from_address}?subject=unsubscribe"
+        from email.utils import parseaddr
+
+        return f"mailto:{parseaddr(message.from_address)[1]}?subject=unsubscribe"
     return str(links.unsubscribe_url(token))
 
 
@@ -596,6 +598,7 @@ def render_campaign_batch(messages: Sequence[Message]) -> dict[int, Rendered]:
         rendered = render_email(
             subject=subject,
             html=document_source(template, language),
+            text=text_source(template, language),
             values=contact_values(contact, **{UNSUBSCRIBE_VALUE: _unsubscribe_url(message)}),
         )
         made[message.pk] = Rendered(

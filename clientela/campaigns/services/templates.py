@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
-from clientela.campaigns.blocks import UNSUBSCRIBE_VALUE, check_blocks, compile_document
+from clientela.campaigns.blocks import (
+    UNSUBSCRIBE_VALUE,
+    check_blocks,
+    compile_document,
+    compile_text,
+)
 from clientela.campaigns.choices import CampaignVerb, TemplateMode
 from clientela.campaigns.kinds import TEST_KIND
 from clientela.campaigns.models import EmailTemplate, TemplateImage
@@ -262,6 +267,17 @@ def document_source(template: EmailTemplate, language: str) -> str:
     )
 
 
+def text_source(template: EmailTemplate, language: str) -> str:
+    """Return the compiled Jinja source of the template's plain-text part in `language`."""
+    return compile_text(
+        mode=template.mode,
+        blocks=getattr(template, f"blocks_{language}") or [],
+        html=getattr(template, f"html_{language}") or "",
+        preheader=getattr(template, f"preheader_{language}") or "",
+        language=language,
+    )
+
+
 def render_for(
     template: EmailTemplate,
     contact: Contact | None,
@@ -275,6 +291,7 @@ def render_for(
     return render_email(
         subject=subject or getattr(template, f"subject_{chosen}") or template.subject_es,
         html=document_source(template, chosen),
+        text=text_source(template, chosen),
         values=contact_values(contact, **{UNSUBSCRIBE_VALUE: unsubscribe_url}),
     )
 

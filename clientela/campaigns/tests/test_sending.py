@@ -75,7 +75,9 @@ def test_a_campaign_reaches_each_consenting_contact_once_personalised_in_their_l
     assert "Tienda Andina" in ana.message["From"]
     html = ana.part("text/html")
     assert "Hola Ana" in html and "Leer más" in html
-    assert "Hola Ana" in ana.part("text/plain")
+    text = ana.part("text/plain")
+    assert "Hola Ana" in text and "Leer más (https://example.com)" in text
+    assert re.search(r"Cancelar suscripción \((https://|mailto:)\S+\)", text)
     assert "Cancelar suscripción" in html
     john = received["john@example.com"]
     assert john.message["Subject"] == "This month's news, John"
