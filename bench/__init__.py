@@ -10,6 +10,7 @@ SCENARIOS = {
     "value-pages": "bench.value_pages",
     "segment-1m": "bench.segment_1m",
     "delivery-send": "bench.delivery_send",
+    "delivery-kill": "bench.delivery_kill",
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
     "campaign-100k": "bench.campaign_100k",

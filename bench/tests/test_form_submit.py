@@ -29,5 +29,7 @@ def test_it_reports_both_figures_and_stores_every_submission_once():
     assert first["non2xx"] == 0
     assert first["stored"] == first["processed"]
     assert first["requests"] <= first["stored"] <= first["requests"] + 2
+    # The worker followed every one up: routed to a rep, e-mails queued.
+    assert first["not_followed_up"] == 0 and first["worker_follow_ups_per_second"] > 0
     assert first["assigned"] == first["stored"]
     assert first["emails_queued"] >= first["stored"]

@@ -10,14 +10,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
-PUBLIC_PREFIXES = (
-    "/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon",
-    "/f/",  # public web forms (clientela.webforms.views.public)
-    "/hooks/",  # inbound leads from ad platforms and webhooks (clientela.webforms.views.hooks)
-    "/p/",  # published landing pages (clientela.webforms.views.pages)
-    "/t/",  # the tracking script and its ingest (clientela.tracking), public by design
-    "/ci/",  # images in campaign e-mails (clientela.campaigns.urls_public)
-)  # fmt: skip
+from clientela.core.registries import public_prefixes
+
+# The platform's own public paths; apps add theirs with core.registries.register_public_prefix.
+BASE_PUBLIC_PREFIXES = ("/accounts/login", "/api/", "/static/", "/healthz", "/i18n/", "/favicon")
 
 
 class UserLanguageMiddleware:
@@ -50,6 +46,8 @@ class LoginRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         """Redirect an anonymous visitor of a non-public path to the login page."""
-        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+        if not request.user.is_authenticated and not request.path.startswith(
+            BASE_PUBLIC_PREFIXES + public_prefixes()
+        ):
             return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
         return self.get_response(request)

@@ -19,7 +19,7 @@ class CampaignsConfig(AppConfig):
         from clientela.campaigns.queries import may_view_campaigns
         from clientela.campaigns.verbs import register_campaign_verbs
         from clientela.core.events import register_record_type
-        from clientela.core.registries import NavItem, register_nav_item
+        from clientela.core.registries import NavItem, register_nav_item, register_public_prefix
         from clientela.core.scheduling import Schedule, register
 
         group = _("E-mail campaigns")
@@ -46,6 +46,7 @@ class CampaignsConfig(AppConfig):
             default=everyone_in_marketing,
         )
         register_campaign_verbs()
+        register_public_prefix("/ci/", "images in campaign e-mails")
         register_record_type("campaigns.campaign", "campaigns:detail")
         register_record_type("campaigns.emailtemplate", "campaigns:template_edit")
         from clientela.campaigns.kinds import register_campaign_kinds

@@ -163,3 +163,22 @@ def header_items(user: User | AnonymousUser | None) -> list[HeaderItem]:
         return []
     items = sorted(HEADER_ITEMS.values(), key=lambda item: item.order)
     return [item for item in items if item.allowed is None or item.allowed(user)]
+
+
+# -- public paths ------------------------------------------------------------------------------
+# Path prefixes anyone may open without signing in (a public form, a tracking pixel). The
+# sign-in wall (accounts' LoginRequiredMiddleware) reads them; an app registers its own public
+# surface, and the access matrices still check every route behind it.
+PUBLIC_PREFIXES: dict[str, str] = {}
+
+
+def register_public_prefix(prefix: str, what: str) -> None:
+    """Open every path starting with `prefix` ("/f/") to visitors; `what` says what lives there."""
+    if not (prefix.startswith("/") and prefix.endswith("/")) or prefix == "/":
+        raise ValueError(f"a public prefix is a path segment like '/f/', not {prefix!r}")
+    PUBLIC_PREFIXES[prefix] = what
+
+
+def public_prefixes() -> tuple[str, ...]:
+    """Return every registered public prefix."""
+    return tuple(PUBLIC_PREFIXES)

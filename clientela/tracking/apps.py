@@ -18,11 +18,17 @@ class TrackingConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type
-        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.core.registries import (
+            ADMINISTRATION,
+            NavItem,
+            register_nav_item,
+            register_public_prefix,
+        )
         from clientela.core.scheduling import Schedule, register
         from clientela.tracking.queries import MANAGE_SITES, may_manage_sites
         from clientela.tracking.verbs import register_tracking_verbs
 
+        register_public_prefix("/t/", "the tracking script and its event ingest")
         register_capability(
             MANAGE_SITES,
             _("Manage tracked websites"),

@@ -17,12 +17,15 @@ class WebformsConfig(AppConfig):
         """Register what web forms offer the registries."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.core.events import register_record_type
-        from clientela.core.registries import NavItem, register_nav_item
+        from clientela.core.registries import NavItem, register_nav_item, register_public_prefix
         from clientela.core.scheduling import Schedule, register
         from clientela.webforms.queries import may_manage_forms
         from clientela.webforms.services.submitting import FOLLOW_UP_SCHEDULE
         from clientela.webforms.timeline import register_form_verbs
 
+        register_public_prefix("/f/", "web forms, their embed script and opt-in confirmations")
+        register_public_prefix("/hooks/", "inbound leads from ad platforms and webhooks")
+        register_public_prefix("/p/", "published landing pages and their images")
         register_capability(
             "webforms.manage",
             _("Manage web forms"),

@@ -63,3 +63,23 @@ def test_it_leaves_out_a_card_whose_app_has_nothing_for_the_user(
     finally:
         del START_PANELS["test.shown"], START_PANELS["test.hidden"]
     assert text.count("Hola") == 1
+
+
+def test_the_sign_in_wall_opens_only_the_registered_public_prefixes(db: Any) -> None:
+    import pytest
+
+    from clientela.core.registries import public_prefixes, register_public_prefix
+
+    # Each app opened its own public surface from its ready().
+    assert {"/f/", "/hooks/", "/p/", "/t/"} <= set(public_prefixes())
+    client = Client()
+    # A public path reaches its view (an unknown form is a 404, not the sign-in page) ...
+    assert client.get("/f/no-such-form/").status_code == 404
+    # ... every other path sends a visitor to sign in.
+    response = client.get("/contacts/")
+    assert response.status_code == 302 and "/accounts/login" in response["Location"]
+    assert client.get("/fx/").status_code == 302
+    with pytest.raises(ValueError, match="public prefix"):
+        register_public_prefix("/", "everything")
+    with pytest.raises(ValueError, match="public prefix"):
+        register_public_prefix("/admin", "no trailing slash")

@@ -342,20 +342,22 @@ def follow_up_pending(*, limit: int = 500) -> int:
         with transaction.atomic():
             candidates = Submission.objects.filter(pk=pk, followed_up_at__isnull=True)
             row = (
-                candidates.select_for_update(skip_locked=skip_locked)
+                candidates.select_for_update(skip_locked=skip_locked, of=("self",))
                 .select_related("form", "contact")
                 .first()
             )
-            if row is None or row.contact is None:
+            if row is None:
                 continue
-            pending = list(
-                PendingConsent.objects.filter(submission=row, confirmed_at__isnull=True)
-                .select_related("form_consent")
-                .order_by("id")
-            )
-            _notify(row, row.contact, pending)
+            # A lead whose contact is gone (erased on request) has nobody to follow up.
+            if row.contact is not None:
+                pending = list(
+                    PendingConsent.objects.filter(submission=row, confirmed_at__isnull=True)
+                    .select_related("form_consent")
+                    .order_by("id")
+                )
+                _notify(row, row.contact, pending)
+                done += 1
             Submission.objects.filter(pk=pk).update(followed_up_at=timezone.now())
-            done += 1
     return done
 
 

@@ -1,0 +1,1 @@
+"""`clientela sender` and the other delivery commands."""
