@@ -92,4 +92,3 @@ class CampaignVerb(models.TextChoices):
     CAMPAIGN_RESUMED = "campaign_resumed", _("campaign resumed")
     CAMPAIGN_CANCELLED = "campaign_cancelled", _("campaign cancelled")
     CAMPAIGN_WINNER = "campaign_winner", _("A/B winner chosen")
-    CAMPAIGN_RECEIVED = "campaign_received", _("campaign received")

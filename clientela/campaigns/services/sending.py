@@ -213,7 +213,7 @@ def run_due(now: dt.datetime | None = None) -> int:
     ).values_list("pk", "schedule_mode", "scheduled_at")
     ids = list(due)
     for pk, mode, at in scheduled:
-        start = at - EARLIEST_OFFSET if mode == ScheduleMode.LOCAL and at else at
+        start = _first_local_moment(at) if mode == ScheduleMode.LOCAL and at else at
         if start is not None and start <= now:
             ids.append(pk)
     for pk in ids:
@@ -222,6 +222,12 @@ def run_due(now: dt.datetime | None = None) -> int:
         except Exception:
             log.exception("campaigns: advancing campaign %s failed; the next run retries", pk)
     return len(ids)
+
+
+def _first_local_moment(at: dt.datetime) -> dt.datetime:
+    """Return when `at`'s wall-clock time first comes anywhere on Earth (in UTC+14)."""
+    wall = at.astimezone(company_zone()).replace(tzinfo=dt.UTC)
+    return wall - EARLIEST_OFFSET
 
 
 def advance(campaign_id: int, *, now: dt.datetime | None = None) -> Campaign:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -214,3 +215,24 @@ def test_an_ab_test_sends_the_sample_first_then_the_winner_to_the_rest(personas,
     )
     subjects = [m.message["Subject"] for m in smtp_server.messages]
     assert all(re.search(r"(Novedades|news|Solo para usted|Just for you)", s) for s in subjects)
+
+
+def test_a_local_hour_campaign_reaches_each_recipient_at_that_hour_in_their_zone(personas):
+    audience = build_audience()
+    audience.ana.country = "CO"
+    audience.ana.save()
+    audience.john.country = "ES"
+    audience.john.save()
+    campaign = _campaign(personas, audience)
+    bogota = ZoneInfo("America/Bogota")
+    at = dt.datetime(2099, 12, 15, 9, 0, tzinfo=bogota)
+    sending.send_campaign(campaign, actor=personas.marketer, mode="local", at=at)
+
+    # Snapshotting starts when 9:00 comes in the first time zone (UTC+14).
+    assert sending.run_due(now=at - dt.timedelta(hours=20)) == 0
+    assert sending.run_due(now=at - dt.timedelta(hours=19)) == 1
+    times = {r.email: r.send_at for r in CampaignRecipient.objects.filter(campaign=campaign)}
+    assert times["ana@example.co"] == at
+    assert times["john@example.com"] == dt.datetime(
+        2099, 12, 15, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")
+    )
