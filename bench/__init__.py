@@ -14,4 +14,5 @@ SCENARIOS = {
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
     "campaign-100k": "bench.campaign_100k",
+    "mail-tracking": "bench.mail_tracking",
 }

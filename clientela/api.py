@@ -44,6 +44,7 @@ from clientela.core.exceptions import (
     ValidationFailed,
 )
 from clientela.core.http import error_response, unstorable_reason
+from clientela.delivery.api import suppressions_router
 from clientela.segments.api import segments_router
 from clientela.webforms.api import forms_router
 from clientela.webforms.api import public_paths as webforms_public_paths
@@ -363,6 +364,7 @@ api.add_router("/v1/activities", activities_router)
 api.add_router("/v1/forms", forms_router)
 api.add_router("/v1/templates", templates_router)
 api.add_router("/v1/campaigns", campaigns_router)
+api.add_router("/v1/suppressions", suppressions_router)
 
 
 @csrf_exempt

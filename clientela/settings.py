@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "ninja",
     "clientela.core",
     "clientela.accounts",
@@ -323,6 +324,28 @@ CLIENTELA = {
     # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
     "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),
     "CAMPAIGN_BATCH": int(os.environ.get("CLIENTELA_CAMPAIGN_BATCH", "2000")),
+    # Mail operations (clientela.delivery): the domain of per-message bounce addresses
+    # (bounce+<token>@ and unsubscribe+<token>@; empty: no VERP, no mailto unsubscribe), the
+    # sender id of Feedback-ID, open/click tracking of marketing mail, soft bounces before an
+    # address is suppressed, the windows that flag machine opens and scanner clicks, the SMTP
+    # receiver of bounces and the mailbox the worker reads them from (imaps://user:pass@host).
+    "MAIL_BOUNCE_DOMAIN": os.environ.get("CLIENTELA_MAIL_BOUNCE_DOMAIN", ""),
+    "MAIL_FEEDBACK_SENDER": os.environ.get("CLIENTELA_MAIL_FEEDBACK_SENDER", "clientela"),
+    "MAIL_TRACKING": env_bool("CLIENTELA_MAIL_TRACKING", default=True),
+    "MAIL_SOFT_BOUNCE_LIMIT": int(os.environ.get("CLIENTELA_MAIL_SOFT_BOUNCE_LIMIT", "3")),
+    "MAIL_MACHINE_OPEN_SECONDS": float(os.environ.get("CLIENTELA_MAIL_MACHINE_OPEN_SECONDS", "2")),
+    "MAIL_SCANNER_CLICK_SECONDS": float(
+        os.environ.get("CLIENTELA_MAIL_SCANNER_CLICK_SECONDS", "10")
+    ),
+    "MAIL_BOUNCE_LISTEN": os.environ.get("CLIENTELA_MAIL_BOUNCE_LISTEN", "127.0.0.1:2525"),
+    "MAIL_BOUNCE_MAILBOX": os.environ.get("CLIENTELA_MAIL_BOUNCE_MAILBOX", ""),
+}
+
+# Provider webhooks (django-anymail): HTTP basic auth "user:password" the provider is given;
+# unset, a random secret nobody knows makes every webhook call answer 400 (nothing trusted).
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("CLIENTELA_ANYMAIL_WEBHOOK_SECRET")
+    or f"disabled:{secrets.token_urlsafe(24)}",
 }
 # django-ratelimit counts in the default cache (LocMem per process; Redis when
 # CLIENTELA_CACHE_URL is set, so every worker shares the counts).

@@ -11,6 +11,8 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("activities/", include("clientela.activities.urls")),
     path("outbox/", include("clientela.delivery.urls")),
+    # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).
+    path("", include("clientela.delivery.urls_public")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
     path("campaigns/", include("clientela.campaigns.urls")),

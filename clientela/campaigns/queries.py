@@ -17,6 +17,7 @@ from clientela.campaigns.suppression import (
     INVALID_REASONS,
     UNSUB_REASONS,
     suppression_q,
+    suppression_reason,
 )
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentStatus
 from clientela.contacts.models import Consent, Contact
@@ -169,8 +170,10 @@ def sendable_q() -> Q:
 
 
 def with_consent(qs: QuerySet[Contact]) -> QuerySet[Contact]:
-    """Annotate contacts with their latest marketing e-mail consent status."""
-    return qs.annotate(marketing_consent=latest_marketing_consent())
+    """Annotate contacts with their latest marketing consent and their suppression reason."""
+    return qs.annotate(
+        marketing_consent=latest_marketing_consent(), suppressed=suppression_reason()
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ exclusion reasons a marketer reads (bounced, complained, unsubscribed, invalid).
 from __future__ import annotations
 
 from django.apps import apps
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import CharField, Model, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 BOUNCE_REASONS = ("hard_bounce", "soft_bounce")
 COMPLAINT_REASONS = ("complaint",)
@@ -26,12 +27,23 @@ def suppression_model() -> type[Model] | None:
         return None
 
 
-def suppression_q(reasons: tuple[str, ...] | None = None) -> Q:
-    """Match contacts whose e-mail address is suppressed (for one of `reasons`, or any)."""
+def suppression_reason() -> Coalesce:
+    """Return the outer contact's suppression reason ("" when its address is not suppressed).
+
+    An annotation rather than an EXISTS in each condition: the audience counts aggregate over
+    annotated rows, and an aggregate's filter cannot reach back into the contacts table.
+    """
     model = suppression_model()
     if model is None:
-        return Q(pk__isnull=True)  # matches nobody (an empty IN would void a whole aggregate)
-    rows = model._default_manager.filter(email=OuterRef("email"))
-    if reasons is not None:
-        rows = rows.filter(reason__in=reasons)
-    return Q(Exists(rows))
+        return Coalesce(Value(None, output_field=CharField()), Value(""))
+    return Coalesce(
+        Subquery(model._default_manager.filter(email=OuterRef("email")).values("reason")[:1]),
+        Value(""),
+    )
+
+
+def suppression_q(reasons: tuple[str, ...] | None = None) -> Q:
+    """Match contacts annotated with `suppression_reason` whose address is suppressed."""
+    if reasons is None:
+        return ~Q(suppressed="")
+    return Q(suppressed__in=reasons)

@@ -17,14 +17,23 @@ class DeliveryConfig(AppConfig):
         """Register capabilities, verbs, the record type, the schedule and the outbox link."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.core.events import register_record_type
-        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.core.registries import (
+            ADMINISTRATION,
+            NavItem,
+            register_nav_item,
+            register_public_prefix,
+        )
         from clientela.core.scheduling import Schedule, register
         from clientela.delivery.kinds import register_kind
-        from clientela.delivery.queries import may_view_messages
+        from clientela.delivery.queries import may_manage_suppressions, may_view_messages
         from clientela.delivery.services import SEND_SCHEDULE
+        from clientela.delivery.services.engagement import POST_SCHEDULE
+        from clientela.delivery.topics import register_topic
         from clientela.delivery.verbs import register_delivery_verbs
 
         group = _("Outbound messages")
+        register_public_prefix("/m/", "sent e-mails' signed pixel, clicks and unsubscribe links")
+        register_public_prefix("/anymail/", "e-mail providers' webhooks (basic auth, its secret)")
         register_capability(
             "delivery.view_messages",
             _("See outbound messages"),
@@ -39,6 +48,15 @@ class DeliveryConfig(AppConfig):
             description=_("Cancel queued messages and queue failed ones again."),
             default=Audience.ADMINS,
         )
+        register_capability(
+            "delivery.manage_suppressions",
+            _("Manage the suppression list"),
+            group=group,
+            description=_(
+                "See, add, import, export and remove the addresses Clientela never e-mails."
+            ),
+            default=Audience.ADMINS,
+        )
         from clientela.contacts.services import register_merge_relation
 
         register_delivery_verbs()
@@ -46,6 +64,22 @@ class DeliveryConfig(AppConfig):
         register_merge_relation("delivery.Message", "contact")
         register_record_type("delivery.message", "delivery:message_detail")
         register_kind("delivery.test", _("Test message"))
+        register_topic("newsletter", _("Newsletter"), order=10)
+        register_topic("promotions", _("Promotions and offers"), order=20)
+        register_record_type("delivery.suppression", "delivery:suppression_list")
+        # Opens and clicks reach the contacts' timelines in bulk, off the public endpoints.
+        register(
+            Schedule(
+                POST_SCHEDULE,
+                "clientela.delivery.services.engagement.post_events",
+                every=timedelta(minutes=1),
+            )
+        )
+        from anymail.signals import tracking
+
+        from clientela.delivery.services.provider_events import on_provider_event
+
+        tracking.connect(on_provider_event, dispatch_uid="clientela.delivery.provider_events")
         # Queueing wakes a worker at once; this is the safety net (retries that came due, a
         # wake-up lost with a crashed worker).
         register(
@@ -64,5 +98,15 @@ class DeliveryConfig(AppConfig):
                 section=ADMINISTRATION,
                 allowed=may_view_messages,
                 active_on=("delivery:message_detail",),
+            )
+        )
+        register_nav_item(
+            NavItem(
+                "delivery:suppression_list",
+                _("Suppression list"),
+                "mail",
+                order=71,
+                section=ADMINISTRATION,
+                allowed=may_manage_suppressions,
             )
         )

@@ -35,3 +35,38 @@ class DeliveryVerb(models.TextChoices):
     FAILED = "message_failed", _("message failed")
     CANCELLED = "message_cancelled", _("message cancelled")
     RETRIED = "message_retried", _("message queued again")
+
+
+class SuppressionReason(models.TextChoices):
+    """Why an address is never sent to again (unsubscribed: marketing kinds only)."""
+
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    SOFT_BOUNCE = "soft_bounce", _("Repeated soft bounces")
+    COMPLAINT = "complaint", _("Spam complaint")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    MANUAL = "manual", _("Added by hand")
+    INVALID = "invalid", _("Invalid address")
+
+
+class MessageEventKind(models.TextChoices):
+    """What happened to a message after it left: opens, clicks, unsubscribes, bounces."""
+
+    OPEN = "open", _("Opened")
+    CLICK = "click", _("Clicked")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+    BOUNCE_HARD = "bounce_hard", _("Bounced (hard)")
+    BOUNCE_SOFT = "bounce_soft", _("Bounced (soft)")
+    COMPLAINT = "complaint", _("Complained")
+
+
+class MailOpsVerb(models.TextChoices):
+    """Timeline/audit verbs of opens, clicks, unsubscribes, bounces and the suppression list."""
+
+    OPENED = "message_opened", _("e-mail opened")
+    CLICKED = "message_clicked", _("e-mail link clicked")
+    UNSUBSCRIBED = "message_unsubscribed", _("unsubscribed from e-mail")
+    BOUNCED = "message_bounced", _("e-mail bounced")
+    COMPLAINED = "message_complained", _("marked an e-mail as spam")
+    PREFERENCES = "mail_preferences_changed", _("e-mail preferences changed")
+    SUPPRESSED = "address_suppressed", _("address suppressed")
+    UNSUPPRESSED = "address_unsuppressed", _("address removed from the suppression list")

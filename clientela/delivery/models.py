@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,7 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientela.contacts.models import Contact
-from clientela.delivery.choices import Channel, MessageState
+from clientela.delivery.choices import (
+    Channel,
+    MessageEventKind,
+    MessageState,
+    SuppressionReason,
+)
+
+TOKEN_BYTES = 20  # 160 bits, 40 lowercase hex digits: survives a mail server lowercasing VERP
+
+
+def new_token() -> str:
+    """Return a fresh message token: random, unguessable, safe in URLs and e-mail addresses."""
+    return secrets.token_hex(TOKEN_BYTES)
 
 
 class Message(models.Model):
@@ -49,6 +63,10 @@ class Message(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=MessageState.choices, default=MessageState.QUEUED
     )
+    # The secret of its public links (pixel, clicks, unsubscribe) and its bounce address.
+    token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    # The topic a marketing message belongs to ("newsletter"; blank for transactional mail).
+    purpose = models.CharField(_("purpose"), max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     leased_until = models.DateTimeField(null=True, blank=True)
@@ -101,3 +119,85 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_address}"
+
+
+class MessageEvent(models.Model):
+    """Something that happened to a sent message: an open, a click, a bounce, a complaint.
+
+    Public endpoints write these with one INSERT; `posted` says whether the contact's
+    timeline has it yet (a scheduled job posts them in bulk).
+    """
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=MessageEventKind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    machine = models.BooleanField(_("automatic"), default=False)
+    url = models.TextField(_("link"), blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    posted = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("message event")
+        verbose_name_plural = _("message events")
+        indexes = [
+            models.Index(fields=["message", "kind"], name="delivery_mev_msg_idx"),
+            models.Index(fields=["kind", "at"], name="delivery_mev_kind_idx"),
+            models.Index(fields=["id"], condition=Q(posted=False), name="delivery_mev_post_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"
+
+
+class Suppression(models.Model):
+    """An address Clientela never sends to again, and why (one row per normalised address)."""
+
+    email = models.CharField(_("e-mail"), max_length=254, unique=True)
+    reason = models.CharField(_("reason"), max_length=12, choices=SuppressionReason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        indexes = [models.Index(fields=["-created_at", "-id"], name="delivery_sup_new_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
+
+
+class TopicOptOut(models.Model):
+    """An address that asked for no more e-mails of one topic (its preference page)."""
+
+    email = models.CharField(_("e-mail"), max_length=254)
+    topic = models.CharField(_("topic"), max_length=32)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("topic opt-out")
+        verbose_name_plural = _("topic opt-outs")
+        constraints = [
+            models.UniqueConstraint(fields=["email", "topic"], name="delivery_optout_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ✗ {self.topic}"

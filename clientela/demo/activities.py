@@ -89,7 +89,7 @@ def seed_activities(seed: int = 2026, now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         created = Activity.objects.bulk_create(rows, batch_size=500)
         record_events(
-            _event(a, ActivityVerb.LOGGED if a.done_at else ActivityVerb.TASK_CREATED)
+            activity_event(a, ActivityVerb.LOGGED if a.done_at else ActivityVerb.TASK_CREATED)
             for a in created
         )
         Notification.objects.bulk_create(
@@ -106,7 +106,7 @@ def seed_activities(seed: int = 2026, now: dt.datetime | None = None) -> int:
     return len(created)
 
 
-def _event(activity: Activity, verb: str) -> Event:
+def activity_event(activity: Activity, verb: str) -> Event:
     """Build the timeline event the service would have written for a demo activity."""
     logged = activity.done_at is not None
     data: dict[str, object] = {

@@ -7,6 +7,13 @@ through the webforms services as the demo's marketer would.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
 from clientela.accounts.models import User
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose
 from clientela.webforms import services
@@ -141,3 +148,132 @@ def seed_capture(form: Form, *, manager: User, marketer: User) -> None:
             },
             via="seed",
         )
+
+
+# How long each rep takes to make the first call, in minutes (a median to draw around), and
+# how often a lead is never called: the speed-to-lead page shows the fast rep and the slow one.
+REP_PACE = {"ana": (35, 0.03), "carlos": (300, 0.08), "luisa": (1500, 0.2)}
+
+
+def seed_lead_history(
+    form: Form, *, seed: int = 2026, leads: int = 90, now: dt.datetime | None = None
+) -> int:
+    """Give the last four weeks webinar leads, their assignments and the reps' first calls.
+
+    Leads are existing demo contacts of the three reps who came from ads or the website; each
+    has a processed submission of the webinar form, its assignment under the round-robin rule
+    with a 24 h SLA, and (mostly) a logged first call after a delay in the rep's own pace.
+    Returns how many leads were written.
+    """
+    from clientela.activities.choices import ActivityKind, ActivityVerb
+    from clientela.activities.models import Activity
+    from clientela.contacts.models import Contact
+    from clientela.core.events import Via
+    from clientela.demo.activities import activity_event
+    from clientela.timeline.services import build_event, record_events
+    from clientela.webforms.choices import FormVerb, SubmissionState
+    from clientela.webforms.models import AssignmentRule, LeadAssignment, Submission
+
+    if LeadAssignment.objects.exists():
+        return 0
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    rule = AssignmentRule.objects.order_by("pk").first()
+    reps = {user.username: user for user in User.objects.filter(username__in=REP_PACE)}
+    contacts = list(
+        Contact.objects.filter(
+            owner__in=reps.values(),
+            deleted_at__isnull=True,
+            source__in=["facebook", "instagram", "google_ads", "website", "form"],
+            created_at__lt=now - dt.timedelta(days=30),
+        )
+        .exclude(email="")
+        .select_related("owner")
+        .order_by("id")[: leads * 3]
+    )
+    rng.shuffle(contacts)
+    chosen = sorted(contacts[:leads], key=lambda c: c.pk)
+    submissions: list[Submission] = []
+    touches: list[Activity] = []
+    plans: list[tuple[Contact, dt.datetime]] = []
+    for contact in chosen:
+        owner = contact.owner
+        assert owner is not None
+        received = now - dt.timedelta(minutes=rng.randint(60, 28 * 24 * 60))
+        plans.append((contact, received))
+        submissions.append(
+            Submission(
+                form=form,
+                payload={"first_name": contact.first_name, "email": contact.email},
+                state=SubmissionState.PROCESSED,
+                language=contact.language or "es",
+                contact=contact,
+                attempts=1,
+                created_at=received,
+                processed_at=received + dt.timedelta(seconds=1),
+                followed_up_at=received + dt.timedelta(seconds=3),
+                page_url=f"https://inmobiliaria.example.co/p/{WEBINAR_PAGE}",
+            )
+        )
+        median, never = REP_PACE[owner.username]
+        if rng.random() < never:
+            continue
+        waited = dt.timedelta(minutes=max(2.0, rng.lognormvariate(math.log(median), 0.8)))
+        if received + waited >= now:
+            continue
+        touches.append(
+            Activity(
+                kind=ActivityKind.CALL,
+                subject="Llamada de bienvenida al webinar",
+                contact=contact,
+                company_id=contact.company_id,
+                owner=owner,
+                done_at=received + waited,
+                outcome="Interesado, asistirá al webinar",
+                duration_minutes=rng.randint(3, 15),
+                created_by=owner,
+                created_at=received + waited,
+                updated_at=received + waited,
+                source="demo",
+            )
+        )
+    with transaction.atomic():
+        stored = Submission.objects.bulk_create(submissions, batch_size=500)
+        LeadAssignment.objects.bulk_create(
+            [
+                LeadAssignment(
+                    submission=submission,
+                    contact=contact,
+                    rule=rule,
+                    owner=contact.owner,
+                    source=contact.source[:20],
+                    submitted_at=received,
+                    assigned_at=received + dt.timedelta(seconds=2),
+                    due_at=received + dt.timedelta(hours=24),
+                )
+                for submission, (contact, received) in zip(stored, plans, strict=True)
+            ],
+            batch_size=500,
+        )
+        called = Activity.objects.bulk_create(touches, batch_size=500)
+        record_events(
+            [
+                build_event(
+                    FormVerb.SUBMITTED,
+                    actor=None,
+                    target=submission,
+                    via=Via.SEED,
+                    contact_id=contact.pk,
+                    at=received,
+                    data={
+                        "form": form.name,
+                        "form_id": form.pk,
+                        "source": "form",
+                        "fields": {"Nombre": contact.first_name, "Correo": contact.email},
+                    },
+                )
+                for submission, (contact, received) in zip(stored, plans, strict=True)
+            ]
+            + [activity_event(activity, ActivityVerb.LOGGED) for activity in called]
+        )
+    return len(stored)

@@ -57,6 +57,7 @@ MATRIX = {
     "campaigns.send": "1  1  0  1  0  0",
     "delivery.view_messages": "1  0  0  0  0  0",
     "delivery.manage_messages": "1  0  0  0  0  0",
+    "delivery.manage_suppressions": "1  0  0  0  0  0",
     "activities.write": "1  1  1  1  1  0",
     "activities.assign": "1  1  0  0  0  0",
     "webforms.manage": "1  0  0  1  0  0",

@@ -78,7 +78,12 @@ def test_a_campaign_reaches_each_consenting_contact_once_personalised_in_their_l
     assert "Hola Ana" in html and "Leer más" in html
     text = ana.part("text/plain")
     assert "Hola Ana" in text and "Leer más (https://example.com)" in text
-    assert re.search(r"Cancelar suscripción \((https://|mailto:)\S+\)", text)
+    unsubscribe = re.search(r"Cancelar suscripción \((https?://\S+/m/u/\S+)\)", text)
+    assert unsubscribe is not None and unsubscribe.group(1) in html
+    # Marketing mail: one-click unsubscribe (RFC 8058) and tracked links, through delivery.
+    assert unsubscribe.group(1) in ana.message["List-Unsubscribe"]
+    assert ana.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/m/c/" in html and "/m/o/" in html
     assert "Cancelar suscripción" in html
     john = received["john@example.com"]
     assert john.message["Subject"] == "This month's news, John"
@@ -236,3 +241,22 @@ def test_a_local_hour_campaign_reaches_each_recipient_at_that_hour_in_their_zone
     assert times["john@example.com"] == dt.datetime(
         2099, 12, 15, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")
     )
+
+
+def test_suppressed_addresses_are_left_out_by_reason_and_never_queued(personas):
+    from clientela.delivery.tests.factories import SuppressionFactory
+
+    audience = build_audience()
+    SuppressionFactory.create(email=audience.luis.email, reason="hard_bounce")
+    SuppressionFactory.create(email=audience.john.email, reason="complaint")
+    campaign = _campaign(personas, audience)
+
+    counts = audience_counts(campaign)
+    assert counts.sendable == 1
+    assert counts.excluded[Exclusion.BOUNCED] == 1
+    assert counts.excluded[Exclusion.COMPLAINED] == 1
+
+    sending.send_campaign(campaign, actor=personas.marketer)
+    sending.advance(campaign.pk)
+    queued = Message.objects.filter(group=f"campaign:{campaign.pk}")
+    assert list(queued.values_list("to_address", flat=True)) == [audience.ana.email]

@@ -134,7 +134,8 @@ def test_preview_as_a_contact_and_test_send_to_oneself(marketer_client, personas
         "text/plain"
     )
     links = re.findall(r'href="([^"]+)"', received.part("text/html"))
-    assert any(link.startswith("https://example.com") for link in links)
+    assert any("/m/c/" in link and "example.com" in link for link in links)  # tracked
+    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_uploaded_images_are_reencoded_and_served_publicly(marketer_client, client):

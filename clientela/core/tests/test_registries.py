@@ -29,6 +29,7 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "webforms:sources",
         "delivery:message_list",
         "tracking:site_list",
+        "delivery:suppression_list",
         "timeline:audit_log",
     ]
     # The manager routes leads and reads the audit log: the section holds those two screens.

@@ -56,6 +56,7 @@ def queue_email(
     from_email: str | None = None,
     reply_to: str | None = None,
     actor: User | None = None,
+    purpose: str = "",
 ) -> Message:
     """Store an e-mail to send and wake the worker when the caller's transaction commits.
 
@@ -63,7 +64,8 @@ def queue_email(
     `rendering.render_email`); a missing text part is derived from the HTML. The sender is
     `from_email` or DEFAULT_FROM_EMAIL, and the Message-ID is made now with its domain. With
     an `idempotency_key` already used, the message stored then is returned unchanged.
-    `actor` None means the system (a form, a journey) queued it.
+    `actor` None means the system (a form, a journey) queued it. `purpose` is the topic of a
+    marketing message ("newsletter"), blank for transactional mail.
     """
     require_kind(kind)
     key = (idempotency_key or "").strip() or None
@@ -105,6 +107,7 @@ def queue_email(
         "message_id": make_msgid(domain=domain),
         "idempotency_key": key,
         "source": source[:200],
+        "purpose": purpose[:32],
         "queued_by": actor if actor is not None and actor.pk else None,
     }
     # Joins the caller's transaction without a savepoint (two INSERTs per message matter when

@@ -134,6 +134,7 @@ def queue_bulk(
                         source=source[:200],
                         group=group,
                         ref=row.ref,
+                        purpose=row.purpose[:32],
                         next_attempt_at=row.not_before or now,
                         queued_at=now,
                     )

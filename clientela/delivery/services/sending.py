@@ -41,7 +41,9 @@ from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
 from clientela.delivery.kinds import KINDS
 from clientela.delivery.models import Message
+from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
+from clientela.delivery.services.outbound import outbound
 from clientela.timeline.services import record_event
 
 log = logging.getLogger("clientela.delivery")
@@ -178,20 +180,30 @@ class BatchResult:
 def build_email(
     message: Message, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
-    """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers."""
-    headers = {"Content-Language": message.language, **(message.headers or {})}
+    """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers.
+
+    `services.outbound` adds the per-message mechanics: the VERP envelope sender and, for
+    marketing kinds, the unsubscribe headers, Feedback-ID and tracked links.
+    """
+    extra = outbound(message)
+    headers = {"Content-Language": message.language, **(message.headers or {}), **extra.headers}
     headers["Message-ID"] = message.message_id
+    if extra.envelope_from:
+        # The envelope sender (Return-Path) is the bounce address; the From: header stays.
+        headers["From"] = message.from_address
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text_body,
-        from_email=message.from_address,
+        from_email=extra.envelope_from or message.from_address,
         to=[message.to_address],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,
         connection=connection,
     )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
+    if extra.html:
+        email.attach_alternative(extra.html, "text/html")
+    # django-anymail sends this to providers, whose webhooks echo it back (bounces, complaints).
+    email.metadata = {"clientela_token": message.token}  # type: ignore[attr-defined]
     return email
 
 
@@ -350,6 +362,18 @@ def _release(messages: Sequence[Message]) -> int:
     return released
 
 
+def refuse_suppressed(messages: Sequence[Message]) -> dict[int, Outcome]:
+    """Return the messages never to send, each failing for good with its suppression.
+
+    A suppressed address (or a topic its owner left) is never sent to, test sends included:
+    two queries for the whole batch (`queries.refusal_reasons`).
+    """
+    return {
+        pk: Outcome(False, None, f"suppressed: {reason}", permanent=True)
+        for pk, reason in refusal_reasons(messages).items()
+    }
+
+
 def render_batch(messages: Sequence[Message]) -> dict[int, Outcome]:
     """Give each bodiless message its content from its kind's renderer, in place.
 
@@ -394,6 +418,7 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
     if not messages:
         return result
     unsendable = render_batch(messages)
+    unsendable.update(refuse_suppressed(messages))
     backend = get_connection(fail_silently=False)
     try:
         backend.open()

@@ -12,8 +12,8 @@ from typing import Any
 
 import factory
 
-from clientela.delivery.choices import MessageState
-from clientela.delivery.models import Message
+from clientela.delivery.choices import MessageState, SuppressionReason
+from clientela.delivery.models import Message, Suppression
 from clientela.delivery.services import queue_email
 
 
@@ -49,3 +49,24 @@ class QueuedEmailFactory(factory.django.DjangoModelFactory[Message]):
     @classmethod
     def _create(cls, model_class: type[Message], *args: Any, **kwargs: Any) -> Message:
         return queue_email(**kwargs)
+
+
+class SuppressionFactory(factory.django.DjangoModelFactory[Suppression]):
+    """A suppressed address (a hard bounce by default)."""
+
+    class Meta:
+        model = Suppression
+
+    email = factory.Sequence(lambda n: f"rebote{n}@example.co")
+    reason = SuppressionReason.HARD_BOUNCE
+
+
+MARKETING_KIND = "delivery.marketing_test"
+
+
+def register_marketing_kind() -> str:
+    """Register a marketing kind for tests (the campaigns app registers the real one)."""
+    from clientela.delivery.kinds import register_kind
+
+    register_kind(MARKETING_KIND, "Marketing test", marketing=True)
+    return MARKETING_KIND

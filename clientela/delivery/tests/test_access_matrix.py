@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clientela.delivery.choices import MessageState
-from clientela.delivery.tests.factories import MessageFactory
-from clientela.testing.access import Request, check_rows, route_mismatches, row
+from clientela.delivery.links import CLICK, OPEN, UNSUBSCRIBE, sign
+from clientela.delivery.tests.factories import MessageFactory, SuppressionFactory
+from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
+
+TARGET = "https://tienda.example.co/"
+
+
+def _upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("lista.csv", b"email\nuno@example.co\n", content_type="text/csv")
+
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +34,56 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "delivery:message_detail":    row(200,  404,    404, 404, 404,      404,     404),
     "delivery:message_cancel":    row(302,  404,    404, 404, 404,      404,     404),
     "delivery:message_retry":     row(302,  404,    404, 404, 404,      404,     404),
+    "delivery:suppression_list":  row(200,  404,    404, 404, 404,      404,     404),
+    "delivery:suppression_add":   row(302,  404,    404, 404, 404,      404,     404),
+    "delivery:suppression_import": row(302, 404,    404, 404, 404,      404,     404),
+    "delivery:suppression_remove": row(302, 404,    404, 404, 404,      404,     404),
+    "delivery:suppression_export": row(200, 404,    404, 404, 404,      404,     404),
+    # The public links of sent e-mail: signed per message, the same for everyone.
+    "mail:open":                  everyone(200, anonymous=200),
+    "mail:click":                 everyone(302, anonymous=302),
+    "mail:preferences":           everyone(200, anonymous=200),
+    # Provider webhooks refuse every call without the basic-auth secret (anymail: 400).
+    "mail:postmark_webhook":      everyone(400, anonymous=400),
+    "mail:brevo_webhook":         everyone(400, anonymous=400),
+    "mail:mailjet_webhook":       everyone(400, anonymous=400),
+    "mail:sparkpost_webhook":     everyone(400, anonymous=400),
 }  # fmt: skip
 
 REQUESTS = {
     "delivery:message_cancel": Request("POST"),
     "delivery:message_retry": Request("POST", kwargs=lambda w: {"pk": w.failed.pk}),
+    "delivery:suppression_add": Request(
+        "POST", data=lambda w: {"email": "x@example.co", "reason": "manual"}
+    ),
+    "delivery:suppression_import": Request(
+        "POST", data=lambda w: {"file": _upload(), "reason": "manual"}
+    ),
+    "delivery:suppression_remove": Request(
+        "POST", kwargs=lambda w: {"pk": w.suppression.pk}, data=lambda w: {"reason": "error"}
+    ),
+    "delivery:suppression_export": Request(kwargs=lambda w: {"fmt": "csv"}),
+    **{
+        f"mail:{esp}_webhook": Request("POST", data=lambda w: {"x": "1"})
+        for esp in ("postmark", "brevo", "mailjet", "sparkpost")
+    },
+    "mail:open": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(OPEN, w.queued.token)}
+    ),
+    "mail:click": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(CLICK, w.queued.token, TARGET)},
+        query=lambda w: f"?u={quote(TARGET, safe='')}",
+    ),
+    "mail:preferences": Request(
+        kwargs=lambda w: {"token": w.queued.token, "sig": sign(UNSUBSCRIBE, w.queued.token)}
+    ),
 }
 
 
 def build_world(personas: Any) -> SimpleNamespace:
     """A queued and a failed message."""
     return SimpleNamespace(
+        suppression=SuppressionFactory.create(),
         queued=MessageFactory.create(),
         failed=MessageFactory.create(state=MessageState.FAILED, last_error="550 no"),
     )

@@ -31,6 +31,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "webforms:submission_export": [(["{form}", "csv"], {}), (["{form}", "xlsx"], {})],
     "contacts:contact_consent_export": [(["{contact}", "csv"], {}), (["{contact}", "xlsx"], {})],
     "campaigns:report_export": [(["{campaign}", "csv"], {}), (["{campaign}", "xlsx"], {})],
+    "delivery:suppression_export": [(["csv"], {}), (["xlsx"], {"reason": "manual"})],
 }
 
 

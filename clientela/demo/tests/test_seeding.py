@@ -8,7 +8,13 @@ from django.core.management import call_command
 
 from clientela.contacts.models import Company, Consent, Contact
 from clientela.contacts.normalize import normalize_email
-from clientela.demo.seeding import contact_rows, demo_loaded, load_demo, seed_contacts
+from clientela.demo.seeding import (
+    contact_rows,
+    demo_loaded,
+    ensure_structure,
+    load_demo,
+    seed_contacts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +131,25 @@ def test_it_gives_the_demo_reps_tasks_logged_calls_and_notifications():
     for activity in Activity.objects.select_related("contact"):
         assert activity.contact is not None
         assert activity.created_at >= activity.contact.created_at
+
+
+def test_it_gives_speed_to_lead_a_fast_rep_and_a_slow_one():
+    from clientela.demo.webforms import seed_lead_history
+    from clientela.webforms.models import Form, LeadAssignment
+    from clientela.webforms.queries import speed_report
+
+    load_demo(contacts=400)
+    assert LeadAssignment.objects.exists()
+    # Seeding again adds nothing.
+    assert seed_lead_history(Form.objects.get()) == 0
+    gerente = ensure_structure().users["gerente"]
+    report = speed_report(gerente, days=30)
+    medians: dict[str, float] = {}
+    for name, row in report.by_owner:
+        assert row.median_minutes is not None
+        medians[name] = row.median_minutes
+    assert len(medians) == 3
+    assert medians["Ana Montoya"] < medians["Carlos Quintero"] < medians["Luisa Cardona"]
+    for assignment in LeadAssignment.objects.select_related("contact", "submission"):
+        assert assignment.submitted_at >= assignment.contact.created_at
+        assert assignment.submission.followed_up_at is not None

@@ -39,6 +39,8 @@ from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.delivery.links import UNSUBSCRIBE, sign
+from clientela.delivery.tests.factories import MessageFactory, SuppressionFactory
 from clientela.orders import services as order_services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.tests.factories import EnteredSegmentFactory
@@ -90,6 +92,8 @@ class World:
     tracked_site: int
     email_template: int
     campaign: int
+    suppression: int
+    message_token: str
 
 
 @pytest.fixture
@@ -150,6 +154,8 @@ def world(personas: Any) -> World:
         tracked_site=EnteredSiteFactory.create(actor=admin).pk,
         email_template=campaign_world.template.pk,
         campaign=campaign_world.campaign.pk,
+        suppression=SuppressionFactory.create().pk,
+        message_token=MessageFactory.create(to_address="ana@example.co").token,
     )
 
 
@@ -200,6 +206,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "activity_id": lambda w: w.activity,
     "template_id": lambda w: w.email_template,
     "campaign_id": lambda w: w.campaign,
+    "suppression_id": lambda w: w.suppression,
 }
 
 
@@ -353,6 +360,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("campaigns:template_")
         else w.campaign
         if name.startswith("campaigns:")
+        else w.suppression
+        if name.startswith("delivery:suppression_")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -369,6 +378,9 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
+    # The signed public links of sent e-mail (clientela.delivery.public).
+    "token": lambda w, name: w.message_token,
+    "sig": lambda w, name: sign(UNSUBSCRIBE, w.message_token),
 }
 # Field names every form gets besides those it renders (hidden and POST-only forms too).
 COMMON_FIELDS = (
@@ -442,11 +454,16 @@ def _rejected(response: Any) -> bool:
         return True
     if response.status_code != 200 or response.context is None:
         return False
-    for key in response.context.keys():  # noqa: SIM118 (a ContextList iterates contexts)
-        value = response.context[key]
-        if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
-            return True
-    return False
+    context = response.context
+    # A ContextList (several templates) has keys(); one template's Context flattens.
+    values = (
+        [context[key] for key in context.keys()]  # noqa: SIM118 (a ContextList iterates contexts)
+        if hasattr(context, "keys")
+        else list(context.flatten().values())
+    )
+    return any(
+        isinstance(value, forms.BaseForm) and value.is_bound and value.errors for value in values
+    )
 
 
 def _form_fields(client: Client, url: str) -> set[str]:

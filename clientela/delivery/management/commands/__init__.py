@@ -1,1 +1,1 @@
-"""`clientela sender` and the other delivery commands."""
+"""The delivery commands: a dedicated sender, the bounce receiver and the bounce mailbox reader."""
