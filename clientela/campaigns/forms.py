@@ -138,6 +138,10 @@ class CampaignForm(forms.Form):
         help_text=_("Empty: the installation's sender address."),
     )
     reply_to = forms.CharField(label=_("Reply to"), max_length=254, required=False)
+    purpose = forms.ChoiceField(
+        label=_("Topic"),
+        help_text=_("Recipients who left this topic on their preference page do not get it."),
+    )
     segments = forms.ModelMultipleChoiceField(
         label=_("Send to (segments and lists)"),
         queryset=Segment.objects.none(),
@@ -199,6 +203,9 @@ class CampaignForm(forms.Form):
             self.fields[name].queryset = templates  # type: ignore[attr-defined]
         for name in ("segments", "excluded_segments"):
             self.fields[name].queryset = segments  # type: ignore[attr-defined]
+        from clientela.delivery.topics import topics
+
+        self.fields["purpose"].choices = [(t.key, t.label) for t in topics()]  # type: ignore[attr-defined]
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
@@ -213,6 +220,7 @@ class CampaignForm(forms.Form):
             "from_name": campaign.from_name,
             "from_email": campaign.from_email,
             "reply_to": campaign.reply_to,
+            "purpose": campaign.purpose,
             "segments": list(campaign.segments.values_list("pk", flat=True)),
             "excluded_segments": list(campaign.excluded_segments.values_list("pk", flat=True)),
             "ab_target": campaign.ab_target,

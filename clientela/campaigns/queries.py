@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from clientela.accounts.queries import has_capability
@@ -23,6 +23,7 @@ from clientela.contacts.choices import ConsentChannel, ConsentPurpose, ConsentSt
 from clientela.contacts.models import Consent, Contact
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import DB_INT_MAX
+from clientela.delivery.models import TopicOptOut
 from clientela.segments.engine import live_contacts
 from clientela.segments.models import Segment
 from clientela.segments.queries import segment_q
@@ -156,7 +157,8 @@ def exclusion_conditions() -> dict[str, Q]:
         Exclusion.COMPLAINED: suppressed_q(COMPLAINT_REASONS),
         Exclusion.BOUNCED: suppressed_q(BOUNCE_REASONS),
         Exclusion.UNSUBSCRIBED: suppressed_q(UNSUB_REASONS)
-        | Q(marketing_consent=ConsentStatus.WITHDRAWN),
+        | Q(marketing_consent=ConsentStatus.WITHDRAWN)
+        | Q(left_topic=True),
         Exclusion.NO_CONSENT: ~Q(marketing_consent=ConsentStatus.GRANTED),
     }
 
@@ -169,10 +171,16 @@ def sendable_q() -> Q:
     return sendable
 
 
-def with_consent(qs: QuerySet[Contact]) -> QuerySet[Contact]:
-    """Annotate contacts with their latest marketing consent and their suppression reason."""
+def with_consent(qs: QuerySet[Contact], purpose: str = "") -> QuerySet[Contact]:
+    """Annotate contacts with what decides whether they may receive marketing e-mail.
+
+    Their latest marketing consent, their address's suppression reason, and whether they left
+    the campaign's topic (`purpose`) on delivery's preference page.
+    """
     return qs.annotate(
-        marketing_consent=latest_marketing_consent(), suppressed=suppression_reason()
+        marketing_consent=latest_marketing_consent(),
+        suppressed=suppression_reason(),
+        left_topic=Exists(TopicOptOut.objects.filter(email=OuterRef("email"), topic=purpose)),
     )
 
 
@@ -197,7 +205,7 @@ class AudienceCounts:
 
 def audience_counts(campaign: Campaign) -> AudienceCounts:
     """Count the audience and its exclusions by reason, in one query."""
-    qs = with_consent(audience_members(campaign))
+    qs = with_consent(audience_members(campaign), campaign.purpose)
     conditions = exclusion_conditions()
     aggregates: dict[str, Any] = {"members": Count("pk")}
     taken = Q()
@@ -213,4 +221,4 @@ def audience_counts(campaign: Campaign) -> AudienceCounts:
 
 def sendable_audience(campaign: Campaign) -> QuerySet[Contact]:
     """Return the members who will receive the campaign (consent given, not suppressed)."""
-    return with_consent(audience_members(campaign)).filter(sendable_q())
+    return with_consent(audience_members(campaign), campaign.purpose).filter(sendable_q())

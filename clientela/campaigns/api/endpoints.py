@@ -79,6 +79,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
                 "from_name",
                 "from_email",
                 "reply_to",
+                "purpose",
                 "schedule_mode",
                 "scheduled_at",
                 "ab_target",

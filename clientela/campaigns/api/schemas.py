@@ -107,6 +107,7 @@ class CampaignOut(Schema):
     from_name: str
     from_email: str
     reply_to: str
+    purpose: str
     segments: list[int]
     excluded_segments: list[int]
     schedule_mode: str
@@ -146,6 +147,9 @@ class CampaignIn(Schema):
     from_name: str = Field("", max_length=100)
     from_email: str = Field("", max_length=254)
     reply_to: str = Field("", max_length=254)
+    purpose: str = Field(
+        "newsletter", max_length=32, description="A mail topic (newsletter, promotions…)"
+    )
     segments: list[RecordId] = Field(default_factory=list, max_length=100)
     excluded_segments: list[RecordId] = Field(default_factory=list, max_length=100)
     ab_target: Literal["", "subject", "sender", "content"] = ""
@@ -174,6 +178,7 @@ class CampaignPatch(Schema):
     from_name: str | None = Field(None, max_length=100)
     from_email: str | None = Field(None, max_length=254)
     reply_to: str | None = Field(None, max_length=254)
+    purpose: str | None = Field(None, max_length=32)
     segments: list[RecordId] | None = Field(None, max_length=100)
     excluded_segments: list[RecordId] | None = Field(None, max_length=100)
     ab_target: Literal["", "subject", "sender", "content"] | None = None

@@ -181,6 +181,14 @@ def clean_campaign(
             )
         else:
             fields[name] = number
+    if given("purpose"):
+        from clientela.delivery.topics import TOPICS
+
+        topic = data.get("purpose") or "newsletter"
+        if not isinstance(topic, str) or topic not in TOPICS:
+            errors.setdefault("purpose", []).append(_("Choose one of the options."))
+        else:
+            fields["purpose"] = topic
     if given("cost"):
         fields["cost"] = _cost(data.get("cost"), errors)
     if given("scheduled_at"):

@@ -260,3 +260,16 @@ def test_suppressed_addresses_are_left_out_by_reason_and_never_queued(personas):
     sending.advance(campaign.pk)
     queued = Message.objects.filter(group=f"campaign:{campaign.pk}")
     assert list(queued.values_list("to_address", flat=True)) == [audience.ana.email]
+
+
+def test_a_contact_who_left_the_campaigns_topic_is_left_out_as_unsubscribed(personas):
+    from clientela.delivery.models import TopicOptOut
+
+    audience = build_audience()
+    campaign = _campaign(personas, audience)  # a newsletter
+    TopicOptOut.objects.create(email=audience.john.email, topic="newsletter")
+    TopicOptOut.objects.create(email=audience.ana.email, topic="promotions")
+
+    counts = audience_counts(campaign)
+    assert counts.sendable == 2
+    assert counts.excluded[Exclusion.UNSUBSCRIBED] == 2  # eva withdrew consent, john the topic

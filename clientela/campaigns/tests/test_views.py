@@ -168,6 +168,7 @@ def test_the_campaign_screen_shows_exclusions_and_sends(marketer_client, persona
     response = marketer_client.post(
         reverse("campaigns:create"),
         {"name": "Boletín de mayo", "template": template.pk, "segments": [audience.segment.pk],
+         "purpose": "newsletter",
          "ab_sample_percent": 20, "ab_wait_hours": 4, "ab_metric": "opens",
          "attribution_days": 7, "cost": "250000"},
     )  # fmt: skip
