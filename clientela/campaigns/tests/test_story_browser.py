@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,6 +22,12 @@ from clientela.testing.processes import RunningServer, running_server
 from clientela.testing.smtp import SmtpServer, running_smtp_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+PUBLIC = "https://crm.example.co"
+HUMAN = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +45,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         "CLIENTELA_EMAIL_HOST": smtp.host,
         "CLIENTELA_EMAIL_PORT": str(smtp.port),
         "CLIENTELA_COMPANY_ADDRESS": "Calle 93 # 11-26, Bogotá",
+        # Links are made for this address; the test points them at the server's port.
+        "CLIENTELA_PUBLIC_URL": PUBLIC,
+        # Chromium opens the message seconds after it was sent: not a prefetch here.
+        "CLIENTELA_MAIL_MACHINE_OPEN_SECONDS": "0",
+        "CLIENTELA_MAIL_SCANNER_CLICK_SECONDS": "0",
     }
     folder = tmp_path_factory.mktemp("campaigns-story")
     with running_server(folder, demo_contacts=200, extra_env=env) as running:
@@ -61,7 +73,7 @@ def _shoot(page: Page, shots: Path, name: str) -> None:
 
 
 def test_the_marketer_sends_an_ab_newsletter_and_watches_it_go(
-    page: Page, server: RunningServer, smtp: SmtpServer, shots: Path
+    page: Page, chromium: Any, server: RunningServer, smtp: SmtpServer, shots: Path
 ) -> None:
     expect.set_options(timeout=20_000)
     problems: list[str] = []
@@ -126,6 +138,41 @@ def test_the_marketer_sends_an_ab_newsletter_and_watches_it_go(
     assert any("lo nuevo de diciembre" in s for s in subjects)
     html = smtp.messages[0].part("text/html")
     assert "Calle 93 # 11-26, Bogotá" in html
+    campaign_url = page.url
+
+    # A recipient opens the e-mail in a browser (the pixel reaches the server) and clicks;
+    # another one's mailbox provider posts the one-click unsubscribe (RFC 8058).
+    reader = chromium.new_context(user_agent=HUMAN, viewport={"width": 1280, "height": 900})
+    mail = reader.new_page()
+    first, second = smtp.messages[0], smtp.messages[1]
+    local = first.part("text/html").replace(PUBLIC, server.url)
+    with mail.expect_response(re.compile(r"/m/o/")) as pixel:
+        mail.set_content(local)
+    assert pixel.value.status == 200
+    click = next(u for u in re.findall(r'href="([^"]+)"', local) if "/m/c/" in u)
+    answer = reader.request.get(click.replace("&amp;", "&"), max_redirects=0)
+    assert answer.status in (301, 302)
+    one_click = re.findall(r"<(https://[^>]+)>", second.message["List-Unsubscribe"])[0]
+    posted = reader.request.post(
+        one_click.replace(PUBLIC, server.url), form={"List-Unsubscribe": "One-Click"}
+    )
+    assert posted.status == 200
+    reader.close()
+
+    # The campaign's report counts the open and the click from the real browser.
+    page.goto(campaign_url.rstrip("/") + "/report/")
+    expect(page.locator("[data-figure=opened] a")).to_have_text("1")
+    expect(page.locator("[data-figure=clicked] a")).to_have_text("1")
+    _shoot(page, shots, "report-live")
+
+    # The unsubscribed recipient is left out of the next campaign to the same audience.
+    page.goto(f"{server.url}/campaigns/new/")
+    page.fill("#id_name", "Boletín de enero")
+    page.select_option("#id_template", template_id.group(1))
+    page.get_by_label("Audiencia de mercadeo por e-mail").first.check()
+    page.get_by_role("button", name="Guardar").click()
+    unsubscribed = page.locator("[data-excluded=unsubscribed] td")
+    expect(unsubscribed).not_to_have_text("0")
 
     # The report of the demo's past newsletter.
     page.goto(f"{server.url}/campaigns/")
