@@ -13,5 +13,6 @@ SCENARIOS = {
     "delivery-kill": "bench.delivery_kill",
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
+    "campaign-100k": "bench.campaign_100k",
     "mail-tracking": "bench.mail_tracking",
 }

@@ -34,6 +34,7 @@ from clientela.accounts.api_auth import (
     activate_api_language,
 )
 from clientela.activities.api import activities_router
+from clientela.campaigns.api import campaigns_router, templates_router
 from clientela.contacts.api import companies_router, contacts_router
 from clientela.core.exceptions import (
     Conflict,
@@ -361,6 +362,8 @@ api.add_router("/v1/companies", companies_router)
 api.add_router("/v1/segments", segments_router)
 api.add_router("/v1/activities", activities_router)
 api.add_router("/v1/forms", forms_router)
+api.add_router("/v1/templates", templates_router)
+api.add_router("/v1/campaigns", campaigns_router)
 api.add_router("/v1/suppressions", suppressions_router)
 
 

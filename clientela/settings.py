@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "clientela.delivery",
     "clientela.tracking",
     "clientela.segments",
+    "clientela.campaigns",
     "clientela.analytics",
     "clientela.demo",
 ]
@@ -319,6 +320,10 @@ CLIENTELA = {
     "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
     "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
     "DELIVERY_THREADS": int(os.environ.get("CLIENTELA_DELIVERY_THREADS", "2")),
+    # E-mail campaigns (clientela.campaigns): the postal address every marketing footer shows
+    # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
+    "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),
+    "CAMPAIGN_BATCH": int(os.environ.get("CLIENTELA_CAMPAIGN_BATCH", "2000")),
     # Mail operations (clientela.delivery): the domain of per-message bounce addresses
     # (bounce+<token>@ and unsubscribe+<token>@; empty: no VERP, no mailto unsubscribe), the
     # sender id of Feedback-ID, open/click tracking of marketing mail, soft bounces before an

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("clientela.delivery.urls_public")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
+    path("campaigns/", include("clientela.campaigns.urls")),
+    path("ci/", include("clientela.campaigns.urls_public")),
     path("", include("clientela.webforms.urls")),
     # /t/… (the public script and ingest) and /tracking/… (the sites screens).
     path("", include("clientela.tracking.urls")),

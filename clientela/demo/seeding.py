@@ -335,6 +335,9 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.tracking import seed_tracking
 
     seed_tracking(seed=seed)
+    from clientela.demo.campaigns import seed_campaigns
+
+    seed_campaigns(seed=seed)
     from clientela.demo.mailops import seed_suppressions
 
     seed_suppressions(seed=seed)

@@ -30,6 +30,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "segments:export": [(["{segment}", "csv"], {}), (["{segment}", "xlsx"], {})],
     "webforms:submission_export": [(["{form}", "csv"], {}), (["{form}", "xlsx"], {})],
     "contacts:contact_consent_export": [(["{contact}", "csv"], {}), (["{contact}", "xlsx"], {})],
+    "campaigns:report_export": [(["{campaign}", "csv"], {}), (["{campaign}", "xlsx"], {})],
     "delivery:suppression_export": [(["csv"], {}), (["xlsx"], {"reason": "manual"})],
 }
 
@@ -57,6 +58,15 @@ def _segment_id(personas: Any) -> int:
 
     found = Segment.objects.filter(name="Todos").first()
     return (found or EnteredSegmentFactory.create(actor=personas.admin, name="Todos")).pk
+
+
+def _campaign_id(personas: Any) -> int:
+    """A draft campaign (created once per test)."""
+    from clientela.campaigns.models import Campaign
+    from clientela.campaigns.tests.factories import build_screens_world
+
+    found = Campaign.objects.order_by("id").first()
+    return (found or build_screens_world(personas).campaign).pk
 
 
 def _form_id() -> int:
@@ -91,7 +101,10 @@ def test_it_leaves_exactly_one_event_per_export(client, personas, route):
     for template, query in ROUTE_ARGS[route]:
         args = [
             arg.format(
-                segment=_segment_id(personas), form=_form_id(), contact=_contact_id(personas)
+                segment=_segment_id(personas),
+                form=_form_id(),
+                contact=_contact_id(personas),
+                campaign=_campaign_id(personas) if "{campaign}" in arg else "",
             )
             for arg in template
         ]

@@ -33,6 +33,7 @@ from clientela.accounts.services import create_token
 from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.activities import services as activity_services
 from clientela.api import api
+from clientela.campaigns.tests.factories import build_screens_world
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
@@ -89,6 +90,8 @@ class World:
     activity: int
     notification: int
     tracked_site: int
+    email_template: int
+    campaign: int
     suppression: int
     message_token: str
 
@@ -116,6 +119,7 @@ def world(personas: Any) -> World:
     rate = order_services.set_rate(actor=admin, currency="USD", day="2026-03-01", rate="4150")
     web_form = webinar_form()
     upload = b"nombre;correo\nEva;eva@example.co\n"
+    campaign_world = build_screens_world(personas)
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
     )
@@ -148,6 +152,8 @@ def world(personas: Any) -> World:
         ).pk,
         notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
         tracked_site=EnteredSiteFactory.create(actor=admin).pk,
+        email_template=campaign_world.template.pk,
+        campaign=campaign_world.campaign.pk,
         suppression=SuppressionFactory.create().pk,
         message_token=MessageFactory.create(to_address="ana@example.co").token,
     )
@@ -198,6 +204,8 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "form_id": lambda w: w.form,
     "public_id": lambda w: w.form_public_id,
     "activity_id": lambda w: w.activity,
+    "template_id": lambda w: w.email_template,
+    "campaign_id": lambda w: w.campaign,
     "suppression_id": lambda w: w.suppression,
 }
 
@@ -348,6 +356,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("activities:")
         else w.tracked_site
         if name.startswith("tracking:")
+        else w.email_template
+        if name.startswith("campaigns:template_")
+        else w.campaign
+        if name.startswith("campaigns:")
         else w.suppression
         if name.startswith("delivery:suppression_")
         else w.contact

@@ -1,0 +1,1 @@
+"""E-mail campaigns: templates, audiences, scheduled and A/B sends, reports."""

@@ -1,0 +1,1 @@
+"""Writes of the campaigns app (templates, campaigns, sending), one module per concern."""

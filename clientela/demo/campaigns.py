@@ -1,0 +1,165 @@
+"""Demo e-mail campaigns: last month's newsletter, with its results, and a draft A/B promotion.
+
+The newsletter went to the ready-made "e-mail marketing audience" a month ago, through the real
+path (snapshot, bulk queueing); its messages are then marked delivered at the time they would
+have left, and — where delivery records engagement — a seeded share of recipients opened it
+(some opens by machines), clicked, bought within the attribution window, unsubscribed or
+bounced. The promotion is a draft to a static list, so its screen shows who would be left out
+and why. Everything is drawn from a seeded generator; nothing is dated after `now`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from clientela.accounts.models import User
+from clientela.campaigns.models import Campaign
+from clientela.campaigns.reports import event_model, group_of
+from clientela.campaigns.services import sending
+from clientela.campaigns.services.campaigns import create_campaign
+from clientela.campaigns.services.templates import create_from_starter
+from clientela.contacts.models import Contact
+from clientela.delivery.choices import MessageState
+from clientela.delivery.models import Message
+from clientela.orders.models import Order
+from clientela.segments.models import Segment
+from clientela.segments.services import save_as_list
+
+NEWSLETTER = "Boletín de noviembre"
+PROMOTION = "Promoción de diciembre"
+LINKS = (
+    "https://www.tierrasflorida.co/lotes/florida-central",
+    "https://www.tierrasflorida.co/financiacion",
+)
+
+
+def seed_campaigns(*, seed: int = 2026, now: dt.datetime | None = None) -> Campaign | None:
+    """Create the demo's campaigns once (found again by name); return the newsletter."""
+    if Campaign.objects.filter(name=NEWSLETTER).exists():
+        return Campaign.objects.get(name=NEWSLETTER)
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    marketer = User.objects.get(username="mercadeo")
+    audience = Segment.objects.filter(
+        code="email_marketing_consent", deleted_at__isnull=True
+    ).first()
+    if audience is None:
+        return None
+    newsletter_template = create_from_starter(actor=marketer, code="newsletter", via="seed")
+    promotion_template = create_from_starter(actor=marketer, code="promotion", via="seed")
+    newsletter = create_campaign(
+        actor=marketer,
+        via="seed",
+        data={
+            "name": NEWSLETTER,
+            "template": newsletter_template.pk,
+            "from_name": "Tierras Florida",
+            "segments": [audience.pk],
+            "cost": "350000",
+            "attribution_days": 7,
+        },
+    )
+    sent_at = now - dt.timedelta(days=30)
+    sending.send_campaign(newsletter, actor=marketer, via="seed")
+    sending.advance(newsletter.pk, now=sent_at)
+    _deliver(newsletter, sent_at, rng, now)
+    sending.advance(newsletter.pk, now=sent_at + dt.timedelta(hours=1))
+
+    listed = save_as_list(
+        actor=marketer,
+        name="Feria inmobiliaria Bogotá",
+        contacts=list(Contact.objects.order_by("id").values_list("pk", flat=True)[:300]),
+        via="seed",
+    )
+    create_campaign(
+        actor=marketer,
+        via="seed",
+        data={
+            "name": PROMOTION,
+            "template": promotion_template.pk,
+            "from_name": "Tierras Florida",
+            "segments": [listed.pk],
+            "ab_target": "subject",
+            "subject_b_es": '{{ contacto.nombre|default:"Hola" }}, su lote con 20 % menos',
+            "ab_sample_percent": 20,
+            "ab_wait_hours": 4,
+            "cost": "500000",
+        },
+    )
+    newsletter.refresh_from_db()
+    return newsletter
+
+
+def _deliver(
+    campaign: Campaign, sent_at: dt.datetime, rng: random.Random, now: dt.datetime
+) -> None:
+    """Mark the campaign's messages sent and, where delivery records them, add engagement."""
+    messages = list(Message.objects.filter(group=group_of(campaign.pk)).order_by("id"))
+    with transaction.atomic():
+        for index, message in enumerate(messages):
+            message.state = MessageState.SENT
+            message.queued_at = message.next_attempt_at = sent_at
+            message.sent_at = sent_at + dt.timedelta(seconds=index // 20)
+            message.smtp_code = 250
+            message.smtp_response = "250 2.0.0 Ok (demo)"
+        Message.objects.bulk_update(
+            messages,
+            ["state", "queued_at", "next_attempt_at", "sent_at", "smtp_code", "smtp_response"],
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(created_at=sent_at - dt.timedelta(days=2))
+        model = event_model()
+        if model is None:
+            return
+        # Only contacts who existed when the newsletter left engage with it.
+        existed = set(
+            Contact.objects.filter(
+                pk__in=[m.contact_id for m in messages], created_at__lt=sent_at
+            ).values_list("pk", flat=True)
+        )
+        messages = [m for m in messages if m.contact_id in existed]
+        by_contact = {m.contact_id: m for m in messages if m.contact_id}
+        buyers = (
+            Order.objects.filter(
+                contact_id__in=list(by_contact),
+                ordered_at__gt=sent_at + dt.timedelta(days=1),
+                ordered_at__lt=min(now, sent_at + dt.timedelta(days=7)),
+            )
+            .values_list("contact_id", "ordered_at")
+            .order_by("ordered_at")
+        )
+        events = []
+        clicked: set[int] = set()
+        for contact_id, ordered_at in buyers:
+            if contact_id in clicked:
+                continue
+            message = by_contact[contact_id]
+            click_at = ordered_at - dt.timedelta(hours=rng.randint(2, 20))
+            events += [
+                model(message=message, kind="open", at=click_at - dt.timedelta(minutes=2)),
+                model(message=message, kind="click", at=click_at, url=LINKS[0]),
+            ]
+            clicked.add(contact_id)
+        for message in messages:
+            if message.contact_id in clicked:
+                continue
+            assert message.sent_at is not None
+            roll = rng.random()
+            at = message.sent_at + dt.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+            if roll < 0.08:
+                events.append(model(message=message, kind="open", at=message.sent_at
+                                    + dt.timedelta(seconds=3), machine=True))  # fmt: skip
+            elif roll < 0.36:
+                events.append(model(message=message, kind="open", at=at))
+                if rng.random() < 0.25:
+                    events.append(model(message=message, kind="click", at=at
+                                        + dt.timedelta(minutes=1), url=rng.choice(LINKS)))  # fmt: skip
+            elif roll < 0.365:
+                events.append(model(message=message, kind="unsubscribe", at=at))
+            elif roll < 0.372:
+                events.append(model(message=message, kind="bounce_hard", at=message.sent_at
+                                    + dt.timedelta(minutes=1)))  # fmt: skip
+        model._default_manager.bulk_create(events, batch_size=1000)
