@@ -35,6 +35,7 @@ from clientela.accounts.api_auth import (
 )
 from clientela.activities.api import activities_router
 from clientela.contacts.api import companies_router, contacts_router
+from clientela.deals.api import deals_router, pipelines_router
 from clientela.core.exceptions import (
     Conflict,
     DuplicateRecord,
@@ -360,6 +361,8 @@ api.add_router("/v1/companies", companies_router)
 api.add_router("/v1/segments", segments_router)
 api.add_router("/v1/activities", activities_router)
 api.add_router("/v1/forms", forms_router)
+api.add_router("/v1/pipelines", pipelines_router)
+api.add_router("/v1/deals", deals_router)
 
 
 @csrf_exempt

@@ -10,6 +10,7 @@ urlpatterns = [
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
     path("activities/", include("clientela.activities.urls")),
+    path("deals/", include("clientela.deals.urls")),
     path("outbox/", include("clientela.delivery.urls")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
