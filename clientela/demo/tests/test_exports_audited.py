@@ -30,6 +30,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "segments:export": [(["{segment}", "csv"], {}), (["{segment}", "xlsx"], {})],
     "webforms:submission_export": [(["{form}", "csv"], {}), (["{form}", "xlsx"], {})],
     "contacts:contact_consent_export": [(["{contact}", "csv"], {}), (["{contact}", "xlsx"], {})],
+    "deals:deal_export": [(["csv"], {}), (["xlsx"], {"state": "open"})],
 }
 
 

@@ -38,6 +38,12 @@ from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.deals.tests.factories import (
+    EnteredDealFactory,
+    LostReasonFactory,
+    real_estate_pipeline,
+    stage_named,
+)
 from clientela.orders import services as order_services
 from clientela.segments.choices import SegmentKind
 from clientela.segments.tests.factories import EnteredSegmentFactory
@@ -87,6 +93,10 @@ class World:
     activity: int
     notification: int
     tracked_site: int
+    pipeline: int
+    stage: int
+    deal: int
+    lost_reason: int
 
 
 @pytest.fixture
@@ -111,6 +121,7 @@ def world(personas: Any) -> World:
     )
     rate = order_services.set_rate(actor=admin, currency="USD", day="2026-03-01", rate="4150")
     web_form = webinar_form()
+    pipeline = real_estate_pipeline()
     upload = b"nombre;correo\nEva;eva@example.co\n"
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
@@ -144,6 +155,10 @@ def world(personas: Any) -> World:
         ).pk,
         notification=activity_services.notify(admin, "Nuevo lead", url="/activities/").pk,
         tracked_site=EnteredSiteFactory.create(actor=admin).pk,
+        pipeline=pipeline.pk,
+        stage=stage_named(pipeline, "Agendado").pk,
+        deal=EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact).pk,
+        lost_reason=LostReasonFactory.create().pk,
     )
 
 
@@ -192,6 +207,8 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "form_id": lambda w: w.form,
     "public_id": lambda w: w.form_public_id,
     "activity_id": lambda w: w.activity,
+    "deal_id": lambda w: w.deal,
+    "pipeline_id": lambda w: w.pipeline,
 }
 
 
@@ -341,6 +358,13 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("activities:")
         else w.tracked_site
         if name.startswith("tracking:")
+        else w.lost_reason
+        if name == "deals:lost_reason_toggle"
+        else w.pipeline
+        if name.startswith(("deals:pipeline_", "deals:stage_", "deals:board_column"))
+        or name == "deals:quick_create"
+        else w.deal
+        if name.startswith("deals:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -354,6 +378,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
+    "stage_pk": lambda w, name: w.stage,
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
@@ -363,7 +388,7 @@ COMMON_FIELDS = (
     "next", "version", "q", "name", "email", "first_name", "last_name", "phone", "owner",
     "company", "company_name", "tags", "body", "departments", "role", "rate", "amount",
     "currency", "date", "language", "password", "new_password", "token", "survivor",
-    "definition", "description", "contact",
+    "definition", "description", "contact", "title", "stage", "lost_reason", "subject",
 )  # fmt: skip
 
 
