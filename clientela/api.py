@@ -35,7 +35,6 @@ from clientela.accounts.api_auth import (
 )
 from clientela.activities.api import activities_router
 from clientela.contacts.api import companies_router, contacts_router
-from clientela.deals.api import deals_router, pipelines_router
 from clientela.core.exceptions import (
     Conflict,
     DuplicateRecord,
@@ -44,6 +43,7 @@ from clientela.core.exceptions import (
     ValidationFailed,
 )
 from clientela.core.http import error_response, unstorable_reason
+from clientela.deals.api import deals_router, pipelines_router
 from clientela.segments.api import segments_router
 from clientela.webforms.api import forms_router
 from clientela.webforms.api import public_paths as webforms_public_paths

@@ -67,12 +67,15 @@ REQUESTS: dict[str, Request] = {
     "deals:pipeline_list": Request(),
     "deals:pipeline_edit": Request(kwargs=_pipeline),
     "deals:stage_add": Request(
-        "POST", kwargs=_pipeline, data=lambda w: {"name": "Visita", "probability": 30, "kind": "open"}
+        "POST",
+        kwargs=_pipeline,
+        data=lambda w: {"name": "Visita", "probability": 30, "kind": "open"},
     ),
     "deals:stage_edit": Request(
-        "POST", kwargs=_stage,
+        "POST",
+        kwargs=_stage,
         data=lambda w: {"name": "Agendada", "probability": 30, "kind": "open"},
-    ),  # fmt: skip
+    ),
     "deals:stage_remove": Request("POST", kwargs=_stage, data=lambda w: {}),
     "deals:lost_reason_add": Request("POST", data=lambda w: {"name": "Sin visa"}),
     "deals:lost_reason_toggle": Request("POST", kwargs=lambda w: {"pk": w.reason.pk}),
