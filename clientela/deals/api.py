@@ -33,6 +33,7 @@ from clientela.deals.queries import (
     lost_reasons,
     pipelines_visible_to,
     stages_of,
+    with_card_facts,
 )
 
 pipelines_router = Router(tags=["deals"])
@@ -274,9 +275,9 @@ def list_deals(request: HttpRequest, query: Query[DealQuery]) -> dict[str, Any]:
         limit=query.limit,
         offset=query.offset,
         cursor=query.cursor,
-        shape=lambda rows: rows.select_related(*DETAIL_RELATED),
+        shape=lambda rows: with_card_facts(rows.select_related(*DETAIL_RELATED)),
     )
-    return page.body([deal_out(row) for row in page.rows])
+    return page.body([deal_out(row, repeat_sale=row.repeat_sale) for row in page.rows])
 
 
 @deals_router.get("{deal_id}", response=DealOut, summary="Get a deal")
