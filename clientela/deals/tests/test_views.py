@@ -125,7 +125,7 @@ def test_it_exports_the_filtered_list(client: Client, personas: Any) -> None:
     listing = client.get(reverse("deals:deal_list"), {"owner": personas.rep2.pk})
     assert [d.pk for d in listing.context["page"].rows] == [world.other_deal.pk]
     answer = client.get(reverse("deals:deal_export", args=["csv"]), {"owner": personas.rep2.pk})
-    text = b"".join(answer.streaming_content).decode("utf-8-sig")
+    text = b"".join(answer.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:2] == ["id", "title"] and [r[1] for r in rows[1:]] == [world.other_deal.title]
     assert Event.objects.filter(verb="exported").count() == 1
