@@ -332,4 +332,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.tracking import seed_tracking
 
     seed_tracking(seed=seed)
+    from clientela.demo.deals import seed_deals
+
+    seed_deals(seed=seed)
     return created
