@@ -318,11 +318,9 @@ def _lost_reason(reason: LostReason | None) -> LostReason:
 
 def _locked(deal: Deal, actor: User | None, expected_version: int | None) -> Deal:
     _check_writer(actor)
-    locked = (
-        Deal.objects.select_for_update()
-        .select_related("owner", "pipeline", "stage")
-        .get(pk=deal.pk)
-    )
+    # No joins under FOR UPDATE: PostgreSQL re-checks a joined row after the lock is granted,
+    # and a concurrent move changes the stage the join matched (the row would vanish).
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             _(

@@ -7,9 +7,11 @@ read, in the reader's language.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +33,17 @@ def _title(data: Mapping[str, Any]) -> str:
     return str(data.get("title") or "—")
 
 
+def _amount(raw: Any) -> str:
+    """Return a stored amount ("42000.00") grouped in the reader's format; "" when zero."""
+    try:
+        number = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        return ""
+    if not number.is_finite() or not number:
+        return ""
+    return formats.number_format(number, 2, use_l10n=True, force_grouping=True)
+
+
 def created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
     """Tell a deal opened, in which stage and for how much."""
     data = event.data or {}
@@ -40,8 +53,9 @@ def created_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
         title=_title(data),
         stage=str(data.get("stage") or "—"),
     )
-    if data.get("amount") not in (None, "", "0", "0.00"):
-        entry.note = f"{data.get('amount')} {data.get('currency') or ''}".strip()
+    amount = _amount(data.get("amount"))
+    if amount:
+        entry.note = f"{amount} {data.get('currency') or ''}".strip()
     return entry
 
 
