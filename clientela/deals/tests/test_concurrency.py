@@ -26,7 +26,13 @@ def test_it_lets_one_of_two_simultaneous_moves_win(personas: Any, rounds: int) -
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def move(actor: Any, stage: Any, deal: Deal = deal, barrier: Any = barrier) -> None:
+        def move(
+            actor: Any,
+            stage: Any,
+            deal: Deal = deal,
+            barrier: Any = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             try:
                 copy = Deal.objects.get(pk=deal.pk)
                 barrier.wait()
