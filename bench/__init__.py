@@ -12,4 +12,5 @@ SCENARIOS = {
     "delivery-send": "bench.delivery_send",
     "form-submit": "bench.form_submit",
     "track-ingest": "bench.track_ingest",
+    "board-50k": "bench.board_50k",
 }
