@@ -398,16 +398,19 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
     stage = (
         Stage.objects.select_related("pipeline").filter(pk=payload.stage, is_archived=False).first()
     )
-    if stage is None or not pipelines_visible_to(user).filter(pk=stage.pipeline_id).exists():
+    if stage is None or (
+        stage.pipeline_id != deal.pipeline_id
+        and not pipelines_visible_to(user).filter(pk=stage.pipeline_id).exists()
+    ):
         raise ValidationFailed({"stage": _("Choose a stage of a pipeline you may open.")})
     try:
-        services.move_deal(
+        moved = services.move_deal(
             deal, stage=stage, actor=user, lost_reason=_reason(payload.lost_reason),
             lost_note=payload.lost_note, expected_version=payload.version, via=Via.API,
         )  # fmt: skip
     except services.StaleVersion as exc:
         return Status(409, {"detail": str(exc), "version": exc.current})
-    return deal_out(get_deal_for_user(user, deal_id))
+    return deal_out(moved)
 
 
 @deals_router.delete("{deal_id}", response={204: None}, summary="Delete a deal")

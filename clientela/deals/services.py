@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -321,6 +322,13 @@ def _locked(deal: Deal, actor: User | None, expected_version: int | None) -> Dea
     # No joins under FOR UPDATE: PostgreSQL re-checks a joined row after the lock is granted,
     # and a concurrent move changes the stage the join matched (the row would vanish).
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    for name in ("owner", "pipeline", "stage", "contact", "company", "lost_reason"):
+        # The caller's copy read them already: reuse those still current (no query each).
+        relation = Deal._meta.get_field(name)
+        assert isinstance(relation, ForeignKey)
+        same = getattr(deal, f"{name}_id") == getattr(locked, f"{name}_id")
+        if same and relation.is_cached(deal):
+            relation.set_cached_value(locked, relation.get_cached_value(deal))
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             _(
