@@ -6,7 +6,7 @@ seed), starts the real production server (`clientela serve`, granian, no worker)
 from a second process (wrk):
 
 * `board_manager_p95` / `board_rep_p95`: GET of the board page (every column's count and sum
-  in the company currency plus its first 20 cards) signed in as the manager (sees every deal)
+  in the company currency plus its first 12 cards) signed in as the manager (sees every deal)
   and as a rep (sees their own). Target p95 ≤ 200 ms. Baseline: the same queries hand-written
   in SQL (one GROUP BY, one keyset query per column with the card facts), run in this process
   over psycopg; the ratio is the price of the ORM, the template and HTTP.
@@ -112,7 +112,7 @@ LEFT JOIN contacts_contact c ON c.id = d.contact_id
 LEFT JOIN contacts_company co ON co.id = d.company_id
 JOIN accounts_user u ON u.id = d.owner_id
 WHERE d.stage_id = %(stage)s AND (%(owner)s::bigint IS NULL OR d.owner_id = %(owner)s)
-ORDER BY d.stage_entered_at DESC, d.id DESC LIMIT 21
+ORDER BY d.stage_entered_at DESC, d.id DESC LIMIT 13
 """
 MOVE_SQL = (
     "SELECT stage_id, version FROM deals_deal WHERE id = %(id)s FOR UPDATE",

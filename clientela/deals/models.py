@@ -192,6 +192,8 @@ class Deal(models.Model):
             ),
             models.Index(fields=["-created_at", "-id"], name="deal_recent_idx"),
             models.Index(fields=["contact", "closed_at"], name="deal_contact_idx"),
+            # The repeat-sale flag: has this contact won a deal? (a probe, not a scan of them all)
+            models.Index(fields=["contact"], condition=Q(state="won"), name="deal_contact_won_idx"),
         ]
         constraints = [
             models.CheckConstraint(

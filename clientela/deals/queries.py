@@ -36,7 +36,7 @@ from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
 
 # Cards a board column shows before "show more", and per "show more".
-COLUMN_CARDS = 20
+COLUMN_CARDS = 12
 
 
 def can_write(user: User | AnonymousUser | None) -> bool:
