@@ -96,7 +96,7 @@ class DealOut(Schema):
     attendance: Attendance
     lost_reason: Ref | None
     lost_note: str
-    repeat_sale: bool = Field(description="The contact won another deal before")
+    repeat_sale: bool = Field(description="The contact had won a deal when this one opened")
     stage_entered_at: datetime
     closed_at: datetime | None
     created_at: datetime

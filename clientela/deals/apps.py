@@ -71,7 +71,7 @@ class DealsConfig(AppConfig):
         )
         register_nav_item(
             NavItem(
-                "deals:pipeline_list", _("Pipelines"), "kanban", order=45,
+                "deals:pipeline_list", _("Pipelines"), "kanban", order=42,
                 section=ADMINISTRATION, allowed=can_manage_pipelines,
             )
         )  # fmt: skip

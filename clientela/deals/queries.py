@@ -141,7 +141,7 @@ def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> Query
 
     `has_next_step`: an open activity about the deal due now or later; `last_touch`: the later
     of its entry in the stage and its last done activity (rotting counts from it);
-    `repeat_sale`: the contact won another deal before.
+    `repeat_sale`: the contact had won another deal when this one was opened.
     """
     if "last_touch" in qs.query.annotations:
         return qs
@@ -155,8 +155,8 @@ def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> Query
         .values("done_at")[:1]
     )
     won_before = Deal.objects.filter(
-        contact_id=OuterRef("contact_id"), state=StageKind.WON
-    ).exclude(pk=OuterRef("pk"))
+        contact_id=OuterRef("contact_id"), state=StageKind.WON, closed_at__lt=OuterRef("created_at")
+    )
     return qs.annotate(
         has_next_step=Exists(open_future),
         last_touch=Greatest(
@@ -379,14 +379,12 @@ def contact_deals(user: User, contact_id: int, *, limit: int = 20) -> list[Deal]
 
 
 def has_earlier_win(deal: Deal) -> bool:
-    """Whether the deal's contact won another deal before (the repeat-sale flag)."""
+    """Whether the contact had won another deal when this one was opened (repeat sale)."""
     if deal.contact_id is None:
         return False
-    return (
-        Deal.objects.filter(contact_id=deal.contact_id, state=StageKind.WON)
-        .exclude(pk=deal.pk)
-        .exists()
-    )
+    return Deal.objects.filter(
+        contact_id=deal.contact_id, state=StageKind.WON, closed_at__lt=deal.created_at
+    ).exists()
 
 
 DEAL_ORDERINGS = {

@@ -197,7 +197,12 @@ def test_it_flags_a_repeat_sale_from_an_earlier_win(personas, pipeline):
     second = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline, contact=contact)
     assert not has_earlier_win(second)
     services.move_deal(first, stage=stage_named(pipeline, "Cierre ganado"), actor=personas.rep)
-    assert has_earlier_win(second) and not has_earlier_win(first)
+    # `second` was opened before the first win: not a repeat sale; one opened after it is.
+    assert not has_earlier_win(second) and not has_earlier_win(first)
+    third = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline, contact=contact)
+    assert has_earlier_win(third)
+    facts = with_card_facts(Deal.objects.filter(pk__in=[second.pk, third.pk])).order_by("pk")
+    assert [d.repeat_sale for d in facts] == [False, True]  # type: ignore[attr-defined]
 
 
 def test_it_flags_no_next_step_and_rotting(personas, pipeline):
