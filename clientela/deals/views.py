@@ -380,11 +380,7 @@ def quick_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 **_deal_kwargs(data),
             )
         except ValidationFailed as exc:
-            for field, errors in exc.errors.items():
-                for message in errors:
-                    messages.error(
-                        request, f"{field}: {message}" if field != "__all__" else message
-                    )
+            _flash_errors(request, exc.errors)  # each message names what it is about
         else:
             messages.success(request, _("Deal “%(title)s” created.") % {"title": deal.title})
     else:

@@ -283,14 +283,16 @@ def _event(deal: Deal, stage: Stage, previous: Stage | None, at: dt.datetime) ->
         "stage": stage.name, "stage_id": stage.pk, "amount": str(deal.amount),
         "currency": deal.currency, "owner": deal.owner.get_full_name(), "owner_id": deal.owner_id,
     }  # fmt: skip
-    verb = DealVerb.CREATED
-    if previous is not None:
-        verb = DealVerb.MOVED
-        data.update(from_stage=previous.name, from_stage_id=previous.pk, kind=stage.kind)
-        if stage.kind == StageKind.LOST and deal.lost_reason is not None:
-            data["lost_reason"] = deal.lost_reason.name
+    if previous is None:
+        return build_event(
+            DealVerb.CREATED, actor=deal.owner, target=deal, via=Via.SEED, data=data,
+            contact_id=deal.contact_id, company_id=deal.company_id, at=at,
+        )  # fmt: skip
+    data.update(from_stage=previous.name, from_stage_id=previous.pk, kind=stage.kind)
+    if stage.kind == StageKind.LOST and deal.lost_reason is not None:
+        data["lost_reason"] = deal.lost_reason.name
     return build_event(
-        verb, actor=deal.owner, target=deal, via=Via.SEED, data=data,
+        DealVerb.MOVED, actor=deal.owner, target=deal, via=Via.SEED, data=data,
         contact_id=deal.contact_id, company_id=deal.company_id, at=at,
     )  # fmt: skip
 
