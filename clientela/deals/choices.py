@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StageKind(models.TextChoices):
     """Whether a stage is still in play, or closes the deal as won or lost."""
 
-    OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    OPEN = "open", pgettext_lazy("stage kind", "Open")
+    WON = "won", pgettext_lazy("stage kind", "Won")
+    LOST = "lost", pgettext_lazy("stage kind", "Lost")
 
 
 class Authority(models.TextChoices):
