@@ -15,4 +15,5 @@ SCENARIOS = {
     "track-ingest": "bench.track_ingest",
     "campaign-100k": "bench.campaign_100k",
     "mail-tracking": "bench.mail_tracking",
+    "board-50k": "bench.board_50k",
 }

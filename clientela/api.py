@@ -44,6 +44,7 @@ from clientela.core.exceptions import (
     ValidationFailed,
 )
 from clientela.core.http import error_response, unstorable_reason
+from clientela.deals.api import deals_router, pipelines_router
 from clientela.delivery.api import suppressions_router
 from clientela.segments.api import segments_router
 from clientela.webforms.api import forms_router
@@ -365,6 +366,8 @@ api.add_router("/v1/forms", forms_router)
 api.add_router("/v1/templates", templates_router)
 api.add_router("/v1/campaigns", campaigns_router)
 api.add_router("/v1/suppressions", suppressions_router)
+api.add_router("/v1/pipelines", pipelines_router)
+api.add_router("/v1/deals", deals_router)
 
 
 @csrf_exempt

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "clientela.orders",
     "clientela.activities",
     "clientela.webforms",
+    "clientela.deals",
     "clientela.delivery",
     "clientela.tracking",
     "clientela.segments",

@@ -41,6 +41,15 @@ class Activity(models.Model):
         on_delete=models.CASCADE,
         related_name="activities",
     )
+    # The deal it is about (deals sits above activities: referenced by name, never imported).
+    deal = models.ForeignKey(
+        "deals.Deal",
+        verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),

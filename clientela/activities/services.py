@@ -151,11 +151,13 @@ def create_task(
     kind: str = ActivityKind.TASK,
     actor: User | None,
     via: str = Via.UI,
+    deal_id: int | None = None,
 ) -> Activity:
     """Give `owner` an open activity to do (a task, or a planned call, e-mail or meeting).
 
     A person giving a task to someone else needs activities.assign, and the owner gets a
     notification; with `actor=None` (the system) the caller sends its own notification.
+    `deal_id` links it to a deal the caller (the deals app) has checked the actor may see.
     """
     _check_actor(actor, owner)
     if kind not in ActivityKind.values:
@@ -171,6 +173,7 @@ def create_task(
         due_at=_moment(due_at, "due_at"),
         created_by=actor,
         source=_text(source, "source", 60),
+        deal_id=deal_id,
     )
     _record(ActivityVerb.TASK_CREATED, activity, actor, via)
     if actor is not None and actor.pk != owner.pk:
@@ -200,10 +203,12 @@ def log_activity(
     source: str = "",
     actor: User | None,
     via: str = Via.UI,
+    deal_id: int | None = None,
 ) -> Activity:
     """Record a call, e-mail or meeting that happened (a logged touch), by default just now.
 
-    The owner is the actor unless given (the system must name one).
+    The owner is the actor unless given (the system must name one); `deal_id` as in
+    `create_task`.
     """
     if kind not in TOUCH_KINDS:
         raise ValidationFailed({"kind": _("Log a call, an e-mail or a meeting.")})
@@ -230,6 +235,7 @@ def log_activity(
         duration_minutes=_duration(duration_minutes),
         created_by=actor,
         source=_text(source, "source", 60),
+        deal_id=deal_id,
     )
     _record(ActivityVerb.LOGGED, activity, actor, via)
     return activity

@@ -19,8 +19,6 @@ from clientela.core.registries import (
 # Core's own start page, and the modules still to come (greyed out until their app registers).
 for _item in (
     NavItem("core:home", _("Home"), "home", order=0),
-    NavItem(None, _("Deals"), "kanban", order=40),
-    NavItem(None, _("Marketing"), "megaphone", order=60),
     NavItem(None, _("Service"), "lifebuoy", order=80),
 ):
     register_nav_item(_item)

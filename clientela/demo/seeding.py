@@ -341,4 +341,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.mailops import seed_suppressions
 
     seed_suppressions(seed=seed)
+    from clientela.demo.deals import seed_deals
+
+    seed_deals(seed=seed)
     return created

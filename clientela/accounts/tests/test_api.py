@@ -186,6 +186,7 @@ def test_it_describes_the_signed_in_user(personas, client):
         "orders.view",
         "orders.write",
         "activities.write",
+        "deals.write",
         "analytics.view",
     ]
     assert body["departments"] == [

@@ -63,6 +63,10 @@ MATRIX = {
     "webforms.manage": "1  0  0  1  0  0",
     "webforms.route_leads": "1  1  0  0  0  0",
     "tracking.manage_sites": "1  0  0  1  0  0",
+    "deals.write": "1  1  1  1  1  0",
+    "deals.reassign": "1  1  0  0  0  0",
+    "deals.export": "1  1  0  0  0  0",
+    "deals.manage_pipelines": "1  1  0  0  0  0",
 }
 
 
@@ -138,9 +142,9 @@ def test_it_lists_users_with_a_capability(personas: Any) -> None:
 def new_capability() -> Any:
     """A capability registered after the installation (as a new app would)."""
     capability = register_capability(
-        "deals.manage_pipelines",
-        "Manage pipelines",
-        group="Deals",
+        "sample.manage_widgets",
+        "Manage widgets",
+        group="Samples",
         default=Audience.ADMINS | Audience.SALES,
     )
     yield capability
@@ -149,20 +153,18 @@ def new_capability() -> Any:
 
 def test_a_new_capability_reaches_its_audience_once(personas: Any, new_capability: Any) -> None:
     RoleFactory.create(code="socio", name="Socio", capabilities=["contacts.write"])
-    assert apply_capability_defaults() == ["deals.manage_pipelines"]
+    assert apply_capability_defaults() == ["sample.manage_widgets"]
     roles = {role.code: role for role in Role.objects.all()}
-    granted = {
-        code for code, role in roles.items() if "deals.manage_pipelines" in role.capabilities
-    }
+    granted = {code for code, role in roles.items() if "sample.manage_widgets" in role.capabilities}
     assert granted == {"administrador", "comercial"}  # custom roles get nothing by default
     assert roles["socio"].capabilities == ["contacts.write"]
-    assert CapabilityDefault.objects.filter(code="deals.manage_pipelines").exists()
+    assert CapabilityDefault.objects.filter(code="sample.manage_widgets").exists()
 
     # An administrator takes it away again: the next migrate does not undo that.
     update_role(roles["comercial"], actor=personas.admin, capabilities=["contacts.write"])
     assert apply_capability_defaults() == []
     assert Role.objects.get(code="comercial").capabilities == ["contacts.write"]
-    assert not has_capability(User.objects.get(pk=personas.rep.pk), "deals.manage_pipelines")
+    assert not has_capability(User.objects.get(pk=personas.rep.pk), "sample.manage_widgets")
 
 
 def test_granting_a_capability_opens_the_screen(personas: Any, client: Client) -> None:
@@ -266,6 +268,7 @@ def test_the_migration_turns_each_roles_flags_into_codes() -> None:
     assert set(roles["comercial"].capabilities) == {
         *("contacts.write", "orders.write", "contacts.export", "orders.export"),
         *("analytics.export", "orders.view", "analytics.view", "activities.write"),
+        "deals.write",
     }
     assert {"contacts.import", "orders.import"} <= set(roles["servicio"].capabilities)
     assert "analytics.view" not in roles["servicio"].capabilities

@@ -25,6 +25,7 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "accounts:department_list",
         "accounts:role_list",
         "contacts:custom_field_list",
+        "deals:pipeline_list",
         "webforms:rules",
         "webforms:sources",
         "delivery:message_list",
@@ -32,8 +33,10 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "delivery:suppression_list",
         "timeline:audit_log",
     ]
-    # The manager routes leads and reads the audit log: the section holds those two screens.
-    assert admin_links(personas.manager) == ["webforms:rules", "timeline:audit_log"]
+    # The manager sets up pipelines, routes leads and reads the audit log.
+    assert admin_links(personas.manager) == [
+        "deals:pipeline_list", "webforms:rules", "timeline:audit_log",
+    ]  # fmt: skip
     # Marketing connects lead sources and tracked sites.
     assert admin_links(personas.marketer) == ["webforms:sources", "tracking:site_list"]
     assert admin_links(personas.rep) == []

@@ -829,7 +829,7 @@ def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
     sign_in(page, server, "ana")
     menu = page.locator("nav.sidebar")
     expect(menu.get_by_role("link", name=tr("Contacts"))).to_be_visible()
-    expect(menu.locator("li.soon")).to_have_count(3)
+    expect(menu.locator("li.soon")).to_have_count(1)
     expect(menu.locator("li.soon").first).to_be_hidden()  # modules to come take no room
 
     menu.get_by_role("link", name=tr("Contacts")).click()

@@ -32,6 +32,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "contacts:contact_consent_export": [(["{contact}", "csv"], {}), (["{contact}", "xlsx"], {})],
     "campaigns:report_export": [(["{campaign}", "csv"], {}), (["{campaign}", "xlsx"], {})],
     "delivery:suppression_export": [(["csv"], {}), (["xlsx"], {"reason": "manual"})],
+    "deals:deal_export": [(["csv"], {}), (["xlsx"], {"state": "open"})],
 }
 
 

@@ -39,6 +39,12 @@ from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.deals.tests.factories import (
+    EnteredDealFactory,
+    LostReasonFactory,
+    real_estate_pipeline,
+    stage_named,
+)
 from clientela.delivery.links import UNSUBSCRIBE, sign
 from clientela.delivery.tests.factories import MessageFactory, SuppressionFactory
 from clientela.orders import services as order_services
@@ -94,6 +100,10 @@ class World:
     campaign: int
     suppression: int
     message_token: str
+    pipeline: int
+    stage: int
+    deal: int
+    lost_reason: int
 
 
 @pytest.fixture
@@ -118,6 +128,7 @@ def world(personas: Any) -> World:
     )
     rate = order_services.set_rate(actor=admin, currency="USD", day="2026-03-01", rate="4150")
     web_form = webinar_form()
+    pipeline = real_estate_pipeline()
     upload = b"nombre;correo\nEva;eva@example.co\n"
     campaign_world = build_screens_world(personas)
     import_job = start_import(
@@ -156,6 +167,10 @@ def world(personas: Any) -> World:
         campaign=campaign_world.campaign.pk,
         suppression=SuppressionFactory.create().pk,
         message_token=MessageFactory.create(to_address="ana@example.co").token,
+        pipeline=pipeline.pk,
+        stage=stage_named(pipeline, "Agendado").pk,
+        deal=EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact).pk,
+        lost_reason=LostReasonFactory.create().pk,
     )
 
 
@@ -207,6 +222,8 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "template_id": lambda w: w.email_template,
     "campaign_id": lambda w: w.campaign,
     "suppression_id": lambda w: w.suppression,
+    "deal_id": lambda w: w.deal,
+    "pipeline_id": lambda w: w.pipeline,
 }
 
 
@@ -362,6 +379,13 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("campaigns:")
         else w.suppression
         if name.startswith("delivery:suppression_")
+        else w.lost_reason
+        if name == "deals:lost_reason_toggle"
+        else w.pipeline
+        if name.startswith(("deals:pipeline_", "deals:stage_", "deals:board_column"))
+        or name == "deals:quick_create"
+        else w.deal
+        if name.startswith("deals:")
         else w.contact
     ),
     "merge_id": lambda w, name: w.merge,
@@ -375,6 +399,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
+    "stage_pk": lambda w, name: w.stage,
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
@@ -387,7 +412,7 @@ COMMON_FIELDS = (
     "next", "version", "q", "name", "email", "first_name", "last_name", "phone", "owner",
     "company", "company_name", "tags", "body", "departments", "role", "rate", "amount",
     "currency", "date", "language", "password", "new_password", "token", "survivor",
-    "definition", "description", "contact",
+    "definition", "description", "contact", "title", "stage", "lost_reason", "subject",
 )  # fmt: skip
 
 

@@ -1,0 +1,399 @@
+"""Reads for pipelines and deals; every board, list, count, export, panel and API uses these."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clientela.accounts.choices import Visibility
+from clientela.accounts.models import User
+from clientela.accounts.queries import has_capability, owner_scope, visibility_of
+from clientela.activities.models import Activity
+from clientela.core.exceptions import Forbidden, NotFound
+from clientela.core.numbers import bounded_int
+from clientela.deals.choices import StageKind
+from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
+
+# Cards a board column shows before "show more", and per "show more".
+COLUMN_CARDS = 12
+
+
+def can_write(user: User | AnonymousUser | None) -> bool:
+    """Whether the role creates, changes and moves the deals it sees (deals.write)."""
+    return has_capability(user, "deals.write")
+
+
+def can_reassign(user: User | AnonymousUser | None) -> bool:
+    """Whether the role gives deals to other people (deals.reassign)."""
+    return has_capability(user, "deals.reassign")
+
+
+def can_export(user: User | AnonymousUser | None) -> bool:
+    """Whether the role downloads the deals list (deals.export)."""
+    return has_capability(user, "deals.export")
+
+
+def can_manage_pipelines(user: User | AnonymousUser | None) -> bool:
+    """Whether the role sets up pipelines, stages and lost reasons (deals.manage_pipelines)."""
+    return has_capability(user, "deals.manage_pipelines")
+
+
+# --- pipelines ---------------------------------------------------------------------------------
+
+
+def pipelines_visible_to(user: User, *, archived: bool = False) -> QuerySet[Pipeline]:
+    """Pipelines the user may open: unrestricted ones, and those of the user's departments.
+
+    Roles that see every record see every pipeline; archived ones only when `archived`.
+    """
+    qs = Pipeline.objects.all() if archived else Pipeline.objects.filter(is_archived=False)
+    scope = visibility_of(user)
+    if scope == Visibility.ALL:
+        return qs.order_by("position", "id")
+    if scope is None:
+        return qs.none()
+    restricted = Pipeline.departments.through.objects.filter(pipeline_id=OuterRef("pk"))
+    mine = restricted.filter(department__members=user.pk)
+    return qs.filter(~Exists(restricted) | Exists(mine)).order_by("position", "id")
+
+
+def get_pipeline_for_user(user: User, pipeline_id: Any, *, archived: bool = False) -> Pipeline:
+    """One pipeline the user may open; NotFound otherwise."""
+    pk = bounded_int(pipeline_id, minimum=1)
+    pipeline = pipelines_visible_to(user, archived=archived).filter(pk=pk).first() if pk else None
+    if pipeline is None:
+        raise NotFound(_("Pipeline not found."))
+    return pipeline
+
+
+def stages_of(pipeline: Pipeline, *, archived: bool = False) -> list[Stage]:
+    """Return the pipeline's stages in board order (archived ones only when asked)."""
+    qs = pipeline.stages.all() if archived else pipeline.stages.filter(is_archived=False)
+    return list(qs.order_by("position", "id"))
+
+
+def lost_reasons(*, active_only: bool = True) -> QuerySet[LostReason]:
+    """Return the lost reasons a rep may pick (every one for the settings screen)."""
+    qs = LostReason.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+# --- deals -------------------------------------------------------------------------------------
+
+
+def deals_visible_to(user: User) -> QuerySet[Deal]:
+    """Deals the user may see: owned within the user's scope, in a pipeline the user may open."""
+    qs = Deal.objects.all()
+    scope = owner_scope(user)
+    if scope is not None:
+        qs = qs.filter(scope)
+    if visibility_of(user) != Visibility.ALL:
+        qs = qs.filter(pipeline__in=pipelines_visible_to(user, archived=True).values("pk"))
+    return qs
+
+
+def may_change(user: User, deal: Deal) -> bool:
+    """Whether the user may change a deal they see (deals.write)."""
+    return can_write(user)
+
+
+def get_deal_for_user(user: User, deal_id: Any, *, write: bool = False) -> Deal:
+    """One deal the user may see (or change); NotFound when it is not theirs to see."""
+    pk = bounded_int(deal_id, minimum=1)
+    deal = (
+        deals_visible_to(user)
+        .select_related("contact", "company", "owner", "pipeline", "stage", "lost_reason")
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    if write and not may_change(user, deal):
+        raise Forbidden(_("Your role can only read deals."))
+    return deal
+
+
+def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> QuerySet[Deal]:
+    """Annotate what a card shows besides its columns: next step, last touch, repeat sale.
+
+    `has_next_step`: an open activity about the deal due now or later; `last_touch`: the later
+    of its entry in the stage and its last done activity (rotting counts from it);
+    `repeat_sale`: the contact had won another deal when this one was opened.
+    """
+    if "last_touch" in qs.query.annotations:
+        return qs
+    now = now or timezone.now()
+    open_future = Activity.objects.filter(deal_id=OuterRef("pk"), done_at__isnull=True).filter(
+        Q(due_at__gte=now) | Q(due_at__isnull=True)
+    )
+    last_done = (
+        Activity.objects.filter(deal_id=OuterRef("pk"), done_at__isnull=False)
+        .order_by("-done_at")
+        .values("done_at")[:1]
+    )
+    won_before = Deal.objects.filter(
+        contact_id=OuterRef("contact_id"), state=StageKind.WON, closed_at__lt=OuterRef("created_at")
+    )
+    return qs.annotate(
+        has_next_step=Exists(open_future),
+        last_touch=Greatest(
+            F("stage_entered_at"),
+            Coalesce(Subquery(last_done, output_field=DateTimeField()), F("stage_entered_at")),
+        ),
+        repeat_sale=Exists(won_before),
+    )
+
+
+def is_rotting(deal: Deal, now: dt.datetime | None = None) -> bool:
+    """Whether an open deal had no touch for longer than its stage's rotting days."""
+    days = deal.stage.rotting_days
+    if not days or deal.state != StageKind.OPEN:
+        return False
+    touched = getattr(deal, "last_touch", None) or deal.stage_entered_at
+    return touched < (now or timezone.now()) - dt.timedelta(days=days)
+
+
+def rotting_q(stages: Sequence[Stage], now: dt.datetime | None = None) -> Q:
+    """Return a filter (over `with_card_facts`' last_touch) keeping the rotting open deals."""
+    now = now or timezone.now()
+    q = Q(pk__in=[])
+    for stage in stages:
+        if stage.rotting_days and stage.kind == StageKind.OPEN:
+            limit = now - dt.timedelta(days=stage.rotting_days)
+            q |= Q(stage_id=stage.pk, last_touch__lt=limit)
+    return q
+
+
+@dataclass(frozen=True)
+class DealFilters:
+    """Filters of the board, the list and the API; None or "" means any."""
+
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    owner_id: int | None = None
+    source: str = ""
+    tag_id: int | None = None
+    contact_id: int | None = None
+    close_from: dt.date | None = None
+    close_to: dt.date | None = None
+    state: str = ""
+    rotting: bool = False
+    q: str = ""
+
+    def active(self) -> bool:
+        """Whether anything but the pipeline narrows the deals."""
+        return bool(
+            self.stage_id
+            or self.owner_id
+            or self.source
+            or self.tag_id
+            or self.contact_id
+            or self.close_from
+            or self.close_to
+            or self.state
+            or self.rotting
+            or self.q
+        )
+
+
+def filter_deals(
+    user: User, filters: DealFilters, *, now: dt.datetime | None = None
+) -> QuerySet[Deal]:
+    """Return the visible deals matching the filters (rotting needs the card facts)."""
+    qs = deals_visible_to(user)
+    if filters.pipeline_id is not None:
+        qs = qs.filter(pipeline_id=filters.pipeline_id)
+    if filters.stage_id is not None:
+        qs = qs.filter(stage_id=filters.stage_id)
+    if filters.owner_id is not None:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.tag_id is not None:
+        qs = qs.filter(contact__tags=filters.tag_id)
+    if filters.contact_id is not None:
+        qs = qs.filter(contact_id=filters.contact_id)
+    if filters.close_from is not None:
+        qs = qs.filter(expected_close__gte=filters.close_from)
+    if filters.close_to is not None:
+        qs = qs.filter(expected_close__lte=filters.close_to)
+    if filters.state in StageKind.values:
+        qs = qs.filter(state=filters.state)
+    if filters.q:
+        qs = qs.filter(title__icontains=filters.q.strip()[:100])
+    if filters.rotting:
+        stages = list(Stage.objects.filter(rotting_days__isnull=False, kind=StageKind.OPEN))
+        if filters.pipeline_id is not None:
+            stages = [s for s in stages if s.pipeline_id == filters.pipeline_id]
+        qs = with_card_facts(qs, now).filter(rotting_q(stages, now))
+    return qs
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+
+def encode_after(deal: Deal) -> str:
+    """Return the opaque position after a card (its stage entry and id) for "show more"."""
+    raw = json.dumps([deal.stage_entered_at.isoformat(), deal.pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_after(token: str) -> tuple[dt.datetime, int] | None:
+    """Read a position written by `encode_after`; None when it is not one."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        moment, pk = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        when = dt.datetime.fromisoformat(str(moment))
+        number = bounded_int(pk, minimum=1)
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if number is None or timezone.is_naive(when):
+        return None
+    return when, number
+
+
+@dataclass
+class Column:
+    """One stage of the board: its count and sum over every matching deal, and its first cards."""
+
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal(0)
+    cards: list[Deal] = field(default_factory=list)
+    after: str = ""  # the position to load more from; "" when every card is shown
+
+    @property
+    def weighted(self) -> Decimal:
+        """The column's sum times the stage's probability."""
+        return (self.total * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+def column_cards(
+    qs: QuerySet[Deal],
+    stage: Stage,
+    *,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int = COLUMN_CARDS,
+    now: dt.datetime | None = None,
+) -> tuple[list[Deal], str]:
+    """Return a column's next cards (keyset on the stage's entry moment) and where to go on."""
+    rows = qs.filter(stage_id=stage.pk)
+    if after is not None:
+        moment, pk = after
+        rows = rows.filter(Q(stage_entered_at__lt=moment) | Q(stage_entered_at=moment, id__lt=pk))
+    page = list(
+        with_card_facts(rows, now)
+        .select_related("contact", "company", "owner")
+        .order_by("-stage_entered_at", "-id")[: limit + 1]
+    )
+    for deal in page:
+        deal.stage = stage
+    more = len(page) > limit
+    page = page[:limit]
+    return page, encode_after(page[-1]) if more and page else ""
+
+
+def board(
+    user: User,
+    pipeline: Pipeline,
+    filters: DealFilters,
+    *,
+    limit: int = COLUMN_CARDS,
+    now: dt.datetime | None = None,
+) -> list[Column]:
+    """Return the pipeline's columns: counts and sums by one GROUP BY, cards by keyset per stage."""
+    now = now or timezone.now()
+    stages = stages_of(pipeline)
+    qs = filter_deals(
+        user, DealFilters(**{**filters.__dict__, "pipeline_id": pipeline.pk}), now=now
+    )
+    sums = {
+        row["stage_id"]: row
+        for row in qs.values("stage_id")
+        .annotate(n=Count("id"), total=Sum("amount_company"))
+        .order_by()
+    }
+    columns = []
+    for stage in stages:
+        row = sums.get(stage.pk)
+        column = Column(
+            stage, row["n"] if row else 0, (row["total"] if row else None) or Decimal(0)
+        )
+        if column.count:
+            column.cards, column.after = column_cards(qs, stage, limit=limit, now=now)
+        columns.append(column)
+    return columns
+
+
+def deal_history(deal: Deal) -> list[StageHistory]:
+    """Return the deal's stays in stages, oldest first, with their stages and people."""
+    return list(
+        StageHistory.objects.filter(deal_id=deal.pk)
+        .select_related("stage", "entered_by", "left_by")
+        .order_by("entered_at", "id")
+    )
+
+
+def deal_activities(deal: Deal, *, limit: int = 20) -> list[Activity]:
+    """Return the deal's activities: open ones first (soonest due), then the latest done."""
+    rows = (
+        Activity.objects.filter(deal_id=deal.pk)
+        .select_related("owner")
+        .order_by(F("done_at").desc(nulls_first=True), "due_at", "-id")
+    )
+    return list(rows[:limit])
+
+
+def contact_deals(user: User, contact_id: int, *, limit: int = 20) -> list[Deal]:
+    """Return the contact's deals the user may see, open ones first, newest first."""
+    qs = (
+        deals_visible_to(user)
+        .filter(contact_id=contact_id)
+        .select_related("stage", "pipeline", "owner")
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-id")
+    )
+    return list(with_card_facts(qs)[:limit])
+
+
+def has_earlier_win(deal: Deal) -> bool:
+    """Whether the contact had won another deal when this one was opened (repeat sale)."""
+    if deal.contact_id is None:
+        return False
+    return Deal.objects.filter(
+        contact_id=deal.contact_id, state=StageKind.WON, closed_at__lt=deal.created_at
+    ).exists()
+
+
+DEAL_ORDERINGS = {
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "amount": ("amount_company", "id"),
+    "-amount": ("-amount_company", "-id"),
+    "close": ("expected_close", "id"),
+    "-close": ("-expected_close", "-id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+}

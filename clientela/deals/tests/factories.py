@@ -1,0 +1,154 @@
+"""Factories for pipelines, stages, lost reasons and deals, and the world access tests share.
+
+`DealFactory` writes a row straight to the table (no event, no history); `EnteredDealFactory`
+goes through `create_deal` as `actor` would (checks, conversion, history, timeline event).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from clientela.accounts.models import Department
+from clientela.contacts.models import Contact
+from clientela.contacts.tests.factories import EnteredContactFactory
+from clientela.deals import services
+from clientela.deals.choices import StageKind
+from clientela.deals.models import Deal, LostReason, Pipeline, Stage
+
+# The real-estate pipeline of PRODUCT.md's story 1: (name, probability, kind, rotting days).
+REAL_ESTATE_STAGES = (
+    ("Nuevo", 10, StageKind.OPEN, 3),
+    ("Agendado", 25, StageKind.OPEN, 7),
+    ("Asistió a la cita", 40, StageKind.OPEN, 7),
+    ("Cotizado", 60, StageKind.OPEN, 10),
+    ("Nutrición", 30, StageKind.OPEN, 30),
+    ("Cierre ganado", 100, StageKind.WON, None),
+    ("Cierre perdido", 0, StageKind.LOST, None),
+)
+
+
+class PipelineFactory(factory.django.DjangoModelFactory[Pipeline]):
+    """A pipeline without stages (see `real_estate_pipeline` for one with its stages)."""
+
+    class Meta:
+        model = Pipeline
+
+    name = factory.Sequence(lambda n: f"Embudo {n}")
+    position = factory.Sequence(lambda n: n + 10)
+
+
+class StageFactory(factory.django.DjangoModelFactory[Stage]):
+    """An open stage of `pipeline` (required)."""
+
+    class Meta:
+        model = Stage
+
+    name = factory.Sequence(lambda n: f"Etapa {n}")
+    position = factory.Sequence(lambda n: n)
+    probability = 20
+    kind = StageKind.OPEN
+
+
+class LostReasonFactory(factory.django.DjangoModelFactory[LostReason]):
+    """An offered lost reason."""
+
+    class Meta:
+        model = LostReason
+
+    name = factory.Sequence(lambda n: f"Precio {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+def real_estate_pipeline(
+    name: str = "Lotes en Florida", departments: list[Department] | None = None
+) -> Pipeline:
+    """Return a pipeline with the seven stages of the real-estate story."""
+    pipeline = PipelineFactory.create(name=name)
+    for position, (stage, probability, kind, days) in enumerate(REAL_ESTATE_STAGES, start=1):
+        StageFactory.create(
+            pipeline=pipeline, name=stage, position=position, probability=probability,
+            kind=kind, rotting_days=days,
+        )  # fmt: skip
+    if departments:
+        pipeline.departments.set(departments)
+    return pipeline
+
+
+def stage_named(pipeline: Pipeline, name: str) -> Stage:
+    """Return the pipeline's stage of that name."""
+    return pipeline.stages.get(name=name)
+
+
+class DealFactory(factory.django.DjangoModelFactory[Deal]):
+    """A deal written straight to the table; `owner`, `pipeline` and `stage` are required."""
+
+    class Meta:
+        model = Deal
+
+    title = factory.Sequence(lambda n: f"Lote {n} en Ocala")
+    amount = Decimal("25000000.00")
+    currency = "COP"
+    amount_company = factory.LazyAttribute(lambda o: o.amount)
+    state = factory.LazyAttribute(lambda o: o.stage.kind)
+    stage_entered_at = factory.LazyFunction(timezone.now)
+
+
+class EnteredDealFactory(factory.django.DjangoModelFactory[Deal]):
+    """A deal created through `create_deal` by `actor` in `pipeline` (both required)."""
+
+    class Meta:
+        model = Deal
+
+    title = factory.Sequence(lambda n: f"Lote {n} para la familia Pérez")
+    amount = Decimal("30000000")
+    currency = "COP"
+
+    @classmethod
+    def _create(cls, model_class: type[Deal], *args: Any, **data: Any) -> Deal:
+        return services.create_deal(**data)
+
+
+@dataclass
+class World:
+    """Rep's contact with a deal; rep2's contact with a deal; a lost reason; the pipeline."""
+
+    pipeline: Pipeline
+    contact: Contact
+    deal: Deal
+    other_contact: Contact
+    other_deal: Deal
+    reason: LostReason
+    won: Stage
+    lost: Stage
+    next_stage: Stage
+
+
+def build_world(personas: Any) -> World:
+    """Rep's and rep2's contacts with a deal each, in the real-estate pipeline."""
+    pipeline = real_estate_pipeline()
+    contact = EnteredContactFactory.create(actor=personas.rep)
+    other = EnteredContactFactory.create(actor=personas.rep2)
+    deal = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline, contact=contact)
+    other_deal = EnteredDealFactory.create(actor=personas.rep2, pipeline=pipeline, contact=other)
+    return World(
+        pipeline=pipeline,
+        contact=contact,
+        deal=deal,
+        other_contact=other,
+        other_deal=other_deal,
+        reason=LostReasonFactory.create(name="Eligió a la competencia"),
+        won=stage_named(pipeline, "Cierre ganado"),
+        lost=stage_named(pipeline, "Cierre perdido"),
+        next_stage=stage_named(pipeline, "Agendado"),
+    )
+
+
+def days_ago(days: int) -> dt.datetime:
+    """Return the moment `days` days before now."""
+    return timezone.now() - dt.timedelta(days=days)
