@@ -300,6 +300,20 @@ def list_submissions(
     return page.body([submission_out(s) for s in page.rows])
 
 
+_HTML: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _either(description: str) -> dict[str, Any]:
+    """Return a response documented as JSON (the API's error shape) or as an HTML page."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+            **_HTML,
+        },
+    }
+
+
 PUBLIC_SUBMIT: dict[str, Any] = {
     "post": {
         "operationId": "webforms_public_submit",
@@ -337,6 +351,12 @@ PUBLIC_SUBMIT: dict[str, Any] = {
                     "required": ["reference", "message"],
                 }}},
             },
+            # A browser's form post (no JSON asked for) gets pages, as a visitor would.
+            200: {"description": "The thank-you page (a form post)", "content": _HTML},
+            303: {"description": "The form's allowed redirect after a form post"},
+            400: _either("Field errors, or the form again with its errors (a form post)"),
+            404: _either("No published form has this id (a page for a form post)"),
+            429: _either("Too many submissions from this address or to this form"),
         },
     }
 }  # fmt: skip
