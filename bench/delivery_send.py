@@ -129,7 +129,7 @@ def _child(size: int, seed: int) -> None:
     from django.conf import settings
     from django.db import transaction
 
-    from clientela.delivery.models import Message
+    from clientela.delivery.models import Message, new_token
     from clientela.delivery.rendering import render_email
     from clientela.delivery.services import queue_email
     from clientela.delivery.services.sending import build_email, send_due
@@ -171,6 +171,7 @@ def _child(size: int, seed: int) -> None:
     for row in rows:
         row.pk = None
         row.message_id = row.message_id.replace("@", ".copy@")
+        row.token = new_token()
         copies.append(row)
     started = time.perf_counter()
     with transaction.atomic():

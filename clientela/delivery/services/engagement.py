@@ -19,6 +19,7 @@ from clientela.delivery.choices import MailOpsVerb, MessageEventKind
 from clientela.delivery.links import conf
 from clientela.delivery.machines import is_automatic_agent
 from clientela.delivery.models import Message, MessageEvent
+from clientela.timeline.models import Event
 from clientela.timeline.services import build_event, record_events
 
 POST_SCHEDULE = "delivery.post_message_events"
@@ -113,23 +114,27 @@ def post_events(limit: int = POST_BATCH) -> int:
             message = item.message
             if verb is None or message.contact_id is None:
                 continue
-            events.append(
-                build_event(
-                    verb,
-                    actor=None,
-                    target=message,
-                    via=Via.SYSTEM,
-                    data={
-                        "kind": message.kind,
-                        "subject": message.subject,
-                        "to": message.to_address,
-                        "url": item.url[:500],
-                        "machine": item.machine,
-                    },
-                    contact_id=message.contact_id,
-                    at=item.at,
-                )
-            )
+            events.append(_timeline_event(verb, item))
         record_events(events)
         MessageEvent.objects.filter(pk__in=[item.pk for item in pending]).update(posted=True)
     return len(pending)
+
+
+def _timeline_event(verb: str, item: MessageEvent) -> Event:
+    """Build the timeline event of one open, click or unsubscribe (its verb from TIMELINE_VERBS)."""
+    message = item.message
+    return build_event(
+        verb,
+        actor=None,
+        target=message,
+        via=Via.SYSTEM,
+        data={
+            "kind": message.kind,
+            "subject": message.subject,
+            "to": message.to_address,
+            "url": item.url[:500],
+            "machine": item.machine,
+        },
+        contact_id=message.contact_id,
+        at=item.at,
+    )
