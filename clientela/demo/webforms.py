@@ -165,7 +165,7 @@ def seed_lead_history(
     with a 24 h SLA, and (mostly) a logged first call after a delay in the rep's own pace.
     Returns how many leads were written.
     """
-    from clientela.activities.choices import ActivityKind, ActivityVerb
+    from clientela.activities.choices import ActivityKind, ActivityVerb, Outcome
     from clientela.activities.models import Activity
     from clientela.contacts.models import Contact
     from clientela.core.events import Via
@@ -229,7 +229,7 @@ def seed_lead_history(
                 company_id=contact.company_id,
                 owner=owner,
                 done_at=received + waited,
-                outcome="Interesado, asistirá al webinar",
+                outcome=Outcome.REACHED,
                 duration_minutes=rng.randint(3, 15),
                 created_by=owner,
                 created_at=received + waited,
