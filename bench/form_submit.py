@@ -142,6 +142,7 @@ def run(
         public_id = _run(maker, "shell", "-c", PAYLOADS).strip().split()[-1]
         prepare_s = time.monotonic() - started
         before = _count(database, "SELECT count(*) FROM webforms_submission")
+        assigned_before = _count(database, "SELECT count(*) FROM webforms_leadassignment")
         port = free_port()
         log = (data_dir / "server.log").open("wb")
         workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
@@ -162,11 +163,11 @@ def run(
         budget = max(1, min(seconds, int(size / 800)))
         posted = _wrk(f"{base}/f/{public_id}", seconds=budget, connections=connections,
                       headers={}, lua=lua)  # fmt: skip
-        # Requests in flight when wrk stopped counting are still being processed: wait for them.
-        deadline = time.monotonic() + 30
-        received = "SELECT count(*) FROM webforms_submission WHERE state = 'received'"
-        while _count(database, received) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        # Requests in flight when wrk stopped counting may not even be stored yet: stop the
+        # server gracefully (it finishes every request it holds), then count.
+        server.terminate()
+        server.wait(timeout=60)
+        server = None
         stored = _count(database, "SELECT count(*) FROM webforms_submission") - before
         processed = (
             _count(database, "SELECT count(*) FROM webforms_submission WHERE state = 'processed'")
@@ -182,7 +183,9 @@ def run(
             " WHERE state = 'processed' AND followed_up_at IS NULL"
         )
         not_followed_up = _count(database, pending)
-        assigned = _count(database, "SELECT count(*) FROM webforms_leadassignment")
+        assigned = (
+            _count(database, "SELECT count(*) FROM webforms_leadassignment") - assigned_before
+        )
         queued = _count(database, "SELECT count(*) FROM delivery_message")
     finally:
         if server is not None:
