@@ -26,7 +26,6 @@ from clientela.segments.tree import parse
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(event_model() is None, reason="delivery's MessageEvent is not installed"),
 ]
 
 
