@@ -841,6 +841,9 @@ def test_a_rep_on_a_phone_has_the_menu_the_list_and_the_card(
     expect(stage).to_be_visible()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     stage.select_option("customer")
+    # The filtered list is in place once HTMX has pushed its address (the rows of the
+    # unfiltered list were visible before, so they prove nothing).
+    page.wait_for_url(re.compile(r"lifecycle_stage=customer"))
     expect(page.locator("#results tbody tr").first).to_be_visible()
     assert page.evaluate(PAGE_OVERFLOW) <= 0
     shot(page, "list")
