@@ -14,17 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from django.apps import apps
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncHour
 
 from clientela.campaigns.choices import Exclusion
 from clientela.campaigns.models import Campaign
 from clientela.contacts.models import Contact
 from clientela.delivery.choices import MessageState
-from clientela.delivery.models import Message
+from clientela.delivery.models import Message, MessageEvent
 from clientela.orders.models import Order
 
 OPEN, CLICK, UNSUBSCRIBE = "open", "click", "unsubscribe"
@@ -34,14 +32,6 @@ METRICS = (
     "recipients", "sent", "failed", "delivered", "bounced_hard", "bounced_soft", "opened",
     "clicked", "unsubscribed", "complained", "bought",
 )  # fmt: skip
-
-
-def event_model() -> type[Model] | None:
-    """Return delivery's MessageEvent model, or None on an installation without it."""
-    try:
-        return apps.get_model("delivery", "MessageEvent")
-    except LookupError:
-        return None
 
 
 def group_of(campaign_id: int) -> str:
@@ -57,11 +47,10 @@ def campaign_messages(campaign: Campaign, variant: str | None = None) -> QuerySe
     return qs
 
 
-def _events(messages: QuerySet[Message], kind: str, machine: bool | None = False) -> Any:
-    model = event_model()
-    if model is None:
-        return None
-    qs = model._default_manager.filter(message_id__in=messages.values("pk"), kind=kind)
+def _events(
+    messages: QuerySet[Message], kind: str, machine: bool | None = False
+) -> QuerySet[MessageEvent]:
+    qs = MessageEvent.objects.filter(message_id__in=messages.values("pk"), kind=kind)
     if machine is not None:
         qs = qs.filter(machine=machine)
     return qs
@@ -69,10 +58,7 @@ def _events(messages: QuerySet[Message], kind: str, machine: bool | None = False
 
 def _has_event(kind: str, machine: bool | None = False) -> Q:
     """Match messages with at least one event of `kind` (human ones unless machine is None)."""
-    model = event_model()
-    if model is None:
-        return Q(pk__isnull=True)  # matches nobody (an empty IN would void a whole aggregate)
-    rows = model._default_manager.filter(message_id=OuterRef("pk"), kind=kind)
+    rows = MessageEvent.objects.filter(message_id=OuterRef("pk"), kind=kind)
     if machine is not None:
         rows = rows.filter(machine=machine)
     return Q(Exists(rows))
@@ -140,10 +126,8 @@ def figures(campaign: Campaign, variant: str | None = None) -> Figures:
     result.delivered = max(result.sent - result.bounced_hard - result.bounced_soft, 0)
     for kind, total, machine in ((OPEN, "total_opens", "machine_opens"),
                                  (CLICK, "total_clicks", "machine_clicks")):  # fmt: skip
-        human = _events(messages, kind, False)
-        robots = _events(messages, kind, True)
-        setattr(result, total, human.count() if human is not None else 0)
-        setattr(result, machine, robots.count() if robots is not None else 0)
+        setattr(result, total, _events(messages, kind, False).count())
+        setattr(result, machine, _events(messages, kind, True).count())
     revenue = attributed_orders(campaign, variant).aggregate(
         total=Sum("amount_company_currency"), n=Count("pk")
     )
@@ -154,10 +138,7 @@ def figures(campaign: Campaign, variant: str | None = None) -> Figures:
 
 def attributed_orders(campaign: Campaign, variant: str | None = None) -> QuerySet[Order]:
     """Return orders placed within the attribution window after a human click of the campaign."""
-    model = event_model()
-    if model is None:
-        return Order.objects.none()
-    clicks = model._default_manager.filter(
+    clicks = MessageEvent.objects.filter(
         message__group=group_of(campaign.pk),
         message__contact_id=OuterRef("contact_id"),
         kind=CLICK,
@@ -193,8 +174,6 @@ class Report:
 def link_clicks(campaign: Campaign) -> list[tuple[str, int, int]]:
     """Return (url, unique messages, clicks) of every clicked link, most clicked first."""
     events = _events(campaign_messages(campaign), CLICK, False)
-    if events is None:
-        return []
     rows = (
         events.values("url")
         .annotate(n=Count("pk"), unique=Count("message_id", distinct=True))
@@ -205,10 +184,7 @@ def link_clicks(campaign: Campaign) -> list[tuple[str, int, int]]:
 
 def time_series(campaign: Campaign) -> list[tuple[str, int, int]]:
     """Return (period, human opens, human clicks) per hour for two days, per day after."""
-    model = event_model()
-    if model is None:
-        return []
-    events = model._default_manager.filter(
+    events = MessageEvent.objects.filter(
         message__group=group_of(campaign.pk), kind__in=(OPEN, CLICK), machine=False
     )
     first = events.order_by("at").values_list("at", flat=True).first()

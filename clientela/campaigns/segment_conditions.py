@@ -11,12 +11,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientela.campaigns.models import Campaign
-from clientela.campaigns.reports import event_model, group_of
+from clientela.campaigns.reports import group_of
+from clientela.delivery.models import MessageEvent
 from clientela.segments.conditions.base import chunks
 from clientela.segments.registry import (
     Condition,
@@ -39,11 +40,8 @@ def _campaign_choices() -> list[tuple[str, Any]]:
     ]
 
 
-def _events(kind: str, condition: Condition, ctx: Context) -> Any:
-    model = event_model()
-    if model is None:
-        return None
-    rows = model._default_manager.filter(kind=kind, machine=False)
+def _events(kind: str, condition: Condition, ctx: Context) -> QuerySet[MessageEvent]:
+    rows = MessageEvent.objects.filter(kind=kind, machine=False)
     raw = condition.params.get("campaign")
     if raw not in (None, ""):
         try:
@@ -60,8 +58,6 @@ def _events(kind: str, condition: Condition, ctx: Context) -> Any:
 def _compiler(kind: str) -> Any:
     def compile_q(condition: Condition, ctx: Context) -> Q:
         rows = _events(kind, condition, ctx)
-        if rows is None:
-            return Q(pk__isnull=True)
         return Q(Exists(rows.filter(message__contact_id=OuterRef("pk"))))
 
     return compile_q
@@ -71,13 +67,12 @@ def _loader(kind: str) -> Any:
     def load(ids: Sequence[int], condition: Condition, ctx: Context) -> dict[int, Any]:
         latest: dict[int, dt.datetime] = {}
         rows = _events(kind, condition, ctx)
-        if rows is not None:
-            for part in chunks(list(ids)):
-                for contact_id, at in rows.filter(message__contact_id__in=part).values_list(
-                    "message__contact_id", "at"
-                ):
-                    if contact_id not in latest or at > latest[contact_id]:
-                        latest[contact_id] = at
+        for part in chunks(list(ids)):
+            for contact_id, at in rows.filter(message__contact_id__in=part).values_list(
+                "message__contact_id", "at"
+            ):
+                if contact_id not in latest or at > latest[contact_id]:
+                    latest[contact_id] = at
         return {pk: latest.get(pk) for pk in ids}
 
     return load

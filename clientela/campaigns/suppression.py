@@ -7,9 +7,10 @@ exclusion reasons a marketer reads (bounced, complained, unsubscribed, invalid).
 
 from __future__ import annotations
 
-from django.apps import apps
-from django.db.models import CharField, Model, OuterRef, Q, Subquery, Value
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+
+from clientela.delivery.models import Suppression
 
 BOUNCE_REASONS = ("hard_bounce", "soft_bounce")
 COMPLAINT_REASONS = ("complaint",)
@@ -19,25 +20,14 @@ UNSUB_REASONS = ("unsubscribed", "manual")
 INVALID_REASONS = ("invalid",)
 
 
-def suppression_model() -> type[Model] | None:
-    """Return delivery's Suppression model, or None on an installation without it."""
-    try:
-        return apps.get_model("delivery", "Suppression")
-    except LookupError:
-        return None
-
-
 def suppression_reason() -> Coalesce:
     """Return the outer contact's suppression reason ("" when its address is not suppressed).
 
     An annotation rather than an EXISTS in each condition: the audience counts aggregate over
     annotated rows, and an aggregate's filter cannot reach back into the contacts table.
     """
-    model = suppression_model()
-    if model is None:
-        return Coalesce(Value(None, output_field=CharField()), Value(""))
     return Coalesce(
-        Subquery(model._default_manager.filter(email=OuterRef("email")).values("reason")[:1]),
+        Subquery(Suppression.objects.filter(email=OuterRef("email")).values("reason")[:1]),
         Value(""),
     )
 

@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from clientela.accounts.models import User
 from clientela.campaigns.models import Campaign
-from clientela.campaigns.reports import event_model, group_of
+from clientela.campaigns.reports import group_of
 from clientela.campaigns.services import sending
 from clientela.campaigns.services.campaigns import create_campaign
 from clientela.campaigns.services.templates import create_from_starter
 from clientela.contacts.models import Contact
 from clientela.delivery.choices import MessageState
-from clientela.delivery.models import Message
+from clientela.delivery.models import Message, MessageEvent
 from clientela.orders.models import Order
 from clientela.segments.models import Segment
 from clientela.segments.services import save_as_list
@@ -111,9 +111,6 @@ def _deliver(
             ["state", "queued_at", "next_attempt_at", "sent_at", "smtp_code", "smtp_response"],
         )
         Campaign.objects.filter(pk=campaign.pk).update(created_at=sent_at - dt.timedelta(days=2))
-        model = event_model()
-        if model is None:
-            return
         # Only contacts who existed when the newsletter left engage with it.
         existed = set(
             Contact.objects.filter(
@@ -139,8 +136,8 @@ def _deliver(
             message = by_contact[contact_id]
             click_at = ordered_at - dt.timedelta(hours=rng.randint(2, 20))
             events += [
-                model(message=message, kind="open", at=click_at - dt.timedelta(minutes=2)),
-                model(message=message, kind="click", at=click_at, url=LINKS[0]),
+                MessageEvent(message=message, kind="open", at=click_at - dt.timedelta(minutes=2)),
+                MessageEvent(message=message, kind="click", at=click_at, url=LINKS[0]),
             ]
             clicked.add(contact_id)
         for message in messages:
@@ -150,16 +147,16 @@ def _deliver(
             roll = rng.random()
             at = message.sent_at + dt.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
             if roll < 0.08:
-                events.append(model(message=message, kind="open", at=message.sent_at
+                events.append(MessageEvent(message=message, kind="open", at=message.sent_at
                                     + dt.timedelta(seconds=3), machine=True))  # fmt: skip
             elif roll < 0.36:
-                events.append(model(message=message, kind="open", at=at))
+                events.append(MessageEvent(message=message, kind="open", at=at))
                 if rng.random() < 0.25:
-                    events.append(model(message=message, kind="click", at=at
+                    events.append(MessageEvent(message=message, kind="click", at=at
                                         + dt.timedelta(minutes=1), url=rng.choice(LINKS)))  # fmt: skip
             elif roll < 0.365:
-                events.append(model(message=message, kind="unsubscribe", at=at))
+                events.append(MessageEvent(message=message, kind="unsubscribe", at=at))
             elif roll < 0.372:
-                events.append(model(message=message, kind="bounce_hard", at=message.sent_at
+                events.append(MessageEvent(message=message, kind="bounce_hard", at=message.sent_at
                                     + dt.timedelta(minutes=1)))  # fmt: skip
-        model._default_manager.bulk_create(events, batch_size=1000)
+        MessageEvent.objects.bulk_create(events, batch_size=1000)

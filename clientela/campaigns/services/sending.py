@@ -48,7 +48,7 @@ from clientela.campaigns.choices import (
 from clientela.campaigns.kinds import CAMPAIGN_KIND
 from clientela.campaigns.models import Campaign, CampaignRecipient, Variant
 from clientela.campaigns.queries import audience_counts, may_send_campaigns, sendable_audience
-from clientela.campaigns.reports import event_model, group_of
+from clientela.campaigns.reports import group_of
 from clientela.campaigns.services.campaigns import company_zone
 from clientela.campaigns.services.templates import document_source, language_for, text_source
 from clientela.campaigns.zones import zone_for_country
@@ -57,7 +57,7 @@ from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.delivery.choices import MessageState
 from clientela.delivery.kinds import Rendered
-from clientela.delivery.models import Message
+from clientela.delivery.models import Message, MessageEvent
 from clientela.delivery.queries import group_progress
 from clientela.delivery.rendering import contact_values, render_email
 from clientela.delivery.services.bulk import (
@@ -417,13 +417,10 @@ def _queue_batch(campaign_id: int) -> bool:
 
 def variant_scores(campaign: Campaign) -> dict[int, int]:
     """Return each variant's unique human opens or clicks (its A/B score) so far."""
-    model = event_model()
     scores = dict.fromkeys(campaign.variants.values_list("pk", flat=True), 0)
-    if model is None:
-        return scores
     kind = "click" if campaign.ab_metric == WinnerMetric.CLICKS else "open"
     for variant in campaign.variants.all():
-        engaged = model._default_manager.filter(message_id=OuterRef("pk"), kind=kind, machine=False)
+        engaged = MessageEvent.objects.filter(message_id=OuterRef("pk"), kind=kind, machine=False)
         scores[variant.pk] = (
             Message.objects.filter(group=group_of(campaign.pk), ref__startswith=f"{variant.label}:")
             .filter(Exists(engaged))
