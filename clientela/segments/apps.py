@@ -20,6 +20,7 @@ class SegmentsConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.segments.conditions.behaviour import register_behaviour_conditions
         from clientela.segments.conditions.contacts import register_contact_conditions
+        from clientela.segments.conditions.deals import register_deal_conditions
         from clientela.segments.conditions.forms import register_form_conditions
         from clientela.segments.conditions.purchases import register_purchase_conditions
         from clientela.segments.conditions.segments import register_segment_conditions
@@ -76,6 +77,7 @@ class SegmentsConfig(AppConfig):
         )
         register_contact_conditions()
         register_purchase_conditions()
+        register_deal_conditions()
         register_segment_conditions()
         register_form_conditions()
         register_behaviour_conditions()

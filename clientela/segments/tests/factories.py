@@ -33,6 +33,7 @@ from clientela.contacts.tests.factories import (
     CustomFieldFactory,
     TagFactory,
 )
+from clientela.deals.tests.factories import DealFactory, real_estate_pipeline
 from clientela.orders.tests.factories import OrderFactory, OrderLineFactory
 from clientela.segments.choices import SegmentKind
 from clientela.segments.models import Membership, Segment
@@ -164,6 +165,14 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
     behaviour = random.Random(repr(rng.getstate()[1][:8]))
     site = TrackedSiteFactory.create()
     anonymous = VisitorFactory.create()
+    # Deals too: two pipelines, each contact with a few deals opened and closed around the
+    # window edges (their own generator, so the rest of the world stays as it was).
+    selling = random.Random(repr(rng.getstate()[1][8:16]))
+    stages = [
+        stage
+        for name in ("Lotes", "Casas")
+        for stage in real_estate_pipeline(name).stages.order_by("position")
+    ]
     for index in range(size):
         custom: dict[str, Any] = {}
         if rng.random() < 0.7:
@@ -224,6 +233,18 @@ def build_world(rng: random.Random, now: dt.datetime, size: int = 16) -> World:
                 contact=contact,
                 state=rng.choice([SubmissionState.PROCESSED, SubmissionState.FAILED]),
                 created_at=_moment(rng, now, zone),
+            )
+        for _ in range(selling.choice([0, 0, 1, 2, 3])):
+            stage = selling.choice(stages)
+            opened = _moment(selling, now, zone)
+            DealFactory.create(
+                contact=contact,
+                owner_id=world.user_ids[0],
+                pipeline_id=stage.pipeline_id,
+                stage=stage,
+                amount=selling.choice([a for a in AMOUNTS if a >= 0]),
+                created_at=opened,
+                closed_at=None if stage.kind == "open" else _moment(selling, now, zone),
             )
         visitor = VisitorFactory.create(contact=contact)
         for _ in range(behaviour.choice([0, 0, 1, 2, 3])):
