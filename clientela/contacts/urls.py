@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.contact_list, name="contact_list"),
     path("new/", views.contact_create, name="contact_create"),
     path("search/", views.search, name="search"),
+    path("options/", views.contact_options, name="contact_options"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("trash/", views.trash, name="trash"),
     path("merge/", views.merge, name="merge"),

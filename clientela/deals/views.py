@@ -440,9 +440,17 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     detail = reverse("deals:deal_detail", args=[deal.pk])
     if request.method == "POST":
         form = DealForm(request.POST, owners=owners)
+        chosen = id_param(request.POST, "contact")
+        # The current contact stays without a check (the deal is visible); another one must be.
+        if chosen == deal.contact_id:
+            contact = deal.contact
+        else:
+            contact = get_contact_for_user(user, chosen) if chosen else None
         if form.is_valid():
             data = dict(form.cleaned_data)
             data.pop("contact", None)
+            if chosen != deal.contact_id:
+                data["contact"] = contact
             version = data.pop("version", None)
             if "owner" not in form.fields:
                 data.pop("owner", None)
@@ -458,6 +466,7 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Deal saved."))
                 return redirect(detail)
     else:
+        contact = deal.contact
         form = DealForm(
             initial={
                 "title": deal.title, "owner": deal.owner_id, "amount": deal.amount,
@@ -473,7 +482,7 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "pipeline": deal.pipeline,
-            "contact": deal.contact,
+            "contact": contact,
             "deal": deal,
             "next": detail,
         },

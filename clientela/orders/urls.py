@@ -10,7 +10,6 @@ urlpatterns = [
     path("", views.order_list, name="order_list"),
     path("export.<str:fmt>", views.order_export, name="order_export"),
     path("new/", views.order_create, name="order_create"),
-    path("customers/", views.customer_options, name="customer_options"),
     path("<int:pk>/", views.order_detail, name="order_detail"),
     path("<int:pk>/edit/", views.order_edit, name="order_edit"),
     path("<int:pk>/delete/", views.order_delete, name="order_delete"),

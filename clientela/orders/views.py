@@ -21,10 +21,8 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Source
 from clientela.contacts.queries import (
-    contacts_visible_to,
     get_company_for_user,
     get_contact_for_user,
-    search_q,
 )
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.exports import export_download
@@ -317,19 +315,6 @@ def order_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if contact_id:
         return redirect(reverse("orders:order_list") + f"?contact={contact_id}")
     return redirect("orders:order_list")
-
-
-@require_GET
-@domain_errors
-def customer_options(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Contacts matching a search, to pick who bought (HTMX fragment)."""
-    q = (request.GET.get("q") or "").strip()
-    found = (
-        list(contacts_visible_to(request.user).filter(search_q(q)).order_by("last_name")[:15])
-        if len(q) >= 2
-        else []
-    )
-    return render(request, "orders/includes/customer_options.html", {"found": found, "q": q})
 
 
 def _year(request: AuthenticatedHttpRequest) -> int:

@@ -52,6 +52,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "contacts:company_list":                row(200,  200,    200, 200, 200,      200,     200),
     "contacts:company_create":              row(200,  200,    200, 200, 403,      200,     200),
     "contacts:company_options":             row(200,  200,    200, 200, 200,      200,     200),
+    "contacts:contact_options":             row(200,  200,    200, 200, 200,      200,     200),
     "contacts:company_detail":              row(200,  200,    200, 404, 200,      200,     404),
     "contacts:company_edit":                row(200,  200,    200, 404, 403,      200,     404),
     "contacts:company_delete":              row(200,  200,    403, 404, 403,      403,     404),
@@ -112,6 +113,7 @@ IMPORT_SCREENS = ("import_job", "import_mapping", "import_preview", "import_job_
 REQUESTS: dict[str, Request] = {
     "contacts:search": Request(query=lambda w: "?q=Ana"),
     "contacts:company_options": Request(query=lambda w: "?company_name=Andina"),
+    "contacts:contact_options": Request(query=lambda w: "?picker_q=Ana"),
     "contacts:merge": Request(query=lambda w: f"?a={w.contact.pk}&b={w.other.pk}"),
     "contacts:contact_restore": Request("POST", kwargs=lambda w: {"pk": w.trashed_contact.pk}),
     "contacts:company_restore": Request("POST", kwargs=lambda w: {"pk": w.trashed_company.pk}),

@@ -18,6 +18,7 @@ from clientela.contacts.views.contacts import (
     contact_edit,
     contact_list,
     contact_note,
+    contact_options,
     contact_restore,
     contact_tags,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "contact_edit",
     "contact_list",
     "contact_note",
+    "contact_options",
     "contact_restore",
     "contact_tags",
     "duplicates",

@@ -508,3 +508,24 @@ def contact_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return redirect(reverse("contacts:contact_detail", args=[contact.pk]) + "#timeline")
     context = _card_context(request, contact, note_form=form)
     return render(request, "contacts/contact_detail.html", context)
+
+
+# How many matches a contact picker offers (more typing narrows them).
+PICKER_CONTACTS = 15
+
+
+@domain_errors
+@require_GET
+def contact_options(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Contacts matching a search, for a contact picker (an HTMX fragment of choices)."""
+    q = request.GET.get("picker_q", request.GET.get("q", "")).strip()[:200]
+    found = (
+        list(
+            filter_contacts(request.user, ContactFilters(q=q))
+            .select_related("company")
+            .order_by("last_name", "first_name", "id")[:PICKER_CONTACTS]
+        )
+        if len(q) >= 2
+        else []
+    )
+    return render(request, "contacts/includes/contact_options.html", {"found": found, "q": q})

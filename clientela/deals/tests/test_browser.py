@@ -187,3 +187,35 @@ def test_it_moves_a_deal_with_the_keyboard_menu(
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390
     page.screenshot(path=str(shots / "deals-phone.png"), full_page=True)
+
+
+def test_it_picks_the_deals_contact_by_searching(
+    page: Page, server: RunningServer, shots: Path
+) -> None:
+    code = (
+        "from clientela.contacts.models import Contact\n"
+        "c = Contact.objects.filter(owner__username='ana', deleted_at__isnull=True)"
+        ".exclude(last_name='').order_by('id').first()\n"
+        "print(c.pk, c.last_name)\n"
+    )
+    pk, last_name = server.manage("shell", "-c", code).stdout.strip().splitlines()[-1].split(" ", 1)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, "ana")
+    page.goto(f"{server.url}/deals/new/")
+    page.get_by_label("Título").fill("Casa campestre con piscina")
+    picker = page.locator("[data-contact-picker]")
+    expect(picker.locator("[data-picker-chosen]")).to_have_text("Nadie elegido todavía")
+    picker.get_by_role("searchbox").fill(last_name)
+    option = picker.locator(f"[data-pick-contact='{pk}']")
+    option.click()
+    expect(picker.locator("input[name=contact]")).to_have_value(pk)
+    expect(picker.locator("[data-picker-chosen]")).to_contain_text(last_name)
+    page.screenshot(path=str(shots / "deals-contact-picker.png"), full_page=True)
+    page.get_by_role("button", name="Guardar").click()
+    page.wait_for_url(re.compile(r"/deals/\d+/$"))
+    expect(page.locator("main")).to_contain_text(last_name)
+    code = (
+        "from clientela.deals.models import Deal\n"
+        "print(Deal.objects.get(title='Casa campestre con piscina').contact_id)\n"
+    )
+    assert server.manage("shell", "-c", code).stdout.strip().splitlines()[-1] == pk

@@ -153,3 +153,49 @@ def test_it_removes_a_stage_only_by_moving_its_deals(client: Client, personas: A
     assert "This stage holds 2 deals" in refused.content.decode()
     client.post(url, {"move_to": world.next_stage.pk})
     assert set(Deal.objects.values_list("stage", flat=True)) == {world.next_stage.pk}
+
+
+def test_the_contact_is_picked_on_create_and_changed_on_edit(client: Client, personas: Any) -> None:
+    world = build_world(personas)
+    rep = signed_in(client, personas.rep)
+    form = rep.get(reverse("deals:deal_create"), {"pipeline": world.pipeline.pk})
+    assert "data-contact-picker" in form.content.decode()
+    answer = rep.post(
+        reverse("deals:deal_create"),
+        {"pipeline": world.pipeline.pk, "title": "Lote 12", "contact": world.contact.pk,
+         "currency": "COP", "amount": "0"},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    deal = Deal.objects.get(title="Lote 12")
+    assert deal.contact == world.contact
+    edit = reverse("deals:deal_edit", args=[deal.pk])
+    base = {"title": "Lote 12", "currency": "COP", "amount": "0", "version": deal.version}
+    # Removing the contact keeps the deal; the timeline of the deal says so.
+    assert rep.post(edit, {**base, "contact": ""}).status_code == 302
+    deal.refresh_from_db()
+    assert deal.contact is None
+    # A contact the rep may not see cannot be attached by typing its id.
+    stale = rep.post(edit, {**base, "version": deal.version, "contact": world.other_contact.pk})
+    assert stale.status_code == 404
+    deal.refresh_from_db()
+    assert deal.contact is None
+    assert (
+        rep.post(edit, {**base, "version": deal.version, "contact": world.contact.pk}).status_code
+        == 302
+    )
+    deal.refresh_from_db()
+    assert deal.contact == world.contact
+
+
+def test_editing_keeps_a_contact_the_editor_cannot_open(client: Client, personas: Any) -> None:
+    world = build_world(personas)
+    deal = world.other_deal  # rep2's deal with rep2's contact; the manager sees both
+    manager = signed_in(client, personas.manager)
+    answer = manager.post(
+        reverse("deals:deal_edit", args=[deal.pk]),
+        {"title": "Nuevo nombre", "currency": deal.currency, "amount": str(deal.amount),
+         "version": deal.version, "contact": deal.contact_id},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.title, deal.contact_id) == ("Nuevo nombre", world.other_contact.pk)

@@ -149,15 +149,6 @@ def test_it_asks_who_bought_when_no_customer_is_picked(client, personas):
     ]
 
 
-def test_it_finds_customers_to_pick_among_visible_contacts(client, personas, shop):
-    page = client_for(client, personas.rep).get(reverse("orders:customer_options"), {"q": "a"})
-    assert page.context["found"] == []  # too short to search
-    page = client_for(client, personas.rep).get(reverse("orders:customer_options"), {"q": "Carla"})
-    assert page.context["found"] == []
-    page = client_for(client, personas.rep).get(reverse("orders:customer_options"), {"q": "Ana"})
-    assert page.context["found"] == [shop["ana"]]
-
-
 def test_it_edits_an_order_and_refuses_a_stale_version(client, personas, shop):
     order = shop["first"]
     c = client_for(client, personas.rep)

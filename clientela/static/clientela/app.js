@@ -113,3 +113,26 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   window.history.back();
 });
+
+// Contact picker ([data-contact-picker], see contacts/includes/contact_picker.html): the search
+// box lists visible contacts; choosing one fills the hidden input and names the choice;
+// [data-picker-clear] empties it. Without JavaScript the page still shows the current contact.
+document.addEventListener("click", function (event) {
+  var target = event.target && event.target.closest ? event.target : null;
+  if (!target) return;
+  var picker = target.closest("[data-contact-picker]");
+  if (!picker) return;
+  var hidden = picker.querySelector("input[type=hidden]");
+  var chosen = picker.querySelector("[data-picker-chosen]");
+  var results = picker.querySelector("[data-picker-results]");
+  var search = picker.querySelector("input[type=search]");
+  var pick = target.closest("[data-pick-contact]");
+  var clear = target.closest("[data-picker-clear]");
+  if (!pick && !clear) return;
+  event.preventDefault();
+  if (hidden) hidden.value = pick ? pick.getAttribute("data-pick-contact") : "";
+  if (chosen) chosen.textContent = pick ? pick.getAttribute("data-label") : chosen.getAttribute("data-none");
+  picker.classList.toggle("has-choice", !!pick);
+  if (results) results.textContent = "";
+  if (search) { search.value = ""; if (!pick) search.focus(); }
+});
