@@ -21,8 +21,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,7 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.api_read import PG, _wrk
+from bench.api_read import _wrk
+from bench.common import PG, bench_env, create_database, drop_database, manage, start_server
 
 STAGES = ("Prospecto", "Contactado", "Agendado", "Asistió", "Cotizado", "Negociación", "Reserva")
 OWNERS = ("ana", "carlos", "luisa", "gerente")
@@ -125,23 +124,6 @@ MOVE_SQL = (
 )
 
 
-def _env(database: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-    env.update({
-        "CLIENTELA_DATABASE_URL": f"{PG}/{database}", "CLIENTELA_DATA_DIR": str(data_dir),
-        "CLIENTELA_SECRET_KEY": "bench-" + "z" * 40, "CLIENTELA_API_RATE": "100000000/m",
-    })  # fmt: skip
-    return env
-
-
-def _run(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "clientela", *args], env=env, check=False,
-                          capture_output=True, text=True, timeout=3600)  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"clientela {args[0]} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
 def _session(base: str, username: str) -> str:
     """Sign in through the login form; return the Cookie header of the session."""
     import http.cookiejar
@@ -215,39 +197,28 @@ def run(
     import psycopg
 
     from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
 
     if shutil.which("wrk") is None:
         raise SystemExit("board-50k needs wrk (apt-get install wrk)")
     seconds = seconds if size >= 10_000 else 2
     database = f"clientela_bench_board_{uuid.uuid4().hex[:8]}"
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    env = _env(database, data_dir)
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
+    env = bench_env(data_dir, database_url=create_database(database), api_rate="100000000/m")
     server = None
     workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
     try:
         started = time.monotonic()
-        _run(env, "demo", "--no-serve", "--contacts", "300")
+        manage(env, "demo", "--no-serve", "--contacts", "300")
         seeded = {**env, "BENCH_SIZE": str(size), "BENCH_SEED": str(seed),
                   "BENCH_STAGES": "|".join(STAGES), "BENCH_OWNERS": "|".join(OWNERS)}  # fmt: skip
-        line = _run(seeded, "shell", "-c", SEED).strip().splitlines()[-1].split()
+        line = manage(seeded, "shell", "-c", SEED).strip().splitlines()[-1].split()
         pipeline, first, last, rep_id = int(line[0]), int(line[1]), int(line[2]), int(line[4])
         stage_ids = [int(pk) for pk in line[3].split(",")]
         with psycopg.connect(f"{PG}/{database}", autocommit=True) as db:
             db.execute("VACUUM ANALYZE")
-        token = _run(env, "token", "create", "gerente").strip()
+        token = manage(env, "token", "create", "gerente").strip()
         prepare_s = time.monotonic() - started
-        port = free_port()
-        log = (data_dir / "server.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-             "--workers", workers],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz", server)
+        server, base = start_server(env, data_dir / "server.log", workers)
         board_url = f"{base}/deals/pipeline/{pipeline}/"
         pages = {}
         for role, username in (("manager", "gerente"), ("rep", "ana")):
@@ -276,8 +247,7 @@ def run(
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_database(database)
         shutil.rmtree(data_dir, ignore_errors=True)
     common = {
         "scenario": "board-50k", "size": size, "database": "postgresql", "server": "granian",

@@ -20,16 +20,12 @@ Run: ``python -m bench campaign-100k [--size N] [--database sqlite|postgresql]``
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from bench.delivery_send import PG, _free_port, _wait_for
+from bench.common import mail_figures
 
 SCENARIO = "campaign-100k"
 
@@ -41,52 +37,16 @@ def pg_name(size: int) -> str:
 
 def run(size: int = 100_000, seed: int = 42, database: str = "sqlite") -> Iterator[dict[str, Any]]:
     """Prepare a scratch database and an SMTP sink, then time the campaign in a child process."""
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-        env.update({
-            "CLIENTELA_DATA_DIR": data_dir, "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40,
-            "DJANGO_SETTINGS_MODULE": "clientela.settings",
-        })  # fmt: skip
-        if database == "postgresql":
-            import psycopg
-
-            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name(size)}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{pg_name(size)}"')
-            env["CLIENTELA_DATABASE_URL"] = f"{PG}/{pg_name(size)}"
-        subprocess.run(
-            [sys.executable, "-m", "clientela", "migrate", "-v0"], env=env, check=True,
-            capture_output=True, timeout=900,
-        )  # fmt: skip
-        port = _free_port()
-        sink = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-             "-c", "aiosmtpd.handlers.Sink"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            _wait_for(port)
-            env.update({
-                "CLIENTELA_EMAIL_HOST": "127.0.0.1", "CLIENTELA_EMAIL_PORT": str(port),
-                "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "CLIENTELA_DEFAULT_FROM_EMAIL": "Tienda <hola@bench.example.co>",
-            })  # fmt: skip
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.campaign_100k", "--child", str(size), str(seed)],
-                env=env, check=True, capture_output=True, text=True, timeout=7200,
-                cwd=Path(__file__).resolve().parent.parent,
-            )  # fmt: skip
-        finally:
-            sink.terminate()
-            sink.wait(timeout=10)
-            if database == "postgresql":
-                import psycopg
-
-                with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{pg_name(size)}" WITH (FORCE)')
-        for line in child.stdout.splitlines():
-            if line.startswith("{"):
-                yield {"scenario": SCENARIO, "database": database, "size": size, **json.loads(line)}
+    yield from mail_figures(
+        "bench.campaign_100k",
+        scenario=SCENARIO,
+        size=size,
+        seed=seed,
+        database=database,
+        database_name=pg_name(size),
+        from_email="Tienda <hola@bench.example.co>",
+        timeout=7200,
+    )
 
 
 # -- the child: in-process timings -------------------------------------------------------------

@@ -32,10 +32,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.delivery_send import PG, _free_port, _wait_for
+from bench.common import PG, bench_env, free_port, scratch_postgres, wait_for_port
 
 SCENARIO = "delivery-kill"
 P_TEMPORARY = 0.01
@@ -68,25 +69,24 @@ def run(size: int = 100_000, seed: int = 42, database: str = "sqlite") -> list[d
     kills, senders = _sizes(size)
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="clientela-kill-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-    env.update({
-        "CLIENTELA_DATA_DIR": str(work), "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40,
-        "DJANGO_SETTINGS_MODULE": "clientela.settings",
-        "CLIENTELA_DELIVERY_LEASE_SECONDS": "10", "CLIENTELA_DELIVERY_RETRY_SECONDS": "1",
-        "CLIENTELA_DELIVERY_MAX_ATTEMPTS": "30", "CLIENTELA_DELIVERY_BATCH": "100",
-        "CLIENTELA_DEFAULT_FROM_EMAIL": "Clientela <hola@bench.example.co>",
-        "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "CLIENTELA_EMAIL_HOST": "127.0.0.1", "CLIENTELA_EMAIL_TIMEOUT": "10",
-        "CLIENTELA_DELIVERY_THREADS": str(THREADS),
-    })  # fmt: skip
+    env = bench_env(
+        work, delivery_lease_seconds="10", delivery_retry_seconds="1",
+        delivery_max_attempts="30", delivery_batch="100",
+        default_from_email="Clientela <hola@bench.example.co>",
+        email_backend="django.core.mail.backends.smtp.EmailBackend",
+        email_host="127.0.0.1", email_timeout="10", delivery_threads=str(THREADS),
+    )  # fmt: skip
     name = f"clientela_bench_kill_{os.getpid()}"
-    if database == "postgresql":
-        import psycopg
+    with ExitStack() as stack:
+        if database == "postgresql":
+            env["CLIENTELA_DATABASE_URL"] = stack.enter_context(scratch_postgres(name))
+        return _run(env, database, name, size, seed, kills, senders, rng, work)
 
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["CLIENTELA_DATABASE_URL"] = f"{PG}/{name}"
+
+def _run(
+    env: dict[str, str], database: str, name: str, size: int, seed: int, kills: int,
+    senders: int, rng: random.Random, work: Path,
+) -> list[dict[str, Any]]:  # fmt: skip
     manage = [sys.executable, "-m", "clientela"]
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -95,7 +95,7 @@ def run(size: int = 100_000, seed: int = 42, database: str = "sqlite") -> list[d
             [*manage, "shell", "-c", SEED], env={**env, "BENCH_KILL_SIZE": str(size)},
             check=True, timeout=3600,
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         env["CLIENTELA_EMAIL_PORT"] = str(port)
         received_log = work / "received.log"
         dropped_log = work / "dropped.log"
@@ -105,7 +105,7 @@ def run(size: int = 100_000, seed: int = 42, database: str = "sqlite") -> list[d
             cwd=Path(__file__).resolve().parent.parent,
         )  # fmt: skip
         processes.append(sink)
-        _wait_for(port)
+        wait_for_port(port)
         logs: list[Path] = []
 
         def start_sender() -> subprocess.Popen[bytes]:
@@ -173,11 +173,6 @@ def run(size: int = 100_000, seed: int = 42, database: str = "sqlite") -> list[d
             if child.poll() is None:
                 child.kill()
                 child.wait()
-        if database == "postgresql":
-            import psycopg
-
-            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _query(env: dict[str, str], database: str, name: str, sql: str) -> list[tuple[Any, ...]]:

@@ -18,16 +18,13 @@ Run: ``python -m bench delivery-send [--size N] [--database sqlite|postgresql]``
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from bench.common import mail_figures
+
 SCENARIO = "delivery-send"
 
 
@@ -36,75 +33,18 @@ def pg_name(size: int) -> str:
     return f"clientela_bench_delivery_{size}"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(port: int, timeout: float = 15.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"the SMTP sink did not start on port {port}")
-
-
 def run(size: int = 5000, seed: int = 42, database: str = "sqlite") -> Iterator[dict[str, Any]]:
     """Prepare a scratch database and an SMTP sink, then time both paths in a child process."""
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-        env.update({
-            "CLIENTELA_DATA_DIR": data_dir, "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40,
-            "DJANGO_SETTINGS_MODULE": "clientela.settings",
-        })  # fmt: skip
-        if database == "postgresql":
-            import psycopg
-
-            name = pg_name(size)
-            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{name}"')
-            env["CLIENTELA_DATABASE_URL"] = f"{PG}/{name}"
-        subprocess.run(
-            [sys.executable, "-m", "clientela", "migrate", "-v0"], env=env, check=True,
-            capture_output=True, timeout=900,
-        )  # fmt: skip
-        port = _free_port()
-        sink = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-             "-c", "aiosmtpd.handlers.Sink"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            _wait_for(port)
-            env.update({
-                "CLIENTELA_EMAIL_HOST": "127.0.0.1", "CLIENTELA_EMAIL_PORT": str(port),
-                "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "CLIENTELA_DEFAULT_FROM_EMAIL": "Clientela <hola@bench.example.co>",
-            })  # fmt: skip
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.delivery_send", "--child", str(size), str(seed)],
-                env=env, check=True, capture_output=True, text=True, timeout=3600,
-                cwd=Path(__file__).resolve().parent.parent,
-            )  # fmt: skip
-        finally:
-            sink.terminate()
-            sink.wait(timeout=10)
-            if database == "postgresql":
-                import psycopg
-
-                with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{pg_name(size)}" WITH (FORCE)')
-        for line in child.stdout.splitlines():
-            if line.startswith("{"):
-                yield {"scenario": SCENARIO, "database": database, "size": size, **json.loads(line)}
+    yield from mail_figures(
+        "bench.delivery_send",
+        scenario=SCENARIO,
+        size=size,
+        seed=seed,
+        database=database,
+        database_name=pg_name(size),
+        from_email="Clientela <hola@bench.example.co>",
+        timeout=3600,
+    )
 
 
 # -- the child: in-process timings -------------------------------------------------------------

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.api_read import PG, _wrk
+from bench.api_read import _wrk
+from bench.common import PG, bench_env, create_database, drop_database, manage, start_server
 
 # wrk runs two threads (bench.api_read._wrk: -t2), each with its own Lua state: thread k posts
 # bodies k+1, k+3, k+5, … so no body is posted twice while the file lasts.
@@ -89,25 +88,6 @@ print(form.public_id)
 """
 
 
-def _env(database: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-    env.update({
-        "CLIENTELA_DATABASE_URL": f"{PG}/{database}", "CLIENTELA_DATA_DIR": str(data_dir),
-        "CLIENTELA_SECRET_KEY": "bench-" + "y" * 40, "CLIENTELA_FORM_RATE_IP": "100000000/m",
-        "CLIENTELA_FORM_RATE_FORM": "100000000/m", "CLIENTELA_FORM_MIN_FILL_SECONDS": "0",
-        "CLIENTELA_ALTCHA_MAX_NUMBER": "10",
-    })  # fmt: skip
-    return env
-
-
-def _run(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "clientela", *args], env=env, check=False,
-                          capture_output=True, text=True, timeout=3600)  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"clientela {args[0]} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
 def _count(database: str, sql: str) -> int:
     import psycopg
 
@@ -120,39 +100,29 @@ def run(
     size: int = 6000, seed: int = 42, seconds: int = 15, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Seed a fresh database, serve it, post `size` distinct submissions, report the figures."""
-    import psycopg
-
     from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
 
     if shutil.which("wrk") is None:
         raise SystemExit("form-submit needs wrk (apt-get install wrk)")
     seconds = seconds if size >= 1000 else 2
     database = f"clientela_bench_forms_{uuid.uuid4().hex[:8]}"
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    env = _env(database, data_dir)
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
+    env = bench_env(
+        data_dir, database_url=create_database(database), form_rate_ip="100000000/m",
+        form_rate_form="100000000/m", form_min_fill_seconds="0", altcha_max_number="10",
+    )  # fmt: skip
     server = None
     try:
         started = time.monotonic()
-        _run(env, "demo", "--no-serve", "--contacts", "200")
+        manage(env, "demo", "--no-serve", "--contacts", "200")
         bodies = data_dir / "bodies.jsonl"
         maker = {**env, "BENCH_FORM_COUNT": str(size), "BENCH_FORM_BODIES": str(bodies)}
-        public_id = _run(maker, "shell", "-c", PAYLOADS).strip().split()[-1]
+        public_id = manage(maker, "shell", "-c", PAYLOADS).strip().split()[-1]
         prepare_s = time.monotonic() - started
         before = _count(database, "SELECT count(*) FROM webforms_submission")
         assigned_before = _count(database, "SELECT count(*) FROM webforms_leadassignment")
-        port = free_port()
-        log = (data_dir / "server.log").open("wb")
         workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-        server = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-             "--workers", workers],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz", server)
+        server, base = start_server(env, data_dir / "server.log", workers)
         floor = _wrk(f"{base}/healthz", seconds=seconds, connections=connections, headers={},
                      lua=GET_LUA)  # fmt: skip
         # Warm every worker up on the form's own page (templates, translations, the form).
@@ -176,7 +146,7 @@ def run(
         # The follow-up work (routing, the rep's task and notice, three e-mails) is the
         # worker's: run the real worker over what the requests woke it for, and time it.
         started = time.monotonic()
-        _run(env, "worker", "--batch")
+        manage(env, "worker", "--batch")
         follow_up_s = time.monotonic() - started
         pending = (
             "SELECT count(*) FROM webforms_submission"
@@ -191,8 +161,7 @@ def run(
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_database(database)
         if os.environ.get("BENCH_KEEP_LOG"):
             shutil.copy(data_dir / "server.log", os.environ["BENCH_KEEP_LOG"])
         shutil.rmtree(data_dir, ignore_errors=True)

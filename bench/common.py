@@ -1,0 +1,195 @@
+"""Share what the benchmark scenarios need to run.
+
+A clean environment, scratch databases, an SMTP sink, the `clientela` command and a child
+process that prints its figures as JSON lines.
+
+Scenarios that time code in-process run a child (`python -m bench.<module> --child …`) with an
+environment of their own, so the parent's settings, database and imports never leak into the
+figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from clientela.testing.processes import free_port
+
+PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = [
+    "PG",
+    "ROOT",
+    "bench_env",
+    "child_figures",
+    "create_database",
+    "drop_database",
+    "free_port",
+    "mail_figures",
+    "manage",
+    "scratch_postgres",
+    "smtp_sink",
+    "start_server",
+    "wait_for_port",
+]
+
+
+def bench_env(data_dir: Path | str, **settings: str) -> dict[str, str]:
+    """Return this process's environment for a scratch installation.
+
+    Every CLIENTELA_ setting of this process is left out; the data folder, a fixed secret key
+    and the given `CLIENTELA_…` settings (keys without the prefix) are set.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
+    env.update({
+        "CLIENTELA_DATA_DIR": str(data_dir), "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": "clientela.settings",
+    })  # fmt: skip
+    env.update({f"CLIENTELA_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def create_database(name: str) -> str:
+    """Create an empty PostgreSQL database and return its URL.
+
+    A database of that name left by an interrupted run is dropped first.
+    """
+    drop_database(name)
+    _admin(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def drop_database(name: str) -> None:
+    """Drop a scratch PostgreSQL database, if it exists."""
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_postgres(name: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database and yield its URL; drop it afterwards."""
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
+def start_server(
+    env: Mapping[str, str], log: Path, workers: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the production server (`clientela serve --no-worker`) on a free port.
+
+    Wait for its health check; return the process and its base URL.
+    """
+    from clientela.demo.processes import default_web_workers
+    from clientela.testing.processes import wait_for
+
+    workers = workers or os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
+    port = free_port()
+    with log.open("wb") as handle:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
+             "--workers", workers],
+            env=dict(env), stdout=handle, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_for(f"{base}/healthz", server)
+    return server, base
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    """Wait until something listens on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def smtp_sink() -> Iterator[dict[str, str]]:
+    """Run aiosmtpd's Sink handler in its own process; yield the settings that send to it."""
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+         "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port)
+        yield {
+            "CLIENTELA_EMAIL_HOST": "127.0.0.1", "CLIENTELA_EMAIL_PORT": str(port),
+            "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        }  # fmt: skip
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+
+
+def manage(env: Mapping[str, str], *args: str, timeout: float = 7200) -> str:
+    """Run a `clientela` command; return its output, or raise with the end of its errors."""
+    done = subprocess.run(
+        [sys.executable, "-m", "clientela", *args], env=dict(env), check=False,
+        capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"clientela {args[0]} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def child_figures(
+    module: str, args: list[str], env: Mapping[str, str], timeout: float, **fields: Any
+) -> list[dict[str, Any]]:
+    """Run `python -m <module> --child <args…>` and return the JSON lines it printed.
+
+    Each line gets `fields` in front (the scenario, database and size).
+    """
+    child = subprocess.run(
+        [sys.executable, "-m", module, "--child", *args], env=dict(env), check=False,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+    if child.returncode:
+        raise RuntimeError(f"{module} failed:\n{child.stderr[-3000:]}")
+    return [
+        {**fields, **json.loads(line)} for line in child.stdout.splitlines() if line.startswith("{")
+    ]
+
+
+def mail_figures(
+    module: str, *, scenario: str, size: int, seed: int, database: str, database_name: str,
+    from_email: str, timeout: float,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Time a sending scenario's child against a migrated scratch database and an SMTP sink.
+
+    SQLite lives in a temporary data folder; PostgreSQL in `database_name`, dropped afterwards.
+    """
+    with ExitStack() as stack:
+        env = bench_env(stack.enter_context(tempfile.TemporaryDirectory()))
+        if database == "postgresql":
+            env["CLIENTELA_DATABASE_URL"] = stack.enter_context(scratch_postgres(database_name))
+        manage(env, "migrate", "-v0", timeout=900)
+        env.update(stack.enter_context(smtp_sink()))
+        env["CLIENTELA_DEFAULT_FROM_EMAIL"] = from_email
+        return child_figures(
+            module, [str(size), str(seed)], env, timeout=timeout,
+            scenario=scenario, database=database, size=size,
+        )  # fmt: skip
