@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.rfm_1m import CHUNK, PG, _copy, _drop_indexes, _env, _fillers, _fresh_database
+from bench.rfm_1m import CHUNK, _copy, _drop_indexes, _env, _fillers, _fresh_database
+from bench.rfm_1m import PG as PG  # the bench server, re-exported for the tiny run
 
 REPS = 20
 # (name, probability, kind, position)
@@ -277,7 +278,9 @@ def measure(pipeline_id: int, manager_id: int, rounds: int = 3) -> dict[str, Any
         since=dt.date(YEAR, 1, 1),
         until=dt.date(YEAR, 12, 31),
     )
-    params = {"p": pipeline_id, "start": day_start(f.since), "end": f.end}
+    params: dict[str, int | dt.datetime] = {
+        "p": pipeline_id, "start": day_start(f.since), "end": f.end,
+    }  # fmt: skip
     service: list[float] = []
     baseline: list[float] = []
     found: dict[str, Any] = {}
