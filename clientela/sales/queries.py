@@ -217,15 +217,17 @@ def funnel(user: User, f: ReportFilters) -> list[FunnelStep]:
     stages = funnel_stages(f.pipeline)
     if not stages:
         return []
-    passed = Q(
-        history__stage__pipeline_id=f.pipeline.pk,
-        history__stage__kind__in=[StageKind.OPEN, StageKind.WON],
-    )
+    # The filter comes first so the MAX reads the same (inner) join: stays in the pipeline's
+    # open and won stages only.
     per_deal = (
         cohort(user, f)
+        .filter(
+            history__stage__pipeline_id=f.pipeline.pk,
+            history__stage__kind__in=[StageKind.OPEN, StageKind.WON],
+        )
         .order_by()
         .values("pk")
-        .annotate(furthest=Max("history__stage__position", filter=passed))
+        .annotate(furthest=Max("history__stage__position"))
     )
     with roomy_aggregates():
         counts = per_deal.aggregate(
