@@ -465,7 +465,7 @@ def lost_reasons_report(user: User, f: ReportFilters) -> list[LostRow]:
         .order_by()
         .values("lost_reason_id")
         .annotate(n=Count("pk"), amount=Sum("amount_company"))
-        .order_by("-n", "lost_reason_id")
+        .order_by("-n", F("lost_reason_id").asc(nulls_last=True))
     )
     reasons = LostReason.objects.in_bulk([r["lost_reason_id"] for r in rows if r["lost_reason_id"]])
     return [

@@ -217,6 +217,13 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+def _plan_month(request: AuthenticatedHttpRequest) -> dt.date:
+    """Return the plan's month from `?month=YYYY-MM` (this month when missing or out of range)."""
+    this_month = timezone.localdate(timezone=company_zone()).replace(day=1)
+    month = parse_month(request.GET.get("month")) or this_month
+    return month if dt.date(2000, 1, 1) <= month <= dt.date(2100, 12, 1) else this_month
+
+
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def plan(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -224,10 +231,7 @@ def plan(request: AuthenticatedHttpRequest) -> HttpResponse:
     ctx = _context(request)
     f = ctx.filters
     user = request.user
-    today = timezone.localdate(timezone=company_zone())
-    month = parse_month(request.GET.get("month")) or today.replace(day=1)
-    if not dt.date(2000, 1, 1) <= month <= dt.date(2100, 12, 1):
-        month = today.replace(day=1)
+    month = _plan_month(request)
     editor = can_manage_plan(user)
     form = None
     if editor:
@@ -428,11 +432,7 @@ def _customer_table(
 def _plan_table(
     request: AuthenticatedHttpRequest, f: ReportFilters
 ) -> tuple[Sequence[str], list[Sequence[Any]]]:
-    month = parse_month(request.GET.get("month")) or timezone.localdate(
-        timezone=company_zone()
-    ).replace(day=1)
-    if not dt.date(2000, 1, 1) <= month <= dt.date(2100, 12, 1):
-        month = timezone.localdate(timezone=company_zone()).replace(day=1)
+    month = _plan_month(request)
     rows, _total = plan_vs_actual(request.user, f.pipeline, month, owner_id=f.owner_id)
     return (
         ("rep", "month", "amount_target", "amount_won", "amount_reached_percent", "amount_projected",
@@ -443,6 +443,19 @@ def _plan_table(
              r.target_deals, r.won_deals, r.deals_reached, r.projected_deals)
             for r in rows
         ],
+    )  # fmt: skip
+
+
+def _plan_history_table(
+    request: AuthenticatedHttpRequest, f: ReportFilters
+) -> tuple[Sequence[str], list[Sequence[Any]]]:
+    month = _plan_month(request)
+    rows = plan_by_month(request.user, f.pipeline, month, owner_id=f.owner_id)
+    return (
+        ("month", "amount_target", "amount_won", "amount_reached_percent", "deals_target",
+         "deals_won"),
+        [(f"{m.month:%Y-%m}", m.target_amount, m.won_amount, m.reached, m.target_deals,
+          m.won_deals) for m in rows],
     )  # fmt: skip
 
 
@@ -461,6 +474,7 @@ TABLES: dict[
     "customers-best": _customer_table(False),
     "customers-regular": _customer_table(True),
     "plan": _plan_table,
+    "plan-history": _plan_history_table,
 }
 
 

@@ -199,3 +199,21 @@ def test_the_funnel_api_answers_field_errors(client, personas):
     assert missing.status_code == 404
     assert no_pipeline.status_code == 400
     assert "pipeline" in json.loads(no_pipeline.content)["errors"]
+
+
+def test_the_lost_reasons_link_lists_the_deals_lost_for_that_reason_in_the_period(client, personas):
+    world = build_sales_world(personas)
+    other = deal_on_path(personas.rep, world.pipeline, ["Nuevo", "Cierre perdido"], opened=OPENED)
+    deal_on_path(personas.rep, world.pipeline, ["Nuevo", "Cierre perdido"],
+                 opened=OPENED - dt.timedelta(days=800), lost_reason=world.reason)  # fmt: skip
+    signed = client_for(client, personas.manager)
+
+    page = signed.get(reverse("sales:lost"), {"pipeline": world.pipeline.pk})
+    (row, link), (no_reason, _none_link) = page.context["rows"]
+    listed = signed.get(link)
+
+    assert (row.reason, row.deals) == (world.reason, 1)
+    assert (no_reason.reason, no_reason.deals) == (None, 1)
+    assert f"lost_reason={world.reason.pk}" in link and "closed_from=" in link
+    assert list(listed.context["page"].rows) == [world.rep2_deal]
+    assert other not in listed.context["page"].rows
