@@ -34,4 +34,4 @@ def test_a_page_costs_the_same_queries_with_ten_times_the_deals(
     with django_assert_max_num_queries(len(few)):
         response = signed.get(reverse(route), query)
     assert response.status_code == 200
-    assert len(few) <= 16
+    assert len(few) <= 20  # PostgreSQL adds SAVEPOINT, SET LOCAL work_mem and RELEASE twice
