@@ -1,9 +1,9 @@
 """Factories for sales targets and stage history, and the deals the reports are tested on.
 
-`SalesTargetFactory` writes a target straight to the table; `EnteredTargetsFactory`-style
-writes go through `sales.services.set_targets` in the tests of that service. Deals with an
-exact path through the stages come from `deal_on_path` (rows through the deals factories and
-`StageHistoryFactory`, as the demo and the board leave them).
+`SalesTargetFactory` writes a target straight to the table; targets as a manager leaves them
+(checks, audit event) come from `sales.services.set_targets`, which its tests call. Deals with
+an exact path through the stages come from `deal_on_path` (rows through the deals factories
+and `StageHistoryFactory`, as the demo and the board leave them).
 """
 
 from __future__ import annotations
