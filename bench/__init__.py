@@ -16,4 +16,5 @@ SCENARIOS = {
     "campaign-100k": "bench.campaign_100k",
     "mail-tracking": "bench.mail_tracking",
     "board-50k": "bench.board_50k",
+    "funnel-1m": "bench.funnel_1m",
 }

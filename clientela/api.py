@@ -46,6 +46,7 @@ from clientela.core.exceptions import (
 from clientela.core.http import error_response, unstorable_reason
 from clientela.deals.api import deals_router, pipelines_router
 from clientela.delivery.api import suppressions_router
+from clientela.sales.api import reports_router
 from clientela.segments.api import segments_router
 from clientela.webforms.api import forms_router
 from clientela.webforms.api import public_paths as webforms_public_paths
@@ -368,6 +369,7 @@ api.add_router("/v1/campaigns", campaigns_router)
 api.add_router("/v1/suppressions", suppressions_router)
 api.add_router("/v1/pipelines", pipelines_router)
 api.add_router("/v1/deals", deals_router)
+api.add_router("/v1/reports", reports_router)
 
 
 @csrf_exempt

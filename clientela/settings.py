@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "clientela.delivery",
     "clientela.tracking",
     "clientela.segments",
+    "clientela.sales",
     "clientela.campaigns",
     "clientela.analytics",
     "clientela.demo",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("clientela.delivery.urls_public")),
     path("value/", include("clientela.analytics.urls")),
     path("segments/", include("clientela.segments.urls")),
+    path("sales/", include("clientela.sales.urls")),
     path("campaigns/", include("clientela.campaigns.urls")),
     path("ci/", include("clientela.campaigns.urls_public")),
     path("", include("clientela.webforms.urls")),

@@ -202,6 +202,14 @@ class DealFilters:
     state: str = ""
     rotting: bool = False
     q: str = ""
+    # Drill-down from the sales reports: opened / closed within days (company time zone),
+    # reached a stage (its furthest stage, lost ones left out, is this one or later), lost for.
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    closed_from: dt.date | None = None
+    closed_to: dt.date | None = None
+    reached_stage_id: int | None = None
+    lost_reason_id: int | None = None
 
     def active(self) -> bool:
         """Whether anything but the pipeline narrows the deals."""
@@ -216,7 +224,41 @@ class DealFilters:
             or self.state
             or self.rotting
             or self.q
+            or self.drilled()
         )
+
+    def drilled(self) -> bool:
+        """Whether a sales report's drill-down narrows the deals."""
+        return bool(
+            self.created_from
+            or self.created_to
+            or self.closed_from
+            or self.closed_to
+            or self.reached_stage_id
+            or self.lost_reason_id
+        )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Return the first moment of a day in the company's time zone."""
+    return timezone.make_aware(
+        dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone()
+    )
+
+
+def reached_stage_q(stage: Stage) -> Q:
+    """Return a filter keeping the deals that reached `stage`, by their stage history.
+
+    Reached: the furthest stage (lost ones left out) is `stage`'s position or later, so a deal
+    that skipped a stage has passed it.
+    """
+    passed = StageHistory.objects.filter(
+        deal_id=OuterRef("pk"),
+        stage__pipeline_id=stage.pipeline_id,
+        stage__position__gte=stage.position,
+        stage__kind__in=[StageKind.OPEN, StageKind.WON],
+    )
+    return Q(Exists(passed))
 
 
 def filter_deals(
@@ -244,6 +286,19 @@ def filter_deals(
         qs = qs.filter(state=filters.state)
     if filters.q:
         qs = qs.filter(title__icontains=filters.q.strip()[:100])
+    if filters.created_from is not None:
+        qs = qs.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to is not None:
+        qs = qs.filter(created_at__lt=_day_start(filters.created_to + dt.timedelta(days=1)))
+    if filters.closed_from is not None:
+        qs = qs.filter(closed_at__gte=_day_start(filters.closed_from))
+    if filters.closed_to is not None:
+        qs = qs.filter(closed_at__lt=_day_start(filters.closed_to + dt.timedelta(days=1)))
+    if filters.lost_reason_id is not None:
+        qs = qs.filter(lost_reason_id=filters.lost_reason_id)
+    if filters.reached_stage_id is not None:
+        stage = Stage.objects.filter(pk=filters.reached_stage_id).first()
+        qs = qs.filter(reached_stage_q(stage)) if stage is not None else qs.none()
     if filters.rotting:
         stages = list(Stage.objects.filter(rotting_days__isnull=False, kind=StageKind.OPEN))
         if filters.pipeline_id is not None:

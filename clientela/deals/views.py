@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -190,9 +191,29 @@ def _list_filters(request: AuthenticatedHttpRequest) -> tuple[DealFilterForm, De
             **filters.__dict__,
             "pipeline_id": pipeline_id,
             "state": state if state in StageKind.values else "",
+            **_drill_filters(request),
         }
     )
     return form, filters, ordering
+
+
+DRILL_DATES = ("created_from", "created_to", "closed_from", "closed_to")
+
+
+def _drill_filters(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    """Read the sales reports' drill-down parameters (a bad one is ignored)."""
+    found: dict[str, Any] = {}
+    for name in DRILL_DATES:
+        try:
+            day = dt.date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            continue
+        if dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
+            found[name] = day
+    found["reached_stage_id"] = id_param(request.GET, "reached")
+    found["lost_reason_id"] = id_param(request.GET, "lost_reason")
+    found["contact_id"] = id_param(request.GET, "contact")
+    return found
 
 
 @domain_errors
@@ -215,6 +236,12 @@ def deal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "pipelines": list(pipelines_visible_to(user)),
             "pipeline_id": filters.pipeline_id,
             "state": filters.state,
+            "drilled": filters.drilled() or filters.contact_id is not None,
+            "drill_params": [
+                (k, v)
+                for k, v in request.GET.items()
+                if k in (*DRILL_DATES, "reached", "lost_reason", "contact")
+            ],
             "states": StageKind.choices,
             "ordering": ordering,
             "orderings": [

@@ -1,0 +1,1 @@
+"""Sales section: the sales plan and the sales analytics over deals."""
