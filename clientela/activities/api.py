@@ -113,7 +113,9 @@ class ActivityIn(Schema):
         default_factory=list, max_length=50, description="Meetings only: user ids"
     )
     attendance: Attendance | None = Field(None, description="Logged meetings only")
-    reminder_minutes: Reminder | None = Field(None, description="0, 10, 60 or 1440")
+    reminder_minutes: int | None = Field(
+        None, ge=0, le=max(Reminder.values), description="Minutes before: 0, 10, 60 or 1440"
+    )
 
 
 class ActivityPatch(Schema):
@@ -135,7 +137,9 @@ class ActivityPatch(Schema):
     place: str | None = Field(None, max_length=200)
     attendees: list[RecordId] | None = Field(None, max_length=50)
     attendance: Attendance | None = None
-    reminder_minutes: Reminder | None = None
+    reminder_minutes: int | None = Field(
+        None, ge=0, le=max(Reminder.values), description="Minutes before: 0, 10, 60 or 1440"
+    )
     version: DbInt | None = Field(None, description="Refuse the change if the activity moved on")
 
 

@@ -138,7 +138,8 @@ def task_board(
     base = filter_activities(user, ActivityFilters(kind=kind, owner_id=owner_id)).select_related(
         "contact", "company", "owner"
     )
-    open_ = base.filter(done_at__isnull=True)
+    # A cancelled meeting is no work to do (it stays on the calendar, struck through).
+    open_ = base.filter(done_at__isnull=True).exclude(attendance=Attendance.CANCELLED)
 
     def take(qs: QuerySet[Activity]) -> list[Activity]:
         return list(qs[:GROUP_LIMIT])
@@ -161,6 +162,7 @@ def contact_open_activities(user: User, contact_id: int, limit: int = 20) -> lis
     qs = (
         activities_visible_to(user)
         .filter(contact_id=contact_id, done_at__isnull=True)
+        .exclude(attendance=Attendance.CANCELLED)
         .select_related("owner")
         .order_by("due_at", "id")
     )
@@ -258,6 +260,7 @@ def due_soon(
         Activity.objects.filter(
             owner_id=user.pk, done_at__isnull=True, due_at__lt=start + dt.timedelta(days=1)
         )
+        .exclude(attendance=Attendance.CANCELLED)
         .select_related("contact")
         .order_by("due_at", "id")[: limit + 50]
     )

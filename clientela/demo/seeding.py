@@ -344,4 +344,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.deals import seed_deals
 
     seed_deals(seed=seed)
+    from clientela.demo.activities import seed_stage_rules
+
+    seed_stage_rules()
     return created
