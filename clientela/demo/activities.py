@@ -107,7 +107,6 @@ def seed_activities(seed: int = 2026, now: dt.datetime | None = None) -> int:
                 ends_at=due + dt.timedelta(hours=1) if kind == ActivityKind.MEETING else None,
                 reminder_minutes=60 if kind == ActivityKind.MEETING else None,
                 remind_at=due - dt.timedelta(hours=1) if kind == ActivityKind.MEETING else None,
-                reminded_at=now if kind == ActivityKind.MEETING and hours < 1 else None,
             ))  # fmt: skip
         for contact in contacts[: len(contacts) // 2]:
             kind, subject, outcome = rng.choice(TOUCHES)
@@ -169,23 +168,25 @@ def _meetings(
             if created > now or start < contact.created_at:
                 day += dt.timedelta(days=1)
                 continue
-            past = end < now
+            past = start < now  # begun or over: held, missed or called off
             attendance = Attendance.PENDING
             if past:
                 attendance = rng.choices(
                     (Attendance.ATTENDED, Attendance.NO_SHOW, Attendance.CANCELLED), (75, 15, 10)
                 )[0]
-            done = end if past and attendance != Attendance.CANCELLED else None
+            # A reminder only on meetings more than half a day away: none is due while the demo
+            # is being looked at (the worker would send it).
+            remind = not past and start - dt.timedelta(hours=13) > now
+            done = min(end, now) if past and attendance != Attendance.CANCELLED else None
             rows.append(Activity(
                 kind=ActivityKind.MEETING, subject=rng.choice(MEETING_SUBJECTS),
                 contact=contact, company_id=contact.company_id, owner=rep,
                 due_at=start, ends_at=end, place=rng.choice(PLACES), attendance=attendance,
                 done_at=done, outcome=Outcome.REACHED if attendance == Attendance.ATTENDED else "",
-                duration_minutes=int((end - start).total_seconds() // 60) if done else None,
+                duration_minutes=int((done - start).total_seconds() // 60) if done else None,
                 priority=Priority.HIGH if rng.random() < 0.2 else Priority.NORMAL,
-                reminder_minutes=None if past else 60,
-                remind_at=None if past else start - dt.timedelta(hours=1),
-                reminded_at=None if past or start - dt.timedelta(hours=1) > now else now,
+                reminder_minutes=60 if remind else None,
+                remind_at=start - dt.timedelta(hours=1) if remind else None,
                 created_by=rep, created_at=created, updated_at=done or created, source="demo",
             ))  # fmt: skip
         day += dt.timedelta(days=1)
