@@ -61,6 +61,7 @@ def test_it_creates_a_meeting_with_end_place_attendees_and_pending_attendance(pe
     assert meeting.attendance == Attendance.PENDING
     assert meeting.place == "Calle 93 #11-20" and meeting.priority == Priority.HIGH
     assert list(meeting.attendees.all()) == [personas.rep2]  # the owner is not an attendee
+    assert meeting.due_at is not None
     assert meeting.remind_at == meeting.due_at - dt.timedelta(hours=1)
 
 
@@ -206,7 +207,7 @@ def test_the_form_creates_a_meeting_with_its_attendees(client: Client, personas)
 
 
 def test_the_api_creates_and_shows_the_new_fields(client: Client, personas) -> None:
-    headers = bearer_headers(personas.rep)
+    headers: dict[str, Any] = dict(bearer_headers(personas.rep))
     body = {
         "kind": "meeting",
         "subject": "Visita",
@@ -217,9 +218,7 @@ def test_the_api_creates_and_shows_the_new_fields(client: Client, personas) -> N
         "priority": "high",
         "reminder_minutes": 1440,
     }
-    response = client.post(
-        "/api/v1/activities", body, content_type="application/json", **headers
-    )
+    response = client.post("/api/v1/activities", body, content_type="application/json", **headers)
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["place"] == "Oficina" and data["priority"] == "high"
@@ -251,7 +250,7 @@ def test_the_api_answers_each_bad_value_with_its_field(
     payload = {"kind": "meeting", "subject": "Visita", "due_at": "2030-05-01T15:00:00Z", **body}
     response = client.post(
         "/api/v1/activities", payload, content_type="application/json",
-        **bearer_headers(personas.rep),
+        **dict[str, Any](bearer_headers(personas.rep)),
     )  # fmt: skip
     assert response.status_code in (400, 422), response.content
     assert field in response.content.decode()
@@ -332,9 +331,12 @@ def test_the_calendar_user_picker_offers_only_whom_the_manager_may_see(
     # A rep may not open a colleague's calendar: it does not exist for them.
     other = reverse("activities:calendar") + f"?date=2030-05-07&owner={personas.rep.pk}"
     assert client_for(client, personas.rep2).get(other).status_code == 404
-    assert client_for(client, personas.rep2).get(
-        reverse("activities:calendar") + "?date=nonsense&view=month"
-    ).status_code == 200
+    assert (
+        client_for(client, personas.rep2)
+        .get(reverse("activities:calendar") + "?date=nonsense&view=month")
+        .status_code
+        == 200
+    )
 
 
 # --- the iCalendar feed ------------------------------------------------------------------------

@@ -82,9 +82,13 @@ REQUESTS: dict[str, Request] = {
     "deals:stage_rule_add": Request(
         "POST",
         kwargs=_pipeline,
-        data=lambda w: {"stage": w.next_stage.pk, "subject": "Llamar", "due_hours": 24,
-                        "priority": "normal"},
-    ),  # fmt: skip
+        data=lambda w: {
+            "stage": w.next_stage.pk,
+            "subject": "Llamar",
+            "due_hours": 24,
+            "priority": "normal",
+        },
+    ),
     "deals:stage_rule_remove": Request(
         "POST",
         kwargs=lambda w: {

@@ -39,6 +39,7 @@ def test_a_deal_moved_into_the_stage_gives_its_owner_the_task(personas: Any) -> 
     assert task.owner == personas.rep and task.subject == "Hacer seguimiento a la cotización"
     assert task.deal_id == deal.pk and task.contact == contact and task.priority == "high"
     assert task.source == stage_rules.SOURCE and task.created_by is None
+    assert task.due_at is not None
     assert before + dt.timedelta(hours=24) <= task.due_at <= timezone.now() + dt.timedelta(hours=24)
     # The manager moved it: the owner is told.
     assert Notification.objects.filter(recipient=personas.rep).count() == 1
