@@ -10,6 +10,8 @@ urlpatterns = [
     path("contacts/", include("clientela.contacts.urls")),
     path("orders/", include("clientela.orders.urls")),
     path("activities/", include("clientela.activities.urls")),
+    # /ical/<token>.ics: the personal calendar feed, opened by the secret token alone.
+    path("", include("clientela.activities.urls_public")),
     path("deals/", include("clientela.deals.urls")),
     path("outbox/", include("clientela.delivery.urls")),
     # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).

@@ -13,7 +13,15 @@ from pydantic import ConfigDict, Field
 from clientela.accounts.api_auth import actor
 from clientela.accounts.models import User
 from clientela.activities import services
-from clientela.activities.choices import TOUCH_KINDS, ActivityKind, Outcome
+from clientela.activities.choices import (
+    TOUCH_KINDS,
+    ActivityKind,
+    Attendance,
+    Direction,
+    Outcome,
+    Priority,
+    Reminder,
+)
 from clientela.activities.models import Activity
 from clientela.activities.queries import ActivityFilters, filter_activities, get_activity_for_user
 from clientela.contacts.models import Company, Contact
@@ -45,6 +53,13 @@ class ActivityOut(Schema):
     is_done: bool
     outcome: str = Field(description="For calls: reached, no_answer, voicemail, busy, …")
     duration_minutes: int | None
+    priority: Priority
+    direction: str = Field(description="Calls: inbound or outbound (empty when not said)")
+    ends_at: datetime | None = Field(description="Meetings: when it ends (`due_at` is the start)")
+    place: str = Field(description="Meetings: where")
+    attendees: list[Ref] = Field(description="Meetings: the other users invited")
+    attendance: str = Field(description="Meetings: pending, attended, no_show or cancelled")
+    reminder_minutes: int | None = Field(description="Reminder: minutes before `due_at`")
     source: str = Field(description="What made it, for programs (webforms.assignment, …)")
     created_by: Ref | None
     created_at: datetime
@@ -90,6 +105,17 @@ class ActivityIn(Schema):
     done_at: datetime | None = Field(None, description="When it happened (implies `done`)")
     outcome: Outcome | None = None
     duration_minutes: int | None = Field(None, ge=0, le=services.DURATION_MAX)
+    priority: Priority = Priority.NORMAL
+    direction: Direction | None = Field(None, description="Calls only")
+    ends_at: datetime | None = Field(None, description="Meetings only: after `due_at`")
+    place: str = Field("", max_length=200, description="Meetings only")
+    attendees: list[RecordId] = Field(
+        default_factory=list, max_length=50, description="Meetings only: user ids"
+    )
+    attendance: Attendance | None = Field(None, description="Logged meetings only")
+    reminder_minutes: int | None = Field(
+        None, ge=0, le=max(Reminder.values), description="Minutes before: 0, 10, 60 or 1440"
+    )
 
 
 class ActivityPatch(Schema):
@@ -105,6 +131,15 @@ class ActivityPatch(Schema):
     done: bool | None = Field(None, description="true completes it, false opens it again")
     outcome: Outcome | None = None
     duration_minutes: int | None = Field(None, ge=0, le=services.DURATION_MAX)
+    priority: Priority | None = None
+    direction: Direction | None = None
+    ends_at: datetime | None = None
+    place: str | None = Field(None, max_length=200)
+    attendees: list[RecordId] | None = Field(None, max_length=50)
+    attendance: Attendance | None = None
+    reminder_minutes: int | None = Field(
+        None, ge=0, le=max(Reminder.values), description="Minutes before: 0, 10, 60 or 1440"
+    )
     version: DbInt | None = Field(None, description="Refuse the change if the activity moved on")
 
 
@@ -124,6 +159,13 @@ def activity_out(activity: Activity) -> dict[str, Any]:
         "is_done": activity.done_at is not None,
         "outcome": activity.outcome,
         "duration_minutes": activity.duration_minutes,
+        "priority": activity.priority,
+        "direction": activity.direction,
+        "ends_at": activity.ends_at,
+        "place": activity.place,
+        "attendees": [ref(u) for u in activity.attendees.all()],
+        "attendance": activity.attendance,
+        "reminder_minutes": activity.reminder_minutes,
         "source": activity.source,
         "created_by": ref(activity.created_by),
         "created_at": activity.created_at,
@@ -160,7 +202,9 @@ def list_activities(request: HttpRequest, query: Query[ActivityQuery]) -> dict[s
         limit=query.limit,
         offset=query.offset,
         cursor=query.cursor,
-        shape=lambda rows: rows.select_related("contact", "company", "owner", "created_by"),
+        shape=lambda rows: rows.select_related(
+            "contact", "company", "owner", "created_by"
+        ).prefetch_related("attendees"),
     )
     return page.body([activity_out(row) for row in page.rows])
 
@@ -205,6 +249,9 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[dict[st
             owner=owner,
             actor=user,
             via=Via.API,
+            direction=payload.direction or "",
+            place=payload.place,
+            attendance=payload.attendance or "",
         )
     else:
         activity = services.create_task(
@@ -217,6 +264,12 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[dict[st
             kind=payload.kind,
             actor=user,
             via=Via.API,
+            priority=payload.priority,
+            ends_at=payload.ends_at,
+            place=payload.place,
+            attendees=list(payload.attendees),
+            direction=payload.direction or "",
+            reminder_minutes=payload.reminder_minutes,
         )
     return Status(201, activity_out(get_activity_for_user(user, activity.pk)))
 
@@ -239,8 +292,13 @@ def update_activity(
     done = data.pop("done", None)
     if "owner" in data:
         data["owner"] = _owner(user, data["owner"]) if data["owner"] is not None else None
-    if "outcome" in data and data["outcome"] is None:
-        data["outcome"] = ""
+    for name in ("outcome", "direction", "place", "attendance"):
+        if name in data and data[name] is None:
+            data[name] = ""
+    if "priority" in data and data["priority"] is None:
+        data.pop("priority")
+    if "attendees" in data and data["attendees"] is None:
+        data["attendees"] = []
     if data:
         activity = services.update_activity(
             activity, actor=user, data=data, expected_version=version, via=Via.API

@@ -51,6 +51,7 @@ class ActivitiesConfig(AppConfig):
         )
         register_activity_verbs()
         register_record_type("activities.activity")
+        register_record_type("activities.calendarfeed")
         register_nav_item(NavItem("activities:my_tasks", _("Activities"), "calendar", order=50))
         register_header_item(HeaderItem("notifications", "activities/includes/bell.html", order=10))
         register_contact_panel(
@@ -65,5 +66,26 @@ class ActivitiesConfig(AppConfig):
                 context=start_panel_context,
             )
         )  # fmt: skip
+        self._register_agenda()
         # A merged contact's activities belong to the surviving contact (and go back on undo).
         register_merge_relation("activities.Activity", "contact")
+
+    def _register_agenda(self) -> None:
+        """Register the reminders' schedule and e-mail kind, and the calendar feed's path."""
+        from datetime import timedelta
+
+        from clientela.activities.services import REMINDER_KIND
+        from clientela.core.registries import register_public_prefix
+        from clientela.core.scheduling import Schedule, register
+        from clientela.delivery.kinds import register_kind
+
+        register(
+            Schedule(
+                "activities.reminders",
+                "clientela.activities.tasks.send_reminders_job",
+                every=timedelta(minutes=1),
+            )
+        )
+        register_kind(REMINDER_KIND, _("Activity reminder"))
+        # The personal iCalendar feed: the secret token in the path is the only key.
+        register_public_prefix("/ical/", "personal iCalendar feeds (a secret token in the path)")

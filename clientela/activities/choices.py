@@ -30,6 +30,39 @@ class Outcome(models.TextChoices):
     CALL_BACK = "call_back", _("Asked to call back")
 
 
+class Priority(models.TextChoices):
+    """How urgent a task is."""
+
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class Direction(models.TextChoices):
+    """Who called whom."""
+
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class Attendance(models.TextChoices):
+    """How a meeting went: still to happen, held, the customer did not come, or called off."""
+
+    PENDING = "pending", _("Pending")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Reminder(models.IntegerChoices):
+    """When to remind the owner of an activity, in minutes before it is due."""
+
+    AT_TIME = 0, _("At the time")
+    TEN_MINUTES = 10, _("10 minutes before")
+    ONE_HOUR = 60, _("1 hour before")
+    ONE_DAY = 1440, _("1 day before")
+
+
 class ActivityVerb(models.TextChoices):
     """Timeline verbs of activities (registered with their sentences in ActivitiesConfig.ready)."""
 
@@ -39,6 +72,13 @@ class ActivityVerb(models.TextChoices):
     REOPENED = "activity_reopened", _("task reopened")
     CHANGED = "activity_changed", _("activity changed")
     DELETED = "activity_deleted", _("activity deleted")
+
+
+class FeedVerb(models.TextChoices):
+    """Audit verbs of the personal calendar feed address."""
+
+    CREATED = "calendar_feed_created", _("calendar address created")
+    REVOKED = "calendar_feed_revoked", _("calendar address revoked")
 
 
 class Period(models.TextChoices):

@@ -9,8 +9,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.models import User
-from clientela.activities.choices import TOUCH_KINDS, ActivityKind, Outcome
-from clientela.activities.services import DURATION_MAX, NOTES_MAX, SUBJECT_MAX
+from clientela.activities.choices import (
+    TOUCH_KINDS,
+    ActivityKind,
+    Attendance,
+    Direction,
+    Outcome,
+    Priority,
+    Reminder,
+)
+from clientela.activities.services import DURATION_MAX, NOTES_MAX, PLACE_MAX, SUBJECT_MAX
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.numbers import DB_INT_MAX
 
@@ -44,8 +52,39 @@ class TaskForm(forms.Form):
         max_length=SUBJECT_MAX,
         widget=forms.TextInput(attrs={"placeholder": _("Call to confirm the visit")}),
     )
-    due_at = moment_field(_("Due"), help_text=_("Leave it empty for a task without a date."))
-    owner = forms.TypedChoiceField(label=_("Assigned to"), coerce=int, required=False)
+    due_at = moment_field(
+        _("Due / starts"), help_text=_("Leave it empty for a task without a date.")
+    )
+    ends_at = moment_field(_("Ends"), help_text=_("Meetings: when it ends."))
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL, required=False
+    )
+    owner = forms.TypedChoiceField(label=_("Assignee"), coerce=int, required=False)
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=[("", "—"), *Direction.choices], required=False
+    )
+    place = forms.CharField(
+        label=_("Place"),
+        max_length=PLACE_MAX,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Show flat, Calle Mayor 12")}),
+    )
+    attendees = forms.TypedMultipleChoiceField(
+        label=_("Other attendees"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    attendance = forms.ChoiceField(
+        label=_("Attendance"), choices=Attendance.choices, required=False
+    )
+    reminder_minutes = forms.TypedChoiceField(
+        label=_("Reminder"),
+        choices=[("", _("No reminder")), *Reminder.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
     notes = forms.CharField(
         label=_("Notes"),
         max_length=NOTES_MAX,
@@ -65,7 +104,13 @@ class TaskForm(forms.Form):
         widget=forms.HiddenInput, required=False, min_value=0, max_value=DB_INT_MAX
     )
 
-    def __init__(self, *args: Any, owners: list[User] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        owners: list[User] | None = None,
+        people: list[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         owner = self.fields["owner"]
         assert isinstance(owner, forms.TypedChoiceField)
@@ -73,6 +118,20 @@ class TaskForm(forms.Form):
             owner.choices = [(u.pk, u.get_full_name() or u.username) for u in owners]
         else:
             del self.fields["owner"]
+        attendees = self.fields["attendees"]
+        assert isinstance(attendees, forms.TypedMultipleChoiceField)
+        attendees.choices = [(u.pk, u.get_full_name() or u.username) for u in people or []]
+
+    def clean(self) -> dict[str, Any]:
+        """Check a meeting's end comes after its start (the service checks it again)."""
+        data = super().clean() or {}
+        start, end = data.get("due_at"), data.get("ends_at")
+        if end is not None and data.get("kind") == ActivityKind.MEETING:
+            if start is None:
+                self.add_error("due_at", _("Give the start of the meeting."))
+            elif end <= start:
+                self.add_error("ends_at", _("The end must be after the start."))
+        return data
 
 
 class LogForm(forms.Form):
@@ -95,6 +154,15 @@ class LogForm(forms.Form):
     )
     duration_minutes = forms.IntegerField(
         label=_("Minutes"), min_value=0, max_value=DURATION_MAX, required=False
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=[("", "—"), *Direction.choices], required=False
+    )
+    place = forms.CharField(label=_("Place"), max_length=PLACE_MAX, required=False)
+    attendance = forms.ChoiceField(
+        label=_("Attendance"),
+        choices=[(str(k), label) for k, label in Attendance.choices if k != Attendance.PENDING],
+        required=False,
     )
     done_at = moment_field(_("When"), help_text=_("Leave it empty for just now."))
     notes = forms.CharField(

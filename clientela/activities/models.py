@@ -8,7 +8,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clientela.activities.choices import TOUCH_KINDS, ActivityKind, Outcome
+from clientela.activities.choices import (
+    TOUCH_KINDS,
+    ActivityKind,
+    Attendance,
+    Direction,
+    Outcome,
+    Priority,
+    Reminder,
+)
 
 
 class Activity(models.Model):
@@ -52,12 +60,34 @@ class Activity(models.Model):
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned to"),
+        verbose_name=_("assignee"),
         on_delete=models.PROTECT,
         related_name="activities",
         db_index=False,  # the owner indexes below serve lookups
     )
+    # When it is due; for a meeting, when it starts (and `ends_at` when it ends).
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, blank=True
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    attendance = models.CharField(
+        _("attendance"), max_length=10, choices=Attendance.choices, blank=True
+    )
+    # The other users at a meeting (the contact is `contact`).
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("attendees"), blank=True, related_name="+"
+    )
+    reminder_minutes = models.PositiveIntegerField(
+        _("reminder"), null=True, blank=True, choices=Reminder.choices
+    )
+    # When the reminder is due (due_at - reminder_minutes) and when it went out (claimed once).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
@@ -91,6 +121,12 @@ class Activity(models.Model):
                 name="activity_contact_touch_idx",
             ),
             models.Index(fields=["-created_at", "-id"], name="activity_recent_idx"),
+            # The reminder worker: reminders due and not yet sent.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(reminded_at__isnull=True, remind_at__isnull=False),
+                name="activity_reminder_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,3 +183,21 @@ class Notification(models.Model):
     def is_read(self) -> bool:
         """Whether the recipient has read it."""
         return self.read_at is not None
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar address: only the SHA-256 of its token is stored."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar feed of user {self.user_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, owner_scope
-from clientela.activities.choices import TOUCH_KINDS, ActivityKind
-from clientela.activities.models import Activity, Notification
+from clientela.activities.choices import TOUCH_KINDS, ActivityKind, Attendance
+from clientela.activities.models import Activity, CalendarFeed, Notification
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.core.exceptions import Forbidden, NotFound
 
@@ -137,7 +138,8 @@ def task_board(
     base = filter_activities(user, ActivityFilters(kind=kind, owner_id=owner_id)).select_related(
         "contact", "company", "owner"
     )
-    open_ = base.filter(done_at__isnull=True)
+    # A cancelled meeting is no work to do (it stays on the calendar, struck through).
+    open_ = base.filter(done_at__isnull=True).exclude(attendance=Attendance.CANCELLED)
 
     def take(qs: QuerySet[Activity]) -> list[Activity]:
         return list(qs[:GROUP_LIMIT])
@@ -160,6 +162,7 @@ def contact_open_activities(user: User, contact_id: int, limit: int = 20) -> lis
     qs = (
         activities_visible_to(user)
         .filter(contact_id=contact_id, done_at__isnull=True)
+        .exclude(attendance=Attendance.CANCELLED)
         .select_related("owner")
         .order_by("due_at", "id")
     )
@@ -257,8 +260,83 @@ def due_soon(
         Activity.objects.filter(
             owner_id=user.pk, done_at__isnull=True, due_at__lt=start + dt.timedelta(days=1)
         )
+        .exclude(attendance=Attendance.CANCELLED)
         .select_related("contact")
         .order_by("due_at", "id")[: limit + 50]
     )
     overdue = sum(1 for row in rows if row.due_at is not None and row.due_at < now)
     return rows[:limit], overdue
+
+
+# --- calendar and iCalendar feed ---------------------------------------------------------------
+
+# Most activities one calendar view shows (a month of a busy team fits well under it).
+CALENDAR_LIMIT = 2000
+# How far back the iCalendar feed goes (calendar apps keep what they saw before).
+FEED_PAST = dt.timedelta(days=90)
+FEED_LIMIT = 3000
+
+
+def calendar_activities(
+    user: User, *, owner_id: int | None, start: dt.datetime, end: dt.datetime
+) -> list[Activity]:
+    """Return the visible activities of `owner_id` (everyone's when None) within [start, end).
+
+    An open activity sits at its due moment (a meeting at its start), a done one without a
+    due moment at the moment it was done. One query, in time order.
+    """
+    in_range = Q(due_at__gte=start, due_at__lt=end) | Q(
+        due_at__isnull=True, done_at__gte=start, done_at__lt=end
+    )
+    qs = filter_activities(user, ActivityFilters(owner_id=owner_id)).filter(in_range)
+    rows = list(
+        qs.select_related("contact", "company", "owner").order_by("due_at", "done_at", "id")[
+            :CALENDAR_LIMIT
+        ]
+    )
+    rows.sort(key=lambda a: (a.due_at or a.done_at or start, a.pk))
+    return rows
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 (hex) of a feed token: the only form the database keeps."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def calendar_feed_of(user: User) -> CalendarFeed | None:
+    """Return the user's calendar feed, or None when they have not made one."""
+    return CalendarFeed.objects.filter(user_id=user.pk).first()
+
+
+def get_feed_user(token: str) -> User:
+    """Return the active user whose feed has this token; NotFound for any other token."""
+    if not token or len(token) > 200:
+        raise NotFound(_("Calendar not found."))
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=hash_token(token), user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise NotFound(_("Calendar not found."))
+    return feed.user
+
+
+def feed_activities(user: User, now: dt.datetime | None = None) -> list[Activity]:
+    """Return what the user's iCalendar feed shows: their dated activities and meetings.
+
+    Their own tasks, calls and meetings with a due moment (and meetings they attend), from
+    FEED_PAST ago on; cancelled meetings are left out (they disappear from the calendar).
+    """
+    now = now or timezone.now()
+    qs = (
+        activities_visible_to(user)
+        .filter(Q(owner_id=user.pk) | Q(attendees=user.pk))
+        .filter(due_at__isnull=False, due_at__gte=now - FEED_PAST)
+        .exclude(attendance=Attendance.CANCELLED)
+        .select_related("contact", "owner")
+        .prefetch_related("attendees")
+        .distinct()
+        .order_by("due_at", "id")
+    )
+    return list(qs[:FEED_LIMIT])

@@ -8,6 +8,7 @@ automatic assignment, a stage rule): it skips the role checks a person goes thro
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +20,19 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners
-from clientela.activities.choices import TOUCH_KINDS, ActivityKind, ActivityVerb, Outcome
-from clientela.activities.models import Activity, Notification
-from clientela.activities.queries import can_assign, can_write, may_change
+from clientela.activities.choices import (
+    TOUCH_KINDS,
+    ActivityKind,
+    ActivityVerb,
+    Attendance,
+    Direction,
+    FeedVerb,
+    Outcome,
+    Priority,
+    Reminder,
+)
+from clientela.activities.models import Activity, CalendarFeed, Notification
+from clientela.activities.queries import can_assign, can_write, hash_token, may_change
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import get_company_for_user, get_contact_for_user
 from clientela.core.events import Via, jsonable
@@ -34,6 +45,10 @@ DURATION_MAX = 24 * 60  # minutes: a touch longer than a day is a typo
 # A logged touch may be dated a little ahead of the server's clock (a phone's clock), no more.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 URL_MAX = 500
+PLACE_MAX = 200
+ATTENDEES_MAX = 50
+# A meeting longer than this is a typo (an end date in the wrong month).
+MEETING_MAX = dt.timedelta(hours=24)
 
 
 def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
@@ -64,6 +79,88 @@ def _outcome(value: Any) -> str:
     if outcome and outcome not in Outcome.values:
         raise ValidationFailed({"outcome": _("Select a valid outcome.")})
     return outcome
+
+
+def _choice(value: Any, field: str, choices: list[str], message: str) -> str:
+    code = str(value or "")
+    if code and code not in choices:
+        raise ValidationFailed({field: message})
+    return code
+
+
+def _priority(value: Any) -> str:
+    return (
+        _choice(value, "priority", list(Priority.values), _("Select a valid priority."))
+        or Priority.NORMAL
+    )
+
+
+def _direction(value: Any) -> str:
+    return _choice(value, "direction", list(Direction.values), _("Select inbound or outbound."))
+
+
+def _attendance(value: Any) -> str:
+    return _choice(value, "attendance", list(Attendance.values), _("Select a valid attendance."))
+
+
+def _reminder(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationFailed({"reminder_minutes": _("Select a valid reminder.")}) from exc
+    if minutes not in Reminder.values:
+        raise ValidationFailed({"reminder_minutes": _("Select a valid reminder.")})
+    return minutes
+
+
+def _attendees(value: Any, owner: User) -> list[User]:
+    """Return the active users named (ids or users), without the owner and without repeats."""
+    items = list(value or [])
+    if len(items) > ATTENDEES_MAX:
+        raise ValidationFailed(
+            {"attendees": _("Invite at most %(max)d people.") % {"max": ATTENDEES_MAX}}
+        )
+    ids: list[int] = []
+    for item in items:
+        try:
+            pk = item.pk if isinstance(item, User) else int(item)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationFailed({"attendees": _("Select valid users.")}) from exc
+        if pk != owner.pk and pk not in ids:
+            ids.append(pk)
+    users = list(User.objects.filter(pk__in=ids, is_active=True))
+    if len(users) != len(ids):
+        raise ValidationFailed({"attendees": _("Select valid users.")})
+    return users
+
+
+def _check_window(activity: Activity) -> None:
+    """Check a meeting's end comes after its start (and has a start), within a day."""
+    if activity.ends_at is None:
+        return
+    if activity.due_at is None:
+        raise ValidationFailed({"due_at": _("Give the start of the meeting.")})
+    if activity.ends_at <= activity.due_at:
+        raise ValidationFailed({"ends_at": _("The end must be after the start.")})
+    if activity.ends_at - activity.due_at > MEETING_MAX:
+        raise ValidationFailed({"ends_at": _("A meeting cannot last more than a day.")})
+
+
+def _schedule_reminder(activity: Activity) -> None:
+    """Set when the reminder goes out; a new moment sends it again, a done activity none."""
+    remind_at = None
+    if (
+        activity.due_at is not None
+        and activity.reminder_minutes is not None
+        and activity.done_at is None
+        and activity.attendance != Attendance.CANCELLED
+    ):
+        remind_at = activity.due_at - dt.timedelta(minutes=activity.reminder_minutes)
+    if remind_at != activity.remind_at:
+        activity.remind_at = remind_at
+        activity.reminded_at = None
 
 
 def _moment(value: Any, field: str) -> dt.datetime | None:
@@ -122,6 +219,13 @@ def _event_data(activity: Activity, **extra: Any) -> dict[str, Any]:
         data["duration_minutes"] = activity.duration_minutes
     if activity.source:
         data["source"] = activity.source
+    if activity.priority and activity.priority != Priority.NORMAL:
+        data["priority"] = activity.priority
+    for name in ("direction", "place", "attendance"):
+        if getattr(activity, name):
+            data[name] = getattr(activity, name)
+    if activity.ends_at:
+        data["ends_at"] = activity.ends_at.isoformat()
     data.update(extra)
     return data
 
@@ -152,6 +256,12 @@ def create_task(
     actor: User | None,
     via: str = Via.UI,
     deal_id: int | None = None,
+    priority: str = Priority.NORMAL,
+    ends_at: dt.datetime | None = None,
+    place: str = "",
+    attendees: list[Any] | None = None,
+    direction: str = "",
+    reminder_minutes: int | None = None,
 ) -> Activity:
     """Give `owner` an open activity to do (a task, or a planned call, e-mail or meeting).
 
@@ -163,7 +273,8 @@ def create_task(
     if kind not in ActivityKind.values:
         raise ValidationFailed({"kind": _("Select a valid kind.")})
     company = _check_customer(actor, contact, company)
-    activity = Activity.objects.create(
+    is_meeting = kind == ActivityKind.MEETING
+    activity = Activity(
         kind=kind,
         subject=_text(subject, "subject", SUBJECT_MAX, required=True),
         notes=_text(notes, "notes", NOTES_MAX),
@@ -171,10 +282,22 @@ def create_task(
         company=company,
         owner=owner,
         due_at=_moment(due_at, "due_at"),
+        ends_at=_moment(ends_at, "ends_at") if is_meeting else None,
+        priority=_priority(priority),
+        direction=_direction(direction) if kind == ActivityKind.CALL else "",
+        place=_text(place, "place", PLACE_MAX) if is_meeting else "",
+        attendance=Attendance.PENDING if is_meeting else "",
+        reminder_minutes=_reminder(reminder_minutes),
         created_by=actor,
         source=_text(source, "source", 60),
         deal_id=deal_id,
     )
+    _check_window(activity)
+    people = _attendees(attendees, owner) if is_meeting else []
+    _schedule_reminder(activity)
+    activity.save()
+    if people:
+        activity.attendees.set(people)
     _record(ActivityVerb.TASK_CREATED, activity, actor, via)
     if actor is not None and actor.pk != owner.pk:
         _tell_new_owner(activity, actor)
@@ -204,6 +327,9 @@ def log_activity(
     actor: User | None,
     via: str = Via.UI,
     deal_id: int | None = None,
+    direction: str = "",
+    place: str = "",
+    attendance: str = "",
 ) -> Activity:
     """Record a call, e-mail or meeting that happened (a logged touch), by default just now.
 
@@ -233,6 +359,11 @@ def log_activity(
         done_at=moment,
         outcome=_outcome(outcome),
         duration_minutes=_duration(duration_minutes),
+        direction=_direction(direction) if kind == ActivityKind.CALL else "",
+        place=_text(place, "place", PLACE_MAX) if kind == ActivityKind.MEETING else "",
+        attendance=(
+            (_attendance(attendance) or Attendance.ATTENDED) if kind == ActivityKind.MEETING else ""
+        ),
         created_by=actor,
         source=_text(source, "source", 60),
         deal_id=deal_id,
@@ -286,7 +417,11 @@ def complete_activity(
     if duration_minutes is not None:
         locked.duration_minutes = _duration(duration_minutes)
         fields.append("duration_minutes")
-    _save(locked, fields)
+    if locked.kind == ActivityKind.MEETING and locked.attendance in ("", Attendance.PENDING):
+        locked.attendance = Attendance.ATTENDED
+        fields.append("attendance")
+    _schedule_reminder(locked)
+    _save(locked, [*fields, "remind_at", "reminded_at"])
     _record(ActivityVerb.COMPLETED, locked, actor, via)
     return locked
 
@@ -304,12 +439,27 @@ def reopen_activity(
     if locked.done_at is None:
         return locked
     locked.done_at = None
-    _save(locked, ["done_at"])
+    _schedule_reminder(locked)
+    _save(locked, ["done_at", "remind_at", "reminded_at"])
     _record(ActivityVerb.REOPENED, locked, actor, via)
     return locked
 
 
-EDITABLE = ("subject", "notes", "due_at", "owner", "outcome", "duration_minutes", "kind")
+EDITABLE = (
+    "subject",
+    "notes",
+    "due_at",
+    "owner",
+    "outcome",
+    "duration_minutes",
+    "kind",
+    "priority",
+    "direction",
+    "ends_at",
+    "place",
+    "attendance",
+    "reminder_minutes",
+)
 
 
 @transaction.atomic
@@ -321,7 +471,7 @@ def update_activity(
     expected_version: int | None = None,
     via: str = Via.UI,
 ) -> Activity:
-    """Change the fields given (subject, notes, due_at, owner, outcome, duration, kind).
+    """Change the fields given (those of EDITABLE, and `attendees` of a meeting).
 
     A stale `expected_version` is refused with Conflict; handing the activity to another
     owner needs activities.assign.
@@ -347,6 +497,22 @@ def update_activity(
         if kind not in [str(k) for k in allowed]:
             raise ValidationFailed({"kind": _("Select a valid kind.")})
         locked.kind = kind
+    if "priority" in data:
+        locked.priority = _priority(data["priority"])
+    if "direction" in data:
+        locked.direction = _direction(data["direction"]) if locked.kind == ActivityKind.CALL else ""
+    is_meeting = locked.kind == ActivityKind.MEETING
+    if "ends_at" in data:
+        locked.ends_at = _moment(data["ends_at"], "ends_at") if is_meeting else None
+    if "place" in data:
+        locked.place = _text(data["place"], "place", PLACE_MAX) if is_meeting else ""
+    if "attendance" in data:
+        locked.attendance = _attendance(data["attendance"]) if is_meeting else ""
+    if is_meeting and not locked.attendance:
+        locked.attendance = Attendance.PENDING if locked.done_at is None else Attendance.ATTENDED
+    if "reminder_minutes" in data:
+        locked.reminder_minutes = _reminder(data["reminder_minutes"])
+    _check_window(locked)
     if "owner" in data and data["owner"] is not None:
         owner = data["owner"]
         if not isinstance(owner, User):
@@ -361,11 +527,23 @@ def update_activity(
     after = {name: getattr(locked, name) for name in EDITABLE}
     after["owner"] = locked.owner_id
     changed = [name for name in EDITABLE if jsonable(before[name]) != jsonable(after[name])]
-    if not changed:
+    attendees_changed = False
+    if "attendees" in data and locked.kind == ActivityKind.MEETING:
+        people = _attendees(data["attendees"], locked.owner)
+        current = set(locked.attendees.values_list("pk", flat=True))
+        if {u.pk for u in people} != current:
+            locked.attendees.set(people)
+            attendees_changed = True
+    if not changed and not attendees_changed:
         return locked
-    _save(locked, changed)
+    remind_before = locked.remind_at
+    _schedule_reminder(locked)
+    extra_fields = ["remind_at", "reminded_at"] if locked.remind_at != remind_before else []
+    _save(locked, [*changed, *extra_fields])
     changes = {name: [jsonable(before[name]), jsonable(after[name])] for name in changed}
     changes.pop("owner", None)  # ids are the software's business: the owner's name is in data
+    if attendees_changed:
+        changes["attendees"] = [None, ", ".join(sorted(attendee_names(locked)))]
     _record(ActivityVerb.CHANGED, locked, actor, via, changes=changes)
     if "owner" in changed and actor is not None and actor.pk != locked.owner_id:
         _tell_new_owner(locked, actor)
@@ -378,6 +556,11 @@ def delete_activity(activity: Activity, *, actor: User | None, via: str = Via.UI
     locked = _locked(activity, actor, None)
     _record(ActivityVerb.DELETED, locked, actor, via)
     locked.delete()
+
+
+def attendee_names(activity: Activity) -> list[str]:
+    """Return the names of the users invited to a meeting."""
+    return [u.get_full_name() or u.username for u in activity.attendees.all()]
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -437,3 +620,112 @@ def mark_all_read(*, actor: User) -> int:
     return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+REMINDER_KIND = "activities.reminder"
+REMINDER_BATCH = 200
+
+
+def send_due_reminders(now: dt.datetime | None = None) -> int:
+    """Send every reminder whose moment has come: a notification and an e-mail, exactly once.
+
+    Each reminder is claimed with a conditional UPDATE (`reminded_at` still empty) inside the
+    transaction that writes its notification and queues its e-mail, so two workers never send
+    the same one twice. Returns how many this worker sent.
+    """
+    now = now or timezone.now()
+    due = list(
+        Activity.objects.filter(remind_at__lte=now, reminded_at__isnull=True, done_at__isnull=True)
+        .order_by("remind_at", "id")
+        .values_list("pk", flat=True)[:REMINDER_BATCH]
+    )
+    sent = 0
+    for pk in due:
+        with transaction.atomic():
+            claimed = Activity.objects.filter(
+                pk=pk, reminded_at__isnull=True, done_at__isnull=True
+            ).update(reminded_at=now)
+            if claimed != 1:
+                continue
+            activity = Activity.objects.select_related("owner", "contact").get(pk=pk)
+            _remind(activity)
+            sent += 1
+    return sent
+
+
+def _remind(activity: Activity) -> None:
+    """Tell the owner an activity is coming: in-app, and by e-mail in the owner's language."""
+    from django.conf import settings
+    from django.utils.html import escape
+
+    from clientela.delivery.services import queue_email
+
+    owner = activity.owner
+    path = reverse("activities:my_tasks")
+    with translation.override(owner.language or "es"):
+        when = timezone.localtime(activity.due_at).strftime("%d/%m/%Y %H:%M")
+        kind = str(activity.get_kind_display())
+        title = _("Reminder: %(subject)s") % {"subject": activity.title}
+        body = _("%(kind)s at %(when)s") % {"kind": kind, "when": when}
+        if activity.place:
+            body += " · " + activity.place
+        if activity.contact_id is not None:
+            body += " · " + str(activity.contact)
+        link = str(settings.CLIENTELA["PUBLIC_URL"]) + path
+        closing = _("Open your agenda: %(link)s") % {"link": link}
+    notify(owner, title, body, url=path)
+    if not owner.email:
+        return
+    queue_email(
+        to=owner.email,
+        subject=title,
+        html=f"<p>{escape(body)}</p><p>{escape(closing)}</p>",
+        text=f"{body}\n\n{closing}\n",
+        kind=REMINDER_KIND,
+        language=owner.language or "es",
+        source="activities.reminder",
+        idempotency_key=f"{REMINDER_KIND}:{activity.pk}:{activity.remind_at.isoformat() if activity.remind_at else ''}",
+    )
+
+
+# --- the personal iCalendar feed --------------------------------------------------------------
+
+
+@transaction.atomic
+def regenerate_calendar_feed(*, actor: User) -> str:
+    """Give the actor a new secret feed token (the old address stops working); return it.
+
+    Only its SHA-256 is stored: the token is shown once, now.
+    """
+    token = secrets.token_urlsafe(32)
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+        user=actor, defaults={"token_hash": hash_token(token)}
+    )
+    if not created:
+        feed.token_hash = hash_token(token)
+        feed.created_at = timezone.now()
+        feed.last_used_at = None
+        feed.save(update_fields=["token_hash", "created_at", "last_used_at"])
+    record_event(FeedVerb.CREATED, actor=actor, target=feed, data={"renewed": not created})
+    return token
+
+
+@transaction.atomic
+def revoke_calendar_feed(*, actor: User) -> bool:
+    """Delete the actor's feed address (it answers 404 from now on); False when there was none."""
+    feed = CalendarFeed.objects.select_for_update().filter(user_id=actor.pk).first()
+    if feed is None:
+        return False
+    record_event(FeedVerb.REVOKED, actor=actor, target=feed)
+    feed.delete()
+    return True
+
+
+def touch_calendar_feed(user: User) -> None:
+    """Note when a calendar app last read the user's feed (at most once a minute)."""
+    now = timezone.now()
+    CalendarFeed.objects.filter(user_id=user.pk).exclude(
+        last_used_at__gte=now - dt.timedelta(minutes=1)
+    ).update(last_used_at=now)

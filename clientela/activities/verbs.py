@@ -14,7 +14,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clientela.activities.choices import ActivityKind, ActivityVerb, Outcome
+from clientela.activities.choices import (
+    ActivityKind,
+    ActivityVerb,
+    Attendance,
+    Direction,
+    FeedVerb,
+    Outcome,
+    Priority,
+    Reminder,
+)
 from clientela.activities.models import Activity
 from clientela.core.events import HIDDEN, DataKey, DataKind, register_data_keys, register_verbs
 from clientela.timeline.models import Event
@@ -36,6 +45,14 @@ def _details(data: Mapping[str, Any]) -> str:
     minutes = data.get("duration_minutes")
     if isinstance(minutes, int):
         parts.append(_("%(minutes)d min") % {"minutes": minutes})
+    direction = str(data.get("direction") or "")
+    if direction:
+        parts.append(str(dict(Direction.choices).get(direction, direction)))
+    attendance = str(data.get("attendance") or "")
+    if attendance:
+        parts.append(str(dict(Attendance.choices).get(attendance, attendance)))
+    if data.get("place"):
+        parts.append(str(data["place"]))
     return " · ".join(parts)
 
 
@@ -113,6 +130,15 @@ def _value(name: str, raw: Any) -> str:
         return str(dict(ActivityKind.choices).get(raw, raw or "—"))
     if name == "outcome":
         return str(dict(Outcome.choices).get(raw, raw or "—"))
+    all_choices: dict[str, dict[Any, Any]] = {
+        "priority": dict(Priority.choices),
+        "direction": dict(Direction.choices),
+        "attendance": dict(Attendance.choices),
+        "reminder_minutes": dict(Reminder.choices),
+    }
+    choices = all_choices.get(name)
+    if choices is not None:
+        return str(choices.get(raw, raw if raw not in (None, "") else "—"))
     return stored_value(name, raw)
 
 
@@ -161,12 +187,23 @@ def register_activity_verbs() -> None:
             "owner_id": HIDDEN,
             "kind": DataKey(gettext_lazy("Kind"), DataKind.CHOICE, dict(ActivityKind.choices)),
             "subject": DataKey(gettext_lazy("Subject")),
-            "owner": DataKey(gettext_lazy("Assigned to")),
+            "owner": DataKey(gettext_lazy("Assignee")),
             "due_at": DataKey(gettext_lazy("Due"), DataKind.MOMENT),
             "done_at": DataKey(gettext_lazy("Done"), DataKind.MOMENT),
             "outcome": DataKey(gettext_lazy("Outcome"), DataKind.CHOICE, dict(Outcome.choices)),
             "duration_minutes": DataKey(gettext_lazy("Duration (minutes)")),
             "source": DataKey(gettext_lazy("Made by")),
+            "priority": DataKey(gettext_lazy("Priority"), DataKind.CHOICE, dict(Priority.choices)),
+            "direction": DataKey(
+                gettext_lazy("Direction"), DataKind.CHOICE, dict(Direction.choices)
+            ),
+            "attendance": DataKey(
+                gettext_lazy("Attendance"), DataKind.CHOICE, dict(Attendance.choices)
+            ),
+            "place": DataKey(gettext_lazy("Place")),
+            "ends_at": DataKey(gettext_lazy("Ends"), DataKind.MOMENT),
         },
         verbs=[str(verb) for verb in ActivityVerb],
     )
+    register_verbs(FeedVerb)
+    register_data_keys({"renewed": DataKey(gettext_lazy("Renewed"))}, verbs=[FeedVerb.CREATED])

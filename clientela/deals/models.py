@@ -237,3 +237,24 @@ class StageHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id} @ {self.stage_id}"
+
+
+class StageRule(models.Model):
+    """When a deal enters `stage`, give its owner a task `subject` due `due_hours` later."""
+
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="rules"
+    )
+    subject = models.CharField(_("task"), max_length=200)
+    due_hours = models.PositiveIntegerField(_("due in (hours)"), default=24)
+    # An activities.choices.Priority code (activities sits below deals).
+    priority = models.CharField(_("priority"), max_length=8, default="normal")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stage rule")
+        verbose_name_plural = _("stage rules")
+        ordering = ["stage__position", "id"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -36,6 +36,7 @@ from clientela.deals.queries import (
     can_write,
     pipelines_visible_to,
 )
+from clientela.deals.stage_rules import apply_stage_rules
 from clientela.orders.queries import company_currency, convert
 from clientela.timeline.services import record_event
 
@@ -306,6 +307,7 @@ def create_deal(
     deal.save()
     StageHistory.objects.create(deal=deal, stage=stage, entered_at=now, entered_by=actor)
     _record(DealVerb.CREATED, deal, actor, via, at=at)
+    apply_stage_rules(deal, stage, actor=actor, now=now)
     return deal
 
 
@@ -409,6 +411,7 @@ def move_deal(
         if note:
             extra["lost_note"] = note
     _record(DealVerb.MOVED, locked, actor, via, at=at, **extra)
+    apply_stage_rules(locked, stage, actor=actor, now=now)
     return locked
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clientela.deals import views
+from clientela.deals import views, views_rules
 
 app_name = "deals"
 urlpatterns = [
@@ -21,6 +21,12 @@ urlpatterns = [
     path("settings/", views.pipeline_list, name="pipeline_list"),
     path("settings/pipeline/<int:pk>/", views.pipeline_edit, name="pipeline_edit"),
     path("settings/pipeline/<int:pk>/stages/", views.stage_add, name="stage_add"),
+    path("settings/pipeline/<int:pk>/rules/", views_rules.rule_add, name="stage_rule_add"),
+    path(
+        "settings/pipeline/<int:pk>/rules/<int:rule_pk>/remove/",
+        views_rules.rule_remove,
+        name="stage_rule_remove",
+    ),
     path("settings/pipeline/<int:pk>/stages/<int:stage_pk>/", views.stage_edit, name="stage_edit"),
     path(
         "settings/pipeline/<int:pk>/stages/<int:stage_pk>/remove/",

@@ -70,6 +70,7 @@ from clientela.deals.queries import (
     with_card_facts,
 )
 from clientela.deals.timelines import deal_timeline
+from clientela.deals.views_rules import rules_context
 from clientela.orders.queries import company_currency
 
 LIST_CAP = 10_000
@@ -697,6 +698,7 @@ def pipeline_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 for s in stages
             ],
             "new_stage": StageForm(initial={"probability": 20, "kind": StageKind.OPEN}, auto_id="new_%s"),
+            **rules_context(stages),
         },
     )  # fmt: skip
 

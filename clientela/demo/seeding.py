@@ -347,4 +347,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.sales import seed_sales_plan
 
     seed_sales_plan(seed=seed)
+    from clientela.demo.activities import seed_stage_rules
+
+    seed_stage_rules()
     return created

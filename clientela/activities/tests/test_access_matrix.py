@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from clientela.activities import services
 from clientela.activities.tests.factories import World, build_world
 from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
 
@@ -32,6 +33,11 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "activities:notification_open":      row(404,  404,    302, 404, 404,      404,     404),
     "activities:notifications_read_all": everyone(302),
     "activities:notification_badge":     everyone(200),
+    "activities:calendar":               everyone(200),
+    "activities:calendar_feed":          everyone(200),
+    "activities:calendar_feed_revoke":   everyone(302),
+    # The feed is opened by its secret token alone (rep's here), signed in or not.
+    "activities_public:ical_feed":       everyone(200, anonymous=200),
 }  # fmt: skip
 
 
@@ -53,6 +59,10 @@ REQUESTS: dict[str, Request] = {
     ),
     "activities:notification_open": Request("POST", kwargs=lambda w: {"pk": w.notification.pk}),
     "activities:notifications_read_all": Request("POST"),
+    "activities:calendar_feed_revoke": Request("POST"),
+    "activities_public:ical_feed": Request(
+        kwargs=lambda w: {"token": services.regenerate_calendar_feed(actor=w.task.owner)}
+    ),
 }
 
 

@@ -1,5 +1,5 @@
 """Real Chromium against the production server with the demo company: a rep opens a contact,
-logs a call, creates a task, completes it on "Mis tareas" with one click, and sees the bell's
+logs a call, creates a task, completes it on "My day" with one click, and sees the bell's
 count drop after reading a notification."""
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ def _patient_expect() -> Iterator[None]:
     expect.set_options(timeout=15_000)
     yield
     expect.set_options(timeout=None)
+
+
+def tr(msgid: str, language: str = "es") -> str:
+    """What the server shows for `msgid` in `language` (the same catalogues as the server)."""
+    from django.utils import translation
+
+    with translation.override(language):
+        return translation.gettext(msgid)
 
 
 def sign_in(page: Page, server: RunningServer, username: str) -> None:
@@ -96,7 +104,8 @@ def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notificatio
 
     # Complete it on "Mis tareas" with one click (HTMX swaps the row).
     page.locator("nav.sidebar").get_by_role("link", name="Actividades").click()
-    expect(page.get_by_role("heading", name="Mis tareas")).to_be_visible()
+    # The agenda ("My day"), in Spanish once the catalogue has it.
+    expect(page.get_by_role("heading", name=tr("My day"))).to_be_visible()
     row = page.locator("li.task", has_text="Enviar el plano del lote 14")
     expect(row).to_be_visible()
     row.get_by_role("button", name="Completar «Enviar el plano del lote 14»").click()
@@ -123,3 +132,53 @@ def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notificatio
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390
     page.screenshot(path=str(shots / "activities-phone.png"), full_page=True)
+
+
+def test_it_opens_the_calendar_week_creates_a_meeting_and_sees_it_in_the_agenda(
+    page: Page, server: RunningServer, shots: Path
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, "carlos")
+    page.goto(f"{server.url}/activities/calendar/")
+    expect(page.locator(".calendar.view-week .calendar-day")).to_have_count(7)
+    expect(page.locator(".calendar-day.today")).to_have_count(1)
+    page.screenshot(path=str(shots / "agenda-calendar-week-1280.png"), full_page=True)
+
+    start = (timezone.localtime() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    end = start + dt.timedelta(hours=1)
+    page.locator(".page-actions a[href*='kind=meeting']").click()
+    form = page.locator("form:has(input[name=subject])")
+    expect(form.locator("select[name=kind]")).to_have_value("meeting")
+    form.locator("input[name=subject]").fill("Visita al lote 12 con la familia Rojas")
+    form.locator("input[name=due_at]").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("input[name=ends_at]").fill(end.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("input[name=place]").fill("Sala de ventas Chía")
+    form.locator("select[name=priority]").select_option("high")
+    form.locator("select[name=reminder_minutes]").select_option("60")
+    form.locator("button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/activities/calendar/"))
+
+    page.goto(f"{server.url}/activities/calendar/?date={start.date().isoformat()}")
+    item = page.locator(".cal-item", has_text="Visita al lote 12 con la familia Rojas")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text(start.strftime("%H:%M"))
+    expect(item).to_contain_text("Sala de ventas Chía")
+    page.screenshot(path=str(shots / "agenda-calendar-meeting-1280.png"), full_page=True)
+
+    page.goto(f"{server.url}/activities/")
+    row = page.locator("li.task", has_text="Visita al lote 12 con la familia Rojas")
+    expect(row).to_contain_text("Sala de ventas Chía")
+    expect(row).to_contain_text(f"{start:%H:%M}–{end:%H:%M}")
+    page.screenshot(path=str(shots / "agenda-my-day-1280.png"), full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(shots / "agenda-my-day-390.png"), full_page=True)
+    page.goto(f"{server.url}/activities/calendar/?view=month&date={start.date().isoformat()}")
+    expect(page.locator(".cal-item", has_text="Visita al lote 12")).to_have_count(1)
+    page.screenshot(path=str(shots / "agenda-calendar-month-390.png"), full_page=True)
+    page.goto(f"{server.url}/activities/calendar/?date={start.date().isoformat()}")
+    page.screenshot(path=str(shots / "agenda-calendar-week-390.png"), full_page=True)

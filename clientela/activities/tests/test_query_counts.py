@@ -62,8 +62,8 @@ def test_it_pins_the_queries_of_the_api_list(
 ) -> None:
     _board(personas, count)
     headers = bearer_headers(personas.rep)
-    # token, user, the count, the page (owners, contacts, companies joined)
-    with django_assert_num_queries(4):
+    # token, user, the count, the page (owners, contacts, companies joined), the attendees
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/activities?limit=100", **headers)
     assert response.status_code == 200
 

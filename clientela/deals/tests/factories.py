@@ -19,7 +19,7 @@ from clientela.contacts.models import Contact
 from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.deals import services
 from clientela.deals.choices import StageKind
-from clientela.deals.models import Deal, LostReason, Pipeline, Stage
+from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageRule
 
 # The real-estate pipeline of PRODUCT.md's story 1: (name, probability, kind, rotting days).
 REAL_ESTATE_STAGES = (
@@ -63,6 +63,17 @@ class LostReasonFactory(factory.django.DjangoModelFactory[LostReason]):
 
     name = factory.Sequence(lambda n: f"Precio {n}")
     position = factory.Sequence(lambda n: n)
+
+
+class StageRuleFactory(factory.django.DjangoModelFactory[StageRule]):
+    """A stage rule: a follow-up task due in 24 hours; `stage` is required."""
+
+    class Meta:
+        model = StageRule
+
+    subject = "Hacer seguimiento a la cotización"
+    due_hours = 24
+    priority = "normal"
 
 
 def real_estate_pipeline(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from clientela.deals.tests.factories import World, build_world
+from clientela.deals.tests.factories import StageRuleFactory, World, build_world
 from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,8 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "deals:stage_add":               row(302,  302,    403, 403, 403,      403,     403),
     "deals:stage_edit":              row(302,  302,    403, 403, 403,      403,     403),
     "deals:stage_remove":            row(302,  302,    403, 403, 403,      403,     403),
+    "deals:stage_rule_add":          row(302,  302,    403, 403, 403,      403,     403),
+    "deals:stage_rule_remove":       row(302,  302,    403, 403, 403,      403,     403),
     "deals:lost_reason_add":         row(302,  302,    403, 403, 403,      403,     403),
     "deals:lost_reason_toggle":      row(302,  302,    403, 403, 403,      403,     403),
 }  # fmt: skip
@@ -77,6 +79,23 @@ REQUESTS: dict[str, Request] = {
         data=lambda w: {"name": "Agendada", "probability": 30, "kind": "open"},
     ),
     "deals:stage_remove": Request("POST", kwargs=_stage, data=lambda w: {}),
+    "deals:stage_rule_add": Request(
+        "POST",
+        kwargs=_pipeline,
+        data=lambda w: {
+            "stage": w.next_stage.pk,
+            "subject": "Llamar",
+            "due_hours": 24,
+            "priority": "normal",
+        },
+    ),
+    "deals:stage_rule_remove": Request(
+        "POST",
+        kwargs=lambda w: {
+            "pk": w.pipeline.pk,
+            "rule_pk": StageRuleFactory.create(stage=w.next_stage).pk,
+        },
+    ),
     "deals:lost_reason_add": Request("POST", data=lambda w: {"name": "Sin visa"}),
     "deals:lost_reason_toggle": Request("POST", kwargs=lambda w: {"pk": w.reason.pk}),
 }

@@ -42,6 +42,7 @@ from clientela.core.models import Job
 from clientela.deals.tests.factories import (
     EnteredDealFactory,
     LostReasonFactory,
+    StageRuleFactory,
     real_estate_pipeline,
     stage_named,
 )
@@ -104,6 +105,7 @@ class World:
     stage: int
     deal: int
     lost_reason: int
+    stage_rule: int
 
 
 @pytest.fixture
@@ -171,6 +173,7 @@ def world(personas: Any) -> World:
         stage=stage_named(pipeline, "Agendado").pk,
         deal=EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact).pk,
         lost_reason=LostReasonFactory.create().pk,
+        stage_rule=StageRuleFactory.create(stage=stage_named(pipeline, "Cotizado")).pk,
     )
 
 
@@ -400,6 +403,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
     "stage_pk": lambda w, name: w.stage,
+    "rule_pk": lambda w, name: w.stage_rule,
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
