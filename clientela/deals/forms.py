@@ -39,9 +39,7 @@ class DealForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("Lot 14 in Ocala for the Pérez family")}),
     )
     stage = forms.TypedChoiceField(label=_("Stage"), coerce=int, required=False)
-    owner = forms.TypedChoiceField(
-        label=_("Owner"), coerce=int, required=False, empty_value=None
-    )
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False, empty_value=None)
     amount = forms.DecimalField(
         label=_("Amount"), min_value=0, max_value=MONEY_MAX, decimal_places=2, required=False
     )

@@ -7,8 +7,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.core.testing import client_for
@@ -193,9 +194,9 @@ def test_the_funnel_api_answers_field_errors(client, personas):
     no_pipeline = client.get("/api/v1/reports/funnel", **headers)
 
     assert backwards.status_code == 400
-    assert json.loads(backwards.content)["errors"] == {
-        "until": ["The end of the period is before its start."]
-    }
+    with translation.override(settings.LANGUAGE_CODE):  # the API answers in the default one
+        message = translation.gettext("The end of the period is before its start.")
+    assert json.loads(backwards.content)["errors"] == {"until": [message]}
     assert missing.status_code == 404
     assert no_pipeline.status_code == 400
     assert "pipeline" in json.loads(no_pipeline.content)["errors"]

@@ -136,3 +136,13 @@ document.addEventListener("click", function (event) {
   if (results) results.textContent = "";
   if (search) { search.value = ""; if (!pick) search.focus(); }
 });
+
+// <button data-copy="#selector">: copy the element's text to the clipboard and say so.
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest && event.target.closest("[data-copy]");
+  if (!button) return;
+  var source = document.querySelector(button.getAttribute("data-copy"));
+  if (!source) return;
+  if (navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
+  button.textContent = "✓";
+});
