@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/", include("clientela.orders.urls")),
     path("activities/", include("clientela.activities.urls")),
     path("deals/", include("clientela.deals.urls")),
+    path("catalog/", include("clientela.catalog.urls")),
     path("outbox/", include("clientela.delivery.urls")),
     # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).
     path("", include("clientela.delivery.urls_public")),
