@@ -26,7 +26,7 @@ from clientela.core.keyset import page_of
 
 products_router = Router(tags=["products"])
 
-AttributeValue = str | int | None
+AttributeValue = str | DbInt | None
 
 
 class ProductOut(Schema):

@@ -33,6 +33,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "campaigns:report_export": [(["{campaign}", "csv"], {}), (["{campaign}", "xlsx"], {})],
     "delivery:suppression_export": [(["csv"], {}), (["xlsx"], {"reason": "manual"})],
     "deals:deal_export": [(["csv"], {}), (["xlsx"], {"state": "open"})],
+    "catalog:product_export": [(["csv"], {}), (["xlsx"], {"kind": "unique"})],
 }
 
 

@@ -34,11 +34,13 @@ from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.activities import services as activity_services
 from clientela.api import api
 from clientela.campaigns.tests.factories import build_screens_world
+from clientela.catalog.tests.factories import build_world as build_catalog_world
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.deals import lines as deal_lines
 from clientela.deals.tests.factories import (
     EnteredDealFactory,
     LostReasonFactory,
@@ -104,6 +106,10 @@ class World:
     stage: int
     deal: int
     lost_reason: int
+    product: int
+    photo: int
+    attribute: int
+    deal_line: int
 
 
 @pytest.fixture
@@ -134,6 +140,8 @@ def world(personas: Any) -> World:
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
     )
+    deal = EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact)
+    catalog_world = build_catalog_world(personas)
     return World(
         admin=admin,
         contact=contact.pk,
@@ -169,8 +177,14 @@ def world(personas: Any) -> World:
         message_token=MessageFactory.create(to_address="ana@example.co").token,
         pipeline=pipeline.pk,
         stage=stage_named(pipeline, "Agendado").pk,
-        deal=EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact).pk,
+        deal=deal.pk,
         lost_reason=LostReasonFactory.create().pk,
+        product=catalog_world.product.pk,
+        photo=catalog_world.photo.pk,
+        attribute=catalog_world.attribute.pk,
+        deal_line=deal_lines.add_line(
+            deal, actor=rep, description="Escrituración", unit_price="1000"
+        ).pk,
     )
 
 
@@ -224,6 +238,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "suppression_id": lambda w: w.suppression,
     "deal_id": lambda w: w.deal,
     "pipeline_id": lambda w: w.pipeline,
+    "product_id": lambda w: w.product,
 }
 
 
@@ -379,6 +394,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("campaigns:")
         else w.suppression
         if name.startswith("delivery:suppression_")
+        else w.attribute
+        if name == "catalog:attribute_edit"
+        else w.product
+        if name.startswith("catalog:")
         else w.lost_reason
         if name == "deals:lost_reason_toggle"
         else w.pipeline
@@ -400,6 +419,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
     "stage_pk": lambda w, name: w.stage,
+    "photo_pk": lambda w, name: w.photo,
+    "line_pk": lambda w, name: w.deal_line,
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",
