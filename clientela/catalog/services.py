@@ -180,7 +180,7 @@ def _attribute_value(definition: AttributeDefinition, raw: Any) -> Any:
         return int(text)
     if kind == AttributeType.DECIMAL:
         number = parse_decimal(raw, field, max_digits=18, places=6)
-        return None if number is None else str(number.normalize())
+        return None if number is None else format(number.normalize(), "f")
     if kind == AttributeType.DATE:
         if isinstance(raw, dt.date):
             return raw.isoformat()
