@@ -344,4 +344,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.deals import seed_deals
 
     seed_deals(seed=seed)
+    from clientela.demo.catalog import seed_catalog
+
+    seed_catalog(seed=seed)
     return created
