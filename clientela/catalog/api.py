@@ -72,7 +72,7 @@ class ProductQuery(Schema):
     kind: ProductKind | None = None
     status: ItemStatus | None = None
     active: Literal["yes", "no", "all"] = "yes"
-    ordering: Literal["name", "-name", "sku", "price", "-price", "-created"] = "name"
+    ordering: Literal["sku", "name", "-name", "price", "-price", "-created"] = "sku"
     limit: int = Field(50, ge=1, le=200)
     offset: Offset = 0
     cursor: str = Field("", max_length=500)

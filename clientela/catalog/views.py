@@ -57,9 +57,9 @@ PHOTO_UPLOAD_MAX = 6 * 1024 * 1024
 
 def _filters(request: AuthenticatedHttpRequest) -> tuple[ProductFilterForm, ProductFilters, str]:
     form = ProductFilterForm(request.GET or None)
-    ordering = request.GET.get("ordering", "name")
+    ordering = request.GET.get("ordering", "sku")
     if ordering not in PRODUCT_ORDERINGS:
-        ordering = "name"
+        ordering = "sku"
     if not form.is_valid():
         return form, ProductFilters(), ordering
     data = form.cleaned_data
@@ -92,9 +92,9 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "ordering": ordering,
             "orderings": [
+                ("sku", _("SKU")),
                 ("name", _("Name")),
                 ("-name", _("Name, Z to A")),
-                ("sku", _("SKU")),
                 ("price", _("Lowest price")),
                 ("-price", _("Highest price")),
                 ("-created", _("Newest first")),
