@@ -179,6 +179,17 @@ def get_attribute(pk: object) -> AttributeDefinition:
     return found
 
 
+def _amount(raw: Any) -> str:
+    """Return a stored amount ("42000.00") grouped in the reader's format."""
+    from django.utils import formats
+
+    try:
+        number = Decimal(str(raw))
+    except (ArithmeticError, ValueError):
+        return str(raw or "")
+    return formats.number_format(number, 2, use_l10n=True, force_grouping=True)
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     """One event of a product's history, as its detail page lists it."""
@@ -213,7 +224,8 @@ def product_events(product: Product, limit: int = 50) -> list[HistoryLine]:
         name = (actor.get_full_name() or actor.username) if actor else _("Clientela")
         note = ""
         if "new_price" in data:
-            note = f"{data.get('old_price')} {data.get('old_currency', '')} → {data.get('new_price')} {data.get('currency', '')}"
+            before = f"{_amount(data.get('old_price'))} {data.get('old_currency', '')}"
+            note = f"{before} → {_amount(data.get('new_price'))} {data.get('currency', '')}"
         elif "quantity" in data:
             note = _("Quantity: %(n)s") % {"n": data["quantity"]}
         lines.append(

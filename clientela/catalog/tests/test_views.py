@@ -76,6 +76,9 @@ def test_a_price_edit_shows_in_the_history(client: Client, personas: Any) -> Non
     assert browser.post(reverse("catalog:product_edit", args=[plot.pk]), data).status_code == 302
     detail = browser.get(reverse("catalog:product_detail", args=[plot.pk]))
     assert detail.context["prices"][0].new_price == Decimal("26500.00")
+    latest = detail.context["events"][0]
+    assert latest.label == "product price changed" and latest.actor == "Gerente"
+    assert latest.note == "25,000.00 USD → 26,500.00 USD"
     stale = browser.post(reverse("catalog:product_edit", args=[plot.pk]), data)
     assert stale.status_code == 200 and stale.context["form"].non_field_errors()
 
