@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
@@ -13,7 +14,7 @@ from pydantic import ConfigDict, Field
 from clientela.accounts.api_auth import actor
 from clientela.catalog import services
 from clientela.catalog.choices import ItemStatus, ProductKind
-from clientela.catalog.models import Product
+from clientela.catalog.models import Product, ProductPhoto
 from clientela.catalog.queries import (
     PRODUCT_ORDERINGS,
     ProductFilters,
@@ -164,7 +165,10 @@ def list_products(request: HttpRequest, query: Query[ProductQuery]) -> dict[str,
         limit=query.limit,
         offset=query.offset,
         cursor=query.cursor,
-        shape=lambda rows: rows.prefetch_related("photos"),
+        # Only the photos' ids: their bytes stay in the database.
+        shape=lambda rows: rows.prefetch_related(
+            Prefetch("photos", queryset=ProductPhoto.objects.only("pk", "product_id", "position"))
+        ),
     )
     return page.body([product_out(p, [ph.pk for ph in p.photos.all()]) for p in page.rows])
 

@@ -10,12 +10,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from clientela.catalog import services
 from clientela.catalog.choices import ItemStatus
 from clientela.catalog.models import PriceChange, Product
 from clientela.catalog.tests.factories import (
     AttributeDefinitionFactory,
     ProductFactory,
     UniqueItemFactory,
+    image_bytes,
 )
 from clientela.testing.access import bearer_headers
 
@@ -53,10 +55,14 @@ def test_it_pins_the_query_count_of_a_list_page(client: Client, personas: Any) -
     with CaptureQueriesContext(connection) as few:
         _send(client, "get", PRODUCTS, personas.rep)
     for _ in range(5):
-        UniqueItemFactory.create()
+        services.add_photo(UniqueItemFactory.create(), actor=None, raw=image_bytes())
     with CaptureQueriesContext(connection) as many:
-        _send(client, "get", PRODUCTS, personas.rep)
+        body = _send(client, "get", PRODUCTS, personas.rep).json()
     assert len(many) == len(few)
+    assert sum(len(item["photos"]) for item in body["items"]) == 5
+    assert not [
+        q["sql"] for q in many.captured_queries if '"catalog_productphoto"."data"' in q["sql"]
+    ]
 
 
 def test_it_creates_and_explains_field_errors(client: Client, personas: Any) -> None:
