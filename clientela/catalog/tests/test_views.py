@@ -135,3 +135,56 @@ def test_deal_lines_are_added_and_removed_with_htmx(client: Client, personas: An
     assert removed.status_code == 200 and not deal.lines.exists()
     plot.refresh_from_db()
     assert plot.status == ItemStatus.AVAILABLE
+
+
+def test_the_attribute_screen_explains_each_field(client: Client, personas: Any) -> None:
+    browser = client_for(client, personas.admin)
+    bad = browser.post(
+        reverse("catalog:attribute_list"),
+        {
+            "code": "Área m2",
+            "type": "choice",
+            "label_es": "Área",
+            "label_en": "Area",
+            "options": "",
+        },
+    )
+    errors = bad.context["form"].errors
+    assert errors["code"] == [
+        "Use lowercase letters, digits and underscores, starting with a letter."
+    ]
+    assert errors["options"] == ["A choice needs at least one option, one per line."]
+    good = browser.post(
+        reverse("catalog:attribute_list"),
+        {"code": "view", "type": "choice", "label_es": "Vista", "label_en": "View",
+         "options": "Lago\nBosque\nLago"},
+    )  # fmt: skip
+    assert good.status_code == 302
+    from clientela.catalog.models import AttributeDefinition
+
+    created = AttributeDefinition.objects.get(code="view")
+    assert created.options == ["Lago", "Bosque"] and created.is_active
+    edit = browser.post(
+        reverse("catalog:attribute_edit", args=[created.pk]),
+        {"label_es": "Vista al", "label_en": "Facing", "options": "Lago\nMar"},
+    )
+    created.refresh_from_db()
+    assert edit.status_code == 302 and created.options == ["Lago", "Mar"]
+    assert not created.is_active  # the box was left unticked: no longer offered
+
+
+def test_the_detail_pins_its_query_count(client: Client, personas: Any) -> None:
+    from clientela.catalog import services
+
+    plot = UniqueItemFactory.create()
+    browser = client_for(client, personas.rep)
+    url = reverse("catalog:product_detail", args=[plot.pk])
+    browser.get(url)
+    with CaptureQueriesContext(connection) as few:
+        browser.get(url)
+    for price in ("26000", "27000", "28000"):
+        services.update_product(plot, actor=None, data={"unit_price": price})
+        services.add_photo(plot, actor=None, raw=image_bytes())
+    with CaptureQueriesContext(connection) as many:
+        browser.get(url)
+    assert len(many) == len(few)
