@@ -24,7 +24,7 @@ from clientela.catalog.choices import ProductKind
 from clientela.catalog.models import Product
 from clientela.catalog.queries import get_product_for_user, round_money
 from clientela.core.events import Via
-from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.deals.choices import DealVerb, StageKind
 from clientela.deals.models import Deal, DealLine
 from clientela.deals.queries import can_write
@@ -229,9 +229,17 @@ def remove_line(line: DealLine, *, actor: User | None, via: str = Via.UI) -> Non
 def after_state_change(deal: Deal, before: str, *, actor: User | None, via: str) -> None:
     """Follow a deal's new state on its items: won sells, lost releases, open reserves.
 
-    Runs inside the move's transaction: an item sold or held elsewhere refuses the move. A won
-    deal that leaves the won state gives its stock units back on hand.
+    Runs inside the move's transaction: an item sold or held elsewhere refuses the move, as a
+    field error on `stage` saying why. A won deal that leaves the won state gives its stock
+    units back on hand.
     """
+    try:
+        _follow_state(deal, before, actor=actor, via=via)
+    except Conflict as exc:
+        raise ValidationFailed({"stage": str(exc)}) from exc
+
+
+def _follow_state(deal: Deal, before: str, *, actor: User | None, via: str) -> None:
     lines = list(
         DealLine.objects.filter(deal_id=deal.pk, product__isnull=False).select_related("product")
     )

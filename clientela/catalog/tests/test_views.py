@@ -188,3 +188,25 @@ def test_the_detail_pins_its_query_count(client: Client, personas: Any) -> None:
     with CaptureQueriesContext(connection) as many:
         browser.get(url)
     assert len(many) == len(few)
+
+
+def test_winning_on_the_board_a_deal_whose_plot_was_sold_elsewhere_says_why(
+    client: Client, personas: Any
+) -> None:
+    from clientela.deals import lines
+
+    pipeline = real_estate_pipeline()
+    deal = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline)
+    plot = UniqueItemFactory.create(currency="COP")
+    lines.add_line(deal, actor=personas.rep, product=plot)
+    Product.objects.filter(pk=plot.pk).update(deal_id=deal.pk + 500)
+    won = pipeline.stages.get(kind="won")
+    browser = client_for(client, personas.rep)
+    answer = browser.post(
+        reverse("deals:deal_move", args=[deal.pk]), {"stage": won.pk},
+        HTTP_ACCEPT="application/json",
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert "reserved by another deal" in answer.json()["errors"]["stage"][0]
+    page = browser.post(reverse("deals:deal_move", args=[deal.pk]), {"stage": won.pk})
+    assert page.status_code == 400 and page.context["form"].errors["stage"]

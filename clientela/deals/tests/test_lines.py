@@ -115,8 +115,9 @@ def test_winning_a_deal_whose_plot_was_sold_elsewhere_is_refused(personas: Any) 
     deal = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline)
     lines.add_line(deal, actor=personas.rep, product=plot)
     type(plot).objects.filter(pk=plot.pk).update(status=ItemStatus.SOLD, deal_id=deal.pk + 1000)
-    with pytest.raises(Conflict):
+    with pytest.raises(ValidationFailed) as caught:
         services.move_deal(deal, stage=stage_named(pipeline, "Cierre ganado"), actor=personas.rep)
+    assert "has been sold already" in caught.value.errors["stage"][0]
     deal.refresh_from_db()
     assert deal.state == "open"
 
