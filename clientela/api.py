@@ -35,6 +35,7 @@ from clientela.accounts.api_auth import (
 )
 from clientela.activities.api import activities_router
 from clientela.campaigns.api import campaigns_router, templates_router
+from clientela.catalog.api import products_router
 from clientela.contacts.api import companies_router, contacts_router
 from clientela.core.exceptions import (
     Conflict,
@@ -370,6 +371,7 @@ api.add_router("/v1/suppressions", suppressions_router)
 api.add_router("/v1/pipelines", pipelines_router)
 api.add_router("/v1/deals", deals_router)
 api.add_router("/v1/reports", reports_router)
+api.add_router("/v1/products", products_router)
 
 
 @csrf_exempt

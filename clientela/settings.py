@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "clientela.orders",
     "clientela.activities",
     "clientela.webforms",
+    "clientela.catalog",
     "clientela.deals",
     "clientela.delivery",
     "clientela.tracking",
@@ -286,6 +287,8 @@ LOGGING = {
 CLIENTELA = {
     "DEFAULT_PHONE_REGION": os.environ.get("CLIENTELA_PHONE_REGION", "CO"),
     "COMPANY_CURRENCY": os.environ.get("CLIENTELA_CURRENCY", "COP"),
+    # The tax rate (percent) a new product gets unless it says otherwise (Colombia's IVA).
+    "DEFAULT_TAX_RATE": os.environ.get("CLIENTELA_DEFAULT_TAX_RATE", "19"),
     "API_RATE": os.environ.get("CLIENTELA_API_RATE", "6000/m"),
     # Tracking batches (POST /t/events) one IP address may send (django-ratelimit, over the
     # default cache: per process with the local-memory cache, shared with Redis).

@@ -13,6 +13,7 @@ urlpatterns = [
     # /ical/<token>.ics: the personal calendar feed, opened by the secret token alone.
     path("", include("clientela.activities.urls_public")),
     path("deals/", include("clientela.deals.urls")),
+    path("catalog/", include("clientela.catalog.urls")),
     path("outbox/", include("clientela.delivery.urls")),
     # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).
     path("", include("clientela.delivery.urls_public")),

@@ -14,12 +14,13 @@ class DealsConfig(AppConfig):
     def ready(self) -> None:
         """Register what deals offers the registries of the apps below it."""
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.catalog.queries import register_holder_describer
         from clientela.contacts.panels import ContactPanel, register_contact_panel
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.deals.panel import contact_panel_context
-        from clientela.deals.queries import can_manage_pipelines
+        from clientela.deals.queries import can_manage_pipelines, deal_holding
         from clientela.deals.verbs import register_deal_verbs
 
         group = _("Sales")
@@ -81,5 +82,7 @@ class DealsConfig(AppConfig):
                 context=contact_panel_context,
             )
         )  # fmt: skip
+        # A catalogue item reserved or sold names its deal to those who may see the deal.
+        register_holder_describer(deal_holding)
         # A merged contact's deals belong to the surviving contact (and go back on undo).
         register_merge_relation("deals.Deal", "contact")

@@ -49,5 +49,7 @@ class DealVerb(models.TextChoices):
     CHANGED = "deal_changed", _("deal changed")
     MOVED = "deal_moved", _("deal moved to another stage")
     DELETED = "deal_deleted", _("deal deleted")
+    LINE_ADDED = "deal_line_added", _("line added to a deal")
+    LINE_REMOVED = "deal_line_removed", _("line removed from a deal")
     PIPELINE_CHANGED = "pipeline_changed", _("pipeline changed")
     LOST_REASONS_CHANGED = "lost_reasons_changed", _("lost reasons changed")

@@ -209,3 +209,28 @@ class LostReasonForm(forms.Form):
     """A lost reason's name."""
 
     name = forms.CharField(label=_("Lost reason"), max_length=NAME_MAX)
+
+
+class DealLineForm(forms.Form):
+    """A line to add to a deal: a product (its price and tax by default) or free text."""
+
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, required=False, empty_value=None
+    )
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    quantity = forms.CharField(label=_("Quantity"), max_length=20, initial="1")
+    unit_price = forms.CharField(
+        label=_("Unit price"), max_length=30, required=False,
+        help_text=_("Empty: the product's price."),
+    )  # fmt: skip
+    discount_pct = forms.CharField(label=_("Discount (%)"), max_length=10, required=False)
+    tax_rate = forms.CharField(
+        label=_("Tax (%)"), max_length=10, required=False, help_text=_("Empty: the product's.")
+    )
+
+    def __init__(self, *args: Any, products: list[tuple[int, str]], **kwargs: Any) -> None:
+        """Offer the products a line may name."""
+        super().__init__(*args, **kwargs)
+        product = self.fields["product"]
+        assert isinstance(product, forms.TypedChoiceField)
+        product.choices = [("", _("Free text line")), *products]

@@ -258,3 +258,49 @@ class StageRule(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DealLine(models.Model):
+    """A line of a deal: a catalogue product (or free text), quantity, price, discount, tax.
+
+    Amounts are in the deal's currency; `net`, `tax` and `total` are kept computed (Decimal,
+    half up to the currency's decimals) so lists and sums need no arithmetic in the query.
+    """
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deal_lines",
+    )
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=2, default=0)
+    discount_pct = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2, default=0)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=0)
+    net = models.DecimalField(_("net"), max_digits=18, decimal_places=2, default=0)
+    tax = models.DecimalField(_("tax"), max_digits=18, decimal_places=2, default=0)
+    total = models.DecimalField(_("total"), max_digits=18, decimal_places=2, default=0)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+        ordering = ["deal", "position", "id"]
+        indexes = [models.Index(fields=["deal", "position"], name="dealline_deal_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0)
+                & Q(unit_price__gte=0)
+                & Q(discount_pct__gte=0, discount_pct__lte=100)
+                & Q(tax_rate__gte=0, tax_rate__lte=100),
+                name="dealline_values_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description

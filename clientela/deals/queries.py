@@ -23,6 +23,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,13 +31,18 @@ from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, owner_scope, visibility_of
 from clientela.activities.models import Activity
+from clientela.catalog.choices import ItemStatus, ProductKind
+from clientela.catalog.models import Product
+from clientela.catalog.queries import Holder, products_visible_to
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import bounded_int
 from clientela.deals.choices import StageKind
-from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
+from clientela.deals.models import Deal, DealLine, LostReason, Pipeline, Stage, StageHistory
 
 # Cards a board column shows before "show more", and per "show more".
 COLUMN_CARDS = 12
+# Products a deal's line picker offers (the catalogue's search narrows larger ones).
+LINE_PRODUCTS_MAX = 500
 
 
 def can_write(user: User | AnonymousUser | None) -> bool:
@@ -452,3 +458,46 @@ DEAL_ORDERINGS = {
     "title": ("title", "id"),
     "-title": ("-title", "-id"),
 }
+
+
+# --- line items --------------------------------------------------------------------------------
+
+
+def deal_lines_of(deal: Deal) -> list[DealLine]:
+    """Return the deal's lines in order, with their products."""
+    return list(
+        DealLine.objects.filter(deal_id=deal.pk)
+        .select_related("product")
+        .order_by("position", "id")
+    )
+
+
+def get_line(deal: Deal, line_id: Any) -> DealLine:
+    """Return one line of a deal; NotFound otherwise."""
+    pk = bounded_int(line_id, minimum=1)
+    line = (
+        DealLine.objects.filter(deal_id=deal.pk, pk=pk).select_related("product").first()
+        if pk
+        else None
+    )
+    if line is None:
+        raise NotFound(_("Line not found."))
+    line.deal = deal
+    return line
+
+
+def deal_holding(user: User, product: Product) -> Holder | None:
+    """Name the deal holding a catalogue item, for a reader who may see that deal."""
+    if product.deal_id is None:
+        return None
+    deal = deals_visible_to(user).filter(pk=product.deal_id).only("pk", "title").first()
+    if deal is None:
+        return None
+    return Holder(deal.title, reverse("deals:deal_detail", args=[deal.pk]))
+
+
+def products_for_lines(user: User) -> list[Product]:
+    """Return the active products a line may name (unique items only while available)."""
+    qs = products_visible_to(user).filter(is_active=True)
+    qs = qs.filter(Q(kind=ProductKind.STOCK) | Q(status=ItemStatus.AVAILABLE))
+    return list(qs.order_by("name", "id")[:LINE_PRODUCTS_MAX])

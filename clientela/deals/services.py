@@ -28,6 +28,7 @@ from clientela.contacts.queries import get_company_for_user, get_contact_for_use
 from clientela.core.events import Via, jsonable
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.numbers import fit_decimal
+from clientela.deals import lines as deal_lines
 from clientela.deals.choices import Attendance, Authority, DealVerb, StageKind, Timeframe
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
 from clientela.deals.queries import (
@@ -382,6 +383,7 @@ def move_deal(
     note = _text(lost_note, "lost_note", NOTE_MAX) if stage.kind == StageKind.LOST else ""
     now = at or timezone.now()
     before = locked.stage
+    before_state = locked.state
     left = StageHistory.objects.filter(deal_id=locked.pk, left_at__isnull=True).update(
         left_at=now, left_by=actor
     )
@@ -401,6 +403,8 @@ def move_deal(
         now,
     )
     locked.pipeline = stage.pipeline
+    if before_state != locked.state:  # its items follow: won sells, lost releases, open reserves
+        deal_lines.after_state_change(locked, before_state, actor=actor, via=via)
     extra: dict[str, Any] = {
         "from_stage": before.name,
         "from_stage_id": before.pk,
@@ -446,6 +450,13 @@ def update_deal(
     if "amount" in data or "currency" in data:
         amount = _money(data.get("amount", locked.amount), "amount", required=True)
         assert amount is not None
+        if locked.lines.exists() and (
+            amount != locked.amount
+            or ("currency" in data and _currency(data["currency"]) != locked.currency)
+        ):
+            raise ValidationFailed(
+                {"amount": _("This deal's amount is the total of its lines: change the lines.")}
+            )
         _apply_money(
             locked,
             amount,
@@ -500,6 +511,7 @@ def update_deal(
 def delete_deal(deal: Deal, *, actor: User | None, via: str = Via.UI) -> None:
     """Delete a deal and its stage history; its events stay on the timelines."""
     locked = _locked(deal, actor, None)
+    deal_lines.before_delete(locked, actor=actor, via=via)
     _record(DealVerb.DELETED, locked, actor, via)
     Activity.objects.filter(deal_id=locked.pk).update(deal=None)
     locked.delete()

@@ -151,6 +151,10 @@ def register_deal_verbs() -> None:
             "owner": DataKey(gettext_lazy("Owner")),
             "lost_reason": DataKey(gettext_lazy("Lost reason")),
             "lost_note": DataKey(gettext_lazy("Lost note")),
+            "product_id": HIDDEN,
+            "description": DataKey(gettext_lazy("Description")),
+            "quantity": DataKey(gettext_lazy("Quantity")),
+            "line_total": DataKey(gettext_lazy("Line total")),
         },
         verbs=[str(verb) for verb in DealVerb],
     )

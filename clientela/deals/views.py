@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, users_visible_to
+from clientela.catalog.queries import get_product_for_user
 from clientela.contacts.models import Contact
 from clientela.contacts.queries import get_contact_for_user, tags_list
 from clientela.core.exceptions import Conflict, ValidationFailed
@@ -26,17 +28,20 @@ from clientela.core.http import (
     domain_errors,
     forbid_unless,
     id_param,
+    is_htmx_request,
     page_number,
     paginate,
     querystring,
     require,
 )
 from clientela.core.users import AuthenticatedHttpRequest
+from clientela.deals import lines as deal_lines
 from clientela.deals import services
 from clientela.deals.choices import StageKind
 from clientela.deals.forms import (
     DealFilterForm,
     DealForm,
+    DealLineForm,
     LostReasonForm,
     MoveForm,
     NextStepForm,
@@ -58,14 +63,17 @@ from clientela.deals.queries import (
     column_cards,
     deal_activities,
     deal_history,
+    deal_lines_of,
     decode_after,
     filter_deals,
     get_deal_for_user,
+    get_line,
     get_pipeline_for_user,
     has_earlier_win,
     is_rotting,
     lost_reasons,
     pipelines_visible_to,
+    products_for_lines,
     stages_of,
     with_card_facts,
 )
@@ -452,6 +460,7 @@ def deal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if writer
             else None,
             "step_form": NextStepForm(auto_id="step_%s") if writer else None,
+            **_lines_context(user, deal, writer),
         },
     )
 
@@ -620,6 +629,90 @@ def deal_next_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         _flash_errors(request, form.errors)
     return redirect("deals:deal_detail", pk=deal.pk)
+
+
+# --- line items --------------------------------------------------------------------------------
+
+
+def _line_form(user: User, data: Any = None) -> DealLineForm:
+    products = [
+        (p.pk, f"{p.sku} · {p.name} ({p.unit_price:,.2f} {p.currency})")
+        for p in products_for_lines(user)
+    ]
+    return DealLineForm(data, products=products, auto_id="line_%s")
+
+
+def _lines_context(
+    user: User, deal: Deal, writer: bool, form: DealLineForm | None = None
+) -> dict[str, Any]:
+    lines = deal_lines_of(deal)
+    editable = writer and deal.state == StageKind.OPEN
+    return {
+        "lines": lines,
+        "lines_total": sum((line.total for line in lines), Decimal(0)),
+        "lines_editable": editable,
+        "line_form": (form or _line_form(user)) if editable else None,
+    }
+
+
+def _lines_answer(
+    request: AuthenticatedHttpRequest, deal: Deal, form: DealLineForm | None = None
+) -> HttpResponse:
+    """Answer HTMX with the lines panel again, anything else with the deal's page."""
+    if not is_htmx_request(request):
+        if form is not None and form.errors:
+            _flash_errors(request, form.errors)
+        return redirect("deals:deal_detail", pk=deal.pk)
+    deal.refresh_from_db(fields=["amount", "amount_company", "rate", "version"])
+    context = {"deal": deal, **_lines_context(request.user, deal, True, form)}
+    # 200 with the errors in the fragment: HTMX swaps only successful answers.
+    return render(request, "deals/includes/lines.html", context)
+
+
+@domain_errors
+@require_POST
+def deal_line_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Add a line to an open deal; a unique item is reserved for it (or refused, said why)."""
+    user = request.user
+    deal = get_deal_for_user(user, pk, write=True)
+    form = _line_form(user, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        product = None
+        if data.get("product"):
+            product = get_product_for_user(user, data["product"])
+        try:
+            deal_lines.add_line(
+                deal, actor=user, product=product, description=data.get("description") or "",
+                quantity=data["quantity"], unit_price=data.get("unit_price"),
+                discount_pct=data.get("discount_pct"), tax_rate=data.get("tax_rate"),
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        except Conflict as exc:
+            form.add_error("product", str(exc))
+        else:
+            if not is_htmx_request(request):
+                messages.success(request, _("Line added."))
+            return _lines_answer(request, deal)
+    return _lines_answer(request, deal, form)
+
+
+@domain_errors
+@require_POST
+def deal_line_remove(request: AuthenticatedHttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """Remove a line of an open deal; its unique item becomes available again."""
+    user = request.user
+    deal = get_deal_for_user(user, pk, write=True)
+    line = get_line(deal, line_pk)
+    try:
+        deal_lines.remove_line(line, actor=user)
+    except ValidationFailed as exc:
+        _flash_errors(request, exc.errors)
+    else:
+        if not is_htmx_request(request):
+            messages.success(request, _("Line removed."))
+    return _lines_answer(request, deal)
 
 
 # --- settings: pipelines, stages, lost reasons ----------------------------------------------

@@ -350,4 +350,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.activities import seed_stage_rules
 
     seed_stage_rules()
+    from clientela.demo.catalog import seed_catalog
+
+    seed_catalog(seed=seed)
     return created

@@ -233,7 +233,7 @@ def delete_template(template: EmailTemplate, *, actor: User, via: str = Via.UI) 
 
 def upload_image(*, actor: User, raw: bytes, name: str = "") -> TemplateImage:
     """Store an image for e-mails, re-encoded (webforms.images); ValidationFailed says why not."""
-    from clientela.webforms.images import reencode
+    from clientela.core.images import reencode
 
     require_manage(actor)
     clean = reencode(raw)

@@ -19,7 +19,7 @@ from clientela.contacts.models import Contact
 from clientela.contacts.tests.factories import EnteredContactFactory
 from clientela.deals import services
 from clientela.deals.choices import StageKind
-from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageRule
+from clientela.deals.models import Deal, DealLine, LostReason, Pipeline, Stage, StageRule
 
 # The real-estate pipeline of PRODUCT.md's story 1: (name, probability, kind, rotting days).
 REAL_ESTATE_STAGES = (
@@ -125,6 +125,19 @@ class EnteredDealFactory(factory.django.DjangoModelFactory[Deal]):
         return services.create_deal(**data)
 
 
+class DealLineFactory(factory.django.DjangoModelFactory[DealLine]):
+    """A free-text line written straight to the table (the deal's amount is not recomputed)."""
+
+    class Meta:
+        model = DealLine
+
+    description = factory.Sequence(lambda n: f"Gastos de escrituración {n}")
+    quantity = Decimal(1)
+    unit_price = Decimal("1000000.00")
+    net = Decimal("1000000.00")
+    total = Decimal("1000000.00")
+
+
 @dataclass
 class World:
     """Rep's contact with a deal; rep2's contact with a deal; a lost reason; the pipeline."""
@@ -138,6 +151,7 @@ class World:
     won: Stage
     lost: Stage
     next_stage: Stage
+    line: DealLine | None = None
 
 
 def build_world(personas: Any) -> World:
@@ -147,6 +161,7 @@ def build_world(personas: Any) -> World:
     other = EnteredContactFactory.create(actor=personas.rep2)
     deal = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline, contact=contact)
     other_deal = EnteredDealFactory.create(actor=personas.rep2, pipeline=pipeline, contact=other)
+    line = DealLineFactory.create(deal=deal)
     return World(
         pipeline=pipeline,
         contact=contact,
@@ -157,6 +172,7 @@ def build_world(personas: Any) -> World:
         won=stage_named(pipeline, "Cierre ganado"),
         lost=stage_named(pipeline, "Cierre perdido"),
         next_stage=stage_named(pipeline, "Agendado"),
+        line=line,
     )
 
 

@@ -32,6 +32,8 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "deals:deal_move":               row(302,  302,    302, 404, 403,      302,     404),
     "deals:deal_delete":             row(302,  302,    302, 404, 403,      302,     404),
     "deals:deal_next_step":          row(302,  302,    302, 404, 403,      302,     404),
+    "deals:deal_line_add":           row(302,  302,    302, 404, 403,      302,     404),
+    "deals:deal_line_remove":        row(302,  302,    302, 404, 403,      302,     404),
     "deals:pipeline_list":           row(200,  200,    403, 403, 403,      403,     403),
     "deals:pipeline_edit":           row(200,  200,    403, 403, 403,      403,     403),
     "deals:stage_add":               row(302,  302,    403, 403, 403,      403,     403),
@@ -66,6 +68,12 @@ REQUESTS: dict[str, Request] = {
     "deals:deal_move": Request("POST", data=lambda w: {"stage": w.next_stage.pk}),
     "deals:deal_delete": Request("POST"),
     "deals:deal_next_step": Request("POST", data=lambda w: {"subject": "Llamar mañana"}),
+    "deals:deal_line_add": Request(
+        "POST", data=lambda w: {"description": "Escrituración", "quantity": "1", "unit_price": "9"}
+    ),
+    "deals:deal_line_remove": Request(
+        "POST", kwargs=lambda w: {"pk": w.deal.pk, "line_pk": w.line.pk}
+    ),
     "deals:pipeline_list": Request(),
     "deals:pipeline_edit": Request(kwargs=_pipeline),
     "deals:stage_add": Request(

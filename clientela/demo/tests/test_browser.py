@@ -861,7 +861,8 @@ PHONE_SCREENS = (
     "/contacts/import/", "/contacts/new/", "/value/", "/value/customers/", "/value/ltv/",
     "/value/cohorts/", "/value/settings/", "/orders/", "/orders/new/", "/orders/spend/",
     "/orders/rates/", "/orders/import/", "/accounts/profile/", "/accounts/users/", "/audit/",
-    "/accounts/roles/", "/tracking/", "/tracking/1/",
+    "/accounts/roles/", "/tracking/", "/tracking/1/", "/catalog/", "/catalog/1/",
+    "/catalog/new/", "/catalog/attributes/",
 )  # fmt: skip
 
 

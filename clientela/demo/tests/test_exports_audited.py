@@ -34,6 +34,7 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "delivery:suppression_export": [(["csv"], {}), (["xlsx"], {"reason": "manual"})],
     "deals:deal_export": [(["csv"], {}), (["xlsx"], {"state": "open"})],
     "sales:table_export": [(["funnel", "csv"], {}), (["plan", "xlsx"], {"month": "2026-01"})],
+    "catalog:product_export": [(["csv"], {}), (["xlsx"], {"kind": "unique"})],
 }
 
 

@@ -34,11 +34,13 @@ from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.activities import services as activity_services
 from clientela.api import api
 from clientela.campaigns.tests.factories import build_screens_world
+from clientela.catalog.tests.factories import build_world as build_catalog_world
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
 from clientela.contacts.importing.jobs import start_import
 from clientela.contacts.tests.factories import CustomFieldFactory
 from clientela.core.models import Job
+from clientela.deals import lines as deal_lines
 from clientela.deals.tests.factories import (
     EnteredDealFactory,
     LostReasonFactory,
@@ -106,6 +108,10 @@ class World:
     deal: int
     lost_reason: int
     stage_rule: int
+    product: int
+    photo: int
+    attribute: int
+    deal_line: int
 
 
 @pytest.fixture
@@ -136,6 +142,8 @@ def world(personas: Any) -> World:
     import_job = start_import(
         actor=admin, upload=io.BytesIO(upload), filename="c.csv", language="en"
     )
+    deal = EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact)
+    catalog_world = build_catalog_world(personas)
     return World(
         admin=admin,
         contact=contact.pk,
@@ -171,9 +179,15 @@ def world(personas: Any) -> World:
         message_token=MessageFactory.create(to_address="ana@example.co").token,
         pipeline=pipeline.pk,
         stage=stage_named(pipeline, "Agendado").pk,
-        deal=EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact).pk,
+        deal=deal.pk,
         lost_reason=LostReasonFactory.create().pk,
         stage_rule=StageRuleFactory.create(stage=stage_named(pipeline, "Cotizado")).pk,
+        product=catalog_world.product.pk,
+        photo=catalog_world.photo.pk,
+        attribute=catalog_world.attribute.pk,
+        deal_line=deal_lines.add_line(
+            deal, actor=rep, description="Escrituración", unit_price="1000"
+        ).pk,
     )
 
 
@@ -227,6 +241,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "suppression_id": lambda w: w.suppression,
     "deal_id": lambda w: w.deal,
     "pipeline_id": lambda w: w.pipeline,
+    "product_id": lambda w: w.product,
 }
 
 
@@ -382,6 +397,10 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name.startswith("campaigns:")
         else w.suppression
         if name.startswith("delivery:suppression_")
+        else w.attribute
+        if name == "catalog:attribute_edit"
+        else w.product
+        if name.startswith("catalog:")
         else w.lost_reason
         if name == "deals:lost_reason_toggle"
         else w.pipeline
@@ -404,6 +423,8 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "contact_pk": lambda w, name: w.contact,
     "stage_pk": lambda w, name: w.stage,
     "rule_pk": lambda w, name: w.stage_rule,
+    "photo_pk": lambda w, name: w.photo,
+    "line_pk": lambda w, name: w.deal_line,
     "fmt": lambda w, name: "csv",
     "index": lambda w, name: 0,
     "table": lambda w, name: "customers",

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from clientela.accounts.models import User
 from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.images import reencode
 from clientela.webforms.choices import FormStatus, PageVerb
-from clientela.webforms.images import reencode
 from clientela.webforms.models import Form, LandingPage, PageImage
 from clientela.webforms.pages import KINDS, clean_blocks
 from clientela.webforms.services.building import require_manager

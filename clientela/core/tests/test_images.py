@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from clientela.core.exceptions import ValidationFailed
-from clientela.webforms.images import MAX_SIDE, reencode
+from clientela.core.images import MAX_SIDE, reencode
 
 
 def _image(fmt: str, size: tuple[int, int] = (40, 30), **save: object) -> bytes:

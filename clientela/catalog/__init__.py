@@ -1,0 +1,1 @@
+"""Products and inventory: the catalogue, its attributes, photos, prices and item statuses."""
