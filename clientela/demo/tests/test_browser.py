@@ -862,7 +862,9 @@ PHONE_SCREENS = (
     "/value/cohorts/", "/value/settings/", "/orders/", "/orders/new/", "/orders/spend/",
     "/orders/rates/", "/orders/import/", "/accounts/profile/", "/accounts/users/", "/audit/",
     "/accounts/roles/", "/tracking/", "/tracking/1/", "/catalog/", "/catalog/1/",
-    "/catalog/new/", "/catalog/attributes/",
+    "/catalog/new/", "/catalog/attributes/", "/sales/", "/sales/plan/", "/sales/activity/",
+    "/sales/lost/", "/sales/customers/", "/activities/", "/activities/calendar/",
+    "/activities/calendar/?view=month", "/deals/list/",
 )  # fmt: skip
 
 
