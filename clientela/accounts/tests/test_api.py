@@ -187,6 +187,7 @@ def test_it_describes_the_signed_in_user(personas, client):
         "orders.write",
         "activities.write",
         "deals.write",
+        "sales.view_reports",
         "analytics.view",
     ]
     assert body["departments"] == [

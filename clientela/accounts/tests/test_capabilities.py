@@ -67,6 +67,10 @@ MATRIX = {
     "deals.reassign": "1  1  0  0  0  0",
     "deals.export": "1  1  0  0  0  0",
     "deals.manage_pipelines": "1  1  0  0  0  0",
+    "catalog.manage_products": "1  1  0  0  0  0",
+    "catalog.export": "1  1  0  0  0  0",
+    "sales.view_reports": "1  1  1  0  0  0",
+    "sales.manage_plan": "1  1  0  0  0  0",
 }
 
 
@@ -268,7 +272,7 @@ def test_the_migration_turns_each_roles_flags_into_codes() -> None:
     assert set(roles["comercial"].capabilities) == {
         *("contacts.write", "orders.write", "contacts.export", "orders.export"),
         *("analytics.export", "orders.view", "analytics.view", "activities.write"),
-        "deals.write",
+        *("deals.write", "sales.view_reports"),
     }
     assert {"contacts.import", "orders.import"} <= set(roles["servicio"].capabilities)
     assert "analytics.view" not in roles["servicio"].capabilities

@@ -28,14 +28,16 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "deals:pipeline_list",
         "webforms:rules",
         "webforms:sources",
+        "catalog:attribute_list",
         "delivery:message_list",
         "tracking:site_list",
         "delivery:suppression_list",
         "timeline:audit_log",
     ]
-    # The manager sets up pipelines, routes leads and reads the audit log.
+    # The manager sets up pipelines, routes leads, defines product attributes and reads the
+    # audit log.
     assert admin_links(personas.manager) == [
-        "deals:pipeline_list", "webforms:rules", "timeline:audit_log",
+        "deals:pipeline_list", "webforms:rules", "catalog:attribute_list", "timeline:audit_log",
     ]  # fmt: skip
     # Marketing connects lead sources and tracked sites.
     assert admin_links(personas.marketer) == ["webforms:sources", "tracking:site_list"]
