@@ -98,6 +98,31 @@ def chromium() -> Any:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect(request: pytest.FixtureRequest) -> Any:
+    """In browser tests, wait as long for an assertion as for an action (CI runs two suites
+    beside Chromium)."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=None)
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Where browser tests put screenshots: $CLIENTELA_SCREENSHOTS, else a temporary folder."""
+    from pathlib import Path
+
+    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
+    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
 def page(chromium: Any) -> Any:
     """A fresh browser context and page per test (own cookies), Spanish by default."""

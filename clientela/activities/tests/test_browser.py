@@ -4,7 +4,6 @@ count drop after reading a notification."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientela.demo.seeding import DEMO_PASSWORD
+from clientela.testing.browser import sign_in, tr
 from clientela.testing.processes import RunningServer, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -23,41 +22,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with the demo company loaded."""
     with running_server(tmp_path_factory.mktemp("activities-server"), demo_contacts=120) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    """Wait as long for an assertion as for an action: CI runs two suites beside Chromium."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=None)
-
-
-def tr(msgid: str, language: str = "es") -> str:
-    """What the server shows for `msgid` in `language` (the same catalogues as the server)."""
-    from django.utils import translation
-
-    with translation.override(language):
-        return translation.gettext(msgid)
-
-
-def sign_in(page: Page, server: RunningServer, username: str) -> None:
-    """Sign in through the login form and wait for the start page."""
-    page.goto(f"{server.url}/accounts/login/")
-    form = page.locator("form[action$='/accounts/login/']")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(DEMO_PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(f"{server.url}/")
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go ($CLIENTELA_SCREENSHOTS, else pytest's temporary folder)."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notification(

@@ -3,7 +3,6 @@ figure, column and button fits; at 390 px nothing widens the page (issue 11, sec
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,15 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The demo as `clientela demo` loads it (2,000 contacts: figures in the hundreds of millions)."""
     with running_server(tmp_path_factory.mktemp("value-browser"), demo_contacts=2000) as running:
         yield running
-
-
-@pytest.fixture
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: $CLIENTELA_SCREENSHOTS when set, else a temporary folder."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("value-shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _tr(msgid: str) -> str:

@@ -8,7 +8,6 @@ Screenshots at 1280 px and 390 px go to $CLIENTELA_SCREENSHOTS (or pytest's temp
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,15 +53,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
     folder = tmp_path_factory.mktemp("campaigns-story")
     with running_server(folder, demo_contacts=200, extra_env=env) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("campaign-shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _shoot(page: Page, shots: Path, name: str) -> None:

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from clientela.demo.seeding import DEMO_PASSWORD
+from clientela.testing.browser import sign_in, tr
 from clientela.testing.processes import RunningServer, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -27,42 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("bro
 SKU = "LOTE-TEST-77"
 
 
-def tr(msgid: str, language: str = "es") -> str:
-    """What the server shows for `msgid` in `language` (the same catalogues as the server)."""
-    with translation.override(language):
-        return gettext(msgid)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with the demo company loaded."""
     with running_server(tmp_path_factory.mktemp("catalog-server"), demo_contacts=150) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=None)
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go ($CLIENTELA_SCREENSHOTS, else pytest's temporary folder)."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def sign_in(page: Page, server: RunningServer, username: str) -> None:
-    page.goto(f"{server.url}/accounts/login/")
-    form = page.locator("form[action$='/accounts/login/']")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(DEMO_PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(f"{server.url}/")
 
 
 def query(server: RunningServer, code: str) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -20,11 +19,11 @@ from typing import Any
 import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
-from django.utils.translation import gettext
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from clientela.contacts.normalize import fold
 from clientela.demo.seeding import DEMO_PASSWORD
+from clientela.testing.browser import tr
 from clientela.testing.processes import RunningServer, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -41,13 +40,6 @@ BITRIX24_HEADERS = (
 )  # fmt: skip
 
 
-def tr(msgid: str, language: str = "es", **values: Any) -> str:
-    """What the server shows for `msgid` in `language` (the same catalogues as the server)."""
-    with translation.override(language):
-        text = gettext(msgid)
-    return text % values if values else text
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with the demo company loaded."""
@@ -57,44 +49,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _patient_expect() -> Iterator[None]:
-    """Wait as long for an assertion as for an action: CI runs two suites beside Chromium."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=None)
-
-
-@pytest.fixture(scope="module")
-def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: $CLIENTELA_SCREENSHOTS when set, else a temporary folder."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @pytest.fixture(autouse=True)
 def _evidence_on_failure(
-    page: Page, server: RunningServer, shots_dir: Path, request: pytest.FixtureRequest
+    page: Page, server: RunningServer, shots: Path, request: pytest.FixtureRequest
 ) -> Iterator[None]:
     """When a test fails, keep what the browser showed and the end of the server's log."""
     failed_before = request.session.testsfailed
     yield
     if request.session.testsfailed > failed_before:
-        stem = shots_dir / f"{request.node.name[:60]}--FAILED"
+        stem = shots / f"{request.node.name[:60]}--FAILED"
         page.screenshot(path=f"{stem}.png", full_page=True)
         log = server.log.read_text(errors="replace").splitlines()[-60:]
         Path(f"{stem}.log").write_text(f"{page.url}\n" + "\n".join(log))
 
 
 @pytest.fixture
-def shot(shots_dir: Path, request: pytest.FixtureRequest) -> Any:
+def shot(shots: Path, request: pytest.FixtureRequest) -> Any:
     """shot(page, "step") saves a full-page screenshot named after the test and the step."""
     prefix = request.node.name.removeprefix("test_it_")[:40]
 
     def take(page: Page, step: str) -> Path:
-        path = shots_dir / f"{prefix}--{step}.png"
+        path = shots / f"{prefix}--{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -5,7 +5,6 @@ reads the same in Spanish and English."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientela.demo.seeding import DEMO_PASSWORD
+from clientela.testing.browser import sign_in
 from clientela.testing.processes import RunningServer, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -24,31 +23,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with the demo company loaded."""
     with running_server(tmp_path_factory.mktemp("sales-server"), demo_contacts=150) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=None)
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go ($CLIENTELA_SCREENSHOTS, else pytest's temporary folder)."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def sign_in(page: Page, server: RunningServer, username: str) -> None:
-    page.goto(f"{server.url}/accounts/login/")
-    form = page.locator("form[action$='/accounts/login/']")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(DEMO_PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(f"{server.url}/")
 
 
 def digits(text: str) -> int:

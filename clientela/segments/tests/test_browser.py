@@ -8,7 +8,6 @@ temporary folder).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,23 +28,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`clientela serve` on a fresh database with the demo company loaded."""
     with running_server(tmp_path_factory.mktemp("segments-server"), demo_contacts=300) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("segment-shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    """Wait as long for an assertion as for an action: CI runs two suites beside Chromium."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=None)
 
 
 def sign_in(page: Page, server: RunningServer, username: str) -> None:

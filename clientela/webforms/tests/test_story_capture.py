@@ -11,7 +11,6 @@ Screenshots go to $CLIENTELA_SCREENSHOTS (or pytest's temporary folder).
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -21,8 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientela.demo.seeding import DEMO_PASSWORD
 from clientela.demo.webforms import WEBINAR_PAGE
+from clientela.testing.browser import sign_in
 from clientela.testing.processes import RunningServer, running_server
 from clientela.testing.smtp import SmtpServer, running_smtp_server
 
@@ -51,15 +50,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         yield running
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go."""
-    configured = os.environ.get("CLIENTELA_SCREENSHOTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("capture-shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _wait_for_mail(smtp: SmtpServer, predicate: Any, seconds: float = 60) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -74,17 +64,6 @@ def _wait_for_mail(smtp: SmtpServer, predicate: Any, seconds: float = 60) -> Any
 def _shell(server: RunningServer, code: str) -> Any:
     done = server.manage("shell", "-c", code)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def sign_in(page: Page, server: RunningServer, username: str) -> None:
-    """Sign in through the login form and wait for the start page."""
-    page.context.clear_cookies()
-    page.goto(f"{server.url}/accounts/login/")
-    form = page.locator("form[action$='/accounts/login/']")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(DEMO_PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(f"{server.url}/")
 
 
 def test_a_facebook_lead_becomes_a_contact_a_welcome_a_rep_task_and_a_speed_figure(
