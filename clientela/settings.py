@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "clientela.webforms",
     "clientela.catalog",
     "clientela.deals",
+    "clientela.billing",
     "clientela.delivery",
     "clientela.tracking",
     "clientela.segments",

@@ -260,21 +260,21 @@ class StageRule(models.Model):
         return self.subject
 
 
-class DealLine(models.Model):
-    """A line of a deal: a catalogue product (or free text), quantity, price, discount, tax.
+class PricedLine(models.Model):
+    """A priced line: a catalogue product (or free text), quantity, price, discount, tax.
 
-    Amounts are in the deal's currency; `net`, `tax` and `total` are kept computed (Decimal,
-    half up to the currency's decimals) so lists and sums need no arithmetic in the query.
+    Amounts are in the currency of the record the line belongs to; `net`, `tax` and `total`
+    are kept computed (Decimal, half up to the currency's decimals) so lists and sums need no
+    arithmetic in the query. Deals' lines and the lines of quotes share it.
     """
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(
         "catalog.Product",
         verbose_name=_("product"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="deal_lines",
+        related_name="+",
     )
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
@@ -288,19 +288,36 @@ class DealLine(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.description
+
+
+VALID_LINE = (
+    Q(quantity__gt=0)
+    & Q(unit_price__gte=0)
+    & Q(discount_pct__gte=0, discount_pct__lte=100)
+    & Q(tax_rate__gte=0, tax_rate__lte=100)
+)
+
+
+class DealLine(PricedLine):
+    """A line of a deal (see PricedLine); a unique item on it is reserved for the deal."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deal_lines",
+    )
+
+    class Meta:
         verbose_name = _("deal line")
         verbose_name_plural = _("deal lines")
         ordering = ["deal", "position", "id"]
         indexes = [models.Index(fields=["deal", "position"], name="dealline_deal_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(quantity__gt=0)
-                & Q(unit_price__gte=0)
-                & Q(discount_pct__gte=0, discount_pct__lte=100)
-                & Q(tax_rate__gte=0, tax_rate__lte=100),
-                name="dealline_values_valid",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.description
+        constraints = [models.CheckConstraint(condition=VALID_LINE, name="dealline_values_valid")]

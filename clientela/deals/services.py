@@ -11,10 +11,10 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +55,25 @@ class StaleVersion(Conflict):
     def __init__(self, message: str, current: int) -> None:
         super().__init__(message)
         self.current = current
+
+
+class StateListener(Protocol):
+    """A higher app's reaction to a deal changing state (open, won, lost) inside the move."""
+
+    def __call__(self, deal: Deal, before: str, *, actor: User | None, via: str) -> None:
+        """React to `deal` having left the state `before`."""
+
+
+_state_listeners: list[StateListener] = []
+
+
+def register_state_listener(listener: StateListener) -> None:
+    """Call `listener` in the move's transaction each time a deal changes state (from ready()).
+
+    Billing feeds Orders from won deals this way; an exception refuses the move.
+    """
+    if listener not in _state_listeners:
+        _state_listeners.append(listener)
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -405,6 +424,8 @@ def move_deal(
     locked.pipeline = stage.pipeline
     if before_state != locked.state:  # its items follow: won sells, lost releases, open reserves
         deal_lines.after_state_change(locked, before_state, actor=actor, via=via)
+        for listener in _state_listeners:
+            listener(locked, before_state, actor=actor, via=via)
     extra: dict[str, Any] = {
         "from_stage": before.name,
         "from_stage_id": before.pk,
@@ -514,7 +535,12 @@ def delete_deal(deal: Deal, *, actor: User | None, via: str = Via.UI) -> None:
     deal_lines.before_delete(locked, actor=actor, via=via)
     _record(DealVerb.DELETED, locked, actor, via)
     Activity.objects.filter(deal_id=locked.pk).update(deal=None)
-    locked.delete()
+    try:
+        locked.delete()
+    except ProtectedError as exc:  # its quotes and invoices are documents: they stay
+        raise Conflict(
+            _("This deal has quotes or invoices, which are kept: it cannot be deleted.")
+        ) from exc
 
 
 def plan_next_step(

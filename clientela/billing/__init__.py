@@ -1,0 +1,1 @@
+"""Quotes, invoices with their instalment plans, and payments: what a won sale is billed."""
