@@ -251,6 +251,11 @@ class BillingSettings(models.Model):
         choices=OrdersFrom.choices,
         default=OrdersFrom.INVOICES,
     )
+    # Who issues the documents, printed on every quote and invoice.
+    seller_name = models.CharField(_("company name"), max_length=200, blank=True)
+    seller_tax_id = models.CharField(_("tax id (NIT)"), max_length=40, blank=True)
+    seller_address = models.CharField(_("address"), max_length=300, blank=True)
+    seller_contact = models.CharField(_("phone and e-mail"), max_length=200, blank=True)
     quote_validity_days = models.PositiveSmallIntegerField(_("quotes valid for (days)"), default=15)
     quote_terms = models.TextField(_("default quote terms"), blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)

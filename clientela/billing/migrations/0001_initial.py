@@ -24,6 +24,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('orders_from', models.CharField(choices=[('invoices', 'Paid invoices'), ('deals', 'Won deals'), ('none', 'Neither (orders are entered or imported)')], default='invoices', max_length=8, verbose_name='sales that become orders')),
+                ('seller_name', models.CharField(blank=True, max_length=200, verbose_name='company name')),
+                ('seller_tax_id', models.CharField(blank=True, max_length=40, verbose_name='tax id (NIT)')),
+                ('seller_address', models.CharField(blank=True, max_length=300, verbose_name='address')),
+                ('seller_contact', models.CharField(blank=True, max_length=200, verbose_name='phone and e-mail')),
                 ('quote_validity_days', models.PositiveSmallIntegerField(default=15, verbose_name='quotes valid for (days)')),
                 ('quote_terms', models.TextField(blank=True, verbose_name='default quote terms')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
