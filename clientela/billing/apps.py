@@ -13,7 +13,13 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         """Register what billing offers the registries of the apps below it."""
+        from datetime import timedelta
+
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.billing.services import SYNC_SCHEDULE, follow_deal_state
+        from clientela.billing.verbs import register_billing_verbs
+        from clientela.core.scheduling import Schedule, register
+        from clientela.deals.services import register_state_listener
 
         group = _("Billing")
         register_capability(
@@ -59,3 +65,11 @@ class BillingConfig(AppConfig):
             description=_("Download the lists of quotes, invoices and payments as CSV or XLSX."),
             default=Audience.ADMINS | Audience.MANAGERS,
         )
+        register_billing_verbs()
+        register_state_listener(follow_deal_state)
+        for name, func, every in (
+            ("billing.expire_quotes", "expire_quotes_job", timedelta(hours=1)),
+            ("billing.overdue", "flag_overdue_job", timedelta(hours=1)),
+            (SYNC_SCHEDULE, "sync_orders_job", timedelta(hours=1)),
+        ):
+            register(Schedule(name, f"clientela.billing.tasks.{func}", every=every))

@@ -68,6 +68,7 @@ class BillingVerb(models.TextChoices):
     INVOICE_PAID = "invoice_paid", _("invoice paid in full")
     INVOICE_VOIDED = "invoice_voided", _("invoice voided")
     INSTALMENT_OVERDUE = "instalment_overdue", _("instalment overdue")
+    SETTINGS_CHANGED = "billing_settings_changed", _("billing settings changed")
 
 
 class OrdersFrom(models.TextChoices):

@@ -33,6 +33,7 @@ class OrderVia(models.TextChoices):
     API = "api", _("API")
     IMPORT = "import", _("import")
     DEAL = "deal", _("won deal")
+    INVOICE = "invoice", _("paid invoice")
     DEMO = "demo", _("demo data")
     SEED = "seed", _("synthetic data")
 

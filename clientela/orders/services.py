@@ -362,6 +362,106 @@ def delete_order(order: Order, *, actor: User, via: str = OrderVia.UI) -> None:
     order.delete()
 
 
+# --- Sales closed in other apps ------------------------------------------------------------
+
+# The source system of the orders Clientela's own sales become (won deals, paid invoices).
+SALES_SYSTEM = "clientela"
+
+
+def feed_sale(
+    *,
+    key: str,
+    contact_id: int | None,
+    company_id: int | None,
+    at: dt.datetime,
+    amount: Decimal,
+    currency: str,
+    rate: Decimal,
+    via: str,
+    note: str = "",
+) -> Order | None:
+    """Record a sale closed in another app (a won deal, a paid invoice) as an order, once.
+
+    `key` ("deal:12", "invoice:FAC-2026-0001") is the order's external id in the
+    `clientela` source system: feeding the same sale again returns the order already there,
+    so a retried job or a double click never counts a sale twice. `rate` is the one the sale
+    was valued at (no rate look-up can fail here). A sale without a customer is no purchase
+    for RFM or CLV and makes no order.
+    """
+    if contact_id is None and company_id is None:
+        return None
+    existing = Order.objects.filter(source_system=SALES_SYSTEM, external_id=key).first()
+    if existing is not None:
+        return existing
+    order = Order(
+        contact_id=contact_id,
+        company_id=company_id,
+        ordered_at=at,
+        ordered_on=timezone.localdate(at),
+        amount=amount,
+        currency=currency,
+        exchange_rate=rate,
+        amount_company_currency=(amount * rate).quantize(CENT, ROUND_HALF_UP),
+        source_system=SALES_SYSTEM,
+        external_id=key,
+        note=note[:300],
+        created_via=via,
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:  # the same sale fed at the same moment by another worker
+        return Order.objects.filter(source_system=SALES_SYSTEM, external_id=key).first()
+    record_event(
+        PURCHASE_VERB,
+        actor=None,
+        target=order,
+        via=Via.SYSTEM,
+        contact_id=order.contact_id,
+        company_id=order.company_id,
+        data=_event_data(order),
+        at=order.ordered_at,
+    )
+    return order
+
+
+def withdraw_sale(key: str) -> bool:
+    """Remove the order a sale became (a deal reopened, a payment undone); False if none."""
+    order = Order.objects.filter(source_system=SALES_SYSTEM, external_id=key).first()
+    if order is None:
+        return False
+    record_event(
+        Verb.DELETED,
+        actor=None,
+        target=order,
+        via=Via.SYSTEM,
+        contact_id=order.contact_id,
+        company_id=order.company_id,
+        data=_event_data(order),
+    )
+    order.delete()
+    return True
+
+
+def sale_keys() -> list[str]:
+    """Return the external ids of every order Clientela's own sales became."""
+    return list(
+        Order.objects.filter(source_system=SALES_SYSTEM).values_list("external_id", flat=True)
+    )
+
+
+def withdraw_sales(prefix: str) -> int:
+    """Remove every order of Clientela's sales whose key starts with `prefix` ("deal:")."""
+    keys = list(
+        Order.objects.filter(
+            source_system=SALES_SYSTEM, external_id__startswith=prefix
+        ).values_list("external_id", flat=True)
+    )
+    for key in keys:
+        withdraw_sale(key)
+    return len(keys)
+
+
 # --- Exchange rates ------------------------------------------------------------------------
 
 
