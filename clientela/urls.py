@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("clientela.activities.urls_public")),
     path("deals/", include("clientela.deals.urls")),
     path("catalog/", include("clientela.catalog.urls")),
+    path("billing/", include("clientela.billing.urls")),
     path("outbox/", include("clientela.delivery.urls")),
     # /m/… the public links of sent e-mail (pixel, clicks, unsubscribe and preferences).
     path("", include("clientela.delivery.urls_public")),

@@ -16,9 +16,14 @@ class BillingConfig(AppConfig):
         from datetime import timedelta
 
         from clientela.accounts.capabilities import Audience, register_capability
+        from clientela.billing.panel import deal_panel_context
+        from clientela.billing.queries import can_manage_settings
         from clientela.billing.services import SYNC_SCHEDULE, follow_deal_state
         from clientela.billing.verbs import register_billing_verbs
+        from clientela.core.events import register_record_type
+        from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
+        from clientela.deals.page_panels import DealPanel, register_deal_panel
         from clientela.deals.services import register_state_listener
 
         group = _("Billing")
@@ -73,3 +78,27 @@ class BillingConfig(AppConfig):
             (SYNC_SCHEDULE, "sync_orders_job", timedelta(hours=1)),
         ):
             register(Schedule(name, f"clientela.billing.tasks.{func}", every=every))
+        register_record_type("billing.billingsettings", "billing:settings")
+        register_deal_panel(
+            DealPanel("billing", order=10, template="billing/deal_panel.html",
+                      context=deal_panel_context)
+        )  # fmt: skip
+        register_nav_item(
+            NavItem(
+                "billing:invoice_list",
+                _("Billing"),
+                "receipt",
+                order=46,
+                active_on=(
+                    "billing:invoice_detail", "billing:invoice_plan", "billing:invoice_create",
+                    "billing:quote_list", "billing:quote_detail", "billing:quote_edit",
+                    "billing:quote_create",
+                ),
+            )
+        )  # fmt: skip
+        register_nav_item(
+            NavItem(
+                "billing:settings", _("Billing"), "receipt", order=48,
+                section=ADMINISTRATION, allowed=can_manage_settings,
+            )
+        )  # fmt: skip

@@ -52,6 +52,7 @@ from clientela.deals.forms import (
     show_errors,
 )
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
+from clientela.deals.page_panels import deal_panels
 from clientela.deals.queries import (
     DEAL_ORDERINGS,
     DealFilters,
@@ -460,6 +461,7 @@ def deal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if writer
             else None,
             "step_form": NextStepForm(auto_id="step_%s") if writer else None,
+            "panels": deal_panels(request, deal),
             **_lines_context(user, deal, writer),
         },
     )
