@@ -15,7 +15,7 @@ from clientela.activities.models import Activity
 from clientela.billing import services
 from clientela.billing.choices import InvoiceStatus, Light, OrdersFrom, QuoteStatus
 from clientela.billing.models import Instalment, Quote
-from clientela.billing.queries import deal_light, light_of, light_summary
+from clientela.billing.queries import deal_light, light_expression, light_of, light_summary
 from clientela.billing.tests.factories import (
     EnteredQuoteFactory,
     accepted_quote,
