@@ -116,8 +116,8 @@ def quote_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def quote_create(request: AuthenticatedHttpRequest, deal_pk: int) -> HttpResponse:
     """Make a quote from a deal: its validity, language and terms; the lines are the deal's."""
     user = request.user
-    forbid_unless(can_quote(user), _("Your role cannot make quotes."))
-    deal = get_deal_for_user(user, deal_pk, write=True)
+    deal = get_deal_for_user(user, deal_pk)
+    forbid_unless(can_quote(user) and may_change(user, deal), _("Your role cannot make quotes."))
     settings_row = billing_settings()
     if request.method == "POST":
         form = QuoteForm(request.POST)
