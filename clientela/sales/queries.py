@@ -43,6 +43,8 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability, owner_scope, visibility_of
 from clientela.activities.choices import ActivityKind
 from clientela.activities.queries import activities_visible_to
+from clientela.billing.models import Invoice
+from clientela.billing.queries import LightSummary, light_summary, overdue_instalments
 from clientela.contacts.models import Contact
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
@@ -740,3 +742,88 @@ def plan_by_month(
             )
         )  # fmt: skip
     return result
+
+
+# --- payment status (billing) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    """Overdue instalments of one age band: how many, and their balance (company currency)."""
+
+    low: int
+    high: int | None
+    count: int
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """One overdue instalment: its invoice, deal, owner, due date, days late and balance."""
+
+    invoice: Invoice
+    position: int
+    due_on: dt.date
+    days: int
+    balance: Decimal
+    balance_company: Decimal
+
+
+AGING_BANDS = ((1, 30), (31, 60), (61, 90), (91, None))
+OVERDUE_ROWS_MAX = 100
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """The payment report: invoices per light, overdue balances by age, the oldest ones."""
+
+    lights: list[LightSummary]
+    aging: list[AgingBucket]
+    overdue: list[OverdueRow]
+    overdue_total: int
+
+
+def payment_status(user: User, f: ReportFilters, *, today: dt.date | None = None) -> PaymentStatus:
+    """Return the payment status of the invoices of the report's deals, as of today.
+
+    The period does not narrow it: what is owed is owed whenever the deal was opened. Void
+    invoices are left out; balances are converted at each invoice's own rate.
+    """
+    day = today or timezone.localdate(timezone=company_zone())
+    invoices = Invoice.objects.filter(deal__in=_deals(user, f).values("pk"))
+    rows = list(
+        overdue_instalments(day)
+        .filter(invoice__in=invoices.values("pk"))
+        .order_by("due_on", "id")
+        .values_list("invoice_id", "position", "due_on", "amount", "paid", "invoice__rate")
+    )
+    counts = dict.fromkeys(AGING_BANDS, 0)
+    sums = {band: Decimal(0) for band in AGING_BANDS}
+    for _invoice, _position, due_on, amount, paid, rate in rows:
+        late = (day - due_on).days
+        band = next(b for b in AGING_BANDS if late >= b[0] and (b[1] is None or late <= b[1]))
+        counts[band] += 1
+        sums[band] += ((amount - paid) * rate).quantize(Decimal("0.01"))
+    oldest = rows[:OVERDUE_ROWS_MAX]
+    by_id = {
+        i.pk: i
+        for i in Invoice.objects.filter(pk__in={r[0] for r in oldest}).select_related(
+            "deal", "deal__owner", "contact", "company"
+        )
+    }
+    return PaymentStatus(
+        lights=light_summary(invoices, day),
+        aging=[AgingBucket(b[0], b[1], counts[b], sums[b]) for b in AGING_BANDS],
+        overdue=[
+            OverdueRow(
+                by_id[invoice_id],
+                position,
+                due_on,
+                (day - due_on).days,
+                amount - paid,
+                ((amount - paid) * rate).quantize(Decimal("0.01")),
+            )
+            for invoice_id, position, due_on, amount, paid, rate in oldest
+        ],
+        overdue_total=len(rows),
+    )

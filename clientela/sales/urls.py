@@ -11,5 +11,6 @@ urlpatterns = [
     path("activity/", views.activity, name="activity"),
     path("lost/", views.lost, name="lost"),
     path("customers/", views.customer_list, name="customers"),
+    path("payments/", views.payments, name="payments"),
     path("export/<str:table>.<str:fmt>", views.table_export, name="table_export"),
 ]

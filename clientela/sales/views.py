@@ -48,6 +48,7 @@ from clientela.sales.queries import (
     forecast,
     funnel,
     lost_reasons_report,
+    payment_status,
     plan_by_month,
     plan_reps,
     plan_vs_actual,
@@ -342,6 +343,15 @@ def customer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )  # fmt: skip
 
 
+@domain_errors
+@require_GET
+def payments(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the payment status of the report's deals: lights, aging, the oldest overdue."""
+    ctx = _context(request)
+    status = payment_status(request.user, ctx.filters)
+    return _page(request, "sales/payments.html", ctx, tab="payments", status=status)
+
+
 # --- exports -----------------------------------------------------------------------------------
 
 
@@ -412,6 +422,22 @@ def _lost_table(
     )
 
 
+def _overdue_table(
+    request: AuthenticatedHttpRequest, f: ReportFilters
+) -> tuple[Sequence[str], list[Sequence[Any]]]:
+    status = payment_status(request.user, f)
+    return (
+        ("invoice", "instalment", "due_on", "days_overdue", "deal", "owner", "balance",
+         "currency", "balance_company"),
+        [
+            (r.invoice.number, r.position, r.due_on, r.days, r.invoice.deal.title,
+             r.invoice.deal.owner.get_full_name() or r.invoice.deal.owner.username,
+             r.balance, r.invoice.currency, r.balance_company)
+            for r in status.overdue
+        ],
+    )  # fmt: skip
+
+
 def _customer_table(
     regular: bool,
 ) -> Callable[[AuthenticatedHttpRequest, ReportFilters], tuple[Sequence[str], list[Sequence[Any]]]]:
@@ -475,6 +501,7 @@ TABLES: dict[
     "customers-regular": _customer_table(True),
     "plan": _plan_table,
     "plan-history": _plan_history_table,
+    "payments-overdue": _overdue_table,
 }
 
 
