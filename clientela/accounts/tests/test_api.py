@@ -187,6 +187,9 @@ def test_it_describes_the_signed_in_user(personas, client):
         "orders.write",
         "activities.write",
         "deals.write",
+        "billing.quote",
+        "billing.invoice",
+        "billing.record_payments",
         "sales.view_reports",
         "analytics.view",
     ]

@@ -71,6 +71,11 @@ MATRIX = {
     "catalog.export": "1  1  0  0  0  0",
     "sales.view_reports": "1  1  1  0  0  0",
     "sales.manage_plan": "1  1  0  0  0  0",
+    "billing.quote": "1  1  1  0  0  0",
+    "billing.invoice": "1  1  1  0  0  0",
+    "billing.record_payments": "1  1  1  0  0  0",
+    "billing.manage_settings": "1  0  0  0  0  0",
+    "billing.export": "1  1  0  0  0  0",
 }
 
 
@@ -284,6 +289,7 @@ def _check_roles_after_the_migration() -> None:
         *("contacts.write", "orders.write", "contacts.export", "orders.export"),
         *("analytics.export", "orders.view", "analytics.view", "activities.write"),
         *("deals.write", "sales.view_reports"),
+        *("billing.quote", "billing.invoice", "billing.record_payments"),
     }
     assert {"contacts.import", "orders.import"} <= set(roles["servicio"].capabilities)
     assert "analytics.view" not in roles["servicio"].capabilities

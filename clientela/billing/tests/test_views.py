@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +28,9 @@ def deal(personas: Any) -> Deal:
 
 @pytest.fixture
 def rep(client: Client, personas: Any) -> Client:
+    personas.rep.language = "en"
+    personas.rep.save(update_fields=["language"])
     client.force_login(personas.rep)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
@@ -129,8 +129,7 @@ def test_the_plan_screen_explains_a_wrong_sum_row_by_row(rep: Client, deal: Deal
 
 
 def test_messages_speak_spanish_to_a_spanish_user(client: Client, personas: Any, deal: Deal):
-    client.force_login(personas.rep)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    client.force_login(personas.rep)  # Spanish, the default
     bare = client.post(
         reverse("billing:quote_create", args=[deal.pk]),
         {"valid_until": "2000-01-01", "language": "es", "terms": ""},
@@ -143,7 +142,6 @@ def test_messages_speak_spanish_to_a_spanish_user(client: Client, personas: Any,
 
 def test_exports_list_what_the_user_sees(client: Client, personas: Any, deal: Deal) -> None:
     client.force_login(personas.manager)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     client.post(
         reverse("billing:quote_create", args=[deal.pk]),
         {"valid_until": timezone.localdate().isoformat(), "language": "es", "terms": ""},

@@ -29,6 +29,7 @@ def test_it_builds_the_administration_menu_from_the_registered_screens(personas:
         "webforms:rules",
         "webforms:sources",
         "catalog:attribute_list",
+        "billing:settings",
         "delivery:message_list",
         "tracking:site_list",
         "delivery:suppression_list",

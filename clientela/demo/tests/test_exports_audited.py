@@ -35,6 +35,9 @@ ROUTE_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "deals:deal_export": [(["csv"], {}), (["xlsx"], {"state": "open"})],
     "sales:table_export": [(["funnel", "csv"], {}), (["plan", "xlsx"], {"month": "2026-01"})],
     "catalog:product_export": [(["csv"], {}), (["xlsx"], {"kind": "unique"})],
+    "billing:quote_export": [(["csv"], {}), (["xlsx"], {"status": "draft"})],
+    "billing:invoice_export": [(["csv"], {}), (["xlsx"], {"light": "red"})],
+    "billing:payment_export": [(["csv"], {}), (["xlsx"], {})],
 }
 
 

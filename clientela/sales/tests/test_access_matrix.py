@@ -24,6 +24,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "sales:activity":             row(200,  200,    200, 200, 403,      403,     403),
     "sales:lost":                 row(200,  200,    200, 200, 403,      403,     403),
     "sales:customers":            row(200,  200,    200, 200, 403,      403,     403),
+    "sales:payments":             row(200,  200,    200, 200, 403,      403,     403),
     "sales:table_export":         row(200,  200,    403, 403, 403,      403,     403),
 }  # fmt: skip
 

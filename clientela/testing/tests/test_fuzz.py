@@ -34,6 +34,7 @@ from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.activities import services as activity_services
 from clientela.api import api
 from clientela.campaigns.tests.factories import build_screens_world
+from clientela.billing.tests.factories import build_world as build_billing_world
 from clientela.catalog.tests.factories import build_world as build_catalog_world
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
@@ -112,6 +113,9 @@ class World:
     photo: int
     attribute: int
     deal_line: int
+    quote: int
+    invoice: int
+    payment: int
 
 
 @pytest.fixture
@@ -144,6 +148,7 @@ def world(personas: Any) -> World:
     )
     deal = EnteredDealFactory.create(actor=rep, pipeline=pipeline, contact=contact)
     catalog_world = build_catalog_world(personas)
+    billing_world = build_billing_world(personas)
     return World(
         admin=admin,
         contact=contact.pk,
@@ -188,6 +193,9 @@ def world(personas: Any) -> World:
         deal_line=deal_lines.add_line(
             deal, actor=rep, description="Escrituración", unit_price="1000"
         ).pk,
+        quote=billing_world.quote.pk,
+        invoice=billing_world.invoice.pk,
+        payment=billing_world.payment.pk,
     )
 
 
@@ -401,6 +409,12 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
         if name == "catalog:attribute_edit"
         else w.product
         if name.startswith("catalog:")
+        else w.payment
+        if name == "billing:payment_delete"
+        else w.quote
+        if name.startswith("billing:quote_") or name == "billing:invoice_create"
+        else w.invoice
+        if name.startswith(("billing:invoice_", "billing:payment_"))
         else w.lost_reason
         if name == "deals:lost_reason_toggle"
         else w.pipeline
@@ -421,6 +435,7 @@ ROUTE_KWARGS: dict[str, Callable[[World, str], Any]] = {
     "token_id": lambda w, name: w.token,
     "job_id": lambda w, name: w.import_job,
     "contact_pk": lambda w, name: w.contact,
+    "deal_pk": lambda w, name: w.deal,
     "stage_pk": lambda w, name: w.stage,
     "rule_pk": lambda w, name: w.stage_rule,
     "photo_pk": lambda w, name: w.photo,
