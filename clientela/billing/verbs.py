@@ -79,7 +79,7 @@ def register_billing_verbs() -> None:
             "document_id": HIDDEN,
             "deal_id": HIDDEN,
             "number": DataKey(gettext_lazy("Number")),
-            "total": DataKey(gettext_lazy("Total")),
+            "total": DataKey(gettext_lazy("Total amount")),
             "currency": DataKey(gettext_lazy("Currency")),
             "status": DataKey(gettext_lazy("Status")),
             "changed": DataKey(gettext_lazy("Changed")),
