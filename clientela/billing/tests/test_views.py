@@ -14,6 +14,7 @@ from django.utils import timezone
 from clientela.billing.choices import QuoteStatus
 from clientela.billing.models import Invoice, Quote
 from clientela.billing.tests.factories import plot_deal, usd_rate
+from clientela.core.testing import client_for
 from clientela.deals.models import Deal
 from clientela.deals.tests.factories import real_estate_pipeline
 
@@ -28,10 +29,7 @@ def deal(personas: Any) -> Deal:
 
 @pytest.fixture
 def rep(client: Client, personas: Any) -> Client:
-    personas.rep.language = "en"
-    personas.rep.save(update_fields=["language"])
-    client.force_login(personas.rep)
-    return client
+    return client_for(client, personas.rep)  # type: ignore[no-any-return]
 
 
 def _issue(rep: Client, quote: Quote, *, count: int = 12) -> Invoice:
@@ -129,7 +127,7 @@ def test_the_plan_screen_explains_a_wrong_sum_row_by_row(rep: Client, deal: Deal
 
 
 def test_messages_speak_spanish_to_a_spanish_user(client: Client, personas: Any, deal: Deal):
-    client.force_login(personas.rep)  # Spanish, the default
+    client_for(client, personas.rep, "es")
     bare = client.post(
         reverse("billing:quote_create", args=[deal.pk]),
         {"valid_until": "2000-01-01", "language": "es", "terms": ""},
@@ -141,7 +139,7 @@ def test_messages_speak_spanish_to_a_spanish_user(client: Client, personas: Any,
 
 
 def test_exports_list_what_the_user_sees(client: Client, personas: Any, deal: Deal) -> None:
-    client.force_login(personas.manager)
+    client_for(client, personas.manager)
     client.post(
         reverse("billing:quote_create", args=[deal.pk]),
         {"valid_until": timezone.localdate().isoformat(), "language": "es", "terms": ""},
