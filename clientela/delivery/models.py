@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -119,6 +120,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_address}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with an e-mail: its name as the recipient sees it, its bytes and type."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+class MessageAttachment(models.Model):
+    """A file sent with a message, stored with it so every attempt sends the same bytes."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=150)
+    mimetype = models.CharField(_("type"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class MessageEvent(models.Model):

@@ -13,7 +13,13 @@ from clientela.accounts.queries import has_capability
 from clientela.core.exceptions import NotFound
 from clientela.delivery.choices import MessageState, SuppressionReason
 from clientela.delivery.kinds import KINDS
-from clientela.delivery.models import Message, MessageEvent, Suppression, TopicOptOut
+from clientela.delivery.models import (
+    Message,
+    MessageAttachment,
+    MessageEvent,
+    Suppression,
+    TopicOptOut,
+)
 
 # The columns the outbox list shows (the bodies stay in the table until a message is opened).
 LIST_FIELDS = (
@@ -56,6 +62,12 @@ def get_message_for_user(user: Any, pk: int) -> Message:
     if message is None:
         raise NotFound("message")
     return message
+
+
+def attachments_of(message: Message) -> list[MessageAttachment]:
+    """Return the files sent with `message`: name, type and size (their bytes stay unread)."""
+    rows = MessageAttachment.objects.filter(message=message).order_by("id")
+    return list(rows.only("id", "message_id", "filename", "mimetype", "size"))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from clientela.delivery.choices import MessageState
 from clientela.delivery.forms import MessageFilterForm
 from clientela.delivery.kinds import kind_label
 from clientela.delivery.queries import (
+    attachments_of,
     filter_messages,
     get_message_for_user,
     may_manage_messages,
@@ -75,6 +76,7 @@ def message_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "message": message,
         "kind_label": kind_label(message.kind),
         "headers": headers,
+        "attachments": attachments_of(message),
         "can_manage": may_manage_messages(request.user),
         "can_cancel": message.state == MessageState.QUEUED,
         "can_retry": message.state == MessageState.FAILED,

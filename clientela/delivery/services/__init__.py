@@ -3,17 +3,21 @@
 `queue_email` is the one way any app sends: it validates and stores the message in the
 caller's transaction and, once that commits, asks the worker to send what is due
 (`services.sending`). A retried form post passes the same `idempotency_key` and gets the
-message already queued back, so nobody is e-mailed twice.
+message already queued back, so nobody is e-mailed twice. Files sent with a message (a quote's
+PDF) are stored with it in the same transaction, so every attempt sends the same bytes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +28,8 @@ from clientela.core.events import Via
 from clientela.core.exceptions import Conflict, ValidationFailed
 from clientela.delivery.choices import Channel, DeliveryVerb, MessageState
 from clientela.delivery.kinds import require_kind
-from clientela.delivery.models import Message
+from clientela.delivery.models import Attachment as Attachment
+from clientela.delivery.models import Message, MessageAttachment
 from clientela.delivery.rendering import html_to_text
 from clientela.timeline.services import record_event
 
@@ -39,6 +44,11 @@ RESERVED_HEADERS = frozenset(
         "mime-version", "content-type", "content-transfer-encoding", "return-path",
     }
 )  # fmt: skip
+# What one message may carry: its attachments together, and how many.
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+MAX_FILENAME = 150
+_MIMETYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 
 
 def queue_email(
@@ -57,6 +67,7 @@ def queue_email(
     reply_to: str | None = None,
     actor: User | None = None,
     purpose: str = "",
+    attachments: Sequence[Attachment] = (),
 ) -> Message:
     """Store an e-mail to send and wake the worker when the caller's transaction commits.
 
@@ -65,7 +76,9 @@ def queue_email(
     `from_email` or DEFAULT_FROM_EMAIL, and the Message-ID is made now with its domain. With
     an `idempotency_key` already used, the message stored then is returned unchanged.
     `actor` None means the system (a form, a journey) queued it. `purpose` is the topic of a
-    marketing message ("newsletter"), blank for transactional mail.
+    marketing message ("newsletter"), blank for transactional mail. `attachments` (at most
+    MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES together) are stored with the message; their file
+    names lose any folder and line break.
     """
     require_kind(kind)
     key = (idempotency_key or "").strip() or None
@@ -89,6 +102,7 @@ def queue_email(
     if language not in dict(settings.LANGUAGES):
         errors.setdefault("language", []).append(_("Choose Spanish or English."))
     extra = _headers(headers or {}, errors)
+    files = _attachments(attachments, errors)
     if errors:
         raise ValidationFailed(errors)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
@@ -125,6 +139,10 @@ def queue_email(
                 if existing is None:
                     raise
                 return existing
+        if files:
+            MessageAttachment.objects.bulk_create(
+                MessageAttachment(message=message, **vars(file)) for file in files
+            )
         _record(DeliveryVerb.QUEUED, message, actor=actor, via=Via.SYSTEM)
         wake_worker()
     return message
@@ -247,3 +265,63 @@ def _headers(headers: Mapping[str, str], errors: dict[str, list[str]]) -> dict[s
             continue
         clean[str(name)] = text
     return clean
+
+
+@dataclass(frozen=True)
+class _File:
+    filename: str
+    mimetype: str
+    size: int
+    content: bytes
+
+
+def _attachments(attachments: Sequence[Attachment], errors: dict[str, list[str]]) -> list[_File]:
+    """Return the attachments checked, with clean file names; add what is wrong to `errors`."""
+    problems: list[str] = []
+    files: list[_File] = []
+    if len(attachments) > MAX_ATTACHMENTS:
+        problems.append(
+            _("A message carries at most %(count)s attachments.") % {"count": MAX_ATTACHMENTS}
+        )
+    for attachment in attachments:
+        name = clean_filename(attachment.filename)
+        content = attachment.content
+        mimetype = (attachment.mimetype or "").strip().lower()
+        if not name:
+            problems.append(_("Every attachment needs a file name."))
+            continue
+        if not isinstance(content, bytes) or not content:
+            problems.append(_("The attachment “%(name)s” is empty.") % {"name": name})
+            continue
+        if not _MIMETYPE.match(mimetype):
+            problems.append(_("The attachment “%(name)s” has no valid file type.") % {"name": name})
+            continue
+        files.append(_File(name, mimetype, len(content), content))
+    total = sum(file.size for file in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        problems.append(
+            _("The attachments weigh %(size)s; a message carries at most %(limit)s.")
+            % {"size": filesizeformat(total), "limit": filesizeformat(MAX_ATTACHMENT_BYTES)}
+        )
+    if problems:
+        errors.setdefault("attachments", []).extend(problems)
+    return files
+
+
+def clean_filename(value: str) -> str:
+    r"""Return a file name safe in a MIME header: no folder, no control characters, not too long.
+
+    "../../etc/Cotización\r\nBcc: x.pdf" becomes "Cotización Bcc: x.pdf"; the extension
+    survives shortening.
+    """
+    text = unicodedata.normalize("NFC", str(value or ""))
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    text = " ".join(text.split()).strip(". ")
+    if len(text) > MAX_FILENAME:
+        stem, dot, extension = text.rpartition(".")
+        if dot and 0 < len(extension) <= 10:
+            text = f"{stem[: MAX_FILENAME - len(extension) - 1].rstrip()}.{extension}"
+        else:
+            text = text[:MAX_FILENAME]
+    return text

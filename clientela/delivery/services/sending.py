@@ -12,7 +12,8 @@ had not recorded yet (logged when the batch is reclaimed).
 Temporary failures (SMTP 4xx, a refused or dropped connection, a timeout) go back to `queued`
 with exponential backoff until DELIVERY_MAX_ATTEMPTS; permanent ones (5xx, a refused
 recipient) fail with the server's reason. Sent and failed messages are on the contact's
-timeline.
+timeline. A message's attachments are read from their table at each attempt (one query per
+batch finds which messages have any), so a retry sends the same files.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from django.utils import timezone
 from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
 from clientela.delivery.kinds import KINDS
-from clientela.delivery.models import Message
+from clientela.delivery.models import Attachment, Message, MessageAttachment
 from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
 from clientela.delivery.services.outbound import outbound
@@ -178,12 +179,15 @@ class BatchResult:
 
 
 def build_email(
-    message: Message, connection: BaseEmailBackend | None = None
+    message: Message,
+    connection: BaseEmailBackend | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMultiAlternatives:
     """Return the e-mail of `message`: text part, HTML alternative, Message-ID, stored headers.
 
     `services.outbound` adds the per-message mechanics: the VERP envelope sender and, for
-    marketing kinds, the unsubscribe headers, Feedback-ID and tracked links.
+    marketing kinds, the unsubscribe headers, Feedback-ID and tracked links. `attachments`
+    (`stored_attachments(message)` when sending) are attached after the body.
     """
     extra = outbound(message)
     headers = {"Content-Language": message.language, **(message.headers or {}), **extra.headers}
@@ -202,9 +206,28 @@ def build_email(
     )
     if extra.html:
         email.attach_alternative(extra.html, "text/html")
+    for attachment in attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     # django-anymail sends this to providers, whose webhooks echo it back (bounces, complaints).
     email.metadata = {"clientela_token": message.token}  # type: ignore[attr-defined]
     return email
+
+
+def stored_attachments(message: Message) -> list[Attachment]:
+    """Return the files stored with `message`, in the order they were given."""
+    rows = MessageAttachment.objects.filter(message=message).order_by("id")
+    return [
+        Attachment(filename=row.filename, content=bytes(row.content), mimetype=row.mimetype)
+        for row in rows.only("filename", "content", "mimetype")
+    ]
+
+
+def with_attachments(messages: Sequence[Message]) -> set[int]:
+    """Return the ids of the messages among `messages` that have attachments (one query)."""
+    ids = [message.pk for message in messages]
+    return set(
+        MessageAttachment.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+    )
 
 
 def _text(value: Any) -> str:
@@ -249,11 +272,16 @@ class Outcome:
     permanent: bool = False
 
 
-def _hand_over(backend: BaseEmailBackend, message: Message) -> Outcome:
-    """Send one message over the open connection and return the server's verdict."""
+def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = False) -> Outcome:
+    """Send one message over the open connection and return the server's verdict.
+
+    `attached`: the message has attachments, read now (not for the whole batch at once:
+    a batch of messages with large files would all sit in memory together).
+    """
+    files = stored_attachments(message) if attached else []
     replies = _capture_data_replies(backend)
     try:
-        count = backend.send_messages([build_email(message, backend)])
+        count = backend.send_messages([build_email(message, backend, files)])
     except smtplib.SMTPRecipientsRefused as exc:
         refused: tuple[int, bytes] = next(iter(exc.recipients.values()), (550, b"refused"))
         return Outcome(False, int(refused[0]), _text(refused[1]))
@@ -419,6 +447,7 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
         return result
     unsendable = render_batch(messages)
     unsendable.update(refuse_suppressed(messages))
+    attached = with_attachments(messages)
     backend = get_connection(fail_silently=False)
     try:
         backend.open()
@@ -441,7 +470,7 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
             if message.pk in unsendable:
                 _count(result, _finish(message, unsendable[message.pk], conf))
                 continue
-            outcome = _hand_over(backend, message)
+            outcome = _hand_over(backend, message, attached=message.pk in attached)
             _count(result, _finish(message, outcome, conf))
             if not outcome.sent and outcome.code is None:
                 result.errors.append(outcome.answer)
