@@ -18,13 +18,14 @@ class BillingConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.billing.panel import deal_panel_context
         from clientela.billing.queries import can_manage_settings
-        from clientela.billing.services import SYNC_SCHEDULE, follow_deal_state
+        from clientela.billing.services import QUOTE_KIND, SYNC_SCHEDULE, follow_deal_state
         from clientela.billing.verbs import register_billing_verbs
         from clientela.core.events import register_record_type
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.core.scheduling import Schedule, register
         from clientela.deals.page_panels import DealPanel, register_deal_panel
         from clientela.deals.services import register_state_listener
+        from clientela.delivery.kinds import register_kind
 
         group = _("Billing")
         register_capability(
@@ -71,6 +72,7 @@ class BillingConfig(AppConfig):
             default=Audience.ADMINS | Audience.MANAGERS,
         )
         register_billing_verbs()
+        register_kind(QUOTE_KIND, _("Quote"))
         register_state_listener(follow_deal_state)
         for name, func, every in (
             ("billing.expire_quotes", "expire_quotes_job", timedelta(hours=1)),

@@ -16,8 +16,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_date
+from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
@@ -31,6 +32,7 @@ from clientela.billing.choices import (
     PaymentMethod,
     QuoteStatus,
 )
+from clientela.billing.documents import quote_pdf
 from clientela.billing.models import (
     BillingSettings,
     DocumentCounter,
@@ -62,6 +64,7 @@ from clientela.deals import lines as deal_lines
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, DealLine
 from clientela.deals.queries import get_deal_for_user
+from clientela.delivery.services import Attachment, queue_email
 from clientela.orders import services as orders
 from clientela.orders.choices import OrderVia
 from clientela.orders.queries import convert
@@ -72,6 +75,8 @@ REFERENCE_MAX = 100
 INSTALMENTS_MAX = 120
 VALIDITY_MAX_DAYS = 365
 SYNC_SCHEDULE = "billing.sync_orders"
+QUOTE_KIND = "billing.quote"
+MESSAGE_MAX = 5000
 
 
 class StaleVersion(Conflict):
@@ -458,6 +463,69 @@ def expire_quotes(on: dt.date | None = None) -> int:
                 ).select_related("deal", "product"):
                     deal_lines.remove_line(line, actor=None, via=Via.SYSTEM)
     return expired
+
+
+def quote_email(quote: Quote) -> tuple[str, str, str]:
+    """Return the address, subject and message a quote goes out with, in its language."""
+    seller = billing_settings().seller_name
+    contact = quote.contact
+    with translation.override(quote.language):
+        subject = _("Quote %(number)s") % {"number": quote.number}
+        if seller:
+            subject = f"{subject} · {seller}"
+        greeting = (
+            _("Hello %(name)s,") % {"name": contact.first_name or str(contact)}
+            if contact is not None
+            else _("Hello,")
+        )
+        body = _(
+            "Please find attached our quote %(number)s for %(total)s %(currency)s, valid "
+            "until %(date)s. We remain at your disposal for any question."
+        ) % {
+            "number": quote.number,
+            "total": formats.number_format(quote.total, 2, use_l10n=True, force_grouping=True),
+            "currency": quote.currency,
+            "date": formats.date_format(quote.valid_until, "DATE_FORMAT", use_l10n=True),
+        }
+    to = (contact.email if contact is not None else "") or (
+        quote.company.email if quote.company is not None else ""
+    )
+    return to, subject, f"{greeting}\n\n{body}"
+
+
+def send_quote(
+    quote: Quote,
+    *,
+    actor: User | None,
+    to: str,
+    subject: str,
+    message: str,
+    via: str = Via.UI,
+) -> Quote:
+    """E-mail a draft or sent quote with its PDF through the outbox, and mark it sent.
+
+    The PDF is rendered before the transaction; the message is queued in it, so a refused
+    address leaves the quote as it was. The e-mail is on the deal's and contact's timeline.
+    """
+    text = _text(message, "message", MESSAGE_MAX)
+    if not text:
+        raise ValidationFailed({"message": _("Write a message.")})
+    document = quote_pdf(quote)
+    with transaction.atomic():
+        sent = mark_sent(quote, actor=actor, to=to, via=via)
+        queue_email(
+            to=to,
+            subject=subject,
+            html=linebreaks(escape(text)),
+            text=text,
+            kind=QUOTE_KIND,
+            contact=sent.contact,
+            language=sent.language,
+            source=f"quote:{sent.pk}",
+            actor=actor,
+            attachments=[Attachment(f"{sent.number}.pdf", document, "application/pdf")],
+        )
+    return sent
 
 
 # --- invoices and their plans ------------------------------------------------------------------

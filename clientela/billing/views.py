@@ -18,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clientela.billing import services
 from clientela.billing.choices import InvoiceStatus, Light, QuoteStatus
+from clientela.billing.documents import invoice_pdf, quote_pdf
 from clientela.billing.forms import (
     InvoiceFilterForm,
     PaymentForm,
     PlanForm,
     QuoteFilterForm,
     QuoteForm,
+    SendForm,
     SettingsForm,
     show_errors,
 )
@@ -231,6 +233,55 @@ def _message(exc: ValidationFailed | Conflict) -> str:
     if isinstance(exc, ValidationFailed):
         return " ".join(message for messages_ in exc.errors.values() for message in messages_)
     return str(exc)
+
+
+def _pdf_response(content: bytes, number: str, *, download: bool) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@domain_errors
+@require_GET
+def quote_pdf_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Serve a quote's PDF, in the quote's language, to whoever sees its deal."""
+    quote = get_quote_for_user(request.user, pk)
+    return _pdf_response(quote_pdf(quote), quote.number, download="download" in request.GET)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def quote_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """E-mail a quote with its PDF (address, subject and message prefilled in its language)."""
+    user = request.user
+    quote = get_quote_for_user(user, pk, write=True)
+    if quote.status not in (QuoteStatus.DRAFT, QuoteStatus.SENT):
+        messages.error(request, _("This quote is no longer open: it cannot be sent."))
+        return redirect("billing:quote_detail", quote.pk)
+    if request.method == "POST":
+        form = SendForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.send_quote(
+                    quote, actor=user, to=data["to"], subject=data["subject"],
+                    message=data["message"],
+                )  # fmt: skip
+            except ValidationFailed as exc:
+                show_errors(form, exc)
+            except Conflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Quote queued for %(to)s with its PDF.") % {"to": data["to"]}
+                )
+                return redirect("billing:quote_detail", quote.pk)
+    else:
+        to, subject, message = services.quote_email(quote)
+        form = SendForm(initial={"to": to, "subject": subject, "message": message})
+    return render(request, "billing/quote_send.html", {"quote": quote, "form": form})
 
 
 # --- invoices ----------------------------------------------------------------------------------
@@ -580,6 +631,14 @@ def invoice_void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Invoice voided."))
     return redirect("billing:invoice_detail", invoice.pk)
+
+
+@domain_errors
+@require_GET
+def invoice_pdf_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Serve an invoice's PDF with its plan, in its language, to whoever sees its deal."""
+    invoice = get_invoice_for_user(request.user, pk)
+    return _pdf_response(invoice_pdf(invoice), invoice.number, download="download" in request.GET)
 
 
 # --- exports -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "billing:invoice_export":          row(200,  200,    403, 403, 403,      403,     403),
     "billing:invoice_detail":          row(200,  200,    200, 404, 200,      200,     404),
     "billing:invoice_plan":            row(200,  200,    200, 404, 403,      403,     404),
+    "billing:invoice_pdf":             row(200,  200,    200, 404, 200,      200,     404),
     "billing:payment_create":          row(302,  302,    302, 404, 403,      403,     404),
     "billing:invoice_void":            row(302,  302,    302, 404, 403,      403,     404),
     "billing:payment_export":          row(200,  200,    403, 403, 403,      403,     403),
@@ -32,6 +33,8 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "billing:quote_export":            row(200,  200,    403, 403, 403,      403,     403),
     "billing:quote_detail":            row(200,  200,    200, 404, 200,      200,     404),
     "billing:quote_edit":              row(200,  200,    200, 404, 403,      403,     404),
+    "billing:quote_pdf":               row(200,  200,    200, 404, 200,      200,     404),
+    "billing:quote_send":              row(200,  200,    200, 404, 403,      403,     404),
     "billing:quote_decide":            row(302,  302,    302, 404, 403,      403,     404),
     "billing:invoice_create":          row(200,  200,    200, 404, 403,      403,     404),
     "billing:quote_create":            row(200,  200,    200, 404, 403,      403,     404),
@@ -59,6 +62,8 @@ REQUESTS: dict[str, Request] = {
     "billing:payment_delete": Request("POST", kwargs=lambda w: {"pk": w.payment.pk}),
     "billing:quote_detail": Request(kwargs=lambda w: {"pk": w.quote.pk}),
     "billing:quote_edit": Request(kwargs=lambda w: {"pk": w.draft.pk}),
+    "billing:quote_pdf": Request(kwargs=lambda w: {"pk": w.quote.pk}),
+    "billing:quote_send": Request(kwargs=lambda w: {"pk": w.draft.pk}),
     "billing:quote_decide": Request(
         "POST", kwargs=lambda w: {"pk": w.draft.pk}, data=lambda w: {"answer": "reject"}
     ),
