@@ -67,6 +67,12 @@ class DealsConfig(AppConfig):
             default=Audience.ADMINS | Audience.MANAGERS,
         )
         register_deal_verbs()
+        from clientela.core.job_titles import named_after_file, register_job_title
+        from clientela.deals.import_jobs import register_import_kind
+
+        register_job_title("import_deals", named_after_file(_("Deals import: %(name)s")))
+        # The deals import runs through core's import pipeline and screens.
+        register_import_kind()
         # Administrators define custom fields on deals on the contacts app's screen.
         register_custom_field_entity(
             CustomFieldEntity(DEAL_ENTITY, _("Deal"), _("Deals"), order=30)

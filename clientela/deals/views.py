@@ -53,6 +53,7 @@ from clientela.deals.forms import (
     StageForm,
     show_errors,
 )
+from clientela.deals.importing import may_import
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
 from clientela.deals.queries import (
     DEAL_ORDERINGS,
@@ -271,6 +272,7 @@ def deal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             ],
             "currency": company_currency(),
             "can_export": can_export(user),
+            "can_import": may_import(user),
             "query": querystring(request.GET, page=None)[1:],
             "prev_url": querystring(request.GET, page=page.number - 1),
             "next_url": querystring(request.GET, page=page.number + 1),
