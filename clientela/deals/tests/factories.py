@@ -14,7 +14,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from clientela.accounts.models import Department
+from clientela.accounts.models import Department, User
 from clientela.contacts.models import Contact, CustomField
 from clientela.contacts.tests.factories import CustomFieldFactory, EnteredContactFactory
 from clientela.deals import services
@@ -152,6 +152,8 @@ class World:
     lost: Stage
     next_stage: Stage
     line: DealLine | None = None
+    # Who starts the world's imports (deals.import: administrators and managers).
+    importer: User | None = None
 
 
 def build_world(personas: Any) -> World:
@@ -173,6 +175,7 @@ def build_world(personas: Any) -> World:
         lost=stage_named(pipeline, "Cierre perdido"),
         next_stage=stage_named(pipeline, "Agendado"),
         line=line,
+        importer=personas.manager,
     )
 
 
