@@ -117,6 +117,10 @@ def test_it_reads_a_number_with_a_decimal_comma(personas: Any) -> None:
         actor=personas.rep, title="Lote 32", pipeline=world.pipeline, custom={"area_m2": "250,5"}
     )
     assert deal.custom == {"area_m2": 250.5}
+    for endless in ("1e400", "nan", True):
+        with pytest.raises(ValidationFailed) as refused:
+            services.update_deal(deal, actor=personas.rep, data={"custom": {"area_m2": endless}})
+        assert refused.value.errors == {"custom.area_m2": ["Enter a number."]}
 
 
 def test_it_changes_only_the_fields_sent_and_tells_it_on_the_timeline(personas: Any) -> None:
