@@ -28,6 +28,14 @@ class ContactsConfig(AppConfig):
         from clientela.timeline.queries import register_audit_scope
 
         register_contact_verbs()
+        from clientela.contacts.entities import CustomFieldEntity, register_custom_field_entity
+
+        register_custom_field_entity(
+            CustomFieldEntity("contact", _("Contact"), _("Contacts"), order=10)
+        )
+        register_custom_field_entity(
+            CustomFieldEntity("company", _("Company"), _("Companies"), order=20)
+        )
         from clientela.core.job_titles import fixed_title, named_after_file, register_job_title
 
         register_job_title("import_contacts", named_after_file(_("Contacts import: %(name)s")))

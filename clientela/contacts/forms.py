@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -15,18 +14,21 @@ from clientela.contacts.choices import (
     ConsentPurpose,
     ConsentStatus,
     CustomFieldType,
-    Entity,
     LeadStatus,
     LifecycleStage,
     Source,
 )
+from clientela.contacts.custom_inputs import (
+    CUSTOM_PREFIX,
+    CustomFieldsForm,
+    custom_initial,
+)
+from clientela.contacts.entities import entity_choices
 from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.normalize import format_phone
 
 UTM_PARTS = ("source", "medium", "campaign", "term", "content")
 UTM_FIELDS = tuple(f"{touch}_utm_{part}" for touch in ("first", "last") for part in UTM_PARTS)
-CUSTOM_PREFIX = "cf_"
-YES_NO = [("", "—"), ("true", _("Yes")), ("false", _("No"))]
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 
 
@@ -51,68 +53,8 @@ def _text(label: Any, **attrs: Any) -> forms.CharField:
     return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
 
 
-def custom_form_field(definition: CustomField) -> forms.Field:
-    """Return the form field that edits one custom field definition."""
-    label = definition.label
-    kind = definition.field_type
-    if kind == CustomFieldType.NUMBER:
-        return forms.FloatField(label=label, required=False, localize=True)
-    if kind == CustomFieldType.DATE:
-        return forms.DateField(
-            label=label,
-            required=False,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        )
-    if kind == CustomFieldType.CHOICE:
-        return forms.ChoiceField(
-            label=label,
-            required=False,
-            choices=_blank(definition.options()),
-        )
-    if kind == CustomFieldType.BOOLEAN:
-        return forms.ChoiceField(label=label, required=False, choices=YES_NO)
-    return forms.CharField(label=label, required=False)
-
-
-def custom_initial(definition: CustomField, value: Any) -> Any:
-    """Return a stored custom value as the form field expects it."""
-    if value is None:
-        return ""
-    if definition.field_type == CustomFieldType.BOOLEAN:
-        return "true" if value else "false"
-    if definition.field_type == CustomFieldType.DATE:
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            return ""
-    return value
-
-
-class RecordForm(forms.Form):
+class RecordForm(CustomFieldsForm):
     """Shared behaviour: custom fields appended from their definitions, service errors mapped."""
-
-    def __init__(
-        self,
-        *args: Any,
-        custom_fields: Mapping[str, CustomField] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.custom_definitions = dict(custom_fields or {})
-        for key, definition in self.custom_definitions.items():
-            self.fields[CUSTOM_PREFIX + key] = custom_form_field(definition)
-
-    def custom_bound_fields(self) -> list[forms.BoundField]:
-        """Return the custom fields, for templates that lay them out in their own section."""
-        return [self[CUSTOM_PREFIX + key] for key in self.custom_definitions]
-
-    def custom_values(self) -> dict[str, Any]:
-        """Return cleaned custom values keyed by definition key ('' clears a value)."""
-        values: dict[str, Any] = {}
-        for key in self.custom_definitions:
-            value = self.cleaned_data.get(CUSTOM_PREFIX + key)
-            values[key] = "" if value is None else value
-        return values
 
     def apply_service_errors(self, errors: Mapping[str, Iterable[str]]) -> None:
         """Show a service's ValidationFailed errors on the matching fields (else on top)."""
@@ -341,9 +283,9 @@ FILTERABLE_CUSTOM_TYPES = (CustomFieldType.CHOICE, CustomFieldType.BOOLEAN, Cust
 
 
 class CustomFieldForm(forms.Form):
-    """Definition of an admin-defined field on contacts or companies."""
+    """Definition of an admin-defined field on a registered record type."""
 
-    entity = forms.ChoiceField(label=_("Record type"), choices=Entity.choices)
+    entity = forms.ChoiceField(label=_("Record type"), choices=entity_choices)
     # Both languages: each reader sees theirs, or the other one while it is empty.
     label_es = forms.CharField(label=_("Label in Spanish"), max_length=100, required=False)
     label_en = forms.CharField(label=_("Label in English"), max_length=100, required=False)

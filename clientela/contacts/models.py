@@ -21,6 +21,7 @@ from clientela.contacts.choices import (
     LifecycleStage,
     Source,
 )
+from clientela.contacts.entities import entity_choices
 
 
 class Tag(models.Model):
@@ -40,10 +41,11 @@ class Tag(models.Model):
 
 
 class CustomField(models.Model):
-    """An admin-defined field on contacts or companies; values live in the record's `custom` JSON."""
+    """An admin-defined field on a registered record type; values live in its `custom` JSON."""
 
+    # Contacts and companies, and the record types apps above register (contacts.entities).
     entity = models.CharField(
-        _("record type"), max_length=10, choices=Entity.choices, default=Entity.CONTACT
+        _("record type"), max_length=10, choices=entity_choices, default=Entity.CONTACT
     )
     key = models.SlugField(_("key"), max_length=50)
     # The label in each interface language; a reader gets the other one when theirs is empty.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -128,11 +129,16 @@ def clean_custom(
         kind = definition.field_type
         if kind == CustomFieldType.NUMBER:
             try:
-                clean[key] = (
+                number = (
                     float(str(raw).replace(",", ".")) if not isinstance(raw, int | float) else raw
                 )
             except ValueError:
+                number = None
+            # "1e400" is inf and "nan" is NaN: neither is a number JSON (or PostgreSQL) stores.
+            if number is None or isinstance(number, bool) or not math.isfinite(number):
                 _add(errors, error_key, _("Enter a number."))
+            else:
+                clean[key] = number
         elif kind == CustomFieldType.DATE:
             try:
                 clean[key] = (

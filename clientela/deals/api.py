@@ -15,7 +15,7 @@ from clientela.accounts.api_auth import actor
 from clientela.accounts.models import User
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import get_company_for_user, get_contact_for_user
-from clientela.contacts.representation import Ref, ref
+from clientela.contacts.representation import Ref, custom_filters, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import DbInt, Offset, RecordId, api_errors
@@ -96,6 +96,7 @@ class DealOut(Schema):
     attendance: Attendance
     lost_reason: Ref | None
     lost_note: str
+    custom: dict[str, Any] = Field(description="Deal custom field values by key")
     repeat_sale: bool = Field(description="The contact had won a deal when this one opened")
     stage_entered_at: datetime
     closed_at: datetime | None
@@ -153,6 +154,7 @@ class DealIn(Schema):
     timeframe: Timeframe = Timeframe.UNKNOWN
     attendance: Attendance = Attendance.PENDING
     lost_reason: RecordId | None = Field(None, description="Required when `stage` is a lost one")
+    custom: dict[str, Any] | None = Field(None, description="Deal custom field values by key")
 
 
 class DealPatch(Schema):
@@ -173,6 +175,10 @@ class DealPatch(Schema):
     timeframe: Timeframe | None = None
     attendance: Attendance | None = None
     lost_note: str | None = Field(None, max_length=500)
+    custom: dict[str, Any] | None = Field(
+        None,
+        description="Deal custom field values by key (only the keys sent change; null clears one)",
+    )
     version: DbInt | None = Field(None, description="Refuse the change (409) if the deal moved on")
 
 
@@ -228,6 +234,7 @@ def deal_out(deal: Deal, *, repeat_sale: bool | None = None) -> dict[str, Any]:
         "utm_campaign": deal.utm_campaign, "budget": deal.budget, "authority": deal.authority,
         "need": deal.need, "timeframe": deal.timeframe, "attendance": deal.attendance,
         "lost_reason": ref(deal.lost_reason), "lost_note": deal.lost_note,
+        "custom": deal.custom or {},
         "repeat_sale": has_earlier_win(deal) if repeat_sale is None else repeat_sale,
         "stage_entered_at": deal.stage_entered_at, "closed_at": deal.closed_at,
         "created_at": deal.created_at, "updated_at": deal.updated_at, "version": deal.version,
@@ -259,13 +266,17 @@ DETAIL_RELATED = ("contact", "company", "owner", "pipeline", "stage", "lost_reas
 
 @deals_router.get("", response=DealPage, summary="List deals")
 def list_deals(request: HttpRequest, query: Query[DealQuery]) -> dict[str, Any]:
-    """List the deals you may see, filtered like the board and the list screen."""
+    """List the deals you may see, filtered like the board and the list screen.
+
+    Filter deal custom fields with `custom.<key>=value` (e.g. `?custom.financing=Crédito`).
+    """
     user = actor(request)
     filters = DealFilters(
         pipeline_id=query.pipeline, stage_id=query.stage, owner_id=query.owner,
         contact_id=query.contact, tag_id=query.tag, source=query.source,
         state=query.state or "", close_from=query.close_from, close_to=query.close_to,
         rotting=query.rotting, q=query.q,
+        custom=tuple((k, v[:200]) for k, v in custom_filters(request).items())[:20],
     )  # fmt: skip
     page = page_of(
         request,
@@ -345,6 +356,7 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status[dict[str, Any]]
             "timeframe": payload.timeframe, "attendance": payload.attendance,
         },
         lost_reason=_reason(payload.lost_reason),
+        custom=payload.custom or {},
         via=Via.API,
     )  # fmt: skip
     return Status(201, deal_out(get_deal_for_user(user, deal.pk)))

@@ -15,10 +15,12 @@ class DealsConfig(AppConfig):
         """Register what deals offers the registries of the apps below it."""
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.catalog.queries import register_holder_describer
+        from clientela.contacts.entities import CustomFieldEntity, register_custom_field_entity
         from clientela.contacts.panels import ContactPanel, register_contact_panel
         from clientela.contacts.services import register_merge_relation
         from clientela.core.events import register_record_type
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.deals.choices import DEAL_ENTITY
         from clientela.deals.panel import contact_panel_context
         from clientela.deals.queries import can_manage_pipelines, deal_holding
         from clientela.deals.verbs import register_deal_verbs
@@ -57,7 +59,24 @@ class DealsConfig(AppConfig):
             ),
             default=Audience.ADMINS | Audience.MANAGERS,
         )
+        register_capability(
+            "deals.import",
+            _("Import deals"),
+            group=group,
+            description=_("Create deals from CSV or Excel files."),
+            default=Audience.ADMINS | Audience.MANAGERS,
+        )
         register_deal_verbs()
+        from clientela.core.job_titles import named_after_file, register_job_title
+        from clientela.deals.import_jobs import register_import_kind
+
+        register_job_title("import_deals", named_after_file(_("Deals import: %(name)s")))
+        # The deals import runs through core's import pipeline and screens.
+        register_import_kind()
+        # Administrators define custom fields on deals on the contacts app's screen.
+        register_custom_field_entity(
+            CustomFieldEntity(DEAL_ENTITY, _("Deal"), _("Deals"), order=30)
+        )
         register_record_type("deals.deal", "deals:deal_detail")
         register_record_type("deals.pipeline", "deals:pipeline_edit")
         register_record_type("deals.lostreason")

@@ -6,6 +6,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# The record type of deal custom fields (registered in DealsConfig.ready).
+DEAL_ENTITY = "deal"
+
 
 class StageKind(models.TextChoices):
     """Whether a stage is still in play, or closes the deal as won or lost."""

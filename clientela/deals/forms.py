@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.models import Department, User
 from clientela.contacts.choices import Source
+from clientela.contacts.custom_inputs import CUSTOM_PREFIX, CustomFieldsForm, custom_input_name
+from clientela.contacts.models import CustomField
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.numbers import DB_INT_MAX
 from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
@@ -20,8 +22,12 @@ MONEY_MAX = 10**14 - 1
 
 
 def show_errors(form: forms.Form, exc: ValidationFailed) -> None:
-    """Put a service's field errors on the form (unknown fields on the whole form)."""
-    for name, messages in exc.errors.items():
+    """Put a service's field errors on the form (unknown fields on the whole form).
+
+    A custom field's error (`custom.<key>`) goes on its input.
+    """
+    for key, messages in exc.errors.items():
+        name = custom_input_name(key)
         for message in messages:
             form.add_error(name if name in form.fields else None, ValidationError(message))
 
@@ -30,8 +36,8 @@ def _id_field(**kwargs: Any) -> forms.IntegerField:
     return forms.IntegerField(min_value=1, max_value=DB_INT_MAX, **kwargs)
 
 
-class DealForm(forms.Form):
-    """A deal's fields; the owner only for who may give deals to others."""
+class DealForm(CustomFieldsForm):
+    """A deal's fields and its custom fields; the owner only for who may give deals to others."""
 
     title = forms.CharField(
         label=_("Title"),
@@ -155,9 +161,18 @@ class DealFilterForm(forms.Form):
         *args: Any,
         owners: list[User] | None = None,
         tags: list[tuple[int, str]] | None = None,
+        choice_fields: list[CustomField] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # One select per deal custom field of the Choice type, after the built-in filters.
+        self.custom_keys = [definition.key for definition in choice_fields or []]
+        for definition in choice_fields or []:
+            self.fields[CUSTOM_PREFIX + definition.key] = forms.ChoiceField(
+                label=definition.label,
+                choices=[("", _("All")), *definition.options()],
+                required=False,
+            )
         owner = self.fields["owner"]
         assert isinstance(owner, forms.TypedChoiceField)
         owner.choices = [
@@ -167,6 +182,17 @@ class DealFilterForm(forms.Form):
         tag = self.fields["tag"]
         assert isinstance(tag, forms.TypedChoiceField)
         tag.choices = [("", _("All tags")), *(tags or [])]
+
+    def custom_filter_fields(self) -> list[forms.BoundField]:
+        """Return the custom field selects, for the templates."""
+        return [self[CUSTOM_PREFIX + key] for key in self.custom_keys]
+
+    def custom_filters(self) -> tuple[tuple[str, str], ...]:
+        """Return the chosen (custom field key, option) pairs of a valid form."""
+        chosen = (
+            (key, self.cleaned_data.get(CUSTOM_PREFIX + key) or "") for key in self.custom_keys
+        )
+        return tuple((key, value) for key, value in chosen if value)
 
 
 class PipelineForm(forms.Form):

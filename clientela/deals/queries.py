@@ -34,9 +34,10 @@ from clientela.activities.models import Activity
 from clientela.catalog.choices import ItemStatus, ProductKind
 from clientela.catalog.models import Product
 from clientela.catalog.queries import Holder, products_visible_to
+from clientela.contacts.queries import custom_field_q, custom_fields_for
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import bounded_int
-from clientela.deals.choices import StageKind
+from clientela.deals.choices import DEAL_ENTITY, StageKind
 from clientela.deals.models import Deal, DealLine, LostReason, Pipeline, Stage, StageHistory
 
 # Cards a board column shows before "show more", and per "show more".
@@ -216,6 +217,8 @@ class DealFilters:
     closed_to: dt.date | None = None
     reached_stage_id: int | None = None
     lost_reason_id: int | None = None
+    # (deal custom field key, value) pairs; keys that are no active deal field are ignored.
+    custom: tuple[tuple[str, str], ...] = ()
 
     def active(self) -> bool:
         """Whether anything but the pipeline narrows the deals."""
@@ -230,6 +233,7 @@ class DealFilters:
             or self.state
             or self.rotting
             or self.q
+            or self.custom
             or self.drilled()
         )
 
@@ -292,6 +296,12 @@ def filter_deals(
         qs = qs.filter(state=filters.state)
     if filters.q:
         qs = qs.filter(title__icontains=filters.q.strip()[:100])
+    if filters.custom:
+        definitions = custom_fields_for(DEAL_ENTITY)
+        for key, value in filters.custom:
+            condition = custom_field_q(definitions, key, value)
+            if condition is not None:
+                qs = qs.filter(condition)
     if filters.created_from is not None:
         qs = qs.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to is not None:

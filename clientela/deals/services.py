@@ -23,13 +23,26 @@ from clientela.accounts.queries import assignable_owners
 from clientela.activities import services as activity_services
 from clientela.activities.choices import ActivityKind
 from clientela.activities.models import Activity
+from clientela.contacts.choices import Source
 from clientela.contacts.models import Company, Contact
-from clientela.contacts.queries import get_company_for_user, get_contact_for_user
+from clientela.contacts.queries import (
+    custom_fields_for,
+    get_company_for_user,
+    get_contact_for_user,
+)
+from clientela.contacts.validation import clean_custom
 from clientela.core.events import Via, jsonable
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.numbers import fit_decimal
 from clientela.deals import lines as deal_lines
-from clientela.deals.choices import Attendance, Authority, DealVerb, StageKind, Timeframe
+from clientela.deals.choices import (
+    DEAL_ENTITY,
+    Attendance,
+    Authority,
+    DealVerb,
+    StageKind,
+    Timeframe,
+)
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
 from clientela.deals.queries import (
     can_manage_pipelines,
@@ -248,6 +261,31 @@ def _inherit_source(deal: Deal, contact: Contact | None) -> None:
     deal.utm_campaign = contact.last_utm_campaign if last else contact.first_utm_campaign
 
 
+def _custom(values: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a deal's custom values after `values` (typed, JSON-safe; "" or None clears one).
+
+    Keys are the active deal custom fields' keys; an unknown key or a bad value is a field
+    error under `custom.<key>`, all of them at once.
+    """
+    if not isinstance(values, Mapping):
+        raise ValidationFailed({"custom": _("Give the custom fields as an object of values.")})
+    if not values:
+        return dict(current)
+    errors: dict[str, list[str]] = {}
+    clean = clean_custom(values, custom_fields_for(DEAL_ENTITY), errors)
+    if errors:
+        raise ValidationFailed(errors)
+    merged = {**current, **clean}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
+def _source(value: Any) -> str:
+    code = str(value or "").strip()
+    if code and code not in Source.values:
+        raise ValidationFailed({"source": _("Select a valid choice.")})
+    return code
+
+
 QUALIFICATION = ("budget", "authority", "need", "timeframe", "attendance")
 
 
@@ -281,13 +319,16 @@ def create_deal(
     expected_close: Any = None,
     qualification: Mapping[str, Any] | None = None,
     lost_reason: LostReason | None = None,
+    custom: Mapping[str, Any] | None = None,
+    source: str | None = None,
     via: str = Via.UI,
     at: dt.datetime | None = None,
 ) -> Deal:
     """Open a deal in a stage of a pipeline (its first open stage by default).
 
     The amount is converted to the company currency at the rate in force today (a missing rate
-    is a field error naming it); source and UTM come from the contact.
+    is a field error naming it); source and UTM come from the contact unless `source` (a
+    contact source code) is given. `custom` holds deal custom field values by key.
     """
     _check_writer(actor)
     who = owner or actor
@@ -319,7 +360,10 @@ def create_deal(
     assert amount_value is not None
     _apply_money(deal, amount_value, _currency(currency), timezone.localdate(now))
     _inherit_source(deal, contact)
+    if source is not None:
+        deal.source = _source(source)
     _qualify(deal, qualification or {})
+    deal.custom = _custom(custom or {}, {})
     if stage.kind == StageKind.LOST:
         deal.lost_reason = _lost_reason(lost_reason)
     if stage.kind != StageKind.OPEN:
@@ -458,13 +502,17 @@ def update_deal(
     """Change the fields given; the stage changes only through `move_deal`.
 
     A new amount or currency is converted at today's rate; handing the deal to another owner
-    needs deals.reassign. A stale `expected_version` is refused with StaleVersion.
+    needs deals.reassign. `custom` changes only the custom fields it names ("" or None clears
+    one). A stale `expected_version` is refused with StaleVersion.
     """
     locked = _locked(deal, actor, expected_version)
     before = {
         name: getattr(locked, name if name not in {"owner", "contact", "company"} else f"{name}_id")
         for name in EDITABLE
     }
+    before["custom"] = dict(locked.custom or {})
+    if "custom" in data:
+        locked.custom = _custom(data["custom"] or {}, locked.custom or {})
     now = timezone.now()
     if "title" in data:
         locked.title = _text(data["title"], "title", TITLE_MAX, required=True)
@@ -509,7 +557,8 @@ def update_deal(
         name: getattr(locked, name if name not in {"owner", "contact", "company"} else f"{name}_id")
         for name in EDITABLE
     }
-    changed = [name for name in EDITABLE if jsonable(before[name]) != jsonable(after[name])]
+    after["custom"] = dict(locked.custom or {})
+    changed = [name for name in after if jsonable(before[name]) != jsonable(after[name])]
     if not changed:
         return locked
     fields = list(changed)

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from clientela.core.import_screens import import_urlpatterns
 from clientela.deals import views, views_rules
 
 app_name = "deals"
@@ -37,4 +38,5 @@ urlpatterns = [
     ),
     path("settings/lost-reasons/", views.lost_reason_add, name="lost_reason_add"),
     path("settings/lost-reasons/<int:pk>/", views.lost_reason_toggle, name="lost_reason_toggle"),
+    *import_urlpatterns("deals"),
 ]

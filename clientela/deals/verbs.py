@@ -16,8 +16,17 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clientela.contacts.custom_inputs import custom_display
+from clientela.contacts.models import CustomField
 from clientela.core.events import HIDDEN, DataKey, DataKind, register_data_keys, register_verbs
-from clientela.deals.choices import Attendance, Authority, DealVerb, StageKind, Timeframe
+from clientela.deals.choices import (
+    DEAL_ENTITY,
+    Attendance,
+    Authority,
+    DealVerb,
+    StageKind,
+    Timeframe,
+)
 from clientela.deals.models import Deal
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import Change, Entry, RecordTimeline, html, stored_value, who
@@ -97,6 +106,29 @@ def _value(name: str, raw: Any) -> str:
     return stored_value(name, raw)
 
 
+def _custom_changes(old: Any, new: Any) -> list[Change]:
+    """Return one change per deal custom field that changed, labelled in the reader's language."""
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    keys = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
+    if not keys:
+        return []
+    # Deactivated fields too: their old values still read with their label.
+    definitions = {f.key: f for f in CustomField.objects.filter(entity=DEAL_ENTITY, key__in=keys)}
+    out = []
+    for key in keys:
+        definition = definitions.get(key)
+        if definition is None:
+            out.append(
+                Change(key, stored_value(key, old.get(key)), stored_value(key, new.get(key)))
+            )
+            continue
+        before = custom_display(definition, old.get(key)) or "—"
+        after = custom_display(definition, new.get(key)) or "—"
+        out.append(Change(definition.label, before, after))
+    return out
+
+
 def changed_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry:
     """Tell the fields of a deal that changed, listed under the sentence."""
     data = event.data or {}
@@ -104,11 +136,14 @@ def changed_entry(timeline: RecordTimeline, event: Event, entry: Entry) -> Entry
         _("%(who)s changed the deal “%(title)s”"), who=who(event.actor), title=_title(data)
     )
     changes = data.get("changes") or {}
-    entry.changes = [
-        Change(_label(name), _value(name, pair[0]), _value(name, pair[1]))
-        for name, pair in (changes.items() if isinstance(changes, dict) else [])
-        if isinstance(pair, list) and len(pair) == 2
-    ]
+    entry.changes = []
+    for name, pair in changes.items() if isinstance(changes, dict) else []:
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        if name == "custom":
+            entry.changes.extend(_custom_changes(pair[0], pair[1]))
+        else:
+            entry.changes.append(Change(_label(name), _value(name, pair[0]), _value(name, pair[1])))
     if "previous_owner_id" in data and data.get("owner"):
         entry.note = _("Now owned by %(owner)s") % {"owner": data["owner"]}
     return entry

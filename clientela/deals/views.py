@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clientela.accounts.models import User
 from clientela.accounts.queries import assignable_owners, users_visible_to
 from clientela.catalog.queries import get_product_for_user
+from clientela.contacts.choices import CustomFieldType
+from clientela.contacts.custom_inputs import custom_initials, custom_values_shown
 from clientela.contacts.models import Contact
-from clientela.contacts.queries import get_contact_for_user, tags_list
+from clientela.contacts.queries import custom_fields_for, get_contact_for_user, tags_list
 from clientela.core.exceptions import Conflict, ValidationFailed
 from clientela.core.exports import export_download
 from clientela.core.http import (
@@ -37,7 +39,7 @@ from clientela.core.http import (
 from clientela.core.users import AuthenticatedHttpRequest
 from clientela.deals import lines as deal_lines
 from clientela.deals import services
-from clientela.deals.choices import StageKind
+from clientela.deals.choices import DEAL_ENTITY, StageKind
 from clientela.deals.forms import (
     DealFilterForm,
     DealForm,
@@ -51,6 +53,7 @@ from clientela.deals.forms import (
     StageForm,
     show_errors,
 )
+from clientela.deals.importing import may_import
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
 from clientela.deals.page_panels import deal_panels
 from clientela.deals.queries import (
@@ -106,7 +109,12 @@ def _filter_form(request: AuthenticatedHttpRequest) -> tuple[DealFilterForm, Dea
         users_visible_to(request.user).filter(is_active=True).order_by("first_name", "id")
     )
     tags = [(t.pk, t.name) for t in tags_list()]
-    form = DealFilterForm(request.GET or None, owners=owners, tags=tags)
+    choice_fields = [
+        d for d in custom_fields_for(DEAL_ENTITY).values() if d.field_type == CustomFieldType.CHOICE
+    ]
+    form = DealFilterForm(
+        request.GET or None, owners=owners, tags=tags, choice_fields=choice_fields
+    )
     if not form.is_valid():
         return form, DealFilters()
     data = form.cleaned_data
@@ -118,6 +126,7 @@ def _filter_form(request: AuthenticatedHttpRequest) -> tuple[DealFilterForm, Dea
         close_to=data.get("close_to"),
         rotting=bool(data.get("rotting")),
         q=data.get("q") or "",
+        custom=form.custom_filters(),
     )
 
 
@@ -264,6 +273,7 @@ def deal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             ],
             "currency": company_currency(),
             "can_export": can_export(user),
+            "can_import": may_import(user),
             "query": querystring(request.GET, page=None)[1:],
             "prev_url": querystring(request.GET, page=page.number - 1),
             "next_url": querystring(request.GET, page=page.number + 1),
@@ -279,8 +289,9 @@ EXPORT_HEADERS = (
 )  # fmt: skip
 
 
-def _export_rows(qs: QuerySet[Deal]) -> Iterator[Sequence[Any]]:
+def _export_rows(qs: QuerySet[Deal], custom_keys: Sequence[str]) -> Iterator[Sequence[Any]]:
     for deal in qs.iterator(chunk_size=2000):
+        custom = deal.custom or {}
         yield (
             deal.pk, deal.title, deal.pipeline.name, deal.stage.name, deal.get_state_display(),
             deal.owner.get_full_name() or deal.owner.username,
@@ -291,13 +302,17 @@ def _export_rows(qs: QuerySet[Deal]) -> Iterator[Sequence[Any]]:
             deal.get_timeframe_display() if deal.timeframe else "",
             deal.get_attendance_display(),
             deal.lost_reason.name if deal.lost_reason else "", deal.created_at, deal.closed_at,
+            *(custom.get(key, "") for key in custom_keys),
         )  # fmt: skip
 
 
 @domain_errors
 @require_GET
 def deal_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
-    """Download the filtered deals list as CSV or XLSX (deals.export), audited."""
+    """Download the filtered deals list as CSV or XLSX (deals.export), audited.
+
+    The deal custom fields follow the built-in columns, headed by their keys (as imports read).
+    """
     user = request.user
     forbid_unless(can_export(user), _("Your role cannot export deals."))
     _form, filters, ordering = _list_filters(request)
@@ -306,12 +321,13 @@ def deal_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase
         .select_related("contact", "company", "owner", "stage", "pipeline", "lost_reason")
         .order_by(*DEAL_ORDERINGS[ordering])
     )
+    custom_keys = list(custom_fields_for(DEAL_ENTITY))
     return export_download(
         actor=user,
         kind="deals",
         fmt=fmt,
-        headers=EXPORT_HEADERS,
-        rows=_export_rows(qs),
+        headers=(*EXPORT_HEADERS, *custom_keys),
+        rows=_export_rows(qs, custom_keys),
         name="negocios",
         title=_("Deals"),
         count=qs.count(),
@@ -349,9 +365,10 @@ def deal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     contact_id = id_param(params, "contact")
     contact: Contact | None = get_contact_for_user(user, contact_id) if contact_id else None
     owners = _owners(user)
+    custom_fields = custom_fields_for(DEAL_ENTITY)
     default = reverse("deals:pipeline_board", args=[pipeline.pk])
     if request.method == "POST":
-        form = DealForm(request.POST, stages=stages, owners=owners)
+        form = DealForm(request.POST, stages=stages, owners=owners, custom_fields=custom_fields)
         if form.is_valid():
             data = form.cleaned_data
             owner = next((u for u in owners if u.pk == data.get("owner")), user)
@@ -367,6 +384,7 @@ def deal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     qualification={
                         k: data.get(k) for k in QUALIFICATION if data.get(k) not in (None, "")
                     },
+                    custom=form.custom_values(),
                     **_deal_kwargs(data),
                 )
             except ValidationFailed as exc:
@@ -380,6 +398,7 @@ def deal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                      "stage": id_param(params, "stage")},
             stages=stages,
             owners=owners,
+            custom_fields=custom_fields,
         )  # fmt: skip
     return render(
         request,
@@ -448,6 +467,7 @@ def deal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "activities": deal_activities(deal),
             "timeline": timeline,
             "timeline_truncated": truncated,
+            "custom_values": custom_values_shown(custom_fields_for(DEAL_ENTITY), deal.custom),
             "rotting": is_rotting(deal),
             "repeat_sale": has_earlier_win(deal),
             "currency": company_currency(),
@@ -477,8 +497,9 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if owners and deal.owner not in owners:
         owners.append(deal.owner)
     detail = reverse("deals:deal_detail", args=[deal.pk])
+    custom_fields = custom_fields_for(DEAL_ENTITY)
     if request.method == "POST":
-        form = DealForm(request.POST, owners=owners)
+        form = DealForm(request.POST, owners=owners, custom_fields=custom_fields)
         chosen = id_param(request.POST, "contact")
         # The current contact stays without a check (the deal is visible); another one must be.
         if chosen == deal.contact_id:
@@ -486,7 +507,8 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             contact = get_contact_for_user(user, chosen) if chosen else None
         if form.is_valid():
-            data = dict(form.cleaned_data)
+            data = form.standard_data()
+            data["custom"] = form.custom_values()
             data.pop("contact", None)
             if chosen != deal.contact_id:
                 data["contact"] = contact
@@ -512,8 +534,10 @@ def deal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 "currency": deal.currency, "expected_close": deal.expected_close,
                 "budget": deal.budget, "authority": deal.authority, "need": deal.need,
                 "timeframe": deal.timeframe, "attendance": deal.attendance, "version": deal.version,
+                **custom_initials(custom_fields, deal.custom),
             },
             owners=owners,
+            custom_fields=custom_fields,
         )  # fmt: skip
     return render(
         request,

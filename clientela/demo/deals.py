@@ -173,6 +173,8 @@ def _walk(
         timeframe=rng.choice([Timeframe.NOW, Timeframe.QUARTER, Timeframe.HALF, Timeframe.LATER, ""]),
         need=rng.choice(("Inversión a largo plazo", "Construir casa de vacaciones", "Herencia para los hijos", "")),
         created_at=opened, created_by=owner,
+        # The deal custom field seeding defines; larger plots are mostly bought on credit.
+        custom={"financiacion": "Crédito" if usd >= 50_000 else "Contado"},
     )  # fmt: skip
     walk = _Walk(deal)
     final = _funnel(rng, walk, live, open_names, won, lost, opened, now)

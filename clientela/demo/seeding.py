@@ -94,6 +94,18 @@ def ensure_structure() -> DemoCompany:
             # A demo loaded before fields had two languages: the migration copied the Spanish.
             field.label_en, field.choices_en = label_en, choices_en
             field.save(update_fields=["label_en", "choices_en"])
+    # A deal field too: how the buyer pays for the plot (the demo's deals fill it in).
+    CustomField.objects.get_or_create(
+        entity="deal",
+        key="financiacion",
+        defaults={
+            "label_es": "Financiación",
+            "label_en": "Financing",
+            "field_type": "choice",
+            "choices": ["Crédito", "Contado"],
+            "choices_en": ["Loan", "Cash"],
+        },
+    )
     owners = [users[name] for name in ("ana", "carlos", "luisa", "gerente")]
     return DemoCompany(users=users, owners=owners, service=users["servicio"])
 

@@ -1,4 +1,4 @@
-"""Custom field definitions of contacts and companies (an administration task)."""
+"""Custom field definitions of contacts, companies and registered record types (admin task)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
-from clientela.contacts.choices import CustomFieldType, Entity
+from clientela.contacts.choices import CustomFieldType
+from clientela.contacts.entities import is_custom_field_entity
 from clientela.contacts.models import CustomField
 from clientela.contacts.services.records import require_capability
 from clientela.contacts.validation import Errors
@@ -46,8 +47,8 @@ def save_custom_field(
     key = slugify(key or label_es or label_en).replace("-", "_")[:50]
     if not (label_es or label_en):
         errors["label_es"] = [_("Enter the label people will see.")]
-    if entity not in Entity.values:
-        errors["entity"] = [_("Choose contacts or companies.")]
+    if not is_custom_field_entity(entity):
+        errors["entity"] = [_("Choose a record type from the list.")]
     if field_type not in CustomFieldType.values:
         errors["field_type"] = [_("Choose a type.")]
     options = [c.strip() for c in choices if c.strip()]

@@ -23,7 +23,8 @@ from clientela.accounts.queries import (
 )
 from clientela.contacts import services
 from clientela.contacts.choices import Entity
-from clientela.contacts.forms import CUSTOM_PREFIX, CompanyForm, NoteForm, tag_names
+from clientela.contacts.custom_inputs import CUSTOM_PREFIX, custom_values_shown
+from clientela.contacts.forms import CompanyForm, NoteForm, tag_names
 from clientela.contacts.models import Company
 from clientela.contacts.queries import (
     CompanyFilters,
@@ -41,7 +42,6 @@ from clientela.contacts.views.common import (
     save_edit,
     sort_links,
 )
-from clientela.contacts.views.contacts import custom_display
 from clientela.contacts.views.scope import scope_hint
 from clientela.contacts.views.timeline import timeline_for
 from clientela.core.exceptions import ValidationFailed
@@ -192,10 +192,7 @@ def _card_context(
     return {
         "company": company,
         "tags": list(company.tags.all()),
-        "custom_values": [
-            (definition.label, custom_display(definition, company.custom.get(key)))
-            for key, definition in custom_fields.items()
-        ],
+        "custom_values": custom_values_shown(custom_fields, company.custom),
         "contacts": contacts[:CARD_CONTACTS],
         "more_contacts": len(contacts) > CARD_CONTACTS,
         "contacts_url": f"{reverse('contacts:contact_list')}?company={company.pk}",

@@ -32,8 +32,8 @@ from clientela.contacts.choices import (
     LifecycleStage,
     Source,
 )
+from clientela.contacts.custom_inputs import CUSTOM_PREFIX, custom_values_shown
 from clientela.contacts.forms import (
-    CUSTOM_PREFIX,
     FILTERABLE_CUSTOM_TYPES,
     ConsentForm,
     ContactForm,
@@ -86,35 +86,6 @@ SORT_OPTIONS = [
     ("-updated", gettext_lazy("Recently updated")),
     ("updated", gettext_lazy("Least recently updated")),
 ]
-
-
-def custom_display(definition: CustomField, value: Any) -> str:
-    """Return a custom value as people read it."""
-    from datetime import date
-
-    from django.utils import formats
-
-    if value is None or value == "":
-        return ""
-    if definition.field_type == CustomFieldType.BOOLEAN:
-        return _("Yes") if value else _("No")
-    if definition.field_type == CustomFieldType.DATE:
-        try:
-            return formats.date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
-        except ValueError:
-            return str(value)
-    if definition.field_type == CustomFieldType.NUMBER:
-        from decimal import Decimal, InvalidOperation
-
-        try:
-            number = value if isinstance(value, int | float | Decimal) else Decimal(str(value))
-        except InvalidOperation:
-            return str(value)
-        # Grouped the local way (es-CO: 1.234.567,5) even though the setting is off site-wide.
-        return formats.number_format(number, use_l10n=True, force_grouping=True)
-    if definition.field_type == CustomFieldType.CHOICE:
-        return definition.option_label(value)
-    return str(value)
 
 
 def _filter_controls(
@@ -288,10 +259,7 @@ def _card_context(
     return {
         "contact": contact,
         "tags": tags,
-        "custom_values": [
-            (definition.label, custom_display(definition, contact.custom.get(key)))
-            for key, definition in custom_fields.items()
-        ],
+        "custom_values": custom_values_shown(custom_fields, contact.custom),
         "consent_purposes": [label for _value, label in ConsentPurpose.choices],
         "consent_grid": consent_grid,
         "duplicates": duplicates_of(user, contact),

@@ -1,4 +1,4 @@
-"""Custom field definitions of contacts and companies (an administration screen).
+"""Custom field definitions of every registered record type (an administration screen).
 
 Only users who may manage users reach these views; everyone else gets a 404 so the addresses
 stay undiscoverable, as on the other administration screens.
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity
+from clientela.contacts.entities import custom_field_entities
 from clientela.contacts.forms import CustomFieldForm
 from clientela.contacts.models import CustomField
 from clientela.contacts.services.custom_fields import save_custom_field
@@ -44,12 +45,11 @@ def manages_fields(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @manages_fields
 def custom_field_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Show custom field definitions of contacts and companies."""
+    """Show custom field definitions, one section per registered record type."""
     fields = list(CustomField.objects.order_by("entity", "position", "id"))
-    headings: dict[str, str] = {Entity.CONTACT: _("Contacts"), Entity.COMPANY: _("Companies")}
     groups = [
-        (headings.get(value, str(label)), [f for f in fields if f.entity == value])
-        for value, label in Entity.choices
+        (str(entity.heading), [f for f in fields if f.entity == entity.code])
+        for entity in custom_field_entities()
     ]
     return render(request, "contacts/custom_field_list.html", {"groups": groups})
 

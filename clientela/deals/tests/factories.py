@@ -14,9 +14,9 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from clientela.accounts.models import Department
-from clientela.contacts.models import Contact
-from clientela.contacts.tests.factories import EnteredContactFactory
+from clientela.accounts.models import Department, User
+from clientela.contacts.models import Contact, CustomField
+from clientela.contacts.tests.factories import CustomFieldFactory, EnteredContactFactory
 from clientela.deals import services
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, DealLine, LostReason, Pipeline, Stage, StageRule
@@ -152,6 +152,8 @@ class World:
     lost: Stage
     next_stage: Stage
     line: DealLine | None = None
+    # Who starts the world's imports (deals.import: administrators and managers).
+    importer: User | None = None
 
 
 def build_world(personas: Any) -> World:
@@ -173,9 +175,37 @@ def build_world(personas: Any) -> World:
         lost=stage_named(pipeline, "Cierre perdido"),
         next_stage=stage_named(pipeline, "Agendado"),
         line=line,
+        importer=personas.manager,
     )
 
 
 def days_ago(days: int) -> dt.datetime:
     """Return the moment `days` days before now."""
     return timezone.now() - dt.timedelta(days=days)
+
+
+@dataclass
+class DealFields:
+    """Deal custom fields: a choice (financing), a number (lot size) and a date (deed)."""
+
+    financing: CustomField
+    size: CustomField
+    deed: CustomField
+
+
+def deal_custom_fields() -> DealFields:
+    """Define three custom fields on deals, as an administrator would."""
+    return DealFields(
+        financing=CustomFieldFactory.create(
+            entity="deal", key="financiacion", label_es="Financiación", label_en="Financing",
+            field_type="choice", choices=["Crédito", "Contado"], choices_en=["Loan", "Cash"],
+        ),
+        size=CustomFieldFactory.create(
+            entity="deal", key="area_m2", label_es="Área (m²)", label_en="Area (m²)",
+            field_type="number",
+        ),
+        deed=CustomFieldFactory.create(
+            entity="deal", key="escritura", label_es="Fecha de escritura",
+            label_en="Deed date", field_type="date",
+        ),
+    )  # fmt: skip

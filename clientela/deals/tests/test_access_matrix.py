@@ -9,10 +9,12 @@ administrators and managers (deals.export, deals.manage_pipelines).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 
+from clientela.deals.import_jobs import start_deal_import
 from clientela.deals.tests.factories import StageRuleFactory, World, build_world
 from clientela.testing.access import Request, check_rows, everyone, route_mismatches, row
 
@@ -43,6 +45,14 @@ ROUTE_MATRIX: dict[str, dict[str, int]] = {
     "deals:stage_rule_remove":       row(302,  302,    403, 403, 403,      403,     403),
     "deals:lost_reason_add":         row(302,  302,    403, 403, 403,      403,     403),
     "deals:lost_reason_toggle":      row(302,  302,    403, 403, 403,      403,     403),
+    # Deal imports need deals.import (403 otherwise); the manager's draft is theirs and, for
+    # the administrator, one of everyone's imports.
+    "deals:import_start":            row(200,  200,    403, 403, 403,      403,     403),
+    "deals:import_job":              row(302,  302,    403, 403, 403,      403,     403),
+    "deals:import_mapping":          row(200,  200,    403, 403, 403,      403,     403),
+    "deals:import_preview":          row(200,  200,    403, 403, 403,      403,     403),
+    "deals:import_job_progress":     row(200,  200,    403, 403, 403,      403,     403),
+    "deals:import_rejects":          row(200,  200,    403, 403, 403,      403,     403),
 }  # fmt: skip
 
 
@@ -59,7 +69,28 @@ def _stage(world: World) -> dict[str, Any]:
     return {"pk": world.pipeline.pk, "stage_pk": world.next_stage.pk}
 
 
+def _deal_import(world: World) -> dict[str, Any]:
+    """A draft deal import started by the manager."""
+    assert world.importer is not None
+    job = start_deal_import(
+        actor=world.importer,
+        upload=io.BytesIO(b"Titulo;Monto\r\nLote 70;100\r\n"),
+        filename="negocios.csv",
+    )
+    return {"job_id": job.pk}
+
+
 REQUESTS: dict[str, Request] = {
+    **{
+        name: Request(kwargs=_deal_import)
+        for name in (
+            "deals:import_job",
+            "deals:import_mapping",
+            "deals:import_preview",
+            "deals:import_job_progress",
+            "deals:import_rejects",
+        )
+    },
     "deals:pipeline_board": Request(kwargs=_pipeline),
     "deals:board_column": Request(kwargs=_stage),
     "deals:quick_create": Request(

@@ -193,3 +193,24 @@ def test_it_picks_the_deals_contact_by_searching(
         "print(Deal.objects.get(title='Casa campestre con piscina').contact_id)\n"
     )
     assert server.manage("shell", "-c", code).stdout.strip().splitlines()[-1] == pk
+
+
+def test_it_fills_in_a_deal_custom_field_and_filters_the_list_on_it(
+    page: Page, server: RunningServer, shots: Path
+) -> None:
+    """The demo's Financing field (a choice on deals): on the form, the page and the list."""
+    title = "Lote 88 en Ocala, de contado"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, "ana")
+    page.goto(f"{server.url}/deals/new/")
+    form = page.locator("#deal-form")
+    form.get_by_label("Título").fill(title)
+    form.locator("#deal-custom-fields").get_by_label("Financiación").select_option("Contado")
+    form.get_by_role("button", name="Guardar").click()
+    expect(page.locator("#deal-custom-values")).to_contain_text("Contado")
+    page.screenshot(path=str(shots / "deal-custom-field.png"), full_page=True)
+    page.goto(f"{server.url}/deals/list/")
+    page.locator("#deal-filters").get_by_label("Financiación").select_option("Contado")
+    page.locator("#deal-filters").get_by_role("button", name="Filtrar").click()
+    expect(page.locator("#deal-table")).to_contain_text(title)
+    assert "cf_financiacion=Contado" in page.url

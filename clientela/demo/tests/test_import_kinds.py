@@ -33,6 +33,11 @@ SAMPLES: dict[str, tuple[str, dict[str, object]]] = {
         f"ana.cliente@example.co\n{TODAY};2000;ana.cliente@example.co\n",
         {"source_system": "pos"},
     ),
+    "deals": (
+        "Título;Correo;Monto\nLote 1;ana.cliente@example.co;1000\nLote 2;ana.cliente@example.co;x\n"
+        "Lote 3;ana.cliente@example.co;2000\n",
+        {},
+    ),
 }
 
 
@@ -79,4 +84,4 @@ def test_the_command_line_imports_the_kinds_of_the_one_registry() -> None:
     entity = next(action for action in parser._actions if action.dest == "entity")
     runnable = {kind.name for kind in importers() if kind.run_file is not None}
     assert set(entity.choices) == runnable
-    assert {"contacts", "orders"} <= runnable
+    assert {"contacts", "orders", "deals"} <= runnable

@@ -33,8 +33,8 @@ from clientela.accounts.services import create_token
 from clientela.accounts.tests.factories import DepartmentFactory
 from clientela.activities import services as activity_services
 from clientela.api import api
-from clientela.campaigns.tests.factories import build_screens_world
 from clientela.billing.tests.factories import build_world as build_billing_world
+from clientela.campaigns.tests.factories import build_screens_world
 from clientela.catalog.tests.factories import build_world as build_catalog_world
 from clientela.contacts import services
 from clientela.contacts.choices import CustomFieldType, Entity
