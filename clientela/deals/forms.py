@@ -147,6 +147,9 @@ class DealFilterForm(forms.Form):
         label=_("Source"), choices=[("", _("All sources")), *Source.choices], required=False
     )
     tag = forms.TypedChoiceField(label=_("Tag"), coerce=int, required=False, empty_value=None)
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, required=False, empty_value=None
+    )
     close_from = forms.DateField(
         label=_("Closing from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -162,9 +165,13 @@ class DealFilterForm(forms.Form):
         owners: list[User] | None = None,
         tags: list[tuple[int, str]] | None = None,
         choice_fields: list[CustomField] | None = None,
+        products: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        product = self.fields["product"]
+        assert isinstance(product, forms.TypedChoiceField)
+        product.choices = [("", _("All products")), *(products or [])]
         # One select per deal custom field of the Choice type, after the built-in filters.
         self.custom_keys = [definition.key for definition in choice_fields or []]
         for definition in choice_fields or []:

@@ -203,6 +203,7 @@ class DealFilters:
     owner_id: int | None = None
     source: str = ""
     tag_id: int | None = None
+    product_id: int | None = None
     contact_id: int | None = None
     close_from: dt.date | None = None
     close_to: dt.date | None = None
@@ -227,6 +228,7 @@ class DealFilters:
             or self.owner_id
             or self.source
             or self.tag_id
+            or self.product_id
             or self.contact_id
             or self.close_from
             or self.close_to
@@ -286,6 +288,8 @@ def filter_deals(
         qs = qs.filter(source=filters.source)
     if filters.tag_id is not None:
         qs = qs.filter(contact__tags=filters.tag_id)
+    if filters.product_id is not None:
+        qs = qs.filter(with_product_q(filters.product_id))
     if filters.contact_id is not None:
         qs = qs.filter(contact_id=filters.contact_id)
     if filters.close_from is not None:
@@ -504,6 +508,20 @@ def deal_holding(user: User, product: Product) -> Holder | None:
     if deal is None:
         return None
     return Holder(deal.title, reverse("deals:deal_detail", args=[deal.pk]))
+
+
+def with_product_q(product_id: int) -> Q:
+    """Return a Q for deals with a line of this product."""
+    return Q(Exists(DealLine.objects.filter(deal=OuterRef("pk"), product_id=product_id)))
+
+
+FILTER_PRODUCTS_MAX = 1000
+
+
+def product_choices(user: User) -> list[tuple[int, str]]:
+    """Return (id, "SKU · name") of the products the deal filters offer (every one the user sees)."""
+    rows = products_visible_to(user).order_by("sku").values_list("pk", "sku", "name")
+    return [(pk, f"{sku} · {name}") for pk, sku, name in rows[:FILTER_PRODUCTS_MAX]]
 
 
 def products_for_lines(user: User) -> list[Product]:

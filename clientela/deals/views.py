@@ -77,6 +77,7 @@ from clientela.deals.queries import (
     is_rotting,
     lost_reasons,
     pipelines_visible_to,
+    product_choices,
     products_for_lines,
     stages_of,
     with_card_facts,
@@ -113,8 +114,9 @@ def _filter_form(request: AuthenticatedHttpRequest) -> tuple[DealFilterForm, Dea
         d for d in custom_fields_for(DEAL_ENTITY).values() if d.field_type == CustomFieldType.CHOICE
     ]
     form = DealFilterForm(
-        request.GET or None, owners=owners, tags=tags, choice_fields=choice_fields
-    )
+        request.GET or None, owners=owners, tags=tags, choice_fields=choice_fields,
+        products=product_choices(request.user),
+    )  # fmt: skip
     if not form.is_valid():
         return form, DealFilters()
     data = form.cleaned_data
@@ -122,6 +124,7 @@ def _filter_form(request: AuthenticatedHttpRequest) -> tuple[DealFilterForm, Dea
         owner_id=data.get("owner"),
         source=data.get("source") or "",
         tag_id=data.get("tag"),
+        product_id=data.get("product"),
         close_from=data.get("close_from"),
         close_to=data.get("close_to"),
         rotting=bool(data.get("rotting")),

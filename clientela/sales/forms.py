@@ -35,7 +35,7 @@ def _date(label: Any) -> forms.DateField:
 
 
 class ReportFilterForm(forms.Form):
-    """Filters of every sales report: pipeline, period, rep and source."""
+    """Filters of every sales report: pipeline, period, rep, source and product."""
 
     pipeline = forms.TypedChoiceField(label=_("Pipeline"), coerce=int, required=False)
     since = _date(_("From"))
@@ -44,11 +44,22 @@ class ReportFilterForm(forms.Form):
     source = forms.ChoiceField(
         label=_("Source"), choices=[("", _("All sources")), *Source.choices], required=False
     )
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, required=False, empty_value=None
+    )
 
     def __init__(
-        self, *args: Any, pipelines: list[Pipeline], owners: list[User], **kwargs: Any
+        self,
+        *args: Any,
+        pipelines: list[Pipeline],
+        owners: list[User],
+        products: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        product = self.fields["product"]
+        assert isinstance(product, forms.TypedChoiceField)
+        product.choices = [("", _("All products")), *(products or [])]
         pipeline = self.fields["pipeline"]
         assert isinstance(pipeline, forms.TypedChoiceField)
         pipeline.choices = [(p.pk, p.name) for p in pipelines]

@@ -48,7 +48,12 @@ from clientela.billing.queries import LightSummary, light_summary, overdue_insta
 from clientela.contacts.models import Contact
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
-from clientela.deals.queries import deals_visible_to, pipelines_visible_to, stages_of
+from clientela.deals.queries import (
+    deals_visible_to,
+    pipelines_visible_to,
+    stages_of,
+    with_product_q,
+)
 from clientela.sales.models import SalesTarget
 
 HUNDRED = Decimal(100)
@@ -110,13 +115,17 @@ def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
 
 @dataclass(frozen=True)
 class ReportFilters:
-    """What every report is narrowed to: a pipeline, a period (company days), a rep, a source."""
+    """What every report is narrowed to: pipeline, period (company days), rep, source, product.
+
+    A product narrows the reports to the deals with a line of it.
+    """
 
     pipeline: Pipeline
     since: dt.date
     until: dt.date
     owner_id: int | None = None
     source: str = ""
+    product_id: int | None = None
 
     @property
     def start(self) -> dt.datetime:
@@ -135,6 +144,8 @@ class ReportFilters:
             params["owner"] = self.owner_id
         if self.source:
             params["source"] = self.source
+        if self.product_id:
+            params["product"] = self.product_id
         params.update({k: v for k, v in extra.items() if v not in (None, "")})
         return params
 
@@ -152,6 +163,8 @@ def _deals(user: User, f: ReportFilters) -> QuerySet[Deal]:
         qs = qs.filter(owner_id=f.owner_id)
     if f.source:
         qs = qs.filter(source=f.source)
+    if f.product_id:
+        qs = qs.filter(with_product_q(f.product_id))
     return qs
 
 

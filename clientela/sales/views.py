@@ -29,7 +29,7 @@ from clientela.core.exceptions import NotFound, ValidationFailed
 from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, forbid_unless, parse_month, querystring, require
 from clientela.core.users import AuthenticatedHttpRequest
-from clientela.deals.queries import can_export, pipelines_visible_to
+from clientela.deals.queries import can_export, pipelines_visible_to, product_choices
 from clientela.orders.queries import company_currency
 from clientela.sales import services
 from clientela.sales.forms import PlanForm, ReportFilterForm, show_errors
@@ -79,7 +79,10 @@ def _context(request: AuthenticatedHttpRequest, *, activity: bool = False) -> Co
     pipelines = list(pipelines_visible_to(user))
     if not pipelines:
         raise NotFound(_("There is no pipeline you may open."))
-    form = ReportFilterForm(request.GET or None, pipelines=pipelines, owners=_owners(user))
+    form = ReportFilterForm(
+        request.GET or None, pipelines=pipelines, owners=_owners(user),
+        products=product_choices(user),
+    )  # fmt: skip
     data = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate(timezone=company_zone())
     since, until = default_period(today)
@@ -92,6 +95,7 @@ def _context(request: AuthenticatedHttpRequest, *, activity: bool = False) -> Co
         until=data.get("until") or until,
         owner_id=data.get("owner"),
         source=data.get("source") or "",
+        product_id=data.get("product"),
     )
     return Context(filters, form, querystring(request.GET)[1:])
 

@@ -90,8 +90,8 @@ def test_a_quote_goes_out_by_email_with_its_pdf(
     send_due()
     assert Message.objects.get(kind="billing.quote").state == "sent"
     received = smtp_server.messages[-1]
-    assert received.rcpt_tos == ["compradora@example.co"]
-    parts = list(received.parsed.iter_attachments())
+    assert received.recipients == ["compradora@example.co"]
+    parts = list(received.message.iter_attachments())
     assert [p.get_filename() for p in parts] == [f"{quote.number}.pdf"]
     assert quote.number in _text(parts[0].get_content())
     assert Event.objects.filter(verb="quote_sent", target_id=str(deal.pk)).exists()
