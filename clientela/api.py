@@ -49,7 +49,14 @@ from clientela.deals.api import deals_router, pipelines_router
 from clientela.delivery.api import suppressions_router
 from clientela.sales.api import reports_router
 from clientela.segments.api import segments_router
-from clientela.webforms.api import forms_router
+from clientela.tracking.api import public_paths as tracking_public_paths
+from clientela.tracking.api import public_schemas as tracking_public_schemas
+from clientela.webforms.api import (
+    forms_router,
+    lead_sources_router,
+    pages_router,
+    routing_rules_router,
+)
 from clientela.webforms.api import public_paths as webforms_public_paths
 
 logger = logging.getLogger("clientela.api")
@@ -144,11 +151,19 @@ class ClientelaAPI(NinjaAPI):
         operations declare others with `api_errors`.
         """
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ERROR_SCHEMA
+        components.update(copy.deepcopy(tracking_public_schemas()))
         # Public endpoints served by Django views outside /api/ (documented here all the same).
-        schema.setdefault("paths", {}).update(copy.deepcopy(webforms_public_paths()))
+        paths = schema.setdefault("paths", {})
+        paths.update(copy.deepcopy(webforms_public_paths()))
+        paths.update(copy.deepcopy(tracking_public_paths()))
         for operations in schema.get("paths", {}).values():
             for method, operation in operations.items():
+                if operation.get("security") == []:
+                    # A public endpoint (no token, own rate limits and refusals) documents
+                    # every status it answers itself.
+                    continue
                 statuses = {401, 429}
                 parameters = operation.get("parameters") or []
                 if parameters or operation.get("requestBody"):
@@ -255,7 +270,9 @@ api = ClientelaAPI(
     version="1",
     description=(
         "Contacts, companies, segments, activities, users and departments of a Clientela "
-        "installation. "
+        "installation, and lead capture: forms, landing pages, lead sources and routing rules. "
+        "The public endpoints web pages and ad platforms call without a token (a form post, "
+        "tracking batches, inbound lead webhooks) are documented here too. "
         "Send `Authorization: Bearer <token>` (create tokens in your profile, with "
         "`clientela token create USERNAME`, or with POST /api/v1/tokens). "
         "Every call acts with the token user's permissions."
@@ -365,6 +382,9 @@ api.add_router("/v1/companies", companies_router)
 api.add_router("/v1/segments", segments_router)
 api.add_router("/v1/activities", activities_router)
 api.add_router("/v1/forms", forms_router)
+api.add_router("/v1/pages", pages_router)
+api.add_router("/v1/lead-sources", lead_sources_router)
+api.add_router("/v1/routing-rules", routing_rules_router)
 api.add_router("/v1/templates", templates_router)
 api.add_router("/v1/campaigns", campaigns_router)
 api.add_router("/v1/suppressions", suppressions_router)

@@ -74,8 +74,9 @@ class WebformsConfig(AppConfig):
         from clientela.accounts.capabilities import Audience, register_capability
         from clientela.core.events import register_record_type
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
+        from clientela.webforms.queries import may_route_leads
         from clientela.webforms.routing_verbs import register_routing_verbs
-        from clientela.webforms.services.assigning import assign_safely, may_route_leads
+        from clientela.webforms.services.assigning import assign_safely
         from clientela.webforms.services.submitting import register_submission_listener
 
         register_capability(

@@ -20,7 +20,9 @@ from clientela.webforms.models import (
     Form,
     FormConsent,
     FormField,
+    LandingPage,
     LeadAssignment,
+    LeadSource,
     Submission,
 )
 from clientela.webforms.speed import Lead, SpeedRow, past_sla, summarise
@@ -103,7 +105,60 @@ def get_submission_for_user(user: Any, form: Form, pk: Any) -> Submission:
     return found
 
 
+def _record_number(pk: Any) -> int | None:
+    """Return a primary key as a storable positive number, or None for anything else."""
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= DB_INT_MAX else None
+
+
+# --- Landing pages and lead sources (form managers) ---------------------------------------------
+
+
+def pages_visible_to(user: Any) -> QuerySet[LandingPage]:
+    """Return the landing pages the user may open (all with `webforms.manage`, none without)."""
+    if not may_manage_forms(user):
+        return LandingPage.objects.none()
+    return LandingPage.objects.all()
+
+
+def get_page_for_user(user: Any, pk: Any) -> LandingPage:
+    """Return a landing page: NotFound when there is none, Forbidden without the right."""
+    number = _record_number(pk)
+    page = LandingPage.objects.filter(pk=number).first() if number else None
+    if page is None:
+        raise NotFound(_("Page not found."))
+    if not may_manage_forms(user):
+        raise Forbidden(_("Your role cannot manage web forms."))
+    return page
+
+
+def lead_sources_visible_to(user: Any) -> QuerySet[LeadSource]:
+    """Return the lead sources the user may open (all with `webforms.manage`, none without)."""
+    if not may_manage_forms(user):
+        return LeadSource.objects.none()
+    return LeadSource.objects.all()
+
+
+def get_lead_source_for_user(user: Any, pk: Any) -> LeadSource:
+    """Return a lead source: NotFound when there is none, Forbidden without the right."""
+    number = _record_number(pk)
+    source = LeadSource.objects.filter(pk=number).first() if number else None
+    if source is None:
+        raise NotFound(_("Lead source not found."))
+    if not may_manage_forms(user):
+        raise Forbidden(_("Your role cannot manage web forms."))
+    return source
+
+
 # --- Lead routing and speed to lead -------------------------------------------------------------
+
+
+def may_route_leads(user: Any) -> bool:
+    """Whether the user may read and change the routing rules and see speed to lead."""
+    return has_capability(user, "webforms.route_leads")
 
 
 def routing_rules() -> QuerySet[AssignmentRule]:
@@ -111,6 +166,24 @@ def routing_rules() -> QuerySet[AssignmentRule]:
     return AssignmentRule.objects.select_related("fixed_owner", "fallback_owner").prefetch_related(
         "members"
     )
+
+
+def rules_visible_to(user: Any) -> QuerySet[AssignmentRule]:
+    """Return the routing rules the user may read (all with `webforms.route_leads`, else none)."""
+    if not may_route_leads(user):
+        return AssignmentRule.objects.none()
+    return routing_rules()
+
+
+def get_rule_for_user(user: Any, pk: Any) -> AssignmentRule:
+    """Return a routing rule: NotFound when there is none, Forbidden without the right."""
+    number = _record_number(pk)
+    rule = routing_rules().filter(pk=number).first() if number else None
+    if rule is None:
+        raise NotFound(_("Routing rule not found."))
+    if not may_route_leads(user):
+        raise Forbidden(_("Your role cannot change lead routing."))
+    return rule
 
 
 @dataclass(frozen=True)

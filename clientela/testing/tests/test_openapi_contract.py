@@ -13,57 +13,16 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from clientela.accounts.models import User
 from clientela.accounts.services import create_token
 from clientela.api import api
+from clientela.testing.openapi import CHECKS, InTestTransaction
 
 # Per operation; ~31 operations × 12 examples ≈ 370 requests in CI.
 EXAMPLES = max(12, int(os.environ.get("CLIENTELA_FUZZ_EXAMPLES", "0")) // 80)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-
-
-class InTestTransaction:
-    """Django's WSGI application, kept on the test's connection and transaction.
-
-    A real request closes "old" connections at its start and end, which would end the test's
-    transaction; Django's own test client detaches those handlers the same way. The body is
-    read and closed while they are detached.
-    """
-
-    def __init__(self) -> None:
-        self.handler = WSGIHandler()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        """Answer one request within the current test's transaction."""
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            response = self.handler(environ, start_response)
-            try:
-                return [b"".join(response)]
-            finally:
-                response.close()
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-
 
 # The document as the application serves it (no database needed to serve it).
 # Random generation only: the coverage phase's exhaustive boundary cases would multiply the

@@ -23,7 +23,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
-from clientela.accounts.queries import has_capability
 from clientela.activities import services as activity_services
 from clientela.activities.choices import ActivityKind
 from clientela.activities.queries import open_task_counts
@@ -34,16 +33,12 @@ from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationF
 from clientela.webforms import routing
 from clientela.webforms.choices import AssignmentStrategy, RoutingVerb
 from clientela.webforms.models import AssignmentRule, LeadAssignment, PendingConsent, Submission
+from clientela.webforms.queries import may_route_leads
 from clientela.webforms.services.mailing import email_rep
 
 logger = logging.getLogger("clientela.webforms")
 Errors = dict[str, list[str]]
 MAX_SLA_HOURS = 24 * 30
-
-
-def may_route_leads(user: User | None) -> bool:
-    """Whether the user may change the routing rules."""
-    return has_capability(user, "webforms.route_leads")
 
 
 def _require(actor: User) -> None:

@@ -8,7 +8,8 @@ one of our forms, an image block one of our uploaded images.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -71,14 +72,41 @@ def _check_references(blocks: list[dict[str, Any]]) -> None:
         raise ValidationFailed(errors)
 
 
+@contextmanager
+def _all_errors(errors: dict[str, list[str]] | None = None) -> Iterator[dict[str, list[str]]]:
+    """Collect a check's field errors into `errors`, so one answer lists every bad field."""
+    found = {} if errors is None else errors
+    try:
+        yield found
+    except ValidationFailed as exc:
+        for key, messages in exc.errors.items():
+            found.setdefault(key, []).extend(messages)
+
+
+SETTINGS = ("slug", "title_es", "title_en", "description_es", "description_en", "language")
+
+
+def _blocks(raw: Any) -> list[dict[str, Any]]:
+    """Return blocks cleaned (nh3 for author HTML) whose forms and images exist."""
+    blocks = clean_blocks(raw)
+    _check_references(blocks)
+    return blocks
+
+
 def create_page(*, actor: User, data: Mapping[str, Any], via: str = Via.UI) -> LandingPage:
-    """Create a draft page with a heading block from its title."""
+    """Create a draft page with the blocks given, else a heading block from its title."""
     require_manager(actor)
-    values = _settings(data, None)
-    heading = {"type": "heading", "level": 1, "text_es": values["title_es"],
-               "text_en": values["title_en"]}  # fmt: skip
+    with _all_errors() as errors:
+        values = _settings(data, None)
+    with _all_errors(errors):
+        blocks = _blocks(data["blocks"]) if "blocks" in data else []
+    if errors:
+        raise ValidationFailed(errors)
+    if "blocks" not in data:
+        blocks = [{"type": "heading", "level": 1, "text_es": values["title_es"],
+                   "text_en": values["title_en"]}]  # fmt: skip
     with transaction.atomic():
-        page = LandingPage.objects.create(created_by=actor, blocks=[heading], **values)
+        page = LandingPage.objects.create(created_by=actor, blocks=blocks, **values)
         record_event(PageVerb.SAVED, actor=actor, target=page, via=via, data={"slug": page.slug})
     return page
 
@@ -91,24 +119,42 @@ def update_page(
     expected_version: int | None = None,
     via: str = Via.UI,
 ) -> LandingPage:
-    """Change a page's settings and/or its blocks (`blocks` in data); Conflict when stale."""
+    """Change a page's settings, its blocks and/or its status; Conflict when stale.
+
+    Only the keys in `data` change: settings not given keep their stored values, `blocks`
+    replaces every block, `status` publishes the page or takes it back to draft.
+    """
     require_manager(actor)
+    status = data.get("status")
+    errors: dict[str, list[str]] = {}
+    if "status" in data and status not in (FormStatus.PUBLISHED, FormStatus.DRAFT):
+        errors["status"] = [_("Choose published or draft.")]
     with transaction.atomic():
         locked = LandingPage.objects.select_for_update().get(pk=page.pk)
         if expected_version is not None and locked.version != expected_version:
             raise Conflict(_("Someone changed this page meanwhile. Reload it and try again."))
-        if "slug" in data:
-            for key, value in _settings(data, locked).items():
-                setattr(locked, key, value)
-        if "blocks" in data:
-            blocks = clean_blocks(data["blocks"])
-            _check_references(blocks)
-            locked.blocks = blocks
+        values: dict[str, Any] = {}
+        with _all_errors(errors):
+            if any(key in data for key in SETTINGS):
+                merged = {key: data.get(key, getattr(locked, key)) for key in SETTINGS}
+                values = _settings(merged, locked)
+        with _all_errors(errors):
+            if "blocks" in data:
+                values["blocks"] = _blocks(data["blocks"])
+        if errors:
+            raise ValidationFailed(errors)
+        for key, value in values.items():
+            setattr(locked, key, value)
+        changed_status = "status" in data and locked.status != status
+        if changed_status:
+            locked.status = str(status)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
         record_event(PageVerb.SAVED, actor=actor, target=locked, via=via,
                      data={"slug": locked.slug})  # fmt: skip
+        if changed_status:
+            _record_status(locked, actor=actor, via=via)
     return locked
 
 
@@ -168,6 +214,11 @@ def replace_block(
     return update_page(page, actor=actor, data={"blocks": blocks})
 
 
+def _record_status(page: LandingPage, *, actor: User, via: str) -> None:
+    verb = PageVerb.PUBLISHED if page.status == FormStatus.PUBLISHED else PageVerb.UNPUBLISHED
+    record_event(verb, actor=actor, target=page, via=via, data={"slug": page.slug})
+
+
 def set_page_status(page: LandingPage, *, actor: User, status: str, via: str = Via.UI) -> None:
     """Publish or unpublish a page."""
     require_manager(actor)
@@ -175,11 +226,8 @@ def set_page_status(page: LandingPage, *, actor: User, status: str, via: str = V
         raise ValidationFailed({"status": [_("Choose published or draft.")]})
     with transaction.atomic():
         LandingPage.objects.filter(pk=page.pk).update(status=status, updated_at=timezone.now())
-        data = {"slug": page.slug}
-        if status == FormStatus.PUBLISHED:
-            record_event(PageVerb.PUBLISHED, actor=actor, target=page, via=via, data=data)
-        else:
-            record_event(PageVerb.UNPUBLISHED, actor=actor, target=page, via=via, data=data)
+        page.status = status
+        _record_status(page, actor=actor, via=via)
 
 
 def delete_page(page: LandingPage, *, actor: User, via: str = Via.UI) -> None:

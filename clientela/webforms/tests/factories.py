@@ -1,7 +1,8 @@
 """Factories for web forms, and the shared scenario of a published webinar form.
 
-`FormFactory`, `FormFieldFactory`, `FormConsentFactory` and `SubmissionFactory` write rows
-straight to the tables. `webinar_form()` builds the story's form (name, e-mail, phone, city,
+`FormFactory`, `FormFieldFactory`, `FormConsentFactory`, `SubmissionFactory`,
+`LeadSourceFactory`, `LandingPageFactory` and `AssignmentRuleFactory` write rows straight to
+the tables. `webinar_form()` builds the story's form (name, e-mail, phone, city,
 product of interest and UTM hidden, a marketing consent) through the factories.
 `answer(form, **values)` returns what the hosted page would post: the values plus a render
 token issued long enough ago and a solved ALTCHA challenge.
@@ -27,10 +28,12 @@ from clientela.webforms.choices import (
     LeadSourceKind,
 )
 from clientela.webforms.models import (
+    AssignmentRule,
     ConsentText,
     Form,
     FormConsent,
     FormField,
+    LandingPage,
     LeadSource,
     Submission,
 )
@@ -151,3 +154,26 @@ class LeadSourceFactory(factory.django.DjangoModelFactory[LeadSource]):
     form = factory.LazyFunction(lambda: webinar_form())
     app_secret = "meta-app-secret"
     access_token = "EAAtoken"
+
+
+class LandingPageFactory(factory.django.DjangoModelFactory[LandingPage]):
+    """A draft landing page in Spanish whose one block is its title as a heading."""
+
+    class Meta:
+        model = LandingPage
+
+    slug = factory.Sequence(lambda n: f"webinar-{n}")
+    title_es = "Webinar: su primera vivienda"
+    blocks = factory.LazyAttribute(
+        lambda page: [{"type": "heading", "level": 1, "text_es": page.title_es, "text_en": ""}]
+    )
+
+
+class AssignmentRuleFactory(factory.django.DjangoModelFactory[AssignmentRule]):
+    """An active round-robin routing rule for every lead (add members with `members.add`)."""
+
+    class Meta:
+        model = AssignmentRule
+
+    name = factory.Sequence(lambda n: f"Regla {n}")
+    position = factory.Sequence(lambda n: n + 1)

@@ -116,6 +116,21 @@ def test_the_editor_adds_edits_moves_and_removes_blocks(client: Any, personas: A
     assert client.get(reverse("webforms:pages")).status_code == 200
 
 
+def test_the_editor_answers_a_stale_block_or_an_unknown_status_with_a_message(
+    client: Any, personas: Any
+) -> None:
+    page = pages.create_page(actor=personas.marketer, data={"slug": "feria", "title_es": "Feria"})
+    client.force_login(personas.marketer)
+    gone = client.post(reverse("webforms:block_move", args=[page.pk, 5]), {"action": "remove"},
+                       follow=True)  # fmt: skip
+    assert gone.status_code == 200 and "Ese bloque ya no existe." in gone.content.decode()
+    odd = client.post(reverse("webforms:page_status", args=[page.pk]), {"status": "archived"},
+                      follow=True)  # fmt: skip
+    assert odd.status_code == 200 and "Elija publicada o borrador." in odd.content.decode()
+    page.refresh_from_db()
+    assert (page.status, len(page.blocks)) == ("draft", 1)
+
+
 def test_a_published_page_carries_the_tracking_script_of_the_site_listing_clientela(
     personas: Any,
 ) -> None:

@@ -250,11 +250,14 @@ def block_move(request: AuthenticatedHttpRequest, pk: int, index: int) -> HttpRe
     _require(request)
     page = get_object_or_404(LandingPage, pk=pk)
     action = request.POST.get("action")
-    if action == "remove":
-        services.remove_block(page, actor=request.user, index=index)
-    else:
-        offset = -1 if action == "up" else 1
-        services.move_block(page, actor=request.user, index=index, offset=offset)
+    try:
+        if action == "remove":
+            services.remove_block(page, actor=request.user, index=index)
+        else:
+            offset = -1 if action == "up" else 1
+            services.move_block(page, actor=request.user, index=index, offset=offset)
+    except ValidationFailed as error:  # the block is gone (another tab removed it)
+        messages.error(request, " ".join(p for ps in error.errors.values() for p in ps))
     return redirect("webforms:page_edit", pk=page.pk)
 
 
@@ -264,7 +267,10 @@ def page_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Publish or unpublish a page."""
     _require(request)
     page = get_object_or_404(LandingPage, pk=pk)
-    services.set_page_status(page, actor=request.user, status=str(request.POST.get("status")))
+    try:
+        services.set_page_status(page, actor=request.user, status=str(request.POST.get("status")))
+    except ValidationFailed as error:  # a status the buttons never send
+        messages.error(request, " ".join(p for ps in error.errors.values() for p in ps))
     return redirect("webforms:page_edit", pk=page.pk)
 
 

@@ -19,8 +19,8 @@ from clientela.core.http import domain_errors, forbid_unless
 from clientela.core.users import AuthenticatedHttpRequest
 from clientela.webforms.forms import RuleForm
 from clientela.webforms.models import AssignmentRule
-from clientela.webforms.queries import routing_rules, speed_report
-from clientela.webforms.services.assigning import delete_rule, may_route_leads, move_rule, save_rule
+from clientela.webforms.queries import may_route_leads, routing_rules, speed_report
+from clientela.webforms.services.assigning import delete_rule, move_rule, save_rule
 
 PERIODS = (7, 30, 90)
 

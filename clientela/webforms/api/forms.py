@@ -1,4 +1,4 @@
-"""The web forms API (mounted at /api/v1/forms) and the OpenAPI description of the public POST.
+"""The web forms API, mounted at /api/v1/forms.
 
 Adapters over webforms.queries and webforms.services; every operation needs the
 `webforms.manage` capability (403 without it).
@@ -298,70 +298,3 @@ def list_submissions(
         limit=query.limit, offset=query.offset, cursor=query.cursor,
     )  # fmt: skip
     return page.body([submission_out(s) for s in page.rows])
-
-
-_HTML: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
-
-
-def _either(description: str) -> dict[str, Any]:
-    """Return a response documented as JSON (the API's error shape) or as an HTML page."""
-    return {
-        "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
-            **_HTML,
-        },
-    }
-
-
-PUBLIC_SUBMIT: dict[str, Any] = {
-    "post": {
-        "operationId": "webforms_public_submit",
-        "summary": "Submit a public web form (no token)",
-        "tags": ["forms"],
-        "security": [],
-        "description": (
-            "The public endpoint of a published form, at `/f/{public_id}`. Send the form's "
-            "inputs (their names come from `GET /api/v1/forms/{id}`) form-encoded or as a JSON "
-            "object, with `_token` (the render token of the page or `embed.js`), `altcha` (the "
-            "ALTCHA widget's proof of work, challenge at `/f/{public_id}/altcha`) and an empty "
-            "`website` (the honeypot). Ask for JSON (`Accept: application/json` or a JSON body) "
-            "to get 201 `{\"reference\": ...}` or 400 with field errors in the visitor's "
-            "language; otherwise the answer is the thank-you page, the allowed redirect, or the "
-            "form again with its errors. A repeated post of the same rendering answers the same "
-            "reference. Rate-limited per IP and per form (429)."
-        ),
-        "parameters": [
-            {"name": "public_id", "in": "path", "required": True,
-             "schema": {"type": "string", "minLength": 10, "maxLength": 32}},
-        ],
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
-                "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-            },
-        },
-        "responses": {
-            201: {
-                "description": "Stored (and processed): the submission's public reference",
-                "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"reference": {"type": "string"}, "message": {"type": "string"},
-                                   "redirect": {"type": "string"}},
-                    "required": ["reference", "message"],
-                }}},
-            },
-            # A browser's form post (no JSON asked for) gets pages, as a visitor would.
-            200: {"description": "The thank-you page (a form post)", "content": _HTML},
-            303: {"description": "The form's allowed redirect after a form post"},
-            400: _either("Field errors, or the form again with its errors (a form post)"),
-            404: _either("No published form has this id (a page for a form post)"),
-            429: _either("Too many submissions from this address or to this form"),
-        },
-    }
-}  # fmt: skip
-
-
-def public_paths() -> dict[str, Any]:
-    """Return the OpenAPI path items of the public form endpoint (merged by clientela.api)."""
-    return {"/f/{public_id}": PUBLIC_SUBMIT}
