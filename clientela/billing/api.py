@@ -485,6 +485,8 @@ def _proposed(quote: Quote, payload: InvoiceIn) -> list[services.PlanRow]:
         errors["count"] = _("This field is required.")
     if payload.first_due is None and payload.count:
         errors["first_due"] = _("Enter a date.")
+    elif payload.first_due is not None and not 1900 <= payload.first_due.year <= 2899:
+        errors["first_due"] = _("Enter a valid date (YYYY-MM-DD).")
     if errors:
         raise ValidationFailed(errors)
     assert payload.down_payment is not None and payload.count is not None

@@ -282,6 +282,9 @@ def test_invoice_field_errors(
         "down_payment": ["The down payment must be between 0 and the total."]
     }
     assert post({"down_payment": "0", "count": 3}) == {"first_due": ["Enter a date."]}
+    assert post({"down_payment": "0", "count": 120, "first_due": "9999-12-31"}) == {
+        "first_due": ["Enter a valid date (YYYY-MM-DD)."]
+    }
     assert post({"down_payment": "0", "count": 121, "first_due": first}) == {
         "count": ["Ensure this value is less than or equal to 120."]
     }
