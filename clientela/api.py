@@ -34,6 +34,7 @@ from clientela.accounts.api_auth import (
     activate_api_language,
 )
 from clientela.activities.api import activities_router
+from clientela.billing.api import invoices_router, payments_router, quotes_router
 from clientela.campaigns.api import campaigns_router, templates_router
 from clientela.catalog.api import products_router
 from clientela.contacts.api import companies_router, contacts_router
@@ -392,6 +393,9 @@ api.add_router("/v1/pipelines", pipelines_router)
 api.add_router("/v1/deals", deals_router)
 api.add_router("/v1/reports", reports_router)
 api.add_router("/v1/products", products_router)
+api.add_router("/v1/quotes", quotes_router)
+api.add_router("/v1/invoices", invoices_router)
+api.add_router("/v1/payments", payments_router)
 
 
 @csrf_exempt

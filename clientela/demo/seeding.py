@@ -365,4 +365,7 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.catalog import seed_catalog
 
     seed_catalog(seed=seed)
+    from clientela.demo.billing import seed_billing
+
+    seed_billing(seed=seed)
     return created
