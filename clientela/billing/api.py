@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field
 from clientela.accounts.api_auth import actor
 from clientela.billing import services
 from clientela.billing.choices import InvoiceStatus, Light, PaymentMethod, QuoteStatus
+from clientela.billing.documents import invoice_pdf, quote_pdf
 from clientela.billing.models import Instalment, Invoice, Payment, Quote, QuoteLine
 from clientela.billing.queries import (
     get_invoice_for_user,
@@ -237,6 +238,33 @@ def list_quotes(request: HttpRequest, query: Query[QuoteQuery]) -> dict[str, Any
 def get_quote(request: HttpRequest, quote_id: RecordId) -> dict[str, Any]:
     """One quote of a deal you may see, with its lines."""
     return quote_detail(actor(request), quote_id)
+
+
+# The PDF operations answer a file, not JSON: the document says so.
+PDF_RESPONSES: dict[str, Any] = {
+    "responses": {
+        "200": {
+            "description": "The document as PDF, in its language (es-CO formats in Spanish)",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+def _pdf(content: bytes, number: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@quotes_router.get(
+    "{quote_id}/pdf", summary="Download a quote's PDF", openapi_extra=PDF_RESPONSES,
+)  # fmt: skip
+def get_quote_pdf(request: HttpRequest, quote_id: RecordId) -> HttpResponse:
+    """Download the quote as PDF, in its language, for a deal you may see."""
+    quote = get_quote_for_user(actor(request), quote_id)
+    return _pdf(quote_pdf(quote), quote.number)
 
 
 @quotes_router.post(
@@ -528,6 +556,15 @@ def list_invoices(request: HttpRequest, query: Query[InvoiceQuery]) -> dict[str,
 def get_invoice(request: HttpRequest, invoice_id: RecordId) -> dict[str, Any]:
     """One invoice of a deal you may see, with its light, paid amount, balance and plan."""
     return invoice_detail(actor(request), invoice_id)
+
+
+@invoices_router.get(
+    "{invoice_id}/pdf", summary="Download an invoice's PDF", openapi_extra=PDF_RESPONSES,
+)  # fmt: skip
+def get_invoice_pdf(request: HttpRequest, invoice_id: RecordId) -> HttpResponse:
+    """Download the invoice as PDF with its instalment plan, in its language."""
+    invoice = get_invoice_for_user(actor(request), invoice_id)
+    return _pdf(invoice_pdf(invoice), invoice.number)
 
 
 @invoices_router.post(

@@ -106,3 +106,24 @@ def test_pdfs_are_served_only_to_who_sees_the_deal(personas: Any, deal: Deal, cl
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert Quote.objects.get().status == QuoteStatus.DRAFT
+
+
+def test_the_api_serves_the_pdfs(personas: Any, deal: Deal, client: Client) -> None:
+    from clientela.accounts.services import create_token
+
+    quote = accepted_quote(personas.rep, deal)
+    invoice = services.create_invoice(
+        quote, actor=personas.rep, plan=[services.PlanRow(0, quote.issued_on, quote.total)]
+    )
+    _token, raw = create_token(personas.rep, actor=personas.rep)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    for path, number in (
+        (f"/api/v1/quotes/{quote.pk}/pdf", quote.number),
+        (f"/api/v1/invoices/{invoice.pk}/pdf", invoice.number),
+    ):
+        response = client.get(path, HTTP_AUTHORIZATION=auth["HTTP_AUTHORIZATION"])
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert number in _text(response.content)
+    _token, other = create_token(personas.rep2, actor=personas.rep2)
+    refused = client.get(f"/api/v1/quotes/{quote.pk}/pdf", HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert refused.status_code == 404
