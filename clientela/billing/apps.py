@@ -80,7 +80,7 @@ class BillingConfig(AppConfig):
             (SYNC_SCHEDULE, "sync_orders_job", timedelta(hours=1)),
         ):
             register(Schedule(name, f"clientela.billing.tasks.{func}", every=every))
-        register_record_type("billing.billingsettings", "billing:settings")
+        register_record_type("billing.billingsettings")
         register_deal_panel(
             DealPanel("billing", order=10, template="billing/deal_panel.html",
                       context=deal_panel_context)
