@@ -21,10 +21,18 @@ from clientela.catalog.models import ProductPhoto
 from clientela.orders.queries import company_currency
 
 
+def tax_id_line(value: str) -> str:
+    """Return a tax id as printed ("NIT 900.123.456-7"), once, whether or not it says NIT."""
+    text = value.strip()
+    if not text:
+        return ""
+    return text if text.upper().startswith("NIT") else f"NIT {text}"
+
+
 def _seller() -> PdfParty:
     row = billing_settings()
     lines = [
-        f"NIT {row.seller_tax_id}" if row.seller_tax_id else "",
+        tax_id_line(row.seller_tax_id),
         row.seller_address,
         row.seller_contact,
     ]
@@ -36,14 +44,14 @@ def _customer(document: Quote | Invoice) -> PdfParty:
     if contact is not None:
         lines = [
             company.name if company is not None else "",
-            f"NIT {company.tax_id}" if company is not None and company.tax_id else "",
+            tax_id_line(company.tax_id) if company is not None else "",
             contact.email,
             contact.phone,
             contact.city,
         ]
         return PdfParty(str(contact), tuple(line for line in lines if line))
     if company is not None:
-        lines = [f"NIT {company.tax_id}" if company.tax_id else "", company.email, company.phone]
+        lines = [tax_id_line(company.tax_id), company.email, company.phone]
         return PdfParty(company.name, tuple(line for line in lines if line))
     return PdfParty("—")
 

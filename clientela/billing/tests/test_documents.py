@@ -127,3 +127,11 @@ def test_the_api_serves_the_pdfs(personas: Any, deal: Deal, client: Client) -> N
     _token, other = create_token(personas.rep2, actor=personas.rep2)
     refused = client.get(f"/api/v1/quotes/{quote.pk}/pdf", HTTP_AUTHORIZATION=f"Bearer {other}")
     assert refused.status_code == 404
+
+
+def test_a_tax_id_says_nit_once() -> None:
+    from clientela.billing.documents import tax_id_line
+
+    assert tax_id_line("900.123.456-7") == "NIT 900.123.456-7"
+    assert tax_id_line("NIT 900.123.456-7") == "NIT 900.123.456-7"
+    assert tax_id_line("  ") == ""
