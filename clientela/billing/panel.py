@@ -28,9 +28,7 @@ def deal_panel_context(request: AuthenticatedHttpRequest, deal: Deal) -> Mapping
         "quotes": quotes,
         "invoices": invoices,
         "deal_light": worst_light(lights),
-        "can_quote": can_quote(user)
-        and may_change(user, deal)
-        and deal.state == StageKind.OPEN
-        and deal.lines.exists(),
-        "needs_lines": deal.state == StageKind.OPEN and not deal.lines.exists(),
+        # Offered on every open deal: the quote's page lists the lines it takes (and says so
+        # when there are none yet), and lines added on this page arrive without a reload.
+        "can_quote": can_quote(user) and may_change(user, deal) and deal.state == StageKind.OPEN,
     }
