@@ -276,3 +276,14 @@ def test_it_refuses_a_nul_in_a_path_query_or_form_with_400(
     )
     assert response.status_code == 400
     assert not ExchangeRate.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/contacts", "/api/v1/deals", "/api/v1/payments"])
+def test_it_answers_a_form_post_to_a_json_endpoint_with_a_client_error(personas, quiet_client, url):
+    # The test client's default POST is multipart/form-data with no fields: the API must still
+    # read its body and answer 4xx, never 500.
+    response = quiet_client.post(url, **bearer(personas.admin))
+    assert 400 <= response.status_code < 500, response.content
+    response = quiet_client.post(url, data={"name": "x"}, **bearer(personas.admin))
+    assert 400 <= response.status_code < 500, response.content
