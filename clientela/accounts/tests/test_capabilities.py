@@ -66,6 +66,7 @@ MATRIX = {
     "deals.write": "1  1  1  1  1  0",
     "deals.reassign": "1  1  0  0  0  0",
     "deals.export": "1  1  0  0  0  0",
+    "deals.import": "1  1  0  0  0  0",
     "deals.manage_pipelines": "1  1  0  0  0  0",
     "deals.import": "1  1  0  0  0  0",
     "catalog.manage_products": "1  1  0  0  0  0",

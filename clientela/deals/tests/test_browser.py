@@ -210,7 +210,7 @@ def test_it_fills_in_a_deal_custom_field_and_filters_the_list_on_it(
     expect(page.locator("#deal-custom-values")).to_contain_text("Contado")
     page.screenshot(path=str(shots / "deal-custom-field.png"), full_page=True)
     page.goto(f"{server.url}/deals/list/")
-    page.locator("#deal-filters").get_by_label("Financiación").select_option("Contado")
+    page.locator("#deal-filters select[name=cf_financiacion]").select_option("Contado")
     page.locator("#deal-filters").get_by_role("button", name="Filtrar").click()
     expect(page.locator("#deal-table")).to_contain_text(title)
     assert "cf_financiacion=Contado" in page.url
