@@ -68,7 +68,6 @@ MATRIX = {
     "deals.export": "1  1  0  0  0  0",
     "deals.import": "1  1  0  0  0  0",
     "deals.manage_pipelines": "1  1  0  0  0  0",
-    "deals.import": "1  1  0  0  0  0",
     "catalog.manage_products": "1  1  0  0  0  0",
     "catalog.export": "1  1  0  0  0  0",
     "sales.view_reports": "1  1  1  0  0  0",
