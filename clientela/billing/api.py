@@ -243,7 +243,7 @@ def get_quote(request: HttpRequest, quote_id: RecordId) -> dict[str, Any]:
 # The PDF operations answer a file, not JSON: the document says so.
 PDF_RESPONSES: dict[str, Any] = {
     "responses": {
-        "200": {
+        200: {
             "description": "The document as PDF, in its language (es-CO formats in Spanish)",
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         }

@@ -265,6 +265,9 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "deal_id": lambda w: w.deal,
     "pipeline_id": lambda w: w.pipeline,
     "product_id": lambda w: w.product,
+    "quote_id": lambda w: w.quote,
+    "invoice_id": lambda w: w.invoice,
+    "payment_id": lambda w: w.payment,
 }
 
 

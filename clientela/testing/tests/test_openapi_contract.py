@@ -87,3 +87,18 @@ def test_every_api_input_integer_is_bounded() -> None:
             for media in body.values():
                 walk(media.get("schema"), f"{method} {path} body")
     assert not unbounded, f"bound these integers (core.http.RecordId, Offset, DbInt): {unbounded}"
+
+
+def test_the_served_document_repeats_no_key(client: Any) -> None:
+    """Swagger UI refuses a document with a key twice (an int 200 beside a "200" in responses)."""
+    import json
+
+    def refuse_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _value in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        assert not repeated, f"keys served twice: {repeated}"
+        return dict(pairs)
+
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    json.loads(response.content, object_pairs_hook=refuse_twice)

@@ -215,8 +215,11 @@ def replace_block(
 
 
 def _record_status(page: LandingPage, *, actor: User, via: str) -> None:
-    verb = PageVerb.PUBLISHED if page.status == FormStatus.PUBLISHED else PageVerb.UNPUBLISHED
-    record_event(verb, actor=actor, target=page, via=via, data={"slug": page.slug})
+    data = {"slug": page.slug}
+    if page.status == FormStatus.PUBLISHED:
+        record_event(PageVerb.PUBLISHED, actor=actor, target=page, via=via, data=data)
+    else:
+        record_event(PageVerb.UNPUBLISHED, actor=actor, target=page, via=via, data=data)
 
 
 def set_page_status(page: LandingPage, *, actor: User, status: str, via: str = Via.UI) -> None:
