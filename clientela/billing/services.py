@@ -914,13 +914,17 @@ def flag_overdue(on: dt.date | None = None) -> int:
             invoice, deal = row.invoice, row.invoice.deal
             owner = deal.owner
             with translation.override(owner.language or "es"):
-                subject = _(
-                    "Collect instalment %(number)s of %(invoice)s (overdue since %(date)s)"
-                ) % {
+                values = {
                     "number": row.position,
                     "invoice": invoice.number,
-                    "date": row.due_on.isoformat(),
+                    "date": formats.date_format(row.due_on, "SHORT_DATE_FORMAT"),
                 }
+                subject = (
+                    _("Collect the down payment of %(invoice)s (overdue since %(date)s)") % values
+                    if row.position == 0
+                    else _("Collect instalment %(number)s of %(invoice)s (overdue since %(date)s)")
+                    % values
+                )
             task = activity_services.create_task(
                 owner=owner,
                 subject=subject,

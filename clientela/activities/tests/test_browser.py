@@ -33,7 +33,10 @@ def test_it_lets_a_rep_log_a_call_plan_a_task_complete_it_and_read_a_notificatio
     expect(bell).to_have_text("2")  # the demo left Ana two unread notifications
     card = page.locator("#home-panel .start-tasks")
     expect(card).to_contain_text("Mis tareas de hoy")
-    expect(card).to_contain_text("2 tareas están vencidas.")
+    # The demo's two overdue tasks, and the collection tasks of its overdue instalments.
+    expect(card).to_contain_text(re.compile(r"\b\d+ tareas están vencidas\."))
+    overdue = int(re.search(r"(\d+) tareas están vencidas", card.inner_text()).group(1))  # type: ignore[union-attr]
+    assert overdue >= 2
     page.screenshot(path=str(shots / "activities-start.png"), full_page=True)
 
     # Open one of her contacts from the list.
