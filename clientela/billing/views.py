@@ -72,6 +72,25 @@ def _quote_actions(user: Any, quote: Quote) -> dict[str, bool]:
     }
 
 
+def _search_q(text: str) -> Q:
+    """Return a Q for a document list's search box: its number, deal or contact's name."""
+    return (
+        Q(number__icontains=text)
+        | Q(deal__title__icontains=text)
+        | Q(contact__first_name__icontains=text)
+        | Q(contact__last_name__icontains=text)
+    )
+
+
+def _paging(request: AuthenticatedHttpRequest, page: Any) -> dict[str, Any]:
+    """Return a list page's query string and its previous and next links."""
+    return {
+        "query": querystring(request.GET, page=None)[1:],
+        "prev_url": querystring(request.GET, page=page.number - 1),
+        "next_url": querystring(request.GET, page=page.number + 1),
+    }
+
+
 # --- quotes ------------------------------------------------------------------------------------
 
 
@@ -81,12 +100,7 @@ def _quote_filters(request: AuthenticatedHttpRequest) -> tuple[QuoteFilterForm, 
     if form.is_valid():
         text = form.cleaned_data["q"].strip()
         if text:
-            qs = qs.filter(
-                Q(number__icontains=text)
-                | Q(deal__title__icontains=text)
-                | Q(contact__first_name__icontains=text)
-                | Q(contact__last_name__icontains=text)
-            )
+            qs = qs.filter(_search_q(text))
         if form.cleaned_data["status"]:
             qs = qs.filter(status=form.cleaned_data["status"])
     return form, qs.order_by("-issued_on", "-sequence", "-id")
@@ -104,9 +118,7 @@ def quote_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": querystring(request.GET, page=None)[1:],
-            "prev_url": querystring(request.GET, page=page.number - 1),
-            "next_url": querystring(request.GET, page=page.number + 1),
+            **_paging(request, page),
             "can_export": can_export(request.user),
             "tab": "quotes",
         },
@@ -408,12 +420,7 @@ def _invoice_filters(
     if form.is_valid():
         text = form.cleaned_data["q"].strip()
         if text:
-            qs = qs.filter(
-                Q(number__icontains=text)
-                | Q(deal__title__icontains=text)
-                | Q(contact__first_name__icontains=text)
-                | Q(contact__last_name__icontains=text)
-            )
+            qs = qs.filter(_search_q(text))
         if form.cleaned_data["light"]:
             qs = qs.filter(light=form.cleaned_data["light"])
         if form.cleaned_data["status"]:
@@ -433,9 +440,7 @@ def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": querystring(request.GET, page=None)[1:],
-            "prev_url": querystring(request.GET, page=page.number - 1),
-            "next_url": querystring(request.GET, page=page.number + 1),
+            **_paging(request, page),
             "summary": light_summary(invoices_visible_to(request.user)),
             "company_currency": company_currency(),
             "can_export": can_export(request.user),
