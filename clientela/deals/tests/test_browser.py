@@ -55,21 +55,34 @@ def column(page: Page, name: str) -> Locator:
 
 
 def drag(page: Page, card: Locator, target: Locator) -> None:
-    """Drag like a person: press, move in small steps, release (SortableJS's pointer mode).
+    """Drag like a person: press, move in small steps, rest over the target, release.
 
-    The board scrolls sideways when its columns are wider than the screen: like a person, the
-    test first brings the target column into view (the card's neighbouring column stays in it).
+    SortableJS's pointer mode finds the list under the pointer on each move. The board scrolls
+    sideways when its columns are wider than the screen, so the test first brings the page to
+    its top and the target column into view, waits for the layout to settle, and aims at a point
+    the browser itself says lies inside the target list (not on a sticky header or off screen).
     """
+    page.evaluate("window.scrollTo(0, 0)")
     target.evaluate("el => el.scrollIntoView({block: 'nearest', inline: 'nearest'})")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    aim = target.locator("ol.cards").evaluate(
+        """list => {
+            const box = list.getBoundingClientRect();
+            const x = box.left + box.width / 2;
+            const top = Math.max(box.top, 0), bottom = Math.min(box.bottom, window.innerHeight);
+            for (let y = top + 8; y < bottom; y += 8) {
+                if (list.contains(document.elementFromPoint(x, y))) { return [x, y]; }
+            }
+            return null;
+        }"""
+    )
     source = card.locator(".deal-meta").first.bounding_box()
-    goal = target.locator("ol.cards").bounding_box()
-    assert source and goal
+    assert source and aim, "the card and a point inside the target list must be on screen"
     page.mouse.move(source["x"] + 20, source["y"] + 5)
     page.mouse.down()
     page.mouse.move(source["x"] + 40, source["y"] + 25, steps=5)
-    # Aim inside the list, below the column's sticky header when the page scrolled past its top.
-    aim = goal["y"] + 10 if goal["y"] >= 0 else 120
-    page.mouse.move(goal["x"] + goal["width"] / 2, aim, steps=20)
+    page.mouse.move(aim[0], aim[1], steps=20)
+    page.mouse.move(aim[0] + 2, aim[1] + 2, steps=3)  # rest a moment over the target
     page.mouse.up()
 
 
