@@ -44,9 +44,16 @@ API_MATRIX: dict[str, dict[str, int]] = {
     f"GET {PAGES}/{{page_id}}":                 api_row(200, 403, 403, 403, 403, 200, 403),
     f"PATCH {PAGES}/{{page_id}}":               api_row(200, 403, 403, 403, 403, 200, 403),
     f"GET {SOURCES}":                           api_row(200, 403, 403, 403, 403, 200, 403),
+    f"POST {SOURCES}":                          api_row(201, 403, 403, 403, 403, 201, 403),
     f"GET {SOURCES}/{{source_id}}":             api_row(200, 403, 403, 403, 403, 200, 403),
+    f"PATCH {SOURCES}/{{source_id}}":           api_row(200, 403, 403, 403, 403, 200, 403),
+    f"DELETE {SOURCES}/{{source_id}}":          api_row(204, 403, 403, 403, 403, 204, 403),
     f"GET {RULES}":                             api_row(200, 200, 403, 403, 403, 403, 403),
+    f"POST {RULES}":                            api_row(201, 201, 403, 403, 403, 403, 403),
     f"GET {RULES}/{{rule_id}}":                 api_row(200, 200, 403, 403, 403, 403, 403),
+    f"PATCH {RULES}/{{rule_id}}":               api_row(200, 200, 403, 403, 403, 403, 403),
+    f"DELETE {RULES}/{{rule_id}}":              api_row(204, 204, 403, 403, 403, 403, 403),
+    f"POST {RULES}/{{rule_id}}/move":           api_row(200, 200, 403, 403, 403, 403, 403),
     "POST /f/{public_id}":                      row(400, 400, 400, 400, 400, 400, 400, anonymous=400),
     "GET /hooks/meta/{public_id}":              row(200, 200, 200, 200, 200, 200, 200, anonymous=200),
     "POST /hooks/meta/{public_id}":             row(403, 403, 403, 403, 403, 403, 403, anonymous=403),
@@ -73,6 +80,19 @@ REQUESTS = {
         "POST", data=lambda w: {"slug": f"webinar-{w.page.pk}-nueva", "title_es": "Webinar"}
     ),
     f"PATCH {PAGES}/{{page_id}}": Request("PATCH", data=lambda w: {"title_es": "Webinar junio"}),
+    f"POST {SOURCES}": Request(
+        "POST", data=lambda w: {"name": "Meta Ads", "kind": "meta", "form_id": w.form.pk}
+    ),
+    f"PATCH {SOURCES}/{{source_id}}": Request("PATCH", data=lambda w: {"name": "Meta junio"}),
+    f"DELETE {SOURCES}/{{source_id}}": Request("DELETE"),
+    f"POST {RULES}": Request(
+        "POST",
+        data=lambda w: {"name": "Resto", "strategy": "fixed", "fixed_owner_id": w.rep_id,
+                        "task_es": "Llamar"},  # fmt: skip
+    ),
+    f"PATCH {RULES}/{{rule_id}}": Request("PATCH", data=lambda w: {"sla_hours": 8}),
+    f"DELETE {RULES}/{{rule_id}}": Request("DELETE"),
+    f"POST {RULES}/{{rule_id}}/move": Request("POST", data=lambda w: {"direction": "down"}),
     "POST /f/{public_id}": Request("POST", data=lambda w: {"email": "ana@example.co"}),
     "GET /hooks/meta/{public_id}": Request(
         "GET", kwargs=lambda w: {"public_id": w.meta.public_id}, query=_handshake
@@ -100,6 +120,7 @@ def build_world(personas: Any) -> SimpleNamespace:
         form=form,
         page=page,
         rule=rule,
+        rep_id=personas.rep.pk,
         meta=LeadSourceFactory.create(form=form),
         google=LeadSourceFactory.create(form=form, kind=LeadSourceKind.GOOGLE),
         json=LeadSourceFactory.create(form=form, kind=LeadSourceKind.WEBHOOK),

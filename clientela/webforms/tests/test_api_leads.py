@@ -1,4 +1,4 @@
-"""The read-only API of lead sources and routing rules: what it shows, never the secrets."""
+"""The API of lead sources and routing rules: what it shows (never the secrets), what it writes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from django.test import Client
 
 from clientela.testing.access import bearer_headers
-from clientela.webforms.choices import AssignmentStrategy, LeadSourceKind
+from clientela.timeline.models import Event
+from clientela.webforms.choices import AssignmentStrategy, LeadSourceKind, SourceVerb
+from clientela.webforms.models import AssignmentRule, LeadSource
 from clientela.webforms.services import assigning
 from clientela.webforms.tests.factories import LeadSourceFactory, webinar_form
 
@@ -21,6 +23,14 @@ RULES = "/api/v1/routing-rules"
 def get(user: Any, url: str, **query: Any) -> Any:
     headers: dict[str, Any] = {**bearer_headers(user), "HTTP_ACCEPT_LANGUAGE": "en"}
     return Client().get(url, query, **headers)
+
+
+def send(user: Any, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    headers: dict[str, Any] = {**bearer_headers(user), "HTTP_ACCEPT_LANGUAGE": "en"}
+    call = getattr(Client(), method.lower())
+    if body is None:
+        return call(url, **headers)
+    return call(url, body, content_type="application/json", **headers)
 
 
 def test_it_lists_lead_sources_with_their_url_and_never_their_secrets(
@@ -107,3 +117,112 @@ def test_routing_rules_are_for_those_who_route_leads_only(personas: Any) -> None
     assert refused.status_code == 403
     assert refused.json()["detail"] == "Your role cannot change lead routing."
     assert get(personas.manager, f"{RULES}/{rule.pk + 100}").status_code == 404
+
+
+def test_it_creates_a_lead_source_and_shows_its_secrets_only_then(personas: Any) -> None:
+    form = webinar_form()
+    created = send(personas.marketer, "POST", SOURCES, {
+        "name": "Portal inmobiliario", "kind": "webhook", "form_id": form.pk,
+        "mapping": {"email": "lead.email", "first_name": "lead.name"}, "id_path": "lead.id",
+    })  # fmt: skip
+    assert created.status_code == 201, created.content
+    body = created.json()
+    source = LeadSource.objects.get(pk=body["id"])
+    assert (body["verify_token"], body["secret"]) == (source.verify_token, source.secret)
+    assert body["hook_url"].endswith(f"/hooks/json/{source.public_id}")
+    assert source.mapping == {"email": "lead.email", "first_name": "lead.name"}
+    assert source.created_by == personas.marketer
+    assert Event.objects.filter(target_id=source.pk, verb=SourceVerb.SAVED, via="api").count() == 1
+    again = get(personas.marketer, f"{SOURCES}/{source.pk}").content.decode()
+    assert source.secret not in again and source.verify_token not in again
+
+
+def test_it_refuses_a_bad_lead_source_field_by_field(personas: Any) -> None:
+    refused = send(personas.marketer, "POST", SOURCES, {
+        "name": "", "kind": "webhook", "form_id": 999_999, "mapping": {"salary": "x"},
+    })  # fmt: skip
+    assert refused.status_code == 400
+    fields = refused.json()["errors"]
+    assert set(fields) >= {"name", "form", "mapping"}
+    assert "These are not contact fields: salary." in fields["mapping"]
+    assert not LeadSource.objects.exists()
+
+
+def test_it_changes_a_lead_source_keeping_its_secrets_and_refusing_a_stale_version(
+    personas: Any,
+) -> None:
+    source = LeadSourceFactory.create(name="Meta", app_secret="app-secret-1")
+    url = f"{SOURCES}/{source.pk}"
+    changed = send(personas.admin, "PATCH", url, {"name": "Meta Ads", "version": source.version})
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["name"], changed.json()["version"]) == ("Meta Ads", source.version + 1)
+    source.refresh_from_db()
+    assert (source.app_secret, source.form_id) == ("app-secret-1", source.form_id)
+    stale = send(personas.admin, "PATCH", url, {"is_active": False, "version": 1})
+    assert stale.status_code == 409
+    source.refresh_from_db()
+    assert source.is_active
+    unchanged = send(personas.admin, "PATCH", url, {})
+    assert unchanged.json()["version"] == source.version  # nothing sent: no new version
+
+
+def test_it_deletes_a_lead_source_and_refuses_those_who_may_not(personas: Any) -> None:
+    source = LeadSourceFactory.create()
+    url = f"{SOURCES}/{source.pk}"
+    assert send(personas.manager, "DELETE", url).status_code == 403
+    assert send(personas.rep, "PATCH", url, {"name": "x"}).status_code == 403
+    assert send(personas.rep, "POST", SOURCES, {
+        "name": "x", "kind": "google", "form_id": source.form_id,
+    }).status_code == 403  # fmt: skip
+    assert send(personas.marketer, "DELETE", url).status_code == 204
+    assert not LeadSource.objects.filter(pk=source.pk).exists()
+    assert send(personas.marketer, "DELETE", url).status_code == 404
+
+
+def test_it_creates_changes_moves_and_deletes_routing_rules(personas: Any) -> None:
+    form = webinar_form()
+    first = send(personas.manager, "POST", RULES, {
+        "name": "Webinar", "member_ids": [personas.rep.pk, personas.rep2.pk],
+        "criteria": {"forms": [form.public_id], "countries": ["co"]}, "sla_hours": 2,
+        "task_es": "Llamar ya",
+    })  # fmt: skip
+    assert first.status_code == 201, first.content
+    rule = first.json()
+    assert rule["strategy"] == "round_robin" and rule["position"] == 1
+    assert rule["criteria"] == {"forms": [form.public_id], "countries": ["CO"]}
+    assert rule["member_ids"] == sorted([personas.rep.pk, personas.rep2.pk])
+    second = send(personas.admin, "POST", RULES, {
+        "name": "Resto", "strategy": "fixed", "fixed_owner_id": personas.rep.pk,
+        "task_en": "Call",
+    }).json()  # fmt: skip
+    assert second["position"] == 2
+
+    url = f"{RULES}/{rule['id']}"
+    changed = send(personas.manager, "PATCH", url, {"sla_hours": 8, "version": rule["version"]})
+    assert changed.status_code == 200, changed.content
+    after = changed.json()
+    assert (after["sla_hours"], after["name"], after["member_ids"]) == (
+        8, "Webinar", rule["member_ids"],
+    )  # fmt: skip
+    assert after["criteria"] == rule["criteria"]  # what was not sent stays
+    assert send(personas.manager, "PATCH", url, {"name": "x", "version": 1}).status_code == 409
+
+    moved = send(personas.manager, "POST", f"{RULES}/{second['id']}/move", {"direction": "up"})
+    assert moved.status_code == 200
+    assert [r["name"] for r in moved.json()["items"]] == ["Resto", "Webinar"]
+
+    assert send(personas.manager, "DELETE", url).status_code == 204
+    assert list(AssignmentRule.objects.values_list("name", flat=True)) == ["Resto"]
+
+
+def test_it_refuses_a_bad_routing_rule_field_by_field(personas: Any) -> None:
+    refused = send(personas.manager, "POST", RULES, {
+        "name": "Webinar", "member_ids": [], "sla_hours": 0, "criteria": {"planets": ["Mars"]},
+    })  # fmt: skip
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["criteria"] == ["These are not routing criteria: planets."]
+    refused = send(personas.manager, "POST", RULES, {"name": "", "sla_hours": 0})
+    fields = refused.json()["errors"]
+    assert set(fields) >= {"name", "members", "sla_hours", "task_es"}
+    assert send(personas.marketer, "POST", RULES, {"name": "x"}).status_code == 403
+    assert not AssignmentRule.objects.exists()
