@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from clientela.core.clients import rate_limit_key
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import domain_errors, require
 from clientela.core.users import AuthenticatedHttpRequest
@@ -77,26 +77,6 @@ def _rate() -> str:
     return str(settings.CLIENTELA.get("TRACK_RATE") or "600/m")
 
 
-def client_address(group: str, request: HttpRequest) -> str:
-    """Return the rate-limit key: the client's address (an IPv6 client's /64 network).
-
-    Behind a reverse proxy every request comes from the proxy: CLIENTELA_CLIENT_IP_HEADER
-    names the header the proxy sets to the real address (X-Real-IP); without it, or when it
-    holds no address, the connection's address counts.
-    """
-    header = str(settings.CLIENTELA.get("CLIENT_IP_HEADER") or "")
-    raw = request.headers.get(header, "") if header else ""
-    for candidate in (raw.strip(), str(request.META.get("REMOTE_ADDR") or "")):
-        try:
-            address = ipaddress.ip_address(candidate[:64])
-        except ValueError:
-            continue
-        if address.version == 6:
-            return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-        return str(address)
-    return "unknown"
-
-
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def events(request: HttpRequest) -> HttpResponse:
@@ -116,7 +96,7 @@ def events(request: HttpRequest) -> HttpResponse:
             response["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
         return response
     if is_ratelimited(
-        request, group="tracking.events", key=client_address, rate=_rate(), increment=True
+        request, group="tracking.events", key=rate_limit_key, rate=_rate(), increment=True
     ):
         return HttpResponse(status=429)
     try:

@@ -29,6 +29,8 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django_ratelimit.core import is_ratelimited
 
+from clientela.core.clients import rate_limit_key
+
 HONEYPOT = "website"
 TOKEN_FIELD = "_token"
 ALTCHA_FIELD = "altcha"
@@ -129,7 +131,11 @@ def rate_limited(request: HttpRequest, public_id: str) -> bool:
     """Count one submission attempt; True when the visitor's IP or the form is over its rate."""
     config = _settings()
     by_ip = is_ratelimited(
-        request, group="webforms.ip", key="ip", rate=config["FORM_RATE_IP"], increment=True
+        request,
+        group="webforms.ip",
+        key=rate_limit_key,
+        rate=config["FORM_RATE_IP"],
+        increment=True,
     )
     by_form = is_ratelimited(
         request,

@@ -87,8 +87,12 @@ REQUESTS = {
     f"DELETE {SOURCES}/{{source_id}}": Request("DELETE"),
     f"POST {RULES}": Request(
         "POST",
-        data=lambda w: {"name": "Resto", "strategy": "fixed", "fixed_owner_id": w.rep_id,
-                        "task_es": "Llamar"},  # fmt: skip
+        data=lambda w: {
+            "name": "Resto",
+            "strategy": "fixed",
+            "fixed_owner_id": w.rep_id,
+            "task_es": "Llamar",
+        },
     ),
     f"PATCH {RULES}/{{rule_id}}": Request("PATCH", data=lambda w: {"sla_hours": 8}),
     f"DELETE {RULES}/{{rule_id}}": Request("DELETE"),

@@ -198,6 +198,32 @@ def test_it_limits_the_rate_per_ip_and_per_form(settings: Any) -> None:
     assert statuses == [400, 400, 429, 429]
 
 
+def test_behind_a_proxy_it_limits_each_visitor_by_the_address_the_proxy_names(
+    settings: Any,
+) -> None:
+    settings.CLIENTELA = {**settings.CLIENTELA, "FORM_RATE_IP": "2/m",
+                          "CLIENT_IP_HEADER": "X-Real-IP"}  # fmt: skip
+    form = webinar_form()
+    proxy = Client(REMOTE_ADDR="10.0.0.1")  # every request reaches Clientela from the proxy
+    first = [post_json(proxy, form, {"email": "x"}, HTTP_X_REAL_IP="203.0.113.7").status_code
+             for _ in range(3)]  # fmt: skip
+    second = post_json(proxy, form, {"email": "x"}, HTTP_X_REAL_IP="203.0.113.8")
+    assert first == [400, 400, 429] and second.status_code == 400
+    # The same visitor from a fresh connection is still over its rate.
+    again = post_json(Client(REMOTE_ADDR="10.0.0.2"), form, {"email": "x"},
+                      HTTP_X_REAL_IP="203.0.113.7")  # fmt: skip
+    assert again.status_code == 429
+    # The consent proof keeps the visitor's address, not the proxy's.
+    data = answer(form, first_name="Ana", email="ana@example.co",
+                  **{f"consent_{form.consents.get().pk}": "1"})  # fmt: skip
+    stored = post_json(Client(REMOTE_ADDR="10.0.0.3"), form, data, HTTP_X_REAL_IP="203.0.113.9")
+    assert stored.status_code == 201, stored.content
+    submission = Submission.objects.get(reference=stored.json()["reference"])
+    assert submission.ip == "203.0.113.9"
+    proof = json.loads(Consent.objects.get(contact=submission.contact).proof)
+    assert proof["ip"] == "203.0.113.9"
+
+
 def test_it_answers_a_preflight_only_for_allowed_origins() -> None:
     form = webinar_form(allowed_origins=["https://www.example.co"])
     allowed = Client().options(

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from clientela.core.clients import client_ip, rate_limit_key
 from clientela.webforms.choices import LeadSourceKind
 from clientela.webforms.inbound import InboundRefused
 from clientela.webforms.models import LeadSource, Submission
@@ -38,7 +39,7 @@ def _source(public_id: str, kind: str) -> LeadSource | None:
 
 def _visit(request: HttpRequest) -> Visit:
     return Visit(
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
         language="es",
     )
@@ -47,7 +48,9 @@ def _visit(request: HttpRequest) -> Visit:
 def _limited(request: HttpRequest) -> bool:
     rate = str(settings.CLIENTELA["HOOK_RATE_IP"])
     return bool(
-        is_ratelimited(request, group="webforms.hooks", key="ip", rate=rate, increment=True)
+        is_ratelimited(
+            request, group="webforms.hooks", key=rate_limit_key, rate=rate, increment=True
+        )
     )
 
 

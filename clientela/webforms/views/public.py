@@ -21,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clientela.core.clients import client_ip
 from clientela.core.exceptions import NotFound
 from clientela.webforms import antispam, services
 from clientela.webforms.choices import FieldKind, HiddenSource
@@ -168,10 +169,6 @@ def _parse(request: HttpRequest) -> tuple[Any, dict[str, list[str]] | None]:
     return request.POST, None
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @csrf_exempt
 @xframe_options_exempt
 @require_http_methods(["GET", "POST", "OPTIONS"])
@@ -256,7 +253,7 @@ def submit(request: HttpRequest, form: Form, language: str) -> HttpResponse:
         services.count_spam(form)
         return _refuse(request, form, 400, {"__all__": spam}, data)
     visit = services.Visit(
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", ""),
         page_url=str(data.get("_page") or request.headers.get("Referer", ""))[:1000],
         referrer=str(data.get("_referrer") or "")[:1000],
@@ -341,7 +338,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             )
         try:
             done = services.confirm_consent(
-                token, ip=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
+                token, ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")
             )
         except NotFound:
             return _public_page(
