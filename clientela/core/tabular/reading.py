@@ -27,7 +27,6 @@ from typing import IO, Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from clientela.core.tabular.detection import (
@@ -221,6 +220,8 @@ class Table:
         headers: list[str] = []
         for index, name in enumerate(names):
             if not name:
+                from openpyxl.utils import get_column_letter  # loaded only for such a sheet
+
                 letter = get_column_letter(first_column + index + 1)
                 # Stable across languages: a saved column mapping must match in any UI language.
                 name = f"Columna {letter}"

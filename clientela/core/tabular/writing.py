@@ -24,14 +24,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+if TYPE_CHECKING:  # openpyxl loads when an XLSX is written, not with every web process
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 __all__ = ["iter_csv", "neutralise", "write_csv", "write_xlsx"]
 
@@ -164,6 +161,11 @@ class _XlsxCells:
     def __init__(
         self, sheet: WriteOnlyWorksheet, date_format: str, datetime_format: str, tz: tzinfo | None
     ) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        self._cell = WriteOnlyCell
+        self._illegal = ILLEGAL_CHARACTERS_RE
         self.sheet = sheet
         self.date_format = date_format
         self.datetime_format = datetime_format
@@ -190,10 +192,10 @@ class _XlsxCells:
 
     def _string(self, text: str) -> str:
         # Control characters make Excel call the file corrupt.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))[:MAX_CELL_CHARS]
+        return neutralise(self._illegal.sub("", text))[:MAX_CELL_CHARS]
 
     def _dated(self, value: date, number_format: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value=value)
+        cell = self._cell(self.sheet, value=value)
         cell.number_format = number_format
         return cell
 
@@ -213,6 +215,12 @@ def write_xlsx(
     Rows stream into a temporary file, so memory stays flat for large exports; the
     workbook is zipped into ``target`` (a path or a binary file) at the end.
     """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
     sheet.freeze_panes = "A2"
