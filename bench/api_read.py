@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -24,8 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import PG, ROOT, bench_env, manage, server_shape, start_server, stop_server, wrk
+
 LUA = """
 local ids = {}
 math.randomseed(%(seed)d)
@@ -33,12 +30,6 @@ request = function()
   local path = wrk.path
   if %(random)s then path = string.format(wrk.path, math.random(1, %(max_id)d)) end
   return wrk.format("GET", path, wrk.headers)
-end
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, "p50_ms": %%f, "p95_ms": %%f, "p99_ms": %%f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
 
@@ -53,20 +44,6 @@ def database_name(size: int) -> str:
     migrations = sorted(p.name for p in ROOT.glob("clientela/*/migrations/0*.py"))
     digest = hashlib.sha1("\n".join(migrations).encode(), usedforsecurity=False).hexdigest()
     return f"clientela_bench_api_{size}_{digest[:8]}"
-
-
-def _env(database: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-    env.update({
-        "CLIENTELA_DATABASE_URL": f"{PG}/{database}", "CLIENTELA_DATA_DIR": str(data_dir),
-        "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40, "CLIENTELA_API_RATE": "100000000/m",
-    })  # fmt: skip
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "clientela", *args], env=env, check=True, capture_output=True,
-                          text=True, timeout=7200).stdout  # fmt: skip
 
 
 def _ensure_database(name: str, size: int, seed: int, env: dict[str, str]) -> None:
@@ -85,25 +62,10 @@ def _ensure_database(name: str, size: int, seed: int, env: dict[str, str]) -> No
                 return
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    _manage(env, "migrate", "-v0")
-    _manage(env, "seed", "--contacts", str(size), "--seed", str(seed))
+    manage(env, "migrate", "-v0")
+    manage(env, "seed", "--contacts", str(size), "--seed", str(seed))
     with psycopg.connect(f"{PG}/{name}", autocommit=True) as db:
         db.execute("VACUUM ANALYZE")
-
-
-def _wrk(
-    url: str, *, seconds: int, connections: int, headers: dict[str, str], lua: str
-) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(lua)
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", handle.name]
-    for key, value in headers.items():
-        args += ["-H", f"{key}: {value}"]
-    out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
-    os.unlink(handle.name)
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["rps"] = result["requests"] / result["seconds"]
-    return result
 
 
 def _session_cookie(base: str) -> str:
@@ -126,58 +88,46 @@ def run(
     size: int = 1_000_000, seed: int = 42, seconds: int = 15, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Seed (or reuse) the database, serve it, load it with wrk and report the figures."""
-    from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
-
     if shutil.which("wrk") is None:
         raise SystemExit("api-read needs wrk (apt-get install wrk)")
     seconds = seconds if size >= 100_000 else 2
     name = database_name(size)
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    env = _env(name, data_dir)
+    env = bench_env(data_dir, database_url=f"{PG}/{name}", api_rate="100000000/m")
     started = time.monotonic()
     _ensure_database(name, size, seed, env)
     prepare_s = time.monotonic() - started
-    token = _manage(env, "token", "create", "gerente").strip()
-    port = free_port()
-    # The server's own defaults unless the run asks for others (to compare configurations).
-    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-    threads = os.environ.get("CLIENTELA_WEB_THREADS") or "1"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port), "--workers", workers,
-         "--threads", threads],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    token = manage(env, "token", "create", "gerente").strip()
+    workers, threads = server_shape()
+    server, base = start_server(env, workers=workers, threads=threads)
     try:
-        wait_for(f"{base}/healthz", server)
         auth = {"Authorization": f"Bearer {token}"}
         lua_random = LUA % {"seed": seed, "random": "true", "max_id": size}
         lua_fixed = LUA % {"seed": seed, "random": "false", "max_id": size}
         owner_id = json.loads(
             urllib.request.urlopen(urllib.request.Request(f"{base}/api/v1/me", headers=auth)).read()
         )["id"]
-        _wrk(
+        wrk(
             f"{base}/api/v1/contacts/%d",
             seconds=2,
             connections=connections,
             headers=auth,
             lua=lua_random,
         )  # warm-up
-        floor = _wrk(
+        floor = wrk(
             f"{base}/healthz", seconds=seconds, connections=connections, headers={}, lua=lua_fixed
         )
-        detail = _wrk(
+        detail = wrk(
             f"{base}/api/v1/contacts/%d",
             seconds=seconds,
             connections=connections,
             headers=auth,
             lua=lua_random,
         )
-        page = _wrk(f"{base}/api/v1/contacts?lifecycle_stage=customer&owner={owner_id}&limit=50",
+        page = wrk(f"{base}/api/v1/contacts?lifecycle_stage=customer&owner={owner_id}&limit=50",
                     seconds=seconds, connections=4, headers=auth, lua=lua_fixed)  # fmt: skip
         cookie = _session_cookie(base)
-        ui = _wrk(
+        ui = wrk(
             f"{base}/contacts/",
             seconds=seconds,
             connections=4,
@@ -185,8 +135,7 @@ def run(
             lua=lua_fixed,
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
         shutil.rmtree(data_dir, ignore_errors=True)
     common = {"scenario": "api-read", "size": size, "database": "postgresql", "server": "granian", "server_workers": int(workers), "server_threads": int(threads),
               "prepare_seconds": round(prepare_s, 1)}  # fmt: skip

@@ -30,8 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.api_read import _wrk
 from bench.common import PG, bench_env, create_database, drop_database, manage, start_server
+from bench.common import wrk as _wrk
 
 STAGES = ("Prospecto", "Contactado", "Agendado", "Asistió", "Cotizado", "Negociación", "Reserva")
 OWNERS = ("ana", "carlos", "luisa", "gerente")

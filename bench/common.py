@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = [
     "PG",
     "ROOT",
+    "WRK_REPORT",
     "bench_env",
     "child_figures",
     "create_database",
@@ -38,9 +39,12 @@ __all__ = [
     "mail_figures",
     "manage",
     "scratch_postgres",
+    "server_shape",
     "smtp_sink",
     "start_server",
+    "stop_server",
     "wait_for_port",
+    "wrk",
 ]
 
 
@@ -91,27 +95,94 @@ def scratch_postgres(name: str) -> Iterator[str]:
         drop_database(name)
 
 
+def server_shape() -> tuple[str, str]:
+    """Return the production server's workers and threads for a run.
+
+    The server's own defaults unless the run asks for others (`CLIENTELA_WEB_WORKERS`,
+    `CLIENTELA_WEB_THREADS`) to compare configurations.
+    """
+    from clientela.demo.processes import default_web_workers
+
+    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
+    return workers, os.environ.get("CLIENTELA_WEB_THREADS") or "1"
+
+
 def start_server(
-    env: Mapping[str, str], log: Path, workers: str | None = None
+    env: Mapping[str, str],
+    log: Path | None = None,
+    workers: str | None = None,
+    threads: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the production server (`clientela serve --no-worker`) on a free port.
 
+    Its output goes to `log` (or nowhere); workers and threads default to `server_shape()`.
     Wait for its health check; return the process and its base URL.
     """
-    from clientela.demo.processes import default_web_workers
     from clientela.testing.processes import wait_for
 
-    workers = workers or os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
+    default_workers, default_threads = server_shape()
     port = free_port()
-    with log.open("wb") as handle:
+    command = [
+        sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
+        "--workers", workers or default_workers, "--threads", threads or default_threads,
+    ]  # fmt: skip
+    if log is None:
         server = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-             "--workers", workers],
-            env=dict(env), stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            command, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    else:
+        with log.open("wb") as handle:
+            server = subprocess.Popen(
+                command, env=dict(env), stdout=handle, stderr=subprocess.STDOUT
+            )
     base = f"http://127.0.0.1:{port}"
-    wait_for(f"{base}/healthz", server)
+    try:
+        wait_for(f"{base}/healthz", server)
+    except BaseException:
+        stop_server(server)
+        raise
     return server, base
+
+
+def stop_server(server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop a server started by `start_server` gracefully and wait for it to exit.
+
+    The server finishes every request it holds before it exits.
+    """
+    server.terminate()
+    server.wait(timeout=timeout)
+
+
+# wrk's end-of-run hook: one JSON line with the counts and latency percentiles (milliseconds).
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f}\\n',
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk(
+    url: str, *, seconds: int, connections: int, headers: Mapping[str, str], lua: str
+) -> dict[str, Any]:
+    """Load `url` with wrk (2 threads) running the Lua script `lua` followed by WRK_REPORT.
+
+    Return the report's figures with the requests per second added (`rps`).
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(lua + WRK_REPORT)
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", handle.name]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    try:
+        out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(handle.name)
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
 
 
 def wait_for_port(port: int, timeout: float = 15.0) -> None:

@@ -22,10 +22,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.api_read import _wrk
-from bench.common import PG, bench_env, create_database, drop_database, manage, start_server
+from bench.common import (
+    PG,
+    bench_env,
+    create_database,
+    drop_database,
+    manage,
+    server_shape,
+    start_server,
+    stop_server,
+    wrk,
+)
 
-# wrk runs two threads (bench.api_read._wrk: -t2), each with its own Lua state: thread k posts
+# wrk runs two threads (bench.common.wrk: -t2), each with its own Lua state: thread k posts
 # bodies k+1, k+3, k+5, … so no body is posted twice while the file lasts.
 POST_LUA = """
 local bodies = {}
@@ -44,20 +53,6 @@ request = function()
   if i > #bodies then i = (i - 1) %% 2 + 1 end
   return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json",
     ["Accept"] = "application/json"}, bodies[i])
-end
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, "p50_ms": %%f, "p95_ms": %%f, "p99_ms": %%f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
-GET_LUA = """
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
 
@@ -100,8 +95,6 @@ def run(
     size: int = 6000, seed: int = 42, seconds: int = 15, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Seed a fresh database, serve it, post `size` distinct submissions, report the figures."""
-    from clientela.demo.processes import default_web_workers
-
     if shutil.which("wrk") is None:
         raise SystemExit("form-submit needs wrk (apt-get install wrk)")
     seconds = seconds if size >= 1000 else 2
@@ -121,22 +114,20 @@ def run(
         prepare_s = time.monotonic() - started
         before = _count(database, "SELECT count(*) FROM webforms_submission")
         assigned_before = _count(database, "SELECT count(*) FROM webforms_leadassignment")
-        workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-        server, base = start_server(env, data_dir / "server.log", workers)
-        floor = _wrk(f"{base}/healthz", seconds=seconds, connections=connections, headers={},
-                     lua=GET_LUA)  # fmt: skip
+        workers, threads = server_shape()
+        server, base = start_server(env, data_dir / "server.log", workers, threads)
+        floor = wrk(f"{base}/healthz", seconds=seconds, connections=connections, headers={},
+                    lua="")  # fmt: skip
         # Warm every worker up on the form's own page (templates, translations, the form).
-        _wrk(f"{base}/f/{public_id}", seconds=2, connections=connections, headers={},
-             lua=GET_LUA)  # fmt: skip
+        wrk(f"{base}/f/{public_id}", seconds=2, connections=connections, headers={}, lua="")
         # Every body is one new visitor: stop before wrk would post a body a second time.
         lua = POST_LUA % {"path": str(bodies)}
         budget = max(1, min(seconds, int(size / 800)))
-        posted = _wrk(f"{base}/f/{public_id}", seconds=budget, connections=connections,
-                      headers={}, lua=lua)  # fmt: skip
+        posted = wrk(f"{base}/f/{public_id}", seconds=budget, connections=connections,
+                     headers={}, lua=lua)  # fmt: skip
         # Requests in flight when wrk stopped counting may not even be stored yet: stop the
         # server gracefully (it finishes every request it holds), then count.
-        server.terminate()
-        server.wait(timeout=60)
+        stop_server(server, timeout=60)
         server = None
         stored = _count(database, "SELECT count(*) FROM webforms_submission") - before
         processed = (
@@ -159,8 +150,7 @@ def run(
         queued = _count(database, "SELECT count(*) FROM delivery_message")
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         drop_database(database)
         if os.environ.get("BENCH_KEEP_LOG"):
             shutil.copy(data_dir / "server.log", os.environ["BENCH_KEEP_LOG"])

@@ -16,12 +16,21 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.track_ingest import PG, _drop_database, _env, _fresh_database, _manage
+from bench.common import (
+    PG,
+    bench_env,
+    create_database,
+    drop_database,
+    manage,
+    server_shape,
+    start_server,
+    stop_server,
+    wrk,
+)
 
 AGENT = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -60,12 +69,6 @@ local paths = {%(paths)s}
 request = function()
   return wrk.format("GET", paths[math.random(1, #paths)], wrk.headers)
 end
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, "p50_ms": %%f, "p95_ms": %%f, "p99_ms": %%f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
 """
 HEALTH_LUA = LUA.replace("paths[math.random(1, #paths)]", '"/healthz"')
 
@@ -74,13 +77,7 @@ def run(
     size: int = 100_000, seed: int = 42, seconds: int = 20, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Serve a fresh database, load the pixel and click endpoints with wrk, compare with healthz."""
-    import sys
-
     import psycopg
-
-    from bench.api_read import _wrk
-    from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
 
     if shutil.which("wrk") is None:
         raise SystemExit("mail-tracking needs wrk (apt-get install wrk)")
@@ -88,39 +85,29 @@ def run(
     digest = hashlib.sha1(str(os.getpid()).encode(), usedforsecurity=False).hexdigest()[:8]
     name = f"clientela_bench_mail_{digest}"
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    env = _env(name, data_dir)
-    _fresh_database(name)
+    env = bench_env(data_dir, database_url=create_database(name), track_rate="100000000/m")
     try:
-        _manage(env, "migrate", "-v0")
-        out = _manage(
+        manage(env, "migrate", "-v0")
+        out = manage(
             env, "shell", "-v", "0", "-c",
             SEED.format(seed=seed, size=size, paths=min(PATHS, size)),
         )  # fmt: skip
         paths: list[str] = json.loads(out.strip().splitlines()[-1])
-        port = free_port()
-        workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-        threads = os.environ.get("CLIENTELA_WEB_THREADS") or "1"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-             "--workers", workers, "--threads", threads],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        workers, threads = server_shape()
+        server, base = start_server(env, workers=workers, threads=threads)
         headers = {"User-Agent": AGENT}
         lua = LUA % {"seed": seed, "paths": ",".join(json.dumps(p) for p in paths)}
         try:
-            wait_for(f"{base}/healthz", server)
-            _wrk(base, seconds=1, connections=connections, headers=headers, lua=lua)
+            wrk(base, seconds=1, connections=connections, headers=headers, lua=lua)
             with psycopg.connect(f"{PG}/{name}", autocommit=True) as db:
                 db.execute("TRUNCATE delivery_messageevent")  # the warm-up's rows do not count
-            load = _wrk(base, seconds=seconds, connections=connections, headers=headers, lua=lua)
-            health = _wrk(
+            load = wrk(base, seconds=seconds, connections=connections, headers=headers, lua=lua)
+            health = wrk(
                 base, seconds=seconds, connections=connections, headers=headers,
                 lua=HEALTH_LUA % {"seed": seed, "paths": ""},
             )  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         with psycopg.connect(f"{PG}/{name}") as db:
             counts: dict[str, int] = dict(
                 db.execute(
@@ -128,7 +115,7 @@ def run(
                 ).fetchall()
             )
     finally:
-        _drop_database(name)
+        drop_database(name)
         shutil.rmtree(data_dir, ignore_errors=True)
     stored = int(sum(counts.values()))
     rate = stored / load["seconds"] if load["seconds"] else 0.0

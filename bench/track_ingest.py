@@ -17,15 +17,23 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-PG = os.environ.get("CLIENTELA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import (
+    PG,
+    bench_env,
+    create_database,
+    drop_database,
+    manage,
+    server_shape,
+    start_server,
+    stop_server,
+    wrk,
+)
+
 ORIGIN = "https://www.example.co"
 AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -42,12 +50,6 @@ request = function()
   local visitor = string.format("%%032x", math.random(1, 10000))
   local body = '{"site":"%(key)s","visitor":"' .. visitor .. '","events":' .. events .. '}'
   return wrk.format("POST", "/t/events", wrk.headers, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, "p50_ms": %%f, "p95_ms": %%f, "p99_ms": %%f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
 MAKE_SITE = (
@@ -71,35 +73,6 @@ def batch_events(now_ms: int) -> list[dict[str, Any]]:
         }
         for n in range(50)
     ]
-
-
-def _env(database: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELA_")}
-    env.update({
-        "CLIENTELA_DATABASE_URL": f"{PG}/{database}", "CLIENTELA_DATA_DIR": str(data_dir),
-        "CLIENTELA_SECRET_KEY": "bench-" + "x" * 40, "CLIENTELA_TRACK_RATE": "100000000/m",
-    })  # fmt: skip
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "clientela", *args], env=env, check=True,
-                          capture_output=True, text=True, timeout=3600).stdout  # fmt: skip
-
-
-def _fresh_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _copy_baseline(name: str, limit: int) -> tuple[int, float]:
@@ -127,9 +100,7 @@ def run(
     size: int = 1_000_000, seed: int = 42, seconds: int = 20, connections: int = 16
 ) -> list[dict[str, Any]]:
     """Serve a fresh database, load POST /t/events with wrk, and compare with COPY."""
-    from bench.api_read import _wrk
-    from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
+    import psycopg
 
     if shutil.which("wrk") is None:
         raise SystemExit("track-ingest needs wrk (apt-get install wrk)")
@@ -137,20 +108,12 @@ def run(
     digest = hashlib.sha1(str(os.getpid()).encode(), usedforsecurity=False).hexdigest()[:8]
     name = f"clientela_bench_track_{digest}"
     data_dir = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    env = _env(name, data_dir)
-    _fresh_database(name)
+    env = bench_env(data_dir, database_url=create_database(name), track_rate="100000000/m")
     try:
-        _manage(env, "migrate", "-v0")
-        key = _manage(env, "shell", "-v", "0", "-c", MAKE_SITE).strip()
-        port = free_port()
-        workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-        threads = os.environ.get("CLIENTELA_WEB_THREADS") or "1"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-             "--workers", workers, "--threads", threads],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        manage(env, "migrate", "-v0")
+        key = manage(env, "shell", "-v", "0", "-c", MAKE_SITE).strip()
+        workers, threads = server_shape()
+        server, base = start_server(env, workers=workers, threads=threads)
         events = json.dumps(batch_events(int(time.time() * 1000)), separators=(",", ":"))
         headers = {
             "Content-Type": "text/plain;charset=UTF-8",
@@ -159,22 +122,18 @@ def run(
         }
         lua = LUA % {"seed": seed, "events": events, "key": key}
         try:
-            wait_for(f"{base}/healthz", server)
-            _wrk(f"{base}/t/events", seconds=1, connections=connections, headers=headers, lua=lua)
-            import psycopg
-
+            wrk(f"{base}/t/events", seconds=1, connections=connections, headers=headers, lua=lua)
             with psycopg.connect(f"{PG}/{name}", autocommit=True) as db:
                 db.execute("TRUNCATE tracking_event")  # the warm-up's rows do not count
-            load = _wrk(f"{base}/t/events", seconds=seconds, connections=connections,
-                        headers=headers, lua=lua)  # fmt: skip
+            load = wrk(f"{base}/t/events", seconds=seconds, connections=connections,
+                       headers=headers, lua=lua)  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         with psycopg.connect(f"{PG}/{name}") as db:
             stored = int(db.execute("SELECT count(*) FROM tracking_event").fetchone()[0])  # type: ignore[index]
         copied, copy_seconds = _copy_baseline(name, min(stored, size))
     finally:
-        _drop_database(name)
+        drop_database(name)
         shutil.rmtree(data_dir, ignore_errors=True)
     rate = stored / load["seconds"] if load["seconds"] else 0.0
     copy_rate = copied / copy_seconds if copy_seconds else 0.0
