@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.utils.functional import Promise
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 Text = str | Promise
 TargetGroups = list[tuple[str, list[tuple[str, str]]]]
 Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
 # What writes one batch: its records and the outcome to fill (counts, rejects, warnings).
 WriteBatch = Callable[[list[Record], imports.BatchOutcome], None]
 
@@ -399,15 +400,23 @@ def run_in_batches(job: Job, *, size: int, start: Callable[[Table], WriteBatch])
             commit(batch)
 
 
+class StarterWork(Protocol[Result_co]):
+    """What a worker runs on a claimed job, as the user who started it."""
+
+    def __call__(self, job: Job, *, actor: User) -> Result_co:
+        """Process the job."""
+        ...
+
+
 def run_for_starter(
     job_id: int,
     *,
     kind: str,
-    work: Callable[[Job, User], Result],
+    work: StarterWork[Result],
     forbidden: Text,
     force: bool = False,
 ) -> Result | None:
-    """Claim a job and run `work(job, its starter)`; None if another worker has it.
+    """Claim a job and run `work(job, actor=its starter)`; None if another worker has it.
 
     A job whose starter is gone fails with `forbidden` (core.imports.run_claimed).
     """
@@ -415,6 +424,6 @@ def run_for_starter(
     def claimed(job: Job) -> Result:
         if job.created_by is None:
             raise Forbidden(str(forbidden))
-        return work(job, job.created_by)
+        return work(job, actor=job.created_by)
 
     return imports.run_claimed(job_id, kind=kind, work=claimed, force=force)

@@ -454,7 +454,7 @@ def run_deal_import(job_id: int, *, force: bool = False) -> Job | None:
     return run_for_starter(
         job_id,
         kind=KIND,
-        work=lambda job, actor: run_job(job, actor=actor),
+        work=run_job,
         forbidden=gettext_lazy("Your role cannot import deals."),
         force=force,
     )

@@ -533,7 +533,7 @@ def run_order_import(job_id: int, *, force: bool = False) -> OrderImportResult |
     return run_for_starter(
         job_id,
         kind=KIND,
-        work=lambda job, actor: run_job(job, actor=actor),
+        work=run_job,
         forbidden=gettext_lazy("Your role cannot import records."),
         force=force,
     )
