@@ -19,14 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from clientela.core import imports
-from clientela.core.exceptions import Conflict, Forbidden
+from clientela.core.events import Via
+from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.core.models import Job
+from clientela.core.tabular import Record, Table
 
 if TYPE_CHECKING:
     from clientela.core.users import User
@@ -34,6 +38,10 @@ if TYPE_CHECKING:
 
 Text = str | Promise
 TargetGroups = list[tuple[str, list[tuple[str, str]]]]
+Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
+# What writes one batch: its records and the outcome to fill (counts, rejects, warnings).
+WriteBatch = Callable[[list[Record], imports.BatchOutcome], None]
 
 
 @dataclass(frozen=True)
@@ -232,3 +240,190 @@ def resume_import(importer: Importer, job: Job, *, actor: User) -> Job:
     """Queue a failed or abandoned import again; it continues after its checkpoint."""
     importer.require(actor)
     return imports.resume_job(job, enqueue=importer.enqueue)
+
+
+# -- the glue of every kind's own services: its draft, its mapping, its worker ----------------
+
+
+def start_draft(
+    *,
+    kind: str,
+    actor: User,
+    upload: IO[bytes] | Path,
+    filename: str,
+    own: Callable[[Table], Mapping[str, Any]],
+    language: str | None = None,
+    update_existing: bool = False,
+    dry_run: bool = False,
+    via: str = Via.UI,
+) -> Job:
+    """Keep an uploaded file and create its draft import job of `kind` (ValidationFailed "file").
+
+    `own(table)` returns the kind's own options read from the opened file (its mapping, its
+    preset…); the options every kind has are set here: the file's name, headers, encoding,
+    delimiter, format and warnings, the language, how it was started and the draft stage.
+    """
+    stored, table = imports.store_upload(upload, filename)
+    with table:
+        options = {
+            "filename": filename,
+            "headers": table.headers,
+            **own(table),
+            "update_existing": bool(update_existing),
+            "dry_run": bool(dry_run),
+            "via": via,
+            "language": language or settings.LANGUAGE_CODE,
+            "stage": "draft",
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "format": table.format,
+            "file_warnings": table.warnings,
+        }
+        return Job.objects.create(kind=kind, created_by=actor, file=stored, options=options)
+
+
+def require_draft(job: Job) -> None:
+    """Conflict once an import has started: its mapping and options no longer change."""
+    if job.options.get("stage") != "draft":
+        raise Conflict(_("This import already started; its mapping cannot change."))
+
+
+def save_options(job: Job, changes: Mapping[str, Any]) -> Job:
+    """Store changed options of a draft (its mapping, its checkboxes) and return the job."""
+    job.options = {**job.options, **changes}
+    job.save(update_fields=["options"])
+    return job
+
+
+def mapping_by_header(job: Job) -> dict[str, str]:
+    """Return a draft's {header: target} from the {target: header} mapping it stores."""
+    return {header: target for target, header in (job.options.get("mapping") or {}).items()}
+
+
+def columns_by_target(
+    headers: Sequence[str],
+    chosen: Mapping[str, str],
+    *,
+    known: Mapping[str, Text],
+    required: Callable[[Mapping[str, str]], dict[str, list[str]]],
+) -> dict[str, str]:
+    """{target: header} from what the mapping screen sends ({header: target}); ValidationFailed.
+
+    A target that is not `known` or is chosen for two columns is reported on "mapping"; what
+    `required(mapping)` says is missing, on the fields it names.
+    """
+    errors: dict[str, list[str]] = {}
+    mapping: dict[str, str] = {}
+    for header in headers:
+        target = str(chosen.get(header) or "")
+        if not target:
+            continue
+        if target not in known:
+            errors.setdefault("mapping", []).append(_("Unknown field: %(name)s") % {"name": target})
+        elif target in mapping:
+            errors.setdefault("mapping", []).append(
+                _("“%(field)s” is chosen for two columns: %(first)s and %(second)s.")
+                % {"field": known[target], "first": mapping[target], "second": header}
+            )
+        else:
+            mapping[target] = header
+    errors.update(required(mapping))
+    if errors:
+        raise ValidationFailed(errors)
+    return mapping
+
+
+def require_columns(
+    job: Job, required: Callable[[Mapping[str, str]], dict[str, list[str]]]
+) -> None:
+    """ValidationFailed with what `required` finds missing from a draft's {target: header}."""
+    problems = required(job.options.get("mapping") or {})
+    if problems:
+        raise ValidationFailed(problems)
+
+
+class MappedRows:
+    """A run over a file whose columns are mapped {target: header}: cells by target, rejects.
+
+    The kind's run sets `job`, `mapping` and (per batch) `outcome`.
+    """
+
+    job: Job
+    mapping: dict[str, str]
+    outcome: imports.BatchOutcome
+
+    def value(self, record: Record, target: str) -> str:
+        """Return the row's text for a target column ("" when the column is not in the file)."""
+        header = self.mapping.get(target)
+        return (record.values.get(header) or "").strip() if header else ""
+
+    def column(self, target: str) -> str:
+        """Return the header a target was read from (shown with errors), else the target."""
+        return self.mapping.get(target, target)
+
+    def reject(self, record: Record, column: str, reason: str) -> None:
+        """Keep a rejected row's line, column, reason and original cells (saved with the batch)."""
+        self.outcome.reject(self.job, record.line, column, reason, dict(record.values))
+
+
+def run_in_batches(job: Job, *, size: int, start: Callable[[Table], WriteBatch]) -> None:
+    """Write a job's rows from its checkpoint on, `size` rows a batch (core.imports.commit_batch).
+
+    `start` gets the opened file and returns what writes one batch; each batch, its rejected
+    rows and the checkpoint commit together, and a dry run's writes are rolled back.
+    """
+    dry_run = bool(job.options.get("dry_run"))
+    with imports.open_job_file(job) as table:
+        if not job.total:
+            job.total = table.estimated_rows()
+            Job.objects.filter(pk=job.pk).update(total=job.total)
+        write = start(table)
+
+        def commit(batch: list[Record]) -> None:
+            imports.commit_batch(
+                job,
+                last_line=batch[-1].line,
+                dry_run=dry_run,
+                write=lambda out: write(batch, out),
+            )
+
+        after = job.checkpoint
+        batch: list[Record] = []
+        for record in table.records(start_line=after):
+            if record.line <= after:
+                continue
+            batch.append(record)
+            if len(batch) >= size:
+                commit(batch)
+                batch = []
+        if batch:
+            commit(batch)
+
+
+class StarterWork(Protocol[Result_co]):
+    """What a worker runs on a claimed job, as the user who started it."""
+
+    def __call__(self, job: Job, *, actor: User) -> Result_co:
+        """Process the job."""
+        ...
+
+
+def run_for_starter(
+    job_id: int,
+    *,
+    kind: str,
+    work: StarterWork[Result],
+    forbidden: Text,
+    force: bool = False,
+) -> Result | None:
+    """Claim a job and run `work(job, actor=its starter)`; None if another worker has it.
+
+    A job whose starter is gone fails with `forbidden` (core.imports.run_claimed).
+    """
+
+    def claimed(job: Job) -> Result:
+        if job.created_by is None:
+            raise Forbidden(str(forbidden))
+        return work(job, actor=job.created_by)
+
+    return imports.run_claimed(job_id, kind=kind, work=claimed, force=force)

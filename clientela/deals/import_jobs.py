@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -21,7 +20,6 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.queries import custom_fields_for
 from clientela.core import imports
-from clientela.core.exceptions import Conflict, ValidationFailed
 from clientela.core.importers import (
     Importer,
     ImportOption,
@@ -29,9 +27,15 @@ from clientela.core.importers import (
     PreviewRow,
     PreviewTable,
     TargetGroups,
+    mapping_by_header,
     register_importer,
+    require_columns,
+    require_draft,
     run_now,
+    save_options,
+    start_draft,
 )
+from clientela.core.importers import columns_by_target as choose_columns
 from clientela.core.models import Job
 from clientela.deals.choices import DEAL_ENTITY
 from clientela.deals.importing import (
@@ -92,47 +96,25 @@ def start_deal_import(
 ) -> Job:
     """Keep an uploaded file and create its draft import job, its columns recognised by name."""
     require_import(actor)
-    stored, table = imports.store_upload(upload, filename)
-    with table:
-        options = {
-            "filename": filename,
-            "headers": table.headers,
-            "mapping": detect_mapping(table.headers, custom_fields_for(DEAL_ENTITY)),
-            "update_existing": bool(update_existing),
-            "dry_run": bool(dry_run),
-            "via": via,
-            "language": language or settings.LANGUAGE_CODE,
-            "stage": "draft",
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "format": table.format,
-            "file_warnings": table.warnings,
-        }
-        return Job.objects.create(kind=KIND, created_by=actor, file=stored, options=options)
+    return start_draft(
+        kind=KIND,
+        actor=actor,
+        upload=upload,
+        filename=filename,
+        own=lambda table: {
+            "mapping": detect_mapping(table.headers, custom_fields_for(DEAL_ENTITY))
+        },
+        language=language,
+        update_existing=update_existing,
+        dry_run=dry_run,
+        via=via,
+    )
 
 
 def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str, str]:
     """{target: header} from what the screen sends ({header: target}); ValidationFailed."""
     known = {**TARGETS, **_custom_targets()}
-    errors: dict[str, list[str]] = {}
-    mapping: dict[str, str] = {}
-    for header in headers:
-        target = str(chosen.get(header) or "")
-        if not target:
-            continue
-        if target not in known:
-            errors.setdefault("mapping", []).append(_("Unknown field: %(name)s") % {"name": target})
-        elif target in mapping:
-            errors.setdefault("mapping", []).append(
-                _("“%(field)s” is chosen for two columns: %(first)s and %(second)s.")
-                % {"field": known[target], "first": mapping[target], "second": header}
-            )
-        else:
-            mapping[target] = header
-    errors.update(required_columns(mapping))
-    if errors:
-        raise ValidationFailed(errors)
-    return mapping
+    return choose_columns(headers, chosen, known=known, required=required_columns)
 
 
 def update_mapping(
@@ -140,16 +122,11 @@ def update_mapping(
 ) -> Job:
     """Change a draft's column mapping ({header: target}) and options; ValidationFailed."""
     require_import(actor)
-    if job.options.get("stage") != "draft":
-        raise Conflict(_("This import already started; its mapping cannot change."))
+    require_draft(job)
     by_target = columns_by_target(list(job.options.get("headers") or []), mapping)
-    job.options = {
-        **job.options,
-        "mapping": by_target,
-        "update_existing": bool(options.get("update_existing")),
-    }
-    job.save(update_fields=["options"])
-    return job
+    return save_options(
+        job, {"mapping": by_target, "update_existing": bool(options.get("update_existing"))}
+    )
 
 
 def enqueue(job: Job) -> None:
@@ -159,9 +136,7 @@ def enqueue(job: Job) -> None:
 
 def check_draft(job: Job) -> None:
     """ValidationFailed unless the draft's mapping names the title column."""
-    problems = required_columns(job.options.get("mapping") or {})
-    if problems:
-        raise ValidationFailed(problems)
+    require_columns(job, required_columns)
 
 
 PREVIEW_COLUMNS: tuple[tuple[str, str | Promise], ...] = (
@@ -259,9 +234,7 @@ DEALS = Importer(
     targets=targets,
     start=start_deal_import,
     save_mapping=update_mapping,
-    mapping_of=lambda job: {
-        header: target for target, header in (job.options.get("mapping") or {}).items()
-    },
+    mapping_of=mapping_by_header,
     check=check_draft,
     preview=preview_table,
     enqueue=enqueue,

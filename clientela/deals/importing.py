@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
@@ -35,15 +36,10 @@ from clientela.contacts.queries import (
     custom_fields_for,
 )
 from clientela.core.exceptions import DomainError, Forbidden, ValidationFailed
-from clientela.core.imports import (
-    BatchOutcome,
-    commit_batch,
-    finish_job,
-    open_job_file,
-    run_claimed,
-)
+from clientela.core.importers import MappedRows, WriteBatch, run_for_starter, run_in_batches
+from clientela.core.imports import BatchOutcome, finish_job
 from clientela.core.models import Job
-from clientela.core.tabular import Record, parse_date, parse_decimal
+from clientela.core.tabular import Record, Table, parse_date, parse_decimal
 from clientela.deals import services
 from clientela.deals.choices import DEAL_ENTITY, StageKind
 from clientela.deals.models import Deal, Pipeline, Stage
@@ -164,7 +160,7 @@ class DealRow:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
-class DealImport:
+class DealImport(MappedRows):
     """One run over a file: read rows, find their records, open (or update) deals in batches."""
 
     def __init__(
@@ -189,15 +185,6 @@ class DealImport:
         # Deals this run opened or found (title, pipeline, contact, company): a repeat is unchanged.
         self.seen: set[tuple[Any, ...]] = set()
         self.outcome = BatchOutcome()
-
-    def value(self, record: Record, target: str) -> str:
-        """Return the row's text for a target column ("" when the column is not in the file)."""
-        header = self.mapping.get(target)
-        return (record.values.get(header) or "").strip() if header else ""
-
-    def column(self, target: str) -> str:
-        """Return the header a target was read from (shown with errors), else the target."""
-        return self.mapping.get(target, target)
 
     # -- reading one row -----------------------------------------------------------------------
 
@@ -413,9 +400,9 @@ class DealImport:
         updated = services.update_deal(current, actor=self.actor, data=data, via=self.via)
         return "updated" if updated.version != before else "unchanged"
 
-    def run_batch(self, records: list[Record]) -> None:
+    def write(self, records: list[Record], out: BatchOutcome) -> None:
         """Save one batch: every good row's deal, every bad row's reasons (with the checkpoint)."""
-        out = self.outcome
+        self.outcome = out
         for record in records:
             out.rows += 1
             if record.problems:
@@ -445,55 +432,29 @@ class DealImport:
             else:
                 out.unchanged += 1
 
-    def reject(self, record: Record, column: str, reason: str) -> None:
-        """Keep a rejected row's line, column, reason and original cells (saved with the batch)."""
-        self.outcome.reject(self.job, record.line, column, reason, dict(record.values))
-
 
 def run_job(job: Job, *, actor: User, batch_size: int | None = None) -> Job:
     """Process a deal import job from its checkpoint to the end with its stored options."""
     require_import(actor)
     options = job.options
     size = batch_size or int(str(settings.CLIENTELA.get("DEAL_IMPORT_BATCH_SIZE", 200)))
-    with open_job_file(job) as table:
-        if not job.total:
-            job.total = table.estimated_rows()
-            Job.objects.filter(pk=job.pk).update(total=job.total)
+
+    def start(_table: Table) -> WriteBatch:
         run = DealImport(
             actor=actor, job=job, mapping=options.get("mapping") or {}, options=options
         )
-        batch: list[Record] = []
-        start = job.checkpoint
-        for record in table.records(start_line=start):
-            if record.line <= start:
-                continue
-            batch.append(record)
-            if len(batch) >= size:
-                _commit(run, batch, job)
-                batch = []
-        if batch:
-            _commit(run, batch, job)
+        return run.write
+
+    run_in_batches(job, size=size, start=start)
     return finish_job(job)
 
 
 def run_deal_import(job_id: int, *, force: bool = False) -> Job | None:
     """Claim a deal import job and run it (the worker's task); None if another worker has it."""
-
-    def work(job: Job) -> Job:
-        if job.created_by is None:
-            raise Forbidden(_("Your role cannot import deals."))
-        return run_job(job, actor=job.created_by)
-
-    return run_claimed(job_id, kind=KIND, work=work, force=force)
-
-
-def _commit(run: DealImport, batch: list[Record], job: Job) -> None:
-    """One batch, its rejected rows and the checkpoint in one transaction (core.imports)."""
-    run.outcome = BatchOutcome()
-    commit_batch(
-        job,
-        last_line=batch[-1].line,
-        dry_run=run.dry_run,
-        write=lambda _out: run.run_batch(batch),
-        outcome=run.outcome,
+    return run_for_starter(
+        job_id,
+        kind=KIND,
+        work=run_job,
+        forbidden=gettext_lazy("Your role cannot import deals."),
+        force=force,
     )

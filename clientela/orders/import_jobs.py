@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -22,15 +21,21 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.contacts.models import Contact
 from clientela.core import imports
-from clientela.core.exceptions import Conflict, ValidationFailed
+from clientela.core.exceptions import ValidationFailed
 from clientela.core.importers import (
     Importer,
     ImportOption,
     ImportScreens,
     PreviewRow,
     PreviewTable,
+    mapping_by_header,
     register_importer,
+    require_columns,
+    require_draft,
+    save_options,
+    start_draft,
 )
+from clientela.core.importers import columns_by_target as choose_columns
 from clientela.core.models import Job
 from clientela.orders.choices import Channel
 from clientela.orders.import_command import import_orders_file
@@ -82,30 +87,21 @@ def start_order_import(
 ) -> Job:
     """Keep an uploaded file and create its draft import job, its columns recognised by name."""
     require_import(actor)
-    stored, table = imports.store_upload(upload, filename)
-    with table:
-        options = {
-            "filename": filename,
-            "headers": table.headers,
+    return start_draft(
+        kind=KIND,
+        actor=actor,
+        upload=upload,
+        filename=filename,
+        own=lambda table: {
             "mapping": detect_mapping(table.headers),
-            "update_existing": bool(update_existing),
             "create_missing": bool(create_missing),
             "source_system": source_system.strip()[:SOURCE_SYSTEM_MAX],
-            "dry_run": bool(dry_run),
-            "via": via,
-            "language": language or settings.LANGUAGE_CODE,
-            "stage": "draft",
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "format": table.format,
-            "file_warnings": table.warnings,
-        }
-        return Job.objects.create(
-            kind=KIND,
-            created_by=actor,
-            file=stored,
-            options=options,
-        )
+        },
+        language=language,
+        update_existing=update_existing,
+        dry_run=dry_run,
+        via=via,
+    )
 
 
 def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str, str]:
@@ -114,25 +110,7 @@ def columns_by_target(headers: list[str], chosen: Mapping[str, str]) -> dict[str
     Every message is keyed by the field it is about: "mapping" (a target chosen twice or
     unknown), "ordered_at", "amount" and "customer" (a required column not chosen).
     """
-    errors: dict[str, list[str]] = {}
-    mapping: dict[str, str] = {}
-    for header in headers:
-        target = str(chosen.get(header) or "")
-        if not target:
-            continue
-        if target not in TARGETS:
-            errors.setdefault("mapping", []).append(_("Unknown field: %(name)s") % {"name": target})
-        elif target in mapping:
-            errors.setdefault("mapping", []).append(
-                _("“%(field)s” is chosen for two columns: %(first)s and %(second)s.")
-                % {"field": TARGETS[target], "first": mapping[target], "second": header}
-            )
-        else:
-            mapping[target] = header
-    errors.update(required_columns(mapping))
-    if errors:
-        raise ValidationFailed(errors)
-    return mapping
+    return choose_columns(headers, chosen, known=TARGETS, required=required_columns)
 
 
 def update_mapping(
@@ -144,8 +122,7 @@ def update_mapping(
     everything is valid.
     """
     require_import(actor)
-    if job.options.get("stage") != "draft":
-        raise Conflict(_("This import already started; its mapping cannot change."))
+    require_draft(job)
     errors: dict[str, list[str]] = {}
     try:
         by_target = columns_by_target(list(job.options.get("headers") or []), mapping)
@@ -157,15 +134,15 @@ def update_mapping(
         errors["source_system"] = [_("Use at most %(n)d characters.") % {"n": SOURCE_SYSTEM_MAX}]
     if errors:
         raise ValidationFailed(errors)
-    job.options = {
-        **job.options,
-        "mapping": by_target,
-        "update_existing": bool(options.get("update_existing")),
-        "create_missing": bool(options.get("create_missing")),
-        "source_system": source,
-    }
-    job.save(update_fields=["options"])
-    return job
+    return save_options(
+        job,
+        {
+            "mapping": by_target,
+            "update_existing": bool(options.get("update_existing")),
+            "create_missing": bool(options.get("create_missing")),
+            "source_system": source,
+        },
+    )
 
 
 def enqueue(job: Job) -> None:
@@ -175,9 +152,7 @@ def enqueue(job: Job) -> None:
 
 def check_draft(job: Job) -> None:
     """ValidationFailed unless the draft's mapping names a date, an amount and a customer."""
-    problems = required_columns(job.options.get("mapping") or {})
-    if problems:
-        raise ValidationFailed(problems)
+    require_columns(job, required_columns)
 
 
 @dataclass
@@ -288,9 +263,7 @@ ORDERS = Importer(
     targets=lambda: [(str(_("Order fields")), [(k, str(v)) for k, v in TARGETS.items()])],
     start=start_order_import,
     save_mapping=update_mapping,
-    mapping_of=lambda job: {
-        header: target for target, header in (job.options.get("mapping") or {}).items()
-    },
+    mapping_of=mapping_by_header,
     check=check_draft,
     preview=preview_table,
     enqueue=enqueue,

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clientela.accounts.models import User
 from clientela.contacts import services as contact_services
@@ -29,15 +30,10 @@ from clientela.contacts.models import Contact
 from clientela.contacts.normalize import InvalidValue, fold, normalize_email, normalize_phone
 from clientela.contacts.queries import contacts_visible_to
 from clientela.core.exceptions import Forbidden, ValidationFailed
-from clientela.core.imports import (
-    BatchOutcome,
-    commit_batch,
-    finish_job,
-    open_job_file,
-    run_claimed,
-)
+from clientela.core.importers import MappedRows, WriteBatch, run_for_starter, run_in_batches
+from clientela.core.imports import BatchOutcome, finish_job
 from clientela.core.models import Job, JobState
-from clientela.core.tabular import Record, open_table, parse_datetime, parse_decimal
+from clientela.core.tabular import Record, Table, open_table, parse_datetime, parse_decimal
 from clientela.orders.choices import PURCHASE_VERB, Channel, OrderVia
 from clientela.orders.models import ExchangeRate, Order
 from clientela.orders.queries import CENT, can_import, company_currency
@@ -171,7 +167,7 @@ class RowError(Exception):
         self.reason = reason
 
 
-class OrderImport:
+class OrderImport(MappedRows):
     """One run over a file: parse, match customers, save new orders in batches."""
 
     def __init__(
@@ -201,15 +197,6 @@ class OrderImport:
         self.seen: set[tuple[Any, ...]] = set()
         # The batch being processed: its counts and rejected rows, saved with its checkpoint.
         self.outcome = BatchOutcome()
-
-    def value(self, record: Record, target: str) -> str:
-        """Return the row's text for a target column ("" when the column is not in the file)."""
-        header = self.mapping.get(target)
-        return (record.values.get(header) or "").strip() if header else ""
-
-    def column(self, target: str) -> str:
-        """Return the header name shown in errors."""
-        return self.mapping.get(target, target)
 
     # -- parsing one row -------------------------------------------------------------------
 
@@ -361,10 +348,10 @@ class OrderImport:
             currency=values["currency"],
         ).first()
 
-    def run_batch(self, records: list[Record]) -> None:
+    def write(self, records: list[Record], out: BatchOutcome) -> None:
         """Save one batch (its new orders, updates and rejected rows) with the checkpoint."""
         new: list[Order] = []
-        out = self.outcome
+        self.outcome = out
         for record in records:
             self.result.rows += 1
             out.rows += 1
@@ -437,7 +424,7 @@ class OrderImport:
     def reject(self, record: Record, column: str, reason: str) -> None:
         """Keep a rejected row's line, column, reason and original cells (saved with the batch)."""
         self.result.errors.append({"line": record.line, "column": column, "reason": reason})
-        self.outcome.reject(self.job, record.line, column, reason, dict(record.values))
+        super().reject(record, column, reason)
 
 
 def required_columns(mapping: Mapping[str, str]) -> dict[str, list[str]]:
@@ -515,14 +502,17 @@ def import_orders(
 
 
 def run_job(job: Job, *, actor: User, batch_size: int | None = None) -> OrderImportResult:
-    """Process an order import job from its checkpoint to the end with its stored options."""
+    """Process an order import job from its checkpoint to the end with its stored options.
+
+    A dry run's batches are rolled back (new orders are counted, nothing stays) but their
+    rejected rows are kept for the preview.
+    """
     require_import(actor)
     options = job.options
     size = batch_size or int(str(settings.CLIENTELA.get("ORDER_IMPORT_BATCH_SIZE", 1000)))
-    with open_job_file(job) as table:
-        if not job.total:
-            job.total = table.estimated_rows()
-            Job.objects.filter(pk=job.pk).update(total=job.total)
+    runs: list[OrderImport] = []
+
+    def start(table: Table) -> WriteBatch:
         run = OrderImport(
             actor=actor,
             job=job,
@@ -530,43 +520,20 @@ def run_job(job: Job, *, actor: User, batch_size: int | None = None) -> OrderImp
             mapping=options.get("mapping") or {},
             options=options,
         )
-        batch: list[Record] = []
-        start = job.checkpoint
-        for record in table.records(start_line=start):
-            if record.line <= start:
-                continue
-            batch.append(record)
-            if len(batch) >= size:
-                _commit(run, batch, job)
-                batch = []
-        if batch:
-            _commit(run, batch, job)
+        runs.append(run)
+        return run.write
+
+    run_in_batches(job, size=size, start=start)
     finish_job(job)
-    return run.result
+    return runs[0].result
 
 
 def run_order_import(job_id: int, *, force: bool = False) -> OrderImportResult | None:
     """Claim an order import job and run it (the worker's task); None if another worker has it."""
-
-    def work(job: Job) -> OrderImportResult:
-        if job.created_by is None:
-            raise Forbidden(_("Your role cannot import records."))
-        return run_job(job, actor=job.created_by)
-
-    return run_claimed(job_id, kind=KIND, work=work, force=force)
-
-
-def _commit(run: OrderImport, batch: list[Record], job: Job) -> None:
-    """One batch, its rejected rows and the checkpoint in one transaction (core.imports).
-
-    A dry run's batch is rolled back (new orders are counted, nothing stays) but its rejected
-    rows are kept for the preview.
-    """
-    run.outcome = BatchOutcome()
-    commit_batch(
-        job,
-        last_line=batch[-1].line,
-        dry_run=run.dry_run,
-        write=lambda _out: run.run_batch(batch),
-        outcome=run.outcome,
+    return run_for_starter(
+        job_id,
+        kind=KIND,
+        work=run_job,
+        forbidden=gettext_lazy("Your role cannot import records."),
+        force=force,
     )

@@ -32,6 +32,7 @@ from clientela.contacts.queries import companies_visible_to, custom_fields_for, 
 from clientela.contacts.services.companies import create_company, update_company
 from clientela.core import imports
 from clientela.core.exceptions import Forbidden, ValidationFailed
+from clientela.core.importers import run_in_batches, save_options, start_draft
 from clientela.core.models import Job
 from clientela.core.tabular import Record
 from clientela.timeline.choices import Via
@@ -149,28 +150,17 @@ def start_company_import(
 ) -> Job:
     """Keep an uploaded file and create its draft company import, columns recognised by name."""
     _require(actor)
-    stored, table = imports.store_upload(upload, filename)
-    with table:
-        options = {
-            "filename": filename,
-            "headers": table.headers,
-            "mapping": suggest_mapping(table.headers),
-            "update_existing": bool(update_existing),
-            "dry_run": bool(dry_run),
-            "via": via,
-            "language": language or settings.LANGUAGE_CODE,
-            "stage": "draft",
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "format": table.format,
-            "file_warnings": table.warnings,
-        }
-        return Job.objects.create(
-            kind=KIND,
-            created_by=actor,
-            file=stored,
-            options=options,
-        )
+    return start_draft(
+        kind=KIND,
+        actor=actor,
+        upload=upload,
+        filename=filename,
+        own=lambda table: {"mapping": suggest_mapping(table.headers)},
+        language=language,
+        update_existing=update_existing,
+        dry_run=dry_run,
+        via=via,
+    )
 
 
 def update_mapping(
@@ -183,13 +173,9 @@ def update_mapping(
             {"mapping": [_("This import already started; its mapping cannot change.")]}
         )
     clean = check_mapping(list(job.options.get("headers") or []), mapping)
-    job.options = {
-        **job.options,
-        "mapping": clean,
-        "update_existing": bool(options.get("update_existing")),
-    }
-    job.save(update_fields=["options"])
-    return job
+    return save_options(
+        job, {"mapping": clean, "update_existing": bool(options.get("update_existing"))}
+    )
 
 
 @dataclass
@@ -319,30 +305,8 @@ def run_job(job: Job, *, batch_size: int | None = None) -> Job:
     actor = _require(job.created_by)
     size = batch_size or int(str(settings.CLIENTELA.get("IMPORT_BATCH_SIZE", 2000)))
     run = CompanyImport(job, actor)
-    with imports.open_job_file(job) as table:
-        if not job.total:
-            job.total = table.estimated_rows()
-            Job.objects.filter(pk=job.pk).update(total=job.total)
-        batch: list[Record] = []
-        for record in table.records(start_line=job.checkpoint):
-            if record.line <= job.checkpoint:
-                continue
-            batch.append(record)
-            if len(batch) >= size:
-                _commit(run, batch)
-                batch = []
-        if batch:
-            _commit(run, batch)
+    run_in_batches(job, size=size, start=lambda _table: run.write)
     return imports.finish_job(job)
-
-
-def _commit(run: CompanyImport, batch: list[Record]) -> None:
-    imports.commit_batch(
-        run.job,
-        last_line=batch[-1].line,
-        dry_run=run.dry_run,
-        write=lambda out: run.write(batch, out),
-    )
 
 
 def run_company_import(job_id: int, *, force: bool = False) -> Job | None:

@@ -30,6 +30,7 @@ from clientela.contacts.importing.runner import KIND, ImportResult, run_import
 from clientela.contacts.queries import custom_fields_for, may_import
 from clientela.core import imports
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
+from clientela.core.importers import require_draft, save_options, start_draft
 from clientela.core.models import Job
 from clientela.core.tabular import Table, guess_decimal_comma
 from clientela.timeline.choices import Via
@@ -107,35 +108,30 @@ def start_import(
     _require_import(actor)
     if preset != "auto" and preset not in PRESETS_ORDER:
         raise ValidationFailed({"preset": _("Unknown preset “%(name)s”.") % {"name": preset}})
-    stored, table = imports.store_upload(upload, filename)
-    with table:
+
+    def own(table: Table) -> dict[str, Any]:
         detected = detect_preset(table.headers)
         chosen = detected.preset if preset == "auto" else preset
         suggested = suggest_mapping(table.headers, chosen, _custom_specs())
         final = {**suggested, **(mapping or {})} if mapping else suggested
-        options = {
-            "filename": filename,
-            "headers": table.headers,
+        return {
             "preset": chosen,
             "detected_preset": detected.preset,
             "mapping": final,
-            "update_existing": bool(update_existing),
-            "dry_run": bool(dry_run),
-            "via": via,
-            "language": language or settings.LANGUAGE_CODE,
-            "stage": "draft",
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "format": table.format,
-            "file_warnings": table.warnings,
             "decimal_comma": _decimal_hints(table, final),
         }
-        return Job.objects.create(
-            kind=KIND,
-            created_by=actor,
-            file=stored,
-            options=options,
-        )
+
+    return start_draft(
+        kind=KIND,
+        actor=actor,
+        upload=upload,
+        filename=filename,
+        own=own,
+        language=language,
+        update_existing=update_existing,
+        dry_run=dry_run,
+        via=via,
+    )
 
 
 def update_mapping(
@@ -148,21 +144,20 @@ def update_mapping(
 ) -> Job:
     """Change a draft import's column mapping and options."""
     _require_import(actor)
-    if job.options.get("stage") != "draft":
-        raise Conflict(_("This import already started; its mapping cannot change."))
+    require_draft(job)
     headers = list(job.options.get("headers") or [])
     clean = _check_mapping(headers, mapping)
     with _open(job) as table:
         hints = _decimal_hints(table, clean)
-    job.options = {
-        **job.options,
-        "mapping": clean,
-        "update_existing": bool(update_existing),
-        "preset": preset if preset in PRESETS_ORDER else job.options.get("preset"),
-        "decimal_comma": hints,
-    }
-    job.save(update_fields=["options"])
-    return job
+    return save_options(
+        job,
+        {
+            "mapping": clean,
+            "update_existing": bool(update_existing),
+            "preset": preset if preset in PRESETS_ORDER else job.options.get("preset"),
+            "decimal_comma": hints,
+        },
+    )
 
 
 def remap_preset(job: Job, *, actor: User, preset: str) -> Job:
@@ -171,9 +166,7 @@ def remap_preset(job: Job, *, actor: User, preset: str) -> Job:
     if preset not in PRESETS_ORDER:
         raise ValidationFailed({"preset": _("Unknown preset “%(name)s”.") % {"name": preset}})
     mapping = suggest_mapping(list(job.options.get("headers") or []), preset, _custom_specs())
-    job.options = {**job.options, "preset": preset, "mapping": mapping}
-    job.save(update_fields=["options"])
-    return job
+    return save_options(job, {"preset": preset, "mapping": mapping})
 
 
 def enqueue(job: Job) -> None:

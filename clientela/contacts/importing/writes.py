@@ -26,6 +26,7 @@ from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to
 from clientela.core import imports
+from clientela.core.locks import lock_names
 from clientela.core.models import Job
 from clientela.timeline.choices import Verb, Via
 from clientela.timeline.services import build_event, record_events
@@ -111,6 +112,9 @@ class BatchWriter:
             return
         company_ids = self._companies_for(accepted, out)
         matches = self._match(accepted, company_ids)
+        if not self.dry_run and connection.vendor == "postgresql":
+            # SQLite's batch holds the database's write lock from its first statement on.
+            self._claim_new_emails(accepted, matches)
         visible = self._visible({m.pk for m in matches.values()})
         new_rows: list[CleanRow] = []
         updates: list[tuple[CleanRow, Contact]] = []
@@ -258,6 +262,35 @@ class BatchWriter:
                 if row.key in index_n:
                     found[row.line] = index_n[row.key]
         return found
+
+    def _claim_new_emails(self, rows: list[CleanRow], matches: dict[int, Contact]) -> None:
+        """Lock the e-mails this batch is about to create, then match contacts made meanwhile.
+
+        The API, the screens and public forms create a contact under the same lock
+        (contacts.services.refuse_email_in_use, core.locks): such a create either committed
+        before the lock was granted, and its contact is found again here and matched instead
+        of duplicated, or it waits for this batch to commit and then finds the imported one.
+        The rows matched before were locked first (select_for_update), as update_contact
+        locks its row before the e-mail, so the two paths take their locks in one order.
+        """
+        new = {
+            row.line: row.key[1]
+            for row in rows
+            if row.key is not None and row.key[0] == "e" and row.line not in matches
+        }
+        if not new:
+            return
+        lock_names(f"contacts.email:{email}" for email in new.values())
+        ids = _live_ids_by("email", set(new.values()))
+        if not ids:
+            return
+        base = Contact.objects.filter(deleted_at__isnull=True).select_related("company")
+        if self.update_existing:
+            base = base.select_for_update(of=("self",))
+        loaded = base.in_bulk(set(ids.values()))
+        for line, email in new.items():
+            if email in ids and ids[email] in loaded:
+                matches[line] = loaded[ids[email]]
 
     def _visible(self, ids: set[int]) -> set[int]:
         if self.sees_all or not ids:
