@@ -330,6 +330,8 @@ CLIENTELA = {
     # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
     "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),
     "CAMPAIGN_BATCH": int(os.environ.get("CLIENTELA_CAMPAIGN_BATCH", "2000")),
+    # The sender addresses and "@domains" campaigns may send from (empty: any address).
+    "CAMPAIGN_SENDERS": env_list("CLIENTELA_CAMPAIGN_SENDERS"),
     # Mail operations (clientela.delivery): the domain of per-message bounce addresses
     # (bounce+<token>@ and unsubscribe+<token>@; empty: no VERP, no mailto unsubscribe), the
     # sender id of Feedback-ID, open/click tracking of marketing mail, soft bounces before an
