@@ -122,7 +122,7 @@ def _rest_mail(campaign: Any, smtp_server: Any, sample_mail: list[Any]) -> list[
             "email", flat=True
         )
     )
-    mail = smtp_server.messages[len(sample_mail) :]
+    mail: list[Any] = smtp_server.messages[len(sample_mail) :]
     assert sorted(m.recipients[0] for m in mail) == sorted(rest)
     return mail
 

@@ -35,7 +35,7 @@ def _revenue_from_rows(campaign: Campaign) -> Decimal:
             for order in Order.objects.filter(contact_id__in=list(clicks))
             if any(
                 order.ordered_at - window <= at <= order.ordered_at
-                for at in clicks[order.contact_id]
+                for at in clicks.get(order.contact_id or 0, [])
             )
         ),
         Decimal("0"),
