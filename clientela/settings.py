@@ -251,16 +251,30 @@ MEDIA_ROOT = DATA_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Background tasks: the database backend by default (no broker to run); "rq" sends them through
+# Redis (CLIENTELA_RQ_URL) to `clientela worker` processes on any number of machines (pip
+# install "clientela[rq]"); "immediate" runs them in the caller (some tests).
+TASKS_BACKEND_NAME = os.environ.get(
+    "CLIENTELA_TASKS_BACKEND", "immediate" if env_bool("CLIENTELA_TASKS_IMMEDIATE") else "database"
+)
 TASKS = {
     "default": {
-        "BACKEND": (
-            "django_tasks.backends.immediate.ImmediateBackend"
-            if env_bool("CLIENTELA_TASKS_IMMEDIATE")
-            else "django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": {
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "rq": "django_tasks_rq.RQBackend",
+        }.get(TASKS_BACKEND_NAME, "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+if TASKS_BACKEND_NAME == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {
+        "default": {
+            "URL": os.environ.get("CLIENTELA_RQ_URL", "redis://127.0.0.1:6379/0"),
+            # Seconds a task may run before RQ stops it (imports and sends work in small steps).
+            "DEFAULT_TIMEOUT": int(os.environ.get("CLIENTELA_RQ_TIMEOUT", "3600")),
+        }
+    }
 
 EMAIL_BACKEND = os.environ.get(
     "CLIENTELA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
@@ -330,6 +344,8 @@ CLIENTELA = {
     # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
     "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),
     "CAMPAIGN_BATCH": int(os.environ.get("CLIENTELA_CAMPAIGN_BATCH", "2000")),
+    # The sender addresses and "@domains" campaigns may send from (empty: any address).
+    "CAMPAIGN_SENDERS": env_list("CLIENTELA_CAMPAIGN_SENDERS"),
     # Mail operations (clientela.delivery): the domain of per-message bounce addresses
     # (bounce+<token>@ and unsubscribe+<token>@; empty: no VERP, no mailto unsubscribe), the
     # sender id of Feedback-ID, open/click tracking of marketing mail, soft bounces before an

@@ -17,6 +17,7 @@ from clientela.campaigns.choices import (
     WinnerMetric,
 )
 from clientela.campaigns.models import Campaign, EmailTemplate
+from clientela.campaigns.services.campaigns import allowed_senders
 from clientela.core.numbers import DB_INT_MAX
 from clientela.segments.models import Segment
 
@@ -162,6 +163,12 @@ class CampaignForm(forms.Form):
         label=_("Variant B subject (English)"), max_length=300, required=False
     )
     from_name_b = forms.CharField(label=_("Variant B sender name"), max_length=100, required=False)
+    from_email_b = forms.CharField(
+        label=_("Variant B sender address"),
+        max_length=254,
+        required=False,
+        help_text=_("Empty: the campaign's sender address."),
+    )
     template_b = forms.ModelChoiceField(
         label=_("Variant B template"), queryset=EmailTemplate.objects.none(), required=False
     )
@@ -206,6 +213,12 @@ class CampaignForm(forms.Form):
         from clientela.delivery.topics import topics
 
         self.fields["purpose"].choices = [(t.key, t.label) for t in topics()]  # type: ignore[attr-defined]
+        senders = allowed_senders()
+        if senders:
+            allowed = _("Allowed: %(senders)s.") % {"senders": ", ".join(senders)}
+            for name in ("from_email", "from_email_b"):
+                field = self.fields[name]
+                field.help_text = f"{field.help_text} {allowed}"
 
     @classmethod
     def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
@@ -227,6 +240,7 @@ class CampaignForm(forms.Form):
             "subject_b_es": b.subject_es if b else "",
             "subject_b_en": b.subject_en if b else "",
             "from_name_b": b.from_name if b else "",
+            "from_email_b": b.from_email if b else "",
             "template_b": b.template_id if b else None,
             "ab_sample_percent": campaign.ab_sample_percent,
             "ab_wait_hours": campaign.ab_wait_hours,

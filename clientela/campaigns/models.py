@@ -178,6 +178,8 @@ class Variant(models.Model):
     subject_es = models.CharField(_("subject (Spanish)"), max_length=300, blank=True)
     subject_en = models.CharField(_("subject (English)"), max_length=300, blank=True)
     from_name = models.CharField(_("sender name"), max_length=100, blank=True)
+    # Empty: the campaign's sender address (variant B of a sender test may name another).
+    from_email = models.CharField(_("sender address"), max_length=254, blank=True)
     template = models.ForeignKey(
         EmailTemplate,
         verbose_name=_("template"),

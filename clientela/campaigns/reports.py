@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncHour
+from django.db.models.functions import Substr, TruncDate, TruncHour
 
 from clientela.campaigns.choices import Exclusion
 from clientela.campaigns.models import Campaign
@@ -205,6 +205,36 @@ def time_series(campaign: Campaign) -> list[tuple[str, int, int]]:
         bucket = buckets.setdefault(key, [0, 0])
         bucket[0 if row["kind"] == OPEN else 1] += int(row["n"])
     return [(key, opens, clicks) for key, (opens, clicks) in buckets.items()]
+
+
+@dataclass
+class VariantResult:
+    """An A/B variant's results so far, for the campaign's page."""
+
+    sent: int = 0
+    unique_opens: int = 0
+    unique_clicks: int = 0
+
+
+def variant_results(campaign: Campaign) -> dict[str, VariantResult]:
+    """Return each variant label's sent messages, unique human opens and clicks (one query)."""
+    rows = (
+        campaign_messages(campaign)
+        .annotate(label=Substr("ref", 1, 1))
+        .values("label")
+        .annotate(
+            sent=Count("pk", filter=Q(state=MessageState.SENT)),
+            unique_opens=Count("pk", filter=_has_event(OPEN)),
+            unique_clicks=Count("pk", filter=_has_event(CLICK)),
+        )
+        .order_by("label")
+    )
+    return {
+        str(row["label"]): VariantResult(
+            int(row["sent"]), int(row["unique_opens"]), int(row["unique_clicks"])
+        )
+        for row in rows
+    }
 
 
 def build_report(campaign: Campaign) -> Report:

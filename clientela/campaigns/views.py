@@ -36,7 +36,13 @@ from clientela.campaigns.queries import (
     may_view_campaigns,
     templates_visible_to,
 )
-from clientela.campaigns.reports import METRICS, build_report, metric_contacts
+from clientela.campaigns.reports import (
+    METRICS,
+    VariantResult,
+    build_report,
+    metric_contacts,
+    variant_results,
+)
 from clientela.campaigns.services import campaigns as campaign_services
 from clientela.campaigns.services import sending
 from clientela.campaigns.services import templates as template_services
@@ -404,9 +410,16 @@ def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request.user, pk)
     # Until the snapshot is taken (a draft, or sending that has not started) the counts are live.
     counts = audience_counts(campaign) if campaign.snapshot_at is None else None
+    variants = list(campaign.variants.select_related("template"))
+    # An A/B test's results so far, per variant, once its sample has been taken.
+    results = variant_results(campaign) if len(variants) > 1 and campaign.snapshot_at else None
     context = {
         "campaign": campaign,
-        "variants": list(campaign.variants.select_related("template")),
+        "variants": variants,
+        "variant_rows": [
+            (v, results.get(v.label, VariantResult()) if results is not None else None)
+            for v in variants
+        ],
         "include": list(campaign.segments.all()),
         "exclude": list(campaign.excluded_segments.all()),
         "counts": counts,

@@ -103,6 +103,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
                 "subject_es": v.subject_es,
                 "subject_en": v.subject_en,
                 "from_name": v.from_name,
+                "from_email": v.from_email,
                 "template_id": v.template_id,
                 "is_winner": v.is_winner,
             }

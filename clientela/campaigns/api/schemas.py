@@ -93,6 +93,7 @@ class VariantOut(Schema):
     subject_es: str
     subject_en: str
     from_name: str
+    from_email: str
     template_id: int | None
     is_winner: bool
 
@@ -156,6 +157,7 @@ class CampaignIn(Schema):
     subject_b_es: str = Field("", max_length=300)
     subject_b_en: str = Field("", max_length=300)
     from_name_b: str = Field("", max_length=100)
+    from_email_b: str = Field("", max_length=254, description="Empty: the campaign's address")
     template_b: RecordId | None = None
     ab_sample_percent: int = Field(20, ge=2, le=50)
     ab_wait_hours: int = Field(4, ge=1, le=168)
@@ -185,6 +187,7 @@ class CampaignPatch(Schema):
     subject_b_es: str | None = Field(None, max_length=300)
     subject_b_en: str | None = Field(None, max_length=300)
     from_name_b: str | None = Field(None, max_length=100)
+    from_email_b: str | None = Field(None, max_length=254)
     template_b: RecordId | None = None
     ab_sample_percent: int | None = Field(None, ge=2, le=50)
     ab_wait_hours: int | None = Field(None, ge=1, le=168)

@@ -2,7 +2,8 @@
 
 A campaign is editable until sending starts. Its variants follow its A/B setting: variant "A"
 always exists (the subject and sender every recipient gets without a test); "B" exists while
-an A/B test of subject, sender or content is set.
+an A/B test of subject, sender (name and/or address, from the allowed senders) or content (a
+second template) is set; what B leaves empty it takes from A.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ SIMPLE_TEXT = {
     "subject_b_es": 300,
     "subject_b_en": 300,
     "from_name_b": 100,
+    "from_email_b": 254,
 }
 NUMBERS = {
     "ab_sample_percent": (2, 50),
@@ -57,7 +59,9 @@ CAMPAIGN_FIELDS = (
     "ab_target", "ab_sample_percent", "ab_wait_hours", "ab_metric", "per_minute",
     "per_domain_minute", "cost", "attribution_days",
 )  # fmt: skip
-VARIANT_FIELDS = ("subject_es", "subject_en", "subject_b_es", "subject_b_en", "from_name_b")
+VARIANT_FIELDS = (
+    "subject_es", "subject_en", "subject_b_es", "subject_b_en", "from_name_b", "from_email_b",
+)  # fmt: skip
 
 
 def _mailbox(value: str, field: str, errors: dict[str, list[str]]) -> str:
@@ -66,6 +70,38 @@ def _mailbox(value: str, field: str, errors: dict[str, list[str]]) -> str:
         address = normalize_email(value)
     except InvalidValue as error:
         errors.setdefault(field, []).append(str(error))
+        return ""
+    return address
+
+
+def allowed_senders() -> list[str]:
+    """Return the sender addresses and "@domains" campaigns may use (empty: any address).
+
+    Set with CLIENTELA_CAMPAIGN_SENDERS: the addresses and domains the installation's SPF,
+    DKIM and DMARC cover, so a campaign cannot go out from one that fails authentication.
+    """
+    conf: dict[str, Any] = settings.CLIENTELA
+    return [str(item).strip().lower() for item in conf.get("CAMPAIGN_SENDERS") or [] if item]
+
+
+def sender_allowed(address: str) -> bool:
+    """Whether a (normalised) sender address is one of the allowed senders."""
+    allowed = allowed_senders()
+    if not allowed:
+        return True
+    address = address.lower()
+    domain = "@" + address.rpartition("@")[2]
+    return address in allowed or domain in allowed
+
+
+def _sender(value: str, field: str, errors: dict[str, list[str]]) -> str:
+    """Return a checked sender address that is one of the allowed senders, or record why not."""
+    address = _mailbox(value, field, errors)
+    if address and not sender_allowed(address):
+        errors.setdefault(field, []).append(
+            _("Use one of the allowed sender addresses: %(senders)s.")
+            % {"senders": ", ".join(allowed_senders())}
+        )
         return ""
     return address
 
@@ -134,10 +170,12 @@ def clean_campaign(
         if len(value) > limit:
             errors.setdefault(name, []).append(_("Use at most %(n)s characters.") % {"n": limit})
         (variant if name in VARIANT_FIELDS else fields)[name] = value
-    for name in ("from_email", "reply_to"):
-        if fields.get(name):
-            checked = _mailbox(fields[name], name, errors)
-            fields[name] = checked
+    if fields.get("reply_to"):
+        fields["reply_to"] = _mailbox(fields["reply_to"], "reply_to", errors)
+    if fields.get("from_email"):
+        fields["from_email"] = _sender(fields["from_email"], "from_email", errors)
+    if variant.get("from_email_b"):
+        variant["from_email_b"] = _sender(variant["from_email_b"], "from_email_b", errors)
     for name in ("template", "template_b"):
         if not given(name):
             continue
@@ -242,6 +280,7 @@ def _apply_variants(campaign: Campaign, variant: Mapping[str, Any]) -> None:
             ("subject_b_es", "subject_es"),
             ("subject_b_en", "subject_en"),
             ("from_name_b", "from_name"),
+            ("from_email_b", "from_email"),
             ("template_b", "template"),
         ):
             if key in variant:
@@ -259,10 +298,18 @@ def _check_ready(campaign: Campaign) -> None:
     if campaign.ab_target and b is not None:
         if campaign.ab_target == AbTarget.SUBJECT and not b.subject_es:
             errors["subject_b_es"] = [_("Write variant B's subject.")]
-        if campaign.ab_target == AbTarget.SENDER and not b.from_name:
-            errors["from_name_b"] = [_("Write variant B's sender name.")]
-        if campaign.ab_target == AbTarget.CONTENT and b.template_id is None:
-            errors["template_b"] = [_("Choose variant B's template.")]
+        if campaign.ab_target == AbTarget.SENDER:
+            if not b.from_name and not b.from_email:
+                errors["from_name_b"] = [_("Write variant B's sender name or address.")]
+            elif (b.from_name or campaign.from_name) == campaign.from_name and (
+                b.from_email or campaign.from_email
+            ) == campaign.from_email:
+                errors["from_name_b"] = [_("Give variant B a sender that differs from A's.")]
+        if campaign.ab_target == AbTarget.CONTENT:
+            if b.template_id is None:
+                errors["template_b"] = [_("Choose variant B's template.")]
+            elif b.template_id == campaign.template_id:
+                errors["template_b"] = [_("Choose a template other than variant A's.")]
     if errors:
         raise ValidationFailed(errors)
 

@@ -366,11 +366,13 @@ def snapshot(campaign: Campaign, *, now: dt.datetime) -> int:
 
 
 def _from_address(campaign: Campaign, variant: Variant | None) -> str | None:
+    """Return the From of a variant's messages (what B leaves empty comes from the campaign)."""
     from email.utils import formataddr, parseaddr
 
     name = (variant.from_name if variant and variant.from_name else "") or campaign.from_name
-    address = campaign.from_email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    if not name and not campaign.from_email:
+    own = (variant.from_email if variant and variant.from_email else "") or campaign.from_email
+    address = own or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    if not name and not own:
         return None
     return formataddr((name, address)) if name else address
 

@@ -1,9 +1,10 @@
-"""`clientela worker`: run background jobs (imports, exports, recomputes)."""
+"""`clientela worker`: run background jobs (imports, exports, recomputes, sends)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -21,7 +22,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Run django-tasks' database worker with those options."""
+        """Run the configured backend's worker: django-tasks' database worker, or RQ's."""
+        if settings.TASKS_BACKEND_NAME == "rq":
+            # RQ's worker with django-tasks-rq's job class (it runs the task, not a bare function).
+            call_command(
+                "rqworker",
+                options["queue_name"],
+                job_class="django_tasks_rq.Job",
+                burst=options["batch"],
+                with_scheduler=not options["batch"],
+            )
+            return
         call_command(
             "db_worker",
             queue_name=options["queue_name"],
