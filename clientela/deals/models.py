@@ -108,6 +108,7 @@ class Deal(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="deals",
+        db_index=False,  # the (owner, pipeline, stage, amount) index below serves lookups
     )
     pipeline = models.ForeignKey(
         Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals"
@@ -193,6 +194,11 @@ class Deal(models.Model):
             models.Index(
                 fields=["pipeline", "stage", "owner", "amount_company"],
                 name="deal_pipeline_sums_idx",
+            ),
+            # A rep's board: her counts and sums per stage, index-only over her rows alone.
+            models.Index(
+                fields=["owner", "pipeline", "stage", "amount_company"],
+                name="deal_owner_sums_idx",
             ),
             models.Index(fields=["-created_at", "-id"], name="deal_recent_idx"),
             # The funnel: a pipeline's deals opened in a period, by how far they went.
