@@ -50,7 +50,7 @@ class StageHistoryFactory(factory.django.DjangoModelFactory[StageHistory]):
 
     @classmethod
     def _create(cls, model_class: type[StageHistory], *args: Any, **data: Any) -> StageHistory:
-        stay = super()._create(model_class, *args, **data)
+        stay: StageHistory = super()._create(model_class, *args, **data)
         refresh_furthest_positions(deal_ids=[stay.deal_id])
         return stay
 
