@@ -406,7 +406,8 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
     current version.
     """
     user = actor(request)
-    deal = get_deal_for_user(user, deal_id, write=True)
+    # The stage, its pipeline and the lost reason the move sets come with the payload.
+    deal = get_deal_for_user(user, deal_id, write=True, related=("contact", "company", "owner"))
     stage = (
         Stage.objects.select_related("pipeline").filter(pk=payload.stage, is_archived=False).first()
     )

@@ -6,6 +6,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from clientela.accounts.models import Department, User
@@ -139,16 +142,53 @@ class NextStepForm(forms.Form):
     )
 
 
+class JoinedSelect(forms.Select):
+    """A select whose options are joined in Python, not rendered one template each.
+
+    The same markup as Django's select.html; the board's product filter lists hundreds of
+    products, which the template way took a third of the board's time to render.
+    """
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        """Return the <select> with its <option>s (no option groups in these filters)."""
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = "".join(
+            f'<option value="{escape(option["value"])}"{flatatt(option["attrs"]) if option["attrs"] else ""}>'
+            f"{escape(option['label'])}</option>"
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            mark_safe(options),  # noqa: S308 - every value is escaped above
+        )
+
+
 class DealFilterForm(forms.Form):
     """Filters of the board and the list."""
 
-    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False, empty_value=None)
-    source = forms.ChoiceField(
-        label=_("Source"), choices=[("", _("All sources")), *Source.choices], required=False
+    owner = forms.TypedChoiceField(
+        label=_("Owner"), coerce=int, required=False, empty_value=None, widget=JoinedSelect
     )
-    tag = forms.TypedChoiceField(label=_("Tag"), coerce=int, required=False, empty_value=None)
+    source = forms.ChoiceField(
+        label=_("Source"),
+        choices=[("", _("All sources")), *Source.choices],
+        required=False,
+        widget=JoinedSelect,
+    )
+    tag = forms.TypedChoiceField(
+        label=_("Tag"), coerce=int, required=False, empty_value=None, widget=JoinedSelect
+    )
     product = forms.TypedChoiceField(
-        label=_("Product"), coerce=int, required=False, empty_value=None
+        label=_("Product"), coerce=int, required=False, empty_value=None, widget=JoinedSelect
     )
     close_from = forms.DateField(
         label=_("Closing from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -179,6 +219,7 @@ class DealFilterForm(forms.Form):
                 label=definition.label,
                 choices=[("", _("All")), *definition.options()],
                 required=False,
+                widget=JoinedSelect,
             )
         owner = self.fields["owner"]
         assert isinstance(owner, forms.TypedChoiceField)

@@ -108,6 +108,7 @@ class Deal(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="deals",
+        db_index=False,  # the (owner, pipeline, stage, amount) index below serves lookups
     )
     pipeline = models.ForeignKey(
         Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals"
@@ -152,6 +153,10 @@ class Deal(models.Model):
     state = models.CharField(
         _("state"), max_length=5, choices=StageKind.choices, default=StageKind.OPEN
     )
+    # The highest board position among the open and won stages of its pipeline the deal has
+    # stayed in (its stage history; None without such a stay): the funnel counts it instead of
+    # reading the history. Kept by the services that move deals and change stages.
+    furthest_position = models.PositiveIntegerField(null=True, blank=True, editable=False)
     lost_reason = models.ForeignKey(
         LostReason,
         verbose_name=_("lost reason"),
@@ -190,7 +195,16 @@ class Deal(models.Model):
                 fields=["pipeline", "stage", "owner", "amount_company"],
                 name="deal_pipeline_sums_idx",
             ),
+            # A rep's board: her counts and sums per stage, index-only over her rows alone.
+            models.Index(
+                fields=["owner", "pipeline", "stage", "amount_company"],
+                name="deal_owner_sums_idx",
+            ),
             models.Index(fields=["-created_at", "-id"], name="deal_recent_idx"),
+            # The funnel: a pipeline's deals opened in a period, by how far they went.
+            models.Index(
+                fields=["pipeline", "created_at", "furthest_position"], name="deal_funnel_idx"
+            ),
             models.Index(fields=["contact", "closed_at"], name="deal_contact_idx"),
             # The repeat-sale flag: has this contact won a deal? (a probe, not a scan of them all)
             models.Index(fields=["contact"], condition=Q(state="won"), name="deal_contact_won_idx"),

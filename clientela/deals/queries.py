@@ -125,19 +125,22 @@ def may_change(user: User, deal: Deal) -> bool:
     return can_write(user)
 
 
-def get_deal_for_user(user: User, deal_id: Any, *, write: bool = False) -> Deal:
-    """One deal the user may see (or change); NotFound when it is not theirs to see."""
+DEAL_RELATED = ("contact", "company", "owner", "pipeline", "stage", "lost_reason")
+
+
+def get_deal_for_user(
+    user: User, deal_id: Any, *, write: bool = False, related: Sequence[str] = DEAL_RELATED
+) -> Deal:
+    """One deal the user may see (or change); NotFound when it is not theirs to see.
+
+    `related` names the relations read with it (a caller that has the others reads fewer).
+    """
     pk = bounded_int(deal_id, minimum=1)
-    deal = (
-        deals_visible_to(user)
-        .select_related("contact", "company", "owner", "pipeline", "stage", "lost_reason")
-        .filter(pk=pk)
-        .first()
-        if pk
-        else None
-    )
-    if deal is None:
+    # A list of one row, not .first(): no ORDER BY (and no sort) on a primary-key lookup.
+    rows = list(deals_visible_to(user).select_related(*related).filter(pk=pk)[:1]) if pk else []
+    if not rows:
         raise NotFound(_("Deal not found."))
+    deal = rows[0]
     if write and not may_change(user, deal):
         raise Forbidden(_("Your role can only read deals."))
     return deal

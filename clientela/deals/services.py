@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import ForeignKey, ProtectedError
+from django.db.models import ForeignKey, Max, OuterRef, ProtectedError, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -286,6 +286,42 @@ def _source(value: Any) -> str:
     return code
 
 
+def _reach(stage: Stage) -> int | None:
+    """Return how far a stay in `stage` takes a deal in the funnel (None: a lost stage)."""
+    return stage.position if stage.kind != StageKind.LOST else None
+
+
+def _furthest_stays(pipeline_ref: Any) -> Subquery:
+    """Return the furthest position of the outer deal's stays in `pipeline_ref`'s stages."""
+    return Subquery(
+        StageHistory.objects.filter(
+            deal_id=OuterRef("pk"),
+            stage__pipeline_id=pipeline_ref,
+            stage__kind__in=[StageKind.OPEN, StageKind.WON],
+        )
+        .order_by()
+        .values("deal_id")
+        .annotate(furthest=Max("stage__position"))
+        .values("furthest")
+    )
+
+
+def refresh_furthest_positions(
+    *, pipeline_id: int | None = None, deal_ids: Sequence[int] | None = None
+) -> int:
+    """Recompute deals' furthest stage position from their stage history; return how many.
+
+    For paths that write stays straight to the table (the demo, factories) and for stage
+    changes that move positions or kinds (every deal of the pipeline). One UPDATE.
+    """
+    qs = Deal.objects.all()
+    if pipeline_id is not None:
+        qs = qs.filter(pipeline_id=pipeline_id)
+    if deal_ids is not None:
+        qs = qs.filter(pk__in=list(deal_ids))
+    return qs.update(furthest_position=_furthest_stays(OuterRef("pipeline_id")))
+
+
 QUALIFICATION = ("budget", "authority", "need", "timeframe", "attendance")
 
 
@@ -355,6 +391,7 @@ def create_deal(
         created_at=now,
         updated_at=now,
         stage_entered_at=now,
+        furthest_position=_reach(stage),
     )
     amount_value = _money(amount, "amount", required=True)
     assert amount_value is not None
@@ -456,13 +493,31 @@ def move_deal(
             left_by=actor,
         )  # fmt: skip
     StageHistory.objects.create(deal=locked, stage=stage, entered_at=now, entered_by=actor)
+    if stage.pipeline_id == locked.pipeline_id:
+        reached = [locked.furthest_position, _reach(stage), None if left else _reach(before)]
+        locked.furthest_position = max((r for r in reached if r is not None), default=None)
+    else:  # another pipeline: how far the deal had gone in it before, if it was there
+        locked.furthest_position = StageHistory.objects.filter(
+            deal_id=locked.pk,
+            stage__pipeline_id=stage.pipeline_id,
+            stage__kind__in=[StageKind.OPEN, StageKind.WON],
+        ).aggregate(furthest=Max("stage__position"))["furthest"]
     locked.stage, locked.pipeline_id, locked.state = stage, stage.pipeline_id, stage.kind
     locked.stage_entered_at = now
     locked.lost_reason, locked.lost_note = reason, note
     locked.closed_at = None if stage.kind == StageKind.OPEN else now
     _save(
         locked,
-        ["stage", "pipeline", "state", "stage_entered_at", "lost_reason", "lost_note", "closed_at"],
+        [
+            "stage",
+            "pipeline",
+            "state",
+            "stage_entered_at",
+            "lost_reason",
+            "lost_note",
+            "closed_at",
+            "furthest_position",
+        ],
         now,
     )
     locked.pipeline = stage.pipeline
@@ -724,6 +779,8 @@ def add_stage(pipeline: Pipeline, *, actor: User | None, values: Mapping[str, An
         if s.position >= at:
             Stage.objects.filter(pk=s.pk).update(position=s.position + 1)
     stage = Stage.objects.create(pipeline=pipeline, position=at, **row)
+    if any(s.position >= at for s in stages):  # the closed stages moved one place on
+        refresh_furthest_positions(pipeline_id=pipeline.pk)
     _audit(
         DealVerb.PIPELINE_CHANGED, pipeline, actor, {"action": "stage_added", "stage": stage.name}
     )
@@ -757,6 +814,8 @@ def update_stage(stage: Stage, *, actor: User | None, values: Mapping[str, Any])
     for key, value in clean.items():
         setattr(stage, key, value)
     stage.save()
+    if "kind" in changes:  # a stay in it counts in the funnel, or no longer does
+        refresh_furthest_positions(pipeline_id=stage.pipeline_id)
     if changes:
         _audit(
             DealVerb.PIPELINE_CHANGED, stage.pipeline, actor,
@@ -775,6 +834,7 @@ def reorder_stages(pipeline: Pipeline, *, actor: User | None, order: Sequence[in
         raise ValidationFailed({"order": _("List every stage of the pipeline once.")})
     for position, pk in enumerate(ids, start=1):
         Stage.objects.filter(pk=pk).update(position=position)
+    refresh_furthest_positions(pipeline_id=pipeline.pk)
     _audit(DealVerb.PIPELINE_CHANGED, pipeline, actor, {"action": "stages_reordered"})
 
 

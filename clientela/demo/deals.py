@@ -26,6 +26,7 @@ from clientela.activities.models import Activity
 from clientela.contacts.models import Contact
 from clientela.deals.choices import Attendance, Authority, DealVerb, StageKind, Timeframe
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
+from clientela.deals.services import refresh_furthest_positions
 from clientela.orders.models import ExchangeRate
 from clientela.orders.queries import company_currency
 from clientela.timeline.choices import Via
@@ -272,6 +273,7 @@ def _store(walks: list[_Walk], now: dt.datetime, rng: random.Random) -> int:
                     updated_at=deal.stage_entered_at, source="demo",
                 ))  # fmt: skip
         StageHistory.objects.bulk_create(stays, batch_size=1000)
+        refresh_furthest_positions(deal_ids=[d.pk for d in deals])
         created = Activity.objects.bulk_create(tasks, batch_size=500)
         events += [_task_event(task) for task in created]
         record_events(events)

@@ -227,26 +227,22 @@ def funnel(user: User, f: ReportFilters) -> list[FunnelStep]:
 
     A deal reached a stage when its furthest stage (by board position, over its stage history,
     lost stages left out) is at or after it: a deal that skipped a stage counts as having
-    passed it. One query: the furthest position per deal, counted per stage.
+    passed it. One query over the deals alone: the deal keeps its furthest position
+    (`Deal.furthest_position`, written by the services that move deals and change stages).
     """
     stages = funnel_stages(f.pipeline)
     if not stages:
         return []
-    # The filter comes first so the MAX reads the same (inner) join: stays in the pipeline's
-    # open and won stages only.
-    per_deal = (
-        cohort(user, f)
-        .filter(
-            history__stage__pipeline_id=f.pipeline.pk,
-            history__stage__kind__in=[StageKind.OPEN, StageKind.WON],
-        )
-        .order_by()
-        .values("pk")
-        .annotate(furthest=Max("history__stage__position"))
-    )
     with roomy_aggregates():
-        counts = per_deal.aggregate(
-            **{f"s{s.pk}": Count("pk", filter=Q(furthest__gte=s.position)) for s in stages}
+        counts = (
+            cohort(user, f)
+            .order_by()
+            .aggregate(
+                **{
+                    f"s{s.pk}": Count("pk", filter=Q(furthest_position__gte=s.position))
+                    for s in stages
+                }
+            )
         )
     return funnel_from_counts(stages, {s.pk: counts[f"s{s.pk}"] or 0 for s in stages})
 

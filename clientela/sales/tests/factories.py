@@ -21,6 +21,7 @@ from clientela.accounts.models import User
 from clientela.activities.models import Activity
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage, StageHistory
+from clientela.deals.services import refresh_furthest_positions
 from clientela.deals.tests.factories import DealFactory, real_estate_pipeline, stage_named
 from clientela.sales.models import SalesTarget
 
@@ -37,12 +38,21 @@ class SalesTargetFactory(factory.django.DjangoModelFactory[SalesTarget]):
 
 
 class StageHistoryFactory(factory.django.DjangoModelFactory[StageHistory]):
-    """One stay of `deal` in `stage` (both required) from `entered_at`."""
+    """One stay of `deal` in `stage` (both required) from `entered_at`.
+
+    Created ones update the deal's furthest position as the move service would.
+    """
 
     class Meta:
         model = StageHistory
 
     entered_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class: type[StageHistory], *args: Any, **data: Any) -> StageHistory:
+        stay: StageHistory = super()._create(model_class, *args, **data)
+        refresh_furthest_positions(deal_ids=[stay.deal_id])
+        return stay
 
 
 class DoneActivityFactory(factory.django.DjangoModelFactory[Activity]):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clientela.deals.models import Deal, StageHistory
 from clientela.deals.queries import DealFilters, filter_deals
+from clientela.deals.services import refresh_furthest_positions
 from clientela.deals.tests.factories import DealFactory, real_estate_pipeline, stage_named
 from clientela.sales.queries import (
     ReportFilters,
@@ -66,6 +67,7 @@ def _bulk_path(pipeline, owner, names, count):
             for i, stage in enumerate(stages)
         ]
     )  # fmt: skip
+    refresh_furthest_positions(deal_ids=[d.pk for d in deals])
 
 
 def test_the_briefs_500_300_120_funnel_reads_60_and_40_percent(personas):
