@@ -30,19 +30,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import PG, bench_env, create_database, drop_database, manage, start_server
-from bench.common import wrk as _wrk
+from bench.common import (
+    PG,
+    bench_env,
+    create_database,
+    drop_database,
+    manage,
+    start_server,
+    wrk,
+)
 
 STAGES = ("Prospecto", "Contactado", "Agendado", "Asistió", "Cotizado", "Negociación", "Reserva")
 OWNERS = ("ana", "carlos", "luisa", "gerente")
-GET_LUA = """
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f}\\n',
-    summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
+GET_LUA = ""  # wrk's own GET of the URL; bench.common.wrk adds the report
 MOVE_LUA = """
 local stages = {%(stages)s}
 math.randomseed(%(seed)d)
@@ -52,7 +52,7 @@ request = function()
   return wrk.format("POST", string.format("/api/v1/deals/%%d/move", id),
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}, body)
 end
-""" + GET_LUA.replace("%", "%%")
+"""
 
 # Run in a child process with the server's settings: the bench pipeline and its deals.
 SEED = """
@@ -223,8 +223,8 @@ def run(
         pages = {}
         for role, username in (("manager", "gerente"), ("rep", "ana")):
             cookie = {"Cookie": _session(base, username)}
-            _wrk(board_url, seconds=1, connections=2, headers=cookie, lua=GET_LUA)  # warm-up
-            pages[role] = _wrk(board_url, seconds=seconds, connections=4, headers=cookie,
+            wrk(board_url, seconds=1, connections=2, headers=cookie, lua=GET_LUA)  # warm-up
+            pages[role] = wrk(board_url, seconds=seconds, connections=4, headers=cookie,
                                lua=GET_LUA)  # fmt: skip
         runs = 200 if size >= 10_000 else 20
         sql = {
@@ -233,7 +233,7 @@ def run(
         }
         lua = MOVE_LUA % {"stages": ",".join(map(str, stage_ids)), "seed": seed, "first": first,
                           "last": last, "token": token}  # fmt: skip
-        moves = _wrk(f"{base}/api/v1/deals/{first}/move", seconds=seconds,
+        moves = wrk(f"{base}/api/v1/deals/{first}/move", seconds=seconds,
                      connections=connections, headers={}, lua=lua)  # fmt: skip
         sql_moves = _sql_moves(database, first, last, stage_ids, min(seconds, 10), connections,
                                seed)  # fmt: skip
