@@ -77,13 +77,12 @@ def cohort_view(
     stored = snapshot.cohorts if snapshot is not None else {}
     if stored and stored.get("cells") and unfiltered and sees_everything(user):
         return _cohort_view(stored_cohort_tables(stored), as_of=as_of, months=months)
-    if snapshot is not None and unfiltered and not sees_everything(user):
-        if reads_owner_cells(user, snapshot):
-            owned = OwnerTables.objects.filter(
-                snapshot=snapshot, owner_id__in=visible_owner_ids(user) or []
-            ).values_list("cohorts", flat=True)
-            tables = add_cohort_tables([stored_cohort_tables(t) for t in owned if t])
-            return _cohort_view(tables, as_of=as_of, months=months)
+    if unfiltered and not sees_everything(user) and reads_owner_cells(user, snapshot):
+        owned = OwnerTables.objects.filter(
+            snapshot=snapshot, owner_id__in=visible_owner_ids(user) or []
+        ).values_list("cohorts", flat=True)
+        tables = add_cohort_tables([stored_cohort_tables(t) for t in owned if t])
+        return _cohort_view(tables, as_of=as_of, months=months)
     visible, params = visible_orders_sql(user)
     conditions = [visible] if visible else []
     if snapshot is not None and filters is not None and (filters.channel or filters.segment):
@@ -139,7 +138,7 @@ def owner_cohort_tables(
         tables = cohort_tables(
             part, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
         )
-        out[int(owner)] = {  # type: ignore[call-overload]
+        out[int(owner)] = {
             "cells": tables.cells.with_columns(pl.col("cohort").cast(pl.String)).to_dict(
                 as_series=False
             ),

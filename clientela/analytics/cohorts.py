@@ -20,6 +20,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+CELL_COLUMNS = (
+    "cohort", "period", "customers", "active_customers", "retention", "revenue", "churn_rate",
+    "churned", "prior_active",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class CohortTables:
@@ -158,7 +163,7 @@ def cohort_tables(
 
 
 def add_cohort_tables(parts: list[CohortTables]) -> CohortTables:
-    """The tables of disjoint sets of customers (one owner's each) added up into theirs.
+    """Add up the tables of disjoint sets of customers (one owner's each) into theirs.
 
     Sizes, active, churned and prior customers and revenue add up; the rates are recomputed
     from the sums, so the result is the tables of all those customers together.
@@ -178,10 +183,7 @@ def add_cohort_tables(parts: list[CohortTables]) -> CohortTables:
                 pl.col("churned") / pl.col("prior_active")
             ),
         )
-        .select(
-            "cohort", "period", "customers", "active_customers", "retention", "revenue",
-            "churn_rate", "churned", "prior_active",
-        )  # fmt: skip
+        .select(CELL_COLUMNS)
         .sort("cohort", "period")
     )
     cohorts = (

@@ -169,7 +169,7 @@ OWNER_SCHEMA: dict[str, Any] = {"customer_key": pl.Int64, "snapshot_owner_id": p
 
 
 def with_owners(frame: pl.DataFrame, contact_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """The frame with each customer's owner now (``snapshot_owner_id``; null when none).
+    """Return the frame with each customer's owner now (``snapshot_owner_id``; null when none).
 
     A customer's owner is its contact's, or its company's for a company buying without a
     contact: the owner that decides who sees the customer. With `contact_ids`, only those
@@ -188,9 +188,7 @@ def with_owners(frame: pl.DataFrame, contact_ids: Sequence[int] | None = None) -
         sql = f"SELECT c.id, c.owner_id FROM contacts_contact c WHERE c.id IN ({marks})"  # noqa: S608
         params = ids
     owners = sql_frame(sql, params, OWNER_SCHEMA)
-    return frame.drop("snapshot_owner_id", strict=False).join(
-        owners, on="customer_key", how="left"
-    )
+    return frame.drop("snapshot_owner_id", strict=False).join(owners, on="customer_key", how="left")
 
 
 FIRST_DAY_SCHEMA: dict[str, Any] = {

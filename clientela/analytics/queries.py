@@ -317,7 +317,7 @@ def equity_trend(user: User, filters: ValueFilters, limit: int = 36) -> list[dic
 def cells_of_snapshots(
     snapshots: list[ValueSnapshot], owners: list[int] | None
 ) -> QuerySet[ValueCell]:
-    """The cells of these snapshots: every cell, or those of these owners' customers."""
+    """Return the cells of these snapshots: every cell, or those of these owners' customers."""
     qs = ValueCell.objects.filter(snapshot__in=snapshots)
     return qs if owners is None else qs.filter(owner_id__in=owners)
 

@@ -347,7 +347,7 @@ def write_owner_tables(snapshot: ValueSnapshot, frame: pl.DataFrame, orders: pl.
     owned = frame.filter(pl.col("snapshot_owner_id").is_not_null())
     # Only the histograms with customers: a missing one reads as empty.
     histograms = {
-        int(owner): {k: v for k, v in _histograms(part).items() if v}  # type: ignore[call-overload]
+        int(owner): {k: v for k, v in _histograms(part).items() if v}
         for (owner,), part in owned.partition_by("snapshot_owner_id", as_dict=True).items()
     }
     OwnerTables.objects.filter(snapshot=snapshot).delete()

@@ -123,7 +123,10 @@ def test_owner_cells_give_the_figures_of_the_rows_each_user_sees(personas, filte
     user = getattr(personas, persona)
     assert snapshot.cells_by_owner and cells_of(snapshot).filter(owner__isnull=True).exists()
     assert set(OwnerTables.objects.filter(snapshot=snapshot).values_list("owner", flat=True)) == {
-        personas.rep.pk, personas.rep2.pk, personas.colleague.pk, personas.admin.pk
+        personas.rep.pk,
+        personas.rep2.pk,
+        personas.colleague.pk,
+        personas.admin.pk,
     }
     from_cells = _figures(user, snapshot, filters)
     if not (filters.channel or filters.segment):
