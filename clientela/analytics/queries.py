@@ -23,7 +23,12 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
 from clientela.accounts.models import User
-from clientela.accounts.queries import department_colleague_ids, has_capability, visibility_of
+from clientela.accounts.queries import (
+    department_colleague_ids,
+    has_capability,
+    owner_scope,
+    visibility_of,
+)
 from clientela.analytics import frames
 from clientela.analytics.decimals import fits_field
 from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
@@ -214,7 +219,18 @@ def customer_values_visible_to(
         return rows.exclude(Exists(trashed_contact)).exclude(
             Q(contact__isnull=True) & Exists(trashed_company)
         )
-    return rows.filter(customer_visibility_q(user))
+    # customer_visibility_q's rule, written on the joined contact and company: the planner
+    # then looks each row's customer up by primary key for a page of 50 or the top 10,
+    # instead of hashing every contact a rep owns (250,000 at 1M customers, half a second)
+    # before the first row; a whole-table aggregate still gets a hash join.
+    contact_scope = owner_scope(user, "contact__owner")
+    company_scope = owner_scope(user, "company__owner")
+    if contact_scope is None or company_scope is None:  # an "all" scope: handled above
+        return rows
+    return rows.filter(
+        (Q(contact__deleted_at__isnull=True) & contact_scope)
+        | (Q(contact__isnull=True, company__deleted_at__isnull=True) & company_scope)
+    )
 
 
 def filtered_values(
