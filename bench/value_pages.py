@@ -281,7 +281,8 @@ def _run_one(
     base = f"http://127.0.0.1:{port}"
     results: list[tuple[str, str, dict[str, Any]]] = []
     try:
-        wait_for(f"{base}/healthz", server)
+        # Two workers importing Django, NumPy and Polars take over a minute on a loaded machine.
+        wait_for(f"{base}/healthz", server, timeout=300)
         for persona in personas:
             opener = _opener(base, persona)
             for figure, path, personas in PAGES:

@@ -15,9 +15,19 @@ import polars as pl
 
 from clientela.accounts.models import User
 from clientela.analytics import frames
-from clientela.analytics.cohorts import CohortTables, cohort_matrix, cohort_tables
-from clientela.analytics.models import ValueSnapshot
-from clientela.analytics.queries import ValueFilters, sees_everything
+from clientela.analytics.cohorts import (
+    CohortTables,
+    add_cohort_tables,
+    cohort_matrix,
+    cohort_tables,
+)
+from clientela.analytics.models import OwnerTables, ValueSnapshot
+from clientela.analytics.queries import (
+    ValueFilters,
+    reads_owner_cells,
+    sees_everything,
+    visible_owner_ids,
+)
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to
 from clientela.orders.queries import add_months
 
@@ -59,13 +69,20 @@ def cohort_view(
 ) -> CohortView:
     """Return retention and revenue per acquisition month × months since.
 
-    From one orders query or, for someone who sees every customer without a filter, from the
-    tables of the snapshot.
+    Without a channel or segment filter, from the tables of the snapshot: the company's for
+    someone who sees every customer, the owners' added up for someone who sees some owners'
+    customers. Otherwise from one orders query.
     """
     unfiltered = filters is None or not (filters.channel or filters.segment)
     stored = snapshot.cohorts if snapshot is not None else {}
     if stored and stored.get("cells") and unfiltered and sees_everything(user):
         return _cohort_view(stored_cohort_tables(stored), as_of=as_of, months=months)
+    if unfiltered and not sees_everything(user) and reads_owner_cells(user, snapshot):
+        owned = OwnerTables.objects.filter(
+            snapshot=snapshot, owner_id__in=visible_owner_ids(user) or []
+        ).values_list("cohorts", flat=True)
+        tables = add_cohort_tables([stored_cohort_tables(t) for t in owned if t])
+        return _cohort_view(tables, as_of=as_of, months=months)
     visible, params = visible_orders_sql(user)
     conditions = [visible] if visible else []
     if snapshot is not None and filters is not None and (filters.channel or filters.segment):
@@ -89,9 +106,13 @@ def cohort_view(
     return _cohort_view(tables, as_of=as_of, months=months)
 
 
-def company_cohort_tables(as_of: dt.date) -> dict[str, Any]:
-    """Every customer's cohort tables up to as_of, as JSON (computed with a snapshot)."""
-    orders = frames.order_days(start=None, end=as_of)
+def company_cohort_tables(as_of: dt.date, orders: pl.DataFrame | None = None) -> dict[str, Any]:
+    """Every customer's cohort tables up to as_of, as JSON (computed with a snapshot).
+
+    From `orders` (``frames.order_days`` up to as_of) when the caller already read them.
+    """
+    if orders is None:
+        orders = frames.order_days(start=None, end=as_of)
     tables = cohort_tables(
         orders, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
     )
@@ -101,10 +122,37 @@ def company_cohort_tables(as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def stored_cohort_tables(stored: dict[str, Any]) -> CohortTables:
-    """Cohort tables back from their JSON."""
+def owner_cohort_tables(
+    as_of: dt.date, orders: pl.DataFrame, owners: pl.DataFrame
+) -> dict[int, dict[str, Any]]:
+    """Each owner's cohort tables up to as_of, as JSON columns, from every customer's orders.
 
-    def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    `owners` maps customer_key to snapshot_owner_id; customers without an owner are left out
+    (nobody who sees only some owners' customers sees them).
+    """
+    owned = orders.join(
+        owners.filter(pl.col("snapshot_owner_id").is_not_null()), on="customer_key", how="inner"
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for (owner,), part in owned.partition_by("snapshot_owner_id", as_dict=True).items():
+        tables = cohort_tables(
+            part, customer_col="customer_key", date_col="date", amount_col="amount", as_of=as_of
+        )
+        out[int(owner)] = {
+            "cells": tables.cells.with_columns(pl.col("cohort").cast(pl.String)).to_dict(
+                as_series=False
+            ),
+            "cohorts": tables.cohorts.with_columns(pl.col("cohort").cast(pl.String)).to_dict(
+                as_series=False
+            ),
+        }
+    return out
+
+
+def stored_cohort_tables(stored: dict[str, Any]) -> CohortTables:
+    """Cohort tables back from their JSON (a list of rows, or columns)."""
+
+    def frame(rows: list[dict[str, Any]] | dict[str, list[Any]]) -> pl.DataFrame:
         return pl.DataFrame(rows, infer_schema_length=None).with_columns(
             pl.col("cohort").str.to_date("%Y-%m-%d")
         )

@@ -20,13 +20,19 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+CELL_COLUMNS = (
+    "cohort", "period", "customers", "active_customers", "retention", "revenue", "churn_rate",
+    "churned", "prior_active",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class CohortTables:
     """Long-format cohort cells and per-cohort repurchase rates."""
 
     # cohort (Date, first day of month), period, customers, active_customers,
-    # retention, revenue, churn_rate (null when undefined)
+    # retention, revenue, churn_rate (null when undefined), and the counts behind the churn
+    # rate: churned, prior_active (buyers of the period before)
     cells: pl.DataFrame
     # cohort, customers, repeat_customers, repurchase_rate
     cohorts: pl.DataFrame
@@ -80,6 +86,8 @@ def cohort_tables(
                 "retention": pl.Float64,
                 "revenue": pl.Float64,
                 "churn_rate": pl.Float64,
+                "churned": pl.UInt32,
+                "prior_active": pl.UInt32,
             }
         )
         empty_cohorts = pl.DataFrame(
@@ -122,11 +130,13 @@ def cohort_tables(
         .with_columns(
             pl.col("active_customers").fill_null(0),
             pl.col("revenue").fill_null(0.0),
+            pl.col("churned").fill_null(0),
+            pl.col("prior_active").fill_null(0),
         )
         .with_columns(
             retention=pl.col("active_customers") / pl.col("customers"),
             churn_rate=pl.when(pl.col("prior_active") > 0).then(
-                pl.col("churned").fill_null(0) / pl.col("prior_active")
+                pl.col("churned") / pl.col("prior_active")
             ),
         )
         .with_columns(cohort=_month_start(pl.col("cohort_month")))
@@ -138,6 +148,8 @@ def cohort_tables(
             "retention",
             "revenue",
             "churn_rate",
+            "churned",
+            "prior_active",
         )
         .sort("cohort", "period")
     )
@@ -146,6 +158,40 @@ def cohort_tables(
         customers=pl.col("customers"),
         repeat_customers=pl.col("repeat_customers"),
         repurchase_rate=pl.col("repeat_customers") / pl.col("customers"),
+    )
+    return CohortTables(cells=cells, cohorts=cohorts)
+
+
+def add_cohort_tables(parts: list[CohortTables]) -> CohortTables:
+    """Add up the tables of disjoint sets of customers (one owner's each) into theirs.
+
+    Sizes, active, churned and prior customers and revenue add up; the rates are recomputed
+    from the sums, so the result is the tables of all those customers together.
+    """
+    parts = [p for p in parts if p.cohorts.height]
+    if not parts:
+        empty = {"customer": pl.Int64, "date": pl.Date, "amount": pl.Float64}
+        return cohort_tables(pl.DataFrame(schema=empty))
+    counts = ("customers", "active_customers", "churned", "prior_active")
+    cells = (
+        pl.concat([p.cells.select("cohort", "period", *counts, "revenue") for p in parts])
+        .group_by("cohort", "period")
+        .agg(*(pl.col(c).sum() for c in (*counts, "revenue")))
+        .with_columns(
+            retention=pl.col("active_customers") / pl.col("customers"),
+            churn_rate=pl.when(pl.col("prior_active") > 0).then(
+                pl.col("churned") / pl.col("prior_active")
+            ),
+        )
+        .select(CELL_COLUMNS)
+        .sort("cohort", "period")
+    )
+    cohorts = (
+        pl.concat([p.cohorts.select("cohort", "customers", "repeat_customers") for p in parts])
+        .group_by("cohort")
+        .agg(pl.col("customers").sum(), pl.col("repeat_customers").sum())
+        .with_columns(repurchase_rate=pl.col("repeat_customers") / pl.col("customers"))
+        .sort("cohort")
     )
     return CohortTables(cells=cells, cohorts=cohorts)
 

@@ -165,6 +165,32 @@ def customer_aggregates(as_of: dt.date, contact_ids: Sequence[int] | None = None
     return frame.with_columns(pl.col("bought_prior_year").cast(pl.Boolean))
 
 
+OWNER_SCHEMA: dict[str, Any] = {"customer_key": pl.Int64, "snapshot_owner_id": pl.Int64}
+
+
+def with_owners(frame: pl.DataFrame, contact_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    """Return the frame with each customer's owner now (``snapshot_owner_id``; null when none).
+
+    A customer's owner is its contact's, or its company's for a company buying without a
+    contact: the owner that decides who sees the customer. With `contact_ids`, only those
+    contacts are read (the frame holds no one else).
+    """
+    if contact_ids is None:
+        sql = """
+            SELECT c.id, c.owner_id FROM contacts_contact c WHERE c.owner_id IS NOT NULL
+            UNION ALL
+            SELECT -co.id, co.owner_id FROM contacts_company co WHERE co.owner_id IS NOT NULL
+        """
+        params: list[Any] = []
+    else:
+        ids = [int(i) for i in contact_ids] or [0]
+        marks = ", ".join(["%s"] * len(ids))
+        sql = f"SELECT c.id, c.owner_id FROM contacts_contact c WHERE c.id IN ({marks})"  # noqa: S608
+        params = ids
+    owners = sql_frame(sql, params, OWNER_SCHEMA)
+    return frame.drop("snapshot_owner_id", strict=False).join(owners, on="customer_key", how="left")
+
+
 FIRST_DAY_SCHEMA: dict[str, Any] = {
     "customer_key": pl.Int64,
     "first_day_total": pl.Float64,

@@ -1,11 +1,15 @@
 """The figures the customer-value pages add up, over customer rows or over pre-added cells.
 
 A snapshot keeps one row per customer (``CustomerValue``) and, beside them, the same rows
-added up per (channel, segment, previous segment, inactivity) cell (``ValueCell``): a few
-hundred cells instead of a million rows. Someone who sees every customer reads the cells;
-someone who sees some customers reads their rows. Both go through `value_source`, and the
-cells are built from the rows with the very aggregates the rows path uses (`row_measures`),
-so the two paths cannot disagree.
+added up per (channel, segment, previous segment, inactivity, owner) cell (``ValueCell``): a
+few hundred cells instead of a million rows. Someone who sees every customer adds up every
+cell; someone who sees some owners' customers (their own, their departments') adds up those
+owners' cells. Both go through `value_source`, and the cells are built from the rows with the
+very aggregates the rows path uses (`row_measures`), so the two paths cannot disagree.
+
+A cell's owner is the customer's owner when the snapshot was taken: a customer handed to
+another owner since then counts for the former owner's figures until the next snapshot (the
+lists of customers, read row by row, follow the live owner).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.aggregates import Aggregate
+from django.db.models.functions import Coalesce
 
 from clientela.analytics.models import PERIOD_MONTHS, CustomerValue, ValueCell, ValueSnapshot
 
@@ -70,17 +75,27 @@ def row_measures(as_of: dt.date) -> dict[str, Aggregate]:
     return measures
 
 
-def cell_measures() -> dict[str, Aggregate]:
-    """Return the same figures as aggregates over a snapshot's cells."""
-    measures: dict[str, Aggregate] = {
+def cell_measures() -> dict[str, Any]:
+    """Return the same figures as aggregates over a snapshot's cells.
+
+    A count over no rows is 0, where a sum over no cells is NULL (a rep with no customer in
+    a segment): counts are summed with 0 as the default.
+    """
+    measures: dict[str, Any] = {
         "orders_all": Sum("orders"),
         "revenue_all": Sum("monetary"),
-        "buyers_all": Sum("customers"),
-        "new_all": Sum("customers"),
+        "buyers_all": Coalesce(Sum("customers"), 0),
+        "new_all": Coalesce(Sum("customers"), 0),
     }
-    for name in row_measures(dt.date(2000, 1, 1)):
-        if name not in measures:
-            measures[name] = Max(name) if name == "last_purchase" else Sum(name)
+    for name, over_rows in row_measures(dt.date(2000, 1, 1)).items():
+        if name in measures:
+            continue
+        if name == "last_purchase":
+            measures[name] = Max(name)
+        elif isinstance(over_rows, Count):
+            measures[name] = Coalesce(Sum(name), 0)
+        else:
+            measures[name] = Sum(name)
     return measures
 
 
@@ -89,10 +104,10 @@ class ValueSource:
     """Rows or cells to add up, and the aggregate of each figure over them."""
 
     queryset: QuerySet[Any]
-    measures: dict[str, Aggregate]
+    measures: dict[str, Any]
     cells: bool
 
-    def pick(self, *names: str, months: int | bool | None = False) -> dict[str, Aggregate]:
+    def pick(self, *names: str, months: int | bool | None = False) -> dict[str, Any]:
         """Return the aggregates of these figures.
 
         With `months`, a period's figures by plain name ("buyers", "orders", "revenue",
@@ -123,18 +138,19 @@ class ValueSource:
         return [{k[2:] if k.startswith("v_") else k: v for k, v in r.items()} for r in rows]
 
 
-def cells_of(snapshot: ValueSnapshot) -> QuerySet[ValueCell]:
-    """Return a snapshot's cells."""
-    return ValueCell.objects.filter(snapshot=snapshot)
+def cells_of(snapshot: ValueSnapshot, owners: list[int] | None = None) -> QuerySet[ValueCell]:
+    """Return a snapshot's cells: every cell, or those of the customers of these owners."""
+    cells = ValueCell.objects.filter(snapshot=snapshot)
+    return cells if owners is None else cells.filter(owner_id__in=owners)
 
 
 def build_cells(snapshot: ValueSnapshot) -> int:
-    """Replace the snapshot's cells by its rows added up per cell; returns the cells."""
+    """Replace the snapshot's cells by its rows added up per cell and owner; returns the cells."""
     ValueCell.objects.filter(snapshot=snapshot).delete()
     groups = (
         CustomerValue.objects.filter(snapshot=snapshot)
         .order_by()
-        .values(*CELL_DIMENSIONS)
+        .values(*CELL_DIMENSIONS, "snapshot_owner_id")
         .annotate(**{f"_{k}": v for k, v in row_measures(snapshot.as_of).items()})
     )
     skip = {"orders_all", "revenue_all", "buyers_all", "new_all"}
@@ -144,6 +160,7 @@ def build_cells(snapshot: ValueSnapshot) -> int:
         cells.append(
             ValueCell(
                 snapshot=snapshot,
+                owner_id=group["snapshot_owner_id"],
                 **{d: group[d] for d in CELL_DIMENSIONS},
                 **{k: (0 if v is None and k != "last_purchase" else v) for k, v in values.items()},
             )

@@ -113,6 +113,9 @@ class ValueSnapshot(models.Model):
     has_cells = models.BooleanField(default=False)
     histograms = models.JSONField(default=dict, blank=True)
     cohorts = models.JSONField(default=dict, blank=True)
+    # Whether the cells are keyed by owner too, with per-owner cohort tables and histograms
+    # (``OwnerTables``): then the pages of someone who sees some owners' customers read those.
+    cells_by_owner = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("customer-value snapshot")
@@ -151,6 +154,18 @@ class CustomerValue(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # The customer's owner when the snapshot was taken (the contact's, else the company's):
+    # what its cells are keyed by. Who may see the row is still decided by the live owner
+    # (the `owner` property).
+    snapshot_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_index=False,
         db_constraint=False,
@@ -244,15 +259,26 @@ class CustomerValue(models.Model):
 
 
 class ValueCell(models.Model):
-    """A snapshot's customers added up per (channel, segment, previous segment, inactivity).
+    """A snapshot's customers added up per (channel, segment, previous segment, inactivity, owner).
 
-    What the value pages read for someone who sees every customer: a few hundred cells
-    instead of a million rows (see ``clientela.analytics.measures``). Kept with the snapshot's
-    summary when its per-customer rows are pruned, so the equity trend can still be filtered.
+    What the value pages read instead of a million rows (see ``clientela.analytics.measures``):
+    someone who sees every customer adds up every cell, someone who sees some owners' customers
+    the cells of those owners. Kept with the snapshot's summary when its per-customer rows are
+    pruned, so the equity trend can still be filtered.
     """
 
     snapshot = models.ForeignKey(
         ValueSnapshot, on_delete=models.CASCADE, related_name="cells", db_constraint=False
+    )
+    # The customers' owner at the snapshot (None: no owner, or a snapshot before owner keys).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(max_length=20, blank=True)
     segment = models.CharField(max_length=24)
@@ -304,6 +330,39 @@ class ValueCell(models.Model):
     class Meta:
         verbose_name = _("customer-value cell")
         verbose_name_plural = _("customer-value cells")
+        indexes = [models.Index(fields=["snapshot", "owner"], name="cell_snapshot_owner_idx")]
 
     def __str__(self) -> str:
         return f"{self.snapshot_id}: {self.channel}/{self.segment} ({self.customers})"
+
+
+class OwnerTables(models.Model):
+    """One owner's cohort tables and CLV histograms in a snapshot (their customers only).
+
+    Cohort tables keep additive counts (cohort sizes, repeat, active and churned customers,
+    prior-period buyers, revenue), so a department's tables are its members' tables added up.
+    Histograms depend on their customers' CLV percentiles and are exact for one owner only.
+    """
+
+    snapshot = models.ForeignKey(
+        ValueSnapshot, on_delete=models.CASCADE, related_name="owner_tables", db_constraint=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    cohorts = models.JSONField(default=dict, blank=True)
+    histograms = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("owner's customer-value tables")
+        verbose_name_plural = _("owners' customer-value tables")
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "owner"], name="owner_tables_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.owner_id}"

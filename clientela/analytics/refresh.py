@@ -76,7 +76,7 @@ def refresh_contact_values(contact_ids: Iterable[int]) -> int:
         frame = _score(snapshot, frames.customer_aggregates(snapshot.as_of, keys), keys)
         CustomerValue.objects.filter(snapshot=snapshot, customer_key__in=keys).delete()
         if frame.height:
-            write_customer_rows(snapshot, frame)
+            write_customer_rows(snapshot, frames.with_owners(frame, keys))
         _move_summary(snapshot, old, frame)
         if snapshot.has_cells:
             build_cells(snapshot)

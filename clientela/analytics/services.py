@@ -24,13 +24,14 @@ from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
 from clientela.analytics.clv import FitError, SummaryInputError, score_customers
 from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
-from clientela.analytics.cohort_queries import company_cohort_tables
+from clientela.analytics.cohort_queries import company_cohort_tables, owner_cohort_tables
 from clientela.analytics.decimals import check_field
 from clientela.analytics.measures import build_cells
 from clientela.analytics.models import (
     PERIOD_MONTHS,
     AnalyticsSettings,
     CustomerValue,
+    OwnerTables,
     SnapshotState,
     ValueSnapshot,
 )
@@ -69,7 +70,7 @@ ROW_COLUMNS = (
     "expected_average_value", "clv",
     *(f"{name}_{months}m" for months in PERIOD_MONTHS
       for name in ("orders", "revenue", "cost", "costed", "unattributed")),
-    "cost_all", "costed_all", "unattributed_all", "bought_prior_year",
+    "cost_all", "costed_all", "unattributed_all", "bought_prior_year", "snapshot_owner_id",
 )  # fmt: skip
 
 
@@ -304,6 +305,7 @@ def compute_customer_value_snapshot(
         lap("score")
         _progress(job, 3, _("Saving customer values"))
         if frame.height:
+            frame = frames.with_owners(frame)
             write_customer_rows(snapshot, frame)
         lap("write")
         _progress(job, 4, _("Summing up"))
@@ -311,9 +313,14 @@ def compute_customer_value_snapshot(
             build_cells(snapshot)
             snapshot.histograms = _histograms(frame)
         lap("cells")
-        snapshot.cohorts = company_cohort_tables(day)
+        orders = frames.order_days(start=None, end=day)
+        snapshot.cohorts = company_cohort_tables(day, orders)
         lap("cohorts")
+        if frame.height:
+            write_owner_tables(snapshot, frame, orders)
+        lap("owner_tables")
         snapshot.has_cells = True
+        snapshot.cells_by_owner = True
         _finish(snapshot, frame, model, note)
         _prune(settings.snapshots_kept)
         lap("finish")
@@ -327,6 +334,36 @@ def compute_customer_value_snapshot(
         )
         raise
     return snapshot
+
+
+def write_owner_tables(snapshot: ValueSnapshot, frame: pl.DataFrame, orders: pl.DataFrame) -> int:
+    """Store each owner's cohort tables and CLV histograms of the snapshot; returns the owners.
+
+    `frame` holds the snapshot's customers with their owner, `orders` every customer's money
+    per purchase day up to the snapshot's day.
+    """
+    owners = frame.select("customer_key", "snapshot_owner_id")
+    cohorts = owner_cohort_tables(snapshot.as_of, orders, owners)
+    owned = frame.filter(pl.col("snapshot_owner_id").is_not_null())
+    # Only the histograms with customers: a missing one reads as empty.
+    histograms = {
+        int(owner): {k: v for k, v in _histograms(part).items() if v}
+        for (owner,), part in owned.partition_by("snapshot_owner_id", as_dict=True).items()
+    }
+    OwnerTables.objects.filter(snapshot=snapshot).delete()
+    OwnerTables.objects.bulk_create(
+        [
+            OwnerTables(
+                snapshot=snapshot,
+                owner_id=owner,
+                cohorts=cohorts.get(owner, {}),
+                histograms=histograms[owner],
+            )
+            for owner in sorted(histograms)
+        ],
+        batch_size=100,
+    )
+    return len(histograms)
 
 
 def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -360,7 +397,10 @@ def _finish(snapshot: ValueSnapshot, frame: pl.DataFrame, model: dict[str, Any],
 
 
 def _prune(keep: int) -> None:
-    """Delete the per-customer rows of snapshots older than the last `keep` finished ones."""
+    """Delete the per-customer rows of snapshots older than the last `keep` finished ones.
+
+    Their owners' tables go too (only the latest snapshot with rows is read); cells stay.
+    """
     keep = max(int(keep), 2)  # the latest and the one movements are measured against
     old = list(
         ValueSnapshot.objects.filter(state=SnapshotState.DONE, has_rows=True)
@@ -369,6 +409,7 @@ def _prune(keep: int) -> None:
     )
     for pk in old:
         CustomerValue.objects.filter(snapshot_id=pk).delete()
+        OwnerTables.objects.filter(snapshot_id=pk).delete()
         ValueSnapshot.objects.filter(pk=pk).update(has_rows=False)
 
 

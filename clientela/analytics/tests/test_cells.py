@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
 from clientela.analytics.cohort_queries import cohort_view
 from clientela.analytics.ltv_queries import compute_ltv_inputs, group_rows
 from clientela.analytics.measures import cells_of
+from clientela.analytics.models import OwnerTables
 from clientela.analytics.queries import (
     ValueFilters,
     clv_histogram,
+    equity_trend,
     get_analytics_settings,
     inactivity_counts,
     segment_grid,
     value_overview,
 )
+from clientela.analytics.services import compute_customer_value_snapshot
 from clientela.analytics.tests.factories import build_world
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +56,12 @@ def _figures(user, snapshot, filters):
         "matrix": grid.matrix,
         "inactivity": inactivity_counts(user, snapshot, filters),
         "histogram": clv_histogram(user, snapshot, filters),
-        "cohorts": (cohorts.cohorts, cohorts.sizes, cohorts.retention, cohorts.revenue),
-    }
+        "cohorts": (
+            cohorts.cohorts, cohorts.sizes, cohorts.retention, cohorts.revenue,
+            cohorts.repurchase, cohorts.churn_by_period,
+        ),
+        "trend": equity_trend(user, filters),
+    }  # fmt: skip
 
 
 def _close(a, b):
@@ -84,6 +92,55 @@ def test_the_cells_give_the_figures_of_the_rows(personas, filters):
     snapshot.has_cells = False  # what the same manager would read from the rows
     snapshot.cohorts = {}
     _close(from_cells, _figures(personas.manager, snapshot, filters))
+
+
+def _owned_and_ownerless_customers(personas, today):
+    """A company buying without a contact (owned by the rep's department colleague) and a
+    contact nobody owns, both with orders, then a new snapshot (the world's is the previous)."""
+    from clientela.contacts.tests.factories import CompanyFactory, ContactFactory
+    from clientela.orders.tests.factories import OrderFactory
+
+    company = CompanyFactory.create(owner=personas.colleague)
+    nobody = ContactFactory.create(owner=None, source="website")
+    for days, amount in ((400, 80000), (200, 150000), (40, 60000)):
+        day = today - dt.timedelta(days=days)
+        OrderFactory.create(contact=None, company=company, day=day, amount=amount)
+        OrderFactory.create(contact=nobody, day=day, amount=amount * 2, channel="website")
+    return compute_customer_value_snapshot(as_of=today)
+
+
+@pytest.mark.parametrize("persona", ["manager", "rep", "colleague"])
+@pytest.mark.parametrize(
+    "filters",
+    [ValueFilters(), ValueFilters(months=None), ValueFilters(months=3, channel="facebook"),
+     ValueFilters(months=24, segment="champions")],
+)  # fmt: skip
+def test_owner_cells_give_the_figures_of_the_rows_each_user_sees(personas, filters, persona):
+    # The rep sees her own customers; her colleague (department scope) hers and his, a
+    # company among them; the manager everyone, the customer without an owner included.
+    world = build_world(personas)
+    snapshot = _owned_and_ownerless_customers(personas, world.today)
+    user = getattr(personas, persona)
+    assert snapshot.cells_by_owner and cells_of(snapshot).filter(owner__isnull=True).exists()
+    assert set(OwnerTables.objects.filter(snapshot=snapshot).values_list("owner", flat=True)) == {
+        personas.rep.pk,
+        personas.rep2.pk,
+        personas.colleague.pk,
+        personas.admin.pk,
+    }
+    from_cells = _figures(user, snapshot, filters)
+    if not (filters.channel or filters.segment):
+        customers = {"manager": 45, "rep": 2, "colleague": 3}[persona]
+        assert from_cells["overview"]["customers"] == customers
+        assert from_cells["cohorts"][1] and from_cells["histogram"]
+    # What the same user reads from the rows (and, for the trend, from every snapshot's rows).
+    snapshot.cells_by_owner = False
+    type(snapshot).objects.update(cells_by_owner=False)
+    if persona == "manager":
+        snapshot.has_cells = False
+        snapshot.cohorts = {}
+    from_rows = _figures(user, snapshot, filters)
+    _close(from_cells, from_rows)
 
 
 def test_someone_who_sees_everyone_does_not_see_the_trash_in_the_drill_down(personas):

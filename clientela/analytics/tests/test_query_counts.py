@@ -37,12 +37,16 @@ MANAGER = {
     "export_segments": 9, "export_channels": 16, "export_cohorts": 8, "export_trend": 9,
 }  # fmt: skip
 # Every export also writes its audit trail: the export's job row and its "exported" event.
-REP = {"dashboard": 17, "ltv": 10, "customers": 6, "cohorts": 6}
+# A rep reads the cells of her own customers and her cohort tables and CLV histograms.
+REP = {
+    "dashboard": 17, "dashboard_filtered": 19, "ltv": 10, "ltv_overrides": 10, "customers": 6,
+    "customers_segment": 6, "cohorts": 6,
+}  # fmt: skip
 # Reads that travel as COPY on PostgreSQL (frames.sql_frame), which the query log does not see:
-# the orders behind a filtered or a rep's cohort table, a rep's CLV histogram.
+# the orders behind a filtered cohort table.
 COPY_READS = {
     "manager": {"dashboard_filtered": 1},
-    "rep": {"dashboard": 2, "cohorts": 1},
+    "rep": {"dashboard_filtered": 1},
 }
 
 
@@ -65,6 +69,19 @@ def test_every_value_page_runs_a_pinned_number_of_queries(client, personas, pers
         copies = COPY_READS[persona]
         expected = {name: n - copies.get(name, 0) for name, n in expected.items()}
     assert counts == expected, f"measured {counts}"
+
+
+def test_a_reps_figures_read_no_customer_rows_but_her_top_customers(client, personas):
+    # Every figure of her dashboard and LTV page comes from her cells, cohort tables and
+    # histograms: the only read of the snapshot's customer rows is her ten top customers.
+    build_world(personas)
+    c = client_for(client, personas.rep)
+    for name, rows in (("dashboard", 1), ("ltv", 0), ("cohorts", 0)):
+        route, args, query = PAGES[name]
+        with CaptureQueriesContext(connection) as queries:
+            assert c.get(reverse(route, args=args), query).status_code == 200
+        reads = [q["sql"] for q in queries if "analytics_customervalue" in q["sql"]]
+        assert len(reads) == rows, (name, reads)
 
 
 def test_the_value_card_runs_a_pinned_number_of_queries(personas, django_assert_num_queries):
