@@ -141,7 +141,7 @@ class RuleIn(Schema):
     member_ids: list[DbInt] = Field(default_factory=list, description="The reps it shares among")
     fixed_owner_id: DbInt | None = Field(None, description="Who gets every lead (`fixed`)")
     fallback_owner_id: DbInt | None = Field(None, description="Who gets it when nobody can")
-    sla_hours: int = Field(24, description="Hours the rep has for the first contact")
+    sla_hours: DbInt = Field(24, description="Hours the rep has for the first contact")
     criteria: dict[str, list[str]] = Field(default_factory=dict, description=CRITERIA)
     task_es: str = ""
     task_en: str = Field("", description="The rep's task in Spanish, English or both")
@@ -158,7 +158,7 @@ class RulePatch(Schema):
     member_ids: list[DbInt] | None = None
     fixed_owner_id: DbInt | None = None
     fallback_owner_id: DbInt | None = None
-    sla_hours: int | None = None
+    sla_hours: DbInt | None = None
     criteria: dict[str, list[str]] | None = Field(None, description=CRITERIA + " (replaces it)")
     task_es: str | None = None
     task_en: str | None = None
