@@ -34,6 +34,23 @@ def _reset_throttles() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _one_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test counts its requests in one rate-limit window.
+
+    django-ratelimit's windows end at fixed moments (staggered per key): two requests that
+    straddle an end are counted in different windows, so "the second request past 1/m is
+    refused" failed now and then on a slow run. A test's requests all land in the window
+    this fixture fixes: an hour from the test's start.
+    """
+    import time
+
+    from django_ratelimit import core
+
+    window = int(time.time()) + 3600
+    monkeypatch.setattr(core, "_get_window", lambda value, period: window)
+
+
 @pytest.fixture
 def personas(db: Any) -> SimpleNamespace:
     """An admin, a manager, two reps in different departments, a marketer, a read-only user

@@ -525,9 +525,15 @@ def retry_submission(submission: Submission, *, actor: User) -> Submission:
     return process_submission(submission.pk)
 
 
-def retry_failed_submissions(*, limit: int = 200) -> int:
-    """Process again failed submissions (fewer than MAX_ATTEMPTS) and ones stuck unprocessed."""
-    stuck_before = timezone.now() - timedelta(minutes=2)
+def retry_failed_submissions(
+    *, limit: int = 200, stuck_after: timedelta = timedelta(minutes=2)
+) -> int:
+    """Process again failed submissions (fewer than MAX_ATTEMPTS) and ones stuck unprocessed.
+
+    A submission still `received` after `stuck_after` lost its request (a server stopped or
+    killed between storing it and processing it).
+    """
+    stuck_before = timezone.now() - stuck_after
     ids = list(
         Submission.objects.filter(state=SubmissionState.FAILED, attempts__lt=MAX_ATTEMPTS)
         .values_list("pk", flat=True)
