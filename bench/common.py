@@ -40,6 +40,7 @@ __all__ = [
     "manage",
     "scratch_postgres",
     "server_shape",
+    "signed_in",
     "smtp_sink",
     "start_server",
     "stop_server",
@@ -264,3 +265,31 @@ def mail_figures(
             module, [str(size), str(seed)], env, timeout=timeout,
             scenario=scenario, database=database, size=size,
         )  # fmt: skip
+
+
+def signed_in(base: str, username: str) -> Any:
+    """Sign in as a demo user through the login form; return a urllib opener with the session.
+
+    The opener's `csrf_token` attribute holds the CSRF cookie's value, for the `X-CSRFToken`
+    header of a POST.
+    """
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/accounts/login/").read().decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match, "login page without CSRF token"
+    data = urllib.parse.urlencode(
+        {"username": username, "password": "clientela-demo", "csrfmiddlewaretoken": match.group(1)}
+    ).encode()
+    opener.open(
+        urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": base})
+    )
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    assert "sessionid" in cookies, "sign-in failed"
+    opener.csrf_token = cookies.get("csrftoken", "")  # type: ignore[attr-defined]
+    return opener

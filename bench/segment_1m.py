@@ -29,10 +29,14 @@ Figures (the clock is AS_OF noon in-process; the server uses the real clock):
    too (target ≤ 1 s); baseline: recomputing the 5 segments in full with ``refresh_segment``;
 3. ``full_refresh_ms``: ``refresh_segment`` of the bench segment (baseline: the hand-written
    SQL materialising its members with CREATE TEMP TABLE AS);
-4. ``api_count_p95_ms``: the production server (granian), GET
-   ``/api/v1/contacts?segment=<id>&limit=50`` (the count is in the body) for the manager and
-   a rep, p95 of 20 (target ≤ 500 ms; the segments API's own count endpoint is on another
-   branch); baseline: the hand-written SQL count's p95;
+4. through the production server (granian), for the manager and a rep, p95 of 20 (target
+   ≤ 500 ms for the builder's live count): ``builder_count_p95_ms``, POST
+   ``/segments/preview/`` with the definition (what the builder asks while the marketer
+   edits: the count and the first members) as the manager and the marketer (the personas who
+   may build segments); ``api_count_p95_ms``, GET
+   ``/api/v1/segments/<id>/count``; ``api_list_p95_ms``, GET
+   ``/api/v1/contacts?segment=<id>&limit=50`` (a page of members and the capped count);
+   baseline: the hand-written SQL count's p95;
 5. SQLite at 100,000 contacts: figure 1 again (target ≤ 1 s).
 
 Run: ``python -m bench segment-1m [--size N] [--database sqlite|postgresql]``.
@@ -51,6 +55,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -630,14 +636,16 @@ def p95(values: list[float]) -> float:
     return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
 
 
-def _time_api(url: str, token: str, requests: int) -> dict[str, Any]:
-    """Milliseconds of `requests` sequential GETs after one warm-up, statuses and the count."""
+def _timed(
+    opener: Any, url: str, requests: int, *, headers: dict[str, str], data: bytes | None = None
+) -> dict[str, Any]:
+    """Milliseconds of `requests` sequential requests after one warm-up, statuses and the count."""
     times, statuses, count = [], set(), None
     for _run in range(requests + 1):
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(url, data=data, headers=headers)
         started = time.perf_counter()
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with opener.open(request, timeout=60) as response:
                 body = json.loads(response.read())
                 statuses.add(response.status)
                 count = body.get("count")
@@ -647,38 +655,50 @@ def _time_api(url: str, token: str, requests: int) -> dict[str, Any]:
     return {"times": times[1:], "statuses": sorted(statuses), "count": count}
 
 
+# What each server figure times (all count the segment's members the persona may see).
+ENDPOINTS = {
+    "builder_count_p95_ms": "POST /segments/preview/ (the builder's live count and first members)",
+    "api_count_p95_ms": "GET /api/v1/segments/<id>/count",
+    "api_list_p95_ms": "GET /api/v1/contacts?segment=<id>&limit=50 (count in the body)",
+}
+
+
 def _serve(env: dict[str, str], segment_id: int, requests: int) -> list[dict[str, Any]]:
-    """Start granian on the bench data and time the contacts API filtered by the segment."""
-    from clientela.demo.processes import default_web_workers
-    from clientela.testing.processes import free_port, wait_for
+    """Start granian on the bench data; time the builder's live count and the API's counts."""
+    from bench.common import server_shape, signed_in, start_server, stop_server
 
     tokens = {who: _manage(env, "token", "create", who).strip() for who in ("gerente", "ana")}
     _manage(env, "collectstatic", "--noinput", "-v0")
-    port = free_port()
-    workers = os.environ.get("CLIENTELA_WEB_WORKERS") or str(default_web_workers())
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
-         "--workers", workers, "--threads", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    workers, _threads = server_shape()
+    server, base = start_server(env, None, workers, "1")
     results = []
+    definition = urllib.parse.urlencode({"definition": json.dumps(DEFINITION)}).encode()
     try:
-        wait_for(f"{base}/healthz", server)
-        url = f"{base}/api/v1/contacts?segment={segment_id}&limit=50"
+        # The builder is for those who may change segments: the manager and marketing.
+        for who in ("gerente", "mercadeo"):
+            browser = signed_in(base, who)
+            headers = {"X-CSRFToken": browser.csrf_token, "Referer": base}
+            timed = _timed(browser, f"{base}/segments/preview/", requests, data=definition,
+                           headers=headers)  # fmt: skip
+            results.append(("builder_count_p95_ms", who, timed))
+        # The API counts for the manager (all contacts) and a rep (her own).
+        plain = urllib.request.build_opener()
         for who, token in tokens.items():
-            results.append((who, _time_api(url, token, requests)))
+            bearer = {"Authorization": f"Bearer {token}"}
+            for figure, url in (
+                ("api_count_p95_ms", f"{base}/api/v1/segments/{segment_id}/count"),
+                ("api_list_p95_ms", f"{base}/api/v1/contacts?segment={segment_id}&limit=50"),
+            ):
+                results.append((figure, who, _timed(plain, url, requests, headers=bearer)))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
     return [
-        {"figure": "api_count_p95_ms", "persona": who, "value": round(p95(r["times"]), 1),
+        {"figure": figure, "persona": who, "value": round(p95(r["times"]), 1),
          "p50_ms": round(statistics.median(r["times"]), 1),
          "statuses": r["statuses"], "count": r["count"], "server": "granian",
          "server_workers": int(workers), "requests": requests,
-         "endpoint": "GET /api/v1/contacts?segment=<id>&limit=50 (count in the body)",
-         "target_ms": TARGET_MS["api"]}
-        for who, r in results
+         "endpoint": ENDPOINTS[figure], "target_ms": TARGET_MS["api"]}
+        for figure, who, r in results
     ]  # fmt: skip
 
 
