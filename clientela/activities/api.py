@@ -29,7 +29,7 @@ from clientela.contacts.queries import get_company_for_user, get_contact_for_use
 from clientela.contacts.representation import Ref, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 
 activities_router = Router(tags=["activities"])
@@ -67,13 +67,10 @@ class ActivityOut(Schema):
     version: int
 
 
-class ActivityPage(Schema):
+class ActivityPage(ListPage):
     """A page of activities: `next` is the URL of the following page, or null."""
 
     items: list[ActivityOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class ActivityQuery(Schema):

@@ -37,7 +37,7 @@ from clientela.catalog.queries import currency_decimals, round_money
 from clientela.contacts.representation import Ref, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.deals.queries import get_deal_for_user
 from clientela.orders.queries import company_currency
@@ -117,13 +117,10 @@ class QuoteDetailOut(QuoteOut):
     lines: list[QuoteLineOut]
 
 
-class QuotePage(Schema):
+class QuotePage(ListPage):
     """A page of quotes: `next` is the URL of the following page, or null."""
 
     items: list[QuoteOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class QuoteQuery(Schema):
@@ -396,13 +393,10 @@ class InvoiceDetailOut(InvoiceOut):
     instalments: list[InstalmentOut]
 
 
-class InvoicePage(Schema):
+class InvoicePage(ListPage):
     """A page of invoices: `next` is the URL of the following page, or null."""
 
     items: list[InvoiceOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class InvoiceQuery(Schema):
@@ -650,13 +644,10 @@ class PaymentOut(Schema):
     created_by: Ref | None
 
 
-class PaymentPage(Schema):
+class PaymentPage(ListPage):
     """A page of payments: `next` is the URL of the following page, or null."""
 
     items: list[PaymentOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class PaymentQuery(Schema):

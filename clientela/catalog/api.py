@@ -22,7 +22,7 @@ from clientela.catalog.queries import (
     get_product_for_user,
 )
 from clientela.core.events import Via
-from clientela.core.http import DbInt, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, Offset, RecordId
 from clientela.core.keyset import page_of
 
 products_router = Router(tags=["products"])
@@ -57,13 +57,10 @@ class ProductOut(Schema):
     version: int
 
 
-class ProductPage(Schema):
+class ProductPage(ListPage):
     """A page of products: `next` is the URL of the following page, or null."""
 
     items: list[ProductOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class ProductQuery(Schema):

@@ -19,6 +19,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from ninja import Schema
 from pydantic import Field
 
 from clientela.core.exceptions import Forbidden, NotFound
@@ -55,6 +56,17 @@ def domain_errors(view: View) -> View:
 RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX, description="Record id")]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
+
+
+class ListPage(Schema):
+    """What every API list answers beside its `items` (a subclass declares those).
+
+    `count` is exact up to the count cap; `next` is the URL of the following page, or null.
+    """
+
+    count: int = Field(description="Matching records, counted exactly up to 10,000")
+    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
+    next: str | None
 
 
 def unstorable_reason(text: str) -> str | None:

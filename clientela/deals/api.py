@@ -18,7 +18,7 @@ from clientela.contacts.queries import get_company_for_user, get_contact_for_use
 from clientela.contacts.representation import Ref, custom_filters, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.deals import services
 from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
@@ -105,13 +105,10 @@ class DealOut(Schema):
     version: int
 
 
-class DealPage(Schema):
+class DealPage(ListPage):
     """A page of deals: `next` is the URL of the following page, or null."""
 
     items: list[DealOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class DealQuery(Schema):

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import Offset, RecordId, api_errors
+from clientela.core.http import ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.delivery.choices import SuppressionReason
 from clientela.delivery.models import Suppression
@@ -39,13 +39,10 @@ class SuppressionOut(Schema):
     created_at: datetime
 
 
-class SuppressionPage(Schema):
+class SuppressionPage(ListPage):
     """A page of suppressed addresses: `next` is the URL of the following page, or null."""
 
     items: list[SuppressionOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class SuppressionQuery(Schema):

@@ -17,7 +17,7 @@ from clientela.contacts.choices import (
     Source,
 )
 from clientela.contacts.representation import ContactOut, Ref
-from clientela.core.http import DbInt, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, Offset, RecordId
 
 # --- contacts -------------------------------------------------------------------------------
 
@@ -73,13 +73,10 @@ class ContactPatch(ContactIn):
     version: DbInt | None = Field(None, description="Refuse the change if the contact moved on")
 
 
-class ContactPage(Schema):
+class ContactPage(ListPage):
     """A page of contacts: `next` is the URL of the following page, or null."""
 
     items: list[ContactOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 ContactOrdering = Literal["created", "-created", "name", "-name", "updated", "-updated"]
@@ -232,13 +229,10 @@ class CompanyPatch(CompanyIn):
     version: DbInt | None = None
 
 
-class CompanyPage(Schema):
+class CompanyPage(ListPage):
     """A page of companies."""
 
     items: list[CompanyOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class CompanyQuery(Schema):

@@ -15,7 +15,7 @@ from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
 from clientela.contacts.representation import ContactOut
-from clientela.core.http import DbInt, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, Offset, RecordId
 from clientela.segments.choices import SegmentKind
 from clientela.segments.registry import MAX_DAYS
 
@@ -123,13 +123,10 @@ class SegmentDetail(SegmentOut):
     definition: SegmentNode | None
 
 
-class SegmentPage(Schema):
+class SegmentPage(ListPage):
     """A page of segments: `next` is the URL of the following page, or null."""
 
     items: list[SegmentOut]
-    count: int = Field(description="Matching records, counted exactly up to 10,000")
-    count_capped: bool = Field(description="More than 10,000 match: `count` stopped at 10,000")
-    next: str | None
 
 
 class SegmentQuery(Schema):

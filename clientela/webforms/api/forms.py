@@ -18,7 +18,7 @@ from clientela.accounts.api_auth import actor
 from clientela.contacts.choices import LifecycleStage, Source
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms import services
 from clientela.webforms.choices import FormStatus, SubmissionSource, SubmissionState
@@ -91,13 +91,10 @@ class FormDetail(FormOut):
     consents: list[ConsentOut]
 
 
-class FormPage(Schema):
+class FormPage(ListPage):
     """A page of forms: `next` is the URL of the following page, or null."""
 
     items: list[FormOut]
-    count: int
-    count_capped: bool
-    next: str | None
 
 
 class FormQuery(Schema):
@@ -169,13 +166,10 @@ class SubmissionOut(Schema):
     processed_at: datetime | None
 
 
-class SubmissionPage(Schema):
+class SubmissionPage(ListPage):
     """A page of submissions, newest first."""
 
     items: list[SubmissionOut]
-    count: int
-    count_capped: bool
-    next: str | None
 
 
 class SubmissionQuery(Schema):

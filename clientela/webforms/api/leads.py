@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, ValidationFailed
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms import routing
 from clientela.webforms.choices import AssignmentStrategy, LeadSourceKind
@@ -69,13 +69,10 @@ class LeadSourceOut(Schema):
     version: int
 
 
-class LeadSourceList(Schema):
+class LeadSourceList(ListPage):
     """A page of lead sources by name: `next` is the URL of the following page, or null."""
 
     items: list[LeadSourceOut]
-    count: int
-    count_capped: bool
-    next: str | None
 
 
 class LeadSourceCreated(LeadSourceOut):
@@ -196,13 +193,10 @@ class RuleOut(Schema):
     version: int
 
 
-class RuleList(Schema):
+class RuleList(ListPage):
     """A page of routing rules in the order they are tried."""
 
     items: list[RuleOut]
-    count: int
-    count_capped: bool
-    next: str | None
 
 
 def source_out(request: HttpRequest, source: LeadSource) -> dict[str, Any]:

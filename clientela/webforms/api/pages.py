@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import DbInt, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms.choices import FormStatus
 from clientela.webforms.models import LandingPage
@@ -57,13 +57,10 @@ class PageOut(Schema):
     version: int
 
 
-class PageList(Schema):
+class PageList(ListPage):
     """A page of landing pages: `next` is the URL of the following page, or null."""
 
     items: list[PageOut]
-    count: int
-    count_capped: bool
-    next: str | None
 
 
 class PageQuery(Schema):
