@@ -12,6 +12,7 @@ import io
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 from fpdf import FPDF
@@ -106,6 +107,33 @@ class Renderer:
             f"{document.seller.name} · {self.title} {document.number}"
         )
         self.pdf.footer_text = self.text(f"{self.title} {document.number}")
+
+    def table(self, *, col_widths: Sequence[float], text_align: Align | None = None) -> Any:
+        """Open a table in the documents' style: brand headings repeated on each page, zebra rows.
+
+        Sets the body font and colours first; use it as `with self.table(...) as table:`.
+        """
+        pdf = self.pdf
+        pdf.set_font(FAMILY, "", 8.5)
+        pdf.set_text_color(*INK)
+        pdf.set_draw_color(*LINE)
+        pdf.set_fill_color(*WHITE)
+        pdf.set_line_width(0.2)
+        options: dict[str, Any] = {"text_align": text_align} if text_align is not None else {}
+        return pdf.table(
+            col_widths=tuple(col_widths),
+            width=pdf.epw,
+            align=Align.L,
+            v_align=VAlign.M,
+            line_height=4.4,
+            padding=(1.6, 1.4),
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            cell_fill_color=ZEBRA,
+            cell_fill_mode=TableCellFillMode.EVEN_ROWS,
+            headings_style=FontFace(emphasis="BOLD", color=WHITE, fill_color=BRAND, size_pt=8),
+            repeat_headings=1,
+            **options,
+        )
 
     # Text and amounts.
 
@@ -264,26 +292,7 @@ class Renderer:
         ]
         numeric = {len(headings) - 5, len(headings) - 4, len(headings) - 3, len(headings) - 2, 0}
         numeric.add(len(headings) - 1)
-        pdf.set_font(FAMILY, "", 8.5)
-        pdf.set_text_color(*INK)
-        pdf.set_draw_color(*LINE)
-        pdf.set_fill_color(*WHITE)
-        pdf.set_line_width(0.2)
-        heading_style = FontFace(emphasis="BOLD", color=WHITE, fill_color=BRAND, size_pt=8)
-        with pdf.table(
-            col_widths=widths,
-            width=pdf.epw,
-            align=Align.L,
-            v_align=VAlign.M,
-            text_align=Align.L,
-            line_height=4.4,
-            padding=(1.6, 1.4),
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            cell_fill_color=ZEBRA,
-            cell_fill_mode=TableCellFillMode.EVEN_ROWS,
-            headings_style=heading_style,
-            repeat_headings=1,
-        ) as table:
+        with self.table(col_widths=widths, text_align=Align.L) as table:
             heading = table.row()
             for index, name in enumerate(headings):
                 heading.cell(name, align=Align.R if index in numeric else Align.L)
@@ -407,26 +416,9 @@ class Renderer:
         if pdf.will_page_break(30):
             pdf.add_page()
         self.section(_("Payment plan"))
-        pdf.set_font(FAMILY, "", 8.5)
-        pdf.set_text_color(*INK)
-        pdf.set_draw_color(*LINE)
-        pdf.set_fill_color(*WHITE)
-        heading_style = FontFace(emphasis="BOLD", color=WHITE, fill_color=BRAND, size_pt=8)
         total_style = FontFace(emphasis="BOLD", fill_color=LINE)
         plan: Sequence[PdfInstalment] = sorted(doc.instalments, key=lambda item: item.position)
-        with pdf.table(
-            col_widths=(40, 45, 31.67, 31.67, 31.66),
-            width=pdf.epw,
-            align=Align.L,
-            v_align=VAlign.M,
-            line_height=4.4,
-            padding=(1.6, 1.4),
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            cell_fill_color=ZEBRA,
-            cell_fill_mode=TableCellFillMode.EVEN_ROWS,
-            headings_style=heading_style,
-            repeat_headings=1,
-        ) as table:
+        with self.table(col_widths=(40, 45, 31.67, 31.67, 31.66)) as table:
             heading = table.row()
             heading.cell(_("Instalment"))
             heading.cell(_("Due date"))
