@@ -24,6 +24,17 @@ class Starter:
 
 _SHOP = "https://example.com"
 
+
+def _offer(heading: str, text: str, button: str, color: str) -> list[dict[str, Any]]:
+    """Return the blocks of a one-offer e-mail: heading, text, a button to the shop, footer."""
+    return [
+        {"type": "heading", "text": heading, "level": 1},
+        {"type": "text", "text": text},
+        {"type": "button", "text": button, "href": _SHOP, "color": color},
+        {"type": "footer"},
+    ]
+
+
 STARTERS: tuple[Starter, ...] = (
     Starter(
         "newsletter",
@@ -66,18 +77,13 @@ STARTERS: tuple[Starter, ...] = (
         _("A bold offer with one call to action."),
         '{{ contacto.nombre|default:"Hola" }}, 20 % de descuento solo esta semana',
         '{{ contact.first_name|default:"Hi" }}, 20% off this week only',
-        [
-            {"type": "heading", "text": "20 % de descuento", "level": 1},
-            {"type": "text", "text": "Solo hasta el domingo, en toda la tienda."},
-            {"type": "button", "text": "Comprar ahora", "href": _SHOP, "color": "#c2410c"},
-            {"type": "footer"},
-        ],
-        [
-            {"type": "heading", "text": "20% off", "level": 1},
-            {"type": "text", "text": "Until Sunday only, on everything in the shop."},
-            {"type": "button", "text": "Shop now", "href": _SHOP, "color": "#c2410c"},
-            {"type": "footer"},
-        ],
+        _offer(
+            "20 % de descuento",
+            "Solo hasta el domingo, en toda la tienda.",
+            "Comprar ahora",
+            "#c2410c",
+        ),
+        _offer("20% off", "Until Sunday only, on everything in the shop.", "Shop now", "#c2410c"),
     ),
     Starter(
         "birthday",
@@ -85,18 +91,18 @@ STARTERS: tuple[Starter, ...] = (
         _("Wishes and a gift for the contact's birthday."),
         '¡Feliz cumpleaños, {{ contacto.nombre|default:"amigo" }}!',
         'Happy birthday, {{ contact.first_name|default:"friend" }}!',
-        [
-            {"type": "heading", "text": "¡Feliz cumpleaños!", "level": 1},
-            {"type": "text", "text": "Para celebrarlo, le regalamos un bono en su próxima compra."},
-            {"type": "button", "text": "Usar mi regalo", "href": _SHOP, "color": "#7c3aed"},
-            {"type": "footer"},
-        ],
-        [
-            {"type": "heading", "text": "Happy birthday!", "level": 1},
-            {"type": "text", "text": "To celebrate, here is a voucher for your next purchase."},
-            {"type": "button", "text": "Use my gift", "href": _SHOP, "color": "#7c3aed"},
-            {"type": "footer"},
-        ],
+        _offer(
+            "¡Feliz cumpleaños!",
+            "Para celebrarlo, le regalamos un bono en su próxima compra.",
+            "Usar mi regalo",
+            "#7c3aed",
+        ),
+        _offer(
+            "Happy birthday!",
+            "To celebrate, here is a voucher for your next purchase.",
+            "Use my gift",
+            "#7c3aed",
+        ),
     ),
     Starter(
         "reactivation",
@@ -104,18 +110,18 @@ STARTERS: tuple[Starter, ...] = (
         _("Win back customers who have not bought in a while."),
         'Lo extrañamos, {{ contacto.nombre|default:"amigo" }}',
         'We miss you, {{ contact.first_name|default:"friend" }}',
-        [
-            {"type": "heading", "text": "Hace tiempo no lo vemos", "level": 1},
-            {"type": "text", "text": "Vuelva esta semana y reciba envío gratis en su pedido."},
-            {"type": "button", "text": "Volver a la tienda", "href": _SHOP, "color": "#047857"},
-            {"type": "footer"},
-        ],
-        [
-            {"type": "heading", "text": "It has been a while", "level": 1},
-            {"type": "text", "text": "Come back this week and get free shipping on your order."},
-            {"type": "button", "text": "Back to the shop", "href": _SHOP, "color": "#047857"},
-            {"type": "footer"},
-        ],
+        _offer(
+            "Hace tiempo no lo vemos",
+            "Vuelva esta semana y reciba envío gratis en su pedido.",
+            "Volver a la tienda",
+            "#047857",
+        ),
+        _offer(
+            "It has been a while",
+            "Come back this week and get free shipping on your order.",
+            "Back to the shop",
+            "#047857",
+        ),
     ),
 )
 
