@@ -640,7 +640,7 @@ def _timed(
     opener: Any, url: str, requests: int, *, headers: dict[str, str], data: bytes | None = None
 ) -> dict[str, Any]:
     """Milliseconds of `requests` sequential requests after one warm-up, statuses and the count."""
-    times, statuses, count = [], set(), None
+    times, statuses, count, refused = [], set(), None, None
     for _run in range(requests + 1):
         request = urllib.request.Request(url, data=data, headers=headers)
         started = time.perf_counter()
@@ -651,8 +651,9 @@ def _timed(
                 count = body.get("count")
         except urllib.error.HTTPError as exc:
             statuses.add(exc.code)
+            refused = refused or exc.read()[:300].decode(errors="replace")
         times.append((time.perf_counter() - started) * 1000)
-    return {"times": times[1:], "statuses": sorted(statuses), "count": count}
+    return {"times": times[1:], "statuses": sorted(statuses), "count": count, "refused": refused}
 
 
 # What each server figure times (all count the segment's members the persona may see).
@@ -696,6 +697,7 @@ def _serve(env: dict[str, str], segment_id: int, requests: int) -> list[dict[str
         {"figure": figure, "persona": who, "value": round(p95(r["times"]), 1),
          "p50_ms": round(statistics.median(r["times"]), 1),
          "statuses": r["statuses"], "count": r["count"], "server": "granian",
+         **({"refused": r["refused"]} if r["refused"] else {}),
          "server_workers": int(workers), "requests": requests,
          "endpoint": ENDPOINTS[figure], "target_ms": TARGET_MS["api"]}
         for figure, who, r in results
