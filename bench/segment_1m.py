@@ -83,13 +83,24 @@ TAGS = (
 )
 RFM_GROUPS = ["at_risk", "cant_lose", "hibernating"]
 BIRTHDAY_DAYS = 30
+# Web behaviour: half the contacts browse the company's site, ~20 events each (10 per contact
+# on average: 10,000,000 at 1M), recent days more likely; a sixth of the page views are of lots.
+EVENTS_PER_VISITOR = 20
+VISITOR_SHARE = 0.5
+RECENCY_DAYS = 180
+SITE = "https://www.inmobiliaria.example.co"
+PATHS = (("/", 0.30), ("/lotes", 0.10), ("/lotes/florida", 0.07), ("/proyectos", 0.18),
+         ("/blog/invertir-en-lotes", 0.10), ("/contacto", 0.10), ("/webinar", 0.15))  # fmt: skip
+CTAS = ("Agendar cita", "Ver lotes", "Descargar brochure")
+VISITED = "/lotes"
+VISITED_DAYS = 30
 DEFINITION: dict[str, Any] = {
     "all": [
         {"field": "tag", "op": "has", "value": "vip"},
         {"field": "consent", "op": "yes", "channel": "email", "purpose": "marketing"},
         {"field": "purchase_count", "op": "gte", "value": 1, "days": 365},
+        {"field": "visited_url", "op": "contains", "value": VISITED, "days": VISITED_DAYS},
         {"field": "rfm_segment", "op": "in", "value": RFM_GROUPS},
-        {"field": "birthday", "op": "in_next_days", "value": BIRTHDAY_DAYS},
     ]
 }
 # The other dynamic segments of the installation (about five in all with the one above).
@@ -115,47 +126,30 @@ BENCH_CODE = "bench_five_conditions"
 # --- The hand-written SQL for the same question -----------------------------------------------
 
 
-def _birthday_ranges(today: dt.date, days: int) -> list[tuple[int, int, int]]:
-    """(month, first day, last day) runs of the birthday window (29 February with the 28th)."""
-    from clientela.segments.registry import birthday_window
-
-    runs: list[tuple[int, int, int]] = []
-    for month, day in sorted(birthday_window(today, days)):
-        if runs and runs[-1][0] == month and runs[-1][2] == day - 1:
-            runs[-1] = (month, runs[-1][1], day)
-        else:
-            runs.append((month, day, day))
-    return runs
-
-
 def baseline_sql(vendor: str, today: dt.date, snapshot_id: int, select: str = "count(*)") -> str:
     """Return the same question as DEFINITION written by hand (operands inlined: all ours).
 
-    On PostgreSQL the birthday test is written the way the live-birthday index reads it.
+    "In the last N days" runs from the first instant of the first day to the first instant of
+    tomorrow in the company's time zone, as the conditions count days.
     """
-    if vendor == "postgresql":
-        from clientela.segments.conditions.base import LONGEST_MONTH
+    from zoneinfo import ZoneInfo
 
-        arms = []
-        for m, a, b in _birthday_ranges(today, BIRTHDAY_DAYS):
-            arm = [f"EXTRACT(MONTH FROM c.birthday) = {m}"]
-            if a > 1:
-                arm.append(f"EXTRACT(DAY FROM c.birthday) >= {a}")
-            if b < LONGEST_MONTH[m]:
-                arm.append(f"EXTRACT(DAY FROM c.birthday) <= {b}")
-            arms.append("(" + " AND ".join(arm) + ")")
-    else:
-        arms = [
-            f"strftime('%m%d', c.birthday) BETWEEN '{m:02d}{a:02d}' AND '{m:02d}{b:02d}'"
-            for m, a, b in _birthday_ranges(today, BIRTHDAY_DAYS)
-        ]
-    birthday = " OR ".join(arms)
+    from django.conf import settings
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    first = dt.datetime.combine(today - dt.timedelta(days=VISITED_DAYS), dt.time.min, zone)
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, zone)
+
+    def moment(value: dt.datetime) -> str:
+        if vendor == "postgresql":
+            return f"'{value.isoformat()}'"
+        return f"'{value.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}'"  # how Django stores it there
+
     since = (today - dt.timedelta(days=365)).isoformat()
     groups = ", ".join(f"'{g}'" for g in RFM_GROUPS)
     return f"""
 SELECT {select} FROM contacts_contact c
 WHERE c.deleted_at IS NULL
-  AND c.birthday IS NOT NULL AND ({birthday})
   AND EXISTS (SELECT 1 FROM contacts_contact_tags ct JOIN contacts_tag t ON t.id = ct.tag_id
               WHERE ct.contact_id = c.id AND lower(t.name) = 'vip')
   AND (SELECT s.status FROM contacts_consent s
@@ -163,6 +157,9 @@ WHERE c.deleted_at IS NULL
        ORDER BY s.recorded_at DESC, s.id DESC LIMIT 1) = 'granted'
   AND EXISTS (SELECT 1 FROM orders_order o WHERE o.contact_id = c.id
               AND o.ordered_on >= '{since}' AND o.ordered_on <= '{today.isoformat()}')
+  AND EXISTS (SELECT 1 FROM tracking_event e WHERE e.contact_id = c.id AND e.kind = 1
+              AND e.occurred_at >= {moment(first)} AND e.occurred_at < {moment(tomorrow)}
+              AND lower(e.url) LIKE '%{VISITED}%')
   AND EXISTS (SELECT 1 FROM analytics_customervalue v WHERE v.snapshot_id = {int(snapshot_id)}
               AND v.contact_id = c.id AND v.segment IN ({groups}))
 """
@@ -207,8 +204,13 @@ def _utc(days: np.ndarray, seconds: np.ndarray) -> Any:
     return pl.Series(moments).dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def generate(size: int, seed: int, users: dict[str, int], tags: dict[str, int]) -> dict[str, Any]:
-    """Every table's rows as Polars frames; deterministic for (size, seed)."""
+def generate(size: int, seed: int, found: dict[str, Any]) -> dict[str, Any]:
+    """Every table's rows as Polars frames; deterministic for (size, seed).
+
+    `found` holds what the installation already has: the demo users' and tags' ids, the
+    tracked site's id and the highest visitor id.
+    """
+    users, tags = found["users"], found["tags"]
     import polars as pl
 
     from clientela.demo import vocabulary as vocab
@@ -305,30 +307,80 @@ def generate(size: int, seed: int, users: dict[str, int], tags: dict[str, int]) 
         "note": "", "created_via": "seed", "created_at": ordered_at, "updated_at": ordered_at,
         "version": 1,
     })  # fmt: skip
+    visitors, events = _web_behaviour(rng, ids, found["site"], found["visitor_offset"])
     return {
         "contacts_contact": contacts,
         "contacts_contact_tags": contact_tags,
         "contacts_consent": consents,
         "orders_order": orders,
+        "tracking_visitor": visitors,
+        "tracking_event": events,
     }
 
 
-TIMESTAMPS = {"created_at", "updated_at", "deleted_at", "recorded_at", "ordered_at"}
+def _web_behaviour(rng: Any, ids: np.ndarray, site: int, offset: int) -> tuple[Any, Any]:
+    """Return the site's identified visitors (one per browsing contact) and their events."""
+    import polars as pl
+
+    browsing = ids[rng.random(len(ids)) < VISITOR_SHARE]
+    visitor_ids = np.arange(offset + 1, offset + 1 + len(browsing))
+    counts = 1 + rng.poisson(EVENTS_PER_VISITOR - 1, len(browsing))
+    who = np.repeat(np.arange(len(browsing)), counts)
+    total = len(who)
+    back = np.minimum(rng.exponential(RECENCY_DAYS, total).astype(np.int64), DAYS - 1)
+    moment = _utc(DAYS - back, rng.integers(0, 86400, total))
+    paths = np.array([p for p, _w in PATHS])
+    weights = np.array([w for _p, w in PATHS])
+    path = paths[rng.choice(len(paths), total, p=weights / weights.sum())]
+    click = rng.random(total) < 0.15
+    cta = np.where(click, np.array(CTAS)[rng.integers(0, len(CTAS), total)], "")
+    first_seen = pl.DataFrame({"who": who, "at": moment}).group_by("who").agg(
+        pl.col("at").min().alias("first"), pl.col("at").max().alias("last")
+    ).sort("who")  # fmt: skip
+    visitors = pl.DataFrame({
+        "id": visitor_ids, "key": [f"{n:032x}" for n in visitor_ids], "contact_id": browsing,
+        "first_seen": first_seen["first"], "last_seen": first_seen["last"],
+        "identified_at": first_seen["first"],
+    })  # fmt: skip
+    events = pl.DataFrame({
+        "site_id": site, "visitor_id": visitor_ids[who], "contact_id": browsing[who],
+        "kind": np.where(click, 2, 1), "path": path, "referrer": "", "cta": cta, "title": "",
+        "occurred_at": moment, "received_at": moment,
+    }).with_columns((pl.lit(SITE) + pl.col("path")).alias("url"))  # fmt: skip
+    return visitors, events
 
 
-def _lookups(env: dict[str, str]) -> tuple[dict[str, int], dict[str, int]]:
-    """Return the demo users' and tags' ids, read through Django in a child process."""
-    code = (
-        "import django, json; django.setup(); "
-        "from clientela.accounts.models import User; from clientela.contacts.models import Tag; "
-        "print(json.dumps([dict(User.objects.values_list('username', 'id')), "
-        "dict(Tag.objects.values_list('name', 'id'))]))"
-    )
+TIMESTAMPS = {
+    "created_at", "updated_at", "deleted_at", "recorded_at", "ordered_at", "first_seen",
+    "last_seen", "identified_at", "occurred_at", "received_at",
+}  # fmt: skip
+
+
+LOOKUPS = f"""
+import django, json
+django.setup()
+from django.db.models import Max
+from clientela.accounts.models import User
+from clientela.contacts.models import Tag
+from clientela.tracking.models import TrackedSite, Visitor
+site = TrackedSite.objects.filter(name="Bench").first() or TrackedSite.objects.create(
+    name="Bench", allowed_origins="{SITE}")
+print(json.dumps({{"users": dict(User.objects.values_list("username", "id")),
+                  "tags": dict(Tag.objects.values_list("name", "id")), "site": site.pk,
+                  "visitor_offset": Visitor.objects.aggregate(m=Max("id"))["m"] or 0}}))
+"""
+
+
+def _lookups(env: dict[str, str]) -> dict[str, Any]:
+    """Return the demo users' and tags' ids, the tracked site and the highest visitor id.
+
+    Read (and the site created) through Django in a child process.
+    """
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", LOOKUPS], env=env, check=True, capture_output=True, text=True
     ).stdout
-    users, tags = json.loads(out.strip().splitlines()[-1])
-    return users, tags
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return found
 
 
 def _pg_ready(size: int) -> bool:
@@ -355,8 +407,7 @@ def _load_postgresql(size: int, seed: int, env: dict[str, str]) -> None:
     name = pg_name(size)
     rfm_1m._fresh_database(name, env)
     _manage(env, "seed", "--contacts", "0")
-    users, tags = _lookups(env)
-    frames = generate(size, seed, users, tags)
+    frames = generate(size, seed, _lookups(env))
     with psycopg.connect(f"{PG}/{name}", autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute("SET maintenance_work_mem = '512MB'")
@@ -375,9 +426,8 @@ def _load_postgresql(size: int, seed: int, env: dict[str, str]) -> None:
                 rfm_1m._copy(conn, table, list(frame.columns), buffer.getvalue())
         for statement in indexes:
             conn.execute(statement)
-        conn.execute(
-            "SELECT setval('contacts_contact_id_seq', (SELECT max(id) FROM contacts_contact))"
-        )
+        for table in ("contacts_contact", "tracking_visitor"):
+            conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         conn.execute("SET session_replication_role = DEFAULT")
         conn.execute("VACUUM ANALYZE")
 
@@ -398,8 +448,7 @@ def _load_sqlite(size: int, seed: int, env: dict[str, str], data_dir: Path) -> N
 
     _manage(env, "migrate", "-v0")
     _manage(env, "seed", "--contacts", "0")
-    users, tags = _lookups(env)
-    frames = generate(size, seed, users, tags)
+    frames = generate(size, seed, _lookups(env))
     with sqlite3.connect(data_dir / "clientela.sqlite3") as db:
         for table, frame in frames.items():
             fill = _sqlite_fillers(db, table, set(frame.columns))
