@@ -330,6 +330,9 @@ def load_demo(contacts: int = 2000, seed: int = 2026) -> int:
     from clientela.demo.orders import seed_orders
 
     seed_orders(seed=seed)
+    from clientela.demo.segments import seed_story_two_birthdays
+
+    seed_story_two_birthdays(seed=seed)
     from clientela.demo.webforms import seed_capture, seed_webinar_form
 
     webinar = seed_webinar_form(User.objects.get(username="mercadeo"))

@@ -156,3 +156,23 @@ def test_it_gives_speed_to_lead_a_fast_rep_and_a_slow_one():
     for assignment in LeadAssignment.objects.select_related("contact", "submission"):
         assert assignment.submitted_at >= assignment.contact.created_at
         assert assignment.submission.followed_up_at is not None
+
+
+def test_story_two_s_birthday_segment_has_members_the_week_the_demo_is_loaded():
+    """En riesgo, con consentimiento de e-mail, compró en 15 meses, cumpleaños en 7 días."""
+    from clientela.demo.segments import BIRTHDAYS, STORY_TWO_BASE
+    from clientela.segments.engine import members
+    from clientela.segments.registry import Context
+    from clientela.segments.tree import parse
+
+    load_demo(contacts=300)
+    story = {
+        "all": [
+            *STORY_TWO_BASE["all"],
+            {"field": "birthday", "op": "in_next_days", "value": 7},
+        ]
+    }
+    found = members(parse(story), Context()).count()
+    base = members(parse(STORY_TWO_BASE), Context()).count()
+    assert 1 <= found <= base
+    assert found >= min(BIRTHDAYS, base)

@@ -132,3 +132,78 @@ def test_a_rep_sees_only_his_own_members(page: Page, server: RunningServer) -> N
     expect(own).to_have_text(re.compile(r"contactos? que usted puede ver$"))
     assert 0 < number(own.inner_text()) < everyone
     expect(page.get_by_role("link", name="Editar")).to_have_count(0)
+
+
+STORY_TWO_COUNT = """
+from clientela.demo.segments import STORY_TWO_BASE
+from clientela.segments.engine import members
+from clientela.segments.registry import Context
+from clientela.segments.tree import parse
+birthday = {"field": "birthday", "op": "in_next_days", "value": 7}
+print(members(parse({"all": [*STORY_TWO_BASE["all"], birthday]}), Context()).count())
+"""
+
+
+def test_story_two_the_marketer_builds_the_birthday_segment_and_finds_it_in_the_api(
+    page: Page, server: RunningServer, shots: Path
+) -> None:
+    """En riesgo, con consentimiento de e-mail, compró en los últimos 15 meses, cumpleaños en
+    los próximos 7 días: built in the UI, counted live, explained, saved, read back by the API."""
+    import json
+    import urllib.request
+
+    expected = int(server.manage("shell", "-c", STORY_TWO_COUNT).stdout.strip().splitlines()[-1])
+    assert expected >= 1  # the demo gives a few of these customers a birthday this week
+    sign_in(page, server, "mercadeo")
+    page.goto(f"{server.url}/segments/new/")
+    count = page.locator("#preview-count")
+    expect(count).to_have_text(COUNT)
+    everyone = count.inner_text()
+    page.get_by_label("Nombre", exact=True).fill("Cumpleaños en riesgo")
+    root = page.locator("#builder fieldset.root")
+
+    def add(field: str) -> Locator:
+        root.locator(":scope > .group-actions button[data-role=add-condition]").click()
+        condition = root.locator(":scope > .group-body > .cond").last
+        condition.locator("select[data-role=field]").select_option(field)
+        return condition
+
+    rfm = add("rfm_segment")
+    rfm.locator("select[data-role=op]").select_option("in")
+    rfm.get_by_label("En riesgo").check()
+    at_risk = changed_count(count, everyone)
+    consent = add("consent")
+    consent.locator("select[data-param=channel]").select_option("email")
+    consent.locator("select[data-param=purpose]").select_option("marketing")
+    bought = add("last_purchase")
+    bought.locator("select[data-role=op]").select_option("in_last_days")
+    bought.locator("input[data-role=value]").fill("456")
+    birthday = add("birthday")
+    birthday.locator("select[data-role=op]").select_option("in_next_days")
+    birthday.locator("input[data-role=value]").fill("7")
+    # The live count lands on what the engine counts for the whole definition.
+    word = "contacto" if expected == 1 else "contactos"
+    expect(count).to_have_text(f"{expected} {word}")
+    assert expected < number(at_risk)
+    expect(page.locator("#preview-members li a")).to_have_count(min(expected, 10))
+    page.screenshot(path=str(shots / "segment-story-two-es.png"), full_page=True)
+
+    page.get_by_role("button", name="Guardar segmento").click()
+    page.wait_for_url(re.compile(r"/segments/\d+/$"))
+    segment_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    expect(page.locator(".member-count")).to_have_text(f"{expected} {word}")
+    page.locator("#members a", has_text="¿Por qué?").first.click()
+    why = page.locator(".why-tree")
+    expect(why).to_contain_text("En riesgo")
+    expect(why.locator(".why-yes")).to_have_count(5)  # all of: and its four conditions
+    expect(why.locator(".why-no")).to_have_count(0)
+
+    token = server.manage("token", "create", "mercadeo").stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, key, value in (
+        (f"/api/v1/segments/{segment_id}", "name", "Cumpleaños en riesgo"),
+        (f"/api/v1/segments/{segment_id}/count", "count", expected),
+    ):
+        request = urllib.request.Request(f"{server.url}{path}", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - our server
+            assert json.loads(answer.read())[key] == value
