@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Window
 from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -287,8 +288,13 @@ def preview(request: AuthenticatedHttpRequest) -> JsonResponse:
     except ValidationError as exc:
         return JsonResponse({"errors": {"": list(exc.messages)}})
     members = definition_members_for_user(request.user, tree)
-    count = members.count()
-    first = members.values("pk", "first_name", "last_name", "email")[:PREVIEW_MEMBERS]
+    # One evaluation of the conditions: the first members carry the count of all of them.
+    first = list(
+        members.annotate(total=Window(Count("pk"))).values(
+            "pk", "first_name", "last_name", "email", "total"
+        )[:PREVIEW_MEMBERS]
+    )
+    count = int(first[0]["total"]) if first else 0
     return JsonResponse(
         {
             "errors": {},

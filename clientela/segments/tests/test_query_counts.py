@@ -58,3 +58,20 @@ def test_the_segment_detail_pins_its_queries(
         assert c.get(reverse("segments:detail", args=[segment.pk])).status_code == 200
     with django_assert_num_queries(8):
         assert c.get(reverse("segments:detail", args=[listed.pk]), {"page": 2}).status_code == 200
+
+
+def test_the_builder_preview_evaluates_the_conditions_once(client: Client, personas: Any) -> None:
+    """The live count and the first members come from one query (a window count)."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _world(personas, members=14, segments=1)
+    c = client_for(client, personas.marketer)
+    vip = {"all": [{"field": "tag", "op": "has", "value": "vip"}]}
+    with CaptureQueriesContext(connection) as captured:
+        answer = c.post(reverse("segments:preview"), {"definition": json.dumps(vip)}).json()
+    assert answer["count"] == 14 and len(answer["members"]) == 10
+    over_contacts = [q["sql"] for q in captured.captured_queries if "contacts_contact" in q["sql"]]
+    assert len(over_contacts) == 1 and "OVER" in over_contacts[0]

@@ -130,6 +130,9 @@ def test_the_preview_counts_what_the_viewer_may_see(client: Client, world: Scree
     assert answer["count"] == 2 and answer["errors"] == {}
     assert answer["count_text"] == "2 contacts"
     assert sorted(m["name"] for m in answer["members"]) == ["Ana Restrepo", "Bruno Díaz"]
+    nobody = {"all": [{"field": "city", "op": "is", "value": "Nowhere at all"}]}
+    empty = c.post(reverse("segments:preview"), {"definition": json.dumps(nobody)}).json()
+    assert (empty["count"], empty["members"], empty["errors"]) == (0, [], {})
     broken = c.post(reverse("segments:preview"), {"definition": "{"}).json()
     assert broken["errors"][""]
     wrong = c.post(
