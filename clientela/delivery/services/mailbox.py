@@ -44,6 +44,12 @@ def _credentials(parts: SplitResult) -> tuple[str, str]:
     return unquote(parts.username or ""), unquote(parts.password or "")
 
 
+def _reason(error: Exception) -> str:
+    """Return what a server or the network said (imaplib and poplib give server text as bytes)."""
+    said = error.args[0] if error.args else error
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said or error)
+
+
 def read_imap(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
     """Process and delete every message of the IMAP mailbox of `url`; return how many."""
     parts = urlsplit(url)
@@ -55,14 +61,18 @@ def read_imap(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
             parts.hostname or "", port, timeout=timeout
         )
     except (OSError, imaplib.IMAP4.error) as error:
-        raise MailboxError(f"cannot connect to the bounce mailbox {where}: {error}") from error
+        raise MailboxError(
+            f"cannot connect to the bounce mailbox {where}: {_reason(error)}"
+        ) from error
     done = 0
     try:
         user, password = _credentials(parts)
         try:
             client.login(user, password)
         except imaplib.IMAP4.error as error:
-            raise MailboxError(f"the bounce mailbox {where} refused the login: {error}") from error
+            raise MailboxError(
+                f"the bounce mailbox {where} refused the login: {_reason(error)}"
+            ) from error
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
         status, answer = client.select(folder)
         if status != "OK":
@@ -82,7 +92,9 @@ def read_imap(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
             if done:
                 client.expunge()
     except (OSError, imaplib.IMAP4.error) as error:
-        raise MailboxError(f"reading the bounce mailbox {where} failed: {error}") from error
+        raise MailboxError(
+            f"reading the bounce mailbox {where} failed: {_reason(error)}"
+        ) from error
     finally:
         # A connection that is gone already has nothing left to close.
         with suppress(OSError, imaplib.IMAP4.error):
@@ -101,7 +113,9 @@ def read_pop(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
             parts.hostname or "", port, timeout=timeout
         )
     except (OSError, poplib.error_proto) as error:
-        raise MailboxError(f"cannot connect to the bounce mailbox {where}: {error}") from error
+        raise MailboxError(
+            f"cannot connect to the bounce mailbox {where}: {_reason(error)}"
+        ) from error
     done = 0
     try:
         user, password = _credentials(parts)
@@ -109,7 +123,9 @@ def read_pop(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
             client.user(user)
             client.pass_(password)
         except poplib.error_proto as error:
-            raise MailboxError(f"the bounce mailbox {where} refused the login: {error}") from error
+            raise MailboxError(
+                f"the bounce mailbox {where} refused the login: {_reason(error)}"
+            ) from error
         count, _size = client.stat()
         for number in range(1, count + 1):
             _resp, lines, _octets = client.retr(number)
@@ -117,7 +133,9 @@ def read_pop(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
             client.dele(number)
             done += 1
     except (OSError, poplib.error_proto) as error:
-        raise MailboxError(f"reading the bounce mailbox {where} failed: {error}") from error
+        raise MailboxError(
+            f"reading the bounce mailbox {where} failed: {_reason(error)}"
+        ) from error
     finally:
         # QUIT is what makes a POP3 server delete the messages marked so far (a connection that
         # is gone already leaves them for the next run).
@@ -129,9 +147,11 @@ def read_pop(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
 def read_mailbox(url: str, *, timeout: float = TIMEOUT_SECONDS) -> int:
     """Read the mailbox of `url` (imap://, imaps://, pop3://, pop3s://); return how many."""
     try:
-        scheme = urlsplit(url).scheme
+        parts = urlsplit(url)
+        _port = parts.port  # a port that is not a number raises ValueError here
     except ValueError as error:
-        raise MailboxError("the bounce mailbox URL cannot be read") from error
+        raise MailboxError("the bounce mailbox URL cannot be read (check its port)") from error
+    scheme = parts.scheme
     if scheme in ("imap", "imaps"):
         return read_imap(url, timeout=timeout)
     if scheme in ("pop3", "pop3s"):
