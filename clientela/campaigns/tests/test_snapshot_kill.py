@@ -7,8 +7,9 @@ with SIGKILL while that transaction is writing, found by polling the database â€
 code waits for the test:
 
 - PostgreSQL: the worker's backend holds the recipients table's RowExclusiveLock and the table's
-  heap has grown (rows are physically written) while a reader still counts zero rows: the
-  snapshot is half written and uncommitted.
+  heap has grown past what two batches of rows can fill (rows are physically written) while a
+  reader still counts zero rows: several batches are written and none is committed (a
+  snapshot committing batch by batch would show rows before that, and the test would fail).
 - SQLite (WAL): uncommitted pages stay in the writer's cache, invisible from outside; the test
   waits until the worker has committed its claim of the `campaigns.due` task and then holds the
   write lock â€” the transaction of `advance`, whose only work for a sending campaign is the
@@ -39,6 +40,10 @@ from clientela.testing.smtp import running_smtp_server
 pytestmark = [pytest.mark.e2e]
 
 RECIPIENTS = 5000
+BATCH = 250  # recipients per snapshot INSERT (CLIENTELA_CAMPAIGN_BATCH)
+# A recipient row here (ids, a ~22-character address, language, phase, flags, tuple header)
+# takes well under 200 bytes of heap: more than this means at least two batches were written.
+TWO_BATCHES_BYTES = 2 * BATCH * 200
 SEED = f"""
 from clientela.campaigns.services.campaigns import create_campaign
 from clientela.campaigns.services.sending import send_campaign
@@ -111,7 +116,7 @@ def _postgres_probe(url: str) -> Probe:
         ).fetchone()
         assert row is not None
         locks, heap_bytes, visible = row
-        return bool(locks > 0 and heap_bytes > 0 and visible == 0)
+        return bool(locks > 0 and heap_bytes > TWO_BATCHES_BYTES and visible == 0)
 
     return writing, connection.close
 
@@ -149,7 +154,7 @@ def test_a_worker_killed_inside_the_snapshot_leaves_none_and_the_next_sends_once
         env.update({
             "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "CLIENTELA_EMAIL_HOST": smtp.host, "CLIENTELA_EMAIL_PORT": str(smtp.port),
-            "CLIENTELA_CAMPAIGN_BATCH": "250", "CLIENTELA_LOG_LEVEL": "INFO",
+            "CLIENTELA_CAMPAIGN_BATCH": str(BATCH), "CLIENTELA_LOG_LEVEL": "INFO",
         })  # fmt: skip
         log = tmp_path / "worker.log"
         try:
