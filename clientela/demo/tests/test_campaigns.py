@@ -103,7 +103,8 @@ def test_the_demo_launch_was_sent_as_an_ab_test_and_its_page_shows_the_winner(cl
         ref__in=[f"{winner}:{pk}" for pk in rest.values_list("pk", flat=True)]
     )
     assert rest_messages.count() == rest.count()
-    assert min(rest_messages.values_list("sent_at", flat=True)) >= launch.ab_decided_at
+    assert not rest_messages.filter(sent_at__lt=launch.ab_decided_at).exists()
+    assert not rest_messages.filter(sent_at__isnull=True).exists()
     assert MessageEvent.objects.filter(message__group=group, kind="click").exists()
 
     marketer = User.objects.get(username="mercadeo")
