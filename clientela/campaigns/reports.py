@@ -15,11 +15,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncDate, TruncHour
 
 from clientela.campaigns.choices import Exclusion
-from clientela.campaigns.models import Campaign
+from clientela.campaigns.models import Campaign, Variant
 from clientela.contacts.models import Contact
 from clientela.delivery.choices import MessageState
 from clientela.delivery.models import Message, MessageEvent
@@ -235,6 +236,56 @@ def variant_results(campaign: Campaign) -> dict[str, VariantResult]:
         )
         for row in rows
     }
+
+
+def sender_of(campaign: Campaign, variant: Variant | None) -> str | None:
+    """Return the From of a variant's messages (what a variant leaves empty is the campaign's).
+
+    None: neither sets a sender, and delivery's default (DEFAULT_FROM_EMAIL) is used.
+    """
+    from email.utils import formataddr, parseaddr
+
+    name = (variant.from_name if variant and variant.from_name else "") or campaign.from_name
+    own = (variant.from_email if variant and variant.from_email else "") or campaign.from_email
+    address = own or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    if not name and not own:
+        return None
+    return formataddr((name, address)) if name else address
+
+
+@dataclass(frozen=True)
+class VariantDetails:
+    """What a variant's messages carry: subjects (as written, per language), sender, template."""
+
+    label: str
+    subject_es: str
+    subject_en: str
+    sender: str
+    template: str
+    winner: bool
+
+
+def variant_details(campaign: Campaign) -> dict[str, VariantDetails]:
+    """Return, per variant label, the subject, sender and template its recipients get.
+
+    What a variant leaves empty comes from the campaign and its template, as at send time; the
+    English subject is blank when the template has no English version (English readers get
+    the Spanish one).
+    """
+    details: dict[str, VariantDetails] = {}
+    for variant in campaign.variants.select_related("template").order_by("label"):
+        template = variant.template or campaign.template
+        subject_es = variant.subject_es or template.subject_es
+        subject_en = (variant.subject_en or template.subject_en) if template.has_english else ""
+        details[variant.label] = VariantDetails(
+            label=variant.label,
+            subject_es=subject_es,
+            subject_en=subject_en,
+            sender=sender_of(campaign, variant) or settings.DEFAULT_FROM_EMAIL,
+            template=template.name,
+            winner=variant.is_winner,
+        )
+    return details
 
 
 def build_report(campaign: Campaign) -> Report:

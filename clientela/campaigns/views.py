@@ -41,6 +41,7 @@ from clientela.campaigns.reports import (
     VariantResult,
     build_report,
     metric_contacts,
+    variant_details,
     variant_results,
 )
 from clientela.campaigns.services import campaigns as campaign_services
@@ -569,15 +570,39 @@ def campaign_report_export(
     """Download the report's figures (total and per variant) as CSV or XLSX."""
     campaign = get_campaign_for_user(request.user, pk)
     report = build_report(campaign)
+    details = variant_details(campaign)
+
+    def described(label: str) -> list[Any]:
+        """Return what a variant's messages carried: winner, subjects, sender, template."""
+        found = details.get(label)
+        if found is None:
+            return ["", "", "", "", ""]
+        winner = _("Winner") if found.winner and len(details) > 1 else ""
+        return [winner, found.subject_es, found.subject_en, found.sender, found.template]
+
+    # Without an A/B test the one row is the whole campaign: it carries variant A's details.
+    total_details = described("A") if not report.variants else described("")
     rows = [
-        [f.label or _("All"), *(getattr(f, key) for key, _label in REPORT_COLUMNS)]
+        [
+            f.label or _("All"),
+            *(described(f.label) if f.label else total_details),
+            *(getattr(f, key) for key, _label in REPORT_COLUMNS),
+        ]
         for f in [report.total, *report.variants]
     ]
     return export_download(
         actor=request.user,
         kind="campaign_report",
         fmt=fmt,
-        headers=[_("Variant"), *(label for _key, label in REPORT_COLUMNS)],
+        headers=[
+            _("Variant"),
+            _("Winner"),
+            _("Subject (Spanish)"),
+            _("Subject (English)"),
+            _("Sender"),
+            _("Template"),
+            *(label for _key, label in REPORT_COLUMNS),
+        ],
         rows=rows,
         name=f"campaign-{campaign.pk}",
         title=_("Report of the campaign “%(name)s”") % {"name": campaign.name},

@@ -28,6 +28,7 @@ class DeliveryConfig(AppConfig):
         from clientela.delivery.queries import may_manage_suppressions, may_view_messages
         from clientela.delivery.services import SEND_SCHEDULE
         from clientela.delivery.services.engagement import POST_SCHEDULE
+        from clientela.delivery.services.mailbox import BOUNCE_MAILBOX_SCHEDULE
         from clientela.delivery.topics import register_topic
         from clientela.delivery.verbs import register_delivery_verbs
 
@@ -87,6 +88,15 @@ class DeliveryConfig(AppConfig):
                 SEND_SCHEDULE,
                 "clientela.delivery.services.sending.send_due",
                 every=timedelta(minutes=1),
+            )
+        )
+        # Bounces and complaints delivered to a mailbox (CLIENTELA_MAIL_BOUNCE_MAILBOX): the
+        # job does nothing while the setting is empty, and logs a mailbox it cannot read.
+        register(
+            Schedule(
+                BOUNCE_MAILBOX_SCHEDULE,
+                "clientela.delivery.tasks.read_bounce_mailbox_job",
+                every=timedelta(minutes=5),
             )
         )
         register_nav_item(

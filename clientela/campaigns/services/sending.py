@@ -48,7 +48,7 @@ from clientela.campaigns.choices import (
 from clientela.campaigns.kinds import CAMPAIGN_KIND
 from clientela.campaigns.models import Campaign, CampaignRecipient, Variant
 from clientela.campaigns.queries import audience_counts, may_send_campaigns, sendable_audience
-from clientela.campaigns.reports import group_of
+from clientela.campaigns.reports import group_of, sender_of
 from clientela.campaigns.services.campaigns import company_zone
 from clientela.campaigns.services.templates import document_source, language_for, text_source
 from clientela.campaigns.zones import zone_for_country
@@ -367,14 +367,7 @@ def snapshot(campaign: Campaign, *, now: dt.datetime) -> int:
 
 def _from_address(campaign: Campaign, variant: Variant | None) -> str | None:
     """Return the From of a variant's messages (what B leaves empty comes from the campaign)."""
-    from email.utils import formataddr, parseaddr
-
-    name = (variant.from_name if variant and variant.from_name else "") or campaign.from_name
-    own = (variant.from_email if variant and variant.from_email else "") or campaign.from_email
-    address = own or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    if not name and not own:
-        return None
-    return formataddr((name, address)) if name else address
+    return sender_of(campaign, variant)
 
 
 def _queue_batch(campaign_id: int) -> bool:

@@ -8,7 +8,9 @@ messages the server received.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from email.utils import parseaddr
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from clientela.accounts.services import create_token
 from clientela.campaigns.choices import CampaignState, Phase
@@ -334,3 +337,89 @@ def test_the_api_creates_and_shows_a_sender_variant(client, personas):
     variants = {v["label"]: v for v in created.json()["variants"]}
     assert variants["B"]["from_email"] == "ana@tienda.example"
     assert variants["A"]["from_email"] == ""
+
+
+# --- Report export ----------------------------------------------------------------------------
+
+
+def _export_rows(signed_in: Any, campaign: Any, fmt: str) -> list[dict[str, Any]]:
+    """Download the report's export and return its rows keyed by the header."""
+    response = signed_in.get(reverse("campaigns:report_export", args=[campaign.pk, fmt]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    if fmt == "csv":
+        table = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    else:
+        sheet = load_workbook(io.BytesIO(body)).active
+        assert sheet is not None
+        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+        # The sheet may open with a title row: the table starts at the header.
+        table = table[next(i for i, row in enumerate(table) if row and row[0] == "Variant") :]
+    header, *rows = table
+    return [dict(zip(header, row, strict=False)) for row in rows if row and row[0]]
+
+
+@pytest.mark.parametrize("target", ["sender", "content"])
+def test_the_report_export_carries_each_variants_subject_sender_and_template(
+    client, personas, smtp_server, target
+):
+    audience = _wide_audience()
+    offer = _offer_template(personas.marketer)
+    extra: dict[str, Any] = (
+        {"from_name_b": "Ana de Tienda Andina", "from_email_b": "ana@tienda.example"}
+        if target == "sender"
+        else {"template_b": offer.pk}
+    )
+    campaign = _ab_campaign(personas, audience, ab_target=target, **extra)
+    sample_mail, _start = _run_sample_and_open_b(campaign, smtp_server)
+    _rest_mail(campaign, smtp_server, sample_mail)
+    signed_in = client_for(client, personas.marketer, language="en")
+    template = campaign.template
+    sender_b = (
+        "Ana de Tienda Andina <ana@tienda.example>"
+        if target == "sender"
+        else "Tienda Andina <hola@tienda.example>"
+    )
+    expected = {
+        "A": ("", template.subject_es, template.subject_en, "Tienda Andina <hola@tienda.example>",
+              template.name),
+        "B": ("Winner", *(("Oferta de la semana", "Offer of the week") if target == "content"
+                          else (template.subject_es, template.subject_en)),
+              sender_b, offer.name if target == "content" else template.name),
+    }  # fmt: skip
+    recipients = CampaignRecipient.objects.filter(campaign=campaign)
+    addresses = {
+        label: set(recipients.filter(variant__label=label).values_list("email", flat=True))
+        for label in "AB"
+    }
+    # What the SMTP server received, per variant.
+    sent = {
+        label: sum(1 for m in smtp_server.messages if m.recipients[0] in addresses[label])
+        for label in "AB"
+    }
+    opened_b = recipients.filter(phase=Phase.TEST, variant__label="B").count()
+    assert sent["A"] > 0 and sent["B"] > 0
+
+    for fmt in ("csv", "xlsx"):
+        rows = {row["Variant"]: row for row in _export_rows(signed_in, campaign, fmt)}
+        assert set(rows) == {"All", "A", "B"}
+        for label in "AB":
+            row = rows[label]
+            shown = tuple(
+                str(row[key] or "")
+                for key in (
+                    "Winner",
+                    "Subject (Spanish)",
+                    "Subject (English)",
+                    "Sender",
+                    "Template",
+                )
+            )
+            assert shown == expected[label], (fmt, label)
+            assert int(row["Sent"]) == sent[label], (fmt, label)
+        # Every sample message of variant B was opened (by a person, an hour after delivery).
+        assert int(rows["B"]["Unique opens"]) == opened_b
+        assert int(rows["A"]["Unique opens"]) == 0
+        assert int(rows["All"]["Sent"]) == len(smtp_server.messages)
+        # The whole campaign's row spans both variants: it names no single subject.
+        assert rows["All"]["Subject (Spanish)"] in ("", None)

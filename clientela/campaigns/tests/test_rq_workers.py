@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -65,12 +66,34 @@ print(campaign.pk)
 """
 
 
+def _rq_idle(connection: Any) -> bool:
+    """Whether no job is queued, being handed to a worker or running (one atomic read).
+
+    RQ moves a job from the queue to its intermediate list atomically (LMOVE), records it in
+    the StartedJobRegistry before removing it from that list, and drops it from the registry
+    only after it ended; a job enqueues its follow-ups while it runs. So all three empty at
+    one instant means nothing can be sent any more.
+    """
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    queue = Queue("default", connection=connection)
+    started = StartedJobRegistry(queue=queue)
+    with connection.pipeline(transaction=True) as pipeline:
+        pipeline.llen(queue.key)
+        pipeline.llen(queue.intermediate_queue_key)
+        pipeline.zcard(started.key)
+        waiting, handed_over, running = pipeline.execute()
+    return bool(waiting == handed_over == running == 0)
+
+
 def test_two_rq_workers_send_a_campaign_once_to_each_recipient(tmp_path, db):
     pytest.importorskip("django_tasks_rq")
     import redis
 
+    connection = redis.Redis.from_url(REDIS_URL)
     # A run stopped halfway may have left jobs for a database that no longer exists.
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    connection.flushdb()
     with running_smtp_server() as smtp:
         env = server_env(tmp_path)
         env.update(
@@ -109,7 +132,12 @@ def test_two_rq_workers_send_a_campaign_once_to_each_recipient(tmp_path, db):
             while len(smtp.messages) < RECIPIENTS and time.monotonic() < deadline:
                 assert all(w.poll() is None for w in workers), "a worker stopped"
                 time.sleep(0.5)
-            time.sleep(3)  # time for a duplicate to arrive, if one were sent
+            # A duplicate could only come from a job still queued or running: wait until none
+            # is, then count what the SMTP server received once more (below).
+            while not _rq_idle(connection) and time.monotonic() < deadline:
+                assert all(w.poll() is None for w in workers), "a worker stopped"
+                time.sleep(0.2)
+            assert _rq_idle(connection), "RQ jobs were still queued or running"
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)  # a warm shutdown: the current job ends first

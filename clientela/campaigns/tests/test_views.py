@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -203,9 +205,14 @@ def test_the_report_exports_and_drills_down(marketer_client, personas):
     report = marketer_client.get(reverse("campaigns:report", args=[campaign.pk]))
     assert report.status_code == 200
     export = marketer_client.get(reverse("campaigns:report_export", args=[campaign.pk, "csv"]))
-    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("Variante;Destinatarios;Enviado;")
-    assert lines[1].split(";")[1:3] == ["3", "1"]
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    header, total = list(csv.reader(io.StringIO(text), delimiter=";"))[:2]
+    assert header[0] == "Variante"
+    column = {name: index for index, name in enumerate(header)}
+    assert (total[column["Destinatarios"]], total[column["Enviado"]]) == ("3", "1")
+    # Without an A/B test the one row carries the campaign's subject, sender and template.
+    assert total[column["Plantilla"]] == template.name
+    assert total[column["Asunto (español)"]] == template.subject_es
 
     drill = marketer_client.get(
         reverse("campaigns:report_contacts", args=[campaign.pk]), {"metric": "sent"}
