@@ -29,6 +29,15 @@ from clientela.core.events import HIDDEN, DataKey, DataKind, register_data_keys,
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import Change, Entry, RecordTimeline, html, stored_value, who
 
+# What made an activity, for the codes Clientela itself writes (an API client's own text, or a
+# code not listed, reads as stored).
+ACTIVITY_SOURCES = {
+    "demo": gettext_lazy("demo data"),
+    "deals.stage_rule": gettext_lazy("a stage rule"),
+    "billing.overdue": gettext_lazy("an overdue instalment"),
+    "webforms.assignment": gettext_lazy("lead routing"),
+}
+
 
 def _subject(data: Mapping[str, Any]) -> str:
     """Return the subject, or the kind's name when the activity has none ("Call")."""
@@ -192,7 +201,7 @@ def register_activity_verbs() -> None:
             "done_at": DataKey(gettext_lazy("Done"), DataKind.MOMENT),
             "outcome": DataKey(gettext_lazy("Outcome"), DataKind.CHOICE, dict(Outcome.choices)),
             "duration_minutes": DataKey(gettext_lazy("Duration (minutes)")),
-            "source": DataKey(gettext_lazy("Made by")),
+            "source": DataKey(gettext_lazy("Made by"), DataKind.TEXT, ACTIVITY_SOURCES),
             "priority": DataKey(gettext_lazy("Priority"), DataKind.CHOICE, dict(Priority.choices)),
             "direction": DataKey(
                 gettext_lazy("Direction"), DataKind.CHOICE, dict(Direction.choices)

@@ -14,7 +14,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clientela.billing.choices import BillingVerb, OrdersFrom, PaymentMethod, QuoteStatus
+from clientela.billing.choices import (
+    BillingVerb,
+    InvoiceStatus,
+    OrdersFrom,
+    PaymentMethod,
+    QuoteStatus,
+)
 from clientela.core.events import HIDDEN, DataKey, DataKind, register_data_keys, register_verbs
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import Entry, html, who
@@ -102,4 +108,9 @@ def register_billing_verbs() -> None:
     register_data_keys(
         {"status": DataKey(gettext_lazy("Status"), DataKind.CHOICE, dict(QuoteStatus.choices))},
         verbs=[str(v) for v in BillingVerb if str(v).startswith("quote_")],
+    )
+    # Invoices, their instalments and payments store the invoice's status.
+    register_data_keys(
+        {"status": DataKey(gettext_lazy("Status"), DataKind.CHOICE, dict(InvoiceStatus.choices))},
+        verbs=[str(v) for v in BillingVerb if not str(v).startswith("quote_")],
     )

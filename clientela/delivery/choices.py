@@ -70,3 +70,13 @@ class MailOpsVerb(models.TextChoices):
     PREFERENCES = "mail_preferences_changed", _("e-mail preferences changed")
     SUPPRESSED = "address_suppressed", _("address suppressed")
     UNSUPPRESSED = "address_unsuppressed", _("address removed from the suppression list")
+
+
+# What the system stores as a suppression's detail, told in the reader's language.
+SUPPRESSION_DETAILS = {
+    "one-click": _("One-click unsubscribe"),
+    "mailto": _("Unsubscribe e-mail"),
+    "preference page": _("Preference page"),
+    "complaint": _("Spam complaint"),
+    "import": _("Imported"),
+}

@@ -6,7 +6,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clientela.core.events import DataKey, DataKind, register_data_keys, register_verbs
-from clientela.delivery.choices import Channel, DeliveryVerb, MailOpsVerb, SuppressionReason
+from clientela.delivery.choices import (
+    SUPPRESSION_DETAILS,
+    Channel,
+    DeliveryVerb,
+    MailOpsVerb,
+    SuppressionReason,
+)
 from clientela.delivery.kinds import kind_label
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import Entry, RecordTimeline, html
@@ -160,7 +166,7 @@ def register_delivery_verbs() -> None:
             "reason": DataKey(
                 gettext_lazy("Reason"), DataKind.CHOICE, dict(SuppressionReason.choices)
             ),
-            "detail": DataKey(gettext_lazy("Detail")),
+            "detail": DataKey(gettext_lazy("Detail"), DataKind.TEXT, SUPPRESSION_DETAILS),
             "url": DataKey(gettext_lazy("Link")),
             "machine": DataKey(gettext_lazy("Automatic")),
             "hard": DataKey(gettext_lazy("Permanent")),

@@ -18,6 +18,7 @@ from clientela.core.exceptions import ValidationFailed
 from clientela.core.exports import export_download
 from clientela.core.http import domain_errors, page_number, paginate, querystring, require
 from clientela.core.users import AuthenticatedHttpRequest
+from clientela.delivery.choices import SUPPRESSION_DETAILS
 from clientela.delivery.forms import (
     SuppressionFilterForm,
     SuppressionForm,
@@ -33,19 +34,11 @@ from clientela.delivery.queries import (
 from clientela.delivery.services.suppression import import_suppressions, suppress, unsuppress
 
 COUNT_CAP = 10_000
-# What the system stores as a suppression's detail, told in the reader's language.
-DETAIL_LABELS = {
-    "one-click": gettext_lazy("One-click unsubscribe"),
-    "mailto": gettext_lazy("Unsubscribe e-mail"),
-    "preference page": gettext_lazy("Preference page"),
-    "complaint": gettext_lazy("Spam complaint"),
-    "import": gettext_lazy("Imported"),
-}
 
 
 def detail_label(detail: str) -> str:
     """Return a suppression's detail as people read it (a system code becomes words)."""
-    label = DETAIL_LABELS.get(detail)
+    label = SUPPRESSION_DETAILS.get(detail)
     return str(label) if label is not None else detail
 
 

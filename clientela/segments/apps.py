@@ -35,13 +35,25 @@ class SegmentsConfig(AppConfig):
             description=_("Create, change and delete segments and static lists."),
             default=Audience.ADMINS | Audience.MANAGERS | Audience.MARKETING,
         )
-        from clientela.core.events import register_record_type, register_verbs
+        from clientela.core.events import (
+            DataKey,
+            register_data_keys,
+            register_record_type,
+            register_verbs,
+        )
         from clientela.core.scheduling import Schedule, register
         from clientela.segments.choices import SegmentVerb
         from clientela.segments.services import events_written
         from clientela.timeline.services import register_event_listener
 
         register_verbs(SegmentVerb)
+        register_data_keys(
+            {
+                "added": DataKey(_("Contacts added")),
+                "removed": DataKey(_("Contacts removed")),
+            },
+            verbs=[SegmentVerb.LIST_CHANGED],
+        )
         register_record_type("segments.segment", "segments:detail")
         register_event_listener(events_written)
         # Changed contacts every minute; every segment after midnight, when "in the last 30

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clientela.contacts.choices import ConsentChannel, ConsentPurpose
-from clientela.core.events import HIDDEN, DataKey, register_data_keys, register_verbs
+from clientela.core.events import HIDDEN, DataKey, Verb, register_data_keys, register_verbs
 from clientela.timeline.models import Event
 from clientela.timeline.rendering import Entry, html
 from clientela.webforms.choices import FormVerb
@@ -44,6 +44,14 @@ def register_form_verbs() -> None:
         timeline={FormVerb.SUBMITTED: submitted_entry, FormVerb.CONSENT_CONFIRMED: confirmed_entry},
     )
     register_data_keys({"form_id": HIDDEN})
+    # A form's builder notes the field or consent it added (the form's "updated" event).
+    register_data_keys(
+        {
+            "field_added": DataKey(gettext_lazy("Field added")),
+            "consent_added": DataKey(gettext_lazy("Consent added")),
+        },
+        verbs=[Verb.UPDATED],
+    )
     register_data_keys(
         {
             "form": DataKey(gettext_lazy("Form")),
