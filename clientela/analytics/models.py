@@ -224,12 +224,14 @@ class CustomerValue(models.Model):
         verbose_name_plural = _("customer values")
         ordering = ["snapshot", "-clv"]
         indexes = [
-            models.Index(fields=["snapshot", "segment"], name="cv_snapshot_segment_idx"),
             models.Index(fields=["snapshot", "customer_key"], name="cv_snapshot_customer_idx"),
             models.Index(fields=["contact", "snapshot"], name="cv_contact_idx"),
             # Top customers and the drill-down walk a snapshot by CLV, highest first, through
             # cv_snapshot_clv_idx (snapshot, clv DESC NULLS LAST, customer_key), created by
-            # migration 0005 (SQLite refuses NULLS LAST in an index; its DESC puts them last).
+            # migration 0005 (SQLite refuses NULLS LAST in an index; its DESC puts them last);
+            # a one-segment drill-down walks its segment the same way through
+            # cv_snapshot_segment_clv_idx (snapshot, segment, clv DESC NULLS LAST,
+            # customer_key), created by migration 0007, which also serves (snapshot, segment).
             # No (company, snapshot) index: company-only customers are few, and every index
             # costs the nightly bulk write of a million rows.
         ]
@@ -341,7 +343,8 @@ class OwnerTables(models.Model):
 
     Cohort tables keep additive counts (cohort sizes, repeat, active and churned customers,
     prior-period buyers, revenue), so a department's tables are its members' tables added up.
-    Histograms depend on their customers' CLV percentiles and are exact for one owner only.
+    Histograms depend on their customers' CLV percentiles and are exact for one owner only;
+    their grid counts add up, and give a department's histogram.
     """
 
     snapshot = models.ForeignKey(
@@ -356,6 +359,9 @@ class OwnerTables(models.Model):
     )
     cohorts = models.JSONField(default=dict, blank=True)
     histograms = models.JSONField(default=dict, blank=True)
+    # The CLV grid counts behind each histogram (``clientela.analytics.histograms``), which
+    # add up across owners: a department's histogram. None: written before they were kept.
+    clv_counts = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("owner's customer-value tables")

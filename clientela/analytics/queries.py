@@ -12,13 +12,25 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
-from django.db.models import CharField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.aggregates import Aggregate
-from django.db.models.functions import Cast
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext as _
 
 from clientela.accounts.choices import Visibility
@@ -31,6 +43,12 @@ from clientela.accounts.queries import (
 )
 from clientela.analytics import frames
 from clientela.analytics.decimals import fits_field
+from clientela.analytics.histograms import (
+    add_counts,
+    bins_from_counts,
+    histogram_bins,
+    histogram_key,
+)
 from clientela.analytics.measures import ValueSource, cell_measures, cells_of, row_measures
 from clientela.analytics.models import (
     PERIOD_MONTHS,
@@ -353,74 +371,49 @@ def _trend_sums(
 
 
 def clv_histogram(
-    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters, bins: int = 12
+    user: User, snapshot: ValueSnapshot | None, filters: ValueFilters
 ) -> list[dict[str, Any]]:
     """Return customers per CLV bin: equal bins up to the 99th percentile, and one open bin above.
 
     Someone who sees every customer reads the histogram computed with the snapshot, someone
-    who sees one owner's customers (their own) that owner's. The bins of several owners'
-    customers depend on all their values together: they are computed from the rows.
+    who sees one owner's customers (their own) that owner's; someone who sees several owners'
+    customers (a department) adds up those owners' grid counts (see ``histograms``) and bins
+    them, as their rows would be. A snapshot written before owners kept grid counts is binned
+    from the rows.
     """
     key = histogram_key(filters.channel, filters.segment)
     if snapshot is not None and snapshot.has_cells and sees_everything(user):
         stored = (snapshot.histograms or {}).get(key)
         return list(stored or [])
     owners = visible_owner_ids(user)
-    if snapshot is not None and reads_owner_cells(user, snapshot) and owners and len(owners) == 1:
-        mine = (
-            OwnerTables.objects.filter(snapshot=snapshot, owner_id=owners[0])
-            .values_list("histograms", flat=True)
-            .first()
+    if snapshot is not None and owners is not None and reads_owner_cells(user, snapshot):
+        if not owners:
+            return []
+        if len(owners) == 1:
+            mine = (
+                OwnerTables.objects.filter(snapshot=snapshot, owner_id=owners[0])
+                .values_list("histograms", flat=True)
+                .first()
+            )
+            return list((mine or {}).get(key) or [])
+        # An owner without customers has no tables: nothing to add for them.
+        parts = list(
+            OwnerTables.objects.filter(snapshot=snapshot, owner_id__in=owners)
+            .annotate(
+                part=KeyTransform(key, "clv_counts"),
+                written=ExpressionWrapper(Q(clv_counts__isnull=False), output_field=BooleanField()),
+            )
+            .values_list("part", "written")
         )
-        return list((mine or {}).get(key) or [])
+        if all(written for _part, written in parts):
+            return bins_from_counts(add_counts(part for part, _written in parts))
     qs = filtered_values(user, snapshot, filters).filter(clv__isnull=False).values_list("clv")
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # no snapshot yet (a new installation): nothing to draw
         return []
     values = frames.sql_frame(sql, params, {"clv": pl.Float64})["clv"].to_numpy()
-    return histogram_bins(values, bins)
-
-
-def histogram_key(channel: str, segment: str) -> str:
-    """Return the key of a stored histogram: channel and segment filters ("" for every one)."""
-    return f"{channel}|{segment}"
-
-
-def histogram_bins(values: np.ndarray, bins: int = 12) -> list[dict[str, Any]]:
-    """Equal CLV bins up to the 99th percentile and one open bin above, with their counts.
-
-    Customers without a finite CLV (no model value) are left out of the bins.
-    """
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return []
-    top = float(np.quantile(values, 0.99))
-    if top <= 0:
-        return [{"low": 0.0, "high": None, "count": int(values.size)}]
-    step = _nice_step(top / bins)
-    edges = np.arange(0, step * bins + step / 2, step)
-    counts, _edges = np.histogram(np.clip(values, 0, None), bins=np.append(edges, np.inf))
-    out = [
-        {
-            "low": float(edges[i]),
-            "high": float(edges[i + 1]) if i + 1 < len(edges) else None,
-            "count": int(c),
-        }
-        for i, c in enumerate(counts)
-    ]
-    while out and out[-1]["count"] == 0:
-        out.pop()
-    return out
-
-
-def _nice_step(raw: float) -> float:
-    """Round a bin width up to 1, 2 or 5 times a power of ten (readable bin edges)."""
-    magnitude = 10 ** np.floor(np.log10(raw))
-    for factor in (1, 2, 5, 10):
-        if raw <= factor * magnitude:
-            return float(factor * magnitude)
-    return float(10 * magnitude)
+    return histogram_bins(values)
 
 
 def top_customers(
@@ -607,6 +600,37 @@ def drilldown(
         )
         return qs.order_by(expression, ordering[1])
     return qs.order_by(*ordering)
+
+
+def drilldown_total(
+    user: User, snapshot: ValueSnapshot | None, filters: DrillFilters
+) -> int | None:
+    """Return how many customers the drill-down lists, from the cells when they count them.
+
+    The cells of the owners whose customers the user sees (every cell for someone who sees
+    everyone) already add up the customers per segment, previous segment, inactivity and
+    channel: a list narrowed only by those is counted from a few hundred cells instead of its
+    rows. It is the figure of the number the user clicked on the dashboard, and the rows'
+    count while no customer changed owner or went to the trash since the snapshot. None (count
+    the rows) for a cohort, a CLV range or a search, which the cells do not key, and for a
+    snapshot without cells keyed by owner.
+    """
+    if snapshot is None or not reads_owner_cells(user, snapshot):
+        return None
+    if filters.cohort or filters.clv_min is not None or filters.clv_max is not None or filters.q:
+        return None
+    cells = cells_of(snapshot, visible_owner_ids(user))
+    if filters.segment:
+        cells = cells.filter(segment=filters.segment)
+    if filters.previous_segment:
+        previous = "" if filters.previous_segment == NEW_CUSTOMER else filters.previous_segment
+        cells = cells.filter(previous_segment=previous)
+    if filters.inactivity:
+        cells = cells.filter(inactivity=filters.inactivity)
+    if filters.channel:
+        cells = cells.filter(channel=filters.channel)
+    total: int = cells.aggregate(n=Coalesce(Sum("customers"), 0))["n"]
+    return total
 
 
 # --- The customer card -------------------------------------------------------------------------

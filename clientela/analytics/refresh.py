@@ -30,14 +30,6 @@ from django.db.models import Count, Q
 
 from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
-from clientela.analytics.clv import (
-    BgNbdParams,
-    GammaGammaParams,
-    conditional_expected_average_value,
-    conditional_expected_purchases,
-    customer_lifetime_value,
-    probability_alive,
-)
 from clientela.analytics.measures import build_cells
 from clientela.analytics.models import CustomerValue, ValueSnapshot
 from clientela.analytics.queries import get_analytics_settings, latest_snapshot, thresholds_of
@@ -144,6 +136,19 @@ def _params(kind: type[Any], stored: dict[str, Any]) -> Any:
 
 def _clv_columns(snapshot: ValueSnapshot, frame: pl.DataFrame) -> dict[str, pl.Series]:
     """P(alive), expected purchases and spend, CLV from the snapshot's fitted models."""
+    # The models import SciPy: loaded after a merge, not by every process that registers the
+    # merge listener.
+    from clientela.analytics.clv.bgnbd import (
+        BgNbdParams,
+        conditional_expected_purchases,
+        probability_alive,
+    )
+    from clientela.analytics.clv.gamma_gamma import (
+        GammaGammaParams,
+        conditional_expected_average_value,
+    )
+    from clientela.analytics.clv.value import customer_lifetime_value
+
     model = snapshot.model or {}
     empty = pl.Series([None] * frame.height, dtype=pl.Float64)
     if "bgnbd" not in model or "gamma_gamma" not in model:

@@ -7,7 +7,7 @@ import io
 import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -22,10 +22,15 @@ from django.utils.translation import gettext as _
 from clientela.accounts.models import User
 from clientela.analytics import frames
 from clientela.analytics.aggregates import days_between, summary_from_aggregates
-from clientela.analytics.clv import FitError, SummaryInputError, score_customers
-from clientela.analytics.clv.summary import DAYS_PER_MONTH, unit_days
+from clientela.analytics.clv.summary import DAYS_PER_MONTH, SummaryInputError, unit_days
 from clientela.analytics.cohort_queries import company_cohort_tables, owner_cohort_tables
 from clientela.analytics.decimals import check_field
+from clientela.analytics.histograms import (
+    bins_from_counts,
+    grid_counts,
+    histogram_bins,
+    histogram_key,
+)
 from clientela.analytics.measures import build_cells
 from clientela.analytics.models import (
     PERIOD_MONTHS,
@@ -39,8 +44,6 @@ from clientela.analytics.queries import (
     can_manage_settings,
     can_recompute,
     get_analytics_settings,
-    histogram_bins,
-    histogram_key,
     latest_snapshot,
     thresholds_of,
 )
@@ -94,6 +97,10 @@ def score_frame(
 
     Returns the frame, the fitted model parameters and a note when CLV could not be fitted.
     """
+    # The models import SciPy: loaded by the processes that score, never by a web request.
+    from clientela.analytics.clv.fitting import FitError
+    from clientela.analytics.clv.value import score_customers
+
     recency = days_between(as_of, aggregates["last_purchase"].to_numpy())
     r, f, m = rfm_scores(recency, aggregates["purchase_days"], aggregates["monetary"])
     frame = aggregates.with_columns(
@@ -346,9 +353,14 @@ def write_owner_tables(snapshot: ValueSnapshot, frame: pl.DataFrame, orders: pl.
     cohorts = owner_cohort_tables(snapshot.as_of, orders, owners)
     owned = frame.filter(pl.col("snapshot_owner_id").is_not_null())
     # Only the histograms with customers: a missing one reads as empty.
-    histograms = {
-        int(owner): {k: v for k, v in _histograms(part).items() if v}
+    parts = {
+        int(owner): part
         for (owner,), part in owned.partition_by("snapshot_owner_id", as_dict=True).items()
+    }
+    counts = {owner: _histogram_counts(part) for owner, part in parts.items()}
+    histograms = {
+        owner: {k: bins for k, c in mine.items() if (bins := bins_from_counts(c))}
+        for owner, mine in counts.items()
     }
     OwnerTables.objects.filter(snapshot=snapshot).delete()
     OwnerTables.objects.bulk_create(
@@ -358,6 +370,7 @@ def write_owner_tables(snapshot: ValueSnapshot, frame: pl.DataFrame, orders: pl.
                 owner_id=owner,
                 cohorts=cohorts.get(owner, {}),
                 histograms=histograms[owner],
+                clv_counts=counts[owner],
             )
             for owner in sorted(histograms)
         ],
@@ -366,16 +379,24 @@ def write_owner_tables(snapshot: ValueSnapshot, frame: pl.DataFrame, orders: pl.
     return len(histograms)
 
 
-def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """Return the CLV histogram of every channel and segment filter the dashboard offers."""
+def _clv_by_filter(frame: pl.DataFrame) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield the key and the CLV values of every channel and segment filter the dashboard offers."""
     scored = frame.select("channel", "segment", "clv").filter(pl.col("clv").is_not_null())
-    out: dict[str, list[dict[str, Any]]] = {}
     for channel in ["", *scored["channel"].unique().to_list()]:
         by_channel = scored.filter(pl.col("channel") == channel) if channel else scored
         for segment in ["", *SEGMENT_CODES]:
             chosen = by_channel.filter(pl.col("segment") == segment) if segment else by_channel
-            out[histogram_key(channel, segment)] = histogram_bins(chosen["clv"].to_numpy())
-    return out
+            yield histogram_key(channel, segment), chosen["clv"].to_numpy()
+
+
+def _histograms(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Return the CLV histogram of every channel and segment filter the dashboard offers."""
+    return {key: histogram_bins(values) for key, values in _clv_by_filter(frame)}
+
+
+def _histogram_counts(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Return the CLV grid counts of every filter with customers (a missing one is empty)."""
+    return {key: grid_counts(values) for key, values in _clv_by_filter(frame) if values.size}
 
 
 def _finish(snapshot: ValueSnapshot, frame: pl.DataFrame, model: dict[str, Any], note: str) -> None:

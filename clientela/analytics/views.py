@@ -33,6 +33,7 @@ from clientela.analytics.queries import (
     can_view_value,
     clv_histogram,
     drilldown,
+    drilldown_total,
     equity_trend,
     get_analytics_settings,
     get_job,
@@ -203,8 +204,14 @@ def customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DrillForm(request.GET or None)
     filters = form.to_filters()
     context = _base_context(request)
-    qs = drilldown(request.user, context["snapshot"], filters)
-    page = paginate(qs, page_number(request.GET), cap=COUNT_CAP)
+    snapshot = context["snapshot"]
+    qs = drilldown(request.user, snapshot, filters)
+    page = paginate(
+        qs,
+        page_number(request.GET),
+        cap=COUNT_CAP,
+        known_total=lambda: drilldown_total(request.user, snapshot, filters),
+    )
     context.update(
         {
             "form": form,

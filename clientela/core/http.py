@@ -134,6 +134,7 @@ def paginate(
     *,
     cap: int | Callable[[], int],
     estimate: Callable[[], int | None] | None = None,
+    known_total: Callable[[], int | None] | None = None,
 ) -> Page:
     """Fetch one page and a total that stays cheap however long the list is.
 
@@ -145,6 +146,8 @@ def paginate(
       filter never scans the whole table; a list that fits on its first page is not counted.
     * ``cap`` may be a function, asked only when a total is needed (so an app can count a small
       table exactly and cap a large one without a query on lists that fit on one page).
+    * ``known_total``, when given and not None, is the list's exact total read from figures
+      already added up (e.g. a snapshot's cells): shown as is, with no count of the rows.
     """
     offset = (number - 1) * PAGE_SIZE
     rows = list(qs[offset : offset + PAGE_SIZE + 1])
@@ -152,6 +155,10 @@ def paginate(
     rows = rows[:PAGE_SIZE]
     if number == 1 and not has_next:
         return Page(rows, number, False, len(rows))
+    if known_total is not None:
+        known = known_total()
+        if known is not None:
+            return Page(rows, number, has_next, known)
     limit = cap() if callable(cap) else cap
     if estimate is not None:
         approx = estimate()

@@ -24,6 +24,8 @@ PAGES = {
     "settings": ("analytics:settings", [], {}),
     "customers": ("analytics:customers", [], {}),
     "customers_segment": ("analytics:customers", [], {"segment": "champions", "q": "a"}),
+    # A page past the first is totalled: from the cells (one query), not by counting rows.
+    "customers_one_segment": ("analytics:customers", [], {"segment": "champions", "page": "2"}),
     "cohorts": ("analytics:cohorts", [], {}),
     "customers_export": ("analytics:customers_export", ["csv"], {}),
     "export_segments": ("analytics:table_export", ["segments", "csv"], {}),
@@ -33,14 +35,15 @@ PAGES = {
 }
 MANAGER = {
     "dashboard": 18, "dashboard_filtered": 22, "ltv": 17, "ltv_overrides": 17, "settings": 6,
-    "customers": 6, "customers_segment": 6, "cohorts": 5, "customers_export": 9,
+    "customers": 6, "customers_segment": 6, "customers_one_segment": 7, "cohorts": 5,
+    "customers_export": 9,
     "export_segments": 9, "export_channels": 16, "export_cohorts": 8, "export_trend": 9,
 }  # fmt: skip
 # Every export also writes its audit trail: the export's job row and its "exported" event.
 # A rep reads the cells of her own customers and her cohort tables and CLV histograms.
 REP = {
     "dashboard": 17, "dashboard_filtered": 19, "ltv": 10, "ltv_overrides": 10, "customers": 6,
-    "customers_segment": 6, "cohorts": 6,
+    "customers_segment": 6, "customers_one_segment": 7, "cohorts": 6,
 }  # fmt: skip
 # Reads that travel as COPY on PostgreSQL (frames.sql_frame), which the query log does not see:
 # the orders behind a filtered cohort table.

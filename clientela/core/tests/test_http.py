@@ -48,6 +48,17 @@ def test_the_total_is_capped_and_an_estimate_stands_in_only_above_the_cap(jobs):
     assert unknown.total == 105
 
 
+def test_a_known_total_is_shown_without_counting_the_rows(jobs, django_assert_num_queries):
+    # One query for the page (and the extra row that says a next page exists), none to count.
+    with django_assert_num_queries(1):
+        known = paginate(jobs, 2, cap=60, known_total=lambda: 105)
+    assert (known.total, known.total_is_capped, known.total_is_estimate) == (105, False, False)
+    assert known.has_next and len(known.rows) == PAGE_SIZE
+    # None: the total is not known that way, so the rows are counted (capped) as before.
+    unknown = paginate(jobs, 1, cap=60, known_total=lambda: None)
+    assert (unknown.total, unknown.total_is_capped) == (60, True)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"), [("", 1), ("3", 3), ("0", 1), ("-4", 1), ("x", 1), ("10000000", 100_000)]
 )
