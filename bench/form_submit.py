@@ -100,6 +100,27 @@ def _count(database: str, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _now(database: str) -> Any:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{database}") as db:
+        row = db.execute("SELECT now()").fetchone()
+    return row[0] if row else None
+
+
+def _span(database: str, since: Any) -> float:
+    """Return the seconds from the first job started after `since` to the last one's end."""
+    import psycopg
+
+    sql = (
+        "SELECT extract(epoch FROM max(finished_at) - min(started_at))"
+        " FROM django_tasks_database_dbtaskresult WHERE started_at >= %s"
+    )
+    with psycopg.connect(f"{PG}/{database}") as db:
+        row = db.execute(sql, [since]).fetchone()
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
 def run(
     size: int = 6000, seed: int = 42, seconds: int = 15, connections: int = 16
 ) -> list[dict[str, Any]]:
@@ -157,8 +178,12 @@ def run(
         # The follow-up work (routing, the rep's task and notice, three e-mails) is the
         # worker's: run the real worker over what the requests woke it for, and time it.
         started = time.monotonic()
+        since = _now(database)
         manage(env, "worker", "--batch")
         follow_up_s = time.monotonic() - started
+        # The jobs' own span, from the first one's start to the last one's end: the follow-up
+        # work without the worker process's start (Django, imports), which production pays once.
+        work_s = _span(database, since)
         pending = (
             "SELECT count(*) FROM webforms_submission"
             " WHERE state = 'processed' AND followed_up_at IS NULL"
@@ -183,22 +208,22 @@ def run(
         "processed": processed, "assigned": assigned, "emails_queued": queued,
         "not_followed_up": not_followed_up,
         "posting_seconds": round(posted["seconds"], 2), "follow_up_seconds": round(follow_up_s, 2),
-        "worker_start_seconds": round(worker_start_s, 2),
-        "worker_follow_ups_per_second": round(processed / follow_up_s, 1) if follow_up_s else None,
+        "worker_jobs_seconds": round(work_s, 2), "worker_start_seconds": round(worker_start_s, 2),
+        "worker_follow_ups_per_second": round(processed / work_s, 1) if work_s else None,
         "errors": posted["errors"], "non2xx": posted["non2xx"],
         "baseline": "GET /healthz (SELECT 1) on the same server",
     }  # fmt: skip
     followed_up = processed - not_followed_up
-    end_to_end = round(followed_up / (posted["seconds"] + follow_up_s), 1)
+    end_to_end = round(followed_up / (posted["seconds"] + work_s), 1) if work_s else None
     return [
         {**common, "figure": "submissions_per_second", "value": round(posted["rps"], 1),
          "unit": "submissions/s", "baseline_value": round(floor["rps"], 1),
          "ratio": round(posted["rps"] / floor["rps"], 3) if floor["rps"] else None},
         # End to end: submissions stored, processed and followed up (routed, task, notice,
-        # e-mails queued) over the posting time plus the worker's time after it.
+        # e-mails queued) over the posting time plus the worker's jobs after it.
         {**common, "figure": "end_to_end_per_second", "value": end_to_end,
          "unit": "submissions/s", "baseline_value": round(floor["rps"], 1),
-         "ratio": round(end_to_end / floor["rps"], 3) if floor["rps"] else None},
+         "ratio": round(end_to_end / floor["rps"], 3) if floor["rps"] and end_to_end else None},
         {**common, "figure": "submission_p99", "value": round(posted["p99_ms"], 2), "unit": "ms",
          "baseline_value": round(floor["p99_ms"], 2),
          "ratio": round(posted["p99_ms"] / floor["p99_ms"], 3) if floor["p99_ms"] else None},
