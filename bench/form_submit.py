@@ -7,8 +7,9 @@ carries a genuine render token and a solved ALTCHA challenge, and goes through v
 dedupe, consent and the contact's update in the request. Then the real worker
 (`clientela worker --batch`) does the follow-up work the requests woke it for — routing (a
 task and a notice for the rep) and the three e-mails queued — timed as its own figure.
-Figures: submissions/s and p99 latency (targets ≥ 300/s, p99 ≤ 150 ms), checked against what
-was stored and followed up. Baseline, same server and run: GET /healthz (a view doing
+Figures: submissions/s and p99 latency (targets ≥ 300/s, p99 ≤ 150 ms), and end to end:
+submissions followed up ÷ (seconds of posting + seconds of the worker's jobs after it), checked
+against what was stored and followed up. Baseline, same server and run: GET /healthz (a view doing
 `SELECT 1`), the framework's floor.
 """
 
