@@ -42,11 +42,11 @@ def lock_name(name: str) -> None:
 def lock_names(names: Iterable[str]) -> None:
     """Hold a lock on every one of `names` until the transaction ends, as `lock_name` would.
 
-    The gates, then the names, each set in one statement and in the order of its hashes, so
-    two writers of overlapping sets cannot deadlock. Up to MAX_NAME_LOCKS names are locked one by one (a
-    concurrent `lock_name` of another name goes on); more take their namespaces' gates
-    exclusively, which waits for every `lock_name` in those namespaces to commit and holds
-    new ones until this transaction ends.
+    The gates, then the names, each set in the order of its hashes, so two writers of
+    overlapping sets cannot deadlock. Up to MAX_NAME_LOCKS names are locked one by one in one
+    statement (a concurrent `lock_name` of another name goes on); more take their namespaces'
+    gates exclusively, which waits for every `lock_name` in those namespaces to commit and
+    holds new ones until this transaction ends.
     """
     if connection.vendor != "postgresql":
         return
@@ -62,13 +62,13 @@ def lock_names(names: Iterable[str]) -> None:
                 [gates],
             )
             return
+        # One statement: the rows come gates first (shared), then names (exclusive), each
+        # part in hash order, and each row takes its lock as it is read.
         cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(h) FROM (SELECT DISTINCT"
-            " hashtextextended(n, 0) AS h FROM unnest(%s::text[]) AS n ORDER BY 1) AS s",
-            [gates],
-        )
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(n, 0) AS h"
-            " FROM unnest(%s::text[]) AS n ORDER BY 1) AS s",
-            [distinct],
+            "SELECT CASE WHEN s.gate THEN pg_advisory_xact_lock_shared(s.h)::text"
+            " ELSE pg_advisory_xact_lock(s.h)::text END FROM ("
+            "SELECT DISTINCT k.gate, hashtextextended(k.n, 0) AS h FROM ("
+            "SELECT true AS gate, unnest(%s::text[]) AS n"
+            " UNION ALL SELECT false, unnest(%s::text[])) AS k ORDER BY 1 DESC, 2) AS s",
+            [gates, distinct],
         )

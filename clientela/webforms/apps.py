@@ -36,6 +36,7 @@ class WebformsConfig(AppConfig):
             default=Audience.ADMINS | Audience.MARKETING,
         )
         register_form_verbs()
+        self._forget_specs_on_change()
         self._register_routing()
         register_record_type("webforms.form", "webforms:detail")
         register_record_type("webforms.submission")
@@ -68,6 +69,19 @@ class WebformsConfig(AppConfig):
                 every=timedelta(minutes=5),
             )
         )
+
+    def _forget_specs_on_change(self) -> None:
+        """Drop this process's cached form specs when a form, field, consent or custom field changes."""
+        from django.db.models.signals import post_delete, post_save
+
+        from clientela.contacts.models import CustomField
+        from clientela.webforms.models import Form, FormConsent, FormField
+        from clientela.webforms.queries import forget_form_specs
+
+        for model in (Form, FormField, FormConsent, CustomField):
+            for action, signal in (("save", post_save), ("delete", post_delete)):
+                uid = f"webforms.spec.{model.__name__}.{action}"
+                signal.connect(forget_form_specs, sender=model, dispatch_uid=uid)
 
     def _register_routing(self) -> None:
         """Register lead routing: its capability, verbs, listener and screens' links."""

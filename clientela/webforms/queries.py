@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
+from clientela.contacts.choices import Entity
+from clientela.contacts.models import CustomField
+from clientela.contacts.queries import custom_fields_for
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import DB_INT_MAX
 from clientela.webforms.choices import FormStatus
@@ -70,6 +74,45 @@ def form_parts(form: Form) -> tuple[list[FormField], list[FormConsent]]:
     fields = list(form.fields.select_related("custom_field").order_by("position", "id"))
     consents = list(form.consents.order_by("position", "id"))
     return fields, consents
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """What validating and processing a submission reads besides the form: shared, read-only."""
+
+    fields: tuple[FormField, ...]
+    consents: tuple[FormConsent, ...]
+    definitions: dict[str, CustomField]  # the active contact custom fields, by key
+
+
+# Public submissions read the same form thousands of times: its parts are kept per process,
+# keyed by the form's public id and version (every builder change bumps the version, so another
+# process's change is seen at the next request), dropped on any local save of a field, consent
+# or custom field (signals, apps.py), and at the latest after SPEC_SECONDS (a custom field
+# changed in another process: its definitions carry no form version).
+SPEC_SECONDS = 30.0
+SPEC_MAX = 256
+_SPECS: dict[tuple[str, int], tuple[float, FormSpec]] = {}
+
+
+def form_spec(form: Form) -> FormSpec:
+    """Return the form's fields, consents and contact custom fields, cached per form version."""
+    key = (form.public_id, form.version)
+    now = time.monotonic()
+    hit = _SPECS.get(key)
+    if hit is not None and now - hit[0] < SPEC_SECONDS:
+        return hit[1]
+    fields, consents = form_parts(form)
+    spec = FormSpec(tuple(fields), tuple(consents), custom_fields_for(Entity.CONTACT))
+    if len(_SPECS) >= SPEC_MAX:
+        _SPECS.clear()
+    _SPECS[key] = (now, spec)
+    return spec
+
+
+def forget_form_specs(**_signal: Any) -> None:
+    """Drop every cached form spec (a signal receiver: a field, consent or custom field changed)."""
+    _SPECS.clear()
 
 
 def published_form(public_id: Any) -> Form | None:

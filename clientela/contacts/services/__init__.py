@@ -15,7 +15,7 @@ from clientela.contacts.services.companies import (
     restore_company,
     update_company,
 )
-from clientela.contacts.services.consents import record_consent
+from clientela.contacts.services.consents import ConsentDecision, record_consent, record_consents
 from clientela.contacts.services.contacts import (
     create_contact,
     create_contact_at_company,
@@ -47,6 +47,7 @@ __all__ = [
     "MERGEABLE_FIELDS",
     "MERGE_LISTENERS",
     "MERGE_RELATIONS",
+    "ConsentDecision",
     "add_note",
     "company_search_text",
     "contact_search_text",
@@ -58,6 +59,7 @@ __all__ = [
     "get_company_or_404",
     "merge_contacts",
     "record_consent",
+    "record_consents",
     "refuse_email_in_use",
     "region",
     "register_merge_listener",

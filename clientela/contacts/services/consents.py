@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,10 +15,10 @@ from clientela.contacts.services.records import require_capability, require_publ
 from clientela.contacts.validation import Errors
 from clientela.core.exceptions import ValidationFailed
 from clientela.timeline.choices import Via
-from clientela.timeline.services import record_event
+from clientela.timeline.models import Event
+from clientela.timeline.services import build_event, record_events
 
 
-@transaction.atomic
 def record_consent(
     contact: Contact,
     *,
@@ -32,25 +35,103 @@ def record_consent(
     The actor None is a public form's visitor (via=Via.FORM): a consent given in the form, or
     confirmed by the link of the double opt-in message.
     """
-    require_public_via(actor, via)
-    require_capability(actor, "contacts.write", _("Your role can only read records."))
+    decision = ConsentDecision(channel, purpose, status, source, proof)
+    [consent] = record_consents(contact, actor=actor, decisions=[decision], via=via)
+    return consent
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """One consent decision to record: channel, purpose, status, where it was given, proof."""
+
+    channel: str
+    purpose: str
+    status: str
+    source: str = ""
+    proof: str = ""
+
+
+def _check(decision: ConsentDecision) -> None:
     errors: Errors = {}
-    if channel not in ConsentChannel.values:
+    if decision.channel not in ConsentChannel.values:
         errors["channel"] = [_("Choose a channel.")]
-    if purpose not in ConsentPurpose.values:
+    if decision.purpose not in ConsentPurpose.values:
         errors["purpose"] = [_("Choose a purpose.")]
-    if status not in ConsentStatus.values:
+    if decision.status not in ConsentStatus.values:
         errors["status"] = [_("Choose granted, denied, withdrawn or awaiting confirmation.")]
-    if status == ConsentStatus.GRANTED and not (source.strip() or proof.strip()):
+    if decision.status == ConsentStatus.GRANTED and not (
+        decision.source.strip() or decision.proof.strip()
+    ):
         errors["source"] = [_("Say where the consent was given (form, call, signed document…).")]
     if errors:
         raise ValidationFailed(errors)
-    consent = Consent.objects.create(
-        contact=contact, channel=channel, purpose=purpose, status=status,
-        source=source.strip()[:200], proof=proof.strip(), recorded_by=actor if actor is not None and actor.pk else None,
-    )  # fmt: skip
-    record_event(
-        ContactVerb.CONSENT, actor=actor, target=contact, via=via, contact_id=contact.pk,
-        data={"channel": channel, "purpose": purpose, "status": status, "source": consent.source},
-    )  # fmt: skip
-    return consent
+
+
+def record_consents(
+    contact: Contact,
+    *,
+    actor: User | None,
+    decisions: Sequence[ConsentDecision],
+    via: str = Via.UI,
+    events: Sequence[Event] = (),
+) -> list[Consent]:
+    """Append several consent decisions at once (one INSERT), as `record_consent` does each.
+
+    Their timeline events are written in one statement together with `events`, the caller's
+    own events of the same write (a form submission's), which are recorded even without
+    decisions.
+    """
+    require_public_via(actor, via)
+    require_capability(actor, "contacts.write", _("Your role can only read records."))
+    for decision in decisions:
+        _check(decision)
+    # Checked before writing: inside a caller's transaction no savepoint is needed.
+    with transaction.atomic(savepoint=False):
+        return _write(contact, actor=actor, decisions=decisions, via=via, events=events)
+
+
+def _write(
+    contact: Contact,
+    *,
+    actor: User | None,
+    decisions: Sequence[ConsentDecision],
+    via: str,
+    events: Sequence[Event],
+) -> list[Consent]:
+    recorded_by = actor if actor is not None and actor.pk else None
+    consents = [
+        Consent(
+            contact=contact,
+            channel=d.channel,
+            purpose=d.purpose,
+            status=d.status,
+            source=d.source.strip()[:200],
+            proof=d.proof.strip(),
+            recorded_by=recorded_by,
+        )
+        for d in decisions
+    ]
+    if len(consents) == 1:
+        consents[0].save()
+    elif consents:
+        Consent.objects.bulk_create(consents)
+    written = [
+        build_event(
+            ContactVerb.CONSENT,
+            actor=actor,
+            target=contact,
+            via=via,
+            contact_id=contact.pk,
+            data={
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "status": c.status,
+                "source": c.source,
+            },
+        )
+        for c in consents
+    ]
+    written += list(events)
+    if written:
+        record_events(written)
+    return consents

@@ -46,8 +46,10 @@ def test_it_locks_each_name_as_lock_name_does_until_the_transaction_ends(monkeyp
         assert not other_connection_may_lock("contacts.email:a@e.co")
         assert not other_connection_may_lock("contacts.email:b@e.co")
         assert other_connection_may_lock("contacts.email:c@e.co")
-        # The gate is held shared: other names of the namespace go on.
+        # The gate is held shared: other names of the namespace go on, a batch holding the
+        # whole namespace waits.
         assert other_connection_may_lock("contacts.email:*", shared=True)
+        assert not other_connection_may_lock("contacts.email:*")
     assert other_connection_may_lock("contacts.email:a@e.co")
 
     monkeypatch.setattr(locks, "MAX_NAME_LOCKS", 1)

@@ -58,3 +58,21 @@ def test_it_runs_due_work_once(only_test_schedule):
     assert scheduling.run_due(due) == []
     assert CALLS == ["ran"]
     assert ScheduleState.objects.get(name="test.remember").next_run_at == due + timedelta(hours=1)
+
+
+def test_a_wake_up_enqueues_a_run_only_when_none_is_waiting_to_start():
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from clientela.core.tasks import wake_schedule
+
+    wake_schedule("test.woken")
+    wake_schedule("test.woken")  # the first run has not started: it will see this caller's rows
+    wake_schedule("test.other")
+    runs = DBTaskResult.objects.filter(args_kwargs__args__0="test.woken")
+    assert runs.count() == 1
+    assert DBTaskResult.objects.filter(args_kwargs__args__0="test.other").count() == 1
+    # Once the run has started it may have read its rows already: a new wake-up enqueues.
+    runs.update(status=TaskResultStatus.RUNNING)
+    wake_schedule("test.woken")
+    assert runs.count() == 2 and runs.filter(status=TaskResultStatus.READY).count() == 1

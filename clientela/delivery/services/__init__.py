@@ -82,12 +82,8 @@ def queue_email(
     """
     require_kind(kind)
     key = (idempotency_key or "").strip() or None
-    if key is not None:
-        if len(key) > MAX_KEY:
-            raise ValidationFailed({"idempotency_key": [_("The key is too long.")]})
-        existing = Message.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing
+    if key is not None and len(key) > MAX_KEY:
+        raise ValidationFailed({"idempotency_key": [_("The key is too long.")]})
     errors: dict[str, list[str]] = {}
     to_address = _recipient(to, errors)
     sender = _mailbox(from_email or settings.DEFAULT_FROM_EMAIL, "from_email", errors)
@@ -104,6 +100,10 @@ def queue_email(
     extra = _headers(headers or {}, errors)
     files = _attachments(attachments, errors)
     if errors:
+        # A key already used returns its message as it was stored, whatever comes now.
+        existing = Message.objects.filter(idempotency_key=key).first() if key else None
+        if existing is not None:
+            return existing
         raise ValidationFailed(errors)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     fields = {
@@ -134,7 +134,8 @@ def queue_email(
                 with transaction.atomic():
                     message = Message.objects.create(**fields)
             except IntegrityError:
-                # Another request with the same key committed between look-up and insert.
+                # The key was used already (a retried post, a listener run twice): the unique
+                # index said so, and the message stored then is returned unchanged.
                 existing = Message.objects.filter(idempotency_key=key).first()
                 if existing is None:
                     raise

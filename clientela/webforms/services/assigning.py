@@ -35,6 +35,7 @@ from clientela.webforms.choices import AssignmentStrategy, RoutingVerb
 from clientela.webforms.models import AssignmentRule, LeadAssignment, PendingConsent, Submission
 from clientela.webforms.queries import may_route_leads
 from clientela.webforms.services.mailing import email_rep
+from clientela.webforms.services.submitting import batch_memo
 
 logger = logging.getLogger("clientela.webforms")
 Errors = dict[str, list[str]]
@@ -195,15 +196,32 @@ def lead_facts(submission: Submission, contact: Contact) -> routing.LeadFacts:
     )
 
 
+def _routing_memo() -> dict[str, Any]:
+    """Return what routing keeps for the running follow-up batch.
+
+    The batch's transaction holds the locks of the rules it used, so their turn and their
+    reps cannot change under it.
+    """
+    memo: dict[str, Any] = batch_memo().setdefault("routing", {})
+    return memo
+
+
+def _people(rule: AssignmentRule) -> tuple[list[int], int | None, int | None]:
+    """Return the rule's active members, and its fixed and fallback owners when active."""
+    members = list(rule.members.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    wanted = {pk for pk in (rule.fixed_owner_id, rule.fallback_owner_id) if pk is not None}
+    active = set(User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    fixed = rule.fixed_owner_id if rule.fixed_owner_id in active else None
+    fallback = rule.fallback_owner_id if rule.fallback_owner_id in active else None
+    return members, fixed, fallback
+
+
 def _pick(rule: AssignmentRule) -> int | None:
     """Choose the rule's rep (the caller holds the rule's row lock)."""
-    members = list(rule.members.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
-    fixed = rule.fixed_owner_id
-    if fixed is not None and not User.objects.filter(pk=fixed, is_active=True).exists():
-        fixed = None
-    fallback = rule.fallback_owner_id
-    if fallback is not None and not User.objects.filter(pk=fallback, is_active=True).exists():
-        fallback = None
+    people = _routing_memo().setdefault("people", {})
+    if rule.pk not in people:
+        people[rule.pk] = _people(rule)
+    members, fixed, fallback = people[rule.pk]
     open_leads = open_task_counts(members) if rule.strategy == AssignmentStrategy.LEAST_OPEN else {}
     waited: dict[int, float] = {}
     if rule.strategy == AssignmentStrategy.LEAST_OPEN:
@@ -226,19 +244,29 @@ def _pick(rule: AssignmentRule) -> int | None:
 
 
 def _route(facts: routing.LeadFacts) -> tuple[AssignmentRule | None, User | None]:
-    rules = list(AssignmentRule.objects.filter(is_active=True).order_by("position", "id"))
-    chosen = routing.first_match(
-        [(rule.pk, routing.Criteria.from_json(rule.criteria or {})) for rule in rules], facts
-    )
+    memo = _routing_memo()
+    if "rules" not in memo:
+        rules = list(AssignmentRule.objects.filter(is_active=True).order_by("position", "id"))
+        memo["rules"] = [
+            (rule.pk, routing.Criteria.from_json(rule.criteria or {})) for rule in rules
+        ]
+    chosen = routing.first_match(memo["rules"], facts)
     if chosen is None:
         return None, None
-    rule = AssignmentRule.objects.select_for_update().get(pk=chosen)
+    locked = memo.setdefault("locked", {})
+    rule = locked.get(chosen)
+    if rule is None:
+        rule = locked[chosen] = AssignmentRule.objects.select_for_update().get(pk=chosen)
     owner_id = _pick(rule)
     if owner_id is None:
         return rule, None
     if rule.strategy == AssignmentStrategy.ROUND_ROBIN:
         AssignmentRule.objects.filter(pk=rule.pk).update(last_owner_id=owner_id)
-    return rule, User.objects.get(pk=owner_id)
+        rule.last_owner_id = owner_id
+    owners = memo.setdefault("owners", {})
+    if owner_id not in owners:
+        owners[owner_id] = User.objects.get(pk=owner_id)
+    return rule, owners[owner_id]
 
 
 def assign_submission(
@@ -329,4 +357,6 @@ def assign_safely(
     try:
         assign_submission(submission, contact, pending)
     except Exception:
+        # Its savepoint is rolled back: what routing kept in memory may be ahead of the rows.
+        batch_memo().pop("routing", None)
         logger.exception("lead routing failed for submission %s", submission.pk)

@@ -14,27 +14,29 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.contacts import services as contact_services
 from clientela.contacts.choices import ConsentStatus, Entity, LifecycleStage
-from clientela.contacts.models import Company, Consent, Contact
+from clientela.contacts.models import Company, Consent, Contact, CustomField
 from clientela.contacts.queries import custom_fields_for
 from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import unstorable_reason
-from clientela.core.locks import lock_name
+from clientela.core.locks import lock_names
 from clientela.timeline.choices import Via
-from clientela.timeline.services import record_event
+from clientela.timeline.models import Event
+from clientela.timeline.services import build_event, record_event
 from clientela.webforms.choices import (
     ContactTarget,
     FieldKind,
@@ -44,6 +46,7 @@ from clientela.webforms.choices import (
     SubmissionState,
 )
 from clientela.webforms.models import Form, FormConsent, FormField, PendingConsent, Submission
+from clientela.webforms.queries import form_spec
 from clientela.webforms.services.building import require_manager
 
 logger = logging.getLogger("clientela.webforms")
@@ -147,15 +150,20 @@ def clean_payload(
     fields: Sequence[FormField],
     consents: Sequence[FormConsent],
     data: Mapping[str, Any],
+    definitions: Mapping[str, CustomField] | None = None,
 ) -> tuple[Cleaned, Errors]:
-    """Validate a posted payload against the form in the current language (no writes)."""
+    """Validate a posted payload against the form in the current language (no writes).
+
+    `definitions` are the active contact custom fields (read when not given).
+    """
     cleaned: Cleaned = Cleaned()
     errors: Errors = {}
     text_problems(dict(data), errors)
     if errors:
         return cleaned, errors
     region = region_of(_scalar(data.get("phone_country"))[0], contact_services.region())
-    definitions = custom_fields_for(Entity.CONTACT)
+    if definitions is None:
+        definitions = custom_fields_for(Entity.CONTACT)
     for item in fields:
         name = item.input_name
         if item.kind == FieldKind.HIDDEN and item.hidden_source == HiddenSource.FIXED:
@@ -251,15 +259,14 @@ def store_submission(
     idempotency_key: str = "",
     source: str = SubmissionSource.FORM,
 ) -> tuple[Submission, bool]:
-    """Store the raw submission in its own transaction; (the existing one, False) on a repeat."""
+    """Store the raw submission in its own transaction; (the existing one, False) on a repeat.
+
+    The unique index on (form, idempotency key) holds the dedupe: a repeat's INSERT waits for
+    the first one's commit and fails, and the first one is returned (no lock, no look-up first).
+    """
     key = idempotency_key[:64]
     try:
         with transaction.atomic():
-            if key:
-                lock_name(f"webforms.submission:{form.pk}:{key}")
-                existing = Submission.objects.filter(form=form, idempotency_key=key).first()
-                if existing is not None:
-                    return existing, False
             submission = Submission.objects.create(
                 form=form,
                 payload=dict(payload),
@@ -273,7 +280,7 @@ def store_submission(
                 idempotency_key=key,
             )
     except IntegrityError:
-        found = Submission.objects.filter(form=form, idempotency_key=key).first()
+        found = Submission.objects.filter(form=form, idempotency_key=key).first() if key else None
         if found is None:
             raise
         return found, False
@@ -285,6 +292,11 @@ def process_submission(submission_id: int) -> Submission:
     pending: list[PendingConsent] = []
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # The raw submission is already durable: should a crash lose this commit, the
+                # submission is still `received` and the retry job processes it again.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             locked = (
                 Submission.objects.select_for_update().select_related("form").get(pk=submission_id)
             )
@@ -320,45 +332,76 @@ FOLLOW_UP_SCHEDULE = "webforms.follow_up"
 
 
 def _wake_follow_up() -> None:
-    from clientela.core.tasks import run_scheduled
+    from clientela.core.tasks import wake_schedule
 
-    run_scheduled.enqueue(FOLLOW_UP_SCHEDULE)
+    wake_schedule(FOLLOW_UP_SCHEDULE)
 
 
-def follow_up_pending(*, limit: int = 500) -> int:
+FOLLOW_UP_BATCH = 100
+# The follow-up batch being run: a scratch dict its listeners may keep what they read once
+# per batch in (routing's rules and reps, under the rule locks the batch's transaction holds).
+_BATCH: ContextVar[dict[str, Any] | None] = ContextVar("webforms_follow_up_batch", default=None)
+
+
+def batch_memo() -> dict[str, Any]:
+    """Return the running follow-up batch's scratch dict (a fresh, unkept one outside a batch)."""
+    memo = _BATCH.get()
+    return memo if memo is not None else {}
+
+
+def follow_up_pending(*, limit: int = 5000, batch: int = FOLLOW_UP_BATCH) -> int:
     """Run the listeners of processed submissions not followed up yet; return how many ran.
 
-    Each submission is taken under a row lock (skipped by a concurrent worker on PostgreSQL)
-    and marked in the same transaction, so it is followed up once unless a worker dies midway.
+    Submissions are taken `batch` at a time in one transaction each: claimed under row locks
+    (skipped by a concurrent worker on PostgreSQL), their listeners run one submission after
+    the other (a savepoint each), and all are marked followed up in the same transaction, so
+    each is followed up once unless a worker dies midway (the listeners are idempotent). One
+    commit per batch, not per submission; at most `limit` are taken in one call.
     """
-    ids = list(
+    done = 0
+    taken = 0
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    while taken < limit:
+        size = min(batch, limit - taken)
+        token = _BATCH.set({})
+        try:
+            with transaction.atomic():
+                rows, ran = _follow_up_batch(size, skip_locked)
+        finally:
+            _BATCH.reset(token)
+        done += ran
+        taken += rows
+        if rows < size:
+            break
+    return done
+
+
+def _follow_up_batch(size: int, skip_locked: bool) -> tuple[int, int]:
+    """Claim and follow up one batch (inside its transaction); return (taken, followed up)."""
+    rows = list(
         Submission.objects.filter(state=SubmissionState.PROCESSED, followed_up_at__isnull=True)
         .order_by("id")
-        .values_list("pk", flat=True)[:limit]
+        .select_for_update(skip_locked=skip_locked, of=("self",))
+        .select_related("form", "contact")[:size]
     )
-    done = 0
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    for pk in ids:
-        with transaction.atomic():
-            candidates = Submission.objects.filter(pk=pk, followed_up_at__isnull=True)
-            row = (
-                candidates.select_for_update(skip_locked=skip_locked, of=("self",))
-                .select_related("form", "contact")
-                .first()
-            )
-            if row is None:
-                continue
-            # A lead whose contact is gone (erased on request) has nobody to follow up.
-            if row.contact is not None:
-                pending = list(
-                    PendingConsent.objects.filter(submission=row, confirmed_at__isnull=True)
-                    .select_related("form_consent")
-                    .order_by("id")
-                )
-                _notify(row, row.contact, pending)
-                done += 1
-            Submission.objects.filter(pk=pk).update(followed_up_at=timezone.now())
-    return done
+    if not rows:
+        return 0, 0
+    ids = [row.pk for row in rows]
+    waiting: dict[int, list[PendingConsent]] = {}
+    for item in (
+        PendingConsent.objects.filter(submission__in=ids, confirmed_at__isnull=True)
+        .select_related("form_consent")
+        .order_by("id")
+    ):
+        waiting.setdefault(item.submission_id, []).append(item)
+    ran = 0
+    for row in rows:
+        # A lead whose contact is gone (erased on request) has nobody to follow up.
+        if row.contact is not None:
+            _notify(row, row.contact, waiting.get(row.pk, []))
+            ran += 1
+    Submission.objects.filter(pk__in=ids).update(followed_up_at=timezone.now())
+    return len(rows), ran
 
 
 def _notify(submission: Submission, contact: Contact, pending: list[PendingConsent]) -> None:
@@ -373,39 +416,41 @@ def _notify(submission: Submission, contact: Contact, pending: list[PendingConse
 
 def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
     form = submission.form
-    fields = list(form.fields.select_related("custom_field").order_by("position", "id"))
-    consents = list(form.consents.order_by("position", "id"))
+    spec = form_spec(form)
     payload = submission.payload if isinstance(submission.payload, dict) else {}
     with translation.override(submission.language or form.language):
-        cleaned, errors = clean_payload(form, fields, consents, payload)
+        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
         if errors:
             raise ValidationFailed(errors)
-        contact = upsert_contact(form, cleaned, submission)
-        for consent in cleaned.consents:
-            found = record_form_consent(submission, contact, consent)
-            if found is not None:
-                pending.append(found)
-    record_event(
-        FormVerb.SUBMITTED,
-        actor=None,
-        target=submission,
-        via=Via.FORM,
-        contact_id=contact.pk,
-        data={"form": form.name, "form_id": form.pk, "fields": cleaned.shown,
-              "source": submission.source},
-    )  # fmt: skip
+        contact, created = upsert_contact(form, cleaned, submission)
+        submitted = build_event(
+            FormVerb.SUBMITTED,
+            actor=None,
+            target=submission,
+            via=Via.FORM,
+            contact_id=contact.pk,
+            data={"form": form.name, "form_id": form.pk, "fields": cleaned.shown,
+                  "source": submission.source},
+        )  # fmt: skip
+        pending.extend(
+            record_form_consents(
+                submission, contact, cleaned.consents, [submitted], new_contact=created
+            )
+        )
     return contact
 
 
 def _find_contact(email: str, phone: str) -> Contact | None:
-    live = Contact.objects.filter(deleted_at__isnull=True).order_by("id")
+    """Return the oldest live contact with the e-mail, else the oldest with the phone (one query)."""
+    if not (email or phone):
+        return None
+    live = Contact.objects.filter(deleted_at__isnull=True)
+    if email and phone:
+        by_email = Case(When(email=email, then=Value(0)), default=Value(1))
+        return live.filter(Q(email=email) | Q(phone=phone)).order_by(by_email, "id").first()
     if email:
-        found = live.filter(email=email).first()
-        if found is not None:
-            return found
-    if phone:
-        return live.filter(phone=phone).first()
-    return None
+        return live.filter(email=email).order_by("id").first()
+    return live.filter(phone=phone).order_by("id").first()
 
 
 def _company_id(name: str) -> int | None:
@@ -418,14 +463,13 @@ def _company_id(name: str) -> int | None:
     return found.pk
 
 
-def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> Contact:
-    """Find the contact by e-mail or phone (locked) and fill it in, or create it."""
+def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> tuple[Contact, bool]:
+    """Find the contact by e-mail or phone (locked) and fill it in, or create it (True)."""
     email = str(cleaned.contact.get("email") or "")
     phone = str(cleaned.contact.get("phone") or "")
-    if email:
-        lock_name(f"contacts.email:{email}")
-    if phone:
-        lock_name(f"contacts.phone:{phone}")
+    names = [f"contacts.email:{email}"] if email else []
+    names += [f"contacts.phone:{phone}"] if phone else []
+    lock_names(names)
     contact = _find_contact(email, phone)
     now = timezone.now()
     values: dict[str, Any] = {k: v for k, v in cleaned.contact.items() if v not in ("", None)}
@@ -446,7 +490,7 @@ def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> Cont
             "custom": cleaned.custom,
             "tags": list(form.tags),
         }
-        return contact_services.create_contact(actor=None, data=data, via=Via.FORM)
+        return contact_services.create_contact(actor=None, data=data, via=Via.FORM), True
     current = contact.lifecycle_stage
     stages = (form.lifecycle_stage, current)
     if all(s in STAGE_ORDER for s in stages) and (
@@ -461,7 +505,7 @@ def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> Cont
     tags = sorted(contact.tags.values_list("name", flat=True))
     if any(t.lower() not in {x.lower() for x in tags} for t in form.tags):
         update["tags"] = [*tags, *form.tags]
-    return contact_services.update_contact(contact, actor=None, data=update, via=Via.FORM)
+    return contact_services.update_contact(contact, actor=None, data=update, via=Via.FORM), False
 
 
 def consent_proof(submission: Submission, consent: FormConsent) -> dict[str, Any]:
@@ -478,39 +522,80 @@ def consent_proof(submission: Submission, consent: FormConsent) -> dict[str, Any
     }
 
 
-def record_form_consent(
-    submission: Submission, contact: Contact, consent: FormConsent
-) -> PendingConsent | None:
-    """Record a ticked consent: granted with its proof, or pending double opt-in (marketing)."""
-    proof = consent_proof(submission, consent)
-    status = ConsentStatus.PENDING if consent.needs_double_opt_in else ConsentStatus.GRANTED
-    if status == ConsentStatus.PENDING:
-        latest = (
-            Consent.objects.filter(
-                contact=contact, channel=consent.channel, purpose=consent.purpose
-            )
-            .order_by("-recorded_at", "-id")
-            .values_list("status", flat=True)
-            .first()
-        )
-        if latest == ConsentStatus.GRANTED:
+def record_form_consents(
+    submission: Submission,
+    contact: Contact,
+    consents: Sequence[FormConsent],
+    events: Sequence[Event] = (),
+    *,
+    new_contact: bool = False,
+) -> list[PendingConsent]:
+    """Record the ticked consents (granted with their proof, or pending double opt-in).
+
+    Return the consents awaiting their confirmation click. The consent rows are one INSERT, and
+    their timeline events go with `events` (the submission's own) in one more. A contact the
+    submission just created has no consents to look up (`new_contact`).
+    """
+    decisions: list[contact_services.ConsentDecision] = []
+    awaiting: list[FormConsent] = []
+    asking = [] if new_contact else [c for c in consents if c.needs_double_opt_in]
+    granted = _granted_marketing(contact, asking)
+    for consent in consents:
+        if consent.needs_double_opt_in and (consent.channel, consent.purpose) in granted:
             # Already subscribed: a pending row would suspend the consent until a new click.
-            return None
-    contact_services.record_consent(
-        contact,
-        actor=None,
-        channel=consent.channel,
-        purpose=consent.purpose,
-        status=status,
-        source=f"form:{submission.form.public_id}",
-        proof=json.dumps(proof, ensure_ascii=False),
-        via=Via.FORM,
+            continue
+        status = ConsentStatus.PENDING if consent.needs_double_opt_in else ConsentStatus.GRANTED
+        proof = consent_proof(submission, consent)
+        decisions.append(
+            contact_services.ConsentDecision(
+                channel=consent.channel,
+                purpose=consent.purpose,
+                status=status,
+                source=f"form:{submission.form.public_id}",
+                proof=json.dumps(proof, ensure_ascii=False),
+            )
+        )
+        if status == ConsentStatus.PENDING:
+            awaiting.append(consent)
+    contact_services.record_consents(
+        contact, actor=None, decisions=decisions, via=Via.FORM, events=events
     )
-    if status != ConsentStatus.PENDING:
-        return None
-    return PendingConsent.objects.create(
-        submission=submission, form_consent=consent, text_version=consent.version, contact=contact
+    if not awaiting:
+        return []
+    rows = [
+        PendingConsent(
+            submission=submission, form_consent=c, text_version=c.version, contact=contact
+        )
+        for c in awaiting
+    ]
+    if connection.features.can_return_rows_from_bulk_insert:
+        return PendingConsent.objects.bulk_create(rows)
+    for row in rows:
+        row.save()
+    return rows
+
+
+def _granted_marketing(contact: Contact, consents: Sequence[FormConsent]) -> set[tuple[str, str]]:
+    """Return the (channel, purpose) pairs among `consents` whose latest decision is granted."""
+    if not consents or contact.pk is None:
+        return set()
+    pairs = {(c.channel, c.purpose) for c in consents}
+    latest: dict[tuple[str, str], str] = {}
+    rows = (
+        Consent.objects.filter(
+            contact=contact,
+            channel__in={c for c, _p in pairs},
+            purpose__in={p for _c, p in pairs},
+        )
+        .order_by("-recorded_at", "-id")
+        .values_list("channel", "purpose", "status")
     )
+    for channel, purpose, status in rows:
+        if (channel, purpose) in pairs:
+            latest.setdefault((channel, purpose), status)
+        if len(latest) == len(pairs):
+            break
+    return {pair for pair, status in latest.items() if status == ConsentStatus.GRANTED}
 
 
 def retry_submission(submission: Submission, *, actor: User) -> Submission:

@@ -26,7 +26,7 @@ from clientela.core.exceptions import NotFound
 from clientela.webforms import antispam, services
 from clientela.webforms.choices import FieldKind, HiddenSource
 from clientela.webforms.models import Form
-from clientela.webforms.queries import form_parts, published_form
+from clientela.webforms.queries import form_spec, published_form
 
 MAX_BODY = 64 * 1024
 PUBLIC_CSP = (
@@ -110,7 +110,8 @@ def form_context(
     preview: bool = False,
 ) -> dict[str, Any]:
     """Return what the form partial needs: fields, consents, a fresh render token, values."""
-    fields, consents = form_parts(form)
+    spec = form_spec(form)
+    fields, consents = spec.fields, spec.consents
     data = values if values is not None else {}
     params = request.GET
     visible, hidden = [], []
@@ -245,8 +246,10 @@ def submit(request: HttpRequest, form: Form, language: str) -> HttpResponse:
     ):
         services.count_spam(form)
         return _refuse(request, form, 400, {"__all__": spam}, data)
-    fields, consents = form_parts(form)
-    _cleaned, errors = services.clean_payload(form, fields, consents, data)
+    spec = form_spec(form)
+    _cleaned, errors = services.clean_payload(
+        form, spec.fields, spec.consents, data, spec.definitions
+    )
     if errors:
         return _refuse(request, form, 400, errors, data)
     if not antispam.spend_altcha(challenge, token.nonce):
