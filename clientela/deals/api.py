@@ -25,6 +25,7 @@ from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
 from clientela.deals.queries import (
     DEAL_ORDERINGS,
+    DEAL_WITH_REFS,
     DealFilters,
     filter_deals,
     get_deal_for_user,
@@ -407,11 +408,13 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
     current version.
     """
     user = actor(request)
-    # The stage, its pipeline and the lost reason the move sets come with the payload; the
-    # repeat-sale flag of the answer (a move does not change it) with the deal.
+    # The stage it goes to (with its pipeline) and the lost reason come with the payload; the
+    # stage it leaves and the repeat-sale flag of the answer (a move does not change it) with
+    # the deal.
     deal = get_deal_for_user(
-        user, deal_id, write=True, related=("contact", "company", "owner"), repeat_sale=True
-    )
+        user, deal_id, write=True, related=("contact", "company", "owner", "stage"),
+        repeat_sale=True, only=DEAL_WITH_REFS,
+    )  # fmt: skip
     stage = stage_for_move(payload.stage)
     if stage is None or (
         stage.pipeline_id != deal.pipeline_id

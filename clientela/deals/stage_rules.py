@@ -103,7 +103,8 @@ def stage_for_move(stage_id: int) -> Stage | None:
     rows = list(
         Stage.objects.select_related("pipeline")
         .filter(pk=stage_id, is_archived=False)
-        .annotate(has_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))[:1]
+        .annotate(has_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))
+        .order_by()[:1]
     )
     return rows[0] if rows else None
 
