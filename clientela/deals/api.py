@@ -428,7 +428,7 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
         )  # fmt: skip
     except services.StaleVersion as exc:
         return Status(409, {"detail": str(exc), "version": exc.current})
-    return deal_out(moved, repeat_sale=deal.repeat_sale)
+    return deal_out(moved, repeat_sale=getattr(deal, "repeat_sale", None))
 
 
 @deals_router.delete("{deal_id}", response={204: None}, summary="Delete a deal")

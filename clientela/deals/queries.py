@@ -152,6 +152,8 @@ def get_deal_for_user(
     `only` limits the columns read (a hot path's; see `DEAL_WITH_REFS`).
     """
     pk = bounded_int(deal_id, minimum=1)
+    if pk is None:
+        raise NotFound(_("Deal not found."))
     # No ORDER BY (the model's default ordering) on a primary-key lookup: nothing to sort,
     # and less SQL to build.
     qs = deals_visible_to(user).select_related(*related).filter(pk=pk).order_by()
@@ -159,7 +161,7 @@ def get_deal_for_user(
         qs = qs.annotate(repeat_sale=won_before())
     if only:
         qs = qs.only(*only)
-    rows = list(qs[:1]) if pk else []
+    rows = list(qs[:1])
     if not rows:
         raise NotFound(_("Deal not found."))
     deal = rows[0]

@@ -67,7 +67,7 @@ def test_the_board_reads_every_column_in_a_fixed_number_of_queries(
 def test_a_move_through_the_api_is_a_fixed_number_of_queries(client: Client, personas: Any) -> None:
     world = build_world(personas)
     url = f"{DEALS}/{world.deal.pk}/move"
-    headers = {**bearer_headers(personas.rep), "HTTP_ACCEPT_LANGUAGE": "en"}
+    headers: dict[str, Any] = {**bearer_headers(personas.rep), "HTTP_ACCEPT_LANGUAGE": "en"}
 
     def move(stage: int) -> Any:
         body = json.dumps({"stage": stage})
