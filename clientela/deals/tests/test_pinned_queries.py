@@ -11,8 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clientela.activities.models import Activity
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, StageHistory
+from clientela.deals.stage_rules import add_stage_rule
 from clientela.deals.tests.factories import DealFactory, build_world
 from clientela.deals.tests.test_api import DEALS
 from clientela.deals.tests.test_views import signed_in
@@ -89,3 +91,25 @@ def test_a_move_through_the_api_is_a_fixed_number_of_queries(client: Client, per
     statements = _statements(captured)
     assert len(statements) == MOVE_QUERIES, statements
     assert Deal.objects.get(pk=world.deal.pk).stage_id == world.next_stage.pk
+
+
+def test_a_move_through_the_api_into_a_stage_with_rules_gives_the_task(
+    client: Client, personas: Any
+) -> None:
+    world = build_world(personas)
+    add_stage_rule(
+        world.next_stage, actor=personas.admin, values={"subject": "Llamar", "due_hours": 24}
+    )
+    headers: dict[str, Any] = {**bearer_headers(personas.manager), "HTTP_ACCEPT_LANGUAGE": "en"}
+    url = f"{DEALS}/{world.deal.pk}/move"
+    body = json.dumps({"stage": world.next_stage.pk})
+    moved = client.post(url, data=body, content_type="application/json", **headers)
+    assert moved.status_code == 200, moved.content
+    task = Activity.objects.get(deal_id=world.deal.pk, subject="Llamar")
+    assert task.owner_id == personas.rep.pk  # the deal's owner, though the manager moved it
+    # A move to the stage it is in changes nothing and names the same stage and pipeline.
+    again = client.post(url, data=body, content_type="application/json", **headers).json()
+    assert (again["version"], again["stage"]["name"], again["pipeline"]["name"]) == (
+        2, world.next_stage.name, world.pipeline.name,
+    )  # fmt: skip
+    assert Activity.objects.filter(deal_id=world.deal.pk, subject="Llamar").count() == 1
