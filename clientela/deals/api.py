@@ -25,6 +25,7 @@ from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
 from clientela.deals.queries import (
     DEAL_ORDERINGS,
+    DEAL_WITH_REFS,
     DealFilters,
     filter_deals,
     get_deal_for_user,
@@ -35,6 +36,7 @@ from clientela.deals.queries import (
     stages_of,
     with_card_facts,
 )
+from clientela.deals.stage_rules import stage_for_move
 
 pipelines_router = Router(tags=["deals"])
 deals_router = Router(tags=["deals"])
@@ -403,11 +405,14 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
     current version.
     """
     user = actor(request)
-    # The stage, its pipeline and the lost reason the move sets come with the payload.
-    deal = get_deal_for_user(user, deal_id, write=True, related=("contact", "company", "owner"))
-    stage = (
-        Stage.objects.select_related("pipeline").filter(pk=payload.stage, is_archived=False).first()
-    )
+    # The stage it goes to (with its pipeline) and the lost reason come with the payload; the
+    # stage it leaves and the repeat-sale flag of the answer (a move does not change it) with
+    # the deal.
+    deal = get_deal_for_user(
+        user, deal_id, write=True, related=("contact", "company", "owner", "stage"),
+        repeat_sale=True, only=DEAL_WITH_REFS,
+    )  # fmt: skip
+    stage = stage_for_move(payload.stage)
     if stage is None or (
         stage.pipeline_id != deal.pipeline_id
         and not pipelines_visible_to(user).filter(pk=stage.pipeline_id).exists()
@@ -420,7 +425,7 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
         )  # fmt: skip
     except services.StaleVersion as exc:
         return Status(409, {"detail": str(exc), "version": exc.current})
-    return deal_out(moved)
+    return deal_out(moved, repeat_sale=getattr(deal, "repeat_sale", None))
 
 
 @deals_router.delete("{deal_id}", response={204: None}, summary="Delete a deal")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connections
 from django.db.models import (
     Count,
     DateTimeField,
@@ -126,24 +127,61 @@ def may_change(user: User, deal: Deal) -> bool:
 
 
 DEAL_RELATED = ("contact", "company", "owner", "pipeline", "stage", "lost_reason")
+# The deal's own columns and, of its contact and company, what names them (`ref`): the move
+# API's answer and events need no more, and a contact row is some forty columns.
+DEAL_WITH_REFS = (
+    *(f.name for f in Deal._meta.concrete_fields),
+    "contact__first_name", "contact__last_name", "contact__email", "contact__phone",
+    "company__name",
+)  # fmt: skip
 
 
 def get_deal_for_user(
-    user: User, deal_id: Any, *, write: bool = False, related: Sequence[str] = DEAL_RELATED
+    user: User,
+    deal_id: Any,
+    *,
+    write: bool = False,
+    related: Sequence[str] = DEAL_RELATED,
+    repeat_sale: bool = False,
+    only: Sequence[str] = (),
 ) -> Deal:
     """One deal the user may see (or change); NotFound when it is not theirs to see.
 
-    `related` names the relations read with it (a caller that has the others reads fewer).
+    `related` names the relations read with it (a caller that has the others reads fewer);
+    `repeat_sale` annotates the repeat-sale flag (`has_earlier_win`) in the same query;
+    `only` limits the columns read (a hot path's; see `DEAL_WITH_REFS`).
     """
     pk = bounded_int(deal_id, minimum=1)
-    # A list of one row, not .first(): no ORDER BY (and no sort) on a primary-key lookup.
-    rows = list(deals_visible_to(user).select_related(*related).filter(pk=pk)[:1]) if pk else []
+    if pk is None:
+        raise NotFound(_("Deal not found."))
+    # No ORDER BY (the model's default ordering) on a primary-key lookup: nothing to sort,
+    # and less SQL to build.
+    qs = deals_visible_to(user).select_related(*related).filter(pk=pk).order_by()
+    if repeat_sale:
+        qs = qs.annotate(repeat_sale=won_before())
+    if only:
+        qs = qs.only(*only)
+    rows = list(qs[:1])
     if not rows:
         raise NotFound(_("Deal not found."))
     deal = rows[0]
     if write and not may_change(user, deal):
         raise Forbidden(_("Your role can only read deals."))
     return deal
+
+
+def won_before() -> Exists:
+    """Return whether the deal's contact had won another deal when it was opened (repeat sale).
+
+    A probe of the partial index on won deals per contact; the expression of `has_earlier_win`.
+    """
+    return Exists(
+        Deal.objects.filter(
+            contact_id=OuterRef("contact_id"),
+            state=StageKind.WON,
+            closed_at__lt=OuterRef("created_at"),
+        )
+    )
 
 
 def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> QuerySet[Deal]:
@@ -164,16 +202,13 @@ def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> Query
         .order_by("-done_at")
         .values("done_at")[:1]
     )
-    won_before = Deal.objects.filter(
-        contact_id=OuterRef("contact_id"), state=StageKind.WON, closed_at__lt=OuterRef("created_at")
-    )
     return qs.annotate(
         has_next_step=Exists(open_future),
         last_touch=Greatest(
             F("stage_entered_at"),
             Coalesce(Subquery(last_done, output_field=DateTimeField()), F("stage_entered_at")),
         ),
-        repeat_sale=Exists(won_before),
+        repeat_sale=won_before(),
     )
 
 
@@ -369,6 +404,34 @@ class Column:
         return (self.total * self.stage.probability / 100).quantize(Decimal("0.01"))
 
 
+# What a card shows (`deals_ui.board_cards`, `is_rotting`, `encode_after`): the rest of the
+# deal, its contact, company and owner rows is not read (nor turned into Python values).
+CARD_FIELDS = (
+    "id", "title", "version", "amount", "currency", "amount_company", "state", "pipeline_id",
+    "stage_id", "stage_entered_at", "contact_id", "company_id", "owner_id",
+    "contact__first_name", "contact__last_name", "contact__email", "contact__phone",
+    "company__name", "owner__first_name", "owner__last_name", "owner__username",
+)  # fmt: skip
+
+
+def _cards_of(qs: QuerySet[Deal], now: dt.datetime | None) -> QuerySet[Deal]:
+    """Return the deals of `qs` as cards: the card's fields and facts, newest in stage first."""
+    return (
+        with_card_facts(qs, now)
+        .select_related("contact", "company", "owner")
+        .only(*CARD_FIELDS)
+        .order_by("-stage_entered_at", "-id")
+    )
+
+
+def _page(rows: list[Deal], stage: Stage, limit: int) -> tuple[list[Deal], str]:
+    for deal in rows:
+        deal.stage = stage
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_after(rows[-1]) if more and rows else ""
+
+
 def column_cards(
     qs: QuerySet[Deal],
     stage: Stage,
@@ -382,16 +445,29 @@ def column_cards(
     if after is not None:
         moment, pk = after
         rows = rows.filter(Q(stage_entered_at__lt=moment) | Q(stage_entered_at=moment, id__lt=pk))
-    page = list(
-        with_card_facts(rows, now)
-        .select_related("contact", "company", "owner")
-        .order_by("-stage_entered_at", "-id")[: limit + 1]
-    )
-    for deal in page:
-        deal.stage = stage
-    more = len(page) > limit
-    page = page[:limit]
-    return page, encode_after(page[-1]) if more and page else ""
+    # One more than the page says whether there is more.
+    return _page(list(_cards_of(rows, now)[: limit + 1]), stage, limit)
+
+
+def first_cards(
+    qs: QuerySet[Deal], stages: Sequence[Stage], *, limit: int, now: dt.datetime | None = None
+) -> dict[int, tuple[list[Deal], str]]:
+    """Return the first cards of several columns (and where each goes on), by stage id.
+
+    The card query is built once and narrowed to each stage. Where the database takes a
+    LIMIT in each branch of a UNION ALL (PostgreSQL), the columns' keyset queries go as one
+    statement (one round trip instead of one per column); elsewhere (SQLite), one per column.
+    """
+    cards = _cards_of(qs, now)
+    parts = [cards.filter(stage_id=stage.pk)[: limit + 1] for stage in stages]
+    if len(parts) > 1 and connections[qs.db].features.supports_slicing_ordering_in_compound:
+        rows: list[Deal] = list(parts[0].union(*parts[1:], all=True))
+    else:
+        rows = [deal for part in parts for deal in part]
+    by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
+    for deal in rows:
+        by_stage[deal.stage_id].append(deal)
+    return {stage.pk: _page(by_stage[stage.pk], stage, limit) for stage in stages}
 
 
 def board(
@@ -402,7 +478,7 @@ def board(
     limit: int = COLUMN_CARDS,
     now: dt.datetime | None = None,
 ) -> list[Column]:
-    """Return the pipeline's columns: counts and sums by one GROUP BY, cards by keyset per stage."""
+    """Return the pipeline's columns: counts and sums by one GROUP BY, cards by `first_cards`."""
     now = now or timezone.now()
     stages = stages_of(pipeline)
     qs = filter_deals(
@@ -417,12 +493,14 @@ def board(
     columns = []
     for stage in stages:
         row = sums.get(stage.pk)
-        column = Column(
-            stage, row["n"] if row else 0, (row["total"] if row else None) or Decimal(0)
+        columns.append(
+            Column(stage, row["n"] if row else 0, (row["total"] if row else None) or Decimal(0))
         )
+    filled = [column.stage for column in columns if column.count]
+    cards = first_cards(qs, filled, limit=limit, now=now) if filled else {}
+    for column in columns:
         if column.count:
-            column.cards, column.after = column_cards(qs, stage, limit=limit, now=now)
-        columns.append(column)
+            column.cards, column.after = cards[column.stage.pk]
     return columns
 
 

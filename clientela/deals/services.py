@@ -470,6 +470,10 @@ def move_deal(
     """
     locked = _locked(deal, actor, expected_version)
     if stage.pk == locked.stage_id:
+        # Nothing moves; the caller's stage row (and its pipeline, when read) is the deal's.
+        locked.stage = stage
+        if stage.pipeline_id == locked.pipeline_id and Stage.pipeline.is_cached(stage):
+            locked.pipeline = stage.pipeline
         return locked
     if stage.is_archived:
         raise ValidationFailed({"stage": _("This stage is archived.")})
