@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
@@ -41,6 +42,7 @@ from django.utils import timezone
 from clientela.core.events import Via
 from clientela.delivery.choices import DeliveryVerb, MessageState
 from clientela.delivery.kinds import KINDS
+from clientela.delivery.mime import envelope_address, to_bytes
 from clientela.delivery.models import Attachment, Message, MessageAttachment
 from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
@@ -282,7 +284,16 @@ def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = 
     files = stored_attachments(message) if attached else []
     replies = _capture_data_replies(backend)
     try:
-        count = backend.send_messages([build_email(message, backend, files)])
+        email = build_email(message, backend, files)
+        smtp = getattr(backend, "connection", None)
+        payload = to_bytes(email) if type(backend) is SMTPBackend and smtp is not None else None
+        if payload is not None:
+            # The usual message over Django's SMTP backend: the same bytes, made directly.
+            recipients = [envelope_address(address) for address in email.recipients()]
+            smtp.sendmail(envelope_address(email.from_email), recipients, payload)
+            count = 1
+        else:
+            count = backend.send_messages([email])
     except smtplib.SMTPRecipientsRefused as exc:
         refused: tuple[int, bytes] = next(iter(exc.recipients.values()), (550, b"refused"))
         return Outcome(False, int(refused[0]), _text(refused[1]))
