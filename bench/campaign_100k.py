@@ -22,7 +22,8 @@ Figures (one JSON line each):
 2. ``end_to_end_per_s``: snapshot start to last message sent; baseline: raw ``smtplib``
    sending the same rendered messages (their bytes, made after the run and streamed from a
    temporary file) over one connection to the same sink. Beside it: ``send_only_per_s`` (first
-   to last ``sent_at``) and the worker process's resident memory — at start (warm, idle), the
+   to last ``sent_at``), the worker process's CPU time per message (user + system: the
+   figure a shared machine's load does not distort much) and its resident memory — at start (warm, idle), the
    highest sampled during the run, at the end, and its peak (``VmHWM``) — so "flat" is
    visible; nothing of the baseline is in that process.
 
@@ -140,6 +141,13 @@ def _rss_mb(pid: int) -> dict[str, float]:
     return values
 
 
+def _cpu_s(pid: int) -> float:
+    """Return the CPU time (user + system) a process has used so far, in seconds."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _bulk_baseline(size: int) -> float:
     """Time bulk_create of `size` bodiless message rows shaped like `queue_bulk`'s; drop them."""
     from email.utils import make_msgid
@@ -242,6 +250,7 @@ def _child(size: int, seed: int) -> None:
     worker = _start_worker(f"{work}/worker.log")
     try:
         at_start = _rss_mb(worker.pid)
+        cpu_start = _cpu_s(worker.pid)
         highest = at_start["VmRSS"]
         messages = Message.objects.filter(group=group_of(campaign_id))
         waiting = messages.filter(state__in=[MessageState.QUEUED, MessageState.SENDING])
@@ -262,6 +271,7 @@ def _child(size: int, seed: int) -> None:
             time.sleep(0.2)
         end_s = time.perf_counter() - started
         at_end = _rss_mb(worker.pid)
+        worker_cpu_s = _cpu_s(worker.pid) - cpu_start
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -286,6 +296,7 @@ def _child(size: int, seed: int) -> None:
     figure["send_only_per_s"] = round(size / send_s, 1)
     figure["worker"] = "one `clientela worker` process"
     figure["threads"] = settings.CLIENTELA.get("DELIVERY_THREADS")
+    figure["worker_cpu_ms_per_message"] = round(worker_cpu_s * 1000 / size, 3)
     figure["worker_rss_start_mb"] = at_start["VmRSS"]
     figure["worker_rss_highest_mb"] = highest
     figure["worker_rss_end_mb"] = at_end["VmRSS"]
