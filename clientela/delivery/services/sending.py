@@ -286,8 +286,9 @@ def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = 
     try:
         email = build_email(message, backend, files)
         smtp = getattr(backend, "connection", None)
-        payload = to_bytes(email) if type(backend) is SMTPBackend and smtp is not None else None
-        if payload is not None:
+        direct = type(backend) is SMTPBackend and isinstance(smtp, smtplib.SMTP)
+        payload = to_bytes(email) if direct else None
+        if payload is not None and isinstance(smtp, smtplib.SMTP):
             # The usual message over Django's SMTP backend: the same bytes, made directly.
             recipients = [envelope_address(address) for address in email.recipients()]
             smtp.sendmail(envelope_address(email.from_email), recipients, payload)
