@@ -574,6 +574,9 @@ def render_campaign_batch(messages: Sequence[Message]) -> dict[int, Rendered]:
         c.pk: c for c in Contact.objects.filter(pk__in=contact_ids).select_related("company")
     }
     made: dict[int, Rendered] = {}
+    # Each template's compiled sources, once per batch (compiling is cached, but its key is the
+    # blocks' JSON, made again at every call).
+    sources: dict[tuple[int, str], tuple[str, str]] = {}
     for message in messages:
         recipient = recipients.get(recipient_ids.get(message.pk, 0))
         if recipient is None or f"campaign:{recipient.campaign_id}" != message.group:
@@ -593,10 +596,14 @@ def render_campaign_batch(messages: Sequence[Message]) -> dict[int, Rendered]:
             or getattr(template, f"subject_{language}")
             or template.subject_es
         )
+        key = (template.pk, language)
+        if key not in sources:
+            sources[key] = (document_source(template, language), text_source(template, language))
+        html_source, text_source_ = sources[key]
         rendered = render_email(
             subject=subject,
-            html=document_source(template, language),
-            text=text_source(template, language),
+            html=html_source,
+            text=text_source_,
             values=contact_values(contact, **{UNSUBSCRIBE_VALUE: _unsubscribe_url(message)}),
         )
         made[message.pk] = Rendered(

@@ -273,3 +273,28 @@ def test_it_gives_up_on_a_message_whose_worker_died_on_every_attempt(smtp_server
     poison.refresh_from_db()
     assert poison.state == MessageState.FAILED and "interrupted" in poison.last_error
     assert smtp_server.messages == []
+
+
+def test_it_writes_each_sent_event_once_and_tells_the_timeline_listeners(smtp_server):
+    from clientela.timeline import services as timeline
+
+    told: list[int] = []
+
+    def listener(events):
+        told.extend(event.contact_id for event in events if event.contact_id)
+
+    first = ContactFactory.create(email="eva@example.co")
+    second = ContactFactory.create(email="gloria@example.co")
+    messages = [_welcome(first), _welcome(second)]
+    timeline.register_event_listener(listener)
+    try:
+        assert send_due(owner="test")["sent"] == 2
+    finally:
+        timeline._LISTENERS.remove(listener)
+
+    for message, contact in zip(messages, (first, second), strict=True):
+        [event] = Event.objects.filter(verb=DeliveryVerb.SENT, target_id=str(message.pk))
+        assert event.contact_id == contact.pk and event.via == "system" and event.actor_id is None
+        assert event.data["to"] == contact.email and event.data["smtp_code"] == 250
+        assert event.data["subject"] == message.subject and event.target_type == "delivery.message"
+    assert sorted(told) == sorted([first.pk, second.pk])
