@@ -108,22 +108,27 @@ def seed_campaigns(*, seed: int = 2026, now: dt.datetime | None = None) -> Campa
     return newsletter
 
 
+def _mark_sent(messages: list[Message], sent_at: dt.datetime) -> None:
+    """Mark messages accepted by the server from `sent_at` on, twenty a second."""
+    for index, message in enumerate(messages):
+        message.state = MessageState.SENT
+        message.queued_at = message.next_attempt_at = sent_at
+        message.sent_at = sent_at + dt.timedelta(seconds=index // 20)
+        message.smtp_code = 250
+        message.smtp_response = "250 2.0.0 Ok (demo)"
+    Message.objects.bulk_update(
+        messages,
+        ["state", "queued_at", "next_attempt_at", "sent_at", "smtp_code", "smtp_response"],
+    )
+
+
 def _deliver(
     campaign: Campaign, sent_at: dt.datetime, rng: random.Random, now: dt.datetime
 ) -> None:
     """Mark the campaign's messages sent and, where delivery records them, add engagement."""
     messages = list(Message.objects.filter(group=group_of(campaign.pk)).order_by("id"))
     with transaction.atomic():
-        for index, message in enumerate(messages):
-            message.state = MessageState.SENT
-            message.queued_at = message.next_attempt_at = sent_at
-            message.sent_at = sent_at + dt.timedelta(seconds=index // 20)
-            message.smtp_code = 250
-            message.smtp_response = "250 2.0.0 Ok (demo)"
-        Message.objects.bulk_update(
-            messages,
-            ["state", "queued_at", "next_attempt_at", "sent_at", "smtp_code", "smtp_response"],
-        )
+        _mark_sent(messages, sent_at)
         Campaign.objects.filter(pk=campaign.pk).update(created_at=sent_at - dt.timedelta(days=2))
         # Only contacts who existed when the newsletter left engage with it.
         existed = set(
@@ -221,16 +226,7 @@ def _deliver_variants(
             "id"
         )
     )
-    for index, message in enumerate(messages):
-        message.state = MessageState.SENT
-        message.queued_at = message.next_attempt_at = sent_at
-        message.sent_at = sent_at + dt.timedelta(seconds=index // 20)
-        message.smtp_code = 250
-        message.smtp_response = "250 2.0.0 Ok (demo)"
-    Message.objects.bulk_update(
-        messages,
-        ["state", "queued_at", "next_attempt_at", "sent_at", "smtp_code", "smtp_response"],
-    )
+    _mark_sent(messages, sent_at)
     existed = set(
         Contact.objects.filter(
             pk__in=[m.contact_id for m in messages], created_at__lt=sent_at

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from clientela.testing.browser import sign_in
 from clientela.testing.processes import RunningServer, running_server
@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("bro
 # One user per role of the demo: the administrator, the manager, a sales rep, marketing and
 # customer service.
 PERSONAS = ("admin", "gerente", "ana", "mercadeo", "servicio")
-LAPTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # The administrator's menus hold every screen: they are walked in both languages at both
 # widths; the other personas (the same screens, scoped) in Spanish on the phone and English on
