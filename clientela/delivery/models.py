@@ -168,6 +168,10 @@ class MessageEvent(models.Model):
     user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
     detail = models.TextField(_("detail"), blank=True)
     posted = models.BooleanField(default=False)
+    # The report this event came from (a DSN, an ARF report, a provider's event), as a digest:
+    # a report read twice (a mailbox whose deletions were lost, a webhook delivered again) is
+    # recorded once.
+    report = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("message event")
@@ -176,6 +180,11 @@ class MessageEvent(models.Model):
             models.Index(fields=["message", "kind"], name="delivery_mev_msg_idx"),
             models.Index(fields=["kind", "at"], name="delivery_mev_kind_idx"),
             models.Index(fields=["id"], condition=Q(posted=False), name="delivery_mev_post_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report"], condition=~Q(report=""), name="delivery_mev_report_uniq"
+            )
         ]
 
     def __str__(self) -> str:

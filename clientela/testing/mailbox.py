@@ -3,7 +3,8 @@
 They speak the subset of the real protocols a mail client uses to drain a mailbox — IMAP
 (RFC 3501): CAPABILITY, LOGIN, SELECT, SEARCH, FETCH (RFC822), STORE (+FLAGS Deleted),
 EXPUNGE, NOOP, LOGOUT; POP3 (RFC 1939): USER, PASS, STAT, RETR (dot-stuffed), DELE, NOOP, RSET,
-QUIT, with deletions applied only at QUIT as real servers do. A wrong password is refused the way
+QUIT, with deletions applied only at QUIT as real servers do (`drop_next_quit` cuts the
+connection at the next QUIT instead). A wrong password is refused the way
 real servers refuse it (`NO [AUTHENTICATIONFAILED]`, `-ERR [AUTH]`). Every command line is kept
 (passwords masked) so tests can say what the client did; `mailbox.messages` is what is left.
 """
@@ -30,6 +31,9 @@ class Mailbox:
     messages: list[bytes] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # POP3: the next QUIT gets no answer and applies no deletion, as when the connection drops
+    # just before it (the messages stay for the next session).
+    drop_next_quit: bool = False
 
     def log(self, line: str) -> None:
         """Keep one command line (its verb upper-cased, a password masked)."""
@@ -180,6 +184,10 @@ class _PopHandler(socketserver.StreamRequestHandler):
             command = command.upper()
             box.log(line)
             if command == "QUIT":
+                with box.lock:
+                    dropped, box.drop_next_quit = box.drop_next_quit, False
+                if dropped:
+                    return
                 if authenticated:
                     with box.lock:
                         box.messages[:] = [

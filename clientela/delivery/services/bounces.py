@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from flufl.bounce import all_failures
 
 from clientela.core.events import Via
@@ -44,6 +45,20 @@ class InboundResult:
     complaints: int = 0
     unsubscribes: int = 0
     ignored: bool = False
+    repeated: bool = False
+
+
+def report_key(*parts: str | bytes) -> str:
+    """Return the digest that names one report (its Message-ID, a provider's event id, …)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "replace") if isinstance(part, str) else part)
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _seen(report: str) -> bool:
+    return bool(report) and MessageEvent.objects.filter(report=report).exists()
 
 
 def soft_bounce_limit() -> int:
@@ -51,13 +66,31 @@ def soft_bounce_limit() -> int:
     return max(1, int(conf("MAIL_SOFT_BOUNCE_LIMIT", 3)))
 
 
-def record_bounce(message: Message, *, hard: bool, detail: str, via: str = Via.SYSTEM) -> None:
-    """Record a bounce of `message`: its event, the timeline, and the suppression it earns."""
+def record_bounce(
+    message: Message, *, hard: bool, detail: str, via: str = Via.SYSTEM, report: str = ""
+) -> bool:
+    """Record a bounce of `message`: its event, the timeline, and the suppression it earns.
+
+    `report` names the report (`report_key`); one already recorded is not recorded again and
+    the answer is False.
+    """
+    if _seen(report):
+        return False
+    try:
+        _record_bounce(message, hard=hard, detail=detail, via=via, report=report)
+    except IntegrityError:
+        if not _seen(report):
+            raise
+        return False  # the same report, recorded at the same moment by another reader
+    return True
+
+
+def _record_bounce(message: Message, *, hard: bool, detail: str, via: str, report: str) -> None:
     kind = MessageEventKind.BOUNCE_HARD if hard else MessageEventKind.BOUNCE_SOFT
     address = message.to_address.strip().lower()
     with transaction.atomic():
         MessageEvent.objects.create(
-            message=message, kind=kind, detail=detail[:MAX_DETAIL], posted=True
+            message=message, kind=kind, detail=detail[:MAX_DETAIL], posted=True, report=report
         )
         record_event(
             MailOpsVerb.BOUNCED,
@@ -91,14 +124,32 @@ def record_bounce(message: Message, *, hard: bool, detail: str, via: str = Via.S
             )
 
 
-def record_complaint(message: Message, *, detail: str, via: str = Via.SYSTEM) -> None:
-    """Record a spam complaint: its event, the unsubscribe it means and the suppression."""
+def record_complaint(
+    message: Message, *, detail: str, via: str = Via.SYSTEM, report: str = ""
+) -> bool:
+    """Record a spam complaint: its event, the unsubscribe it means and the suppression.
+
+    A report already recorded (`report`, as in `record_bounce`) is not; the answer is False.
+    """
+    if _seen(report):
+        return False
+    try:
+        _record_complaint(message, detail=detail, via=via, report=report)
+    except IntegrityError:
+        if not _seen(report):
+            raise
+        return False
+    return True
+
+
+def _record_complaint(message: Message, *, detail: str, via: str, report: str) -> None:
     with transaction.atomic():
         MessageEvent.objects.create(
             message=message,
             kind=MessageEventKind.COMPLAINT,
             detail=detail[:MAX_DETAIL],
             posted=True,
+            report=report,
         )
         record_event(
             MailOpsVerb.COMPLAINED,
@@ -171,6 +222,9 @@ def process_inbound(raw: bytes, recipients: Sequence[str]) -> InboundResult:
     """Handle one message that arrived at a bounce or unsubscribe address; say what it was."""
     result = InboundResult()
     parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    # A report keeps its Message-ID when a mail server sends it again; without one, its bytes.
+    own_id = str(parsed.get("Message-ID", "")).strip()
+    report = report_key("inbound", own_id) if own_id else report_key("inbound-bytes", raw)
     targets = [found for address in recipients if (found := parse_address(address))]
     if not targets:
         for header in ("Delivered-To", "X-Original-To", "To"):
@@ -193,8 +247,11 @@ def process_inbound(raw: bytes, recipients: Sequence[str]) -> InboundResult:
     if _is_feedback_report(parsed):
         complained = bounced or _quoted_message(parsed)
         if complained is not None:
-            record_complaint(complained, detail=str(parsed.get("Subject", "abuse report")))
-            result.complaints += 1
+            subject = str(parsed.get("Subject", "abuse report"))
+            if record_complaint(complained, detail=subject, report=report):
+                result.complaints += 1
+            else:
+                result.repeated = True
         else:
             result.ignored = True
         return result
@@ -205,10 +262,11 @@ def process_inbound(raw: bytes, recipients: Sequence[str]) -> InboundResult:
     result.hard = _addresses(permanent)
     result.soft = _addresses(temporary)
     detail = str(parsed.get("Subject", "")) or "delivery status notification"
-    if result.hard:
-        record_bounce(bounced, hard=True, detail=f"{detail}: {', '.join(result.hard)}")
-    elif result.soft:
-        record_bounce(bounced, hard=False, detail=f"{detail}: {', '.join(result.soft)}")
+    if result.hard or result.soft:
+        hard = bool(result.hard)
+        failed = ", ".join(result.hard if hard else result.soft)
+        recorded = record_bounce(bounced, hard=hard, detail=f"{detail}: {failed}", report=report)
+        result.repeated = not recorded
     else:
         result.ignored = True
     return result

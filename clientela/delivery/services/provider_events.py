@@ -18,6 +18,7 @@ from clientela.delivery.models import Message
 from clientela.delivery.services.bounces import (
     record_bounce,
     record_complaint,
+    report_key,
     suppress_address,
 )
 from clientela.delivery.services.unsubscribe import unsubscribe
@@ -69,11 +70,14 @@ def on_provider_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> 
         if reason is not None and recipient:
             suppress_address(recipient, reason=reason, detail=detail)
         return
+    # A provider that delivers its webhook again sends the same event id: recorded once.
+    event_id = str(getattr(event, "event_id", "") or "")
+    report = report_key("provider", esp_name, event_id) if event_id else ""
     if kind == "bounced":
-        record_bounce(message, hard=True, detail=detail, via=Via.API)
+        record_bounce(message, hard=True, detail=detail, via=Via.API, report=report)
     elif kind == "deferred":
-        record_bounce(message, hard=False, detail=detail, via=Via.API)
+        record_bounce(message, hard=False, detail=detail, via=Via.API, report=report)
     elif kind == "complained":
-        record_complaint(message, detail=detail, via=Via.API)
+        record_complaint(message, detail=detail, via=Via.API, report=report)
     else:
         unsubscribe(message, how=esp_name or "provider")

@@ -198,3 +198,24 @@ def test_the_command_reads_the_mailbox_once_and_says_what_failed(returned_mail):
     with pytest.raises(CommandError, match=r"imap\(s\)://"):
         call_command("read_bounces", mailbox="http://example.co/")
     assert Message.objects.count() == 2
+
+
+def test_reports_read_again_after_a_lost_pop3_quit_are_recorded_once(returned_mail):
+    """A connection cut before QUIT keeps the messages on the server: the next run reads them
+    again, processes them and deletes them, and nothing is recorded twice."""
+    with running_mail_server("pop3", returned_mail) as server:
+        server.mailbox.drop_next_quit = True
+        assert read_mailbox(server.url()) == 2
+        assert len(server.mailbox.messages) == 2  # the deletions were lost with the QUIT
+        assert read_mailbox(server.url()) == 2
+        assert server.mailbox.messages == []
+
+    kinds = list(
+        MessageEvent.objects.exclude(kind=MessageEventKind.UNSUBSCRIBE)
+        .order_by("kind")
+        .values_list("message__to_address", "kind")
+    )
+    assert kinds == [(ANA, MessageEventKind.BOUNCE_HARD), (BRUNO, MessageEventKind.COMPLAINT)]
+    assert Event.objects.filter(verb=MailOpsVerb.BOUNCED).count() == 1
+    assert Event.objects.filter(verb=MailOpsVerb.COMPLAINED).count() == 1
+    assert Suppression.objects.count() == 2

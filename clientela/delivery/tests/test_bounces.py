@@ -42,11 +42,12 @@ def deliver(port, to, raw, mail_from=""):
         client.sendmail(mail_from, [to], raw)
 
 
-def dsn(message, *, status="5.1.1", action="failed", diagnostic="550 5.1.1 user unknown"):
+def dsn(message, *, status="5.1.1", action="failed", diagnostic="550 5.1.1 user unknown", number=1):
     return f"""\
 From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
 To: bounce+{message.token}@rebotes.example.co
 Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn.{number}.{message.token[:8]}@mx.example.net>
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"
 
@@ -145,12 +146,12 @@ def test_soft_bounces_suppress_after_the_limit(sent_message, settings):
     settings.CLIENTELA = {**settings.CLIENTELA, "MAIL_SOFT_BOUNCE_LIMIT": 2}
     with receiver() as port:
         to = f"bounce+{sent_message.token}@rebotes.example.co"
-        soft = dsn(
-            sent_message, status="4.2.2", action="delayed", diagnostic="452 4.2.2 mailbox full"
-        )
-        deliver(port, to, soft)
+        full = {"status": "4.2.2", "action": "delayed", "diagnostic": "452 4.2.2 mailbox full"}
+        first, second = (dsn(sent_message, **full, number=number) for number in (1, 2))
+        deliver(port, to, first)
+        deliver(port, to, first)  # the same report sent again by its server counts once
         assert not Suppression.objects.exists()
-        deliver(port, to, soft)
+        deliver(port, to, second)
     assert Suppression.objects.get().reason == "soft_bounce"
     assert MessageEvent.objects.filter(kind=MessageEventKind.BOUNCE_SOFT).count() == 2
 

@@ -60,6 +60,16 @@ def test_a_hard_bounce_webhook_suppresses_the_address(message):
     assert MessageEvent.objects.get(message=message).kind == MessageEventKind.BOUNCE_HARD
 
 
+def test_a_webhook_delivered_again_is_recorded_once(message):
+    """Providers retry a webhook they think failed: the same event id is one bounce."""
+    hard = bounce(message)
+    assert _post(hard).status_code == 200
+    assert _post(hard).status_code == 200
+    assert MessageEvent.objects.filter(kind=MessageEventKind.BOUNCE_HARD).count() == 1
+    assert _post({**hard, "ID": hard["ID"] - 1}).status_code == 200  # another event: counted
+    assert MessageEvent.objects.filter(kind=MessageEventKind.BOUNCE_HARD).count() == 2
+
+
 def test_a_spam_complaint_webhook_unsubscribes_and_suppresses(message):
     payload = {**bounce(message, "SpamComplaint", 512), "RecordType": "SpamComplaint"}
     assert _post(payload).status_code == 200
