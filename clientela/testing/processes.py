@@ -80,6 +80,78 @@ def drop_database(env: dict[str, str]) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@dataclass
+class ProcessSite:
+    """A fresh, migrated database and the environment of the `clientela` processes using it."""
+
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: float = 600) -> str:
+        """Run a `clientela` command to its end and return what it printed (it must succeed)."""
+        return subprocess.run(
+            [sys.executable, "-m", "clientela", *args], env=self.env, capture_output=True,
+            text=True, check=True, timeout=timeout,
+        ).stdout  # fmt: skip
+
+    def shell(self, code: str) -> str:
+        """Run Python `code` in `clientela shell`; return its last printed line."""
+        lines = self.run("shell", "-c", code).strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def start(self, *args: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+        """Start a long-running `clientela` process (a worker, a sender); its output to `log`."""
+        if log is None:
+            return subprocess.Popen(
+                [sys.executable, "-m", "clientela", *args], env=self.env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        with log.open("wb") as handle:
+            return subprocess.Popen(
+                [sys.executable, "-m", "clientela", *args], env=self.env, stdout=handle,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+
+def smtp_env(host: str, port: int) -> dict[str, str]:
+    """Return the settings that send a process's e-mail to the SMTP server at `host:port`."""
+    return {
+        "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "CLIENTELA_EMAIL_HOST": host,
+        "CLIENTELA_EMAIL_PORT": str(port),
+    }
+
+
+def stop(processes: list[subprocess.Popen[bytes]], *, timeout: float = 60) -> None:
+    """Ask each process to stop (SIGTERM: a worker finishes its job first), then kill laggards."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def process_site(
+    data_dir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[ProcessSite]:
+    """Give real `clientela` processes a migrated database of their own, dropped at the end.
+
+    It is a file in `data_dir` on SQLite, a fresh database beside the test one on PostgreSQL.
+    """
+    env = server_env(data_dir)
+    env.update(extra_env or {})
+    try:
+        site = ProcessSite(env)
+        site.run("migrate", "-v0")
+        yield site
+    finally:
+        drop_database(env)
+
+
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
     """Poll `url` until it answers 200, failing early if the process died."""
     deadline = time.monotonic() + timeout

@@ -13,16 +13,13 @@ exactly one message on the real SMTP server.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from clientela.testing.processes import drop_database, server_env
+from clientela.testing.processes import process_site, stop
 from clientela.testing.smtp import running_smtp_server
 
 REDIS_URL = os.environ.get("CLIENTELA_TEST_REDIS_URL", "")
@@ -95,59 +92,32 @@ def test_two_rq_workers_send_a_campaign_once_to_each_recipient(tmp_path, db):
     # A run stopped halfway may have left jobs for a database that no longer exists.
     connection.flushdb()
     with running_smtp_server() as smtp:
-        env = server_env(tmp_path)
-        env.update(
-            {
-                "CLIENTELA_TASKS_BACKEND": "rq",
-                "CLIENTELA_RQ_URL": REDIS_URL,
-                "CLIENTELA_EMAIL_HOST": smtp.host,
-                "CLIENTELA_EMAIL_PORT": str(smtp.port),
-                "CLIENTELA_CAMPAIGN_BATCH": "10",
-                "CLIENTELA_DELIVERY_BATCH": "5",
-                "CLIENTELA_LOG_LEVEL": "INFO",
-            }
-        )
-        workers: list[subprocess.Popen[bytes]] = []
+        settings = {
+            "CLIENTELA_TASKS_BACKEND": "rq",
+            "CLIENTELA_RQ_URL": REDIS_URL,
+            "CLIENTELA_EMAIL_HOST": smtp.host,
+            "CLIENTELA_EMAIL_PORT": str(smtp.port),
+            "CLIENTELA_CAMPAIGN_BATCH": "10",
+            "CLIENTELA_DELIVERY_BATCH": "5",
+            "CLIENTELA_LOG_LEVEL": "INFO",
+        }
         logs = [tmp_path / f"worker{n}.log" for n in range(2)]
-        try:
-
-            def manage(*args: str) -> str:
-                return subprocess.run(
-                    [sys.executable, "-m", "clientela", *args], env=env, capture_output=True,
-                    text=True, check=True, timeout=300,
-                ).stdout  # fmt: skip
-
-            manage("migrate", "-v0")
-            workers = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "clientela", "worker"],
-                    env=env,
-                    stdout=log.open("wb"),
-                    stderr=subprocess.STDOUT,
-                )
-                for log in logs
-            ]
-            manage("shell", "-c", SEED)
-            deadline = time.monotonic() + 240
-            while len(smtp.messages) < RECIPIENTS and time.monotonic() < deadline:
-                assert all(w.poll() is None for w in workers), "a worker stopped"
-                time.sleep(0.5)
-            # A duplicate could only come from a job still queued or running: wait until none
-            # is, then count what the SMTP server received once more (below).
-            while not _rq_idle(connection) and time.monotonic() < deadline:
-                assert all(w.poll() is None for w in workers), "a worker stopped"
-                time.sleep(0.2)
-            assert _rq_idle(connection), "RQ jobs were still queued or running"
-        finally:
-            for worker in workers:
-                worker.send_signal(signal.SIGTERM)  # a warm shutdown: the current job ends first
-            for worker in workers:
-                try:
-                    worker.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
-            drop_database(env)
+        with process_site(tmp_path, settings) as site:
+            workers = [site.start("worker", log=log) for log in logs]
+            try:
+                site.shell(SEED)
+                deadline = time.monotonic() + 240
+                while len(smtp.messages) < RECIPIENTS and time.monotonic() < deadline:
+                    assert all(w.poll() is None for w in workers), "a worker stopped"
+                    time.sleep(0.5)
+                # A duplicate could only come from a job still queued or running: wait until
+                # none is, then count what the SMTP server received once more (below).
+                while not _rq_idle(connection) and time.monotonic() < deadline:
+                    assert all(w.poll() is None for w in workers), "a worker stopped"
+                    time.sleep(0.2)
+                assert _rq_idle(connection), "RQ jobs were still queued or running"
+            finally:
+                stop(workers)  # SIGTERM: a warm shutdown, the current job ends first
 
     output = [log.read_text(errors="replace") for log in logs]
     received = Counter(m.recipients[0] for m in smtp.messages)

@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from clientela.testing.processes import drop_database, server_env
+from clientela.testing.processes import process_site, smtp_env
 from clientela.testing.smtp import running_smtp_server
 
 pytestmark = [pytest.mark.e2e]
@@ -150,35 +148,23 @@ def _sqlite_probe(path: Path) -> Probe:
 
 def test_a_worker_killed_inside_the_snapshot_leaves_none_and_the_next_sends_once(tmp_path, db):
     with running_smtp_server() as smtp:
-        env = server_env(tmp_path)
-        env.update({
-            "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "CLIENTELA_EMAIL_HOST": smtp.host, "CLIENTELA_EMAIL_PORT": str(smtp.port),
-            "CLIENTELA_CAMPAIGN_BATCH": str(BATCH), "CLIENTELA_LOG_LEVEL": "INFO",
-        })  # fmt: skip
+        settings = {
+            **smtp_env(smtp.host, smtp.port),
+            "CLIENTELA_CAMPAIGN_BATCH": str(BATCH),
+            "CLIENTELA_LOG_LEVEL": "INFO",
+        }
         log = tmp_path / "worker.log"
-        try:
-
-            def manage(*args: str) -> str:
-                return subprocess.run(
-                    [sys.executable, "-m", "clientela", *args], env=env, capture_output=True,
-                    text=True, check=True, timeout=600,
-                ).stdout  # fmt: skip
+        with process_site(tmp_path, settings) as site:
 
             def state() -> dict[str, object]:
-                return dict(json.loads(manage("shell", "-c", STATE).strip().splitlines()[-1]))
+                return dict(json.loads(site.shell(STATE)))
 
-            manage("migrate", "-v0")
-            manage("shell", "-c", SEED)
-            url = env.get("CLIENTELA_DATABASE_URL", "")
+            site.shell(SEED)
+            url = site.env.get("CLIENTELA_DATABASE_URL", "")
             writing, close_probe = (
                 _postgres_probe(url) if url else _sqlite_probe(tmp_path / "clientela.sqlite3")
             )
-            with log.open("wb") as handle:
-                worker = subprocess.Popen(
-                    [sys.executable, "-m", "clientela", "worker"], env=env, stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            worker = site.start("worker", log=log)
             try:
                 deadline = time.monotonic() + 300
                 caught = False
@@ -197,11 +183,9 @@ def test_a_worker_killed_inside_the_snapshot_leaves_none_and_the_next_sends_once
             assert smtp.messages == []
             killed = state()
             # The next run of the scheduler's step, in a second worker.
-            manage("shell", "-c", AGAIN)
-            manage("worker", "--batch")
+            site.shell(AGAIN)
+            site.run("worker", "--batch")
             after = state()
-        finally:
-            drop_database(env)
         received = Counter(m.recipients[0] for m in smtp.messages)
 
     # The killed transaction left nothing: no recipient, no snapshot, the campaign still sending

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from clientela.testing.processes import drop_database, server_env
+from clientela.testing.processes import process_site, smtp_env
 
 pytestmark = [pytest.mark.e2e]
 
@@ -40,17 +40,8 @@ print(json.dumps(ids))
 
 
 def test_it_gives_concurrent_worker_processes_disjoint_batches(tmp_path, db):
-    env = server_env(tmp_path)
-    try:
-
-        def manage(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "clientela", *args], env=env, capture_output=True,
-                text=True, check=True, timeout=300,
-            )  # fmt: skip
-
-        manage("migrate", "-v0")
-        manage("shell", "-c", SEED)
+    with process_site(tmp_path) as site:
+        site.shell(SEED)
         start = str(time.time() + 4)
         workers = [
             subprocess.Popen(
@@ -62,7 +53,7 @@ def test_it_gives_concurrent_worker_processes_disjoint_batches(tmp_path, db):
                     start,
                     f"w{n}",
                 ],
-                env={**env, "DJANGO_SETTINGS_MODULE": "clientela.settings"},
+                env={**site.env, "DJANGO_SETTINGS_MODULE": "clientela.settings"},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -74,8 +65,6 @@ def test_it_gives_concurrent_worker_processes_disjoint_batches(tmp_path, db):
             out, err = worker.communicate(timeout=300)
             assert worker.returncode == 0, err
             claimed.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        drop_database(env)
     every = [pk for ids in claimed for pk in ids]
     assert len(every) == len(set(every)) == MESSAGES
 
@@ -104,27 +93,15 @@ def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_one_per_thre
     from clientela.testing.smtp import running_smtp_server
 
     with running_smtp_server() as smtp:
-        env = server_env(tmp_path)
-        env.update({
-            "CLIENTELA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "CLIENTELA_EMAIL_HOST": smtp.host, "CLIENTELA_EMAIL_PORT": str(smtp.port),
-            "CLIENTELA_DELIVERY_BATCH": "50", "DJANGO_SETTINGS_MODULE": "clientela.settings",
+        settings = {
+            **smtp_env(smtp.host, smtp.port),
+            "CLIENTELA_DELIVERY_BATCH": "50",
+            "DJANGO_SETTINGS_MODULE": "clientela.settings",
             "CLIENTELA_DELIVERY_THREADS": "2",
-        })  # fmt: skip
-        try:
-
-            def manage(*args: str) -> str:
-                return subprocess.run(
-                    [sys.executable, "-m", "clientela", *args], env=env, capture_output=True,
-                    text=True, check=True, timeout=300,
-                ).stdout  # fmt: skip
-
-            manage("migrate", "-v0")
-            manage("shell", "-c", SEED)
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "clientela", "shell", "-c", SEND], env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+        }
+        with process_site(tmp_path, settings) as site:
+            site.shell(SEED)
+            worker = site.start("shell", "-c", SEND)
             deadline = time.monotonic() + 120
             while len(smtp.messages) < 75 and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -132,11 +109,9 @@ def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_one_per_thre
             worker.wait(timeout=30)
             assert 0 < len(smtp.messages) < MESSAGES
             # The lease runs out (here: at once), and the next worker takes over.
-            manage("shell", "-c", EXPIRE)
-            manage("shell", "-c", SEND)
-            states = json.loads(manage("shell", "-c", STATES).strip().splitlines()[-1])
-        finally:
-            drop_database(env)
+            site.shell(EXPIRE)
+            site.shell(SEND)
+            states = json.loads(site.shell(STATES))
         received = [m.recipients[0] for m in smtp.messages]
     assert states == {"sent": MESSAGES}
     assert set(received) == {f"p{i}@example.co" for i in range(MESSAGES)}
