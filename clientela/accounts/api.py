@@ -26,7 +26,7 @@ from clientela.accounts.queries import (
 )
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
-from clientela.core.http import Offset, RecordId, api_errors
+from clientela.core.http import OffsetQuery, RecordId, api_errors
 
 accounts_router = Router()
 
@@ -191,13 +191,6 @@ class TokenIn(Schema):
     name: str = Field("", max_length=100)
 
 
-class PageQuery(Schema):
-    """Offset pagination for short lists."""
-
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-
-
 def user_out(user: User) -> dict[str, Any]:
     """Return the API representation of a user (departments must be prefetched)."""
     return {
@@ -278,7 +271,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     summary="List users",
     openapi_extra=api_errors(403),
 )
-def list_users(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
+def list_users(request: HttpRequest, page: Query[OffsetQuery]) -> dict[str, Any]:
     """All users, oldest first (administrators only)."""
     require_admin(actor(request))
     qs = _user_page_qs()

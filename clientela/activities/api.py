@@ -29,7 +29,7 @@ from clientela.contacts.queries import get_company_for_user, get_contact_for_use
 from clientela.contacts.representation import Ref, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 
 activities_router = Router(tags=["activities"])
@@ -73,7 +73,7 @@ class ActivityPage(ListPage):
     items: list[ActivityOut]
 
 
-class ActivityQuery(Schema):
+class ActivityQuery(PageQuery):
     """Filters, ordering and pagination of the activities list."""
 
     owner: RecordId | None = Field(None, description="Assigned user id")
@@ -81,9 +81,6 @@ class ActivityQuery(Schema):
     kind: ActivityKind | None = None
     state: Literal["open", "done"] | None = Field(None, description="Open (to do) or done")
     ordering: Literal["created", "-created"] = "-created"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class ActivityIn(Schema):

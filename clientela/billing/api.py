@@ -37,7 +37,7 @@ from clientela.catalog.queries import currency_decimals, round_money
 from clientela.contacts.representation import Ref, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import Conflict, NotFound, ValidationFailed
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.deals.queries import get_deal_for_user
 from clientela.orders.queries import company_currency
@@ -123,7 +123,7 @@ class QuotePage(ListPage):
     items: list[QuoteOut]
 
 
-class QuoteQuery(Schema):
+class QuoteQuery(PageQuery):
     """Filters, ordering and pagination of the quotes list."""
 
     deal: RecordId | None = None
@@ -131,9 +131,6 @@ class QuoteQuery(Schema):
     since: date | None = Field(None, description="Dated on or after")
     until: date | None = Field(None, description="Dated on or before")
     ordering: Literal["-issued", "issued"] = "-issued"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = Field("", max_length=500)
 
 
 class QuoteIn(Schema):
@@ -399,16 +396,13 @@ class InvoicePage(ListPage):
     items: list[InvoiceOut]
 
 
-class InvoiceQuery(Schema):
+class InvoiceQuery(PageQuery):
     """Filters, ordering and pagination of the invoices list."""
 
     deal: RecordId | None = None
     status: InvoiceStatus | None = None
     light: Light | None = None
     ordering: Literal["-issued", "issued"] = "-issued"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = Field("", max_length=500)
 
 
 class InstalmentIn(Schema):
@@ -650,14 +644,11 @@ class PaymentPage(ListPage):
     items: list[PaymentOut]
 
 
-class PaymentQuery(Schema):
+class PaymentQuery(PageQuery):
     """Filters, ordering and pagination of the payments list."""
 
     invoice: RecordId | None = None
     ordering: Literal["-paid", "paid"] = "-paid"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = Field("", max_length=500)
 
 
 class PaymentIn(Schema):

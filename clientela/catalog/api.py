@@ -22,7 +22,7 @@ from clientela.catalog.queries import (
     get_product_for_user,
 )
 from clientela.core.events import Via
-from clientela.core.http import DbInt, ListPage, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId
 from clientela.core.keyset import page_of
 
 products_router = Router(tags=["products"])
@@ -63,7 +63,7 @@ class ProductPage(ListPage):
     items: list[ProductOut]
 
 
-class ProductQuery(Schema):
+class ProductQuery(PageQuery):
     """Filters, ordering and pagination of the product list."""
 
     q: str = Field("", max_length=100, description="Words of the name, SKU or description")
@@ -71,9 +71,6 @@ class ProductQuery(Schema):
     status: ItemStatus | None = None
     active: Literal["yes", "no", "all"] = "yes"
     ordering: Literal["sku", "name", "-name", "price", "-price", "-created"] = "sku"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = Field("", max_length=500)
 
 
 MONEY = Field(None, ge=0, max_digits=16, decimal_places=2)

@@ -58,6 +58,25 @@ Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
+class OffsetQuery(Schema):
+    """Pagination of a short list: `limit` rows after the first `offset`."""
+
+    limit: int = Field(50, ge=1, le=200, description="Rows per page")
+    offset: Offset = 0
+
+
+class PageQuery(OffsetQuery):
+    """Pagination of a list that may be long: follow `next` (its `cursor`) on deep pages.
+
+    A list's query schema subclasses it and adds its filters and ordering.
+    """
+
+    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
+    cursor: str = Field(
+        "", max_length=500, description="Opaque position taken from a previous `next` URL"
+    )
+
+
 class ListPage(Schema):
     """What every API list answers beside its `items` (a subclass declares those).
 

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import ListPage, Offset, RecordId, api_errors
+from clientela.core.http import ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.delivery.choices import SuppressionReason
 from clientela.delivery.models import Suppression
@@ -45,14 +45,11 @@ class SuppressionPage(ListPage):
     items: list[SuppressionOut]
 
 
-class SuppressionQuery(Schema):
+class SuppressionQuery(PageQuery):
     """Filters and pagination of the suppression list."""
 
     q: str = Field("", max_length=254, description="Start of the address")
     reason: SuppressionReason | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class SuppressionIn(Schema):

@@ -13,7 +13,6 @@ from clientela.campaigns.api.schemas import (
     CampaignOut,
     CampaignPage,
     CampaignPatch,
-    PageQuery,
     ScheduleIn,
     StatsOut,
     TemplateIn,
@@ -34,7 +33,7 @@ from clientela.campaigns.services import campaigns as campaign_services
 from clientela.campaigns.services import sending
 from clientela.campaigns.services import templates as template_services
 from clientela.core.events import Via
-from clientela.core.http import RecordId, api_errors
+from clientela.core.http import PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 
 templates_router = Router(tags=["templates"])

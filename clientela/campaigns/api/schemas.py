@@ -9,15 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from clientela.core.http import Offset, RecordId
-
-
-class PageQuery(Schema):
-    """Pagination of a list, newest first."""
-
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
+from clientela.core.http import RecordId
 
 
 class TemplateOut(Schema):

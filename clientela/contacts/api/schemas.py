@@ -17,7 +17,7 @@ from clientela.contacts.choices import (
     Source,
 )
 from clientela.contacts.representation import ContactOut, Ref
-from clientela.core.http import DbInt, ListPage, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, OffsetQuery, PageQuery, RecordId
 
 # --- contacts -------------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ class ContactPage(ListPage):
 ContactOrdering = Literal["created", "-created", "name", "-name", "updated", "-updated"]
 
 
-class ContactQuery(Schema):
+class ContactQuery(PageQuery):
     """Filters, ordering and pagination of the contacts list."""
 
     q: str = Field("", description="Search in name, e-mail and phone")
@@ -94,9 +94,6 @@ class ContactQuery(Schema):
     company: RecordId | None = Field(None, description="Company id")
     ordering: ContactOrdering = "-created"
     deleted: bool = Field(False, description="List the trash instead")
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class MergeIn(Schema):
@@ -165,11 +162,8 @@ class EventPage(Schema):
     next: str | None
 
 
-class TimelineQuery(Schema):
+class TimelineQuery(OffsetQuery):
     """Pagination of a timeline."""
-
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
 
 
 class ConsentIn(Schema):
@@ -235,7 +229,7 @@ class CompanyPage(ListPage):
     items: list[CompanyOut]
 
 
-class CompanyQuery(Schema):
+class CompanyQuery(PageQuery):
     """Filters, ordering and pagination of the companies list."""
 
     q: str = Field("", description="Search in name, domain, e-mail, phone and NIT")
@@ -243,6 +237,3 @@ class CompanyQuery(Schema):
     tag: str = Field("", description="Tag name")
     ordering: Literal["name", "-name", "created", "-created"] = "name"
     deleted: bool = False
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = ""

@@ -15,7 +15,7 @@ from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
 from clientela.contacts.representation import ContactOut
-from clientela.core.http import DbInt, ListPage, Offset, RecordId
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId
 from clientela.segments.choices import SegmentKind
 from clientela.segments.registry import MAX_DAYS
 
@@ -129,15 +129,12 @@ class SegmentPage(ListPage):
     items: list[SegmentOut]
 
 
-class SegmentQuery(Schema):
+class SegmentQuery(PageQuery):
     """Filters, ordering and pagination of the segments list."""
 
     q: str = Field("", description="Search in the name")
     kind: SegmentKind | None = None
     ordering: Literal["name", "-name", "created", "-created", "updated", "-updated"] = "name"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class SegmentIn(Schema):
@@ -178,13 +175,10 @@ class CountOut(Schema):
 ContactOrdering = Literal["created", "-created", "name", "-name", "updated", "-updated"]
 
 
-class MemberQuery(Schema):
+class MemberQuery(PageQuery):
     """Ordering and pagination of a segment's members."""
 
     ordering: ContactOrdering = "-created"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class MemberPage(Schema):
