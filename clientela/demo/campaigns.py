@@ -80,6 +80,8 @@ def seed_campaigns(*, seed: int = 2026, now: dt.datetime | None = None) -> Campa
     sending.advance(newsletter.pk, now=sent_at)
     _deliver(newsletter, sent_at, rng, now)
     sending.advance(newsletter.pk, now=sent_at + dt.timedelta(hours=1))
+    # "Send now" was pressed when it was sent, not when the demo was loaded.
+    Campaign.objects.filter(pk=newsletter.pk).update(scheduled_at=sent_at)
 
     _seed_launch(marketer, audience, promotion_template.pk, random.Random(seed + 1), now)
 
@@ -212,7 +214,9 @@ def _seed_launch(
     sending.advance(campaign.pk, now=decided_at)
     _deliver_variants(campaign, decided_at, rng, until=min(now, decided_at + dt.timedelta(days=3)))
     sending.advance(campaign.pk, now=decided_at + dt.timedelta(hours=2))
-    Campaign.objects.filter(pk=campaign.pk).update(created_at=launched_at - dt.timedelta(days=1))
+    Campaign.objects.filter(pk=campaign.pk).update(
+        created_at=launched_at - dt.timedelta(days=1), scheduled_at=launched_at
+    )
     campaign.refresh_from_db()
     return campaign
 

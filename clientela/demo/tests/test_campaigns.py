@@ -132,3 +132,22 @@ def test_the_demo_launch_was_sent_as_an_ab_test_and_its_page_shows_the_winner(cl
         assert result.group(1).strip() == (
             f"{of_variant.count()} sent · {unique_opens} unique opens · {unique_clicks} unique clicks"
         )
+
+
+def test_the_demo_campaigns_were_sent_when_their_pages_say():
+    """A sent demo campaign reads as sent in the past: created, then sent ("send at"), started
+    and finished in that order, all before now (not at the moment the demo was loaded)."""
+    seed_contacts(300, seed=2026)
+    seed_campaigns(seed=2026)
+    sent = Campaign.objects.filter(state=CampaignState.SENT)
+    assert set(sent.values_list("name", flat=True)) == {NEWSLETTER, LAUNCH}
+    for campaign in sent:
+        assert campaign.scheduled_at is not None
+        assert campaign.started_at is not None and campaign.finished_at is not None
+        assert (
+            campaign.created_at
+            <= campaign.scheduled_at
+            <= campaign.started_at
+            <= campaign.finished_at
+            < timezone.now() - dt.timedelta(days=1)
+        ), campaign.name
