@@ -86,6 +86,7 @@ class Figures:
     complained: int = 0
     revenue: Decimal = Decimal("0")
     orders: int = 0
+    winner: bool = False  # the A/B test's winning variant
 
     def rate(self, part: int) -> float:
         """Return `part` as a percentage of delivered messages."""
@@ -292,13 +293,17 @@ def build_report(campaign: Campaign) -> Report:
     """Return the whole report of a campaign."""
     labels = dict(Exclusion.choices)
     stored = campaign.exclusions or {}
-    variant_labels = list(campaign.variants.order_by("label").values_list("label", flat=True))
+    variant_rows = list(campaign.variants.order_by("label").values_list("label", "is_winner"))
+    variants = []
+    if len(variant_rows) > 1:
+        for label, is_winner in variant_rows:
+            variant = figures(campaign, label)
+            variant.winner = bool(is_winner)
+            variants.append(variant)
     return Report(
         campaign=campaign,
         total=figures(campaign),
-        variants=[figures(campaign, label) for label in variant_labels]
-        if len(variant_labels) > 1
-        else [],
+        variants=variants,
         exclusions=[(r, str(labels[r]), int(stored.get(r, 0))) for r in labels],
         links=link_clicks(campaign),
         series=time_series(campaign),

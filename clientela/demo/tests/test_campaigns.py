@@ -151,3 +151,29 @@ def test_the_demo_campaigns_were_sent_when_their_pages_say():
             <= campaign.finished_at
             < timezone.now() - dt.timedelta(days=1)
         ), campaign.name
+
+
+def test_the_launch_report_compares_the_variants_by_rate_and_names_the_winner(client):
+    seed_contacts(300, seed=2026)
+    seed_campaigns(seed=2026)
+    launch = Campaign.objects.get(name=LAUNCH)
+    marketer = User.objects.get(username="mercadeo")
+    page = (
+        client_for(client, marketer, language="en")
+        .get(reverse("campaigns:report", args=[launch.pk]))
+        .content.decode()
+    )
+    winner = launch.variants.get(is_winner=True).label
+    assert re.findall(r'data-winner="([AB])"', page) == [winner]
+    for label in "AB":
+        messages = Message.objects.filter(
+            group=f"campaign:{launch.pk}", ref__startswith=f"{label}:"
+        )
+        sent = messages.filter(state=MessageState.SENT).count()
+        human = MessageEvent.objects.filter(message__in=messages, machine=False)
+        for kind, rate in (("open", "open"), ("click", "click")):
+            people = human.filter(kind=kind).values("message_id").distinct().count()
+            shown = re.search(rf'data-rate="{rate}-{label}">([\d.]+) %<', page)
+            assert shown is not None, (rate, label)
+            # No demo message bounced, so every sent message was delivered.
+            assert float(shown.group(1)) == round(people * 100 / sent, 1)
