@@ -487,7 +487,9 @@
       data.members.forEach(function (member) {
         var item = el("li");
         item.appendChild(el("a", { href: member.url }, member.name));
-        if (member.email && member.email !== member.name) item.appendChild(el("span", { class: "muted small" }, " " + member.email));
+        // The address on a line of its own, cut with an ellipsis rather than mid-word (the
+        // whole address in its tooltip).
+        if (member.email && member.email !== member.name) item.appendChild(el("span", { class: "muted small member-email", title: member.email }, member.email));
         membersBox.appendChild(item);
       });
     }).catch(function () {
