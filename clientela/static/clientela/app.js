@@ -89,7 +89,12 @@ document.addEventListener("change", function (event) {
       var fields = button.closest("form").querySelectorAll(
         ".filter:not(.filter-search) select, .filter:not(.filter-search) input"
       );
-      var used = Array.prototype.some.call(fields, function (field) { return field.value; });
+      // In use: a ticked box, a choice other than the first ("any"), a typed value.
+      var used = Array.prototype.some.call(fields, function (field) {
+        if (field.type === "checkbox" || field.type === "radio") return field.checked;
+        if (field.tagName === "SELECT") return field.selectedIndex > 0;
+        return field.type !== "hidden" && field.value;
+      });
       if (used) setOpen(button, true);
     });
   });
