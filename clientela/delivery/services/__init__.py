@@ -5,6 +5,8 @@ caller's transaction and, once that commits, asks the worker to send what is due
 (`services.sending`). A retried form post passes the same `idempotency_key` and gets the
 message already queued back, so nobody is e-mailed twice. Files sent with a message (a quote's
 PDF) are stored with it in the same transaction, so every attempt sends the same bytes.
+`queue_emails` queues many at once with the same checks and keys (a form follow-up batch's
+e-mails): one INSERT for the messages and one for their events.
 """
 
 from __future__ import annotations
