@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -37,7 +37,7 @@ from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import get_company_for_user, get_contact_for_user
 from clientela.core.events import Via, jsonable
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
-from clientela.timeline.services import record_event
+from clientela.timeline.services import build_event, record_event, record_events
 
 SUBJECT_MAX = 200
 NOTES_MAX = 10_000
@@ -269,6 +269,41 @@ def create_task(
     notification; with `actor=None` (the system) the caller sends its own notification.
     `deal_id` links it to a deal the caller (the deals app) has checked the actor may see.
     """
+    activity, people = _new_task(
+        owner=owner, subject=subject, due_at=due_at, contact=contact, company=company,
+        notes=notes, source=source, kind=kind, actor=actor, deal_id=deal_id, priority=priority,
+        ends_at=ends_at, place=place, attendees=attendees, direction=direction,
+        reminder_minutes=reminder_minutes,
+    )  # fmt: skip
+    activity.save()
+    if people:
+        activity.attendees.set(people)
+    _record(ActivityVerb.TASK_CREATED, activity, actor, via)
+    if actor is not None and actor.pk != owner.pk:
+        _tell_new_owner(activity, actor)
+    return activity
+
+
+def _new_task(
+    *,
+    owner: User,
+    subject: str,
+    due_at: dt.datetime | None,
+    contact: Contact | None,
+    company: Company | None,
+    notes: str,
+    source: str,
+    kind: str,
+    actor: User | None,
+    deal_id: int | None,
+    priority: str,
+    ends_at: dt.datetime | None,
+    place: str,
+    attendees: list[Any] | None,
+    direction: str,
+    reminder_minutes: int | None,
+) -> tuple[Activity, list[User]]:
+    """Check a new open activity; return it unsaved, with its meeting's attendees."""
     _check_actor(actor, owner)
     if kind not in ActivityKind.values:
         raise ValidationFailed({"kind": _("Select a valid kind.")})
@@ -295,13 +330,55 @@ def create_task(
     _check_window(activity)
     people = _attendees(attendees, owner) if is_meeting else []
     _schedule_reminder(activity)
-    activity.save()
-    if people:
-        activity.attendees.set(people)
-    _record(ActivityVerb.TASK_CREATED, activity, actor, via)
-    if actor is not None and actor.pk != owner.pk:
-        _tell_new_owner(activity, actor)
-    return activity
+    return activity, people
+
+
+@transaction.atomic
+def create_tasks(tasks: Sequence[Mapping[str, Any]], *, via: str = Via.UI) -> list[Activity]:
+    """Create many open activities at once, each as `create_task(**task)` would.
+
+    The activities and their events are one INSERT each (a batch of new leads' planned calls);
+    attendees and the new owners' notices follow as in `create_task`. An invalid task raises
+    ValidationFailed and none is created.
+    """
+    built = [(_new_task(**_task_arguments(task)), task) for task in tasks]
+    activities = [activity for (activity, _people), _task in built]
+    if connection.features.can_return_rows_from_bulk_insert:
+        Activity.objects.bulk_create(activities)
+    else:
+        for activity in activities:
+            activity.save()
+    for (activity, people), _task in built:
+        if people:
+            activity.attendees.set(people)
+    record_events(
+        build_event(
+            ActivityVerb.TASK_CREATED, actor=task.get("actor"), target=activity, via=via,
+            data=_event_data(activity), contact_id=activity.contact_id,
+            company_id=activity.company_id,
+        )
+        for (activity, _people), task in built
+    )  # fmt: skip
+    for (activity, _people), task in built:
+        actor = task.get("actor")
+        if actor is not None and actor.pk != activity.owner_id:
+            _tell_new_owner(activity, actor)
+    return activities
+
+
+_TASK_DEFAULTS: dict[str, Any] = {
+    "due_at": None, "contact": None, "company": None, "notes": "", "source": "",
+    "kind": ActivityKind.TASK, "deal_id": None, "priority": Priority.NORMAL, "ends_at": None,
+    "place": "", "attendees": None, "direction": "", "reminder_minutes": None,
+}  # fmt: skip
+
+
+def _task_arguments(task: Mapping[str, Any]) -> dict[str, Any]:
+    """Return `create_task`'s arguments for one task of `create_tasks` (its defaults filled)."""
+    unknown = set(task) - set(_TASK_DEFAULTS) - {"owner", "subject", "actor"}
+    if unknown:
+        raise TypeError(f"unknown task arguments: {sorted(unknown)}")
+    return {**_TASK_DEFAULTS, "actor": None, **task}
 
 
 def _tell_new_owner(activity: Activity, actor: User) -> None:
@@ -601,6 +678,28 @@ def notify(
         body=_text(body_text, "body", 2000),
         url=internal_url(url),
     )
+
+
+def notify_many(
+    notices: Sequence[tuple[User, str | Promise, str | Promise, str]],
+) -> list[Notification]:
+    """Put many messages in their users' inboxes at once, each as `notify` would: one INSERT.
+
+    Each notice is (user, title, body, url).
+    """
+    rows = []
+    for user, title, body, url in notices:
+        with translation.override(user.language or None):
+            title_text, body_text = str(title), str(body)
+        rows.append(
+            Notification(
+                recipient=user,
+                title=_text(title_text, "title", 200, required=True),
+                body=_text(body_text, "body", 2000),
+                url=internal_url(url),
+            )
+        )
+    return Notification.objects.bulk_create(rows)
 
 
 def mark_read(notification: Notification, *, actor: User) -> Notification:

@@ -6,7 +6,9 @@ which this app plugs `record_event` into.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,8 @@ from clientela.core.exports import ExportRecord
 from clientela.timeline.models import Event
 
 _LISTENERS: list[Callable[[Sequence[Event]], None]] = []
+# Events written while `listeners_once()` runs: told to the listeners once, at its end.
+_HELD: ContextVar[list[Event] | None] = ContextVar("timeline_held_events", default=None)
 
 
 def register_event_listener(listener: Callable[[Sequence[Event]], None]) -> None:
@@ -32,8 +36,35 @@ def register_event_listener(listener: Callable[[Sequence[Event]], None]) -> None
 
 
 def _written(events: Sequence[Event]) -> None:
+    held = _HELD.get()
+    if held is not None:
+        held.extend(events)
+        return
     for listener in _LISTENERS:
         listener(events)
+
+
+@contextmanager
+def listeners_once() -> Iterator[None]:
+    """Tell the event listeners about everything written inside, once, when the block ends.
+
+    For a batch writing many kinds of events in one transaction (the form follow-up's tasks,
+    assignments and messages): one segment mark for the batch instead of one per statement.
+    Use it inside the transaction and only where every event's contact outlives the block:
+    events of a savepoint rolled back inside are told all the same (a harmless extra mark).
+    Nothing is told when the block raises (its transaction is rolled back).
+    """
+    if _HELD.get() is not None:  # already inside one: the outer block tells them
+        yield
+        return
+    held: list[Event] = []
+    token = _HELD.set(held)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+    if held:
+        _written(held)
 
 
 def build_event(
@@ -148,6 +179,7 @@ __all__ = [
     "build_event",
     "diff_fields",
     "insert_from",
+    "listeners_once",
     "notify_written",
     "record_event",
     "record_events",

@@ -90,7 +90,7 @@ class WebformsConfig(AppConfig):
         from clientela.core.registries import ADMINISTRATION, NavItem, register_nav_item
         from clientela.webforms.queries import may_route_leads
         from clientela.webforms.routing_verbs import register_routing_verbs
-        from clientela.webforms.services.assigning import assign_safely
+        from clientela.webforms.services.assigning import assign_batch, assign_safely
         from clientela.webforms.services.submitting import register_submission_listener
 
         register_capability(
@@ -105,7 +105,7 @@ class WebformsConfig(AppConfig):
         )
         register_routing_verbs()
         register_record_type("webforms.assignmentrule", "webforms:rule_edit")
-        register_submission_listener(assign_safely)
+        register_submission_listener(assign_safely, batch=assign_batch)
         self._register_mail()
         self._register_inbound()
         register_nav_item(
@@ -177,7 +177,7 @@ class WebformsConfig(AppConfig):
         register_kind(mailing.WELCOME, _("Welcome message of a form"))
         register_kind(mailing.CONFIRM, _("Subscription confirmation (double opt-in)"))
         register_kind(mailing.LEAD_ASSIGNED, _("New lead for a rep"))
-        register_submission_listener(mailing.send_safely)
-        from clientela.webforms.services.visits import join_visitor
+        register_submission_listener(mailing.send_safely, batch=mailing.send_batch)
+        from clientela.webforms.services.visits import join_visitor, join_visitors
 
-        register_submission_listener(join_visitor)
+        register_submission_listener(join_visitor, batch=join_visitors)

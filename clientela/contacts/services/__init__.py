@@ -17,12 +17,14 @@ from clientela.contacts.services.companies import (
 )
 from clientela.contacts.services.consents import ConsentDecision, record_consent, record_consents
 from clientela.contacts.services.contacts import (
+    create_checked_contact,
     create_contact,
     create_contact_at_company,
     delete_contact,
     refuse_email_in_use,
     restore_contact,
     route_contact,
+    route_contacts,
     update_contact,
 )
 from clientela.contacts.services.custom_fields import save_custom_field
@@ -51,6 +53,7 @@ __all__ = [
     "add_note",
     "company_search_text",
     "contact_search_text",
+    "create_checked_contact",
     "create_company",
     "create_contact",
     "create_contact_at_company",
@@ -67,6 +70,7 @@ __all__ = [
     "restore_company",
     "restore_contact",
     "route_contact",
+    "route_contacts",
     "save_custom_field",
     "tags_from_names",
     "undo_merge",

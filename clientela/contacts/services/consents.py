@@ -74,12 +74,14 @@ def record_consents(
     decisions: Sequence[ConsentDecision],
     via: str = Via.UI,
     events: Sequence[Event] = (),
+    preceding: Sequence[Event] = (),
 ) -> list[Consent]:
     """Append several consent decisions at once (one INSERT), as `record_consent` does each.
 
     Their timeline events are written in one statement together with `events`, the caller's
     own events of the same write (a form submission's), which are recorded even without
-    decisions.
+    decisions; `preceding` are the caller's events that come before the consents' (the
+    contact's creation), in the same statement.
     """
     require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
@@ -87,7 +89,9 @@ def record_consents(
         _check(decision)
     # Checked before writing: inside a caller's transaction no savepoint is needed.
     with transaction.atomic(savepoint=False):
-        return _write(contact, actor=actor, decisions=decisions, via=via, events=events)
+        return _write(
+            contact, actor=actor, decisions=decisions, via=via, events=events, preceding=preceding
+        )
 
 
 def _write(
@@ -97,6 +101,7 @@ def _write(
     decisions: Sequence[ConsentDecision],
     via: str,
     events: Sequence[Event],
+    preceding: Sequence[Event] = (),
 ) -> list[Consent]:
     recorded_by = actor if actor is not None and actor.pk else None
     consents = [
@@ -115,7 +120,8 @@ def _write(
         consents[0].save()
     elif consents:
         Consent.objects.bulk_create(consents)
-    written = [
+    written = list(preceding)
+    written += [
         build_event(
             ContactVerb.CONSENT,
             actor=actor,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clientela.accounts.models import User
 from clientela.contacts.choices import Entity
-from clientela.contacts.models import Company, Contact
+from clientela.contacts.models import Company, Contact, CustomField
 from clientela.contacts.queries import companies_visible_to, contacts_visible_to, custom_fields_for
 from clientela.contacts.services.companies import create_company
 from clientela.contacts.services.records import (
@@ -26,7 +27,7 @@ from clientela.contacts.services.records import (
     set_deleted,
     snapshot_fields,
 )
-from clientela.contacts.services.tags import tags_from_names
+from clientela.contacts.services.tags import tag_new_contact, tags_from_names
 from clientela.contacts.validation import (
     CONTACT_FIELDS,
     Errors,
@@ -37,7 +38,8 @@ from clientela.contacts.validation import (
 from clientela.core.exceptions import Conflict, DuplicateRecord, ValidationFailed
 from clientela.core.locks import lock_name
 from clientela.timeline.choices import Verb, Via
-from clientela.timeline.services import record_event
+from clientela.timeline.models import Event
+from clientela.timeline.services import build_event, diff_fields, record_events
 
 
 def refuse_email_in_use(email: str, *, actor: User | None, exclude: int | None = None) -> None:
@@ -76,24 +78,66 @@ def create_contact(*, actor: User | None, data: Mapping[str, Any], via: str = Vi
     """
     require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
+    values, custom = _clean_new(actor, data, custom_fields_for(Entity.CONTACT))
+    refuse_email_in_use(values.get("email") or "", actor=actor)
+    contact, created = _insert(actor, values, custom, data.get("tags"), via)
+    record_events([created])
+    return contact
+
+
+def create_checked_contact(
+    *,
+    data: Mapping[str, Any],
+    definitions: Mapping[str, CustomField] | None = None,
+    via: str = Via.FORM,
+) -> tuple[Contact, Event]:
+    """Create a public form's contact, as `create_contact` does, for a caller that checked it.
+
+    The caller holds the e-mail's lock (`core.locks.lock_names`) in its transaction and found
+    no live contact with that e-mail, so neither is done again. `definitions` are the active
+    contact custom fields when the caller has them. The created event comes back unwritten:
+    the caller writes it with its own events (one INSERT, one segment mark).
+    """
+    require_public_via(None, via)
+    values, custom = _clean_new(
+        None, data, definitions if definitions is not None else custom_fields_for(Entity.CONTACT)
+    )
+    with transaction.atomic(savepoint=False):
+        return _insert(None, values, custom, data.get("tags"), via)
+
+
+def _clean_new(
+    actor: User | None, data: Mapping[str, Any], definitions: Mapping[str, CustomField]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a new contact's checked values and custom fields (ValidationFailed otherwise)."""
     errors: Errors = {}
     values = clean_common(data, CONTACT_FIELDS, region=region(), errors=errors)
     owner = {"owner": actor.pk} if actor is not None else {}
     values.update(resolve_relations({**owner, **data}, actor, errors))
-    custom = clean_custom(data.get("custom") or {}, custom_fields_for(Entity.CONTACT), errors)
+    custom = clean_custom(data.get("custom") or {}, definitions, errors)
     require_identity(values, errors)
     if errors:
         raise ValidationFailed(errors)
-    refuse_email_in_use(values.get("email") or "", actor=actor)
+    return values, custom
+
+
+def _insert(
+    actor: User | None,
+    values: Mapping[str, Any],
+    custom: Mapping[str, Any],
+    tags: Any,
+    via: str,
+) -> tuple[Contact, Event]:
+    """Save a checked new contact and its tags; return it with its created event (unwritten)."""
     contact = Contact(**values, custom={k: v for k, v in custom.items() if v is not None})
     contact.created_by = actor if actor is not None and actor.pk else None
     contact.created_via = via
     contact.search_text = contact_search_text(contact)
     contact.save()
-    if data.get("tags"):
-        contact.tags.set(tags_from_names(data["tags"]))
-    record_event(Verb.CREATED, actor=actor, target=contact, via=via, contact_id=contact.pk)
-    return contact
+    if tags:
+        tag_new_contact(contact, tags_from_names(tags))
+    created = build_event(Verb.CREATED, actor=actor, target=contact, via=via, contact_id=contact.pk)
+    return contact, created
 
 
 @transaction.atomic
@@ -143,6 +187,41 @@ def route_contact(contact: Contact, *, owner: User, via: str = Via.FORM) -> Cont
         locked, actor=None, via=via, values={"owner_id": owner.pk}, custom={}, tags=NO_TAGS
     )
     return locked
+
+
+@transaction.atomic
+def route_contacts(routes: Sequence[tuple[Contact, User]], *, via: str = Via.FORM) -> None:
+    """Give many contacts the reps lead routing chose, each as `route_contact` would.
+
+    The caller holds the contacts' row locks (a follow-up batch). One UPDATE per rep and one
+    INSERT of the updated events; the contacts given are changed in place (owner, version).
+    """
+    require_public_via(None, via)
+    if any(not owner.is_active for _contact, owner in routes):
+        raise ValidationFailed({"owner": [_("You cannot assign records to this user.")]})
+    now = timezone.now()
+    by_owner: dict[int, list[int]] = {}
+    events = []
+    for contact, owner in routes:
+        if contact.owner_id == owner.pk:
+            continue
+        by_owner.setdefault(owner.pk, []).append(contact.pk)
+        changes = diff_fields({"owner_id": contact.owner_id}, {"owner_id": owner.pk})
+        contact.owner = owner
+        contact.updated_at = now
+        contact.version += 1
+        events.append(
+            build_event(
+                Verb.UPDATED, actor=None, target=contact, via=via, contact_id=contact.pk,
+                data={"changes": changes},
+            )
+        )  # fmt: skip
+    for owner_id, ids in by_owner.items():
+        Contact.objects.filter(pk__in=ids).update(
+            owner_id=owner_id, updated_at=now, version=F("version") + 1
+        )
+    if events:
+        record_events(events)
 
 
 @transaction.atomic

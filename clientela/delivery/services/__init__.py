@@ -5,18 +5,21 @@ caller's transaction and, once that commits, asks the worker to send what is due
 (`services.sending`). A retried form post passes the same `idempotency_key` and gets the
 message already queued back, so nobody is e-mailed twice. Files sent with a message (a quote's
 PDF) are stored with it in the same transaction, so every attempt sends the same bytes.
+`queue_emails` queues many at once with the same checks and keys (a form follow-up batch's
+e-mails): one INSERT for the messages and one for their events.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +34,7 @@ from clientela.delivery.kinds import require_kind
 from clientela.delivery.models import Attachment as Attachment
 from clientela.delivery.models import Message, MessageAttachment
 from clientela.delivery.rendering import html_to_text
-from clientela.timeline.services import record_event
+from clientela.timeline.services import build_event, record_event, record_events
 
 SEND_SCHEDULE = "delivery.send_due"
 MAX_SUBJECT = 500
@@ -80,50 +83,20 @@ def queue_email(
     MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES together) are stored with the message; their file
     names lose any folder and line break.
     """
-    require_kind(kind)
     key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > MAX_KEY:
-        raise ValidationFailed({"idempotency_key": [_("The key is too long.")]})
-    errors: dict[str, list[str]] = {}
-    to_address = _recipient(to, errors)
-    sender = _mailbox(from_email or settings.DEFAULT_FROM_EMAIL, "from_email", errors)
-    reply = _mailbox(reply_to, "reply_to", errors) if reply_to else ""
-    clean_subject = " ".join((subject or "").split())
-    if not clean_subject:
-        errors.setdefault("subject", []).append(_("Write a subject."))
-    elif len(clean_subject) > MAX_SUBJECT:
-        errors.setdefault("subject", []).append(_("The subject is too long."))
-    if not (html or "").strip() and not (text or "").strip():
-        errors.setdefault("html", []).append(_("The message has no content."))
-    if language not in dict(settings.LANGUAGES):
-        errors.setdefault("language", []).append(_("Choose Spanish or English."))
-    extra = _headers(headers or {}, errors)
-    files = _attachments(attachments, errors)
-    if errors:
+    try:
+        fields, files = _prepare(
+            to=to, subject=subject, html=html, text=text, kind=kind, contact=contact,
+            language=language, source=source, key=key, headers=headers,
+            from_email=from_email, reply_to=reply_to, actor=actor, purpose=purpose,
+            attachments=attachments,
+        )  # fmt: skip
+    except ValidationFailed:
         # A key already used returns its message as it was stored, whatever comes now.
         existing = Message.objects.filter(idempotency_key=key).first() if key else None
         if existing is not None:
             return existing
-        raise ValidationFailed(errors)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    fields = {
-        "channel": Channel.EMAIL,
-        "kind": kind,
-        "contact": contact,
-        "to_address": to_address,
-        "from_address": sender,
-        "reply_to": reply,
-        "subject": clean_subject,
-        "html_body": html or "",
-        "text_body": text or html_to_text(html),
-        "language": language,
-        "headers": extra,
-        "message_id": make_msgid(domain=domain),
-        "idempotency_key": key,
-        "source": source[:200],
-        "purpose": purpose[:32],
-        "queued_by": actor if actor is not None and actor.pk else None,
-    }
+        raise
     # Joins the caller's transaction without a savepoint (two INSERTs per message matter when
     # a campaign queues thousands); only a keyed insert needs one, to survive a lost race.
     with transaction.atomic(savepoint=False):
@@ -147,6 +120,171 @@ def queue_email(
         _record(DeliveryVerb.QUEUED, message, actor=actor, via=Via.SYSTEM)
         wake_worker()
     return message
+
+
+def queue_emails(
+    emails: Sequence[Mapping[str, Any]],
+    *,
+    on_invalid: Callable[[Mapping[str, Any], ValidationFailed], None] | None = None,
+) -> list[Message]:
+    """Queue many e-mails at once, each as `queue_email(**email)` would: one INSERT for them all.
+
+    Each mapping holds `queue_email`'s arguments. Keys already used return their stored
+    message, as in `queue_email` (one look-up for all the keys); the new messages, their
+    attachments and their queued events are one INSERT each, and the worker is woken once.
+    An invalid e-mail raises ValidationFailed (nothing is queued), unless `on_invalid` is
+    given: it is called with the e-mail and the error, and the others are queued. Should a key
+    be taken meanwhile (a concurrent caller), the e-mails are queued one by one instead.
+    Returns the messages in the order of `emails`, the invalid ones left out.
+    """
+    prepared: list[_Prepared] = []
+    for email in emails:
+        key = (email.get("idempotency_key") or "").strip() or None
+        try:
+            fields, files = _prepare(
+                **{k: v for k, v in email.items() if k != "idempotency_key"}, key=key
+            )
+        except ValidationFailed as exc:
+            prepared.append(_Prepared(email, key, error=exc))
+            continue
+        prepared.append(_Prepared(email, key, fields, files))
+    keys = {item.key for item in prepared if item.key is not None}
+    found = {m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in=keys)}
+    out: list[Message | None] = []
+    new: list[tuple[Message, list[_File]]] = []
+    for item in prepared:
+        if item.key is not None and item.key in found:
+            out.append(found[item.key])
+        elif item.error is not None:
+            if on_invalid is None:
+                raise item.error
+            on_invalid(item.email, item.error)
+            out.append(None)
+        else:
+            message = Message(**item.fields)
+            if item.key is not None:
+                found[item.key] = message  # the same key twice in one call: one message
+            new.append((message, item.files))
+            out.append(message)
+    if not new:
+        return [m for m in out if m is not None]
+    with transaction.atomic(savepoint=False):
+        try:
+            with transaction.atomic():
+                _insert_messages([message for message, _files in new])
+        except IntegrityError:
+            return _one_by_one(prepared, on_invalid)
+        attached = [
+            MessageAttachment(message=message, **vars(file))
+            for message, files in new
+            for file in files
+        ]
+        if attached:
+            MessageAttachment.objects.bulk_create(attached)
+        record_events(
+            build_event(
+                DeliveryVerb.QUEUED, actor=message.queued_by, target=message, via=Via.SYSTEM,
+                data=event_data(message), contact_id=message.contact_id,
+            )
+            for message, _files in new
+        )  # fmt: skip
+        wake_worker()
+    return [m for m in out if m is not None]
+
+
+def _insert_messages(messages: list[Message]) -> None:
+    if connection.features.can_return_rows_from_bulk_insert:
+        Message.objects.bulk_create(messages)
+        return
+    for message in messages:
+        message.save()
+
+
+@dataclass
+class _Prepared:
+    """One e-mail of `queue_emails`: its arguments, key, and fields and files, or its error."""
+
+    email: Mapping[str, Any]
+    key: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    files: list[_File] = field(default_factory=list)
+    error: ValidationFailed | None = None
+
+
+def _one_by_one(
+    prepared: Sequence[_Prepared],
+    on_invalid: Callable[[Mapping[str, Any], ValidationFailed], None] | None,
+) -> list[Message]:
+    out: list[Message] = []
+    for item in prepared:
+        try:
+            out.append(queue_email(**item.email))
+        except ValidationFailed as exc:
+            if on_invalid is None:
+                raise
+            on_invalid(item.email, exc)
+    return out
+
+
+def _prepare(
+    *,
+    to: str,
+    subject: str,
+    html: str,
+    text: str = "",
+    kind: str,
+    contact: Contact | None = None,
+    language: str = "es",
+    source: str = "",
+    key: str | None,
+    headers: Mapping[str, str] | None = None,
+    from_email: str | None = None,
+    reply_to: str | None = None,
+    actor: User | None = None,
+    purpose: str = "",
+    attachments: Sequence[Attachment] = (),
+) -> tuple[dict[str, Any], list[_File]]:
+    """Check one e-mail; return its message's fields and its files (ValidationFailed if wrong)."""
+    require_kind(kind)
+    if key is not None and len(key) > MAX_KEY:
+        raise ValidationFailed({"idempotency_key": [_("The key is too long.")]})
+    errors: dict[str, list[str]] = {}
+    to_address = _recipient(to, errors)
+    sender = _mailbox(from_email or settings.DEFAULT_FROM_EMAIL, "from_email", errors)
+    reply = _mailbox(reply_to, "reply_to", errors) if reply_to else ""
+    clean_subject = " ".join((subject or "").split())
+    if not clean_subject:
+        errors.setdefault("subject", []).append(_("Write a subject."))
+    elif len(clean_subject) > MAX_SUBJECT:
+        errors.setdefault("subject", []).append(_("The subject is too long."))
+    if not (html or "").strip() and not (text or "").strip():
+        errors.setdefault("html", []).append(_("The message has no content."))
+    if language not in dict(settings.LANGUAGES):
+        errors.setdefault("language", []).append(_("Choose Spanish or English."))
+    extra = _headers(headers or {}, errors)
+    files = _attachments(attachments, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    fields = {
+        "channel": Channel.EMAIL,
+        "kind": kind,
+        "contact": contact,
+        "to_address": to_address,
+        "from_address": sender,
+        "reply_to": reply,
+        "subject": clean_subject,
+        "html_body": html or "",
+        "text_body": text or html_to_text(html),
+        "language": language,
+        "headers": extra,
+        "message_id": make_msgid(domain=domain),
+        "idempotency_key": key,
+        "source": source[:200],
+        "purpose": purpose[:32],
+        "queued_by": actor if actor is not None and actor.pk else None,
+    }
+    return fields, files
 
 
 def cancel_message(message: Message, *, actor: User | None, via: str = Via.UI) -> Message:

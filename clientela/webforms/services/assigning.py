@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,12 +30,14 @@ from clientela.contacts import services as contact_services
 from clientela.contacts.models import Contact
 from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from clientela.delivery.services import queue_emails
+from clientela.timeline.services import build_event, record_events
 from clientela.webforms import routing
 from clientela.webforms.choices import AssignmentStrategy, RoutingVerb
 from clientela.webforms.models import AssignmentRule, LeadAssignment, PendingConsent, Submission
 from clientela.webforms.queries import may_route_leads
-from clientela.webforms.services.mailing import email_rep
-from clientela.webforms.services.submitting import batch_memo
+from clientela.webforms.services.mailing import email_rep, rep_email
+from clientela.webforms.services.submitting import FollowUp, batch_memo
 
 logger = logging.getLogger("clientela.webforms")
 Errors = dict[str, list[str]]
@@ -232,6 +234,10 @@ def _pick(rule: AssignmentRule) -> int | None:
             .order_by()
         )
         waited = {row["owner_id"]: row["at"].timestamp() for row in latest}
+        # Leads the running batch gave but has not written yet (`assign_batch`).
+        for owner_id, (count, at) in _routing_memo().get("placed", {}).items():
+            open_leads[owner_id] = open_leads.get(owner_id, 0) + count
+            waited[owner_id] = at
     return routing.choose(
         rule.strategy,
         members=members,
@@ -243,7 +249,14 @@ def _pick(rule: AssignmentRule) -> int | None:
     )
 
 
-def _route(facts: routing.LeadFacts) -> tuple[AssignmentRule | None, User | None]:
+def _route(
+    facts: routing.LeadFacts, *, turns: dict[int, int] | None = None
+) -> tuple[AssignmentRule | None, User | None]:
+    """Return the rule that takes the lead and its rep (under the rule's row lock).
+
+    A round-robin turn is written at once, or kept in `turns` (rule → rep) for the caller to
+    write once per batch.
+    """
     memo = _routing_memo()
     if "rules" not in memo:
         rules = list(AssignmentRule.objects.filter(is_active=True).order_by("position", "id"))
@@ -261,7 +274,10 @@ def _route(facts: routing.LeadFacts) -> tuple[AssignmentRule | None, User | None
     if owner_id is None:
         return rule, None
     if rule.strategy == AssignmentStrategy.ROUND_ROBIN:
-        AssignmentRule.objects.filter(pk=rule.pk).update(last_owner_id=owner_id)
+        if turns is None:
+            AssignmentRule.objects.filter(pk=rule.pk).update(last_owner_id=owner_id)
+        else:
+            turns[rule.pk] = owner_id
         rule.last_owner_id = owner_id
     owners = memo.setdefault("owners", {})
     if owner_id not in owners:
@@ -348,6 +364,128 @@ def assign_submission(
                   "rule": rule.name if rule else "", "sla_hours": int(sla.total_seconds() // 3600)},
         )  # fmt: skip
     return assignment
+
+
+def assign_batch(items: Sequence[FollowUp]) -> list[LeadAssignment]:
+    """Assign a follow-up batch's leads as `assign_submission` does each, written in bulk.
+
+    The same choices in the same order (round robin goes on from lead to lead) and the same
+    rows — the contacts' owners, the tasks, the notices, the assignments, the reps' e-mails
+    and the events — as one statement per kind for the batch. Idempotent as
+    `assign_submission`: a submission with an assignment is skipped.
+    """
+    done = set(
+        LeadAssignment.objects.filter(
+            submission__in=[item.submission.pk for item in items]
+        ).values_list("submission_id", flat=True)
+    )
+    todo = [item for item in items if item.submission.pk not in done]
+    if not todo:
+        return []
+    now = timezone.now()
+    contacts = {
+        contact.pk: contact
+        for contact in Contact.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk__in={item.contact.pk for item in todo})
+        .order_by("pk")
+    }
+    turns: dict[int, int] = {}
+    placed: dict[int, tuple[int, float]] = _routing_memo().setdefault("placed", {})
+    routed: dict[int, User] = {}
+    leads: list[tuple[Submission, Contact, AssignmentRule | None, User]] = []
+    for item in todo:
+        contact = contacts.get(item.contact.pk)
+        if contact is None:
+            continue
+        rule: AssignmentRule | None = None
+        owner = routed.get(contact.pk)  # an earlier lead of the same contact in this batch
+        if owner is None and contact.owner is not None and contact.owner.is_active:
+            owner = contact.owner
+        if owner is None:
+            rule, owner = _route(lead_facts(item.submission, contact), turns=turns)
+            if owner is not None:
+                routed[contact.pk] = owner
+        if owner is None:
+            continue
+        count, _at = placed.get(owner.pk, (0, 0.0))
+        placed[owner.pk] = (count + 1, now.timestamp())
+        leads.append((item.submission, contact, rule, owner))
+    for rule_id, owner_id in turns.items():
+        AssignmentRule.objects.filter(pk=rule_id).update(last_owner_id=owner_id)
+    if routed:
+        contact_services.route_contacts(
+            [(contacts[pk], owner) for pk, owner in routed.items()], via=Via.FORM
+        )
+    if not leads:
+        return []
+    drafts: list[dict[str, Any]] = []
+    notices: list[tuple[User, str, str, str]] = []
+    for submission, contact, rule, owner in leads:
+        due = submission.created_at + dt.timedelta(hours=rule.sla_hours if rule else 24)
+        language = owner.language or "es"
+        subject = rule.task_text(language) if rule else ""
+        with translation.override(language):
+            drafts.append(
+                {"owner": owner, "subject": subject or _("Call within 24 h"), "due_at": due,
+                 "contact": contact, "source": "webforms.assignment", "kind": ActivityKind.CALL}
+            )  # fmt: skip
+            notices.append(_notice(submission, contact, owner, due))
+    tasks = activity_services.create_tasks(drafts, via=Via.FORM)
+    activity_services.notify_many(notices)
+    assignments = [
+        LeadAssignment(
+            submission=submission, contact=contact, rule=rule, owner=owner,
+            source=(contact.last_utm_source or contact.source or submission.source)[:20],
+            submitted_at=submission.created_at, assigned_at=now, due_at=draft["due_at"], task=task,
+        )
+        for (submission, contact, rule, owner), draft, task in zip(leads, drafts, tasks, strict=True)
+    ]  # fmt: skip
+    if connection.features.can_return_rows_from_bulk_insert:
+        LeadAssignment.objects.bulk_create(assignments)
+    else:
+        for assignment in assignments:
+            assignment.save()
+    public_url = str(settings.CLIENTELA["PUBLIC_URL"])
+    emails = [rep_email(assignment, public_url) for assignment in assignments]
+    queue_emails([email for email in emails if email is not None], on_invalid=_rep_refused)
+    record_events(
+        build_event(
+            RoutingVerb.ASSIGNED, actor=None, target=contact, via=Via.FORM, contact_id=contact.pk,
+            data=_assigned_data(owner, rule, submission, assignment),
+        )
+        for (submission, contact, rule, owner), assignment in zip(leads, assignments, strict=True)
+    )  # fmt: skip
+    # Written now: the counts of least-open leads read them from here on.
+    placed.clear()
+    return assignments
+
+
+def _notice(
+    submission: Submission, contact: Contact, owner: User, due: dt.datetime
+) -> tuple[User, str, str, str]:
+    """Return the rep's in-app notice of a new lead (in the active language)."""
+    name = str(contact) or contact.email or contact.phone
+    return (
+        owner,
+        _("New lead: %(name)s") % {"name": name},
+        _("From the form “%(form)s”. First contact due %(due)s.")
+        % {"form": submission.form.name, "due": timezone.localtime(due).strftime("%d/%m %H:%M")},
+        reverse("contacts:contact_detail", args=[contact.pk]),
+    )
+
+
+def _assigned_data(
+    owner: User, rule: AssignmentRule | None, submission: Submission, assignment: LeadAssignment
+) -> dict[str, Any]:
+    sla = assignment.due_at - submission.created_at
+    return {"owner": owner.get_full_name() or owner.username,
+            "rule": rule.name if rule else "", "sla_hours": int(sla.total_seconds() // 3600)}  # fmt: skip
+
+
+def _rep_refused(email: Mapping[str, Any], error: ValidationFailed) -> None:
+    # A rep address the outbox refuses leaves the lead assigned all the same.
+    logger.warning("the new-lead e-mail to %s was not queued: %s", email.get("to"), error.errors)
 
 
 def assign_safely(

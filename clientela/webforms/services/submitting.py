@@ -36,7 +36,7 @@ from clientela.core.http import unstorable_reason
 from clientela.core.locks import lock_names
 from clientela.timeline.choices import Via
 from clientela.timeline.models import Event
-from clientela.timeline.services import build_event, record_event
+from clientela.timeline.services import build_event, listeners_once, record_event
 from clientela.webforms.choices import (
     ContactTarget,
     FieldKind,
@@ -64,10 +64,34 @@ SubmissionListener = Callable[[Submission, Contact, Sequence[PendingConsent]], N
 SUBMISSION_LISTENERS: list[SubmissionListener] = []
 
 
-def register_submission_listener(listener: SubmissionListener) -> None:
-    """Call `listener` after every processed submission (from a higher app's ready())."""
+@dataclass(frozen=True)
+class FollowUp:
+    """One processed submission of a follow-up batch: it, its contact, its pending consents."""
+
+    submission: Submission
+    contact: Contact
+    pending: Sequence[PendingConsent]
+
+
+# A listener's bulk variant: the whole batch at once (one INSERT per kind of row), in one
+# savepoint. Should it raise, the savepoint is rolled back and the batch goes through the
+# listener one submission at a time, so one bad lead costs only its own follow-up.
+BatchListener = Callable[[Sequence[FollowUp]], object]
+BATCH_LISTENERS: dict[SubmissionListener, BatchListener] = {}
+
+
+def register_submission_listener(
+    listener: SubmissionListener, *, batch: BatchListener | None = None
+) -> None:
+    """Call `listener` after every processed submission (from a higher app's ready()).
+
+    `batch`, when given, does the same for a whole follow-up batch in bulk; it must leave the
+    same rows and stay idempotent as `listener` is.
+    """
     if listener not in SUBMISSION_LISTENERS:
         SUBMISSION_LISTENERS.append(listener)
+    if batch is not None:
+        BATCH_LISTENERS[listener] = batch
 
 
 # Sources whose raw submission must be completed before processing (a Meta notice carries only
@@ -394,24 +418,49 @@ def _follow_up_batch(size: int, skip_locked: bool) -> tuple[int, int]:
         .order_by("id")
     ):
         waiting.setdefault(item.submission_id, []).append(item)
-    ran = 0
-    for row in rows:
-        # A lead whose contact is gone (erased on request) has nobody to follow up.
-        if row.contact is not None:
-            _notify(row, row.contact, waiting.get(row.pk, []))
-            ran += 1
+    # A lead whose contact is gone (erased on request) has nobody to follow up.
+    items = [
+        FollowUp(row, row.contact, waiting.get(row.pk, []))
+        for row in rows
+        if row.contact is not None
+    ]
+    if items:
+        # One segment mark for everything the batch writes.
+        with listeners_once():
+            for listener in SUBMISSION_LISTENERS:
+                _run_listener(listener, items)
     Submission.objects.filter(pk__in=ids).update(followed_up_at=timezone.now())
-    return len(rows), ran
+    return len(rows), len(items)
 
 
-def _notify(submission: Submission, contact: Contact, pending: list[PendingConsent]) -> None:
-    for listener in SUBMISSION_LISTENERS:
+def _run_listener(listener: SubmissionListener, items: Sequence[FollowUp]) -> None:
+    """Run one listener over a batch: in bulk when it can, else (or on failure) one by one."""
+    bulk = BATCH_LISTENERS.get(listener)
+    if bulk is not None:
         try:
-            # A savepoint each: one listener's failed query leaves the others theirs.
             with transaction.atomic():
-                listener(submission, contact, pending)
+                bulk(items)
+            return
         except Exception:
-            logger.exception("submission listener %r failed", listener)
+            logger.exception("batch listener %r failed: one submission at a time", bulk)
+            # Its savepoint is rolled back: what listeners kept for the batch may be ahead.
+            batch_memo().clear()
+    for item in items:
+        _notify(listener, item.submission, item.contact, list(item.pending))
+
+
+def _notify(
+    listener: SubmissionListener,
+    submission: Submission,
+    contact: Contact,
+    pending: list[PendingConsent],
+) -> None:
+    try:
+        # A savepoint each: one listener's failed query leaves the others theirs.
+        with transaction.atomic():
+            listener(submission, contact, pending)
+    except Exception:
+        logger.exception("submission listener %r failed", listener)
 
 
 def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
@@ -422,7 +471,7 @@ def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
         cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
         if errors:
             raise ValidationFailed(errors)
-        contact, created = upsert_contact(form, cleaned, submission)
+        contact, created = upsert_contact(form, cleaned, submission, spec.definitions)
         submitted = build_event(
             FormVerb.SUBMITTED,
             actor=None,
@@ -434,7 +483,12 @@ def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
         )  # fmt: skip
         pending.extend(
             record_form_consents(
-                submission, contact, cleaned.consents, [submitted], new_contact=created
+                submission,
+                contact,
+                cleaned.consents,
+                [submitted],
+                new_contact=created is not None,
+                preceding=[created] if created is not None else [],
             )
         )
     return contact
@@ -463,8 +517,18 @@ def _company_id(name: str) -> int | None:
     return found.pk
 
 
-def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> tuple[Contact, bool]:
-    """Find the contact by e-mail or phone (locked) and fill it in, or create it (True)."""
+def upsert_contact(
+    form: Form,
+    cleaned: Cleaned,
+    submission: Submission,
+    definitions: Mapping[str, CustomField] | None = None,
+) -> tuple[Contact, Event | None]:
+    """Find the contact by e-mail or phone (locked) and fill it in, or create it.
+
+    A created contact comes with its created event, unwritten: the caller writes it with the
+    submission's own events (one INSERT). The e-mail and phone stay locked for the caller's
+    transaction, so the contact service does not lock and look the e-mail up again.
+    """
     email = str(cleaned.contact.get("email") or "")
     phone = str(cleaned.contact.get("phone") or "")
     names = [f"contacts.email:{email}"] if email else []
@@ -490,7 +554,9 @@ def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> tupl
             "custom": cleaned.custom,
             "tags": list(form.tags),
         }
-        return contact_services.create_contact(actor=None, data=data, via=Via.FORM), True
+        return contact_services.create_checked_contact(
+            data=data, definitions=definitions, via=Via.FORM
+        )
     current = contact.lifecycle_stage
     stages = (form.lifecycle_stage, current)
     if all(s in STAGE_ORDER for s in stages) and (
@@ -505,7 +571,7 @@ def upsert_contact(form: Form, cleaned: Cleaned, submission: Submission) -> tupl
     tags = sorted(contact.tags.values_list("name", flat=True))
     if any(t.lower() not in {x.lower() for x in tags} for t in form.tags):
         update["tags"] = [*tags, *form.tags]
-    return contact_services.update_contact(contact, actor=None, data=update, via=Via.FORM), False
+    return contact_services.update_contact(contact, actor=None, data=update, via=Via.FORM), None
 
 
 def consent_proof(submission: Submission, consent: FormConsent) -> dict[str, Any]:
@@ -529,6 +595,7 @@ def record_form_consents(
     events: Sequence[Event] = (),
     *,
     new_contact: bool = False,
+    preceding: Sequence[Event] = (),
 ) -> list[PendingConsent]:
     """Record the ticked consents (granted with their proof, or pending double opt-in).
 
@@ -558,7 +625,12 @@ def record_form_consents(
         if status == ConsentStatus.PENDING:
             awaiting.append(consent)
     contact_services.record_consents(
-        contact, actor=None, decisions=decisions, via=Via.FORM, events=events
+        contact,
+        actor=None,
+        decisions=decisions,
+        via=Via.FORM,
+        events=events,
+        preceding=preceding,
     )
     if not awaiting:
         return []

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from django.db import transaction
+
 from clientela.contacts.models import Contact
 from clientela.tracking.services import identify_visitor
 from clientela.webforms.models import PendingConsent, Submission
+from clientela.webforms.services.submitting import FollowUp
 
 logger = logging.getLogger("clientela.webforms")
 
@@ -27,3 +30,11 @@ def join_visitor(
         identify_visitor(submission.visitor_id, contact)
     except Exception:
         logger.exception("could not join the visitor of submission %s", submission.pk)
+
+
+def join_visitors(items: Sequence[FollowUp]) -> None:
+    """Join a follow-up batch's visitors: only submissions with a visitor id, a savepoint each."""
+    for item in items:
+        if item.submission.visitor_id:
+            with transaction.atomic():
+                join_visitor(item.submission, item.contact, item.pending)
