@@ -18,7 +18,7 @@ from clientela.accounts.api_auth import actor
 from clientela.contacts.choices import LifecycleStage, Source
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms import services
 from clientela.webforms.choices import FormStatus, SubmissionSource, SubmissionState
@@ -97,13 +97,10 @@ class FormPage(ListPage):
     items: list[FormOut]
 
 
-class FormQuery(Schema):
+class FormQuery(PageQuery):
     """Filters and pagination of the forms list."""
 
     status: FormStatus | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class FormIn(Schema):
@@ -172,13 +169,10 @@ class SubmissionPage(ListPage):
     items: list[SubmissionOut]
 
 
-class SubmissionQuery(Schema):
+class SubmissionQuery(PageQuery):
     """Filters and pagination of a form's submissions."""
 
     state: SubmissionState | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0)
-    cursor: str = Field("")
 
 
 def _require(user: Any) -> None:

@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, ValidationFailed
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms import routing
 from clientela.webforms.choices import AssignmentStrategy, LeadSourceKind
@@ -40,14 +40,6 @@ from clientela.webforms.views.sources import HOOK_ROUTES
 
 lead_sources_router = Router(tags=["lead sources"])
 routing_rules_router = Router(tags=["lead routing"])
-
-
-class Paging(Schema):
-    """Pagination of a list."""
-
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class LeadSourceOut(Schema):
@@ -227,7 +219,7 @@ def rule_out(rule: AssignmentRule) -> dict[str, Any]:
 
 @lead_sources_router.get("", response=LeadSourceList, summary="List lead sources",
                          openapi_extra=api_errors(403))  # fmt: skip
-def list_lead_sources(request: HttpRequest, query: Query[Paging]) -> dict[str, Any]:
+def list_lead_sources(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """List the lead sources by name, with the URL each sender posts to."""
     user = actor(request)
     if not may_manage_forms(user):
@@ -250,7 +242,7 @@ def get_lead_source(request: HttpRequest, source_id: RecordId) -> dict[str, Any]
 
 @routing_rules_router.get("", response=RuleList, summary="List routing rules",
                           openapi_extra=api_errors(403))  # fmt: skip
-def list_rules(request: HttpRequest, query: Query[Paging]) -> dict[str, Any]:
+def list_rules(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """List the routing rules in the order they are tried."""
     user = actor(request)
     if not may_route_leads(user):

@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from clientela.accounts.api_auth import actor
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.webforms.choices import FormStatus
 from clientela.webforms.models import LandingPage
@@ -63,13 +63,10 @@ class PageList(ListPage):
     items: list[PageOut]
 
 
-class PageQuery(Schema):
+class LandingPageQuery(PageQuery):
     """Filters and pagination of the landing pages list."""
 
     status: Literal["published", "draft"] | None = None
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = Field(0, description="Rows to skip (prefer `cursor` on deep pages)")
-    cursor: str = Field("", description="Opaque position taken from a previous `next` URL")
 
 
 class PageIn(Schema):
@@ -122,7 +119,7 @@ def page_out(request: HttpRequest, page: LandingPage) -> dict[str, Any]:
 
 @pages_router.get("", response=PageList, summary="List landing pages",
                   openapi_extra=api_errors(403))  # fmt: skip
-def list_pages(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+def list_pages(request: HttpRequest, query: Query[LandingPageQuery]) -> dict[str, Any]:
     """List the landing pages by address, with their blocks and views."""
     user = actor(request)
     _require(user)
