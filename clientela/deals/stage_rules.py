@@ -99,9 +99,9 @@ def _stage_for_move(stage_id: int) -> QuerySet[Any]:
     return (
         Stage.objects.filter(pk=stage_id, is_archived=False)
         .order_by()
-        .annotate(has_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))
+        .annotate(with_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))
         .values_list(
-            *_STAGE_NAMES, *(f"pipeline__{name}" for name in _PIPELINE_NAMES), "has_rules"
+            *_STAGE_NAMES, *(f"pipeline__{name}" for name in _PIPELINE_NAMES), "with_rules"
         )[:1]
     )
 
