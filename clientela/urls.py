@@ -5,6 +5,9 @@ from django.urls import include, path
 from clientela.api import api_urlpatterns
 
 urlpatterns = [
+    # The API first: every API request (the busiest paths) resolves without trying the screens'
+    # patterns, and no screen pattern matches a path under api/ (a test holds it).
+    *api_urlpatterns,
     path("", include("clientela.core.urls")),
     path("accounts/", include("clientela.accounts.urls")),
     path("contacts/", include("clientela.contacts.urls")),
@@ -26,7 +29,6 @@ urlpatterns = [
     path("", include("clientela.webforms.urls")),
     # /t/… (the public script and ingest) and /tracking/… (the sites screens).
     path("", include("clientela.tracking.urls")),
-    *api_urlpatterns,
     path("audit/", include("clientela.timeline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

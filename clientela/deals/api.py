@@ -25,9 +25,9 @@ from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
 from clientela.deals.models import Deal, LostReason, Pipeline, Stage
 from clientela.deals.queries import (
     DEAL_ORDERINGS,
-    DEAL_WITH_REFS,
     DealFilters,
     filter_deals,
+    get_deal_for_move,
     get_deal_for_user,
     get_pipeline_for_user,
     has_earlier_win,
@@ -407,11 +407,8 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
     user = actor(request)
     # The stage it goes to (with its pipeline) and the lost reason come with the payload; the
     # stage it leaves and the repeat-sale flag of the answer (a move does not change it) with
-    # the deal.
-    deal = get_deal_for_user(
-        user, deal_id, write=True, related=("contact", "company", "owner", "stage"),
-        repeat_sale=True, only=DEAL_WITH_REFS,
-    )  # fmt: skip
+    # the deal, in one query compiled once per process.
+    deal, repeat_sale = get_deal_for_move(user, deal_id)
     stage = stage_for_move(payload.stage)
     if stage is None or (
         stage.pipeline_id != deal.pipeline_id
@@ -425,7 +422,7 @@ def move_deal(request: HttpRequest, deal_id: RecordId, payload: MoveIn) -> Any:
         )  # fmt: skip
     except services.StaleVersion as exc:
         return Status(409, {"detail": str(exc), "version": exc.current})
-    return deal_out(moved, repeat_sale=getattr(deal, "repeat_sale", None))
+    return deal_out(moved, repeat_sale=repeat_sale)
 
 
 @deals_router.delete("{deal_id}", response={204: None}, summary="Delete a deal")

@@ -48,6 +48,8 @@ class Stage(models.Model):
     kind = models.CharField(_("kind"), max_length=5, choices=StageKind.choices, default="open")
     rotting_days = models.PositiveIntegerField(_("rotting after (days)"), null=True, blank=True)
     is_archived = models.BooleanField(_("archived"), default=False)
+    # Whether the stage has rules, when read by `stage_rules.stage_for_move` (absent otherwise).
+    has_rules: bool
 
     class Meta:
         verbose_name = _("stage")

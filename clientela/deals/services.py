@@ -31,6 +31,7 @@ from clientela.contacts.queries import (
     get_contact_for_user,
 )
 from clientela.contacts.validation import clean_custom
+from clientela.core.compiled import CompiledQuery
 from clientela.core.events import Via, jsonable
 from clientela.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from clientela.core.numbers import fit_decimal
@@ -420,11 +421,22 @@ def _lost_reason(reason: LostReason | None) -> LostReason:
     return reason
 
 
+_DEAL_NAMES = tuple(f.attname for f in Deal._meta.concrete_fields)
+# Every change of a deal starts by locking its row: compiled once per process (core.compiled).
+# No joins under FOR UPDATE: PostgreSQL re-checks a joined row after the lock is granted, and
+# a concurrent move changes the stage the join matched (the row would vanish).
+_LOCK = CompiledQuery(
+    lambda pk: Deal.objects.select_for_update().filter(pk=pk).order_by().values_list(*_DEAL_NAMES),
+    [int],
+)
+
+
 def _locked(deal: Deal, actor: User | None, expected_version: int | None) -> Deal:
     _check_writer(actor)
-    # No joins under FOR UPDATE: PostgreSQL re-checks a joined row after the lock is granted,
-    # and a concurrent move changes the stage the join matched (the row would vanish).
-    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    row = _LOCK.first(deal.pk)  # inside the caller's transaction (every caller is atomic)
+    if row is None:
+        raise Deal.DoesNotExist("Deal matching query does not exist.")
+    locked = Deal.from_db("default", _DEAL_NAMES, row)
     for name in ("owner", "pipeline", "stage", "contact", "company", "lost_reason"):
         # The caller's copy read them already: reuse those still current (no query each).
         relation = Deal._meta.get_field(name)

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,10 +19,11 @@ from clientela.accounts.models import User
 from clientela.accounts.queries import has_capability
 from clientela.activities.choices import Priority
 from clientela.activities.services import create_task, notify
+from clientela.core.compiled import CompiledQuery
 from clientela.core.events import Via
 from clientela.core.exceptions import Forbidden, ValidationFailed
 from clientela.deals.choices import DealVerb
-from clientela.deals.models import Deal, Stage, StageRule
+from clientela.deals.models import Deal, Pipeline, Stage, StageRule
 from clientela.timeline.services import record_event
 
 SUBJECT_MAX = 200
@@ -94,19 +95,37 @@ def remove_stage_rule(rule: StageRule, *, actor: User | None) -> None:
     rule.delete()
 
 
+def _stage_for_move(stage_id: int) -> QuerySet[Any]:
+    return (
+        Stage.objects.filter(pk=stage_id, is_archived=False)
+        .order_by()
+        .annotate(with_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))
+        .values_list(
+            *_STAGE_NAMES, *(f"pipeline__{name}" for name in _PIPELINE_NAMES), "with_rules"
+        )[:1]
+    )
+
+
+_STAGE_NAMES = tuple(f.attname for f in Stage._meta.concrete_fields)
+_PIPELINE_NAMES = tuple(f.attname for f in Pipeline._meta.concrete_fields)
+# The move's target stage is read on every move: compiled once per process (core.compiled).
+_STAGE_FOR_MOVE = CompiledQuery(_stage_for_move, [int])
+
+
 def stage_for_move(stage_id: int) -> Stage | None:
     """Return a live stage with its pipeline and whether it has rules (`has_rules`), or None.
 
-    For the move's caller: one query instead of the stage's and, inside the move's
-    transaction, the rules' (most stages have none).
+    For the move's caller: one query (compiled once per process) instead of the stage's and,
+    inside the move's transaction, the rules' (most stages have none).
     """
-    rows = list(
-        Stage.objects.select_related("pipeline")
-        .filter(pk=stage_id, is_archived=False)
-        .annotate(has_rules=Exists(StageRule.objects.filter(stage_id=OuterRef("pk"))))
-        .order_by()[:1]
-    )
-    return rows[0] if rows else None
+    row = _STAGE_FOR_MOVE.first(stage_id)
+    if row is None:
+        return None
+    ends = (len(_STAGE_NAMES), len(_STAGE_NAMES) + len(_PIPELINE_NAMES))
+    stage = Stage.from_db("default", _STAGE_NAMES, row[: ends[0]])
+    stage.pipeline = Pipeline.from_db("default", _PIPELINE_NAMES, row[ends[0] : ends[1]])
+    stage.has_rules = bool(row[ends[1]])
+    return stage
 
 
 def apply_stage_rules(deal: Deal, stage: Stage, *, actor: User | None, now: dt.datetime) -> int:

@@ -27,9 +27,10 @@ pytestmark = pytest.mark.django_db
 # owners, tags, custom fields and products; the stages; the GROUP BY; the pipeline tabs and
 # the lost reasons.
 BOARD_QUERIES = 12
-# Token; the deal with its contact, company, owner, stage and repeat-sale flag; the stage
-# with its pipeline and whether it has rules; then, in the transaction: the lock, the stay
-# closed, the stay opened, the deal, its event and its contact's segment mark.
+# Token; the deal with its contact, company, owner, stage, repeat-sale flag and whether its
+# pipeline is open to the reader; the stage with its pipeline and whether it has rules (the
+# three compiled once per process); then, in the transaction: the lock, the stay closed, the
+# stay opened, the deal, its event and its contact's segment mark.
 MOVE_QUERIES = 9
 
 

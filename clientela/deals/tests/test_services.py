@@ -9,7 +9,7 @@ from django.apps import apps as django_apps
 from django.utils import timezone
 
 from clientela.activities.models import Activity
-from clientela.contacts.tests.factories import EnteredContactFactory
+from clientela.contacts.tests.factories import EnteredCompanyFactory, EnteredContactFactory
 from clientela.core.exceptions import Forbidden, NotFound, ValidationFailed
 from clientela.deals import services
 from clientela.deals.choices import DealVerb, StageKind
@@ -21,9 +21,11 @@ from clientela.deals.queries import (
     deals_visible_to,
     decode_after,
     filter_deals,
+    get_deal_for_move,
     get_deal_for_user,
     has_earlier_win,
     is_rotting,
+    may_change,
     pipelines_visible_to,
     with_card_facts,
 )
@@ -247,6 +249,55 @@ def test_it_hides_a_department_pipeline_from_outsiders(personas):
     with pytest.raises(NotFound):
         EnteredDealFactory.create(actor=personas.rep2, pipeline=pipeline)
     assert deal in deals_visible_to(personas.manager)
+
+
+PERSONAS = ("admin", "manager", "rep", "rep2", "colleague", "marketer", "outsider")
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+def test_the_move_read_sees_exactly_what_deals_visible_to_sees(personas, who):
+    """The move's compiled read decides visibility on the row: the same deals, for every role."""
+    everyone = real_estate_pipeline()
+    bogota = real_estate_pipeline("Bogotá", departments=[personas.departments["Comercial Bogotá"]])
+    deals = [
+        DealFactory.create(owner=getattr(personas, owner), pipeline=p, stage=p.stages.first())
+        for owner in ("rep", "rep2", "colleague", "manager", "outsider")
+        for p in (everyone, bogota)
+    ]
+    user = getattr(personas, who)
+    user.refresh_from_db()  # no per-request caches (role, colleagues) from the setup
+    visible = set(deals_visible_to(user).values_list("pk", flat=True))
+    if who not in {"admin", "manager", "marketer"}:  # the roles that see every record
+        assert 0 < len(visible) < len(deals)
+    for deal in deals:
+        try:
+            read, _repeat_sale = get_deal_for_move(user, deal.pk)
+        except NotFound:
+            assert deal.pk not in visible, deal
+        except Forbidden:
+            assert deal.pk in visible and not may_change(user, deal), deal
+        else:
+            assert deal.pk in visible and may_change(user, deal), deal
+            assert (read.pk, read.owner, read.stage, read.version) == (
+                deal.pk, deal.owner, deal.stage, deal.version,
+            )  # fmt: skip
+    with pytest.raises(NotFound):
+        get_deal_for_move(user, max(d.pk for d in deals) + 1)
+
+
+def test_the_move_read_names_the_contact_and_company_and_flags_a_repeat_sale(personas, pipeline):
+    contact = EnteredContactFactory.create(actor=personas.rep)
+    company = EnteredCompanyFactory.create(actor=personas.rep)
+    won = EnteredDealFactory.create(actor=personas.rep, pipeline=pipeline, contact=contact)
+    services.move_deal(won, stage=stage_named(pipeline, "Cierre ganado"), actor=personas.rep)
+    again = EnteredDealFactory.create(
+        actor=personas.rep, pipeline=pipeline, contact=contact, company=company
+    )
+    read, repeat_sale = get_deal_for_move(personas.rep, again.pk)
+    assert repeat_sale and has_earlier_win(again)
+    assert (str(read.contact), str(read.company)) == (str(contact), company.name)
+    assert (read.contact_id, read.company_id) == (contact.pk, company.pk)
+    assert get_deal_for_move(personas.rep, won.pk)[1] is False
 
 
 def test_it_counts_and_sums_columns_and_pages_cards_by_keyset(personas, pipeline):
