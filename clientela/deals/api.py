@@ -18,7 +18,7 @@ from clientela.contacts.queries import get_company_for_user, get_contact_for_use
 from clientela.contacts.representation import Ref, custom_filters, ref
 from clientela.core.events import Via
 from clientela.core.exceptions import ValidationFailed
-from clientela.core.http import DbInt, ListPage, Offset, RecordId, api_errors
+from clientela.core.http import DbInt, ListPage, PageQuery, RecordId, api_errors
 from clientela.core.keyset import page_of
 from clientela.deals import services
 from clientela.deals.choices import Attendance, Authority, StageKind, Timeframe
@@ -113,7 +113,7 @@ class DealPage(ListPage):
     items: list[DealOut]
 
 
-class DealQuery(Schema):
+class DealQuery(PageQuery):
     """Filters, ordering and pagination of the deals list."""
 
     pipeline: RecordId | None = None
@@ -128,9 +128,6 @@ class DealQuery(Schema):
     rotting: bool = False
     q: str = Field("", max_length=100, description="Words of the title")
     ordering: Literal["created", "-created", "amount", "-amount", "title", "-title"] = "-created"
-    limit: int = Field(50, ge=1, le=200)
-    offset: Offset = 0
-    cursor: str = Field("", max_length=500)
 
 
 class DealIn(Schema):
