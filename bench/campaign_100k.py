@@ -313,7 +313,8 @@ def _child(size: int, seed: int) -> None:
     figure["send_only_per_s"] = round(size / send_s, 1)
     figure["worker"] = "one `clientela worker` process"
     figure["threads"] = int(
-        os.environ.get("CLIENTELA_DELIVERY_THREADS") or settings.CLIENTELA.get("DELIVERY_THREADS")
+        os.environ.get("CLIENTELA_DELIVERY_THREADS")
+        or str(settings.CLIENTELA.get("DELIVERY_THREADS", 2))
     )
     figure["worker_cpu_ms_per_message"] = round(worker_cpu_s * 1000 / size, 3)
     if senders:

@@ -18,6 +18,7 @@ batch finds which messages have any), so a retry sends the same files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -301,7 +302,7 @@ def _sendmail(smtp: smtplib.SMTP, sender: str, recipients: list[str], payload: b
                 smtp.close()
                 raise smtplib.SMTPRecipientsRefused(refused)
     if len(refused) == len(recipients):
-        smtp._rset()  # what smtplib's sendmail does
+        _rset(smtp)
         raise smtplib.SMTPRecipientsRefused(refused)
     code, answer = smtp.data(payload)
     if code != 250:
@@ -314,7 +315,13 @@ def _reset_after(smtp: smtplib.SMTP, code: int) -> None:
     if code == 421:
         smtp.close()
     else:
-        smtp._rset()  # what smtplib's sendmail does
+        _rset(smtp)
+
+
+def _rset(smtp: smtplib.SMTP) -> None:
+    """RSET, a server that has gone away meanwhile ignored (smtplib's private `_rset`)."""
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()
 
 
 def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = False) -> Outcome:
