@@ -244,10 +244,25 @@ def _child(size: int, seed: int) -> None:
     from clientela.delivery.choices import MessageState
     from clientela.delivery.models import Message
 
+    if os.environ.get("BENCH_DELIVERY_THREADS"):
+        # An experiment: another thread count in the worker (and senders) than the default.
+        os.environ["CLIENTELA_DELIVERY_THREADS"] = os.environ["BENCH_DELIVERY_THREADS"]
     campaign_id = _world(size, seed)
     bulk_s = _bulk_baseline(size)
     work = tempfile.mkdtemp(prefix="campaign-100k-")
     worker = _start_worker(f"{work}/worker.log")
+    # An experiment beside the default set-up: BENCH_SENDERS extra `clientela sender` processes.
+    senders = [
+        subprocess.Popen(
+            [sys.executable, "-m", "clientela", "sender", "--idle", "0.2"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(int(os.environ.get("BENCH_SENDERS", "0")))
+    ]
+    if senders:
+        time.sleep(5)  # their start-up (Django's imports) is not part of the figure
+    senders_cpu_start = sum(_cpu_s(sender.pid) for sender in senders)
     try:
         at_start = _rss_mb(worker.pid)
         cpu_start = _cpu_s(worker.pid)
@@ -272,9 +287,11 @@ def _child(size: int, seed: int) -> None:
         end_s = time.perf_counter() - started
         at_end = _rss_mb(worker.pid)
         worker_cpu_s = _cpu_s(worker.pid) - cpu_start
+        senders_cpu_s = sum(_cpu_s(sender.pid) for sender in senders) - senders_cpu_start
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for process in [worker, *senders]:
+            process.terminate()
+            process.wait(timeout=60)
     sent = messages.filter(state=MessageState.SENT)
     assert sent.count() == size, sent.count()
     span = sent.aggregate(first=Min("sent_at"), last=Max("sent_at"))
@@ -295,8 +312,14 @@ def _child(size: int, seed: int) -> None:
                      "raw smtplib, one connection, same sink, messages rendered beforehand")  # fmt: skip
     figure["send_only_per_s"] = round(size / send_s, 1)
     figure["worker"] = "one `clientela worker` process"
-    figure["threads"] = settings.CLIENTELA.get("DELIVERY_THREADS")
+    figure["threads"] = int(
+        os.environ.get("CLIENTELA_DELIVERY_THREADS")
+        or str(settings.CLIENTELA.get("DELIVERY_THREADS", 2))
+    )
     figure["worker_cpu_ms_per_message"] = round(worker_cpu_s * 1000 / size, 3)
+    if senders:
+        figure["senders"] = len(senders)
+        figure["senders_cpu_ms_per_message"] = round(senders_cpu_s * 1000 / size, 3)
     figure["worker_rss_start_mb"] = at_start["VmRSS"]
     figure["worker_rss_highest_mb"] = highest
     figure["worker_rss_end_mb"] = at_end["VmRSS"]

@@ -17,7 +17,9 @@ import base64
 import binascii
 import re
 import secrets
+import smtplib
 from email.utils import formatdate, getaddresses
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -41,6 +43,37 @@ def envelope_address(address: str) -> str:
     """Return the SMTP envelope form of an address (Django's sanitize_address, skipped if plain)."""
     if PLAIN_ADDRESS.match(address):
         return address
+    return _sanitized(address)
+
+
+# A dot-atom address smtplib's quoteaddr (email.utils.parseaddr) returns unchanged in <…>.
+DOT_ATOM_ADDRESS = re.compile(
+    r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$"
+)
+
+
+def smtp_path(address: str) -> str:
+    """Return the `<…>` of MAIL FROM / RCPT TO for an address, as smtplib's sendmail would.
+
+    smtplib parses every address again (`quoteaddr`): a plain dot-atom address is written as
+    it is, anything else (a sender with a display name) is parsed once and remembered.
+    """
+    if DOT_ATOM_ADDRESS.match(address):
+        return f"<{address}>"
+    return _quoted(envelope_address(address))
+
+
+@lru_cache(maxsize=1024)
+def _quoted(address: str) -> str:
+    if DOT_ATOM_ADDRESS.match(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+@lru_cache(maxsize=1024)
+def _sanitized(address: str) -> str:
+    # A campaign's sender ("Shop <hola@shop.co>") is the same for every message of the batch:
+    # Django's parse (the email package's header parser) runs once per address, not per message.
     return sanitize_address(address, "utf-8")
 
 
@@ -96,12 +129,30 @@ def _header(name: str, value: str) -> str | None:
     return _fold(f"{name}: {value}")
 
 
+def _has_long_line(text: str) -> bool:
+    """Whether a line of `text` (as str.splitlines cuts it) passes 998 bytes in UTF-8.
+
+    A line of at most 249 characters cannot (4 bytes per character at most), one of more than
+    998 always does: only the lines in between are encoded to count their bytes.
+    """
+    shortest_long = RFC5322_EMAIL_LINE_LENGTH_LIMIT // 4
+    lines = text.splitlines()
+    if max(map(len, lines), default=0) <= shortest_long:
+        return False
+    for line in lines:
+        size = len(line)
+        if size <= shortest_long:
+            continue
+        if size > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+            return True
+        if len(line.encode(errors="surrogateescape")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+            return True
+    return False
+
+
 def _part(text: str, subtype: str) -> list[str]:
     """Return the header lines and body of one text part, encoded as Django would."""
-    long_lines = any(
-        len(line.encode(errors="surrogateescape")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
-        for line in text.splitlines()
-    )
+    long_lines = _has_long_line(text)
     head = [f'Content-Type: text/{subtype}; charset="utf-8"', "MIME-Version: 1.0"]
     if long_lines:
         # binascii's quoted-printable (C) where Django's charset uses email.quoprimime (Python).
@@ -109,7 +160,7 @@ def _part(text: str, subtype: str) -> list[str]:
         body = binascii.b2a_qp(unix, istext=True).decode("ascii").replace("\n", CRLF)
         return [*head, "Content-Transfer-Encoding: quoted-printable", "", body]
     # The generator breaks lines at CR, LF and CRLF only (str.splitlines knows more breaks).
-    body = CRLF.join(LINE_BREAK.split(text))
+    body = text.replace(CRLF, "\n").replace("\r", "\n").replace("\n", CRLF)
     encoding = "7bit" if text.isascii() else "8bit"
     return [*head, f"Content-Transfer-Encoding: {encoding}", "", body]
 

@@ -149,14 +149,26 @@ def insert_from(event: Event, source: str, vendor_connection: Any) -> tuple[str,
     only when that change matched a row: `WITH done AS (UPDATE … RETURNING id), e AS (<this>)`.
     The columns and values come from the model's fields, as `Event.save()` would write them.
     """
-    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
-    quote = vendor_connection.ops.quote_name
+    key = (source, vendor_connection.vendor)
+    made = _INSERTS.get(key)
+    if made is None:
+        made = _INSERTS[key] = _insert_sql(source, vendor_connection.ops.quote_name)
+    sql, fields = made
+    params = [f.get_db_prep_save(getattr(event, f.attname), vendor_connection) for f in fields]
+    return sql, params
+
+
+# insert_from's SQL and fields per (source, database vendor): the same for every event.
+_INSERTS: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _insert_sql(source: str, quote: Callable[[str], str]) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in Event._meta.concrete_fields if not f.primary_key)
     columns = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
-    params = [f.get_db_prep_save(getattr(event, f.attname), vendor_connection) for f in fields]
     table = quote(Event._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"  # noqa: S608 - names from the model
-    return sql, params
+    return sql, fields
 
 
 def record_export(export: ExportRecord) -> Event:

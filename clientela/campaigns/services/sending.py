@@ -553,62 +553,91 @@ def _unsubscribe_url(message: Message) -> str:
     return str(links.unsubscribe_url(token))
 
 
+# The contact fields a template may read (delivery.rendering.CONTACT_FIELDS): only these load.
+_CONTACT_COLUMNS = (
+    "first_name", "last_name", "email", "phone", "job_title", "city", "country", "language",
+    "company_id", "company__name",
+)  # fmt: skip
+
+
+def _subject_of(template: Any, variant: Variant | None, language: str) -> str:
+    """Return the subject source of a variant's messages in `language` (the template's if none)."""
+    return str(
+        (getattr(variant, f"subject_{language}", "") if variant else "")
+        or (variant.subject_es if variant and language == "en" and not template.has_english else "")
+        or getattr(template, f"subject_{language}")
+        or template.subject_es
+    )
+
+
 def render_campaign_batch(messages: Sequence[Message]) -> dict[int, Rendered]:
     """Make the personalised content of a batch of campaign messages (one query per table).
 
     A message whose campaign or recipient is gone is left out (delivery fails it without retry).
+    What is the same for many messages (a campaign and its variants, their templates' compiled
+    sources, subjects and sender) is read and made once per batch; only the contact's values
+    and the unsubscribe link are made per message.
     """
     recipient_ids: dict[int, int] = {}
     for message in messages:
         _label, _sep, number = message.ref.partition(":")
         if number.isdigit():
             recipient_ids[message.pk] = int(number)
-    recipients = {
-        r.pk: r
-        for r in CampaignRecipient.objects.filter(pk__in=set(recipient_ids.values()))
-        .select_related("campaign__template", "variant__template")
-        .filter(campaign__deleted_at__isnull=True)
+    rows = {
+        pk: (campaign_id, variant_id, contact_id, language)
+        for pk, campaign_id, variant_id, contact_id, language in CampaignRecipient.objects.filter(
+            pk__in=set(recipient_ids.values()), campaign__deleted_at__isnull=True
+        ).values_list("pk", "campaign_id", "variant_id", "contact_id", "language")
     }
-    contact_ids = {r.contact_id for r in recipients.values() if r.contact_id}
+    campaigns = {
+        c.pk: c
+        for c in Campaign.objects.filter(pk__in={row[0] for row in rows.values()}).select_related(
+            "template"
+        )
+    }
+    variants = {
+        v.pk: v
+        for v in Variant.objects.filter(
+            pk__in={row[1] for row in rows.values() if row[1]}
+        ).select_related("template")
+    }
     contacts = {
-        c.pk: c for c in Contact.objects.filter(pk__in=contact_ids).select_related("company")
+        c.pk: c
+        for c in Contact.objects.filter(pk__in={row[2] for row in rows.values() if row[2]})
+        .select_related("company")
+        .only(*_CONTACT_COLUMNS)
     }
     made: dict[int, Rendered] = {}
-    # Each template's compiled sources, once per batch (compiling is cached, but its key is the
-    # blocks' JSON, made again at every call).
-    sources: dict[tuple[int, str], tuple[str, str]] = {}
+    # Per (campaign, variant, language): the template's compiled sources, the subject and the
+    # sender (compiling is cached too, but its key is the blocks' JSON, made again at each call).
+    parts: dict[tuple[int, int | None, str], tuple[str, str, str, str | None]] = {}
     for message in messages:
-        recipient = recipients.get(recipient_ids.get(message.pk, 0))
-        if recipient is None or f"campaign:{recipient.campaign_id}" != message.group:
+        row = rows.get(recipient_ids.get(message.pk, 0))
+        if row is None or f"campaign:{row[0]}" != message.group:
             continue
-        campaign = recipient.campaign
-        variant = recipient.variant
+        campaign_id, variant_id, contact_id, recipient_language = row
+        campaign = campaigns[campaign_id]
+        variant = variants.get(variant_id) if variant_id else None
         template = (variant.template if variant and variant.template else None) or campaign.template
-        contact = contacts.get(recipient.contact_id or 0)
-        language = language_for(template, recipient.language)
-        subject = (
-            (getattr(variant, f"subject_{language}", "") if variant else "")
-            or (
-                variant.subject_es
-                if variant and language == "en" and not template.has_english
-                else ""
+        language = language_for(template, recipient_language)
+        key = (campaign_id, variant_id, language)
+        if key not in parts:
+            parts[key] = (
+                _subject_of(template, variant, language),
+                document_source(template, language),
+                text_source(template, language),
+                _from_address(campaign, variant),
             )
-            or getattr(template, f"subject_{language}")
-            or template.subject_es
-        )
-        key = (template.pk, language)
-        if key not in sources:
-            sources[key] = (document_source(template, language), text_source(template, language))
-        html_source, text_source_ = sources[key]
+        subject, html_source, text_source_, from_address = parts[key]
         rendered = render_email(
             subject=subject,
             html=html_source,
             text=text_source_,
-            values=contact_values(contact, **{UNSUBSCRIBE_VALUE: _unsubscribe_url(message)}),
+            values=contact_values(
+                contacts.get(contact_id or 0), **{UNSUBSCRIBE_VALUE: _unsubscribe_url(message)}
+            ),
         )
-        made[message.pk] = Rendered(
-            rendered.subject, rendered.html, rendered.text, _from_address(campaign, variant)
-        )
+        made[message.pk] = Rendered(rendered.subject, rendered.html, rendered.text, from_address)
     return made
 
 

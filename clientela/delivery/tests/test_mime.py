@@ -13,7 +13,7 @@ import smtplib
 import pytest
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
-from clientela.delivery.mime import envelope_address, to_bytes
+from clientela.delivery.mime import envelope_address, smtp_path, to_bytes
 
 pytestmark = [pytest.mark.django_db(databases=[])]
 
@@ -120,3 +120,13 @@ def test_envelope_addresses_match_djangos():
         assert smtplib.quoteaddr(envelope_address(address)) == smtplib.quoteaddr(
             sanitize_address(address, "utf-8")
         )
+
+
+def test_smtp_paths_are_what_smtplibs_sendmail_sends():
+    addresses = (
+        "persona@example.co", "Tienda <hola@example.co>", "josé@example.co", "a..b@example.co",
+        ".a@example.co", '"q"@example.co', "x@[192.0.2.1]", "A B <a+b%c@x-y.example.org>",
+        "Ñandú <ñ@example.co>", "p@bücher.example", "bounce+abc@rebotes.example.co",
+    )  # fmt: skip
+    for address in addresses:
+        assert smtp_path(address) == smtplib.quoteaddr(envelope_address(address)), address
