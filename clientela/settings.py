@@ -339,7 +339,7 @@ CLIENTELA = {
     "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("CLIENTELA_DELIVERY_MAX_ATTEMPTS", "8")),
     "DELIVERY_LEASE_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_LEASE_SECONDS", "300")),
     "DELIVERY_RETRY_SECONDS": int(os.environ.get("CLIENTELA_DELIVERY_RETRY_SECONDS", "60")),
-    "DELIVERY_THREADS": int(os.environ.get("CLIENTELA_DELIVERY_THREADS", "2")),
+    "DELIVERY_THREADS": int(os.environ.get("CLIENTELA_DELIVERY_THREADS", "4")),
     # E-mail campaigns (clientela.campaigns): the postal address every marketing footer shows
     # (anti-spam laws ask for one), and how many recipients the snapshot queues per batch.
     "COMPANY_ADDRESS": os.environ.get("CLIENTELA_COMPANY_ADDRESS", ""),

@@ -81,7 +81,7 @@ def delivery_settings() -> DeliverySettings:
         max_attempts=max(1, int(conf.get("DELIVERY_MAX_ATTEMPTS", 8))),
         lease=timedelta(seconds=max(10, int(conf.get("DELIVERY_LEASE_SECONDS", 300)))),
         retry=timedelta(seconds=max(1, int(conf.get("DELIVERY_RETRY_SECONDS", 60)))),
-        threads=min(16, max(1, int(conf.get("DELIVERY_THREADS", 2)))),
+        threads=min(16, max(1, int(conf.get("DELIVERY_THREADS", 4)))),
     )
 
 
