@@ -171,7 +171,9 @@ class MessageEvent(models.Model):
     # The report this event came from (a DSN, an ARF report, a provider's event), as a digest:
     # a report read twice (a mailbox whose deletions were lost, a webhook delivered again) is
     # recorded once.
-    report = models.CharField(max_length=64, blank=True, default="")
+    # A database default too: the public endpoints and the sender write events with INSERTs of
+    # their own that do not name this column.
+    report = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("message event")
