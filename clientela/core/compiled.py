@@ -97,6 +97,79 @@ class _Plan:
     slots: tuple[tuple[int, int], ...]  # (position in params, placeholder index)
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
 
+    def bind(self, values: Sequence[Any]) -> list[Any]:
+        """Return the parameters with each placeholder replaced by its value."""
+        params = list(self.params)
+        for position, index in self.slots:
+            params[position] = values[index]
+        return params
+
+    def convert(
+        self, fetched: Sequence[Sequence[Any]], connection: BaseDatabaseWrapper
+    ) -> list[tuple[Any, ...]]:
+        """Return fetched rows as tuples of Python values, as the ORM converts them."""
+        if not self.converters:
+            return [tuple(row) for row in fetched]
+        out = []
+        for row in fetched:
+            items = list(row)
+            for position, functions, expression in self.converters:
+                value = items[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                items[position] = value
+            out.append(tuple(items))
+        return out
+
+
+def _compile(qs: QuerySet[Any], holders: Sequence[Placeholder], using: str) -> _Plan:
+    """Compile a values_list() queryset built with `holders`' values into a reusable plan."""
+    compiler = qs.using(using).query.get_compiler(using=using)
+    sql, params = compiler.as_sql()
+    by_value = {h.value(): h.index for h in holders}
+    slots = tuple(
+        (position, by_value[param])
+        for position, param in enumerate(params)
+        if isinstance(param, int | str) and param in by_value
+    )
+    if sorted(index for _, index in slots) != list(range(len(holders))):
+        raise ValueError("each placeholder must appear exactly once among the parameters")
+    selected = [col for col, _sql, _alias in compiler.select]
+    converters = tuple(
+        (position, tuple(functions), expression)
+        for position, (functions, expression) in compiler.get_converters(selected).items()
+    )
+    return _Plan(sql, tuple(params), slots, converters)
+
+
+def rows_for_each(
+    build: Callable[[int], QuerySet[Any]], keys: Sequence[int], *, using: str = "default"
+) -> list[tuple[Any, ...]]:
+    """Return the rows of `build(key)` for every key, the queryset compiled once for all.
+
+    `build` returns a values_list() queryset for one key (a board column's first cards: the
+    key is the stage). Django would compile a union of N querysets N times over; here one
+    branch is compiled with a placeholder and its SQL repeated with each key bound. Where the
+    database takes a LIMIT in each branch of a UNION ALL (PostgreSQL) the branches go as one
+    statement; elsewhere (SQLite) one statement per key, the SQL still compiled once.
+    """
+    if not keys:
+        return []
+    holder = Placeholder(0, int)
+    plan = _compile(build(holder.value()), [holder], using)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if len(keys) > 1 and connection.features.supports_slicing_ordering_in_compound:
+            sql = " UNION ALL ".join(f"({plan.sql})" for _key in keys)
+            cursor.execute(sql, [param for key in keys for param in plan.bind([key])])
+            fetched = list(cursor.fetchall())
+        else:
+            fetched = []
+            for key in keys:
+                cursor.execute(plan.sql, plan.bind([key]))
+                fetched.extend(cursor.fetchall())
+    return plan.convert(fetched, connection)
+
 
 class CompiledQuery:
     """`build(*values)` → a values_list() queryset; compiled once per database alias."""
@@ -113,48 +186,18 @@ class CompiledQuery:
             return plan
         with self._lock:
             holders = [Placeholder(i, kind) for i, kind in enumerate(self.kinds)]
-            qs = self.build(*(h.value() for h in holders)).using(using)
-            compiler = qs.query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
-            by_value = {h.value(): h.index for h in holders}
-            slots = tuple(
-                (position, by_value[param])
-                for position, param in enumerate(params)
-                if isinstance(param, int | str) and param in by_value
-            )
-            if sorted(index for _, index in slots) != list(range(len(holders))):
-                raise ValueError("each placeholder must appear exactly once among the parameters")
-            selected = [col for col, _sql, _alias in compiler.select]
-            converters = tuple(
-                (position, tuple(functions), expression)
-                for position, (functions, expression) in compiler.get_converters(selected).items()
-            )
-            plan = _Plan(sql, tuple(params), slots, converters)
+            plan = _compile(self.build(*(h.value() for h in holders)), holders, using)
             self._plans[using] = plan
             return plan
 
     def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
         """Return the rows of the query for these values."""
         plan = self._plan(using)
-        params = list(plan.params)
-        for position, index in plan.slots:
-            params[position] = values[index]
         connection = connections[using]
         with _cursor(connection) as cursor:
-            cursor.execute(plan.sql, params)
+            cursor.execute(plan.sql, plan.bind(values))
             fetched = cursor.fetchall()
-        if not plan.converters:
-            return [tuple(row) for row in fetched]
-        out = []
-        for row in fetched:
-            items = list(row)
-            for position, functions, expression in plan.converters:
-                value = items[position]
-                for convert in functions:
-                    value = convert(value, expression, connection)
-                items[position] = value
-            out.append(tuple(items))
-        return out
+        return plan.convert(fetched, connection)
 
     def first(self, *values: Any, using: str = "default") -> tuple[Any, ...] | None:
         """Return the first row, or None."""

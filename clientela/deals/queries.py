@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Count,
@@ -44,7 +43,7 @@ from clientela.catalog.models import Product
 from clientela.catalog.queries import Holder, products_visible_to
 from clientela.contacts.models import Company, Contact
 from clientela.contacts.queries import custom_field_q, custom_fields_for
-from clientela.core.compiled import CompiledQuery
+from clientela.core.compiled import CompiledQuery, rows_for_each
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import bounded_int
 from clientela.deals.choices import DEAL_ENTITY, StageKind
@@ -286,7 +285,7 @@ def with_card_facts(qs: QuerySet[Deal], now: dt.datetime | None = None) -> Query
     )
 
 
-def is_rotting(deal: Deal, now: dt.datetime | None = None) -> bool:
+def is_rotting(deal: Deal | Card, now: dt.datetime | None = None) -> bool:
     """Whether an open deal had no touch for longer than its stage's rotting days."""
     days = deal.stage.rotting_days
     if not days or deal.state != StageKind.OPEN:
@@ -442,7 +441,7 @@ def filter_deals(
 # --- the board ---------------------------------------------------------------------------------
 
 
-def encode_after(deal: Deal) -> str:
+def encode_after(deal: Deal | Card) -> str:
     """Return the opaque position after a card (its stage entry and id) for "show more"."""
     raw = json.dumps([deal.stage_entered_at.isoformat(), deal.pk])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -469,7 +468,7 @@ class Column:
     stage: Stage
     count: int = 0
     total: Decimal = Decimal(0)
-    cards: list[Deal] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
     after: str = ""  # the position to load more from; "" when every card is shown
 
     @property
@@ -478,32 +477,69 @@ class Column:
         return (self.total * self.stage.probability / 100).quantize(Decimal("0.01"))
 
 
-# What a card shows (`deals_ui.board_cards`, `is_rotting`, `encode_after`): the rest of the
-# deal, its contact, company and owner rows is not read (nor turned into Python values).
+@dataclass
+class Card:
+    """One deal as a board card shows it: read as one row, without model instances."""
+
+    pk: int
+    title: str
+    version: int
+    amount: Decimal
+    currency: str
+    amount_company: Decimal
+    state: str
+    stage: Stage
+    stage_entered_at: dt.datetime
+    customer: str  # the contact's name (else e-mail, phone), else the company's name
+    owner_name: str
+    has_next_step: bool
+    last_touch: dt.datetime
+    repeat_sale: bool
+
+    @property
+    def stage_id(self) -> int:
+        """The id of the card's stage."""
+        return self.stage.pk
+
+
+# What a card reads (`Card`, `deals_ui.board_cards`, `is_rotting`, `encode_after`): the rest of
+# the deal, its contact, company and owner rows is not read.
 CARD_FIELDS = (
-    "id", "title", "version", "amount", "currency", "amount_company", "state", "pipeline_id",
-    "stage_id", "stage_entered_at", "contact_id", "company_id", "owner_id",
-    "contact__first_name", "contact__last_name", "contact__email", "contact__phone",
-    "company__name", "owner__first_name", "owner__last_name", "owner__username",
+    "id", "title", "version", "amount", "currency", "amount_company", "state",
+    "stage_entered_at", "contact_id", "contact__first_name", "contact__last_name",
+    "contact__email", "contact__phone", "company__name", "owner__first_name",
+    "owner__last_name", "owner__username", "has_next_step", "last_touch", "repeat_sale",
 )  # fmt: skip
 
 
-def _cards_of(qs: QuerySet[Deal], now: dt.datetime | None) -> QuerySet[Deal]:
-    """Return the deals of `qs` as cards: the card's fields and facts, newest in stage first."""
+def _card(row: Sequence[Any], stage: Stage) -> Card:
+    (pk, title, version, amount, currency, amount_company, state, entered, contact_id, first,
+     last, email, phone, company, owner_first, owner_last, username, next_step, touch,
+     repeat, *_stage) = row  # fmt: skip
+    if contact_id is not None:
+        customer = f"{first} {last}".strip() or email or phone or f"#{contact_id}"
+    else:
+        customer = company or ""
+    owner = f"{owner_first} {owner_last}".strip() or username
+    return Card(pk, title, version, amount, currency, amount_company, state, stage, entered,
+                customer, owner, bool(next_step), touch, bool(repeat))  # fmt: skip
+
+
+def _card_rows(
+    qs: QuerySet[Deal], now: dt.datetime | None, *extra: str
+) -> QuerySet[Deal, tuple[Any, ...]]:
+    """Return the deals of `qs` as card rows (`CARD_FIELDS`, then `extra`), newest first."""
     return (
         with_card_facts(qs, now)
-        .select_related("contact", "company", "owner")
-        .only(*CARD_FIELDS)
         .order_by("-stage_entered_at", "-id")
+        .values_list(*CARD_FIELDS, *extra)
     )
 
 
-def _page(rows: list[Deal], stage: Stage, limit: int) -> tuple[list[Deal], str]:
-    for deal in rows:
-        deal.stage = stage
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_after(rows[-1]) if more and rows else ""
+def _page(rows: Sequence[Sequence[Any]], stage: Stage, limit: int) -> tuple[list[Card], str]:
+    # One more than the page says whether there is more.
+    cards = [_card(row, stage) for row in rows[:limit]]
+    return cards, encode_after(cards[-1]) if len(rows) > limit and cards else ""
 
 
 def column_cards(
@@ -513,34 +549,34 @@ def column_cards(
     after: tuple[dt.datetime, int] | None = None,
     limit: int = COLUMN_CARDS,
     now: dt.datetime | None = None,
-) -> tuple[list[Deal], str]:
+) -> tuple[list[Card], str]:
     """Return a column's next cards (keyset on the stage's entry moment) and where to go on."""
     rows = qs.filter(stage_id=stage.pk)
     if after is not None:
         moment, pk = after
         rows = rows.filter(Q(stage_entered_at__lt=moment) | Q(stage_entered_at=moment, id__lt=pk))
-    # One more than the page says whether there is more.
-    return _page(list(_cards_of(rows, now)[: limit + 1]), stage, limit)
+    return _page(list(_card_rows(rows, now)[: limit + 1]), stage, limit)
 
 
 def first_cards(
     qs: QuerySet[Deal], stages: Sequence[Stage], *, limit: int, now: dt.datetime | None = None
-) -> dict[int, tuple[list[Deal], str]]:
+) -> dict[int, tuple[list[Card], str]]:
     """Return the first cards of several columns (and where each goes on), by stage id.
 
-    The card query is built once and narrowed to each stage. Where the database takes a
-    LIMIT in each branch of a UNION ALL (PostgreSQL), the columns' keyset queries go as one
-    statement (one round trip instead of one per column); elsewhere (SQLite), one per column.
+    One column's keyset query is compiled once and run for every stage
+    (`core.compiled.rows_for_each`: one UNION ALL statement on PostgreSQL): compiling the
+    union of seven querysets cost the board more CPU than the database's work.
     """
-    cards = _cards_of(qs, now)
-    parts = [cards.filter(stage_id=stage.pk)[: limit + 1] for stage in stages]
-    if len(parts) > 1 and connections[qs.db].features.supports_slicing_ordering_in_compound:
-        rows: list[Deal] = list(parts[0].union(*parts[1:], all=True))
-    else:
-        rows = [deal for part in parts for deal in part]
-    by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
-    for deal in rows:
-        by_stage[deal.stage_id].append(deal)
+    cards = _card_rows(qs, now, "stage_id")
+    stage_at = len(CARD_FIELDS)
+    rows = rows_for_each(
+        lambda stage_id: cards.filter(stage_id=stage_id)[: limit + 1],
+        [stage.pk for stage in stages],
+        using=qs.db,
+    )
+    by_stage: dict[int, list[Sequence[Any]]] = {stage.pk: [] for stage in stages}
+    for row in rows:
+        by_stage[row[stage_at]].append(row)
     return {stage.pk: _page(by_stage[stage.pk], stage, limit) for stage in stages}
 
 

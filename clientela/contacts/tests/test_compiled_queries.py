@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Any, cast
 
 import pytest
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from clientela.contacts.models import Contact
 from clientela.contacts.tests.factories import ContactFactory
-from clientela.core.compiled import CompiledQuery
+from clientela.core.compiled import CompiledQuery, rows_for_each
 from clientela.core.expressions import JSONArrayAgg
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,38 @@ def test_it_refuses_a_value_the_query_does_not_use_exactly_once():
     )
     with pytest.raises(ValueError, match="exactly once"):
         twice.rows(1)
+
+
+def test_rows_for_each_returns_each_keys_sliced_rows_as_the_orm_does():
+    """One compiled branch, run for every key: the same rows as one ORM query per key."""
+    owners = [cast(Contact, ContactFactory(email=f"o{n}@example.co")) for n in range(3)]
+    for n in range(7):
+        ContactFactory(
+            email=f"c{n}@example.co",
+            city=["Cali", "Pasto", "Neiva"][n % 3],
+            birthday=dt.date(1990, 1, 1 + n),
+            custom={"n": n},
+        )
+    keys = [owner.pk for owner in owners]  # any int key: here the lowest id each branch takes
+
+    def build(pk: int) -> QuerySet[Contact, tuple[Any, ...]]:
+        return (
+            Contact.objects.filter(pk__gt=pk)
+            .order_by("-birthday", "pk")
+            .values_list("pk", "city", "birthday", "custom")[:2]
+        )
+
+    expected = [tuple(row) for pk in keys for row in build(pk)]
+    got = rows_for_each(build, keys)
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert len(got) == 6  # two per key: each branch keeps its own LIMIT
+    assert rows_for_each(build, []) == []
+    dated = [row for row in got if row[2] is not None]
+    assert dated and all(isinstance(r[2], dt.date) and isinstance(r[3], dict) for r in dated)
+
+
+def test_rows_for_each_refuses_a_query_that_does_not_bind_the_key_once():
+    with pytest.raises(ValueError, match="exactly once"):
+        rows_for_each(
+            lambda pk: Contact.objects.filter(pk__gt=pk, id__lt=pk).values_list("pk"), [1]
+        )

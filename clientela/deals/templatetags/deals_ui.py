@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from clientela.deals.choices import StageKind
 from clientela.deals.models import Deal, Stage
-from clientela.deals.queries import is_rotting
+from clientela.deals.queries import Card, is_rotting
 
 register = template.Library()
 
@@ -53,24 +53,17 @@ def _url_of(name: str) -> tuple[str, str]:
     return head, tail
 
 
-def _card(deal: Deal, urls: tuple[str, str], flags: str, menu: str) -> str:
+def _card(deal: Card, urls: tuple[str, str], flags: str, menu: str) -> str:
     """Return one card's <li> (every value escaped; `flags` and `menu` are markup already)."""
-    if deal.contact_id is not None and deal.contact is not None:
-        customer = str(deal.contact)
-    elif deal.company_id is not None and deal.company is not None:
-        customer = deal.company.name
-    else:
-        customer = ""
-    owner = deal.owner
     detail_url, move_url = urls
     return (
         f'<li class="deal-card" data-deal="{deal.pk}" data-version="{deal.version}"'
         f' data-amount="{escape(deal.amount_company)}" data-move-url="{move_url}"'
         f' id="deal-{deal.pk}">\n'
         f'  <a class="deal-title" href="{detail_url}">{escape(deal.title)}</a>\n'
-        f'  <p class="deal-meta">{escape(customer)}</p>\n'
+        f'  <p class="deal-meta">{escape(deal.customer)}</p>\n'
         f'  <p class="deal-meta"><strong>{escape(floatformat(deal.amount, "0g"))}'
-        f" {escape(deal.currency)}</strong> · {escape(owner.get_full_name() or owner.username)}</p>\n"
+        f" {escape(deal.currency)}</strong> · {escape(deal.owner_name)}</p>\n"
         f'  <p class="deal-flags">{flags}</p>\n'
         f"{menu}</li>\n"
     )
@@ -78,7 +71,7 @@ def _card(deal: Deal, urls: tuple[str, str], flags: str, menu: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def board_cards(
-    context: template.Context, cards: Sequence[Deal], stages: Sequence[Stage], back: str
+    context: template.Context, cards: Sequence[Card], stages: Sequence[Stage], back: str
 ) -> SafeString:
     """Return the <li> cards of one board column (what card.html was, built in Python).
 
@@ -107,11 +100,11 @@ def board_cards(
         move_url = f"{move[0]}{deal.pk}{move[1]}"
         flags = ""
         if deal.state == StageKind.OPEN:
-            if not getattr(deal, "has_next_step", False):
+            if not deal.has_next_step:
                 flags += no_next
             if is_rotting(deal):
                 flags += rotten
-        if getattr(deal, "repeat_sale", False):
+        if deal.repeat_sale:
             flags += repeat
         menu = ""
         if can_write:
