@@ -150,7 +150,9 @@ def board_home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def pipeline_board(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a pipeline's board: a column per stage with its count, sum and first cards."""
     user = request.user
-    pipeline = get_pipeline_for_user(user, pk)
+    pipelines = list(pipelines_visible_to(user))
+    # The tabs' list holds the pipeline when it is open and not archived (one query, not two).
+    pipeline = next((p for p in pipelines if p.pk == pk), None) or get_pipeline_for_user(user, pk)
     form, filters = _filter_form(request)
     columns = board(user, pipeline, filters)
     stages = [c.stage for c in columns]
@@ -159,7 +161,7 @@ def pipeline_board(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "deals/board.html",
         {
             "pipeline": pipeline,
-            "pipelines": list(pipelines_visible_to(user)),
+            "pipelines": pipelines,
             "columns": columns,
             "stages": stages,
             "form": form,

@@ -23,10 +23,10 @@ from clientela.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
 
-# Besides the cards (see `_card_queries`): session, user, role; the pipeline; the filters'
-# owners, tags, custom fields and products; the stages; the GROUP BY; the pipeline tabs and
-# the lost reasons.
-BOARD_QUERIES = 12
+# Besides the cards (see `_card_queries`): session, user, role; the pipeline tabs (the board's
+# pipeline found among them); the filters' owners, tags, custom fields and products; the
+# stages; the GROUP BY; the lost reasons.
+BOARD_QUERIES = 11
 # Token; the deal with its contact, company, owner, stage, repeat-sale flag and whether its
 # pipeline is open to the reader; the stage with its pipeline and whether it has rules (the
 # three compiled once per process); then, in the transaction: the lock, the stay closed, the
