@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape as _escape
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -159,8 +160,9 @@ class JoinedSelect(forms.Select):
         """Return the <select> with its <option>s (no option groups in these filters)."""
         widget = self.get_context(name, value, attrs)["widget"]
         options = "".join(
-            f'<option value="{escape(option["value"])}"{flatatt(option["attrs"]) if option["attrs"] else ""}>'
-            f"{escape(option['label'])}</option>"
+            f'<option value="{_escape(str(option["value"]))}"'
+            f"{flatatt(option['attrs']) if option['attrs'] else ''}>"
+            f"{_escape(str(option['label']))}</option>"
             for _group, choices, _index in widget["optgroups"]
             for option in choices
         )
