@@ -51,7 +51,7 @@ from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
 from clientela.delivery.services.outbound import outbound
 from clientela.timeline.models import Event
-from clientela.timeline.services import build_event, insert_from, notify_written, record_event
+from clientela.timeline.services import EventsAlike, notify_written, record_event
 
 log = logging.getLogger("clientela.delivery")
 
@@ -370,6 +370,20 @@ class Answers:
 
     written: list[Event] = field(default_factory=list)
     cursor: Any = None
+    # The batch's "sent" events: what is the same for all of them is prepared once.
+    events: EventsAlike | None = None
+
+    def sent_events(self) -> EventsAlike:
+        """Return the builder of this batch's "sent" events (made at the first answer)."""
+        if self.events is None:
+            self.events = EventsAlike(
+                DeliveryVerb.SENT,
+                model=Message,
+                source="done",
+                vendor_connection=db_connection,
+                via=Via.SYSTEM,
+            )
+        return self.events
 
     def execute(self, sql: str, params: Sequence[Any]) -> Any:
         """Run one answer's statement; return its row."""
@@ -475,21 +489,19 @@ def _finish_sent(message: Message, outcome: Outcome, answers: Answers) -> str:
     message.smtp_code = outcome.code
     message.smtp_response = outcome.answer[:2000]
     message.last_error = ""
-    event = build_event(
-        DeliveryVerb.SENT,
-        actor=None,
+    events = answers.sent_events()
+    event, insert_params = events.build(
         target=message,
-        via=Via.SYSTEM,
         data=event_data(message, smtp_code=outcome.code, reason=""),
         contact_id=message.contact_id,
+        at=now,
     )
-    insert, insert_params = insert_from(event, "done", db_connection)
     params = [
         MessageState.SENT, now, message.subject, message.from_address, outcome.code,
         message.smtp_response, message.pk, message.lease_owner, MessageState.SENDING,
         *insert_params,
     ]  # fmt: skip
-    row = answers.execute(_sent_sql(insert), params)
+    row = answers.execute(_sent_sql(events.sql), params)
     if not row or not row[0]:
         message.state = MessageState.SENDING
         log.warning(
