@@ -362,8 +362,8 @@ def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = 
         if payload is not None and isinstance(smtp, smtplib.SMTP):
             # The usual message over Django's SMTP backend: the same bytes, made directly.
             recipients = [smtp_path(address) for address in email.recipients()]
-            code, answer = _sendmail(smtp, smtp_path(email.from_email), recipients, payload)
-            return Outcome(True, code, _text(answer))
+            code, reply = _sendmail(smtp, smtp_path(email.from_email), recipients, payload)
+            return Outcome(True, code, _text(reply))
         replies = _capture_data_replies(backend)
         count = backend.send_messages([email])
     except smtplib.SMTPRecipientsRefused as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from django.utils import translation
 
@@ -161,7 +163,7 @@ def test_it_shows_link_targets_once_and_drops_unsafe_ones():
 # --- One render per message: subject, HTML and text merged into one template ----------------
 
 
-def _alone(subject: str, html: str, text: str, values: dict[str, object]) -> tuple[str, ...]:
+def _alone(subject: str, html: str, text: str, values: Mapping[str, object]) -> tuple[str, ...]:
     """The three parts rendered one by one (what the merged render must equal)."""
     return (
         " ".join(render_template(subject, values, html=False, field="subject").split()),
