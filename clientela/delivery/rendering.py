@@ -11,6 +11,12 @@ objects (`__class__`, `.objects`): unknown names and attributes render empty.
 * `default` treats empty values as missing (a contact without a first name gets the fallback),
   and the Django spelling `|default:"amigo"` is accepted as well as Jinja's `|default("amigo")`.
 * Syntax and runtime errors raise ValidationFailed with a message in the reader's language.
+* `render_email` renders subject, HTML and text in ONE call of one template made of the three
+  (each part in its own scope, subject and text with autoescape off inside it), cut apart at a
+  mark chosen at random per process, which neither an author nor a contact can write. Each
+  part must compile on its own first; a merge that does not compile, a render that fails or
+  an output without exactly the expected marks is rendered again part by part, so errors,
+  limits and output are those of the three separate renders.
 * `html_to_text` (clientela.delivery.plaintext) reads paragraphs, lists, tables and link
   targets; `inline_css` uses css-inline for e-mail clients that drop <style> blocks.
 """
@@ -18,6 +24,7 @@ objects (`__class__`, `.objects`): unknown names and attributes render empty.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -194,8 +201,18 @@ def render_email(
     """Personalise subject, HTML and text; derive the text part from the HTML when not given.
 
     The subject is a header: line breaks in the rendered value are folded into spaces.
-    `css` inlines the HTML part's <style> rules.
+    `css` inlines the HTML part's <style> rules. One render of the merged template
+    (`_merged`) when it can; else, and for every error, the parts one by one.
     """
+    parts = _render_merged(subject, html, text, values)
+    if parts is not None:
+        rendered_subject, rendered_html, rendered_text = parts
+        rendered_subject = " ".join(rendered_subject.split())
+        if css and rendered_html:
+            rendered_html = inline_css(rendered_html)
+        if not text:
+            rendered_text = html_to_text(rendered_html)
+        return RenderedEmail(rendered_subject, rendered_html, rendered_text)
     rendered_subject = render_template(subject, values, html=False, field="subject")
     rendered_subject = " ".join(rendered_subject.split())
     rendered_html = render_template(html, values, html=True, field="html") if html else ""
@@ -206,6 +223,67 @@ def render_email(
     else:
         rendered_text = html_to_text(rendered_html)
     return RenderedEmail(rendered_subject, rendered_html, rendered_text)
+
+
+# Where a merged render's parts meet: random per process, so no author's text and no contact's
+# value can hold it (a render whose output does not hold it exactly where expected is redone
+# part by part). \x1e (record separator) is not escaped by autoescape, and means nothing in HTML.
+_MARK = f"\x1e{secrets.token_hex(16)}\x1e"
+_TRAILING_NEWLINE = re.compile(r"(?:\r\n|\r|\n)\Z")
+
+
+@lru_cache(maxsize=256)
+def _merged(subject: str, html: str, text: str) -> Template | None:
+    """Return one template rendering the given parts between marks, or None if they cannot merge.
+
+    Every part must compile on its own (so merging cannot make a broken part valid); each sits
+    in its own scope (`with`: a `set` in the subject does not reach the HTML), subject and
+    text under `autoescape false` of the HTML's autoescaping sandbox. Jinja drops one newline
+    at the end of a template: each part loses it here too. A part ending in `{` would join the
+    next tag into `{{`: not merged.
+    """
+    sources = [
+        (subject, False),
+        *([(html, True)] if html else []),
+        *([(text, False)] if text else []),
+    ]
+    pieces: list[str] = []
+    for source, escaped in sources:
+        try:
+            _compiled(source, escaped)
+        except TemplateError:
+            return None
+        body = _TRAILING_NEWLINE.sub("", accept_django_default(source))
+        if body.endswith("{"):
+            return None
+        scoped = "{% with %}" + body + "{% endwith %}"
+        pieces.append(
+            scoped if escaped else "{% autoescape false %}" + scoped + "{% endautoescape %}"
+        )
+    try:
+        return _ENVIRONMENTS[True].from_string(_MARK.join(pieces))
+    except TemplateError:
+        return None
+
+
+def _render_merged(
+    subject: str, html: str, text: str, values: Mapping[str, Any]
+) -> tuple[str, str, str] | None:
+    """Render (subject, html, text) in one call; None when the parts must be rendered alone."""
+    template = _merged(subject, html, text)
+    if template is None:
+        return None
+    try:
+        output = template.render(dict(values))
+    except (TemplateError, ArithmeticError, TypeError, ValueError):
+        return None  # rendered again part by part, which raises the part's own error
+    pieces = output.split(_MARK)
+    if len(pieces) != 1 + bool(html) + bool(text) or any(len(p) > MAX_OUTPUT for p in pieces):
+        return None
+    rendered_subject = pieces[0]
+    rendered_html = pieces[1] if html else ""
+    rendered_text = pieces[-1] if text else ""
+    return rendered_subject, rendered_html, rendered_text
 
 
 def contact_values(contact: Contact | None, **extra: Any) -> dict[str, Any]:

@@ -171,6 +171,79 @@ def _insert_sql(source: str, quote: Callable[[str], str]) -> tuple[str, tuple[An
     return sql, fields
 
 
+class EventsAlike:
+    """Build and write, one statement each, many events of one verb about one record type.
+
+    A hot path (delivery's answers) writes one event per statement with `insert_from`, which
+    would prepare every column's value again for each event. Here the columns that are the same
+    for every event (verb, via, actor, record type, company) are prepared once, when this is
+    made; `build` makes an event's varying columns only (when, contact, record id and label,
+    data) and returns the Event (for `notify_written`) with the parameters of `self.sql`,
+    equal to `build_event` + `insert_from`'s.
+    """
+
+    VARYING = ("created_at", "contact_id", "target_id", "target_repr", "data")
+
+    def __init__(
+        self,
+        verb: str,
+        *,
+        model: type[models.Model],
+        source: str,
+        vendor_connection: Any,
+        via: str = Via.UI,
+        actor: User | None = None,
+        company_id: int | None = None,
+    ) -> None:
+        meta = model._meta
+        prototype = Event(
+            verb=verb,
+            via=via,
+            actor=actor if actor is not None and actor.pk else None,
+            target_type=f"{meta.app_label}.{meta.model_name}",
+            company_id=company_id,
+        )
+        self.sql = insert_from(prototype, source, vendor_connection)[0]
+        fields = _INSERTS[(source, vendor_connection.vendor)][1]
+        self._connection = vendor_connection
+        concrete = Event._meta.concrete_fields
+        # Event(*values) in the model's field order (the fast way Django builds an instance).
+        self._values = [getattr(prototype, f.attname) for f in concrete]
+        self._values[0] = None  # the primary key: the database gives it
+        self._slot = {f.attname: i for i, f in enumerate(concrete)}
+        self._params = [
+            None
+            if f.attname in self.VARYING
+            else f.get_db_prep_save(getattr(prototype, f.attname), vendor_connection)
+            for f in fields
+        ]
+        self._varying = [
+            (i, f, self._slot[f.attname]) for i, f in enumerate(fields) if f.attname in self.VARYING
+        ]
+
+    def build(
+        self,
+        *,
+        target: models.Model,
+        data: Mapping[str, Any],
+        contact_id: int | None,
+        at: datetime | None = None,
+    ) -> tuple[Event, list[Any]]:
+        """Return the event about `target` and the parameters that insert it."""
+        values = self._values.copy()
+        slot = self._slot
+        values[slot["created_at"]] = at or timezone.now()
+        values[slot["contact_id"]] = contact_id
+        values[slot["target_id"]] = str(target.pk)
+        values[slot["target_repr"]] = str(target)[:200]
+        values[slot["data"]] = jsonable(dict(data))
+        params = self._params.copy()
+        connection = self._connection
+        for index, field, at_slot in self._varying:
+            params[index] = field.get_db_prep_save(values[at_slot], connection)
+        return Event(*values), params
+
+
 def record_export(export: ExportRecord) -> Event:
     """Record the audit event of one export (core.exports calls it in the export's transaction)."""
     return record_event(
@@ -188,6 +261,7 @@ def record_export(export: ExportRecord) -> Event:
 
 
 __all__ = [
+    "EventsAlike",
     "build_event",
     "diff_fields",
     "insert_from",

@@ -51,7 +51,7 @@ from clientela.delivery.queries import refusal_reasons
 from clientela.delivery.services import event_data, wake_worker
 from clientela.delivery.services.outbound import outbound
 from clientela.timeline.models import Event
-from clientela.timeline.services import build_event, insert_from, notify_written, record_event
+from clientela.timeline.services import EventsAlike, notify_written, record_event
 
 log = logging.getLogger("clientela.delivery")
 
@@ -278,12 +278,15 @@ class Outcome:
     permanent: bool = False
 
 
-def _sendmail(smtp: smtplib.SMTP, sender: str, recipients: list[str], payload: bytes) -> None:
-    """`smtplib.SMTP.sendmail` for addresses already quoted (`mime.smtp_path`).
+def _sendmail(
+    smtp: smtplib.SMTP, sender: str, recipients: list[str], payload: bytes
+) -> tuple[int, bytes]:
+    """`smtplib.SMTP.sendmail` for addresses already quoted (`mime.smtp_path`); the DATA answer.
 
     The same commands, options and errors as smtplib's (MAIL FROM with the size when the
     server announces SIZE, one RCPT TO per recipient, DATA), without its `quoteaddr`, which
-    parses each address again with the email package (≈ a tenth of a message's CPU time).
+    parses each address again with the email package (≈ a tenth of a message's CPU time), and
+    with `_data` for its DATA.
     """
     smtp.ehlo_or_helo_if_needed()
     options = f" size={len(payload)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
@@ -304,10 +307,30 @@ def _sendmail(smtp: smtplib.SMTP, sender: str, recipients: list[str], payload: b
     if len(refused) == len(recipients):
         _rset(smtp)
         raise smtplib.SMTPRecipientsRefused(refused)
-    code, answer = smtp.data(payload)
+    code, answer = _data(smtp, payload)
     if code != 250:
         _reset_after(smtp, code)
         raise smtplib.SMTPDataError(code, answer)
+    return code, answer
+
+
+def _data(smtp: smtplib.SMTP, payload: bytes) -> tuple[int, bytes]:
+    """`smtplib.SMTP.data` for bytes: DATA, the message dot-stuffed, its end; the answer.
+
+    smtplib doubles the dot that starts a line (the message's start, or after a line feed) with
+    a regular expression over the whole message; `bytes.replace` does the same in C.
+    """
+    smtp.putcmd("data")
+    code, answer = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, answer)
+    stuffed = payload.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    smtp.send(stuffed + b".\r\n")
+    return smtp.getreply()
 
 
 def _reset_after(smtp: smtplib.SMTP, code: int) -> None:
@@ -331,7 +354,6 @@ def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = 
     a batch of messages with large files would all sit in memory together).
     """
     files = stored_attachments(message) if attached else []
-    replies = _capture_data_replies(backend)
     try:
         email = build_email(message, backend, files)
         smtp = getattr(backend, "connection", None)
@@ -340,10 +362,10 @@ def _hand_over(backend: BaseEmailBackend, message: Message, *, attached: bool = 
         if payload is not None and isinstance(smtp, smtplib.SMTP):
             # The usual message over Django's SMTP backend: the same bytes, made directly.
             recipients = [smtp_path(address) for address in email.recipients()]
-            _sendmail(smtp, smtp_path(email.from_email), recipients, payload)
-            count = 1
-        else:
-            count = backend.send_messages([email])
+            code, reply = _sendmail(smtp, smtp_path(email.from_email), recipients, payload)
+            return Outcome(True, code, _text(reply))
+        replies = _capture_data_replies(backend)
+        count = backend.send_messages([email])
     except smtplib.SMTPRecipientsRefused as exc:
         refused: tuple[int, bytes] = next(iter(exc.recipients.values()), (550, b"refused"))
         return Outcome(False, int(refused[0]), _text(refused[1]))
@@ -370,6 +392,20 @@ class Answers:
 
     written: list[Event] = field(default_factory=list)
     cursor: Any = None
+    # The batch's "sent" events: what is the same for all of them is prepared once.
+    events: EventsAlike | None = None
+
+    def sent_events(self) -> EventsAlike:
+        """Return the builder of this batch's "sent" events (made at the first answer)."""
+        if self.events is None:
+            self.events = EventsAlike(
+                DeliveryVerb.SENT,
+                model=Message,
+                source="done",
+                vendor_connection=db_connection,
+                via=Via.SYSTEM,
+            )
+        return self.events
 
     def execute(self, sql: str, params: Sequence[Any]) -> Any:
         """Run one answer's statement; return its row."""
@@ -475,21 +511,19 @@ def _finish_sent(message: Message, outcome: Outcome, answers: Answers) -> str:
     message.smtp_code = outcome.code
     message.smtp_response = outcome.answer[:2000]
     message.last_error = ""
-    event = build_event(
-        DeliveryVerb.SENT,
-        actor=None,
+    events = answers.sent_events()
+    event, insert_params = events.build(
         target=message,
-        via=Via.SYSTEM,
         data=event_data(message, smtp_code=outcome.code, reason=""),
         contact_id=message.contact_id,
+        at=now,
     )
-    insert, insert_params = insert_from(event, "done", db_connection)
     params = [
         MessageState.SENT, now, message.subject, message.from_address, outcome.code,
         message.smtp_response, message.pk, message.lease_owner, MessageState.SENDING,
         *insert_params,
     ]  # fmt: skip
-    row = answers.execute(_sent_sql(insert), params)
+    row = answers.execute(_sent_sql(events.sql), params)
     if not row or not row[0]:
         message.state = MessageState.SENDING
         log.warning(

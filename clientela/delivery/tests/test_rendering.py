@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from django.utils import translation
 
@@ -156,3 +158,101 @@ def test_it_shows_link_targets_once_and_drops_unsafe_ones():
     )
     assert text == "https://e.co a@b.co clic Logo\n"
     assert html_to_text("") == "" and html_to_text("<p> </p>") == ""
+
+
+# --- One render per message: subject, HTML and text merged into one template ----------------
+
+
+def _alone(subject: str, html: str, text: str, values: Mapping[str, object]) -> tuple[str, ...]:
+    """The three parts rendered one by one (what the merged render must equal)."""
+    return (
+        " ".join(render_template(subject, values, html=False, field="subject").split()),
+        render_template(html, values, html=True, field="html") if html else "",
+        render_template(text, values, html=False, field="text") if text else "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "html", "text"),
+    [
+        (
+            "Hola {{ contacto.nombre }}",
+            "<p>{{ contacto.nombre }}</p>\n",
+            "Hola {{ contacto.nombre }}\n",
+        ),
+        (
+            "{{ contacto.nombre|default:'amigo' }}",
+            "<p>{{ '<b>'|safe }}{{ contacto.nombre }}</p>",
+            "",
+        ),
+        ("{% set x = 'S' %}{{ x }}", "[{{ x }}]{% set y = 1 %}", "[{{ x }}{{ y }}]"),
+        ("Oferta {", "<p>{</p>{", "texto {"),
+        (
+            "{{ contacto.nombre -}}   ",
+            "   {%- if true %}si{% endif %}\n\n",
+            "{{ contacto.nombre|e }}",
+        ),
+        ("{% raw %}{{ x }}{% endraw %}", "{# nota #}{{ [contacto.nombre, '<i>']|join(', ') }}", ""),
+        (
+            "{% autoescape true %}{{ contacto.nombre }}{% endautoescape %}",
+            "",
+            "{{ contacto.nombre }}",
+        ),
+    ],
+)
+def test_a_merged_render_equals_the_three_renders_one_by_one(subject, html, text):
+    values = {"contacto": {"nombre": 'Ana <script>alert("x")</script> & {{ 1 }}'}}
+    rendered = render_email(subject=subject, html=html, text=text, values=values)
+    alone = _alone(subject, html, text, values)
+    assert (rendered.subject, rendered.html) == alone[:2]
+    if text:
+        assert rendered.text == alone[2]
+
+
+def test_the_usual_parts_take_the_merged_path():
+    from clientela.delivery.rendering import _merged
+
+    assert _merged("Hola {{ contacto.nombre }}", "<p>{{ contacto.nombre }}</p>", "Hola") is not None
+    # A part that is broken on its own is never merged (merging cannot make it valid).
+    assert _merged("{% endwith %}{% with %}", "<p></p>", "") is None
+
+
+def test_a_value_holding_the_mark_cannot_move_text_between_parts():
+    from clientela.delivery.rendering import _MARK
+
+    values = {"contacto": {"nombre": f"<b>x{_MARK}y</b>"}, "otro": _MARK}
+    rendered = render_email(
+        subject="S {{ contacto.nombre }}",
+        html="<p>{{ contacto.nombre }}{{ otro }}</p>",
+        text="T {{ contacto.nombre }}",
+        values=values,
+    )
+    assert (rendered.subject, rendered.html, rendered.text) == _alone(
+        "S {{ contacto.nombre }}",
+        "<p>{{ contacto.nombre }}{{ otro }}</p>",
+        "T {{ contacto.nombre }}",
+        values,
+    )
+    assert "&lt;b&gt;" in rendered.html and rendered.text.startswith("T <b>x")
+
+
+def test_a_part_broken_alone_raises_its_own_field_error_even_if_the_merge_would_compile():
+    with pytest.raises(ValidationFailed) as exc:
+        render_email(subject="{% endwith %}{% with %}", html="<p>x</p>", values=VALUES)
+    assert list(exc.value.errors) == ["subject"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "html", "text", "field"),
+    [
+        ("Hola", "<p>{{ 'a' * 100000000 }}</p>", "", "html"),
+        ("{{ 2 ** 1000 }}", "<p>x</p>", "", "subject"),
+        ("Hola", "<p>x</p>", "{{ contacto.update({'nombre': 'x'}) }}", "text"),
+        ("Hola", "<p>{{ 1 / 0 }}</p>", "", "html"),
+        ("Hola", "<p>{% for i in range(3000) %}{{ 'x' * 1000 }}{% endfor %}</p>", "", "html"),
+    ],
+)
+def test_the_merged_render_keeps_the_sandbox_limits_and_names_the_part(subject, html, text, field):
+    with pytest.raises(ValidationFailed) as exc:
+        render_email(subject=subject, html=html, text=text, values=VALUES)
+    assert list(exc.value.errors) == [field]

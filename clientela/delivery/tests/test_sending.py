@@ -298,3 +298,19 @@ def test_it_writes_each_sent_event_once_and_tells_the_timeline_listeners(smtp_se
         assert event.data["to"] == contact.email and event.data["smtp_code"] == 250
         assert event.data["subject"] == message.subject and event.target_type == "delivery.message"
     assert sorted(told) == sorted([first.pk, second.pk])
+
+
+def test_lines_that_start_with_a_dot_arrive_as_written(smtp_server):
+    """DATA doubles a line's leading dot (the server removes it again): nothing is lost."""
+    contact = ContactFactory.create(email="punto@example.co")
+    text = ".empieza con punto\n..dos puntos\nfin.\n.\nmedio . punto"
+    message = queue_email(
+        to=contact.email, subject="Puntos", html="<p>.x</p>\n.<p>y</p>", text=text,
+        kind="delivery.test", contact=contact,
+    )  # fmt: skip
+    assert send_due(owner="test")["sent"] == 1
+    [received] = smtp_server.messages
+    assert received.part("text/plain").replace("\r\n", "\n").rstrip("\n") == text
+    assert received.part("text/html").replace("\r\n", "\n").rstrip("\n") == "<p>.x</p>\n.<p>y</p>"
+    message.refresh_from_db()
+    assert message.smtp_code == 250 and "queued as" in message.smtp_response
