@@ -459,6 +459,8 @@ def _process_batch(rows: Sequence[Submission]) -> int:
     except Exception:
         logger.exception("processing %d submissions in bulk failed: one at a time", len(ready))
         created, later = 0, [item.submission for item in ready]
+        for row in later:  # as stored: the rolled-back attempt may have changed them
+            row.refresh_from_db()
     done = created
     for row in sorted([*alone, *later], key=lambda r: r.pk):
         try:
