@@ -50,7 +50,7 @@ from clientela.webforms.choices import (
     SubmissionState,
 )
 from clientela.webforms.models import Form, FormConsent, FormField, PendingConsent, Submission
-from clientela.webforms.queries import form_spec
+from clientela.webforms.queries import FormSpec, form_spec
 from clientela.webforms.services.building import require_manager
 
 logger = logging.getLogger("clientela.webforms")
@@ -481,14 +481,20 @@ def _ready(row: Submission) -> _Ready | None:
     if prepare is not None:
         with transaction.atomic():
             prepare(row)
-    form = row.form
-    spec = form_spec(form)
-    payload = row.payload if isinstance(row.payload, dict) else {}
-    with translation.override(row.language or form.language):
-        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
+    spec, cleaned, errors = _clean_stored(row)
     if errors:
         return None
     return _Ready(row, cleaned, spec.definitions, spec.consents)
+
+
+def _clean_stored(submission: Submission) -> tuple[FormSpec, Cleaned, Errors]:
+    """Validate a stored submission against its form in its language (no writes)."""
+    form = submission.form
+    spec = form_spec(form)
+    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    with translation.override(submission.language or form.language):
+        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
+    return spec, cleaned, errors
 
 
 def _create_in_bulk(ready: Sequence[_Ready]) -> tuple[int, list[Submission]]:
@@ -680,12 +686,10 @@ def _notify(
 
 def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
     form = submission.form
-    spec = form_spec(form)
-    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    spec, cleaned, errors = _clean_stored(submission)
+    if errors:
+        raise ValidationFailed(errors)
     with translation.override(submission.language or form.language):
-        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
-        if errors:
-            raise ValidationFailed(errors)
         contact, created = upsert_contact(form, cleaned, submission, spec.definitions)
         submitted = _submitted_event(submission, contact, cleaned)
         pending.extend(

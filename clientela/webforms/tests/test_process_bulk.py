@@ -90,7 +90,7 @@ def _rows(submissions: list[Submission]) -> dict[str, Any]:
         ]
         values["events"] = [
             (e.verb, e.via, e.actor_id, e.target_type,
-             order.get(e.target_id) if e.target_type == "contacts.contact" else e.target_id,
+             order.get(int(e.target_id)) if e.target_type == "contacts.contact" else e.target_id,
              _timeless(e.data))
             for e in Event.objects.filter(contact_id=contact.pk).order_by("id")
         ]  # fmt: skip
@@ -98,17 +98,22 @@ def _rows(submissions: list[Submission]) -> dict[str, Any]:
     return {"submissions": subs, "contacts": contacts}
 
 
+def _one_by_one(submissions: list[Submission]) -> dict[str, Any]:
+    """Process the submissions one at a time in a savepoint rolled back after reading the rows."""
+    with transaction.atomic():
+        for submission in submissions:
+            process_submission(submission.pk)
+        rows = _rows(submissions)
+        transaction.set_rollback(True)
+    return rows
+
+
 def test_the_bulk_batch_writes_what_one_submission_at_a_time_writes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     form = _form()
     submissions = _submissions(form)
-    # One at a time, in a savepoint rolled back afterwards; then the same batch in bulk.
-    with transaction.atomic():
-        for submission in submissions:
-            process_submission(submission.pk)
-        one_by_one = _rows(submissions)
-        transaction.set_rollback(True)
+    one_by_one = _one_by_one(submissions)
     assert set(Submission.objects.values_list("state", flat=True)) == {SubmissionState.RECEIVED}
     assert process_received() == 6
     assert not [r for r in caplog.records if "in bulk failed" in r.getMessage()]
@@ -135,11 +140,7 @@ def test_a_failing_bulk_step_falls_back_to_one_submission_at_a_time(
 ) -> None:
     form = _form()
     submissions = _submissions(form)
-    with transaction.atomic():
-        for submission in submissions:
-            process_submission(submission.pk)
-        one_by_one = _rows(submissions)
-        transaction.set_rollback(True)
+    one_by_one = _one_by_one(submissions)
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the bulk path broke")
