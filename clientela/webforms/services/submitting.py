@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -291,12 +292,14 @@ def store_submission(
 
     The unique index on (form, idempotency key) holds the dedupe: a repeat's INSERT waits for
     the first one's commit and fails, and the first one is returned (no lock, no look-up first).
+    Outside a transaction (a request) the INSERT is its own, one statement with no BEGIN and
+    COMMIT around it; inside a caller's transaction it takes a savepoint, so a refused repeat
+    leaves the caller's transaction usable.
     """
     key = idempotency_key[:64]
+    own = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
-            # The worker turns it into a contact (woken once it is committed and visible).
-            transaction.on_commit(wake_worker)
+        with own:
             submission = Submission.objects.create(
                 form=form,
                 payload=dict(payload),
@@ -314,6 +317,9 @@ def store_submission(
         if found is None:
             raise
         return found, False
+    # The worker turns it into a contact, woken once it is committed and visible (at once in
+    # autocommit; at the caller's commit otherwise).
+    transaction.on_commit(wake_worker)
     return submission, True
 
 
