@@ -443,9 +443,10 @@ def _process_batch(rows: Sequence[Submission]) -> int:
 
     The valid ones that make a new contact (no live contact and no earlier submission of the
     batch with their e-mail or phone) are created in bulk; the rest — updates of existing
-    contacts, later submissions of a person the batch just created, invalid ones, ones whose
-    preparer failed, or all of them when the bulk step fails — go one at a time after it, in
-    order, each in a savepoint, exactly as `process_submission` would.
+    contacts, later submissions of a person the batch just created, invalid ones (which fail
+    there with their errors), or all of them when the bulk step fails — go one at a time
+    after it, in order, each in a savepoint, exactly as `process_submission` would. One whose
+    preparer fails (the Graph API down) is left `failed` at once, for the retry job.
     """
     ready: list[_Ready] = []
     alone: list[Submission] = []
