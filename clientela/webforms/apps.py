@@ -53,7 +53,8 @@ class WebformsConfig(AppConfig):
                 ),
             )
         )
-        # Follow-up work of processed submissions (woken on commit; this is the safety net).
+        # Received submissions into contacts, then their follow-up (woken when a submission is
+        # stored; every minute as the safety net for a missed wake or a killed worker).
         register(
             Schedule(
                 FOLLOW_UP_SCHEDULE,
@@ -61,7 +62,7 @@ class WebformsConfig(AppConfig):
                 every=timedelta(minutes=1),
             )
         )
-        # Failed submissions (and any left unprocessed by a crash) are processed again.
+        # Failed submissions are processed again, one at a time.
         register(
             Schedule(
                 "webforms.retry",

@@ -15,9 +15,16 @@ from clientela.contacts.services.companies import (
     restore_company,
     update_company,
 )
-from clientela.contacts.services.consents import ConsentDecision, record_consent, record_consents
+from clientela.contacts.services.consents import (
+    ConsentDecision,
+    ContactConsents,
+    record_consent,
+    record_consents,
+    record_consents_many,
+)
 from clientela.contacts.services.contacts import (
     create_checked_contact,
+    create_checked_contacts,
     create_contact,
     create_contact_at_company,
     delete_contact,
@@ -50,10 +57,12 @@ __all__ = [
     "MERGE_LISTENERS",
     "MERGE_RELATIONS",
     "ConsentDecision",
+    "ContactConsents",
     "add_note",
     "company_search_text",
     "contact_search_text",
     "create_checked_contact",
+    "create_checked_contacts",
     "create_company",
     "create_contact",
     "create_contact_at_company",
@@ -63,6 +72,7 @@ __all__ = [
     "merge_contacts",
     "record_consent",
     "record_consents",
+    "record_consents_many",
     "refuse_email_in_use",
     "region",
     "register_merge_listener",

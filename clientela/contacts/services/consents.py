@@ -83,61 +83,84 @@ def record_consents(
     decisions; `preceding` are the caller's events that come before the consents' (the
     contact's creation), in the same statement.
     """
+    [written] = record_consents_many(
+        [ContactConsents(contact, decisions, events, preceding)], actor=actor, via=via
+    )
+    return written
+
+
+@dataclass(frozen=True)
+class ContactConsents:
+    """One contact's consent decisions for `record_consents_many`, with the caller's events."""
+
+    contact: Contact
+    decisions: Sequence[ConsentDecision]
+    events: Sequence[Event] = ()
+    preceding: Sequence[Event] = ()
+
+
+def record_consents_many(
+    items: Sequence[ContactConsents], *, actor: User | None, via: str = Via.UI
+) -> list[list[Consent]]:
+    """Record several contacts' decisions as `record_consents` does each, in one INSERT.
+
+    The events of all of them (each contact's `preceding`, consent events, then `events`)
+    are one more statement. Everything is checked before anything is written.
+    """
     require_public_via(actor, via)
     require_capability(actor, "contacts.write", _("Your role can only read records."))
-    for decision in decisions:
-        _check(decision)
+    for item in items:
+        for decision in item.decisions:
+            _check(decision)
     # Checked before writing: inside a caller's transaction no savepoint is needed.
     with transaction.atomic(savepoint=False):
-        return _write(
-            contact, actor=actor, decisions=decisions, via=via, events=events, preceding=preceding
-        )
+        return _write(items, actor=actor, via=via)
 
 
 def _write(
-    contact: Contact,
-    *,
-    actor: User | None,
-    decisions: Sequence[ConsentDecision],
-    via: str,
-    events: Sequence[Event],
-    preceding: Sequence[Event] = (),
-) -> list[Consent]:
+    items: Sequence[ContactConsents], *, actor: User | None, via: str
+) -> list[list[Consent]]:
     recorded_by = actor if actor is not None and actor.pk else None
-    consents = [
-        Consent(
-            contact=contact,
-            channel=d.channel,
-            purpose=d.purpose,
-            status=d.status,
-            source=d.source.strip()[:200],
-            proof=d.proof.strip(),
-            recorded_by=recorded_by,
-        )
-        for d in decisions
+    rows = [
+        [
+            Consent(
+                contact=item.contact,
+                channel=d.channel,
+                purpose=d.purpose,
+                status=d.status,
+                source=d.source.strip()[:200],
+                proof=d.proof.strip(),
+                recorded_by=recorded_by,
+            )
+            for d in item.decisions
+        ]
+        for item in items
     ]
+    consents = [c for row in rows for c in row]
     if len(consents) == 1:
         consents[0].save()
     elif consents:
         Consent.objects.bulk_create(consents)
-    written = list(preceding)
-    written += [
-        build_event(
-            ContactVerb.CONSENT,
-            actor=actor,
-            target=contact,
-            via=via,
-            contact_id=contact.pk,
-            data={
-                "channel": c.channel,
-                "purpose": c.purpose,
-                "status": c.status,
-                "source": c.source,
-            },
-        )
-        for c in consents
-    ]
-    written += list(events)
+    written: list[Event] = []
+    for item, row in zip(items, rows, strict=True):
+        written += list(item.preceding)
+        written += [
+            build_event(
+                ContactVerb.CONSENT,
+                actor=actor,
+                target=item.contact,
+                via=via,
+                contact_id=item.contact.pk,
+                data={
+                    "channel": c.channel,
+                    "purpose": c.purpose,
+                    "status": c.status,
+                    "source": c.source,
+                },
+            )
+            for c in row
+        ]
+        written += list(item.events)
     if written:
         record_events(written)
-    return consents
+    return rows

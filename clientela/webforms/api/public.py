@@ -49,8 +49,10 @@ PUBLIC_SUBMIT: dict[str, Any] = {
             "`website` (the honeypot). Ask for JSON (`Accept: application/json` or a JSON body) "
             "to get 201 `{\"reference\": ...}` or 400 with field errors in the visitor's "
             "language; otherwise the answer is the thank-you page, the allowed redirect, or the "
-            "form again with its errors. A repeated post of the same rendering answers the same "
-            "reference. Rate-limited per IP and per form (429). Cross-origin posts (and their "
+            "form again with its errors. A valid post is stored as it came and answered at once; "
+            "the background worker turns it into a contact (found by e-mail or phone, or "
+            "created), with its consents and timeline, within seconds. A repeated post of the "
+            "same rendering answers the same reference. Rate-limited per IP and per form (429). Cross-origin posts (and their "
             "`OPTIONS` preflight) are answered only for the form's allowed origins."
         ),
         "parameters": [
@@ -65,7 +67,7 @@ PUBLIC_SUBMIT: dict[str, Any] = {
         },
         "responses": {
             201: {
-                "description": "Stored (and processed): the submission's public reference",
+                "description": "Stored (the worker makes the contact): the submission's reference",
                 "content": {"application/json": {"schema": {
                     "type": "object",
                     "properties": {"reference": {"type": "string"}, "message": {"type": "string"},
@@ -98,7 +100,10 @@ _HOOK_REFUSALS: dict[int, dict[str, Any]] = {
     429: _refused("Too many requests from this address"),
 }
 _REFERENCE: dict[str, Any] = {
-    "description": "Taken (or taken before: a replay changes nothing): the submission's reference",
+    "description": (
+        "Taken (or taken before: a replay changes nothing): the submission's reference; the "
+        "background worker turns it into a contact within seconds"
+    ),
     "content": {"application/json": {"schema": {
         "type": "object", "properties": {"reference": {"type": "string"}},
         "required": ["reference"],
@@ -144,9 +149,9 @@ META_HOOK: dict[str, Any] = {
         "description": (
             "Meta's webhook for the `leadgen` field of a Page subscription, signed with "
             "`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>`. "
-            "Each announced lead is stored at once and read from the Graph API when it is "
-            "processed (again by the retry job if the Graph API is down). A lead announced "
-            "twice is one lead."
+            "Each announced lead is stored at once; the background worker reads it from the "
+            "Graph API and turns it into a contact within seconds (again by the retry job if "
+            "the Graph API is down). A lead announced twice is one lead."
         ),
         "parameters": [
             _PUBLIC_ID,

@@ -1,4 +1,4 @@
-"""Leads from ad platforms and webhooks: verified, stored raw first, processed like a form post.
+"""Leads from ad platforms and webhooks: verified, stored raw, processed by the worker like a form post.
 
 Each lead source posts into one of our forms (its fields, tags, stage, welcome message and
 routing apply). A verified request becomes a `Submission` with the source's kind and an
@@ -31,7 +31,6 @@ from clientela.webforms.models import Form, LeadSource, Submission
 from clientela.webforms.services.building import require_manager
 from clientela.webforms.services.submitting import (
     Visit,
-    process_submission,
     store_submission,
     text_problems,
 )
@@ -96,9 +95,8 @@ def _take(source: LeadSource, payload: dict[str, Any], key: str, visit: Visit) -
         idempotency_key=key[:64],
         source=SUBMISSION_KIND[LeadSourceKind(source.kind)],
     )
-    if created:
+    if created:  # the worker turns it into a contact (woken when this commits)
         _counted(source, refused=False)
-        return process_submission(submission.pk)
     return submission
 
 

@@ -1,12 +1,16 @@
-"""Submissions: validate in the visitor's language, store raw first, then process into a contact.
+"""Submissions: validate in the visitor's language, store raw, then the worker makes the contact.
 
 The request validates the visitor's input without writing anything (field errors go back to
-the visitor, nothing is stored). A valid submission is stored raw, exactly as received, in its
-own transaction (so nothing is lost), then processed in a second one: the contact found by
-e-mail or phone (under a lock on the normalised values) and updated without blanking any
-filled field, or created; UTM touches, tags, lifecycle stage, custom fields, consents (marketing
-pending until the double opt-in click) and the timeline event. A failure leaves the submission
-`failed` with its error, retried by the scheduler and by administrators.
+the visitor, nothing is stored). A valid submission is stored raw, exactly as received (state
+`received`, one INSERT, so nothing is lost), and the worker is woken when it commits; the
+visitor's answer carries the submission's reference. The worker (`process_received`, then
+`follow_up_pending`, one schedule) takes the received submissions in batches: the contacts
+found by e-mail or phone (under locks on the normalised values) and updated without blanking
+any filled field, or created — new ones in bulk, two submissions of one person in a batch
+making one contact; UTM touches, tags, lifecycle stage, custom fields, consents (marketing
+pending until the double opt-in click) and the timeline events. A batch that fails in bulk is
+processed one submission at a time, and a submission that fails is left `failed` with its
+error, retried by the scheduler and by administrators.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import phonenumbers
@@ -46,7 +51,7 @@ from clientela.webforms.choices import (
     SubmissionState,
 )
 from clientela.webforms.models import Form, FormConsent, FormField, PendingConsent, Submission
-from clientela.webforms.queries import form_spec
+from clientela.webforms.queries import FormSpec, form_spec
 from clientela.webforms.services.building import require_manager
 
 logger = logging.getLogger("clientela.webforms")
@@ -283,14 +288,18 @@ def store_submission(
     idempotency_key: str = "",
     source: str = SubmissionSource.FORM,
 ) -> tuple[Submission, bool]:
-    """Store the raw submission in its own transaction; (the existing one, False) on a repeat.
+    """Store the raw submission (`received`) and wake the worker; (the existing one, False) on a repeat.
 
     The unique index on (form, idempotency key) holds the dedupe: a repeat's INSERT waits for
     the first one's commit and fails, and the first one is returned (no lock, no look-up first).
+    Outside a transaction (a request) the INSERT is its own, one statement with no BEGIN and
+    COMMIT around it; inside a caller's transaction it takes a savepoint, so a refused repeat
+    leaves the caller's transaction usable.
     """
     key = idempotency_key[:64]
+    own = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with own:
             submission = Submission.objects.create(
                 form=form,
                 payload=dict(payload),
@@ -308,54 +317,273 @@ def store_submission(
         if found is None:
             raise
         return found, False
+    # The worker turns it into a contact, woken once it is committed and visible (at once in
+    # autocommit; at the caller's commit otherwise).
+    transaction.on_commit(wake_worker)
     return submission, True
 
 
 def process_submission(submission_id: int) -> Submission:
-    """Turn a stored submission into a contact; a failure leaves it `failed` with the error."""
-    pending: list[PendingConsent] = []
+    """Turn one stored submission into a contact; a failure leaves it `failed` with the error.
+
+    The one-at-a-time path: an administrator's retry, the retry job, and the fall-back of a
+    worker batch that failed in bulk (`process_received`).
+    """
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # The raw submission is already durable: should a crash lose this commit, the
-                # submission is still `received` and the retry job processes it again.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            _commit_lazily()
             locked = (
                 Submission.objects.select_for_update().select_related("form").get(pk=submission_id)
             )
             if locked.state == SubmissionState.PROCESSED:
                 return locked
-            prepare = SUBMISSION_PREPARERS.get(locked.source)
-            if prepare is not None:
-                prepare(locked)
-            contact = _process(locked, pending)
-            locked.state = SubmissionState.PROCESSED
-            locked.contact = contact
-            locked.error = ""
-            locked.attempts += 1
-            locked.processed_at = timezone.now()
-            locked.save(update_fields=["state", "contact", "error", "attempts", "processed_at"])
-            # The visitor gets the answer now; the worker does the follow-up work.
-            transaction.on_commit(_wake_follow_up)
+            _process_locked(locked)
+            # The follow-up work runs in the worker.
+            transaction.on_commit(wake_worker)
             return locked
     except Exception as exc:
-        logger.warning("submission %s failed: %s", submission_id, exc, exc_info=True)
-        message = (
-            json.dumps(exc.errors, ensure_ascii=False)
-            if isinstance(exc, ValidationFailed)
-            else f"{type(exc).__name__}: {exc}"
-        )
-        Submission.objects.filter(pk=submission_id).update(
-            state=SubmissionState.FAILED, attempts=F("attempts") + 1, error=message[:2000]
-        )
-        return Submission.objects.get(pk=submission_id)
+        return _failed(submission_id, exc)
 
 
+def _commit_lazily() -> None:
+    """Commit this transaction without waiting for the WAL flush (PostgreSQL).
+
+    The raw submission is already durable: should a crash lose this commit, the submission is
+    still `received` (or `failed`) and is processed again.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _process_locked(locked: Submission) -> None:
+    """Process a submission locked by the caller's transaction (raises on failure)."""
+    pending: list[PendingConsent] = []
+    prepare = SUBMISSION_PREPARERS.get(locked.source)
+    if prepare is not None:
+        prepare(locked)
+    contact = _process(locked, pending)
+    locked.state = SubmissionState.PROCESSED
+    locked.contact = contact
+    locked.error = ""
+    locked.attempts += 1
+    locked.processed_at = timezone.now()
+    locked.save(update_fields=["state", "contact", "error", "attempts", "processed_at"])
+
+
+def _failed(submission_id: int, exc: Exception) -> Submission:
+    """Leave a submission `failed` with the error (one more attempt); return it."""
+    logger.warning("submission %s failed: %s", submission_id, exc, exc_info=True)
+    message = (
+        json.dumps(exc.errors, ensure_ascii=False)
+        if isinstance(exc, ValidationFailed)
+        else f"{type(exc).__name__}: {exc}"
+    )
+    Submission.objects.filter(pk=submission_id).update(
+        state=SubmissionState.FAILED, attempts=F("attempts") + 1, error=message[:2000]
+    )
+    return Submission.objects.get(pk=submission_id)
+
+
+PROCESS_BATCH = 100
+
+
+def process_received(*, limit: int = 5000, batch: int = PROCESS_BATCH) -> int:
+    """Turn received submissions into contacts, `batch` at a time; return how many were processed.
+
+    Each batch is one transaction: claimed under row locks (skipped by a concurrent worker on
+    PostgreSQL), new contacts created in bulk (`_process_batch`), committed once. A worker
+    killed midway leaves its batch `received` for the next run. At most `limit` are taken.
+    """
+    done = 0
+    taken = 0
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    while taken < limit:
+        size = min(batch, limit - taken)
+        with transaction.atomic():
+            _commit_lazily()
+            rows = list(
+                Submission.objects.filter(state=SubmissionState.RECEIVED)
+                .order_by("id")
+                .select_for_update(skip_locked=skip_locked, of=("self",))
+                .select_related("form")[:size]
+            )
+            if rows:
+                with listeners_once():  # one segment mark for the whole batch
+                    done += _process_batch(rows)
+        taken += len(rows)
+        if len(rows) < size:
+            break
+    return done
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A locked, prepared and valid submission of a batch, with its cleaned values."""
+
+    submission: Submission
+    cleaned: Cleaned
+    definitions: Mapping[str, CustomField]
+    consents: Sequence[FormConsent]
+
+    def keys(self) -> set[str]:
+        """Return the lock names of its e-mail and phone (the identities a contact is found by)."""
+        return _identity_names(self.cleaned)
+
+
+def _identity_names(cleaned: Cleaned) -> set[str]:
+    email = str(cleaned.contact.get("email") or "")
+    phone = str(cleaned.contact.get("phone") or "")
+    names = {f"contacts.email:{email}"} if email else set()
+    return names | ({f"contacts.phone:{phone}"} if phone else set())
+
+
+def _process_batch(rows: Sequence[Submission]) -> int:
+    """Process locked received submissions (in the caller's transaction); return how many.
+
+    The valid ones that make a new contact (no live contact and no earlier submission of the
+    batch with their e-mail or phone) are created in bulk; the rest — updates of existing
+    contacts, later submissions of a person the batch just created, invalid ones (which fail
+    there with their errors), or all of them when the bulk step fails — go one at a time
+    after it, in order, each in a savepoint, exactly as `process_submission` would. One whose
+    preparer fails (the Graph API down) is left `failed` at once, for the retry job.
+    """
+    ready: list[_Ready] = []
+    alone: list[Submission] = []
+    for row in rows:
+        try:
+            item = _ready(row)
+        except Exception as exc:  # its preparer failed (the Graph API down): retried later
+            _failed(row.pk, exc)
+            continue
+        if item is None:
+            alone.append(row)
+        else:
+            ready.append(item)
+    try:
+        with transaction.atomic():
+            created, later = _create_in_bulk(ready)
+    except Exception:
+        logger.exception("processing %d submissions in bulk failed: one at a time", len(ready))
+        created, later = 0, [item.submission for item in ready]
+        for row in later:  # as stored: the rolled-back attempt may have changed them
+            row.refresh_from_db()
+    done = created
+    for row in sorted([*alone, *later], key=lambda r: r.pk):
+        try:
+            with transaction.atomic():
+                _process_locked(row)
+            done += 1
+        except Exception as exc:
+            _failed(row.pk, exc)
+    return done
+
+
+def _ready(row: Submission) -> _Ready | None:
+    """Prepare and validate one submission of a batch; None sends it down the one-by-one path.
+
+    Raises what its preparer raised (its savepoint rolled back).
+    """
+    prepare = SUBMISSION_PREPARERS.get(row.source)
+    if prepare is not None:
+        with transaction.atomic():
+            prepare(row)
+    spec, cleaned, errors = _clean_stored(row)
+    if errors:
+        return None
+    return _Ready(row, cleaned, spec.definitions, spec.consents)
+
+
+def _clean_stored(submission: Submission) -> tuple[FormSpec, Cleaned, Errors]:
+    """Validate a stored submission against its form in its language (no writes)."""
+    form = submission.form
+    spec = form_spec(form)
+    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    with translation.override(submission.language or form.language):
+        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
+    return spec, cleaned, errors
+
+
+def _create_in_bulk(ready: Sequence[_Ready]) -> tuple[int, list[Submission]]:
+    """Create the contacts of a batch's new people in bulk; return (how many, the rest).
+
+    All the batch's e-mails and phones are locked in one statement and the live contacts with
+    any of them found in one query; a submission is new when neither its e-mail nor its phone
+    is taken, by a contact or by an earlier submission of the batch.
+    """
+    names: set[str] = set().union(*(item.keys() for item in ready)) if ready else set()
+    if not names or not connection.features.can_return_rows_from_bulk_insert:
+        return 0, [item.submission for item in ready]
+    lock_names(names)
+    emails = [n.split(":", 1)[1] for n in names if n.startswith("contacts.email:")]
+    phones = [n.split(":", 1)[1] for n in names if n.startswith("contacts.phone:")]
+    taken: set[str] = set()
+    for email, phone in Contact.objects.filter(
+        Q(email__in=emails) | Q(phone__in=phones), deleted_at__isnull=True
+    ).values_list("email", "phone"):
+        taken |= {f"contacts.email:{email}", f"contacts.phone:{phone}"}
+    new: list[_Ready] = []
+    later: list[Submission] = []
+    for item in ready:
+        keys = item.keys()
+        if keys & taken:
+            later.append(item.submission)
+        else:
+            new.append(item)
+        taken |= keys
+    if new:
+        _create_new(new)
+    return len(new), later
+
+
+def _create_new(new: Sequence[_Ready]) -> None:
+    """Write new people's contacts, consents, pending opt-ins, events and processed states."""
+    now = timezone.now()
+    datas = [
+        _new_contact_data(
+            item.submission.form,
+            item.cleaned,
+            item.submission,
+            _company_id(item.cleaned.company_name),
+            now,
+        )
+        for item in new
+    ]
+    made = contact_services.create_checked_contacts(
+        datas, definitions=new[0].definitions, via=Via.FORM
+    )
+    consents: list[contact_services.ContactConsents] = []
+    pending: list[PendingConsent] = []
+    for item, (contact, created) in zip(new, made, strict=True):
+        submission = item.submission
+        decisions, awaiting = _consent_decisions(submission, item.cleaned.consents, set())
+        consents.append(
+            contact_services.ContactConsents(
+                contact, decisions, [_submitted_event(submission, contact, item.cleaned)],
+                [created],
+            )
+        )  # fmt: skip
+        pending += _pending_rows(submission, contact, awaiting)
+        submission.state = SubmissionState.PROCESSED
+        submission.contact = contact
+        submission.error = ""
+        submission.attempts += 1
+        submission.processed_at = now
+    contact_services.record_consents_many(consents, actor=None, via=Via.FORM)
+    if pending:
+        PendingConsent.objects.bulk_create(pending)
+    Submission.objects.bulk_update(
+        [item.submission for item in new],
+        ["state", "contact", "error", "attempts", "processed_at"],
+    )
+
+
+# One schedule runs both steps: received submissions into contacts, then their follow-up.
 FOLLOW_UP_SCHEDULE = "webforms.follow_up"
 
 
-def _wake_follow_up() -> None:
+def wake_worker() -> None:
+    """Wake the worker's run of received submissions and follow-ups (unless one is waiting)."""
     from clientela.core.tasks import wake_schedule
 
     wake_schedule(FOLLOW_UP_SCHEDULE)
@@ -465,22 +693,12 @@ def _notify(
 
 def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
     form = submission.form
-    spec = form_spec(form)
-    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    spec, cleaned, errors = _clean_stored(submission)
+    if errors:
+        raise ValidationFailed(errors)
     with translation.override(submission.language or form.language):
-        cleaned, errors = clean_payload(form, spec.fields, spec.consents, payload, spec.definitions)
-        if errors:
-            raise ValidationFailed(errors)
         contact, created = upsert_contact(form, cleaned, submission, spec.definitions)
-        submitted = build_event(
-            FormVerb.SUBMITTED,
-            actor=None,
-            target=submission,
-            via=Via.FORM,
-            contact_id=contact.pk,
-            data={"form": form.name, "form_id": form.pk, "fields": cleaned.shown,
-                  "source": submission.source},
-        )  # fmt: skip
+        submitted = _submitted_event(submission, contact, cleaned)
         pending.extend(
             record_form_consents(
                 submission,
@@ -492,6 +710,20 @@ def _process(submission: Submission, pending: list[PendingConsent]) -> Contact:
             )
         )
     return contact
+
+
+def _submitted_event(submission: Submission, contact: Contact, cleaned: Cleaned) -> Event:
+    """Build the submission's own timeline event (unwritten)."""
+    form = submission.form
+    return build_event(
+        FormVerb.SUBMITTED,
+        actor=None,
+        target=submission,
+        via=Via.FORM,
+        contact_id=contact.pk,
+        data={"form": form.name, "form_id": form.pk, "fields": cleaned.shown,
+              "source": submission.source},
+    )  # fmt: skip
 
 
 def _find_contact(email: str, phone: str) -> Contact | None:
@@ -517,6 +749,36 @@ def _company_id(name: str) -> int | None:
     return found.pk
 
 
+def _contact_values(
+    cleaned: Cleaned, contact: Contact | None, company_id: int | None, now: Any
+) -> dict[str, Any]:
+    """Return the submission's values for its contact (new when None): fields, UTM touches, company."""
+    values: dict[str, Any] = {k: v for k, v in cleaned.contact.items() if v not in ("", None)}
+    utm = {p: cleaned.hidden.get(f"utm_{p}", "") for p in UTM_PARTS}
+    if any(utm.values()):
+        if contact is None or contact.first_touch_at is None:
+            values.update({f"first_utm_{p}": v for p, v in utm.items()}, first_touch_at=now)
+        values.update({f"last_utm_{p}": v for p, v in utm.items()}, last_touch_at=now)
+    if company_id is not None and (contact is None or contact.company_id is None):
+        values["company"] = company_id
+    return values
+
+
+def _new_contact_data(
+    form: Form, cleaned: Cleaned, submission: Submission, company_id: int | None, now: Any
+) -> dict[str, Any]:
+    """Return what a submission's new contact is created with (`create_checked_contact[s]`)."""
+    values = _contact_values(cleaned, None, company_id, now)
+    values.setdefault("language", submission.language or form.language)
+    return {
+        **values,
+        "lifecycle_stage": form.lifecycle_stage,
+        "source": form.contact_source,
+        "custom": cleaned.custom,
+        "tags": list(form.tags),
+    }
+
+
 def upsert_contact(
     form: Form,
     cleaned: Cleaned,
@@ -531,29 +793,13 @@ def upsert_contact(
     """
     email = str(cleaned.contact.get("email") or "")
     phone = str(cleaned.contact.get("phone") or "")
-    names = [f"contacts.email:{email}"] if email else []
-    names += [f"contacts.phone:{phone}"] if phone else []
-    lock_names(names)
+    lock_names(_identity_names(cleaned))
     contact = _find_contact(email, phone)
     now = timezone.now()
-    values: dict[str, Any] = {k: v for k, v in cleaned.contact.items() if v not in ("", None)}
-    utm = {p: cleaned.hidden.get(f"utm_{p}", "") for p in UTM_PARTS}
-    if any(utm.values()):
-        if contact is None or contact.first_touch_at is None:
-            values.update({f"first_utm_{p}": v for p, v in utm.items()}, first_touch_at=now)
-        values.update({f"last_utm_{p}": v for p, v in utm.items()}, last_touch_at=now)
     company_id = _company_id(cleaned.company_name)
-    if company_id is not None and (contact is None or contact.company_id is None):
-        values["company"] = company_id
+    values = _contact_values(cleaned, contact, company_id, now)
     if contact is None:
-        values.setdefault("language", submission.language or form.language)
-        data: dict[str, Any] = {
-            **values,
-            "lifecycle_stage": form.lifecycle_stage,
-            "source": form.contact_source,
-            "custom": cleaned.custom,
-            "tags": list(form.tags),
-        }
+        data = _new_contact_data(form, cleaned, submission, company_id, now)
         return contact_services.create_checked_contact(
             data=data, definitions=definitions, via=Via.FORM
         )
@@ -603,10 +849,38 @@ def record_form_consents(
     their timeline events go with `events` (the submission's own) in one more. A contact the
     submission just created has no consents to look up (`new_contact`).
     """
+    asking = [] if new_contact else [c for c in consents if c.needs_double_opt_in]
+    decisions, awaiting = _consent_decisions(
+        submission, consents, _granted_marketing(contact, asking)
+    )
+    contact_services.record_consents(
+        contact,
+        actor=None,
+        decisions=decisions,
+        via=Via.FORM,
+        events=events,
+        preceding=preceding,
+    )
+    rows = _pending_rows(submission, contact, awaiting)
+    if not rows:
+        return []
+    if connection.features.can_return_rows_from_bulk_insert:
+        return PendingConsent.objects.bulk_create(rows)
+    for row in rows:
+        row.save()
+    return rows
+
+
+def _consent_decisions(
+    submission: Submission, consents: Sequence[FormConsent], granted: set[tuple[str, str]]
+) -> tuple[list[contact_services.ConsentDecision], list[FormConsent]]:
+    """Return the decisions to record for the ticked consents, and those awaiting the opt-in click.
+
+    `granted` are the (channel, purpose) pairs the contact already granted: a double opt-in
+    consent already given is not asked again.
+    """
     decisions: list[contact_services.ConsentDecision] = []
     awaiting: list[FormConsent] = []
-    asking = [] if new_contact else [c for c in consents if c.needs_double_opt_in]
-    granted = _granted_marketing(contact, asking)
     for consent in consents:
         if consent.needs_double_opt_in and (consent.channel, consent.purpose) in granted:
             # Already subscribed: a pending row would suspend the consent until a new click.
@@ -624,27 +898,19 @@ def record_form_consents(
         )
         if status == ConsentStatus.PENDING:
             awaiting.append(consent)
-    contact_services.record_consents(
-        contact,
-        actor=None,
-        decisions=decisions,
-        via=Via.FORM,
-        events=events,
-        preceding=preceding,
-    )
-    if not awaiting:
-        return []
-    rows = [
+    return decisions, awaiting
+
+
+def _pending_rows(
+    submission: Submission, contact: Contact, awaiting: Sequence[FormConsent]
+) -> list[PendingConsent]:
+    """Return the unsaved rows of the consents awaiting their double opt-in click."""
+    return [
         PendingConsent(
             submission=submission, form_consent=c, text_version=c.version, contact=contact
         )
         for c in awaiting
     ]
-    if connection.features.can_return_rows_from_bulk_insert:
-        return PendingConsent.objects.bulk_create(rows)
-    for row in rows:
-        row.save()
-    return rows
 
 
 def _granted_marketing(contact: Contact, consents: Sequence[FormConsent]) -> set[tuple[str, str]]:
@@ -682,21 +948,14 @@ def retry_submission(submission: Submission, *, actor: User) -> Submission:
     return process_submission(submission.pk)
 
 
-def retry_failed_submissions(
-    *, limit: int = 200, stuck_after: timedelta = timedelta(minutes=2)
-) -> int:
-    """Process again failed submissions (fewer than MAX_ATTEMPTS) and ones stuck unprocessed.
+def retry_failed_submissions(*, limit: int = 200) -> int:
+    """Process again failed submissions (fewer than MAX_ATTEMPTS), one at a time.
 
-    A submission still `received` after `stuck_after` lost its request (a server stopped or
-    killed between storing it and processing it).
+    Received submissions are the worker's normal work (`process_received`, woken by each
+    stored submission and run every minute by the scheduler as a safety net), not retried here.
     """
-    stuck_before = timezone.now() - stuck_after
     ids = list(
         Submission.objects.filter(state=SubmissionState.FAILED, attempts__lt=MAX_ATTEMPTS)
-        .values_list("pk", flat=True)
-        .order_by("created_at")[:limit]
-    ) + list(
-        Submission.objects.filter(state=SubmissionState.RECEIVED, created_at__lt=stuck_before)
         .values_list("pk", flat=True)
         .order_by("created_at")[:limit]
     )

@@ -19,6 +19,7 @@ from clientela.testing.openapi import call_documented, json_body
 from clientela.webforms.choices import LeadSourceKind
 from clientela.webforms.inbound import signed
 from clientela.webforms.models import Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import LeadSourceFactory, answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,9 @@ def test_the_documented_json_post_answers_201_with_the_reference() -> None:
     )  # fmt: skip
     assert response.status_code == 201
     submission = Submission.objects.get(reference=response.json()["reference"])
+    assert submission.state == "received" and submission.contact is None  # the worker's job
+    assert process_received() == 1
+    submission.refresh_from_db()
     assert submission.contact is not None and submission.contact.email == "ana@example.co"
 
 
@@ -67,7 +71,7 @@ def test_the_documented_form_post_answers_the_thank_you_page_or_the_allowed_redi
     )  # fmt: skip
     assert redirect.status_code == 303
     assert redirect.headers["location"] == ["https://www.example.co/gracias"]
-    assert Contact.objects.count() == 2
+    assert process_received() == 2 and Contact.objects.count() == 2
 
 
 def test_the_documented_post_to_an_unknown_form_answers_404() -> None:
@@ -125,7 +129,8 @@ def test_the_documented_meta_notification_is_taken_and_a_forged_one_refused(
             body=body,
             headers={"X-Hub-Signature-256": signature(json_body(body), "meta-app-secret")},
         )  # fmt: skip
-    assert taken.status_code == 200 and taken.json() == {"received": 1}
+        assert taken.status_code == 200 and taken.json() == {"received": 1}
+        assert process_received() == 1
     assert Contact.objects.filter(email="laura@example.co").exists()
 
 
@@ -184,6 +189,7 @@ def test_the_documented_signed_json_lead_is_taken_and_a_stale_one_refused() -> N
         headers={"X-Clientela-Signature": signed.sign(json_body(body), source.secret, now)},
     )  # fmt: skip
     assert taken.status_code == 200
+    assert process_received() == 1
     submission = Submission.objects.get(reference=taken.json()["reference"])
     assert submission.contact is not None and submission.contact.email == "sol@example.co"
 

@@ -18,7 +18,7 @@ from clientela.timeline.models import Event
 from clientela.webforms.choices import AssignmentStrategy
 from clientela.webforms.models import AssignmentRule, LeadAssignment, Submission
 from clientela.webforms.services import assigning
-from clientela.webforms.services.submitting import process_submission
+from clientela.webforms.services.submitting import process_received, process_submission
 from clientela.webforms.tests.factories import SubmissionFactory, answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -148,11 +148,11 @@ def test_a_public_post_is_answered_at_once_and_routed_by_the_worker(
             json.dumps(data), content_type="application/json", HTTP_ACCEPT="application/json",
         )  # fmt: skip
     assert response.status_code == 201
-    # The request stored and processed the lead and woke the worker; it routed nobody itself.
-    assert not LeadAssignment.objects.exists()
+    # The request stored the lead and woke the worker; it made no contact and routed nobody.
+    assert not LeadAssignment.objects.exists() and Submission.objects.get().contact is None
     [task] = DBTaskResult.objects.all()
     assert task.args_kwargs["args"] == [FOLLOW_UP_SCHEDULE]
-    assert follow_up_pending() == 1
+    assert process_received() == 1 and follow_up_pending() == 1
     assignment = LeadAssignment.objects.get()
     assert assignment.owner_id == personas.rep.pk
     assert Submission.objects.get().followed_up_at is not None

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from clientela.contacts.models import Contact
 from clientela.webforms.models import Form, Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import webinar_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -81,6 +82,7 @@ def test_it_embeds_the_form_on_another_origin_and_submits_it(
     embedded.locator("input[name=email]").fill("ana@example.co")
     embedded.locator("button[type=submit]").click()
     expect(page.locator(".clientela-form .cf-thanks")).to_contain_text("Gracias")
+    assert process_received() == 1
     contact = Contact.objects.get(email="ana@example.co")
     assert contact.first_utm_source == "facebook"
     assert contact.first_utm_campaign == "webinar-mayo"

@@ -17,6 +17,7 @@ from clientela.contacts.choices import ConsentStatus
 from clientela.contacts.models import Consent
 from clientela.webforms import services
 from clientela.webforms.models import PendingConsent
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,7 @@ def submit_with_consent() -> PendingConsent:
         HTTP_ACCEPT="application/json", HTTP_USER_AGENT="Firefox prueba",
     )  # fmt: skip
     assert response.status_code == 201, response.content
+    assert process_received() == 1
     return PendingConsent.objects.get()
 
 
@@ -119,6 +121,7 @@ def test_it_keeps_a_granted_marketing_consent_when_the_person_submits_again() ->
                   **{f"consent_{form.consents.get().pk}": "1"})  # fmt: skip
     url = reverse("webforms:public", kwargs={"public_id": form.public_id})
     assert Client().post(url, data, HTTP_ACCEPT="application/json").status_code == 201
+    assert process_received() == 1
     latest = Consent.objects.filter(contact=pending.contact).order_by("-recorded_at", "-id").first()
     assert latest is not None and latest.status == ConsentStatus.GRANTED
     assert PendingConsent.objects.count() == 1

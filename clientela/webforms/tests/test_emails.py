@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clientela.webforms.emails import compose_submission_emails
 from clientela.webforms.models import PendingConsent, Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,7 @@ def submit(lang: str) -> Submission:
         Client().post(url + f"?lang={lang}", data, HTTP_ACCEPT="application/json").status_code
         == 201
     )
+    assert process_received() == 1
     return Submission.objects.get()
 
 

@@ -15,6 +15,7 @@ from clientela.testing.fake_meta import fake_graph, notification, signature
 from clientela.webforms.choices import ContactTarget, LeadSourceKind, SubmissionState
 from clientela.webforms.inbound import signed
 from clientela.webforms.models import LeadSource, Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import FormFieldFactory, LeadSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,8 @@ def test_a_meta_lead_is_fetched_from_the_graph_api_and_becomes_a_contact(setting
             HTTP_X_HUB_SIGNATURE_256=signature(body, "meta-app-secret"),
         )  # fmt: skip
         assert again.status_code == 200
+        assert not graph.requests  # fetched by the worker, once
+        assert process_received() == 1
         assert len(graph.requests) == 1
     submission = Submission.objects.get()
     assert submission.state == SubmissionState.PROCESSED and submission.source == "meta"
@@ -80,6 +83,8 @@ def test_a_meta_lead_waits_for_the_graph_api_and_is_retried(settings: Any) -> No
         body = notification("900002")
         Client().post(_url(source), body, content_type="application/json",
                       HTTP_X_HUB_SIGNATURE_256=signature(body, "meta-app-secret"))  # fmt: skip
+        assert Submission.objects.get().state == SubmissionState.RECEIVED
+        assert process_received() == 0
         submission = Submission.objects.get()
         assert submission.state == SubmissionState.FAILED and "500" in submission.error
         assert process_submission(submission.pk).state == SubmissionState.PROCESSED
@@ -113,6 +118,7 @@ def test_a_google_lead_needs_the_sources_key_and_is_taken_once() -> None:
     first = _google(source, source.secret)
     assert first.status_code == 200, first.content
     assert _google(source, source.secret).json() == first.json()
+    assert process_received() == 1
     contact = Contact.objects.get(email="pedro@example.co")
     assert contact.first_utm_source == "google"
     assert Submission.objects.count() == 1
@@ -138,6 +144,7 @@ def test_a_signed_json_lead_is_mapped_and_stale_or_forged_ones_are_refused() -> 
     ok = post(signed.sign(body.encode(), source.secret, now))
     assert ok.status_code == 200, ok.content
     assert post(signed.sign(body.encode(), source.secret, now + 1)).status_code == 200
+    assert process_received() == 1
     assert Contact.objects.filter(email="sol@example.co", first_name="Sol").count() == 1
     assert Submission.objects.count() == 1
     source.refresh_from_db()

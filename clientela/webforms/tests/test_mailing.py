@@ -17,7 +17,7 @@ from clientela.delivery.services.sending import send_due
 from clientela.webforms.choices import AssignmentStrategy
 from clientela.webforms.models import Submission
 from clientela.webforms.services import assigning
-from clientela.webforms.services.submitting import follow_up_pending
+from clientela.webforms.services.submitting import follow_up_pending, process_received
 from clientela.webforms.tests.factories import answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,7 @@ def _post(form: Any, capture: Any, language: str = "es", **values: Any) -> Any:
             json.dumps(data), content_type="application/json", HTTP_ACCEPT="application/json",
             HTTP_ACCEPT_LANGUAGE=language,
         )  # fmt: skip
+    process_received()
     follow_up_pending()
     return response
 
@@ -88,6 +89,7 @@ def test_a_double_post_sends_one_welcome(
                 json.dumps(token_values), content_type="application/json",
                 HTTP_ACCEPT="application/json",
             )  # fmt: skip
+        process_received()
         follow_up_pending()
     assert Message.objects.filter(kind="webforms.welcome").count() == 1
 

@@ -18,6 +18,7 @@ from clientela.timeline.models import Event
 from clientela.webforms import antispam
 from clientela.webforms.choices import FormStatus, SubmissionState
 from clientela.webforms.models import Form, Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import answer, webinar_form
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,8 @@ def test_it_creates_the_contact_with_utm_consent_pending_and_timeline() -> None:
     response = post_json(Client(), form, data, HTTP_USER_AGENT="Mozilla/5.0 prueba")
     assert response.status_code == 201, response.content
     reference = response.json()["reference"]
+    assert Submission.objects.get(reference=reference).state == SubmissionState.RECEIVED
+    assert process_received() == 1
     submission = Submission.objects.get(reference=reference)
     assert submission.state == SubmissionState.PROCESSED
     contact = submission.contact
@@ -117,6 +120,7 @@ def test_it_never_blanks_a_filled_field_and_keeps_the_first_touch() -> None:
     data = answer(form, first_name="Ana María", email="ana@example.co", phone="", city="",
                   utm_source="facebook")  # fmt: skip
     assert post_json(Client(), form, data).status_code == 201
+    assert process_received() == 1
     known.refresh_from_db()
     assert known.first_name == "Ana María"
     assert known.city == "Medellín" and known.phone == "+573001234567"
@@ -130,6 +134,7 @@ def test_it_finds_the_contact_by_phone_when_the_email_is_new() -> None:
     known = ContactFactory.create(email="", phone="+573001234567")
     data = answer(form, first_name="Luis", email="luis@example.co", phone="3001234567")
     assert post_json(Client(), form, data).status_code == 201
+    assert process_received() == 1
     known.refresh_from_db()
     assert known.email == "luis@example.co" and Contact.objects.count() == 1
 
@@ -154,6 +159,7 @@ def test_it_makes_one_submission_and_one_contact_of_a_double_post() -> None:
     second = post_json(Client(), form, data)
     assert first.status_code == second.status_code == 201
     assert first.json()["reference"] == second.json()["reference"]
+    assert process_received() == 1 and process_received() == 0
     assert Submission.objects.count() == 1 and Contact.objects.count() == 1
 
 
@@ -218,6 +224,7 @@ def test_behind_a_proxy_it_limits_each_visitor_by_the_address_the_proxy_names(
                   **{f"consent_{form.consents.get().pk}": "1"})  # fmt: skip
     stored = post_json(Client(REMOTE_ADDR="10.0.0.3"), form, data, HTTP_X_REAL_IP="203.0.113.9")
     assert stored.status_code == 201, stored.content
+    assert process_received() == 1
     submission = Submission.objects.get(reference=stored.json()["reference"])
     assert submission.ip == "203.0.113.9"
     proof = json.loads(Consent.objects.get(contact=submission.contact).proof)

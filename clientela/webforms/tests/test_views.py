@@ -14,6 +14,7 @@ from clientela.core.testing import client_for
 from clientela.timeline.models import Event
 from clientela.webforms.choices import FormStatus, SubmissionState
 from clientela.webforms.models import Form, FormField, Submission
+from clientela.webforms.services.submitting import process_received
 from clientela.webforms.tests.factories import (
     FormFactory,
     SubmissionFactory,
@@ -141,6 +142,7 @@ def test_it_renders_hostile_values_inert_on_every_screen(client: Client, persona
         Client().post(public, json.dumps(payload), content_type="application/json").status_code
         == 201
     )
+    assert process_received() == 1
     submission = Submission.objects.get()
     assert submission.contact is not None
     web = client_for(client, personas.admin)

@@ -228,7 +228,7 @@ def _refuse(
 
 
 def submit(request: HttpRequest, form: Form, language: str) -> HttpResponse:
-    """Check, validate, store and process one submission; answer JSON or a page."""
+    """Check, validate and store one submission (the worker processes it); answer JSON or a page."""
     if antispam.rate_limited(request, form.public_id):
         message = _("Too many submissions. Wait a minute and try again.")
         return _refuse(request, form, 429, {"__all__": [message]}, None)
@@ -265,11 +265,10 @@ def submit(request: HttpRequest, form: Form, language: str) -> HttpResponse:
     )
     payload = services.raw_payload(data)
     payload.pop(antispam.ALTCHA_FIELD, None)  # a spent proof of work; kept out of the record
-    submission, created = services.store_submission(
+    # Stored raw and answered; the worker makes the contact within seconds.
+    submission, _created = services.store_submission(
         form, payload=payload, visit=visit, idempotency_key=token.nonce
     )
-    if created:
-        services.process_submission(submission.pk)
     if wants_json(request):
         body = {"reference": submission.reference, "message": form.thank_you() or _("Thank you!")}
         if form.redirect_url and services.redirect_allowed(form.redirect_url):
