@@ -4,7 +4,7 @@ Builds a fresh PostgreSQL database with the demo company (its published webinar 
 round-robin routing rule), starts the real production server (`clientela serve --no-worker`,
 granian), and drives it from a second process (wrk) with `size` distinct submissions: each
 carries a genuine render token and a solved ALTCHA challenge; the request validates it, checks
-the anti-spam and stores it raw (decision 999: the request only validates and stores). Then
+the anti-spam and stores it raw (decision 125: the request only validates and stores). Then
 the real worker (`clientela worker --batch`) does what the requests woke it for — turning the
 received submissions into contacts in bulk (dedupe, consent, events) and the follow-up
 (routing: a task and a notice for the rep; the three e-mails queued) — timed as its own figure.
