@@ -241,7 +241,9 @@ class EventsAlike:
         connection = self._connection
         for index, field, at_slot in self._varying:
             params[index] = field.get_db_prep_save(values[at_slot], connection)
-        return Event(*values), params
+        # Positional values in field order (as the ORM builds rows); django-stubs' plugin reads
+        # `*values` as one value for the first field.
+        return Event(*values), params  # type: ignore[misc]
 
 
 def record_export(export: ExportRecord) -> Event:
