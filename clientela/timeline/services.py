@@ -241,9 +241,7 @@ class EventsAlike:
         connection = self._connection
         for index, field, at_slot in self._varying:
             params[index] = field.get_db_prep_save(values[at_slot], connection)
-        # Positional values in field order (as the ORM builds rows); django-stubs' plugin reads
-        # `*values` as one value for the first field.
-        return Event(*values), params  # type: ignore[misc]
+        return Event(*values), params
 
 
 def record_export(export: ExportRecord) -> Event:
