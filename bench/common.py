@@ -113,20 +113,26 @@ def start_server(
     log: Path | None = None,
     workers: str | None = None,
     threads: str | None = None,
+    *,
+    background: bool = False,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the production server (`clientela serve --no-worker`) on a free port.
 
     Its output goes to `log` (or nowhere); workers and threads default to `server_shape()`.
-    Wait for its health check; return the process and its base URL.
+    With `background`, the default set-up of `clientela serve` instead: the server with its
+    background processes (worker, scheduler). Wait for its health check; return the process
+    and its base URL.
     """
     from clientela.testing.processes import wait_for
 
     default_workers, default_threads = server_shape()
     port = free_port()
     command = [
-        sys.executable, "-m", "clientela", "serve", "--no-worker", "--port", str(port),
+        sys.executable, "-m", "clientela", "serve", "--port", str(port),
         "--workers", workers or default_workers, "--threads", threads or default_threads,
     ]  # fmt: skip
+    if not background:
+        command.insert(4, "--no-worker")
     if log is None:
         server = subprocess.Popen(
             command, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -16,6 +16,7 @@ from clientela.accounts.queries import has_capability
 from clientela.contacts.choices import Entity
 from clientela.contacts.models import CustomField
 from clientela.contacts.queries import custom_fields_for
+from clientela.core.compiled import CompiledQuery
 from clientela.core.exceptions import Forbidden, NotFound
 from clientela.core.numbers import DB_INT_MAX
 from clientela.webforms.choices import FormStatus
@@ -116,10 +117,27 @@ def forget_form_specs(**_signal: Any) -> None:
 
 
 def published_form(public_id: Any) -> Form | None:
-    """Return the form behind a public id (published or not; the view decides), else None."""
+    """Return the form behind a public id (published or not; the view decides), else None.
+
+    Every public post and page view asks this first: the query is compiled once per process
+    and its row made a Form as the ORM would (`Model.from_db`).
+    """
     if not isinstance(public_id, str) or not 10 <= len(public_id) <= 32:
         return None
-    return Form.objects.filter(public_id=public_id).exclude(status=FormStatus.ARCHIVED).first()
+    row = _BY_PUBLIC_ID.first(public_id)
+    return None if row is None else Form.from_db("default", _FORM_COLUMNS, row)
+
+
+_FORM_COLUMNS = [f.attname for f in Form._meta.concrete_fields]
+_BY_PUBLIC_ID = CompiledQuery(
+    lambda public_id: (
+        Form.objects.filter(public_id=public_id)
+        .exclude(status=FormStatus.ARCHIVED)
+        .order_by("pk")
+        .values_list(*_FORM_COLUMNS)[:1]
+    ),
+    (str,),
+)
 
 
 def submissions_of(form: Form, *, state: str = "") -> QuerySet[Submission]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from clientela.core import scheduling
 from clientela.core.models import ScheduleState
@@ -76,3 +77,9 @@ def test_a_wake_up_enqueues_a_run_only_when_none_is_waiting_to_start():
     runs.update(status=TaskResultStatus.RUNNING)
     wake_schedule("test.woken")
     assert runs.count() == 2 and runs.filter(status=TaskResultStatus.READY).count() == 1
+    # A run that waits to start later (run_after ahead) is not one that will start now.
+    runs.filter(status=TaskResultStatus.READY).update(run_after=timezone.now() + timedelta(hours=1))
+    wake_schedule("test.woken")
+    assert runs.count() == 3
+    wake_schedule("test.woken")
+    assert runs.count() == 3

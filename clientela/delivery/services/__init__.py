@@ -11,6 +11,7 @@ e-mails): one INSERT for the messages and one for their events.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -265,7 +266,7 @@ def _prepare(
     files = _attachments(attachments, errors)
     if errors:
         raise ValidationFailed(errors)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    domain = _domain_of(sender)
     fields = {
         "channel": Channel.EMAIL,
         "kind": kind,
@@ -377,14 +378,33 @@ def _mailbox(value: str | None, field: str, errors: dict[str, list[str]]) -> str
     if "\r" in raw or "\n" in raw:
         errors.setdefault(field, []).append(_("An address cannot span lines."))
         return ""
-    name, address = parseaddr(raw)
-    local, at, domain = address.rpartition("@")
-    if not (local and at and domain) or any(ch.isspace() for ch in address):
+    checked = _checked_mailbox(raw)
+    if checked is None:
         errors.setdefault(field, []).append(
             _("“%(value)s” is not a valid e-mail address.") % {"value": raw}
         )
         return ""
+    return checked
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_mailbox(raw: str) -> str | None:
+    """Return a one-line mailbox as `Name <address>` or the bare address; None if not one.
+
+    Remembered per text: the same few senders (the company's, a campaign's) are parsed for
+    every message a batch queues.
+    """
+    name, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or any(ch.isspace() for ch in address):
+        return None
     return formataddr((name, address)) if name else address
+
+
+@functools.lru_cache(maxsize=1024)
+def _domain_of(sender: str) -> str:
+    """Return the domain of a checked sender, for its messages' Message-IDs."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 def _headers(headers: Mapping[str, str], errors: dict[str, list[str]]) -> dict[str, str]:

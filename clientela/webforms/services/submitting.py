@@ -36,6 +36,7 @@ from clientela.contacts.choices import ConsentStatus, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField
 from clientela.contacts.queries import custom_fields_for
 from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
+from clientela.core.bulk import insert_row, update_rows
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import unstorable_reason
 from clientela.core.locks import lock_names
@@ -300,7 +301,7 @@ def store_submission(
     own = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with own:
-            submission = Submission.objects.create(
+            submission = Submission(
                 form=form,
                 payload=dict(payload),
                 source=source,
@@ -312,6 +313,8 @@ def store_submission(
                 visitor_id=visit.visitor_id[:64],
                 idempotency_key=key,
             )
+            # Every public post makes one: its INSERT made once per process (decision 126).
+            insert_row(submission)
     except IntegrityError:
         found = Submission.objects.filter(form=form, idempotency_key=key).first() if key else None
         if found is None:
@@ -572,9 +575,13 @@ def _create_new(new: Sequence[_Ready]) -> None:
     contact_services.record_consents_many(consents, actor=None, via=Via.FORM)
     if pending:
         PendingConsent.objects.bulk_create(pending)
-    Submission.objects.bulk_update(
-        [item.submission for item in new],
+    update_rows(
+        Submission,
         ["state", "contact", "error", "attempts", "processed_at"],
+        [
+            (s.pk, s.state, s.contact_id, s.error, s.attempts, s.processed_at)
+            for s in (item.submission for item in new)
+        ],
     )
 
 
