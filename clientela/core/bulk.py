@@ -91,6 +91,18 @@ def update_rows(
     return done
 
 
+def update_objects(
+    objects: Sequence[Model], fields: Sequence[str], *, using: str = "default"
+) -> int:
+    """Write `fields` of each instance as it holds them (`bulk_update`'s arguments), in chunks."""
+    if not objects:
+        return 0
+    meta = type(objects[0])._meta
+    names = [meta.get_field(name).attname for name in fields]  # type: ignore[union-attr]
+    rows = [(obj.pk, *(getattr(obj, name) for name in names)) for obj in objects]
+    return update_rows(type(objects[0]), fields, rows, using=using)
+
+
 def _plain(field: Any, value: Any) -> Any:
     """Return a foreign key's id for a model instance; any other value as it is."""
     if field.is_relation and isinstance(value, Model):

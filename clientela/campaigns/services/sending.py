@@ -53,6 +53,7 @@ from clientela.campaigns.services.campaigns import company_zone
 from clientela.campaigns.services.templates import document_source, language_for, text_source
 from clientela.campaigns.zones import zone_for_country
 from clientela.contacts.models import Contact
+from clientela.core.bulk import update_objects
 from clientela.core.events import Via, record_event
 from clientela.core.exceptions import Conflict, Forbidden, ValidationFailed
 from clientela.delivery.choices import MessageState
@@ -443,10 +444,10 @@ def decide_winner(campaign: Campaign, *, now: dt.datetime, force: bool = False) 
         recipient.send_at = throttle.next(recipient.email)
         updates.append(recipient)
         if len(updates) >= batch_size():
-            CampaignRecipient.objects.bulk_update(updates, ["variant", "send_at"])
+            update_objects(updates, ["variant", "send_at"])
             updates = []
     if updates:
-        CampaignRecipient.objects.bulk_update(updates, ["variant", "send_at"])
+        update_objects(updates, ["variant", "send_at"])
     campaign.ab_decided_at = now
     campaign.state = CampaignState.SENDING
     campaign.save(update_fields=["ab_decided_at", "state"])

@@ -26,6 +26,7 @@ from clientela.contacts.models import Company, Contact, Note, Tag
 from clientela.contacts.normalize import fold, search_key
 from clientela.contacts.queries import contacts_visible_to
 from clientela.core import imports
+from clientela.core.bulk import update_objects
 from clientela.core.locks import lock_names
 from clientela.core.models import Job
 from clientela.timeline.choices import Verb, Via
@@ -459,11 +460,7 @@ class BatchWriter:
                 )
             )  # fmt: skip
         if changed:
-            Contact.objects.bulk_update(
-                changed,
-                sorted(fields | {"search_text", "updated_at", "version"}),
-                batch_size=500,
-            )
+            update_objects(changed, sorted(fields | {"search_text", "updated_at", "version"}))
             record_events(events)
         if new_links:
             through.objects.bulk_create(new_links, ignore_conflicts=True, batch_size=1000)

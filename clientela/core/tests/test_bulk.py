@@ -96,3 +96,20 @@ def test_insert_row_writes_what_save_writes_and_sets_the_key():
     assert {k: v for k, v in model_to_dict(stored).items() if k not in skip} == {
         k: v for k, v in model_to_dict(expected).items() if k not in skip
     }
+
+
+def test_update_objects_writes_the_named_fields_as_the_instances_hold_them():
+    from clientela.core.bulk import update_objects
+
+    company = CompanyFactory.create()
+    contacts = ContactFactory.create_batch(3)
+    for n, contact in enumerate(contacts):
+        contact.first_name, contact.company = f"Nombre {n}", company
+        contact.last_name = "not written"
+    assert update_objects(contacts, ["first_name", "company"]) == 3
+    stored = Contact.objects.filter(pk__in=[c.pk for c in contacts]).order_by("pk")
+    assert [(c.first_name, c.company_id) for c in stored] == [
+        (f"Nombre {n}", company.pk) for n in range(3)
+    ]
+    assert "not written" not in {c.last_name for c in stored}
+    assert update_objects([], ["first_name"]) == 0

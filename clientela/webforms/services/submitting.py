@@ -36,7 +36,7 @@ from clientela.contacts.choices import ConsentStatus, Entity, LifecycleStage
 from clientela.contacts.models import Company, Consent, Contact, CustomField
 from clientela.contacts.queries import custom_fields_for
 from clientela.contacts.validation import CONTACT_FIELDS, clean_common, clean_custom
-from clientela.core.bulk import insert_row, update_rows
+from clientela.core.bulk import insert_row, update_objects
 from clientela.core.exceptions import ValidationFailed
 from clientela.core.http import unstorable_reason
 from clientela.core.locks import lock_names
@@ -575,13 +575,9 @@ def _create_new(new: Sequence[_Ready]) -> None:
     contact_services.record_consents_many(consents, actor=None, via=Via.FORM)
     if pending:
         PendingConsent.objects.bulk_create(pending)
-    update_rows(
-        Submission,
+    update_objects(
+        [item.submission for item in new],
         ["state", "contact", "error", "attempts", "processed_at"],
-        [
-            (s.pk, s.state, s.contact_id, s.error, s.attempts, s.processed_at)
-            for s in (item.submission for item in new)
-        ],
     )
 
 
