@@ -60,6 +60,10 @@ MAX_BACKOFF = timedelta(hours=6)
 LEASE_MARGIN = timedelta(seconds=5)
 # One run of send_due stops after this long and asks for another (the worker stays fair).
 RUN_BUDGET_S = 240.0
+# Set when a sending process is asked to stop (`clientela sender` on SIGTERM): each sending
+# thread finishes the hand-off it is in, records its answer and puts the rest of its batch
+# back in the queue, so a stop leaves no message waiting for its lease to run out.
+STOPPING = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -649,7 +653,9 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
     answers = Answers()
     try:
         for index, message in enumerate(messages):
-            if message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN:
+            if STOPPING.is_set() or (
+                message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN
+            ):
                 result.released += _release(messages[index:])
                 break
             if message.attempts > conf.max_attempts:
@@ -735,6 +741,18 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
     return total.as_dict()
 
 
+def anything_due() -> bool:
+    """Whether any message waits to be sent: due in the queue, or claimed under a lapsed lease.
+
+    Two look-ups on the outbox's partial indexes (the ones the claim reads), for a sending
+    process that idles: cheaper than a claim, and no sending threads started for nothing.
+    """
+    now = timezone.now()
+    due = Message.objects.filter(state=MessageState.QUEUED, next_attempt_at__lte=now)
+    lapsed = Message.objects.filter(state=MessageState.SENDING, leased_until__lt=now)
+    return due.exists() or lapsed.exists()
+
+
 def in_memory_sqlite() -> bool:
     """Whether the database is an in-memory SQLite one (the tests'): threads cannot share it."""
     in_memory = getattr(db_connection, "is_in_memory_db", None)
@@ -745,7 +763,7 @@ def _send_loop(name: str, conf: DeliverySettings, budget_s: float) -> BatchResul
     """Claim and send batches in this thread until none is due or the budget is spent."""
     total = BatchResult()
     started = time.monotonic()
-    while True:
+    while not STOPPING.is_set():
         batch = claim_batch(name, conf.batch, conf.lease)
         if not batch:
             break

@@ -314,3 +314,48 @@ def test_lines_that_start_with_a_dot_arrive_as_written(smtp_server):
     assert received.part("text/html").replace("\r\n", "\n").rstrip("\n") == "<p>.x</p>\n.<p>y</p>"
     message.refresh_from_db()
     assert message.smtp_code == 250 and "queued as" in message.smtp_response
+
+
+def test_a_stopping_process_sends_no_more_and_puts_its_batch_back(smtp_server, monkeypatch):
+    from clientela.delivery.services import sending
+
+    for _ in range(3):
+        QueuedEmailFactory.create()
+    batch = claim_batch("test", 10, timedelta(minutes=5))
+    original = sending._hand_over
+
+    def hand_over_then_stop(*args, **kwargs):
+        outcome = original(*args, **kwargs)
+        sending.STOPPING.set()  # SIGTERM arrives during the first hand-off
+        return outcome
+
+    monkeypatch.setattr(sending, "_hand_over", hand_over_then_stop)
+    try:
+        result = send_batch(batch)
+        # A stopping process claims nothing more either.
+        assert send_due(owner="test") == {"sent": 0, "failed": 0, "deferred": 0, "released": 0}
+    finally:
+        sending.STOPPING.clear()
+    assert (result.sent, result.released) == (1, 2) and len(smtp_server.messages) == 1
+    states = sorted(Message.objects.values_list("state", "attempts"))
+    assert states == [(MessageState.QUEUED, 0), (MessageState.QUEUED, 0), (MessageState.SENT, 1)]
+
+
+def test_it_tells_whether_anything_is_due():
+    from clientela.delivery.services.sending import anything_due
+
+    assert not anything_due()
+    later = MessageFactory.create(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    MessageFactory.create(
+        state=MessageState.SENDING, lease_owner="vivo:2/def",
+        leased_until=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
+    assert not anything_due()
+    Message.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now())
+    assert anything_due()
+    Message.objects.filter(pk=later.pk).update(state=MessageState.SENT)
+    assert not anything_due()
+    Message.objects.filter(state=MessageState.SENDING).update(
+        leased_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert anything_due()
