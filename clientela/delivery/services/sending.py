@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -113,6 +113,26 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
     """
     now = timezone.now()
     token = f"{owner[:80]}/{secrets.token_hex(6)}"
+    if db_connection.vendor == "postgresql":
+        batch, reclaimed = _claim_postgresql(token, size, now, lease)
+    else:
+        batch, reclaimed = _claim_guarded(token, size, now, lease)
+    again = [message.pk for message in batch if message.pk in reclaimed]
+    if again:
+        log.warning(
+            "delivery: reclaimed %d message(s) whose lease expired (ids %s, from %s); each may "
+            "be delivered twice if its worker had handed it over before dying",
+            len(again),
+            again,
+            sorted({reclaimed[pk] for pk in again}),
+        )
+    return batch
+
+
+def _claim_guarded(
+    token: str, size: int, now: datetime, lease: timedelta
+) -> tuple[list[Message], dict[int, str]]:
+    """Claim on a database without row locks (SQLite): pick, then a guarded UPDATE."""
     expired = Q(state=MessageState.SENDING, leased_until__lt=now)
     due = Q(state=MessageState.QUEUED, next_attempt_at__lte=now)
     reclaimed: dict[int, str] = {}
@@ -148,16 +168,61 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             pk__in=candidates_ids, lease_owner=token, state=MessageState.SENDING
         ).order_by("id")
     )
-    again = [message.pk for message in batch if message.pk in reclaimed]
-    if again:
-        log.warning(
-            "delivery: reclaimed %d message(s) whose lease expired (ids %s, from %s); each may "
-            "be delivered twice if its worker had handed it over before dying",
-            len(again),
-            again,
-            sorted({reclaimed[pk] for pk in again}),
+    return batch, reclaimed
+
+
+def _claim_postgresql(
+    token: str, size: int, now: datetime, lease: timedelta
+) -> tuple[list[Message], dict[int, str]]:
+    """Claim on PostgreSQL: one statement per kind of candidate, the rows returned by it.
+
+    Expired leases first, then due messages, each `UPDATE … FROM (SELECT … FOR UPDATE SKIP
+    LOCKED LIMIT n) RETURNING` — pick, lock, take and read back in one round trip and one
+    implicit transaction, where the ORM's claim took five (BEGIN, the locking SELECT, the
+    UPDATE, COMMIT, the read-back). The locking SELECT is a materialised CTE, so its LIMIT is
+    applied once; its row locks are taken on each row's latest version with the condition
+    checked again there (PostgreSQL's re-check of a row changed since the statement began),
+    and held until the UPDATE commits, so the UPDATE finds its rows by primary key alone
+    (repeating the condition there led the planner to join by it: 24 ms instead of 8 for 100
+    of 3,000 rows). Concurrent claimers skip each other's locked rows instead of waiting.
+    """
+    reclaimed: dict[int, str] = {}
+    batch: list[Message] = []
+    for lapsed in (True, False):
+        if len(batch) >= size:
+            break
+        condition_params: list[Any] = (
+            [MessageState.SENDING, now] if lapsed else [MessageState.QUEUED, now]
         )
-    return batch
+        params = [*condition_params, size - len(batch), MessageState.SENDING, token, now + lease]
+        claimed = list(Message.objects.raw(_claim_sql(lapsed), params))
+        for message in claimed:
+            if lapsed:
+                reclaimed[message.pk] = str(getattr(message, "previous_owner", ""))
+        batch.extend(claimed)
+    batch.sort(key=lambda message: message.pk)
+    return batch, reclaimed
+
+
+@lru_cache(maxsize=2)
+def _claim_sql(lapsed: bool) -> str:
+    """Return `_claim_postgresql`'s statement for expired leases (`lapsed`) or due messages."""
+    quote = db_connection.ops.quote_name
+    table = quote(Message._meta.db_table)
+    condition = (
+        "state = %s AND leased_until < %s" if lapsed else "state = %s AND next_attempt_at <= %s"
+    )
+    order = "leased_until, id" if lapsed else "next_attempt_at, id"
+    columns = ", ".join(f"m.{quote(f.column)}" for f in Message._meta.concrete_fields)
+    return (
+        f"WITH picked AS MATERIALIZED (SELECT id, lease_owner FROM {table} "  # noqa: S608
+        f"WHERE {condition} ORDER BY {order} LIMIT %s "
+        "FOR UPDATE SKIP LOCKED) "
+        f"UPDATE {table} AS m SET state = %s, lease_owner = %s, leased_until = %s, "
+        "attempts = m.attempts + 1 FROM picked "
+        "WHERE m.id = picked.id "
+        f"RETURNING {columns}, picked.lease_owner AS previous_owner"
+    )
 
 
 @dataclass

@@ -359,3 +359,34 @@ def test_it_tells_whether_anything_is_due():
         leased_until=timezone.now() - timedelta(seconds=1)
     )
     assert anything_due()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement claim")
+def test_on_postgresql_a_claim_is_one_statement_per_kind_of_candidate(caplog):
+    from django.test.utils import CaptureQueriesContext
+
+    lapsed = MessageFactory.create_batch(
+        2, state=MessageState.SENDING, attempts=1, lease_owner="muerto:1/abc",
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    due = MessageFactory.create_batch(5)
+    later = MessageFactory.create(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as queries, caplog.at_level(logging.WARNING):
+        batch = claim_batch("test", 6, timedelta(minutes=5))
+    assert len(queries) == 2  # the lapsed leases, then the due messages: no BEGIN, no read-back
+    assert [m.pk for m in batch] == sorted(m.pk for m in [*lapsed, *due[:4]])
+    assert "reclaimed 2 message" in caplog.text and "muerto:1/abc" in caplog.text
+    owner = batch[0].lease_owner
+    assert owner.startswith("test/") and all(m.lease_owner == owner for m in batch)
+    # The instances are the rows as stored: in `sending`, counted, under the lease.
+    for message in batch:
+        stored = Message.objects.get(pk=message.pk)
+        assert (message.state, message.attempts, message.leased_until, message.headers) == (
+            stored.state, stored.attempts, stored.leased_until, stored.headers,
+        )  # fmt: skip
+        assert stored.state == MessageState.SENDING and stored.lease_owner == owner
+    assert {m.attempts for m in batch} == {1, 2}
+    left = Message.objects.exclude(pk__in=[m.pk for m in batch])
+    assert sorted(left.values_list("pk", "state")) == sorted(
+        [(due[4].pk, MessageState.QUEUED), (later.pk, MessageState.QUEUED)]
+    )
