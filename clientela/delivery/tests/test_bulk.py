@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
@@ -222,7 +223,7 @@ def test_a_large_queueing_refreshes_the_outboxs_statistics_once_it_commits(
     assert analyzed(_rows(contacts), "campaign:s2") == ['ANALYZE "delivery_message" (state)']
     # At most once a minute per process.
     assert analyzed(_rows(contacts, "x"), "campaign:s3") == []
-    monkeypatch.setattr(bulk, "_statistics_at", [bulk.time.monotonic() - 61])
+    monkeypatch.setattr(bulk, "_statistics_at", [time.monotonic() - 61])
     hold_messages("campaign:s3")
     with (
         CaptureQueriesContext(connection) as queries,
