@@ -1,13 +1,14 @@
 """The worker's path: claim due messages under a lease, send them, record each answer.
 
 DESIGN rule 8. `claim_batch` moves due `queued` messages (and `sending` ones whose lease
-expired: a killed worker's batch) to `sending` under a unique claim token with one guarded
-UPDATE, so two workers never hold the same row; on PostgreSQL the candidates are picked with
-`SELECT … FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's rows instead of
-waiting. `send_batch` sends them over one connection of Django's e-mail backend (SMTP
-connection reuse) and records each message's outcome in its own small transaction right after
-its hand-off, so a worker killed mid-batch re-sends at most the one message whose answer it
-had not recorded yet (logged when the batch is reclaimed).
+expired: a killed worker's batch) to `sending` under a unique claim token, so two workers
+never hold the same row: on PostgreSQL with one statement that locks the candidates with
+`SELECT … FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
+waiting), updates them and returns them; elsewhere with a guarded UPDATE. `send_batch` sends
+them over one connection of Django's e-mail backend (SMTP connection reuse) and records each
+message's outcome in its own small transaction right after its hand-off, so a worker killed
+mid-batch re-sends at most the one message whose answer it had not recorded yet (logged when
+the batch is reclaimed).
 
 Temporary failures (SMTP 4xx, a refused or dropped connection, a timeout) go back to `queued`
 with exponential backoff until DELIVERY_MAX_ATTEMPTS; permanent ones (5xx, a refused
