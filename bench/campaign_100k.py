@@ -7,13 +7,16 @@ the snapshot and hands the recipients to delivery with `queue_bulk` (no bodies s
 delivery's `send_due` claims batches, asks the campaign's renderer for each batch's content and
 sends them to a local aiosmtpd sink running in its own process.
 
-The sending runs in **the default worker set-up** of docs/operations.md: one real
-`clientela worker` process (django-tasks' database worker, `CLIENTELA_DELIVERY_THREADS` sending
-threads — 2 by default), started and warmed up (it has run one empty `delivery.send_due` job)
-before the clock starts, and woken by the snapshot's queueing as in production. No dedicated
-`clientela sender` runs: those are the operations guide's extra for large campaigns, not its
-default. The snapshot itself runs in this process (in production it is the scheduler's
-`campaigns.due` job in the same worker).
+The sending runs in **the default set-up** of docs/operations.md, the processes
+`clientela.demo.processes.sending_commands()` returns — the very function `clientela serve`
+starts them from: one real `clientela worker` process (django-tasks' database worker,
+`CLIENTELA_DELIVERY_THREADS` sending threads — 4 by default), started and warmed up (it has run
+one empty `delivery.send_due` job) before the clock starts and woken by the snapshot's queueing
+as in production, and beside it the default number of `clientela sender` processes (one per
+CPU core but the worker's, at least one; `CLIENTELA_SENDERS`), started and idle before the
+clock starts. The snapshot itself runs in this process (in production it is the scheduler's
+`campaigns.due` job in the worker), so the scheduler is not started. For experiments,
+``BENCH_SENDERS=n`` runs n senders instead of the default.
 
 Figures (one JSON line each):
 1. ``snapshot_per_s``: snapshot + queueing of every recipient; baseline: ``bulk_create`` of
@@ -180,7 +183,19 @@ def _tail(path: str) -> str:
         return log.read()[-2000:]
 
 
-def _start_worker(log_path: str) -> subprocess.Popen[bytes]:
+def sending_set_up() -> list[list[str]]:
+    """Return the sending processes to start: `clientela serve`'s (`sending_commands`).
+
+    ``BENCH_SENDERS=n`` (an experiment) asks for n senders beside the worker instead of the
+    default count; `CLIENTELA_SENDERS` is followed as `clientela serve` follows it.
+    """
+    from clientela.demo.processes import sending_commands
+
+    override = os.environ.get("BENCH_SENDERS", "").strip()
+    return sending_commands(int(override) if override else None)
+
+
+def _start_worker(command: list[str], log_path: str) -> subprocess.Popen[bytes]:
     """Start `clientela worker` and return once it has run one (empty) send job."""
     from django_tasks import TaskResultStatus
 
@@ -188,9 +203,7 @@ def _start_worker(log_path: str) -> subprocess.Popen[bytes]:
     from clientela.delivery.services import SEND_SCHEDULE
 
     with open(log_path, "wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "clientela", "worker"], stdout=log, stderr=log
-        )
+        worker = subprocess.Popen(command, stdout=log, stderr=log)
     probe = run_scheduled.enqueue(SEND_SCHEDULE)
     deadline = time.monotonic() + 120
     while probe.status != TaskResultStatus.SUCCESSFUL:
@@ -250,15 +263,12 @@ def _child(size: int, seed: int) -> None:
     campaign_id = _world(size, seed)
     bulk_s = _bulk_baseline(size)
     work = tempfile.mkdtemp(prefix="campaign-100k-")
-    worker = _start_worker(f"{work}/worker.log")
-    # An experiment beside the default set-up: BENCH_SENDERS extra `clientela sender` processes.
+    worker_cmd, *sender_cmds = sending_set_up()
+    override = os.environ.get("BENCH_SENDERS", "").strip()
+    worker = _start_worker(worker_cmd, f"{work}/worker.log")
     senders = [
-        subprocess.Popen(
-            [sys.executable, "-m", "clientela", "sender", "--idle", "0.2"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(int(os.environ.get("BENCH_SENDERS", "0")))
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in sender_cmds
     ]
     if senders:
         time.sleep(5)  # their start-up (Django's imports) is not part of the figure
@@ -312,14 +322,16 @@ def _child(size: int, seed: int) -> None:
                      "raw smtplib, one connection, same sink, messages rendered beforehand")  # fmt: skip
     figure["send_only_per_s"] = round(size / send_s, 1)
     figure["worker"] = "one `clientela worker` process"
+    figure["senders"] = len(senders)
+    figure["set_up"] = "BENCH_SENDERS" if override else "default (clientela serve's)"
     figure["threads"] = int(
         os.environ.get("CLIENTELA_DELIVERY_THREADS")
         or str(settings.CLIENTELA.get("DELIVERY_THREADS", 2))
     )
     figure["worker_cpu_ms_per_message"] = round(worker_cpu_s * 1000 / size, 3)
     if senders:
-        figure["senders"] = len(senders)
         figure["senders_cpu_ms_per_message"] = round(senders_cpu_s * 1000 / size, 3)
+    figure["cpu_ms_per_message"] = round((worker_cpu_s + senders_cpu_s) * 1000 / size, 3)
     figure["worker_rss_start_mb"] = at_start["VmRSS"]
     figure["worker_rss_highest_mb"] = highest
     figure["worker_rss_end_mb"] = at_end["VmRSS"]

@@ -13,6 +13,8 @@ or held. Messages a worker already holds finish their hand-off: pausing never in
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +22,7 @@ from email.utils import make_msgid, parseaddr
 from itertools import islice
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +35,13 @@ from clientela.delivery.services import wake_worker
 
 MAX_GROUP = 100
 MAX_REF = 200
+# A bulk queueing of at least this many rows refreshes the outbox's planner statistics once it
+# commits, at most once per STATISTICS_EVERY_S seconds per process (see `_fresh_statistics`).
+STATISTICS_AFTER = 1000
+STATISTICS_EVERY_S = 60.0
+_statistics_at: list[float] = []
+
+log = logging.getLogger("clientela.delivery")
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,39 @@ def queue_bulk(
             result.inserted += len(fresh)
         if result.inserted:
             wake_worker()
+            _fresh_statistics(result.inserted)
     return result
+
+
+def _fresh_statistics(queued: int) -> None:
+    """After a large queueing commits, ANALYZE the outbox (PostgreSQL; at most once a minute).
+
+    The claim picks due messages in order from the partial index of queued rows. Statistics
+    taken while the outbox was empty (a new installation, a fresh benchmark database) make the
+    planner expect a handful of rows, so it reads every queued row and sorts them instead of
+    reading the index in order: 48 ms for a claim of 100 among 100,000 just queued, against
+    4 ms once the statistics have seen queued rows (the estimate then grows with the table).
+    Autovacuum's own ANALYZE comes only after a tenth of the table has changed and up to a
+    minute later. `ANALYZE … (state)` samples the table once: 0.13 s at 200,000 rows.
+    """
+    if queued < STATISTICS_AFTER or connection.vendor != "postgresql":
+        return
+    now = time.monotonic()
+    if _statistics_at and now - _statistics_at[-1] < STATISTICS_EVERY_S:
+        return
+    _statistics_at[:] = [now]
+
+    def analyze() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"ANALYZE {connection.ops.quote_name(Message._meta.db_table)} (state)"
+                )
+        except DatabaseError:
+            # Not the table's owner, say: the claim still works, only slower.
+            log.warning("delivery: could not refresh the outbox's statistics", exc_info=True)
+
+    transaction.on_commit(analyze)
 
 
 def hold_messages(group: str) -> int:
@@ -169,6 +210,7 @@ def release_messages(group: str, *, not_before: datetime | None = None) -> int:
         ).update(state=MessageState.QUEUED, next_attempt_at=not_before or timezone.now())
         if released:
             wake_worker()
+            _fresh_statistics(released)
     return released
 
 

@@ -1,13 +1,14 @@
 """The worker's path: claim due messages under a lease, send them, record each answer.
 
 DESIGN rule 8. `claim_batch` moves due `queued` messages (and `sending` ones whose lease
-expired: a killed worker's batch) to `sending` under a unique claim token with one guarded
-UPDATE, so two workers never hold the same row; on PostgreSQL the candidates are picked with
-`SELECT … FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's rows instead of
-waiting. `send_batch` sends them over one connection of Django's e-mail backend (SMTP
-connection reuse) and records each message's outcome in its own small transaction right after
-its hand-off, so a worker killed mid-batch re-sends at most the one message whose answer it
-had not recorded yet (logged when the batch is reclaimed).
+expired: a killed worker's batch) to `sending` under a unique claim token, so two workers
+never hold the same row: on PostgreSQL with one statement that locks the candidates with
+`SELECT … FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
+waiting), updates them and returns them; elsewhere with a guarded UPDATE. `send_batch` sends
+them over one connection of Django's e-mail backend (SMTP connection reuse) and records each
+message's outcome in its own small transaction right after its hand-off, so a worker killed
+mid-batch re-sends at most the one message whose answer it had not recorded yet (logged when
+the batch is reclaimed).
 
 Temporary failures (SMTP 4xx, a refused or dropped connection, a timeout) go back to `queued`
 with exponential backoff until DELIVERY_MAX_ATTEMPTS; permanent ones (5xx, a refused
@@ -28,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -60,6 +61,10 @@ MAX_BACKOFF = timedelta(hours=6)
 LEASE_MARGIN = timedelta(seconds=5)
 # One run of send_due stops after this long and asks for another (the worker stays fair).
 RUN_BUDGET_S = 240.0
+# Set when a sending process is asked to stop (`clientela sender` on SIGTERM): each sending
+# thread finishes the hand-off it is in, records its answer and puts the rest of its batch
+# back in the queue, so a stop leaves no message waiting for its lease to run out.
+STOPPING = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,26 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
     """
     now = timezone.now()
     token = f"{owner[:80]}/{secrets.token_hex(6)}"
+    if db_connection.vendor == "postgresql":
+        batch, reclaimed = _claim_postgresql(token, size, now, lease)
+    else:
+        batch, reclaimed = _claim_guarded(token, size, now, lease)
+    again = [message.pk for message in batch if message.pk in reclaimed]
+    if again:
+        log.warning(
+            "delivery: reclaimed %d message(s) whose lease expired (ids %s, from %s); each may "
+            "be delivered twice if its worker had handed it over before dying",
+            len(again),
+            again,
+            sorted({reclaimed[pk] for pk in again}),
+        )
+    return batch
+
+
+def _claim_guarded(
+    token: str, size: int, now: datetime, lease: timedelta
+) -> tuple[list[Message], dict[int, str]]:
+    """Claim on a database without row locks (SQLite): pick, then a guarded UPDATE."""
     expired = Q(state=MessageState.SENDING, leased_until__lt=now)
     due = Q(state=MessageState.QUEUED, next_attempt_at__lte=now)
     reclaimed: dict[int, str] = {}
@@ -144,16 +169,61 @@ def claim_batch(owner: str, size: int, lease: timedelta) -> list[Message]:
             pk__in=candidates_ids, lease_owner=token, state=MessageState.SENDING
         ).order_by("id")
     )
-    again = [message.pk for message in batch if message.pk in reclaimed]
-    if again:
-        log.warning(
-            "delivery: reclaimed %d message(s) whose lease expired (ids %s, from %s); each may "
-            "be delivered twice if its worker had handed it over before dying",
-            len(again),
-            again,
-            sorted({reclaimed[pk] for pk in again}),
+    return batch, reclaimed
+
+
+def _claim_postgresql(
+    token: str, size: int, now: datetime, lease: timedelta
+) -> tuple[list[Message], dict[int, str]]:
+    """Claim on PostgreSQL: one statement per kind of candidate, the rows returned by it.
+
+    Expired leases first, then due messages, each `UPDATE … FROM (SELECT … FOR UPDATE SKIP
+    LOCKED LIMIT n) RETURNING` — pick, lock, take and read back in one round trip and one
+    implicit transaction, where the ORM's claim took five (BEGIN, the locking SELECT, the
+    UPDATE, COMMIT, the read-back). The locking SELECT is a materialised CTE, so its LIMIT is
+    applied once; its row locks are taken on each row's latest version with the condition
+    checked again there (PostgreSQL's re-check of a row changed since the statement began),
+    and held until the UPDATE commits, so the UPDATE finds its rows by primary key alone
+    (repeating the condition there led the planner to join by it: 24 ms instead of 8 for 100
+    of 3,000 rows). Concurrent claimers skip each other's locked rows instead of waiting.
+    """
+    reclaimed: dict[int, str] = {}
+    batch: list[Message] = []
+    for lapsed in (True, False):
+        if len(batch) >= size:
+            break
+        condition_params: list[Any] = (
+            [MessageState.SENDING, now] if lapsed else [MessageState.QUEUED, now]
         )
-    return batch
+        params = [*condition_params, size - len(batch), MessageState.SENDING, token, now + lease]
+        claimed = list(Message.objects.raw(_claim_sql(lapsed), params))
+        for message in claimed:
+            if lapsed:
+                reclaimed[message.pk] = str(getattr(message, "previous_owner", ""))
+        batch.extend(claimed)
+    batch.sort(key=lambda message: message.pk)
+    return batch, reclaimed
+
+
+@lru_cache(maxsize=2)
+def _claim_sql(lapsed: bool) -> str:
+    """Return `_claim_postgresql`'s statement for expired leases (`lapsed`) or due messages."""
+    quote = db_connection.ops.quote_name
+    table = quote(Message._meta.db_table)
+    condition = (
+        "state = %s AND leased_until < %s" if lapsed else "state = %s AND next_attempt_at <= %s"
+    )
+    order = "leased_until, id" if lapsed else "next_attempt_at, id"
+    columns = ", ".join(f"m.{quote(f.column)}" for f in Message._meta.concrete_fields)
+    return (
+        f"WITH picked AS MATERIALIZED (SELECT id, lease_owner FROM {table} "  # noqa: S608
+        f"WHERE {condition} ORDER BY {order} LIMIT %s "
+        "FOR UPDATE SKIP LOCKED) "
+        f"UPDATE {table} AS m SET state = %s, lease_owner = %s, leased_until = %s, "
+        "attempts = m.attempts + 1 FROM picked "
+        "WHERE m.id = picked.id "
+        f"RETURNING {columns}, picked.lease_owner AS previous_owner"
+    )
 
 
 @dataclass
@@ -649,7 +719,9 @@ def send_batch(messages: Sequence[Message], *, conf: DeliverySettings | None = N
     answers = Answers()
     try:
         for index, message in enumerate(messages):
-            if message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN:
+            if STOPPING.is_set() or (
+                message.leased_until and timezone.now() >= message.leased_until - LEASE_MARGIN
+            ):
                 result.released += _release(messages[index:])
                 break
             if message.attempts > conf.max_attempts:
@@ -735,6 +807,18 @@ def send_due(owner: str | None = None, *, budget_s: float = RUN_BUDGET_S) -> dic
     return total.as_dict()
 
 
+def anything_due() -> bool:
+    """Whether any message waits to be sent: due in the queue, or claimed under a lapsed lease.
+
+    Two look-ups on the outbox's partial indexes (the ones the claim reads), for a sending
+    process that idles: cheaper than a claim, and no sending threads started for nothing.
+    """
+    now = timezone.now()
+    due = Message.objects.filter(state=MessageState.QUEUED, next_attempt_at__lte=now)
+    lapsed = Message.objects.filter(state=MessageState.SENDING, leased_until__lt=now)
+    return due.exists() or lapsed.exists()
+
+
 def in_memory_sqlite() -> bool:
     """Whether the database is an in-memory SQLite one (the tests'): threads cannot share it."""
     in_memory = getattr(db_connection, "is_in_memory_db", None)
@@ -745,7 +829,7 @@ def _send_loop(name: str, conf: DeliverySettings, budget_s: float) -> BatchResul
     """Claim and send batches in this thread until none is due or the budget is spent."""
     total = BatchResult()
     started = time.monotonic()
-    while True:
+    while not STOPPING.is_set():
         batch = claim_batch(name, conf.batch, conf.lease)
         if not batch:
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
@@ -191,3 +192,59 @@ def test_a_run_outside_a_transaction_sends_from_several_threads_each_message_onc
     else:
         assert {owner.rsplit("/", 1)[1] for owner in owners} == {"0", "1", "2"}
     assert group_progress("campaign:7")[MessageState.SENT] == 30
+
+
+@pytest.mark.skipif(
+    transaction.get_connection().vendor != "postgresql", reason="PostgreSQL's planner statistics"
+)
+def test_a_large_queueing_refreshes_the_outboxs_statistics_once_it_commits(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clientela.delivery.services import bulk
+
+    monkeypatch.setattr(bulk, "STATISTICS_AFTER", 3)
+    monkeypatch.setattr(bulk, "_statistics_at", [])
+    contacts = ContactFactory.create_batch(5)
+
+    def analyzed(rows, group):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            queue_bulk(rows, kind=KIND, group=group)
+        return [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+
+    # Too few rows: no ANALYZE.
+    assert analyzed(_rows(contacts[:2]), "campaign:s1") == []
+    # Enough rows: one ANALYZE of the outbox's state, after the commit.
+    assert analyzed(_rows(contacts), "campaign:s2") == ['ANALYZE "delivery_message" (state)']
+    # At most once a minute per process.
+    assert analyzed(_rows(contacts, "x"), "campaign:s3") == []
+    monkeypatch.setattr(bulk, "_statistics_at", [time.monotonic() - 61])
+    hold_messages("campaign:s3")
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert release_messages("campaign:s3") == 5
+    assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == [
+        'ANALYZE "delivery_message" (state)'
+    ]
+
+
+def test_no_statistics_are_refreshed_on_sqlite_or_for_a_small_queueing(monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clientela.delivery.services import bulk
+
+    monkeypatch.setattr(bulk, "_statistics_at", [])
+    contacts = ContactFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as queries:
+        bulk._fresh_statistics(10_000 if connection.vendor == "sqlite" else 3)
+        queue_bulk(_rows(contacts), kind=KIND, group="campaign:s4")
+    assert not [q for q in queries if q["sql"].startswith("ANALYZE")]
+    assert bulk._statistics_at == []

@@ -314,3 +314,79 @@ def test_lines_that_start_with_a_dot_arrive_as_written(smtp_server):
     assert received.part("text/html").replace("\r\n", "\n").rstrip("\n") == "<p>.x</p>\n.<p>y</p>"
     message.refresh_from_db()
     assert message.smtp_code == 250 and "queued as" in message.smtp_response
+
+
+def test_a_stopping_process_sends_no_more_and_puts_its_batch_back(smtp_server, monkeypatch):
+    from clientela.delivery.services import sending
+
+    for _ in range(3):
+        QueuedEmailFactory.create()
+    batch = claim_batch("test", 10, timedelta(minutes=5))
+    original = sending._hand_over
+
+    def hand_over_then_stop(*args, **kwargs):
+        outcome = original(*args, **kwargs)
+        sending.STOPPING.set()  # SIGTERM arrives during the first hand-off
+        return outcome
+
+    monkeypatch.setattr(sending, "_hand_over", hand_over_then_stop)
+    try:
+        result = send_batch(batch)
+        # A stopping process claims nothing more either.
+        assert send_due(owner="test") == {"sent": 0, "failed": 0, "deferred": 0, "released": 0}
+    finally:
+        sending.STOPPING.clear()
+    assert (result.sent, result.released) == (1, 2) and len(smtp_server.messages) == 1
+    states = sorted(Message.objects.values_list("state", "attempts"))
+    assert states == [(MessageState.QUEUED, 0), (MessageState.QUEUED, 0), (MessageState.SENT, 1)]
+
+
+def test_it_tells_whether_anything_is_due():
+    from clientela.delivery.services.sending import anything_due
+
+    assert not anything_due()
+    later = MessageFactory.create(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    MessageFactory.create(
+        state=MessageState.SENDING, lease_owner="vivo:2/def",
+        leased_until=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
+    assert not anything_due()
+    Message.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now())
+    assert anything_due()
+    Message.objects.filter(pk=later.pk).update(state=MessageState.SENT)
+    assert not anything_due()
+    Message.objects.filter(state=MessageState.SENDING).update(
+        leased_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert anything_due()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement claim")
+def test_on_postgresql_a_claim_is_one_statement_per_kind_of_candidate(caplog):
+    from django.test.utils import CaptureQueriesContext
+
+    lapsed = MessageFactory.create_batch(
+        2, state=MessageState.SENDING, attempts=1, lease_owner="muerto:1/abc",
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    due = MessageFactory.create_batch(5)
+    later = MessageFactory.create(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as queries, caplog.at_level(logging.WARNING):
+        batch = claim_batch("test", 6, timedelta(minutes=5))
+    assert len(queries) == 2  # the lapsed leases, then the due messages: no BEGIN, no read-back
+    assert [m.pk for m in batch] == sorted(m.pk for m in [*lapsed, *due[:4]])
+    assert "reclaimed 2 message" in caplog.text and "muerto:1/abc" in caplog.text
+    owner = batch[0].lease_owner
+    assert owner.startswith("test/") and all(m.lease_owner == owner for m in batch)
+    # The instances are the rows as stored: in `sending`, counted, under the lease.
+    for message in batch:
+        stored = Message.objects.get(pk=message.pk)
+        assert (message.state, message.attempts, message.leased_until, message.headers) == (
+            stored.state, stored.attempts, stored.leased_until, stored.headers,
+        )  # fmt: skip
+        assert stored.state == MessageState.SENDING and stored.lease_owner == owner
+    assert {m.attempts for m in batch} == {1, 2}
+    left = Message.objects.exclude(pk__in=[m.pk for m in batch])
+    assert sorted(left.values_list("pk", "state")) == sorted(
+        [(due[4].pk, MessageState.QUEUED), (later.pk, MessageState.QUEUED)]
+    )

@@ -117,3 +117,33 @@ def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_one_per_thre
     assert set(received) == {f"p{i}@example.co" for i in range(MESSAGES)}
     # Each of the killed worker's two sending threads had at most one hand-off in flight.
     assert len(received) - len(set(received)) <= 2
+
+
+def test_a_sender_stopped_with_sigterm_puts_its_batches_back_and_duplicates_nobody(tmp_path, db):
+    import signal
+
+    from clientela.testing.smtp import running_smtp_server
+
+    with running_smtp_server() as smtp:
+        settings = {
+            **smtp_env(smtp.host, smtp.port),
+            "CLIENTELA_DELIVERY_BATCH": "50",
+            "DJANGO_SETTINGS_MODULE": "clientela.settings",
+            "CLIENTELA_DELIVERY_THREADS": "2",
+        }
+        with process_site(tmp_path, settings) as site:
+            sender = site.start("sender", "--idle", "0.2", log=tmp_path / "sender.log")
+            site.shell(SEED)
+            deadline = time.monotonic() + 120
+            while len(smtp.messages) < 75 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            sender.send_signal(signal.SIGTERM)
+            assert sender.wait(timeout=60) == 0, (tmp_path / "sender.log").read_text()
+            stopped = json.loads(site.shell(STATES))
+            # Nothing is left waiting for a lease to run out: what was not sent is queued.
+            assert set(stopped) <= {"sent", "queued"} and stopped.get("queued", 0) > 0
+            site.shell(SEND)
+            states = json.loads(site.shell(STATES))
+        received = [m.recipients[0] for m in smtp.messages]
+    assert states == {"sent": MESSAGES}
+    assert sorted(received) == sorted(f"p{i}@example.co" for i in range(MESSAGES))

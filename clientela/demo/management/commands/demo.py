@@ -10,11 +10,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import translation
 
 from clientela.demo.processes import (
+    background_commands,
     default_web_workers,
-    scheduler_command,
     server_command,
     supervise,
-    worker_command,
 )
 from clientela.demo.seeding import DEMO_PASSWORD, DEMO_USERS, load_demo
 
@@ -58,8 +57,7 @@ class Command(BaseCommand):
             supervise(
                 [
                     server_command(options["host"], options["port"], default_web_workers(), 1),
-                    worker_command(),
-                    scheduler_command(),
+                    *background_commands(),
                 ]
             )
         )
