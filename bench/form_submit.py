@@ -201,7 +201,7 @@ def run(
         shutil.rmtree(data_dir, ignore_errors=True)
     common = {
         "scenario": "form-submit", "size": size, "database": "postgresql", "server": "granian",
-        "server_workers": int(workers), "background": "worker + scheduler (clientela serve)",
+        "server_workers": int(workers), "background": "clientela serve's default (worker, scheduler, senders)",
         "connections": connections, "prepare_seconds": round(prepare_s, 1),
         "requests": posted["requests"], "stored": stored, "processed": processed,
         "failed": failed, "received_after_worker": still_received, "followed_up": followed_up,
