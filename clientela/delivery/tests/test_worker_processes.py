@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -87,19 +88,23 @@ print(json.dumps(dict(Message.objects.values_list("state").annotate(n=Count("id"
 """
 
 
+def _two_threads_of_50(smtp: Any) -> dict[str, str]:
+    """Settings of a sending process on the test SMTP server: two threads, batches of 50."""
+    return {
+        **smtp_env(smtp.host, smtp.port),
+        "CLIENTELA_DELIVERY_BATCH": "50",
+        "DJANGO_SETTINGS_MODULE": "clientela.settings",
+        "CLIENTELA_DELIVERY_THREADS": "2",
+    }
+
+
 def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_one_per_thread(tmp_path, db):
     import signal
 
     from clientela.testing.smtp import running_smtp_server
 
     with running_smtp_server() as smtp:
-        settings = {
-            **smtp_env(smtp.host, smtp.port),
-            "CLIENTELA_DELIVERY_BATCH": "50",
-            "DJANGO_SETTINGS_MODULE": "clientela.settings",
-            "CLIENTELA_DELIVERY_THREADS": "2",
-        }
-        with process_site(tmp_path, settings) as site:
+        with process_site(tmp_path, _two_threads_of_50(smtp)) as site:
             site.shell(SEED)
             worker = site.start("shell", "-c", SEND)
             deadline = time.monotonic() + 120
@@ -125,13 +130,7 @@ def test_a_sender_stopped_with_sigterm_puts_its_batches_back_and_duplicates_nobo
     from clientela.testing.smtp import running_smtp_server
 
     with running_smtp_server() as smtp:
-        settings = {
-            **smtp_env(smtp.host, smtp.port),
-            "CLIENTELA_DELIVERY_BATCH": "50",
-            "DJANGO_SETTINGS_MODULE": "clientela.settings",
-            "CLIENTELA_DELIVERY_THREADS": "2",
-        }
-        with process_site(tmp_path, settings) as site:
+        with process_site(tmp_path, _two_threads_of_50(smtp)) as site:
             sender = site.start("sender", "--idle", "0.2", log=tmp_path / "sender.log")
             site.shell(SEED)
             deadline = time.monotonic() + 120
